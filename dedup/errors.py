@@ -1,0 +1,52 @@
+"""Every exception dedup raises on purpose, in one place.
+
+Adapters translate these at the edge: the CLI turns them into a one-line message and exit code 2,
+the service into a 4xx ``application/problem+json`` answer. Anything else escaping is a bug.
+"""
+
+from __future__ import annotations
+
+
+class DedupError(Exception):
+    """Base class of every error dedup raises deliberately."""
+
+
+class ConfigError(DedupError, ValueError):
+    """A setting is out of range or inconsistent (for example bands x rows > num_perm)."""
+
+
+class ConfigMismatchError(DedupError):
+    """An index was built with other settings than the ones it is opened or merged with."""
+
+    def __init__(self, expected: str, found: str, where: str = "index") -> None:
+        self.expected = expected
+        self.found = found
+        self.where = where
+        super().__init__(
+            f"{where} was built with config {found}, but config {expected} was requested; "
+            "rebuild the index or open it with the settings it was built with"
+        )
+
+
+class InputError(DedupError, ValueError):
+    """Bad input data, located as precisely as we can (file and 1-based line)."""
+
+    def __init__(self, message: str, path: str | None = None, line: int | None = None) -> None:
+        self.message = message
+        self.path = path
+        self.line = line
+        where = ""
+        if path is not None:
+            where = f"{path}:{line}: " if line is not None else f"{path}: "
+        super().__init__(f"{where}{message}")
+
+
+class DocumentNotFoundError(DedupError, KeyError):
+    """No document with that id is stored."""
+
+    def __init__(self, doc_id: str) -> None:
+        self.doc_id = doc_id
+        super().__init__(doc_id)
+
+    def __str__(self) -> str:
+        return f"no document with id {self.doc_id!r}"
