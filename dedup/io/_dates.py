@@ -1,0 +1,40 @@
+"""Normalising publication dates, so that comparing two of them is a plain string comparison."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+
+def parse_published(value: str) -> str:
+    """Normalise an ISO 8601 date or datetime to UTC ``YYYY-MM-DDTHH:MM:SSZ``.
+
+    Accepted: a date (``2024-05-16``, taken as midnight UTC) and a datetime with or without a UTC
+    offset (``2024-05-16T09:30:00``, ``2024-05-16 09:30``, ``2024-05-16T09:30:00.5+02:00``,
+    ``...Z``), i.e. whatever :meth:`datetime.datetime.fromisoformat` reads. A datetime without
+    an offset is taken as UTC, because a feed that omits the offset almost always means UTC and
+    guessing a local zone would make the result depend on the machine. Fractions of a second are
+    dropped: dedup compares publication times to order reprints, where seconds are plenty.
+
+    The result always has the same width, so string order is time order (for years 1-9999).
+
+    Raises:
+        ValueError: ``value`` is not an ISO 8601 date/datetime, or is out of range once in UTC.
+    """
+    try:
+        parsed = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"not an ISO 8601 date or datetime: {value!r} "
+            "(expected e.g. 2024-05-16 or 2024-05-16T09:30:00+02:00)"
+        ) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    try:
+        utc = parsed.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"date out of range once converted to UTC: {value!r}") from None
+    # Formatted by hand: strftime("%Y") does not zero-pad years below 1000 on every platform.
+    return (
+        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}"
+        f"T{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}Z"
+    )

@@ -1,0 +1,151 @@
+"""One JSON Lines record to one :class:`Document`, with every way a record can be wrong named."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, NoReturn
+
+from dedup.errors import InputError
+from dedup.io._dates import parse_published
+from dedup.types import Document
+
+# Lone UTF-16 surrogates: JSON can spell them ("\ud800") but no UTF-8 output can hold them, so a
+# document carrying one would crash a later stage instead of being rejected here, at its line.
+# Properly paired escapes ("\ud83d\ude00") are joined into one code point by the JSON parser.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+@dataclass(frozen=True, slots=True)
+class FieldNames:
+    """Which JSON keys hold the document fields (overridable per input corpus)."""
+
+    id: str = "id"
+    text: str = "text"
+    source: str = "source"
+    published: str = "published"
+    title: str = "title"
+
+
+class _NonFiniteNumberError(ValueError):
+    """Raised from the JSON parser when it meets NaN, Infinity or -Infinity."""
+
+
+def _reject_constant(literal: str) -> NoReturn:
+    raise _NonFiniteNumberError(literal)
+
+
+def json_type(value: object) -> str:
+    """Name a decoded JSON value's type the way the JSON spec does, for error messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
+
+def _check_chars(value: str, field: str, path: str, lineno: int) -> None:
+    match = _SURROGATE.search(value)
+    if match is not None:
+        raise InputError(
+            f"field {field!r} contains a lone surrogate \\u{ord(match.group()):04x} "
+            "(it cannot be encoded as UTF-8)",
+            path,
+            lineno,
+        )
+
+
+def _optional_string(
+    record: dict[str, Any], field: str, path: str, lineno: int, what: str = "a string"
+) -> str | None:
+    value = record.get(field)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InputError(
+            f"field {field!r} must be {what} or null, got {json_type(value)}", path, lineno
+        )
+    _check_chars(value, field, path, lineno)
+    return value
+
+
+def parse_record(line: str, fields: FieldNames, path: str, lineno: int) -> Document:
+    """Decode and validate one non-blank JSONL line."""
+    try:
+        record = json.loads(line, parse_constant=_reject_constant)
+    except _NonFiniteNumberError as exc:
+        raise InputError(
+            f"invalid JSON: {exc} is not a JSON value (NaN and Infinity are not allowed)",
+            path,
+            lineno,
+        ) from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"invalid JSON: {exc.msg} (column {exc.colno})", path, lineno) from None
+    except (ValueError, RecursionError) as exc:  # e.g. an integer beyond int_max_str_digits
+        raise InputError(f"invalid JSON: {exc}", path, lineno) from None
+    if not isinstance(record, dict):
+        raise InputError(f"expected a JSON object, got {json_type(record)}", path, lineno)
+
+    if fields.id not in record:
+        raise InputError(f"missing id field {fields.id!r}", path, lineno)
+    raw_id = record[fields.id]
+    if isinstance(raw_id, bool) or not isinstance(raw_id, str | int):
+        raise InputError(
+            f"field {fields.id!r} must be a string or an integer, got {json_type(raw_id)}",
+            path,
+            lineno,
+        )
+    doc_id = str(raw_id)
+    if not doc_id:
+        raise InputError(f"field {fields.id!r} is empty", path, lineno)
+    _check_chars(doc_id, fields.id, path, lineno)
+    if "\x00" in doc_id:
+        raise InputError(f"field {fields.id!r} contains a NUL character", path, lineno)
+
+    if fields.text not in record:
+        raise InputError(f"missing text field {fields.text!r}", path, lineno)
+    text = record[fields.text]
+    if not isinstance(text, str):
+        raise InputError(
+            f"field {fields.text!r} must be a string, got {json_type(text)}", path, lineno
+        )
+    _check_chars(text, fields.text, path, lineno)
+    nul = text.find("\x00")
+    if nul >= 0:
+        raise InputError(
+            f"field {fields.text!r} contains a NUL character (at character {nul})", path, lineno
+        )
+
+    published = _optional_string(
+        record, fields.published, path, lineno, what="an ISO 8601 date string"
+    )
+    if published is not None:
+        try:
+            published = parse_published(published)
+        except ValueError as exc:
+            raise InputError(f"field {fields.published!r}: {exc}", path, lineno) from None
+
+    return Document(
+        id=doc_id,
+        text=text,
+        source=_optional_string(record, fields.source, path, lineno),
+        published=published,
+        title=_optional_string(record, fields.title, path, lineno),
+    )
+
+
+def read_jsonl(
+    lines: Iterable[tuple[int, str]], fields: FieldNames, path: str
+) -> Iterator[tuple[Document, int]]:
+    """Yield ``(document, line number)`` for every non-blank line, lazily."""
+    for lineno, line in lines:
+        if line.strip(" \t\r\n"):  # JSON whitespace only
+            yield parse_record(line, fields, path, lineno), lineno

@@ -1,0 +1,178 @@
+"""Reading documents from every input format the bulk job accepts (see :func:`read_documents`)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import ExitStack
+from itertools import chain
+from pathlib import Path
+from typing import IO
+
+from dedup.errors import InputError
+from dedup.io._jsonl import FieldNames, read_jsonl
+from dedup.io._streams import decoded_lines, gunzip, sniff_gzip
+from dedup.io._text import checked_lines, read_text_file
+from dedup.types import Document
+
+STDIN_NAME = "<stdin>"
+_JSONL_SUFFIXES = (".jsonl", ".ndjson")
+
+
+def read_documents(
+    inputs: Sequence[str],
+    *,
+    id_field: str = "id",
+    text_field: str = "text",
+    source_field: str = "source",
+    published_field: str = "published",
+    title_field: str = "title",
+    stdin: IO[bytes] | None = None,
+) -> Iterator[Document]:
+    """Stream documents from files, directories and stdin, in input order.
+
+    Lazy: a generator that reads one line at a time, so memory grows with the number of
+    documents (their ids are remembered to reject duplicates), never with the size of their text.
+    Before the first document is produced, every input path is checked to exist, so a typo in
+    the last argument fails at once rather than after hours of work.
+
+    **How an input is read**
+
+    * ``-``: JSON Lines on ``stdin`` (binary; default ``sys.stdin.buffer``), gzip-compressed if
+      it starts with the gzip magic bytes. Errors name it ``<stdin>``. At most once.
+    * A directory: every regular file named ``*.txt`` (case-sensitive) anywhere below it,
+      symlinked directories not followed, in code-point order of the relative path. Each file is
+      one document: id = path relative to the directory with ``/`` separators, text = the file
+      content exactly (UTF-8, BOM dropped, line endings untouched), no source, no title.
+    * A file starting with the gzip magic bytes ``1f 8b``, or named ``*.gz``: gzip-compressed
+      JSON Lines, whatever the inner name.
+    * A file named ``*.jsonl`` or ``*.ndjson``: JSON Lines.
+    * Any other file: JSON Lines if its first non-blank line starts with ``{``; otherwise text,
+      read either as a *dump* (below) or, if it is not one, as one document whose id is the file
+      name (``notes.txt``) and whose text is the file content exactly.
+
+    **JSON Lines**: one JSON object per line; blank lines are skipped; line numbers count every
+    physical line. Fields (names overridable): ``id`` (non-empty string, or an integer, turned
+    into its decimal string), ``text`` (string), optional ``source`` and ``title`` (string or
+    null), ``published`` (ISO 8601 string or null, normalised by :func:`parse_published`).
+    Other keys are ignored. CRLF line endings are accepted; string values are data and are kept
+    exactly, so an escaped ``\\r\\n`` inside ``text`` stays ``\\r\\n``.
+
+    **Dump format** (a concatenation of scraped articles, as ``examples/sample_dump.txt``).
+    Lines are grouped into *blocks*: runs of non-blank lines separated by blank (whitespace-only)
+    lines. A *title line* is a block of exactly one line which, stripped, is at most 200
+    characters and contains ``" | "``, where the part after the last ``" | "`` (the section) is
+    1-40 characters not ending in ``. ! ? , ; :`` and the part before it (the title) is not empty.
+    The *footer* is a block of exactly one line reading ``Original Source``.
+
+    A text file is a dump when its first block is a title line and a footer block follows later
+    in the file. An article starts at the first block, and at every title line whose preceding
+    block is a footer; a line with ``" | "`` anywhere else (a content paragraph, a subheading,
+    a line of a multi-line block) never starts an article. Each article yields a document with
+    id ``<file stem>-<NN>`` (1-based, at least two digits: ``sample_dump-01``), title = the part
+    of its title line before the last ``" | "``, stripped, and text = every line after the title
+    line up to the next article's title line (or the end of the file), without the blank lines
+    around it and without its final line break, line endings otherwise kept. Footers and page
+    chrome ("Check out our Latest News...", "Original Source", "Exit mobile version") stay in the
+    text: stripping boilerplate is a later stage's job, and it needs to see them.
+
+    **Errors**: an :class:`InputError` naming the file and 1-based line for: a missing path,
+    invalid JSON (including ``NaN``/``Infinity``), a line that is not an object, a missing,
+    empty or non-string/integer id, a duplicate id (across all inputs; the message says where it
+    was first seen), a missing or non-string text, a ``source``/``title`` that is not a string or
+    null, a ``published`` that is not ISO 8601, bytes that are not UTF-8, lone surrogate escapes
+    (``"\\ud800"``, which cannot be encoded), NUL characters in an id or text, corrupt gzip data.
+    A UTF-8 BOM at the start of a file is accepted and dropped.
+    """
+    fields = FieldNames(id_field, text_field, source_field, published_field, title_field)
+    return _read_all(list(inputs), fields, stdin)
+
+
+def _read_all(
+    inputs: list[str], fields: FieldNames, stdin: IO[bytes] | None
+) -> Iterator[Document]:
+    if inputs.count("-") > 1:
+        raise InputError("stdin ('-') can be read only once", "-")
+    for name in inputs:
+        if name != "-" and not os.path.exists(name):
+            raise InputError("no such file or directory", name)
+    first_seen: dict[str, tuple[str, int]] = {}
+    for name in inputs:
+        for doc, path, line in _read_input(name, fields, stdin):
+            where = first_seen.get(doc.id)
+            if where is not None:
+                raise InputError(
+                    f"duplicate id {doc.id!r} (first seen at {where[0]}:{where[1]})", path, line
+                )
+            first_seen[doc.id] = (path, line)
+            yield doc
+
+
+def _read_input(
+    name: str, fields: FieldNames, stdin: IO[bytes] | None
+) -> Iterator[tuple[Document, str, int]]:
+    if name == "-":
+        source = stdin if stdin is not None else sys.stdin.buffer
+        yield from _read_stream(source, STDIN_NAME, fields, jsonl=True)
+    elif os.path.isdir(name):
+        yield from _read_txt_dir(name)
+    else:
+        with _open(name) as handle:
+            lowered = name.lower()
+            jsonl = True if lowered.endswith(_JSONL_SUFFIXES) else None
+            yield from _read_stream(handle, name, fields, jsonl=jsonl, gz=lowered.endswith(".gz"))
+
+
+def _open(path: str) -> IO[bytes]:
+    try:
+        return open(path, "rb")  # closed by the caller's with-block
+    except OSError as exc:
+        raise InputError(f"cannot open: {exc.strerror}", path) from None
+
+
+def _read_stream(
+    source: IO[bytes], path: str, fields: FieldNames, *, jsonl: bool | None, gz: bool = False
+) -> Iterator[tuple[Document, str, int]]:
+    """Read one byte stream; ``jsonl=None`` means decide from the first non-blank line."""
+    is_gzip, stream = sniff_gzip(source)
+    with ExitStack() as stack:
+        raw_lines: Iterable[bytes] = stream
+        if is_gzip or gz:
+            raw_lines = stack.enter_context(gunzip(stream))
+            jsonl = True
+        lines = decoded_lines(raw_lines, path)
+        if jsonl is None:
+            head: list[tuple[int, str]] = []
+            for item in lines:
+                head.append(item)
+                if item[1].strip():
+                    break
+            jsonl = bool(head) and head[-1][1].lstrip().startswith("{")
+            lines = chain(head, lines)
+        if jsonl:
+            for doc, line in read_jsonl(lines, fields, path):
+                yield doc, path, line
+        else:
+            stem = Path(path).stem
+            for part in read_text_file(checked_lines(lines, path), Path(path).name, stem):
+                yield Document(id=part.id, text=part.text, title=part.title), path, part.line
+
+
+def _walk_error(error: OSError) -> None:
+    """Fail loudly: silently skipping an unreadable subdirectory would drop documents."""
+    raise InputError(f"cannot read directory: {error.strerror}", str(error.filename))
+
+
+def _read_txt_dir(root: str) -> Iterator[tuple[Document, str, int]]:
+    found: list[tuple[str, str]] = []
+    for dirpath, _dirnames, filenames in os.walk(root, onerror=_walk_error):
+        for filename in filenames:
+            full = os.path.join(dirpath, filename)
+            if filename.endswith(".txt") and os.path.isfile(full):
+                found.append((os.path.relpath(full, root).replace(os.sep, "/"), full))
+    found.sort()
+    for doc_id, full in found:
+        with _open(full) as handle:
+            text = "".join(line for _, line in checked_lines(decoded_lines(handle, full), full))
+        yield Document(id=doc_id, text=text), full, 1
