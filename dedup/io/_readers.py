@@ -85,6 +85,8 @@ def read_documents(
     (``"\\ud800"``, which cannot be encoded), NUL characters in an id or text, corrupt gzip data.
     A UTF-8 BOM at the start of a file is accepted and dropped.
     """
+    if isinstance(inputs, str):  # a str is a Sequence[str] too: "in.jsonl" would be 8 inputs
+        raise TypeError("inputs must be a sequence of paths, not a single string")
     fields = FieldNames(id_field, text_field, source_field, published_field, title_field)
     return _read_all(list(inputs), fields, stdin)
 

@@ -43,7 +43,10 @@ class _PushbackReader(io.RawIOBase):
             chunk = self._head[: len(view)]
             self._head = self._head[len(chunk) :]
         else:
-            chunk = self._source.read(len(view))
+            # read1 returns what a pipe has now instead of waiting for a full buffer, so a slow
+            # producer's documents are not held back.
+            read = getattr(self._source, "read1", self._source.read)
+            chunk = read(len(view))
         view[: len(chunk)] = chunk
         return len(chunk)
 
