@@ -2,10 +2,12 @@
 
 Reading (:func:`read_documents`) streams JSON Lines (plain or gzip, files or stdin), directories
 of ``.txt`` files and concatenated article dumps, validating every record and locating every
-problem by file and line.
+problem by file and line. Writing goes through :class:`OutputDir`, which never leaves a partial
+set of output files behind, and :func:`write_jsonl`.
 """
 
 from dedup.io._dates import parse_published
+from dedup.io._output import MARKER_FILE, OutputDir, write_jsonl
 from dedup.io._readers import read_documents
 
-__all__ = ["parse_published", "read_documents"]
+__all__ = ["MARKER_FILE", "OutputDir", "parse_published", "read_documents", "write_jsonl"]
