@@ -32,8 +32,9 @@ def read_documents(
 ) -> Iterator[Document]:
     """Stream documents from files, directories and stdin, in input order.
 
-    Lazy: a generator that reads one line at a time, so memory grows with the number of
-    documents (their ids are remembered to reject duplicates), never with the size of their text.
+    Lazy: a generator that reads one line at a time and holds one document's text at a time, so
+    memory grows with the number of documents (their ids are remembered to reject duplicates),
+    never with the size of the inputs.
     Before the first document is produced, every input path is checked to exist, so a typo in
     the last argument fails at once rather than after hours of work.
 
