@@ -92,9 +92,7 @@ def read_documents(
     return _read_all(list(inputs), fields, stdin)
 
 
-def _read_all(
-    inputs: list[str], fields: FieldNames, stdin: IO[bytes] | None
-) -> Iterator[Document]:
+def _read_all(inputs: list[str], fields: FieldNames, stdin: IO[bytes] | None) -> Iterator[Document]:
     if inputs.count("-") > 1:
         raise InputError("stdin ('-') can be read only once", "-")
     for name in inputs:

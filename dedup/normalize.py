@@ -1,0 +1,234 @@
+"""Normalisation and tokenising, with a map back to the original text.
+
+The rule, applied identically by the fast batch path (:mod:`dedup.fingerprint`) and by
+:func:`tokenize` here (which also reports where each token came from):
+
+1. Unicode NFKC (``Config.nfkc``): canonical and compatibility forms become one form, so NFC and
+   NFD input, ligatures, full-width letters and non-breaking spaces compare equal.
+2. Full case folding (``Config.casefold``): ``"Straße"`` and ``"STRASSE"`` compare equal.
+3. Tokens are maximal runs of word characters: letters, digits and combining marks (``_`` and
+   everything else is a separator). Punctuation, quotes, dashes and all white space therefore
+   only separate tokens, which unifies their variants (curly and straight quotes, dashes and
+   hyphens, tabs and non-breaking spaces).
+4. Han ideographs, kana, Bopomofo, Thai, Lao, Khmer and Myanmar characters are one token each:
+   those scripts are written without spaces, so a "word" would otherwise be a whole sentence.
+
+The normalised form of a text is its tokens joined by single spaces (the *token stream*).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from dataclasses import dataclass
+
+import numpy as np
+
+from dedup._kernels import CLASS_MASK, SEP, SOLO, UNSAFE, WORD
+
+_MAX_CP = 0x110000
+# Case folding changes nothing above this code point, NFKC nothing above the next (both checked
+# by tests over the whole range).
+_FOLD_LIMIT = 0x20000
+_NFKC_LIMIT = 0x30000
+# Hangul vowel and trailing jamo: they compose algorithmically with the preceding syllable.
+_HANGUL_SECOND = ((0x1161, 0x1175), (0x11A8, 0x11C2))
+
+# Scripts written without spaces: each character is a token of its own.
+_SOLO_RANGES = (
+    (0x0E00, 0x0EFF),  # Thai, Lao
+    (0x1000, 0x109F),  # Myanmar
+    (0x1780, 0x17FF),  # Khmer
+    (0x2E80, 0x2FDF),  # CJK radicals
+    (0x3005, 0x3007),  # ideographic iteration / number marks
+    (0x3040, 0x30FF),  # Hiragana, Katakana
+    (0x3100, 0x312F),  # Bopomofo
+    (0x31A0, 0x31FF),  # Bopomofo extended, Katakana phonetic extensions
+    (0x3400, 0x4DBF),  # CJK extension A
+    (0x4E00, 0x9FFF),  # CJK unified ideographs
+    (0xF900, 0xFAFF),  # CJK compatibility ideographs
+    (0xFF66, 0xFF9F),  # half-width Katakana
+    (0x20000, 0x3FFFF),  # CJK extensions B..H
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Tables:
+    """Lookup tables shared by both paths, built once per process (about 0.1 s)."""
+
+    classes: np.ndarray  # uint8[0x110000]: SEP, WORD or SOLO, plus the UNSAFE bit
+    fold: np.ndarray  # int32[_FOLD_LIMIT]: folded code point, or -(k+1) into fold_ext
+    fold_ext: np.ndarray  # int32[k, 3]: multi-character foldings, zero-padded
+    nfkc_index: np.ndarray  # int32[_NFKC_LIMIT]: -1 if NFKC keeps the character, else k
+    nfkc_offsets: np.ndarray  # int32[k + 1]: NFKC of character k is nfkc_chars[off[k]:off[k+1]]
+    nfkc_chars: np.ndarray  # int32[...]
+    expansion: np.ndarray  # uint8[_NFKC_LIMIT]: most UTF-8 bytes (and spaces) a code point yields
+
+
+@functools.cache
+def tables() -> Tables:
+    """Build the character class and case-folding tables from Python's Unicode database."""
+    everything = "".join(" " if 0xD800 <= cp < 0xE000 else chr(cp) for cp in range(_MAX_CP))
+    classes = np.zeros(_MAX_CP, dtype=np.uint8)
+    for match in re.finditer(r"[^\W_]+", everything):
+        classes[match.start() : match.end()] = WORD
+    for cp in range(0x0300, _FOLD_LIMIT):
+        if unicodedata.category(everything[cp])[0] == "M":
+            classes[cp] = WORD
+    for cp in range(0xE0100, 0xE01F0):  # variation selectors supplement
+        classes[cp] = WORD
+    for lo, hi in _SOLO_RANGES:
+        span = classes[lo : hi + 1]
+        span[span == WORD] = SOLO
+    nfkc_index, nfkc_offsets, nfkc_chars = _nfkc_tables(everything, classes)
+
+    fold = np.arange(_FOLD_LIMIT, dtype=np.int32)
+    expansions: list[list[int]] = []
+    for cp in range(_FOLD_LIMIT):
+        folded = everything[cp].casefold()
+        if len(folded) == 1:
+            fold[cp] = ord(folded)
+        else:
+            expansions.append([ord(c) for c in folded])
+            fold[cp] = -len(expansions)
+    fold_ext = np.zeros((max(len(expansions), 1), 3), dtype=np.int32)
+    for k, chars in enumerate(expansions):
+        fold_ext[k, : len(chars)] = chars
+    expansion = _expansion(everything, nfkc_index, nfkc_offsets, nfkc_chars, fold, fold_ext)
+    return Tables(
+        classes=classes,
+        fold=fold,
+        fold_ext=fold_ext,
+        nfkc_index=nfkc_index,
+        nfkc_offsets=nfkc_offsets,
+        nfkc_chars=nfkc_chars,
+        expansion=expansion,
+    )
+
+
+def _expansion(
+    everything: str,
+    nfkc_index: np.ndarray,
+    nfkc_offsets: np.ndarray,
+    nfkc_chars: np.ndarray,
+    fold: np.ndarray,
+    fold_ext: np.ndarray,
+) -> np.ndarray:
+    """Bytes (UTF-8 plus a separating space per character) each code point can turn into."""
+
+    def size(cp: int) -> int:
+        folded = fold[cp] if cp < _FOLD_LIMIT else cp
+        chars = [int(c) for c in fold_ext[-folded - 1] if c] if folded < 0 else [int(folded)]
+        return sum(len(chr(c).encode("utf-8")) + 1 for c in chars)
+
+    out = np.full(_NFKC_LIMIT, 5, dtype=np.uint8)  # 4 bytes and a space: safe for most
+    for cp in np.flatnonzero(fold[:_NFKC_LIMIT] < 0):
+        out[cp] = size(int(cp))
+    for cp in np.flatnonzero(nfkc_index >= 0):
+        k = nfkc_index[cp]
+        mapped = sum(size(int(c)) for c in nfkc_chars[nfkc_offsets[k] : nfkc_offsets[k + 1]])
+        out[cp] = max(mapped, size(int(cp)))  # the bound must hold with NFKC off too
+    return out
+
+
+def _nfkc_tables(everything: str, classes: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Per-character NFKC, and the UNSAFE bit on characters for which it is not enough.
+
+    NFKC of a whole text equals the concatenation of NFKC of its characters unless a character
+    can interact with a neighbour: combining marks (canonical reordering and composition),
+    characters that compose with the character before them (the second half of a canonical
+    pair, Hangul vowel and trailing jamo), and characters whose NFKC contains any of those.
+    Texts with an UNSAFE character are normalised by ``unicodedata`` instead (rare in news).
+    """
+    unsafe = np.zeros(_MAX_CP, dtype=bool)
+    for cp in range(_NFKC_LIMIT):
+        ch = everything[cp]
+        if unicodedata.combining(ch):
+            unsafe[cp] = True
+        decomposition = unicodedata.decomposition(ch)
+        if decomposition and not decomposition.startswith("<"):
+            parts = decomposition.split()
+            if len(parts) == 2:
+                unsafe[int(parts[1], 16)] = True
+    for lo, hi in _HANGUL_SECOND:
+        unsafe[lo : hi + 1] = True
+    index = np.full(_NFKC_LIMIT, -1, dtype=np.int32)
+    offsets = [0]
+    chars: list[int] = []
+    for cp in range(_NFKC_LIMIT):
+        if 0xD800 <= cp < 0xE000:
+            continue
+        normal = unicodedata.normalize("NFKC", everything[cp])
+        if normal == everything[cp]:
+            continue
+        codes = [ord(c) for c in normal]
+        if any(unsafe[c] for c in codes):
+            unsafe[cp] = True
+        index[cp] = len(offsets) - 1
+        chars.extend(codes)
+        offsets.append(len(chars))
+    classes[unsafe] |= UNSAFE
+    return index, np.array(offsets, dtype=np.int32), np.array(chars, dtype=np.int32)
+
+
+@dataclass(frozen=True, slots=True)
+class Tokens:
+    """The tokens of a text with the original character span of each.
+
+    ``spans[i] = (start, end)`` is a half-open range of the *original* text such that
+    ``text[start:end]`` is the source of ``words[i]`` (including any characters NFKC merged).
+    """
+
+    words: list[str]
+    spans: np.ndarray  # int64[n, 2]
+
+    @property
+    def stream(self) -> str:
+        """The normalised text: the tokens joined by single spaces."""
+        return " ".join(self.words)
+
+
+_CHUNK = re.compile(r"\S+")
+
+
+def tokenize(text: str, *, nfkc: bool = True, casefold: bool = True) -> Tokens:
+    """Tokens of ``text`` by the module's rule, each with its span in the original text.
+
+    NFKC never composes across white space, so normalising each white-space-delimited chunk on
+    its own gives the same result as normalising the whole text; within a chunk whose length
+    NFKC changes, every token maps to the whole chunk (spans stay inside the original text).
+    This is the slow, exact path used for offsets; the fast path is tested to agree with it.
+    """
+    classes = tables().classes
+    words: list[str] = []
+    spans: list[tuple[int, int]] = []
+    for chunk in _CHUNK.finditer(text):
+        raw = chunk.group()
+        norm = unicodedata.normalize("NFKC", raw) if nfkc else raw
+        exact = len(norm) == len(raw)
+        base = chunk.start()
+        current: list[str] = []
+        cur_start = cur_end = 0
+        for i, ch in enumerate(norm):
+            cls = classes[ord(ch)] & CLASS_MASK
+            if cls == SEP or (cls == SOLO and current):
+                if current:
+                    words.append("".join(current))
+                    spans.append((cur_start, cur_end))
+                    current = []
+                if cls == SEP:
+                    continue
+            if not current:
+                cur_start = base + i if exact else base
+            current.append(ch.casefold() if casefold else ch)
+            cur_end = base + i + 1 if exact else chunk.end()
+            if cls == SOLO:
+                words.append("".join(current))
+                spans.append((cur_start, cur_end))
+                current = []
+        if current:
+            words.append("".join(current))
+            spans.append((cur_start, cur_end))
+    arr = np.array(spans, dtype=np.int64).reshape(-1, 2)
+    return Tokens(words=words, spans=arr)

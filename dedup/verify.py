@@ -1,0 +1,74 @@
+"""Exact similarity of two documents from their stored shingle sets: the verify stage.
+
+LSH proposes candidates; these measures decide. Shingle sets are sorted, de-duplicated uint64
+arrays, so one merge walk (linear time, compiled) gives the intersection and everything follows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+import numpy as np
+
+from dedup import _kernels
+
+
+class Relation(StrEnum):
+    """How document ``a`` relates to document ``b``."""
+
+    DUPLICATE = "duplicate"  # identical normalised text
+    NEAR_DUPLICATE = "near_duplicate"  # Jaccard >= threshold
+    CONTAINS = "contains"  # most of b's shingles are in a (b is an excerpt of a)
+    CONTAINED_IN = "contained_in"  # most of a's shingles are in b
+
+
+@dataclass(frozen=True, slots=True)
+class Similarity:
+    """Exact set measures of a pair; containment is directional."""
+
+    jaccard: float
+    containment_a_in_b: float  # |A & B| / |A|
+    containment_b_in_a: float  # |A & B| / |B|
+
+    @classmethod
+    def of(cls, a: np.ndarray, b: np.ndarray) -> Similarity:
+        """Measures of two sorted, de-duplicated uint64 shingle arrays (empty sets give 0)."""
+        inter = int(_kernels.intersection_size(a, b)) if a.size and b.size else 0
+        return cls.from_counts(inter, int(a.size), int(b.size))
+
+    @classmethod
+    def from_counts(cls, inter: int, size_a: int, size_b: int) -> Similarity:
+        """Measures from an intersection size and the two set sizes."""
+        union = size_a + size_b - inter
+        return cls(
+            jaccard=inter / union if union else 0.0,
+            containment_a_in_b=inter / size_a if size_a else 0.0,
+            containment_b_in_a=inter / size_b if size_b else 0.0,
+        )
+
+    def relation(self, threshold: float, identical: bool = False) -> Relation | None:
+        """The strongest relation this pair reaches at ``threshold``, or None.
+
+        ``identical`` (equal content hashes) wins over everything; then Jaccard; then the larger
+        containment, so an excerpt is ``contained_in`` its source and the source ``contains`` it.
+        """
+        if identical:
+            return Relation.DUPLICATE
+        if self.jaccard >= threshold:
+            return Relation.NEAR_DUPLICATE
+        if max(self.containment_a_in_b, self.containment_b_in_a) >= threshold:
+            if self.containment_a_in_b >= self.containment_b_in_a:
+                return Relation.CONTAINED_IN
+            return Relation.CONTAINS
+        return None
+
+
+def jaccard(a: np.ndarray, b: np.ndarray) -> float:
+    """Exact Jaccard similarity of two shingle sets."""
+    return Similarity.of(a, b).jaccard
+
+
+def containment(a: np.ndarray, b: np.ndarray) -> float:
+    """Exact fraction of ``a``'s shingles that are also in ``b``."""
+    return Similarity.of(a, b).containment_a_in_b
