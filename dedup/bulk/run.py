@@ -1,0 +1,122 @@
+"""The bulk job end to end: ingest -> candidates -> verify -> cluster.
+
+Each stage is timed; :class:`BulkResult` holds what the writers need. The shingle spool is
+deleted before this returns, whatever happens.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from dedup.bulk.candidates import CandidatePairs, CandidateStats
+from dedup.bulk.ingest import BatchSink, Corpus, Ingest, Progress
+from dedup.bulk.spool import ShingleSpool
+from dedup.bulk.verify import PairVerifier, VerifiedPairs
+from dedup.cluster import canonical_order, star_clusters
+from dedup.config import Config
+from dedup.fingerprint import Fingerprinter
+from dedup.lsh import Banding
+from dedup.types import Document
+
+
+@dataclass(frozen=True, slots=True)
+class BulkOptions:
+    """How the job runs (never what it finds: results do not depend on these)."""
+
+    jobs: int = 0  # 0: one per core
+    batch_size: int = 256
+    max_bucket: int = 100
+    spool_dir: str | None = None  # where the temporary shingle file goes
+
+    def resolved_jobs(self) -> int:
+        """``jobs``, with 0 meaning the cores this process may use."""
+        if self.jobs > 0:
+            return self.jobs
+        return max(1, len(os.sched_getaffinity(0)))
+
+
+@dataclass(slots=True)
+class BulkResult:
+    """What a bulk run found, with documents addressed by input position."""
+
+    config: Config
+    ids: list[str]
+    lengths: np.ndarray
+    canon: np.ndarray  # int64: position of each document's canonical
+    pairs: VerifiedPairs
+    candidates: CandidateStats
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def clusters(self) -> int:
+        """Number of clusters, singletons included."""
+        return int(np.count_nonzero(self.canon == np.arange(self.canon.shape[0])))
+
+    @property
+    def duplicates(self) -> int:
+        """Documents that are not their cluster's canonical (what dedup removes)."""
+        return len(self.ids) - self.clusters
+
+
+def run_bulk(
+    documents: Iterable[Document],
+    config: Config,
+    options: BulkOptions | None = None,
+    sink: BatchSink | None = None,
+    progress: Callable[[str], Progress] | None = None,
+) -> BulkResult:
+    """Run the whole job over ``documents`` (streamed once).
+
+    ``progress(stage)`` returns a callback for that stage's counts, if given.
+    """
+    options = options or BulkOptions()
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
+    ingest = Ingest(
+        Fingerprinter(config),
+        Banding(config.bands, config.rows),
+        jobs=options.resolved_jobs(),
+        batch_size=options.batch_size,
+    )
+    with ShingleSpool(options.spool_dir) as spool:
+        with _timed(timings, "ingest"):
+            corpus = ingest.run(
+                documents, spool, sink=sink, progress=progress("ingest") if progress else None
+            )
+        with _timed(timings, "candidates"):
+            rank = canonical_order(corpus.ids, corpus.published, corpus.lengths.tolist())
+            left, right, stats = CandidatePairs(options.max_bucket).find(
+                corpus.keys, rank, spool.sizes > 0
+            )
+        with _timed(timings, "verify"):
+            pairs = PairVerifier(config.threshold).verify(left, right, spool, corpus.content_hashes)
+    with _timed(timings, "cluster"):
+        canon = star_clusters(rank, pairs.left, pairs.right)
+    timings["total"] = time.perf_counter() - start
+    return BulkResult(
+        config=config,
+        ids=corpus.ids,
+        lengths=corpus.lengths,
+        canon=canon,
+        pairs=pairs,
+        candidates=stats,
+        timings=timings,
+    )
+
+
+@contextmanager
+def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[stage] = time.perf_counter() - start
+
+
+__all__ = ["BulkOptions", "BulkResult", "Corpus", "run_bulk"]
