@@ -30,7 +30,8 @@ _DIGITS = re.compile(r"\d+")
 
 @dataclass(frozen=True, slots=True)
 class Article:
-    """One real article; ``paragraphs`` is ``text`` split on blank lines (always consistent)."""
+    """One real article. ``paragraphs`` (``text`` split on blank lines) and ``group`` are
+    derived from the other fields on construction, so they are always consistent."""
 
     id: str
     title: str
@@ -38,25 +39,25 @@ class Article:
     lang: str | None
     text: str
     paragraphs: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    group: LanguageGroup = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "paragraphs", tuple(self.text.split(PARAGRAPH_SEP)))
+        object.__setattr__(self, "group", _language_group(self.text, self.lang))
 
-    @property
-    def group(self) -> LanguageGroup:
-        """Coarse language group: "cjk", "en", or "latin" (other Latin-script languages).
 
-        Decided from the text when ``lang`` is missing (about half the corpus), because the
-        generators keep documents single-language and pick outlets with matching templates.
-        """
-        if not self.text:
-            return "en"
-        if len(CJK_RE.findall(self.text)) > 0.3 * len(self.text):
-            return "cjk"
-        if self.lang is not None:
-            return "en" if self.lang.lower().startswith("en") else "latin"
-        words = self.text.lower().split()
-        return "en" if words.count("the") >= 0.02 * len(words) else "latin"
+def _language_group(text: str, lang: str | None) -> LanguageGroup:
+    """Coarse language group: "cjk", "en", or "latin" (other Latin-script languages).
+
+    Decided from the text when ``lang`` is missing (about half the corpus), because the
+    generators keep documents single-language and pick outlets with matching templates.
+    """
+    if len(CJK_RE.findall(text)) > 0.3 * len(text):
+        return "cjk"
+    if lang is not None:
+        return "en" if lang.lower().startswith("en") else "latin"
+    words = text.lower().split()
+    return "en" if words.count("the") >= 0.02 * len(words) else "latin"
 
 
 def _field(obj: dict[str, object], key: str, path: str, line: int, optional: bool) -> str | None:

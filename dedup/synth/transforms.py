@@ -58,12 +58,12 @@ def check_rate(rate: float, name: str = "rate") -> None:
 def cut_ending(text: str, rng: random.Random, keep: tuple[float, float] = (0.6, 0.95)) -> str:
     """Drop the end of ``text`` as reprints do, keeping a fraction drawn uniformly from ``keep``.
 
-    The cut lands on the last paragraph boundary that keeps at least ``keep[0]`` of the text;
-    when no boundary falls in that window it falls back to the last sentence end in it, then to
-    the last space before the target (which may keep less than ``keep[0]`` of a very short
-    text: cutting mid-word would be unrealistic), then (scripts without spaces) to the exact
-    character. The result is always a non-empty prefix of ``text`` (for non-empty input), so
-    offsets into it stay valid offsets into the original.
+    The cut lands on the last paragraph boundary between ``keep[0]`` of the text and the drawn
+    target; failing that on the last sentence end there, then the last space there, then the
+    first space after the target up to ``keep[1]``, and only then (scripts without spaces, tiny
+    texts) on the exact target character. So the kept share is always within ``keep`` and words
+    are cut only when there is no other choice. The result is a non-empty prefix of ``text``
+    (for non-empty input), so offsets into it stay valid offsets into the original.
     """
     lo, hi = keep
     if not 0.0 < lo <= hi <= 1.0:
@@ -72,16 +72,17 @@ def cut_ending(text: str, rng: random.Random, keep: tuple[float, float] = (0.6, 
     if n == 0:
         return text
     min_keep = max(1, math.ceil(n * lo))
-    target = max(min_keep, int(n * rng.uniform(lo, hi)))
+    max_keep = max(min_keep, int(n * hi))
+    target = min(max_keep, max(min_keep, int(n * rng.uniform(lo, hi))))
     cut = text.rfind(PARAGRAPH_SEP, min_keep, target + len(PARAGRAPH_SEP))
     if cut < 0:
         ends = [m.end() for m in SENTENCE_END_RE.finditer(text, min_keep, target)]
-        if ends:
-            cut = ends[-1]
-    if cut <= 0:
-        cut = max(text.rfind(" ", 1, target), text.rfind("\n", 1, target))
-    if cut <= 0:
-        cut = target
+        cut = ends[-1] if ends else -1
+    if cut < 0:
+        cut = max(text.rfind(" ", min_keep, target), text.rfind("\n", min_keep, target))
+    if cut < 0:
+        after = (text.find(" ", target, max_keep), text.find("\n", target, max_keep))
+        cut = min((i for i in after if i >= 0), default=target)
     return text[:cut]
 
 
