@@ -112,7 +112,7 @@ def dedup_corpus(
 
     Hard negatives, kept in separate clusters: ``shared_boilerplate_pairs`` pairs of stories
     with the same outlet, both with header and footer, bodies cut to their first paragraphs
-    (>= 700 characters) so the shared footer is a large part of each text (tag
+    (up to 700 characters) so the shared chrome is a large part of each text (tag
     ``shared_boilerplate:<k>``); the same-site siblings above; and all originals of one outlet
     share its footer.
 
