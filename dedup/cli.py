@@ -51,7 +51,7 @@ def config_options(func: Callable[P, R]) -> Callable[P, R]:
             type=click.Path(dir_okay=False),
             help="TOML file of settings (overridden by DEDUP_* variables, then by flags).",
         ),
-        click.option("--threshold", type=float, help="Similarity a pair must reach [0.8]."),
+        click.option("--threshold", type=float, help="Similarity a pair must reach [0.7]."),
         click.option("--ngram", type=int, help="Words per shingle [5]."),
         click.option("--num-perm", type=int, help="MinHash permutations [128]."),
     ]

@@ -53,7 +53,9 @@ def test_identical_texts_are_duplicates(corpus: list[Document]) -> None:
     pairs = {
         (result.ids[a], result.ids[b]): RELATIONS[r]
         for a, b, r in zip(
-            result.pairs.left.tolist(), result.pairs.right.tolist(), result.pairs.relation.tolist(),
+            result.pairs.left.tolist(),
+            result.pairs.right.tolist(),
+            result.pairs.relation.tolist(),
             strict=True,
         )
     }
