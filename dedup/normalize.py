@@ -18,10 +18,16 @@ The normalised form of a text is its tokens joined by single spaces (the *token 
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import hashlib
+import os
 import re
+import tempfile
 import unicodedata
-from dataclasses import dataclass
+import zipfile
+from dataclasses import dataclass, fields
+from pathlib import Path
 
 import numpy as np
 
@@ -55,7 +61,11 @@ _SOLO_RANGES = (
 
 @dataclass(frozen=True, slots=True)
 class Tables:
-    """Lookup tables shared by both paths, built once per process (about 0.1 s)."""
+    """Lookup tables shared by both paths, built from Python's Unicode database.
+
+    Building them takes about half a second, so :func:`tables` keeps a copy on disk
+    (see :func:`_cache_file`) and loads it in milliseconds in later processes.
+    """
 
     classes: np.ndarray  # uint8[0x110000]: SEP, WORD or SOLO, plus the UNSAFE bit
     fold: np.ndarray  # int32[_FOLD_LIMIT]: folded code point, or -(k+1) into fold_ext
@@ -66,8 +76,80 @@ class Tables:
     expansion: np.ndarray  # uint8[_NFKC_LIMIT]: most UTF-8 bytes (and spaces) a code point yields
 
 
+#: Bumped whenever the way the tables are built changes, so stale caches are never read.
+TABLES_VERSION = 1
+
+
+def _cache_file() -> Path | None:
+    """Where the tables are cached: per Unicode version, under the user's cache directory.
+
+    ``DEDUP_CACHE_DIR`` overrides the place; set it to an empty string to disable caching.
+    """
+    override = os.environ.get("DEDUP_CACHE_DIR")
+    if override == "":
+        return None
+    base = (
+        Path(override)
+        if override
+        else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "dedup"
+    )
+    return base / f"unicode-tables-{unicodedata.unidata_version}-v{TABLES_VERSION}.npz"
+
+
+def _digest(arrays: dict[str, np.ndarray]) -> np.ndarray:
+    h = hashlib.blake2b(digest_size=16)
+    for name in sorted(arrays):
+        h.update(name.encode())
+        h.update(str(arrays[name].dtype).encode())
+        h.update(np.asarray(arrays[name].shape, dtype=np.int64).tobytes())
+        h.update(np.ascontiguousarray(arrays[name]).tobytes())
+    return np.frombuffer(h.digest(), dtype=np.uint8)
+
+
+def _load_cached(path: Path) -> Tables | None:
+    """The cached tables, or None when missing, unreadable or not exactly what was written.
+
+    The kernels index and size buffers by these tables, so a damaged file must never be used:
+    a checksum over every array guards it.
+    """
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {f.name: data[f.name] for f in fields(Tables)}
+            stored = data["digest"]
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+        return None
+    if not np.array_equal(stored, _digest(arrays)):
+        return None
+    return Tables(**arrays)
+
+
+def _store(path: Path, built: Tables) -> None:
+    """Write the cache atomically; a read-only or full disk just means no cache."""
+    arrays = {f.name: getattr(built, f.name) for f in fields(Tables)}
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
+        with os.fdopen(fd, "wb") as handle:
+            np.savez(handle, digest=_digest(arrays), **arrays)
+        os.replace(tmp, path)
+    except OSError:
+        with contextlib.suppress(OSError, UnboundLocalError):
+            os.unlink(tmp)
+
+
 @functools.cache
 def tables() -> Tables:
+    """The lookup tables: from the on-disk cache when it is there and intact, else built."""
+    path = _cache_file()
+    if path is not None and (cached := _load_cached(path)) is not None:
+        return cached
+    built = _build_tables()
+    if path is not None:
+        _store(path, built)
+    return built
+
+
+def _build_tables() -> Tables:
     """Build the character class and case-folding tables from Python's Unicode database."""
     everything = "".join(" " if 0xD800 <= cp < 0xE000 else chr(cp) for cp in range(_MAX_CP))
     classes = np.zeros(_MAX_CP, dtype=np.uint8)
