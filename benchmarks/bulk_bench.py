@@ -96,14 +96,12 @@ def main() -> None:
             rows.append((f"dedup --jobs {jobs}", args.docs, ours(corpus, work / f"o{jobs}", jobs)))
         summary = json.loads((work / "o1" / "summary.json").read_text())
     anchor = rows[0][1] / rows[0][2].seconds
-    print(
-        f"\n{'job':<26}{'docs':>9}{'seconds':>10}{'docs/s':>10}{'x datasketch':>14}{'peak RSS MB':>13}"
-    )
+    header = ("job", "docs", "seconds", "docs/s", "x datasketch", "peak RSS MB")
+    print("\n{:<26}{:>9}{:>10}{:>10}{:>14}{:>13}".format(*header))
     for name, n, run in rows:
         rate = n / run.seconds
-        print(
-            f"{name:<26}{n:>9}{run.seconds:>10.1f}{rate:>10.0f}{rate / anchor:>14.1f}{run.peak_rss_mb:>13.0f}"
-        )
+        cells = (name, n, f"{run.seconds:.1f}", f"{rate:.0f}", f"{rate / anchor:.1f}")
+        print("{:<26}{:>9}{:>10}{:>10}{:>14}".format(*cells) + f"{run.peak_rss_mb:>13.0f}")
     one = args.docs / rows[2][2].seconds
     two = args.docs / rows[3][2].seconds
     print(f"\nspeed-up from 1 to 2 jobs: {two / one:.2f}x")
