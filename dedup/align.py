@@ -224,19 +224,40 @@ def _free_windows(excluded: np.ndarray, k: int) -> np.ndarray:
 
 
 def _passages(rows: np.ndarray, spans_a: np.ndarray, spans_b: np.ndarray) -> list[Passage]:
-    """Passages from the kernel's token rows, in character offsets, sorted by position in a."""
+    """Passages from the kernel's token rows, in character offsets, sorted by position in a.
+
+    Token ranges never overlap, but where NFKC changes the length of a white-space-delimited
+    chunk all its tokens share the chunk's span (see :func:`dedup.normalize.tokenize`), so two
+    passages meeting inside such a chunk would overlap in characters: the later one then
+    starts where the earlier one ends (and is dropped if nothing is left).
+    """
     rows = rows[np.lexsort((rows[:, 2], rows[:, 0]))] if rows.shape[0] else rows
+    chars = [
+        [
+            int(spans_a[r[0], 0]),
+            int(spans_a[r[1] - 1, 1]),
+            int(spans_b[r[2], 0]),
+            int(spans_b[r[3] - 1, 1]),
+        ]
+        for r in rows.tolist()
+    ]
+    for side in (0, 2):
+        end = 0
+        for c in sorted(chars, key=lambda c: c[side]):
+            c[side] = max(c[side], end)
+            end = max(end, c[side + 1])
     out: list[Passage] = []
-    for as_, ae, bs, be, ma, mb in rows.tolist():
-        out.append(
-            Passage(
-                a=(int(spans_a[as_, 0]), int(spans_a[ae - 1, 1])),
-                b=(int(spans_b[bs, 0]), int(spans_b[be - 1, 1])),
-                score=(ma + mb) / (ae - as_ + be - bs),
-                a_tokens=(as_, ae),
-                b_tokens=(bs, be),
+    for (as_, ae, bs, be, ma, mb), c in zip(rows.tolist(), chars, strict=True):
+        if c[0] < c[1] and c[2] < c[3]:
+            out.append(
+                Passage(
+                    a=(c[0], c[1]),
+                    b=(c[2], c[3]),
+                    score=(ma + mb) / (ae - as_ + be - bs),
+                    a_tokens=(as_, ae),
+                    b_tokens=(bs, be),
+                )
             )
-        )
     return out
 
 
