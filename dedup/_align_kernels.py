@@ -157,6 +157,93 @@ def _free(claimed: np.ndarray, start: int, end: int) -> bool:
     return True
 
 
+_NEG = -(1 << 40)
+#: An extension stops once its score falls this far below the best seen: up to three edits in a
+#: row are crossed if enough matches follow them.
+X_DROP = 3
+#: Longest extension at one end; seeds cover anything longer, so this is never reached in text.
+_MAX_EXTENSION = 512
+
+
+@njit(inline="always")
+def _available(claimed: np.ndarray, start: int, step: int) -> int:
+    """Free tokens in a row from ``start`` (forward) or before it (backward), capped."""
+    count = 0
+    t = start if step > 0 else start - 1
+    while 0 <= t < claimed.shape[0] and not claimed[t] and count < _MAX_EXTENSION:
+        count += 1
+        t += step
+    return count
+
+
+@njit(cache=True, nogil=True)
+def _extend(
+    tok_a: np.ndarray,
+    tok_b: np.ndarray,
+    claimed_a: np.ndarray,
+    claimed_b: np.ndarray,
+    a0: int,
+    b0: int,
+    step: int,
+    band: int,
+) -> tuple[int, int, int]:
+    """X-drop extension of a passage end over free tokens: ``(tokens of a, of b, matches)``.
+
+    A banded edit-distance walk away from ``(a0, b0)`` (``step`` +1: forward from the end,
+    -1: backward from the start) scoring +1 per equal token pair and -1 per substituted,
+    inserted or deleted token, at most ``band`` insertions or deletions off the diagonal.
+    The extension stops where the score is highest, and only a positive score extends at all,
+    so an edited word next to the edge of a passage is taken in when matches follow it (the
+    edge of a copy is often edited: "The" for "A", a changed attribution), while unrelated
+    text beyond the passage, where matches are rare, is not.
+    """
+    la = _available(claimed_a, a0, step)
+    lb = _available(claimed_b, b0, step)
+    width = 2 * band + 1
+    prev = np.full(width, _NEG, dtype=np.int64)
+    cur = np.full(width, _NEG, dtype=np.int64)
+    prev_hits = np.zeros(width, dtype=np.int64)
+    cur_hits = np.zeros(width, dtype=np.int64)
+    for o in range(band, min(width, band + lb + 1)):  # row 0: only b tokens consumed
+        if o - band <= X_DROP:
+            prev[o] = -(o - band)
+    best = 0
+    best_i = best_j = best_hits = 0
+    for i in range(1, la + 1):
+        ta = tok_a[a0 + i - 1] if step > 0 else tok_a[a0 - i]
+        row_max = _NEG
+        for o in range(width):
+            j = i + o - band
+            cur[o] = _NEG
+            if j < 0 or j > lb:
+                continue
+            score = _NEG
+            hits = 0
+            if j >= 1 and prev[o] > _NEG:
+                tb = tok_b[b0 + j - 1] if step > 0 else tok_b[b0 - j]
+                same = 1 if ta == tb else 0
+                score = prev[o] + 2 * same - 1
+                hits = prev_hits[o] + same
+            if o + 1 < width and prev[o + 1] > _NEG and prev[o + 1] - 1 > score:
+                score = prev[o + 1] - 1
+                hits = prev_hits[o + 1]
+            if o >= 1 and cur[o - 1] > _NEG and cur[o - 1] - 1 > score:
+                score = cur[o - 1] - 1
+                hits = cur_hits[o - 1]
+            if score < best - X_DROP:
+                continue
+            cur[o] = score
+            cur_hits[o] = hits
+            row_max = max(row_max, score)
+            if score > best:
+                best, best_i, best_j, best_hits = score, i, j, hits
+        if row_max == _NEG:
+            break
+        prev, cur = cur, prev
+        prev_hits, cur_hits = cur_hits, prev_hits
+    return best_i, best_j, best_hits
+
+
 @njit(cache=True, nogil=True)
 def resolve(
     si: np.ndarray,
@@ -176,8 +263,8 @@ def resolve(
     ``claimed_*`` (modified in place) start with the excluded tokens. Each chain, in order of
     decreasing weight, keeps the seeds whose windows are still free on both sides and is cut
     wherever a taken token or too wide a gap lies between two kept seeds. Each piece is then
-    extended token by token along its diagonal at both ends while the tokens are equal and
-    free, kept if at least ``min_tokens`` tokens on each side are matched, and claimed.
+    extended at both ends over free tokens (:func:`_extend`), kept if at least ``min_tokens``
+    tokens on each side are matched, and claimed.
 
     Returns an int64 array of rows ``(a_start, a_end, b_start, b_end, matched_a, matched_b)``
     in token positions (ends exclusive).
@@ -217,21 +304,17 @@ def resolve(
                 and _free(claimed_b, be, j)
             )
             if as_ >= 0 and not joins:
-                # Close the open piece: extend it along its diagonal, then keep it or not.
-                while as_ > 0 and bs > 0 and tok_a[as_ - 1] == tok_b[bs - 1]:
-                    if claimed_a[as_ - 1] or claimed_b[bs - 1]:
-                        break
-                    as_ -= 1
-                    bs -= 1
-                    cov_a += 1
-                    cov_b += 1
-                while ae < tok_a.shape[0] and be < tok_b.shape[0] and tok_a[ae] == tok_b[be]:
-                    if claimed_a[ae] or claimed_b[be]:
-                        break
-                    ae += 1
-                    be += 1
-                    cov_a += 1
-                    cov_b += 1
+                # Close the open piece: extend both ends over small edits, then keep it or not.
+                da, db, hits = _extend(tok_a, tok_b, claimed_a, claimed_b, as_, bs, -1, max_gap)
+                as_ -= da
+                bs -= db
+                cov_a += hits
+                cov_b += hits
+                da, db, hits = _extend(tok_a, tok_b, claimed_a, claimed_b, ae, be, 1, max_gap)
+                ae += da
+                be += db
+                cov_a += hits
+                cov_b += hits
                 if min(cov_a, cov_b) >= min_tokens:
                     claimed_a[as_:ae] = True
                     claimed_b[bs:be] = True

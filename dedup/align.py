@@ -21,9 +21,12 @@ The algorithm (seed, chain, resolve) for texts of ``n`` and ``m`` tokens:
    alignment).
 3. **Resolve.** Chains are taken heaviest first (most matched tokens); each is trimmed to the
    tokens no heavier passage (and no excluded span) has taken, cut where such tokens break it,
-   extended along its diagonal while the neighbouring tokens are equal, and kept if at least
-   ``min_tokens`` tokens are matched on each side. So passages never overlap on either side,
-   and a paragraph repeated in one text is paired with one copy only. ``O(s * seed_n + n + m)``.
+   and extended at both ends by an X-drop walk (+1 per equal token, -1 per substituted,
+   inserted or deleted one, stopping at the best score once it has dropped by 3), so an edited
+   word at the edge of a copy, which no seed covers, still belongs to the passage. A piece is
+   kept if at least ``min_tokens`` tokens are matched on each side. So passages never overlap
+   on either side, and a paragraph repeated in one text is paired with one copy only.
+   ``O(s * seed_n + n + m)`` plus ``O(max_gap)`` per extension step.
 
 Total: ``O(n log n + m log m + s log s + s * max_gap)``; two 20 KB articles take about a
 millisecond once tokenised (see ``benchmarks/reuse_bench.py``).
@@ -56,8 +59,9 @@ class Passage:
 
     ``a`` and ``b`` are half-open character spans of the original texts; ``a_tokens`` and
     ``b_tokens`` the same passage as token index ranges. ``score`` is the fraction of the
-    passage's tokens, both sides together, that are part of an exact match (a shared run of
-    ``seed_n`` tokens or its extension): 1.0 for a verbatim copy, lower as edits accumulate.
+    passage's tokens, both sides together, that are matched to an equal token of the other
+    side (inside a shared run of ``seed_n`` tokens, or by the extension at either end): 1.0 for
+    a verbatim copy, lower as edits accumulate.
     """
 
     a: tuple[int, int]
@@ -89,8 +93,9 @@ class AlignConfig:
     * ``seed_n = 4``: shorter than the document shingle (5), so a passage with an edit every
       eight words still has seeds; long enough that unrelated articles share few seeds, and
       those isolated ones never reach ``min_tokens``.
-    * ``max_gap = 8`` tokens: bridges a few changed words, a typo or an inserted clause; an
-      inserted sentence (usually longer) splits the passage, which is the truth.
+    * ``max_gap = 8`` tokens: bridges a few changed words, a typo or an inserted clause (it is
+      also the widest insertion or deletion the end extension crosses); an inserted sentence,
+      usually longer, splits the passage, which is the truth.
     * ``min_tokens = 12``: matched tokens each side for a passage to be reported (a short
       sentence; a byline or a set phrase does not make it).
     * ``max_repeats = 16``: seed hashes more frequent than this in either text are ignored.

@@ -133,6 +133,16 @@ def test_character_noise_inside_a_passage_keeps_it_whole() -> None:
     assert 0.5 < p.score < 1.0
 
 
+def test_edited_words_at_the_edges_of_a_copy_belong_to_the_passage() -> None:
+    """A word changed or dropped two words from either end is still inside the passage."""
+    assert P4.startswith("Tunisian Prime Minister")
+    edited = P4.replace("Minister", "Ministre", 1)
+    last = P4.rsplit(" ", 3)
+    edited = edited.rsplit(" ", 3)[0] + " " + last[2] + " " + last[3]  # drop the third-last word
+    (p,) = ALIGNER.align(P4, edited)
+    assert (p.a, p.b) == ((0, len(P4) - 1), (0, len(edited) - 1))
+
+
 def test_a_paragraph_repeated_in_b_is_paired_once() -> None:
     """Passages never overlap: a paragraph of a that b contains twice is matched to one copy."""
     b = "\n\n".join([P1, OTHER, P1])
