@@ -232,12 +232,16 @@ def demo(aligner: Aligner, rule: ReuseRule, width: int = 60) -> None:
     docs = list(read_documents([str(SAMPLE)]))
     boiler = repeated_paragraphs(docs)
     tokens = [tokenize(d.text) for d in docs]
+    below: list[str] = []
     for x, y in itertools.combinations(range(len(docs)), 2):
         passages = aligner.align_tokens(
             tokens[x], tokens[y], exclude_a=boiler[x], exclude_b=boiler[y]
         )
         verdict = rule.judge(passages, len(tokens[x].words), len(tokens[y].words))
         if not verdict.shares_passages:
+            if passages:
+                text = " ".join(docs[x].text[passages[0].a[0] : passages[0].a[1]].split())
+                below.append(f"{docs[x].id} <-> {docs[y].id}: {verdict.longest} tokens, {text!r}")
             continue
         a, b = docs[x], docs[y]
         print(
@@ -251,6 +255,9 @@ def demo(aligner: Aligner, rule: ReuseRule, width: int = 60) -> None:
             right = wrap(b.text[p.b[0] : p.b[1]], width)
             for la, lb in itertools.zip_longest(left, right, fillvalue=""):
                 print(f"      {la:<{width}} | {lb}")
+    print(f"\n  aligned but below the rule ({rule}):")
+    for line in below:
+        print(f"    {line}")
 
 
 def repeated_paragraphs(docs: Sequence[Document], min_docs: int = 3) -> list[list[Span]]:
