@@ -10,7 +10,7 @@ The algorithm (seed, chain, resolve) for texts of ``n`` and ``m`` tokens:
 1. **Seed.** Hash every run of ``seed_n`` consecutive normalised tokens of each text (XXH64 of
    the same bytes as a document shingle) and join the two lists by sorting:
    ``O(n log n + m log m + s)`` for ``s`` seed matches ``(i, j)``. A hash occurring more than
-   ``max_repeats`` times in either text ("said in a statement") is skipped, which bounds ``s``
+   ``max_repeats`` times in either text (a refrain, a table row) is skipped, which bounds ``s``
    by ``max_repeats * min(n, m)`` however repetitive the texts are.
 2. **Chain.** Seeds sorted by position in a are linked when they follow each other on both sides
    with at most ``max_gap`` unmatched tokens in between and their diagonals (``j - i``) differ
