@@ -196,8 +196,9 @@ def tokenize(text: str, *, nfkc: bool = True, casefold: bool = True) -> Tokens:
     """Tokens of ``text`` by the module's rule, each with its span in the original text.
 
     NFKC never composes across white space, so normalising each white-space-delimited chunk on
-    its own gives the same result as normalising the whole text; within a chunk whose length
-    NFKC changes, every token maps to the whole chunk (spans stay inside the original text).
+    its own gives the same result as normalising the whole text; within a chunk that NFKC changes
+    other than character for character, every token maps to the whole chunk (spans stay inside
+    the original text).
     This is the slow, exact path used for offsets; the fast path is tested to agree with it.
     """
     classes = tables().classes
@@ -206,7 +207,9 @@ def tokenize(text: str, *, nfkc: bool = True, casefold: bool = True) -> Tokens:
     for chunk in _CHUNK.finditer(text):
         raw = chunk.group()
         norm = unicodedata.normalize("NFKC", raw) if nfkc else raw
-        exact = len(norm) == len(raw)
+        # Offsets carry over only if character i of norm came from character i of raw: equal
+        # lengths are not enough ("e\u0301-\ufb01" -> "é-fi" composes one pair, expands another).
+        exact = norm == raw or _one_to_one(raw, norm)
         base = chunk.start()
         current: list[str] = []
         cur_start = cur_end = 0
@@ -232,3 +235,10 @@ def tokenize(text: str, *, nfkc: bool = True, casefold: bool = True) -> Tokens:
             spans.append((cur_start, cur_end))
     arr = np.array(spans, dtype=np.int64).reshape(-1, 2)
     return Tokens(words=words, spans=arr)
+
+
+def _one_to_one(raw: str, norm: str) -> bool:
+    """True if ``norm`` (the NFKC of ``raw``) is ``raw`` with each character replaced by one."""
+    if len(norm) != len(raw):
+        return False
+    return all(unicodedata.normalize("NFKC", c) == n for c, n in zip(raw, norm, strict=True))
