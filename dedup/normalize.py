@@ -118,9 +118,12 @@ def _expansion(
     """Bytes (UTF-8 plus a separating space per character) each code point can turn into."""
 
     def size(cp: int) -> int:
+        # With case folding on or off: folding can shrink a character (U+212A KELVIN SIGN, three
+        # bytes, folds to "k"), so the folded size alone is not a bound.
         folded = fold[cp] if cp < _FOLD_LIMIT else cp
         chars = [int(c) for c in fold_ext[-folded - 1] if c] if folded < 0 else [int(folded)]
-        return sum(len(chr(c).encode("utf-8")) + 1 for c in chars)
+        on = sum(len(chr(c).encode("utf-8")) for c in chars)
+        return max(on, len(everything[cp].encode("utf-8"))) + 1
 
     out = np.full(_NFKC_LIMIT, 5, dtype=np.uint8)  # 4 bytes and a space: safe for most
     for cp in np.flatnonzero(fold[:_NFKC_LIMIT] < 0):
