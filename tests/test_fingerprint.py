@@ -324,6 +324,22 @@ def test_a_batch_gives_each_text_what_it_gets_alone():
             assert other.content_hash == alone.content_hash
 
 
+def test_batch_streams_with_fallback_texts_anywhere():
+    """Texts that need the whole-text NFKC fallback, first, last and side by side in a batch, leave
+    every text's stream and token starts as they are when it is alone."""
+    plain, bad = "plain words, here", "cafe\u0301 \u02d9 na\u0308ive"
+    texts = [bad, plain, bad + " x", bad, "", plain + " y", bad]
+    fp = Fingerprinter(Config())
+    batch = fp.token_streams(texts)
+    for i, text in enumerate(texts):
+        alone = fp.token_streams([text])
+        assert batch.text(i) == alone.text(0) == tokenize(text).stream
+        lo, hi = batch.token_offsets[i], batch.token_offsets[i + 1]
+        assert np.array_equal(batch.token_starts[lo:hi] - batch.offsets[i], alone.token_starts)
+    assert batch.offsets[-1] == batch.buf.shape[0]
+    assert batch.token_offsets[-1] == batch.token_starts.shape[0]
+
+
 def test_empty_batch():
     """A batch of no texts is an empty FingerprintBatch."""
     batch = Fingerprinter(Config()).fingerprint([])
