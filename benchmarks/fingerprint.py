@@ -109,7 +109,9 @@ def run_dedup(texts: Sequence[str]) -> np.ndarray:
     return np.concatenate(out)
 
 
-def run_datasketch(token_lists: Sequence[list[str]], hashfunc: Callable | None) -> np.ndarray:
+def run_datasketch(
+    token_lists: Sequence[list[str]], hashfunc: Callable[[bytes], int] | None
+) -> np.ndarray:
     from datasketch import MinHash
 
     out = np.empty((len(token_lists), NUM_PERM), dtype=np.uint32)
