@@ -6,6 +6,7 @@ import hashlib
 import json
 import math
 import os
+import pickle
 import subprocess
 import sys
 import unicodedata
@@ -338,6 +339,14 @@ def test_batch_streams_with_fallback_texts_anywhere():
         assert np.array_equal(batch.token_starts[lo:hi] - batch.offsets[i], alone.token_starts)
     assert batch.offsets[-1] == batch.buf.shape[0]
     assert batch.token_offsets[-1] == batch.token_starts.shape[0]
+
+
+def test_fingerprinter_survives_pickling():
+    """A Fingerprinter sent to a worker process (pickled) fingerprints exactly as the original."""
+    fp = Fingerprinter(Config(shingle="char", ngram=6, seed=5))
+    clone = pickle.loads(pickle.dumps(fp))
+    texts = articles(3)
+    assert np.array_equal(clone.fingerprint(texts).signatures, fp.fingerprint(texts).signatures)
 
 
 def test_empty_batch():
