@@ -367,6 +367,19 @@ def test_batch_accessors():
     assert all(f.seed == 1 for f in batch)
 
 
+def test_batch_indexing_follows_sequence_rules():
+    """Negative indices count from the end like a list; indices past either end raise IndexError."""
+    batch = Fingerprinter(Config()).fingerprint(["one two three four five six", "a b c d e f g"])
+    last = batch[-1]
+    assert np.array_equal(last.shingles, batch[1].shingles)
+    assert np.array_equal(last.signature, batch[1].signature)
+    assert not last.empty
+    assert np.array_equal(batch[-2].shingles, batch[0].shingles)
+    for bad in (2, -3):
+        with pytest.raises(IndexError):
+            batch[bad]
+
+
 # --- Edge inputs ---------------------------------------------------------------------------
 
 
