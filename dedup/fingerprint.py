@@ -128,6 +128,10 @@ class FingerprintBatch:
         return int(self.signatures.shape[0])
 
     def __getitem__(self, i: int) -> Fingerprint:
+        n = len(self)
+        if not -n <= i < n:
+            raise IndexError(f"fingerprint index {i} out of range for a batch of {n}")
+        i %= n  # offsets[i]:offsets[i + 1] needs a non-negative i
         return Fingerprint(
             signature=self.signatures[i],
             shingles=self.shingles[self.offsets[i] : self.offsets[i + 1]],
