@@ -62,6 +62,37 @@ class TokenStreams(NamedTuple):
         return bytes(self.buf[self.offsets[d] : self.offsets[d + 1]]).decode("utf-8")
 
 
+def _splice(streams: TokenStreams, redo: TokenStreams, bad: np.ndarray) -> TokenStreams:
+    """``streams`` with document ``bad[k]`` replaced by document ``k`` of ``redo``."""
+    n = streams.offsets.shape[0] - 1
+    n_bytes = np.diff(streams.offsets)
+    n_bytes[bad] = np.diff(redo.offsets)
+    n_tokens = np.diff(streams.token_offsets)
+    n_tokens[bad] = np.diff(redo.token_offsets)
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(n_bytes, out=offsets[1:])
+    token_offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(n_tokens, out=token_offsets[1:])
+    buf = np.empty(offsets[n], dtype=np.uint8)
+    starts = np.empty(token_offsets[n], dtype=np.int64)
+
+    def copy(src: TokenStreams, lo: int, hi: int, dest: int) -> None:
+        # Documents lo..hi-1 of src become documents dest.. of the result.
+        end = dest + hi - lo
+        buf[offsets[dest] : offsets[end]] = src.buf[src.offsets[lo] : src.offsets[hi]]
+        shift = offsets[dest] - src.offsets[lo]
+        part = src.token_starts[src.token_offsets[lo] : src.token_offsets[hi]]
+        starts[token_offsets[dest] : token_offsets[end]] = part + shift
+
+    done = 0
+    for k, d in enumerate(bad.tolist()):
+        copy(streams, done, d, done)
+        copy(redo, k, k + 1, d)
+        done = d + 1
+    copy(streams, done, n, done)
+    return TokenStreams(buf, offsets, starts, token_offsets)
+
+
 @dataclass(frozen=True, slots=True)
 class Fingerprint:
     """One document's fingerprint: what the index stores and verification compares."""
@@ -97,6 +128,10 @@ class FingerprintBatch:
         return int(self.signatures.shape[0])
 
     def __getitem__(self, i: int) -> Fingerprint:
+        n = len(self)
+        if not -n <= i < n:
+            raise IndexError(f"fingerprint index {i} out of range for a batch of {n}")
+        i %= n  # offsets[i]:offsets[i + 1] needs a non-negative i
         return Fingerprint(
             signature=self.signatures[i],
             shingles=self.shingles[self.offsets[i] : self.offsets[i + 1]],
@@ -133,17 +168,16 @@ class Fingerprinter:
 
     def token_streams(self, texts: Sequence[str]) -> TokenStreams:
         """The normalised texts of a batch as UTF-8 token streams (see :mod:`dedup.normalize`)."""
-        result = self._run_tokens(*_code_points(texts))
-        unsafe = result[4]
+        buf, buf_offsets, starts, token_offsets, unsafe = self._run_tokens(*_code_points(texts))
+        streams = TokenStreams(buf, buf_offsets, starts, token_offsets)
         if self.config.nfkc and unsafe.any():
-            # Texts whose NFKC needs context go through unicodedata, then the kernel again.
-            fixed = [
-                unicodedata.normalize("NFKC", t) if bad else t
-                for t, bad in zip(texts, unsafe.tolist(), strict=True)
-            ]
-            result = self._run_tokens(*_code_points(fixed))
-        buf, buf_offsets, starts, token_offsets, _ = result
-        return TokenStreams(buf, buf_offsets, starts, token_offsets)
+            # Texts whose NFKC needs context go through unicodedata, then the kernel again; only
+            # those texts: one such text must not double the cost of its whole batch.
+            bad = np.flatnonzero(unsafe)
+            fixed = [unicodedata.normalize("NFKC", texts[i]) for i in bad.tolist()]
+            redo = TokenStreams(*self._run_tokens(*_code_points(fixed))[:4])
+            streams = _splice(streams, redo, bad)
+        return streams
 
     def _run_tokens(self, cps: np.ndarray, doc_offsets: np.ndarray) -> tuple[np.ndarray, ...]:
         tab = self._tables

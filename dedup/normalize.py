@@ -200,9 +200,12 @@ def _expansion(
     """Bytes (UTF-8 plus a separating space per character) each code point can turn into."""
 
     def size(cp: int) -> int:
+        # With case folding on or off: folding can shrink a character (U+212A KELVIN SIGN, three
+        # bytes, folds to "k"), so the folded size alone is not a bound.
         folded = fold[cp] if cp < _FOLD_LIMIT else cp
         chars = [int(c) for c in fold_ext[-folded - 1] if c] if folded < 0 else [int(folded)]
-        return sum(len(chr(c).encode("utf-8")) + 1 for c in chars)
+        on = sum(len(chr(c).encode("utf-8")) for c in chars)
+        return max(on, len(everything[cp].encode("utf-8"))) + 1
 
     out = np.full(_NFKC_LIMIT, 5, dtype=np.uint8)  # 4 bytes and a space: safe for most
     for cp in np.flatnonzero(fold[:_NFKC_LIMIT] < 0):
@@ -278,8 +281,9 @@ def tokenize(text: str, *, nfkc: bool = True, casefold: bool = True) -> Tokens:
     """Tokens of ``text`` by the module's rule, each with its span in the original text.
 
     NFKC never composes across white space, so normalising each white-space-delimited chunk on
-    its own gives the same result as normalising the whole text; within a chunk whose length
-    NFKC changes, every token maps to the whole chunk (spans stay inside the original text).
+    its own gives the same result as normalising the whole text; within a chunk that NFKC changes
+    other than character for character, every token maps to the whole chunk (spans stay inside
+    the original text).
     This is the slow, exact path used for offsets; the fast path is tested to agree with it.
     """
     classes = tables().classes
@@ -288,7 +292,9 @@ def tokenize(text: str, *, nfkc: bool = True, casefold: bool = True) -> Tokens:
     for chunk in _CHUNK.finditer(text):
         raw = chunk.group()
         norm = unicodedata.normalize("NFKC", raw) if nfkc else raw
-        exact = len(norm) == len(raw)
+        # Offsets carry over only if character i of norm came from character i of raw: equal
+        # lengths are not enough ("e\u0301-\ufb01" -> "é-fi" composes one pair, expands another).
+        exact = norm == raw or _one_to_one(raw, norm)
         base = chunk.start()
         current: list[str] = []
         cur_start = cur_end = 0
@@ -314,3 +320,10 @@ def tokenize(text: str, *, nfkc: bool = True, casefold: bool = True) -> Tokens:
             spans.append((cur_start, cur_end))
     arr = np.array(spans, dtype=np.int64).reshape(-1, 2)
     return Tokens(words=words, spans=arr)
+
+
+def _one_to_one(raw: str, norm: str) -> bool:
+    """True if ``norm`` (the NFKC of ``raw``) is ``raw`` with each character replaced by one."""
+    if len(norm) != len(raw):
+        return False
+    return all(unicodedata.normalize("NFKC", c) == n for c, n in zip(raw, norm, strict=True))
