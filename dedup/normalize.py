@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dedup import _kernels
 from dedup._kernels import CLASS_MASK, SEP, SOLO, UNSAFE, WORD
 
 _MAX_CP = 0x110000
@@ -76,8 +77,16 @@ class Tables:
     expansion: np.ndarray  # uint8[_NFKC_LIMIT]: most UTF-8 bytes (and spaces) a code point yields
 
 
-#: Bumped whenever the way the tables are built changes, so stale caches are never read.
-TABLES_VERSION = 1
+def _builder_digest() -> str:
+    """A digest of the code that builds and reads the tables.
+
+    Part of the cache file name, so a cache written by an older build rule is never read: the
+    kernels size their buffers from these tables, and a stale table means memory corruption.
+    """
+    h = hashlib.blake2b(digest_size=8)
+    for module in (__file__, _kernels.__file__):
+        h.update(Path(module).read_bytes())
+    return h.hexdigest()
 
 
 def _cache_file() -> Path | None:
@@ -93,7 +102,7 @@ def _cache_file() -> Path | None:
         if override
         else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "dedup"
     )
-    return base / f"unicode-tables-{unicodedata.unidata_version}-v{TABLES_VERSION}.npz"
+    return base / f"unicode-tables-{unicodedata.unidata_version}-{_builder_digest()}.npz"
 
 
 def _digest(arrays: dict[str, np.ndarray]) -> np.ndarray:
