@@ -17,14 +17,8 @@ from unicode_samples import (
 )
 
 from dedup._kernels import CLASS_MASK, SEP, SOLO, UNSAFE, WORD
-from dedup.normalize import (
-    _FOLD_LIMIT,
-    _HANGUL_SECOND,
-    _NFKC_LIMIT,
-    _SOLO_RANGES,
-    tables,
-    tokenize,
-)
+from dedup.normalize import tables, tokenize, tokenize_reference
+from dedup.unicode_tables import _FOLD_LIMIT, _HANGUL_SECOND, _NFKC_LIMIT, _SOLO_RANGES
 
 
 def cls(ch: str) -> int:
@@ -130,12 +124,27 @@ def test_spans_point_at_the_source_of_each_token():
     assert [text[s:e] for s, e in tokens.spans] == ["Hello", "Wörld", "東", "京"]
 
 
-def test_span_covers_the_chunk_when_nfkc_changes_its_length():
-    """A ligature changes the chunk's length, so its tokens map to the whole chunk."""
+def test_span_of_a_token_from_a_ligature_covers_just_its_source():
+    """A token made partly of a ligature spans exactly the characters it came from."""
     text = "big \ufb01sh-bowl"
     tokens = tokenize(text)
     assert tokens.words == ["big", "fish", "bowl"]
+    assert tokens.spans.tolist() == [[0, 3], [4, 7], [8, 12]]
+
+
+def test_reference_span_covers_the_chunk_when_nfkc_changes_its_length():
+    """The plain-Python reference maps tokens of a chunk NFKC lengthens to the whole chunk."""
+    text = "big \ufb01sh-bowl"
+    tokens = tokenize_reference(text)
+    assert tokens.words == ["big", "fish", "bowl"]
     assert tokens.spans.tolist() == [[0, 3], [4, 12], [4, 12]]
+
+
+@settings(max_examples=300, deadline=None)
+@given(tricky_text)
+def test_compiled_tokens_equal_the_reference(text):
+    """The compiled tokenizer produces the reference's tokens for any text."""
+    assert tokenize(text).words == tokenize_reference(text).words
 
 
 def test_span_includes_a_combining_mark_merged_into_the_token():

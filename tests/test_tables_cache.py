@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dedup import normalize
+from dedup import unicode_tables as normalize
 
 
 @pytest.fixture
