@@ -146,6 +146,17 @@ def test_copies_of_one_story_count_once() -> None:
     assert all(s.removed == [] for s in strip_documents(docs))
 
 
+def test_lightly_edited_copies_count_once() -> None:
+    """Copies whose every long paragraph was edited still count as one story."""
+    story = body(7, paragraphs=5)
+    caption = "Photo: the harbour at dawn"
+    docs = []
+    for i in range(3):
+        edited = [p.replace(p.split()[3 + i], "edited", 1) for p in story]
+        docs.append(page(f"d{i}", "ledger", [*edited[:2], caption, *edited[2:]]))
+    assert all(s.removed == [] for s in strip_documents(docs))
+
+
 def test_long_paragraph_repeated_mid_article_is_content() -> None:
     """A paragraph over ``mid_max_tokens`` repeated in the middle of articles is never claimed."""
     background = sentence(random.Random(99), 45)

@@ -160,7 +160,7 @@ class _Judgement:
         self.store = store
         self.rules = rules
         self._decided: dict[_Key, bool] = {}
-        self._weights: dict[str, dict[int, int]] = {}
+        self._signatures: dict[str, np.ndarray | None] = {}
 
     def carriers(self, occ: Occurrence) -> dict[str, str | None]:
         """Stored documents with an eligible paragraph matching ``occ`` (``{id: source}``)."""
@@ -198,40 +198,27 @@ class _Judgement:
     def _stories(self, doc_ids: list[str]) -> bool:
         """Whether ``doc_ids`` (sorted) hold ``min_documents`` stories that are not copies.
 
-        Greedy in id order: a document founds a story unless it overlaps an earlier founder by
-        ``story_threshold`` or more. Deterministic for a given set of documents.
+        Greedy in id order: a document founds a story unless its estimated Jaccard similarity
+        to an earlier founder reaches ``story_threshold``. Deterministic for a set of documents.
         """
-        founders: list[dict[int, int]] = []
+        founders: list[np.ndarray] = []
+        threshold = self.rules.story_threshold
         for doc_id in doc_ids:
-            weights = self._weights_of(doc_id)
-            if any(_weighted_jaccard(weights, f) >= self.rules.story_threshold for f in founders):
+            signature = self._signature_of(doc_id)
+            if signature is None:
                 continue
-            founders.append(weights)
+            if any(float(np.mean(signature == f)) >= threshold for f in founders):
+                continue
+            founders.append(signature)
             if len(founders) >= self.rules.min_documents:
                 return True
         return False
 
-    def _weights_of(self, doc_id: str) -> dict[int, int]:
-        weights = self._weights.get(doc_id)
-        if weights is None:
-            weights = {}
+    def _signature_of(self, doc_id: str) -> np.ndarray | None:
+        if doc_id not in self._signatures:
             entry = self.store.get(doc_id)
-            if entry is not None:
-                for key, size in zip(entry.keys.tolist(), entry.sizes.tolist(), strict=True):
-                    weights[key] = weights.get(key, 0) + size
-            self._weights[doc_id] = weights
-        return weights
-
-
-def _weighted_jaccard(a: dict[int, int], b: dict[int, int]) -> float:
-    """Sum of per-key minimum over sum of per-key maximum of two weight maps."""
-    if len(a) > len(b):
-        a, b = b, a
-    shared = sum(min(w, b[k]) for k, w in a.items() if k in b)
-    if shared == 0:
-        return 0.0
-    total = sum(a.values()) + sum(b.values()) - shared
-    return shared / total
+            self._signatures[doc_id] = None if entry is None else entry.signature
+        return self._signatures[doc_id]
 
 
 class _Groups:

@@ -114,16 +114,18 @@ class EntryBuilder:
                     bands=None if j is None else bands[j],
                 )
             )
-        sizes = table.end - table.start
+        doc_masked = [
+            "\n\n".join(all_masked[table.doc_offsets[d] : table.doc_offsets[d + 1]])
+            for d in range(len(documents))
+        ]
+        doc_signatures = self.near.fingerprint(doc_masked).signatures
         entries: list[DocumentEntry] = []
         for d, doc in enumerate(documents):
-            lo, hi = int(table.doc_offsets[d]), int(table.doc_offsets[d + 1])
             entries.append(
                 DocumentEntry(
                     doc_id=doc.id,
                     source=doc.source if rules.per_source else None,
-                    keys=table.masked[lo:hi],
-                    sizes=sizes[lo:hi],
+                    signature=doc_signatures[d],
                     occurrences=tuple(occurrences[d]),
                 )
             )

@@ -38,10 +38,10 @@ class Rules:
       by Jaccard similarity of their masked word 5-shingles >= 0.7 (LSH candidates, exactly
       verified), which catches templates with a changed name or headline word that masking
       cannot see, e.g. an author bio, without merging different sentences.
-    * ``story_threshold = 0.5``: carriers whose paragraphs (masked keys weighted by length)
-      overlap by this weighted Jaccard or more are copies of one story and count once, so that
-      three reprints of one article by one outlet (or in a corpus without sources) do not
-      turn the article into boilerplate.
+    * ``story_threshold = 0.5``: carriers whose whole (masked) texts have an estimated
+      Jaccard similarity of this or more are copies of one story and count once, so that
+      three reprints of one article by one outlet (or in a corpus without sources), even cut
+      or lightly edited, do not turn the article into boilerplate.
     * ``per_source = True``: count within the paragraph's source (documents without a source
       form one group of their own): a quote reprinted once by each of many publishers is
       content; a footer on many pages of one publisher is boilerplate. With no sources at all

@@ -50,15 +50,14 @@ class Occurrence:
 class DocumentEntry:
     """A document as the model sees it.
 
-    ``keys``/``sizes`` hold the masked key and the length in characters of *every* paragraph
-    (they tell copies of one story apart from unrelated articles); ``occurrences`` only the
-    eligible ones, in text order.
+    ``signature`` is a MinHash signature of the whole masked text (the masked paragraphs
+    joined): it tells copies of one story, however lightly edited, from unrelated articles.
+    ``occurrences`` are its eligible paragraphs, in text order.
     """
 
     doc_id: str
     source: str | None
-    keys: np.ndarray  # uint64
-    sizes: np.ndarray  # int64
+    signature: np.ndarray  # uint32
     occurrences: tuple[Occurrence, ...]
 
 
