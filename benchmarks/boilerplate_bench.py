@@ -26,6 +26,8 @@
    Jaccard of word 5-shingles of the texts is >= 0.8 (``Config.threshold``); every pair of
    briefs is a false one. Also on :func:`dedup.synth.dedup_corpus` (reprints with other
    outlets' chrome, shared-boilerplate hard negatives): gold pairs found and false pairs.
+
+3. Throughput of learning and judging next to document fingerprinting, same documents.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ from dedup.boilerplate import BoilerplateModel, Stripped, content_or_full, cut, 
 from dedup.config import Config
 from dedup.fingerprint import Fingerprinter
 from dedup.normalize import tokenize
-from dedup.paragraphs import Segmenter
+from dedup.paragraphs import ParagraphFingerprinter, Segmenter
 from dedup.synth import (
     OUTLETS,
     Article,
@@ -58,6 +60,7 @@ from dedup.synth import (
     clean_articles,
     dedup_corpus,
     load_articles,
+    news_corpus,
     render_template,
 )
 from dedup.synth.outlets import Outlet, date_values
@@ -394,15 +397,45 @@ def part2(seeds: int) -> None:
               f"{gold_total:,}, {c[3]:>4,}")  # fmt: skip
 
 
+def part3(n_docs: int) -> None:
+    """Throughput next to document fingerprinting, on the same documents in the same run."""
+    docs = list(news_corpus(n_docs, seed=1))
+    texts = [d.text for d in docs]
+    mb = sum(len(t.encode("utf-8")) for t in texts) / 1e6
+    print(f"\n## 3. Throughput on news_corpus({n_docs:,}) ({mb:.1f} MB), best of 3, one process")
+
+    def best(run: Callable[[], object]) -> float:
+        times = []
+        for _ in range(3):
+            start = time.perf_counter()
+            run()
+            times.append(time.perf_counter() - start)
+        return min(times)
+
+    model = BoilerplateModel()
+    entries = model.observe_many(docs)
+    documents, paragraphs = Fingerprinter(Config()), ParagraphFingerprinter()
+    rows = [
+        ("Fingerprinter.fingerprint (documents)", best(lambda: documents.fingerprint(texts))),
+        ("ParagraphFingerprinter.fingerprint", best(lambda: paragraphs.fingerprint(texts))),
+        ("BoilerplateModel.observe_many", best(lambda: BoilerplateModel().observe_many(docs))),
+        ("BoilerplateModel.judge (all observed)", best(lambda: model.judge(entries))),
+    ]
+    for name, seconds in rows:
+        print(f"  {name:<40} {n_docs / seconds:>9,.0f} docs/s")
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=10, help="corpora per setting (default 10)")
+    parser.add_argument("--docs", type=int, default=5000, help="documents for throughput")
     args = parser.parse_args(argv)
     print(f"# boilerplate benchmark\n{machine()}")
     BoilerplateModel().observe(Document("warm-up", "Warm up the compiled kernels."))
     part1(args.seeds, 6, 8)
     part1(args.seeds, 8, 10)
     part2(args.seeds)
+    part3(args.docs)
 
 
 if __name__ == "__main__":

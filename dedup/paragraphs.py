@@ -214,7 +214,12 @@ class ParagraphFingerprinter:
         para_texts = [p.text for p in flat]
         exact, tokens = self.keys(para_texts)
         masked_texts = [self.masker.mask(t) for t in para_texts]
-        masked, _ = self.keys(masked_texts)
+        # Most paragraphs have nothing to mask (the masker then returns the text itself).
+        changed = [
+            i for i, (m, t) in enumerate(zip(masked_texts, para_texts, strict=True)) if m is not t
+        ]
+        masked = exact.copy()
+        masked[changed] = self.keys([masked_texts[i] for i in changed])[0]
         signed = tokens >= self.min_tokens
         num_perm = self.config.num_perm if signatures else 0
         sigs = np.full((len(flat), num_perm), 0xFFFFFFFF, dtype=np.uint32)

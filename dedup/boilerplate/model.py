@@ -22,7 +22,13 @@ import numpy as np
 
 from dedup.boilerplate.prepare import EntryBuilder
 from dedup.boilerplate.rules import Rules
-from dedup.boilerplate.store import BoilerplateStore, DocumentEntry, MemoryStore, Occurrence
+from dedup.boilerplate.store import (
+    BoilerplateStore,
+    DocumentEntry,
+    KeyKind,
+    MemoryStore,
+    Occurrence,
+)
 from dedup.config import Config
 from dedup.paragraphs import Segmenter
 from dedup.types import Document
@@ -134,7 +140,7 @@ class BoilerplateModel:
         ]
         groups = _Groups()
         for i, (_, _, occ) in enumerate(found):
-            groups.add(i, occ, [key for key, _ in judge.near(occ)])
+            groups.add(i, judge.keys(occ))
         patterns: list[Pattern] = []
         for members in groups.members():
             texts: dict[int, list[tuple[str, int, str]]] = {}
@@ -160,19 +166,24 @@ class _Judgement:
         self.store = store
         self.rules = rules
         self._decided: dict[_Key, bool] = {}
+        self._key_decided: dict[tuple[KeyKind, int, str | None], bool] = {}
         self._signatures: dict[str, np.ndarray | None] = {}
+
+    def keys(self, occ: Occurrence) -> list[tuple[KeyKind, int]]:
+        """Every store key ``occ`` is matched under, near-duplicate forms included."""
+        keys: list[tuple[KeyKind, int]] = [("exact", occ.exact), ("masked", occ.masked)]
+        if occ.template is not None:
+            keys.append(("template", occ.template))
+        if occ.label is not None:
+            keys.append(("label", occ.label))
+        keys.extend(("masked", key) for key, _ in self.near(occ))
+        return keys
 
     def carriers(self, occ: Occurrence) -> dict[str, str | None]:
         """Stored documents with an eligible paragraph matching ``occ`` (``{id: source}``)."""
         found: dict[str, str | None] = {}
-        found.update(self.store.carriers("exact", occ.exact))
-        found.update(self.store.carriers("masked", occ.masked))
-        if occ.template is not None:
-            found.update(self.store.carriers("template", occ.template))
-        if occ.label is not None:
-            found.update(self.store.carriers("label", occ.label))
-        for key, _ in self.near(occ):
-            found.update(self.store.carriers("masked", key))
+        for kind, key in self.keys(occ):
+            found.update(self.store.carriers(kind, key))
         return found
 
     def near(self, occ: Occurrence) -> list[tuple[int, np.ndarray]]:
@@ -186,14 +197,36 @@ class _Judgement:
         ]
 
     def boilerplate(self, occ: Occurrence, source: str | None) -> bool:
-        """Whether ``occ`` in a document of ``source`` is boilerplate."""
-        key = (source, occ.exact, occ.masked, occ.template, occ.label)
-        decided = self._decided.get(key)
+        """Whether ``occ`` in a document of ``source`` is boilerplate.
+
+        Decided per key first: a footer's masked key alone usually holds enough stories, and
+        that answer is cached for every page carrying it (bylines differ on every page but
+        share one template key). Only when no single key suffices are the keys' carriers
+        pooled, which then are few.
+        """
+        cache_key = (source, occ.exact, occ.masked, occ.template, occ.label)
+        decided = self._decided.get(cache_key)
         if decided is None:
-            group = sorted(d for d, s in self.carriers(occ).items() if s == source)
-            decided = len(group) >= self.rules.min_documents and self._stories(group)
-            self._decided[key] = decided
+            keys = self.keys(occ)
+            decided = any(self._enough(kind, key, source) for kind, key in keys)
+            if not decided:
+                pooled = {d for kind, key in keys for d in self._group(kind, key, source)}
+                decided = self._stories(sorted(pooled))
+            self._decided[cache_key] = decided
         return decided
+
+    def _group(self, kind: KeyKind, key: int, source: str | None) -> list[str]:
+        """Sorted ids of the documents of ``source`` carrying this key."""
+        return sorted(d for d, s in self.store.carriers(kind, key).items() if s == source)
+
+    def _enough(self, kind: KeyKind, key: int, source: str | None) -> bool:
+        """Whether this key's carriers in ``source`` alone hold enough stories (cached)."""
+        cache_key = (kind, key, source)
+        enough = self._key_decided.get(cache_key)
+        if enough is None:
+            enough = self._stories(self._group(kind, key, source))
+            self._key_decided[cache_key] = enough
+        return enough
 
     def _stories(self, doc_ids: list[str]) -> bool:
         """Whether ``doc_ids`` (sorted) hold ``min_documents`` stories that are not copies.
@@ -201,6 +234,8 @@ class _Judgement:
         Greedy in id order: a document founds a story unless its estimated Jaccard similarity
         to an earlier founder reaches ``story_threshold``. Deterministic for a set of documents.
         """
+        if len(doc_ids) < self.rules.min_documents:
+            return False
         founders: list[np.ndarray] = []
         threshold = self.rules.story_threshold
         for doc_id in doc_ids:
@@ -226,7 +261,7 @@ class _Groups:
 
     def __init__(self) -> None:
         self._parent: list[int] = []
-        self._first: dict[tuple[str, int], int] = {}
+        self._first: dict[tuple[KeyKind, int], int] = {}
 
     def _find(self, i: int) -> int:
         while self._parent[i] != i:
@@ -234,23 +269,17 @@ class _Groups:
             i = self._parent[i]
         return i
 
-    def _join(self, i: int, kind: str, key: int) -> None:
+    def _join(self, i: int, kind: KeyKind, key: int) -> None:
         other = self._first.setdefault((kind, key), i)
         a, b = self._find(i), self._find(other)
         if a != b:
             self._parent[max(a, b)] = min(a, b)
 
-    def add(self, i: int, occ: Occurrence, near: list[int]) -> None:
-        """Add occurrence ``i`` (numbered from 0 in order) with its near-duplicate forms."""
+    def add(self, i: int, keys: list[tuple[KeyKind, int]]) -> None:
+        """Add occurrence ``i`` (numbered from 0 in order) with every key it matches under."""
         self._parent.append(i)
-        self._join(i, "exact", occ.exact)
-        self._join(i, "masked", occ.masked)
-        if occ.template is not None:
-            self._join(i, "template", occ.template)
-        if occ.label is not None:
-            self._join(i, "label", occ.label)
-        for key in near:
-            self._join(i, "masked", key)
+        for kind, key in keys:
+            self._join(i, kind, key)
 
     def members(self) -> list[list[int]]:
         """The groups, each a sorted list of occurrence numbers."""
