@@ -5,11 +5,12 @@ store when asked, from sets of documents, so it depends only on which documents 
 never on their order or on how they were batched (observing one by one equals a rebuild).
 
 A paragraph's *carriers* are the stored documents with an eligible paragraph matching it: the
-same exact key, the same masked key, the same name template (only for short paragraphs at the
-head or tail), or a verified near-duplicate masked text. It is boilerplate when its carriers
-within its source group hold at least ``Rules.min_documents`` distinct stories (see
-:class:`~dedup.boilerplate.rules.Rules`). A paragraph carried by fewer documents, in
-particular one that occurs only once, is never boilerplate.
+same exact key, the same masked key, the same name template (short paragraphs at the head or
+tail only), the same label ("Read more: ...", once per document), or a verified near-duplicate
+masked text. It is boilerplate when its carriers within its source group hold at least
+``Rules.min_documents`` distinct stories (see :class:`~dedup.boilerplate.rules.Rules`). A
+paragraph carried by fewer documents, in particular one that no other document matches, is
+never boilerplate.
 """
 
 from __future__ import annotations

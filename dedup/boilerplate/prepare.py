@@ -1,9 +1,9 @@
 """Documents -> :class:`DocumentEntry` records: the one place a boilerplate model computes keys.
 
-Everything is batched: one segmentation pass, one key pass over all paragraphs
-(:class:`~dedup.paragraphs.ParagraphFingerprinter`, without signatures), then, for eligible
-paragraphs only, one key pass over name templates and one MinHash pass over the masked texts of
-the signed ones.
+Everything is batched: one segmentation and key pass over all paragraphs
+(:class:`~dedup.paragraphs.ParagraphFingerprinter`, without signatures); for eligible paragraphs
+only, a key pass over name templates, one over labels and a MinHash pass over the masked texts
+of the signed ones; and a MinHash pass over each document's whole masked text.
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ class EntryBuilder:
         counts = np.diff(table.doc_offsets)
         index = np.arange(len(table), dtype=np.int64) - table.doc_offsets[table.doc]
         edge = rules.edge(index, counts[table.doc])
-        words = _words(texts, table, rules.mid_max_tokens)
+        words = _words(texts, table, min(rules.mid_max_tokens, rules.template_max_tokens))
         rows = np.flatnonzero(rules.eligible(index, counts[table.doc], words)).tolist()
         para_text = [texts[int(table.doc[r])][table.start[r] : table.end[r]] for r in rows]
         masked_text = [all_masked[r] for r in rows]
