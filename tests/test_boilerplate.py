@@ -207,6 +207,21 @@ def test_label_lines_with_different_values_are_boilerplate() -> None:
     assert all(len(s.removed) == 1 for s in strip_documents(docs))
 
 
+def test_cjk_characters_count_as_half_a_word() -> None:
+    """A Chinese line of 23 characters is 11.5 words: short enough to be eligible mid-article."""
+    lines = [
+        "相关阅读:宇航员在太空中喝酒会怎么样后果很严重",
+        "相关阅读:海外留学生看两会出国前后关注点大不同",
+        "相关阅读:新竹尖石美樹營地賞楓史蒂文的家藍天白",
+    ]
+    docs = [
+        page(f"d{i}", "huadong", [*body(i, 12)[:6], line, *body(i, 12)[6:]])
+        for i, line in enumerate(lines)
+    ]
+    model = BoilerplateModel(rules=Rules(mid_max_tokens=16))
+    assert all(len(s.removed) == 1 for s in strip_documents(docs, model))
+
+
 def test_labels_repeated_within_an_article_are_its_structure() -> None:
     """An interview's "Q:" lines recur in every article but are not boilerplate."""
     docs = [

@@ -8,20 +8,23 @@ of the signed ones; and a MinHash pass over each document's whole masked text.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
 
-from dedup._kernels import CLASS_MASK, SOLO
 from dedup.boilerplate.rules import Rules
 from dedup.boilerplate.store import DocumentEntry, Occurrence
 from dedup.config import Config
 from dedup.fingerprint import Fingerprinter
 from dedup.lsh import Banding
-from dedup.normalize import tables
+from dedup.normalize import _SOLO_RANGES
 from dedup.paragraphs import ParagraphFingerprinter, ParagraphTable, Segmenter
 from dedup.types import Document
+
+# Characters of scripts written without spaces (one token each, see dedup.normalize).
+_SOLO = re.compile("[" + "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in _SOLO_RANGES) + "]")
 
 
 def _words(texts: Sequence[str], table: ParagraphTable, above: int) -> np.ndarray:
@@ -32,13 +35,10 @@ def _words(texts: Sequence[str], table: ParagraphTable, above: int) -> np.ndarra
     with more than ``above`` tokens are examined; the others keep their token count.
     """
     words = table.tokens.astype(np.float64)
-    classes = tables().classes
     for r in np.flatnonzero(table.tokens > above).tolist():
         text = texts[int(table.doc[r])][table.start[r] : table.end[r]]
-        if text.isascii():
-            continue
-        cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), np.uint32)
-        words[r] -= 0.5 * int(np.count_nonzero((classes[cps] & CLASS_MASK) == SOLO))
+        if not text.isascii():
+            words[r] -= 0.5 * len(_SOLO.findall(text))
     return words
 
 
