@@ -1,31 +1,25 @@
 """Boilerplate removal quality: ours next to two baselines, run on the same data in one run.
 
-    python -m benchmarks.boilerplate_bench [--seeds N]
+    python -m benchmarks.boilerplate_bench [--seeds N] [--docs N]
 
 1. Character-level precision / recall / F1 of the removed spans against the gold spans of
    :func:`dedup.synth.boilerplate_corpus_detailed` (real web articles wrapped in the templated
    headers, footers and inline blocks of fictional outlets, plus a quote and a wire paragraph
-   legitimately repeated across outlets), per seed and pooled over seeds, for:
-
-   * ours: :func:`dedup.boilerplate.strip_documents` with default rules (sources known), and
-     the same with every ``source`` hidden;
-   * CCNet-style exact hashing: drop every paragraph whose normalised text (casefolded,
-     punctuation-free, digits -> 0, as CCNet's ``normalize_for_dedup``) is in 2+ documents;
-   * the trafilatura rule: a paragraph of at least 100 characters seen more than twice in the
-     corpus is dropped everywhere ("corpus"), and as trafilatura applies it while streaming,
-     through its LRU cache, keeping the first three occurrences ("stream").
-
-   All methods cut the same paragraphs (:class:`dedup.paragraphs.Segmenter`). "repeated" counts
-   the removed characters of the legitimately repeated quote/wire paragraphs (must stay 0).
+   legitimately repeated across outlets), per seed and pooled over seeds, for the methods of
+   :mod:`benchmarks.boilerplate_methods`: ours (sources known, and hidden), CCNet-style exact
+   hashing and the trafilatura rule. All cut the same paragraphs. "repeated" counts removed
+   characters of the legitimately repeated quote/wire paragraphs (should stay 0).
 
 2. False duplicate pairs among short unrelated articles that share only their outlet's chrome:
-   briefs (the first sentences of distinct real articles, under 200 characters) on pages of
-   the six outlets, each with a header and footer rendered for the page. The briefs are learned
-   together with the outlets' regular pages of the boilerplate corpus (the realistic case: an
-   outlet's chrome is on all its pages), and alone. A pair is a duplicate when the exact
-   Jaccard of word 5-shingles of the texts is >= 0.8 (``Config.threshold``); every pair of
-   briefs is a false one. Also on :func:`dedup.synth.dedup_corpus` (reprints with other
-   outlets' chrome, shared-boilerplate hard negatives): gold pairs found and false pairs.
+   48 briefs (the start of distinct real articles, cut to 60, 120 or 200 characters) on pages
+   of the six default outlets, with either a static header/footer plus an "about" blurb per
+   outlet (built here: synth's outlets have no long static chrome) or header and footer
+   rendered per page. The briefs are learned together with the outlets' regular pages of the
+   boilerplate corpus (carrying the same blurb), and alone. Pairs are counted as
+   near-duplicates (exact Jaccard of word 5-shingles >= ``Config.threshold`` = 0.8) and in any
+   relation (that, or containment >= 0.8); every pair of briefs is a false one. Then on
+   :func:`dedup.synth.dedup_corpus` (reprints carry other outlets' chrome; hard negatives share
+   chrome): gold pairs found and false pairs, by the same two measures.
 
 3. Throughput of learning and judging next to document fingerprinting, same documents.
 """
@@ -38,20 +32,18 @@ import itertools
 import os
 import platform
 import random
-import re
 import time
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 
+from benchmarks.boilerplate_methods import METHODS, Removal, Span
 from dedup import _kernels
-from dedup.boilerplate import BoilerplateModel, Stripped, content_or_full, cut, strip_documents
+from dedup.boilerplate import BoilerplateModel, Stripped, content_or_full, cut
 from dedup.config import Config
 from dedup.fingerprint import Fingerprinter
-from dedup.normalize import tokenize
-from dedup.paragraphs import ParagraphFingerprinter, Segmenter
+from dedup.paragraphs import ParagraphFingerprinter
 from dedup.synth import (
     OUTLETS,
     Article,
@@ -66,11 +58,7 @@ from dedup.synth import (
 from dedup.synth.outlets import Outlet, date_values
 from dedup.types import Document
 
-Span = tuple[int, int]
-Removal = Callable[[Sequence[Document]], list[list[Span]]]
 Pair = tuple[int, int]
-_DIGIT = re.compile(r"\d")
-_SPACE = re.compile(r"\s+")
 
 
 def machine() -> str:
@@ -85,74 +73,6 @@ def machine() -> str:
         pass
     python = platform.python_version()
     return f"{model}, {os.cpu_count()} cores, Python {python}, numpy {np.__version__}"
-
-
-# --- methods ----------------------------------------------------------------------------------
-
-
-def ours(docs: Sequence[Document]) -> list[list[Span]]:
-    """Our model, sources known."""
-    return [s.removed for s in strip_documents(docs, BoilerplateModel())]
-
-
-def ours_without_sources(docs: Sequence[Document]) -> list[list[Span]]:
-    """Our model with every ``source`` hidden (one group for the whole corpus)."""
-    return ours([replace(d, source=None) for d in docs])
-
-
-def _paragraphs(docs: Sequence[Document]) -> list[list[tuple[Span, str]]]:
-    split = Segmenter().split
-    return [[((p.start, p.end), p.text) for p in split(d.text)] for d in docs]
-
-
-def ccnet(docs: Sequence[Document]) -> list[list[Span]]:
-    """CCNet-style: drop every paragraph whose normalised hash is in two or more documents."""
-    paras = _paragraphs(docs)
-
-    def key(text: str) -> str:
-        return _DIGIT.sub("0", " ".join(tokenize(text).words))
-
-    keyed = [[(span, key(text)) for span, text in doc] for doc in paras]
-    seen = Counter(k for doc in keyed for k in {k for _, k in doc})
-    return [[span for span, k in doc if seen[k] >= 2] for doc in keyed]
-
-
-def _trafilatura_key(text: str) -> str | None:
-    trimmed = _SPACE.sub(" ", text).strip()
-    return trimmed if len(trimmed) >= 100 else None
-
-
-def trafilatura_corpus(docs: Sequence[Document]) -> list[list[Span]]:
-    """trafilatura's rule over the corpus: segments of 100+ characters seen more than twice."""
-    paras = _paragraphs(docs)
-    seen = Counter(k for doc in paras for _, t in doc if (k := _trafilatura_key(t)))
-    return [[s for s, t in doc if (k := _trafilatura_key(t)) and seen[k] > 2] for doc in paras]
-
-
-def trafilatura_stream(docs: Sequence[Document]) -> list[list[Span]]:
-    """trafilatura as it runs: documents in order, a segment dropped once seen 3 times before."""
-    seen: Counter[str] = Counter()
-    out: list[list[Span]] = []
-    for doc in _paragraphs(docs):
-        removed: list[Span] = []
-        for span, text in doc:
-            key = _trafilatura_key(text)
-            if key is None:
-                continue
-            if seen[key] > 2:
-                removed.append(span)
-            seen[key] += 1
-        out.append(removed)
-    return out
-
-
-METHODS: list[tuple[str, Removal]] = [
-    ("ours (per source)", ours),
-    ("ours, sources hidden", ours_without_sources),
-    ("CCNet exact hashing", ccnet),
-    ("trafilatura rule, corpus", trafilatura_corpus),
-    ("trafilatura rule, stream", trafilatura_stream),
-]
 
 
 # --- part 1: span quality -------------------------------------------------------------------
