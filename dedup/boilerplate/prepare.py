@@ -19,9 +19,9 @@ from dedup.boilerplate.store import DocumentEntry, Occurrence
 from dedup.config import Config
 from dedup.fingerprint import Fingerprinter
 from dedup.lsh import Banding
-from dedup.normalize import _SOLO_RANGES
 from dedup.paragraphs import ParagraphFingerprinter, ParagraphTable, Segmenter
 from dedup.types import Document
+from dedup.unicode_tables import _SOLO_RANGES
 
 # Characters of scripts written without spaces (one token each, see dedup.normalize).
 _SOLO = re.compile("[" + "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in _SOLO_RANGES) + "]")
