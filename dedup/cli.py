@@ -13,7 +13,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from typing import IO, Any, ParamSpec, TypeVar
 
@@ -23,9 +23,11 @@ from dedup.config import Config
 from dedup.errors import DedupError
 from dedup.lsh import s_curve
 from dedup.settings import load_config
+from dedup.types import Document
 
 P = ParamSpec("P")
 R = TypeVar("R")
+T = TypeVar("T")
 
 
 def _errors_to_exit(func: Callable[P, R]) -> Callable[P, R]:
@@ -83,6 +85,16 @@ def main() -> None:
 @click.option("--id-field", default="id", show_default=True)
 @click.option("--text-field", default="text", show_default=True)
 @click.option("--source-field", default="source", show_default=True)
+@click.option(
+    "--strip-boilerplate",
+    is_flag=True,
+    help="Learn boilerplate from the corpus, keep it out of similarity, strip it in deduped.jsonl.",
+)
+@click.option(
+    "--page-chrome",
+    is_flag=True,
+    help="With --strip-boilerplate, also cut known page-chrome lines ('Exit mobile version').",
+)
 @click.option("--quiet", is_flag=True, help="No progress or summary on stderr.")
 @_errors_to_exit
 def bulk(
@@ -96,37 +108,109 @@ def bulk(
     id_field: str,
     text_field: str,
     source_field: str,
+    strip_boilerplate: bool,
+    page_chrome: bool,
     quiet: bool,
 ) -> None:
     """Deduplicate INPUT... (JSONL, .jsonl.gz, a directory of .txt files, an article dump,
     or - for JSONL on stdin) into clusters, pairs and a deduplicated corpus in --out."""
     from dedup.bulk import BulkOptions, run_bulk, write_outputs
-    from dedup.io import read_documents
+    from dedup.bulk.boilerplate import BoilerplateStage
 
     config = build_config(config_path, threshold, ngram, num_perm)
     if jobs < 0:
         raise click.BadParameter("must be 0 (all cores) or more", param_hint="--jobs")
     options = BulkOptions(jobs=jobs)
     fields = {"id_field": id_field, "text_field": text_field, "source_field": source_field}
-    with ExitStack() as stack:
-        stdin_copy = stack.enter_context(_stdin_spooled()) if "-" in inputs else None
-
-        def documents() -> Iterator[Any]:
-            stdin = open(stdin_copy, "rb") if stdin_copy else None  # noqa: SIM115
-            try:
-                yield from read_documents(list(inputs), stdin=stdin, **fields)
-            finally:
-                if stdin is not None:
-                    stdin.close()
-
+    with _rereadable(inputs, fields) as documents:
         reporter = _Progress(enabled=not quiet)
-        result = run_bulk(documents(), config, options, progress=reporter.stage)
+        stage = BoilerplateStage(config, chrome=page_chrome) if strip_boilerplate else None
+        learn_seconds = 0.0
+        if stage is not None:
+            started = time.perf_counter()
+            stage.learn(_counted(documents(), reporter.stage("learn boilerplate")))
+            learn_seconds = time.perf_counter() - started
+        result = run_bulk(
+            documents(),
+            config,
+            options,
+            progress=reporter.stage,
+            transform=stage.content if stage else None,
+        )
         reporter.close()
+        if stage is not None:
+            result.timings["learn_boilerplate"] = learn_seconds
+            result.timings["total"] += learn_seconds
+        patterns = stage.patterns() if stage else []
+        extra = {
+            "jobs": options.resolved_jobs(),
+            "boilerplate_paragraphs": stage.removed if stage else 0,
+            "boilerplate_patterns": len(patterns),
+        }
         data = write_outputs(
-            out_dir, result, documents(), extra_summary={"jobs": options.resolved_jobs()}
+            out_dir,
+            result,
+            documents(),
+            boilerplate=patterns,
+            extra_summary=extra,
+            strip=stage.strip if stage else None,
         )
     if not quiet:
-        _print_summary(data, out_dir)
+        _print_summary(data, out_dir, patterns)
+
+
+@main.command()
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False))
+@config_options
+@click.option("--id-field", default="id", show_default=True)
+@click.option("--text-field", default="text", show_default=True)
+@click.option("--source-field", default="source", show_default=True)
+@click.option("--page-chrome", is_flag=True, help="Also cut known page-chrome lines.")
+@_errors_to_exit
+def strip(
+    inputs: tuple[str, ...],
+    out_file: str,
+    config_path: str | None,
+    threshold: float | None,
+    ngram: int | None,
+    num_perm: int | None,
+    id_field: str,
+    text_field: str,
+    source_field: str,
+    page_chrome: bool,
+) -> None:
+    """Learn boilerplate from INPUT... and write them to --out as JSONL without it.
+
+    Each line is the input record with ``text`` stripped and ``removed``: the ``[start, end]``
+    character spans of the original text that were cut. A paragraph is only ever cut when its
+    pattern recurs in other documents (of its source, when sources are known)."""
+    from dedup.bulk.boilerplate import BoilerplateStage
+    from dedup.io import atomic_text_file, write_jsonl
+
+    config = build_config(config_path, threshold, ngram, num_perm)
+    fields = {"id_field": id_field, "text_field": text_field, "source_field": source_field}
+    with _rereadable(inputs, fields) as documents:
+        stage = BoilerplateStage(config, chrome=page_chrome)
+        count = stage.learn(documents())
+
+        def records() -> Iterator[dict[str, Any]]:
+            for doc in documents():
+                stripped = stage.strip(doc)
+                record: dict[str, Any] = {"id": doc.id, "text": stripped.text}
+                record["removed"] = [list(span) for span in stripped.removed + stripped.chrome]
+                for name in ("source", "published", "title"):
+                    if (value := getattr(doc, name)) is not None:
+                        record[name] = value
+                yield record
+
+        with atomic_text_file(out_file) as handle:
+            write_jsonl(handle, records())
+    click.echo(
+        f"dedup: stripped {count} documents of {len(stage.patterns())} boilerplate pattern(s) "
+        f"-> {out_file}",
+        err=True,
+    )
 
 
 @main.command()
@@ -144,6 +228,28 @@ def curve(
     for tenth in range(1, 11):
         s = tenth / 10
         click.echo(f"  {s:.1f}     {float(s_curve(s, config.bands, config.rows)):.4f}")
+
+
+@contextmanager
+def _rereadable(
+    inputs: Sequence[str], fields: Mapping[str, str]
+) -> Iterator[Callable[[], Iterator[Document]]]:
+    """A function that reads the inputs from the start each time it is called.
+
+    Jobs read their input more than once (learn, fingerprint, write); standard input is copied
+    to a temporary file first so that it can be read again too.
+    """
+    from dedup.io import read_documents
+
+    with ExitStack() as stack:
+        stdin_copy = stack.enter_context(_stdin_spooled()) if "-" in inputs else None
+
+        def documents() -> Iterator[Document]:
+            with ExitStack() as files:
+                stdin = files.enter_context(open(stdin_copy, "rb")) if stdin_copy else None
+                yield from read_documents(list(inputs), stdin=stdin, **fields)
+
+        yield documents
 
 
 @contextmanager
@@ -197,7 +303,19 @@ class _Progress:
             self._bar = None
 
 
-def _print_summary(data: dict[str, Any], out_dir: str) -> None:
+def _counted(items: Iterable[T], progress: Callable[[int], None]) -> Iterator[T]:
+    """``items``, reporting the running count every 256."""
+    count = 0
+    for count, item in enumerate(items, 1):
+        if count % 256 == 0:
+            progress(count)
+        yield item
+    progress(count)
+
+
+def _print_summary(
+    data: dict[str, Any], out_dir: str, patterns: Sequence[Mapping[str, Any]] = ()
+) -> None:
     relations = ", ".join(f"{k} {v}" for k, v in data["relations"].items()) or "none"
     timings = ", ".join(f"{k} {v:.2f}s" for k, v in data["timings"].items() if k != "total")
     lines = [
@@ -209,6 +327,15 @@ def _print_summary(data: dict[str, Any], out_dir: str) -> None:
         f"  config: {data['config_id']}",
         f"  outputs: {out_dir}/{{clusters,pairs,deduped,boilerplate}}.jsonl, summary.json",
     ]
+    if patterns:
+        lines.append(
+            f"  boilerplate: {len(patterns)} pattern(s), "
+            f"{data['boilerplate_paragraphs']} paragraph(s) kept out of similarity:"
+        )
+        for pattern in patterns[:10]:
+            text = " ".join(str(pattern["text"]).split())
+            text = text if len(text) <= 70 else text[:67] + "..."
+            lines.append(f"    [{len(pattern['documents'])} docs] {text}")
     click.echo("\n".join(lines), err=True)
 
 

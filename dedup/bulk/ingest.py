@@ -29,6 +29,8 @@ from dedup.types import Document
 BatchSink = Callable[[list[Document], FingerprintBatch], None]
 #: Called with the number of documents done so far.
 Progress = Callable[[int], None]
+#: Rewrites a batch before it is fingerprinted (e.g. to its boilerplate-aware text).
+Transform = Callable[[list[Document]], list[Document]]
 
 
 @dataclass(slots=True)
@@ -63,6 +65,7 @@ class Ingest:
         banding: Banding,
         jobs: int = 1,
         batch_size: int = 256,
+        transform: Transform | None = None,
     ) -> None:
         if jobs < 1:
             raise ValueError("jobs must be at least 1")
@@ -72,6 +75,7 @@ class Ingest:
         self.banding = banding
         self.jobs = jobs
         self.batch_size = batch_size
+        self.transform = transform
 
     def run(
         self,
@@ -116,6 +120,8 @@ class Ingest:
         )
 
     def _work(self, docs: list[Document]) -> _Done:
+        if self.transform is not None:
+            docs = self.transform(docs)
         batch = self.fingerprinter.fingerprint([d.text for d in docs])
         return _Done(docs, batch, self.banding.keys(batch.signatures))
 

@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
 
+from dedup.boilerplate import Stripped
 from dedup.bulk.run import BulkResult
 from dedup.errors import InputError
 from dedup.io import OutputDir, write_jsonl
@@ -55,8 +56,16 @@ def pair_records(result: BulkResult) -> Iterable[dict[str, Any]]:
         }
 
 
-def deduped_records(result: BulkResult, documents: Iterable[Document]) -> Iterable[dict[str, Any]]:
-    """``deduped.jsonl`` lines from a second read of the input (texts are not kept in memory)."""
+def deduped_records(
+    result: BulkResult,
+    documents: Iterable[Document],
+    strip: Callable[[Document], Stripped] | None = None,
+) -> Iterable[dict[str, Any]]:
+    """``deduped.jsonl`` lines from a second read of the input (texts are not kept in memory).
+
+    With ``strip``, the text is the stripped one and ``removed`` lists the ``[start, end]``
+    spans of the original text that were cut.
+    """
     canon = result.canon
     n = canon.shape[0]
     position = -1
@@ -65,6 +74,10 @@ def deduped_records(result: BulkResult, documents: Iterable[Document]) -> Iterab
             raise InputError("the input changed while the job was running (document order differs)")
         if canon[position] == position:
             record: dict[str, Any] = {"id": doc.id, "text": doc.text}
+            if strip is not None:
+                stripped = strip(doc)
+                record["text"] = stripped.text
+                record["removed"] = [list(span) for span in stripped.removed + stripped.chrome]
             for name in ("source", "published", "title"):
                 value = getattr(doc, name)
                 if value is not None:
@@ -105,6 +118,7 @@ def write_outputs(
     documents_again: Iterable[Document],
     boilerplate: Iterable[Mapping[str, Any]] = (),
     extra_summary: Mapping[str, Any] | None = None,
+    strip: Callable[[Document], Stripped] | None = None,
 ) -> dict[str, Any]:
     """Write all five files into ``target`` atomically; returns the summary."""
     with OutputDir(target) as out:
@@ -113,7 +127,7 @@ def write_outputs(
         with out.open("pairs.jsonl") as handle:
             write_jsonl(handle, pair_records(result))
         with out.open("deduped.jsonl") as handle:
-            write_jsonl(handle, deduped_records(result, documents_again))
+            write_jsonl(handle, deduped_records(result, documents_again, strip))
         with out.open("boilerplate.jsonl") as handle:
             write_jsonl(handle, boilerplate)
         data = summary(result, extra_summary)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from dedup.bulk.candidates import CandidatePairs, CandidateStats
-from dedup.bulk.ingest import BatchSink, Corpus, Ingest, Progress
+from dedup.bulk.ingest import BatchSink, Corpus, Ingest, Progress, Transform
 from dedup.bulk.spool import ShingleSpool
 from dedup.bulk.verify import PairVerifier, VerifiedPairs
 from dedup.cluster import canonical_order, star_clusters
@@ -70,10 +70,12 @@ def run_bulk(
     options: BulkOptions | None = None,
     sink: BatchSink | None = None,
     progress: Callable[[str], Progress] | None = None,
+    transform: Transform | None = None,
 ) -> BulkResult:
     """Run the whole job over ``documents`` (streamed once).
 
-    ``progress(stage)`` returns a callback for that stage's counts, if given.
+    ``progress(stage)`` returns a callback for that stage's counts, if given; ``transform``
+    rewrites each batch before fingerprinting (the boilerplate-aware text, for one).
     """
     options = options or BulkOptions()
     timings: dict[str, float] = {}
@@ -83,6 +85,7 @@ def run_bulk(
         Banding(config.bands, config.rows),
         jobs=options.resolved_jobs(),
         batch_size=options.batch_size,
+        transform=transform,
     )
     with ShingleSpool(options.spool_dir) as spool:
         with _timed(timings, "ingest"):
