@@ -31,7 +31,7 @@ bench: $(STAMP)
 
 DEMO_OUT ?= out/demo
 demo: $(STAMP)
-	$(BIN)/dedup bulk examples/sample_dump.txt --out $(DEMO_OUT) --strip-boilerplate
+	$(BIN)/dedup bulk examples/sample_dump.txt --out $(DEMO_OUT) --strip-boilerplate --passages
 
 # make dedup INPUT="corpus.jsonl more.jsonl.gz" OUT=out/run [ARGS="--threshold 0.85"]
 dedup: $(STAMP)

@@ -19,6 +19,7 @@ from typing import IO, Any, ParamSpec, TypeVar
 
 import click
 
+from dedup.bulk.run import BulkResult
 from dedup.config import Config
 from dedup.errors import DedupError
 from dedup.lsh import s_curve
@@ -95,6 +96,11 @@ def main() -> None:
     is_flag=True,
     help="With --strip-boilerplate, also cut known page-chrome lines ('Exit mobile version').",
 )
+@click.option(
+    "--passages",
+    is_flag=True,
+    help="Attach shared passages to pairs and report pairs that share passages.",
+)
 @click.option("--quiet", is_flag=True, help="No progress or summary on stderr.")
 @_errors_to_exit
 def bulk(
@@ -110,6 +116,7 @@ def bulk(
     source_field: str,
     strip_boilerplate: bool,
     page_chrome: bool,
+    passages: bool,
     quiet: bool,
 ) -> None:
     """Deduplicate INPUT... (JSONL, .jsonl.gz, a directory of .txt files, an article dump,
@@ -120,7 +127,7 @@ def bulk(
     config = build_config(config_path, threshold, ngram, num_perm)
     if jobs < 0:
         raise click.BadParameter("must be 0 (all cores) or more", param_hint="--jobs")
-    options = BulkOptions(jobs=jobs)
+    options = BulkOptions(jobs=jobs, passages=passages)
     fields = {"id_field": id_field, "text_field": text_field, "source_field": source_field}
     with _rereadable(inputs, fields) as documents:
         reporter = _Progress(enabled=not quiet)
@@ -136,6 +143,7 @@ def bulk(
             options,
             progress=reporter.stage,
             transform=stage.content if stage else None,
+            exclusions=stage.spans if stage else None,
         )
         reporter.close()
         if stage is not None:
@@ -155,8 +163,10 @@ def bulk(
             extra_summary=extra,
             strip=stage.strip if stage else None,
         )
-    if not quiet:
-        _print_summary(data, out_dir, patterns)
+        if not quiet:
+            _print_summary(data, out_dir, patterns)
+            if passages:
+                _print_passages(result, documents())
 
 
 @main.command()
@@ -311,6 +321,48 @@ def _counted(items: Iterable[T], progress: Callable[[int], None]) -> Iterator[T]
             progress(count)
         yield item
     progress(count)
+
+
+def _print_passages(result: BulkResult, documents: Iterable[Document], pairs: int = 5) -> None:
+    """The pairs with the longest shared passages, passages side by side."""
+    from dedup.verify import RELATIONS
+
+    reuse = result.passages or []
+    chosen = sorted(
+        (k for k in range(len(reuse)) if reuse[k].passages), key=lambda k: -reuse[k].longest
+    )[:pairs]
+    if not chosen:
+        click.echo("  no pairs share passages", err=True)
+        return
+    left_of = result.pairs.left.tolist()
+    right_of = result.pairs.right.tolist()
+    wanted = {left_of[k] for k in chosen} | {right_of[k] for k in chosen}
+    texts = {i: doc.text for i, doc in enumerate(documents) if i in wanted}
+    width = 60
+    for k in chosen:
+        a, b = left_of[k], right_of[k]
+        click.echo(
+            f"\n  {result.ids[a]} <-> {result.ids[b]}: {RELATIONS[int(result.pairs.relation[k])]}, "
+            f"{len(reuse[k].passages)} passage(s) covering "
+            f"{reuse[k].coverage_a:.0%} / {reuse[k].coverage_b:.0%}",
+            err=True,
+        )
+        for passage in reuse[k].passages[:2]:
+            left = _wrap(texts[a][passage.a[0] : passage.a[1]], width)
+            right = _wrap(texts[b][passage.b[0] : passage.b[1]], width)
+            spans = f"[{passage.a[0]}:{passage.a[1]}]"
+            click.echo(f"    {spans:<{width}} | [{passage.b[0]}:{passage.b[1]}]", err=True)
+            for i in range(max(len(left), len(right))):
+                one = left[i] if i < len(left) else ""
+                two = right[i] if i < len(right) else ""
+                click.echo(f"    {one:<{width}} | {two}", err=True)
+
+
+def _wrap(text: str, width: int, lines: int = 4) -> list[str]:
+    import textwrap
+
+    wrapped = textwrap.wrap(" ".join(text.split()), width)
+    return wrapped[:lines] if len(wrapped) <= lines else [*wrapped[: lines - 1], "..."]
 
 
 def _print_summary(

@@ -21,6 +21,7 @@ class Relation(StrEnum):
     NEAR_DUPLICATE = "near_duplicate"  # Jaccard >= threshold
     CONTAINS = "contains"  # most of b's shingles are in a (b is an excerpt of a)
     CONTAINED_IN = "contained_in"  # most of a's shingles are in b
+    SHARES_PASSAGES = "shares_passages"  # aligned passages pass dedup.align.ReuseRule
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +67,7 @@ RELATIONS: tuple[Relation | None, ...] = (
     Relation.NEAR_DUPLICATE,
     Relation.CONTAINS,
     Relation.CONTAINED_IN,
+    Relation.SHARES_PASSAGES,  # never from classify(): decided by alignment
 )
 
 

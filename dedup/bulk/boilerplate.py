@@ -51,6 +51,11 @@ class BoilerplateStage:
         """One document without its boilerplate (for ``deduped.jsonl``)."""
         return self.stripper.strip(document.text, document.source)
 
+    def spans(self, document: Document) -> list[tuple[int, int]]:
+        """The spans of ``document`` that are boilerplate (or page chrome)."""
+        stripped = self.strip(document)
+        return sorted(stripped.removed + stripped.chrome)
+
     def patterns(self) -> list[dict[str, Any]]:
         """``boilerplate.jsonl`` records: ``{"text", "documents", "sources"}``."""
         return [dict(p.to_record()) for p in self.model.patterns()]

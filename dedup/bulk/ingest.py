@@ -40,7 +40,7 @@ class Corpus:
     ids: list[str]
     sources: list[str | None]
     published: list[str | None]
-    lengths: np.ndarray  # int64 characters of the original text
+    lengths: np.ndarray  # int64 characters of the fingerprinted (boilerplate-aware) text
     keys: np.ndarray  # uint64[n, bands]
     content_hashes: np.ndarray  # uint64[n]
     spool: ShingleSpool
@@ -51,7 +51,8 @@ class Corpus:
 
 @dataclass(frozen=True, slots=True)
 class _Done:
-    docs: list[Document]
+    docs: list[Document]  # as read
+    lengths: list[int]  # of the texts fingerprinted (after the transform)
     batch: FingerprintBatch
     keys: np.ndarray
 
@@ -99,7 +100,7 @@ class Ingest:
                     None if doc.source is None else interned.setdefault(doc.source, doc.source)
                 )
                 published.append(doc.published)
-                lengths.append(len(doc.text))
+            lengths.extend(done.lengths)
             keys.append(done.keys)
             hashes.append(done.batch.content_hashes)
             spool.append(done.batch.shingles, done.batch.offsets)
@@ -120,10 +121,9 @@ class Ingest:
         )
 
     def _work(self, docs: list[Document]) -> _Done:
-        if self.transform is not None:
-            docs = self.transform(docs)
-        batch = self.fingerprinter.fingerprint([d.text for d in docs])
-        return _Done(docs, batch, self.banding.keys(batch.signatures))
+        texts = [d.text for d in (self.transform(docs) if self.transform else docs)]
+        batch = self.fingerprinter.fingerprint(texts)
+        return _Done(docs, [len(t) for t in texts], batch, self.banding.keys(batch.signatures))
 
     def _batches(self, documents: Iterable[Document]) -> Iterator[list[Document]]:
         it = iter(documents)

@@ -41,12 +41,12 @@ def cluster_records(result: BulkResult) -> Iterable[dict[str, Any]]:
 
 
 def pair_records(result: BulkResult) -> Iterable[dict[str, Any]]:
-    """``pairs.jsonl`` lines."""
+    """``pairs.jsonl`` lines; with passages, each also carries its shared passages."""
     p = result.pairs
     ids = result.ids
     for k in range(len(p)):
         relation = RELATIONS[int(p.relation[k])]
-        yield {
+        record: dict[str, Any] = {
             "a": ids[int(p.left[k])],
             "b": ids[int(p.right[k])],
             "jaccard": round(float(p.jaccard[k]), _DIGITS),
@@ -54,6 +54,12 @@ def pair_records(result: BulkResult) -> Iterable[dict[str, Any]]:
             "containment_b_in_a": round(float(p.b_in_a[k]), _DIGITS),
             "relation": None if relation is None else relation.value,
         }
+        if result.passages is not None:
+            reuse = result.passages[k]
+            record["coverage_a"] = round(reuse.coverage_a, 4)
+            record["coverage_b"] = round(reuse.coverage_b, 4)
+            record["passages"] = [passage.to_dict() for passage in reuse.passages]
+        yield record
 
 
 def deduped_records(

@@ -9,18 +9,20 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from dedup.align import PairReuse
 from dedup.bulk.candidates import CandidatePairs, CandidateStats
 from dedup.bulk.ingest import BatchSink, Corpus, Ingest, Progress, Transform
+from dedup.bulk.reuse import Exclusions, ReuseStage, TextSpool
 from dedup.bulk.spool import ShingleSpool
 from dedup.bulk.verify import PairVerifier, VerifiedPairs
 from dedup.cluster import canonical_order, star_clusters
 from dedup.config import Config
-from dedup.fingerprint import Fingerprinter
+from dedup.fingerprint import FingerprintBatch, Fingerprinter
 from dedup.lsh import Banding
 from dedup.types import Document
 
@@ -32,7 +34,8 @@ class BulkOptions:
     jobs: int = 0  # 0: one per core
     batch_size: int = 256
     max_bucket: int = 100
-    spool_dir: str | None = None  # where the temporary shingle file goes
+    spool_dir: str | None = None  # where the temporary shingle (and text) files go
+    passages: bool = False  # align pairs and find shares_passages pairs (dedup.bulk.reuse)
 
     def resolved_jobs(self) -> int:
         """``jobs``, with 0 meaning the cores this process may use."""
@@ -52,6 +55,7 @@ class BulkResult:
     pairs: VerifiedPairs
     candidates: CandidateStats
     timings: dict[str, float] = field(default_factory=dict)
+    passages: list[PairReuse] | None = None  # per pair, with options.passages
 
     @property
     def clusters(self) -> int:
@@ -71,11 +75,13 @@ def run_bulk(
     sink: BatchSink | None = None,
     progress: Callable[[str], Progress] | None = None,
     transform: Transform | None = None,
+    exclusions: Exclusions | None = None,
 ) -> BulkResult:
     """Run the whole job over ``documents`` (streamed once).
 
     ``progress(stage)`` returns a callback for that stage's counts, if given; ``transform``
-    rewrites each batch before fingerprinting (the boilerplate-aware text, for one).
+    rewrites each batch before fingerprinting (the boilerplate-aware text, for one);
+    ``exclusions`` gives the spans of a document that alignment must skip (its boilerplate).
     """
     options = options or BulkOptions()
     timings: dict[str, float] = {}
@@ -87,20 +93,35 @@ def run_bulk(
         batch_size=options.batch_size,
         transform=transform,
     )
-    with ShingleSpool(options.spool_dir) as spool:
+    with ExitStack() as stack:
+        spool = stack.enter_context(ShingleSpool(options.spool_dir))
+        reuse = None
+        if options.passages:
+            texts = stack.enter_context(TextSpool(options.spool_dir))
+            reuse = ReuseStage(texts, exclusions=exclusions)
         with _timed(timings, "ingest"):
             corpus = ingest.run(
-                documents, spool, sink=sink, progress=progress("ingest") if progress else None
+                documents,
+                spool,
+                sink=_both(sink, _reuse_sink(reuse)),
+                progress=progress("ingest") if progress else None,
             )
         with _timed(timings, "candidates"):
             rank = canonical_order(corpus.ids, corpus.published, corpus.lengths.tolist())
             left, right, stats = CandidatePairs(options.max_bucket).find(
                 corpus.keys, rank, spool.sizes > 0
             )
+        verifier = PairVerifier(config.threshold)
         with _timed(timings, "verify"):
-            pairs = PairVerifier(config.threshold).verify(left, right, spool, corpus.content_hashes)
-    with _timed(timings, "cluster"):
-        canon = star_clusters(rank, pairs.left, pairs.right)
+            pairs = verifier.verify(left, right, spool, corpus.content_hashes)
+        with _timed(timings, "cluster"):
+            canon = star_clusters(rank, pairs.left, pairs.right)
+        passages = None
+        if reuse is not None:
+            with _timed(timings, "passages"):
+                pairs, passages = reuse.run(
+                    pairs, verifier, spool, corpus.content_hashes, corpus.sources
+                )
     timings["total"] = time.perf_counter() - start
     return BulkResult(
         config=config,
@@ -110,7 +131,25 @@ def run_bulk(
         pairs=pairs,
         candidates=stats,
         timings=timings,
+        passages=passages,
     )
+
+
+def _both(first: BatchSink | None, second: BatchSink | None) -> BatchSink | None:
+    if first is None or second is None:
+        return first or second
+
+    def both(docs: list[Document], batch: FingerprintBatch) -> None:
+        first(docs, batch)
+        second(docs, batch)
+
+    return both
+
+
+def _reuse_sink(reuse: ReuseStage | None) -> BatchSink | None:
+    if reuse is None:
+        return None
+    return lambda docs, batch: reuse.observe(docs, batch.shingles, batch.offsets)
 
 
 @contextmanager

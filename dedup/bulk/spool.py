@@ -74,7 +74,7 @@ class ShingleSpool:
             first, last = int(run[0]), int(run[-1])
             nbytes = int(ends[last] - starts[first]) * _ITEM
             if nbytes:
-                data = _pread_all(fd, nbytes, int(starts[first]) * _ITEM)
+                data = read_exactly(fd, nbytes, int(starts[first]) * _ITEM)
                 flat[local[first] : local[last + 1]] = np.frombuffer(data, dtype="<u8")
         return flat, local
 
@@ -100,7 +100,7 @@ class ShingleSpool:
         return self._offsets
 
 
-def _pread_all(fd: int, nbytes: int, offset: int) -> bytes:
+def read_exactly(fd: int, nbytes: int, offset: int) -> bytes:
     """``os.pread`` until ``nbytes`` arrived (Linux returns at most about 2 GiB per call)."""
     parts: list[bytes] = []
     while nbytes:

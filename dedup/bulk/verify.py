@@ -25,6 +25,27 @@ class VerifiedPairs:
     def __len__(self) -> int:
         return int(self.left.shape[0])
 
+    def select(self, which: np.ndarray) -> VerifiedPairs:
+        """The pairs picked by a boolean mask or an index array, in that order."""
+        return VerifiedPairs(
+            self.left[which],
+            self.right[which],
+            self.jaccard[which],
+            self.a_in_b[which],
+            self.b_in_a[which],
+            self.relation[which],
+        )
+
+    @staticmethod
+    def concat(parts: list[VerifiedPairs]) -> VerifiedPairs:
+        """All pairs of ``parts``, sorted by ``(left, right)``."""
+        fields = [np.concatenate([getattr(p, f) for p in parts]) for f in _FIELDS]
+        merged = VerifiedPairs(*fields)
+        return merged.select(np.lexsort((merged.right, merged.left)))
+
+
+_FIELDS = ("left", "right", "jaccard", "a_in_b", "b_in_a", "relation")
+
 
 class PairVerifier:
     """Candidate pairs in, verified pairs out, reading shingle sets from the spool by chunks.
@@ -45,6 +66,17 @@ class PairVerifier:
         content_hashes: np.ndarray,
     ) -> VerifiedPairs:
         """Exact Jaccard and containment of every pair; keeps the pairs that reach a relation."""
+        measured = self.measure(left, right, spool, content_hashes)
+        return measured.select(measured.relation > 0)
+
+    def measure(
+        self,
+        left: np.ndarray,
+        right: np.ndarray,
+        spool: ShingleSpool,
+        content_hashes: np.ndarray,
+    ) -> VerifiedPairs:
+        """Exact measures and relation codes (0: none) of every pair, none dropped."""
         sizes = spool.sizes
         inter = np.empty(left.shape[0], dtype=np.int64)
         for lo in range(0, left.shape[0], self.chunk):
@@ -66,12 +98,4 @@ class PairVerifier:
             b_in_a = np.where(size_b > 0, inter / np.maximum(size_b, 1), 0.0)
         identical = content_hashes[left] == content_hashes[right]
         codes = classify(jaccard, a_in_b, b_in_a, identical, self.threshold)
-        keep = codes > 0
-        return VerifiedPairs(
-            left=left[keep],
-            right=right[keep],
-            jaccard=jaccard[keep],
-            a_in_b=a_in_b[keep],
-            b_in_a=b_in_a[keep],
-            relation=codes[keep],
-        )
+        return VerifiedPairs(left, right, jaccard, a_in_b, b_in_a, codes)
