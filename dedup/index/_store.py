@@ -1,0 +1,153 @@
+"""What a storage backend must do for :class:`dedup.index.base.IndexCore`, and no more.
+
+Everything an index *decides* (outcomes, filters, verification, clusters) lives in the core and
+is shared; a backend only keeps rows and answers lookups. Documents are addressed by an integer
+*handle* that the backend assigns in increasing order and never reuses: band rows and cluster
+membership refer to handles (small integers) rather than to text ids, and "handle below h"
+means "stored before h", which is how a bulk run sees the index as it stood when each of its
+documents was added.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from typing import NamedTuple, Protocol
+
+import numpy as np
+
+from dedup.fingerprint import Fingerprint
+from dedup.types import Document
+
+
+class Row(NamedTuple):
+    """A stored document's metadata (no text: the index never keeps texts)."""
+
+    handle: int
+    id: str
+    source: str | None
+    published: str | None
+    title: str | None
+    length: int  # characters of the original text
+    text_hash: int  # XXH64 of the original text's UTF-8 (unsigned)
+    content_hash: int  # XXH64 of the normalised text (unsigned), as in Fingerprint
+    canonical: int | None  # handle of the cluster's canonical; None only while being placed
+
+
+class Entry(NamedTuple):
+    """A new document as the core hands it to a backend."""
+
+    handle: int
+    document: Document
+    fingerprint: Fingerprint
+    text_hash: int
+
+
+class BandRows(NamedTuple):
+    """LSH band rows, sorted by ``(band, key, doc)``: the order the SQLite B-tree wants."""
+
+    band: np.ndarray  # int64
+    key: np.ndarray  # int64: the uint64 band key's bits, read as signed
+    doc: np.ndarray  # int64 handles
+
+    @classmethod
+    def of(cls, handles: np.ndarray, keys: np.ndarray) -> BandRows:
+        """Rows of documents ``handles`` with band keys ``keys`` (uint64 ``[n, bands]``)."""
+        n, bands = keys.shape
+        band = np.tile(np.arange(bands, dtype=np.int64), n)
+        key = np.ascontiguousarray(keys, dtype=np.uint64).reshape(-1).view(np.int64)
+        doc = np.repeat(np.asarray(handles, dtype=np.int64), bands)
+        order = np.lexsort((doc, key, band))
+        return cls(band[order], key[order], doc[order])
+
+
+class Buckets(NamedTuple):
+    """Documents found in the buckets of a batch of queries, as (query row, handle) pairs.
+
+    A document appears once per bucket it shares with the query; ``truncated[q]`` counts query
+    ``q``'s buckets that held more than the cap.
+    """
+
+    query: np.ndarray  # int64 row of the query in the keys matrix
+    doc: np.ndarray  # int64 handle
+    truncated: np.ndarray  # int64[n_queries]
+
+
+class Store(Protocol):
+    """Rows and lookups of one index; every write happens inside :meth:`atomic`."""
+
+    def atomic(self) -> AbstractContextManager[None]:
+        """All writes inside commit together or not at all; nested blocks are savepoints."""
+        ...
+
+    def close(self) -> None:
+        """Release the storage; the store is unusable afterwards."""
+        ...
+
+    def count(self) -> int:
+        """Number of stored documents."""
+        ...
+
+    def ids(self) -> Iterator[str]:
+        """Stored ids in handle (insertion) order."""
+        ...
+
+    def next_handle(self) -> int:
+        """The handle the next inserted document gets (greater than every handle ever used)."""
+        ...
+
+    def row(self, doc_id: str) -> Row | None:
+        """The row of ``doc_id``, or None."""
+        ...
+
+    def rows_by_id(self, doc_ids: Sequence[str]) -> dict[str, Row]:
+        """Rows of those ids that are stored."""
+        ...
+
+    def rows(self, handles: Sequence[int]) -> dict[int, Row]:
+        """Rows of those handles that are stored."""
+        ...
+
+    def signatures(self, handles: Sequence[int]) -> dict[int, np.ndarray]:
+        """Stored uint32 signatures."""
+        ...
+
+    def shingles(self, handles: Sequence[int]) -> dict[int, np.ndarray]:
+        """Stored sorted uint64 shingle sets."""
+        ...
+
+    def insert(self, entries: Sequence[Entry], bands: BandRows) -> None:
+        """Store new documents (ids not stored yet, handles from :meth:`next_handle` upwards)
+        with their band rows; their canonical is None until :meth:`set_canonical`."""
+        ...
+
+    def delete(self, handle: int, bands: BandRows) -> None:
+        """Remove a document, its fingerprint and its band rows ``bands``."""
+        ...
+
+    def set_canonical(self, handles: Sequence[int], canonicals: Sequence[int]) -> None:
+        """Record each document's cluster (the handle of its canonical document)."""
+        ...
+
+    def members(self, canonical: int) -> list[int]:
+        """Handles whose canonical is ``canonical`` (itself included)."""
+        ...
+
+    def clusters(self, min_size: int) -> Iterator[tuple[int, list[int]]]:
+        """``(canonical, members)`` of clusters with at least ``min_size`` members, by
+        canonical handle."""
+        ...
+
+    def buckets(self, keys: np.ndarray, before: int | None, cap: int) -> Buckets:
+        """Documents sharing a band bucket with each row of ``keys`` (uint64 ``[n, bands]``).
+
+        Reads at most ``cap`` documents per bucket, the smallest handles first. With ``before``,
+        query row ``q`` only sees handles below ``before + q``: the rows of a run just inserted
+        with consecutive handles each see the index as it was when they were added.
+        """
+        ...
+
+    def same_content(self, content_hash: int, cap: int) -> tuple[list[int], bool]:
+        """Up to ``cap`` handles with this content hash (smallest first), and whether more
+        exist."""
+        ...
