@@ -260,17 +260,18 @@ class IndexCore:
         hashes = [_text_hash(d.text) for d in docs]
         known = self._store.rows_by_id([d.id for d in docs])
         outcomes: list[AddOutcome] = []
-        run: list[int] = []
-        in_run: set[str] = set()
+        run: list[int] = []  # new ids, inserted together when the run ends
+        seen: set[str] = set()
         for i, doc in enumerate(docs):
-            if doc.id in known or doc.id in in_run:
+            if doc.id in known or doc.id in seen:
+                # Stored (or about to be): write the run first, so this sees it, then put.
                 self._insert_run([(docs[j], fps[j], hashes[j]) for j in run])
-                run, in_run = [], set()
+                run = []
                 outcomes.append(self._put(doc, fps[i], hashes[i]))
             else:
                 run.append(i)
-                in_run.add(doc.id)
                 outcomes.append(AddOutcome.ADDED)
+            seen.add(doc.id)
         self._insert_run([(docs[j], fps[j], hashes[j]) for j in run])
         return outcomes
 
