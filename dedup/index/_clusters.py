@@ -36,7 +36,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from dedup.cluster import canonical_order
-from dedup.index._store import Entry, Row, Store
+from dedup.index._store import Buckets, Entry, Row, Store
 from dedup.lsh import Banding
 from dedup.verify import Similarity
 
@@ -62,21 +62,23 @@ class Placer:
         return Similarity.of(shingles, other).relation(self._threshold) is not None
 
     def place_run(self, entries: Sequence[Entry], keys: np.ndarray) -> list[int]:
-        """Canonical handles of a run of just-inserted documents with consecutive handles.
+        """Canonical handles of a run of new documents (consecutive handles, not yet written).
 
-        Each document sees the index as it stood when it was added: the stored documents and
-        the run's earlier documents, placed in order, exactly as repeated single adds would.
+        Each document sees the index as it would after adding the run's earlier documents one
+        by one: stored documents come from the store's buckets, the run's earlier documents from
+        the run's own buckets (:class:`_RunBuckets`), under the same per-bucket cap.
         """
         if not entries:
             return []
         first = entries[0].handle
-        found = self._store.buckets(keys, first, self._cap)
-        candidates: list[set[int]] = [set() for _ in entries]
+        found = self._store.buckets(keys, self._cap)
+        run = _RunBuckets(keys, [not e.fingerprint.empty for e in entries], found, self._cap)
+        stored: list[set[int]] = [set() for _ in entries]
         for q, d in zip(found.query.tolist(), found.doc.tolist(), strict=True):
-            candidates[q].add(d)
-        # Stored documents never change cluster here, so only stored canonicals are of interest.
-        stored = self._store.rows(sorted({d for c in candidates for d in c if d < first}))
-        canon_rows = {h: r for h, r in stored.items() if r.canonical == h}
+            stored[q].add(d)
+        # Stored documents keep their clusters here, so only stored canonicals are of interest.
+        rows = self._store.rows(sorted(set().union(*stored)))
+        canon_rows = {h: r for h, r in rows.items() if r.canonical == h}
         canon_shingles = self._store.shingles(sorted(canon_rows))
 
         def meta(h: int) -> _Meta:
@@ -90,23 +92,22 @@ class Placer:
         for q, entry in enumerate(entries):
             fp = entry.fingerprint
             verified: list[int] = []
-            for c in sorted(candidates[q]) if not fp.empty else ():
-                if c >= first:
-                    if placed[c - first] != c:
-                        continue
-                    other = entries[c - first].fingerprint
-                    ok = self.verifies(
+            if not fp.empty:
+                for c in sorted(stored[q] & canon_rows.keys()):
+                    row = canon_rows[c]
+                    if self.verifies(
+                        fp.shingles, fp.content_hash, canon_shingles[c], row.content_hash
+                    ):
+                        verified.append(c)
+                for r in run.canonicals(q):
+                    other = entries[r].fingerprint
+                    if self.verifies(
                         fp.shingles, fp.content_hash, other.shingles, other.content_hash
-                    )
-                elif c in canon_rows:
-                    ok = self.verifies(
-                        fp.shingles, fp.content_hash, canon_shingles[c], canon_rows[c].content_hash
-                    )
-                else:
-                    continue
-                if ok:
-                    verified.append(c)
+                    ):
+                        verified.append(first + r)
             placed.append(_best(verified, meta) if verified else entry.handle)
+            if not verified:
+                run.founded(q)
         return placed
 
     def rehome(self, orphans: Sequence[int]) -> None:
@@ -129,7 +130,7 @@ class Placer:
     def _rehome_one(self, row: Row, signature: np.ndarray, shingles: np.ndarray) -> int:
         if shingles.size == 0:
             return row.handle
-        found = self._store.buckets(self._banding.keys(signature[None, :]), None, self._cap)
+        found = self._store.buckets(self._banding.keys(signature[None, :]), self._cap)
         others = self._store.rows(sorted(set(found.doc.tolist()) - {row.handle}))
         canon = {h: r for h, r in others.items() if r.canonical == h}
         canon_shingles = self._store.shingles(sorted(canon))
@@ -141,6 +142,53 @@ class Placer:
         if not verified:
             return row.handle
         return _best(verified, lambda h: (canon[h].id, canon[h].published, canon[h].length))
+
+
+class _RunBuckets:
+    """The band buckets a run of new documents shares among itself, before it is written.
+
+    Document ``q`` of the run reads, in a bucket it shares with earlier run documents, the
+    stored documents first (smaller handles) and then the earliest run documents, up to the cap
+    in all: exactly what it would read had the run been added one document at a time. Only the
+    run documents that founded a cluster matter for placement, so each shared bucket keeps the
+    list of those, and a lookup costs nothing for the many documents that share no bucket.
+    """
+
+    def __init__(self, keys: np.ndarray, banded: Sequence[bool], found: Buckets, cap: int) -> None:
+        n, bands = keys.shape
+        mask = np.repeat(np.asarray(banded, dtype=bool), bands)
+        q = np.repeat(np.arange(n, dtype=np.int64), bands)[mask]
+        b = np.tile(np.arange(bands, dtype=np.int64), n)[mask]
+        k = np.ascontiguousarray(keys, dtype=np.uint64).reshape(-1)[mask]
+        order = np.lexsort((q, k, b))
+        q, b, k = q[order], b[order], k[order]
+        starts = np.ones(q.shape[0], dtype=bool)
+        starts[1:] = (b[1:] != b[:-1]) | (k[1:] != k[:-1])
+        group = np.cumsum(starts) - 1
+        first_of = np.flatnonzero(starts)
+        shared = np.flatnonzero(np.bincount(group)[group] > 1) if q.size else q
+        stored = np.bincount(found.query * bands + found.band, minlength=n * bands)
+        # For each document sharing a bucket with other run documents:
+        # (bucket, its position there, how many earlier run members it reads there).
+        self._reach: dict[int, list[tuple[int, int, int]]] = {}
+        for i in shared.tolist():
+            g, doc, band = int(group[i]), int(q[i]), int(b[i])
+            position = i - int(first_of[g])
+            room = 0 if found.truncated[doc, band] else cap - int(stored[doc * bands + band])
+            self._reach.setdefault(doc, []).append((g, position, min(position, room)))
+        self._founders: dict[int, list[tuple[int, int]]] = {}  # bucket -> [(position, doc)]
+
+    def canonicals(self, q: int) -> set[int]:
+        """Earlier run documents that founded a cluster and that ``q`` reads in its buckets."""
+        found: set[int] = set()
+        for g, _, reach in self._reach.get(q, ()):
+            found.update(doc for position, doc in self._founders.get(g, ()) if position < reach)
+        return found
+
+    def founded(self, q: int) -> None:
+        """Record that run document ``q`` founded a cluster."""
+        for g, position, _ in self._reach.get(q, ()):
+            self._founders.setdefault(g, []).append((position, q))
 
 
 def _best(handles: list[int], meta: Callable[[int], _Meta]) -> int:

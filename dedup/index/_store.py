@@ -3,9 +3,8 @@
 Everything an index *decides* (outcomes, filters, verification, clusters) lives in the core and
 is shared; a backend only keeps rows and answers lookups. Documents are addressed by an integer
 *handle* that the backend assigns in increasing order and never reuses: band rows and cluster
-membership refer to handles (small integers) rather than to text ids, and "handle below h"
-means "stored before h", which is how a bulk run sees the index as it stood when each of its
-documents was added.
+membership refer to handles (small integers) rather than to text ids, and a smaller handle
+means an earlier write.
 """
 
 from __future__ import annotations
@@ -41,6 +40,7 @@ class Entry(NamedTuple):
     document: Document
     fingerprint: Fingerprint
     text_hash: int
+    canonical: int | None = None  # decided before the insert
 
 
 class BandRows(NamedTuple):
@@ -62,15 +62,16 @@ class BandRows(NamedTuple):
 
 
 class Buckets(NamedTuple):
-    """Documents found in the buckets of a batch of queries, as (query row, handle) pairs.
+    """Documents found in the buckets of a batch of queries, as (query row, band, handle).
 
-    A document appears once per bucket it shares with the query; ``truncated[q]`` counts query
-    ``q``'s buckets that held more than the cap.
+    A document appears once per bucket it shares with the query; ``truncated[q, b]`` is set
+    when query ``q``'s bucket in band ``b`` held more documents than the cap.
     """
 
     query: np.ndarray  # int64 row of the query in the keys matrix
+    band: np.ndarray  # int64
     doc: np.ndarray  # int64 handle
-    truncated: np.ndarray  # int64[n_queries]
+    truncated: np.ndarray  # bool[n_queries, bands]
 
 
 class Store(Protocol):
@@ -117,8 +118,8 @@ class Store(Protocol):
         ...
 
     def insert(self, entries: Sequence[Entry], bands: BandRows) -> None:
-        """Store new documents (ids not stored yet, handles from :meth:`next_handle` upwards)
-        with their band rows; their canonical is None until :meth:`set_canonical`."""
+        """Store new documents (ids not stored yet, handles from :meth:`next_handle` upwards,
+        canonical decided) with their band rows."""
         ...
 
     def delete(self, handle: int, bands: BandRows) -> None:
@@ -138,13 +139,9 @@ class Store(Protocol):
         canonical handle."""
         ...
 
-    def buckets(self, keys: np.ndarray, before: int | None, cap: int) -> Buckets:
-        """Documents sharing a band bucket with each row of ``keys`` (uint64 ``[n, bands]``).
-
-        Reads at most ``cap`` documents per bucket, the smallest handles first. With ``before``,
-        query row ``q`` only sees handles below ``before + q``: the rows of a run just inserted
-        with consecutive handles each see the index as it was when they were added.
-        """
+    def buckets(self, keys: np.ndarray, cap: int) -> Buckets:
+        """Documents sharing a band bucket with each row of ``keys`` (uint64 ``[n, bands]``),
+        at most ``cap`` per bucket, the smallest handles (the earliest added) first."""
         ...
 
     def same_content(self, content_hash: int, cap: int) -> tuple[list[int], bool]:

@@ -296,17 +296,19 @@ class IndexCore:
         return AddOutcome.UPDATED
 
     def _insert_run(self, items: Sequence[tuple[Document, Fingerprint, int]]) -> None:
-        """Insert new documents (ids not stored) with consecutive handles, then place them."""
+        """Place new documents (ids not stored) in clusters, then write them, handles in order."""
         if not items:
             return
         first = self._store.next_handle()
         entries = [Entry(first + i, d, fp, h) for i, (d, fp, h) in enumerate(items)]
         keys = self._banding.keys(np.stack([e.fingerprint.signature for e in entries]))
+        canonicals = self._placer.place_run(entries, keys)
         banded = np.array([not e.fingerprint.empty for e in entries], dtype=bool)
         handles = np.arange(first, first + len(entries), dtype=np.int64)
-        self._store.insert(entries, BandRows.of(handles[banded], keys[banded]))
-        canonicals = self._placer.place_run(entries, keys)
-        self._store.set_canonical([e.handle for e in entries], canonicals)
+        self._store.insert(
+            [e._replace(canonical=c) for e, c in zip(entries, canonicals, strict=True)],
+            BandRows.of(handles[banded], keys[banded]),
+        )
 
     def _delete(self, row: Row, rehome: bool = True) -> list[int]:
         """Delete a stored document; return (or place again) the members it leaves behind."""
@@ -468,9 +470,7 @@ class IndexCore:
     def _candidate_handles(self, fp: Fingerprint) -> tuple[list[int], int]:
         if fp.empty:
             return [], 0
-        found = self._store.buckets(
-            self._banding.keys(fp.signature[None, :]), None, self.bucket_cap
-        )
+        found = self._store.buckets(self._banding.keys(fp.signature[None, :]), self.bucket_cap)
         same, more = self._store.same_content(fp.content_hash, self.bucket_cap)
         handles = sorted(set(found.doc.tolist()) | set(same))
         return handles, int(found.truncated.sum()) + int(more)

@@ -59,7 +59,7 @@ class _UndoLog:
 
 
 class MemoryStore:
-    """Rows in dicts; each band maps a key to the sorted handles sharing it."""
+    """Rows in dicts; each band maps a key to the handle(s) sharing it."""
 
     def __init__(self, bands: int) -> None:
         self._log = _UndoLog()
@@ -68,7 +68,9 @@ class MemoryStore:
         self._rows: dict[int, Row] = {}
         self._signatures: dict[int, np.ndarray] = {}
         self._shingles: dict[int, np.ndarray] = {}
-        self._bands: list[dict[int, list[int]]] = [{} for _ in range(bands)]
+        # A bucket is one handle, or the sorted handles when several documents share it: most
+        # buckets hold one document, and plain ints cost neither memory nor garbage collection.
+        self._bands: list[dict[int, int | list[int]]] = [{} for _ in range(bands)]
         self._content: dict[int, list[int]] = {}
         self._members: dict[int, set[int]] = {}
 
@@ -117,25 +119,23 @@ class MemoryStore:
                 len(doc.text),
                 e.text_hash,
                 fp.content_hash,
-                None,
+                e.canonical,
             )
             # Copies: a fingerprint may be a view into a whole batch's arrays.
             self._put(row, fp.signature.copy(), fp.shingles.copy())
             self._next = max(self._next, e.handle + 1)
-        added = self._add_bands(bands)
+        self._add_bands(bands)
         handles = [e.handle for e in entries]
-        self._log.record(lambda: self._undo_insert(handles, added))
+        self._log.record(lambda: self._undo_insert(handles, bands))
 
-    def _undo_insert(self, handles: list[int], bands: list[tuple[int, int, int]]) -> None:
-        self._remove_bands(bands)
+    def _undo_insert(self, handles: list[int], bands: BandRows) -> None:
+        self._remove_bands(_triples(bands))
         for h in handles:
             self._take(h)
 
     def delete(self, handle: int, bands: BandRows) -> None:
         row, signature, shingles = self._take(handle)
-        removed = self._remove_bands(
-            zip(bands.band.tolist(), bands.key.tolist(), bands.doc.tolist(), strict=True)
-        )
+        removed = self._remove_bands(_triples(bands))
 
         def undo() -> None:
             self._put(row, signature, shingles)
@@ -191,36 +191,49 @@ class MemoryStore:
         if not members:
             del self._members[canonical]
 
-    def _add_bands(self, bands: BandRows) -> list[tuple[int, int, int]]:
-        rows = list(zip(bands.band.tolist(), bands.key.tolist(), bands.doc.tolist(), strict=True))
-        self._add_rows(rows)
-        return rows
+    def _add_bands(self, bands: BandRows) -> None:
+        """Rows of new documents: their handles exceed every stored one, so they append."""
+        # Rows come sorted by band: one slice, and one dict, per band.
+        bounds = np.searchsorted(bands.band, np.arange(len(self._bands) + 1)).tolist()
+        keys, docs = bands.key.tolist(), bands.doc.tolist()
+        for table, lo, hi in zip(self._bands, bounds[:-1], bounds[1:], strict=True):
+            setdefault = table.setdefault
+            for k, d in zip(keys[lo:hi], docs[lo:hi], strict=True):
+                old = setdefault(k, d)
+                if old != d:  # the bucket existed (d is a new handle, so never stored yet)
+                    if isinstance(old, int):
+                        table[k] = [old, d]
+                    else:
+                        old.append(d)
 
     def _add_rows(self, rows: Sequence[tuple[int, int, int]]) -> None:
-        tables = self._bands
+        """Rows put back by an undo: anywhere in their buckets."""
         for band, key, doc in rows:
-            bucket = tables[band].get(key)
-            if bucket is None:
-                tables[band][key] = [doc]
-            elif doc > bucket[-1]:
-                bucket.append(doc)
+            table = self._bands[band]
+            old = table.get(key)
+            if old is None:
+                table[key] = doc
+            elif isinstance(old, int):
+                table[key] = sorted((old, doc))
             else:
-                bisect.insort(bucket, doc)
+                bisect.insort(old, doc)
 
-    def _remove_bands(
-        self, rows: Iterator[tuple[int, int, int]] | list[tuple[int, int, int]]
-    ) -> list[tuple[int, int, int]]:
+    def _remove_bands(self, rows: Sequence[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
         removed = []
         for band, key, doc in rows:
-            bucket = self._bands[band].get(key)
-            if bucket is None:
-                continue
-            i = bisect.bisect_left(bucket, doc)
-            if i < len(bucket) and bucket[i] == doc:
-                del bucket[i]
-                removed.append((band, key, doc))
-                if not bucket:
-                    del self._bands[band][key]
+            table = self._bands[band]
+            old = table.get(key)
+            if isinstance(old, int):
+                if old == doc:
+                    del table[key]
+                    removed.append((band, key, doc))
+            elif old is not None:
+                i = bisect.bisect_left(old, doc)
+                if i < len(old) and old[i] == doc:
+                    del old[i]
+                    removed.append((band, key, doc))
+                    if len(old) == 1:
+                        table[key] = old[0]
         return removed
 
     # --- lookups -------------------------------------------------------------------------------
@@ -234,25 +247,37 @@ class MemoryStore:
             if len(members) >= min_size and canonical in members:
                 yield canonical, sorted(members)
 
-    def buckets(self, keys: np.ndarray, before: int | None, cap: int) -> Buckets:
-        n = keys.shape[0]
+    def buckets(self, keys: np.ndarray, cap: int) -> Buckets:
+        n, bands = keys.shape
         signed = np.ascontiguousarray(keys, dtype=np.uint64).view(np.int64).tolist()
         queries: list[int] = []
+        band_of: list[int] = []
         docs: list[int] = []
-        truncated = np.zeros(n, dtype=np.int64)
+        truncated = np.zeros((n, bands), dtype=bool)
         for q, row in enumerate(signed):
-            for band, key in enumerate(row):
-                bucket = self._bands[band].get(key)
+            # map() looks all bands up in C; most buckets of a new document do not exist.
+            for b, bucket in enumerate(map(dict.get, self._bands, row)):
                 if bucket is None:
                     continue
-                end = len(bucket) if before is None else bisect.bisect_left(bucket, before + q)
-                if end > cap:
-                    truncated[q] += 1
-                    end = cap
-                docs.extend(bucket[:end])
-                queries.extend([q] * end)
-        return Buckets(np.array(queries, np.int64), np.array(docs, np.int64), truncated)
+                if isinstance(bucket, int):
+                    bucket = [bucket]
+                elif len(bucket) > cap:
+                    truncated[q, b] = True
+                    bucket = bucket[:cap]
+                docs.extend(bucket)
+                queries.extend([q] * len(bucket))
+                band_of.extend([b] * len(bucket))
+        return Buckets(
+            np.array(queries, np.int64),
+            np.array(band_of, np.int64),
+            np.array(docs, np.int64),
+            truncated,
+        )
 
     def same_content(self, content_hash: int, cap: int) -> tuple[list[int], bool]:
         same = self._content.get(content_hash, [])
         return same[:cap], len(same) > cap
+
+
+def _triples(bands: BandRows) -> list[tuple[int, int, int]]:
+    return list(zip(bands.band.tolist(), bands.key.tolist(), bands.doc.tolist(), strict=True))

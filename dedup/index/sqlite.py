@@ -72,14 +72,12 @@ CREATE TABLE bands (
 _ROW = "doc, id, source, published, title, length, text_hash, content_hash, canonical"
 _BIT63 = 1 << 63
 _BIT64 = 1 << 64
-# Larger than any handle: "no bound" for the bucket query's ``before``.
-_NO_BOUND = 1 << 62
 
 _BUCKETS = """
-SELECT j.key / :bands, (
+SELECT j.key, (
     SELECT group_concat(doc) FROM (
         SELECT b.doc FROM bands AS b
-        WHERE b.band = j.key % :bands AND b.key = j.value AND b.doc < :before + j.key / :bands
+        WHERE b.band = j.key % :bands AND b.key = j.value
         ORDER BY b.doc LIMIT :limit
     )
 ) AS found
@@ -275,26 +273,32 @@ class SQLiteStore:
         for canonical, docs in self._conn.execute(sql, (min_size,)).fetchall():
             yield canonical, sorted(int(d) for d in docs.split(","))
 
-    def buckets(self, keys: np.ndarray, before: int | None, cap: int) -> Buckets:
+    def buckets(self, keys: np.ndarray, cap: int) -> Buckets:
+        # One statement for the whole batch: the keys go in as one JSON array (row-major, so
+        # element i is query i // bands, band i % bands), and each bucket comes back as one
+        # row listing at most cap + 1 handles (the extra one tells that the bucket is hot).
         n, bands = keys.shape
         flat = np.ascontiguousarray(keys, dtype=np.uint64).reshape(-1).view(np.int64)
-        params = {
-            "bands": bands,
-            "before": _NO_BOUND if before is None else before,
-            "limit": cap + 1,
-            "keys": json.dumps(flat.tolist()),
-        }
+        params = {"bands": bands, "limit": cap + 1, "keys": json.dumps(flat.tolist())}
         queries: list[int] = []
+        band_of: list[int] = []
         docs: list[int] = []
-        truncated = np.zeros(n, dtype=np.int64)
-        for q, found in self._conn.execute(_BUCKETS, params):
+        truncated = np.zeros((n, bands), dtype=bool)
+        for i, found in self._conn.execute(_BUCKETS, params):
+            q, b = divmod(i, bands)
             bucket = sorted(int(d) for d in found.split(","))
             if len(bucket) > cap:
-                truncated[q] += 1
+                truncated[q, b] = True
                 bucket = bucket[:cap]
             docs.extend(bucket)
             queries.extend([q] * len(bucket))
-        return Buckets(np.array(queries, np.int64), np.array(docs, np.int64), truncated)
+            band_of.extend([b] * len(bucket))
+        return Buckets(
+            np.array(queries, np.int64),
+            np.array(band_of, np.int64),
+            np.array(docs, np.int64),
+            truncated,
+        )
 
     def same_content(self, content_hash: int, cap: int) -> tuple[list[int], bool]:
         sql = "SELECT doc FROM documents WHERE content_hash = ? ORDER BY doc LIMIT ?"
@@ -307,7 +311,7 @@ class SQLiteStore:
         conn = self._conn
         conn.executemany(
             "INSERT INTO documents (doc, id, source, published, title, length, text_hash, "
-            "content_hash, canonical) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)",
+            "content_hash, canonical) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     e.handle,
@@ -318,6 +322,7 @@ class SQLiteStore:
                     len(e.document.text),
                     _signed(e.text_hash),
                     _signed(e.fingerprint.content_hash),
+                    e.canonical,
                 )
                 for e in entries
             ],
