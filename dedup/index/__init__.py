@@ -17,7 +17,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from dedup.config import Config
-from dedup.index.base import DEFAULT_BUCKET_CAP, Candidates, Index, IndexCore, StoredDocument
+from dedup.index.base import DEFAULT_BUCKET_CAP, Candidates, Index, StoredDocument
+from dedup.index.core import IndexCore
 from dedup.index.memory import MemoryIndex
 from dedup.index.sqlite import SCHEMA, SCHEMA_VERSION, SQLiteIndex
 

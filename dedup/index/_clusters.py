@@ -73,13 +73,13 @@ class Placer:
         first = entries[0].handle
         found = self._store.buckets(keys, self._cap)
         run = _RunBuckets(keys, [not e.fingerprint.empty for e in entries], found, self._cap)
-        stored: list[set[int]] = [set() for _ in entries]
-        for q, d in zip(found.query.tolist(), found.doc.tolist(), strict=True):
-            stored[q].add(d)
-        # Stored documents keep their clusters here, so only stored canonicals are of interest.
-        rows = self._store.rows(sorted(set().union(*stored)))
+        # Stored documents keep their clusters here, so only stored canonicals are of interest:
+        # filter each distinct bucket once, then each document unites its buckets' canonicals.
+        every = np.unique(np.concatenate(found.members)).tolist() if found.members else []
+        rows = self._store.rows(every)
         canon_rows = {h: r for h, r in rows.items() if r.canonical == h}
         canon_shingles = self._store.shingles(sorted(canon_rows))
+        canon_in = [[h for h in m.tolist() if h in canon_rows] for m in found.members]
 
         def meta(h: int) -> _Meta:
             if h >= first:
@@ -93,7 +93,8 @@ class Placer:
             fp = entry.fingerprint
             verified: list[int] = []
             if not fp.empty:
-                for c in sorted(stored[q] & canon_rows.keys()):
+                stored = {c for s in found.slot[q].tolist() if s >= 0 for c in canon_in[s]}
+                for c in sorted(stored):
                     row = canon_rows[c]
                     if self.verifies(
                         fp.shingles, fp.content_hash, canon_shingles[c], row.content_hash
@@ -131,7 +132,7 @@ class Placer:
         if shingles.size == 0:
             return row.handle
         found = self._store.buckets(self._banding.keys(signature[None, :]), self._cap)
-        others = self._store.rows(sorted(set(found.doc.tolist()) - {row.handle}))
+        others = self._store.rows(sorted(found.docs(0) - {row.handle}))
         canon = {h: r for h, r in others.items() if r.canonical == h}
         canon_shingles = self._store.shingles(sorted(canon))
         verified = [
@@ -167,15 +168,19 @@ class _RunBuckets:
         group = np.cumsum(starts) - 1
         first_of = np.flatnonzero(starts)
         shared = np.flatnonzero(np.bincount(group)[group] > 1) if q.size else q
-        stored = np.bincount(found.query * bands + found.band, minlength=n * bands)
+        q, b, group = q[shared], b[shared], group[shared]
+        position = shared - first_of[group]
+        sizes = np.array([m.shape[0] for m in found.members] + [0], dtype=np.int64)
+        stored = sizes[found.slot[q, b]]  # slot -1 picks the trailing 0
+        room = np.where(found.truncated[q, b], 0, cap - stored)
+        reach = np.minimum(position, room)
         # For each document sharing a bucket with other run documents:
         # (bucket, its position there, how many earlier run members it reads there).
         self._reach: dict[int, list[tuple[int, int, int]]] = {}
-        for i in shared.tolist():
-            g, doc, band = int(group[i]), int(q[i]), int(b[i])
-            position = i - int(first_of[g])
-            room = 0 if found.truncated[doc, band] else cap - int(stored[doc * bands + band])
-            self._reach.setdefault(doc, []).append((g, position, min(position, room)))
+        for doc, g, pos, r in zip(
+            q.tolist(), group.tolist(), position.tolist(), reach.tolist(), strict=True
+        ):
+            self._reach.setdefault(doc, []).append((g, pos, r))
         self._founders: dict[int, list[tuple[int, int]]] = {}  # bucket -> [(position, doc)]
 
     def canonicals(self, q: int) -> set[int]:

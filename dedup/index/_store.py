@@ -62,16 +62,25 @@ class BandRows(NamedTuple):
 
 
 class Buckets(NamedTuple):
-    """Documents found in the buckets of a batch of queries, as (query row, band, handle).
+    """The band buckets of a batch of queries, each distinct bucket read once.
 
-    A document appears once per bucket it shares with the query; ``truncated[q, b]`` is set
-    when query ``q``'s bucket in band ``b`` held more documents than the cap.
+    ``slot[q, b]`` indexes ``members`` with query ``q``'s bucket in band ``b`` (-1: no stored
+    document there). Queries sharing a bucket share its slot, so a hot bucket costs one read
+    per batch however many documents of the batch fall into it. ``truncated[q, b]`` is set when
+    that bucket held more than the cap.
     """
 
-    query: np.ndarray  # int64 row of the query in the keys matrix
-    band: np.ndarray  # int64
-    doc: np.ndarray  # int64 handle
-    truncated: np.ndarray  # bool[n_queries, bands]
+    slot: np.ndarray  # int64[n, bands]
+    members: list[np.ndarray]  # int64 handles, ascending, at most cap each
+    truncated: np.ndarray  # bool[n, bands]
+
+    def docs(self, q: int) -> set[int]:
+        """Every handle query ``q`` found, over all its bands."""
+        found: set[int] = set()
+        for s in self.slot[q].tolist():
+            if s >= 0:
+                found.update(self.members[s].tolist())
+        return found
 
 
 class Store(Protocol):

@@ -15,7 +15,8 @@ import numpy as np
 
 from dedup.config import Config
 from dedup.index._store import BandRows, Buckets, Entry, Row
-from dedup.index.base import DEFAULT_BUCKET_CAP, IndexCore
+from dedup.index.base import DEFAULT_BUCKET_CAP
+from dedup.index.core import IndexCore
 
 
 class MemoryIndex(IndexCore):
@@ -250,29 +251,22 @@ class MemoryStore:
     def buckets(self, keys: np.ndarray, cap: int) -> Buckets:
         n, bands = keys.shape
         signed = np.ascontiguousarray(keys, dtype=np.uint64).view(np.int64).tolist()
-        queries: list[int] = []
-        band_of: list[int] = []
-        docs: list[int] = []
+        slot = np.full((n, bands), -1, dtype=np.int64)
         truncated = np.zeros((n, bands), dtype=bool)
+        members: list[np.ndarray] = []
+        seen: dict[tuple[int, int], int] = {}
         for q, row in enumerate(signed):
             # map() looks all bands up in C; most buckets of a new document do not exist.
             for b, bucket in enumerate(map(dict.get, self._bands, row)):
                 if bucket is None:
                     continue
-                if isinstance(bucket, int):
-                    bucket = [bucket]
-                elif len(bucket) > cap:
-                    truncated[q, b] = True
-                    bucket = bucket[:cap]
-                docs.extend(bucket)
-                queries.extend([q] * len(bucket))
-                band_of.extend([b] * len(bucket))
-        return Buckets(
-            np.array(queries, np.int64),
-            np.array(band_of, np.int64),
-            np.array(docs, np.int64),
-            truncated,
-        )
+                s = seen.get((b, row[b]))
+                if s is None:
+                    s = seen[b, row[b]] = len(members)
+                    members.append(np.array([bucket] if isinstance(bucket, int) else bucket[:cap]))
+                slot[q, b] = s
+                truncated[q, b] = not isinstance(bucket, int) and len(bucket) > cap
+        return Buckets(slot, members, truncated)
 
     def same_content(self, content_hash: int, cap: int) -> tuple[list[int], bool]:
         same = self._content.get(content_hash, [])

@@ -31,7 +31,8 @@ import sqlite_utils
 from dedup.config import Config
 from dedup.errors import ConfigMismatchError, InputError
 from dedup.index._store import BandRows, Buckets, Entry, Row
-from dedup.index.base import DEFAULT_BUCKET_CAP, IndexCore
+from dedup.index.base import DEFAULT_BUCKET_CAP
+from dedup.index.core import IndexCore
 
 SCHEMA_VERSION = 1
 
@@ -73,17 +74,37 @@ _ROW = "doc, id, source, published, title, length, text_hash, content_hash, cano
 _BIT63 = 1 << 63
 _BIT64 = 1 << 64
 
+
+# The buckets of a batch of queries in one statement: the keys go in as one JSON array, row-major
+# (element i is query i // bands, band i % bands; null where an earlier query has the same key in
+# that band), and each bucket with stored documents comes back as one row listing at most
+# ``limit`` handles (cap + 1: the extra one tells that the bucket is hot).
 _BUCKETS = """
 SELECT j.key, (
     SELECT group_concat(doc) FROM (
-        SELECT b.doc FROM bands AS b
-        WHERE b.band = j.key % :bands AND b.key = j.value
-        ORDER BY b.doc LIMIT :limit
+        SELECT doc FROM bands WHERE band = j.key % :bands AND key = j.value
+        ORDER BY doc LIMIT :limit
     )
 ) AS found
 FROM json_each(:keys) AS j
-WHERE found IS NOT NULL
+WHERE j.value IS NOT NULL AND found IS NOT NULL
 """
+
+
+def _first_occurrence(keys: np.ndarray) -> np.ndarray:
+    """For each ``[q, b]``, the first query row with the same key in band ``b``."""
+    n = keys.shape[0]
+    rows = np.arange(n, dtype=np.int64)[:, None]
+    if n == 1:
+        return np.zeros(keys.shape, dtype=np.int64)
+    order = np.argsort(keys, axis=0, kind="stable")  # by key, then by row
+    ordered = np.take_along_axis(keys, order, axis=0)
+    starts = np.ones(keys.shape, dtype=bool)
+    starts[1:] = ordered[1:] != ordered[:-1]
+    start_at = np.maximum.accumulate(np.where(starts, rows, 0), axis=0)
+    first = np.empty_like(order)
+    np.put_along_axis(first, order, np.take_along_axis(order, start_at, axis=0), axis=0)
+    return first
 
 
 class SQLiteIndex(IndexCore):
@@ -274,31 +295,24 @@ class SQLiteStore:
             yield canonical, sorted(int(d) for d in docs.split(","))
 
     def buckets(self, keys: np.ndarray, cap: int) -> Buckets:
-        # One statement for the whole batch: the keys go in as one JSON array (row-major, so
-        # element i is query i // bands, band i % bands), and each bucket comes back as one
-        # row listing at most cap + 1 handles (the extra one tells that the bucket is hot).
         n, bands = keys.shape
-        flat = np.ascontiguousarray(keys, dtype=np.uint64).reshape(-1).view(np.int64)
-        params = {"bands": bands, "limit": cap + 1, "keys": json.dumps(flat.tolist())}
-        queries: list[int] = []
-        band_of: list[int] = []
-        docs: list[int] = []
-        truncated = np.zeros((n, bands), dtype=bool)
+        signed = np.ascontiguousarray(keys, dtype=np.uint64).view(np.int64)
+        first = _first_occurrence(signed)
+        flat: list[int | None] = list(signed.reshape(-1).tolist())
+        repeated = first != np.arange(n, dtype=np.int64)[:, None]
+        for i in np.flatnonzero(repeated).tolist():  # a hot bucket is read once per batch
+            flat[i] = None
+        params = {"bands": bands, "limit": cap + 1, "keys": json.dumps(flat)}
+        slot = np.full(n * bands, -1, dtype=np.int64)
+        hot = np.zeros(n * bands, dtype=bool)
+        members: list[np.ndarray] = []
         for i, found in self._conn.execute(_BUCKETS, params):
-            q, b = divmod(i, bands)
-            bucket = sorted(int(d) for d in found.split(","))
-            if len(bucket) > cap:
-                truncated[q, b] = True
-                bucket = bucket[:cap]
-            docs.extend(bucket)
-            queries.extend([q] * len(bucket))
-            band_of.extend([b] * len(bucket))
-        return Buckets(
-            np.array(queries, np.int64),
-            np.array(band_of, np.int64),
-            np.array(docs, np.int64),
-            truncated,
-        )
+            bucket = np.array(sorted(map(int, found.split(","))), dtype=np.int64)
+            slot[i] = len(members)
+            hot[i] = bucket.shape[0] > cap
+            members.append(bucket[:cap])
+        at = first * bands + np.arange(bands, dtype=np.int64)
+        return Buckets(slot[at], members, hot[at])
 
     def same_content(self, content_hash: int, cap: int) -> tuple[list[int], bool]:
         sql = "SELECT doc FROM documents WHERE content_hash = ? ORDER BY doc LIMIT ?"
