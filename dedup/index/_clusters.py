@@ -36,6 +36,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from dedup.cluster import canonical_order
+from dedup.index._matching import relations
 from dedup.index._store import Buckets, Entry, Row, Store
 from dedup.lsh import Banding
 from dedup.verify import Similarity
@@ -80,6 +81,13 @@ class Placer:
         canon_rows = {h: r for h, r in rows.items() if r.canonical == h}
         canon_shingles = self._store.shingles(sorted(canon_rows))
         canon_in = [[h for h in m.tolist() if h in canon_rows] for m in found.members]
+        stored = [
+            sorted({c for s in found.slot[q].tolist() if s >= 0 for c in canon_in[s]})
+            if not e.fingerprint.empty
+            else []
+            for q, e in enumerate(entries)
+        ]
+        linked = self._linked_to_stored(entries, stored, canon_rows, canon_shingles)
 
         def meta(h: int) -> _Meta:
             if h >= first:
@@ -91,25 +99,43 @@ class Placer:
         placed: list[int] = []
         for q, entry in enumerate(entries):
             fp = entry.fingerprint
-            verified: list[int] = []
-            if not fp.empty:
-                stored = {c for s in found.slot[q].tolist() if s >= 0 for c in canon_in[s]}
-                for c in sorted(stored):
-                    row = canon_rows[c]
-                    if self.verifies(
-                        fp.shingles, fp.content_hash, canon_shingles[c], row.content_hash
-                    ):
-                        verified.append(c)
-                for r in run.canonicals(q):
-                    other = entries[r].fingerprint
-                    if self.verifies(
-                        fp.shingles, fp.content_hash, other.shingles, other.content_hash
-                    ):
-                        verified.append(first + r)
+            verified = linked[q]
+            for r in run.canonicals(q):
+                other = entries[r].fingerprint
+                if self.verifies(fp.shingles, fp.content_hash, other.shingles, other.content_hash):
+                    verified.append(first + r)
             placed.append(_best(verified, meta) if verified else entry.handle)
             if not verified:
                 run.founded(q)
         return placed
+
+    def _linked_to_stored(
+        self,
+        entries: Sequence[Entry],
+        stored: list[list[int]],
+        rows: dict[int, Row],
+        shingles: dict[int, np.ndarray],
+    ) -> list[list[int]]:
+        """For each run document, the stored canonicals (of ``stored[q]``) it verifies against.
+
+        Every pair is verified in one batch (:func:`~dedup.index._matching.relations`): in news,
+        most documents are the canonical of their own cluster, so nearly every LSH candidate
+        needs verifying, a few per document.
+        """
+        column = {c: len(entries) + i for i, c in enumerate(sorted(shingles))}
+        left = [q for q, cs in enumerate(stored) for _ in cs]
+        right = [c for cs in stored for c in cs]
+        sets = [e.fingerprint.shingles for e in entries] + [shingles[c] for c in sorted(shingles)]
+        identical = [
+            entries[q].fingerprint.content_hash == rows[c].content_hash
+            for q, c in zip(left, right, strict=True)
+        ]
+        found = relations(sets, left, [column[c] for c in right], self._threshold, identical)
+        linked: list[list[int]] = [[] for _ in entries]
+        for q, c, relation in zip(left, right, found, strict=True):
+            if relation is not None:
+                linked[q].append(c)
+        return linked
 
     def rehome(self, orphans: Sequence[int]) -> None:
         """Place documents whose canonical was removed, in canonical order, by the add rule."""

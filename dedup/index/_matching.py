@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -69,48 +70,60 @@ class Matcher:
         others = [r for r in rows if r.content_hash != fp.content_hash]
         shingles = self._store.shingles([r.handle for r in others])
         others = [r for r in others if r.handle in shingles]  # unless removed meanwhile
-        for i, sim, relation in verify(
-            fp.shingles, [shingles[r.handle] for r in others], threshold
-        ):
-            matches.append(
-                Match(
-                    others[i].id,
-                    relation,
-                    sim.jaccard,
-                    sim.containment_a_in_b,
-                    sim.containment_b_in_a,
+        sets = [fp.shingles] + [shingles[r.handle] for r in others]
+        found = relations(sets, [0] * len(others), range(1, len(sets)), threshold)
+        for r, pair in zip(others, found, strict=True):
+            if pair is not None:
+                sim, relation = pair
+                matches.append(
+                    Match(
+                        r.id,
+                        relation,
+                        sim.jaccard,
+                        sim.containment_a_in_b,
+                        sim.containment_b_in_a,
+                    )
                 )
-            )
         matches.sort(key=Match.sort_key)
         return QueryResult(tuple(matches), candidates=len(handles), truncated_buckets=truncated)
 
 
-def verify(
-    query: np.ndarray, others: list[np.ndarray], threshold: float
-) -> list[tuple[int, Similarity, Relation]]:
-    """``(i, similarity, relation)`` for each shingle set of ``others`` related to ``query``.
+def relations(
+    sets: Sequence[np.ndarray],
+    left: Sequence[int],
+    right: Sequence[int],
+    threshold: float,
+    identical: Sequence[bool] | None = None,
+) -> list[tuple[Similarity, Relation] | None]:
+    """The similarity and relation of each pair ``(sets[left[k]], sets[right[k]])``, or None.
 
     All intersections come from one compiled call over the sets laid end to end (a hot bucket
-    brings a thousand candidates: one call per pair would cost more than the merge walks), and
-    only the pairs that pass the threshold become :class:`Similarity` objects.
+    brings a thousand candidates, and one call per pair would cost more than the merge walks);
+    only pairs that pass a vectorised pre-check become :class:`Similarity` objects, and
+    :meth:`Similarity.relation` has the last word. ``identical[k]`` marks pairs with equal
+    content hashes (duplicates whatever their shingles).
     """
-    if not others or query.size == 0:
-        return []
-    sizes = np.array([query.shape[0]] + [s.shape[0] for s in others], dtype=np.int64)
-    offsets = np.zeros(sizes.shape[0] + 1, dtype=np.int64)
+    out: list[tuple[Similarity, Relation] | None] = [None] * len(left)
+    if not len(left):
+        return out
+    sizes = np.fromiter((s.shape[0] for s in sets), dtype=np.int64, count=len(sets))
+    offsets = np.zeros(len(sets) + 1, dtype=np.int64)
     np.cumsum(sizes, out=offsets[1:])
-    flat = np.concatenate([query, *others]).astype(np.uint64, copy=False)
-    right = np.arange(1, sizes.shape[0], dtype=np.int64)
-    inter = _kernels.pair_intersections(flat, offsets, np.zeros_like(right), right)
-    size_b = sizes[1:]
+    flat = np.concatenate(sets).astype(np.uint64, copy=False)
+    a = np.asarray(left, dtype=np.int64)
+    b = np.asarray(right, dtype=np.int64)
+    inter = _kernels.pair_intersections(flat, offsets, a, b)
+    size_a, size_b = sizes[a], sizes[b]
     with np.errstate(divide="ignore", invalid="ignore"):
         best = np.maximum(
-            inter / (sizes[0] + size_b - inter), np.maximum(inter / sizes[0], inter / size_b)
+            inter / (size_a + size_b - inter), np.maximum(inter / size_a, inter / size_b)
         )
-    out = []
-    for i in np.flatnonzero(best >= threshold - _SLACK).tolist():
-        sim = Similarity.from_counts(int(inter[i]), int(sizes[0]), int(size_b[i]))
-        relation = sim.relation(threshold)
+    check = best >= threshold - _SLACK
+    if identical is not None:
+        check |= np.asarray(identical, dtype=bool)
+    for k in np.flatnonzero(check).tolist():
+        sim = Similarity.from_counts(int(inter[k]), int(size_a[k]), int(size_b[k]))
+        relation = sim.relation(threshold, bool(identical[k]) if identical is not None else False)
         if relation is not None:
-            out.append((i, sim, relation))
+            out[k] = (sim, relation)
     return out

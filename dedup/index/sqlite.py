@@ -75,36 +75,21 @@ _BIT63 = 1 << 63
 _BIT64 = 1 << 64
 
 
-# The buckets of a batch of queries in one statement: the keys go in as one JSON array, row-major
-# (element i is query i // bands, band i % bands; null where an earlier query has the same key in
-# that band), and each bucket with stored documents comes back as one row listing at most
-# ``limit`` handles (cap + 1: the extra one tells that the bucket is hot).
+# The buckets of a batch of n queries in one statement. The keys go in as one JSON array, band
+# by band (element i is in band i // n), sorted within each band so that the probes walk the
+# B-tree in order, and null where the same key came just before (a bucket shared by several
+# queries is read once). Each bucket with stored documents comes back as one row listing at most
+# ``limit`` handles: cap + 1, the extra one telling that the bucket is hot.
 _BUCKETS = """
 SELECT j.key, (
     SELECT group_concat(doc) FROM (
-        SELECT doc FROM bands WHERE band = j.key % :bands AND key = j.value
+        SELECT doc FROM bands WHERE band = j.key / :n AND key = j.value
         ORDER BY doc LIMIT :limit
     )
 ) AS found
 FROM json_each(:keys) AS j
 WHERE j.value IS NOT NULL AND found IS NOT NULL
 """
-
-
-def _first_occurrence(keys: np.ndarray) -> np.ndarray:
-    """For each ``[q, b]``, the first query row with the same key in band ``b``."""
-    n = keys.shape[0]
-    rows = np.arange(n, dtype=np.int64)[:, None]
-    if n == 1:
-        return np.zeros(keys.shape, dtype=np.int64)
-    order = np.argsort(keys, axis=0, kind="stable")  # by key, then by row
-    ordered = np.take_along_axis(keys, order, axis=0)
-    starts = np.ones(keys.shape, dtype=bool)
-    starts[1:] = ordered[1:] != ordered[:-1]
-    start_at = np.maximum.accumulate(np.where(starts, rows, 0), axis=0)
-    first = np.empty_like(order)
-    np.put_along_axis(first, order, np.take_along_axis(order, start_at, axis=0), axis=0)
-    return first
 
 
 class SQLiteIndex(IndexCore):
@@ -297,22 +282,31 @@ class SQLiteStore:
     def buckets(self, keys: np.ndarray, cap: int) -> Buckets:
         n, bands = keys.shape
         signed = np.ascontiguousarray(keys, dtype=np.uint64).view(np.int64)
-        first = _first_occurrence(signed)
-        flat: list[int | None] = list(signed.reshape(-1).tolist())
-        repeated = first != np.arange(n, dtype=np.int64)[:, None]
-        for i in np.flatnonzero(repeated).tolist():  # a hot bucket is read once per batch
+        order = np.argsort(signed, axis=0, kind="stable")  # per band: query rows by key
+        ordered = np.take_along_axis(signed, order, axis=0)
+        first = np.ones((n, bands), dtype=bool)  # first of a run of equal keys in its band
+        first[1:] = ordered[1:] != ordered[:-1]
+        flat: list[int | None] = list(ordered.T.reshape(-1).tolist())
+        for i in np.flatnonzero(~first.T.reshape(-1)).tolist():
             flat[i] = None
-        params = {"bands": bands, "limit": cap + 1, "keys": json.dumps(flat)}
-        slot = np.full(n * bands, -1, dtype=np.int64)
-        hot = np.zeros(n * bands, dtype=bool)
+        params = {"n": n, "limit": cap + 1, "keys": json.dumps(flat)}
+        slot = np.full((n, bands), -1, dtype=np.int64)  # in sorted order until the end
+        hot = np.zeros((n, bands), dtype=bool)
         members: list[np.ndarray] = []
         for i, found in self._conn.execute(_BUCKETS, params):
+            b, rank = divmod(i, n)
             bucket = np.array(sorted(map(int, found.split(","))), dtype=np.int64)
-            slot[i] = len(members)
-            hot[i] = bucket.shape[0] > cap
+            slot[rank, b] = len(members)
+            hot[rank, b] = bucket.shape[0] > cap
             members.append(bucket[:cap])
-        at = first * bands + np.arange(bands, dtype=np.int64)
-        return Buckets(slot[at], members, hot[at])
+        # Repeated keys share the slot of the first of their run, then back to query order.
+        rows = np.arange(n, dtype=np.int64)[:, None]
+        run_start = np.maximum.accumulate(np.where(first, rows, 0), axis=0)
+        slot = np.take_along_axis(slot, run_start, axis=0)
+        hot = np.take_along_axis(hot, run_start, axis=0)
+        np.put_along_axis(slot, order, slot.copy(), axis=0)
+        np.put_along_axis(hot, order, hot.copy(), axis=0)
+        return Buckets(slot, members, hot)
 
     def same_content(self, content_hash: int, cap: int) -> tuple[list[int], bool]:
         sql = "SELECT doc FROM documents WHERE content_hash = ? ORDER BY doc LIMIT ?"
