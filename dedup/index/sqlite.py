@@ -121,6 +121,14 @@ class SQLiteIndex(IndexCore):
     def __repr__(self) -> str:
         return f"SQLiteIndex({str(self.path)!r}, config {self.config.id})"
 
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The index's connection, for tables kept beside it in the same transactions."""
+        store = self._store
+        if not isinstance(store, SQLiteStore):  # pragma: no cover - set in __init__
+            raise TypeError("SQLiteIndex without an SQLiteStore")
+        return store.connection
+
 
 def _signed(value: int) -> int:
     return value - _BIT64 if value >= _BIT63 else value
@@ -139,7 +147,9 @@ class SQLiteStore:
 
     def __init__(self, path: str | Path, cache_mb: int) -> None:
         self._where = str(path)
-        conn = sqlite3.connect(self._where, isolation_level=None)
+        # One thread at a time uses a connection, but not always the one that opened it (a
+        # service opens its connections, then hands each to its own worker thread).
+        conn = sqlite3.connect(self._where, isolation_level=None, check_same_thread=False)
         try:
             conn.execute("PRAGMA busy_timeout = 10000")
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
@@ -149,6 +159,11 @@ class SQLiteStore:
         self._conn = conn
         self._db = sqlite_utils.Database(conn)
         conn.execute(f"PRAGMA cache_size = {-1024 * int(cache_mb)}")
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The open connection (autocommit mode: transactions come from :meth:`atomic`)."""
+        return self._conn
 
     # --- opening ---------------------------------------------------------------------------------
 
