@@ -23,7 +23,7 @@ instances opened ``readonly`` on the same file: SQLite's WAL lets them read whil
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
@@ -32,6 +32,7 @@ from typing import Self
 from dedup.align import PairReuse
 from dedup.boilerplate import BoilerplateModel, Stripped, Stripper, content_or_full
 from dedup.boilerplate.sqlite_store import SQLiteBoilerplateStore
+from dedup.boilerplate.store import DocumentEntry
 from dedup.collection import tables
 from dedup.collection.reports import DocumentView, MatchReport, Status, Stored, Verdict
 from dedup.config import Config
@@ -161,6 +162,28 @@ class Collection:
         if outcome is AddOutcome.UNCHANGED:
             return replace(verdict, status="duplicate", duplicate_of=doc.id, stored=stored)
         return replace(verdict, stored=stored)
+
+    def load(
+        self,
+        docs: Sequence[Document],
+        fingerprints: Sequence[Fingerprint],
+        boilerplate: Iterable[DocumentEntry] = (),
+    ) -> list[AddOutcome]:
+        """Store documents without checking them, in one transaction (the bulk job's ``--db``).
+
+        ``fingerprints`` are those of the documents' boilerplate-aware texts (the bulk job's);
+        ``boilerplate`` entries, if the corpus was learned elsewhere, are stored as they are.
+        """
+        self._writable()
+        with self.index.atomic():
+            outcomes = self.index.add_many(docs, fingerprints)
+            for doc, fp, outcome in zip(docs, fingerprints, outcomes, strict=True):
+                if outcome is not AddOutcome.UNCHANGED:
+                    self._texts.put(doc.id, doc.text)
+                    self._postings.put(doc.id, fp.shingles)
+            for entry in boilerplate:
+                self._boilerplate.put(entry)
+        return outcomes
 
     def get(self, doc_id: str) -> DocumentView:
         """A stored document with its cluster and its matches (passages included)."""
