@@ -224,3 +224,14 @@ def test_a_failed_post_stores_nothing(collection: Collection, sample: list[Docum
         "SELECT count(*) FROM texts WHERE id = ?", (sample[1].id,)
     ).fetchone()
     assert rows[0] == 0
+
+
+def test_a_file_written_under_other_boilerplate_rules_is_refused(tmp_path: Path) -> None:
+    """Stored paragraph keys from other boilerplate or reuse settings are not mixed in."""
+    with Collection.open(tmp_path / "a.db") as articles:
+        articles.connection.execute(
+            "UPDATE meta SET value = replace(value, '\"min_documents\": 3', '\"min_documents\": 9')"
+            " WHERE key = 'collection'"
+        )
+    with pytest.raises(ConfigMismatchError):
+        Collection.open(tmp_path / "a.db")

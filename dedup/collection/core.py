@@ -24,13 +24,13 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import replace
+from dataclasses import fields, replace
 from pathlib import Path
 from types import TracebackType
 from typing import Self
 
 from dedup.align import PairReuse
-from dedup.boilerplate import BoilerplateModel, Stripped, Stripper, content_or_full
+from dedup.boilerplate import BoilerplateModel, Rules, Stripped, Stripper, content_or_full
 from dedup.boilerplate.sqlite_store import SQLiteBoilerplateStore
 from dedup.boilerplate.store import DocumentEntry
 from dedup.collection import tables
@@ -40,7 +40,8 @@ from dedup.errors import DedupError, DocumentNotFoundError
 from dedup.fingerprint import Fingerprint, Fingerprinter
 from dedup.index import SQLiteIndex
 from dedup.normalize import Tokens, tokenize
-from dedup.reuse import ReuseFinder
+from dedup.paragraphs import Segmenter
+from dedup.reuse import ReuseCandidates, ReuseFinder
 from dedup.types import AddOutcome, Document, Match
 from dedup.verify import Relation, Similarity
 
@@ -64,6 +65,7 @@ class Collection:
             with index.atomic():
                 tables.create(conn)
                 SQLiteBoilerplateStore(conn).create()
+        tables.check_version(conn, _settings(), where=str(index.path))
         self._texts = tables.TextTable(conn)
         self._postings = tables.ReusePostings(conn)
         self._boilerplate = SQLiteBoilerplateStore(conn)
@@ -327,6 +329,17 @@ class Collection:
         stored = self.index.get(other_id)
         other = Document(other_id, text, stored.source)
         return self._reuse.compare(tokens, tokenize(text), spans, self._spans(other))
+
+
+def _settings() -> dict[str, object]:
+    """What, beside ``Config``, decides the stored paragraph keys and reuse postings."""
+    rules = Rules()
+    segmenter = Segmenter()
+    return {
+        "boilerplate_rules": {f.name: getattr(rules, f.name) for f in fields(rules)},
+        "segmenter": {f.name: getattr(segmenter, f.name) for f in fields(segmenter)},
+        "reuse_sample_mod": ReuseCandidates().sample_mod,
+    }
 
 
 _STORED: dict[AddOutcome, Stored] = {

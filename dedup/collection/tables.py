@@ -10,12 +10,14 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import zlib
 from collections.abc import Sequence
 
 import numpy as np
 
+from dedup.errors import ConfigMismatchError
 from dedup.reuse import ReuseCandidates
 
 SCHEMA = """
@@ -32,11 +34,31 @@ CREATE INDEX IF NOT EXISTS reuse_postings_id ON reuse_postings (id);
 """
 
 
+#: Bumped whenever these tables or the boilerplate tables change meaning.
+COLLECTION_VERSION = 1
+
+
 def create(conn: sqlite3.Connection) -> None:
     """Create the tables if they are missing (in the caller's transaction)."""
     for statement in SCHEMA.split(";"):
         if statement.strip():
             conn.execute(statement)
+
+
+def check_version(conn: sqlite3.Connection, settings: dict[str, object], where: str) -> None:
+    """Record this code's collection version and settings in ``meta``, or check them.
+
+    The index's ``meta`` table already pins the fingerprint config; these are the other
+    settings stored rows depend on (boilerplate rules, segmentation, reuse sampling). A file
+    written under other ones is refused, like an index built with another config.
+    """
+    wanted = json.dumps({"version": COLLECTION_VERSION, **settings}, sort_keys=True)
+    row = conn.execute("SELECT value FROM meta WHERE key = 'collection'").fetchone()
+    if row is None:
+        conn.execute("INSERT OR IGNORE INTO meta VALUES ('collection', ?)", (wanted,))
+        return
+    if row[0] != wanted:
+        raise ConfigMismatchError(wanted, row[0], where=f"collection {where}")
 
 
 class TextTable:
