@@ -1,0 +1,118 @@
+"""Star clusters on Spark: the local engine's chaining guard and canonical choice, in rounds.
+
+:func:`dedup.cluster.star_clusters` visits documents in rank order; each unclustered one founds
+a cluster and takes in its unclustered neighbours. Its founders are therefore the
+lexicographically-first maximal independent set (MIS) of the verified-pair graph in rank order,
+and every other document belongs to its best-ranked founder neighbour. That set can be built
+in rounds, with vertices named by their rank:
+
+1. among the undecided edges ``(u, v)``, ``u < v``, every ``u`` that is never a ``v`` has no
+   undecided better-ranked neighbour: it is a founder;
+2. every neighbour of a new founder is decided as a member;
+3. edges touching a member are dropped; repeat until no undecided edge is left. A vertex
+   that is never made a member is a founder (greedy would pick it: no founder neighbours it).
+
+Each round is checkpointed (reliable checkpoints when a checkpoint directory is set on the
+SparkContext, local ones otherwise), so lineage stays short however many rounds a long chain
+of decreasingly ranked matches needs. When few undecided edges are left (``local_finish``),
+they are collected and finished on the driver by :func:`dedup.cluster.star_clusters` itself,
+on the remaining subgraph: the founders among undecided vertices depend only on the edges
+between them, so the answer is the same, in fewer rounds.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from dedup.cluster import star_clusters
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
+
+_EMPTY = "x bigint"
+
+
+def _freeze(frame: DataFrame) -> DataFrame:
+    """Materialise and cut lineage: reliable when a checkpoint directory is set."""
+    if frame.sparkSession.sparkContext.getCheckpointDir() is not None:
+        return frame.checkpoint(eager=True)
+    return frame.localCheckpoint(eager=True)
+
+
+def members_of_stars(edges: DataFrame, local_finish: int = 100_000) -> tuple[DataFrame, int]:
+    """Vertices ``x`` that are *not* founders, from undirected edges ``u < v`` (ranks).
+
+    Returns the members and the number of distributed rounds that ran.
+    """
+    from pyspark.sql import functions as F
+
+    spark = edges.sparkSession
+    undecided = _freeze(edges.select("u", "v").distinct())
+    members = spark.createDataFrame([], _EMPTY)
+    rounds = 0
+    while True:
+        remaining = undecided.count()
+        if remaining == 0:
+            break
+        if remaining <= local_finish:
+            members = members.union(_finish_locally(undecided))
+            break
+        rounds += 1
+        later = undecided.select(F.col("v").alias("f")).distinct()
+        founders = undecided.select(F.col("u").alias("f")).distinct().join(later, "f", "left_anti")
+        taken = _freeze(
+            undecided.join(founders, F.col("u") == F.col("f"), "left_semi")
+            .select(F.col("v").alias("x"))
+            .distinct()
+        )
+        members = _freeze(members.union(taken))
+        undecided = _freeze(
+            undecided.join(taken, F.col("u") == F.col("x"), "left_anti").join(
+                taken.select(F.col("x").alias("y")), F.col("v") == F.col("y"), "left_anti"
+            )
+        )
+    return members, rounds
+
+
+def _finish_locally(undecided: DataFrame) -> DataFrame:
+    """The members among the remaining vertices, by the local engine's own function."""
+    rows = undecided.collect()
+    u = np.fromiter((r["u"] for r in rows), np.int64, len(rows))
+    v = np.fromiter((r["v"] for r in rows), np.int64, len(rows))
+    vertices, local = np.unique(np.concatenate([u, v]), return_inverse=True)
+    # Vertices are ranks, so their sorted order is the canonical order.
+    rank = np.arange(vertices.shape[0], dtype=np.int64)
+    canon = star_clusters(rank, local[: len(rows)], local[len(rows) :])
+    members = vertices[canon != rank]
+    return undecided.sparkSession.createDataFrame([(int(x),) for x in members], _EMPTY)
+
+
+def canonical_ranks_of(edges: DataFrame, local_finish: int = 100_000) -> tuple[DataFrame, int]:
+    """``x, canon``: for every vertex of the graph, the rank of its cluster's canonical.
+
+    Founders are their own canonical; a member joins its best-ranked founder neighbour.
+    Vertices outside the graph (documents without verified pairs) are their own canonical and
+    are not listed.
+    """
+    from pyspark.sql import functions as F
+
+    members, rounds = members_of_stars(edges, local_finish)
+    member = members.select(F.col("x").alias("m"))
+    both = edges.select(F.col("u").alias("x"), F.col("v").alias("y")).union(
+        edges.select(F.col("v").alias("x"), F.col("u").alias("y"))
+    )
+    canon_of_members = (
+        both.join(member, F.col("x") == F.col("m"), "left_semi")
+        .join(member.select(F.col("m").alias("n")), F.col("y") == F.col("n"), "left_anti")
+        .groupBy("x")
+        .agg(F.min("y").alias("canon"))
+    )
+    founders = (
+        both.select("x")
+        .distinct()
+        .join(member, F.col("x") == F.col("m"), "left_anti")
+        .withColumn("canon", F.col("x"))
+    )
+    return _freeze(canon_of_members.union(founders)), rounds
