@@ -25,7 +25,7 @@ _PART_BITS = 33  # monotonically_increasing_id() keeps the partition id above bi
 
 
 def dense_index(frame: DataFrame, order: list[Column], name: str) -> DataFrame:
-    """``frame`` with column ``name``: 0, 1, 2, ... in ``order`` (which must be total).
+    """``frame`` with column ``name``: 0, 1, 2, ... in ``order`` (which must be total), frozen.
 
     Sorting range-partitions rows in order; each row's partition and its number in it
     (``monotonically_increasing_id``) are frozen by a checkpoint, the partitions' sizes are
@@ -54,6 +54,7 @@ def dense_index(frame: DataFrame, order: list[Column], name: str) -> DataFrame:
         tagged.join(F.broadcast(shift), part == shift["part"])
         .withColumn(name, F.col("__dedup_id") + F.col("shift"))
         .drop("__dedup_id", "part", "shift")
+        .localCheckpoint(eager=True)
     )
 
 

@@ -17,7 +17,8 @@ SparkContext, local ones otherwise), so lineage stays short however many rounds 
 of decreasingly ranked matches needs. When few undecided edges are left (``local_finish``),
 they are collected and finished on the driver by :func:`dedup.cluster.star_clusters` itself,
 on the remaining subgraph: the founders among undecided vertices depend only on the edges
-between them, so the answer is the same, in fewer rounds.
+between them, so the answer is the same, in fewer rounds. A graph that small from the start
+is clustered on the driver outright (:func:`star_canonicals`), sparing a dozen Spark jobs.
 """
 
 from __future__ import annotations
@@ -50,14 +51,14 @@ def members_of_stars(edges: DataFrame, local_finish: int = 100_000) -> tuple[Dat
 
     spark = edges.sparkSession
     undecided = _freeze(edges.select("u", "v").distinct())
-    members = spark.createDataFrame([], _EMPTY)
+    decided = [spark.createDataFrame([], _EMPTY)]  # each round's members, already frozen
     rounds = 0
     while True:
         remaining = undecided.count()
         if remaining == 0:
             break
         if remaining <= local_finish:
-            members = members.union(_finish_locally(undecided))
+            decided.append(_finish_locally(undecided))
             break
         rounds += 1
         later = undecided.select(F.col("v").alias("f")).distinct()
@@ -67,12 +68,15 @@ def members_of_stars(edges: DataFrame, local_finish: int = 100_000) -> tuple[Dat
             .select(F.col("v").alias("x"))
             .distinct()
         )
-        members = _freeze(members.union(taken))
+        decided.append(taken)
         undecided = _freeze(
             undecided.join(taken, F.col("u") == F.col("x"), "left_anti").join(
                 taken.select(F.col("x").alias("y")), F.col("v") == F.col("y"), "left_anti"
             )
         )
+    members = decided[0]
+    for part in decided[1:]:
+        members = members.union(part)
     return members, rounds
 
 
@@ -116,3 +120,47 @@ def canonical_ranks_of(edges: DataFrame, local_finish: int = 100_000) -> tuple[D
         .withColumn("canon", F.col("x"))
     )
     return _freeze(canon_of_members.union(founders)), rounds
+
+
+def star_canonicals(
+    verified: DataFrame, ranks: DataFrame, pairs: int, local_finish: int = 100_000
+) -> tuple[DataFrame, int]:
+    """``pos, canon_pos`` of every document whose canonical is another document.
+
+    ``verified`` has ``left, right`` (input positions), ``ranks`` has ``pos, rank``; ``pairs``
+    is the number of verified pairs. Returns the frame (checkpointed) and the distributed
+    rounds that ran (0 when the graph was clustered on the driver).
+    """
+    from pyspark.sql import functions as F
+
+    by_rank = ranks.select(F.col("pos").alias("p"), F.col("rank").alias("r"))
+    edges = (
+        verified.select("left", "right")
+        .join(by_rank.withColumnRenamed("p", "left").withColumnRenamed("r", "ru"), "left")
+        .join(by_rank.withColumnRenamed("p", "right").withColumnRenamed("r", "rv"), "right")
+    )
+    spark = verified.sparkSession
+    if pairs <= local_finish:
+        return spark.createDataFrame(_stars_on_driver(edges), "pos bigint, canon_pos bigint"), 0
+    undirected = edges.select(F.least("ru", "rv").alias("u"), F.greatest("ru", "rv").alias("v"))
+    canon_ranks, rounds = canonical_ranks_of(undirected, local_finish)
+    canon = (
+        canon_ranks.filter(F.col("x") != F.col("canon"))
+        .join(by_rank.withColumnRenamed("r", "x"), "x")
+        .join(by_rank.select(F.col("r").alias("canon"), F.col("p").alias("canon_pos")), "canon")
+        .select(F.col("p").alias("pos"), "canon_pos")
+    )
+    return _freeze(canon), rounds
+
+
+def _stars_on_driver(edges: DataFrame) -> list[tuple[int, int]]:
+    """Members and their canonicals by :func:`dedup.cluster.star_clusters` on the whole graph."""
+    rows = edges.collect()
+    m = len(rows)
+    ends = np.fromiter((r[k] for k in ("left", "right") for r in rows), np.int64, 2 * m)
+    ranks = np.fromiter((r[k] for k in ("ru", "rv") for r in rows), np.int64, 2 * m)
+    vertices, first, local = np.unique(ends, return_index=True, return_inverse=True)
+    # Global ranks order the vertices; star_clusters only compares them.
+    canon = star_clusters(ranks[first], local[:m], local[m:])
+    moved = np.flatnonzero(canon != np.arange(vertices.shape[0]))
+    return list(zip(vertices[moved].tolist(), vertices[canon[moved]].tolist(), strict=True))

@@ -32,7 +32,7 @@ from dedup.lsh import Banding
 from dedup.types import Document
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame, SparkSession
+    from pyspark.sql import Column, DataFrame
 
 DOC, ERROR, BLOCK_SUMMARY = 0, 1, 2
 
@@ -176,16 +176,45 @@ def _fingerprinted(
         )
 
 
+_BLOCK_BITS = 41  # a block key is file << 41 | block start: files up to 2 TiB
+
+
 @dataclass(frozen=True, slots=True)
 class Located:
     """Where each block's documents and lines start, once all summaries are in."""
 
-    offsets: DataFrame  # file, block, doc_offset, line_offset (small; broadcast)
+    doc_offsets: dict[int, int]  # block key -> input position of its first document
+    line_offsets: dict[int, int]  # block key -> lines of its file before it
     documents: int
     errors: int
 
+    def position(self) -> Column:
+        """Input position of the document in a row of ``kind``, ``file``, ``block``, ``seq``."""
+        return _looked_up(self.doc_offsets) + _col("seq")
 
-def locate(spark: SparkSession, ingested: DataFrame) -> Located:
+    def line(self) -> Column:
+        """1-based line (Parquet: row) in its file of a row with ``file``, ``block``, ``line``."""
+        return _looked_up(self.line_offsets) + _col("line") + 1
+
+
+def _col(name: str) -> Column:
+    from pyspark.sql import functions as F
+
+    return F.col(name)
+
+
+def _looked_up(offsets: dict[int, int]) -> Column:
+    """``offsets[block key]`` as a map literal: a few entries per file, no join, no job."""
+    from pyspark.sql import functions as F
+
+    if not offsets:
+        return F.lit(0).cast("bigint")
+    entries = [F.lit(v).cast("bigint") for item in offsets.items() for v in item]
+    key = F.shiftleft(F.col("file").cast("bigint"), _BLOCK_BITS) + F.col("block")
+    return F.element_at(F.create_map(*entries), key)
+
+
+def locate(ingested: DataFrame) -> Located:
     """Input position of every block's first document and file line of its first line."""
     from pyspark.sql import functions as F
 
@@ -193,44 +222,39 @@ def locate(spark: SparkSession, ingested: DataFrame) -> Located:
         (int(r["file"]), int(r["block"]), int(r["line"]), int(r["seq"]), int(r["errors"]))
         for r in ingested.filter(F.col("kind") == BLOCK_SUMMARY).collect()
     )
-    rows: list[tuple[int, int, int, int]] = []
-    position = 0
-    line = 0
+    doc_offsets: dict[int, int] = {}
+    line_offsets: dict[int, int] = {}
+    position = line = errors = 0
     previous_file = -1
-    errors = 0
     for file, block, lines, docs, bad in summaries:
         if file != previous_file:
             line, previous_file = 0, file
-        rows.append((file, block, position, line))
+        key = (file << _BLOCK_BITS) | block
+        doc_offsets[key], line_offsets[key] = position, line
         position += docs
         line += lines
         errors += bad
-    schema = "file int, block bigint, doc_offset bigint, line_offset bigint"
-    return Located(spark.createDataFrame(rows, schema), position, errors)
+    return Located(doc_offsets, line_offsets, position, errors)
 
 
 def documents(ingested: DataFrame, located: Located) -> DataFrame:
     """The documents with ``pos`` (input position) and ``line`` (1-based line in its file)."""
     from pyspark.sql import functions as F
 
-    return (
-        ingested.filter(F.col("kind") == DOC)
-        .join(F.broadcast(located.offsets), ["file", "block"])
-        .select(
-            (F.col("doc_offset") + F.col("seq")).alias("pos"),
-            "file",
-            (F.col("line_offset") + F.col("line") + 1).alias("line"),
-            "id",
-            "text",
-            "source",
-            "published",
-            "title",
-            "length",
-            "content_hash",
-            "size",
-            "shingles",
-            "keys",
-        )
+    return ingested.filter(F.col("kind") == DOC).select(
+        located.position().alias("pos"),
+        "file",
+        located.line().alias("line"),
+        "id",
+        "text",
+        "source",
+        "published",
+        "title",
+        "length",
+        "content_hash",
+        "size",
+        "shingles",
+        "keys",
     )
 
 
@@ -241,11 +265,13 @@ def check_input(
     from pyspark.sql import functions as F
 
     problems: list[tuple[tuple[int, int], InputError]] = []
+    duplicate = _first_duplicate(docs, files)
+    if duplicate is not None:
+        problems.append(duplicate)
     if located.errors:
         first = (
             ingested.filter(F.col("kind") == ERROR)
-            .join(F.broadcast(located.offsets), ["file", "block"])
-            .select("file", (F.col("line_offset") + F.col("line") + 1).alias("line"), "message")
+            .select("file", located.line().alias("line"), "message")
             .orderBy("file", "line")
             .first()
         )
@@ -253,9 +279,6 @@ def check_input(
             where = (int(first["file"]), int(first["line"]))
             shown = files[where[0]].shown
             problems.append((where, InputError(str(first["message"]), shown, where[1])))
-    duplicate = _first_duplicate(docs, files)
-    if duplicate is not None:
-        problems.append(duplicate)
     if problems:
         raise min(problems, key=lambda p: p[0])[1]
 

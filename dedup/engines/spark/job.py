@@ -140,10 +140,15 @@ def run_spark_bulk(
 
     mark = time.perf_counter()
     files = sources.resolve_inputs(spark, inputs)
+    # The one cache of the run: every later stage reads documents from it.
     ingested = _ingested(spark, files, config, fields, options).persist()
-    located = ingest.locate(spark, ingested)
-    docs = ingest.documents(ingested, located)
-    ingest.check_input(ingested, docs, located, files)
+    try:
+        located = ingest.locate(ingested)
+        docs = ingest.documents(ingested, located)
+        ingest.check_input(ingested, docs, located, files)
+    except BaseException:
+        ingested.unpersist()
+        raise
     timings["ingest"] = time.perf_counter() - mark
 
     mark = time.perf_counter()
@@ -155,23 +160,11 @@ def run_spark_bulk(
     mark = time.perf_counter()
     shingles = docs.select("pos", "size", "content_hash", "shingles")
     verified = verify.verify_pairs(pairs, shingles, config.threshold)
+    pair_count = verified.count()
     timings["verify"] = time.perf_counter() - mark
 
     mark = time.perf_counter()
-    by_rank = ranks.select(F.col("pos").alias("p"), F.col("rank").alias("r"))
-    edges = (
-        verified.select("left", "right")
-        .join(by_rank.withColumnRenamed("p", "left").withColumnRenamed("r", "ru"), "left")
-        .join(by_rank.withColumnRenamed("p", "right").withColumnRenamed("r", "rv"), "right")
-        .select(F.least("ru", "rv").alias("u"), F.greatest("ru", "rv").alias("v"))
-    )
-    canon_ranks, rounds = cluster.canonical_ranks_of(edges, options.local_finish)
-    canon = (
-        canon_ranks.join(by_rank.withColumnRenamed("r", "x"), "x")
-        .join(by_rank.select(F.col("r").alias("canon"), F.col("p").alias("canon_pos")), "canon")
-        .select(F.col("p").alias("pos"), "canon_pos")
-        .localCheckpoint(eager=True)
-    )
+    canon, rounds = cluster.star_canonicals(verified, ranks, pair_count, options.local_finish)
     documents = (
         docs.select("pos", "id", "text", "source", "published", "title", "length")
         .join(canon, "pos", "left")
