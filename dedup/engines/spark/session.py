@@ -1,9 +1,9 @@
 """Getting a SparkSession for a bulk run, and failing clearly when Spark cannot run at all.
 
-A session that already runs in this process (a notebook's, a test suite's, the one
-``spark-submit`` made) is used as is and left running; one started here is stopped by
-:func:`bulk_session` on the way out. Only local masters get help finding Python: executors on a
-cluster run whatever Python and packages the cluster provides (see the README).
+A session that already runs in this process (a notebook's, a test suite's) is used as is and
+left running; one started here is stopped by :func:`bulk_session` on the way out. Under
+``spark-submit`` every setting is spark-submit's. Only local masters get help finding Python:
+executors on a cluster run whatever Python and packages the cluster provides (see the README).
 """
 
 from __future__ import annotations
@@ -64,30 +64,40 @@ def start_session(
 ) -> SparkSession:
     """A new (or this process's running) session, with :data:`BASE_CONF` and ``conf`` applied.
 
-    ``master=None`` leaves the choice to ``spark-submit`` or ``spark-defaults.conf``, which
-    default to ``local[*]``. With a local master, Python workers run this very interpreter
+    ``master=None`` means the master ``spark-submit`` was given when this process runs under
+    it, else ``local[*]``. With a local master, Python workers run this very interpreter
     (``PYSPARK_PYTHON``, unless set) with this checkout of dedup importable: PySpark would
-    otherwise start ``python3`` from PATH, which may lack numpy, numba or dedup itself.
+    otherwise start ``python3`` from PATH, which may lack numpy, numba or dedup itself. And
+    shuffles get two partitions per core unless configured: Spark's default of 200 is sized
+    for clusters, and on one machine hundreds of tiny tasks per shuffle cost more than the
+    work (results never depend on it).
     """
     require_spark()
     from pyspark.sql import SparkSession
 
+    if master is None and not under_spark_submit():
+        master = "local[*]"
     builder = SparkSession.builder.appName(app_name)
     if master is not None:
         builder = builder.master(master)
     settings = {**BASE_CONF, **(conf or {})}
-    cores = _local_cores(master)
-    if cores:
+    if master is not None and _local_cores(master):
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         settings.setdefault("spark.executorEnv.PYTHONPATH", _import_root())
-        # Spark's default of 200 shuffle partitions is sized for clusters; on one machine
-        # hundreds of tiny tasks per shuffle cost more than the work (results do not change).
-        settings.setdefault("spark.sql.shuffle.partitions", str(2 * cores))
     for key, value in settings.items():
         builder = builder.config(key, value)
     session = builder.getOrCreate()
-    session.sparkContext.setLogLevel("ERROR")
+    context = session.sparkContext
+    context.setLogLevel("ERROR")
+    cores = _local_cores(context.master or "")
+    if cores and not context.getConf().contains("spark.sql.shuffle.partitions"):
+        session.conf.set("spark.sql.shuffle.partitions", str(2 * cores))
     return session
+
+
+def under_spark_submit() -> bool:
+    """True in a Python driver that ``spark-submit`` started (it hands over its JVM)."""
+    return "PYSPARK_GATEWAY_PORT" in os.environ
 
 
 @contextmanager
@@ -107,10 +117,8 @@ def bulk_session(master: str | None = None) -> Iterator[SparkSession]:
         session.stop()
 
 
-def _local_cores(master: str | None) -> int:
+def _local_cores(master: str) -> int:
     """Worker threads of a local master (``local``, ``local[4]``, ``local[*]``), else 0."""
-    if master is None:
-        master = os.environ.get("MASTER") or "local[*]"  # what spark-submit would default to
     if master == "local":
         return 1
     match = re.fullmatch(r"local\[(\*|\d+)(?:,\s*\d+)?\]", master)
