@@ -82,7 +82,9 @@ def main() -> None:
 @click.argument("inputs", nargs=-1, required=True)
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False))
 @config_options
-@click.option("--jobs", type=int, default=0, show_default=True, help="Threads; 0 = all cores.")
+@click.option(
+    "--jobs", type=int, default=0, show_default=True, help="Threads; 0 = all cores (local engine)."
+)
 @click.option("--id-field", default="id", show_default=True)
 @click.option("--text-field", default="text", show_default=True)
 @click.option("--source-field", default="source", show_default=True)

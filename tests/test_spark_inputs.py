@@ -168,3 +168,17 @@ def test_parquet_output_needs_the_spark_engine(tmp_path: Path) -> None:
     path = write_jsonl(tmp_path / "in.jsonl", [{"id": "a", "text": "x"}])
     code, output = run("bulk", str(path), "--out", str(tmp_path / "o"), "--format", "parquet")
     assert code == 2 and "--engine spark" in output
+
+
+def test_a_bad_parquet_row_is_named_by_file_and_row(spark: Any, tmp_path: Path) -> None:
+    """A Parquet row is validated like a JSON record, and located by file and 1-based row."""
+    frame = spark.createDataFrame(
+        [("a", "some text"), (None, "no id here"), ("c", "more text")], "id string, text string"
+    )
+    frame.coalesce(1).write.parquet(str(tmp_path / "docs.parquet"))
+    (part,) = (tmp_path / "docs.parquet").glob("part-*.parquet")
+    code, output = run(
+        "bulk", str(tmp_path / "docs.parquet"), "--out", str(tmp_path / "o"), "--engine", "spark"
+    )
+    expected = f"{tmp_path / 'docs.parquet'}/{part.name}:2: field 'id' must be a string"
+    assert code == 2 and expected in output

@@ -92,7 +92,7 @@ class IngestPartition:
         current: tuple[int, int] | None = None
         lines = docs = errors = 0
         for row in rows:
-            file, shown = self.files[uri_key(row[FILE])]
+            file, shown = self._file(row[FILE])
             key = (file, int(row[BLOCK]))
             if key != current:
                 if current is not None:
@@ -115,6 +115,15 @@ class IngestPartition:
         yield from _fingerprinted(fingerprinter, banding, pending)
         if current is not None:
             yield _summary(current, lines, docs, errors)
+
+    def _file(self, uri: str) -> tuple[int, str]:
+        try:
+            return self.files[uri_key(uri)]
+        except KeyError:
+            raise RuntimeError(
+                f"Spark read {uri}, which is not among the listed inputs "
+                "(did an input change while the job was starting?)"
+            ) from None
 
     def _document(self, row: Any, shown: str, first: bool) -> Document | None:
         """The row's document, None for a blank line; InputError for a bad record.
