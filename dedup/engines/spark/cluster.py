@@ -93,12 +93,11 @@ def _finish_locally(undecided: DataFrame) -> DataFrame:
     return undecided.sparkSession.createDataFrame([(int(x),) for x in members], _EMPTY)
 
 
-def canonical_ranks_of(edges: DataFrame, local_finish: int = 100_000) -> tuple[DataFrame, int]:
-    """``x, canon``: for every vertex of the graph, the rank of its cluster's canonical.
+def member_canonicals(edges: DataFrame, local_finish: int = 100_000) -> tuple[DataFrame, int]:
+    """``x, canon``: every member (non-founder) vertex and the rank of its canonical.
 
-    Founders are their own canonical; a member joins its best-ranked founder neighbour.
-    Vertices outside the graph (documents without verified pairs) are their own canonical and
-    are not listed.
+    A member joins its best-ranked founder neighbour. Founders, and documents without
+    verified pairs, are their own canonical and are not listed. Also returns the rounds run.
     """
     from pyspark.sql import functions as F
 
@@ -107,19 +106,13 @@ def canonical_ranks_of(edges: DataFrame, local_finish: int = 100_000) -> tuple[D
     both = edges.select(F.col("u").alias("x"), F.col("v").alias("y")).union(
         edges.select(F.col("v").alias("x"), F.col("u").alias("y"))
     )
-    canon_of_members = (
+    canon = (
         both.join(member, F.col("x") == F.col("m"), "left_semi")
         .join(member.select(F.col("m").alias("n")), F.col("y") == F.col("n"), "left_anti")
         .groupBy("x")
         .agg(F.min("y").alias("canon"))
     )
-    founders = (
-        both.select("x")
-        .distinct()
-        .join(member, F.col("x") == F.col("m"), "left_anti")
-        .withColumn("canon", F.col("x"))
-    )
-    return _freeze(canon_of_members.union(founders)), rounds
+    return canon, rounds
 
 
 def star_canonicals(
@@ -143,10 +136,9 @@ def star_canonicals(
     if pairs <= local_finish:
         return spark.createDataFrame(_stars_on_driver(edges), "pos bigint, canon_pos bigint"), 0
     undirected = edges.select(F.least("ru", "rv").alias("u"), F.greatest("ru", "rv").alias("v"))
-    canon_ranks, rounds = canonical_ranks_of(undirected, local_finish)
+    canon_ranks, rounds = member_canonicals(undirected, local_finish)
     canon = (
-        canon_ranks.filter(F.col("x") != F.col("canon"))
-        .join(by_rank.withColumnRenamed("r", "x"), "x")
+        canon_ranks.join(by_rank.withColumnRenamed("r", "x"), "x")
         .join(by_rank.select(F.col("r").alias("canon"), F.col("p").alias("canon_pos")), "canon")
         .select(F.col("p").alias("pos"), "canon_pos")
     )
