@@ -1,6 +1,6 @@
 """The files a bulk run leaves in its output directory.
 
-All five are written through :class:`dedup.io.OutputDir`, so a run that fails (or is killed)
+All six are written through :class:`dedup.io.OutputDir`, so a run that fails (or is killed)
 leaves the directory as it was. Everything but the timings in ``summary.json`` is a pure
 function of the input and the config: byte-identical whatever ``--jobs`` is.
 
@@ -10,7 +10,10 @@ function of the input and the config: byte-identical whatever ``--jobs`` is.
 * ``pairs.jsonl`` - verified pairs, ``a`` before ``b`` in input order:
   ``{"a", "b", "jaccard", "containment_a_in_b", "containment_b_in_a", "relation"}``.
 * ``deduped.jsonl`` - the canonical documents, in input order, as read.
-* ``boilerplate.jsonl`` - learned boilerplate, ``{"text", "documents", "sources"}``.
+* ``boilerplate.jsonl`` - learned boilerplate, ``{"text", "documents", "sources",
+  "per_source"}`` (``per_source``: how many of ``documents`` come from each source).
+* ``samples.jsonl`` - the original texts (cut at 8,000 characters) of the documents the report
+  shows: ``{"id", "cluster", "text", "length", ...}`` (see :mod:`dedup.bulk.samples`).
 * ``summary.json`` - counts, per-stage timings and the config.
 """
 
@@ -25,6 +28,7 @@ import numpy as np
 
 from dedup.boilerplate import Stripped
 from dedup.bulk.run import BulkResult
+from dedup.bulk.samples import ReportSamples
 from dedup.errors import InputError
 from dedup.io import OutputDir, write_jsonl
 from dedup.types import Document
@@ -126,16 +130,20 @@ def write_outputs(
     extra_summary: Mapping[str, Any] | None = None,
     strip: Callable[[Document], Stripped] | None = None,
 ) -> dict[str, Any]:
-    """Write all five files into ``target`` atomically; returns the summary."""
+    """Write all six files into ``target`` atomically; returns the summary."""
+    samples = ReportSamples(result, boilerplate, strip)
     with OutputDir(target) as out:
         with out.open("clusters.jsonl") as handle:
             write_jsonl(handle, cluster_records(result))
         with out.open("pairs.jsonl") as handle:
             write_jsonl(handle, pair_records(result))
         with out.open("deduped.jsonl") as handle:
-            write_jsonl(handle, deduped_records(result, documents_again, strip))
+            documents = samples.watch(documents_again)
+            write_jsonl(handle, deduped_records(result, documents, strip))
         with out.open("boilerplate.jsonl") as handle:
-            write_jsonl(handle, boilerplate)
+            write_jsonl(handle, samples.boilerplate_records())
+        with out.open("samples.jsonl") as handle:
+            write_jsonl(handle, samples.sample_records())
         data = summary(result, extra_summary)
         with out.open("summary.json") as handle:
             json.dump(data, handle, indent=2, ensure_ascii=False, allow_nan=False)
