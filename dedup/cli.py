@@ -108,6 +108,7 @@ def main() -> None:
     type=click.Path(dir_okay=False),
     help="Also store every document in this SQLite collection (for `dedup serve`).",
 )
+@click.option("--report", "with_report", is_flag=True, help="Also write report.html into --out.")
 @click.option("--quiet", is_flag=True, help="No progress or summary on stderr.")
 @_errors_to_exit
 def bulk(
@@ -125,6 +126,7 @@ def bulk(
     page_chrome: bool,
     passages: bool,
     db_path: str | None,
+    with_report: bool,
     quiet: bool,
 ) -> None:
     """Deduplicate INPUT... (JSONL, .jsonl.gz, a directory of .txt files, an article dump,
@@ -181,8 +183,14 @@ def bulk(
             extra_summary=extra,
             strip=stage.strip if stage else None,
         )
+        if with_report:
+            from dedup.report import write_report
+
+            write_report(out_dir)
         if not quiet:
             _print_summary(data, out_dir, patterns)
+            if with_report:
+                click.echo(f"  report: {out_dir}/report.html", err=True)
             if passages:
                 _print_passages(result, documents())
 
@@ -395,7 +403,7 @@ def _print_summary(
         f"  verified pairs: {data['pairs']} ({relations}) of {data['candidate_pairs']} candidates",
         f"  time: {data['seconds']:.2f}s ({timings}), {data['jobs']} job(s)",
         f"  config: {data['config_id']}",
-        f"  outputs: {out_dir}/{{clusters,pairs,deduped,boilerplate}}.jsonl, summary.json",
+        f"  outputs: {out_dir}/{{clusters,pairs,deduped,boilerplate,samples}}.jsonl, summary.json",
     ]
     if patterns:
         lines.append(
@@ -408,6 +416,9 @@ def _print_summary(
             lines.append(f"    [{len(pattern['documents'])} docs] {text}")
     click.echo("\n".join(lines), err=True)
 
+
+# Registers report, eval and tune on `main`; last, because that module imports from this one.
+from dedup import cli_report  # noqa: E402, F401
 
 if __name__ == "__main__":  # pragma: no cover
     main()
