@@ -87,3 +87,15 @@ def test_tune_rejects_a_bad_threshold_list() -> None:
     code, out = run("tune", LABELLED, "--thresholds", "1.5")
     assert code == 2
     assert "threshold must be in (0, 1]" in out
+
+
+def test_make_eval_comparison_scores_ours_and_the_datasketch_baseline() -> None:
+    """benchmarks.eval_compare scores dedup (plain, stripped) and datasketch the same way."""
+    from benchmarks.eval_compare import compare, render
+
+    result = compare(ROOT / "examples" / "labelled.jsonl")
+    assert len(result["rows"]) == 3
+    assert result["gold_pairs"] == 119
+    table = render(result)
+    assert "datasketch MinHashLSH(0.7) + union-find" in table
+    assert "dedup --strip-boilerplate" in table
