@@ -107,8 +107,12 @@ def _bounds(data: RunData) -> Markup:
         f"largest of {sel.duplicate_clusters:,} clusters with duplicates are shown (at most "
         f"{limits.clusters}), each with its canonical and at most {limits.members} other "
         f"members (the first in input order), texts cut at {limits.text_chars:,} characters; "
-        f"the first {min(limits.patterns, data.total_patterns):,} of {data.total_patterns:,} "
-        "boilerplate patterns are listed."
+        + (
+            f"the first {min(limits.patterns, data.total_patterns):,} of "
+            f"{data.total_patterns:,} boilerplate patterns are listed."
+            if data.total_patterns
+            else "no boilerplate was learned."
+        )
     )
     return el("p", {"class": "note", "id": "bounds"}, text)
 
