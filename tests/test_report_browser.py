@@ -1,8 +1,9 @@
 """The report as a browser renders it: headless Chromium, DevTools protocol, real DOM.
 
-Skipped, with the install hint, only when no Chromium is found. The screenshot of the page is
-written under pytest's temporary directory and, when DEDUP_ARTEFACTS names a directory, copied
-there as report.png.
+Skipped, with the install hint, only when no Chromium is found, and never when
+DEDUP_REQUIRE_BROWSER is set (CI sets it: there a missing browser is a failure, not a skip).
+The screenshot of the page is written under pytest's temporary directory and, when
+DEDUP_ARTEFACTS names a directory, copied there as report.png.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from tests._browser import INSTALL_HINT, Browser, Page, find_chromium
 from tests._report_support import IMG, SCRIPT, bulk, hostile_records, write_records
 from tests.conftest import read_jsonl
 
-pytestmark = pytest.mark.skipif(find_chromium() is None, reason=INSTALL_HINT)
+pytestmark = pytest.mark.skipif(
+    find_chromium() is None and not os.environ.get("DEDUP_REQUIRE_BROWSER"), reason=INSTALL_HINT
+)
 
 COLLECT_PAIRS = """
 [...document.querySelectorAll('.pair')].map(pair => ({
