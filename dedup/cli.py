@@ -133,6 +133,7 @@ def main() -> None:
     show_default=True,
     help="clusters/pairs/deduped as JSONL files or Parquet directories (--engine spark).",
 )
+@click.option("--report", "with_report", is_flag=True, help="Also write report.html into --out.")
 @click.option("--quiet", is_flag=True, help="No progress or summary on stderr.")
 @_errors_to_exit
 def bulk(
@@ -153,6 +154,7 @@ def bulk(
     engine: str,
     spark_master: str | None,
     out_format: str,
+    with_report: bool,
     quiet: bool,
 ) -> None:
     """Deduplicate INPUT... (JSONL, .jsonl.gz, a directory of .txt files, an article dump,
@@ -176,6 +178,7 @@ def bulk(
                 ("--strip-boilerplate", strip_boilerplate),
                 ("--passages", passages),
                 ("--db", db_path is not None),
+                ("--report", with_report),
             )
             if used
         ]
@@ -235,8 +238,14 @@ def bulk(
             extra_summary=extra,
             strip=stage.strip if stage else None,
         )
+        if with_report:
+            from dedup.report import write_report
+
+            write_report(out_dir)
         if not quiet:
             _print_summary(data, out_dir, patterns=patterns)
+            if with_report:
+                click.echo(f"  report: {out_dir}/report.html", err=True)
             if passages:
                 _print_passages(result, documents())
 
@@ -487,7 +496,8 @@ def _print_summary(
         f"  verified pairs: {data['pairs']} ({relations}) of {data['candidate_pairs']} candidates",
         f"  time: {data['seconds']:.2f}s ({timings}), {data['jobs']} job(s) on {data['engine']}",
         f"  config: {data['config_id']}",
-        f"  outputs: {out_dir}/{{clusters,pairs,deduped}}.{kind}, boilerplate.jsonl, summary.json",
+        f"  outputs: {out_dir}/{{clusters,pairs,deduped}}.{kind}, "
+        "boilerplate.jsonl, samples.jsonl, summary.json",
     ]
     if patterns:
         lines.append(
@@ -500,6 +510,9 @@ def _print_summary(
             lines.append(f"    [{len(pattern['documents'])} docs] {text}")
     click.echo("\n".join(lines), err=True)
 
+
+# Registers report, eval and tune on `main`; last, because that module imports from this one.
+from dedup import cli_report  # noqa: E402, F401
 
 if __name__ == "__main__":  # pragma: no cover
     main()

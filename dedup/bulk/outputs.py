@@ -1,6 +1,6 @@
 """The files a bulk run leaves in its output directory.
 
-All five are written through :class:`dedup.io.OutputDir`, so a run that fails (or is killed)
+All six are written through :class:`dedup.io.OutputDir`, so a run that fails (or is killed)
 leaves the directory as it was. Everything but the timings in ``summary.json`` is a pure
 function of the input and the config: byte-identical whatever ``--jobs`` is.
 
@@ -10,7 +10,10 @@ function of the input and the config: byte-identical whatever ``--jobs`` is.
 * ``pairs.jsonl`` - verified pairs, ``a`` before ``b`` in input order:
   ``{"a", "b", "jaccard", "containment_a_in_b", "containment_b_in_a", "relation"}``.
 * ``deduped.jsonl`` - the canonical documents, in input order, as read.
-* ``boilerplate.jsonl`` - learned boilerplate, ``{"text", "documents", "sources"}``.
+* ``boilerplate.jsonl`` - learned boilerplate, ``{"text", "documents", "sources",
+  "per_source"}`` (``per_source``: how many of ``documents`` come from each source).
+* ``samples.jsonl`` - the original texts (cut at 8,000 characters) of the documents the report
+  shows: ``{"id", "cluster", "text", "length", ...}`` (see :mod:`dedup.bulk.samples`).
 * ``summary.json`` - counts, per-stage timings and the config.
 """
 
@@ -27,6 +30,7 @@ import numpy as np
 from dedup.boilerplate import Stripped
 from dedup.bulk.candidates import CandidateStats
 from dedup.bulk.run import BulkResult
+from dedup.bulk.samples import ReportSamples
 from dedup.config import Config
 from dedup.errors import InputError
 from dedup.io import OutputDir, write_jsonl
@@ -179,12 +183,14 @@ def write_outputs(
     *,
     canonicals: Iterable[Document] | None = None,
 ) -> dict[str, Any]:
-    """Write all five files into ``target`` atomically; returns the summary.
+    """Write all six files into ``target`` atomically; returns the summary.
 
-    ``deduped.jsonl`` comes from ``documents_again`` (every document, re-read in input order),
-    or, when given, from ``canonicals``: just the canonical documents in input order, for an
-    engine that can select them where the texts are (pass ``documents_again=()`` then).
+    ``deduped.jsonl`` comes from ``documents_again`` (every document, re-read in input order,
+    which also feeds the report's ``samples.jsonl``), or, when given, from ``canonicals``: just
+    the canonical documents in input order, for an engine that can select them where the texts
+    are (pass ``documents_again=()`` then; the samples then hold no texts).
     """
+    samples = ReportSamples(result, boilerplate, strip)
     with OutputDir(target) as out:
         with out.open("clusters.jsonl") as handle:
             write_jsonl(handle, cluster_records(result))
@@ -192,11 +198,14 @@ def write_outputs(
             write_jsonl(handle, pair_records(result))
         with out.open("deduped.jsonl") as handle:
             if canonicals is None:
-                write_jsonl(handle, deduped_records(result, documents_again, strip))
+                documents = samples.watch(documents_again)
+                write_jsonl(handle, deduped_records(result, documents, strip))
             else:
                 write_jsonl(handle, (document_record(doc, strip) for doc in canonicals))
         with out.open("boilerplate.jsonl") as handle:
-            write_jsonl(handle, boilerplate)
+            write_jsonl(handle, samples.boilerplate_records())
+        with out.open("samples.jsonl") as handle:
+            write_jsonl(handle, samples.sample_records())
         data = summary(result, extra_summary)
         with out.open("summary.json") as handle:
             json.dump(data, handle, indent=2, ensure_ascii=False, allow_nan=False)
