@@ -1,4 +1,4 @@
-"""What a storage backend must do for :class:`dedup.index.base.IndexCore`, and no more.
+"""What a storage backend must do for :class:`dedup.index.core.IndexCore`, and no more.
 
 Everything an index *decides* (outcomes, filters, verification, clusters) lives in the core and
 is shared; a backend only keeps rows and answers lookups. Documents are addressed by an integer

@@ -106,9 +106,8 @@ class IndexCore:
 
     def remove(self, doc_id: str) -> None:
         """Delete a document; if it was a canonical, its members are placed again."""
-        row = self._row(doc_id)
         with self.atomic():
-            self._delete(row)
+            self._delete(self._row(doc_id))
 
     def _chunks(
         self, documents: Iterable[Document], fingerprints: Iterable[Fingerprint] | None
@@ -240,9 +239,9 @@ class IndexCore:
         stored document with its own id, and ``exclude_same_source`` (which needs a Document)
         drops matches from its source.
         """
-        fp = self._fingerprint(query)
         if exclude_same_source and not isinstance(query, Document):
             raise InputError("exclude_same_source needs a Document query, whose source it uses")
+        fp = self._fingerprint(query)
         doc = query if isinstance(query, Document) else None
         filters = Filters(
             self_id=doc.id if doc else None,

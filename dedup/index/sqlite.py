@@ -97,8 +97,16 @@ class SQLiteIndex(IndexCore):
 
     ``config=None`` opens an existing index with the config it was built with (the default
     config for a new file); a config whose :attr:`Config.id` differs from the stored one raises
-    :class:`ConfigMismatchError`. ``cache_mb`` bounds SQLite's page cache: bulk inserts write
-    band rows all over the ``bands`` B-tree, which is fast only while it fits.
+    :class:`ConfigMismatchError`.
+
+    ``cache_mb`` bounds SQLite's page cache (pages are allocated as they are used, so only bulk
+    loads come near it). A bulk insert is one transaction that writes band rows all over the
+    ``bands`` B-tree (about 660 bytes per document) and streams the fingerprint blobs (about
+    5.7 KB per document) past it; the whole transaction fitting in the cache saves spilling
+    and rereading pages: measured at 100,000 documents, 1,024 MB inserts ~10 % faster than 256.
+
+    One connection per instance: use it from one thread at a time (other processes and
+    instances may read and write the same file; writers wait up to 10 s for each other).
     """
 
     def __init__(
@@ -107,7 +115,7 @@ class SQLiteIndex(IndexCore):
         config: Config | None = None,
         *,
         bucket_cap: int = DEFAULT_BUCKET_CAP,
-        cache_mb: int = 256,
+        cache_mb: int = 1024,
     ) -> None:
         self.path = Path(path)
         store = SQLiteStore(path, cache_mb)
