@@ -105,8 +105,9 @@ class SQLiteIndex(IndexCore):
     5.7 KB per document) past it; the whole transaction fitting in the cache saves spilling
     and rereading pages: measured at 100,000 documents, 1,024 MB inserts ~10 % faster than 256.
 
-    One connection per instance: use it from one thread at a time (other processes and
-    instances may read and write the same file; writers wait up to 10 s for each other).
+    One connection per instance, usable only from the thread that opened it (sqlite3's check);
+    other instances and processes may read and write the same file, writers waiting up to 10 s
+    for each other.
     """
 
     def __init__(
