@@ -158,6 +158,7 @@ class SQLiteStore:
         self._conn = conn
         self._db = sqlite_utils.Database(conn)
         conn.execute(f"PRAGMA cache_size = {-1024 * int(cache_mb)}")
+        conn.execute("PRAGMA synchronous = NORMAL")
 
     # --- opening ---------------------------------------------------------------------------------
 
@@ -167,7 +168,7 @@ class SQLiteStore:
         if "meta" not in names:
             if names:
                 raise InputError("not a dedup index (it has tables but no meta table)", self._where)
-            return self._create(config if config is not None else Config())
+            self._create(config if config is not None else Config())
         meta = {r["key"]: r["value"] for r in self._db.table("meta").rows}
         version = meta.get("schema_version")
         if version != str(SCHEMA_VERSION):
@@ -179,13 +180,13 @@ class SQLiteStore:
         wanted = config if config is not None else stored
         if wanted.id != found:
             raise ConfigMismatchError(wanted.id, found, where=f"index {self._where}")
-        self._conn.execute("PRAGMA synchronous = NORMAL")
         return wanted
 
-    def _create(self, config: Config) -> Config:
+    def _create(self, config: Config) -> None:
         self._db.enable_wal()
-        self._conn.execute("PRAGMA synchronous = NORMAL")
         with self.atomic():
+            if "meta" in self._db.table_names():  # another connection was first
+                return
             for statement in SCHEMA.split(";"):
                 if statement.strip():
                     self._conn.execute(statement)
@@ -196,7 +197,6 @@ class SQLiteStore:
                     {"key": "config", "value": json.dumps(config.to_dict(), sort_keys=True)},
                 ]
             )
-        return config
 
     # --- transactions and lifetime -----------------------------------------------------------
 
@@ -225,9 +225,11 @@ class SQLiteStore:
 
     def close(self) -> None:
         try:
-            self._conn.execute("PRAGMA optimize")
+            self._conn.execute("PRAGMA optimize")  # keeps the planner's statistics current
         except sqlite3.ProgrammingError:  # already closed
             return
+        except sqlite3.OperationalError:  # busy: statistics can wait, closing cannot
+            pass
         self._conn.close()
 
     # --- lookups -------------------------------------------------------------------------------
