@@ -17,8 +17,9 @@ $(STAMP): pyproject.toml
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
+# service/ joins the type check once it holds code.
 typecheck: $(STAMP)
-	$(BIN)/mypy dedup service
+	$(BIN)/mypy dedup $(wildcard service/*.py)
 
 unit: $(STAMP)
 	$(BIN)/pytest -q
@@ -28,8 +29,14 @@ test: lint typecheck unit
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.fingerprint
 
+DEMO_OUT ?= out/demo
 demo: $(STAMP)
-	$(BIN)/dedup fingerprint examples/sample_dump.txt
+	$(BIN)/dedup bulk examples/sample_dump.txt --out $(DEMO_OUT) --strip-boilerplate --passages
+
+# make dedup INPUT="corpus.jsonl more.jsonl.gz" OUT=out/run [ARGS="--threshold 0.85"]
+dedup: $(STAMP)
+	@test -n "$(INPUT)" -a -n "$(OUT)" || { echo "usage: make dedup INPUT=... OUT=DIR [ARGS=...]"; exit 2; }
+	$(BIN)/dedup bulk $(INPUT) --out $(OUT) $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .benchmarks

@@ -146,13 +146,14 @@ def token_streams(
     expansion: np.ndarray,
     nfkc: bool,
     casefold: bool,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Turn code points into per-document UTF-8 token streams.
 
     A token stream is the document's tokens, normalised, joined by single spaces: exactly
     ``" ".join(tokens).encode()``. Returns ``(buf, buf_offsets, token_starts, token_offsets,
-    unsafe)`` where ``token_starts[token_offsets[d]:token_offsets[d + 1]]`` are the byte offsets
-    in ``buf`` at which document ``d``'s tokens start.
+    sources, unsafe)`` where ``token_starts[token_offsets[d]:token_offsets[d + 1]]`` are the
+    byte offsets in ``buf`` at which document ``d``'s tokens start, and ``sources[k]`` the
+    half-open range of input code points (relative to the document) token ``k`` came from.
 
     With ``nfkc`` each character is replaced by its NFKC form; ``unsafe[d]`` says that document
     ``d`` has a character for which that is not enough, and the caller must give it the
@@ -170,6 +171,7 @@ def token_streams(
         bound += np.int64(expansion[cp]) if cp < expansion.shape[0] else np.int64(5)
     buf = np.empty(bound + 1, dtype=np.uint8)
     starts = np.empty(bound + 1, dtype=np.int64)
+    sources = np.empty((bound + 1, 2), dtype=np.int64)
     buf_offsets = np.empty(n_docs + 1, dtype=np.int64)
     token_offsets = np.empty(n_docs + 1, dtype=np.int64)
     unsafe = np.zeros(n_docs, dtype=np.bool_)
@@ -184,6 +186,7 @@ def token_streams(
         doc_first = n_tokens
         in_word = False
         bad = False
+        base = doc_offsets[d]
         for i in range(doc_offsets[d], doc_offsets[d + 1]):
             cp = np.int64(cps[i])
             # The NFKC form of cp: itself (j == -1) or nfkc_chars[lo:hi].
@@ -205,7 +208,9 @@ def token_streams(
                         buf[pos] = 32
                         pos += 1
                     starts[n_tokens] = pos
+                    sources[n_tokens, 0] = i - base
                     n_tokens += 1
+                sources[n_tokens - 1, 1] = i - base + 1
                 in_word = cls == WORD
                 f = np.int64(fold[c]) if casefold and c < n_fold else c
                 if f >= 0:
@@ -219,7 +224,14 @@ def token_streams(
         unsafe[d] = bad
     buf_offsets[n_docs] = pos
     token_offsets[n_docs] = n_tokens
-    return buf[:pos].copy(), buf_offsets, starts[:n_tokens].copy(), token_offsets, unsafe
+    return (
+        buf[:pos].copy(),
+        buf_offsets,
+        starts[:n_tokens].copy(),
+        token_offsets,
+        sources[:n_tokens].copy(),
+        unsafe,
+    )
 
 
 # --- Shingling -----------------------------------------------------------------------------

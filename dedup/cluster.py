@@ -27,6 +27,8 @@ def canonical_order(
     ids: Sequence[str], published: Sequence[str | None], lengths: Sequence[int]
 ) -> np.ndarray:
     """Rank of each document in canonical order (0 = the most canonical)."""
+    if not len(ids) == len(published) == len(lengths):
+        raise ValueError("ids, published and lengths must have one entry per document")
     keys = sorted(
         range(len(ids)),
         key=lambda i: (published[i] or _NO_DATE, -lengths[i], ids[i]),
@@ -59,6 +61,8 @@ def star_clusters(rank: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.n
     of document ``i``'s canonical (``canon[i] == i`` for canonicals and singletons).
     """
     n = rank.shape[0]
+    if left.shape != right.shape:
+        raise ValueError(f"left and right differ in length ({left.shape} vs {right.shape})")
     a = np.concatenate([left, right]).astype(np.int64)
     b = np.concatenate([right, left]).astype(np.int64)
     if a.size and (a.min() < 0 or a.max() >= n):

@@ -33,8 +33,11 @@ class Config:
       disturbs the five shingles that cover it;
     * 128 permutations: the Jaccard estimate's standard error is at most 0.044
       (``sqrt(J(1-J)/128)``), and a signature is 512 bytes;
-    * ``threshold = 0.8``: a reprint with a new headline, a changed sentence or a different footer
-      stays above it; two articles on the same event written separately stay far below it;
+    * ``threshold = 0.7``: a reprint with a new headline, light word edits (a few per hundred
+      words: each edit breaks the five shingles covering it) or a different footer stays above
+      it; two articles on the same event written separately stay far below it. On the seeded
+      ``dedup_corpus`` (seeds 0 and 1) 0.7 finds 93-94 % of the gold pairs against 79-85 % at
+      0.8, with precision 1.0 at both;
     * banding targets ``lsh_threshold = 0.4``, well under ``threshold``: LSH is tuned for
       recall and exact verification on shingle sets restores precision. With 128 permutations
       this gives 32 bands x 4 rows, which makes a pair a candidate with probability
@@ -50,7 +53,7 @@ class Config:
     ngram: int = 5
     nfkc: bool = True
     casefold: bool = True
-    threshold: float = 0.8
+    threshold: float = 0.7
     lsh_threshold: float = 0.4
     bands: int = 0
     rows: int = 0

@@ -1,10 +1,9 @@
 """Text -> shingle sets -> MinHash signatures, for a whole batch of documents at once.
 
-This is the hot path of every dedup job. Per batch, Python does three cheap things per document
-(an NFKC check, ``str.encode``, one slice) and three compiled kernels do the rest over flat
-arrays: tokens and case folding (:func:`dedup._kernels.token_streams`), XXH64 shingle hashing
-with sort-and-unique (:func:`dedup._kernels.shingle_sets`), and MinHash
-(:func:`dedup._kernels.signatures`).
+This is the hot path of every dedup job. Per batch, Python only encodes each text to code points;
+three compiled kernels do the rest over flat arrays: normalisation and tokens
+(:func:`dedup.normalize.token_streams`), XXH64 shingle hashing with sort-and-unique
+(:func:`dedup._kernels.shingle_sets`), and MinHash (:func:`dedup._kernels.signatures`).
 
 Signatures use datasketch's default ("affine32") scheme with the permutations datasketch draws
 for the same ``seed`` and ``num_perm``; the 32-bit input hash of a shingle is the low half of its
@@ -14,16 +13,15 @@ indexes exactly like one datasketch would build from the same shingles.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
 from dedup import _kernels
 from dedup.config import Config
-from dedup.normalize import tables
+from dedup.normalize import TokenStreams, tables, token_streams
 
 #: Seed of every XXH64 shingle and content hash. Fixed: it is part of the stored format.
 HASH_SEED = np.uint64(0)
@@ -38,28 +36,6 @@ def permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     a = gen.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
     b = gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
     return a, b
-
-
-def _code_points(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    """All texts' code points in one uint32 array, with per-text offsets."""
-    parts = [np.frombuffer(t.encode("utf-32-le", "surrogatepass"), np.uint32) for t in texts]
-    offsets = np.zeros(len(parts) + 1, dtype=np.int64)
-    np.cumsum([p.shape[0] for p in parts], out=offsets[1:])
-    cps = np.concatenate(parts) if parts else np.empty(0, dtype=np.uint32)
-    return cps, offsets
-
-
-class TokenStreams(NamedTuple):
-    """A batch's normalised texts: document ``d`` is ``buf[offsets[d]:offsets[d + 1]]``."""
-
-    buf: np.ndarray  # uint8 UTF-8
-    offsets: np.ndarray  # int64[n + 1]
-    token_starts: np.ndarray  # int64 byte offsets of every token start in buf
-    token_offsets: np.ndarray  # int64[n + 1] into token_starts
-
-    def text(self, d: int) -> str:
-        """Document ``d``'s token stream as a string."""
-        return bytes(self.buf[self.offsets[d] : self.offsets[d + 1]]).decode("utf-8")
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +73,10 @@ class FingerprintBatch:
         return int(self.signatures.shape[0])
 
     def __getitem__(self, i: int) -> Fingerprint:
+        n = len(self)
+        if not -n <= i < n:
+            raise IndexError(f"fingerprint index {i} out of range for a batch of {n}")
+        i %= n  # offsets[i]:offsets[i + 1] needs a non-negative i
         return Fingerprint(
             signature=self.signatures[i],
             shingles=self.shingles[self.offsets[i] : self.offsets[i + 1]],
@@ -133,34 +113,7 @@ class Fingerprinter:
 
     def token_streams(self, texts: Sequence[str]) -> TokenStreams:
         """The normalised texts of a batch as UTF-8 token streams (see :mod:`dedup.normalize`)."""
-        result = self._run_tokens(*_code_points(texts))
-        unsafe = result[4]
-        if self.config.nfkc and unsafe.any():
-            # Texts whose NFKC needs context go through unicodedata, then the kernel again.
-            fixed = [
-                unicodedata.normalize("NFKC", t) if bad else t
-                for t, bad in zip(texts, unsafe.tolist(), strict=True)
-            ]
-            result = self._run_tokens(*_code_points(fixed))
-        buf, buf_offsets, starts, token_offsets, _ = result
-        return TokenStreams(buf, buf_offsets, starts, token_offsets)
-
-    def _run_tokens(self, cps: np.ndarray, doc_offsets: np.ndarray) -> tuple[np.ndarray, ...]:
-        tab = self._tables
-        result: tuple[np.ndarray, ...] = _kernels.token_streams(
-            cps,
-            doc_offsets,
-            tab.classes,
-            tab.fold,
-            tab.fold_ext,
-            tab.nfkc_index,
-            tab.nfkc_offsets,
-            tab.nfkc_chars,
-            tab.expansion,
-            self.config.nfkc,
-            self.config.casefold,
-        )
-        return result
+        return token_streams(texts, nfkc=self.config.nfkc, casefold=self.config.casefold)
 
     def fingerprint(self, texts: Sequence[str]) -> FingerprintBatch:
         """Fingerprints of a batch of texts; batches of a few hundred amortise the overhead."""

@@ -18,158 +18,27 @@ The normalised form of a text is its tokens joined by single spaces (the *token 
 
 from __future__ import annotations
 
-import functools
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
-from dedup._kernels import CLASS_MASK, SEP, SOLO, UNSAFE, WORD
+from dedup import _kernels
+from dedup._kernels import CLASS_MASK, SEP, SOLO
+from dedup.unicode_tables import Tables, tables
 
-_MAX_CP = 0x110000
-# Case folding changes nothing above this code point, NFKC nothing above the next (both checked
-# by tests over the whole range).
-_FOLD_LIMIT = 0x20000
-_NFKC_LIMIT = 0x30000
-# Hangul vowel and trailing jamo: they compose algorithmically with the preceding syllable.
-_HANGUL_SECOND = ((0x1161, 0x1175), (0x11A8, 0x11C2))
-
-# Scripts written without spaces: each character is a token of its own.
-_SOLO_RANGES = (
-    (0x0E00, 0x0EFF),  # Thai, Lao
-    (0x1000, 0x109F),  # Myanmar
-    (0x1780, 0x17FF),  # Khmer
-    (0x2E80, 0x2FDF),  # CJK radicals
-    (0x3005, 0x3007),  # ideographic iteration / number marks
-    (0x3040, 0x30FF),  # Hiragana, Katakana
-    (0x3100, 0x312F),  # Bopomofo
-    (0x31A0, 0x31FF),  # Bopomofo extended, Katakana phonetic extensions
-    (0x3400, 0x4DBF),  # CJK extension A
-    (0x4E00, 0x9FFF),  # CJK unified ideographs
-    (0xF900, 0xFAFF),  # CJK compatibility ideographs
-    (0xFF66, 0xFF9F),  # half-width Katakana
-    (0x20000, 0x3FFFF),  # CJK extensions B..H
-)
-
-
-@dataclass(frozen=True, slots=True)
-class Tables:
-    """Lookup tables shared by both paths, built once per process (about 0.1 s)."""
-
-    classes: np.ndarray  # uint8[0x110000]: SEP, WORD or SOLO, plus the UNSAFE bit
-    fold: np.ndarray  # int32[_FOLD_LIMIT]: folded code point, or -(k+1) into fold_ext
-    fold_ext: np.ndarray  # int32[k, 3]: multi-character foldings, zero-padded
-    nfkc_index: np.ndarray  # int32[_NFKC_LIMIT]: -1 if NFKC keeps the character, else k
-    nfkc_offsets: np.ndarray  # int32[k + 1]: NFKC of character k is nfkc_chars[off[k]:off[k+1]]
-    nfkc_chars: np.ndarray  # int32[...]
-    expansion: np.ndarray  # uint8[_NFKC_LIMIT]: most UTF-8 bytes (and spaces) a code point yields
-
-
-@functools.cache
-def tables() -> Tables:
-    """Build the character class and case-folding tables from Python's Unicode database."""
-    everything = "".join(" " if 0xD800 <= cp < 0xE000 else chr(cp) for cp in range(_MAX_CP))
-    classes = np.zeros(_MAX_CP, dtype=np.uint8)
-    for match in re.finditer(r"[^\W_]+", everything):
-        classes[match.start() : match.end()] = WORD
-    for cp in range(0x0300, _FOLD_LIMIT):
-        if unicodedata.category(everything[cp])[0] == "M":
-            classes[cp] = WORD
-    for cp in range(0xE0100, 0xE01F0):  # variation selectors supplement
-        classes[cp] = WORD
-    for lo, hi in _SOLO_RANGES:
-        span = classes[lo : hi + 1]
-        span[span == WORD] = SOLO
-    nfkc_index, nfkc_offsets, nfkc_chars = _nfkc_tables(everything, classes)
-
-    fold = np.arange(_FOLD_LIMIT, dtype=np.int32)
-    expansions: list[list[int]] = []
-    for cp in range(_FOLD_LIMIT):
-        folded = everything[cp].casefold()
-        if len(folded) == 1:
-            fold[cp] = ord(folded)
-        else:
-            expansions.append([ord(c) for c in folded])
-            fold[cp] = -len(expansions)
-    fold_ext = np.zeros((max(len(expansions), 1), 3), dtype=np.int32)
-    for k, chars in enumerate(expansions):
-        fold_ext[k, : len(chars)] = chars
-    expansion = _expansion(everything, nfkc_index, nfkc_offsets, nfkc_chars, fold, fold_ext)
-    return Tables(
-        classes=classes,
-        fold=fold,
-        fold_ext=fold_ext,
-        nfkc_index=nfkc_index,
-        nfkc_offsets=nfkc_offsets,
-        nfkc_chars=nfkc_chars,
-        expansion=expansion,
-    )
-
-
-def _expansion(
-    everything: str,
-    nfkc_index: np.ndarray,
-    nfkc_offsets: np.ndarray,
-    nfkc_chars: np.ndarray,
-    fold: np.ndarray,
-    fold_ext: np.ndarray,
-) -> np.ndarray:
-    """Bytes (UTF-8 plus a separating space per character) each code point can turn into."""
-
-    def size(cp: int) -> int:
-        folded = fold[cp] if cp < _FOLD_LIMIT else cp
-        chars = [int(c) for c in fold_ext[-folded - 1] if c] if folded < 0 else [int(folded)]
-        return sum(len(chr(c).encode("utf-8")) + 1 for c in chars)
-
-    out = np.full(_NFKC_LIMIT, 5, dtype=np.uint8)  # 4 bytes and a space: safe for most
-    for cp in np.flatnonzero(fold[:_NFKC_LIMIT] < 0):
-        out[cp] = size(int(cp))
-    for cp in np.flatnonzero(nfkc_index >= 0):
-        k = nfkc_index[cp]
-        mapped = sum(size(int(c)) for c in nfkc_chars[nfkc_offsets[k] : nfkc_offsets[k + 1]])
-        out[cp] = max(mapped, size(int(cp)))  # the bound must hold with NFKC off too
-    return out
-
-
-def _nfkc_tables(everything: str, classes: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Per-character NFKC, and the UNSAFE bit on characters for which it is not enough.
-
-    NFKC of a whole text equals the concatenation of NFKC of its characters unless a character
-    can interact with a neighbour: combining marks (canonical reordering and composition),
-    characters that compose with the character before them (the second half of a canonical
-    pair, Hangul vowel and trailing jamo), and characters whose NFKC contains any of those.
-    Texts with an UNSAFE character are normalised by ``unicodedata`` instead (rare in news).
-    """
-    unsafe = np.zeros(_MAX_CP, dtype=bool)
-    for cp in range(_NFKC_LIMIT):
-        ch = everything[cp]
-        if unicodedata.combining(ch):
-            unsafe[cp] = True
-        decomposition = unicodedata.decomposition(ch)
-        if decomposition and not decomposition.startswith("<"):
-            parts = decomposition.split()
-            if len(parts) == 2:
-                unsafe[int(parts[1], 16)] = True
-    for lo, hi in _HANGUL_SECOND:
-        unsafe[lo : hi + 1] = True
-    index = np.full(_NFKC_LIMIT, -1, dtype=np.int32)
-    offsets = [0]
-    chars: list[int] = []
-    for cp in range(_NFKC_LIMIT):
-        if 0xD800 <= cp < 0xE000:
-            continue
-        normal = unicodedata.normalize("NFKC", everything[cp])
-        if normal == everything[cp]:
-            continue
-        codes = [ord(c) for c in normal]
-        if any(unsafe[c] for c in codes):
-            unsafe[cp] = True
-        index[cp] = len(offsets) - 1
-        chars.extend(codes)
-        offsets.append(len(chars))
-    classes[unsafe] |= UNSAFE
-    return index, np.array(offsets, dtype=np.int32), np.array(chars, dtype=np.int32)
+__all__ = [
+    "Tables",
+    "TokenStreams",
+    "Tokens",
+    "tables",
+    "token_streams",
+    "tokenize",
+    "tokenize_reference",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,16 +58,140 @@ class Tokens:
         return " ".join(self.words)
 
 
-_CHUNK = re.compile(r"\S+")
+class TokenStreams(NamedTuple):
+    """A batch's normalised texts: document ``d`` is ``buf[offsets[d]:offsets[d + 1]]``.
+
+    ``sources[k]`` is the span, in the original text of its document, that token ``k`` came
+    from; it is exact for documents normalised character by character and -1 for the rare
+    documents that needed whole-text NFKC (``exact[d]`` False): use :func:`tokenize` for those.
+    """
+
+    buf: np.ndarray  # uint8 UTF-8
+    offsets: np.ndarray  # int64[n + 1]
+    token_starts: np.ndarray  # int64 byte offsets of every token start in buf
+    token_offsets: np.ndarray  # int64[n + 1] into token_starts
+    sources: np.ndarray  # int64[tokens, 2] original character spans
+    exact: np.ndarray  # bool[n]
+
+    def text(self, d: int) -> str:
+        """Document ``d``'s token stream as a string."""
+        return bytes(self.buf[self.offsets[d] : self.offsets[d + 1]]).decode("utf-8")
+
+
+def _code_points(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """All texts' code points in one uint32 array, with per-text offsets."""
+    parts = [np.frombuffer(t.encode("utf-32-le", "surrogatepass"), np.uint32) for t in texts]
+    offsets = np.zeros(len(parts) + 1, dtype=np.int64)
+    np.cumsum([p.shape[0] for p in parts], out=offsets[1:])
+    cps = np.concatenate(parts) if parts else np.empty(0, dtype=np.uint32)
+    return cps, offsets
+
+
+def _run(texts: Sequence[str], nfkc: bool, casefold: bool) -> tuple[TokenStreams, np.ndarray]:
+    tab = tables()
+    cps, doc_offsets = _code_points(texts)
+    buf, offsets, starts, token_offsets, sources, unsafe = _kernels.token_streams(
+        cps,
+        doc_offsets,
+        tab.classes,
+        tab.fold,
+        tab.fold_ext,
+        tab.nfkc_index,
+        tab.nfkc_offsets,
+        tab.nfkc_chars,
+        tab.expansion,
+        nfkc,
+        casefold,
+    )
+    exact = np.ones(len(texts), dtype=bool)
+    return TokenStreams(buf, offsets, starts, token_offsets, sources, exact), unsafe
+
+
+def token_streams(
+    texts: Sequence[str], *, nfkc: bool = True, casefold: bool = True
+) -> TokenStreams:
+    """The normalised texts of a batch, by this module's rule, in one compiled pass.
+
+    NFKC is applied character by character from a table; a text with a character whose NFKC
+    depends on its neighbours (combining marks, Hangul jamo: rare in news) is normalised whole by
+    ``unicodedata`` and run again. Only those texts are re-run: one such text must not double
+    the cost of its batch.
+    """
+    streams, unsafe = _run(texts, nfkc, casefold)
+    if nfkc and unsafe.any():
+        bad = np.flatnonzero(unsafe)
+        fixed = [unicodedata.normalize("NFKC", texts[i]) for i in bad.tolist()]
+        redo, _ = _run(fixed, nfkc, casefold)
+        streams = _splice(streams, redo, bad)
+    return streams
+
+
+def _splice(streams: TokenStreams, redo: TokenStreams, bad: np.ndarray) -> TokenStreams:
+    """``streams`` with document ``bad[k]`` replaced by document ``k`` of ``redo``.
+
+    The replaced documents' token sources point into their NFKC text, not the original, so
+    they are set to -1 and the documents marked inexact.
+    """
+    n = streams.offsets.shape[0] - 1
+    n_bytes = np.diff(streams.offsets)
+    n_bytes[bad] = np.diff(redo.offsets)
+    n_tokens = np.diff(streams.token_offsets)
+    n_tokens[bad] = np.diff(redo.token_offsets)
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(n_bytes, out=offsets[1:])
+    token_offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(n_tokens, out=token_offsets[1:])
+    buf = np.empty(offsets[n], dtype=np.uint8)
+    starts = np.empty(token_offsets[n], dtype=np.int64)
+    sources = np.empty((token_offsets[n], 2), dtype=np.int64)
+
+    def copy(src: TokenStreams, lo: int, hi: int, dest: int, exact: bool) -> None:
+        # Documents lo..hi-1 of src become documents dest.. of the result.
+        end = dest + hi - lo
+        buf[offsets[dest] : offsets[end]] = src.buf[src.offsets[lo] : src.offsets[hi]]
+        shift = offsets[dest] - src.offsets[lo]
+        first, last = src.token_offsets[lo], src.token_offsets[hi]
+        starts[token_offsets[dest] : token_offsets[end]] = src.token_starts[first:last] + shift
+        target = sources[token_offsets[dest] : token_offsets[end]]
+        target[:] = src.sources[first:last] if exact else -1
+
+    done = 0
+    for k, d in enumerate(bad.tolist()):
+        copy(streams, done, d, done, True)
+        copy(redo, k, k + 1, d, False)
+        done = d + 1
+    copy(streams, done, n, done, True)
+    exact = np.ones(n, dtype=bool)
+    exact[bad] = False
+    return TokenStreams(buf, offsets, starts, token_offsets, sources, exact)
 
 
 def tokenize(text: str, *, nfkc: bool = True, casefold: bool = True) -> Tokens:
-    """Tokens of ``text`` by the module's rule, each with its span in the original text.
+    """Tokens of ``text`` by this module's rule, each with its span in the original text.
+
+    The compiled path: a token's span runs from the first to the last original character whose
+    normalised form contributed to it (so "ﬁne…" gives "fine" over "ﬁne", not the ellipsis).
+    Texts that need whole-text NFKC go through :func:`tokenize_reference`.
+    """
+    streams = token_streams([text], nfkc=nfkc, casefold=casefold)
+    if not streams.exact[0]:
+        return tokenize_reference(text, nfkc=nfkc, casefold=casefold)
+    stream = streams.text(0)
+    words = stream.split(" ") if stream else []
+    return Tokens(words=words, spans=streams.sources.copy())
+
+
+_CHUNK = re.compile(r"\S+")
+
+
+def tokenize_reference(text: str, *, nfkc: bool = True, casefold: bool = True) -> Tokens:
+    """Tokens of ``text`` by the module's rule, in plain Python: the executable specification.
 
     NFKC never composes across white space, so normalising each white-space-delimited chunk on
-    its own gives the same result as normalising the whole text; within a chunk whose length
-    NFKC changes, every token maps to the whole chunk (spans stay inside the original text).
-    This is the slow, exact path used for offsets; the fast path is tested to agree with it.
+    its own gives the same result as normalising the whole text; within a chunk that NFKC changes
+    other than character for character, every token maps to the whole chunk (spans stay inside
+    the original text). Slow (tens of milliseconds for a long article); the compiled path is
+    tested to produce the same tokens.
     """
     classes = tables().classes
     words: list[str] = []
@@ -206,7 +199,9 @@ def tokenize(text: str, *, nfkc: bool = True, casefold: bool = True) -> Tokens:
     for chunk in _CHUNK.finditer(text):
         raw = chunk.group()
         norm = unicodedata.normalize("NFKC", raw) if nfkc else raw
-        exact = len(norm) == len(raw)
+        # Offsets carry over only if character i of norm came from character i of raw: equal
+        # lengths are not enough ("e\u0301-\ufb01" -> "é-fi" composes one pair, expands another).
+        exact = norm == raw or _one_to_one(raw, norm)
         base = chunk.start()
         current: list[str] = []
         cur_start = cur_end = 0
@@ -232,3 +227,10 @@ def tokenize(text: str, *, nfkc: bool = True, casefold: bool = True) -> Tokens:
             spans.append((cur_start, cur_end))
     arr = np.array(spans, dtype=np.int64).reshape(-1, 2)
     return Tokens(words=words, spans=arr)
+
+
+def _one_to_one(raw: str, norm: str) -> bool:
+    """True if ``norm`` (the NFKC of ``raw``) is ``raw`` with each character replaced by one."""
+    if len(norm) != len(raw):
+        return False
+    return all(unicodedata.normalize("NFKC", c) == n for c, n in zip(raw, norm, strict=True))

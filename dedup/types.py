@@ -39,6 +39,7 @@ _RELATION_RANK = {
     Relation.NEAR_DUPLICATE: 1,
     Relation.CONTAINS: 2,
     Relation.CONTAINED_IN: 2,
+    Relation.SHARES_PASSAGES: 3,
 }
 
 

@@ -21,6 +21,7 @@ class Relation(StrEnum):
     NEAR_DUPLICATE = "near_duplicate"  # Jaccard >= threshold
     CONTAINS = "contains"  # most of b's shingles are in a (b is an excerpt of a)
     CONTAINED_IN = "contained_in"  # most of a's shingles are in b
+    SHARES_PASSAGES = "shares_passages"  # aligned passages pass dedup.align.ReuseRule
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,20 +49,48 @@ class Similarity:
         )
 
     def relation(self, threshold: float, identical: bool = False) -> Relation | None:
-        """The strongest relation this pair reaches at ``threshold``, or None.
+        """The strongest relation this pair reaches at ``threshold``, or None (:func:`classify`)."""
+        code = classify(
+            np.array([self.jaccard]),
+            np.array([self.containment_a_in_b]),
+            np.array([self.containment_b_in_a]),
+            np.array([identical]),
+            threshold,
+        )[0]
+        return RELATIONS[int(code)]
 
-        ``identical`` (equal content hashes) wins over everything; then Jaccard; then the larger
-        containment, so an excerpt is ``contained_in`` its source and the source ``contains`` it.
-        """
-        if identical:
-            return Relation.DUPLICATE
-        if self.jaccard >= threshold:
-            return Relation.NEAR_DUPLICATE
-        if max(self.containment_a_in_b, self.containment_b_in_a) >= threshold:
-            if self.containment_a_in_b >= self.containment_b_in_a:
-                return Relation.CONTAINED_IN
-            return Relation.CONTAINS
-        return None
+
+#: Relation codes used in arrays: ``RELATIONS[code]`` (code 0 is "no relation").
+RELATIONS: tuple[Relation | None, ...] = (
+    None,
+    Relation.DUPLICATE,
+    Relation.NEAR_DUPLICATE,
+    Relation.CONTAINS,
+    Relation.CONTAINED_IN,
+    Relation.SHARES_PASSAGES,  # never from classify(): decided by alignment
+)
+
+
+def classify(
+    jaccard: np.ndarray,
+    a_in_b: np.ndarray,
+    b_in_a: np.ndarray,
+    identical: np.ndarray,
+    threshold: float,
+) -> np.ndarray:
+    """Relation codes for many pairs at once (indices into :data:`RELATIONS`).
+
+    ``identical`` (equal content hashes) wins over everything; then Jaccard; then the larger
+    containment, so an excerpt is ``contained_in`` its source and the source ``contains`` it.
+    """
+    codes = np.zeros(jaccard.shape[0], dtype=np.int8)
+    contained = (a_in_b >= threshold) & (a_in_b >= b_in_a)
+    contains = (b_in_a >= threshold) & (b_in_a > a_in_b)
+    codes[contains] = 3
+    codes[contained] = 4
+    codes[jaccard >= threshold] = 2
+    codes[identical] = 1
+    return codes
 
 
 def jaccard(a: np.ndarray, b: np.ndarray) -> float:

@@ -53,9 +53,7 @@ def read_error(*paths: Path | str, **options: Any) -> InputError:
 
 def dump(*articles: tuple[str, list[str]], tail: str = "") -> str:
     """Build a dump in the shipped format from (title line, paragraphs) pairs."""
-    parts = [
-        "\n\n".join([title, *paragraphs, FOOTERS]) + "\n\n" for title, paragraphs in articles
-    ]
+    parts = ["\n\n".join([title, *paragraphs, FOOTERS]) + "\n\n" for title, paragraphs in articles]
     return "".join(parts) + tail
 
 

@@ -90,6 +90,10 @@ class Store(Protocol):
         """All writes inside commit together or not at all; nested blocks are savepoints."""
         ...
 
+    def bulk(self) -> AbstractContextManager[None]:
+        """Inside: a bulk insert is running (a backend may size its caches for it)."""
+        ...
+
     def close(self) -> None:
         """Release the storage; the store is unusable afterwards."""
         ...

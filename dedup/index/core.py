@@ -103,7 +103,7 @@ class IndexCore:
         config, in the same order (they are trusted, not recomputed).
         """
         outcomes: list[AddOutcome] = []
-        with self.atomic():
+        with self._store.bulk(), self.atomic():
             for docs, fps in self._chunks(documents, fingerprints):
                 outcomes.extend(self._add_chunk(docs, fps))
         return outcomes
@@ -237,6 +237,7 @@ class IndexCore:
         since: str | None = None,
         until: str | None = None,
         exclude_same_source: bool = False,
+        fingerprint: Fingerprint | None = None,
     ) -> QueryResult:
         """Verified matches of a text, fingerprint or document, best first.
 
@@ -245,11 +246,12 @@ class IndexCore:
         the stored ``YYYY-MM-DDTHH:MM:SSZ`` form (so ``"2024-05-01"`` works); documents without
         a date are dropped when a window is given. A :class:`Document` query never matches the
         stored document with its own id, and ``exclude_same_source`` (which needs a Document)
-        drops matches from its source.
+        drops matches from its source. ``fingerprint`` stands for a Document query's text (say,
+        a fingerprint of its boilerplate-aware text) while its id and source still filter.
         """
         if exclude_same_source and not isinstance(query, Document):
             raise InputError("exclude_same_source needs a Document query, whose source it uses")
-        fp = self._fingerprint(query)
+        fp = self._check(fingerprint) if fingerprint is not None else self._fingerprint(query)
         doc = query if isinstance(query, Document) else None
         filters = Filters(
             self_id=doc.id if doc else None,
@@ -278,6 +280,12 @@ class IndexCore:
         )
         filters = Filters(row.id, row.source if exclude_same_source else None, since, until)
         return self._matcher.match(fp, filters, self._threshold(threshold))
+
+    def shingles(self, doc_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """The stored shingle sets of these documents (ids not stored are left out)."""
+        rows = self._store.rows_by_id(list(doc_ids))
+        sets = self._store.shingles([r.handle for r in rows.values()])
+        return {doc_id: sets[row.handle] for doc_id, row in rows.items()}
 
     def cluster_of(self, doc_id: str) -> str:
         """The id of ``doc_id``'s cluster (the id of its canonical document)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 
 import numpy as np
 
@@ -77,6 +77,10 @@ class MemoryStore:
 
     def atomic(self) -> AbstractContextManager[None]:
         return self._log.atomic()
+
+    def bulk(self) -> AbstractContextManager[None]:
+        """Nothing to size."""
+        return nullcontext()
 
     def close(self) -> None:
         """Nothing to release."""

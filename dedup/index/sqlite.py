@@ -99,15 +99,17 @@ class SQLiteIndex(IndexCore):
     config for a new file); a config whose :attr:`Config.id` differs from the stored one raises
     :class:`ConfigMismatchError`.
 
-    ``cache_mb`` bounds SQLite's page cache (pages are allocated as they are used, so only bulk
-    loads come near it). A bulk insert is one transaction that writes band rows all over the
-    ``bands`` B-tree (about 660 bytes per document) and streams the fingerprint blobs (about
-    5.7 KB per document) past it; the whole transaction fitting in the cache saves spilling
-    and rereading pages: measured at 100,000 documents, 1,024 MB inserts ~10 % faster than 256.
+    ``cache_mb`` bounds SQLite's page cache, ``bulk_cache_mb`` the same while
+    :meth:`~dedup.index.core.IndexCore.add_many` runs. A bulk insert is one transaction that
+    writes band rows all over the ``bands`` B-tree (about 660 bytes per document) and streams
+    the fingerprint blobs (about 5.7 KB per document) past it, so it gains from a cache that
+    holds the whole transaction, while a long-lived reader (a service may keep several) would
+    only fill a big cache with blobs it reads once. Pages are allocated as they are used and
+    given back when the bulk insert ends.
 
-    One connection per instance, usable only from the thread that opened it (sqlite3's check);
-    other instances and processes may read and write the same file, writers waiting up to 10 s
-    for each other.
+    One connection per instance, used by one thread at a time (not necessarily the one that
+    opened it); other instances and processes may read and write the same file, writers
+    waiting up to 10 s for each other.
     """
 
     def __init__(
@@ -116,10 +118,11 @@ class SQLiteIndex(IndexCore):
         config: Config | None = None,
         *,
         bucket_cap: int = DEFAULT_BUCKET_CAP,
-        cache_mb: int = 1024,
+        cache_mb: int = 256,
+        bulk_cache_mb: int = 1024,
     ) -> None:
         self.path = Path(path)
-        store = SQLiteStore(path, cache_mb)
+        store = SQLiteStore(path, cache_mb, bulk_cache_mb)
         try:
             config = store.load_config(config)
         except BaseException:
@@ -129,6 +132,14 @@ class SQLiteIndex(IndexCore):
 
     def __repr__(self) -> str:
         return f"SQLiteIndex({str(self.path)!r}, config {self.config.id})"
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The index's connection, for tables kept beside it in the same transactions."""
+        store = self._store
+        if not isinstance(store, SQLiteStore):  # pragma: no cover - set in __init__
+            raise TypeError("SQLiteIndex without an SQLiteStore")
+        return store.connection
 
 
 def _signed(value: int) -> int:
@@ -146,9 +157,13 @@ def _row(r: tuple[Any, ...]) -> Row:
 class SQLiteStore:
     """The tables of :data:`SCHEMA` behind the :class:`~dedup.index._store.Store` verbs."""
 
-    def __init__(self, path: str | Path, cache_mb: int) -> None:
+    def __init__(self, path: str | Path, cache_mb: int, bulk_cache_mb: int) -> None:
         self._where = str(path)
-        conn = sqlite3.connect(self._where, isolation_level=None)
+        self._cache = f"PRAGMA cache_size = {-1024 * int(cache_mb)}"
+        self._bulk_cache = f"PRAGMA cache_size = {-1024 * max(int(cache_mb), int(bulk_cache_mb))}"
+        # One thread at a time uses a connection, but not always the one that opened it (a
+        # service opens its connections, then hands each to its own worker thread).
+        conn = sqlite3.connect(self._where, isolation_level=None, check_same_thread=False)
         try:
             conn.execute("PRAGMA busy_timeout = 10000")
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
@@ -157,8 +172,13 @@ class SQLiteStore:
             raise InputError(f"not an SQLite database ({exc})", self._where) from exc
         self._conn = conn
         self._db = sqlite_utils.Database(conn)
-        conn.execute(f"PRAGMA cache_size = {-1024 * int(cache_mb)}")
+        conn.execute(self._cache)
         conn.execute("PRAGMA synchronous = NORMAL")
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The open connection (autocommit mode: transactions come from :meth:`atomic`)."""
+        return self._conn
 
     # --- opening ---------------------------------------------------------------------------------
 
@@ -222,6 +242,15 @@ class SQLiteStore:
             if self._conn.in_transaction:
                 self._conn.execute("ROLLBACK")
             raise
+
+    @contextmanager
+    def bulk(self) -> Iterator[None]:
+        """The bulk page cache inside, the usual one (pages given back) afterwards."""
+        self._conn.execute(self._bulk_cache)
+        try:
+            yield
+        finally:
+            self._conn.execute(self._cache)
 
     def close(self) -> None:
         try:

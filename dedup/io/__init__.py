@@ -6,8 +6,16 @@ problem by file and line. Writing goes through :class:`OutputDir`, which never l
 set of output files behind, and :func:`write_jsonl`.
 """
 
+from dedup.io._atomic import atomic_text_file
 from dedup.io._dates import parse_published
 from dedup.io._output import MARKER_FILE, OutputDir, write_jsonl
 from dedup.io._readers import read_documents
 
-__all__ = ["MARKER_FILE", "OutputDir", "parse_published", "read_documents", "write_jsonl"]
+__all__ = [
+    "MARKER_FILE",
+    "OutputDir",
+    "atomic_text_file",
+    "parse_published",
+    "read_documents",
+    "write_jsonl",
+]

@@ -16,6 +16,9 @@ from dedup.types import Document
 # document carrying one would crash a later stage instead of being rejected here, at its line.
 # Properly paired escapes ("\ud83d\ude00") are joined into one code point by the JSON parser.
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# A decoded line can only hold a surrogate if the raw line spells one as an escape, so the
+# (slower) search of every decoded value runs only for lines that match this cheap pattern.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +40,10 @@ def _reject_constant(literal: str) -> NoReturn:
     raise _NonFiniteNumberError(literal)
 
 
+# One decoder for every line: json.loads with keyword arguments builds a new one per call.
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+
+
 def json_type(value: object) -> str:
     """Name a decoded JSON value's type the way the JSON spec does, for error messages."""
     if value is None:
@@ -52,7 +59,9 @@ def json_type(value: object) -> str:
     return "object"
 
 
-def _check_chars(value: str, field: str, path: str, lineno: int) -> None:
+def _check_chars(value: str, field: str, path: str, lineno: int, escaped: bool = True) -> None:
+    if not escaped:
+        return
     match = _SURROGATE.search(value)
     if match is not None:
         raise InputError(
@@ -64,7 +73,12 @@ def _check_chars(value: str, field: str, path: str, lineno: int) -> None:
 
 
 def _optional_string(
-    record: dict[str, Any], field: str, path: str, lineno: int, what: str = "a string"
+    record: dict[str, Any],
+    field: str,
+    path: str,
+    lineno: int,
+    escaped: bool,
+    what: str = "a string",
 ) -> str | None:
     value = record.get(field)
     if value is None:
@@ -73,14 +87,14 @@ def _optional_string(
         raise InputError(
             f"field {field!r} must be {what} or null, got {json_type(value)}", path, lineno
         )
-    _check_chars(value, field, path, lineno)
+    _check_chars(value, field, path, lineno, escaped)
     return value
 
 
 def parse_record(line: str, fields: FieldNames, path: str, lineno: int) -> Document:
     """Decode and validate one non-blank JSONL line."""
     try:
-        record = json.loads(line, parse_constant=_reject_constant)
+        record = _DECODER.decode(line)
     except _NonFiniteNumberError as exc:
         raise InputError(
             f"invalid JSON: {exc} is not a JSON value (NaN and Infinity are not allowed)",
@@ -93,6 +107,7 @@ def parse_record(line: str, fields: FieldNames, path: str, lineno: int) -> Docum
         raise InputError(f"invalid JSON: {exc}", path, lineno) from None
     if not isinstance(record, dict):
         raise InputError(f"expected a JSON object, got {json_type(record)}", path, lineno)
+    escaped = _SURROGATE_ESCAPE.search(line) is not None
 
     if fields.id not in record:
         raise InputError(f"missing id field {fields.id!r}", path, lineno)
@@ -106,7 +121,7 @@ def parse_record(line: str, fields: FieldNames, path: str, lineno: int) -> Docum
     doc_id = str(raw_id)
     if not doc_id:
         raise InputError(f"field {fields.id!r} is empty", path, lineno)
-    _check_chars(doc_id, fields.id, path, lineno)
+    _check_chars(doc_id, fields.id, path, lineno, escaped)
     if "\x00" in doc_id:
         raise InputError(f"field {fields.id!r} contains a NUL character", path, lineno)
 
@@ -117,7 +132,7 @@ def parse_record(line: str, fields: FieldNames, path: str, lineno: int) -> Docum
         raise InputError(
             f"field {fields.text!r} must be a string, got {json_type(text)}", path, lineno
         )
-    _check_chars(text, fields.text, path, lineno)
+    _check_chars(text, fields.text, path, lineno, escaped)
     nul = text.find("\x00")
     if nul >= 0:
         raise InputError(
@@ -125,7 +140,7 @@ def parse_record(line: str, fields: FieldNames, path: str, lineno: int) -> Docum
         )
 
     published = _optional_string(
-        record, fields.published, path, lineno, what="an ISO 8601 date string"
+        record, fields.published, path, lineno, escaped, what="an ISO 8601 date string"
     )
     if published is not None:
         try:
@@ -136,9 +151,9 @@ def parse_record(line: str, fields: FieldNames, path: str, lineno: int) -> Docum
     return Document(
         id=doc_id,
         text=text,
-        source=_optional_string(record, fields.source, path, lineno),
+        source=_optional_string(record, fields.source, path, lineno, escaped),
         published=published,
-        title=_optional_string(record, fields.title, path, lineno),
+        title=_optional_string(record, fields.title, path, lineno, escaped),
     )
 
 

@@ -1,0 +1,116 @@
+"""End-to-end bulk dedup: ours at --jobs 1 and 2 against the datasketch pipeline.
+
+Generates a news-like corpus with ``dedup.synth.news_corpus`` (30 % near-duplicate reprints),
+then runs each job as its own process, measuring wall time and that process's peak RSS:
+
+* ``dedup bulk`` with ``--jobs 1`` and ``--jobs 2`` on the whole corpus;
+* the same on the first ``--baseline-docs`` documents, and the datasketch pipeline
+  (``benchmarks.datasketch_pipeline``) on those: datasketch runs ~1,000 docs/s, so it gets a
+  subset, and ours is measured on the very same subset for the ratio.
+
+Run: ``python -m benchmarks.bulk_bench [--docs 100000] [--baseline-docs 20000]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+from benchmarks._common import ROOT, ChildRun, machine, run_child
+from dedup.synth import news_corpus
+
+
+def write_corpus(path: Path, n_docs: int, seed: int = 7) -> float:
+    """Write ``n_docs`` generated documents as JSONL; returns the size in MB."""
+    with path.open("w", encoding="utf-8") as handle:
+        for doc in news_corpus(n_docs, seed=seed):
+            record = {"id": doc.id, "text": doc.text, "source": doc.source}
+            if doc.published:
+                record["published"] = doc.published
+            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+    return path.stat().st_size / 1e6
+
+
+def head(source: Path, target: Path, n: int) -> None:
+    """The first ``n`` lines of a JSONL file."""
+    with source.open(encoding="utf-8") as src, target.open("w", encoding="utf-8") as dst:
+        for i, line in enumerate(src):
+            if i >= n:
+                break
+            dst.write(line)
+
+
+def ours(corpus: Path, out: Path, jobs: int) -> ChildRun:
+    run = run_child(
+        [
+            sys.executable,
+            "-m",
+            "dedup",
+            "bulk",
+            str(corpus),
+            "--out",
+            str(out),
+            "--jobs",
+            str(jobs),
+            "--quiet",
+        ],
+        env={"PYTHONPATH": str(ROOT)},
+    )
+    if run.returncode != 0:
+        raise SystemExit(f"dedup bulk failed:\n{run.stderr}")
+    return run
+
+
+def baseline(corpus: Path, out: Path) -> ChildRun:
+    run = run_child(
+        [sys.executable, "-m", "benchmarks.datasketch_pipeline", str(corpus), str(out)],
+        env={"PYTHONPATH": str(ROOT)},
+    )
+    if run.returncode != 0:
+        raise SystemExit(f"datasketch pipeline failed:\n{run.stderr}")
+    return run
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--docs", type=int, default=100_000)
+    parser.add_argument("--baseline-docs", type=int, default=20_000)
+    args = parser.parse_args()
+    print(f"machine: {machine()}")
+    with tempfile.TemporaryDirectory(prefix="dedup-bench-") as tmp:
+        work = Path(tmp)
+        corpus = work / "corpus.jsonl"
+        size = write_corpus(corpus, args.docs)
+        subset = work / "subset.jsonl"
+        head(corpus, subset, args.baseline_docs)
+        print(f"corpus: {args.docs} documents, {size:.0f} MB; subset {args.baseline_docs}")
+        # One warm-up run fills numba's on-disk cache so no run below pays for compiling.
+        ours(subset, work / "warm", 1)
+        rows: list[tuple[str, int, ChildRun]] = []
+        rows.append(("datasketch pipeline", args.baseline_docs, baseline(subset, work / "ds")))
+        rows.append(("dedup --jobs 1 (subset)", args.baseline_docs, ours(subset, work / "s1", 1)))
+        for jobs in (1, 2):
+            rows.append((f"dedup --jobs {jobs}", args.docs, ours(corpus, work / f"o{jobs}", jobs)))
+        summary = json.loads((work / "o1" / "summary.json").read_text())
+    anchor = rows[0][1] / rows[0][2].seconds
+    header = ("job", "docs", "seconds", "docs/s", "x datasketch", "peak RSS MB")
+    print("\n{:<26}{:>9}{:>10}{:>10}{:>14}{:>13}".format(*header))
+    for name, n, run in rows:
+        rate = n / run.seconds
+        cells = (name, n, f"{run.seconds:.1f}", f"{rate:.0f}", f"{rate / anchor:.1f}")
+        print("{:<26}{:>9}{:>10}{:>10}{:>14}".format(*cells) + f"{run.peak_rss_mb:>13.0f}")
+    one = args.docs / rows[2][2].seconds
+    two = args.docs / rows[3][2].seconds
+    print(f"\nspeed-up from 1 to 2 jobs: {two / one:.2f}x")
+    print(f"stage timings at --jobs 1 (s): {summary['timings']}")
+    print(
+        f"found: {summary['clusters']} clusters, {summary['duplicates']} duplicates, "
+        f"{summary['pairs']} verified pairs of {summary['candidate_pairs']} candidates"
+    )
+
+
+if __name__ == "__main__":
+    main()

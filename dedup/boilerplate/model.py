@@ -1,0 +1,290 @@
+"""The boilerplate model: learns which paragraphs recur, and judges paragraphs against that.
+
+Learning is storing (:meth:`BoilerplateModel.observe`): every decision is computed from the
+store when asked, from sets of documents, so it depends only on which documents were observed,
+never on their order or on how they were batched (observing one by one equals a rebuild).
+
+A paragraph's *carriers* are the stored documents with an eligible paragraph matching it: the
+same exact key, the same masked key, the same name template (short paragraphs at the head or
+tail only), the same label ("Read more: ...", once per document), or a verified near-duplicate
+masked text. It is boilerplate when its carriers within its source group hold at least
+``Rules.min_documents`` distinct stories (see :class:`~dedup.boilerplate.rules.Rules`). A
+paragraph carried by fewer documents, in particular one that no other document matches, is
+never boilerplate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from itertools import islice
+
+import numpy as np
+
+from dedup.boilerplate.prepare import EntryBuilder
+from dedup.boilerplate.rules import Rules
+from dedup.boilerplate.store import (
+    BoilerplateStore,
+    DocumentEntry,
+    KeyKind,
+    MemoryStore,
+    Occurrence,
+)
+from dedup.config import Config
+from dedup.paragraphs import Segmenter
+from dedup.types import Document
+from dedup.verify import jaccard
+
+_Key = tuple[str | None, int, int, int | None, int | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Carriers:
+    """Who carries a paragraph's pattern: stored document ids and their sources, sorted."""
+
+    documents: tuple[str, ...]
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Pattern:
+    """One boilerplate pattern: a representative original paragraph and who carries it."""
+
+    text: str
+    documents: tuple[str, ...]
+    sources: tuple[str, ...]
+
+    def to_record(self) -> dict[str, object]:
+        """The ``boilerplate.jsonl`` record: ``{"text", "documents", "sources"}``."""
+        return {"text": self.text, "documents": list(self.documents), "sources": list(self.sources)}
+
+
+def _carriers(found: dict[str, str | None]) -> Carriers:
+    sources = sorted({s for s in found.values() if s is not None})
+    return Carriers(tuple(sorted(found)), tuple(sources))
+
+
+class BoilerplateModel:
+    """Counts recurring paragraphs per source and judges paragraphs as boilerplate or content.
+
+    ``store`` keeps what was observed (default: a fresh :class:`MemoryStore`); the model itself
+    holds no corpus state, so two models over one store agree.
+    """
+
+    def __init__(
+        self,
+        config: Config | None = None,
+        rules: Rules | None = None,
+        store: BoilerplateStore | None = None,
+        segmenter: Segmenter | None = None,
+    ) -> None:
+        self.rules = rules or Rules()
+        self.builder = EntryBuilder(config, self.rules, segmenter)
+        self.store: BoilerplateStore = store if store is not None else MemoryStore()
+
+    # --- learning -------------------------------------------------------------------------
+
+    def observe(self, document: Document) -> DocumentEntry:
+        """Learn one document (a document with a stored id replaces the stored one)."""
+        return self.observe_many([document])[0]
+
+    def observe_many(
+        self, documents: Iterable[Document], batch_size: int = 256
+    ) -> list[DocumentEntry]:
+        """Learn documents, fingerprinting them in batches; returns their entries in order."""
+        out: list[DocumentEntry] = []
+        it = iter(documents)
+        while batch := list(islice(it, batch_size)):
+            for entry in self.builder.build(batch):
+                self.store.put(entry)
+                out.append(entry)
+        return out
+
+    def rebuild(self, documents: Iterable[Document]) -> None:
+        """Forget everything, then learn ``documents``."""
+        self.store.clear()
+        self.observe_many(documents)
+
+    # --- judging --------------------------------------------------------------------------
+
+    def judge(self, entries: Sequence[DocumentEntry]) -> list[list[Occurrence]]:
+        """The boilerplate paragraphs of each entry (observed or only built), in text order."""
+        judge = _Judgement(self.store, self.rules)
+        return [[occ for occ in e.occurrences if judge.boilerplate(occ, e.source)] for e in entries]
+
+    def carriers(self, paragraph: str) -> Carriers:
+        """Stored documents (of every source) carrying ``paragraph``'s pattern.
+
+        ``paragraph`` is matched as a short paragraph at the head of a document would be, so
+        its exact, masked, name-template and near-duplicate forms all count.
+        """
+        entry = self.builder.build([Document("", paragraph)])[0]
+        if not entry.occurrences:
+            return Carriers((), ())
+        found = _Judgement(self.store, self.rules).carriers(entry.occurrences[0])
+        return _carriers(found)
+
+    def patterns(self) -> list[Pattern]:
+        """Every boilerplate pattern of the stored corpus, most widespread first.
+
+        Boilerplate paragraphs are grouped by shared keys and verified near-duplicate masked
+        texts. ``text`` is the pattern's most frequent original paragraph (ties: the one in the
+        smallest document id); ``documents`` and ``sources`` list the documents in which a
+        paragraph of the pattern is boilerplate.
+        """
+        judge = _Judgement(self.store, self.rules)
+        found: list[tuple[str, str | None, Occurrence]] = [
+            (entry.doc_id, entry.source, occ)
+            for entry in self.store.entries()
+            for occ in entry.occurrences
+            if judge.boilerplate(occ, entry.source)
+        ]
+        groups = _Groups()
+        for i, (_, _, occ) in enumerate(found):
+            groups.add(i, judge.keys(occ))
+        patterns: list[Pattern] = []
+        for members in groups.members():
+            texts: dict[int, list[tuple[str, int, str]]] = {}
+            for i in members:
+                doc_id, _, occ = found[i]
+                texts.setdefault(occ.exact, []).append((doc_id, occ.start, occ.text))
+            best = min(texts.values(), key=lambda v: (-len(v), min(v)))
+            carriers = {found[i][0]: found[i][1] for i in members}
+            c = _carriers(carriers)
+            patterns.append(Pattern(min(best)[2], c.documents, c.sources))
+        patterns.sort(key=lambda p: (-len(p.documents), p.text))
+        return patterns
+
+    def build(self, documents: Sequence[Document]) -> list[DocumentEntry]:
+        """Entries of documents without learning them (to judge unseen text)."""
+        return self.builder.build(documents)
+
+
+class _Judgement:
+    """One round of decisions over a store that does not change meanwhile (results cached)."""
+
+    def __init__(self, store: BoilerplateStore, rules: Rules) -> None:
+        self.store = store
+        self.rules = rules
+        self._decided: dict[_Key, bool] = {}
+        self._key_decided: dict[tuple[KeyKind, int, str | None], bool] = {}
+        self._signatures: dict[str, np.ndarray | None] = {}
+
+    def keys(self, occ: Occurrence) -> list[tuple[KeyKind, int]]:
+        """Every store key ``occ`` is matched under, near-duplicate forms included."""
+        keys: list[tuple[KeyKind, int]] = [("exact", occ.exact), ("masked", occ.masked)]
+        if occ.template is not None:
+            keys.append(("template", occ.template))
+        if occ.label is not None:
+            keys.append(("label", occ.label))
+        keys.extend(("masked", key) for key, _ in self.near(occ))
+        return keys
+
+    def carriers(self, occ: Occurrence) -> dict[str, str | None]:
+        """Stored documents with an eligible paragraph matching ``occ`` (``{id: source}``)."""
+        found: dict[str, str | None] = {}
+        for kind, key in self.keys(occ):
+            found.update(self.store.carriers(kind, key))
+        return found
+
+    def near(self, occ: Occurrence) -> list[tuple[int, np.ndarray]]:
+        """Stored signed forms other than ``occ``'s whose masked Jaccard reaches the threshold."""
+        if occ.shingles is None or occ.bands is None:
+            return []
+        return [
+            (key, shingles)
+            for key, shingles in self.store.near(occ.bands)
+            if key != occ.masked and jaccard(occ.shingles, shingles) >= self.rules.near_threshold
+        ]
+
+    def boilerplate(self, occ: Occurrence, source: str | None) -> bool:
+        """Whether ``occ`` in a document of ``source`` is boilerplate.
+
+        Decided per key first: a footer's masked key alone usually holds enough stories, and
+        that answer is cached for every page carrying it (bylines differ on every page but
+        share one template key). Only when no single key suffices are the keys' carriers
+        pooled, which then are few.
+        """
+        cache_key = (source, occ.exact, occ.masked, occ.template, occ.label)
+        decided = self._decided.get(cache_key)
+        if decided is None:
+            keys = self.keys(occ)
+            decided = any(self._enough(kind, key, source) for kind, key in keys)
+            if not decided:
+                pooled = {d for kind, key in keys for d in self._group(kind, key, source)}
+                decided = self._stories(sorted(pooled))
+            self._decided[cache_key] = decided
+        return decided
+
+    def _group(self, kind: KeyKind, key: int, source: str | None) -> list[str]:
+        """Sorted ids of the documents of ``source`` carrying this key."""
+        return sorted(d for d, s in self.store.carriers(kind, key).items() if s == source)
+
+    def _enough(self, kind: KeyKind, key: int, source: str | None) -> bool:
+        """Whether this key's carriers in ``source`` alone hold enough stories (cached)."""
+        cache_key = (kind, key, source)
+        enough = self._key_decided.get(cache_key)
+        if enough is None:
+            enough = self._stories(self._group(kind, key, source))
+            self._key_decided[cache_key] = enough
+        return enough
+
+    def _stories(self, doc_ids: list[str]) -> bool:
+        """Whether ``doc_ids`` (sorted) hold ``min_documents`` stories that are not copies.
+
+        Greedy in id order: a document founds a story unless its estimated Jaccard similarity
+        to an earlier founder reaches ``story_threshold``. Deterministic for a set of documents.
+        """
+        if len(doc_ids) < self.rules.min_documents:
+            return False
+        founders: list[np.ndarray] = []
+        threshold = self.rules.story_threshold
+        for doc_id in doc_ids:
+            signature = self._signature_of(doc_id)
+            if signature is None:
+                continue
+            if any(float(np.mean(signature == f)) >= threshold for f in founders):
+                continue
+            founders.append(signature)
+            if len(founders) >= self.rules.min_documents:
+                return True
+        return False
+
+    def _signature_of(self, doc_id: str) -> np.ndarray | None:
+        if doc_id not in self._signatures:
+            entry = self.store.get(doc_id)
+            self._signatures[doc_id] = None if entry is None else entry.signature
+        return self._signatures[doc_id]
+
+
+class _Groups:
+    """Union-find over found occurrences, joined by equal keys and near-duplicate forms."""
+
+    def __init__(self) -> None:
+        self._parent: list[int] = []
+        self._first: dict[tuple[KeyKind, int], int] = {}
+
+    def _find(self, i: int) -> int:
+        while self._parent[i] != i:
+            self._parent[i] = self._parent[self._parent[i]]
+            i = self._parent[i]
+        return i
+
+    def _join(self, i: int, kind: KeyKind, key: int) -> None:
+        other = self._first.setdefault((kind, key), i)
+        a, b = self._find(i), self._find(other)
+        if a != b:
+            self._parent[max(a, b)] = min(a, b)
+
+    def add(self, i: int, keys: list[tuple[KeyKind, int]]) -> None:
+        """Add occurrence ``i`` (numbered from 0 in order) with every key it matches under."""
+        self._parent.append(i)
+        for kind, key in keys:
+            self._join(i, kind, key)
+
+    def members(self) -> list[list[int]]:
+        """The groups, each a sorted list of occurrence numbers."""
+        groups: dict[int, list[int]] = {}
+        for i in range(len(self._parent)):
+            groups.setdefault(self._find(i), []).append(i)
+        return list(groups.values())

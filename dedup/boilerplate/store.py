@@ -1,0 +1,171 @@
+"""What a boilerplate model remembers, behind a small protocol, and the in-memory store.
+
+The model (:mod:`dedup.boilerplate.model`) decides; a store only keeps documents' paragraph
+keys and answers lookups, so the same logic runs over memory now and over SQLite later (the
+index's tables: one row per document, one per eligible paragraph, one per band key).
+
+Counting is done over *eligible* paragraphs only, the ones that may be boilerplate at all: at
+the head or tail of their document, or short (see :class:`dedup.boilerplate.model.Rules`).
+Long mid-article paragraphs are content by rule, so they are never stored as occurrences.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+import numpy as np
+
+KeyKind = Literal["exact", "masked", "template", "label"]
+
+
+@dataclass(frozen=True, slots=True)
+class Occurrence:
+    """One eligible paragraph of a document, with every key it can be matched by.
+
+    ``exact``/``masked`` are the paragraph keys of :mod:`dedup.paragraphs`; ``template`` is the
+    key of the paragraph's name-masked text (:meth:`dedup.mask.Masker.template`), set only for
+    short paragraphs at the head or tail whose names it changed; ``shingles`` (of the masked
+    text) and ``bands`` (LSH keys of its signature) only for paragraphs long enough to be
+    signed; ``label`` is the key of the label of a "Label: value" paragraph ("Read more: ..."),
+    set only when no other eligible paragraph of the document has that label (a label that
+    repeats within an article, "Q:" or "Step 1:", is the article's own structure).
+    ``text`` is the original paragraph, for export.
+    """
+
+    start: int
+    end: int
+    text: str
+    exact: int
+    masked: int
+    template: int | None = None
+    label: int | None = None
+    shingles: np.ndarray | None = None
+    bands: np.ndarray | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentEntry:
+    """A document as the model sees it.
+
+    ``signature`` is a MinHash signature of the whole masked text (the masked paragraphs
+    joined): it tells copies of one story, however lightly edited, from unrelated articles.
+    ``occurrences`` are its eligible paragraphs, in text order.
+    """
+
+    doc_id: str
+    source: str | None
+    signature: np.ndarray  # uint32
+    occurrences: tuple[Occurrence, ...]
+
+
+class BoilerplateStore(Protocol):
+    """Storage of a :class:`~dedup.boilerplate.model.BoilerplateModel`."""
+
+    def put(self, entry: DocumentEntry) -> None:
+        """Store a document, replacing any stored one with the same id."""
+
+    def get(self, doc_id: str) -> DocumentEntry | None:
+        """The stored document with this id, if any."""
+
+    def entries(self) -> Iterator[DocumentEntry]:
+        """Every stored document, in id order."""
+
+    def clear(self) -> None:
+        """Forget everything."""
+
+    def carriers(self, kind: KeyKind, key: int) -> Mapping[str, str | None]:
+        """Documents with an occurrence under this key, as ``{doc_id: source}``."""
+
+    def near(self, bands: np.ndarray) -> list[tuple[int, np.ndarray]]:
+        """``(masked key, masked shingles)`` of the stored signed forms sharing a band key."""
+
+    def __len__(self) -> int:
+        """Number of stored documents."""
+
+
+class MemoryStore:
+    """A :class:`BoilerplateStore` in dictionaries; for one process and corpora that fit."""
+
+    def __init__(self) -> None:
+        self._docs: dict[str, DocumentEntry] = {}
+        self._reset()
+
+    def _reset(self) -> None:
+        self._docs = {}
+        self._carriers: dict[tuple[KeyKind, int], dict[str, str | None]] = defaultdict(dict)
+        self._forms: dict[int, np.ndarray] = {}
+        self._form_refs: dict[int, int] = defaultdict(int)
+        self._bands: dict[int, set[int]] = defaultdict(set)
+
+    def __len__(self) -> int:
+        return len(self._docs)
+
+    def put(self, entry: DocumentEntry) -> None:
+        """Store a document, replacing any stored one with the same id."""
+        self._remove(entry.doc_id)
+        self._docs[entry.doc_id] = entry
+        for occ in entry.occurrences:
+            for kind, key in _keys(occ):
+                self._carriers[(kind, key)][entry.doc_id] = entry.source
+            if occ.shingles is not None and occ.bands is not None:
+                self._form_refs[occ.masked] += 1
+                if occ.masked not in self._forms:
+                    self._forms[occ.masked] = occ.shingles
+                    for band in occ.bands.tolist():
+                        self._bands[band].add(occ.masked)
+
+    def _remove(self, doc_id: str) -> None:
+        old = self._docs.pop(doc_id, None)
+        if old is None:
+            return
+        for occ in old.occurrences:
+            for kind, key in _keys(occ):
+                holders = self._carriers.get((kind, key))
+                if holders is not None:
+                    holders.pop(doc_id, None)
+                    if not holders:
+                        del self._carriers[(kind, key)]
+            if occ.shingles is not None and occ.bands is not None:
+                self._form_refs[occ.masked] -= 1
+                if self._form_refs[occ.masked] == 0:
+                    del self._form_refs[occ.masked]
+                    del self._forms[occ.masked]
+                    for band in occ.bands.tolist():
+                        self._bands[band].discard(occ.masked)
+                        if not self._bands[band]:
+                            del self._bands[band]
+
+    def get(self, doc_id: str) -> DocumentEntry | None:
+        """The stored document with this id, if any."""
+        return self._docs.get(doc_id)
+
+    def entries(self) -> Iterator[DocumentEntry]:
+        """Every stored document, in id order."""
+        return (self._docs[k] for k in sorted(self._docs))
+
+    def clear(self) -> None:
+        """Forget everything."""
+        self._reset()
+
+    def carriers(self, kind: KeyKind, key: int) -> Mapping[str, str | None]:
+        """Documents with an occurrence under this key, as ``{doc_id: source}``."""
+        return self._carriers.get((kind, key), {})
+
+    def near(self, bands: np.ndarray) -> list[tuple[int, np.ndarray]]:
+        """``(masked key, masked shingles)`` of the stored signed forms sharing a band key."""
+        found: set[int] = set()
+        for band in bands.tolist():
+            found.update(self._bands.get(band, ()))
+        return [(key, self._forms[key]) for key in sorted(found)]
+
+
+def _keys(occ: Occurrence) -> list[tuple[KeyKind, int]]:
+    keys: list[tuple[KeyKind, int]] = [("exact", occ.exact), ("masked", occ.masked)]
+    if occ.template is not None:
+        keys.append(("template", occ.template))
+    if occ.label is not None:
+        keys.append(("label", occ.label))
+    return keys

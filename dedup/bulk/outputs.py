@@ -1,0 +1,143 @@
+"""The files a bulk run leaves in its output directory.
+
+All five are written through :class:`dedup.io.OutputDir`, so a run that fails (or is killed)
+leaves the directory as it was. Everything but the timings in ``summary.json`` is a pure
+function of the input and the config: byte-identical whatever ``--jobs`` is.
+
+* ``clusters.jsonl`` - one line per input document, in input order:
+  ``{"id", "cluster", "canonical"}``; ``cluster`` is the id of the cluster's canonical
+  document and ``canonical`` says whether this document is it.
+* ``pairs.jsonl`` - verified pairs, ``a`` before ``b`` in input order:
+  ``{"a", "b", "jaccard", "containment_a_in_b", "containment_b_in_a", "relation"}``.
+* ``deduped.jsonl`` - the canonical documents, in input order, as read.
+* ``boilerplate.jsonl`` - learned boilerplate, ``{"text", "documents", "sources"}``.
+* ``summary.json`` - counts, per-stage timings and the config.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import numpy as np
+
+from dedup.boilerplate import Stripped
+from dedup.bulk.run import BulkResult
+from dedup.errors import InputError
+from dedup.io import OutputDir, write_jsonl
+from dedup.types import Document
+from dedup.verify import RELATIONS
+
+_DIGITS = 6  # similarity figures are rounded so that outputs are stable and readable
+
+
+def cluster_records(result: BulkResult) -> Iterable[dict[str, Any]]:
+    """``clusters.jsonl`` lines."""
+    ids = result.ids
+    for i, c in enumerate(result.canon.tolist()):
+        yield {"id": ids[i], "cluster": ids[c], "canonical": c == i}
+
+
+def pair_records(result: BulkResult) -> Iterable[dict[str, Any]]:
+    """``pairs.jsonl`` lines; with passages, each also carries its shared passages."""
+    p = result.pairs
+    ids = result.ids
+    for k in range(len(p)):
+        relation = RELATIONS[int(p.relation[k])]
+        record: dict[str, Any] = {
+            "a": ids[int(p.left[k])],
+            "b": ids[int(p.right[k])],
+            "jaccard": round(float(p.jaccard[k]), _DIGITS),
+            "containment_a_in_b": round(float(p.a_in_b[k]), _DIGITS),
+            "containment_b_in_a": round(float(p.b_in_a[k]), _DIGITS),
+            "relation": None if relation is None else relation.value,
+        }
+        if result.passages is not None:
+            reuse = result.passages[k]
+            record["coverage_a"] = round(reuse.coverage_a, 4)
+            record["coverage_b"] = round(reuse.coverage_b, 4)
+            record["passages"] = [passage.to_dict() for passage in reuse.passages]
+        yield record
+
+
+def deduped_records(
+    result: BulkResult,
+    documents: Iterable[Document],
+    strip: Callable[[Document], Stripped] | None = None,
+) -> Iterable[dict[str, Any]]:
+    """``deduped.jsonl`` lines from a second read of the input (texts are not kept in memory).
+
+    With ``strip``, the text is the stripped one and ``removed`` lists the ``[start, end]``
+    spans of the original text that were cut.
+    """
+    canon = result.canon
+    n = canon.shape[0]
+    position = -1
+    for position, doc in enumerate(documents):
+        if position >= n or doc.id != result.ids[position]:
+            raise InputError("the input changed while the job was running (document order differs)")
+        if canon[position] == position:
+            record: dict[str, Any] = {"id": doc.id, "text": doc.text}
+            if strip is not None:
+                stripped = strip(doc)
+                record["text"] = stripped.text
+                record["removed"] = [list(span) for span in stripped.removed + stripped.chrome]
+            for name in ("source", "published", "title"):
+                value = getattr(doc, name)
+                if value is not None:
+                    record[name] = value
+            yield record
+    if position != n - 1:
+        raise InputError("the input changed while the job was running (fewer documents)")
+
+
+def summary(result: BulkResult, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """``summary.json`` content."""
+    relations = Counter(str(RELATIONS[code]) for code in result.pairs.relation.tolist())
+    sizes = np.bincount(result.canon, minlength=len(result.ids)) if result.ids else np.zeros(0)
+    data: dict[str, Any] = {
+        "documents": len(result.ids),
+        "clusters": result.clusters,
+        "duplicate_clusters": int(np.count_nonzero(sizes > 1)),
+        "largest_cluster": int(sizes.max()) if sizes.size else 0,
+        "duplicates": result.duplicates,
+        "pairs": len(result.pairs),
+        "relations": dict(sorted(relations.items())),
+        "candidate_pairs": result.candidates.pairs,
+        "hot_buckets": result.candidates.hot_buckets,
+        "boilerplate_paragraphs": 0,
+        "seconds": round(result.timings.get("total", 0.0), 3),
+        "timings": {k: round(v, 3) for k, v in result.timings.items()},
+        "config_id": result.config.id,
+        "config": result.config.to_dict(),
+    }
+    if extra:
+        data.update(extra)
+    return data
+
+
+def write_outputs(
+    target: str,
+    result: BulkResult,
+    documents_again: Iterable[Document],
+    boilerplate: Iterable[Mapping[str, Any]] = (),
+    extra_summary: Mapping[str, Any] | None = None,
+    strip: Callable[[Document], Stripped] | None = None,
+) -> dict[str, Any]:
+    """Write all five files into ``target`` atomically; returns the summary."""
+    with OutputDir(target) as out:
+        with out.open("clusters.jsonl") as handle:
+            write_jsonl(handle, cluster_records(result))
+        with out.open("pairs.jsonl") as handle:
+            write_jsonl(handle, pair_records(result))
+        with out.open("deduped.jsonl") as handle:
+            write_jsonl(handle, deduped_records(result, documents_again, strip))
+        with out.open("boilerplate.jsonl") as handle:
+            write_jsonl(handle, boilerplate)
+        data = summary(result, extra_summary)
+        with out.open("summary.json") as handle:
+            json.dump(data, handle, indent=2, ensure_ascii=False, allow_nan=False)
+            handle.write("\n")
+    return data

@@ -1,0 +1,175 @@
+"""Text reuse in the bulk job (``--passages``): passages shared by pairs of documents.
+
+During ingest the original texts go to a :class:`TextSpool` on disk and a 1-in-4 sample of each
+document's shingles is kept (:class:`~dedup.reuse.ReuseCandidates`). After verification, every
+verified pair is aligned to attach its passages, and the sampled shingles propose further pairs
+that document-level similarity missed; those whose passages pass the
+:class:`~dedup.align.ReuseRule` are reported as ``shares_passages``. Boilerplate spans (with
+``--strip-boilerplate``) are excluded from alignment, so a shared footer is never reuse.
+
+Cost: one tokenisation per document taking part (compiled, about 0.6 ms for 20 KB) and one
+alignment per pair (about 0.3 ms for two news articles).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections import OrderedDict
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+
+import numpy as np
+
+from dedup.align import PairReuse
+from dedup.bulk.spool import ShingleSpool, read_exactly
+from dedup.bulk.verify import PairVerifier, VerifiedPairs
+from dedup.normalize import Tokens, tokenize
+from dedup.reuse import ReuseCandidates, ReuseFinder
+from dedup.types import Document
+from dedup.verify import RELATIONS, Relation
+
+SHARES = RELATIONS.index(Relation.SHARES_PASSAGES)
+#: Boilerplate spans of a document, by its original text and source.
+Exclusions = Callable[[Document], list[tuple[int, int]]]
+
+
+class TextSpool:
+    """Append-only store of the original texts, addressed by input position."""
+
+    def __init__(self, directory: str | os.PathLike[str] | None = None) -> None:
+        fd, name = tempfile.mkstemp(prefix="dedup-texts-", suffix=".txt", dir=directory)
+        self._path = Path(name)
+        self._fd = fd
+        self._offsets = [0]
+
+    def append(self, text: str) -> None:
+        """Add the next document's text."""
+        data = text.encode("utf-8", "surrogatepass")
+        _write_all(self._fd, data)
+        self._offsets.append(self._offsets[-1] + len(data))
+
+    def text(self, position: int) -> str:
+        """The text of the document at ``position``."""
+        start, end = self._offsets[position], self._offsets[position + 1]
+        return read_exactly(self._fd, end - start, start).decode("utf-8", "surrogatepass")
+
+    def close(self) -> None:
+        """Delete the temporary file."""
+        os.close(self._fd)
+        self._path.unlink(missing_ok=True)
+
+    def __enter__(self) -> TextSpool:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+class ReuseStage:
+    """Collects the sampled shingles during ingest, then finds and aligns reuse pairs."""
+
+    def __init__(
+        self,
+        texts: TextSpool,
+        candidates: ReuseCandidates | None = None,
+        finder: ReuseFinder | None = None,
+        exclusions: Exclusions | None = None,
+        cache: int = 4096,
+    ) -> None:
+        self.texts = texts
+        self.candidates = candidates or ReuseCandidates()
+        self.finder = finder or ReuseFinder()
+        self.exclusions = exclusions
+        self._hashes: list[np.ndarray] = []
+        self._docs: list[np.ndarray] = []
+        self._seen = 0
+        self._cache: OrderedDict[int, tuple[Tokens, list[tuple[int, int]]]] = OrderedDict()
+        self._cache_size = cache
+
+    def observe(self, docs: list[Document], shingles: np.ndarray, offsets: np.ndarray) -> None:
+        """Keep a batch's texts and sampled shingles (called in input order)."""
+        for doc in docs:
+            self.texts.append(doc.text)
+        hashes, positions = self.candidates.sample(shingles, offsets)
+        self._hashes.append(hashes)
+        self._docs.append(positions + self._seen)
+        self._seen += len(docs)
+
+    def extra_pairs(self, verified: VerifiedPairs) -> tuple[np.ndarray, np.ndarray]:
+        """Candidate pairs from shared sampled shingles that are not verified pairs already."""
+        if not self._hashes:
+            empty = np.empty(0, dtype=np.int64)
+            return empty, empty.copy()
+        left, right, _ = self.candidates.pairs(
+            np.concatenate(self._hashes), np.concatenate(self._docs)
+        )
+        n = np.int64(max(self._seen, 1))
+        known = verified.left * n + verified.right
+        fresh = ~np.isin(left * n + right, known)
+        return left[fresh], right[fresh]
+
+    def run(
+        self,
+        verified: VerifiedPairs,
+        verifier: PairVerifier,
+        spool: ShingleSpool,
+        content_hashes: np.ndarray,
+        sources: list[str | None],
+    ) -> tuple[VerifiedPairs, list[PairReuse]]:
+        """All pairs to report, sorted, each with its passages.
+
+        Verified pairs keep their relation and gain passages; extra candidates that share
+        passages are added as ``shares_passages`` with their exact measures.
+        """
+        left, right = self.extra_pairs(verified)
+        extra = verifier.measure(left, right, spool, content_hashes)
+        extra = extra.select(extra.relation == 0)  # reached a relation: not for the reuse path
+        reuse_extra = [self._compare(a, b, sources) for a, b in _pairs(extra)]
+        shares = np.fromiter((r.shares_passages for r in reuse_extra), dtype=bool, count=len(extra))
+        extra = extra.select(shares)
+        extra.relation[:] = SHARES
+        kept_extra = [r for r, s in zip(reuse_extra, shares.tolist(), strict=True) if s]
+        reuse_verified = [self._compare(a, b, sources) for a, b in _pairs(verified)]
+        merged = VerifiedPairs.concat([verified, extra])
+        by_pair = {
+            (a, b): r
+            for (a, b), r in zip(
+                _pairs(verified) + _pairs(extra), reuse_verified + kept_extra, strict=True
+            )
+        }
+        return merged, [by_pair[pair] for pair in _pairs(merged)]
+
+    def _compare(self, a: int, b: int, sources: list[str | None]) -> PairReuse:
+        tokens_a, excl_a = self._tokens(a, sources[a])
+        tokens_b, excl_b = self._tokens(b, sources[b])
+        return self.finder.compare(tokens_a, tokens_b, excl_a, excl_b)
+
+    def _tokens(self, position: int, source: str | None) -> tuple[Tokens, list[tuple[int, int]]]:
+        hit = self._cache.get(position)
+        if hit is not None:
+            self._cache.move_to_end(position)
+            return hit
+        text = self.texts.text(position)
+        excluded = self.exclusions(Document("", text, source)) if self.exclusions else []
+        value = (tokenize(text), excluded)
+        self._cache[position] = value
+        if len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+        return value
+
+
+def _pairs(pairs: VerifiedPairs) -> list[tuple[int, int]]:
+    return list(zip(pairs.left.tolist(), pairs.right.tolist(), strict=True))

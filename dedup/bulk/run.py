@@ -1,0 +1,164 @@
+"""The bulk job end to end: ingest -> candidates -> verify -> cluster.
+
+Each stage is timed; :class:`BulkResult` holds what the writers need. The shingle spool is
+deleted before this returns, whatever happens.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from dedup.align import PairReuse
+from dedup.bulk.candidates import CandidatePairs, CandidateStats
+from dedup.bulk.ingest import BatchSink, Corpus, Ingest, Progress, Transform
+from dedup.bulk.reuse import Exclusions, ReuseStage, TextSpool
+from dedup.bulk.spool import ShingleSpool
+from dedup.bulk.verify import PairVerifier, VerifiedPairs
+from dedup.cluster import canonical_order, star_clusters
+from dedup.config import Config
+from dedup.fingerprint import FingerprintBatch, Fingerprinter
+from dedup.lsh import Banding
+from dedup.types import Document
+
+
+@dataclass(frozen=True, slots=True)
+class BulkOptions:
+    """How the job runs (never what it finds: results do not depend on these)."""
+
+    jobs: int = 0  # 0: one per core
+    batch_size: int = 256
+    max_bucket: int = 100
+    spool_dir: str | None = None  # where the temporary shingle (and text) files go
+    passages: bool = False  # align pairs and find shares_passages pairs (dedup.bulk.reuse)
+
+    def resolved_jobs(self) -> int:
+        """``jobs``, with 0 meaning the cores this process may use."""
+        if self.jobs > 0:
+            return self.jobs
+        return max(1, len(os.sched_getaffinity(0)))
+
+
+@dataclass(slots=True)
+class BulkResult:
+    """What a bulk run found, with documents addressed by input position."""
+
+    config: Config
+    ids: list[str]
+    lengths: np.ndarray
+    canon: np.ndarray  # int64: position of each document's canonical
+    pairs: VerifiedPairs
+    candidates: CandidateStats
+    timings: dict[str, float] = field(default_factory=dict)
+    passages: list[PairReuse] | None = None  # per pair, with options.passages
+
+    @property
+    def clusters(self) -> int:
+        """Number of clusters, singletons included."""
+        return int(np.count_nonzero(self.canon == np.arange(self.canon.shape[0])))
+
+    @property
+    def duplicates(self) -> int:
+        """Documents that are not their cluster's canonical (what dedup removes)."""
+        return len(self.ids) - self.clusters
+
+
+def run_bulk(
+    documents: Iterable[Document],
+    config: Config,
+    options: BulkOptions | None = None,
+    sink: BatchSink | None = None,
+    progress: Callable[[str], Progress] | None = None,
+    transform: Transform | None = None,
+    exclusions: Exclusions | None = None,
+) -> BulkResult:
+    """Run the whole job over ``documents`` (streamed once).
+
+    ``progress(stage)`` returns a callback for that stage's counts, if given; ``transform``
+    rewrites each batch before fingerprinting (the boilerplate-aware text, for one);
+    ``exclusions`` gives the spans of a document that alignment must skip (its boilerplate).
+    """
+    options = options or BulkOptions()
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
+    ingest = Ingest(
+        Fingerprinter(config),
+        Banding(config.bands, config.rows),
+        jobs=options.resolved_jobs(),
+        batch_size=options.batch_size,
+        transform=transform,
+    )
+    with ExitStack() as stack:
+        spool = stack.enter_context(ShingleSpool(options.spool_dir))
+        reuse = None
+        if options.passages:
+            texts = stack.enter_context(TextSpool(options.spool_dir))
+            reuse = ReuseStage(texts, exclusions=exclusions)
+        with _timed(timings, "ingest"):
+            corpus = ingest.run(
+                documents,
+                spool,
+                sink=_both(sink, _reuse_sink(reuse)),
+                progress=progress("ingest") if progress else None,
+            )
+        with _timed(timings, "candidates"):
+            rank = canonical_order(corpus.ids, corpus.published, corpus.lengths.tolist())
+            left, right, stats = CandidatePairs(options.max_bucket).find(
+                corpus.keys, rank, spool.sizes > 0
+            )
+        verifier = PairVerifier(config.threshold)
+        with _timed(timings, "verify"):
+            pairs = verifier.verify(left, right, spool, corpus.content_hashes)
+        with _timed(timings, "cluster"):
+            canon = star_clusters(rank, pairs.left, pairs.right)
+        passages = None
+        if reuse is not None:
+            with _timed(timings, "passages"):
+                pairs, passages = reuse.run(
+                    pairs, verifier, spool, corpus.content_hashes, corpus.sources
+                )
+    timings["total"] = time.perf_counter() - start
+    return BulkResult(
+        config=config,
+        ids=corpus.ids,
+        lengths=corpus.lengths,
+        canon=canon,
+        pairs=pairs,
+        candidates=stats,
+        timings=timings,
+        passages=passages,
+    )
+
+
+def _both(first: BatchSink | None, second: BatchSink | None) -> BatchSink | None:
+    if first is None or second is None:
+        return first or second
+
+    def both(docs: list[Document], batch: FingerprintBatch) -> None:
+        first(docs, batch)
+        second(docs, batch)
+
+    return both
+
+
+def _reuse_sink(reuse: ReuseStage | None) -> BatchSink | None:
+    if reuse is None:
+        return None
+    return lambda docs, batch: reuse.observe(docs, batch.shingles, batch.offsets)
+
+
+@contextmanager
+def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[stage] = time.perf_counter() - start
+
+
+__all__ = ["BulkOptions", "BulkResult", "Corpus", "run_bulk"]

@@ -1,0 +1,113 @@
+"""Shingle sets of a whole corpus, kept on disk instead of in memory.
+
+A news article's shingle set (about 600 hashes, 4.8 KB) is larger than its text, so a bulk run
+that kept every set in memory would grow with the corpus text after all. The spool appends each
+batch's sets to a temporary file in input order and keeps only the offsets (8 bytes a document);
+verification reads back just the documents that appear in candidate pairs, a chunk at a time.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from types import TracebackType
+
+import numpy as np
+
+_ITEM = 8  # bytes per uint64 hash
+
+
+class ShingleSpool:
+    """Append-only store of per-document shingle sets, addressed by input position."""
+
+    def __init__(self, directory: str | os.PathLike[str] | None = None) -> None:
+        # The spool outlives this method, so it cannot be a `with` block; close() removes it.
+        handle = tempfile.NamedTemporaryFile(  # noqa: SIM115
+            prefix="dedup-shingles-", suffix=".u64", dir=directory, delete=False
+        )
+        self._path = Path(handle.name)
+        self._file = handle
+        self._sizes: list[np.ndarray] = []
+        self._offsets: np.ndarray | None = None
+
+    def append(self, shingles: np.ndarray, offsets: np.ndarray) -> None:
+        """Add a batch: ``shingles[offsets[i]:offsets[i + 1]]`` is the batch's document ``i``."""
+        if self._offsets is not None:
+            raise ValueError("the spool is closed for appending")
+        self._file.write(np.ascontiguousarray(shingles, dtype="<u8").tobytes())
+        self._sizes.append(np.diff(offsets).astype(np.int64))
+
+    def seal(self) -> None:
+        """Finish appending; after this, sets can be read back."""
+        if self._offsets is None:
+            self._file.flush()
+            sizes = np.concatenate(self._sizes) if self._sizes else np.empty(0, np.int64)
+            self._offsets = np.zeros(sizes.shape[0] + 1, dtype=np.int64)
+            np.cumsum(sizes, out=self._offsets[1:])
+            self._sizes = []
+
+    @property
+    def sizes(self) -> np.ndarray:
+        """Number of distinct shingles of every document."""
+        sizes: np.ndarray = np.diff(self._sealed())
+        return sizes
+
+    def load(self, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The sets of ``docs`` (sorted unique positions) as ``(flat, offsets)`` in that order.
+
+        Runs of consecutive documents are read with one call each.
+        """
+        offsets = self._sealed()
+        docs = np.asarray(docs, dtype=np.int64)
+        starts = offsets[docs]
+        ends = offsets[docs + 1]
+        local = np.zeros(docs.shape[0] + 1, dtype=np.int64)
+        np.cumsum(ends - starts, out=local[1:])
+        flat = np.empty(int(local[-1]), dtype=np.uint64)
+        fd = self._file.fileno()
+        # Group consecutive positions into runs that are contiguous on disk.
+        breaks = np.flatnonzero(np.diff(docs) != 1) + 1
+        for run in np.split(np.arange(docs.shape[0]), breaks):
+            if run.size == 0:
+                continue
+            first, last = int(run[0]), int(run[-1])
+            nbytes = int(ends[last] - starts[first]) * _ITEM
+            if nbytes:
+                data = read_exactly(fd, nbytes, int(starts[first]) * _ITEM)
+                flat[local[first] : local[last + 1]] = np.frombuffer(data, dtype="<u8")
+        return flat, local
+
+    def close(self) -> None:
+        """Delete the temporary file."""
+        self._file.close()
+        self._path.unlink(missing_ok=True)
+
+    def __enter__(self) -> ShingleSpool:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _sealed(self) -> np.ndarray:
+        if self._offsets is None:
+            raise ValueError("seal() the spool before reading from it")
+        return self._offsets
+
+
+def read_exactly(fd: int, nbytes: int, offset: int) -> bytes:
+    """``os.pread`` until ``nbytes`` arrived (Linux returns at most about 2 GiB per call)."""
+    parts: list[bytes] = []
+    while nbytes:
+        chunk = os.pread(fd, nbytes, offset)
+        if not chunk:
+            raise OSError("shingle spool ended early: the temporary file was truncated")
+        parts.append(chunk)
+        nbytes -= len(chunk)
+        offset += len(chunk)
+    return parts[0] if len(parts) == 1 else b"".join(parts)

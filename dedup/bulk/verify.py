@@ -1,0 +1,101 @@
+"""The verify stage of the bulk job: exact measures for every candidate pair."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from dedup import _kernels
+from dedup.bulk.spool import ShingleSpool
+from dedup.verify import classify
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedPairs:
+    """Pairs that reached a relation, as parallel arrays sorted by ``(left, right)``."""
+
+    left: np.ndarray  # int64 input positions, left < right
+    right: np.ndarray
+    jaccard: np.ndarray  # float64
+    a_in_b: np.ndarray  # containment of left in right
+    b_in_a: np.ndarray  # containment of right in left
+    relation: np.ndarray  # int8 codes into dedup.verify.RELATIONS
+
+    def __len__(self) -> int:
+        return int(self.left.shape[0])
+
+    def select(self, which: np.ndarray) -> VerifiedPairs:
+        """The pairs picked by a boolean mask or an index array, in that order."""
+        return VerifiedPairs(
+            self.left[which],
+            self.right[which],
+            self.jaccard[which],
+            self.a_in_b[which],
+            self.b_in_a[which],
+            self.relation[which],
+        )
+
+    @staticmethod
+    def concat(parts: list[VerifiedPairs]) -> VerifiedPairs:
+        """All pairs of ``parts``, sorted by ``(left, right)``."""
+        fields = [np.concatenate([getattr(p, f) for p in parts]) for f in _FIELDS]
+        merged = VerifiedPairs(*fields)
+        return merged.select(np.lexsort((merged.right, merged.left)))
+
+
+_FIELDS = ("left", "right", "jaccard", "a_in_b", "b_in_a", "relation")
+
+
+class PairVerifier:
+    """Candidate pairs in, verified pairs out, reading shingle sets from the spool by chunks.
+
+    Pairs are processed in input order, ``chunk`` at a time, so at most the sets of the
+    documents in one chunk are in memory.
+    """
+
+    def __init__(self, threshold: float, chunk: int = 50_000) -> None:
+        self.threshold = threshold
+        self.chunk = chunk
+
+    def verify(
+        self,
+        left: np.ndarray,
+        right: np.ndarray,
+        spool: ShingleSpool,
+        content_hashes: np.ndarray,
+    ) -> VerifiedPairs:
+        """Exact Jaccard and containment of every pair; keeps the pairs that reach a relation."""
+        measured = self.measure(left, right, spool, content_hashes)
+        return measured.select(measured.relation > 0)
+
+    def measure(
+        self,
+        left: np.ndarray,
+        right: np.ndarray,
+        spool: ShingleSpool,
+        content_hashes: np.ndarray,
+    ) -> VerifiedPairs:
+        """Exact measures and relation codes (0: none) of every pair, none dropped."""
+        sizes = spool.sizes
+        inter = np.empty(left.shape[0], dtype=np.int64)
+        for lo in range(0, left.shape[0], self.chunk):
+            hi = min(lo + self.chunk, left.shape[0])
+            docs, local = np.unique(
+                np.concatenate([left[lo:hi], right[lo:hi]]), return_inverse=True
+            )
+            flat, offsets = spool.load(docs)
+            count = hi - lo
+            inter[lo:hi] = _kernels.pair_intersections(
+                flat, offsets, local[:count].astype(np.int64), local[count:].astype(np.int64)
+            )
+        size_a = sizes[left]
+        size_b = sizes[right]
+        union = size_a + size_b - inter
+        with np.errstate(divide="ignore", invalid="ignore"):
+            jaccard = np.where(union > 0, inter / np.maximum(union, 1), 0.0)
+            a_in_b = np.where(size_a > 0, inter / np.maximum(size_a, 1), 0.0)
+            b_in_a = np.where(size_b > 0, inter / np.maximum(size_b, 1), 0.0)
+        identical = content_hashes[left] == content_hashes[right]
+        codes = classify(jaccard, a_in_b, b_in_a, identical, self.threshold)
+        return VerifiedPairs(left, right, jaccard, a_in_b, b_in_a, codes)

@@ -1,0 +1,184 @@
+"""Masking the variable fields of a paragraph, so that templated lines share one key.
+
+Page chrome is filled in per page: "© 2023 Acme" / "© 2024 Acme", "Posted 3 hours ago" /
+"Posted 12 hours ago", "Permalink: https://acme.com/a/8f2k" / ".../a/q7x1". An exact paragraph
+hash sees different lines; the *masked* text replaces each variable field by a placeholder word,
+so the lines above collapse to one masked text each and the masked key (the content hash of its
+normalised form, see :mod:`dedup.paragraphs`) is shared.
+
+The rule (:meth:`Masker.mask`), applied to the NFKC form of the text, in this order:
+
+1. URLs (with a scheme, starting with ``www.``, or a domain followed by a path) -> ``mxurl``;
+2. e-mail addresses -> ``mxmail``;
+3. @handles -> ``mxat``;
+4. English month names next to a number ("4 March 2021", "Sept. 4") and weekday names ->
+   ``mxnum``;
+5. numbers: digit runs with their inner separators ("4,800", "2021-03-04", "09:30", "3.5"),
+   with an ordinal suffix ("3rd"), and an adjacent am/pm -> ``mxnum``; then every run of
+   ``mxnum`` separated only by white space and punctuation becomes one ``mxnum`` (so a date in
+   any of its numeric spellings is one field: "2021-03-04 10:22" and "4 March 2021" both mask to
+   a single ``mxnum``), and the word right after it loses a plural ``s`` ("1 hour"/"3 hours").
+
+Why not names: masking every capitalised word would also merge title-case subheadings
+("What Happens Next" / "The Road Ahead"), quote attributions and headlines, which do repeat in
+shape across a publisher's articles and are content. Names are masked only by
+:meth:`Masker.template`, a second, stronger mask that :mod:`dedup.boilerplate` applies to short
+paragraphs at the head or tail of an article, where bylines and credits live ("By Jane Doe",
+"Reporting by John Roe"). The placeholders are words (``mx...``) so that they survive
+normalisation as tokens; a real text containing them is not a concern.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+_MONTHS = (
+    "January|February|March|April|May|June|July|August|September|October|November|December|"
+    "Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec"
+)
+_WEEKDAYS = "Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday"
+
+
+def _title_or_upper(words: str) -> str:
+    return "|".join(f"{w}|{w.upper()}" for w in words.split("|"))
+
+
+_URL = re.compile(
+    r"(?:\b(?:https?|ftp)://|\bwww\.|\b(?:[a-z0-9-]+\.)+[a-z]{2,}/)[^\s<>\"'“”‘’]*",  # noqa: RUF001
+    re.IGNORECASE,
+)
+_HOST = re.compile(r"(?:[a-z]+://)?(?:www\.)?([^/:?#\s]*)", re.IGNORECASE)
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_HANDLE = re.compile(r"(?<![\w@])@\w+")
+_WEEKDAY = re.compile(rf"\b(?=[MTWFS])(?:{_title_or_upper(_WEEKDAYS)})\b")
+_DIGIT = re.compile(r"\d")
+# A date/number field: numbers (with inner separators, ordinal suffix, am/pm), month names and
+# already masked weekdays, joined by punctuation, white space or "of"; then an optional plural
+# word right after it. One pass; _mask_field keeps runs without a digit (a lone "May"). The
+# leading look-ahead lets the scanner skip positions no part can start at (twice as fast).
+_PART = (
+    r"(?:\d+(?:[.,:/\-–]\d+)*(?:(?:st|nd|rd|th)\b)?(?:\s?(?:[ap]\.?m\.?|[AP]\.?M\.?)(?!\w))?"  # noqa: RUF001
+    rf"|mxnum\b|\b(?=[A-Z])(?:{_title_or_upper(_MONTHS)})\b\.?)"
+)
+_FIELD = re.compile(
+    rf"(?=[\dmJFMASOND]){_PART}(?:(?:[^\w\n]+|\s+of\s+){_PART})*(?:\s+([^\W\d_]{{3,}}?)s\b)?"
+)
+
+# Runs of words separated by white space only (a name part: "O'Connell", "Jean-Pierre", "J."),
+# and the capitalised function words that never count as a name part.
+_WORD_RUN = re.compile(r"[^\W\d_][\w'’\-]*\.?(?:\s+[^\W\d_][\w'’\-]*\.?)*")  # noqa: RUF001
+_PLAIN_WORD = re.compile(r"[^\W_]+")
+_FIXED_WORD = re.compile(r"(?<![^\W_])(?!mx(?:url|mail|at|num|name)(?![^\W_]))[^\W_]")
+_LABEL = re.compile(r"\s*([^\W\d_][^:：\d\n]{0,39}?)\s*[:：](?![/\d])\s*(?=[^\W_])")  # noqa: RUF001
+_NOT_NAMES = frozenset(
+    {
+        *("a", "an", "and", "at", "by", "for", "from", "in", "of", "on", "the", "to", "with"),
+        *("de", "del", "der", "des", "di", "die", "du", "el", "en", "et", "la", "las", "le"),
+        *("les", "los", "par", "per", "por", "und", "van", "von", "y"),
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Masker:
+    """Replaces the variable fields of a text by placeholder words (see the module rule).
+
+    ``nfkc`` should match :attr:`dedup.config.Config.nfkc`: digits and letters in compatibility
+    forms (full-width digits) are then recognised like their plain forms.
+    """
+
+    nfkc: bool = True
+
+    def mask(self, text: str) -> str:
+        """``text`` with URLs, e-mails, handles, dates, times and numbers replaced.
+
+        Returns ``text`` itself (the same object) when there is nothing to mask.
+        """
+        if self.nfkc:
+            text = unicodedata.normalize("NFKC", text)
+        original = text
+        # Each step is skipped when the character it needs is absent: this is per paragraph.
+        if "/" in text or "www." in text or "WWW." in text:
+            text = _URL.sub(_mask_url, text)
+        if "@" in text:
+            text = _EMAIL.sub(" mxmail ", text)
+            text = _HANDLE.sub(" mxat ", text)
+        if "day" in text or "DAY" in text:
+            text = _WEEKDAY.sub(" mxnum ", text)
+        if text is not original or _DIGIT.search(text) is not None:
+            text = _FIELD.sub(_mask_field, text)
+        return text if text is original or _has_fixed_word(text) else original
+
+    def label(self, text: str) -> str | None:
+        """The label of a "Label: value" paragraph ("Read more: ...", "相关阅读: ..."), if any.
+
+        A label is one to three words without digits before the first colon, followed by a
+        value; a colon that starts a URL or a time ("https:", "10:30") is no label.
+        """
+        if self.nfkc:
+            text = unicodedata.normalize("NFKC", text)
+        match = _LABEL.match(text)
+        if match is None or len(_PLAIN_WORD.findall(match.group(1))) > 3:
+            return None
+        return match.group(1)
+
+    def template(self, masked: str) -> str:
+        """A masked text with names masked too: runs of two or more capitalised words -> mxname.
+
+        A run is capitalised words separated only by white space, so "By Jane Doe, Staff" masks
+        "Jane Doe" and keeps "Staff". Single capitalised words are kept ("Reuters", "Facebook",
+        "Published"), so are capitalised function words ("By", "The", "Par"). A text that would
+        keep no other word is returned unchanged: a line that is nothing but a name ("Jane Doe")
+        or a title-case heading is too weak a template to merge on.
+        """
+        result = _WORD_RUN.sub(_mask_names, masked)
+        return result if _has_fixed_word(result) else masked
+
+
+def _has_fixed_word(masked: str) -> bool:
+    """Whether a masked text keeps a word that is not a placeholder.
+
+    A text that is nothing but masked fields ("7 May 1856", "4,699,755", "© 2018") has no
+    fixed part to be a template of; masking it would merge every such line into one.
+    """
+    return _FIXED_WORD.search(masked) is not None
+
+
+def _mask_field(match: re.Match[str]) -> str:
+    """A date/number field -> ``mxnum`` (and its plural word singular); a bare month stays."""
+    field = match.group()
+    if "mxnum" not in field and _DIGIT.search(field) is None:
+        return field
+    plural = match.group(1)
+    return f" mxnum {plural} " if plural else " mxnum "
+
+
+def _mask_url(match: re.Match[str]) -> str:
+    """A URL -> its host (without ``www.``) and a placeholder for the rest.
+
+    The host is the fixed part of a publisher's permalinks; keeping it stops links to
+    different sites from looking alike.
+    """
+    host = _HOST.match(match.group())
+    return f" {host.group(1) if host else ''} mxurl "
+
+
+def _mask_names(match: re.Match[str]) -> str:
+    out: list[str] = []
+    run: list[str] = []
+    for word in [*match.group().split(), ""]:
+        if word and _is_name_word(word):
+            run.append(word)
+            continue
+        out.extend(["mxname"] if len(run) >= 2 else run)
+        run = []
+        if word:
+            out.append(word)
+    return " ".join(out)
+
+
+def _is_name_word(word: str) -> bool:
+    """A capitalised word that is not a function word."""
+    return word[0].isupper() and word.rstrip(".").lower() not in _NOT_NAMES

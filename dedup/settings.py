@@ -1,0 +1,85 @@
+"""Where settings come from: a TOML file, then ``DEDUP_*`` environment variables, then flags.
+
+Later sources override earlier ones, key by key. The keys are :class:`dedup.Config`'s fields
+(``threshold = 0.85``, ``DEDUP_THRESHOLD=0.85``, ``--threshold 0.85``). Tables in the TOML
+file (``[service]``, ...) belong to other components and are returned separately.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+from dedup.config import Config
+from dedup.errors import ConfigError
+
+ENV_PREFIX = "DEDUP_"
+_FIELDS = {f.name: f for f in fields(Config)}
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def read_toml(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The TOML file as a dict; a missing or malformed file is a :class:`ConfigError`."""
+    try:
+        with Path(path).open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such config file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+
+
+def from_env(env: Mapping[str, str]) -> dict[str, Any]:
+    """Config settings found in ``DEDUP_<FIELD>`` variables, parsed to the field's type."""
+    found: dict[str, Any] = {}
+    for name in _FIELDS:
+        raw = env.get(ENV_PREFIX + name.upper())
+        if raw is not None:
+            found[name] = _parse(name, raw, ENV_PREFIX + name.upper())
+    return found
+
+
+def load_config(
+    path: str | os.PathLike[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Config:
+    """Merge the three sources into a :class:`Config` (``None`` overrides are ignored)."""
+    data: dict[str, Any] = {}
+    if path is not None:
+        table = read_toml(path)
+        unknown = sorted(
+            k for k, v in table.items() if k not in _FIELDS and not isinstance(v, dict)
+        )
+        if unknown:
+            raise ConfigError(f"{path}: unknown setting(s): {', '.join(unknown)}")
+        data.update({k: v for k, v in table.items() if k in _FIELDS})
+    data.update(from_env(os.environ if env is None else env))
+    if overrides:
+        data.update({k: v for k, v in overrides.items() if v is not None})
+    return Config.from_dict(data)
+
+
+def _parse(name: str, raw: str, where: str) -> Any:
+    default = _FIELDS[name].default
+    text = raw.strip()
+    try:
+        if isinstance(default, bool):
+            if text.lower() in _TRUE:
+                return True
+            if text.lower() in _FALSE:
+                return False
+            raise ValueError
+        if isinstance(default, int):
+            return int(text)
+        if isinstance(default, float):
+            return float(text)
+    except ValueError:
+        kind = type(default).__name__
+        raise ConfigError(f"{where}={raw!r} is not a valid {kind}") from None
+    return text

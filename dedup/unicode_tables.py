@@ -1,0 +1,256 @@
+"""Unicode lookup tables for the normalisation rule of :mod:`dedup.normalize`.
+
+Built from Python's own Unicode database: character classes (separator, word character, a
+character that is a token on its own), case folding, per-character NFKC and the worst-case
+growth of a character, which the compiled kernels use to size their buffers. Building them
+takes about half a second, so they are cached on disk (:func:`_cache_file`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import os
+import re
+import tempfile
+import unicodedata
+import zipfile
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+import numpy as np
+
+from dedup import _kernels
+from dedup._kernels import SOLO, UNSAFE, WORD
+
+_MAX_CP = 0x110000
+# Case folding changes nothing above this code point, NFKC nothing above the next (both checked
+# by tests over the whole range).
+_FOLD_LIMIT = 0x20000
+_NFKC_LIMIT = 0x30000
+# Hangul vowel and trailing jamo: they compose algorithmically with the preceding syllable.
+_HANGUL_SECOND = ((0x1161, 0x1175), (0x11A8, 0x11C2))
+
+# Scripts written without spaces: each character is a token of its own.
+_SOLO_RANGES = (
+    (0x0E00, 0x0EFF),  # Thai, Lao
+    (0x1000, 0x109F),  # Myanmar
+    (0x1780, 0x17FF),  # Khmer
+    (0x2E80, 0x2FDF),  # CJK radicals
+    (0x3005, 0x3007),  # ideographic iteration / number marks
+    (0x3040, 0x30FF),  # Hiragana, Katakana
+    (0x3100, 0x312F),  # Bopomofo
+    (0x31A0, 0x31FF),  # Bopomofo extended, Katakana phonetic extensions
+    (0x3400, 0x4DBF),  # CJK extension A
+    (0x4E00, 0x9FFF),  # CJK unified ideographs
+    (0xF900, 0xFAFF),  # CJK compatibility ideographs
+    (0xFF66, 0xFF9F),  # half-width Katakana
+    (0x20000, 0x3FFFF),  # CJK extensions B..H
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Tables:
+    """Lookup tables shared by both paths, built from Python's Unicode database.
+
+    Building them takes about half a second, so :func:`tables` keeps a copy on disk
+    (see :func:`_cache_file`) and loads it in milliseconds in later processes.
+    """
+
+    classes: np.ndarray  # uint8[0x110000]: SEP, WORD or SOLO, plus the UNSAFE bit
+    fold: np.ndarray  # int32[_FOLD_LIMIT]: folded code point, or -(k+1) into fold_ext
+    fold_ext: np.ndarray  # int32[k, 3]: multi-character foldings, zero-padded
+    nfkc_index: np.ndarray  # int32[_NFKC_LIMIT]: -1 if NFKC keeps the character, else k
+    nfkc_offsets: np.ndarray  # int32[k + 1]: NFKC of character k is nfkc_chars[off[k]:off[k+1]]
+    nfkc_chars: np.ndarray  # int32[...]
+    expansion: np.ndarray  # uint8[_NFKC_LIMIT]: most UTF-8 bytes (and spaces) a code point yields
+
+
+def _builder_digest() -> str:
+    """A digest of the code that builds and reads the tables.
+
+    Part of the cache file name, so a cache written by an older build rule is never read: the
+    kernels size their buffers from these tables, and a stale table means memory corruption.
+    """
+    h = hashlib.blake2b(digest_size=8)
+    for module in (__file__, _kernels.__file__):
+        h.update(Path(module).read_bytes())
+    return h.hexdigest()
+
+
+def _cache_file() -> Path | None:
+    """Where the tables are cached: per Unicode version, under the user's cache directory.
+
+    ``DEDUP_CACHE_DIR`` overrides the place; set it to an empty string to disable caching.
+    """
+    override = os.environ.get("DEDUP_CACHE_DIR")
+    if override == "":
+        return None
+    base = (
+        Path(override)
+        if override
+        else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "dedup"
+    )
+    return base / f"unicode-tables-{unicodedata.unidata_version}-{_builder_digest()}.npz"
+
+
+def _digest(arrays: dict[str, np.ndarray]) -> np.ndarray:
+    h = hashlib.blake2b(digest_size=16)
+    for name in sorted(arrays):
+        h.update(name.encode())
+        h.update(str(arrays[name].dtype).encode())
+        h.update(np.asarray(arrays[name].shape, dtype=np.int64).tobytes())
+        h.update(np.ascontiguousarray(arrays[name]).tobytes())
+    return np.frombuffer(h.digest(), dtype=np.uint8)
+
+
+def _load_cached(path: Path) -> Tables | None:
+    """The cached tables, or None when missing, unreadable or not exactly what was written.
+
+    The kernels index and size buffers by these tables, so a damaged file must never be used:
+    a checksum over every array guards it.
+    """
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {f.name: data[f.name] for f in fields(Tables)}
+            stored = data["digest"]
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+        return None
+    if not np.array_equal(stored, _digest(arrays)):
+        return None
+    return Tables(**arrays)
+
+
+def _store(path: Path, built: Tables) -> None:
+    """Write the cache atomically; a read-only or full disk just means no cache."""
+    arrays = {f.name: getattr(built, f.name) for f in fields(Tables)}
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
+        with os.fdopen(fd, "wb") as handle:
+            np.savez(handle, digest=_digest(arrays), **arrays)
+        os.replace(tmp, path)
+    except OSError:
+        with contextlib.suppress(OSError, UnboundLocalError):
+            os.unlink(tmp)
+
+
+@functools.cache
+def tables() -> Tables:
+    """The lookup tables: from the on-disk cache when it is there and intact, else built."""
+    path = _cache_file()
+    if path is not None and (cached := _load_cached(path)) is not None:
+        return cached
+    built = _build_tables()
+    if path is not None:
+        _store(path, built)
+    return built
+
+
+def _build_tables() -> Tables:
+    """Build the character class and case-folding tables from Python's Unicode database."""
+    everything = "".join(" " if 0xD800 <= cp < 0xE000 else chr(cp) for cp in range(_MAX_CP))
+    classes = np.zeros(_MAX_CP, dtype=np.uint8)
+    for match in re.finditer(r"[^\W_]+", everything):
+        classes[match.start() : match.end()] = WORD
+    for cp in range(0x0300, _FOLD_LIMIT):
+        if unicodedata.category(everything[cp])[0] == "M":
+            classes[cp] = WORD
+    for cp in range(0xE0100, 0xE01F0):  # variation selectors supplement
+        classes[cp] = WORD
+    for lo, hi in _SOLO_RANGES:
+        span = classes[lo : hi + 1]
+        span[span == WORD] = SOLO
+    nfkc_index, nfkc_offsets, nfkc_chars = _nfkc_tables(everything, classes)
+
+    fold = np.arange(_FOLD_LIMIT, dtype=np.int32)
+    expansions: list[list[int]] = []
+    for cp in range(_FOLD_LIMIT):
+        folded = everything[cp].casefold()
+        if len(folded) == 1:
+            fold[cp] = ord(folded)
+        else:
+            expansions.append([ord(c) for c in folded])
+            fold[cp] = -len(expansions)
+    fold_ext = np.zeros((max(len(expansions), 1), 3), dtype=np.int32)
+    for k, chars in enumerate(expansions):
+        fold_ext[k, : len(chars)] = chars
+    expansion = _expansion(everything, nfkc_index, nfkc_offsets, nfkc_chars, fold, fold_ext)
+    return Tables(
+        classes=classes,
+        fold=fold,
+        fold_ext=fold_ext,
+        nfkc_index=nfkc_index,
+        nfkc_offsets=nfkc_offsets,
+        nfkc_chars=nfkc_chars,
+        expansion=expansion,
+    )
+
+
+def _expansion(
+    everything: str,
+    nfkc_index: np.ndarray,
+    nfkc_offsets: np.ndarray,
+    nfkc_chars: np.ndarray,
+    fold: np.ndarray,
+    fold_ext: np.ndarray,
+) -> np.ndarray:
+    """Bytes (UTF-8 plus a separating space per character) each code point can turn into."""
+
+    def size(cp: int) -> int:
+        # With case folding on or off: folding can shrink a character (U+212A KELVIN SIGN, three
+        # bytes, folds to "k"), so the folded size alone is not a bound.
+        folded = fold[cp] if cp < _FOLD_LIMIT else cp
+        chars = [int(c) for c in fold_ext[-folded - 1] if c] if folded < 0 else [int(folded)]
+        on = sum(len(chr(c).encode("utf-8")) for c in chars)
+        return max(on, len(everything[cp].encode("utf-8"))) + 1
+
+    out = np.full(_NFKC_LIMIT, 5, dtype=np.uint8)  # 4 bytes and a space: safe for most
+    for cp in np.flatnonzero(fold[:_NFKC_LIMIT] < 0):
+        out[cp] = size(int(cp))
+    for cp in np.flatnonzero(nfkc_index >= 0):
+        k = nfkc_index[cp]
+        mapped = sum(size(int(c)) for c in nfkc_chars[nfkc_offsets[k] : nfkc_offsets[k + 1]])
+        out[cp] = max(mapped, size(int(cp)))  # the bound must hold with NFKC off too
+    return out
+
+
+def _nfkc_tables(everything: str, classes: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Per-character NFKC, and the UNSAFE bit on characters for which it is not enough.
+
+    NFKC of a whole text equals the concatenation of NFKC of its characters unless a character
+    can interact with a neighbour: combining marks (canonical reordering and composition),
+    characters that compose with the character before them (the second half of a canonical
+    pair, Hangul vowel and trailing jamo), and characters whose NFKC contains any of those.
+    Texts with an UNSAFE character are normalised by ``unicodedata`` instead (rare in news).
+    """
+    unsafe = np.zeros(_MAX_CP, dtype=bool)
+    for cp in range(_NFKC_LIMIT):
+        ch = everything[cp]
+        if unicodedata.combining(ch):
+            unsafe[cp] = True
+        decomposition = unicodedata.decomposition(ch)
+        if decomposition and not decomposition.startswith("<"):
+            parts = decomposition.split()
+            if len(parts) == 2:
+                unsafe[int(parts[1], 16)] = True
+    for lo, hi in _HANGUL_SECOND:
+        unsafe[lo : hi + 1] = True
+    index = np.full(_NFKC_LIMIT, -1, dtype=np.int32)
+    offsets = [0]
+    chars: list[int] = []
+    for cp in range(_NFKC_LIMIT):
+        if 0xD800 <= cp < 0xE000:
+            continue
+        normal = unicodedata.normalize("NFKC", everything[cp])
+        if normal == everything[cp]:
+            continue
+        codes = [ord(c) for c in normal]
+        if any(unsafe[c] for c in codes):
+            unsafe[cp] = True
+        index[cp] = len(offsets) - 1
+        chars.extend(codes)
+        offsets.append(len(chars))
+    classes[unsafe] |= UNSAFE
+    return index, np.array(offsets, dtype=np.int32), np.array(chars, dtype=np.int32)

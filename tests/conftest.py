@@ -1,0 +1,45 @@
+"""Shared fixtures: real articles from data/web-articles.jsonl and small corpora built from them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_DUMP = ROOT / "examples" / "sample_dump.txt"
+WEB_ARTICLES = ROOT / "data" / "web-articles.jsonl"
+
+
+@pytest.fixture(scope="session")
+def web_articles() -> list[dict[str, object]]:
+    """The 130 real articles, as dicts (id, title, source, lang, text)."""
+    with WEB_ARTICLES.open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle]
+
+
+@pytest.fixture(scope="session")
+def long_english_articles(web_articles: list[dict[str, object]]) -> list[str]:
+    """Texts of English articles with at least 2,000 characters and 6 paragraphs."""
+    texts = []
+    for article in web_articles:
+        text = str(article["text"])
+        lang = str(article.get("lang") or "")
+        if lang.startswith("en") and len(text) >= 2000 and text.count("\n\n") >= 5:
+            texts.append(text)
+    return texts
+
+
+def write_jsonl(path: Path, records: list[dict[str, object]]) -> Path:
+    """Write records as JSON Lines and return the path."""
+    with path.open("w", encoding="utf-8") as handle:
+        for record in records:
+            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+    return path
+
+
+def read_jsonl(path: Path) -> list[dict[str, object]]:
+    """Read a JSON Lines file."""
+    with path.open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
