@@ -4,14 +4,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint typecheck unit bench demo dedup clean
+.PHONY: install test lint typecheck unit browser bench bench-quality bench-spark eval demo dedup clean
 
 install: $(STAMP)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	$(BIN)/pip install --quiet -e '.[dev,bench,spark]'
 	touch $(STAMP)
 
 lint: $(STAMP)
@@ -21,17 +21,40 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy dedup $(wildcard service/*.py)
 
-unit: $(STAMP)
+# Debian's Chromium for the report's browser tests: installed when missing and we are root
+# (CI is); elsewhere those tests skip, saying so.
+browser:
+	@test -x /usr/bin/chromium || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else echo "chromium is missing: the report's browser tests will be skipped (apt-get install -y chromium)"; fi; }
+
+unit: $(STAMP) browser
 	$(BIN)/pytest -q
 
 test: lint typecheck unit
 
+# Speed: each prints its figures next to a baseline measured in the same run (minutes each).
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.fingerprint
+	$(BIN)/python -m benchmarks.index_bench
+	$(BIN)/python -m benchmarks.bulk_bench
+
+# Quality: boilerplate removal and text reuse against baselines on seeded corpora.
+bench-quality: $(STAMP)
+	$(BIN)/python -m benchmarks.boilerplate_bench
+	$(BIN)/python -m benchmarks.reuse_bench
+
+bench-spark: $(STAMP)
+	$(BIN)/python -m benchmarks.spark_bench --docs 20000
+
+# Our clustering and boilerplate scores on the shipped labelled sample, next to datasketch's.
+eval: $(STAMP)
+	$(BIN)/python -m benchmarks.eval_compare
 
 DEMO_OUT ?= out/demo
 demo: $(STAMP)
-	$(BIN)/dedup bulk examples/sample_dump.txt --out $(DEMO_OUT) --strip-boilerplate --passages
+	$(BIN)/dedup bulk examples/sample_dump.txt --out $(DEMO_OUT) --strip-boilerplate --passages --report
 
 # make dedup INPUT="corpus.jsonl more.jsonl.gz" OUT=out/run [ARGS="--threshold 0.85"]
 dedup: $(STAMP)
