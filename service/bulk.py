@@ -1,0 +1,144 @@
+"""``POST /v1/documents/bulk``: NDJSON in, one NDJSON answer line per input line, streamed.
+
+The body is read chunk by chunk as it arrives and cut into lines (each at most
+``max_body_bytes``; a longer one is answered with a 413 error line and skipped without being
+kept). Every non-blank line is parsed and checked like a ``POST /v1/documents`` body and posted
+on the writer thread; up to ``bulk_window`` lines are in flight, and answers are written in input
+order as soon as they are ready. Memory is bounded by the window, not by the body, and a sender
+faster than the writer is slowed down by TCP: while the window is full, nothing more is read.
+
+Answer lines are ``{"line": n, "id": ..., "status": 201|200, "result": verdict}`` or
+``{"line": n, "error": problem}`` (Elasticsearch ``_bulk`` style); ``n`` counts every line of the
+body from 1, blank lines included (they get no answer). A body that stalls for ``body_timeout``
+seconds ends the answer with a 408 error line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import StreamReader, web
+
+from dedup.errors import DedupError
+from service.body import NDJSON_TYPES, encode, parse_json, require_media_type
+from service.keys import LIMITS, METRICS, SETTINGS, WRITER
+from service.problems import Problem, from_library
+
+if TYPE_CHECKING:
+    from service.routes import Window
+
+LOG = logging.getLogger("service")
+NDJSON = "application/x-ndjson"
+
+
+async def post_bulk(request: web.Request, window: Window) -> web.StreamResponse:
+    """Stream the answers to a bulk body (see the module docstring)."""
+    require_media_type(request, NDJSON_TYPES)
+    app = request.app
+    settings = app[SETTINGS]
+    if not app[WRITER].started:
+        raise Problem(503, "the writer is not running", kind="not-ready")
+    response = web.StreamResponse(status=200)
+    response.content_type = NDJSON
+    await response.prepare(request)
+    pending: deque[asyncio.Task[bytes]] = deque()
+    try:
+        lines = _lines(request.content, settings.max_body_bytes, settings.body_timeout)
+        async for number, line in lines:
+            if isinstance(line, bytes) and not line.strip():
+                continue
+            if isinstance(line, Problem) and line.status == 408:
+                response.force_close()  # the rest of the body is still on the wire
+            pending.append(asyncio.ensure_future(_answer(request, window, number, line)))
+            while pending and (pending[0].done() or len(pending) >= settings.bulk_window):
+                await response.write(await pending.popleft())
+        while pending:
+            await response.write(await pending.popleft())
+        await response.write_eof()
+    finally:
+        for task in pending:
+            task.cancel()
+    return response
+
+
+async def _answer(
+    request: web.Request, window: Window, number: int, line: bytes | Problem
+) -> bytes:
+    """The answer line for input line ``number``: its verdict, or the problem with it."""
+    app = request.app
+    try:
+        if isinstance(line, Problem):
+            raise line
+        settings = app[SETTINGS]
+        doc = app[LIMITS].document(parse_json(line, settings.max_json_depth))
+
+        def post(col: Any) -> dict[str, Any]:
+            return dict(col.post(doc, **window._asdict()).to_dict())
+
+        verdict = await app[WRITER].run(post, wait=True)
+        app[METRICS].bulk_lines.labels("stored").inc()
+        status = 201 if verdict.get("stored") == "added" else 200
+        return encode({"line": number, "id": doc.id, "status": status, "result": verdict}) + b"\n"
+    except Exception as exc:
+        app[METRICS].bulk_lines.labels("error").inc()
+        problem = _problem_of(exc)
+        return encode({"line": number, "error": problem.to_dict(request.path)}) + b"\n"
+
+
+def _problem_of(exc: Exception) -> Problem:
+    if isinstance(exc, Problem):
+        return exc
+    if isinstance(exc, DedupError):
+        return from_library(exc)
+    LOG.exception("unhandled error in a bulk line", exc_info=exc)
+    return Problem(500, "the server failed to answer this line; the error is logged")
+
+
+async def _lines(
+    stream: StreamReader, max_bytes: int, timeout: float
+) -> AsyncIterator[tuple[int, bytes | Problem]]:
+    """``(line number, bytes)`` per line as the body arrives; a problem for a line too long."""
+    buffer = bytearray()
+    too_long = False  # the current line went over max_bytes: drop the rest of it
+
+    def add(piece: bytes) -> None:
+        nonlocal too_long
+        if too_long or len(buffer) + len(piece) > max_bytes:
+            buffer.clear()
+            too_long = True
+        else:
+            buffer.extend(piece)
+
+    def finish() -> bytes | Problem:
+        nonlocal too_long
+        line: bytes | Problem = bytes(buffer).removesuffix(b"\r")
+        if too_long:
+            line = Problem(413, f"the line is longer than {max_bytes} bytes", kind="body-too-large")
+        buffer.clear()
+        too_long = False
+        return line
+
+    number = 0
+    while True:
+        try:
+            async with asyncio.timeout(timeout):
+                chunk = await stream.readany()
+        except TimeoutError:
+            detail = f"the body stalled for {timeout:g} s; the rest is not read"
+            yield number + 1, Problem(408, detail, kind="body-timeout")
+            return
+        if not chunk:
+            break
+        start = 0
+        while (end := chunk.find(b"\n", start)) >= 0:
+            add(chunk[start:end])
+            number += 1
+            yield number, finish()
+            start = end + 1
+        add(chunk[start:])
+    if buffer or too_long:
+        yield number + 1, finish()
