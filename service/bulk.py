@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import deque
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
@@ -45,7 +44,10 @@ async def post_bulk(request: web.Request, window: Window) -> web.StreamResponse:
     response = web.StreamResponse(status=200)
     response.content_type = NDJSON
     await response.prepare(request)
-    pending: deque[asyncio.Task[bytes]] = deque()
+    # Answers in input order, each written as soon as it and those before it are done; the
+    # queue's size is the window of lines in flight (reading stops while it is full).
+    answers: asyncio.Queue[asyncio.Task[bytes] | None] = asyncio.Queue(settings.bulk_window)
+    writer = asyncio.ensure_future(_write_answers(response, answers))
     try:
         lines = _lines(request.content, settings.max_body_bytes, settings.body_timeout)
         async for number, line in lines:
@@ -53,16 +55,40 @@ async def post_bulk(request: web.Request, window: Window) -> web.StreamResponse:
                 continue
             if isinstance(line, Problem) and line.status == 408:
                 response.force_close()  # the rest of the body is still on the wire
-            pending.append(asyncio.ensure_future(_answer(request, window, number, line)))
-            while pending and (pending[0].done() or len(pending) >= settings.bulk_window):
-                await response.write(await pending.popleft())
-        while pending:
-            await response.write(await pending.popleft())
+            task = asyncio.ensure_future(_answer(request, window, number, line))
+            await _put(answers, task, writer)
+        await _put(answers, None, writer)
+        await writer
         await response.write_eof()
     finally:
-        for task in pending:
-            task.cancel()
+        writer.cancel()
+        while not answers.empty():
+            if (task := answers.get_nowait()) is not None:
+                task.cancel()
     return response
+
+
+async def _write_answers(
+    response: web.StreamResponse, answers: asyncio.Queue[asyncio.Task[bytes] | None]
+) -> None:
+    while (task := await answers.get()) is not None:
+        await response.write(await task)
+
+
+async def _put(
+    answers: asyncio.Queue[asyncio.Task[bytes] | None],
+    item: asyncio.Task[bytes] | None,
+    writer: asyncio.Future[None],
+) -> None:
+    """Queue an answer, unless the writer died (the client went away): then raise its error."""
+    put = asyncio.ensure_future(answers.put(item))
+    await asyncio.wait({put, writer}, return_when=asyncio.FIRST_COMPLETED)
+    if not put.done():
+        put.cancel()
+        if item is not None:
+            item.cancel()
+        writer.result()
+        raise ConnectionResetError("the bulk answer stopped")
 
 
 async def _answer(

@@ -13,6 +13,7 @@ import logging
 import signal
 import sys
 from collections.abc import Callable
+from typing import Any
 
 from aiohttp import web
 
@@ -23,6 +24,17 @@ from service.config import ServiceSettings
 LOG = logging.getLogger("service")
 
 
+def runner_options(settings: ServiceSettings) -> dict[str, Any]:
+    """The keyword arguments of the app's runner (also used by the tests' servers)."""
+    return {
+        "shutdown_timeout": settings.shutdown_timeout,
+        # aiohttp starts this timer when a connection opens and closes the connection if no
+        # complete request head has arrived when it fires: the slow-header (slowloris) guard.
+        "keepalive_timeout": settings.idle_timeout,
+        "access_log": None,
+    }
+
+
 async def serve(
     settings: ServiceSettings,
     config: Config | None = None,
@@ -31,14 +43,7 @@ async def serve(
 ) -> None:
     """Serve until SIGTERM or SIGINT; ``on_ready`` gets the URL once the index is open."""
     app = create_app(settings, config)
-    runner = web.AppRunner(
-        app,
-        shutdown_timeout=settings.shutdown_timeout,
-        # aiohttp starts this timer when a connection opens and closes the connection if no
-        # complete request head has arrived when it fires: the slow-header (slowloris) guard.
-        keepalive_timeout=settings.idle_timeout,
-        access_log=None,
-    )
+    runner = web.AppRunner(app, **runner_options(settings))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     await runner.setup()  # opens the index (cleanup_ctx); raises if it cannot be opened
