@@ -71,7 +71,6 @@ def _install_temporary_collection_fake() -> None:
     import sys
     import types
     from dataclasses import dataclass, field
-    from typing import Any
 
     import numpy as np
 
@@ -154,7 +153,7 @@ def _install_temporary_collection_fake() -> None:
             for did, text, source, published in self.conn.execute(
                 "SELECT id, text, source, published FROM docs WHERE id != ? ORDER BY seq", (doc.id,)
             ):
-                if since and (published or "") < since or until and (published or "~") > until:
+                if (since and (published or "") < since) or (until and (published or "~") > until):
                     continue
                 if excl and doc.source is not None and source == doc.source:
                     continue

@@ -47,7 +47,7 @@ async def test_fifty_concurrent_posts_of_one_article_give_exactly_one_new(
 
 
 async def test_fifty_concurrent_posts_of_one_id_store_it_once(client: Client, article: str) -> None:
-    """50 concurrent posts of the same id and text: one 201 added, 49 × 200 unchanged."""
+    """50 concurrent posts of the same id and text: one 201 added, 49 answers 200 unchanged."""
     answers = await post_all(client, [{"id": "same", "text": article}] * 50)
     assert Counter((s, b["status"], b["stored"]) for s, b in answers) == {
         (201, "new", "added"): 1,
@@ -129,7 +129,7 @@ async def test_bulk_waits_for_room_instead_of_failing_lines(
 
 
 async def test_each_reader_thread_has_its_own_collection(client: Client) -> None:
-    """The reader threads hold distinct read-only Collections (SQLite connections are per thread)."""
+    """Reader threads hold distinct read-only Collections (SQLite connections are per thread)."""
     readers = client.app[READERS]  # type: ignore[index]
     gate = threading.Barrier(readers.threads, timeout=5)
 

@@ -88,7 +88,7 @@ async def strict(aiohttp_client: Any, tmp_path: Path) -> Client:
 async def test_a_malformed_body_is_a_4xx_problem_and_stores_nothing(
     strict: Client, path: str, request_args: dict[str, Any], status: int, field: str | None
 ) -> None:
-    """Each malformed body gets its 4xx problem (naming the bad field) and leaves the index empty."""
+    """Each malformed body gets its 4xx problem, naming the bad field; the index stays empty."""
     response = await strict.post(path, **request_args)
     body = await response.json(content_type=None)
     assert response.status == status, body
