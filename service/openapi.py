@@ -75,7 +75,11 @@ def _operations() -> dict[str, dict[str, Op]]:
         "description": "The document id, percent-encoded.",
     }
     location = {"Location": {"description": "The stored document.", "schema": {"type": "string"}}}
-    ndjson_in = {"schema": {"type": "string", "description": "One DocumentIn object per line."}}
+    ndjson_in = {
+        "schema": {"type": "string", "description": "One DocumentIn object per line."},
+        "example": '{"id": "a1", "text": "Leaders met at the summit on Monday."}\n'
+        '{"id": "a2", "text": "Leaders met at the summit on Monday."}\n',
+    }
     ndjson_out = {"schema": {"type": "string", "description": "One BulkLine object per line."}}
     return {
         "/v1/documents": {
@@ -113,6 +117,7 @@ def _operations() -> dict[str, dict[str, Op]]:
                         "content": {"application/x-ndjson": ndjson_out},
                     },
                     "415": _BODY_ERRORS["415"],
+                    "422": _problem("A query parameter is invalid; `errors` names it."),
                     "503": _OVERLOADED,
                 },
             }

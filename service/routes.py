@@ -141,7 +141,11 @@ async def strip_text(request: web.Request) -> web.Response:
     return json_response(await run_on(request, request.app[READERS], strip))
 
 
-@routes.get("/v1/documents/{id:.+}")
+# Any id but the reserved one: /v1/documents/bulk is only the bulk endpoint (POST).
+DOCUMENT = "/v1/documents/{id:(?!bulk$).+}"
+
+
+@routes.get(DOCUMENT)
 async def get_document(request: web.Request) -> web.Response:
     """A stored document's metadata, cluster and matches (404 problem if absent)."""
     doc_id = request.match_info["id"]
@@ -151,7 +155,7 @@ async def get_document(request: web.Request) -> web.Response:
     return json_response(body)
 
 
-@routes.delete("/v1/documents/{id:.+}")
+@routes.delete(DOCUMENT)
 async def delete_document(request: web.Request) -> web.Response:
     """Remove a document on the writer: 204, or a 404 problem if absent."""
     doc_id = request.match_info["id"]

@@ -9,6 +9,7 @@ exists) is checked by :class:`Limits` and listed in the fields' descriptions.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Mapping
@@ -24,6 +25,7 @@ from service.problems import Problem, field_error
 Schema = dict[str, Any]
 
 MAX_ID_CHARS = 512
+RESERVED_ID = "bulk"
 MAX_META_CHARS = 4096
 RELATIONS = ["duplicate", "near_duplicate", "contains", "contained_in", "shares_passages"]
 STATUSES = ["new", "duplicate", "near_duplicate"]
@@ -32,6 +34,8 @@ STORED = ["added", "updated", "unchanged"]
 # Scripts written without spaces are one token per character, so they never make a long token.
 _SOLO_CLASS = "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in _SOLO_RANGES)
 _SURROGATE = re.compile("[\ud800-\udfff]")
+NO_NUL = "^[^\\u0000]*$"  # an ECMA-262 and Python pattern alike
+_PATTERN_MESSAGES = {NO_NUL: "contains a NUL character"}
 
 
 def ref(name: str) -> Schema:
@@ -63,13 +67,15 @@ def components(settings: ServiceSettings) -> dict[str, Schema]:
     text = {
         "type": "string",
         "maxLength": settings.max_text_chars,
+        "pattern": NO_NUL,
         "description": (
             "The article text, kept exactly as given (every span is an offset into it). "
-            f"No NUL characters, no lone surrogates, no run of more than "
-            f"{settings.max_token_chars} letters and digits."
+            "No NUL characters, no lone surrogates (JSON escapes of half a pair), no run of "
+            f"more than {settings.max_token_chars} letters and digits (words of scripts "
+            "written without spaces are one character each)."
         ),
     }
-    meta = {"type": "string", "maxLength": MAX_META_CHARS}
+    meta = {"type": "string", "maxLength": MAX_META_CHARS, "pattern": NO_NUL}
     return {
         "DocumentIn": {
             "type": "object",
@@ -79,7 +85,13 @@ def components(settings: ServiceSettings) -> dict[str, Schema]:
                     "type": ["string", "integer"],
                     "minLength": 1,
                     "maxLength": MAX_ID_CHARS,
-                    "description": "Unique id; an integer is stored as its decimal string.",
+                    "pattern": NO_NUL,
+                    "not": {"const": RESERVED_ID},
+                    "description": (
+                        "Unique id; an integer is stored as its decimal string. "
+                        f"{RESERVED_ID!r} is reserved: /v1/documents/{RESERVED_ID} is the bulk "
+                        "endpoint."
+                    ),
                 },
                 "text": text,
                 "source": {**_nullable(meta), "description": "Outlet (site, feed) name."},
@@ -218,6 +230,11 @@ def _is(kind: str, value: Any) -> bool:
     return isinstance(value, _TYPES[kind])
 
 
+@functools.lru_cache(maxsize=16)
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
 def _format_ok(fmt: str, value: str) -> bool:
     if fmt not in ("date", "date-time"):
         return True
@@ -238,6 +255,10 @@ def validate(
         if any(not validate(s, value, defs, path) for s in schema["anyOf"]):
             return []
         return [(path, schema.get("description") or "matches none of the allowed forms")]
+    if "not" in schema and not validate(schema["not"], value, defs, path):
+        return [(path, "is not allowed here")]
+    if "const" in schema and value != schema["const"]:
+        return [(path, f"must be {schema['const']!r}")]
     if "enum" in schema and value not in schema["enum"]:
         return [(path, f"must be one of {schema['enum']}")]
     kinds = schema.get("type")
@@ -250,6 +271,9 @@ def validate(
             return [(path, f"must have at least {schema['minLength']} character(s)")]
         if len(value) > schema.get("maxLength", math.inf):
             return [(path, f"must have at most {schema['maxLength']} characters")]
+        if "pattern" in schema and not _compiled(schema["pattern"]).search(value):
+            pattern = schema["pattern"]
+            return [(path, _PATTERN_MESSAGES.get(pattern, f"does not match {pattern}"))]
         if "format" in schema and not _format_ok(schema["format"], value):
             return [(path, f"is not an ISO 8601 {schema['format']}")]
     low, high = schema.get("minimum", -math.inf), schema.get("maximum", math.inf)
@@ -316,8 +340,6 @@ class Limits:
 
     def _string_problems(self, key: str, value: str) -> list[str]:
         found = []
-        if "\x00" in value:
-            found.append("contains a NUL character")
         if (bad := _SURROGATE.search(value)) is not None:
             found.append(f"contains a lone surrogate (U+{ord(bad.group()):04X})")
         if key == "text":

@@ -150,3 +150,31 @@ def http_json(url: str, body: Any | None = None, method: str | None = None) -> t
             return answer.status, json.loads(text) if text else None
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read() or b"null")
+
+
+@contextmanager
+def threaded_service(app_settings: ServiceSettings) -> Iterator[str]:
+    """The app served on a loopback port by an event loop in a background thread (for clients
+    that block, like schemathesis); yields its base URL, shuts down gracefully on exit."""
+    import threading
+
+    from aiohttp import web
+
+    loop = asyncio.new_event_loop()
+    runner = web.AppRunner(create_app(app_settings), **runner_options(app_settings))
+    port = free_port()
+
+    async def start() -> None:
+        await runner.setup()
+        await web.TCPSite(runner, LOOPBACK, port).start()
+
+    thread = threading.Thread(target=loop.run_forever, name="test-service", daemon=True)
+    thread.start()
+    try:
+        asyncio.run_coroutine_threadsafe(start(), loop).result(60)
+        yield f"http://{LOOPBACK}:{port}"
+    finally:
+        asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(60)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()
