@@ -22,6 +22,7 @@ import click
 from dedup.bulk.run import BulkResult
 from dedup.config import Config
 from dedup.errors import DedupError
+from dedup.fingerprint import FingerprintBatch
 from dedup.lsh import s_curve
 from dedup.settings import load_config
 from dedup.types import Document
@@ -101,6 +102,12 @@ def main() -> None:
     is_flag=True,
     help="Attach shared passages to pairs and report pairs that share passages.",
 )
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False),
+    help="Also store every document in this SQLite collection (for `dedup serve`).",
+)
 @click.option("--quiet", is_flag=True, help="No progress or summary on stderr.")
 @_errors_to_exit
 def bulk(
@@ -117,19 +124,21 @@ def bulk(
     strip_boilerplate: bool,
     page_chrome: bool,
     passages: bool,
+    db_path: str | None,
     quiet: bool,
 ) -> None:
     """Deduplicate INPUT... (JSONL, .jsonl.gz, a directory of .txt files, an article dump,
     or - for JSONL on stdin) into clusters, pairs and a deduplicated corpus in --out."""
     from dedup.bulk import BulkOptions, run_bulk, write_outputs
     from dedup.bulk.boilerplate import BoilerplateStage
+    from dedup.collection import Collection
 
     config = build_config(config_path, threshold, ngram, num_perm)
     if jobs < 0:
         raise click.BadParameter("must be 0 (all cores) or more", param_hint="--jobs")
     options = BulkOptions(jobs=jobs, passages=passages)
     fields = {"id_field": id_field, "text_field": text_field, "source_field": source_field}
-    with _rereadable(inputs, fields) as documents:
+    with _rereadable(inputs, fields) as documents, ExitStack() as stack:
         reporter = _Progress(enabled=not quiet)
         stage = BoilerplateStage(config, chrome=page_chrome) if strip_boilerplate else None
         learn_seconds = 0.0
@@ -137,14 +146,23 @@ def bulk(
             started = time.perf_counter()
             stage.learn(_counted(documents(), reporter.stage("learn boilerplate")))
             learn_seconds = time.perf_counter() - started
+        collection = stack.enter_context(Collection.open(db_path, config)) if db_path else None
+
+        def store(docs: list[Document], batch: FingerprintBatch) -> None:
+            if collection is not None:
+                collection.load(docs, list(batch))
+
         result = run_bulk(
             documents(),
             config,
             options,
+            sink=store if collection is not None else None,
             progress=reporter.stage,
             transform=stage.content if stage else None,
             exclusions=stage.spans if stage else None,
         )
+        if collection is not None and stage is not None:
+            collection.load([], [], stage.model.store.entries())
         reporter.close()
         if stage is not None:
             result.timings["learn_boilerplate"] = learn_seconds

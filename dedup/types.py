@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
+
+from dedup.verify import Relation
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,3 +22,70 @@ class Document:
     source: str | None = None
     published: str | None = None
     title: str | None = None
+
+
+class AddOutcome(StrEnum):
+    """What adding a document to an index did."""
+
+    ADDED = "added"  # the id was new
+    UPDATED = "updated"  # the id was stored with other text or metadata, now replaced
+    UNCHANGED = "unchanged"  # the same id, text and metadata were already stored: a no-op
+
+
+# Strength of each relation for ordering matches: identical text first, then near-duplicates,
+# then containment either way (one level: the score decides between an excerpt and a superset).
+_RELATION_RANK = {
+    Relation.DUPLICATE: 0,
+    Relation.NEAR_DUPLICATE: 1,
+    Relation.CONTAINS: 2,
+    Relation.CONTAINED_IN: 2,
+    Relation.SHARES_PASSAGES: 3,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """A stored document that verified against a query, and why.
+
+    ``a`` is the query and ``b`` the stored document ``id``, as in :class:`dedup.Similarity`:
+    ``containment_a_in_b`` is the share of the query's shingles found in the stored document,
+    so a query that is an excerpt of ``id`` is ``contained_in`` it.
+    """
+
+    id: str
+    relation: Relation
+    jaccard: float
+    containment_a_in_b: float
+    containment_b_in_a: float
+
+    @property
+    def score(self) -> float:
+        """The measure that earned the relation: Jaccard, or the containment that passed."""
+        if self.relation is Relation.CONTAINED_IN:
+            return self.containment_a_in_b
+        if self.relation is Relation.CONTAINS:
+            return self.containment_b_in_a
+        return self.jaccard
+
+    def sort_key(self) -> tuple[int, float, str]:
+        """Best first: stronger relation, then higher score, then smaller id (a total order)."""
+        return (_RELATION_RANK[self.relation], -self.score, self.id)
+
+
+@dataclass(frozen=True, slots=True)
+class QueryResult:
+    """The verified matches of one query, best first, and how complete the search was.
+
+    ``truncated_buckets`` counts the buckets (LSH band buckets and the exact-duplicate bucket)
+    that held more documents than the index's bucket cap; only the first ``cap`` documents of
+    each were read, so a match may be missing when it is non-zero.
+    """
+
+    matches: tuple[Match, ...]
+    candidates: int  # distinct documents read from buckets, before filters and verification
+    truncated_buckets: int = 0
+
+    @property
+    def truncated(self) -> bool:
+        """True when a hot bucket was cut short and the matches may be incomplete."""
+        return self.truncated_buckets > 0

@@ -273,3 +273,32 @@ def test_stdin_as_a_real_process(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr.decode()
     assert "3 documents -> 1 clusters" in done.stderr.decode()
     assert len(read_jsonl(tmp_path / "out" / "deduped.jsonl")) == 1
+
+
+def test_db_option_stores_the_corpus_for_the_service(
+    labelled: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    """--db leaves a collection holding every document, checkable afterwards."""
+    from dedup import Document
+    from dedup.collection import Collection
+
+    path, _ = labelled
+    db = tmp_path / "articles.db"
+    code, _ = run("bulk", str(path), "--out", str(tmp_path / "out"), "--db", str(db), "--quiet")
+    assert code == 0
+    records = read_jsonl(path)
+    with Collection.open(db) as stored:
+        assert len(stored) == len(records)
+        probe = Document("probe", str(records[0]["text"]))
+        assert stored.check(probe).duplicate_of == records[0]["id"]
+
+
+def test_db_built_with_other_settings_is_refused(tmp_path: Path) -> None:
+    """--db pointing at a collection built with another config is an error, exit 2."""
+    db = tmp_path / "articles.db"
+    run("bulk", str(SAMPLE_DUMP), "--out", str(tmp_path / "a"), "--db", str(db), "--quiet")
+    code, output = run(
+        "bulk", str(SAMPLE_DUMP), "--out", str(tmp_path / "b"), "--db", str(db), "--ngram", "3"
+    )
+    assert code == 2 and "config" in output
+    assert not (tmp_path / "b").exists()

@@ -1,0 +1,25 @@
+"""A persistent collection of articles, checked and added one at a time (the online path).
+
+>>> from dedup import Document
+>>> from dedup.collection import Collection
+>>> story = "Leaders met at the summit on Monday to talk about trade, security and energy prices."
+>>> with Collection.open(":memory:") as articles:
+...     first = articles.post(Document("a", story))
+...     again = articles.post(Document("b", story.upper()))
+...     first.status, again.status, again.duplicate_of
+('new', 'duplicate', 'a')
+"""
+
+from dedup.collection.core import MAX_REUSE_CANDIDATES, Collection, ReadOnlyError
+from dedup.collection.reports import DocumentView, MatchReport, Status, Stored, Verdict
+
+__all__ = [
+    "MAX_REUSE_CANDIDATES",
+    "Collection",
+    "DocumentView",
+    "MatchReport",
+    "ReadOnlyError",
+    "Status",
+    "Stored",
+    "Verdict",
+]

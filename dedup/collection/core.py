@@ -1,0 +1,357 @@
+"""A persistent collection of articles that new ones are checked against, one at a time.
+
+The online counterpart of the bulk job, used by the service (and by anyone holding a SQLite
+file). One file holds the index (fingerprints, LSH bands, clusters), the original texts, the
+boilerplate model's paragraph keys and the reuse postings; every post writes all of them in one
+transaction.
+
+Checking a document:
+
+1. its boilerplate is judged against the stored corpus (per source), and its
+   boilerplate-aware text is fingerprinted;
+2. the index proposes and verifies document-level matches (duplicate, near-duplicate,
+   containment either way);
+3. the reuse postings propose documents sharing passages; those are aligned and kept when they
+   pass the :class:`~dedup.align.ReuseRule`;
+4. every match gets its passages, aligned on the original texts with boilerplate left out.
+
+A :class:`Collection` is used by one thread at a time. A service gives the writer (``post``,
+``delete``) a thread of its own, so check-and-insert is atomic, and reads run on other
+instances opened ``readonly`` on the same file: SQLite's WAL lets them read while it writes.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import fields, replace
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+from dedup.align import PairReuse
+from dedup.boilerplate import BoilerplateModel, Rules, Stripped, Stripper, content_or_full
+from dedup.boilerplate.sqlite_store import SQLiteBoilerplateStore
+from dedup.boilerplate.store import DocumentEntry
+from dedup.collection import tables
+from dedup.collection.reports import DocumentView, MatchReport, Status, Stored, Verdict
+from dedup.config import Config
+from dedup.errors import DedupError, DocumentNotFoundError
+from dedup.fingerprint import Fingerprint, Fingerprinter
+from dedup.index import SQLiteIndex
+from dedup.normalize import Tokens, tokenize
+from dedup.paragraphs import Segmenter
+from dedup.reuse import ReuseCandidates, ReuseFinder
+from dedup.types import AddOutcome, Document, Match
+from dedup.verify import Relation, Similarity
+
+#: At most this many reuse candidates are aligned per check (the most-shared first).
+MAX_REUSE_CANDIDATES = 20
+
+
+class ReadOnlyError(DedupError):
+    """A write was asked of a collection opened read-only."""
+
+
+class Collection:
+    """Articles in one SQLite file; see the module docstring."""
+
+    def __init__(self, index: SQLiteIndex, *, readonly: bool = False) -> None:
+        self.index = index
+        self.config: Config = index.config
+        self.readonly = readonly
+        conn = index.connection
+        if not readonly:
+            with index.atomic():
+                tables.create(conn)
+                SQLiteBoilerplateStore(conn).create()
+        tables.check_version(conn, _settings(), where=str(index.path))
+        self._texts = tables.TextTable(conn)
+        self._postings = tables.ReusePostings(conn)
+        self._boilerplate = SQLiteBoilerplateStore(conn)
+        self._model = BoilerplateModel(self.config, store=self._boilerplate)
+        self._stripper = Stripper(self._model)
+        self._fingerprinter = Fingerprinter(self.config)
+        self._reuse = ReuseFinder()
+
+    @classmethod
+    def open(
+        cls, path: str | Path, config: Config | None = None, *, readonly: bool = False
+    ) -> Collection:
+        """The collection in ``path`` (created if missing; ``":memory:"`` for a private one).
+
+        ``config=None`` uses the stored config; another config than the stored one raises
+        :class:`~dedup.errors.ConfigMismatchError`.
+        """
+        index = SQLiteIndex(path, config)
+        try:
+            return cls(index, readonly=readonly)
+        except BaseException:
+            index.close()
+            raise
+
+    # --- lifetime ----------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the file."""
+        self.index.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def __contains__(self, doc_id: object) -> bool:
+        return doc_id in self.index
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.index)
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The underlying connection (for maintenance such as ``PRAGMA integrity_check``)."""
+        return self.index.connection
+
+    # --- the verbs -----------------------------------------------------------------------------
+
+    def strip(self, text: str, source: str | None = None) -> Stripped:
+        """``text`` without the boilerplate the stored corpus shows (per ``source``)."""
+        return self._stripper.strip(text, source)
+
+    def check(
+        self,
+        doc: Document,
+        *,
+        since: str | None = None,
+        until: str | None = None,
+        exclude_same_source: bool = False,
+    ) -> Verdict:
+        """What ``doc`` duplicates, contains, reuses or carries as boilerplate; nothing stored."""
+        verdict, _ = self._check(doc, since, until, exclude_same_source)
+        return verdict
+
+    def post(
+        self,
+        doc: Document,
+        *,
+        since: str | None = None,
+        until: str | None = None,
+        exclude_same_source: bool = False,
+    ) -> Verdict:
+        """Check ``doc`` and store it, in one transaction.
+
+        Re-posting an id with the same text and metadata changes nothing and answers
+        ``duplicate`` of itself; an id with another text is an update.
+        """
+        self._writable()
+        with self.index.atomic():
+            verdict, fp = self._check(doc, since, until, exclude_same_source)
+            outcome = self.index.add(doc, fp)
+            if outcome is not AddOutcome.UNCHANGED:
+                self._texts.put(doc.id, doc.text)
+                self._postings.put(doc.id, fp.shingles)
+                self._model.observe(doc)
+        stored = _STORED[outcome]
+        if outcome is AddOutcome.UNCHANGED:
+            return replace(verdict, status="duplicate", duplicate_of=doc.id, stored=stored)
+        return replace(verdict, stored=stored)
+
+    def load(
+        self,
+        docs: Sequence[Document],
+        fingerprints: Sequence[Fingerprint],
+        boilerplate: Iterable[DocumentEntry] = (),
+    ) -> list[AddOutcome]:
+        """Store documents without checking them, in one transaction (the bulk job's ``--db``).
+
+        ``fingerprints`` are those of the documents' boilerplate-aware texts (the bulk job's);
+        ``boilerplate`` entries, if the corpus was learned elsewhere, are stored as they are.
+        """
+        self._writable()
+        with self.index.atomic():
+            outcomes = self.index.add_many(docs, fingerprints)
+            for doc, fp, outcome in zip(docs, fingerprints, outcomes, strict=True):
+                if outcome is not AddOutcome.UNCHANGED:
+                    self._texts.put(doc.id, doc.text)
+                    self._postings.put(doc.id, fp.shingles)
+            for entry in boilerplate:
+                self._boilerplate.put(entry)
+        return outcomes
+
+    def get(self, doc_id: str) -> DocumentView:
+        """A stored document with its cluster and its matches (passages included)."""
+        stored = self.index.get(doc_id)
+        text = self._texts.get(doc_id) or ""
+        doc = Document(doc_id, text, stored.source, stored.published, stored.title)
+        result = self.index.similar(doc_id)
+        matches = self._reports(doc, self._spans(doc), result.matches, [])
+        return DocumentView(
+            id=stored.id,
+            source=stored.source,
+            published=stored.published,
+            title=stored.title,
+            length=stored.length,
+            cluster=stored.cluster,
+            members=tuple(self.index.cluster_members(doc_id)),
+            matches=tuple(matches),
+        )
+
+    def delete(self, doc_id: str) -> None:
+        """Remove a stored document everywhere (:class:`DocumentNotFoundError` if absent)."""
+        self._writable()
+        if doc_id not in self.index:
+            raise DocumentNotFoundError(doc_id)
+        with self.index.atomic():
+            self.index.remove(doc_id)
+            self._texts.delete(doc_id)
+            self._postings.delete(doc_id)
+            self._boilerplate.remove(doc_id)
+
+    # --- internals -----------------------------------------------------------------------------
+
+    def _writable(self) -> None:
+        if self.readonly:
+            raise ReadOnlyError("this collection was opened read-only")
+
+    def _spans(self, doc: Document) -> list[tuple[int, int]]:
+        stripped = self._stripper.strip(doc.text, doc.source)
+        return sorted(stripped.removed + stripped.chrome)
+
+    def _check(
+        self, doc: Document, since: str | None, until: str | None, exclude_same_source: bool
+    ) -> tuple[Verdict, Fingerprint]:
+        stripped = self._stripper.strip(doc.text, doc.source)
+        fp = self._fingerprinter.fingerprint_one(content_or_full(doc.text, stripped))
+        result = self.index.query(
+            doc,
+            since=since,
+            until=until,
+            exclude_same_source=exclude_same_source,
+            fingerprint=fp,
+        )
+        matched = {m.id for m in result.matches}
+        reuse = self._postings.candidates(fp.shingles, exclude=[doc.id, *matched])
+        reuse = self._filtered(reuse, doc, since, until, exclude_same_source)
+        spans = sorted(stripped.removed + stripped.chrome)
+        reports = self._reports(doc, spans, result.matches, reuse[:MAX_REUSE_CANDIDATES], fp)
+        return Verdict(
+            id=doc.id,
+            status=_status(result.matches),
+            duplicate_of=result.matches[0].id if result.matches else None,
+            matches=tuple(reports),
+            boilerplate=tuple(spans),
+            truncated=result.truncated,
+        ), fp
+
+    def _filtered(
+        self,
+        ids: list[str],
+        doc: Document,
+        since: str | None,
+        until: str | None,
+        exclude_same_source: bool,
+    ) -> list[str]:
+        """Reuse candidates kept by the same filters as document matches."""
+        if not (since or until or exclude_same_source):
+            return ids
+        kept = []
+        for doc_id in ids:
+            stored = self.index.get(doc_id)
+            if exclude_same_source and doc.source is not None and stored.source == doc.source:
+                continue
+            if (since or until) and stored.published is None:
+                continue
+            if since and stored.published is not None and stored.published < since:
+                continue
+            if until and stored.published is not None and stored.published >= until:
+                continue
+            kept.append(doc_id)
+        return kept
+
+    def _reports(
+        self,
+        doc: Document,
+        spans: list[tuple[int, int]],
+        matches: tuple[Match, ...],
+        reuse: list[str],
+        fp: Fingerprint | None = None,
+    ) -> list[MatchReport]:
+        """Matches with their passages, then the reuse candidates that share passages."""
+        tokens = tokenize(doc.text)
+        reports = []
+        for m in matches:
+            passages = self._compare(tokens, spans, m.id)
+            reports.append(
+                MatchReport(
+                    m.id,
+                    m.relation.value,
+                    m.jaccard,
+                    m.containment_a_in_b,
+                    m.containment_b_in_a,
+                    passages.passages if passages else (),
+                )
+            )
+        if reuse and fp is not None:
+            sets = self.index.shingles(reuse)
+            for doc_id in reuse:
+                found = self._compare(tokens, spans, doc_id)
+                if found is None or not found.shares_passages or doc_id not in sets:
+                    continue
+                sim = Similarity.of(fp.shingles, sets[doc_id])
+                reports.append(
+                    MatchReport(
+                        doc_id,
+                        Relation.SHARES_PASSAGES.value,
+                        sim.jaccard,
+                        sim.containment_a_in_b,
+                        sim.containment_b_in_a,
+                        found.passages,
+                    )
+                )
+        return reports
+
+    def _compare(
+        self, tokens: Tokens, spans: list[tuple[int, int]], other_id: str
+    ) -> PairReuse | None:
+        """Passages shared with a stored document, boilerplate left out on both sides."""
+        text = self._texts.get(other_id)
+        if text is None:
+            return None
+        stored = self.index.get(other_id)
+        other = Document(other_id, text, stored.source)
+        return self._reuse.compare(tokens, tokenize(text), spans, self._spans(other))
+
+
+def _settings() -> dict[str, object]:
+    """What, beside ``Config``, decides the stored paragraph keys and reuse postings."""
+    rules = Rules()
+    segmenter = Segmenter()
+    return {
+        "boilerplate_rules": {f.name: getattr(rules, f.name) for f in fields(rules)},
+        "segmenter": {f.name: getattr(segmenter, f.name) for f in fields(segmenter)},
+        "reuse_sample_mod": ReuseCandidates().sample_mod,
+    }
+
+
+_STORED: dict[AddOutcome, Stored] = {
+    AddOutcome.ADDED: "added",
+    AddOutcome.UPDATED: "updated",
+    AddOutcome.UNCHANGED: "unchanged",
+}
+
+
+def _status(matches: tuple[Match, ...]) -> Status:
+    if any(m.relation is Relation.DUPLICATE for m in matches):
+        return "duplicate"
+    if matches:
+        return "near_duplicate"
+    return "new"

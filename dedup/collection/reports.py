@@ -1,0 +1,103 @@
+"""What a :class:`~dedup.collection.Collection` answers: verdicts, matches, stored documents."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from dedup.align import Passage
+
+Status = Literal["new", "duplicate", "near_duplicate"]
+Stored = Literal["added", "updated", "unchanged"]
+_DIGITS = 6
+
+
+@dataclass(frozen=True, slots=True)
+class MatchReport:
+    """A stored document related to the checked one, and how.
+
+    ``containment`` is the share of the checked document's shingles found in the match,
+    ``containment_reverse`` the share of the match's found in the checked document. Passages
+    are ``a`` = offsets in the checked text, ``b`` = offsets in the stored text.
+    """
+
+    id: str
+    relation: str
+    jaccard: float
+    containment: float
+    containment_reverse: float
+    passages: tuple[Passage, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "id": self.id,
+            "relation": self.relation,
+            "jaccard": round(self.jaccard, _DIGITS),
+            "containment": round(self.containment, _DIGITS),
+            "containment_reverse": round(self.containment_reverse, _DIGITS),
+            "passages": [
+                {"a": list(p.a), "b": list(p.b), "score": round(p.score, 4)} for p in self.passages
+            ],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The answer to "what is this article?" for one checked or posted document.
+
+    ``status`` is ``duplicate`` when a stored document has the same normalised text (or the
+    same id and text were posted before), ``near_duplicate`` when one is related as a near
+    duplicate or by containment either way, else ``new`` (passage reuse alone leaves an article
+    ``new``; its matches say what it shares). ``duplicate_of`` is the best match's id.
+    ``boilerplate`` lists the checked text's boilerplate spans; ``stored`` what posting did
+    (None for a check); ``truncated`` that a hot LSH bucket was cut short.
+    """
+
+    id: str
+    status: Status
+    duplicate_of: str | None
+    matches: tuple[MatchReport, ...]
+    boilerplate: tuple[tuple[int, int], ...]
+    stored: Stored | None = None
+    truncated: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "id": self.id,
+            "status": self.status,
+            "duplicate_of": self.duplicate_of,
+            "matches": [m.to_dict() for m in self.matches],
+            "boilerplate": [list(span) for span in self.boilerplate],
+            "stored": self.stored,
+            "truncated": self.truncated,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentView:
+    """A stored document: its metadata, its cluster and what it matches."""
+
+    id: str
+    source: str | None
+    published: str | None
+    title: str | None
+    length: int
+    cluster: str
+    members: tuple[str, ...]
+    matches: tuple[MatchReport, ...] = field(default=())
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "id": self.id,
+            "source": self.source,
+            "published": self.published,
+            "title": self.title,
+            "length": self.length,
+            "cluster": self.cluster,
+            "canonical": self.cluster == self.id,
+            "members": list(self.members),
+            "matches": [m.to_dict() for m in self.matches],
+        }

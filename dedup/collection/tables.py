@@ -1,0 +1,131 @@
+"""The tables a :class:`~dedup.collection.Collection` keeps beside the index.
+
+* ``texts (id PK, text BLOB)``: the original text, zlib-compressed (level 1: fast, about a
+  third of the size), because passages are reported in the stored text's offsets and
+  boilerplate is judged again as the corpus grows.
+* ``reuse_postings (hash, id)``: a 1-in-4 sample of each document's shingle hashes
+  (:class:`dedup.reuse.ReuseCandidates`), the inverted index that proposes documents sharing
+  passages with a new one although their whole texts are not alike.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import zlib
+from collections.abc import Sequence
+
+import numpy as np
+
+from dedup.errors import ConfigMismatchError
+from dedup.reuse import ReuseCandidates
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS texts (
+    id TEXT PRIMARY KEY,
+    text BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS reuse_postings (
+    hash INTEGER NOT NULL,
+    id TEXT NOT NULL,
+    PRIMARY KEY (hash, id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS reuse_postings_id ON reuse_postings (id);
+"""
+
+
+#: Bumped whenever these tables or the boilerplate tables change meaning.
+COLLECTION_VERSION = 1
+
+
+def create(conn: sqlite3.Connection) -> None:
+    """Create the tables if they are missing (in the caller's transaction)."""
+    for statement in SCHEMA.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+
+
+def check_version(conn: sqlite3.Connection, settings: dict[str, object], where: str) -> None:
+    """Record this code's collection version and settings in ``meta``, or check them.
+
+    The index's ``meta`` table already pins the fingerprint config; these are the other
+    settings stored rows depend on (boilerplate rules, segmentation, reuse sampling). A file
+    written under other ones is refused, like an index built with another config.
+    """
+    wanted = json.dumps({"version": COLLECTION_VERSION, **settings}, sort_keys=True)
+    row = conn.execute("SELECT value FROM meta WHERE key = 'collection'").fetchone()
+    if row is None:
+        conn.execute("INSERT OR IGNORE INTO meta VALUES ('collection', ?)", (wanted,))
+        return
+    if row[0] != wanted:
+        raise ConfigMismatchError(wanted, row[0], where=f"collection {where}")
+
+
+class TextTable:
+    """Original texts by document id."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def put(self, doc_id: str, text: str) -> None:
+        data = zlib.compress(text.encode("utf-8", "surrogatepass"), 1)
+        self._conn.execute("INSERT OR REPLACE INTO texts VALUES (?, ?)", (doc_id, data))
+
+    def get(self, doc_id: str) -> str | None:
+        row = self._conn.execute("SELECT text FROM texts WHERE id = ?", (doc_id,)).fetchone()
+        return None if row is None else zlib.decompress(row[0]).decode("utf-8", "surrogatepass")
+
+    def delete(self, doc_id: str) -> None:
+        self._conn.execute("DELETE FROM texts WHERE id = ?", (doc_id,))
+
+
+class ReusePostings:
+    """The sampled-shingle inverted index, with the candidate rule of ``ReuseCandidates``."""
+
+    def __init__(self, conn: sqlite3.Connection, rule: ReuseCandidates | None = None) -> None:
+        self._conn = conn
+        self.rule = rule or ReuseCandidates()
+
+    def sample(self, shingles: np.ndarray) -> list[int]:
+        """The kept shingles of one document, as signed 64-bit integers."""
+        kept = shingles[shingles % np.uint64(self.rule.sample_mod) == 0]
+        return [int(h) for h in kept.view(np.int64)]
+
+    def put(self, doc_id: str, shingles: np.ndarray) -> None:
+        self.delete(doc_id)
+        self._conn.executemany(
+            "INSERT OR IGNORE INTO reuse_postings VALUES (?, ?)",
+            [(h, doc_id) for h in self.sample(shingles)],
+        )
+
+    def delete(self, doc_id: str) -> None:
+        self._conn.execute("DELETE FROM reuse_postings WHERE id = ?", (doc_id,))
+
+    def candidates(self, shingles: np.ndarray, exclude: Sequence[str] = ()) -> list[str]:
+        """Stored documents sharing at least ``min_shared`` kept shingles, most shared first.
+
+        A kept shingle held by more than ``max_df`` documents is ignored (set phrases and
+        boilerplate), as in the bulk job.
+        """
+        hashes = self.sample(shingles)
+        if not hashes:
+            return []
+        rule = self.rule
+        conn = self._conn
+        conn.execute("CREATE TEMP TABLE IF NOT EXISTS reuse_query (hash INTEGER PRIMARY KEY)")
+        conn.execute("DELETE FROM reuse_query")
+        conn.executemany("INSERT OR IGNORE INTO reuse_query VALUES (?)", [(h,) for h in hashes])
+        rows = conn.execute(
+            """
+            SELECT p.id, count(*) AS shared FROM reuse_postings p
+            JOIN (
+                SELECT q.hash FROM reuse_query q JOIN reuse_postings r ON r.hash = q.hash
+                GROUP BY q.hash HAVING count(*) <= :max_df
+            ) AS useful ON useful.hash = p.hash
+            GROUP BY p.id HAVING shared >= :min_shared
+            ORDER BY shared DESC, p.id
+            """,
+            {"max_df": rule.max_df, "min_shared": rule.min_shared},
+        ).fetchall()
+        skip = set(exclude)
+        return [r[0] for r in rows if r[0] not in skip]

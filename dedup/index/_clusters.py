@@ -1,0 +1,231 @@
+"""Incremental star clusters: where a new document goes, and where documents go when their
+canonical leaves.
+
+The rule (the incremental form of :func:`dedup.cluster.star_clusters`):
+
+* A cluster is a star around its *canonical* document, and its id is the canonical's id.
+* **Add.** A new document joins the cluster of the best-ranked canonical (in
+  :func:`dedup.cluster.canonical_order`: earliest ``published``, then longest text, then smallest
+  id) that it *verifies against directly*: identical normalised text, or Jaccard or containment
+  either way at or above ``Config.threshold``. A document that verifies against no canonical
+  founds a cluster, named after itself. Verifying against a mere member does not count: that is
+  the chaining guard, so A~B and B~C never put an unrelated A and C together through B.
+* Documents never move while their canonical stays, so cluster ids are stable as documents are
+  added; a document that ranks above its canonical (an older original arriving after its
+  reprints) joins that cluster rather than taking it over.
+* **Remove or update of a canonical.** Its other members become *orphans* and are placed again,
+  in canonical order, by the add rule against the clusters that exist at that moment (orphans
+  placed earlier in the same pass included). The first orphan that verifies against no
+  canonical founds a cluster named after itself, so removing a canonical is the one operation
+  that renames a cluster. An update is a remove and an add: the new version is placed first,
+  then the orphans, so a corrected canonical usually gets its members (and its cluster id)
+  back.
+* Documents with an empty fingerprint match nothing and are singletons.
+
+Adding documents in canonical order (for news, in order of publication) therefore gives exactly
+the batch star clustering of the same verified pairs; other orders can differ only by which
+document of a group became the canonical. Since a document only founds a cluster when it
+verifies against no canonical, no two canonicals ever verify against each other (within what
+LSH finds and the bucket cap reads).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from dedup.cluster import canonical_order
+from dedup.index._matching import relations
+from dedup.index._store import Buckets, Entry, Row, Store
+from dedup.lsh import Banding
+from dedup.verify import Similarity
+
+# What ranking needs of a document: (id, published, length).
+_Meta = tuple[str, str | None, int]
+
+
+class Placer:
+    """Decides the cluster of new and orphaned documents (see the module docstring)."""
+
+    def __init__(self, store: Store, banding: Banding, threshold: float, cap: int) -> None:
+        self._store = store
+        self._banding = banding
+        self._threshold = threshold
+        self._cap = cap
+
+    def verifies(
+        self, shingles: np.ndarray, content_hash: int, other: np.ndarray, other_hash: int
+    ) -> bool:
+        """True when two documents are linked: identical normalised text or any relation."""
+        if content_hash == other_hash:
+            return True
+        return Similarity.of(shingles, other).relation(self._threshold) is not None
+
+    def place_run(self, entries: Sequence[Entry], keys: np.ndarray) -> list[int]:
+        """Canonical handles of a run of new documents (consecutive handles, not yet written).
+
+        Each document sees the index as it would after adding the run's earlier documents one
+        by one: stored documents come from the store's buckets, the run's earlier documents from
+        the run's own buckets (:class:`_RunBuckets`), under the same per-bucket cap.
+        """
+        if not entries:
+            return []
+        first = entries[0].handle
+        found = self._store.buckets(keys, self._cap)
+        run = _RunBuckets(keys, [not e.fingerprint.empty for e in entries], found, self._cap)
+        # Stored documents keep their clusters here, so only stored canonicals are of interest:
+        # filter each distinct bucket once, then each document unites its buckets' canonicals.
+        every = np.unique(np.concatenate(found.members)).tolist() if found.members else []
+        rows = self._store.rows(every)
+        canon_rows = {h: r for h, r in rows.items() if r.canonical == h}
+        canon_shingles = self._store.shingles(sorted(canon_rows))
+        canon_in = [[h for h in m.tolist() if h in canon_rows] for m in found.members]
+        stored = [
+            sorted({c for s in found.slot[q].tolist() if s >= 0 for c in canon_in[s]})
+            if not e.fingerprint.empty
+            else []
+            for q, e in enumerate(entries)
+        ]
+        linked = self._linked_to_stored(entries, stored, canon_rows, canon_shingles)
+
+        def meta(h: int) -> _Meta:
+            if h >= first:
+                doc = entries[h - first].document
+                return doc.id, doc.published, len(doc.text)
+            row = canon_rows[h]
+            return row.id, row.published, row.length
+
+        placed: list[int] = []
+        for q, entry in enumerate(entries):
+            fp = entry.fingerprint
+            verified = linked[q]
+            for r in run.canonicals(q):
+                other = entries[r].fingerprint
+                if self.verifies(fp.shingles, fp.content_hash, other.shingles, other.content_hash):
+                    verified.append(first + r)
+            placed.append(_best(verified, meta) if verified else entry.handle)
+            if not verified:
+                run.founded(q)
+        return placed
+
+    def _linked_to_stored(
+        self,
+        entries: Sequence[Entry],
+        stored: list[list[int]],
+        rows: dict[int, Row],
+        shingles: dict[int, np.ndarray],
+    ) -> list[list[int]]:
+        """For each run document, the stored canonicals (of ``stored[q]``) it verifies against.
+
+        Every pair is verified in one batch (:func:`~dedup.index._matching.relations`): in news,
+        most documents are the canonical of their own cluster, so nearly every LSH candidate
+        needs verifying, a few per document.
+        """
+        column = {c: len(entries) + i for i, c in enumerate(sorted(shingles))}
+        left = [q for q, cs in enumerate(stored) for _ in cs]
+        right = [c for cs in stored for c in cs]
+        sets = [e.fingerprint.shingles for e in entries] + [shingles[c] for c in sorted(shingles)]
+        identical = [
+            entries[q].fingerprint.content_hash == rows[c].content_hash
+            for q, c in zip(left, right, strict=True)
+        ]
+        found = relations(sets, left, [column[c] for c in right], self._threshold, identical)
+        linked: list[list[int]] = [[] for _ in entries]
+        for q, c, relation in zip(left, right, found, strict=True):
+            if relation is not None:
+                linked[q].append(c)
+        return linked
+
+    def rehome(self, orphans: Sequence[int]) -> None:
+        """Place documents whose canonical was removed, in canonical order, by the add rule."""
+        rows = self._store.rows(orphans)
+        handles = sorted(rows)
+        if not handles:
+            return
+        rank = canonical_order(
+            [rows[h].id for h in handles],
+            [rows[h].published for h in handles],
+            [rows[h].length for h in handles],
+        )
+        signatures = self._store.signatures(handles)
+        shingles = self._store.shingles(handles)
+        for i in np.argsort(rank).tolist():
+            h = handles[i]
+            self._store.set_canonical([h], [self._rehome_one(rows[h], signatures[h], shingles[h])])
+
+    def _rehome_one(self, row: Row, signature: np.ndarray, shingles: np.ndarray) -> int:
+        if shingles.size == 0:
+            return row.handle
+        found = self._store.buckets(self._banding.keys(signature[None, :]), self._cap)
+        others = self._store.rows(sorted(found.docs(0) - {row.handle}))
+        canon = {h: r for h, r in others.items() if r.canonical == h}
+        canon_shingles = self._store.shingles(sorted(canon))
+        verified = [
+            h
+            for h in sorted(canon)
+            if self.verifies(shingles, row.content_hash, canon_shingles[h], canon[h].content_hash)
+        ]
+        if not verified:
+            return row.handle
+        return _best(verified, lambda h: (canon[h].id, canon[h].published, canon[h].length))
+
+
+class _RunBuckets:
+    """The band buckets a run of new documents shares among itself, before it is written.
+
+    Document ``q`` of the run reads, in a bucket it shares with earlier run documents, the
+    stored documents first (smaller handles) and then the earliest run documents, up to the cap
+    in all: exactly what it would read had the run been added one document at a time. Only the
+    run documents that founded a cluster matter for placement, so each shared bucket keeps the
+    list of those, and a lookup costs nothing for the many documents that share no bucket.
+    """
+
+    def __init__(self, keys: np.ndarray, banded: Sequence[bool], found: Buckets, cap: int) -> None:
+        n, bands = keys.shape
+        mask = np.repeat(np.asarray(banded, dtype=bool), bands)
+        q = np.repeat(np.arange(n, dtype=np.int64), bands)[mask]
+        b = np.tile(np.arange(bands, dtype=np.int64), n)[mask]
+        k = np.ascontiguousarray(keys, dtype=np.uint64).reshape(-1)[mask]
+        order = np.lexsort((q, k, b))
+        q, b, k = q[order], b[order], k[order]
+        starts = np.ones(q.shape[0], dtype=bool)
+        starts[1:] = (b[1:] != b[:-1]) | (k[1:] != k[:-1])
+        group = np.cumsum(starts) - 1
+        first_of = np.flatnonzero(starts)
+        shared = np.flatnonzero(np.bincount(group)[group] > 1) if q.size else q
+        q, b, group = q[shared], b[shared], group[shared]
+        position = shared - first_of[group]
+        sizes = np.array([m.shape[0] for m in found.members] + [0], dtype=np.int64)
+        stored = sizes[found.slot[q, b]]  # slot -1 picks the trailing 0
+        room = np.where(found.truncated[q, b], 0, cap - stored)
+        reach = np.minimum(position, room)
+        # For each document sharing a bucket with other run documents:
+        # (bucket, its position there, how many earlier run members it reads there).
+        self._reach: dict[int, list[tuple[int, int, int]]] = {}
+        for doc, g, pos, r in zip(
+            q.tolist(), group.tolist(), position.tolist(), reach.tolist(), strict=True
+        ):
+            self._reach.setdefault(doc, []).append((g, pos, r))
+        self._founders: dict[int, list[tuple[int, int]]] = {}  # bucket -> [(position, doc)]
+
+    def canonicals(self, q: int) -> set[int]:
+        """Earlier run documents that founded a cluster and that ``q`` reads in its buckets."""
+        found: set[int] = set()
+        for g, _, reach in self._reach.get(q, ()):
+            found.update(doc for position, doc in self._founders.get(g, ()) if position < reach)
+        return found
+
+    def founded(self, q: int) -> None:
+        """Record that run document ``q`` founded a cluster."""
+        for g, position, _ in self._reach.get(q, ()):
+            self._founders.setdefault(g, []).append((position, q))
+
+
+def _best(handles: list[int], meta: Callable[[int], _Meta]) -> int:
+    """The best-ranked of some canonicals, in :func:`dedup.cluster.canonical_order`."""
+    if len(handles) == 1:
+        return handles[0]
+    ids, published, lengths = zip(*(meta(h) for h in handles), strict=True)
+    rank = canonical_order(list(ids), list(published), list(lengths))
+    return handles[int(np.argmin(rank))]

@@ -1,0 +1,357 @@
+"""The logic both backends share: :class:`IndexCore` implements :class:`~dedup.index.base.Index`
+over a :class:`~dedup.index._store.Store`, so the SQLite and in-memory indexes differ only in how
+rows are kept.
+
+Writes: a document is fingerprinted (unless given), compared with what is stored under its id
+(same text and metadata: no-op; otherwise an update, which is a remove and an add), placed in a
+cluster by the incremental rule (:mod:`dedup.index._clusters`) and written with its band rows in
+one transaction. Runs of new ids are written in bulk, with the outcome and clusters of adding
+them one at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from types import TracebackType
+from typing import Self
+
+import numpy as np
+import xxhash
+
+from dedup.cluster import canonical_order
+from dedup.config import Config
+from dedup.errors import ConfigError, DocumentNotFoundError, InputError
+from dedup.fingerprint import Fingerprint, Fingerprinter
+from dedup.index._clusters import Placer
+from dedup.index._matching import Filters, Matcher
+from dedup.index._store import BandRows, Entry, Row, Store
+from dedup.index.base import DEFAULT_BUCKET_CAP, Candidates, QueryInput, StoredDocument
+from dedup.lsh import Banding
+from dedup.types import AddOutcome, Document, QueryResult
+
+#: Documents fingerprinted and written per step of :meth:`IndexCore.add_many`.
+CHUNK = 1000
+
+
+class IndexCore:
+    """Everything an index decides, over a backend's :class:`Store` (see the module docstring)."""
+
+    def __init__(self, store: Store, config: Config, bucket_cap: int = DEFAULT_BUCKET_CAP) -> None:
+        if isinstance(bucket_cap, bool) or not isinstance(bucket_cap, int) or bucket_cap < 1:
+            raise ConfigError(f"bucket_cap must be a positive integer, got {bucket_cap!r}")
+        self.config = config
+        self.bucket_cap = bucket_cap
+        self._store = store
+        self._banding = Banding(config.bands, config.rows)
+        self._placer = Placer(store, self._banding, config.threshold, bucket_cap)
+        self._matcher = Matcher(store, self._banding, bucket_cap)
+        self._fingerprinter: Fingerprinter | None = None
+
+    # --- container protocol and lifetime -------------------------------------------------
+
+    def __len__(self) -> int:
+        return self._store.count()
+
+    def __contains__(self, doc_id: object) -> bool:
+        return isinstance(doc_id, str) and self._store.row(doc_id) is not None
+
+    def __iter__(self) -> Iterator[str]:
+        return self._store.ids()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the storage; the index is unusable afterwards."""
+        self._store.close()
+
+    def atomic(self) -> AbstractContextManager[None]:
+        """Group writes: all of them commit or none; nested blocks are savepoints."""
+        return self._store.atomic()
+
+    # --- writing -----------------------------------------------------------------------------
+
+    def add(self, document: Document, fingerprint: Fingerprint | None = None) -> AddOutcome:
+        """Store ``document`` and place it in a cluster; ``fingerprint`` skips fingerprinting.
+
+        Re-adding the same id with the same text and metadata is a no-op (``UNCHANGED``); the
+        same id with anything different replaces the stored version (``UPDATED``).
+        """
+        return self.add_many([document], None if fingerprint is None else [fingerprint])[0]
+
+    def add_many(
+        self, documents: Iterable[Document], fingerprints: Iterable[Fingerprint] | None = None
+    ) -> list[AddOutcome]:
+        """:meth:`add` for each document in order, as one transaction (all or nothing).
+
+        New documents are written in chunks of :data:`CHUNK` with one bulk statement per table;
+        the outcome and the clusters are exactly those of adding the documents one by one.
+        ``fingerprints``, when given, must be the documents' fingerprints under this index's
+        config, in the same order (they are trusted, not recomputed).
+        """
+        outcomes: list[AddOutcome] = []
+        with self.atomic():
+            for docs, fps in self._chunks(documents, fingerprints):
+                outcomes.extend(self._add_chunk(docs, fps))
+        return outcomes
+
+    def remove(self, doc_id: str) -> None:
+        """Delete a document; if it was a canonical, its members are placed again."""
+        row = self._row(doc_id)
+        with self.atomic():
+            self._delete(row)
+
+    def _chunks(
+        self, documents: Iterable[Document], fingerprints: Iterable[Fingerprint] | None
+    ) -> Iterator[tuple[list[Document], list[Fingerprint]]]:
+        docs: list[Document] = []
+        fp_iter = iter(fingerprints) if fingerprints is not None else None
+        for doc in documents:
+            if not isinstance(doc, Document):
+                raise InputError(f"expected a Document, got {type(doc).__name__}")
+            docs.append(doc)
+            if len(docs) == CHUNK:
+                yield docs, self._fingerprints_for(docs, fp_iter)
+                docs = []
+        if docs:
+            yield docs, self._fingerprints_for(docs, fp_iter)
+        if fp_iter is not None and next(fp_iter, None) is not None:
+            raise InputError("more fingerprints than documents")
+
+    def _fingerprints_for(
+        self, docs: list[Document], fp_iter: Iterator[Fingerprint] | None
+    ) -> list[Fingerprint]:
+        if fp_iter is None:
+            return list(self._fingerprint_texts([d.text for d in docs]))
+        fps = [self._check(fp) for fp in (next(fp_iter, None) for _ in docs) if fp is not None]
+        if len(fps) != len(docs):
+            raise InputError("fewer fingerprints than documents")
+        return fps
+
+    def _add_chunk(self, docs: list[Document], fps: list[Fingerprint]) -> list[AddOutcome]:
+        hashes = [_text_hash(d.text) for d in docs]
+        known = self._store.rows_by_id([d.id for d in docs])
+        outcomes: list[AddOutcome] = []
+        run: list[int] = []  # new ids, inserted together when the run ends
+        seen: set[str] = set()
+        for i, doc in enumerate(docs):
+            if doc.id in known or doc.id in seen:
+                # Stored (or about to be): write the run first, so this sees it, then put.
+                self._insert_run([(docs[j], fps[j], hashes[j]) for j in run])
+                run = []
+                outcomes.append(self._put(doc, fps[i], hashes[i]))
+            else:
+                run.append(i)
+                outcomes.append(AddOutcome.ADDED)
+            seen.add(doc.id)
+        self._insert_run([(docs[j], fps[j], hashes[j]) for j in run])
+        return outcomes
+
+    def _put(self, doc: Document, fp: Fingerprint, text_hash: int) -> AddOutcome:
+        """Add or update one document whose id may be stored."""
+        row = self._store.row(doc.id)
+        if row is None:
+            self._insert_run([(doc, fp, text_hash)])
+            return AddOutcome.ADDED
+        same = (row.text_hash, row.length, row.source, row.published, row.title) == (
+            text_hash,
+            len(doc.text),
+            doc.source,
+            doc.published,
+            doc.title,
+        )
+        if same:
+            return AddOutcome.UNCHANGED
+        orphans = self._delete(row, rehome=False)
+        self._insert_run([(doc, fp, text_hash)])
+        self._placer.rehome(orphans)
+        return AddOutcome.UPDATED
+
+    def _insert_run(self, items: Sequence[tuple[Document, Fingerprint, int]]) -> None:
+        """Place new documents (ids not stored) in clusters, then write them, handles in order."""
+        if not items:
+            return
+        first = self._store.next_handle()
+        entries = [Entry(first + i, d, fp, h) for i, (d, fp, h) in enumerate(items)]
+        keys = self._banding.keys(np.stack([e.fingerprint.signature for e in entries]))
+        canonicals = self._placer.place_run(entries, keys)
+        banded = np.array([not e.fingerprint.empty for e in entries], dtype=bool)
+        handles = np.arange(first, first + len(entries), dtype=np.int64)
+        self._store.insert(
+            [e._replace(canonical=c) for e, c in zip(entries, canonicals, strict=True)],
+            BandRows.of(handles[banded], keys[banded]),
+        )
+
+    def _delete(self, row: Row, rehome: bool = True) -> list[int]:
+        """Delete a stored document; return (or place again) the members it leaves behind."""
+        orphans = []
+        if row.canonical == row.handle:
+            orphans = [h for h in self._store.members(row.handle) if h != row.handle]
+        # Band rows come from the stored signature (no index on doc needed); an empty document
+        # has none, and deleting rows that do not exist is a no-op in both backends.
+        signature = self._store.signatures([row.handle])[row.handle]
+        bands = BandRows.of(np.array([row.handle]), self._banding.keys(signature[None, :]))
+        self._store.delete(row.handle, bands)
+        if rehome:
+            self._placer.rehome(orphans)
+        return orphans
+
+    # --- reading -----------------------------------------------------------------------------
+
+    def get(self, doc_id: str) -> StoredDocument:
+        """The stored document ``doc_id``."""
+        row = self._row(doc_id)
+        cluster = self._cluster_row(row)
+        return StoredDocument(
+            row.id, row.source, row.published, row.title, row.length, row.content_hash, cluster.id
+        )
+
+    def candidates(self, query: QueryInput) -> Candidates:
+        """Ids sharing an LSH bucket or the content hash with ``query``, unverified."""
+        fp = self._fingerprint(query)
+        handles, truncated = self._matcher.candidates(fp)
+        rows = self._store.rows(handles)
+        return Candidates(tuple(sorted(r.id for r in rows.values())), truncated)
+
+    def query(
+        self,
+        query: QueryInput,
+        *,
+        threshold: float | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        exclude_same_source: bool = False,
+        fingerprint: Fingerprint | None = None,
+    ) -> QueryResult:
+        """Verified matches of a text, fingerprint or document, best first.
+
+        ``threshold`` overrides ``Config.threshold`` for this query. ``since`` (inclusive) and
+        ``until`` (exclusive) keep documents published in that window, compared as strings in
+        the stored ``YYYY-MM-DDTHH:MM:SSZ`` form (so ``"2024-05-01"`` works); documents without
+        a date are dropped when a window is given. A :class:`Document` query never matches the
+        stored document with its own id, and ``exclude_same_source`` (which needs a Document)
+        drops matches from its source. ``fingerprint`` stands for a Document query's text (say,
+        a fingerprint of its boilerplate-aware text) while its id and source still filter.
+        """
+        fp = self._check(fingerprint) if fingerprint is not None else self._fingerprint(query)
+        if exclude_same_source and not isinstance(query, Document):
+            raise InputError("exclude_same_source needs a Document query, whose source it uses")
+        doc = query if isinstance(query, Document) else None
+        filters = Filters(
+            self_id=doc.id if doc else None,
+            source=doc.source if doc and exclude_same_source else None,
+            since=since,
+            until=until,
+        )
+        return self._matcher.match(fp, filters, self._threshold(threshold))
+
+    def similar(
+        self,
+        doc_id: str,
+        *,
+        threshold: float | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        exclude_same_source: bool = False,
+    ) -> QueryResult:
+        """:meth:`query` with a stored document's own fingerprint (itself excluded)."""
+        row = self._row(doc_id)
+        fp = Fingerprint(
+            signature=self._store.signatures([row.handle])[row.handle],
+            shingles=self._store.shingles([row.handle])[row.handle],
+            content_hash=row.content_hash,
+            seed=self.config.seed,
+        )
+        filters = Filters(row.id, row.source if exclude_same_source else None, since, until)
+        return self._matcher.match(fp, filters, self._threshold(threshold))
+
+    def shingles(self, doc_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """The stored shingle sets of these documents (ids not stored are left out)."""
+        rows = self._store.rows_by_id(list(doc_ids))
+        sets = self._store.shingles([r.handle for r in rows.values()])
+        return {doc_id: sets[row.handle] for doc_id, row in rows.items()}
+
+    def cluster_of(self, doc_id: str) -> str:
+        """The id of ``doc_id``'s cluster (the id of its canonical document)."""
+        return self._cluster_row(self._row(doc_id)).id
+
+    def cluster_members(self, doc_id: str) -> list[str]:
+        """The members of ``doc_id``'s cluster: canonical first, the rest in canonical order."""
+        canonical = self._cluster_row(self._row(doc_id))
+        return self._ordered(canonical.handle, self._store.members(canonical.handle))
+
+    def clusters(self, min_size: int = 2) -> Iterator[tuple[str, list[str]]]:
+        """``(cluster id, members)`` of each cluster of at least ``min_size`` documents, in the
+        order their canonicals were added; members as in :meth:`cluster_members`."""
+        for canonical, members in self._store.clusters(min_size):
+            ordered = self._ordered(canonical, members)
+            yield ordered[0], ordered
+
+    # --- shared internals ----------------------------------------------------------------------
+
+    def _row(self, doc_id: str) -> Row:
+        row = self._store.row(doc_id)
+        if row is None:
+            raise DocumentNotFoundError(doc_id)
+        return row
+
+    def _cluster_row(self, row: Row) -> Row:
+        if row.canonical is None or row.canonical == row.handle:
+            return row
+        return self._store.rows([row.canonical])[row.canonical]
+
+    def _ordered(self, canonical: int, members: Sequence[int]) -> list[str]:
+        rows = self._store.rows(members)
+        rest = [rows[h] for h in sorted(rows) if h != canonical]
+        rank = canonical_order(
+            [r.id for r in rest], [r.published for r in rest], [r.length for r in rest]
+        )
+        return [rows[canonical].id] + [rest[i].id for i in np.argsort(rank).tolist()]
+
+    def _threshold(self, threshold: float | None) -> float:
+        if threshold is None:
+            return self.config.threshold
+        if isinstance(threshold, bool) or not (0.0 < threshold <= 1.0):
+            raise ConfigError(f"threshold must be in (0, 1], got {threshold!r}")
+        return float(threshold)
+
+    def _fingerprint_texts(self, texts: Sequence[str]) -> Iterator[Fingerprint]:
+        if self._fingerprinter is None:
+            self._fingerprinter = Fingerprinter(self.config)
+        return iter(self._fingerprinter.fingerprint(texts))
+
+    def _fingerprint(self, query: QueryInput) -> Fingerprint:
+        if isinstance(query, Fingerprint):
+            return self._check(query)
+        if isinstance(query, Document):
+            return next(self._fingerprint_texts([query.text]))
+        if isinstance(query, str):
+            return next(self._fingerprint_texts([query]))
+        raise InputError(
+            f"query must be a text, Fingerprint or Document, got {type(query).__name__}"
+        )
+
+    def _check(self, fp: Fingerprint) -> Fingerprint:
+        """Refuse a fingerprint that cannot come from this index's config."""
+        if not isinstance(fp, Fingerprint):
+            raise InputError(f"expected a Fingerprint, got {type(fp).__name__}")
+        if fp.signature.shape != (self.config.num_perm,) or fp.seed != self.config.seed:
+            raise InputError(
+                f"fingerprint has {fp.signature.shape[-1]} permutations and seed {fp.seed}; "
+                f"this index uses {self.config.num_perm} and seed {self.config.seed}"
+            )
+        return fp
+
+
+def _text_hash(text: str) -> int:
+    """XXH64 of the exact text: equal texts, and (up to 2**-64) only they, hash equal."""
+    return int(xxhash.xxh64_intdigest(text.encode("utf-8", "surrogatepass")))

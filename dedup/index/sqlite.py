@@ -1,0 +1,386 @@
+"""The SQLite index: one file, WAL mode, written through sqlite-utils.
+
+Layout (:data:`SCHEMA`): ``meta`` holds the schema version and the config the index was built
+with; ``documents`` one small row per document (the exact-duplicate path and cluster membership
+are indexes on it); ``fingerprints`` the signature and shingle set as raw little-endian blobs
+(never pickle), apart so that metadata rows stay dense; ``bands`` one row per document and band,
+``WITHOUT ROWID`` with primary key ``(band, key, doc)``, so the table *is* its covering index and
+holds integer handles rather than text ids.
+
+Paragraph units (the boilerplate and text-reuse work) will come as schema version 2: a
+``units (unit INTEGER PRIMARY KEY, doc, kind, start, end, UNIQUE (doc, kind, start, end))``
+table whose rows have their own fingerprints and band rows keyed by ``unit``; nothing here
+assumes a band row belongs to a whole document except the foreign key's name.
+
+Durability: ``synchronous = NORMAL`` in WAL mode, so a crash never corrupts the file or leaves a
+half-written transaction, and a power loss can lose only the last commits.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import sqlite_utils
+
+from dedup.config import Config
+from dedup.errors import ConfigMismatchError, InputError
+from dedup.index._store import BandRows, Buckets, Entry, Row
+from dedup.index.base import DEFAULT_BUCKET_CAP
+from dedup.index.core import IndexCore
+
+SCHEMA_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE documents (
+    doc INTEGER PRIMARY KEY AUTOINCREMENT,  -- handle: assigned in order, never reused
+    id TEXT NOT NULL UNIQUE,
+    source TEXT,
+    published TEXT,                         -- YYYY-MM-DDTHH:MM:SSZ
+    title TEXT,
+    length INTEGER NOT NULL,                -- characters of the text (canonical order)
+    text_hash INTEGER NOT NULL,             -- XXH64 of the UTF-8 text: same text => no-op
+    content_hash INTEGER NOT NULL,          -- XXH64 of the normalised text: exact duplicates
+    canonical INTEGER                       -- doc of the cluster's canonical (itself if one)
+);
+CREATE INDEX documents_content_hash ON documents (content_hash);
+CREATE INDEX documents_canonical ON documents (canonical);
+
+CREATE TABLE fingerprints (
+    doc INTEGER PRIMARY KEY,
+    signature BLOB NOT NULL,                -- num_perm x uint32, little-endian
+    shingles BLOB NOT NULL                  -- sorted unique uint64 shingle hashes, little-endian
+);
+
+CREATE TABLE bands (
+    band INTEGER NOT NULL,
+    key INTEGER NOT NULL,                   -- uint64 band key, its bits read as int64
+    doc INTEGER NOT NULL,
+    PRIMARY KEY (band, key, doc)
+) WITHOUT ROWID;
+"""
+
+_ROW = "doc, id, source, published, title, length, text_hash, content_hash, canonical"
+_BIT63 = 1 << 63
+_BIT64 = 1 << 64
+
+
+# The buckets of a batch of n queries in one statement. The keys go in as one JSON array, band
+# by band (element i is in band i // n), sorted within each band so that the probes walk the
+# B-tree in order, and null where the same key came just before (a bucket shared by several
+# queries is read once). Each bucket with stored documents comes back as one row listing at most
+# ``limit`` handles: cap + 1, the extra one telling that the bucket is hot.
+_BUCKETS = """
+SELECT j.key, (
+    SELECT group_concat(doc) FROM (
+        SELECT doc FROM bands WHERE band = j.key / :n AND key = j.value
+        ORDER BY doc LIMIT :limit
+    )
+) AS found
+FROM json_each(:keys) AS j
+WHERE j.value IS NOT NULL AND found IS NOT NULL
+"""
+
+
+class SQLiteIndex(IndexCore):
+    """An index in one SQLite file (created if missing).
+
+    ``config=None`` opens an existing index with the config it was built with (the default
+    config for a new file); a config whose :attr:`Config.id` differs from the stored one raises
+    :class:`ConfigMismatchError`. ``cache_mb`` bounds SQLite's page cache: bulk inserts write
+    band rows all over the ``bands`` B-tree, which is fast only while it fits.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        config: Config | None = None,
+        *,
+        bucket_cap: int = DEFAULT_BUCKET_CAP,
+        cache_mb: int = 256,
+    ) -> None:
+        self.path = Path(path)
+        store = SQLiteStore(path, cache_mb)
+        try:
+            config = store.load_config(config)
+        except BaseException:
+            store.close()
+            raise
+        super().__init__(store, config, bucket_cap)
+
+    def __repr__(self) -> str:
+        return f"SQLiteIndex({str(self.path)!r}, config {self.config.id})"
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The index's connection, for tables kept beside it in the same transactions."""
+        store = self._store
+        if not isinstance(store, SQLiteStore):  # pragma: no cover - set in __init__
+            raise TypeError("SQLiteIndex without an SQLiteStore")
+        return store.connection
+
+
+def _signed(value: int) -> int:
+    return value - _BIT64 if value >= _BIT63 else value
+
+
+def _unsigned(value: int) -> int:
+    return value + _BIT64 if value < 0 else value
+
+
+def _row(r: tuple[Any, ...]) -> Row:
+    return Row(r[0], r[1], r[2], r[3], r[4], r[5], _unsigned(r[6]), _unsigned(r[7]), r[8])
+
+
+class SQLiteStore:
+    """The tables of :data:`SCHEMA` behind the :class:`~dedup.index._store.Store` verbs."""
+
+    def __init__(self, path: str | Path, cache_mb: int) -> None:
+        self._where = str(path)
+        # One thread at a time uses a connection, but not always the one that opened it (a
+        # service opens its connections, then hands each to its own worker thread).
+        conn = sqlite3.connect(self._where, isolation_level=None, check_same_thread=False)
+        try:
+            conn.execute("PRAGMA busy_timeout = 10000")
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise InputError(f"not an SQLite database ({exc})", self._where) from exc
+        self._conn = conn
+        self._db = sqlite_utils.Database(conn)
+        conn.execute(f"PRAGMA cache_size = {-1024 * int(cache_mb)}")
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The open connection (autocommit mode: transactions come from :meth:`atomic`)."""
+        return self._conn
+
+    # --- opening ---------------------------------------------------------------------------------
+
+    def load_config(self, config: Config | None) -> Config:
+        """Create the schema in an empty file, or check an existing index's version and config."""
+        names = set(self._db.table_names())
+        if "meta" not in names:
+            if names:
+                raise InputError("not a dedup index (it has tables but no meta table)", self._where)
+            return self._create(config if config is not None else Config())
+        meta = {r["key"]: r["value"] for r in self._db.table("meta").rows}
+        version = meta.get("schema_version")
+        if version != str(SCHEMA_VERSION):
+            raise ConfigMismatchError(
+                f"schema {SCHEMA_VERSION}", f"schema {version}", where=f"index {self._where}"
+            )
+        found = meta["config_id"]
+        stored = Config.from_dict(json.loads(meta["config"]))
+        wanted = config if config is not None else stored
+        if wanted.id != found:
+            raise ConfigMismatchError(wanted.id, found, where=f"index {self._where}")
+        self._conn.execute("PRAGMA synchronous = NORMAL")
+        return wanted
+
+    def _create(self, config: Config) -> Config:
+        self._db.enable_wal()
+        self._conn.execute("PRAGMA synchronous = NORMAL")
+        with self.atomic():
+            for statement in SCHEMA.split(";"):
+                if statement.strip():
+                    self._conn.execute(statement)
+            self._db.table("meta").insert_all(
+                [
+                    {"key": "schema_version", "value": str(SCHEMA_VERSION)},
+                    {"key": "config_id", "value": config.id},
+                    {"key": "config", "value": json.dumps(config.to_dict(), sort_keys=True)},
+                ]
+            )
+        return config
+
+    # --- transactions and lifetime -----------------------------------------------------------
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """``BEGIN IMMEDIATE`` at the outermost level (the write lock is taken up front, so a
+        concurrent writer waits for ``busy_timeout`` instead of failing half-way), savepoints
+        through sqlite-utils inside."""
+        if self._conn.in_transaction:
+            with self._db.atomic():
+                yield
+            return
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
+            raise
+        try:
+            self._conn.execute("COMMIT")
+        except BaseException:
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
+            raise
+
+    def close(self) -> None:
+        try:
+            self._conn.execute("PRAGMA optimize")
+        except sqlite3.ProgrammingError:  # already closed
+            return
+        self._conn.close()
+
+    # --- lookups -------------------------------------------------------------------------------
+
+    def count(self) -> int:
+        return int(self._conn.execute("SELECT count(*) FROM documents").fetchone()[0])
+
+    def ids(self) -> Iterator[str]:
+        return iter([r[0] for r in self._conn.execute("SELECT id FROM documents ORDER BY doc")])
+
+    def next_handle(self) -> int:
+        seq = self._conn.execute(
+            "SELECT coalesce(max(seq), 0) FROM sqlite_sequence WHERE name = 'documents'"
+        ).fetchone()[0]
+        return int(seq) + 1
+
+    def row(self, doc_id: str) -> Row | None:
+        r = self._conn.execute(f"SELECT {_ROW} FROM documents WHERE id = ?", (doc_id,)).fetchone()
+        return None if r is None else _row(r)
+
+    def rows_by_id(self, doc_ids: Sequence[str]) -> dict[str, Row]:
+        # One JSON parameter instead of one per id: no SQLite variable limit to chunk under.
+        sql = f"SELECT {_ROW} FROM documents WHERE id IN (SELECT value FROM json_each(?))"
+        return {r[1]: _row(r) for r in self._conn.execute(sql, (json.dumps(list(doc_ids)),))}
+
+    def rows(self, handles: Sequence[int]) -> dict[int, Row]:
+        sql = f"SELECT {_ROW} FROM documents WHERE doc IN (SELECT value FROM json_each(?))"
+        return {r[0]: _row(r) for r in self._conn.execute(sql, (_json_ints(handles),))}
+
+    def signatures(self, handles: Sequence[int]) -> dict[int, np.ndarray]:
+        return self._blobs("signature", "<u4", np.uint32, handles)
+
+    def shingles(self, handles: Sequence[int]) -> dict[int, np.ndarray]:
+        return self._blobs("shingles", "<u8", np.uint64, handles)
+
+    def _blobs(
+        self, column: str, stored: str, dtype: type[np.generic], handles: Sequence[int]
+    ) -> dict[int, np.ndarray]:
+        if not handles:
+            return {}
+        sql = (
+            f"SELECT doc, {column} FROM fingerprints WHERE doc IN (SELECT value FROM json_each(?))"
+        )
+        return {
+            doc: np.frombuffer(blob, dtype=stored).astype(dtype, copy=False)
+            for doc, blob in self._conn.execute(sql, (_json_ints(handles),))
+        }
+
+    def members(self, canonical: int) -> list[int]:
+        sql = "SELECT doc FROM documents WHERE canonical = ? ORDER BY doc"
+        return [r[0] for r in self._conn.execute(sql, (canonical,))]
+
+    def clusters(self, min_size: int) -> Iterator[tuple[int, list[int]]]:
+        sql = (
+            "SELECT canonical, group_concat(doc) FROM documents WHERE canonical IS NOT NULL "
+            "GROUP BY canonical HAVING count(*) >= ? ORDER BY canonical"
+        )
+        for canonical, docs in self._conn.execute(sql, (min_size,)).fetchall():
+            yield canonical, sorted(int(d) for d in docs.split(","))
+
+    def buckets(self, keys: np.ndarray, cap: int) -> Buckets:
+        n, bands = keys.shape
+        signed = np.ascontiguousarray(keys, dtype=np.uint64).view(np.int64)
+        order = np.argsort(signed, axis=0, kind="stable")  # per band: query rows by key
+        ordered = np.take_along_axis(signed, order, axis=0)
+        first = np.ones((n, bands), dtype=bool)  # first of a run of equal keys in its band
+        first[1:] = ordered[1:] != ordered[:-1]
+        flat: list[int | None] = list(ordered.T.reshape(-1).tolist())
+        for i in np.flatnonzero(~first.T.reshape(-1)).tolist():
+            flat[i] = None
+        params = {"n": n, "limit": cap + 1, "keys": json.dumps(flat)}
+        slot = np.full((n, bands), -1, dtype=np.int64)  # in sorted order until the end
+        hot = np.zeros((n, bands), dtype=bool)
+        members: list[np.ndarray] = []
+        for i, found in self._conn.execute(_BUCKETS, params):
+            b, rank = divmod(i, n)
+            bucket = np.array(sorted(map(int, found.split(","))), dtype=np.int64)
+            slot[rank, b] = len(members)
+            hot[rank, b] = bucket.shape[0] > cap
+            members.append(bucket[:cap])
+        # Repeated keys share the slot of the first of their run, then back to query order.
+        rows = np.arange(n, dtype=np.int64)[:, None]
+        run_start = np.maximum.accumulate(np.where(first, rows, 0), axis=0)
+        slot = np.take_along_axis(slot, run_start, axis=0)
+        hot = np.take_along_axis(hot, run_start, axis=0)
+        np.put_along_axis(slot, order, slot.copy(), axis=0)
+        np.put_along_axis(hot, order, hot.copy(), axis=0)
+        return Buckets(slot, members, hot)
+
+    def same_content(self, content_hash: int, cap: int) -> tuple[list[int], bool]:
+        sql = "SELECT doc FROM documents WHERE content_hash = ? ORDER BY doc LIMIT ?"
+        found = [r[0] for r in self._conn.execute(sql, (_signed(content_hash), cap + 1))]
+        return found[:cap], len(found) > cap
+
+    # --- writes ----------------------------------------------------------------------------------
+
+    def insert(self, entries: Sequence[Entry], bands: BandRows) -> None:
+        conn = self._conn
+        conn.executemany(
+            "INSERT INTO documents (doc, id, source, published, title, length, text_hash, "
+            "content_hash, canonical) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    e.handle,
+                    e.document.id,
+                    e.document.source,
+                    e.document.published,
+                    e.document.title,
+                    len(e.document.text),
+                    _signed(e.text_hash),
+                    _signed(e.fingerprint.content_hash),
+                    e.canonical,
+                )
+                for e in entries
+            ],
+        )
+        conn.executemany(
+            "INSERT INTO fingerprints (doc, signature, shingles) VALUES (?, ?, ?)",
+            [
+                (
+                    e.handle,
+                    e.fingerprint.signature.astype("<u4", copy=False).tobytes(),
+                    e.fingerprint.shingles.astype("<u8", copy=False).tobytes(),
+                )
+                for e in entries
+            ],
+        )
+        conn.executemany(
+            "INSERT INTO bands (band, key, doc) VALUES (?, ?, ?)",
+            zip(bands.band.tolist(), bands.key.tolist(), bands.doc.tolist(), strict=True),
+        )
+
+    def delete(self, handle: int, bands: BandRows) -> None:
+        conn = self._conn
+        conn.executemany(
+            "DELETE FROM bands WHERE band = ? AND key = ? AND doc = ?",
+            zip(bands.band.tolist(), bands.key.tolist(), bands.doc.tolist(), strict=True),
+        )
+        conn.execute("DELETE FROM fingerprints WHERE doc = ?", (handle,))
+        conn.execute("DELETE FROM documents WHERE doc = ?", (handle,))
+
+    def set_canonical(self, handles: Sequence[int], canonicals: Sequence[int]) -> None:
+        self._conn.executemany(
+            "UPDATE documents SET canonical = ? WHERE doc = ?",
+            zip(canonicals, handles, strict=True),
+        )
+
+
+def _json_ints(values: Sequence[int]) -> str:
+    return json.dumps([int(v) for v in values])

@@ -1,0 +1,237 @@
+"""The online path: a Collection in a real SQLite file, posted to and checked one by one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dedup import Config, ConfigMismatchError, Document, DocumentNotFoundError
+from dedup.collection import Collection, ReadOnlyError
+from dedup.io import read_documents
+from dedup.synth import reuse_corpus
+from tests.conftest import SAMPLE_DUMP
+
+FOOTERS = ("Check out our Latest News and Follow us at Facebook", "Original Source")
+
+
+@pytest.fixture
+def collection(tmp_path: Path) -> Collection:
+    """A fresh collection file."""
+    with Collection.open(tmp_path / "articles.db") as articles:
+        yield articles
+
+
+@pytest.fixture(scope="module")
+def sample() -> list[Document]:
+    """The shipped sample's ten articles."""
+    return list(read_documents([str(SAMPLE_DUMP)]))
+
+
+def test_first_post_is_new_and_stored(collection: Collection, sample: list[Document]) -> None:
+    """An article nothing resembles is new, and is stored."""
+    verdict = collection.post(sample[0])
+    assert (verdict.status, verdict.stored, verdict.duplicate_of) == ("new", "added", None)
+    assert sample[0].id in collection and len(collection) == 1
+
+
+def test_same_text_under_another_id_is_a_duplicate(
+    collection: Collection, sample: list[Document]
+) -> None:
+    """A copy under a new id is a duplicate of the stored article."""
+    collection.post(sample[0])
+    verdict = collection.post(Document("copy", sample[0].text))
+    assert (verdict.status, verdict.duplicate_of) == ("duplicate", sample[0].id)
+    assert verdict.matches[0].relation == "duplicate"
+
+
+def test_reposting_the_same_id_and_text_changes_nothing(
+    collection: Collection, sample: list[Document]
+) -> None:
+    """Posting the same id and text again is a no-op answered as a duplicate of itself."""
+    collection.post(sample[0])
+    verdict = collection.post(sample[0])
+    assert (verdict.status, verdict.duplicate_of, verdict.stored) == (
+        "duplicate",
+        sample[0].id,
+        "unchanged",
+    )
+    assert len(collection) == 1
+
+
+def test_same_id_with_new_text_is_an_update(collection: Collection, sample: list[Document]) -> None:
+    """Posting a stored id with another text replaces the stored article."""
+    collection.post(sample[0])
+    verdict = collection.post(Document(sample[0].id, sample[1].text))
+    assert verdict.stored == "updated" and len(collection) == 1
+    assert collection.check(Document("probe", sample[1].text)).duplicate_of == sample[0].id
+
+
+def test_cut_reprint_is_near_duplicate_with_passages(
+    collection: Collection, long_english_articles: list[str]
+) -> None:
+    """A reprint keeping half the article is contained in it, with the passage located."""
+    original = long_english_articles[1]
+    collection.post(Document("original", original))
+    half = original[: len(original) // 2]
+    verdict = collection.check(Document("reprint", half))
+    assert verdict.status == "near_duplicate"
+    match = verdict.matches[0]
+    assert (match.id, match.relation) == ("original", "contained_in")
+    assert match.containment > 0.9
+    passage = max(match.passages, key=lambda p: p.a[1] - p.a[0])
+    assert half[passage.a[0] : passage.a[1]] == original[passage.b[0] : passage.b[1]]
+
+
+def test_check_stores_nothing(collection: Collection, sample: list[Document]) -> None:
+    """A check answers like a post but leaves the collection as it was."""
+    verdict = collection.check(sample[0])
+    assert verdict.status == "new" and verdict.stored is None
+    assert len(collection) == 0
+
+
+def test_reused_paragraphs_are_found_with_offsets(collection: Collection) -> None:
+    """An article reusing passages of a stored one is matched as shares_passages."""
+    docs, pairs = reuse_corpus(seed=4)
+    by_id = {d.id: d for d in docs}
+    pair = pairs[0]
+    collection.post(by_id[pair.a])
+    verdict = collection.check(by_id[pair.b])
+    assert verdict.status == "new"
+    match = next(m for m in verdict.matches if m.id == pair.a)
+    assert match.relation == "shares_passages"
+    planted_b = {b for _, b in pair.passages}
+    found_b = [p.a for p in match.passages]
+    for start, end in planted_b:
+        assert any(s < end and start < e for s, e in found_b)
+
+
+def test_footers_are_boilerplate_and_not_reuse(
+    collection: Collection, sample: list[Document]
+) -> None:
+    """Once the sample is stored, a new article's footers are boilerplate, never a passage."""
+    for doc in sample[:9]:
+        collection.post(doc)
+    last = sample[9]
+    verdict = collection.check(last)
+    assert sorted(last.text[s:e] for s, e in verdict.boilerplate) == sorted(FOOTERS)
+    for match in verdict.matches:
+        for passage in match.passages:
+            assert not any(f in last.text[passage.a[0] : passage.a[1]] for f in FOOTERS)
+
+
+def test_strip_uses_the_stored_corpus(collection: Collection, sample: list[Document]) -> None:
+    """strip() removes what the stored articles show to be boilerplate."""
+    for doc in sample:
+        collection.post(doc)
+    text = "A brand new story about something else entirely.\n\n" + "\n\n".join(FOOTERS)
+    stripped = collection.strip(text)
+    assert stripped.text == "A brand new story about something else entirely."
+    assert [text[s:e] for s, e in stripped.removed] == list(FOOTERS)
+
+
+def test_everything_survives_reopening(tmp_path: Path, sample: list[Document]) -> None:
+    """Documents, texts, boilerplate and clusters are still there after closing the file."""
+    with Collection.open(tmp_path / "a.db") as articles:
+        for doc in sample:
+            articles.post(doc)
+    with Collection.open(tmp_path / "a.db") as again:
+        assert len(again) == 10
+        assert again.check(Document("x", sample[3].text)).duplicate_of == sample[3].id
+        assert len(again.check(sample[0]).boilerplate) == 2
+
+
+def test_readonly_collection_reads_but_refuses_writes(
+    tmp_path: Path, sample: list[Document]
+) -> None:
+    """A read-only instance answers checks and refuses posts and deletes."""
+    with Collection.open(tmp_path / "a.db") as writer:
+        writer.post(sample[0])
+        with Collection.open(tmp_path / "a.db", readonly=True) as reader:
+            assert reader.check(Document("x", sample[0].text)).status == "duplicate"
+            with pytest.raises(ReadOnlyError):
+                reader.post(sample[1])
+            with pytest.raises(ReadOnlyError):
+                reader.delete(sample[0].id)
+
+
+def test_reader_sees_what_the_writer_committed(tmp_path: Path, sample: list[Document]) -> None:
+    """A reader opened before a post sees the post once it is committed (WAL)."""
+    with (
+        Collection.open(tmp_path / "a.db") as writer,
+        Collection.open(tmp_path / "a.db", readonly=True) as reader,
+    ):
+        writer.post(sample[0])
+        assert reader.check(Document("x", sample[0].text)).duplicate_of == sample[0].id
+
+
+def test_delete_forgets_the_document_everywhere(
+    collection: Collection, sample: list[Document]
+) -> None:
+    """After delete, the article matches nothing and is gone from every table."""
+    collection.post(sample[0])
+    collection.delete(sample[0].id)
+    assert len(collection) == 0
+    assert collection.check(Document("x", sample[0].text)).status == "new"
+    conn = collection.connection
+    for table in ("texts", "reuse_postings", "bp_documents", "bp_occurrences", "bp_keys"):
+        column = "doc_id" if table.startswith("bp_") else "id"
+        count = conn.execute(f"SELECT count(*) FROM {table} WHERE {column} = ?", (sample[0].id,))
+        assert count.fetchone()[0] == 0
+
+
+def test_deleting_an_unknown_id_is_an_error(collection: Collection) -> None:
+    """delete() of an id that is not stored raises DocumentNotFoundError."""
+    with pytest.raises(DocumentNotFoundError):
+        collection.delete("nope")
+
+
+def test_get_returns_cluster_and_matches(collection: Collection, sample: list[Document]) -> None:
+    """get() shows a stored article's cluster, members and matches."""
+    collection.post(sample[0])
+    collection.post(Document("copy", sample[0].text, published="2030-01-01T00:00:00Z"))
+    view = collection.get("copy")
+    assert view.cluster == sample[0].id
+    assert view.members == (sample[0].id, "copy")
+    assert [m.id for m in view.matches] == [sample[0].id]
+    assert view.to_dict()["canonical"] is False
+
+
+def test_exclude_same_source_drops_matches_from_the_source(collection: Collection) -> None:
+    """With exclude_same_source, an article from the same outlet is not a match."""
+    text = "A wire story about the summit of leaders on trade, energy and security policy."
+    collection.post(Document("a", text, source="Wire"))
+    probe = Document("b", text, source="Wire")
+    assert collection.check(probe).status == "duplicate"
+    assert collection.check(probe, exclude_same_source=True).status == "new"
+
+
+def test_a_file_built_with_other_settings_is_refused(tmp_path: Path) -> None:
+    """Opening a collection with a different config than it was built with is an error."""
+    Collection.open(tmp_path / "a.db").close()
+    with pytest.raises(ConfigMismatchError):
+        Collection.open(tmp_path / "a.db", Config(ngram=3))
+
+
+def test_a_failed_post_stores_nothing(collection: Collection, sample: list[Document]) -> None:
+    """If storing fails half-way, no table keeps any part of the document."""
+    collection.post(sample[0])
+    collection.connection.execute("DROP TABLE reuse_postings")  # make the post fail midway
+    with pytest.raises(Exception, match="reuse_postings"):
+        collection.post(sample[1])
+    assert sample[1].id not in collection
+    rows = collection.connection.execute(
+        "SELECT count(*) FROM texts WHERE id = ?", (sample[1].id,)
+    ).fetchone()
+    assert rows[0] == 0
+
+
+def test_a_file_written_under_other_boilerplate_rules_is_refused(tmp_path: Path) -> None:
+    """Stored paragraph keys from other boilerplate or reuse settings are not mixed in."""
+    with Collection.open(tmp_path / "a.db") as articles:
+        articles.connection.execute(
+            "UPDATE meta SET value = replace(value, '\"min_documents\": 3', '\"min_documents\": 9')"
+            " WHERE key = 'collection'"
+        )
+    with pytest.raises(ConfigMismatchError):
+        Collection.open(tmp_path / "a.db")

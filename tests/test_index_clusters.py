@@ -1,0 +1,178 @@
+"""Incremental star clusters in the index, on both backends: the rule of dedup.index._clusters."""
+
+from __future__ import annotations
+
+import itertools
+import random
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from _index_support import BACKENDS, CONFIG, Backends, doc, edited, head, text
+
+from dedup.cluster import canonical_order, star_clusters
+from dedup.fingerprint import Fingerprinter
+from dedup.index import IndexCore
+from dedup.types import Document
+from dedup.verify import Similarity
+
+A = text(1)
+# Three unrelated 100-word blocks: documents made of them relate exactly as their blocks do.
+X, Y, Z = text(11, 100), text(12, 100), text(13, 100)
+
+
+@pytest.fixture(params=BACKENDS)
+def index(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[IndexCore]:
+    backends = Backends(request.param, tmp_path)
+    yield backends.open()
+    backends.close_all()
+
+
+def at(hour: int) -> str:
+    return f"2024-05-01T{hour:02d}:00:00Z"
+
+
+def test_a_copy_joins_the_cluster_of_the_document_it_copies(index: IndexCore) -> None:
+    """A near-duplicate added after its original is in the original's cluster."""
+    index.add_many([doc("a", A, at(9)), doc("b", edited(A, 60), at(10))])
+    assert (index.cluster_of("a"), index.cluster_of("b"), index.get("b").cluster) == ("a",) * 3
+
+
+def test_an_unrelated_document_founds_its_own_cluster(index: IndexCore) -> None:
+    """A document that verifies against no canonical is its own cluster."""
+    index.add_many([doc("a", A), doc("x", X)])
+    assert index.cluster_of("x") == "x"
+
+
+def test_the_chaining_guard_keeps_unrelated_ends_of_a_chain_apart(index: IndexCore) -> None:
+    """A~B and B~C with A and C unrelated: C verifies against a member only, so founds a cluster."""
+    index.add_many([doc("a", X + " " + Y, at(9)), doc("b", f"{X} {Y} {Z}", at(10))])
+    index.add(doc("c", Y + " " + Z, at(11)))
+    assert [m.id for m in index.similar("c").matches] == ["b"]  # the chain exists
+    assert (index.cluster_of("b"), index.cluster_of("c")) == ("a", "c")
+
+
+def test_a_new_document_joins_the_best_ranked_canonical_it_verifies_against(
+    index: IndexCore,
+) -> None:
+    """Of two canonicals a document verifies against, the earlier published one wins."""
+    index.add_many([doc("x", head(A, 0.75), at(10)), doc("y", A[len(A) // 4 :], at(9))])
+    assert (index.cluster_of("x"), index.cluster_of("y")) == ("x", "y")
+    index.add(doc("z", A, at(11)))
+    assert index.cluster_of("z") == "y"
+
+
+def test_an_earlier_original_arriving_late_joins_the_existing_cluster(index: IndexCore) -> None:
+    """Cluster ids are stable: an older document added later joins rather than takes over."""
+    index.add(doc("reprint", edited(A, 60), at(10)))
+    index.add(doc("original", A, at(9)))
+    assert index.cluster_of("original") == "reprint"
+
+
+def test_cluster_members_lists_the_canonical_first_then_canonical_order(
+    index: IndexCore,
+) -> None:
+    """Members: the canonical, then earliest published, longest, smallest id."""
+    index.add_many(
+        [
+            doc("c", A, at(12)),
+            doc("late", edited(A, 70), at(14)),
+            doc("short", edited(A, 60), at(13)),
+            doc("long", A + " extra words", at(13)),
+            doc("early", edited(A, 80), at(11)),
+        ]
+    )
+    assert index.cluster_members("short") == ["c", "early", "long", "short", "late"]
+
+
+def test_clusters_lists_clusters_of_at_least_min_size(index: IndexCore) -> None:
+    """clusters() skips singletons by default and lists them with min_size=1."""
+    index.add_many([doc("a", A), doc("x", X), doc("b", A)])
+    assert list(index.clusters()) == [("a", ["a", "b"])]
+    assert list(index.clusters(min_size=1)) == [("a", ["a", "b"]), ("x", ["x"])]
+
+
+def test_removing_a_member_keeps_the_cluster(index: IndexCore) -> None:
+    """Removing a non-canonical member changes no other document's cluster."""
+    index.add_many([doc("a", A, at(9)), doc("b", A, at(10)), doc("c", A, at(11))])
+    index.remove("b")
+    assert index.cluster_members("c") == ["a", "c"]
+
+
+def test_removing_a_canonical_regroups_its_members_under_the_best_ranked(
+    index: IndexCore,
+) -> None:
+    """The members of a removed canonical form a cluster named after the best-ranked of them."""
+    index.add_many([doc("a", A, at(9)), doc("c", A, at(11)), doc("b", edited(A, 60), at(10))])
+    index.remove("a")
+    assert index.cluster_members("c") == ["b", "c"]
+
+
+def test_members_of_a_removed_canonical_that_no_longer_verify_split(index: IndexCore) -> None:
+    """Two excerpts held together only by the removed canonical each found a cluster."""
+    index.add_many(
+        [doc("all", f"{X} {Y} {Z}", at(9)), doc("xy", X + " " + Y, at(10)), doc("yz", Y + " " + Z)]
+    )
+    assert index.cluster_members("yz") == ["all", "xy", "yz"]
+    index.remove("all")
+    assert (index.cluster_of("xy"), index.cluster_of("yz")) == ("xy", "yz")
+
+
+def test_correcting_a_canonical_keeps_its_cluster(index: IndexCore) -> None:
+    """An update of a canonical that still verifies against its members keeps the cluster id."""
+    index.add_many([doc("a", A, at(9)), doc("b", A, at(10)), doc("c", edited(A, 90), at(11))])
+    index.add(doc("a", edited(A, 100, 7), at(9)))
+    assert index.cluster_members("a") == ["a", "b", "c"]
+
+
+def test_a_rolled_back_removal_restores_the_clusters(index: IndexCore) -> None:
+    """A canonical removed inside a failed atomic() block comes back with all its members."""
+    index.add_many([doc("a", A, at(9)), doc("b", A, at(10))])
+    with pytest.raises(RuntimeError), index.atomic():
+        index.remove("a")
+        raise RuntimeError("crash")
+    assert index.cluster_members("b") == ["a", "b"]
+
+
+def _family_corpus() -> list[Document]:
+    """Documents in families of copies, excerpts and extensions, with shuffled dates."""
+    rng = random.Random(7)
+    docs = []
+    for f in range(5):
+        base = text(100 + f, 150)
+        variants = [
+            base,
+            edited(base, 60),
+            edited(base, 60, 30),
+            head(base, 0.7),
+            base + " " + text(200 + f, 40),
+            edited(head(base, 0.8), 50),
+        ]
+        for v, body in enumerate(variants):
+            hour = rng.randrange(24)
+            docs.append(
+                doc(f"f{f}v{v}", body, f"2024-05-0{1 + rng.randrange(3)}T{hour:02d}:00:00Z")
+            )
+    return docs
+
+
+def test_adding_in_canonical_order_gives_the_batch_star_clusters(index: IndexCore) -> None:
+    """Added in canonical order, the clusters equal star_clusters over all verified pairs."""
+    docs = _family_corpus()
+    rank = canonical_order(
+        [d.id for d in docs], [d.published for d in docs], [len(d.text) for d in docs]
+    )
+    fps = Fingerprinter(CONFIG).fingerprint([d.text for d in docs])
+    left, right = [], []
+    for i, j in itertools.combinations(range(len(docs)), 2):
+        identical = fps[i].content_hash == fps[j].content_hash
+        if Similarity.of(fps[i].shingles, fps[j].shingles).relation(0.8, identical) is not None:
+            left.append(i)
+            right.append(j)
+    canon = star_clusters(rank, np.array(left), np.array(right))
+    index.add_many(docs[i] for i in np.argsort(rank))
+    assert {d.id: index.cluster_of(d.id) for d in docs} == {
+        d.id: docs[canon[i]].id for i, d in enumerate(docs)
+    }
+    assert len(set(canon.tolist())) < len(docs)  # the corpus does cluster

@@ -1,0 +1,181 @@
+"""What only the SQLite index does: persist, refuse other configs, and keep its file consistent."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import pytest
+from _index_support import CONFIG, doc, edited, text
+
+from dedup.config import Config
+from dedup.errors import ConfigMismatchError, InputError
+from dedup.fingerprint import Fingerprinter
+from dedup.index import SCHEMA_VERSION, SQLiteIndex, open_index
+from dedup.index.memory import MemoryIndex
+from dedup.lsh import Banding
+from dedup.types import Document
+
+A = text(1)
+B = text(2)
+
+
+def tables(path: Path) -> dict[str, int]:
+    """Row counts of the index tables, read with a separate connection."""
+    with sqlite3.connect(path) as conn:
+        names = ("documents", "fingerprints", "bands")
+        return {n: conn.execute(f"SELECT count(*) FROM {n}").fetchone()[0] for n in names}
+
+
+def test_documents_matches_and_clusters_survive_reopening(tmp_path: Path) -> None:
+    """Everything stored is there again after close and reopen."""
+    path = tmp_path / "index.db"
+    with SQLiteIndex(path, CONFIG) as index:
+        index.add_many([doc("a", A, "2024-05-01T09:00:00Z", "wire"), doc("b", edited(A, 60))])
+        before = (index.similar("b"), index.get("a"), list(index.clusters()))
+    with SQLiteIndex(path, CONFIG) as index:
+        assert (index.similar("b"), index.get("a"), list(index.clusters())) == before
+
+
+def test_opening_without_a_config_uses_the_stored_one(tmp_path: Path) -> None:
+    """An existing index opened with config=None gets the config it was built with."""
+    built = Config(ngram=3, num_perm=64)
+    SQLiteIndex(tmp_path / "i.db", built).close()
+    with SQLiteIndex(tmp_path / "i.db") as index:
+        assert index.config == built
+
+
+def test_opening_with_another_config_is_a_config_mismatch(tmp_path: Path) -> None:
+    """A config that would fingerprint differently is refused, naming both configs."""
+    SQLiteIndex(tmp_path / "i.db", CONFIG).close()
+    other = Config(ngram=3)
+    with pytest.raises(ConfigMismatchError) as caught:
+        SQLiteIndex(tmp_path / "i.db", other)
+    assert (caught.value.expected, caught.value.found) == (other.id, CONFIG.id)
+
+
+def test_a_different_verify_threshold_is_not_a_mismatch(tmp_path: Path) -> None:
+    """threshold is not part of the stored fingerprints, so it may change between opens."""
+    SQLiteIndex(tmp_path / "i.db", CONFIG).close()
+    with SQLiteIndex(tmp_path / "i.db", CONFIG.replace(threshold=0.6)) as index:
+        assert index.config.threshold == 0.6
+
+
+def test_a_new_file_gets_the_default_config(tmp_path: Path) -> None:
+    """A new index without a config is built with Config()."""
+    with SQLiteIndex(tmp_path / "i.db") as index:
+        assert index.config == Config()
+
+
+def test_an_index_from_another_schema_version_is_refused(tmp_path: Path) -> None:
+    """A file written with another schema version is a ConfigMismatchError, not silent garbage."""
+    SQLiteIndex(tmp_path / "i.db", CONFIG).close()
+    with sqlite3.connect(tmp_path / "i.db") as conn:
+        conn.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    with pytest.raises(ConfigMismatchError, match="schema 99"):
+        SQLiteIndex(tmp_path / "i.db")
+
+
+def test_a_file_that_is_not_sqlite_is_an_input_error(tmp_path: Path) -> None:
+    """Opening a text file as an index names the file."""
+    path = tmp_path / "notes.db"
+    path.write_text("these are not the pages you are looking for\n" * 200)
+    with pytest.raises(InputError, match=r"notes\.db"):
+        SQLiteIndex(path)
+
+
+def test_an_sqlite_file_of_another_application_is_refused(tmp_path: Path) -> None:
+    """A database with tables but no meta table is not taken over."""
+    with sqlite3.connect(tmp_path / "other.db") as conn:
+        conn.execute("CREATE TABLE users (name TEXT)")
+    with pytest.raises(InputError, match="not a dedup index"):
+        SQLiteIndex(tmp_path / "other.db")
+
+
+def test_meta_records_the_schema_version_and_the_config(tmp_path: Path) -> None:
+    """meta holds the schema version, the config id and the config as JSON."""
+    SQLiteIndex(tmp_path / "i.db", CONFIG).close()
+    with sqlite3.connect(tmp_path / "i.db") as conn:
+        meta = dict(conn.execute("SELECT key, value FROM meta"))
+    assert meta["schema_version"] == str(SCHEMA_VERSION)
+    assert meta["config_id"] == CONFIG.id
+    assert Config.from_dict(json.loads(meta["config"])) == CONFIG
+
+
+def test_the_file_is_in_wal_mode(tmp_path: Path) -> None:
+    """Readers do not block the writer: the journal mode is WAL."""
+    SQLiteIndex(tmp_path / "i.db", CONFIG).close()
+    with sqlite3.connect(tmp_path / "i.db") as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_fingerprints_are_stored_as_little_endian_arrays(tmp_path: Path) -> None:
+    """Signature and shingle blobs are the raw little-endian uint32 and uint64 arrays."""
+    fingerprint = Fingerprinter(CONFIG).fingerprint_one(A)
+    with SQLiteIndex(tmp_path / "i.db", CONFIG) as index:
+        index.add(doc("a", A), fingerprint)
+    with sqlite3.connect(tmp_path / "i.db") as conn:
+        signature, shingles = conn.execute(
+            "SELECT signature, shingles FROM fingerprints"
+        ).fetchone()
+    assert signature == fingerprint.signature.astype("<u4").tobytes()
+    assert shingles == fingerprint.shingles.astype("<u8").tobytes()
+
+
+def test_band_rows_hold_the_band_keys_as_signed_integers(tmp_path: Path) -> None:
+    """Each document has one band row per band, its uint64 key stored as the same 64 bits."""
+    fingerprint = Fingerprinter(CONFIG).fingerprint_one(A)
+    with SQLiteIndex(tmp_path / "i.db", CONFIG) as index:
+        index.add(doc("a", A), fingerprint)
+    with sqlite3.connect(tmp_path / "i.db") as conn:
+        rows = conn.execute("SELECT band, key FROM bands ORDER BY band").fetchall()
+    keys = Banding(CONFIG.bands, CONFIG.rows).keys(fingerprint.signature[None, :])[0]
+    assert rows == list(enumerate(keys.view(np.int64).tolist()))
+
+
+def test_a_failed_batch_leaves_no_rows_in_the_file(tmp_path: Path) -> None:
+    """After an exception in add_many, a fresh connection sees no document and no band row."""
+    good: list[Document | str] = [doc(f"d{i}", text(i, 12)) for i in range(1200)]
+    with SQLiteIndex(tmp_path / "i.db", CONFIG) as index:
+        index.add(doc("keep", A))
+        with pytest.raises(InputError):
+            index.add_many([*good, 42])  # type: ignore[list-item]
+    assert tables(tmp_path / "i.db") == {"documents": 1, "fingerprints": 1, "bands": CONFIG.bands}
+
+
+def test_every_stored_document_has_all_its_band_rows(tmp_path: Path) -> None:
+    """After adds, updates and removes, band rows are exactly bands x non-empty documents."""
+    with SQLiteIndex(tmp_path / "i.db", CONFIG) as index:
+        index.add_many([doc(f"d{i}", text(i, 30)) for i in range(20)] + [doc("empty", "...")])
+        index.add_many([doc("d3", text(99, 30)), doc("d4", text(4, 30))])
+        index.remove("d5")
+    counts = tables(tmp_path / "i.db")
+    assert counts == {"documents": 20, "fingerprints": 20, "bands": 19 * CONFIG.bands}
+
+
+def test_a_second_connection_sees_committed_documents(tmp_path: Path) -> None:
+    """Two indexes on one file: what one commits, the other finds."""
+    with SQLiteIndex(tmp_path / "i.db", CONFIG) as writer, SQLiteIndex(tmp_path / "i.db") as reader:
+        writer.add(doc("a", A))
+        assert [m.id for m in reader.query(A).matches] == ["a"]
+
+
+def test_open_index_picks_the_backend_from_the_path(tmp_path: Path) -> None:
+    """ ":memory:" opens a MemoryIndex, any other path an SQLiteIndex."""
+    with open_index(":memory:") as memory, open_index(tmp_path / "i.db") as on_disk:
+        assert (type(memory), type(on_disk)) == (MemoryIndex, SQLiteIndex)
+
+
+def test_handles_are_never_reused(tmp_path: Path) -> None:
+    """Removing the newest document and adding another gives the new one a fresh handle."""
+    with SQLiteIndex(tmp_path / "i.db", CONFIG) as index:
+        index.add_many([doc("a", A), doc("b", B)])
+        index.remove("b")
+        index.add(doc("c", B))
+    with sqlite3.connect(tmp_path / "i.db") as conn:
+        assert conn.execute("SELECT id, doc FROM documents ORDER BY doc").fetchall() == [
+            ("a", 1),
+            ("c", 3),
+        ]
