@@ -10,11 +10,12 @@ finish.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from dedup.collection import Collection
 from dedup.config import Config
+from dedup.types import Document
 from service.config import ServiceSettings
 from service.keys import CONFIG, LIMITS, METRICS, OPENAPI, READERS, SETTINGS, STATE, WRITER, State
 from service.metrics import Metrics
@@ -23,9 +24,6 @@ from service.pools import CollectionPool
 from service.problems import problem_middleware
 from service.routes import routes
 from service.schemas import Limits
-
-if TYPE_CHECKING:
-    from dedup.collection import Collection
 
 
 def create_app(settings: ServiceSettings, config: Config | None = None) -> web.Application:
@@ -48,13 +46,27 @@ def create_app(settings: ServiceSettings, config: Config | None = None) -> web.A
     return app
 
 
+# A check of this text loads every compiled kernel a request needs (numba loads them from its
+# cache on first call, ~1 s in all), so that the first client does not pay for it.
+WARM_UP = Document(
+    "service-warm-up",
+    "Leaders met at the summit on Monday to talk about trade and security.\n\n"
+    "The talks went on late into the night, officials said on Tuesday.",
+)
+
+
 def _opener(app: web.Application, readonly: bool) -> Callable[[], Collection]:
     settings, config = app[SETTINGS], app.get(CONFIG)
 
     def open_collection() -> Collection:
-        from dedup.collection import Collection
-
-        return Collection.open(settings.db, config, readonly=readonly)
+        collection = Collection.open(settings.db, config, readonly=readonly)
+        if not readonly:
+            try:
+                collection.check(WARM_UP)
+            except BaseException:
+                collection.close()
+                raise
+        return collection
 
     return open_collection
 

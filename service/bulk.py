@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import StreamReader, web
 
+from dedup.collection import Collection
 from dedup.errors import DedupError
 from service.body import NDJSON_TYPES, encode, parse_json, require_media_type
 from service.keys import LIMITS, METRICS, SETTINGS, WRITER
@@ -63,8 +64,8 @@ async def post_bulk(request: web.Request, window: Window) -> web.StreamResponse:
     finally:
         writer.cancel()
         while not answers.empty():
-            if (task := answers.get_nowait()) is not None:
-                task.cancel()
+            if (waiting := answers.get_nowait()) is not None:
+                waiting.cancel()
     return response
 
 
@@ -102,7 +103,7 @@ async def _answer(
         settings = app[SETTINGS]
         doc = app[LIMITS].document(parse_json(line, settings.max_json_depth))
 
-        def post(col: Any) -> dict[str, Any]:
+        def post(col: Collection) -> dict[str, Any]:
             return dict(col.post(doc, **window._asdict()).to_dict())
 
         verdict = await app[WRITER].run(post, wait=True)

@@ -4,18 +4,16 @@ routes and the app factory can both import them."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 
+from dedup.collection import Collection
 from dedup.config import Config
 from service.config import ServiceSettings
 from service.metrics import Metrics
 from service.pools import CollectionPool
 from service.schemas import Limits
-
-if TYPE_CHECKING:
-    from dedup.collection import Collection
 
 
 @dataclass

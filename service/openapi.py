@@ -47,13 +47,13 @@ def _window() -> list[dict[str, Any]]:
         {
             "name": "since",
             "in": "query",
-            "description": "Only match documents published at or after this (ISO 8601).",
+            "description": "Only match documents published at or after this (inclusive; ISO 8601).",
             "schema": date,
         },
         {
             "name": "until",
             "in": "query",
-            "description": "Only match documents published at or before this (ISO 8601).",
+            "description": "Only match documents published before this (exclusive; ISO 8601).",
             "schema": date,
         },
         {

@@ -9,24 +9,21 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from typing import TYPE_CHECKING, NamedTuple, TypeVar
+from typing import NamedTuple, TypeVar
 from urllib.parse import quote
 
 from aiohttp import web
 from prometheus_client.exposition import choose_encoder
 
+from dedup.collection import Collection, Verdict
 from dedup.io import parse_published
+from dedup.types import Document
 from service import bulk
 from service.body import encode, read_json
 from service.keys import LIMITS, METRICS, OPENAPI, READERS, SETTINGS, STATE, WRITER
 from service.pools import CollectionPool, Overloaded
 from service.problems import Problem, field_error
 from service.schemas import invalid
-
-if TYPE_CHECKING:
-    from dedup.collection import Collection, Verdict
-
-    from dedup.types import Document
 
 T = TypeVar("T")
 JSON = "application/json"

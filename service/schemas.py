@@ -155,6 +155,7 @@ def components(settings: ServiceSettings) -> dict[str, Schema]:
                 "title": {"type": ["string", "null"]},
                 "length": {"type": "integer", "minimum": 0},
                 "cluster": {"type": "string", "description": "Id of the cluster's canonical."},
+                "canonical": {"type": "boolean", "description": "Whether this is it."},
                 "members": {"type": "array", "items": {"type": "string"}},
                 "matches": {"type": "array", "items": ref("MatchReport")},
             },

@@ -35,10 +35,10 @@ def hold(pool: CollectionPool[Any], release: threading.Event) -> asyncio.Future[
 
 
 async def test_fifty_concurrent_posts_of_one_article_give_exactly_one_new(
-    client: Client, article: str
+    client: Client, story: str
 ) -> None:
     """50 concurrent posts of one new article under 50 ids: one new, 49 duplicates of it."""
-    answers = await post_all(client, [{"id": f"c{k:02d}", "text": article} for k in range(50)])
+    answers = await post_all(client, [{"id": f"c{k:02d}", "text": story} for k in range(50)])
     statuses = Counter(body["status"] for _, body in answers)
     assert statuses == {"new": 1, "duplicate": 49}
     first = next(body["id"] for _, body in answers if body["status"] == "new")
