@@ -9,12 +9,14 @@ finish.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
 from dedup.collection import Collection
 from dedup.config import Config
+from dedup.errors import ConfigError
 from dedup.types import Document
 from service.config import ServiceSettings
 from service.keys import CONFIG, LIMITS, METRICS, OPENAPI, READERS, SETTINGS, STATE, WRITER, State
@@ -59,7 +61,10 @@ def _opener(app: web.Application, readonly: bool) -> Callable[[], Collection]:
     settings, config = app[SETTINGS], app.get(CONFIG)
 
     def open_collection() -> Collection:
-        collection = Collection.open(settings.db, config, readonly=readonly)
+        try:
+            collection = Collection.open(settings.db, config, readonly=readonly)
+        except sqlite3.OperationalError as exc:  # a missing directory, no permission, ...
+            raise ConfigError(f"{settings.db}: cannot open the database ({exc})") from exc
         if not readonly:
             try:
                 collection.check(WARM_UP)
@@ -116,5 +121,7 @@ async def _readiness(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _not_ready(app: web.Application) -> None:
-    """On SIGTERM, fail readiness at once: a balancer stops sending while requests drain."""
+    """On SIGTERM, fail readiness (a balancer stops sending while requests drain) and tell the
+    requests still waiting for body bytes that no more will come."""
     app[STATE].ready = False
+    app[STATE].stopping.set()

@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any, NoReturn
+from asyncio import FIRST_COMPLETED
+from collections.abc import Awaitable
+from typing import Any, NoReturn, TypeVar
 
 from aiohttp import web
 
 from service.problems import Problem
 
+T = TypeVar("T")
 JSON_TYPES = frozenset({"application/json"})
 NDJSON_TYPES = frozenset({"application/x-ndjson", "application/ndjson", "application/jsonl"})
 _BOM = b"\xef\xbb\xbf"
@@ -41,16 +44,53 @@ def require_media_type(request: web.BaseRequest, allowed: frozenset[str]) -> Non
         )
 
 
-async def read_json(request: web.Request, timeout: float, max_depth: int) -> Any:
+class Stopped(Exception):
+    """The app began shutting down while a request still waited for body bytes."""
+
+
+def shutting_down() -> Problem:
+    """The 503 of a request whose body was still arriving when shutdown began."""
+    return Problem(
+        503,
+        "the service is shutting down; the body was not read in full",
+        kind="shutting-down",
+        headers={"Retry-After": "1"},
+        close=True,
+    )
+
+
+async def receive(aw: Awaitable[T], timeout: float, stopping: asyncio.Event) -> T:
+    """``aw``'s result, unless ``timeout`` seconds pass first (:class:`TimeoutError`) or the app
+    starts shutting down (:class:`Stopped`): aiohttp stops reading sockets then, so a read
+    still waiting would wait until the shutdown timeout for bytes that never come."""
+    work = asyncio.ensure_future(aw)
+    stop = asyncio.ensure_future(stopping.wait())
+    try:
+        done, _ = await asyncio.wait({work, stop}, timeout=timeout, return_when=FIRST_COMPLETED)
+    finally:
+        stop.cancel()
+        if not work.done():
+            work.cancel()
+    if work in done:
+        return work.result()
+    if stop in done:
+        raise Stopped
+    raise TimeoutError
+
+
+async def read_json(
+    request: web.Request, timeout: float, max_depth: int, stopping: asyncio.Event
+) -> Any:
     """The request's JSON body, checked as described in the module docstring."""
     require_media_type(request, JSON_TYPES)
     try:
-        async with asyncio.timeout(timeout):
-            raw = await request.read()
+        raw = await receive(request.read(), timeout, stopping)
     except TimeoutError:
         raise Problem(
             408, f"the body did not arrive within {timeout:g} s", kind="body-timeout"
         ) from None
+    except Stopped:
+        raise shutting_down() from None
     return parse_json(raw, max_depth)
 
 

@@ -10,7 +10,8 @@ faster than the writer is slowed down by TCP: while the window is full, nothing 
 Answer lines are ``{"line": n, "id": ..., "status": 201|200, "result": verdict}`` or
 ``{"line": n, "error": problem}`` (Elasticsearch ``_bulk`` style); ``n`` counts every line of the
 body from 1, blank lines included (they get no answer). A body that stalls for ``body_timeout``
-seconds ends the answer with a 408 error line.
+seconds ends the answer with a 408 error line; so does shutdown (SIGTERM), with a 503 line
+naming the first line not read, after every line read so far has been answered.
 """
 
 from __future__ import annotations
@@ -24,8 +25,16 @@ from aiohttp import StreamReader, web
 
 from dedup.collection import Collection
 from dedup.errors import DedupError
-from service.body import NDJSON_TYPES, encode, parse_json, require_media_type
-from service.keys import LIMITS, METRICS, SETTINGS, WRITER
+from service.body import (
+    NDJSON_TYPES,
+    Stopped,
+    encode,
+    parse_json,
+    receive,
+    require_media_type,
+    shutting_down,
+)
+from service.keys import LIMITS, METRICS, SETTINGS, STATE, WRITER
 from service.problems import Problem, from_library
 
 if TYPE_CHECKING:
@@ -50,11 +59,12 @@ async def post_bulk(request: web.Request, window: Window) -> web.StreamResponse:
     answers: asyncio.Queue[asyncio.Task[bytes] | None] = asyncio.Queue(settings.bulk_window)
     writer = asyncio.ensure_future(_write_answers(response, answers))
     try:
-        lines = _lines(request.content, settings.max_body_bytes, settings.body_timeout)
+        stopping = app[STATE].stopping
+        lines = _lines(request.content, settings.max_body_bytes, settings.body_timeout, stopping)
         async for number, line in lines:
             if isinstance(line, bytes) and not line.strip():
                 continue
-            if isinstance(line, Problem) and line.status == 408:
+            if isinstance(line, Problem) and line.close:
                 response.force_close()  # the rest of the body is still on the wire
             task = asyncio.ensure_future(_answer(request, window, number, line))
             await _put(answers, task, writer)
@@ -126,7 +136,7 @@ def _problem_of(exc: Exception) -> Problem:
 
 
 async def _lines(
-    stream: StreamReader, max_bytes: int, timeout: float
+    stream: StreamReader, max_bytes: int, timeout: float, stopping: asyncio.Event
 ) -> AsyncIterator[tuple[int, bytes | Problem]]:
     """``(line number, bytes)`` per line as the body arrives; a problem for a line too long."""
     buffer = bytearray()
@@ -152,11 +162,17 @@ async def _lines(
     number = 0
     while True:
         try:
-            async with asyncio.timeout(timeout):
-                chunk = await stream.readany()
+            chunk = await receive(stream.readany(), timeout, stopping)
         except TimeoutError:
             detail = f"the body stalled for {timeout:g} s; the rest is not read"
             yield number + 1, Problem(408, detail, kind="body-timeout")
+            return
+        except Stopped:
+            problem = shutting_down()
+            problem.detail = (
+                f"the service is shutting down; lines from {number + 1} on are not read"
+            )
+            yield number + 1, problem
             return
         if not chunk:
             break

@@ -3,7 +3,8 @@ routes and the app factory can both import them."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
@@ -18,9 +19,12 @@ from service.schemas import Limits
 
 @dataclass
 class State:
-    """Whether the app takes traffic: set once the pools are up, cleared on shutdown."""
+    """Whether the app takes traffic (set once the pools are up, cleared on shutdown), and
+    whether it is shutting down: requests still waiting for their body stop waiting then,
+    because aiohttp stops reading from connections when shutdown starts."""
 
     ready: bool = False
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 SETTINGS = web.AppKey("settings", ServiceSettings)

@@ -43,6 +43,7 @@ class Problem(Exception):
         title: str | None = None,
         errors: Sequence[Mapping[str, Any]] = (),
         headers: Mapping[str, str] | None = None,
+        close: bool = False,
     ) -> None:
         super().__init__(detail)
         self.status = status
@@ -51,6 +52,7 @@ class Problem(Exception):
         self.title = title or HTTPStatus(status).phrase
         self.errors = [dict(e) for e in errors]
         self.headers = dict(headers or {})
+        self.close = close or status == 408
 
     def to_dict(self, instance: str | None = None) -> dict[str, Any]:
         """The problem object (``instance`` is the request path it answers)."""
@@ -70,7 +72,7 @@ class Problem(Exception):
         """The ``application/problem+json`` response.
 
         ASCII-escaped JSON, so a lone surrogate quoted back from the request stays valid UTF-8.
-        A 408 closes the connection: the rest of the body is still on the wire.
+        ``close`` (always for a 408) closes the connection: the rest of the body is unread.
         """
         instance = request.path if request is not None else None
         response = web.Response(
@@ -79,7 +81,7 @@ class Problem(Exception):
             content_type=PROBLEM_JSON,
             headers=self.headers,
         )
-        if self.status == 408:
+        if self.close:
             response.force_close()
         return response
 

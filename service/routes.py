@@ -81,9 +81,13 @@ async def run_on(
 
 
 async def document_of(request: web.Request) -> Document:
+    return request.app[LIMITS].document(await json_body(request))
+
+
+async def json_body(request: web.Request) -> object:
     settings = request.app[SETTINGS]
-    body = await read_json(request, settings.body_timeout, settings.max_json_depth)
-    return request.app[LIMITS].document(body)
+    stopping = request.app[STATE].stopping
+    return await read_json(request, settings.body_timeout, settings.max_json_depth, stopping)
 
 
 def json_response(body: bytes, status: int = 200, **headers: str) -> web.Response:
@@ -126,9 +130,7 @@ async def check_document(request: web.Request) -> web.Response:
 @routes.post("/v1/strip")
 async def strip_text(request: web.Request) -> web.Response:
     """The text without the boilerplate learned so far; ``removed`` spans are in the input."""
-    settings = request.app[SETTINGS]
-    body = await read_json(request, settings.body_timeout, settings.max_json_depth)
-    text, source = request.app[LIMITS].strip_request(body)
+    text, source = request.app[LIMITS].strip_request(await json_body(request))
 
     def strip(col: Collection) -> bytes:
         stripped = col.strip(text, source)
