@@ -6,7 +6,8 @@ threshold and permutations; then every document queries the index, and union-fin
 candidate pairs gives clusters, written as ``clusters.jsonl``. No verification: that is how
 datasketch is usually used, and it is what makes it this simple.
 
-Run: ``python -m benchmarks.datasketch_pipeline INPUT.jsonl OUT_DIR [threshold]``
+Run: ``python -m benchmarks.datasketch_pipeline INPUT.jsonl OUT_DIR [threshold]``;
+:func:`cluster_ids` is the same pipeline as a function (``benchmarks.eval_compare`` scores it).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 from datasketch import MinHash, MinHashLSH
@@ -29,18 +31,20 @@ def shingles(text: str, n: int = 5) -> list[bytes]:
     return [" ".join(tokens[i : i + n]).encode() for i in range(len(tokens) - n + 1)]
 
 
-def main(source: str, out_dir: str, threshold: float = 0.7) -> None:
+def cluster_ids(
+    documents: Iterable[tuple[str, str]], threshold: float = 0.7
+) -> list[tuple[str, str]]:
+    """``(id, cluster)`` of each ``(id, text)`` in input order (streamed: texts are not kept);
+    a cluster is named by its member that came first."""
     lsh = MinHashLSH(threshold=threshold, num_perm=128)
     ids: list[str] = []
     sketches: list[MinHash] = []
-    with open(source, encoding="utf-8") as handle:
-        for line in handle:
-            record = json.loads(line)
-            m = MinHash(num_perm=128)
-            m.update_batch(shingles(record["text"]))
-            lsh.insert(str(len(ids)), m)
-            ids.append(record["id"])
-            sketches.append(m)
+    for doc_id, text in documents:
+        m = MinHash(num_perm=128)
+        m.update_batch(shingles(text))
+        lsh.insert(str(len(ids)), m)
+        ids.append(doc_id)
+        sketches.append(m)
     parent = list(range(len(ids)))
 
     def find(x: int) -> int:
@@ -56,11 +60,23 @@ def main(source: str, out_dir: str, threshold: float = 0.7) -> None:
                 ri, rj = find(i), find(j)
                 if ri != rj:
                     parent[max(ri, rj)] = min(ri, rj)
+    return [(doc_id, ids[find(i)]) for i, doc_id in enumerate(ids)]
+
+
+def _records(source: str) -> Iterable[tuple[str, str]]:
+    with open(source, encoding="utf-8") as handle:
+        for line in handle:
+            record = json.loads(line)
+            yield record["id"], record["text"]
+
+
+def main(source: str, out_dir: str, threshold: float = 0.7) -> None:
+    clusters = cluster_ids(_records(source), threshold)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     with (out / "clusters.jsonl").open("w", encoding="utf-8") as handle:
-        for i, doc_id in enumerate(ids):
-            handle.write(json.dumps({"id": doc_id, "cluster": ids[find(i)]}) + "\n")
+        for doc_id, cluster in clusters:
+            handle.write(json.dumps({"id": doc_id, "cluster": cluster}) + "\n")
 
 
 if __name__ == "__main__":

@@ -172,10 +172,14 @@ def main() -> None:
         sqlite = SQLiteIndex(path, config)
         with Timer() as timer:
             sqlite.add_many(indexed, indexed_fps)
-        sqlite.close()
+        with Timer() as closing:
+            sqlite.close()
         ok = "meets" if n / timer.wall >= TARGET_INSERT else "MISSES"
         print(timer.rate(n, "SQLiteIndex.add_many", base_rate))
-        print(f"  (SQLite wall-clock rate {ok} the {TARGET_INSERT:,.0f} docs/s target)")
+        print(
+            f"  (SQLite wall-clock rate {ok} the {TARGET_INSERT:,.0f} docs/s target; then "
+            f"close, which checkpoints the WAL into the file: {closing.wall:.1f} s)"
+        )
 
         size = path.stat().st_size
         print(f"\non disk: {size / 1e6:,.1f} MB, {size / n:,.0f} bytes/document")

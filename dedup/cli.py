@@ -15,7 +15,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
-from typing import IO, Any, ParamSpec, TypeVar
+from typing import IO, TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import click
 
@@ -26,6 +26,9 @@ from dedup.fingerprint import FingerprintBatch
 from dedup.lsh import s_curve
 from dedup.settings import load_config
 from dedup.types import Document
+
+if TYPE_CHECKING:
+    from dedup.io import FieldNames
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -83,7 +86,9 @@ def main() -> None:
 @click.argument("inputs", nargs=-1, required=True)
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False))
 @config_options
-@click.option("--jobs", type=int, default=0, show_default=True, help="Threads; 0 = all cores.")
+@click.option(
+    "--jobs", type=int, default=0, show_default=True, help="Threads; 0 = all cores (local engine)."
+)
 @click.option("--id-field", default="id", show_default=True)
 @click.option("--text-field", default="text", show_default=True)
 @click.option("--source-field", default="source", show_default=True)
@@ -108,6 +113,27 @@ def main() -> None:
     type=click.Path(dir_okay=False),
     help="Also store every document in this SQLite collection (for `dedup serve`).",
 )
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "spark"]),
+    default="local",
+    show_default=True,
+    help="Where the job runs; spark needs the 'spark' extra and Java 17+.",
+)
+@click.option(
+    "--spark-master",
+    metavar="URL",
+    help="Spark master for --engine spark [from spark-submit, else local[*]].",
+)
+@click.option(
+    "--format",
+    "out_format",
+    type=click.Choice(["jsonl", "parquet"]),
+    default="jsonl",
+    show_default=True,
+    help="clusters/pairs/deduped as JSONL files or Parquet directories (--engine spark).",
+)
+@click.option("--report", "with_report", is_flag=True, help="Also write report.html into --out.")
 @click.option("--quiet", is_flag=True, help="No progress or summary on stderr.")
 @_errors_to_exit
 def bulk(
@@ -125,17 +151,47 @@ def bulk(
     page_chrome: bool,
     passages: bool,
     db_path: str | None,
+    engine: str,
+    spark_master: str | None,
+    out_format: str,
+    with_report: bool,
     quiet: bool,
 ) -> None:
     """Deduplicate INPUT... (JSONL, .jsonl.gz, a directory of .txt files, an article dump,
-    or - for JSONL on stdin) into clusters, pairs and a deduplicated corpus in --out."""
+    or - for JSONL on stdin) into clusters, pairs and a deduplicated corpus in --out.
+
+    With --engine spark, INPUT... are JSONL or Parquet files or directories on any filesystem
+    Spark reads (local, hdfs://, s3a://, ...), and --out may be such a URI with --format parquet.
+    """
     from dedup.bulk import BulkOptions, run_bulk, write_outputs
     from dedup.bulk.boilerplate import BoilerplateStage
     from dedup.collection import Collection
+    from dedup.io import FieldNames
 
     config = build_config(config_path, threshold, ngram, num_perm)
     if jobs < 0:
         raise click.BadParameter("must be 0 (all cores) or more", param_hint="--jobs")
+    if engine == "spark":
+        unsupported = [
+            flag
+            for flag, used in (
+                ("--strip-boilerplate", strip_boilerplate),
+                ("--passages", passages),
+                ("--db", db_path is not None),
+                ("--report", with_report),
+            )
+            if used
+        ]
+        if unsupported:
+            raise click.UsageError(f"{', '.join(unsupported)}: not available with --engine spark")
+        names = FieldNames(id=id_field, text=text_field, source=source_field)
+        data = _bulk_on_spark(inputs, out_dir, config, names, spark_master, out_format)
+        if not quiet:
+            _print_summary(data, out_dir, out_format)
+        return
+    if spark_master is not None or out_format != "jsonl":
+        option = "--spark-master" if spark_master is not None else "--format parquet"
+        raise click.UsageError(f"{option} needs --engine spark")
     options = BulkOptions(jobs=jobs, passages=passages)
     fields = {"id_field": id_field, "text_field": text_field, "source_field": source_field}
     with _rereadable(inputs, fields) as documents, ExitStack() as stack:
@@ -169,6 +225,7 @@ def bulk(
             result.timings["total"] += learn_seconds
         patterns = stage.patterns() if stage else []
         extra = {
+            "engine": "local",
             "jobs": options.resolved_jobs(),
             "boilerplate_paragraphs": stage.removed if stage else 0,
             "boilerplate_patterns": len(patterns),
@@ -181,8 +238,14 @@ def bulk(
             extra_summary=extra,
             strip=stage.strip if stage else None,
         )
+        if with_report:
+            from dedup.report import write_report
+
+            write_report(out_dir)
         if not quiet:
-            _print_summary(data, out_dir, patterns)
+            _print_summary(data, out_dir, patterns=patterns)
+            if with_report:
+                click.echo(f"  report: {out_dir}/report.html", err=True)
             if passages:
                 _print_passages(result, documents())
 
@@ -239,6 +302,41 @@ def strip(
         f"-> {out_file}",
         err=True,
     )
+
+
+def _bulk_on_spark(
+    inputs: tuple[str, ...],
+    out_dir: str,
+    config: Config,
+    fields: FieldNames,
+    master: str | None,
+    out_format: str,
+) -> dict[str, Any]:
+    """The bulk command on Spark: same inputs' meaning where Spark can read them, same outputs."""
+    from dedup.engines.spark import (
+        bulk_session,
+        require_spark,
+        run_spark_bulk,
+        write_jsonl_outputs,
+        write_parquet_outputs,
+    )
+
+    if "-" in inputs:
+        raise click.UsageError("--engine spark cannot read standard input ('-'); give file paths")
+    require_spark()
+    start = time.perf_counter()
+    with bulk_session(master) as spark:
+        session = time.perf_counter() - start
+        run = run_spark_bulk(spark, inputs, config, fields)
+        try:
+            run.timings["session"] = round(session, 3)
+            run.timings["total"] += session
+            context = spark.sparkContext
+            extra = {"engine": "spark", "jobs": context.defaultParallelism}
+            write = write_parquet_outputs if out_format == "parquet" else write_jsonl_outputs
+            return write(run, out_dir, extra)
+        finally:
+            run.release()
 
 
 @main.command()
@@ -448,7 +546,10 @@ def _wrap(text: str, width: int, lines: int = 4) -> list[str]:
 
 
 def _print_summary(
-    data: dict[str, Any], out_dir: str, patterns: Sequence[Mapping[str, Any]] = ()
+    data: dict[str, Any],
+    out_dir: str,
+    kind: str = "jsonl",
+    patterns: Sequence[Mapping[str, Any]] = (),
 ) -> None:
     relations = ", ".join(f"{k} {v}" for k, v in data["relations"].items()) or "none"
     timings = ", ".join(f"{k} {v:.2f}s" for k, v in data["timings"].items() if k != "total")
@@ -457,9 +558,10 @@ def _print_summary(
         f"({data['duplicate_clusters']} with duplicates, largest {data['largest_cluster']})",
         f"  duplicates removed: {data['duplicates']}",
         f"  verified pairs: {data['pairs']} ({relations}) of {data['candidate_pairs']} candidates",
-        f"  time: {data['seconds']:.2f}s ({timings}), {data['jobs']} job(s)",
+        f"  time: {data['seconds']:.2f}s ({timings}), {data['jobs']} job(s) on {data['engine']}",
         f"  config: {data['config_id']}",
-        f"  outputs: {out_dir}/{{clusters,pairs,deduped,boilerplate}}.jsonl, summary.json",
+        f"  outputs: {out_dir}/{{clusters,pairs,deduped}}.{kind}, "
+        "boilerplate.jsonl, samples.jsonl, summary.json",
     ]
     if patterns:
         lines.append(
@@ -472,6 +574,9 @@ def _print_summary(
             lines.append(f"    [{len(pattern['documents'])} docs] {text}")
     click.echo("\n".join(lines), err=True)
 
+
+# Registers report, eval and tune on `main`; last, because that module imports from this one.
+from dedup import cli_report  # noqa: E402, F401
 
 if __name__ == "__main__":  # pragma: no cover
     main()

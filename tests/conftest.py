@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -66,3 +67,25 @@ def read_jsonl(path: Path) -> list[dict[str, object]]:
     """Read a JSON Lines file."""
     with path.open(encoding="utf-8") as handle:
         return [json.loads(line) for line in handle if line.strip()]
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[Any]:
+    """One local[2] SparkSession for the whole test run (skips without PySpark or Java)."""
+    pytest.importorskip(
+        "pyspark", reason="PySpark is not installed: the Spark engine needs pip install '.[spark]'"
+    )
+    from dedup.engines.spark.session import java_executable, start_session
+
+    if java_executable() is None:
+        pytest.skip(
+            "Java is not installed: the Spark engine tests need Java 17+ "
+            "(e.g. apt-get install openjdk-17-jre-headless, or set JAVA_HOME)"
+        )
+    session = start_session(
+        "local[2]",
+        app_name="dedup tests",
+        conf={"spark.ui.enabled": "false", "spark.sql.shuffle.partitions": "4"},
+    )
+    yield session
+    session.stop()

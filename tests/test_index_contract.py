@@ -13,6 +13,7 @@ from dedup.config import Config
 from dedup.errors import ConfigError, DocumentNotFoundError, InputError
 from dedup.fingerprint import Fingerprinter
 from dedup.index import Index, IndexCore
+from dedup.index.core import CHUNK
 from dedup.types import AddOutcome, Document, Match
 from dedup.verify import Relation
 
@@ -340,12 +341,12 @@ def test_a_failing_nested_block_rolls_back_only_its_own_writes(index: IndexCore)
 
 
 def test_a_batch_failing_after_its_first_chunk_stores_nothing(index: IndexCore) -> None:
-    """add_many is all or nothing: a bad item after 1,000 good documents rolls them all back."""
-    good: list[Document | str] = [doc(f"d{i}", text(i, 12)) for i in range(1000)]
+    """add_many is all or nothing: a bad item after a whole chunk of good documents rolls back."""
+    good: list[Document | str] = [doc(f"d{i}", text(i, 6)) for i in range(CHUNK)]
     with pytest.raises(InputError):
         index.add_many([*good, "not a document"])  # type: ignore[list-item]
     assert len(index) == 0
-    assert index.candidates(text(5, 12)).ids == ()
+    assert index.candidates(text(5, 6)).ids == ()
 
 
 def test_fingerprints_are_copied_not_referenced(index: IndexCore) -> None:

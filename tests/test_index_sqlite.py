@@ -14,6 +14,7 @@ from dedup.config import Config
 from dedup.errors import ConfigMismatchError, InputError
 from dedup.fingerprint import Fingerprinter
 from dedup.index import SCHEMA_VERSION, SQLiteIndex, open_index
+from dedup.index.core import CHUNK
 from dedup.index.memory import MemoryIndex
 from dedup.lsh import Banding
 from dedup.types import Document
@@ -137,7 +138,7 @@ def test_band_rows_hold_the_band_keys_as_signed_integers(tmp_path: Path) -> None
 
 def test_a_failed_batch_leaves_no_rows_in_the_file(tmp_path: Path) -> None:
     """After an exception in add_many, a fresh connection sees no document and no band row."""
-    good: list[Document | str] = [doc(f"d{i}", text(i, 12)) for i in range(1200)]
+    good: list[Document | str] = [doc(f"d{i}", text(i, 6)) for i in range(CHUNK + 1)]
     with SQLiteIndex(tmp_path / "i.db", CONFIG) as index:
         index.add(doc("keep", A))
         with pytest.raises(InputError):

@@ -203,3 +203,31 @@ def test_write_jsonl_rejects_nan(tmp_path: Path) -> None:
     with pytest.raises(ValueError), OutputDir(tmp_path / "out") as out:
         write_jsonl(out.open("r.jsonl"), [{"score": float("nan")}])
     assert os.listdir(tmp_path) == []
+
+
+def test_a_reserved_directory_is_installed_with_the_files(tmp_path: Path) -> None:
+    """What another writer puts at a path from directory() arrives in the target with the rest."""
+    target = tmp_path / "out"
+    with OutputDir(target) as out:
+        part = out.directory("pairs.parquet")
+        assert not part.exists()
+        part.mkdir()
+        (part / "part-0").write_text("x", encoding="utf-8")
+    assert (target / "pairs.parquet" / "part-0").read_text(encoding="utf-8") == "x"
+
+
+def test_a_reserved_directory_goes_away_on_failure(tmp_path: Path) -> None:
+    """A run that fails after filling a reserved directory leaves no trace of it."""
+    target = tmp_path / "out"
+    with pytest.raises(RuntimeError), OutputDir(target) as out:
+        out.directory("pairs.parquet").mkdir()
+        raise RuntimeError("boom")
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_name_is_reserved_once(tmp_path: Path) -> None:
+    """A directory name cannot also be opened as a file in the same run."""
+    with OutputDir(tmp_path / "out") as out:
+        out.directory("clusters.parquet")
+        with pytest.raises(ValueError, match="already"):
+            out.open("clusters.parquet")

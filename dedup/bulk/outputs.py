@@ -1,6 +1,6 @@
 """The files a bulk run leaves in its output directory.
 
-All five are written through :class:`dedup.io.OutputDir`, so a run that fails (or is killed)
+All six are written through :class:`dedup.io.OutputDir`, so a run that fails (or is killed)
 leaves the directory as it was. Everything but the timings in ``summary.json`` is a pure
 function of the input and the config: byte-identical whatever ``--jobs`` is.
 
@@ -10,7 +10,10 @@ function of the input and the config: byte-identical whatever ``--jobs`` is.
 * ``pairs.jsonl`` - verified pairs, ``a`` before ``b`` in input order:
   ``{"a", "b", "jaccard", "containment_a_in_b", "containment_b_in_a", "relation"}``.
 * ``deduped.jsonl`` - the canonical documents, in input order, as read.
-* ``boilerplate.jsonl`` - learned boilerplate, ``{"text", "documents", "sources"}``.
+* ``boilerplate.jsonl`` - learned boilerplate, ``{"text", "documents", "sources",
+  "per_source"}`` (``per_source``: how many of ``documents`` come from each source).
+* ``samples.jsonl`` - the original texts (cut at 8,000 characters) of the documents the report
+  shows: ``{"id", "cluster", "text", "length", ...}`` (see :mod:`dedup.bulk.samples`).
 * ``summary.json`` - counts, per-stage timings and the config.
 """
 
@@ -19,12 +22,16 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from dedup.boilerplate import Stripped
+from dedup.bulk.candidates import CandidateStats
 from dedup.bulk.run import BulkResult
+from dedup.bulk.samples import ReportSamples
+from dedup.config import Config
 from dedup.errors import InputError
 from dedup.io import OutputDir, write_jsonl
 from dedup.types import Document
@@ -79,39 +86,87 @@ def deduped_records(
         if position >= n or doc.id != result.ids[position]:
             raise InputError("the input changed while the job was running (document order differs)")
         if canon[position] == position:
-            record: dict[str, Any] = {"id": doc.id, "text": doc.text}
-            if strip is not None:
-                stripped = strip(doc)
-                record["text"] = stripped.text
-                record["removed"] = [list(span) for span in stripped.removed + stripped.chrome]
-            for name in ("source", "published", "title"):
-                value = getattr(doc, name)
-                if value is not None:
-                    record[name] = value
-            yield record
+            yield document_record(doc, strip)
     if position != n - 1:
         raise InputError("the input changed while the job was running (fewer documents)")
 
 
+def document_record(
+    doc: Document, strip: Callable[[Document], Stripped] | None = None
+) -> dict[str, Any]:
+    """A ``deduped.jsonl`` line: the document as read, absent optional fields left out.
+
+    With ``strip``, the text is the stripped one and ``removed`` lists the ``[start, end]``
+    spans of the original text that were cut.
+    """
+    record: dict[str, Any] = {"id": doc.id, "text": doc.text}
+    if strip is not None:
+        stripped = strip(doc)
+        record["text"] = stripped.text
+        record["removed"] = [list(span) for span in stripped.removed + stripped.chrome]
+    for name in ("source", "published", "title"):
+        value = getattr(doc, name)
+        if value is not None:
+            record[name] = value
+    return record
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryCounts:
+    """The figures of ``summary.json`` that engines count in their own way."""
+
+    documents: int
+    clusters: int
+    duplicate_clusters: int
+    largest_cluster: int
+    pairs: int
+    relations: Mapping[str, int]  # relation name -> pairs
+    candidates: CandidateStats
+
+    @classmethod
+    def of(cls, result: BulkResult) -> SummaryCounts:
+        """The counts of an in-memory result."""
+        relations = Counter(str(RELATIONS[code]) for code in result.pairs.relation.tolist())
+        sizes = np.bincount(result.canon, minlength=len(result.ids)) if result.ids else np.zeros(0)
+        return cls(
+            documents=len(result.ids),
+            clusters=result.clusters,
+            duplicate_clusters=int(np.count_nonzero(sizes > 1)),
+            largest_cluster=int(sizes.max()) if sizes.size else 0,
+            pairs=len(result.pairs),
+            relations=relations,
+            candidates=result.candidates,
+        )
+
+
 def summary(result: BulkResult, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """``summary.json`` content."""
-    relations = Counter(str(RELATIONS[code]) for code in result.pairs.relation.tolist())
-    sizes = np.bincount(result.canon, minlength=len(result.ids)) if result.ids else np.zeros(0)
+    return summary_data(SummaryCounts.of(result), result.config, result.timings, extra)
+
+
+def summary_data(
+    counts: SummaryCounts,
+    config: Config,
+    timings: Mapping[str, float],
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """``summary.json`` content from counts: one layout whichever engine counted."""
     data: dict[str, Any] = {
-        "documents": len(result.ids),
-        "clusters": result.clusters,
-        "duplicate_clusters": int(np.count_nonzero(sizes > 1)),
-        "largest_cluster": int(sizes.max()) if sizes.size else 0,
-        "duplicates": result.duplicates,
-        "pairs": len(result.pairs),
-        "relations": dict(sorted(relations.items())),
-        "candidate_pairs": result.candidates.pairs,
-        "hot_buckets": result.candidates.hot_buckets,
+        "documents": counts.documents,
+        "clusters": counts.clusters,
+        "duplicate_clusters": counts.duplicate_clusters,
+        "largest_cluster": counts.largest_cluster,
+        "duplicates": counts.documents - counts.clusters,
+        "pairs": counts.pairs,
+        "relations": dict(sorted(counts.relations.items())),
+        "candidate_pairs": counts.candidates.pairs,
+        "hot_buckets": counts.candidates.hot_buckets,
         "boilerplate_paragraphs": 0,
-        "seconds": round(result.timings.get("total", 0.0), 3),
-        "timings": {k: round(v, 3) for k, v in result.timings.items()},
-        "config_id": result.config.id,
-        "config": result.config.to_dict(),
+        "boilerplate_patterns": 0,
+        "seconds": round(timings.get("total", 0.0), 3),
+        "timings": {k: round(v, 3) for k, v in timings.items()},
+        "config_id": config.id,
+        "config": config.to_dict(),
     }
     if extra:
         data.update(extra)
@@ -125,17 +180,32 @@ def write_outputs(
     boilerplate: Iterable[Mapping[str, Any]] = (),
     extra_summary: Mapping[str, Any] | None = None,
     strip: Callable[[Document], Stripped] | None = None,
+    *,
+    canonicals: Iterable[Document] | None = None,
 ) -> dict[str, Any]:
-    """Write all five files into ``target`` atomically; returns the summary."""
+    """Write all six files into ``target`` atomically; returns the summary.
+
+    ``deduped.jsonl`` comes from ``documents_again`` (every document, re-read in input order,
+    which also feeds the report's ``samples.jsonl``), or, when given, from ``canonicals``: just
+    the canonical documents in input order, for an engine that can select them where the texts
+    are (pass ``documents_again=()`` then; the samples then hold no texts).
+    """
+    samples = ReportSamples(result, boilerplate, strip)
     with OutputDir(target) as out:
         with out.open("clusters.jsonl") as handle:
             write_jsonl(handle, cluster_records(result))
         with out.open("pairs.jsonl") as handle:
             write_jsonl(handle, pair_records(result))
         with out.open("deduped.jsonl") as handle:
-            write_jsonl(handle, deduped_records(result, documents_again, strip))
+            if canonicals is None:
+                documents = samples.watch(documents_again)
+                write_jsonl(handle, deduped_records(result, documents, strip))
+            else:
+                write_jsonl(handle, (document_record(doc, strip) for doc in canonicals))
         with out.open("boilerplate.jsonl") as handle:
-            write_jsonl(handle, boilerplate)
+            write_jsonl(handle, samples.boilerplate_records())
+        with out.open("samples.jsonl") as handle:
+            write_jsonl(handle, samples.sample_records())
         data = summary(result, extra_summary)
         with out.open("summary.json") as handle:
             json.dump(data, handle, indent=2, ensure_ascii=False, allow_nan=False)

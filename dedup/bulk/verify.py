@@ -89,13 +89,41 @@ class PairVerifier:
             inter[lo:hi] = _kernels.pair_intersections(
                 flat, offsets, local[:count].astype(np.int64), local[count:].astype(np.int64)
             )
-        size_a = sizes[left]
-        size_b = sizes[right]
-        union = size_a + size_b - inter
-        with np.errstate(divide="ignore", invalid="ignore"):
-            jaccard = np.where(union > 0, inter / np.maximum(union, 1), 0.0)
-            a_in_b = np.where(size_a > 0, inter / np.maximum(size_a, 1), 0.0)
-            b_in_a = np.where(size_b > 0, inter / np.maximum(size_b, 1), 0.0)
         identical = content_hashes[left] == content_hashes[right]
-        codes = classify(jaccard, a_in_b, b_in_a, identical, self.threshold)
-        return VerifiedPairs(left, right, jaccard, a_in_b, b_in_a, codes)
+        return score_pairs(
+            left,
+            right,
+            inter,
+            sizes[left],
+            sizes[right],
+            identical,
+            self.threshold,
+            related_only=False,
+        )
+
+
+def score_pairs(
+    left: np.ndarray,
+    right: np.ndarray,
+    inter: np.ndarray,
+    size_a: np.ndarray,
+    size_b: np.ndarray,
+    identical: np.ndarray,
+    threshold: float,
+    related_only: bool = True,
+) -> VerifiedPairs:
+    """Measures and relations of pairs from their intersection and set sizes.
+
+    With ``related_only`` (the default) pairs without a relation are dropped.
+
+    The one place these figures are computed, so that every engine writes bit-identical
+    similarities for the same pair.
+    """
+    union = size_a + size_b - inter
+    with np.errstate(divide="ignore", invalid="ignore"):
+        jaccard = np.where(union > 0, inter / np.maximum(union, 1), 0.0)
+        a_in_b = np.where(size_a > 0, inter / np.maximum(size_a, 1), 0.0)
+        b_in_a = np.where(size_b > 0, inter / np.maximum(size_b, 1), 0.0)
+    codes = classify(jaccard, a_in_b, b_in_a, identical, threshold)
+    pairs = VerifiedPairs(left, right, jaccard, a_in_b, b_in_a, codes)
+    return pairs.select(codes > 0) if related_only else pairs

@@ -20,7 +20,8 @@ from dedup.config import Config
 from dedup.index.base import DEFAULT_BUCKET_CAP, Candidates, Index, StoredDocument
 from dedup.index.core import IndexCore
 from dedup.index.memory import MemoryIndex
-from dedup.index.sqlite import SCHEMA, SCHEMA_VERSION, SQLiteIndex
+from dedup.index.schema import SCHEMA, SCHEMA_VERSION
+from dedup.index.sqlite import SQLiteIndex
 
 MEMORY = ":memory:"
 

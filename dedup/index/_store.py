@@ -1,4 +1,4 @@
-"""What a storage backend must do for :class:`dedup.index.base.IndexCore`, and no more.
+"""What a storage backend must do for :class:`dedup.index.core.IndexCore`, and no more.
 
 Everything an index *decides* (outcomes, filters, verification, clusters) lives in the core and
 is shared; a backend only keeps rows and answers lookups. Documents are addressed by an integer
@@ -88,6 +88,10 @@ class Store(Protocol):
 
     def atomic(self) -> AbstractContextManager[None]:
         """All writes inside commit together or not at all; nested blocks are savepoints."""
+        ...
+
+    def bulk(self) -> AbstractContextManager[None]:
+        """Inside: a bulk insert is running (a backend may size its caches for it)."""
         ...
 
     def close(self) -> None:

@@ -30,8 +30,12 @@ from dedup.index.base import DEFAULT_BUCKET_CAP, Candidates, QueryInput, StoredD
 from dedup.lsh import Banding
 from dedup.types import AddOutcome, Document, QueryResult
 
-#: Documents fingerprinted and written per step of :meth:`IndexCore.add_many`.
-CHUNK = 1000
+#: Documents written per step of :meth:`IndexCore.add_many`. Large steps pay: each probes and
+#: inserts its band keys in sorted order, so the bigger the step, the more of them land on the
+#: same B-tree pages (measured at 100,000 documents into SQLite: 16,000 per step takes 30 % less
+#: CPU than 1,000). Texts are fingerprinted :data:`FINGERPRINT_BATCH` at a time.
+CHUNK = 10_000
+FINGERPRINT_BATCH = 1000
 
 
 class IndexCore:
@@ -99,16 +103,15 @@ class IndexCore:
         config, in the same order (they are trusted, not recomputed).
         """
         outcomes: list[AddOutcome] = []
-        with self.atomic():
+        with self._store.bulk(), self.atomic():
             for docs, fps in self._chunks(documents, fingerprints):
                 outcomes.extend(self._add_chunk(docs, fps))
         return outcomes
 
     def remove(self, doc_id: str) -> None:
         """Delete a document; if it was a canonical, its members are placed again."""
-        row = self._row(doc_id)
         with self.atomic():
-            self._delete(row)
+            self._delete(self._row(doc_id))
 
     def _chunks(
         self, documents: Iterable[Document], fingerprints: Iterable[Fingerprint] | None
@@ -131,7 +134,11 @@ class IndexCore:
         self, docs: list[Document], fp_iter: Iterator[Fingerprint] | None
     ) -> list[Fingerprint]:
         if fp_iter is None:
-            return list(self._fingerprint_texts([d.text for d in docs]))
+            return [
+                fp
+                for i in range(0, len(docs), FINGERPRINT_BATCH)
+                for fp in self._fingerprint_texts([d.text for d in docs[i : i + FINGERPRINT_BATCH]])
+            ]
         fps = [self._check(fp) for fp in (next(fp_iter, None) for _ in docs) if fp is not None]
         if len(fps) != len(docs):
             raise InputError("fewer fingerprints than documents")
@@ -242,9 +249,9 @@ class IndexCore:
         drops matches from its source. ``fingerprint`` stands for a Document query's text (say,
         a fingerprint of its boilerplate-aware text) while its id and source still filter.
         """
-        fp = self._check(fingerprint) if fingerprint is not None else self._fingerprint(query)
         if exclude_same_source and not isinstance(query, Document):
             raise InputError("exclude_same_source needs a Document query, whose source it uses")
+        fp = self._check(fingerprint) if fingerprint is not None else self._fingerprint(query)
         doc = query if isinstance(query, Document) else None
         filters = Filters(
             self_id=doc.id if doc else None,

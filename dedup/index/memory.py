@@ -1,15 +1,15 @@
 """The in-memory index: the SQLite index's twin for bulk runs and tests.
 
-Same contract, same decisions (both are :class:`~dedup.index.base.IndexCore`), plain dicts and
+Same contract, same decisions (both are :class:`~dedup.index.core.IndexCore`), plain dicts and
 lists instead of tables. Transactions are kept with an undo log, so an exception inside
-:meth:`~dedup.index.base.IndexCore.atomic` leaves the index exactly as it was, as in SQLite.
+:meth:`~dedup.index.core.IndexCore.atomic` leaves the index exactly as it was, as in SQLite.
 """
 
 from __future__ import annotations
 
 import bisect
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 
 import numpy as np
 
@@ -77,6 +77,10 @@ class MemoryStore:
 
     def atomic(self) -> AbstractContextManager[None]:
         return self._log.atomic()
+
+    def bulk(self) -> AbstractContextManager[None]:
+        """Nothing to size."""
+        return nullcontext()
 
     def close(self) -> None:
         """Nothing to release."""

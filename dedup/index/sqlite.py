@@ -1,16 +1,6 @@
 """The SQLite index: one file, WAL mode, written through sqlite-utils.
 
-Layout (:data:`SCHEMA`): ``meta`` holds the schema version and the config the index was built
-with; ``documents`` one small row per document (the exact-duplicate path and cluster membership
-are indexes on it); ``fingerprints`` the signature and shingle set as raw little-endian blobs
-(never pickle), apart so that metadata rows stay dense; ``bands`` one row per document and band,
-``WITHOUT ROWID`` with primary key ``(band, key, doc)``, so the table *is* its covering index and
-holds integer handles rather than text ids.
-
-Paragraph units (the boilerplate and text-reuse work) will come as schema version 2: a
-``units (unit INTEGER PRIMARY KEY, doc, kind, start, end, UNIQUE (doc, kind, start, end))``
-table whose rows have their own fingerprints and band rows keyed by ``unit``; nothing here
-assumes a band row belongs to a whole document except the foreign key's name.
+The tables are those of :mod:`dedup.index.schema`.
 
 Durability: ``synchronous = NORMAL`` in WAL mode, so a crash never corrupts the file or leaves a
 half-written transaction, and a power loss can lose only the last commits.
@@ -33,42 +23,7 @@ from dedup.errors import ConfigMismatchError, InputError
 from dedup.index._store import BandRows, Buckets, Entry, Row
 from dedup.index.base import DEFAULT_BUCKET_CAP
 from dedup.index.core import IndexCore
-
-SCHEMA_VERSION = 1
-
-SCHEMA = """
-CREATE TABLE meta (
-    key TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-) WITHOUT ROWID;
-
-CREATE TABLE documents (
-    doc INTEGER PRIMARY KEY AUTOINCREMENT,  -- handle: assigned in order, never reused
-    id TEXT NOT NULL UNIQUE,
-    source TEXT,
-    published TEXT,                         -- YYYY-MM-DDTHH:MM:SSZ
-    title TEXT,
-    length INTEGER NOT NULL,                -- characters of the text (canonical order)
-    text_hash INTEGER NOT NULL,             -- XXH64 of the UTF-8 text: same text => no-op
-    content_hash INTEGER NOT NULL,          -- XXH64 of the normalised text: exact duplicates
-    canonical INTEGER                       -- doc of the cluster's canonical (itself if one)
-);
-CREATE INDEX documents_content_hash ON documents (content_hash);
-CREATE INDEX documents_canonical ON documents (canonical);
-
-CREATE TABLE fingerprints (
-    doc INTEGER PRIMARY KEY,
-    signature BLOB NOT NULL,                -- num_perm x uint32, little-endian
-    shingles BLOB NOT NULL                  -- sorted unique uint64 shingle hashes, little-endian
-);
-
-CREATE TABLE bands (
-    band INTEGER NOT NULL,
-    key INTEGER NOT NULL,                   -- uint64 band key, its bits read as int64
-    doc INTEGER NOT NULL,
-    PRIMARY KEY (band, key, doc)
-) WITHOUT ROWID;
-"""
+from dedup.index.schema import SCHEMA, SCHEMA_VERSION
 
 _ROW = "doc, id, source, published, title, length, text_hash, content_hash, canonical"
 _BIT63 = 1 << 63
@@ -97,8 +52,19 @@ class SQLiteIndex(IndexCore):
 
     ``config=None`` opens an existing index with the config it was built with (the default
     config for a new file); a config whose :attr:`Config.id` differs from the stored one raises
-    :class:`ConfigMismatchError`. ``cache_mb`` bounds SQLite's page cache: bulk inserts write
-    band rows all over the ``bands`` B-tree, which is fast only while it fits.
+    :class:`ConfigMismatchError`.
+
+    ``cache_mb`` bounds SQLite's page cache, ``bulk_cache_mb`` the same while
+    :meth:`~dedup.index.core.IndexCore.add_many` runs. A bulk insert is one transaction that
+    writes band rows all over the ``bands`` B-tree (about 660 bytes per document) and streams
+    the fingerprint blobs (about 5.7 KB per document) past it, so it gains from a cache that
+    holds the whole transaction, while a long-lived reader (a service may keep several) would
+    only fill a big cache with blobs it reads once. Pages are allocated as they are used and
+    given back when the bulk insert ends.
+
+    One connection per instance, used by one thread at a time (not necessarily the one that
+    opened it); other instances and processes may read and write the same file, writers
+    waiting up to 10 s for each other.
     """
 
     def __init__(
@@ -108,9 +74,10 @@ class SQLiteIndex(IndexCore):
         *,
         bucket_cap: int = DEFAULT_BUCKET_CAP,
         cache_mb: int = 256,
+        bulk_cache_mb: int = 1024,
     ) -> None:
         self.path = Path(path)
-        store = SQLiteStore(path, cache_mb)
+        store = SQLiteStore(path, cache_mb, bulk_cache_mb)
         try:
             config = store.load_config(config)
         except BaseException:
@@ -145,8 +112,10 @@ def _row(r: tuple[Any, ...]) -> Row:
 class SQLiteStore:
     """The tables of :data:`SCHEMA` behind the :class:`~dedup.index._store.Store` verbs."""
 
-    def __init__(self, path: str | Path, cache_mb: int) -> None:
+    def __init__(self, path: str | Path, cache_mb: int, bulk_cache_mb: int) -> None:
         self._where = str(path)
+        self._cache = f"PRAGMA cache_size = {-1024 * int(cache_mb)}"
+        self._bulk_cache = f"PRAGMA cache_size = {-1024 * max(int(cache_mb), int(bulk_cache_mb))}"
         # One thread at a time uses a connection, but not always the one that opened it (a
         # service opens its connections, then hands each to its own worker thread).
         conn = sqlite3.connect(self._where, isolation_level=None, check_same_thread=False)
@@ -158,7 +127,8 @@ class SQLiteStore:
             raise InputError(f"not an SQLite database ({exc})", self._where) from exc
         self._conn = conn
         self._db = sqlite_utils.Database(conn)
-        conn.execute(f"PRAGMA cache_size = {-1024 * int(cache_mb)}")
+        conn.execute(self._cache)
+        conn.execute("PRAGMA synchronous = NORMAL")
 
     @property
     def connection(self) -> sqlite3.Connection:
@@ -173,7 +143,7 @@ class SQLiteStore:
         if "meta" not in names:
             if names:
                 raise InputError("not a dedup index (it has tables but no meta table)", self._where)
-            return self._create(config if config is not None else Config())
+            self._create(config if config is not None else Config())
         meta = {r["key"]: r["value"] for r in self._db.table("meta").rows}
         version = meta.get("schema_version")
         if version != str(SCHEMA_VERSION):
@@ -185,13 +155,13 @@ class SQLiteStore:
         wanted = config if config is not None else stored
         if wanted.id != found:
             raise ConfigMismatchError(wanted.id, found, where=f"index {self._where}")
-        self._conn.execute("PRAGMA synchronous = NORMAL")
         return wanted
 
-    def _create(self, config: Config) -> Config:
+    def _create(self, config: Config) -> None:
         self._db.enable_wal()
-        self._conn.execute("PRAGMA synchronous = NORMAL")
         with self.atomic():
+            if "meta" in self._db.table_names():  # another connection was first
+                return
             for statement in SCHEMA.split(";"):
                 if statement.strip():
                     self._conn.execute(statement)
@@ -202,7 +172,6 @@ class SQLiteStore:
                     {"key": "config", "value": json.dumps(config.to_dict(), sort_keys=True)},
                 ]
             )
-        return config
 
     # --- transactions and lifetime -----------------------------------------------------------
 
@@ -229,11 +198,22 @@ class SQLiteStore:
                 self._conn.execute("ROLLBACK")
             raise
 
+    @contextmanager
+    def bulk(self) -> Iterator[None]:
+        """The bulk page cache inside, the usual one (pages given back) afterwards."""
+        self._conn.execute(self._bulk_cache)
+        try:
+            yield
+        finally:
+            self._conn.execute(self._cache)
+
     def close(self) -> None:
         try:
-            self._conn.execute("PRAGMA optimize")
+            self._conn.execute("PRAGMA optimize")  # keeps the planner's statistics current
         except sqlite3.ProgrammingError:  # already closed
             return
+        except sqlite3.OperationalError:  # busy: statistics can wait, closing cannot
+            pass
         self._conn.close()
 
     # --- lookups -------------------------------------------------------------------------------

@@ -8,14 +8,20 @@ set of output files behind, and :func:`write_jsonl`.
 
 from dedup.io._atomic import atomic_text_file
 from dedup.io._dates import parse_published
+from dedup.io._jsonl import FieldNames, parse_record, record_document
 from dedup.io._output import MARKER_FILE, OutputDir, write_jsonl
 from dedup.io._readers import read_documents
+from dedup.io._streams import decode_line
 
 __all__ = [
     "MARKER_FILE",
+    "FieldNames",
     "OutputDir",
     "atomic_text_file",
+    "decode_line",
     "parse_published",
+    "parse_record",
     "read_documents",
+    "record_document",
     "write_jsonl",
 ]

@@ -108,7 +108,18 @@ def parse_record(line: str, fields: FieldNames, path: str, lineno: int) -> Docum
     if not isinstance(record, dict):
         raise InputError(f"expected a JSON object, got {json_type(record)}", path, lineno)
     escaped = _SURROGATE_ESCAPE.search(line) is not None
+    return record_document(record, fields, path, lineno, escaped)
 
+
+def record_document(
+    record: dict[str, Any], fields: FieldNames, path: str, lineno: int, escaped: bool = True
+) -> Document:
+    """Validate one decoded record (a JSON object, or a row of another format) as a Document.
+
+    Shared by every reader, so that a record is accepted or rejected, with the same message,
+    whatever format or engine it came through. ``escaped=False`` skips the lone-surrogate
+    search when the caller knows none can be present.
+    """
     if fields.id not in record:
         raise InputError(f"missing id field {fields.id!r}", path, lineno)
     raw_id = record[fields.id]

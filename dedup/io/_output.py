@@ -74,6 +74,7 @@ class OutputDir:
         self._staging: Path | None = None
         self._lock_fd: int | None = None
         self._handles: dict[str, TextIO] = {}
+        self._directories: set[str] = set()
         self._used = False
 
     @property
@@ -105,11 +106,27 @@ class OutputDir:
             raise RuntimeError("OutputDir.open() is only allowed inside its with-block")
         if not name or name in (".", "..", MARKER_FILE) or "/" in name or os.sep in name:
             raise ValueError(f"not a usable output file name: {name!r}")
-        if name in self._handles:
+        if name in self._handles or name in self._directories:
             raise ValueError(f"{name!r} was already opened in this run")
         handle = open(self._staging / name, "x", encoding="utf-8", newline="\n")  # noqa: SIM115
         self._handles[name] = handle
         return handle
+
+    def directory(self, name: str) -> Path:
+        """Reserve output entry ``name`` for a directory another writer creates (say, Spark).
+
+        Returns the path inside the staging directory; nothing is created there, because such
+        writers refuse a target that already exists. What they leave there is installed with
+        the rest of the run's files, or removed with them on failure.
+        """
+        if self._staging is None:
+            raise RuntimeError("OutputDir.directory() is only allowed inside its with-block")
+        if not name or name in (".", "..", MARKER_FILE) or "/" in name or os.sep in name:
+            raise ValueError(f"not a usable output name: {name!r}")
+        if name in self._handles or name in self._directories:
+            raise ValueError(f"{name!r} was already used in this run")
+        self._directories.add(name)
+        return self._staging / name
 
     def __exit__(
         self,

@@ -85,14 +85,22 @@ def decoded_lines(stream: Iterable[bytes], path: str) -> Iterator[tuple[int, str
         except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
             raise InputError(f"corrupt or truncated gzip data: {exc}", path, lineno + 1) from None
         lineno += 1
-        if lineno == 1 and raw.startswith(UTF8_BOM):
-            raw = raw[len(UTF8_BOM) :]
-        try:
-            line = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise InputError(
-                f"invalid UTF-8: byte 0x{raw[exc.start]:02x} at byte {exc.start + 1} of the line",
-                path,
-                lineno,
-            ) from None
-        yield lineno, line
+        yield lineno, decode_line(raw, path, lineno)
+
+
+def decode_line(raw: bytes, path: str, lineno: int) -> str:
+    """One raw line as text: strict UTF-8, a BOM dropped from line 1 (see :func:`decoded_lines`).
+
+    Separate so that readers which get their lines elsewhere (the Spark engine's executors)
+    accept and reject exactly the same bytes, with the same message.
+    """
+    if lineno == 1 and raw.startswith(UTF8_BOM):
+        raw = raw[len(UTF8_BOM) :]
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"invalid UTF-8: byte 0x{raw[exc.start]:02x} at byte {exc.start + 1} of the line",
+            path,
+            lineno,
+        ) from None

@@ -1,0 +1,212 @@
+"""``dedup report``, ``dedup eval`` and ``dedup tune``: thin commands over the library.
+
+Registered on :func:`dedup.cli.main` when :mod:`dedup.cli` is imported (its last line imports
+this module). Errors follow the rest of the command line: ``dedup: error: ...``, exit code 2.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import TypeVar
+
+import click
+
+from dedup.cli import _errors_to_exit, _rereadable, build_config, config_options, main
+from dedup.errors import InputError
+
+N = TypeVar("N", int, float)
+
+_FIELD_OPTIONS = (
+    click.option("--id-field", default="id", show_default=True),
+    click.option("--text-field", default="text", show_default=True),
+    click.option("--source-field", default="source", show_default=True),
+)
+
+
+def _field_options(func: click.decorators.FC) -> click.decorators.FC:
+    for option in reversed(_FIELD_OPTIONS):
+        func = option(func)
+    return func
+
+
+@main.command()
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.option(
+    "--out",
+    "out_file",
+    type=click.Path(dir_okay=False),
+    help="Where to write the page [DIRECTORY/report.html].",
+)
+@click.option(
+    "--input",
+    "inputs",
+    multiple=True,
+    help="The run's input (repeatable), read for the texts instead of the run's samples.jsonl.",
+)
+@click.option("--clusters", type=int, default=50, show_default=True, help="Clusters shown.")
+@click.option("--members", type=int, default=4, show_default=True, help="Members per cluster.")
+@click.option("--text-chars", type=int, default=8000, show_default=True, help="Text shown.")
+@_field_options
+@_errors_to_exit
+def report(
+    directory: str,
+    out_file: str | None,
+    inputs: tuple[str, ...],
+    clusters: int,
+    members: int,
+    text_chars: int,
+    id_field: str,
+    text_field: str,
+    source_field: str,
+) -> None:
+    """Write an HTML report of the bulk run in DIRECTORY: summary, similarity histogram with the
+    S-curve, cluster sizes, the largest clusters side by side with shared passages highlighted,
+    and the boilerplate learned. One self-contained file: no scripts, no network."""
+    from dedup.report import Limits, write_report
+
+    limits = Limits(clusters=clusters, members=members, text_chars=text_chars)
+    fields = {"id_field": id_field, "text_field": text_field, "source_field": source_field}
+    if inputs:
+        with _rereadable(inputs, fields) as documents:
+            path = write_report(directory, out_file, documents=documents(), limits=limits)
+    else:
+        path = write_report(directory, out_file, limits=limits)
+    click.echo(f"dedup: report -> {path}", err=True)
+
+
+@main.command("eval")
+@click.argument("inputs", nargs=-1, required=True)
+@config_options
+@click.option("--strip-boilerplate", is_flag=True, help="Fingerprint without boilerplate.")
+@click.option("--jobs", type=int, default=0, show_default=True, help="Threads; 0 = all cores.")
+@click.option("--cluster-field", default="cluster", show_default=True)
+@click.option("--boilerplate-field", default="boilerplate", show_default=True)
+@_field_options
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@_errors_to_exit
+def evaluate_command(
+    inputs: tuple[str, ...],
+    config_path: str | None,
+    threshold: float | None,
+    ngram: int | None,
+    num_perm: int | None,
+    strip_boilerplate: bool,
+    jobs: int,
+    cluster_field: str,
+    boilerplate_field: str,
+    id_field: str,
+    text_field: str,
+    source_field: str,
+    as_json: bool,
+) -> None:
+    """Run the pipeline on labelled JSONL (each record with a gold `cluster`, optionally gold
+    `boilerplate` spans) and print pairwise precision/recall/F1, the Adjusted Rand Index and,
+    with gold spans, character-level boilerplate precision/recall/F1."""
+    from dedup.evaluate import evaluate, read_labels
+    from dedup.evaluate.text import format_evaluation
+
+    config = build_config(config_path, threshold, ngram, num_perm)
+    _check_files(inputs)
+    labels = read_labels(
+        inputs, id_field=id_field, cluster_field=cluster_field, boilerplate_field=boilerplate_field
+    )
+    fields = {"id_field": id_field, "text_field": text_field, "source_field": source_field}
+    with _rereadable(inputs, fields) as documents:
+        result = evaluate(documents, labels, config, strip_boilerplate=strip_boilerplate, jobs=jobs)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), indent=2))
+    else:
+        click.echo(format_evaluation(result))
+
+
+@main.command()
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="TOML settings.")
+@click.option("--num-perm", type=int, help="MinHash permutations [128].")
+@click.option(
+    "--thresholds",
+    default="0.4,0.45,0.5,0.55,0.6,0.65,0.7,0.75,0.8,0.85,0.9,0.95",
+    show_default=True,
+    help="Verify thresholds to try, comma-separated.",
+)
+@click.option("--ngrams", default="3,4,5", show_default=True, help="N-gram sizes to try.")
+@click.option(
+    "--min-precision",
+    type=float,
+    default=0.98,
+    show_default=True,
+    help="Recommend only settings with at least this pairwise precision.",
+)
+@click.option("--strip-boilerplate", is_flag=True, help="Fingerprint without boilerplate.")
+@click.option("--jobs", type=int, default=0, show_default=True, help="Threads; 0 = all cores.")
+@click.option("--cluster-field", default="cluster", show_default=True)
+@_field_options
+@click.option("--json", "as_json", is_flag=True, help="Print the sweep as JSON.")
+@_errors_to_exit
+def tune(
+    inputs: tuple[str, ...],
+    config_path: str | None,
+    num_perm: int | None,
+    thresholds: str,
+    ngrams: str,
+    min_precision: float,
+    strip_boilerplate: bool,
+    jobs: int,
+    cluster_field: str,
+    id_field: str,
+    text_field: str,
+    source_field: str,
+    as_json: bool,
+) -> None:
+    """Sweep the threshold and n-gram size on labelled JSONL; print the precision/recall
+    trade-off, the S-curve and the recommended settings (best F1 with precision >=
+    --min-precision). Higher threshold and larger n-gram are stricter."""
+    from dedup.evaluate import read_labels
+    from dedup.evaluate import tune as run_tune
+    from dedup.evaluate.text import format_tune
+
+    base = build_config(config_path, None, None, num_perm)
+    sweep_thresholds = _numbers(thresholds, float, "--thresholds")
+    sweep_ngrams = _numbers(ngrams, int, "--ngrams")
+    if not 0.0 <= min_precision <= 1.0:
+        raise click.BadParameter("must be within 0 and 1", param_hint="--min-precision")
+    for value in sweep_thresholds:
+        base.replace(threshold=value)  # a ConfigError names a bad value before any work
+    for value in sweep_ngrams:
+        base.replace(ngram=value)
+    _check_files(inputs)
+    labels = read_labels(inputs, id_field=id_field, cluster_field=cluster_field)
+    fields = {"id_field": id_field, "text_field": text_field, "source_field": source_field}
+    with _rereadable(inputs, fields) as documents:
+        result = run_tune(
+            documents,
+            labels,
+            base,
+            thresholds=sweep_thresholds,
+            ngrams=sweep_ngrams,
+            min_precision=min_precision,
+            strip_boilerplate=strip_boilerplate,
+            jobs=jobs,
+        )
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), indent=2))
+    else:
+        click.echo(format_tune(result))
+
+
+def _numbers(text: str, kind: type[N], hint: str) -> list[N]:
+    try:
+        values = [kind(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        message = f"not a comma-separated list of numbers: {text!r}"
+        raise click.BadParameter(message, param_hint=hint) from None
+    if not values:
+        raise click.BadParameter("give at least one value", param_hint=hint)
+    return values
+
+
+def _check_files(inputs: Sequence[str]) -> None:
+    """Labels are read from files: stdin cannot be read twice by two readers."""
+    if "-" in inputs:
+        raise InputError("labelled input must be files (stdin cannot be read for the labels)")

@@ -1,0 +1,216 @@
+"""The bulk job on Spark end to end: ingest -> candidates -> verify -> cluster.
+
+Stages are the local engine's (:mod:`dedup.bulk`) with the same rules, each one materialised
+before the next starts so that its timing means something. What the run found stays in
+DataFrames (:class:`SparkBulkRun`); writers either collect it into the local engine's
+:class:`~dedup.bulk.BulkResult` (moderate sizes, JSONL outputs byte-identical to the local
+engine's) or write Parquet from the executors (:mod:`dedup.engines.spark.outputs`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from dedup.bulk import BulkResult, CandidateStats, VerifiedPairs
+from dedup.bulk.outputs import SummaryCounts
+from dedup.config import Config
+from dedup.engines.spark import candidates, cluster, ingest, sources, verify
+from dedup.io import FieldNames
+from dedup.types import Document
+from dedup.verify import RELATIONS
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+
+@dataclass(frozen=True, slots=True)
+class SparkOptions:
+    """How the Spark job runs (never what it finds: results do not depend on these)."""
+
+    max_bucket: int = 100  # the hot-bucket cap, as BulkOptions.max_bucket
+    batch_size: int = 256  # documents fingerprinted per call on an executor
+    local_finish: int = 100_000  # clustering: undecided edges finished on the driver
+
+
+@dataclass
+class SparkBulkRun:
+    """What a Spark bulk run found, as DataFrames keyed by input position ``pos``."""
+
+    config: Config
+    files: list[sources.InputFile]
+    documents: DataFrame  # pos, id, text, source, published, title, length, canon
+    pairs: DataFrame  # verify.VERIFIED_SCHEMA
+    candidates: CandidateStats
+    count: int
+    rounds: int  # distributed clustering rounds that ran
+    timings: dict[str, float] = field(default_factory=dict)
+    cached: list[DataFrame] = field(default_factory=list)
+
+    def result(self) -> BulkResult:
+        """Everything but the texts, collected on the driver in the local engine's form."""
+        n = self.count
+        ids: list[str] = [""] * n
+        lengths = np.empty(n, dtype=np.int64)
+        canon = np.empty(n, dtype=np.int64)
+        for pos, doc_id, length, canonical in self.documents.select(
+            "pos", "id", "length", "canon"
+        ).toLocalIterator():
+            ids[pos], lengths[pos], canon[pos] = doc_id, length, canonical
+        rows = self.pairs.collect()
+        m = len(rows)
+        left = np.fromiter((r["left"] for r in rows), np.int64, m)
+        right = np.fromiter((r["right"] for r in rows), np.int64, m)
+        order = np.lexsort((right, left))
+
+        def column(name: str, dtype: type[np.generic]) -> np.ndarray:
+            return np.fromiter((r[name] for r in rows), dtype, m)[order]
+
+        pairs = VerifiedPairs(
+            left=left[order],
+            right=right[order],
+            jaccard=column("jaccard", np.float64),
+            a_in_b=column("a_in_b", np.float64),
+            b_in_a=column("b_in_a", np.float64),
+            relation=column("relation", np.int8),
+        )
+        return BulkResult(self.config, ids, lengths, canon, pairs, self.candidates, self.timings)
+
+    def canonical_documents(self) -> Iterator[Document]:
+        """The canonical documents in input order, streamed a partition at a time."""
+        from pyspark.sql import functions as F
+
+        canonicals = (
+            self.documents.filter(F.col("pos") == F.col("canon"))
+            .select("id", "text", "source", "published", "title", "pos")
+            .orderBy("pos")
+        )
+        for r in canonicals.toLocalIterator(prefetchPartitions=True):
+            yield Document(r["id"], r["text"], r["source"], r["published"], r["title"])
+
+    def counts(self) -> SummaryCounts:
+        """The figures of ``summary.json``, counted by Spark (nothing per document collected)."""
+        from pyspark.sql import functions as F
+
+        sizes = self.documents.groupBy("canon").count()
+        seen = sizes.agg(
+            F.count("*").alias("clusters"),
+            F.count_if(F.col("count") > 1).alias("duplicate"),
+            F.max("count").alias("largest"),
+        ).first()
+        relations = {
+            str(RELATIONS[int(r["relation"])]): int(r["count"])
+            for r in self.pairs.groupBy("relation").count().collect()
+        }
+        return SummaryCounts(
+            documents=self.count,
+            clusters=int(seen["clusters"]) if seen else 0,
+            duplicate_clusters=int(seen["duplicate"] or 0) if seen else 0,
+            largest_cluster=int(seen["largest"] or 0) if seen else 0,
+            pairs=sum(relations.values()),
+            relations=relations,
+            candidates=self.candidates,
+        )
+
+    def release(self) -> None:
+        """Drop the cached data (checkpoints go when their DataFrames are collected)."""
+        for frame in self.cached:
+            frame.unpersist()
+        self.cached.clear()
+
+
+def run_spark_bulk(
+    spark: SparkSession,
+    inputs: Sequence[str],
+    config: Config,
+    fields: FieldNames | None = None,
+    options: SparkOptions | None = None,
+) -> SparkBulkRun:
+    """Run the bulk job over ``inputs`` (paths Spark can read; see :mod:`.sources`)."""
+    from pyspark.sql import functions as F
+
+    fields = fields or FieldNames()
+    options = options or SparkOptions()
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
+
+    mark = time.perf_counter()
+    files = sources.resolve_inputs(spark, inputs)
+    # The one cache of the run: every later stage reads documents from it.
+    ingested = _ingested(spark, files, config, fields, options).persist()
+    try:
+        located = ingest.locate(ingested)
+        docs = ingest.documents(ingested, located)
+        ingest.check_input(ingested, docs, located, files)
+    except BaseException:
+        ingested.unpersist()
+        raise
+    timings["ingest"] = time.perf_counter() - mark
+
+    mark = time.perf_counter()
+    ranks = candidates.canonical_ranks(docs)
+    keyed = docs.select("pos", "size", "keys").join(ranks, "pos")
+    pairs, stats = candidates.candidate_pairs(keyed, options.max_bucket)
+    timings["candidates"] = time.perf_counter() - mark
+
+    mark = time.perf_counter()
+    shingles = docs.select("pos", "size", "content_hash", "shingles")
+    verified = verify.verify_pairs(pairs, shingles, config.threshold)
+    pair_count = verified.count()
+    timings["verify"] = time.perf_counter() - mark
+
+    mark = time.perf_counter()
+    canon, rounds = cluster.star_canonicals(verified, ranks, pair_count, options.local_finish)
+    documents = (
+        docs.select("pos", "id", "text", "source", "published", "title", "length")
+        .join(canon, "pos", "left")
+        .withColumn("canon", F.coalesce("canon_pos", "pos"))
+        .drop("canon_pos")
+    )
+    timings["cluster"] = time.perf_counter() - mark
+    timings["total"] = time.perf_counter() - start
+    return SparkBulkRun(
+        config=config,
+        files=files,
+        documents=documents,
+        pairs=verified,
+        candidates=stats,
+        count=located.documents,
+        rounds=rounds,
+        timings=timings,
+        cached=[ingested],
+    )
+
+
+def _ingested(
+    spark: SparkSession,
+    files: list[sources.InputFile],
+    config: Config,
+    fields: FieldNames,
+    options: SparkOptions,
+) -> DataFrame:
+    """Rows of :data:`ingest.INGEST_SCHEMA` for every input file."""
+    index = {f.uri: (i, f.shown) for i, f in enumerate(files)}
+    schema = ingest.INGEST_SCHEMA
+    parts: list[DataFrame] = []
+    for parquet in (False, True):
+        chosen = [f for f in files if f.parquet == parquet]
+        if not chosen:
+            continue
+        raw = (
+            sources.parquet_rows(spark, chosen, fields)
+            if parquet
+            else sources.jsonl_rows(spark, chosen)
+        )
+        work = ingest.IngestPartition(config, fields, index, parquet, options.batch_size)
+        parts.append(spark.createDataFrame(raw.rdd.mapPartitions(work), schema))
+    if not parts:
+        return spark.createDataFrame([], schema)
+    frame = parts[0]
+    for part in parts[1:]:
+        frame = frame.union(part)
+    return frame

@@ -1,0 +1,136 @@
+"""Getting a SparkSession for a bulk run, and failing clearly when Spark cannot run at all.
+
+A session that already runs in this process (a notebook's, a test suite's) is used as is and
+left running; one started here is stopped by :func:`bulk_session` on the way out. Under
+``spark-submit`` every setting is spark-submit's. Only local masters get help finding Python:
+executors on a cluster run whatever Python and packages the cluster provides (see the README).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from dedup.errors import DedupError
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+#: Settings every session started here gets: results are the same without them, but the
+#: console stays readable and dates never depend on the machine's time zone.
+BASE_CONF: Mapping[str, str] = {
+    "spark.sql.session.timeZone": "UTC",
+    "spark.ui.showConsoleProgress": "false",
+}
+
+
+class SparkUnavailableError(DedupError):
+    """The Spark engine was asked for, but PySpark or Java is missing."""
+
+
+def require_spark() -> None:
+    """Raise :class:`SparkUnavailableError` naming what is missing, before anything starts."""
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        raise SparkUnavailableError(
+            "the Spark engine needs PySpark: pip install 'dedup[spark]'"
+        ) from None
+    if java_executable() is None:
+        raise SparkUnavailableError(
+            "the Spark engine needs Java 17 or newer: no 'java' on PATH and JAVA_HOME is not set"
+        )
+
+
+def java_executable() -> str | None:
+    """The ``java`` PySpark will launch (``$JAVA_HOME/bin/java``, else from PATH), if any."""
+    home = os.environ.get("JAVA_HOME")
+    if home:
+        candidate = Path(home) / "bin" / "java"
+        return str(candidate) if candidate.is_file() else None
+    return shutil.which("java")
+
+
+def start_session(
+    master: str | None = None,
+    app_name: str = "dedup bulk",
+    conf: Mapping[str, str] | None = None,
+) -> SparkSession:
+    """A new (or this process's running) session, with :data:`BASE_CONF` and ``conf`` applied.
+
+    ``master=None`` means the master ``spark-submit`` was given when this process runs under
+    it, else ``local[*]``. With a local master, Python workers run this very interpreter
+    (``PYSPARK_PYTHON``, unless set) with this checkout of dedup importable: PySpark would
+    otherwise start ``python3`` from PATH, which may lack numpy, numba or dedup itself. And
+    shuffles get two partitions per core unless configured: Spark's default of 200 is sized
+    for clusters, and on one machine hundreds of tiny tasks per shuffle cost more than the
+    work (results never depend on it).
+    """
+    require_spark()
+    from pyspark.sql import SparkSession
+
+    if master is None and not under_spark_submit():
+        master = "local[*]"
+    builder = SparkSession.builder.appName(app_name)
+    if master is not None:
+        builder = builder.master(master)
+    settings = {**BASE_CONF, **(conf or {})}
+    if master is not None and _local_cores(master):
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        settings.setdefault("spark.executorEnv.PYTHONPATH", _import_root())
+    for key, value in settings.items():
+        builder = builder.config(key, value)
+    session = builder.getOrCreate()
+    context = session.sparkContext
+    context.setLogLevel("ERROR")
+    cores = _local_cores(context.master or "")
+    if cores and not context.getConf().contains("spark.sql.shuffle.partitions"):
+        session.conf.set("spark.sql.shuffle.partitions", str(2 * cores))
+    return session
+
+
+def under_spark_submit() -> bool:
+    """True in a Python driver that ``spark-submit`` started (it hands over its JVM)."""
+    return "PYSPARK_GATEWAY_PORT" in os.environ
+
+
+@contextmanager
+def bulk_session(master: str | None = None) -> Iterator[SparkSession]:
+    """The running session if there is one (left running), else a new one stopped at the end."""
+    require_spark()
+    from pyspark.sql import SparkSession
+
+    running = SparkSession.getActiveSession()
+    if running is not None:
+        yield running
+        return
+    session = start_session(master)
+    try:
+        yield session
+    finally:
+        session.stop()
+
+
+def _local_cores(master: str) -> int:
+    """Worker threads of a local master (``local``, ``local[4]``, ``local[*]``), else 0."""
+    if master == "local":
+        return 1
+    match = re.fullmatch(r"local\[(\*|\d+)(?:,\s*\d+)?\]", master)
+    if match is None:
+        return 0
+    if match.group(1) == "*":
+        return os.cpu_count() or 1
+    return max(1, int(match.group(1)))
+
+
+def _import_root() -> str:
+    """The directory holding the ``dedup`` package, and this process's PYTHONPATH after it."""
+    root = str(Path(__file__).resolve().parents[3])
+    extra = os.environ.get("PYTHONPATH")
+    return os.pathsep.join([root, extra]) if extra else root

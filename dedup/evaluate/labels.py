@@ -1,0 +1,111 @@
+"""Gold labels read from labelled JSON Lines: each document's cluster and boilerplate spans.
+
+A labelled file is an ordinary input file (``id``, ``text``, ...; read by
+:func:`dedup.io.read_documents`) whose records also carry the truth:
+
+* ``cluster`` (required; string or integer): documents with equal values are copies of one
+  another; a document alone in its cluster has no copy.
+* ``boilerplate`` (optional): the ``[start, end]`` character spans of the text that are
+  boilerplate. Documents without the field are left out of the boilerplate scores; an empty
+  list means "no boilerplate here", so anything predicted in it counts against precision.
+
+Labels are read in a pass of their own, keeping only ids, cluster names and spans in memory.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from typing import Any
+
+from dedup.errors import InputError
+from dedup.evaluate.metrics import Span
+from dedup.io._streams import decoded_lines, gunzip, sniff_gzip
+
+
+@dataclass(slots=True)
+class Labels:
+    """Gold cluster of every labelled document, and gold boilerplate spans where given."""
+
+    clusters: dict[str, str] = field(default_factory=dict)
+    boilerplate: dict[str, list[Span]] = field(default_factory=dict)
+
+    def cluster_of(self, doc_id: str) -> str:
+        """The gold cluster of ``doc_id``; an :class:`InputError` if it has none."""
+        try:
+            return self.clusters[doc_id]
+        except KeyError:
+            raise InputError(f"document {doc_id!r} has no gold cluster label") from None
+
+
+def read_labels(
+    paths: Sequence[str],
+    *,
+    id_field: str = "id",
+    cluster_field: str = "cluster",
+    boilerplate_field: str = "boilerplate",
+) -> Labels:
+    """Read the gold labels of JSON Lines files (plain or gzip), locating errors by file:line.
+
+    Only the label fields are checked here; the documents themselves are validated when they
+    are read for the pipeline.
+    """
+    if isinstance(paths, str):
+        raise TypeError("paths must be a sequence of paths, not a single string")
+    labels = Labels()
+    for path in paths:
+        for line, record in _records(path):
+            doc_id = _label(record, id_field, path, line, "id")
+            labels.clusters[doc_id] = _label(record, cluster_field, path, line, "cluster")
+            if boilerplate_field in record:
+                spans = _spans(record[boilerplate_field], path, line, boilerplate_field)
+                labels.boilerplate[doc_id] = spans
+    return labels
+
+
+def _records(path: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    try:
+        raw = open(path, "rb")  # noqa: SIM115 - closed by the ExitStack below
+    except OSError as exc:
+        raise InputError(f"cannot open: {exc.strerror}", path) from None
+    with ExitStack() as stack:
+        stack.enter_context(raw)
+        is_gzip, stream = sniff_gzip(raw)
+        lines = stack.enter_context(gunzip(stream)) if is_gzip else stream
+        for number, text in decoded_lines(lines, path):
+            if not text.strip():
+                continue
+            try:
+                record = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise InputError(f"invalid JSON: {exc.msg}", path, number) from None
+            if not isinstance(record, dict):
+                raise InputError("a line must hold a JSON object", path, number)
+            yield number, record
+
+
+def _label(record: dict[str, Any], name: str, path: str, line: int, what: str) -> str:
+    value = record.get(name)
+    if isinstance(value, bool) or not isinstance(value, str | int) or value == "":
+        raise InputError(f"missing or invalid {what} field {name!r}", path, line)
+    return str(value)
+
+
+def _spans(value: object, path: str, line: int, name: str) -> list[Span]:
+    if not isinstance(value, list):
+        raise InputError(f"{name!r} must be a list of [start, end] spans", path, line)
+    spans: list[Span] = []
+    for item in value:
+        ok = (
+            isinstance(item, list)
+            and len(item) == 2
+            and all(isinstance(x, int) and not isinstance(x, bool) for x in item)
+            and 0 <= item[0] <= item[1]
+        )
+        if not ok:
+            raise InputError(f"{name!r} span {item!r} is not [start, end] with 0 <= start <= end",
+                             path, line)  # fmt: skip
+        spans.append((item[0], item[1]))
+    return spans

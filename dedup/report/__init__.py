@@ -1,0 +1,54 @@
+"""The HTML report of a bulk run: ``dedup report DIR`` and ``dedup bulk --report``.
+
+:func:`write_report` reads a run's output directory (:func:`load_run`, bounded memory: see
+:mod:`dedup.report.data`), renders one self-contained page (:func:`render_report`: inline CSS
+and SVG, no scripts, no fetches, every text escaped) and writes it atomically.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+from dedup.io import atomic_text_file
+from dedup.report.data import SAMPLES_FILE, RunData, load_run
+from dedup.report.page import render_report
+from dedup.report.selection import Limits, Selection, select
+from dedup.types import Document
+
+REPORT_FILE = "report.html"
+
+
+def write_report(
+    directory: str | os.PathLike[str],
+    target: str | os.PathLike[str] | None = None,
+    *,
+    documents: Iterable[Document] | None = None,
+    limits: Limits | None = None,
+) -> Path:
+    """Write the report of the run in ``directory`` to ``target`` (default: its report.html).
+
+    ``documents`` is the run's input read again, for runs without ``samples.jsonl`` or to show
+    more than the run kept; the file appears complete or not at all. Returns its path.
+    """
+    path = Path(target) if target is not None else Path(directory) / REPORT_FILE
+    data = load_run(directory, documents, limits)
+    page = render_report(data)
+    with atomic_text_file(path) as handle:
+        os.fchmod(handle.fileno(), 0o644)  # a page to share, not a secret (mkstemp makes 0600)
+        handle.write(page)
+    return path
+
+
+__all__ = [
+    "REPORT_FILE",
+    "SAMPLES_FILE",
+    "Limits",
+    "RunData",
+    "Selection",
+    "load_run",
+    "render_report",
+    "select",
+    "write_report",
+]

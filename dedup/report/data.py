@@ -1,0 +1,320 @@
+"""What a report shows, read from a bulk run's output directory in bounded memory.
+
+Every file is streamed once or twice, line by line: ``clusters.jsonl`` for the cluster sizes
+and the chosen members (:mod:`dedup.report.selection`), ``pairs.jsonl`` for the similarity
+histogram (all pairs, counted into fixed bins) and for the pairs of the shown documents,
+``boilerplate.jsonl`` for the first patterns, and ``samples.jsonl`` (written by the bulk job)
+or the original input for the shown texts. Memory grows with the number of clusters (one
+counter each) and with the shown documents (bounded by :class:`Limits`), never with the texts
+or the pairs of the corpus.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from dedup.align import Aligner
+from dedup.config import Config
+from dedup.errors import InputError
+from dedup.report.highlight import Highlight, Span
+from dedup.report.selection import Limits, Selection, select
+from dedup.types import Document
+
+BINS = 50  # histogram bins over Jaccard [0, 1]
+RELATION_ORDER = ("duplicate", "near_duplicate", "contains", "contained_in", "shares_passages")
+SAMPLES_FILE = "samples.jsonl"
+
+
+@dataclass(frozen=True, slots=True)
+class DocView:
+    """A shown document: its text (perhaps cut), full length, metadata, boilerplate spans."""
+
+    id: str
+    text: str
+    length: int
+    source: str | None = None
+    published: str | None = None
+    title: str | None = None
+    removed: tuple[Span, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PairView:
+    """A member beside its canonical: the pair record and the passages on each side."""
+
+    member_id: str
+    member: DocView | None
+    record: dict[str, Any] | None
+    canonical_marks: tuple[Highlight, ...] = ()
+    member_marks: tuple[Highlight, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterView:
+    """A shown cluster: its canonical, its size and the shown members."""
+
+    id: str
+    size: int
+    canonical: DocView | None
+    pairs: tuple[PairView, ...]
+
+
+@dataclass(slots=True)
+class Histogram:
+    """Verified pairs counted by Jaccard bin (``BINS`` equal bins over [0, 1]) and relation."""
+
+    counts: dict[str, list[int]] = field(default_factory=dict)
+    total: int = 0
+
+    def add(self, jaccard: float, relation: str) -> None:
+        """Count one pair."""
+        row = self.counts.setdefault(relation, [0] * BINS)
+        row[min(max(int(jaccard * BINS), 0), BINS - 1)] += 1
+        self.total += 1
+
+    def relations(self) -> list[str]:
+        """Relations present, in the fixed display order (unknown ones last)."""
+        known = [r for r in RELATION_ORDER if r in self.counts]
+        return known + sorted(set(self.counts) - set(RELATION_ORDER))
+
+
+@dataclass(frozen=True, slots=True)
+class RunData:
+    """Everything a report page shows."""
+
+    directory: str
+    summary: dict[str, Any]
+    config: Config
+    limits: Limits
+    histogram: Histogram
+    selection: Selection
+    clusters: tuple[ClusterView, ...]
+    patterns: tuple[dict[str, Any], ...]
+    total_patterns: int
+    per_source: dict[str, tuple[int, int]]  # source -> (patterns, documents carrying them)
+    passages: Literal["run", "report"]  # from pairs.jsonl, or aligned for the report
+    texts: Literal["samples", "input", "none"]
+
+
+def load_run(
+    directory: str | os.PathLike[str],
+    documents: Iterable[Document] | None = None,
+    limits: Limits | None = None,
+) -> RunData:
+    """Read what the report needs from a bulk output ``directory``.
+
+    Texts come from ``documents`` (the run's input, read again) when given, else from the
+    run's ``samples.jsonl``; without either the clusters are listed without texts.
+    """
+    limits = limits or Limits()
+    root = Path(directory)
+    summary = _summary(root)
+    config = Config.from_dict(summary["config"])
+    selection = select(lambda: _cluster_records(root / "clusters.jsonl"), limits)
+    shown = selection.documents()
+    wanted_pairs = {
+        frozenset((cluster, member))
+        for cluster, _, members in selection.clusters
+        for member in members[1:]
+    }
+    histogram = Histogram()
+    pair_records: dict[frozenset[str], dict[str, Any]] = {}
+    run_passages = False
+    for record in _jsonl(root / "pairs.jsonl"):
+        histogram.add(float(record["jaccard"]), str(record.get("relation")))
+        run_passages = run_passages or "passages" in record
+        key = frozenset((record["a"], record["b"]))
+        if key in wanted_pairs:
+            pair_records[key] = record
+    texts: Literal["samples", "input", "none"] = "none"
+    if documents is not None:
+        views, texts = _from_documents(documents, shown, limits), "input"
+    elif (root / SAMPLES_FILE).is_file():
+        views, texts = _from_samples(root / SAMPLES_FILE, shown, limits), "samples"
+    else:
+        views = {}
+    aligner = None if run_passages else Aligner()
+    clusters = tuple(
+        ClusterView(
+            cluster,
+            size,
+            views.get(cluster),
+            tuple(
+                _pair(
+                    views.get(cluster),
+                    member,
+                    views.get(member),
+                    pair_records.get(frozenset((cluster, member))),
+                    aligner,
+                )
+                for member in members[1:]
+            ),
+        )
+        for cluster, size, members in selection.clusters
+    )
+    patterns, per_source, total_patterns = _patterns(root / "boilerplate.jsonl", limits.patterns)
+    return RunData(
+        directory=os.fspath(directory),
+        summary=summary,
+        config=config,
+        limits=limits,
+        histogram=histogram,
+        selection=selection,
+        clusters=clusters,
+        patterns=patterns,
+        total_patterns=total_patterns,
+        per_source=per_source,
+        passages="run" if run_passages else "report",
+        texts=texts,
+    )
+
+
+def _pair(
+    canonical: DocView | None,
+    member_id: str,
+    member: DocView | None,
+    record: dict[str, Any] | None,
+    aligner: Aligner | None,
+) -> PairView:
+    """The pair view, passages oriented canonical-side first."""
+    if canonical is None or member is None:
+        return PairView(member_id, member, record)
+    marks: list[tuple[Highlight, Highlight]] = []
+    if aligner is None:
+        canonical_side = "a" if record is None or record["a"] == canonical.id else "b"
+        member_side = "b" if canonical_side == "a" else "a"
+        for p in (record or {}).get("passages", []):
+            c, m = p[canonical_side], p[member_side]
+            score = float(p.get("score", 0.0))
+            marks.append(
+                (Highlight(c[0], c[1], m[0], m[1], score), Highlight(m[0], m[1], c[0], c[1], score))
+            )
+    else:
+        found = aligner.align(
+            canonical.text, member.text, exclude_a=canonical.removed, exclude_b=member.removed
+        )
+        for p in found:
+            marks.append(
+                (
+                    Highlight(p.a[0], p.a[1], p.b[0], p.b[1], p.score),
+                    Highlight(p.b[0], p.b[1], p.a[0], p.a[1], p.score),
+                )
+            )
+    return PairView(
+        member_id,
+        member,
+        record,
+        tuple(c for c, _ in marks),
+        tuple(m for _, m in marks),
+    )
+
+
+def _summary(root: Path) -> dict[str, Any]:
+    path = root / "summary.json"
+    try:
+        with path.open(encoding="utf-8") as handle:
+            data = json.load(handle)
+    except FileNotFoundError:
+        raise InputError("not a dedup output directory (no summary.json)", str(root)) from None
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot read summary.json: {exc}", str(path)) from None
+    if not isinstance(data, dict) or not isinstance(data.get("config"), dict):
+        raise InputError("summary.json has no config", str(path))
+    return data
+
+
+def _jsonl(path: Path) -> Iterator[dict[str, Any]]:
+    """Records of one of the run's JSONL files (a missing file reads as empty)."""
+    try:
+        handle = path.open(encoding="utf-8")
+    except FileNotFoundError:
+        return
+    with handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except ValueError as exc:
+                raise InputError(f"invalid JSON: {exc}", str(path), number) from None
+            if not isinstance(record, dict):
+                raise InputError("a line must hold a JSON object", str(path), number)
+            yield record
+
+
+def _cluster_records(path: Path) -> Iterator[tuple[str, str]]:
+    if not path.is_file():
+        raise InputError("not a dedup output directory (no clusters.jsonl)", str(path.parent))
+    for record in _jsonl(path):
+        yield str(record["id"]), str(record["cluster"])
+
+
+def _from_samples(path: Path, wanted: set[str], limits: Limits) -> dict[str, DocView]:
+    views: dict[str, DocView] = {}
+    for record in _jsonl(path):
+        doc_id = str(record["id"])
+        if doc_id in wanted:
+            text = str(record["text"])[: limits.text_chars]
+            views[doc_id] = DocView(
+                doc_id,
+                text,
+                int(record.get("length", len(text))),
+                record.get("source"),
+                record.get("published"),
+                record.get("title"),
+                tuple((int(s), int(e)) for s, e in record.get("removed", [])),
+            )
+    return views
+
+
+def _from_documents(
+    documents: Iterable[Document], wanted: set[str], limits: Limits
+) -> dict[str, DocView]:
+    views: dict[str, DocView] = {}
+    for doc in documents:
+        if doc.id in wanted:
+            views[doc.id] = DocView(
+                doc.id,
+                doc.text[: limits.text_chars],
+                len(doc.text),
+                doc.source,
+                doc.published,
+                doc.title,
+            )
+    return views
+
+
+def _patterns(
+    path: Path, limit: int
+) -> tuple[tuple[dict[str, Any], ...], dict[str, tuple[int, int]], int]:
+    """The first ``limit`` patterns (the file lists the most widespread first), the per-source
+    totals over all patterns (patterns, documents carrying them) and how many patterns."""
+    kept: list[dict[str, Any]] = []
+    totals: dict[str, list[int]] = {}
+    count = 0
+    for record in _jsonl(path):
+        count += 1
+        if len(kept) < limit:
+            kept.append(record)
+        for source, documents in pattern_sources(record).items():
+            entry = totals.setdefault(source, [0, 0])
+            entry[0] += 1
+            entry[1] += documents
+    per_source = {
+        s: (v[0], v[1]) for s, v in sorted(totals.items(), key=lambda i: (-i[1][1], i[0]))
+    }
+    return tuple(kept), per_source, count
+
+
+def pattern_sources(record: dict[str, Any]) -> dict[str, int]:
+    """Documents carrying a pattern, per source: ``per_source`` as the bulk job writes it, or
+    (older runs) each listed source with an unknown count, shown as 0."""
+    counts = record.get("per_source")
+    if isinstance(counts, dict):
+        return {str(k): int(v) for k, v in counts.items()}
+    return {str(source): 0 for source in record.get("sources", [])}
