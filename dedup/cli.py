@@ -356,6 +356,70 @@ def curve(
         click.echo(f"  {s:.1f}     {float(s_curve(s, config.bands, config.rows)):.4f}")
 
 
+@main.command()
+@click.option(
+    "--db", help="SQLite index file, created if missing (the one `dedup bulk --db` fills)."
+)
+@click.option("--host", help="Address to listen on [127.0.0.1].")
+@click.option("--port", type=int, help="Port to listen on; 0 picks a free one [8080].")
+@click.option("--max-body-bytes", type=int, help="Largest request body or bulk line [2 MiB].")
+@click.option("--max-text-chars", type=int, help="Longest document text [1,000,000].")
+@click.option("--max-token-chars", type=int, help="Longest word in a text [10,000].")
+@click.option("--max-json-depth", type=int, help="Deepest JSON nesting of a body [16].")
+@click.option("--readers", type=int, help="Reader threads; 0 = one per core [0].")
+@click.option("--queue-size", type=int, help="Jobs waiting per pool before 503 [64].")
+@click.option("--bulk-window", type=int, help="Lines of one bulk request in flight [16].")
+@click.option("--idle-timeout", type=float, help="Seconds to deliver a request's headers [15].")
+@click.option("--body-timeout", type=float, help="Seconds to deliver a body / bulk chunk [30].")
+@click.option("--shutdown-timeout", type=float, help="Seconds requests get on SIGTERM [30].")
+@config_options
+@_errors_to_exit
+def serve(
+    config_path: str | None,
+    threshold: float | None,
+    ngram: int | None,
+    num_perm: int | None,
+    **service_options: Any,
+) -> None:
+    """Serve the index in --db over HTTP until SIGTERM (see /openapi.json for the API).
+
+    Service settings come from the [service] table of --config, DEDUP_<KEY> variables
+    (DEDUP_PORT=9000) and these flags. Fingerprint settings are the ones stored in the index
+    unless given (then they must match it)."""
+    import asyncio
+    import logging
+
+    from service import load_settings
+    from service import serve as run_service
+
+    logging.basicConfig(level=logging.INFO, format="dedup: %(message)s", stream=sys.stderr)
+    settings = load_settings(config_path, overrides=service_options)
+    config = None
+    if _config_given(config_path, threshold, ngram, num_perm):
+        config = build_config(config_path, threshold, ngram, num_perm)
+    asyncio.run(
+        run_service(
+            settings,
+            config,
+            on_ready=lambda url: click.echo(f"dedup: serving {settings.db} on {url}", err=True),
+        )
+    )
+
+
+def _config_given(
+    config_path: str | None, threshold: float | None, ngram: int | None, num_perm: int | None
+) -> bool:
+    """Whether any fingerprint setting is given at all (else an index keeps its stored ones)."""
+    from dataclasses import fields
+
+    from dedup.settings import from_env, read_toml
+
+    if any(v is not None for v in (threshold, ngram, num_perm)) or from_env(os.environ):
+        return True
+    names = {f.name for f in fields(Config)}
+    return config_path is not None and any(k in names for k in read_toml(config_path))
+
+
 @contextmanager
 def _rereadable(
     inputs: Sequence[str], fields: Mapping[str, str]

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp.test_utils import TestClient
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_DUMP = ROOT / "examples" / "sample_dump.txt"
@@ -31,6 +32,27 @@ def long_english_articles(web_articles: list[dict[str, object]]) -> list[str]:
         if lang.startswith("en") and len(text) >= 2000 and text.count("\n\n") >= 5:
             texts.append(text)
     return texts
+
+
+@pytest.fixture
+async def client(aiohttp_client: Any, tmp_path: Path) -> TestClient[Any, Any]:
+    """A test client of a service over a fresh SQLite file, on a real loopback server."""
+    from service import create_app
+    from tests.service_support import settings
+
+    return await aiohttp_client(create_app(settings(tmp_path)))
+
+
+@pytest.fixture(scope="session")
+def article(long_english_articles: list[str]) -> str:
+    """One real news-length English article."""
+    return long_english_articles[0]
+
+
+@pytest.fixture(scope="session")
+def story(long_english_articles: list[str]) -> str:
+    """One real paragraph of news (checks of many copies of it stay fast)."""
+    return long_english_articles[0].split("\n\n")[1]
 
 
 def write_jsonl(path: Path, records: list[dict[str, object]]) -> Path:

@@ -1,0 +1,283 @@
+"""Load on the service: POST /v1/documents (check + insert) at 1, 8 and 16 concurrent clients.
+
+1. **Pre-load**: ``--docs`` documents of ``dedup.synth.news_corpus`` (seed 0) are written as
+   JSONL and stored with ``dedup bulk --db`` (the documented way to fill a collection for the
+   service), unless ``--db`` already holds them.
+2. **Serve**: ``python -m service --db ...`` runs as its own process on a free loopback port.
+3. **Load**: an aiohttp client posts news-length documents (``news_corpus`` seed 1: new
+   articles, 30 % of them reprints of articles posted earlier in the run) with ``c`` requests
+   in flight, for ``--requests`` requests or ``--max-seconds`` per level, whichever comes
+   first, after a short warm-up. Latency is measured per request at the client (send to last
+   byte); throughput is completed requests over the level's wall time.
+
+Client and server share the machine's cores, as they would on a small host. The server's CPU
+time per request is read from /proc. Only loopback addresses are used, and every loop is
+bounded in count and time.
+
+Afterwards the same kind of posts go to ``Collection.post`` directly, without HTTP, on one thread:
+the difference is what the service adds.
+
+Run: ``python -m benchmarks.service_load [--docs 100000] [--requests 800] [--db PATH]``
+
+Measured (AMD EPYC, 2 cores shared with other jobs: load average 5.5 during the run; 100,000
+documents pre-loaded by ``dedup bulk --db`` in 658 s, a 1.9 GB file; 300 posts per level):
+
+| clients | docs/s | p50 ms | p99 ms | server CPU ms/doc |
+| ---: | ---: | ---: | ---: | ---: |
+| 1 | 13 | 73 | 221 | 30 |
+| 8 | 12 | 667 | 1,260 | 37 |
+| 16 | 12 | 1,318 | 1,818 | 32 |
+
+``Collection.post`` called directly on one thread: 79 ms per post (13 docs/s). Posts are
+serialised on the writer thread, so throughput is one over the library's time per post whatever
+the number of clients, and latency at ``c`` clients is about ``c`` posts' time. The service adds
+no measurable cost; the 50 ms / 500 docs/s target needs a post of about 2 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+
+from benchmarks._common import ROOT, machine
+from dedup.synth import news_corpus
+from dedup.types import Document
+
+LOOPBACK = "127.0.0.1"
+WARM_UP = 30
+
+
+@dataclass
+class Level:
+    """The figures of one concurrency level."""
+
+    clients: int
+    done: int
+    failed: int
+    seconds: float
+    latencies: list[float]
+    server_cpu: float
+
+    def percentile(self, q: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def preload(db: Path, n_docs: int, workdir: Path) -> str:
+    """Fill ``db`` with ``n_docs`` documents via ``dedup bulk --db``, unless it has them."""
+    if db.exists():
+        from dedup.collection import Collection
+
+        with Collection.open(db, readonly=True) as collection:
+            if len(collection) >= n_docs:
+                return f"reused {db} ({len(collection):,} documents)"
+    corpus = workdir / "corpus.jsonl"
+    with corpus.open("w", encoding="utf-8") as handle:
+        for doc in news_corpus(n_docs, seed=0):
+            record = {"id": doc.id, "text": doc.text, "source": doc.source}
+            handle.write(json.dumps({**record, "published": doc.published}) + "\n")
+    started = time.perf_counter()
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "dedup",
+            "bulk",
+            str(corpus),
+            "--out",
+            str(workdir / "out"),
+            "--db",
+            str(db),
+            "--quiet",
+        ],
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    corpus.unlink()
+    seconds = time.perf_counter() - started
+    size = db.stat().st_size / 1e9
+    return f"dedup bulk --db stored {n_docs:,} documents in {seconds:.0f} s ({size:.2f} GB file)"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((LOOPBACK, 0))
+        return int(sock.getsockname()[1])
+
+
+def start_service(db: Path, port: int, queue_size: int) -> subprocess.Popen[bytes]:
+    """``python -m service`` on loopback; returns once /readyz answers 200 (≤ 120 s)."""
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "service",
+            "--db",
+            str(db),
+            "--port",
+            str(port),
+            "--queue-size",
+            str(queue_size),
+        ],
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError("the service exited while starting")
+        try:
+            with urllib.request.urlopen(f"http://{LOOPBACK}:{port}/readyz", timeout=5) as r:
+                if r.status == 200:
+                    return process
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError("the service did not become ready in 120 s")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def run_level(
+    url: str, docs: Iterator[Document], clients: int, requests: int, max_seconds: float, pid: int
+) -> Level:
+    """``requests`` posts (or ``max_seconds``) with ``clients`` in flight."""
+    latencies: list[float] = []
+    failed = 0
+    connector = aiohttp.TCPConnector(limit=clients)
+    async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def post(doc: Document) -> bool:
+            body = {"id": doc.id, "text": doc.text, "source": doc.source}
+            started = time.perf_counter()
+            async with session.post(f"{url}/v1/documents", json=body) as response:
+                await response.read()
+                ok = response.status in (200, 201)
+            if ok:
+                latencies.append(time.perf_counter() - started)
+            return ok
+
+        for _ in range(WARM_UP):
+            await post(next(docs))
+        latencies.clear()
+        remaining = requests
+        deadline = time.monotonic() + max_seconds
+
+        async def client() -> int:
+            nonlocal remaining
+            bad = 0
+            while remaining > 0 and time.monotonic() < deadline:
+                remaining -= 1
+                bad += not await post(next(docs))
+            return bad
+
+        cpu = cpu_seconds(pid)
+        started = time.perf_counter()
+        failed = sum(await asyncio.gather(*(client() for _ in range(clients))))
+        seconds = time.perf_counter() - started
+        cpu = cpu_seconds(pid) - cpu
+    return Level(clients, len(latencies), failed, seconds, latencies, cpu)
+
+
+def library_baseline(db: Path, docs: Iterator[Document], n: int) -> float:
+    """Milliseconds per ``Collection.post`` called directly (no HTTP), on one thread."""
+    from dedup.collection import Collection
+
+    with Collection.open(db) as collection:
+        for _ in range(10):
+            collection.post(next(docs))
+        started = time.perf_counter()
+        for _ in range(n):
+            collection.post(next(docs))
+        return (time.perf_counter() - started) / n * 1e3
+
+
+def table(levels: list[Level]) -> str:
+    rows = [
+        "| clients | requests | docs/s | p50 ms | p99 ms | max ms | non-2xx | server CPU ms/doc |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for lv in levels:
+        rows.append(
+            f"| {lv.clients} | {lv.done} | {lv.done / lv.seconds:,.0f} "
+            f"| {lv.percentile(0.5) * 1e3:.1f} | {lv.percentile(0.99) * 1e3:.1f} "
+            f"| {max(lv.latencies) * 1e3:.1f} | {lv.failed} "
+            f"| {lv.server_cpu / max(lv.done, 1) * 1e3:.1f} |"
+        )
+    return "\n".join(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--docs", type=int, default=100_000, help="documents pre-loaded")
+    parser.add_argument("--requests", type=int, default=800, help="posts per level")
+    parser.add_argument("--max-seconds", type=float, default=60.0, help="cap per level")
+    parser.add_argument("--clients", default="1,8,16", help="concurrency levels")
+    parser.add_argument("--baseline", type=int, default=100, help="direct posts, 0 = none")
+    parser.add_argument("--db", type=Path, help="collection file to reuse (else a temporary one)")
+    args = parser.parse_args()
+    levels = [int(c) for c in args.clients.split(",")]
+    print(machine())
+    with tempfile.TemporaryDirectory(prefix="service-load-") as tmp:
+        db = args.db or Path(tmp) / "index.db"
+        print(preload(db, args.docs, Path(tmp)), flush=True)
+        port = free_port()
+        process = start_service(db, port, queue_size=64)
+        try:
+            total = sum(WARM_UP + args.requests for _ in levels) + 10 + args.baseline
+            docs = (
+                Document(f"load-{d.id}", d.text, d.source, d.published, d.title)
+                for d in news_corpus(total, seed=1)
+            )
+            results = []
+            for clients in levels:
+                level = asyncio.run(
+                    run_level(
+                        f"http://{LOOPBACK}:{port}",
+                        docs,
+                        clients,
+                        args.requests,
+                        args.max_seconds,
+                        process.pid,
+                    )
+                )
+                results.append(level)
+                print(
+                    f"  {clients} client(s): {level.done} posts in {level.seconds:.1f} s",
+                    flush=True,
+                )
+        finally:
+            process.send_signal(signal.SIGTERM)
+            code = process.wait(60)
+        print(f"\nPOST /v1/documents into {args.docs:,} stored documents (service exit {code}):\n")
+        print(table(results))
+        if args.baseline:
+            ms = library_baseline(db, docs, args.baseline)
+            print(
+                f"\nthe same posts on Collection.post directly (no HTTP, one thread, "
+                f"{args.baseline} posts): {ms:.1f} ms each = {1e3 / ms:,.0f} docs/s"
+            )
+        load = os.getloadavg()
+        print(f"\nload average at the end: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
+
+
+if __name__ == "__main__":
+    main()

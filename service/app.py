@@ -1,0 +1,127 @@
+"""The aiohttp application: typed state, its resources' lifetimes, middlewares and routes.
+
+:func:`create_app` only builds; nothing is opened until the app starts, when ``cleanup_ctx``
+opens, in order, the writer (one thread owning the read-write Collection, which creates the
+file if needed) and the readers (one read-only Collection per thread), and marks the app ready.
+On shutdown the same contexts close them in reverse, after aiohttp has let in-flight requests
+finish.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator, Callable
+
+from aiohttp import web
+
+from dedup.collection import Collection
+from dedup.config import Config
+from dedup.errors import ConfigError
+from dedup.types import Document
+from service.config import ServiceSettings
+from service.keys import CONFIG, LIMITS, METRICS, OPENAPI, READERS, SETTINGS, STATE, WRITER, State
+from service.metrics import Metrics
+from service.openapi import openapi_document
+from service.pools import CollectionPool
+from service.problems import problem_middleware
+from service.routes import routes
+from service.schemas import Limits
+
+
+def create_app(settings: ServiceSettings, config: Config | None = None) -> web.Application:
+    """The service over ``settings.db``; ``config`` None serves the settings stored in it."""
+    metrics = Metrics()
+    app = web.Application(
+        client_max_size=settings.max_body_bytes,
+        middlewares=[metrics.middleware(), problem_middleware],  # type: ignore[list-item]
+    )
+    app[SETTINGS] = settings
+    if config is not None:
+        app[CONFIG] = config
+    app[LIMITS] = Limits(settings)
+    app[METRICS] = metrics
+    app[STATE] = State()
+    app[OPENAPI] = openapi_document(settings)
+    app.add_routes(routes)
+    app.cleanup_ctx.extend([_writer, _readers, _readiness])
+    app.on_shutdown.append(_not_ready)
+    return app
+
+
+# A check of this text loads every compiled kernel a request needs (numba loads them from its
+# cache on first call, ~1 s in all), so that the first client does not pay for it.
+WARM_UP = Document(
+    "service-warm-up",
+    "Leaders met at the summit on Monday to talk about trade and security.\n\n"
+    "The talks went on late into the night, officials said on Tuesday.",
+)
+
+
+def _opener(app: web.Application, readonly: bool) -> Callable[[], Collection]:
+    settings, config = app[SETTINGS], app.get(CONFIG)
+
+    def open_collection() -> Collection:
+        try:
+            collection = Collection.open(settings.db, config, readonly=readonly)
+        except sqlite3.OperationalError as exc:  # a missing directory, no permission, ...
+            raise ConfigError(f"{settings.db}: cannot open the database ({exc})") from exc
+        if not readonly:
+            try:
+                collection.check(WARM_UP)
+            except BaseException:
+                collection.close()
+                raise
+        return collection
+
+    return open_collection
+
+
+async def _writer(app: web.Application) -> AsyncIterator[None]:
+    """The single writer thread: every post, delete and bulk line runs there, one at a time."""
+    settings = app[SETTINGS]
+    pool: CollectionPool[Collection] = CollectionPool(
+        "writer",
+        _opener(app, readonly=False),
+        threads=1,
+        queue_size=settings.queue_size,
+        retry_after=settings.retry_after,
+    )
+    await pool.start()
+    app[WRITER] = pool
+    app[METRICS].watch_pool("writer", lambda: pool.depth, lambda: pool.running)
+    try:
+        yield
+    finally:
+        await pool.stop()
+
+
+async def _readers(app: web.Application) -> AsyncIterator[None]:
+    """Reader threads, one read-only Collection each, for checks, strips and lookups."""
+    settings = app[SETTINGS]
+    pool: CollectionPool[Collection] = CollectionPool(
+        "reader",
+        _opener(app, readonly=True),
+        threads=settings.reader_threads,
+        queue_size=settings.queue_size,
+        retry_after=settings.retry_after,
+    )
+    await pool.start()
+    app[READERS] = pool
+    app[METRICS].watch_pool("reader", lambda: pool.depth, lambda: pool.running)
+    try:
+        yield
+    finally:
+        await pool.stop()
+
+
+async def _readiness(app: web.Application) -> AsyncIterator[None]:
+    app[STATE].ready = True
+    yield
+    app[STATE].ready = False
+
+
+async def _not_ready(app: web.Application) -> None:
+    """On SIGTERM, fail readiness (a balancer stops sending while requests drain) and tell the
+    requests still waiting for body bytes that no more will come."""
+    app[STATE].ready = False
+    app[STATE].stopping.set()

@@ -1,0 +1,187 @@
+"""``POST /v1/documents/bulk``: NDJSON in, one NDJSON answer line per input line, streamed.
+
+The body is read chunk by chunk as it arrives and cut into lines (each at most
+``max_body_bytes``; a longer one is answered with a 413 error line and skipped without being
+kept). Every non-blank line is parsed and checked like a ``POST /v1/documents`` body and posted
+on the writer thread; up to ``bulk_window`` lines are in flight, and answers are written in input
+order as soon as they are ready. Memory is bounded by the window, not by the body, and a sender
+faster than the writer is slowed down by TCP: while the window is full, nothing more is read.
+
+Answer lines are ``{"line": n, "id": ..., "status": 201|200, "result": verdict}`` or
+``{"line": n, "error": problem}`` (Elasticsearch ``_bulk`` style); ``n`` counts every line of the
+body from 1, blank lines included (they get no answer). A body that stalls for ``body_timeout``
+seconds ends the answer with a 408 error line; so does shutdown (SIGTERM), with a 503 line
+naming the first line not read, after every line read so far has been answered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import StreamReader, web
+
+from dedup.collection import Collection
+from dedup.errors import DedupError
+from service.body import (
+    NDJSON_TYPES,
+    Stopped,
+    encode,
+    parse_json,
+    receive,
+    require_media_type,
+    shutting_down,
+)
+from service.keys import LIMITS, METRICS, SETTINGS, STATE, WRITER
+from service.problems import Problem, from_library
+
+if TYPE_CHECKING:
+    from service.routes import Window
+
+LOG = logging.getLogger("service")
+NDJSON = "application/x-ndjson"
+
+
+async def post_bulk(request: web.Request, window: Window) -> web.StreamResponse:
+    """Stream the answers to a bulk body (see the module docstring)."""
+    require_media_type(request, NDJSON_TYPES)
+    app = request.app
+    settings = app[SETTINGS]
+    if not app[WRITER].started:
+        raise Problem(503, "the writer is not running", kind="not-ready")
+    response = web.StreamResponse(status=200)
+    response.content_type = NDJSON
+    await response.prepare(request)
+    # Answers in input order, each written as soon as it and those before it are done; the
+    # queue's size is the window of lines in flight (reading stops while it is full).
+    answers: asyncio.Queue[asyncio.Task[bytes] | None] = asyncio.Queue(settings.bulk_window)
+    writer = asyncio.ensure_future(_write_answers(response, answers))
+    try:
+        stopping = app[STATE].stopping
+        lines = _lines(request.content, settings.max_body_bytes, settings.body_timeout, stopping)
+        async for number, line in lines:
+            if isinstance(line, bytes) and not line.strip():
+                continue
+            if isinstance(line, Problem) and line.close:
+                response.force_close()  # the rest of the body is still on the wire
+            task = asyncio.ensure_future(_answer(request, window, number, line))
+            await _put(answers, task, writer)
+        await _put(answers, None, writer)
+        await writer
+        await response.write_eof()
+    finally:
+        writer.cancel()
+        while not answers.empty():
+            if (waiting := answers.get_nowait()) is not None:
+                waiting.cancel()
+    return response
+
+
+async def _write_answers(
+    response: web.StreamResponse, answers: asyncio.Queue[asyncio.Task[bytes] | None]
+) -> None:
+    while (task := await answers.get()) is not None:
+        await response.write(await task)
+
+
+async def _put(
+    answers: asyncio.Queue[asyncio.Task[bytes] | None],
+    item: asyncio.Task[bytes] | None,
+    writer: asyncio.Future[None],
+) -> None:
+    """Queue an answer, unless the writer died (the client went away): then raise its error."""
+    put = asyncio.ensure_future(answers.put(item))
+    await asyncio.wait({put, writer}, return_when=asyncio.FIRST_COMPLETED)
+    if not put.done():
+        put.cancel()
+        if item is not None:
+            item.cancel()
+        writer.result()
+        raise ConnectionResetError("the bulk answer stopped")
+
+
+async def _answer(
+    request: web.Request, window: Window, number: int, line: bytes | Problem
+) -> bytes:
+    """The answer line for input line ``number``: its verdict, or the problem with it."""
+    app = request.app
+    try:
+        if isinstance(line, Problem):
+            raise line
+        settings = app[SETTINGS]
+        doc = app[LIMITS].document(parse_json(line, settings.max_json_depth))
+
+        def post(col: Collection) -> dict[str, Any]:
+            return dict(col.post(doc, **window._asdict()).to_dict())
+
+        verdict = await app[WRITER].run(post, wait=True)
+        app[METRICS].bulk_lines.labels("stored").inc()
+        status = 201 if verdict.get("stored") == "added" else 200
+        return encode({"line": number, "id": doc.id, "status": status, "result": verdict}) + b"\n"
+    except Exception as exc:
+        app[METRICS].bulk_lines.labels("error").inc()
+        problem = _problem_of(exc)
+        return encode({"line": number, "error": problem.to_dict(request.path)}) + b"\n"
+
+
+def _problem_of(exc: Exception) -> Problem:
+    if isinstance(exc, Problem):
+        return exc
+    if isinstance(exc, DedupError):
+        return from_library(exc)
+    LOG.exception("unhandled error in a bulk line", exc_info=exc)
+    return Problem(500, "the server failed to answer this line; the error is logged")
+
+
+async def _lines(
+    stream: StreamReader, max_bytes: int, timeout: float, stopping: asyncio.Event
+) -> AsyncIterator[tuple[int, bytes | Problem]]:
+    """``(line number, bytes)`` per line as the body arrives; a problem for a line too long."""
+    buffer = bytearray()
+    too_long = False  # the current line went over max_bytes: drop the rest of it
+
+    def add(piece: bytes) -> None:
+        nonlocal too_long
+        if too_long or len(buffer) + len(piece) > max_bytes:
+            buffer.clear()
+            too_long = True
+        else:
+            buffer.extend(piece)
+
+    def finish() -> bytes | Problem:
+        nonlocal too_long
+        line: bytes | Problem = bytes(buffer).removesuffix(b"\r")
+        if too_long:
+            line = Problem(413, f"the line is longer than {max_bytes} bytes", kind="body-too-large")
+        buffer.clear()
+        too_long = False
+        return line
+
+    number = 0
+    while True:
+        try:
+            chunk = await receive(stream.readany(), timeout, stopping)
+        except TimeoutError:
+            detail = f"the body stalled for {timeout:g} s; the rest is not read"
+            yield number + 1, Problem(408, detail, kind="body-timeout")
+            return
+        except Stopped:
+            problem = shutting_down()
+            problem.detail = (
+                f"the service is shutting down; lines from {number + 1} on are not read"
+            )
+            yield number + 1, problem
+            return
+        if not chunk:
+            break
+        start = 0
+        while (end := chunk.find(b"\n", start)) >= 0:
+            add(chunk[start:end])
+            number += 1
+            yield number, finish()
+            start = end + 1
+        add(chunk[start:])
+    if buffer or too_long:
+        yield number + 1, finish()

@@ -1,0 +1,37 @@
+"""The typed keys of the app's state (``app[WRITER]``, ...), in a module of their own so that
+routes and the app factory can both import them."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from dedup.collection import Collection
+from dedup.config import Config
+from service.config import ServiceSettings
+from service.metrics import Metrics
+from service.pools import CollectionPool
+from service.schemas import Limits
+
+
+@dataclass
+class State:
+    """Whether the app takes traffic (set once the pools are up, cleared on shutdown), and
+    whether it is shutting down: requests still waiting for their body stop waiting then,
+    because aiohttp stops reading from connections when shutdown starts."""
+
+    ready: bool = False
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+SETTINGS = web.AppKey("settings", ServiceSettings)
+CONFIG = web.AppKey("config", Config)
+LIMITS = web.AppKey("limits", Limits)
+METRICS = web.AppKey("metrics", Metrics)
+STATE = web.AppKey("state", State)
+OPENAPI = web.AppKey("openapi", dict[str, Any])
+WRITER: web.AppKey[CollectionPool[Collection]] = web.AppKey("writer")
+READERS: web.AppKey[CollectionPool[Collection]] = web.AppKey("readers")

@@ -1,0 +1,69 @@
+"""Running the app: listen, wait for SIGTERM/SIGINT, shut down gracefully.
+
+On a signal the listening socket closes first, then aiohttp's runner gives in-flight requests up
+to ``shutdown_timeout`` seconds to finish (idle keep-alive connections are closed at once), and
+only then does the app's cleanup close the pools: queued writes are done and every Collection is
+closed cleanly, so the WAL is checkpointed and the file is whole.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+
+from dedup.config import Config
+from service.app import create_app
+from service.config import ServiceSettings
+
+LOG = logging.getLogger("service")
+
+
+def runner_options(settings: ServiceSettings) -> dict[str, Any]:
+    """The keyword arguments of the app's runner (also used by the tests' servers)."""
+    return {
+        "shutdown_timeout": settings.shutdown_timeout,
+        # aiohttp starts this timer when a connection opens and closes the connection if no
+        # complete request head has arrived when it fires: the slow-header (slowloris) guard.
+        "keepalive_timeout": settings.idle_timeout,
+        "access_log": None,
+    }
+
+
+async def serve(
+    settings: ServiceSettings,
+    config: Config | None = None,
+    *,
+    on_ready: Callable[[str], None] | None = None,
+) -> None:
+    """Serve until SIGTERM or SIGINT; ``on_ready`` gets the URL once the index is open."""
+    app = create_app(settings, config)
+    runner = web.AppRunner(app, **runner_options(settings))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    await runner.setup()  # opens the index (cleanup_ctx); raises if it cannot be opened
+    try:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        site = web.TCPSite(runner, settings.host, settings.port, reuse_address=True)
+        await site.start()
+        host, port = runner.addresses[0][:2]
+        url = f"http://{host}:{port}" if ":" not in host else f"http://[{host}]:{port}"
+        (on_ready or _announce)(url)
+        await stop.wait()
+        LOG.info(
+            "shutting down: finishing in-flight requests (up to %gs)", settings.shutdown_timeout
+        )
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+        await runner.cleanup()
+
+
+def _announce(url: str) -> None:
+    print(f"dedup: serving on {url}", file=sys.stderr, flush=True)

@@ -1,0 +1,222 @@
+"""The OpenAPI 3.1 document served at ``/openapi.json``, built from :mod:`service.schemas`.
+
+The operations are listed here once, next to the statuses each one answers; the schemas are the
+ones bodies are validated with, so the document cannot drift from the checks.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from service.config import ServiceSettings
+from service.schemas import components, ref
+
+Op = dict[str, Any]
+
+_PROBLEM = {"application/problem+json": {"schema": ref("Problem")}}
+_RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}}
+
+
+def _problem(description: str, headers: dict[str, Any] | None = None) -> dict[str, Any]:
+    answer: dict[str, Any] = {"description": description, "content": _PROBLEM}
+    if headers:
+        answer["headers"] = headers
+    return answer
+
+
+_OVERLOADED = _problem("A queue is full (or the service is not ready); retry later.", _RETRY_AFTER)
+_BODY_ERRORS = {
+    "400": _problem("The body is not one UTF-8 JSON text (BOM, NaN, duplicate key, depth)."),
+    "408": _problem("The body did not arrive in time."),
+    "413": _problem("The body is larger than max_body_bytes."),
+    "415": _problem("The body is not application/json in UTF-8."),
+    "422": _problem("The JSON is not what the operation takes; `errors` names the fields."),
+    "503": _OVERLOADED,
+}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _window() -> list[dict[str, Any]]:
+    date = {
+        "anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}]
+    }
+    return [
+        {
+            "name": "since",
+            "in": "query",
+            "description": "Only match documents published at or after this (inclusive; ISO 8601).",
+            "schema": date,
+        },
+        {
+            "name": "until",
+            "in": "query",
+            "description": "Only match documents published before this (exclusive; ISO 8601).",
+            "schema": date,
+        },
+        {
+            "name": "exclude_same_source",
+            "in": "query",
+            "description": "Ignore documents of the posted document's source.",
+            "schema": {"type": "boolean"},
+        },
+    ]
+
+
+def _operations() -> dict[str, dict[str, Op]]:
+    body = {"required": True, "content": {"application/json": {"schema": ref("DocumentIn")}}}
+    doc_id = {
+        "name": "id",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "minLength": 1},
+        "description": "The document id, percent-encoded.",
+    }
+    location = {"Location": {"description": "The stored document.", "schema": {"type": "string"}}}
+    ndjson_in = {
+        "schema": {"type": "string", "description": "One DocumentIn object per line."},
+        "example": '{"id": "a1", "text": "Leaders met at the summit on Monday."}\n'
+        '{"id": "a2", "text": "Leaders met at the summit on Monday."}\n',
+    }
+    ndjson_out = {"schema": {"type": "string", "description": "One BulkLine object per line."}}
+    return {
+        "/v1/documents": {
+            "post": {
+                "operationId": "postDocument",
+                "summary": "Check a document against the index and store it, atomically.",
+                "description": (
+                    "Idempotent per id and text: posting the same id and text again answers "
+                    "200 with stored = unchanged. A new text for a stored id replaces it "
+                    "(200, stored = updated)."
+                ),
+                "parameters": _window(),
+                "requestBody": body,
+                "responses": {
+                    "201": {**_json(ref("Verdict"), "Stored under a new id."), "headers": location},
+                    "200": _json(ref("Verdict"), "The id was stored already (updated/unchanged)."),
+                    **_BODY_ERRORS,
+                },
+            }
+        },
+        "/v1/documents/bulk": {
+            "post": {
+                "operationId": "postDocumentsBulk",
+                "summary": "Post many documents: NDJSON in, one NDJSON result line per input line.",
+                "description": (
+                    "Each non-empty line is a DocumentIn; each answer line is "
+                    '{"line", "id", "status", "result"} or {"line", "error": Problem}. Lines are '
+                    "read as they arrive and answered as they are done, in input order."
+                ),
+                "parameters": _window(),
+                "requestBody": {"required": True, "content": {"application/x-ndjson": ndjson_in}},
+                "responses": {
+                    "200": {
+                        "description": "Per-line results.",
+                        "content": {"application/x-ndjson": ndjson_out},
+                    },
+                    "415": _BODY_ERRORS["415"],
+                    "422": _problem("A query parameter is invalid; `errors` names it."),
+                    "503": _OVERLOADED,
+                },
+            }
+        },
+        "/v1/documents/{id}": {
+            "get": {
+                "operationId": "getDocument",
+                "summary": "A stored document's metadata, cluster and matches.",
+                "parameters": [doc_id],
+                "responses": {
+                    "200": _json(ref("DocumentView"), "The document."),
+                    "404": _problem("No document with that id."),
+                    "503": _OVERLOADED,
+                },
+            },
+            "delete": {
+                "operationId": "deleteDocument",
+                "summary": "Remove a stored document.",
+                "parameters": [doc_id],
+                "responses": {
+                    "204": {"description": "Removed."},
+                    "404": _problem("No document with that id."),
+                    "503": _OVERLOADED,
+                },
+            },
+        },
+        "/v1/check": {
+            "post": {
+                "operationId": "checkDocument",
+                "summary": "What a document duplicates, reuses or carries; nothing is stored.",
+                "parameters": _window(),
+                "requestBody": body,
+                "responses": {"200": _json(ref("Verdict"), "The verdict."), **_BODY_ERRORS},
+            }
+        },
+        "/v1/strip": {
+            "post": {
+                "operationId": "stripText",
+                "summary": "A text without its learned boilerplate.",
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": ref("StripIn")}},
+                },
+                "responses": {"200": _json(ref("Stripped"), "The stripped text."), **_BODY_ERRORS},
+            }
+        },
+        "/livez": {
+            "get": {
+                "operationId": "livez",
+                "summary": "The process answers.",
+                "responses": {"200": _json(ref("Health"), "Alive.")},
+            }
+        },
+        "/readyz": {
+            "get": {
+                "operationId": "readyz",
+                "summary": "The index is open and the worker threads answer.",
+                "responses": {"200": _json(ref("Health"), "Ready."), "503": _OVERLOADED},
+            }
+        },
+        "/metrics": {
+            "get": {
+                "operationId": "metrics",
+                "summary": "Prometheus metrics.",
+                "responses": {
+                    "200": {
+                        "description": "Prometheus text exposition format.",
+                        "content": {"text/plain": {"schema": {"type": "string"}}},
+                    }
+                },
+            }
+        },
+        "/openapi.json": {
+            "get": {
+                "operationId": "openapi",
+                "summary": "This document.",
+                "responses": {"200": _json({"type": "object"}, "OpenAPI 3.1.")},
+            }
+        },
+    }
+
+
+def openapi_document(settings: ServiceSettings) -> dict[str, Any]:
+    """The whole document, with the limits of ``settings`` in its schemas."""
+    from dedup import __version__
+
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "dedup",
+            "version": __version__,
+            "description": (
+                "Near-duplicate, text-reuse and boilerplate detection for news articles. "
+                "Errors are RFC 9457 application/problem+json. Limits: bodies up to "
+                f"{settings.max_body_bytes} bytes, texts up to {settings.max_text_chars} "
+                f"characters, words up to {settings.max_token_chars} characters, JSON nested "
+                f"up to {settings.max_json_depth} levels."
+            ),
+        },
+        "paths": _operations(),
+        "components": {"schemas": components(settings)},
+    }

@@ -1,0 +1,174 @@
+"""Threads that own a Collection each, fed from a bounded queue.
+
+SQLite connections belong to the thread that opened them, so every worker thread opens its own
+Collection and runs only jobs against it: one writer thread for everything that changes the
+index (posts are serialised there, which is what makes check-and-insert atomic across
+requests), and a few reader threads with read-only connections that WAL lets read the last
+committed state while the writer writes. The event loop never touches a Collection.
+
+Capacity is counted on the event loop: at most ``threads + queue_size`` jobs are accepted (running
+or waiting). A request that finds the pool full gets a 503 with ``Retry-After`` at once instead of
+a growing wait; a bulk request instead waits for room, which pushes back on its sender through
+TCP (it stops reading the body).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from typing import Generic, Protocol, TypeVar
+
+from service.problems import Problem
+
+T = TypeVar("T")
+LOG = logging.getLogger("service")
+
+
+class Closable(Protocol):
+    def close(self) -> None: ...
+
+
+C = TypeVar("C", bound=Closable)
+Job = Callable[[C], T]
+_Item = tuple["concurrent.futures.Future[object]", Callable[[C], object]] | None
+
+
+class Overloaded(Problem):
+    """The 503 of a full pool: try again after ``retry_after`` seconds."""
+
+    def __init__(self, pool: str, retry_after: int) -> None:
+        super().__init__(
+            503,
+            f"the {pool} queue is full; retry after {retry_after} s",
+            kind="overloaded",
+            headers={"Retry-After": str(retry_after)},
+        )
+
+
+class CollectionPool(Generic[C]):
+    """``threads`` threads, each running jobs ``job(collection)`` against its own Collection."""
+
+    def __init__(
+        self,
+        name: str,
+        opener: Callable[[], C],
+        *,
+        threads: int,
+        queue_size: int,
+        retry_after: int = 1,
+    ) -> None:
+        self.name = name
+        self.threads = threads
+        self.capacity = threads + queue_size
+        self.retry_after = retry_after
+        self._opener = opener
+        self._queue: queue.SimpleQueue[_Item[C]] = queue.SimpleQueue()
+        self._workers: list[threading.Thread] = []
+        self._slots: asyncio.Semaphore | None = None
+        self._accepted = 0  # accepted and not finished, counted on the loop
+        self._running = 0  # counted by the workers under _lock
+        self._lock = threading.Lock()
+
+    @property
+    def depth(self) -> int:
+        """Jobs accepted and waiting for a thread."""
+        with self._lock:
+            return max(self._accepted - self._running, 0)
+
+    @property
+    def running(self) -> int:
+        """Jobs being run right now."""
+        with self._lock:
+            return self._running
+
+    @property
+    def started(self) -> bool:
+        return bool(self._workers) and all(t.is_alive() for t in self._workers)
+
+    async def start(self) -> None:
+        """Start the threads and wait until each has opened its Collection (or one failed)."""
+        loop = asyncio.get_running_loop()
+        self._slots = asyncio.Semaphore(self.capacity)
+        opened: list[concurrent.futures.Future[None]] = []
+        for k in range(self.threads):
+            done: concurrent.futures.Future[None] = concurrent.futures.Future()
+            thread = threading.Thread(
+                target=self._work, args=(done,), name=f"dedup-{self.name}-{k}", daemon=False
+            )
+            thread.start()
+            self._workers.append(thread)
+            opened.append(done)
+        try:
+            await asyncio.gather(*(asyncio.wrap_future(f, loop=loop) for f in opened))
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def stop(self) -> None:
+        """Let the queued jobs finish, close every Collection and join the threads."""
+        for _ in self._workers:
+            self._queue.put(None)
+        workers, self._workers = self._workers, []
+        await asyncio.gather(*(asyncio.to_thread(t.join) for t in workers))
+
+    async def run(self, job: Job[C, T], *, wait: bool = False) -> T:
+        """``job(collection)`` on one of the threads; 503 at once if full, unless ``wait``."""
+        slots = self._slots
+        if slots is None or not self._workers:
+            raise Problem(503, f"the {self.name} pool is not running", kind="not-ready")
+        if not wait and slots.locked():
+            raise Overloaded(self.name, self.retry_after)
+        await slots.acquire()
+        loop = asyncio.get_running_loop()
+        future: concurrent.futures.Future[T] = concurrent.futures.Future()
+        with self._lock:
+            self._accepted += 1
+
+        def finished(_: object) -> None:
+            # The slot is freed when the thread is done with the job, not when the caller
+            # stops waiting: a cancelled request must not let more work in than threads can do.
+            loop.call_soon_threadsafe(self._release)
+
+        future.add_done_callback(finished)
+        self._queue.put((future, job))  # type: ignore[arg-type]
+        return await asyncio.wrap_future(future, loop=loop)
+
+    def _release(self) -> None:
+        with self._lock:
+            self._accepted -= 1
+        if self._slots is not None:
+            self._slots.release()
+
+    def _work(self, opened: concurrent.futures.Future[None]) -> None:
+        """A worker: open the Collection here (its connection is bound to this thread), run jobs."""
+        try:
+            collection = self._opener()
+        except Exception as exc:
+            opened.set_exception(exc)
+            return
+        opened.set_result(None)
+        try:
+            while (item := self._queue.get()) is not None:
+                future, job = item
+                if not future.set_running_or_notify_cancel():
+                    continue  # its caller went away before it started
+                with self._lock:
+                    self._running += 1
+                try:
+                    result = job(collection)
+                except Exception as exc:
+                    future.set_exception(exc)
+                else:
+                    future.set_result(result)
+                finally:
+                    with self._lock:
+                        self._running -= 1
+        finally:
+            try:
+                collection.close()
+            except Exception:
+                LOG.exception("closing the %s collection failed", self.name)

@@ -1,0 +1,136 @@
+"""RFC 9457 problem details: the one shape every error of the service takes.
+
+Handlers and helpers raise :class:`Problem`; :func:`problem_middleware` (the only error
+middleware) turns it, aiohttp's own HTTP errors (404 for an unknown path, 405, 413 from
+``client_max_size``) and the library's :class:`dedup.DedupError` into an
+``application/problem+json`` answer. Anything else is a bug: it is logged with its traceback and
+answered with a bare 500 that leaks nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from http import HTTPStatus
+from typing import Any
+
+from aiohttp import web
+
+from dedup.errors import ConfigMismatchError, DedupError, DocumentNotFoundError, InputError
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_PREFIX = "urn:dedup:problem:"
+LOG = logging.getLogger("service")
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class Problem(Exception):
+    """An answer of status ``status`` explaining what was wrong with the request.
+
+    ``kind`` becomes the problem ``type`` (``urn:dedup:problem:<kind>``; ``None`` for
+    ``about:blank``, a plain HTTP error); ``errors`` lists the bad fields as
+    ``{"field", "pointer", "detail"}`` objects, ``pointer`` a JSON pointer into the body.
+    """
+
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        kind: str | None = None,
+        title: str | None = None,
+        errors: Sequence[Mapping[str, Any]] = (),
+        headers: Mapping[str, str] | None = None,
+        close: bool = False,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.kind = kind
+        self.title = title or HTTPStatus(status).phrase
+        self.errors = [dict(e) for e in errors]
+        self.headers = dict(headers or {})
+        self.close = close or status == 408
+
+    def to_dict(self, instance: str | None = None) -> dict[str, Any]:
+        """The problem object (``instance`` is the request path it answers)."""
+        body: dict[str, Any] = {
+            "type": TYPE_PREFIX + self.kind if self.kind else "about:blank",
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+        }
+        if instance is not None:
+            body["instance"] = instance
+        if self.errors:
+            body["errors"] = self.errors
+        return body
+
+    def response(self, request: web.BaseRequest | None = None) -> web.Response:
+        """The ``application/problem+json`` response.
+
+        ASCII-escaped JSON, so a lone surrogate quoted back from the request stays valid UTF-8.
+        ``close`` (always for a 408) closes the connection: the rest of the body is unread.
+        """
+        instance = request.path if request is not None else None
+        response = web.Response(
+            status=self.status,
+            body=json.dumps(self.to_dict(instance)).encode("ascii"),
+            content_type=PROBLEM_JSON,
+            headers=self.headers,
+        )
+        if self.close:
+            response.force_close()
+        return response
+
+
+def field_error(field: str, detail: str, *, where: str = "body") -> dict[str, str]:
+    """One entry of a problem's ``errors``: a body field (JSON pointer) or a query parameter."""
+    pointer = "/" + field.replace("~", "~0").replace("/", "~1") if field else ""
+    if where == "body":
+        return {"field": field or "(body)", "pointer": "#" + pointer, "detail": detail}
+    return {"field": field, "in": where, "detail": detail}
+
+
+def from_library(exc: DedupError) -> Problem:
+    """The problem for a library error: what the library says, with a fitting status."""
+    if isinstance(exc, DocumentNotFoundError):
+        return Problem(404, str(exc), kind="not-found")
+    if isinstance(exc, InputError):
+        return Problem(422, exc.message, kind="validation")
+    if isinstance(exc, ConfigMismatchError):
+        return Problem(409, str(exc), kind="config-mismatch")
+    return Problem(422, str(exc), kind="rejected")
+
+
+def from_http(exc: web.HTTPException, request: web.BaseRequest) -> Problem:
+    """aiohttp's HTTP error (unknown path, wrong method, body over ``client_max_size``)."""
+    headers = {k: v for k, v in exc.headers.items() if k.lower() in {"allow", "retry-after"}}
+    if exc.status == 404:
+        detail = f"nothing at {request.path}; see /openapi.json"
+    elif exc.status == 405:
+        detail = f"{request.method} is not allowed here; allowed: {headers.get('Allow', 'none')}"
+    else:
+        detail = (exc.text or exc.reason).removeprefix(f"{exc.status}: ")
+    kind = "body-too-large" if exc.status == 413 else None
+    return Problem(exc.status, detail, kind=kind, headers=headers)
+
+
+@web.middleware
+async def problem_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Answer every error with problem details; never let a traceback reach the client."""
+    try:
+        return await handler(request)
+    except Problem as problem:
+        return problem.response(request)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        return from_http(exc, request).response(request)
+    except DedupError as exc:
+        return from_library(exc).response(request)
+    except Exception:
+        LOG.exception("unhandled error answering %s %s", request.method, request.path)
+        return Problem(500, "the server failed to answer; the error is logged").response(request)

@@ -1,0 +1,196 @@
+"""The HTTP routes: parse and check the request, run one library call on a pool, answer.
+
+Everything that touches the index runs on a pool thread (:mod:`service.pools`): posts and deletes
+on the writer, checks, strips and lookups on the readers. Results are turned into JSON bytes on
+the thread as well, so the event loop only moves bytes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from typing import NamedTuple, TypeVar
+from urllib.parse import quote
+
+from aiohttp import web
+from prometheus_client.exposition import choose_encoder
+
+from dedup.collection import Collection, Verdict
+from dedup.io import parse_published
+from dedup.types import Document
+from service import bulk
+from service.body import encode, read_json
+from service.keys import LIMITS, METRICS, OPENAPI, READERS, SETTINGS, STATE, WRITER
+from service.pools import CollectionPool, Overloaded
+from service.problems import Problem, field_error
+from service.schemas import invalid
+
+T = TypeVar("T")
+JSON = "application/json"
+
+routes = web.RouteTableDef()
+
+
+class Window(NamedTuple):
+    """The query parameters that narrow which stored documents a document is compared with."""
+
+    since: str | None = None
+    until: str | None = None
+    exclude_same_source: bool = False
+
+
+def query_window(request: web.BaseRequest) -> Window:
+    """``since``/``until`` (ISO 8601) and ``exclude_same_source`` (true/false), or a 422."""
+    errors: list[dict[str, str]] = []
+    values: dict[str, str | None] = {}
+    for name in ("since", "until", "exclude_same_source"):
+        given = request.query.getall(name, [])
+        values[name] = given[-1] if given else None
+        if len(given) > 1:
+            errors.append(field_error(name, "is given more than once", where="query"))
+    dates: dict[str, str | None] = {}
+    for name in ("since", "until"):
+        raw = values[name]
+        try:
+            dates[name] = parse_published(raw) if raw is not None else None
+        except ValueError as exc:
+            errors.append(field_error(name, str(exc), where="query"))
+    exclude = (values["exclude_same_source"] or "false").lower()
+    if exclude not in ("true", "false", "1", "0"):
+        errors.append(field_error("exclude_same_source", "must be true or false", where="query"))
+    if errors:
+        raise invalid(errors)
+    return Window(dates["since"], dates["until"], exclude in ("true", "1"))
+
+
+def verdict_body(verdict: Verdict) -> tuple[int, bytes]:
+    """A post's status (201 for a new id, else 200) and body."""
+    data = verdict.to_dict()
+    return (201 if data.get("stored") == "added" else 200), encode(data)
+
+
+async def run_on(
+    request: web.Request, pool: CollectionPool[Collection], job: Callable[[Collection], T]
+) -> T:
+    """``job`` on ``pool``, counting the 503s a full queue answers."""
+    try:
+        return await pool.run(job)
+    except Overloaded:
+        request.app[METRICS].rejected.labels(pool.name).inc()
+        raise
+
+
+async def document_of(request: web.Request) -> Document:
+    return request.app[LIMITS].document(await json_body(request))
+
+
+async def json_body(request: web.Request) -> object:
+    settings = request.app[SETTINGS]
+    stopping = request.app[STATE].stopping
+    return await read_json(request, settings.body_timeout, settings.max_json_depth, stopping)
+
+
+def json_response(body: bytes, status: int = 200, **headers: str) -> web.Response:
+    return web.Response(body=body, status=status, content_type=JSON, headers=headers)
+
+
+@routes.post("/v1/documents/bulk")
+async def post_bulk(request: web.Request) -> web.StreamResponse:
+    """NDJSON in, NDJSON out: see :mod:`service.bulk`."""
+    return await bulk.post_bulk(request, query_window(request))
+
+
+@routes.post("/v1/documents")
+async def post_document(request: web.Request) -> web.Response:
+    """Check and store in one writer job: atomic against every other post."""
+    window = query_window(request)
+    doc = await document_of(request)
+    status, body = await run_on(
+        request,
+        request.app[WRITER],
+        lambda col: verdict_body(col.post(doc, **window._asdict())),
+    )
+    headers = {"Location": "/v1/documents/" + quote(doc.id, safe="")} if status == 201 else {}
+    return json_response(body, status, **headers)
+
+
+@routes.post("/v1/check")
+async def check_document(request: web.Request) -> web.Response:
+    """The verdict a post would give, from a reader: nothing is stored."""
+    window = query_window(request)
+    doc = await document_of(request)
+    _, body = await run_on(
+        request,
+        request.app[READERS],
+        lambda col: verdict_body(col.check(doc, **window._asdict())),
+    )
+    return json_response(body)
+
+
+@routes.post("/v1/strip")
+async def strip_text(request: web.Request) -> web.Response:
+    """The text without the boilerplate learned so far; ``removed`` spans are in the input."""
+    text, source = request.app[LIMITS].strip_request(await json_body(request))
+
+    def strip(col: Collection) -> bytes:
+        stripped = col.strip(text, source)
+        removed = sorted([s, e] for s, e in [*stripped.removed, *stripped.chrome])
+        return encode({"text": stripped.text, "removed": removed})
+
+    return json_response(await run_on(request, request.app[READERS], strip))
+
+
+# Any id but the reserved one: /v1/documents/bulk is only the bulk endpoint (POST).
+DOCUMENT = "/v1/documents/{id:(?!bulk$).+}"
+
+
+@routes.get(DOCUMENT)
+async def get_document(request: web.Request) -> web.Response:
+    """A stored document's metadata, cluster and matches (404 problem if absent)."""
+    doc_id = request.match_info["id"]
+    body = await run_on(
+        request, request.app[READERS], lambda col: encode(col.get(doc_id).to_dict())
+    )
+    return json_response(body)
+
+
+@routes.delete(DOCUMENT)
+async def delete_document(request: web.Request) -> web.Response:
+    """Remove a document on the writer: 204, or a 404 problem if absent."""
+    doc_id = request.match_info["id"]
+    await run_on(request, request.app[WRITER], lambda col: col.delete(doc_id))
+    return web.Response(status=204)
+
+
+@routes.get("/livez")
+async def livez(request: web.Request) -> web.Response:
+    """The event loop answers; says nothing about the index."""
+    return json_response(encode({"status": "ok"}))
+
+
+@routes.get("/readyz")
+async def readyz(request: web.Request) -> web.Response:
+    """Ready when the index is open and a reader thread answers (503 while starting/stopping)."""
+    app = request.app
+    if not (app[STATE].ready and app[WRITER].started and app[READERS].started):
+        raise Problem(503, "the index is not open", kind="not-ready", headers={"Retry-After": "1"})
+    documents = await run_on(request, app[READERS], len)
+    app[METRICS].documents.set(documents)
+    return json_response(encode({"status": "ready", "documents": documents}))
+
+
+@routes.get("/metrics")
+async def metrics(request: web.Request) -> web.Response:
+    """Prometheus exposition (text, or OpenMetrics if asked for), index size refreshed first."""
+    app = request.app
+    # A busy index keeps its last known size: the scrape itself must not fail.
+    with contextlib.suppress(Overloaded):
+        app[METRICS].documents.set(await app[READERS].run(len))
+    encoder, content_type = choose_encoder(request.headers.get("Accept", ""))
+    return web.Response(body=encoder(app[METRICS].registry), headers={"Content-Type": content_type})
+
+
+@routes.get("/openapi.json")
+async def openapi(request: web.Request) -> web.Response:
+    """The OpenAPI 3.1 document of this service, with this instance's limits."""
+    return json_response(encode(request.app[OPENAPI]))
