@@ -204,9 +204,13 @@ def bulk(
             learn_seconds = time.perf_counter() - started
         collection = stack.enter_context(Collection.open(db_path, config)) if db_path else None
 
+        if stage is not None and collection is not None:
+            stage.keep_spans = True
+
         def store(docs: list[Document], batch: FingerprintBatch) -> None:
             if collection is not None:
-                collection.load(docs, list(batch))
+                spans = stage.take_spans(docs) if stage is not None else None
+                collection.load(docs, list(batch), spans=spans)
 
         result = run_bulk(
             documents(),

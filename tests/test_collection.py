@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -235,3 +236,15 @@ def test_a_file_written_under_other_boilerplate_rules_is_refused(tmp_path: Path)
         )
     with pytest.raises(ConfigMismatchError):
         Collection.open(tmp_path / "a.db")
+
+
+def test_stored_boilerplate_spans_are_used_for_alignment(
+    collection: Collection, sample: list[Document]
+) -> None:
+    """A stored article's boilerplate is judged once, at post time, and kept with its text."""
+    for doc in sample:
+        collection.post(doc)
+    row = collection.connection.execute(
+        "SELECT boilerplate FROM texts WHERE id = ?", (sample[9].id,)
+    ).fetchone()
+    assert row[0] is not None and len(json.loads(row[0])) == 2

@@ -32,6 +32,8 @@ class BoilerplateStage:
         self.stripper = Stripper(self.model, PageChrome() if chrome else None)
         self.removed = 0  # boilerplate paragraphs found in the documents rewritten so far
         self._lock = threading.Lock()  # batches are rewritten on worker threads
+        self._spans: dict[str, list[tuple[int, int]]] = {}  # until taken by take_spans()
+        self.keep_spans = False
 
     def learn(self, documents: Iterable[Document]) -> int:
         """Observe every document; returns how many."""
@@ -42,10 +44,21 @@ class BoilerplateStage:
         stripped = self.stripper.strip_many(batch)
         with self._lock:
             self.removed += sum(len(s.removed) for s in stripped)
+            if self.keep_spans:
+                for doc, s in zip(batch, stripped, strict=True):
+                    self._spans[doc.id] = sorted(s.removed + s.chrome)
         return [
             replace(doc, text=content_or_full(doc.text, s))
             for doc, s in zip(batch, stripped, strict=True)
         ]
+
+    def take_spans(self, docs: list[Document]) -> list[list[tuple[int, int]]]:
+        """The boilerplate spans found for these documents while rewriting them (then forgotten).
+
+        Kept only with ``keep_spans`` (the bulk job's ``--db``), for at most the batches in flight.
+        """
+        with self._lock:
+            return [self._spans.pop(doc.id, []) for doc in docs]
 
     def strip(self, document: Document) -> Stripped:
         """One document without its boilerplate (for ``deduped.jsonl``)."""

@@ -157,7 +157,7 @@ class Collection:
             verdict, fp = self._check(doc, since, until, exclude_same_source)
             outcome = self.index.add(doc, fp)
             if outcome is not AddOutcome.UNCHANGED:
-                self._texts.put(doc.id, doc.text)
+                self._texts.put(doc.id, doc.text, list(verdict.boilerplate))
                 self._postings.put(doc.id, fp.shingles)
                 self._model.observe(doc)
         stored = _STORED[outcome]
@@ -170,18 +170,20 @@ class Collection:
         docs: Sequence[Document],
         fingerprints: Sequence[Fingerprint],
         boilerplate: Iterable[DocumentEntry] = (),
+        spans: Sequence[list[tuple[int, int]]] | None = None,
     ) -> list[AddOutcome]:
         """Store documents without checking them, in one transaction (the bulk job's ``--db``).
 
-        ``fingerprints`` are those of the documents' boilerplate-aware texts (the bulk job's);
-        ``boilerplate`` entries, if the corpus was learned elsewhere, are stored as they are.
+        ``fingerprints`` are those of the documents' boilerplate-aware texts (the bulk job's)
+        and ``spans`` their boilerplate spans (none, when the corpus's boilerplate was not
+        learned); ``boilerplate`` entries, learned elsewhere, are stored as they are.
         """
         self._writable()
         with self.index.atomic():
             outcomes = self.index.add_many(docs, fingerprints)
-            for doc, fp, outcome in zip(docs, fingerprints, outcomes, strict=True):
+            for k, (doc, fp, outcome) in enumerate(zip(docs, fingerprints, outcomes, strict=True)):
                 if outcome is not AddOutcome.UNCHANGED:
-                    self._texts.put(doc.id, doc.text)
+                    self._texts.put(doc.id, doc.text, spans[k] if spans is not None else [])
                     self._postings.put(doc.id, fp.shingles)
             for entry in boilerplate:
                 self._boilerplate.put(entry)
@@ -322,13 +324,18 @@ class Collection:
     def _compare(
         self, tokens: Tokens, spans: list[tuple[int, int]], other_id: str
     ) -> PairReuse | None:
-        """Passages shared with a stored document, boilerplate left out on both sides."""
-        text = self._texts.get(other_id)
-        if text is None:
+        """Passages shared with a stored document, boilerplate left out on both sides.
+
+        The stored document's boilerplate is the one judged when it was posted (documents
+        loaded in bulk are judged now): judging it again for every match would dominate a post.
+        """
+        found = self._texts.get_with_boilerplate(other_id)
+        if found is None:
             return None
-        stored = self.index.get(other_id)
-        other = Document(other_id, text, stored.source)
-        return self._reuse.compare(tokens, tokenize(text), spans, self._spans(other))
+        text, other_spans = found
+        if other_spans is None:
+            other_spans = self._spans(Document(other_id, text, self.index.get(other_id).source))
+        return self._reuse.compare(tokens, tokenize(text), spans, other_spans)
 
 
 def _settings() -> dict[str, object]:

@@ -1,8 +1,9 @@
 """The tables a :class:`~dedup.collection.Collection` keeps beside the index.
 
-* ``texts (id PK, text BLOB)``: the original text, zlib-compressed (level 1: fast, about a
-  third of the size), because passages are reported in the stored text's offsets and
-  boilerplate is judged again as the corpus grows.
+* ``texts (id PK, text BLOB, boilerplate)``: the original text, zlib-compressed (level 1:
+  fast, about a third of the size), because passages are reported in the stored text's
+  offsets; and its boilerplate spans as judged when it was posted, so that aligning a new
+  article against it does not judge the stored one again (that was three quarters of a post).
 * ``reuse_postings (hash, id)``: a 1-in-4 sample of each document's shingle hashes
   (:class:`dedup.reuse.ReuseCandidates`), the inverted index that proposes documents sharing
   passages with a new one although their whole texts are not alike.
@@ -23,7 +24,8 @@ from dedup.reuse import ReuseCandidates
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS texts (
     id TEXT PRIMARY KEY,
-    text BLOB NOT NULL
+    text BLOB NOT NULL,
+    boilerplate TEXT  -- JSON [[start, end], ...] judged when stored, NULL to judge when needed
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS reuse_postings (
     hash INTEGER NOT NULL,
@@ -35,7 +37,7 @@ CREATE INDEX IF NOT EXISTS reuse_postings_id ON reuse_postings (id);
 
 
 #: Bumped whenever these tables or the boilerplate tables change meaning.
-COLLECTION_VERSION = 1
+COLLECTION_VERSION = 2
 
 
 def create(conn: sqlite3.Connection) -> None:
@@ -67,13 +69,25 @@ class TextTable:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
 
-    def put(self, doc_id: str, text: str) -> None:
+    def put(self, doc_id: str, text: str, boilerplate: list[tuple[int, int]] | None = None) -> None:
         data = zlib.compress(text.encode("utf-8", "surrogatepass"), 1)
-        self._conn.execute("INSERT OR REPLACE INTO texts VALUES (?, ?)", (doc_id, data))
+        spans = None if boilerplate is None else json.dumps([list(s) for s in boilerplate])
+        self._conn.execute("INSERT OR REPLACE INTO texts VALUES (?, ?, ?)", (doc_id, data, spans))
 
     def get(self, doc_id: str) -> str | None:
-        row = self._conn.execute("SELECT text FROM texts WHERE id = ?", (doc_id,)).fetchone()
-        return None if row is None else zlib.decompress(row[0]).decode("utf-8", "surrogatepass")
+        found = self.get_with_boilerplate(doc_id)
+        return None if found is None else found[0]
+
+    def get_with_boilerplate(self, doc_id: str) -> tuple[str, list[tuple[int, int]] | None] | None:
+        """The text and its stored boilerplate spans (None when they were not judged)."""
+        row = self._conn.execute(
+            "SELECT text, boilerplate FROM texts WHERE id = ?", (doc_id,)
+        ).fetchone()
+        if row is None:
+            return None
+        text = zlib.decompress(row[0]).decode("utf-8", "surrogatepass")
+        spans = None if row[1] is None else [(int(s), int(e)) for s, e in json.loads(row[1])]
+        return text, spans
 
     def delete(self, doc_id: str) -> None:
         self._conn.execute("DELETE FROM texts WHERE id = ?", (doc_id,))
