@@ -262,6 +262,12 @@ def bulk(
 @click.option("--text-field", default="text", show_default=True)
 @click.option("--source-field", default="source", show_default=True)
 @click.option("--page-chrome", is_flag=True, help="Also cut known page-chrome lines.")
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False, exists=True),
+    help="Judge boilerplate against this stored collection instead of learning the inputs.",
+)
 @_errors_to_exit
 def strip(
     inputs: tuple[str, ...],
@@ -274,20 +280,29 @@ def strip(
     text_field: str,
     source_field: str,
     page_chrome: bool,
+    db_path: str | None,
 ) -> None:
     """Learn boilerplate from INPUT... and write them to --out as JSONL without it.
 
     Each line is the input record with ``text`` stripped and ``removed``: the ``[start, end]``
     character spans of the original text that were cut. A paragraph is only ever cut when its
-    pattern recurs in other documents (of its source, when sources are known)."""
+    pattern recurs in other documents (of its source, when sources are known). With --db the
+    patterns are those of a stored collection (`dedup bulk --db`, the service) and the inputs
+    are only stripped, not learned."""
     from dedup.bulk.boilerplate import BoilerplateStage
+    from dedup.collection import Collection
     from dedup.io import atomic_text_file, write_jsonl
 
     config = build_config(config_path, threshold, ngram, num_perm)
     fields = {"id_field": id_field, "text_field": text_field, "source_field": source_field}
-    with _rereadable(inputs, fields) as documents:
-        stage = BoilerplateStage(config, chrome=page_chrome)
-        count = stage.learn(documents())
+    with _rereadable(inputs, fields) as documents, ExitStack() as stack:
+        if db_path is not None:
+            stored = stack.enter_context(Collection.open(db_path, readonly=True))
+            stage = BoilerplateStage(config, chrome=page_chrome, model=stored.boilerplate)
+            count = sum(1 for _ in documents())
+        else:
+            stage = BoilerplateStage(config, chrome=page_chrome)
+            count = stage.learn(documents())
 
         def records() -> Iterator[dict[str, Any]]:
             for doc in documents():
@@ -301,9 +316,9 @@ def strip(
 
         with atomic_text_file(out_file) as handle:
             write_jsonl(handle, records())
+        patterns = len(stage.patterns())
     click.echo(
-        f"dedup: stripped {count} documents of {len(stage.patterns())} boilerplate pattern(s) "
-        f"-> {out_file}",
+        f"dedup: stripped {count} documents of {patterns} boilerplate pattern(s) -> {out_file}",
         err=True,
     )
 

@@ -182,3 +182,26 @@ def _dump_records() -> list[dict[str, str]]:
     from dedup.io import read_documents
 
     return [{"id": d.id, "text": d.text} for d in read_documents([str(SAMPLE_DUMP)])]
+
+
+def test_strip_against_a_stored_collection(tmp_path: Path) -> None:
+    """`dedup strip --db` strips inputs by the boilerplate a stored collection learned."""
+    db = tmp_path / "articles.db"
+    invoke(
+        "bulk",
+        str(SAMPLE_DUMP),
+        "--out",
+        str(tmp_path / "o"),
+        "--db",
+        str(db),
+        "--quiet",
+        "--strip-boilerplate",
+    )
+    fresh = write_jsonl(
+        tmp_path / "fresh.jsonl",
+        [{"id": "new", "text": "A fresh story about the weather.\n\n" + "\n\n".join(FOOTERS)}],
+    )
+    out = tmp_path / "stripped.jsonl"
+    code, _ = invoke("strip", str(fresh), "--out", str(out), "--db", str(db))
+    assert code == 0
+    assert read_jsonl(out)[0]["text"] == "A fresh story about the weather."

@@ -27,8 +27,10 @@ from dedup.types import Document
 class BoilerplateStage:
     """Learns a corpus's boilerplate and rewrites batches to their boilerplate-aware text."""
 
-    def __init__(self, config: Config, chrome: bool = False) -> None:
-        self.model = BoilerplateModel(config)
+    def __init__(
+        self, config: Config, chrome: bool = False, model: BoilerplateModel | None = None
+    ) -> None:
+        self.model = model if model is not None else BoilerplateModel(config)
         self.stripper = Stripper(self.model, PageChrome() if chrome else None)
         self.removed = 0  # boilerplate paragraphs found in the documents rewritten so far
         self._lock = threading.Lock()  # batches are rewritten on worker threads

@@ -117,6 +117,11 @@ class Collection:
         return iter(self.index)
 
     @property
+    def boilerplate(self) -> BoilerplateModel:
+        """The boilerplate model over the stored corpus (to strip texts in bulk)."""
+        return self._model
+
+    @property
     def connection(self) -> sqlite3.Connection:
         """The underlying connection (for maintenance such as ``PRAGMA integrity_check``)."""
         return self.index.connection
