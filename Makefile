@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint typecheck unit browser bench bench-quality bench-spark eval demo dedup clean
+.PHONY: install test lint typecheck unit browser bench bench-quality bench-spark bench-service eval demo dedup serve clean
 
 install: $(STAMP)
 
@@ -17,9 +17,8 @@ $(STAMP): pyproject.toml
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-# service/ joins the type check once it holds code.
 typecheck: $(STAMP)
-	$(BIN)/mypy dedup $(wildcard service/*.py)
+	$(BIN)/mypy dedup service
 
 # Debian's Chromium for the report's browser tests: installed when missing and we are root
 # (CI is); elsewhere those tests skip, saying so.
@@ -45,6 +44,10 @@ bench-quality: $(STAMP)
 	$(BIN)/python -m benchmarks.boilerplate_bench
 	$(BIN)/python -m benchmarks.reuse_bench
 
+# POST check+insert load at 1, 8 and 16 clients on loopback, against direct library calls.
+bench-service: $(STAMP)
+	$(BIN)/python -m benchmarks.service_load
+
 bench-spark: $(STAMP)
 	$(BIN)/python -m benchmarks.spark_bench --docs 20000
 
@@ -60,6 +63,11 @@ demo: $(STAMP)
 dedup: $(STAMP)
 	@test -n "$(INPUT)" -a -n "$(OUT)" || { echo "usage: make dedup INPUT=... OUT=DIR [ARGS=...]"; exit 2; }
 	$(BIN)/dedup bulk $(INPUT) --out $(OUT) $(ARGS)
+
+# make serve DB=out/articles.db [ARGS="--port 9000"]  (fill DB with `dedup bulk ... --db`)
+DB ?= out/articles.db
+serve: $(STAMP)
+	$(BIN)/dedup serve --db $(DB) $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .benchmarks
