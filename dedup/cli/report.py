@@ -1,7 +1,7 @@
 """``dedup report``, ``dedup eval`` and ``dedup tune``: thin commands over the library.
 
-Registered on :func:`dedup.cli.main` when :mod:`dedup.cli` is imported (its last line imports
-this module). Errors follow the rest of the command line: ``dedup: error: ...``, exit code 2.
+Registered on :func:`dedup.cli.main` when :mod:`dedup.cli` is imported. Errors follow the rest
+of the command line: ``dedup: error: ...``, exit code 2.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import TypeVar
 
 import click
 
-from dedup.cli import _errors_to_exit, _rereadable, build_config, config_options, main
+from dedup.cli._app import _errors_to_exit, _rereadable, build_config, config_options, main
 from dedup.errors import InputError
 
 N = TypeVar("N", int, float)

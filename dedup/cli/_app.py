@@ -1,0 +1,172 @@
+"""What every ``dedup`` command shares: the click group, settings options, error handling,
+re-readable inputs and progress reporting."""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
+from typing import IO, TYPE_CHECKING, Any, ParamSpec, TypeVar
+
+import click
+
+from dedup.config import Config
+from dedup.errors import DedupError
+from dedup.settings import load_config
+from dedup.types import Document
+
+if TYPE_CHECKING:
+    pass
+
+P = ParamSpec("P")
+R = TypeVar("R")
+T = TypeVar("T")
+
+
+def _errors_to_exit(func: Callable[P, R]) -> Callable[P, R]:
+    """Library errors become one line on stderr and exit code 2; nothing else is swallowed."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except DedupError as exc:
+            click.echo(f"dedup: error: {exc}", err=True)
+            sys.exit(2)
+
+    return wrapper
+
+
+def config_options(func: Callable[P, R]) -> Callable[P, R]:
+    """The settings every command shares: a TOML file and the common overrides."""
+    decorators = [
+        click.option(
+            "--config",
+            "config_path",
+            type=click.Path(dir_okay=False),
+            help="TOML file of settings (overridden by DEDUP_* variables, then by flags).",
+        ),
+        click.option("--threshold", type=float, help="Similarity a pair must reach [0.7]."),
+        click.option("--ngram", type=int, help="Words per shingle [5]."),
+        click.option("--num-perm", type=int, help="MinHash permutations [128]."),
+    ]
+    for decorator in reversed(decorators):
+        func = decorator(func)
+    return func
+
+
+def build_config(
+    config_path: str | None, threshold: float | None, ngram: int | None, num_perm: int | None
+) -> Config:
+    """The effective config of a command (file < environment < flags)."""
+    return load_config(
+        config_path, overrides={"threshold": threshold, "ngram": ngram, "num_perm": num_perm}
+    )
+
+
+@click.group()
+@click.version_option(package_name="dedup")
+def main() -> None:
+    """Find near-duplicate articles, reused passages and boilerplate."""
+
+
+def _config_given(
+    config_path: str | None, threshold: float | None, ngram: int | None, num_perm: int | None
+) -> bool:
+    """Whether any fingerprint setting is given at all (else an index keeps its stored ones)."""
+    from dataclasses import fields
+
+    from dedup.settings import from_env, read_toml
+
+    if any(v is not None for v in (threshold, ngram, num_perm)) or from_env(os.environ):
+        return True
+    names = {f.name for f in fields(Config)}
+    return config_path is not None and any(k in names for k in read_toml(config_path))
+
+
+@contextmanager
+def _rereadable(
+    inputs: Sequence[str], fields: Mapping[str, str]
+) -> Iterator[Callable[[], Iterator[Document]]]:
+    """A function that reads the inputs from the start each time it is called.
+
+    Jobs read their input more than once (learn, fingerprint, write); standard input is copied
+    to a temporary file first so that it can be read again too.
+    """
+    from dedup.io import read_documents
+
+    with ExitStack() as stack:
+        stdin_copy = stack.enter_context(_stdin_spooled()) if "-" in inputs else None
+
+        def documents() -> Iterator[Document]:
+            with ExitStack() as files:
+                stdin = files.enter_context(open(stdin_copy, "rb")) if stdin_copy else None
+                yield from read_documents(list(inputs), stdin=stdin, **fields)
+
+        yield documents
+
+
+@contextmanager
+def _stdin_spooled() -> Iterator[str]:
+    """Standard input copied to a temporary file: the bulk job reads its input twice."""
+    fd, path = tempfile.mkstemp(prefix="dedup-stdin-", suffix=".jsonl")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            shutil.copyfileobj(sys.stdin.buffer, handle, 1 << 20)
+        yield path
+    finally:
+        os.unlink(path)
+
+
+class _Progress:
+    """A progress bar on a terminal, a line every few seconds otherwise, nothing if quiet."""
+
+    def __init__(self, enabled: bool, stream: IO[str] | None = None) -> None:
+        self.enabled = enabled
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty()
+        self._bar: Any = None
+        self._last = 0.0
+        self._start = time.monotonic()
+
+    def stage(self, name: str) -> Callable[[int], None]:
+        self.close()
+        self._start = time.monotonic()
+        if self.enabled and self.tty:
+            from tqdm import tqdm
+
+            self._bar = tqdm(desc=name, unit=" docs", file=self.stream, smoothing=0.1)
+
+        def update(done: int) -> None:
+            if not self.enabled:
+                return
+            if self._bar is not None:
+                self._bar.update(done - self._bar.n)
+                return
+            now = time.monotonic()
+            if now - self._last >= 5.0:
+                self._last = now
+                rate = done / max(now - self._start, 1e-9)
+                print(f"{name}: {done} documents ({rate:,.0f} docs/s)", file=self.stream)
+
+        return update
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
+def _counted(items: Iterable[T], progress: Callable[[int], None]) -> Iterator[T]:
+    """``items``, reporting the running count every 256."""
+    count = 0
+    for count, item in enumerate(items, 1):
+        if count % 256 == 0:
+            progress(count)
+        yield item
+    progress(count)

@@ -1,0 +1,306 @@
+"""``dedup bulk``: the bulk job on the local engine or on Spark, and its terminal summary."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import ExitStack
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from dedup.bulk.run import BulkResult
+from dedup.cli._app import (
+    _counted,
+    _errors_to_exit,
+    _Progress,
+    _rereadable,
+    build_config,
+    config_options,
+    main,
+)
+from dedup.config import Config
+from dedup.fingerprint import FingerprintBatch
+from dedup.types import Document
+
+if TYPE_CHECKING:
+    from dedup.io import FieldNames
+
+
+@main.command()
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False))
+@config_options
+@click.option(
+    "--jobs", type=int, default=0, show_default=True, help="Threads; 0 = all cores (local engine)."
+)
+@click.option("--id-field", default="id", show_default=True)
+@click.option("--text-field", default="text", show_default=True)
+@click.option("--source-field", default="source", show_default=True)
+@click.option(
+    "--strip-boilerplate",
+    is_flag=True,
+    help="Learn boilerplate from the corpus, keep it out of similarity, strip it in deduped.jsonl.",
+)
+@click.option(
+    "--page-chrome",
+    is_flag=True,
+    help="With --strip-boilerplate, also cut known page-chrome lines ('Exit mobile version').",
+)
+@click.option(
+    "--passages",
+    is_flag=True,
+    help="Attach shared passages to pairs and report pairs that share passages.",
+)
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False),
+    help="Also store every document in this SQLite collection (for `dedup serve`).",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "spark"]),
+    default="local",
+    show_default=True,
+    help="Where the job runs; spark needs the 'spark' extra and Java 17+.",
+)
+@click.option(
+    "--spark-master",
+    metavar="URL",
+    help="Spark master for --engine spark [from spark-submit, else local[*]].",
+)
+@click.option(
+    "--format",
+    "out_format",
+    type=click.Choice(["jsonl", "parquet"]),
+    default="jsonl",
+    show_default=True,
+    help="clusters/pairs/deduped as JSONL files or Parquet directories (--engine spark).",
+)
+@click.option("--report", "with_report", is_flag=True, help="Also write report.html into --out.")
+@click.option("--quiet", is_flag=True, help="No progress or summary on stderr.")
+@_errors_to_exit
+def bulk(
+    inputs: tuple[str, ...],
+    out_dir: str,
+    config_path: str | None,
+    threshold: float | None,
+    ngram: int | None,
+    num_perm: int | None,
+    jobs: int,
+    id_field: str,
+    text_field: str,
+    source_field: str,
+    strip_boilerplate: bool,
+    page_chrome: bool,
+    passages: bool,
+    db_path: str | None,
+    engine: str,
+    spark_master: str | None,
+    out_format: str,
+    with_report: bool,
+    quiet: bool,
+) -> None:
+    """Deduplicate INPUT... (JSONL, .jsonl.gz, a directory of .txt files, an article dump,
+    or - for JSONL on stdin) into clusters, pairs and a deduplicated corpus in --out.
+
+    With --engine spark, INPUT... are JSONL or Parquet files or directories on any filesystem
+    Spark reads (local, hdfs://, s3a://, ...), and --out may be such a URI with --format parquet.
+    """
+    from dedup.bulk import BulkOptions, run_bulk, write_outputs
+    from dedup.bulk.boilerplate import BoilerplateStage
+    from dedup.collection import Collection
+    from dedup.io import FieldNames
+
+    config = build_config(config_path, threshold, ngram, num_perm)
+    if jobs < 0:
+        raise click.BadParameter("must be 0 (all cores) or more", param_hint="--jobs")
+    if engine == "spark":
+        unsupported = [
+            flag
+            for flag, used in (
+                ("--strip-boilerplate", strip_boilerplate),
+                ("--passages", passages),
+                ("--db", db_path is not None),
+                ("--report", with_report),
+            )
+            if used
+        ]
+        if unsupported:
+            raise click.UsageError(f"{', '.join(unsupported)}: not available with --engine spark")
+        names = FieldNames(id=id_field, text=text_field, source=source_field)
+        data = _bulk_on_spark(inputs, out_dir, config, names, spark_master, out_format)
+        if not quiet:
+            _print_summary(data, out_dir, out_format)
+        return
+    if spark_master is not None or out_format != "jsonl":
+        option = "--spark-master" if spark_master is not None else "--format parquet"
+        raise click.UsageError(f"{option} needs --engine spark")
+    options = BulkOptions(jobs=jobs, passages=passages)
+    fields = {"id_field": id_field, "text_field": text_field, "source_field": source_field}
+    with _rereadable(inputs, fields) as documents, ExitStack() as stack:
+        reporter = _Progress(enabled=not quiet)
+        stage = BoilerplateStage(config, chrome=page_chrome) if strip_boilerplate else None
+        learn_seconds = 0.0
+        if stage is not None:
+            started = time.perf_counter()
+            stage.learn(_counted(documents(), reporter.stage("learn boilerplate")))
+            learn_seconds = time.perf_counter() - started
+        collection = stack.enter_context(Collection.open(db_path, config)) if db_path else None
+
+        if stage is not None and collection is not None:
+            stage.keep_spans = True
+
+        def store(docs: list[Document], batch: FingerprintBatch) -> None:
+            if collection is not None:
+                spans = stage.take_spans(docs) if stage is not None else None
+                collection.load(docs, list(batch), spans=spans)
+
+        result = run_bulk(
+            documents(),
+            config,
+            options,
+            sink=store if collection is not None else None,
+            progress=reporter.stage,
+            transform=stage.content if stage else None,
+            exclusions=stage.spans if stage else None,
+        )
+        if collection is not None and stage is not None:
+            collection.load([], [], stage.model.store.entries())
+        reporter.close()
+        if stage is not None:
+            result.timings["learn_boilerplate"] = learn_seconds
+            result.timings["total"] += learn_seconds
+        patterns = stage.patterns() if stage else []
+        extra = {
+            "engine": "local",
+            "jobs": options.resolved_jobs(),
+            "boilerplate_paragraphs": stage.removed if stage else 0,
+            "boilerplate_patterns": len(patterns),
+        }
+        data = write_outputs(
+            out_dir,
+            result,
+            documents(),
+            boilerplate=patterns,
+            extra_summary=extra,
+            strip=stage.strip if stage else None,
+        )
+        if with_report:
+            from dedup.report import write_report
+
+            write_report(out_dir)
+        if not quiet:
+            _print_summary(data, out_dir, patterns=patterns)
+            if with_report:
+                click.echo(f"  report: {out_dir}/report.html", err=True)
+            if passages:
+                _print_passages(result, documents())
+
+
+def _bulk_on_spark(
+    inputs: tuple[str, ...],
+    out_dir: str,
+    config: Config,
+    fields: FieldNames,
+    master: str | None,
+    out_format: str,
+) -> dict[str, Any]:
+    """The bulk command on Spark: same inputs' meaning where Spark can read them, same outputs."""
+    from dedup.engines.spark import (
+        bulk_session,
+        require_spark,
+        run_spark_bulk,
+        write_jsonl_outputs,
+        write_parquet_outputs,
+    )
+
+    if "-" in inputs:
+        raise click.UsageError("--engine spark cannot read standard input ('-'); give file paths")
+    require_spark()
+    start = time.perf_counter()
+    with bulk_session(master) as spark:
+        session = time.perf_counter() - start
+        run = run_spark_bulk(spark, inputs, config, fields)
+        try:
+            run.timings["session"] = round(session, 3)
+            run.timings["total"] += session
+            context = spark.sparkContext
+            extra = {"engine": "spark", "jobs": context.defaultParallelism}
+            write = write_parquet_outputs if out_format == "parquet" else write_jsonl_outputs
+            return write(run, out_dir, extra)
+        finally:
+            run.release()
+
+
+def _print_passages(result: BulkResult, documents: Iterable[Document], pairs: int = 5) -> None:
+    """The pairs with the longest shared passages, passages side by side."""
+    from dedup.verify import RELATIONS
+
+    reuse = result.passages or []
+    chosen = sorted(
+        (k for k in range(len(reuse)) if reuse[k].passages), key=lambda k: -reuse[k].longest
+    )[:pairs]
+    if not chosen:
+        click.echo("  no pairs share passages", err=True)
+        return
+    left_of = result.pairs.left.tolist()
+    right_of = result.pairs.right.tolist()
+    wanted = {left_of[k] for k in chosen} | {right_of[k] for k in chosen}
+    texts = {i: doc.text for i, doc in enumerate(documents) if i in wanted}
+    width = 60
+    for k in chosen:
+        a, b = left_of[k], right_of[k]
+        click.echo(
+            f"\n  {result.ids[a]} <-> {result.ids[b]}: {RELATIONS[int(result.pairs.relation[k])]}, "
+            f"{len(reuse[k].passages)} passage(s) covering "
+            f"{reuse[k].coverage_a:.0%} / {reuse[k].coverage_b:.0%}",
+            err=True,
+        )
+        for passage in reuse[k].passages[:2]:
+            left = _wrap(texts[a][passage.a[0] : passage.a[1]], width)
+            right = _wrap(texts[b][passage.b[0] : passage.b[1]], width)
+            spans = f"[{passage.a[0]}:{passage.a[1]}]"
+            click.echo(f"    {spans:<{width}} | [{passage.b[0]}:{passage.b[1]}]", err=True)
+            for i in range(max(len(left), len(right))):
+                one = left[i] if i < len(left) else ""
+                two = right[i] if i < len(right) else ""
+                click.echo(f"    {one:<{width}} | {two}", err=True)
+
+
+def _wrap(text: str, width: int, lines: int = 4) -> list[str]:
+    import textwrap
+
+    wrapped = textwrap.wrap(" ".join(text.split()), width)
+    return wrapped[:lines] if len(wrapped) <= lines else [*wrapped[: lines - 1], "..."]
+
+
+def _print_summary(
+    data: dict[str, Any],
+    out_dir: str,
+    kind: str = "jsonl",
+    patterns: Sequence[Mapping[str, Any]] = (),
+) -> None:
+    relations = ", ".join(f"{k} {v}" for k, v in data["relations"].items()) or "none"
+    timings = ", ".join(f"{k} {v:.2f}s" for k, v in data["timings"].items() if k != "total")
+    lines = [
+        f"dedup: {data['documents']} documents -> {data['clusters']} clusters "
+        f"({data['duplicate_clusters']} with duplicates, largest {data['largest_cluster']})",
+        f"  duplicates removed: {data['duplicates']}",
+        f"  verified pairs: {data['pairs']} ({relations}) of {data['candidate_pairs']} candidates",
+        f"  time: {data['seconds']:.2f}s ({timings}), {data['jobs']} job(s) on {data['engine']}",
+        f"  config: {data['config_id']}",
+        f"  outputs: {out_dir}/{{clusters,pairs,deduped}}.{kind}, "
+        "boilerplate.jsonl, samples.jsonl, summary.json",
+    ]
+    if patterns:
+        lines.append(
+            f"  boilerplate: {len(patterns)} pattern(s), "
+            f"{data['boilerplate_paragraphs']} paragraph(s) kept out of similarity:"
+        )
+        for pattern in patterns[:10]:
+            text = " ".join(str(pattern["text"]).split())
+            text = text if len(text) <= 70 else text[:67] + "..."
+            lines.append(f"    [{len(pattern['documents'])} docs] {text}")
+    click.echo("\n".join(lines), err=True)

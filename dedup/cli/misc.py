@@ -1,0 +1,159 @@
+"""``dedup strip``, ``dedup curve`` and ``dedup serve``."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import ExitStack
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from dedup.cli._app import (
+    _config_given,
+    _errors_to_exit,
+    _rereadable,
+    build_config,
+    config_options,
+    main,
+)
+from dedup.lsh import s_curve
+
+if TYPE_CHECKING:
+    pass
+
+
+@main.command()
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False))
+@config_options
+@click.option("--id-field", default="id", show_default=True)
+@click.option("--text-field", default="text", show_default=True)
+@click.option("--source-field", default="source", show_default=True)
+@click.option("--page-chrome", is_flag=True, help="Also cut known page-chrome lines.")
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False, exists=True),
+    help="Judge boilerplate against this stored collection instead of learning the inputs.",
+)
+@_errors_to_exit
+def strip(
+    inputs: tuple[str, ...],
+    out_file: str,
+    config_path: str | None,
+    threshold: float | None,
+    ngram: int | None,
+    num_perm: int | None,
+    id_field: str,
+    text_field: str,
+    source_field: str,
+    page_chrome: bool,
+    db_path: str | None,
+) -> None:
+    """Learn boilerplate from INPUT... and write them to --out as JSONL without it.
+
+    Each line is the input record with ``text`` stripped and ``removed``: the ``[start, end]``
+    character spans of the original text that were cut. A paragraph is only ever cut when its
+    pattern recurs in other documents (of its source, when sources are known). With --db the
+    patterns are those of a stored collection (`dedup bulk --db`, the service) and the inputs
+    are only stripped, not learned."""
+    from dedup.bulk.boilerplate import BoilerplateStage
+    from dedup.collection import Collection
+    from dedup.io import atomic_text_file, write_jsonl
+
+    config = build_config(config_path, threshold, ngram, num_perm)
+    fields = {"id_field": id_field, "text_field": text_field, "source_field": source_field}
+    with _rereadable(inputs, fields) as documents, ExitStack() as stack:
+        if db_path is not None:
+            stored = stack.enter_context(Collection.open(db_path, readonly=True))
+            stage = BoilerplateStage(config, chrome=page_chrome, model=stored.boilerplate)
+            count = sum(1 for _ in documents())
+        else:
+            stage = BoilerplateStage(config, chrome=page_chrome)
+            count = stage.learn(documents())
+
+        def records() -> Iterator[dict[str, Any]]:
+            for doc in documents():
+                stripped = stage.strip(doc)
+                record: dict[str, Any] = {"id": doc.id, "text": stripped.text}
+                record["removed"] = [list(span) for span in stripped.removed + stripped.chrome]
+                for name in ("source", "published", "title"):
+                    if (value := getattr(doc, name)) is not None:
+                        record[name] = value
+                yield record
+
+        with atomic_text_file(out_file) as handle:
+            write_jsonl(handle, records())
+        patterns = len(stage.patterns())
+    click.echo(
+        f"dedup: stripped {count} documents of {patterns} boilerplate pattern(s) -> {out_file}",
+        err=True,
+    )
+
+
+@main.command()
+@config_options
+def curve(
+    config_path: str | None, threshold: float | None, ngram: int | None, num_perm: int | None
+) -> None:
+    """Print the LSH S-curve of the settings: how likely a pair becomes a candidate."""
+    config = build_config(config_path, threshold, ngram, num_perm)
+    click.echo(
+        f"config {config.id}: {config.bands} bands x {config.rows} rows, "
+        f"verify threshold {config.threshold}"
+    )
+    click.echo("jaccard  P(candidate)")
+    for tenth in range(1, 11):
+        s = tenth / 10
+        click.echo(f"  {s:.1f}     {float(s_curve(s, config.bands, config.rows)):.4f}")
+
+
+@main.command()
+@click.option(
+    "--db", help="SQLite index file, created if missing (the one `dedup bulk --db` fills)."
+)
+@click.option("--host", help="Address to listen on [127.0.0.1].")
+@click.option("--port", type=int, help="Port to listen on; 0 picks a free one [8080].")
+@click.option("--max-body-bytes", type=int, help="Largest request body or bulk line [2 MiB].")
+@click.option("--max-text-chars", type=int, help="Longest document text [1,000,000].")
+@click.option("--max-token-chars", type=int, help="Longest word in a text [10,000].")
+@click.option("--max-json-depth", type=int, help="Deepest JSON nesting of a body [16].")
+@click.option("--readers", type=int, help="Reader threads; 0 = one per core [0].")
+@click.option("--queue-size", type=int, help="Jobs waiting per pool before 503 [64].")
+@click.option("--bulk-window", type=int, help="Lines of one bulk request in flight [16].")
+@click.option("--idle-timeout", type=float, help="Seconds to deliver a request's headers [15].")
+@click.option("--body-timeout", type=float, help="Seconds to deliver a body / bulk chunk [30].")
+@click.option("--shutdown-timeout", type=float, help="Seconds requests get on SIGTERM [30].")
+@config_options
+@_errors_to_exit
+def serve(
+    config_path: str | None,
+    threshold: float | None,
+    ngram: int | None,
+    num_perm: int | None,
+    **service_options: Any,
+) -> None:
+    """Serve the index in --db over HTTP until SIGTERM (see /openapi.json for the API).
+
+    Service settings come from the [service] table of --config, DEDUP_<KEY> variables
+    (DEDUP_PORT=9000) and these flags. Fingerprint settings are the ones stored in the index
+    unless given (then they must match it)."""
+    import asyncio
+    import logging
+
+    from service import load_settings
+    from service import serve as run_service
+
+    logging.basicConfig(level=logging.INFO, format="dedup: %(message)s", stream=sys.stderr)
+    settings = load_settings(config_path, overrides=service_options)
+    config = None
+    if _config_given(config_path, threshold, ngram, num_perm):
+        config = build_config(config_path, threshold, ngram, num_perm)
+    asyncio.run(
+        run_service(
+            settings,
+            config,
+            on_ready=lambda url: click.echo(f"dedup: serving {settings.db} on {url}", err=True),
+        )
+    )
