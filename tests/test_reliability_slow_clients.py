@@ -76,8 +76,10 @@ async def normal_requests(client: TestClient[Any, Any], count: int) -> list[tupl
 async def slowloris(tmp_path: Path) -> Outcome:
     client = await start_client(settings(tmp_path, idle_timeout=IDLE_TIMEOUT))
     try:
+        port = client.port
+        assert port is not None
         started = time.monotonic()
-        slow = [asyncio.ensure_future(slow_connection(client.port)) for _ in range(SLOW)]
+        slow = [asyncio.ensure_future(slow_connection(port)) for _ in range(SLOW)]
         await asyncio.sleep(0.2)  # every slow connection is open and trickling
         normal = await normal_requests(client, NORMAL)
         done = time.monotonic() - started
