@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint typecheck unit browser bench bench-quality bench-spark bench-service eval demo dedup serve clean
+.PHONY: install test lint typecheck unit soak browser bench bench-quality bench-spark bench-service eval demo dedup serve clean
 
 install: $(STAMP)
 
@@ -32,6 +32,10 @@ unit: $(STAMP) browser
 	$(BIN)/pytest -q
 
 test: lint typecheck unit
+
+# The long reliability tier: 50 SIGKILL trials of the service, 32 clients for 60 s.
+soak: $(STAMP)
+	DEDUP_SOAK=1 $(BIN)/pytest -q tests/test_reliability_crash.py tests/test_reliability_load.py
 
 # Speed: each prints its figures next to a baseline measured in the same run (minutes each).
 bench: $(STAMP)

@@ -4,6 +4,7 @@ and every acknowledged post is still there, whole; the file stays sound."""
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import sqlite3
 import subprocess
@@ -18,7 +19,8 @@ from dedup.synth import news_corpus
 from dedup.types import Document
 from tests.service_support import running_service
 
-TRIALS = 10  # SIGKILLs, each followed by a restart
+# SIGKILLs, each followed by a restart: 10 in `make test`, 50 in the long tier (`make soak`).
+TRIALS = 50 if os.environ.get("DEDUP_SOAK") else 10
 CLIENTS = 4  # concurrent posters while the kill comes
 SEED = 9
 TIMEOUT = aiohttp.ClientTimeout(total=15)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import time
 from collections import Counter
@@ -13,8 +14,10 @@ import aiohttp
 from dedup.synth import news_corpus
 from tests.service_support import running_service
 
-CLIENTS = 8
-SECONDS = 4.0
+# A short smoke in `make test`; the long tier (`make soak`) runs 32 clients for 60 s.
+SOAK = bool(os.environ.get("DEDUP_SOAK"))
+CLIENTS = 32 if SOAK else 8
+SECONDS = 60.0 if SOAK else 4.0
 SEED = 21
 
 
