@@ -38,8 +38,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from benchmarks._common import cpu_model
 from benchmarks.boilerplate_methods import METHODS, Removal, Span
-from dedup import _kernels
+from dedup import _set_kernels
 from dedup.boilerplate import BoilerplateModel, Stripped, content_or_full, cut
 from dedup.config import Config
 from dedup.fingerprint import Fingerprinter
@@ -63,14 +64,7 @@ Pair = tuple[int, int]
 
 def machine() -> str:
     """One line describing where the figures were measured."""
-    model = "unknown CPU"
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            model = next(
-                (ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")), model
-            )
-    except OSError:
-        pass
+    model = cpu_model()
     python = platform.python_version()
     return f"{model}, {os.cpu_count()} cores, Python {python}, numpy {np.__version__}"
 
@@ -231,7 +225,7 @@ def pairs_at(texts: Sequence[str], threshold: float) -> tuple[set[Pair], set[Pai
     batch = Fingerprinter(Config()).fingerprint(list(texts))
     combos = np.array(list(itertools.combinations(range(len(texts)), 2)), dtype=np.int64)
     left, right = np.ascontiguousarray(combos[:, 0]), np.ascontiguousarray(combos[:, 1])
-    inter = _kernels.pair_intersections(batch.shingles, batch.offsets, left, right)
+    inter = _set_kernels.pair_intersections(batch.shingles, batch.offsets, left, right)
     a, b = batch.sizes[left], batch.sizes[right]
     jac = inter / np.maximum(a + b - inter, 1)
     contained = inter / np.maximum(np.minimum(a, b), 1)

@@ -49,6 +49,8 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
+from benchmarks._common import cpu_model  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "data" / "web-articles.jsonl"
 NUM_PERM = 128
@@ -199,14 +201,7 @@ def cold_compile_seconds() -> float:
 
 
 def machine() -> list[str]:
-    model = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    model = cpu_model()
     pinned = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else "n/a"
     versions = ", ".join(
         f"{name} {version(name)}" for name in ("numpy", "numba", "datasketch", "rensa", "xxhash")

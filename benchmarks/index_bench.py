@@ -40,6 +40,7 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks._common import cpu_model
 from dedup.config import Config
 from dedup.fingerprint import Fingerprint, Fingerprinter
 from dedup.index import IndexCore, MemoryIndex, SQLiteIndex
@@ -52,14 +53,7 @@ HOT_COPIES = 5000
 
 
 def machine() -> str:
-    model = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    model = cpu_model()
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     return (
         f"{model}, {os.cpu_count()} cores (load average {load}), Python "

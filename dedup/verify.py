@@ -11,7 +11,7 @@ from enum import StrEnum
 
 import numpy as np
 
-from dedup import _kernels
+from dedup import _set_kernels
 
 
 class Relation(StrEnum):
@@ -35,7 +35,7 @@ class Similarity:
     @classmethod
     def of(cls, a: np.ndarray, b: np.ndarray) -> Similarity:
         """Measures of two sorted, de-duplicated uint64 shingle arrays (empty sets give 0)."""
-        inter = int(_kernels.intersection_size(a, b)) if a.size and b.size else 0
+        inter = int(_set_kernels.intersection_size(a, b)) if a.size and b.size else 0
         return cls.from_counts(inter, int(a.size), int(b.size))
 
     @classmethod

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from dedup import Config, Fingerprinter, tokenize
 from dedup import _kernels as k
+from dedup import _set_kernels as sk
 
 ROOT = Path(__file__).resolve().parent.parent
 MASK64 = (1 << 64) - 1
@@ -216,7 +217,7 @@ def test_intersection_size_matches_python_sets(x, y):
     """The merge walk counts exactly the common elements of two sorted unique arrays."""
     a = np.array(sorted(x), dtype=np.uint64)
     b = np.array(sorted(y), dtype=np.uint64)
-    assert k.intersection_size(a, b) == len(x & y)
+    assert sk.intersection_size(a, b) == len(x & y)
 
 
 def test_pair_intersections_over_a_flat_store():
@@ -226,7 +227,7 @@ def test_pair_intersections_over_a_flat_store():
     offsets = np.cumsum([0] + [len(s) for s in sets]).astype(np.int64)
     left = np.array([0, 0, 1, 2, 3, 3], dtype=np.int64)
     right = np.array([1, 3, 2, 2, 0, 3], dtype=np.int64)
-    got = k.pair_intersections(flat, offsets, left, right)
+    got = sk.pair_intersections(flat, offsets, left, right)
     assert got.tolist() == [
         len(set(sets[i]) & set(sets[j])) for i, j in zip(left, right, strict=True)
     ]

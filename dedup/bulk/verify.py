@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dedup import _kernels
+from dedup import _set_kernels
 from dedup.bulk.spool import ShingleSpool
 from dedup.verify import classify
 
@@ -86,7 +86,7 @@ class PairVerifier:
             )
             flat, offsets = spool.load(docs)
             count = hi - lo
-            inter[lo:hi] = _kernels.pair_intersections(
+            inter[lo:hi] = _set_kernels.pair_intersections(
                 flat, offsets, local[:count].astype(np.int64), local[count:].astype(np.int64)
             )
         identical = content_hashes[left] == content_hashes[right]

@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from dedup import _kernels
+from dedup import _set_kernels
 from dedup.fingerprint import Fingerprint
 from dedup.index._store import Row, Store
 from dedup.lsh import Banding
@@ -112,7 +112,7 @@ def relations(
     flat = np.concatenate(sets).astype(np.uint64, copy=False)
     a = np.asarray(left, dtype=np.int64)
     b = np.asarray(right, dtype=np.int64)
-    inter = _kernels.pair_intersections(flat, offsets, a, b)
+    inter = _set_kernels.pair_intersections(flat, offsets, a, b)
     size_a, size_b = sizes[a], sizes[b]
     with np.errstate(divide="ignore", invalid="ignore"):
         best = np.maximum(

@@ -2,7 +2,7 @@
 
 Shingle sets travel as binary columns (little-endian uint64, sorted and unique as the
 fingerprinter made them). Each partition of joined pairs is cut into chunks; a chunk's sets are
-laid out in one flat array and :func:`dedup._kernels.pair_intersections` counts every
+laid out in one flat array and :func:`dedup._set_kernels.pair_intersections` counts every
 intersection, then :func:`dedup.bulk.verify.score_pairs` computes the measures and relations:
 the same code, on the same integers, as the local engine, hence the same float bits.
 """
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from dedup import _kernels
+from dedup import _set_kernels
 from dedup.bulk.verify import score_pairs
 
 if TYPE_CHECKING:
@@ -57,7 +57,7 @@ class VerifyPartition:
         blob = bytearray().join(part for r in chunk for part in (r["sh_a"], r["sh_b"]))
         flat = np.frombuffer(blob, dtype="<u8").astype(np.uint64, copy=False)
         index = np.arange(0, 2 * m, 2, dtype=np.int64)
-        inter = _kernels.pair_intersections(flat, offsets, index, index + 1)
+        inter = _set_kernels.pair_intersections(flat, offsets, index, index + 1)
         scored = score_pairs(left, right, inter, size_a, size_b, identical, self.threshold)
         yield from zip(
             scored.left.tolist(),
