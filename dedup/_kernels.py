@@ -178,6 +178,19 @@ def token_streams(
     n_map = nfkc_index.shape[0]
     n_classes = classes.shape[0]
     n_fold = fold.shape[0]
+    # ASCII fast path (most of a news text): a character whose NFKC is itself, that is safe,
+    # and that folds to one ASCII character is written from this 128-entry table, skipping
+    # the general path's NFKC and UTF-8 branches (measured: about twice as fast per batch).
+    # ascii_out[c] is the byte to write, or -1 when c must take the general path.
+    ascii_out = np.full(128, -1, dtype=np.int64)
+    for c in range(min(128, n_classes)):
+        if nfkc and c < n_map and nfkc_index[c] >= 0:
+            continue
+        if classes[c] & UNSAFE:
+            continue
+        f = np.int64(fold[c]) if casefold and c < n_fold else np.int64(c)
+        if 0 <= f < 128:
+            ascii_out[c] = f
     pos = 0
     n_tokens = 0
     for d in range(n_docs):
@@ -187,8 +200,27 @@ def token_streams(
         in_word = False
         bad = False
         base = doc_offsets[d]
+        tok_end = 0  # end (exclusive, in input code points) of the last token so far
         for i in range(doc_offsets[d], doc_offsets[d + 1]):
             cp = np.int64(cps[i])
+            if cp < 128 and ascii_out[cp] >= 0:
+                cls = classes[cp] & CLASS_MASK
+                if cls == SEP:
+                    in_word = False
+                    continue
+                if not in_word or cls == SOLO:
+                    if n_tokens > doc_first:
+                        sources[n_tokens - 1, 1] = tok_end
+                        buf[pos] = 32
+                        pos += 1
+                    starts[n_tokens] = pos
+                    sources[n_tokens, 0] = i - base
+                    n_tokens += 1
+                tok_end = i - base + 1
+                in_word = cls == WORD
+                buf[pos] = ascii_out[cp]
+                pos += 1
+                continue
             # The NFKC form of cp: itself (j == -1) or nfkc_chars[lo:hi].
             lo = -1
             hi = 0
@@ -205,12 +237,13 @@ def token_streams(
                     continue
                 if not in_word or cls == SOLO:
                     if n_tokens > doc_first:
+                        sources[n_tokens - 1, 1] = tok_end
                         buf[pos] = 32
                         pos += 1
                     starts[n_tokens] = pos
                     sources[n_tokens, 0] = i - base
                     n_tokens += 1
-                sources[n_tokens - 1, 1] = i - base + 1
+                tok_end = i - base + 1
                 in_word = cls == WORD
                 f = np.int64(fold[c]) if casefold and c < n_fold else c
                 if f >= 0:
@@ -221,6 +254,8 @@ def token_streams(
                         if e == 0:
                             break
                         pos = _put_utf8(buf, pos, e)
+        if n_tokens > doc_first:
+            sources[n_tokens - 1, 1] = tok_end
         unsafe[d] = bad
     buf_offsets[n_docs] = pos
     token_offsets[n_docs] = n_tokens

@@ -93,6 +93,22 @@ def classify(
     return codes
 
 
+def relation_floor(
+    size_a: np.ndarray, size_b: np.ndarray, identical: np.ndarray, threshold: float
+) -> np.ndarray:
+    """A lower bound on the intersection a pair needs for :func:`classify` to relate it.
+
+    Jaccard never exceeds the larger containment, ``inter / min(size_a, size_b)``, so short of
+    identical texts a pair needs ``inter >= threshold * min(size_a, size_b)``. The bound is one
+    below that product's ceiling: a count under it is at least ``1 / min`` short of the
+    threshold, far beyond any rounding of the float divisions :func:`classify` compares. An
+    identical pair needs nothing (0), nor does a pair with an empty set.
+    """
+    smaller = np.minimum(size_a, size_b).astype(np.float64)
+    floor = np.ceil(threshold * smaller).astype(np.int64) - 1
+    return np.where(identical, 0, np.maximum(floor, 0))
+
+
 def jaccard(a: np.ndarray, b: np.ndarray) -> float:
     """Exact Jaccard similarity of two shingle sets."""
     return Similarity.of(a, b).jaccard

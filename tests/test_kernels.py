@@ -231,3 +231,24 @@ def test_pair_intersections_over_a_flat_store():
     assert got.tolist() == [
         len(set(sets[i]) & set(sets[j])) for i, j in zip(left, right, strict=True)
     ]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.sets(st.integers(0, 40)),
+    st.sets(st.integers(0, 40)),
+    st.integers(0, 45),
+)
+def test_cut_off_walk_is_exact_from_need_up_and_below_need_otherwise(x, y, need):
+    """With a floor, the count is exact when the intersection reaches it, and below it if not."""
+    sets = [sorted(x), sorted(y)]
+    flat = np.array(sets[0] + sets[1], dtype=np.uint64)
+    offsets = np.array([0, len(sets[0]), len(flat)], dtype=np.int64)
+    first, second = np.array([0], dtype=np.int64), np.array([1], dtype=np.int64)
+    floor = np.array([need], dtype=np.int64)
+    got = int(sk.pair_intersections_at_least(flat, offsets, first, second, floor)[0])
+    exact = len(x & y)
+    if exact >= need:
+        assert got == exact
+    else:
+        assert got < need

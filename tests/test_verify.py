@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dedup import Config, Fingerprinter, Relation, Similarity
-from dedup.verify import containment, jaccard
+from dedup.verify import classify, containment, jaccard, relation_floor
 
 
 def u64(*values: int) -> np.ndarray:
@@ -100,3 +102,36 @@ def test_relations_of_real_texts():
     assert relation(a, near) is Relation.NEAR_DUPLICATE
     assert relation(part, a) is Relation.CONTAINED_IN
     assert relation(a, part) is Relation.CONTAINS
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(0, 2000),
+    st.integers(0, 2000),
+    st.data(),
+    st.sampled_from([0.5, 0.7, 0.8, 0.85, 0.9, 1.0, 0.3333]),
+)
+def test_relation_floor_never_excludes_a_pair_that_classify_relates(size_a, size_b, data, t):
+    """An intersection below the floor never gets a relation from classify."""
+    inter = data.draw(st.integers(0, min(size_a, size_b)))
+    a = np.array([size_a])
+    b = np.array([size_b])
+    floor = int(relation_floor(a, b, np.array([False]), t)[0])
+    union = size_a + size_b - inter
+    codes = classify(
+        np.array([inter / union if union else 0.0]),
+        np.array([inter / size_a if size_a else 0.0]),
+        np.array([inter / size_b if size_b else 0.0]),
+        np.array([False]),
+        t,
+    )
+    if inter < floor:
+        assert codes[0] == 0
+    if codes[0] > 0:
+        assert inter >= floor
+
+
+def test_relation_floor_of_identical_texts_is_zero():
+    """Identical texts are related whatever their sets, so they need no shared shingle."""
+    floor = relation_floor(np.array([500]), np.array([800]), np.array([True]), 0.7)
+    assert floor.tolist() == [0]

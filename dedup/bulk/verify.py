@@ -8,7 +8,7 @@ import numpy as np
 
 from dedup import _set_kernels
 from dedup.bulk.spool import ShingleSpool
-from dedup.verify import classify
+from dedup.verify import classify, relation_floor
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,9 +65,17 @@ class PairVerifier:
         spool: ShingleSpool,
         content_hashes: np.ndarray,
     ) -> VerifiedPairs:
-        """Exact Jaccard and containment of every pair; keeps the pairs that reach a relation."""
-        measured = self.measure(left, right, spool, content_hashes)
-        return measured.select(measured.relation > 0)
+        """Exact Jaccard and containment of every pair; keeps the pairs that reach a relation.
+
+        The intersection walk of a pair stops once it can no longer reach a relation
+        (:func:`dedup.verify.relation_floor`): such a pair is dropped here, so its inexact
+        count is never seen.
+        """
+        sizes = spool.sizes
+        identical = content_hashes[left] == content_hashes[right]
+        need = relation_floor(sizes[left], sizes[right], identical, self.threshold)
+        inter = self._intersections(left, right, spool, need)
+        return score_pairs(left, right, inter, sizes[left], sizes[right], identical, self.threshold)
 
     def measure(
         self,
@@ -78,17 +86,7 @@ class PairVerifier:
     ) -> VerifiedPairs:
         """Exact measures and relation codes (0: none) of every pair, none dropped."""
         sizes = spool.sizes
-        inter = np.empty(left.shape[0], dtype=np.int64)
-        for lo in range(0, left.shape[0], self.chunk):
-            hi = min(lo + self.chunk, left.shape[0])
-            docs, local = np.unique(
-                np.concatenate([left[lo:hi], right[lo:hi]]), return_inverse=True
-            )
-            flat, offsets = spool.load(docs)
-            count = hi - lo
-            inter[lo:hi] = _set_kernels.pair_intersections(
-                flat, offsets, local[:count].astype(np.int64), local[count:].astype(np.int64)
-            )
+        inter = self._intersections(left, right, spool, None)
         identical = content_hashes[left] == content_hashes[right]
         return score_pairs(
             left,
@@ -100,6 +98,32 @@ class PairVerifier:
             self.threshold,
             related_only=False,
         )
+
+    def _intersections(
+        self,
+        left: np.ndarray,
+        right: np.ndarray,
+        spool: ShingleSpool,
+        need: np.ndarray | None,
+    ) -> np.ndarray:
+        """Intersection sizes, exact (``need=None``) or exact only from ``need`` up."""
+        inter = np.empty(left.shape[0], dtype=np.int64)
+        for lo in range(0, left.shape[0], self.chunk):
+            hi = min(lo + self.chunk, left.shape[0])
+            docs, local = np.unique(
+                np.concatenate([left[lo:hi], right[lo:hi]]), return_inverse=True
+            )
+            flat, offsets = spool.load(docs)
+            count = hi - lo
+            a = local[:count].astype(np.int64)
+            b = local[count:].astype(np.int64)
+            if need is None:
+                inter[lo:hi] = _set_kernels.pair_intersections(flat, offsets, a, b)
+            else:
+                inter[lo:hi] = _set_kernels.pair_intersections_at_least(
+                    flat, offsets, a, b, need[lo:hi]
+                )
+        return inter
 
 
 def score_pairs(
