@@ -183,14 +183,14 @@ def token_streams(
     # the general path's NFKC and UTF-8 branches (measured: about twice as fast per batch).
     # ascii_out[c] is the byte to write, or -1 when c must take the general path.
     ascii_out = np.full(128, -1, dtype=np.int64)
-    for c in range(min(128, n_classes)):
-        if nfkc and c < n_map and nfkc_index[c] >= 0:
+    for a in range(min(128, n_classes)):
+        if nfkc and a < n_map and nfkc_index[a] >= 0:
             continue
-        if classes[c] & UNSAFE:
+        if classes[a] & UNSAFE:
             continue
-        f = np.int64(fold[c]) if casefold and c < n_fold else np.int64(c)
-        if 0 <= f < 128:
-            ascii_out[c] = f
+        folded = np.int64(fold[a]) if casefold and a < n_fold else np.int64(a)
+        if 0 <= folded < 128:
+            ascii_out[a] = folded
     pos = 0
     n_tokens = 0
     for d in range(n_docs):
@@ -204,11 +204,11 @@ def token_streams(
         for i in range(doc_offsets[d], doc_offsets[d + 1]):
             cp = np.int64(cps[i])
             if cp < 128 and ascii_out[cp] >= 0:
-                cls = classes[cp] & CLASS_MASK
-                if cls == SEP:
+                kind = classes[cp] & CLASS_MASK
+                if kind == SEP:
                     in_word = False
                     continue
-                if not in_word or cls == SOLO:
+                if not in_word or kind == SOLO:
                     if n_tokens > doc_first:
                         sources[n_tokens - 1, 1] = tok_end
                         buf[pos] = 32
@@ -217,7 +217,7 @@ def token_streams(
                     sources[n_tokens, 0] = i - base
                     n_tokens += 1
                 tok_end = i - base + 1
-                in_word = cls == WORD
+                in_word = kind == WORD
                 buf[pos] = ascii_out[cp]
                 pos += 1
                 continue

@@ -33,7 +33,7 @@ from dedup.bulk.run import BulkResult
 from dedup.bulk.samples import ReportSamples
 from dedup.config import Config
 from dedup.errors import InputError
-from dedup.io import OutputDir, write_jsonl
+from dedup.io import OutputDir, Plain, write_documents, write_jsonl
 from dedup.types import Document
 from dedup.verify import RELATIONS
 
@@ -73,7 +73,7 @@ def deduped_records(
     result: BulkResult,
     documents: Iterable[Document],
     strip: Callable[[Document], Stripped] | None = None,
-) -> Iterable[dict[str, Any]]:
+) -> Iterable[dict[str, Plain]]:
     """``deduped.jsonl`` lines from a second read of the input (texts are not kept in memory).
 
     With ``strip``, the text is the stripped one and ``removed`` lists the ``[start, end]``
@@ -93,13 +93,13 @@ def deduped_records(
 
 def document_record(
     doc: Document, strip: Callable[[Document], Stripped] | None = None
-) -> dict[str, Any]:
+) -> dict[str, Plain]:
     """A ``deduped.jsonl`` line: the document as read, absent optional fields left out.
 
     With ``strip``, the text is the stripped one and ``removed`` lists the ``[start, end]``
     spans of the original text that were cut.
     """
-    record: dict[str, Any] = {"id": doc.id, "text": doc.text}
+    record: dict[str, Plain] = {"id": doc.id, "text": doc.text}
     if strip is not None:
         stripped = strip(doc)
         record["text"] = stripped.text
@@ -199,9 +199,9 @@ def write_outputs(
         with out.open("deduped.jsonl") as handle:
             if canonicals is None:
                 documents = samples.watch(documents_again)
-                write_jsonl(handle, deduped_records(result, documents, strip))
+                write_documents(handle, deduped_records(result, documents, strip))
             else:
-                write_jsonl(handle, (document_record(doc, strip) for doc in canonicals))
+                write_documents(handle, (document_record(doc, strip) for doc in canonicals))
         with out.open("boilerplate.jsonl") as handle:
             write_jsonl(handle, samples.boilerplate_records())
         with out.open("samples.jsonl") as handle:

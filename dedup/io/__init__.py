@@ -3,13 +3,13 @@
 Reading (:func:`read_documents`) streams JSON Lines (plain or gzip, files or stdin), directories
 of ``.txt`` files and concatenated article dumps, validating every record and locating every
 problem by file and line. Writing goes through :class:`OutputDir`, which never leaves a partial
-set of output files behind, and :func:`write_jsonl`.
+set of output files behind, :func:`write_jsonl` and :func:`write_documents`.
 """
 
 from dedup.io._atomic import atomic_text_file
 from dedup.io._dates import parse_published
 from dedup.io._jsonl import FieldNames, parse_record, record_document
-from dedup.io._output import MARKER_FILE, OutputDir, write_jsonl
+from dedup.io._output import MARKER_FILE, OutputDir, Plain, write_documents, write_jsonl
 from dedup.io._readers import read_documents
 from dedup.io._streams import decode_line
 
@@ -17,11 +17,13 @@ __all__ = [
     "MARKER_FILE",
     "FieldNames",
     "OutputDir",
+    "Plain",
     "atomic_text_file",
     "decode_line",
     "parse_published",
     "parse_record",
     "read_documents",
     "record_document",
+    "write_documents",
     "write_jsonl",
 ]

@@ -14,7 +14,9 @@ import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any, TextIO
+from typing import IO, Any, TextIO, TypeAlias
+
+import orjson
 
 from dedup.errors import InputError
 
@@ -177,6 +179,28 @@ def write_jsonl(handle: IO[str], records: Iterable[Mapping[str, Any]]) -> int:
         handle.write(json.dumps(record, ensure_ascii=False, separators=(",", ":"), allow_nan=False))
         handle.write("\n")
         count += 1
+    return count
+
+
+#: A JSON value without floats: what a document record (texts, ids, character spans) holds.
+Plain: TypeAlias = str | int | bool | list["Plain"] | None
+
+
+def write_documents(handle: TextIO, records: Iterable[Mapping[str, Plain]]) -> int:
+    """Like :func:`write_jsonl`, for records without floats, several times faster on long texts.
+
+    orjson writes the same compact JSON as :func:`write_jsonl` for strings, integers (up to
+    64 bits), booleans, nulls and lists; it differs only on floats (``5e-6`` for ``5e-06``, and
+    NaN as ``null`` instead of an error), which is why it is kept to records typed without them:
+    the documents of ``deduped.jsonl``, where escaping the texts is most of the writing time.
+    """
+    handle.flush()  # what went through the text layer goes first
+    raw = handle.buffer
+    count = 0
+    for record in records:
+        raw.write(orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE))
+        count += 1
+    raw.flush()
     return count
 
 

@@ -12,7 +12,7 @@ from typing import IO
 
 from dedup.errors import InputError
 from dedup.io._jsonl import FieldNames, read_jsonl
-from dedup.io._streams import decoded_lines, gunzip, sniff_gzip
+from dedup.io._streams import decode_line, decoded_lines, gunzip, numbered_lines, sniff_gzip
 from dedup.io._text import checked_lines, read_text_file
 from dedup.types import Document
 
@@ -142,20 +142,24 @@ def _read_stream(
         if is_gzip or gz:
             raw_lines = stack.enter_context(gunzip(stream))
             jsonl = True
-        lines = decoded_lines(raw_lines, path)
+        raw = numbered_lines(raw_lines, path)
         if jsonl is None:
-            head: list[tuple[int, str]] = []
-            for item in lines:
-                head.append(item)
-                if item[1].strip():
+            # Decide on the first line that is not blank as text (Unicode spaces included).
+            head: list[tuple[int, bytes]] = []
+            first = ""
+            for lineno, line in raw:
+                head.append((lineno, line))
+                first = decode_line(line, path, lineno)
+                if first.strip():
                     break
-            jsonl = bool(head) and head[-1][1].lstrip().startswith("{")
-            lines = chain(head, lines)
+            jsonl = first.lstrip().startswith("{")
+            raw = chain(head, raw)
         if jsonl:
-            for doc, line in read_jsonl(lines, fields, path):
-                yield doc, path, line
+            for doc, lineno in read_jsonl(raw, fields, path):
+                yield doc, path, lineno
         else:
             stem = Path(path).stem
+            lines = ((n, decode_line(line, path, n)) for n, line in raw)
             for part in read_text_file(checked_lines(lines, path), Path(path).name, stem):
                 yield Document(id=part.id, text=part.text, title=part.title), path, part.line
 

@@ -68,12 +68,10 @@ def gunzip(source: IO[bytes]) -> gzip.GzipFile:
     return gzip.GzipFile(fileobj=source, mode="rb")
 
 
-def decoded_lines(stream: Iterable[bytes], path: str) -> Iterator[tuple[int, str]]:
-    """Yield ``(line number, line)`` with the line ending kept, one line in memory at a time.
+def numbered_lines(stream: Iterable[bytes], path: str) -> Iterator[tuple[int, bytes]]:
+    """Yield ``(line number, raw line)`` with the line ending kept, one line at a time.
 
-    A UTF-8 byte order mark at the very start is dropped (editors on Windows add it); anything
-    that is not strict UTF-8, and any corrupt or truncated gzip data, is an :class:`InputError`
-    on the line where it occurs.
+    Corrupt or truncated gzip data is an :class:`InputError` on the line where it occurs.
     """
     lines = iter(stream)
     lineno = 0
@@ -85,6 +83,17 @@ def decoded_lines(stream: Iterable[bytes], path: str) -> Iterator[tuple[int, str
         except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
             raise InputError(f"corrupt or truncated gzip data: {exc}", path, lineno + 1) from None
         lineno += 1
+        yield lineno, raw
+
+
+def decoded_lines(stream: Iterable[bytes], path: str) -> Iterator[tuple[int, str]]:
+    """Yield ``(line number, line)`` with the line ending kept, one line in memory at a time.
+
+    A UTF-8 byte order mark at the very start is dropped (editors on Windows add it); anything
+    that is not strict UTF-8, and any corrupt or truncated gzip data, is an :class:`InputError`
+    on the line where it occurs.
+    """
+    for lineno, raw in numbered_lines(stream, path):
         yield lineno, decode_line(raw, path, lineno)
 
 
