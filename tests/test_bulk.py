@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dedup import Config, Document
-from dedup.bulk import BulkOptions, CandidatePairs, ShingleSpool, run_bulk
+from dedup import Config, Document, Fingerprinter
+from dedup.bulk import BulkOptions, CandidatePairs, PairVerifier, ShingleSpool, run_bulk
 from dedup.verify import RELATIONS, Relation
 
 
@@ -137,3 +137,34 @@ def test_spool_reads_back_what_was_written(tmp_path: object) -> None:
         flat, offsets = spool.load(np.array([0, 2, 3, 4]))
         for k, doc in enumerate([0, 2, 3, 4]):
             assert np.array_equal(flat[offsets[k] : offsets[k + 1]], sets[doc])
+
+
+def test_verification_does_not_depend_on_threads_or_chunks(corpus: list[Document]) -> None:
+    """Verified pairs are the same with one thread and one chunk as with two threads and many."""
+    fingerprints = Fingerprinter(Config()).fingerprint([d.text for d in corpus])
+    n = len(corpus)
+    left, right = (a.ravel() for a in np.triu_indices(n, k=1))
+    with ShingleSpool() as spool:
+        spool.append(fingerprints.shingles, fingerprints.offsets)
+        spool.seal()
+        hashes = fingerprints.content_hashes
+        one = PairVerifier(0.7).verify(left, right, spool, hashes)
+        many = PairVerifier(0.7, chunk=5, jobs=2).verify(left, right, spool, hashes)
+        exact = PairVerifier(0.7).measure(left, right, spool, hashes)
+    assert len(one) > 0
+    for name in ("left", "right", "jaccard", "a_in_b", "b_in_a", "relation"):
+        assert np.array_equal(getattr(one, name), getattr(many, name))
+    related = exact.select(exact.relation > 0)
+    assert np.array_equal(one.left, related.left) and np.array_equal(one.jaccard, related.jaccard)
+
+
+def test_candidates_do_not_depend_on_threads() -> None:
+    """Pairing bands on two threads finds the same pairs and statistics as on one."""
+    rng = np.random.default_rng(3)
+    keys = rng.integers(0, 40, size=(300, 8)).astype(np.uint64)
+    rank = rng.permutation(300).astype(np.int64)
+    eligible = np.ones(300, dtype=bool)
+    one = CandidatePairs(max_bucket=6).find(keys, rank, eligible)
+    two = CandidatePairs(max_bucket=6, jobs=2).find(keys, rank, eligible)
+    assert np.array_equal(one[0], two[0]) and np.array_equal(one[1], two[1])
+    assert one[2] == two[2] and one[2].hot_buckets > 0

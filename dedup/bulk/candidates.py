@@ -13,6 +13,7 @@ canonical order — enough for clustering, which only needs each document's edge
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -62,12 +63,19 @@ def _bucket_pairs(
 
 
 class CandidatePairs:
-    """The candidates stage: band keys in, de-duplicated document pairs out."""
+    """The candidates stage: band keys in, de-duplicated document pairs out.
 
-    def __init__(self, max_bucket: int = 100) -> None:
+    With ``jobs > 1`` bands are paired on a thread pool (numpy's sorts and the pairing kernel
+    release the GIL); the bands' pairs are merged in band order, so the result is the same.
+    """
+
+    def __init__(self, max_bucket: int = 100, jobs: int = 1) -> None:
         if max_bucket < 2:
             raise ValueError("max_bucket must be at least 2")
+        if jobs < 1:
+            raise ValueError("jobs must be at least 1")
         self.max_bucket = max_bucket
+        self.jobs = jobs
 
     def find(
         self, keys: np.ndarray, rank: np.ndarray, eligible: np.ndarray
@@ -81,33 +89,39 @@ class CandidatePairs:
         docs = np.flatnonzero(eligible).astype(np.int64)
         # In canonical order, so that a stable sort by key keeps each bucket in rank order.
         docs = docs[np.argsort(rank[docs], kind="stable")]
-        codes: list[np.ndarray] = []
-        hot = 0
-        largest = 0
         n = np.int64(keys.shape[0])
-        for band in range(keys.shape[1]):
-            column = keys[docs, band]
-            order = np.argsort(column, kind="stable")
-            sorted_keys = column[order]
-            boundary = np.flatnonzero(sorted_keys[1:] != sorted_keys[:-1]) + 1
-            bounds = np.concatenate(([0], boundary, [sorted_keys.shape[0]])).astype(np.int64)
-            sizes = np.diff(bounds)
-            multi = sizes > 1
-            if not multi.any():
-                continue
-            keep = np.repeat(multi, sizes)
-            members = docs[order][keep]
-            kept_bounds = np.zeros(int(multi.sum()) + 1, dtype=np.int64)
-            np.cumsum(sizes[multi], out=kept_bounds[1:])
-            left, right, band_hot, band_largest = _bucket_pairs(
-                members, kept_bounds, self.max_bucket
-            )
-            hot += band_hot
-            largest = max(largest, band_largest)
-            codes.append(np.unique(left * n + right))
+        bands = range(keys.shape[1])
+        if self.jobs == 1:
+            found = [self._band(keys, docs, band, n) for band in bands]
+        else:
+            with ThreadPoolExecutor(self.jobs, thread_name_prefix="dedup-bands") as pool:
+                found = list(pool.map(lambda band: self._band(keys, docs, band, n), bands))
+        codes = [c for c, _, _ in found if c.shape[0]]
+        hot = sum(h for _, h, _ in found)
+        largest = max((m for _, _, m in found), default=0)
         if not codes:
             empty = np.empty(0, dtype=np.int64)
             return empty, empty.copy(), CandidateStats(0, hot, largest)
         unique = np.unique(np.concatenate(codes))
         left_all, right_all = np.divmod(unique, n)
         return left_all, right_all, CandidateStats(int(unique.shape[0]), hot, largest)
+
+    def _band(
+        self, keys: np.ndarray, docs: np.ndarray, band: int, n: np.int64
+    ) -> tuple[np.ndarray, int, int]:
+        """One band's pairs as sorted unique codes ``left * n + right``, hot and largest."""
+        column = keys[docs, band]
+        order = np.argsort(column, kind="stable")
+        sorted_keys = column[order]
+        boundary = np.flatnonzero(sorted_keys[1:] != sorted_keys[:-1]) + 1
+        bounds = np.concatenate(([0], boundary, [sorted_keys.shape[0]])).astype(np.int64)
+        sizes = np.diff(bounds)
+        multi = sizes > 1
+        if not multi.any():
+            return np.empty(0, dtype=np.int64), 0, 0
+        keep = np.repeat(multi, sizes)
+        members = docs[order][keep]
+        kept_bounds = np.zeros(int(multi.sum()) + 1, dtype=np.int64)
+        np.cumsum(sizes[multi], out=kept_bounds[1:])
+        left, right, hot, largest = _bucket_pairs(members, kept_bounds, self.max_bucket)
+        return np.unique(left * n + right), int(hot), int(largest)

@@ -108,10 +108,10 @@ def run_bulk(
             )
         with _timed(timings, "candidates"):
             rank = canonical_order(corpus.ids, corpus.published, corpus.lengths.tolist())
-            left, right, stats = CandidatePairs(options.max_bucket).find(
+            left, right, stats = CandidatePairs(options.max_bucket, options.resolved_jobs()).find(
                 corpus.keys, rank, spool.sizes > 0
             )
-        verifier = PairVerifier(config.threshold)
+        verifier = PairVerifier(config.threshold, jobs=options.resolved_jobs())
         with _timed(timings, "verify"):
             pairs = verifier.verify(left, right, spool, corpus.content_hashes)
         with _timed(timings, "cluster"):

@@ -9,6 +9,7 @@ verification reads back just the documents that appear in candidate pairs, a chu
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from pathlib import Path
 from types import TracebackType
@@ -16,6 +17,7 @@ from types import TracebackType
 import numpy as np
 
 _ITEM = 8  # bytes per uint64 hash
+_LITTLE_ENDIAN = sys.byteorder == "little"  # the spool is little-endian whatever the host
 
 
 class ShingleSpool:
@@ -72,10 +74,14 @@ class ShingleSpool:
             if run.size == 0:
                 continue
             first, last = int(run[0]), int(run[-1])
-            nbytes = int(ends[last] - starts[first]) * _ITEM
-            if nbytes:
-                data = read_exactly(fd, nbytes, int(starts[first]) * _ITEM)
-                flat[local[first] : local[last + 1]] = np.frombuffer(data, dtype="<u8")
+            if ends[last] == starts[first]:
+                continue
+            target = flat[local[first] : local[last + 1]]
+            offset = int(starts[first]) * _ITEM
+            if _LITTLE_ENDIAN:  # the file's byte order: read straight into the array
+                read_into(fd, target.view(np.uint8).data, offset)
+            else:
+                target[:] = np.frombuffer(read_exactly(fd, target.nbytes, offset), dtype="<u8")
         return flat, local
 
     def close(self) -> None:
@@ -98,6 +104,19 @@ class ShingleSpool:
         if self._offsets is None:
             raise ValueError("seal() the spool before reading from it")
         return self._offsets
+
+
+def read_into(fd: int, target: memoryview, offset: int) -> None:
+    """Fill ``target`` from ``offset`` with ``os.preadv``, without an intermediate copy.
+
+    Loops because Linux returns at most about 2 GiB per call.
+    """
+    done = 0
+    while done < len(target):
+        got = os.preadv(fd, [target[done:]], offset + done)
+        if not got:
+            raise OSError("shingle spool ended early: the temporary file was truncated")
+        done += got
 
 
 def read_exactly(fd: int, nbytes: int, offset: int) -> bytes:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,13 +51,18 @@ _FIELDS = ("left", "right", "jaccard", "a_in_b", "b_in_a", "relation")
 class PairVerifier:
     """Candidate pairs in, verified pairs out, reading shingle sets from the spool by chunks.
 
-    Pairs are processed in input order, ``chunk`` at a time, so at most the sets of the
-    documents in one chunk are in memory.
+    Pairs are processed in input order, ``chunk`` at a time, so the sets of the documents of
+    at most ``jobs`` chunks are in memory. With ``jobs > 1`` chunks run on a thread pool: the
+    spool reads and the intersection kernels release the GIL. A pair's figures depend only on
+    its two sets, so they do not depend on ``jobs`` or on the chunking.
     """
 
-    def __init__(self, threshold: float, chunk: int = 50_000) -> None:
+    def __init__(self, threshold: float, chunk: int = 50_000, jobs: int = 1) -> None:
+        if chunk < 1 or jobs < 1:
+            raise ValueError("chunk and jobs must be at least 1")
         self.threshold = threshold
         self.chunk = chunk
+        self.jobs = jobs
 
     def verify(
         self,
@@ -107,22 +113,34 @@ class PairVerifier:
         need: np.ndarray | None,
     ) -> np.ndarray:
         """Intersection sizes, exact (``need=None``) or exact only from ``need`` up."""
-        inter = np.empty(left.shape[0], dtype=np.int64)
-        for lo in range(0, left.shape[0], self.chunk):
-            hi = min(lo + self.chunk, left.shape[0])
+        total = left.shape[0]
+        inter = np.empty(total, dtype=np.int64)
+        chunk = self.chunk
+        if self.jobs > 1:  # enough chunks to keep every thread busy
+            chunk = max(1, min(chunk, -(-total // (2 * self.jobs))))
+
+        def run(lo: int) -> None:
+            hi = min(lo + chunk, total)
             docs, local = np.unique(
                 np.concatenate([left[lo:hi], right[lo:hi]]), return_inverse=True
             )
             flat, offsets = spool.load(docs)
-            count = hi - lo
-            a = local[:count].astype(np.int64)
-            b = local[count:].astype(np.int64)
+            a = local[: hi - lo].astype(np.int64)
+            b = local[hi - lo :].astype(np.int64)
             if need is None:
                 inter[lo:hi] = _set_kernels.pair_intersections(flat, offsets, a, b)
             else:
                 inter[lo:hi] = _set_kernels.pair_intersections_at_least(
                     flat, offsets, a, b, need[lo:hi]
                 )
+
+        starts = range(0, total, chunk)
+        if self.jobs == 1 or len(starts) == 1:
+            for lo in starts:
+                run(lo)
+        else:
+            with ThreadPoolExecutor(self.jobs, thread_name_prefix="dedup-verify") as pool:
+                list(pool.map(run, starts))  # re-raises a worker's exception here
         return inter
 
 
