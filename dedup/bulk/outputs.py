@@ -69,26 +69,27 @@ def pair_records(result: BulkResult) -> Iterable[dict[str, Any]]:
         yield record
 
 
+#: Reads the input again: ``(position, document)`` for the positions a boolean mask marks.
+Reread = Callable[[np.ndarray], Iterable[tuple[int, Document]]]
+
+
 def deduped_records(
     result: BulkResult,
-    documents: Iterable[Document],
+    documents: Iterable[tuple[int, Document]],
     strip: Callable[[Document], Stripped] | None = None,
 ) -> Iterable[dict[str, Plain]]:
     """``deduped.jsonl`` lines from a second read of the input (texts are not kept in memory).
 
-    With ``strip``, the text is the stripped one and ``removed`` lists the ``[start, end]``
-    spans of the original text that were cut.
+    ``documents`` are ``(position, document)`` pairs in input order, the canonical ones among
+    them. With ``strip``, the text is the stripped one and ``removed`` lists the
+    ``[start, end]`` spans of the original text that were cut.
     """
     canon = result.canon
-    n = canon.shape[0]
-    position = -1
-    for position, doc in enumerate(documents):
-        if position >= n or doc.id != result.ids[position]:
+    for position, doc in documents:
+        if doc.id != result.ids[position]:
             raise InputError("the input changed while the job was running (document order differs)")
         if canon[position] == position:
             yield document_record(doc, strip)
-    if position != n - 1:
-        raise InputError("the input changed while the job was running (fewer documents)")
 
 
 def document_record(
@@ -176,7 +177,7 @@ def summary_data(
 def write_outputs(
     target: str,
     result: BulkResult,
-    documents_again: Iterable[Document],
+    reread: Reread | None,
     boilerplate: Iterable[Mapping[str, Any]] = (),
     extra_summary: Mapping[str, Any] | None = None,
     strip: Callable[[Document], Stripped] | None = None,
@@ -185,10 +186,10 @@ def write_outputs(
 ) -> dict[str, Any]:
     """Write all six files into ``target`` atomically; returns the summary.
 
-    ``deduped.jsonl`` comes from ``documents_again`` (every document, re-read in input order,
-    which also feeds the report's ``samples.jsonl``), or, when given, from ``canonicals``: just
-    the canonical documents in input order, for an engine that can select them where the texts
-    are (pass ``documents_again=()`` then; the samples then hold no texts).
+    ``deduped.jsonl`` comes from ``reread`` (a second read of the input, asked for the
+    canonical documents and those the report's ``samples.jsonl`` shows), or, when given, from
+    ``canonicals``: just the canonical documents in input order, for an engine that can select
+    them where the texts are (pass ``reread=None`` then; the samples then hold no texts).
     """
     samples = ReportSamples(result, boilerplate, strip)
     with OutputDir(target) as out:
@@ -198,7 +199,10 @@ def write_outputs(
             write_jsonl(handle, pair_records(result))
         with out.open("deduped.jsonl") as handle:
             if canonicals is None:
-                documents = samples.watch(documents_again)
+                if reread is None:
+                    raise ValueError("write_outputs needs reread or canonicals")
+                canonical = result.canon == np.arange(result.canon.shape[0])
+                documents = samples.watch(reread(canonical | samples.wanted(result.ids)))
                 write_documents(handle, deduped_records(result, documents, strip))
             else:
                 write_documents(handle, (document_record(doc, strip) for doc in canonicals))

@@ -2,7 +2,8 @@
 
 The report shows the texts of the largest clusters and counts boilerplate per source, but the
 job keeps no texts in memory. So while ``deduped.jsonl`` is written from the second read of the
-input, :class:`ReportSamples` watches the documents go by and keeps
+input (which parses only the canonical documents and those :meth:`ReportSamples.wanted` names),
+:class:`ReportSamples` watches the documents go by and keeps
 
 * the original texts of the documents the report will show (the rule of
   :func:`dedup.report.select`: at most 50 clusters x 5 documents, each text cut at 8,000
@@ -16,6 +17,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
+
+import numpy as np
 
 from dedup.boilerplate import Stripped
 from dedup.bulk.run import BulkResult
@@ -49,16 +52,24 @@ class ReportSamples:
                 self._carried.setdefault(str(doc_id), []).append(k)
         self._samples: list[dict[str, Any]] = []
 
-    def watch(self, documents: Iterable[Document]) -> Iterator[Document]:
-        """``documents`` unchanged, observed on the way."""
-        for doc in documents:
+    def wanted(self, ids: list[str]) -> np.ndarray:
+        """Which documents (by position, ``ids`` in input order) :meth:`watch` must see."""
+        needed = self.cluster_of.keys() | self._carried.keys()
+        mask = np.zeros(len(ids), dtype=bool)
+        if needed:
+            mask[[i for i, doc_id in enumerate(ids) if doc_id in needed]] = True
+        return mask
+
+    def watch(self, documents: Iterable[tuple[int, Document]]) -> Iterator[tuple[int, Document]]:
+        """``(position, document)`` pairs unchanged, observed on the way."""
+        for position, doc in documents:
             cluster = self.cluster_of.get(doc.id)
             if cluster is not None:
                 self._samples.append(self._sample(doc, cluster))
             if doc.source is not None:
                 for k in self._carried.get(doc.id, ()):
                     self.per_source[k][doc.source] += 1
-            yield doc
+            yield position, doc
 
     def sample_records(self) -> list[dict[str, Any]]:
         """``samples.jsonl`` lines, in input order."""

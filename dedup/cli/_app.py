@@ -21,7 +21,7 @@ from dedup.settings import load_config
 from dedup.types import Document
 
 if TYPE_CHECKING:
-    pass
+    import numpy as np
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -89,26 +89,42 @@ def _config_given(
     return config_path is not None and any(k in names for k in read_toml(config_path))
 
 
-@contextmanager
-def _rereadable(
-    inputs: Sequence[str], fields: Mapping[str, str]
-) -> Iterator[Callable[[], Iterator[Document]]]:
-    """A function that reads the inputs from the start each time it is called.
+class Inputs:
+    """The job's inputs, readable from the start as many times as needed.
 
     Jobs read their input more than once (learn, fingerprint, write); standard input is copied
-    to a temporary file first so that it can be read again too.
+    to a temporary file first so that it can be read again too. Calling the object reads every
+    document; :meth:`selected` reads again only the ones a mask marks (see
+    :func:`dedup.io.read_selected`).
     """
-    from dedup.io import read_documents
 
+    def __init__(self, inputs: Sequence[str], fields: Mapping[str, str], stdin: str | None):
+        self.inputs = list(inputs)
+        self.fields = dict(fields)
+        self.stdin = stdin
+
+    def __call__(self) -> Iterator[Document]:
+        from dedup.io import read_documents
+
+        with ExitStack() as files:
+            stdin = files.enter_context(open(self.stdin, "rb")) if self.stdin else None
+            yield from read_documents(self.inputs, stdin=stdin, **self.fields)
+
+    def selected(self, wanted: np.ndarray) -> Iterator[tuple[int, Document]]:
+        """``(position, document)`` for the positions ``wanted`` marks."""
+        from dedup.io import read_selected
+
+        with ExitStack() as files:
+            stdin = files.enter_context(open(self.stdin, "rb")) if self.stdin else None
+            yield from read_selected(self.inputs, wanted, stdin=stdin, **self.fields)
+
+
+@contextmanager
+def _rereadable(inputs: Sequence[str], fields: Mapping[str, str]) -> Iterator[Inputs]:
+    """The inputs as :class:`Inputs`, with standard input spooled for as long as needed."""
     with ExitStack() as stack:
         stdin_copy = stack.enter_context(_stdin_spooled()) if "-" in inputs else None
-
-        def documents() -> Iterator[Document]:
-            with ExitStack() as files:
-                stdin = files.enter_context(open(stdin_copy, "rb")) if stdin_copy else None
-                yield from read_documents(list(inputs), stdin=stdin, **fields)
-
-        yield documents
+        yield Inputs(inputs, fields, stdin_copy)
 
 
 @contextmanager

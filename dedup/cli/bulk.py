@@ -182,7 +182,7 @@ def bulk(
         data = write_outputs(
             out_dir,
             result,
-            documents(),
+            documents.selected,
             boilerplate=patterns,
             extra_summary=extra,
             strip=stage.strip if stage else None,

@@ -10,7 +10,7 @@ from dedup.io._atomic import atomic_text_file
 from dedup.io._dates import parse_published
 from dedup.io._jsonl import FieldNames, parse_record, record_document
 from dedup.io._output import MARKER_FILE, OutputDir, Plain, write_documents, write_jsonl
-from dedup.io._readers import read_documents
+from dedup.io._readers import read_documents, read_selected
 from dedup.io._streams import decode_line
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "parse_published",
     "parse_record",
     "read_documents",
+    "read_selected",
     "record_document",
     "write_documents",
     "write_jsonl",

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 
 
+# A corpus repeats the same few dates (a day of news, a feed's timestamps) thousands of times;
+# caching skips parsing them again. Errors are not cached: they end the run anyway.
+@functools.lru_cache(maxsize=1 << 16)
 def parse_published(value: str) -> str:
     """Normalise an ISO 8601 date or datetime to UTC ``YYYY-MM-DDTHH:MM:SSZ``.
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
@@ -190,10 +191,13 @@ def parse_line(raw: bytes, fields: FieldNames, path: str, lineno: int) -> Docume
     return parse_record(decode_line(raw, path, lineno), fields, path, lineno)
 
 
-def read_jsonl(
+def jsonl_records(
     lines: Iterable[tuple[int, bytes]], fields: FieldNames, path: str
-) -> Iterator[tuple[Document, int]]:
-    """Yield ``(document, line number)`` for every non-blank raw line, lazily."""
+) -> Iterator[tuple[Callable[[], Document], int]]:
+    """Yield ``(parse, line number)`` for every non-blank raw line; ``parse()`` gives the document.
+
+    Parsing is left to the caller so that a second read can skip the lines it does not need.
+    """
     for lineno, raw in lines:
         if raw.strip(b" \t\r\n"):  # JSON whitespace only
-            yield parse_line(raw, fields, path, lineno), lineno
+            yield functools.partial(parse_line, raw, fields, path, lineno), lineno

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack
 from itertools import chain
 from pathlib import Path
 from typing import IO
 
+import numpy as np
+
 from dedup.errors import InputError
-from dedup.io._jsonl import FieldNames, read_jsonl
+from dedup.io._jsonl import FieldNames, jsonl_records
 from dedup.io._streams import decode_line, decoded_lines, gunzip, numbered_lines, sniff_gzip
 from dedup.io._text import checked_lines, read_text_file
 from dedup.types import Document
@@ -92,27 +94,73 @@ def read_documents(
     return _read_all(list(inputs), fields, stdin)
 
 
+def read_selected(
+    inputs: Sequence[str],
+    wanted: np.ndarray,
+    *,
+    id_field: str = "id",
+    text_field: str = "text",
+    source_field: str = "source",
+    published_field: str = "published",
+    title_field: str = "title",
+    stdin: IO[bytes] | None = None,
+) -> Iterator[tuple[int, Document]]:
+    """Read inputs again, already read whole by :func:`read_documents`: ``(position, document)``
+    for every position ``wanted`` (a boolean array, one entry per document) marks.
+
+    JSON Lines records at unwanted positions are not parsed at all, which is what makes a
+    second pass that needs a fraction of the documents cheap. Lines are not checked again
+    (the first read did that), except that a different number of documents is an
+    :class:`InputError`: the input changed while the job was running.
+    """
+    if isinstance(inputs, str):
+        raise TypeError("inputs must be a sequence of paths, not a single string")
+    fields = FieldNames(id_field, text_field, source_field, published_field, title_field)
+    count = len(wanted)
+    position = -1
+    for position, (parse, path, line) in enumerate(_pending(list(inputs), fields, stdin)):
+        if position >= count:
+            raise InputError(
+                "the input changed while the job was running (more documents)", path, line
+            )
+        if wanted[position]:
+            yield position, parse()
+    if position + 1 != count:
+        raise InputError("the input changed while the job was running (fewer documents)")
+
+
 def _read_all(inputs: list[str], fields: FieldNames, stdin: IO[bytes] | None) -> Iterator[Document]:
+    first_seen: dict[str, tuple[str, int]] = {}
+    for parse, path, line in _pending(inputs, fields, stdin):
+        doc = parse()
+        where = first_seen.get(doc.id)
+        if where is not None:
+            raise InputError(
+                f"duplicate id {doc.id!r} (first seen at {where[0]}:{where[1]})", path, line
+            )
+        first_seen[doc.id] = (path, line)
+        yield doc
+
+
+#: A document not parsed yet, where it is (path, line): parsing is up to the reader.
+_Pending = tuple[Callable[[], Document], str, int]
+
+
+def _pending(inputs: list[str], fields: FieldNames, stdin: IO[bytes] | None) -> Iterator[_Pending]:
     if inputs.count("-") > 1:
         raise InputError("stdin ('-') can be read only once", "-")
     for name in inputs:
         if name != "-" and not os.path.exists(name):
             raise InputError("no such file or directory", name)
-    first_seen: dict[str, tuple[str, int]] = {}
     for name in inputs:
-        for doc, path, line in _read_input(name, fields, stdin):
-            where = first_seen.get(doc.id)
-            if where is not None:
-                raise InputError(
-                    f"duplicate id {doc.id!r} (first seen at {where[0]}:{where[1]})", path, line
-                )
-            first_seen[doc.id] = (path, line)
-            yield doc
+        yield from _read_input(name, fields, stdin)
 
 
-def _read_input(
-    name: str, fields: FieldNames, stdin: IO[bytes] | None
-) -> Iterator[tuple[Document, str, int]]:
+def _ready(doc: Document) -> Callable[[], Document]:
+    return lambda: doc
+
+
+def _read_input(name: str, fields: FieldNames, stdin: IO[bytes] | None) -> Iterator[_Pending]:
     if name == "-":
         source = stdin if stdin is not None else sys.stdin.buffer
         yield from _read_stream(source, STDIN_NAME, fields, jsonl=True)
@@ -134,7 +182,7 @@ def _open(path: str) -> IO[bytes]:
 
 def _read_stream(
     source: IO[bytes], path: str, fields: FieldNames, *, jsonl: bool | None, gz: bool = False
-) -> Iterator[tuple[Document, str, int]]:
+) -> Iterator[_Pending]:
     """Read one byte stream; ``jsonl=None`` means decide from the first non-blank line."""
     is_gzip, stream = sniff_gzip(source)
     with ExitStack() as stack:
@@ -155,13 +203,17 @@ def _read_stream(
             jsonl = first.lstrip().startswith("{")
             raw = chain(head, raw)
         if jsonl:
-            for doc, lineno in read_jsonl(raw, fields, path):
-                yield doc, path, lineno
+            for parse, lineno in jsonl_records(raw, fields, path):
+                yield parse, path, lineno
         else:
             stem = Path(path).stem
             lines = ((n, decode_line(line, path, n)) for n, line in raw)
             for part in read_text_file(checked_lines(lines, path), Path(path).name, stem):
-                yield Document(id=part.id, text=part.text, title=part.title), path, part.line
+                yield (
+                    _ready(Document(id=part.id, text=part.text, title=part.title)),
+                    path,
+                    part.line,
+                )
 
 
 def _walk_error(error: OSError) -> None:
@@ -169,7 +221,7 @@ def _walk_error(error: OSError) -> None:
     raise InputError(f"cannot read directory: {error.strerror}", str(error.filename))
 
 
-def _read_txt_dir(root: str) -> Iterator[tuple[Document, str, int]]:
+def _read_txt_dir(root: str) -> Iterator[_Pending]:
     found: list[tuple[str, str]] = []
     for dirpath, _dirnames, filenames in os.walk(root, onerror=_walk_error):
         for filename in filenames:
@@ -180,4 +232,4 @@ def _read_txt_dir(root: str) -> Iterator[tuple[Document, str, int]]:
     for doc_id, full in found:
         with _open(full) as handle:
             text = "".join(line for _, line in checked_lines(decoded_lines(handle, full), full))
-        yield Document(id=doc_id, text=text), full, 1
+        yield _ready(Document(id=doc_id, text=text)), full, 1

@@ -56,7 +56,7 @@ def write_jsonl_outputs(
     if path is None:
         raise InputError("JSONL outputs go to a local directory; use --format parquet", target)
     return write_outputs(
-        path, run.result(), (), extra_summary=extra_summary, canonicals=run.canonical_documents()
+        path, run.result(), None, extra_summary=extra_summary, canonicals=run.canonical_documents()
     )
 
 
