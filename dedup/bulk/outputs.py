@@ -29,6 +29,7 @@ import numpy as np
 
 from dedup.boilerplate import Stripped
 from dedup.bulk.candidates import CandidateStats
+from dedup.bulk.records import RecordSpool, document_record
 from dedup.bulk.run import BulkResult
 from dedup.bulk.samples import ReportSamples
 from dedup.config import Config
@@ -90,26 +91,6 @@ def deduped_records(
             raise InputError("the input changed while the job was running (document order differs)")
         if canon[position] == position:
             yield document_record(doc, strip)
-
-
-def document_record(
-    doc: Document, strip: Callable[[Document], Stripped] | None = None
-) -> dict[str, Plain]:
-    """A ``deduped.jsonl`` line: the document as read, absent optional fields left out.
-
-    With ``strip``, the text is the stripped one and ``removed`` lists the ``[start, end]``
-    spans of the original text that were cut.
-    """
-    record: dict[str, Plain] = {"id": doc.id, "text": doc.text}
-    if strip is not None:
-        stripped = strip(doc)
-        record["text"] = stripped.text
-        record["removed"] = [list(span) for span in stripped.removed + stripped.chrome]
-    for name in ("source", "published", "title"):
-        value = getattr(doc, name)
-        if value is not None:
-            record[name] = value
-    return record
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,25 +164,33 @@ def write_outputs(
     strip: Callable[[Document], Stripped] | None = None,
     *,
     canonicals: Iterable[Document] | None = None,
+    records: RecordSpool | None = None,
 ) -> dict[str, Any]:
     """Write all six files into ``target`` atomically; returns the summary.
 
-    ``deduped.jsonl`` comes from ``reread`` (a second read of the input, asked for the
-    canonical documents and those the report's ``samples.jsonl`` shows), or, when given, from
-    ``canonicals``: just the canonical documents in input order, for an engine that can select
-    them where the texts are (pass ``reread=None`` then; the samples then hold no texts).
+    ``deduped.jsonl`` is copied from ``records`` (every document's record, kept during
+    ingest) when given and nothing is stripped; else it comes from ``reread`` (a second read
+    of the input, asked for the canonical documents and those the report's ``samples.jsonl``
+    shows), or, when given, from ``canonicals``: just the canonical documents in input order,
+    for an engine that can select them where the texts are (pass ``reread=None`` then; the
+    samples then hold no texts).
     """
     samples = ReportSamples(result, boilerplate, strip)
+    canonical = result.canon == np.arange(result.canon.shape[0])
     with OutputDir(target) as out:
         with out.open("clusters.jsonl") as handle:
             write_jsonl(handle, cluster_records(result))
         with out.open("pairs.jsonl") as handle:
             write_jsonl(handle, pair_records(result))
         with out.open("deduped.jsonl") as handle:
-            if canonicals is None:
+            if records is not None and strip is None and canonicals is None:
+                for _ in samples.watch(records.documents(samples.wanted(result.ids))):
+                    pass
+                handle.flush()
+                records.copy(canonical, handle.buffer)
+            elif canonicals is None:
                 if reread is None:
-                    raise ValueError("write_outputs needs reread or canonicals")
-                canonical = result.canon == np.arange(result.canon.shape[0])
+                    raise ValueError("write_outputs needs records, reread or canonicals")
                 documents = samples.watch(reread(canonical | samples.wanted(result.ids)))
                 write_documents(handle, deduped_records(result, documents, strip))
             else:

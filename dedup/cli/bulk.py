@@ -110,6 +110,7 @@ def bulk(
     """
     from dedup.bulk import BulkOptions, run_bulk, write_outputs
     from dedup.bulk.boilerplate import BoilerplateStage
+    from dedup.bulk.records import RecordSpool
     from dedup.collection import Collection
     from dedup.io import FieldNames
 
@@ -152,7 +153,13 @@ def bulk(
         if stage is not None and collection is not None:
             stage.keep_spans = True
 
+        # Without stripping, deduped.jsonl is copied from records kept during ingest instead of
+        # a second parse of the input (dedup.bulk.records).
+        records = None if stage is not None else stack.enter_context(RecordSpool(options.spool_dir))
+
         def store(docs: list[Document], batch: FingerprintBatch) -> None:
+            if records is not None:
+                records.observe(docs, batch)
             if collection is not None:
                 spans = stage.take_spans(docs) if stage is not None else None
                 collection.load(docs, list(batch), spans=spans)
@@ -161,7 +168,7 @@ def bulk(
             documents(),
             config,
             options,
-            sink=store if collection is not None else None,
+            sink=store if collection is not None or records is not None else None,
             progress=reporter.stage,
             transform=stage.content if stage else None,
             exclusions=stage.spans if stage else None,
@@ -179,6 +186,8 @@ def bulk(
             "boilerplate_paragraphs": stage.removed if stage else 0,
             "boilerplate_patterns": len(patterns),
         }
+        if records is not None:
+            records.seal()
         data = write_outputs(
             out_dir,
             result,
@@ -186,6 +195,7 @@ def bulk(
             boilerplate=patterns,
             extra_summary=extra,
             strip=stage.strip if stage else None,
+            records=records,
         )
         if with_report:
             from dedup.report import write_report
