@@ -43,6 +43,7 @@ class ChildRun:
     peak_rss_mb: float
     returncode: int
     stderr: str
+    cpu_seconds: float = 0.0  # user + system time of the child: steadier on a shared machine
 
 
 def run_child(args: list[str], env: dict[str, str] | None = None) -> ChildRun:
@@ -59,4 +60,5 @@ def run_child(args: list[str], env: dict[str, str] | None = None) -> ChildRun:
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
-    return ChildRun(seconds, usage.ru_maxrss / 1024, proc.returncode, stderr)
+    cpu = usage.ru_utime + usage.ru_stime
+    return ChildRun(seconds, usage.ru_maxrss / 1024, proc.returncode, stderr, cpu)

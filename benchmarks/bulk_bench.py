@@ -8,7 +8,15 @@ then runs each job as its own process, measuring wall time and that process's pe
   (``benchmarks.datasketch_pipeline``) on those: datasketch runs ~1,000 docs/s, so it gets a
   subset, and ours is measured on the very same subset for the ratio.
 
-Run: ``python -m benchmarks.bulk_bench [--docs 100000] [--baseline-docs 20000]``
+With ``--large N``, a separate corpus of ``N`` documents is generated and run once with every
+core (``--jobs 0``): the scale check of issue #4 (1,000,000 documents in under 10 minutes on 2
+cores, peak RSS at most 4 GB). It needs about 12 GB of free disk per million documents (input,
+temporary spools and outputs).
+
+Each row also gives the child's CPU time (user + system), steadier than wall time when other
+jobs share the machine.
+
+Run: ``python -m benchmarks.bulk_bench [--docs 100000] [--baseline-docs 20000] [--large 0]``
 """
 
 from __future__ import annotations
@@ -41,6 +49,21 @@ def head(source: Path, target: Path, n: int) -> None:
             if i >= n:
                 break
             dst.write(line)
+
+
+def large_run(work: Path, n_docs: int) -> None:
+    """Generate ``n_docs`` documents and run them once with every core; print the figures."""
+    corpus = work / "large.jsonl"
+    size = write_corpus(corpus, n_docs, seed=11)
+    print(f"\nlarge corpus: {n_docs} documents, {size:.0f} MB")
+    run = ours(corpus, work / "large-out", 0)
+    rate = n_docs / run.seconds
+    print(
+        f"dedup --jobs 0 (all cores): {run.seconds:.1f} s wall, {run.cpu_seconds:.1f} s CPU, "
+        f"{rate:.0f} docs/s, peak RSS {run.peak_rss_mb:.0f} MB"
+    )
+    if n_docs < 1_000_000:
+        print(f"  at this rate 1,000,000 documents take {1_000_000 / rate:.0f} s (linear)")
 
 
 def ours(corpus: Path, out: Path, jobs: int) -> ChildRun:
@@ -78,6 +101,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=int, default=100_000)
     parser.add_argument("--baseline-docs", type=int, default=20_000)
+    parser.add_argument("--large", type=int, default=0, help="scale run size, 0 = none")
     args = parser.parse_args()
     print(f"machine: {machine()}")
     with tempfile.TemporaryDirectory(prefix="dedup-bench-") as tmp:
@@ -96,12 +120,19 @@ def main() -> None:
             rows.append((f"dedup --jobs {jobs}", args.docs, ours(corpus, work / f"o{jobs}", jobs)))
         summary = json.loads((work / "o1" / "summary.json").read_text())
     anchor = rows[0][1] / rows[0][2].seconds
-    header = ("job", "docs", "seconds", "docs/s", "x datasketch", "peak RSS MB")
-    print("\n{:<26}{:>9}{:>10}{:>10}{:>14}{:>13}".format(*header))
+    header = ("job", "docs", "seconds", "CPU s", "docs/s", "x datasketch", "peak RSS MB")
+    print("\n{:<26}{:>9}{:>10}{:>8}{:>10}{:>14}{:>13}".format(*header))
     for name, n, run in rows:
         rate = n / run.seconds
-        cells = (name, n, f"{run.seconds:.1f}", f"{rate:.0f}", f"{rate / anchor:.1f}")
-        print("{:<26}{:>9}{:>10}{:>10}{:>14}".format(*cells) + f"{run.peak_rss_mb:>13.0f}")
+        cells = (
+            name,
+            n,
+            f"{run.seconds:.1f}",
+            f"{run.cpu_seconds:.1f}",
+            f"{rate:.0f}",
+            f"{rate / anchor:.1f}",
+        )
+        print("{:<26}{:>9}{:>10}{:>8}{:>10}{:>14}".format(*cells) + f"{run.peak_rss_mb:>13.0f}")
     one = args.docs / rows[2][2].seconds
     two = args.docs / rows[3][2].seconds
     print(f"\nspeed-up from 1 to 2 jobs: {two / one:.2f}x")
@@ -110,6 +141,9 @@ def main() -> None:
         f"found: {summary['clusters']} clusters, {summary['duplicates']} duplicates, "
         f"{summary['pairs']} verified pairs of {summary['candidate_pairs']} candidates"
     )
+    if args.large:
+        with tempfile.TemporaryDirectory(prefix="dedup-bench-large-") as tmp:
+            large_run(Path(tmp), args.large)
 
 
 if __name__ == "__main__":
