@@ -4,7 +4,8 @@ Documents stream through in fixed-size batches (the batch boundaries never depen
 number of jobs, so neither do the results). With ``jobs > 1`` batches are fingerprinted on a
 thread pool: the compiled kernels release the GIL, so threads use every core without copying
 texts to other processes, while the calling thread keeps reading and parsing input. At most
-``2 * jobs`` batches are in flight, so memory stays flat however large the input.
+``4 * jobs`` batches are in flight (a few megabytes: enough that the calling thread, busy with
+a finished batch, does not leave the pool idle), so memory stays flat however large the input.
 
 What is kept per document: id, source, date, text length, content hash and band keys in
 memory (about 300 bytes); the shingle set goes to a :class:`ShingleSpool` on disk.
@@ -139,7 +140,7 @@ class Ingest:
             try:
                 for batch in self._batches(documents):
                     pending.append(pool.submit(self._work, batch))
-                    if len(pending) >= 2 * self.jobs:
+                    if len(pending) >= 4 * self.jobs:
                         yield pending.popleft().result()
                 while pending:
                     yield pending.popleft().result()
