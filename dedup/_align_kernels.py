@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from dedup._kernels import xxh64
+from dedup._xxh64 import xxh64
 
 
 @njit(cache=True, nogil=True)

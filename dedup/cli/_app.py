@@ -107,7 +107,11 @@ class Inputs:
         from dedup.io import read_documents
 
         with ExitStack() as files:
-            stdin = files.enter_context(open(self.stdin, "rb", buffering=1 << 20)) if self.stdin else None
+            stdin = (
+                files.enter_context(open(self.stdin, "rb", buffering=1 << 20))
+                if self.stdin
+                else None
+            )
             yield from read_documents(self.inputs, stdin=stdin, **self.fields)
 
     def selected(self, wanted: np.ndarray) -> Iterator[tuple[int, Document]]:
@@ -115,7 +119,11 @@ class Inputs:
         from dedup.io import read_selected
 
         with ExitStack() as files:
-            stdin = files.enter_context(open(self.stdin, "rb", buffering=1 << 20)) if self.stdin else None
+            stdin = (
+                files.enter_context(open(self.stdin, "rb", buffering=1 << 20))
+                if self.stdin
+                else None
+            )
             yield from read_selected(self.inputs, wanted, stdin=stdin, **self.fields)
 
 
