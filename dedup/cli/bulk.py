@@ -111,7 +111,6 @@ def bulk(
     from dedup.bulk import BulkOptions, run_bulk, write_outputs
     from dedup.bulk.boilerplate import BoilerplateStage
     from dedup.bulk.records import RecordSpool
-    from dedup.collection import Collection
     from dedup.io import FieldNames
 
     config = build_config(config_path, threshold, ngram, num_perm)
@@ -148,7 +147,11 @@ def bulk(
             started = time.perf_counter()
             stage.learn(_counted(documents(), reporter.stage("learn boilerplate")))
             learn_seconds = time.perf_counter() - started
-        collection = stack.enter_context(Collection.open(db_path, config)) if db_path else None
+        collection = None
+        if db_path:  # imported only when needed: sqlite-utils adds a tenth of a second
+            from dedup.collection import Collection
+
+            collection = stack.enter_context(Collection.open(db_path, config))
 
         if stage is not None and collection is not None:
             stage.keep_spans = True
