@@ -1,6 +1,7 @@
-"""A bounded slowloris on loopback against the real service process: a hundred connections
-trickle a request head byte by byte; normal clients are still served, their p99 latency stays
-within twice the unloaded figure, and the server closes the slow ones at its idle timeout."""
+"""A bounded slowloris on loopback against the real service process: a hundred clients keep a
+connection each trickling a request head byte by byte; normal clients are still served, their
+p99 latency stays within twice the unloaded figure, and the server closes every slow connection
+at its idle timeout."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ PAUSE = 0.005  # s between two normal requests
 # and the 100 trickling ones on one event loop) costs up to ~100 ms and lands on either phase's
 # p99 at random, which doubling a p99 of tens of milliseconds does not always cover.
 P99_SLACK = 0.1  # s
-IDLE_TIMEOUT = 5.0  # s, the server's idle_timeout: long enough for the NORMAL timed requests
+IDLE_TIMEOUT = 1.5  # s, the server's idle_timeout
 TRICKLE = 0.1  # s between two bytes of a slow head
 GIVE_UP = IDLE_TIMEOUT + 4.0  # s a slow client trickles before it stops waiting to be closed
 HEAD = (
@@ -39,10 +40,9 @@ HEAD = (
 class Outcome:
     """What one slowloris run saw."""
 
-    closed_after: list[float | None]  # per slow connection: s until the server closed it
+    closed_after: list[list[float | None]]  # per slow client, per connection: s until closed
     unloaded: list[tuple[int, float]]  # per request before the slowloris: status and latency
     normal: list[tuple[int, float]]  # per normal request during it: status and latency
-    normal_done: float  # s from the start until the last normal request was answered
 
 
 async def slow_connection(port: int) -> float | None:
@@ -68,6 +68,15 @@ async def slow_connection(port: int) -> float | None:
     finally:
         closed.cancel()
         writer.close()
+
+
+async def slow_client(port: int, done: asyncio.Event) -> list[float | None]:
+    """Keep one slow connection open until ``done``: a new one as soon as the server closes the
+    last; the :func:`slow_connection` result of each."""
+    seen: list[float | None] = []
+    while not done.is_set():
+        seen.append(await slow_connection(port))
+    return seen
 
 
 async def timed_requests(
@@ -106,12 +115,12 @@ async def slowloris(port: int) -> Outcome:
     async with aiohttp.ClientSession() as session:
         await timed_requests(session, url, docs, 4)  # the first calls load the kernels
         unloaded = await timed_requests(session, url, docs, NORMAL)
-        started = time.monotonic()
-        slow = [asyncio.ensure_future(slow_connection(port)) for _ in range(SLOW)]
+        done = asyncio.Event()
+        slow = [asyncio.ensure_future(slow_client(port, done)) for _ in range(SLOW)]
         await asyncio.sleep(0.2)  # every slow connection is open and trickling
         normal = await timed_requests(session, url, docs, NORMAL)
-        done = time.monotonic() - started
-        return Outcome(list(await asyncio.gather(*slow)), unloaded, normal, done)
+        done.set()
+        return Outcome(list(await asyncio.gather(*slow)), unloaded, normal)
 
 
 @pytest.fixture(scope="module")
@@ -123,11 +132,10 @@ def outcome(tmp_path_factory: pytest.TempPathFactory) -> Outcome:
 
 
 def test_normal_clients_are_served_during_a_slowloris(outcome: Outcome) -> None:
-    """While a hundred connections trickle request heads, every post and get is answered 2xx
-    before the first slow connection is closed."""
+    """While a hundred clients keep a connection each trickling a request head (a new one as
+    soon as the server closes the last), every post and get is answered 2xx."""
     assert [status for status, _ in outcome.normal] == [201, 200] * (NORMAL // 2)
-    open_until = [after for after in outcome.closed_after if after is not None]
-    assert outcome.normal_done < min(open_until, default=outcome.normal_done + 1)
+    assert all(outcome.closed_after)
 
 
 def test_normal_p99_stays_within_twice_the_unloaded_p99(outcome: Outcome) -> None:
@@ -145,7 +153,7 @@ def test_normal_p99_stays_within_twice_the_unloaded_p99(outcome: Outcome) -> Non
 def test_slow_connections_are_closed_at_the_idle_timeout(outcome: Outcome) -> None:
     """Each trickling connection is closed by the server soon after idle_timeout, though it
     keeps sending bytes."""
-    closed = outcome.closed_after
-    assert None not in closed, f"{closed.count(None)} of {SLOW} slow connections still open"
+    closed = [after for client in outcome.closed_after for after in client]
+    assert None not in closed, f"{closed.count(None)} of {len(closed)} slow connections open"
     times = [after for after in closed if after is not None]
     assert all(IDLE_TIMEOUT * 0.9 < after < IDLE_TIMEOUT + 2.0 for after in times), times
