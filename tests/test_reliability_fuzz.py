@@ -36,9 +36,11 @@ from tests.service_support import Served, matches_schema, running_service
 SCALE = 5 if os.environ.get("DEDUP_SOAK") else 1
 DOCUMENTS, CHECKS, STRIPS, BULKS = (SCALE * n for n in (600, 600, 300, 150))
 # The bound on the process's RSS growth over the whole module, from the start (after one
-# request of each kind) to the end. Measured growth on a 2-core box: see
-# test_memory_growth_is_bounded; the bound is about 2.5 times the largest of five runs.
-RSS_BOUND_MIB = 64
+# request of each kind) to the end. Measured here: 7.0, 7.4, 8.0, 8.4, 7.0 MiB in five runs of
+# this module, 11.4 MiB with five times the bodies (`make soak`): growth flattens out (caches,
+# the stored documents' SQLite pages) instead of following the number of bodies. 32 MiB is four
+# times the usual figure, and half of what the eight 8 MiB bodies would take if any were kept.
+RSS_BOUND_MIB = 32
 GOOD_TEXT = "Line {n}: the harbour council met on a windy day to talk about the ferry timetable."
 
 
@@ -221,8 +223,8 @@ def test_the_process_is_live_after_the_fuzzing(server: Server) -> None:
 
 def test_memory_growth_is_bounded(server: Server) -> None:
     """Over the module's bodies (at least 1,000 fuzzed ones, the malformed table with its 8 MiB
-    bodies, the 8 MiB bulk lines) the process's RSS grows by at most RSS_BOUND_MIB: no body is
-    held whole past the limit, and what remains is caches and the stored documents' pages."""
+    bodies, the 8 MiB bulk lines) the process's RSS grows by at most RSS_BOUND_MIB (32 MiB; see
+    its comment for the measurements behind it): no body is held past the size limit."""
     assert server.sent >= 1_000, "run the whole module: this test measures what the others sent"
     growth_mib = (rss_kib(server.served.process.pid) - server.baseline_kib) / 1024
     print(f"RSS {server.baseline_kib / 1024:.1f} MiB warm, grew {growth_mib:.1f} MiB")
