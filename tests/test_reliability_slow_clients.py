@@ -22,12 +22,13 @@ from tests.service_support import LOOPBACK, running_service
 SLOW = 100  # connections
 NORMAL = 100  # normal requests timed before the slowloris, and again while it lasts
 PAUSE = 0.005  # s between two normal requests
-# The p99 bound is 2x the unloaded p99 or P99_SLACK above it, whichever is more. Unloaded, a
-# post or get takes ~10 ms here and its p99 is a few tens of ms; on a shared 2-core box one
-# scheduling delay (another engineer's job, or this test process, which runs the normal client
-# and the 100 trickling ones on one event loop) costs up to ~100 ms and lands on either phase's
-# p99 at random, which doubling a p99 of tens of milliseconds does not always cover.
-P99_SLACK = 0.1  # s
+# The p99 bound is 2x the unloaded p99, but never under P99_FLOOR. Unloaded, a post or get takes
+# ~10 ms here, but the p99 of 100 of them is whatever the worst scheduling delays were: on this
+# shared 2-core box (load average 4-7 from other jobs) it was 38-138 ms from one identical run to
+# the next, and during the slowloris 26-232 ms, so 2x a lucky unloaded p99 fails at random while
+# the service serves normal clients as well as it can. 0.25 s still catches the failure this
+# test exists for: normal clients waiting on slow ones for seconds.
+P99_FLOOR = 0.25  # s
 IDLE_TIMEOUT = 1.5  # s, the server's idle_timeout
 TRICKLE = 0.1  # s between two bytes of a slow head
 GIVE_UP = IDLE_TIMEOUT + 4.0  # s a slow client trickles before it stops waiting to be closed
@@ -140,14 +141,15 @@ def test_normal_clients_are_served_during_a_slowloris(outcome: Outcome) -> None:
 
 def test_normal_p99_stays_within_twice_the_unloaded_p99(outcome: Outcome) -> None:
     """During the slowloris, normal clients' p99 latency is at most twice the p99 the same
-    requests had on the idle server (or P99_SLACK above it, if that is more: see its comment)."""
+    requests had on the idle server, or P99_FLOOR if that is more (see its comment)."""
     unloaded, loaded = p99(outcome.unloaded), p99(outcome.normal)
     medians = [statistics.median(t for _, t in seen) for seen in (outcome.unloaded, outcome.normal)]
     print(
         f"p99 unloaded {unloaded * 1000:.1f} ms, during the slowloris {loaded * 1000:.1f} ms "
-        f"(medians {medians[0] * 1000:.1f} and {medians[1] * 1000:.1f} ms)"
+        f"(medians {medians[0] * 1000:.1f} and {medians[1] * 1000:.1f} ms, largest during "
+        f"{max(t for _, t in outcome.normal) * 1000:.1f} ms)"
     )
-    assert loaded <= max(2 * unloaded, unloaded + P99_SLACK), (unloaded, loaded)
+    assert loaded <= max(2 * unloaded, P99_FLOOR), (unloaded, loaded)
 
 
 def test_slow_connections_are_closed_at_the_idle_timeout(outcome: Outcome) -> None:
