@@ -14,7 +14,7 @@ import aiohttp
 import pytest
 
 from dedup.synth import news_corpus
-from tests.service_support import running_service
+from tests.service_support import http_json, running_service
 
 # A short smoke in `make test`; the long tier (`make soak`) runs 32 clients for 60 s.
 SOAK = bool(os.environ.get("DEDUP_SOAK"))
@@ -84,6 +84,7 @@ class Run:
     written: dict[str, int]
     lost_live: dict[str, str]  # right after the load, on the same process (its readers)
     lost_after_restart: dict[str, str]
+    stored_after_restart: int  # documents /readyz counts after the restart
     exits: list[int]
 
 
@@ -97,8 +98,9 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
         exits = [served.stop()]
     with running_service(["service"], db) as served:
         lost_after_restart = asyncio.run(missing(served.url, written))
+        stored = http_json(f"{served.url}/readyz")[1]["documents"]
         exits.append(served.stop())
-    return Run(statuses, written, lost_live, lost_after_restart, exits)
+    return Run(statuses, written, lost_live, lost_after_restart, stored, exits)
 
 
 def test_mixed_load_answers_no_error(run: Run) -> None:
@@ -114,6 +116,8 @@ def test_every_acknowledged_write_is_readable_at_once(run: Run) -> None:
 
 
 def test_every_acknowledged_write_survives_a_restart(run: Run) -> None:
-    """After a clean stop (exit 0) and a restart, every document answered 201 is found whole."""
+    """After a clean stop (exit 0) and a restart, every document answered 201 is found whole,
+    and they are all the index holds."""
     assert run.exits == [0, 0]
     assert run.lost_after_restart == {}
+    assert run.stored_after_restart == len(run.written)
