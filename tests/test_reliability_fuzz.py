@@ -37,9 +37,9 @@ SCALE = 5 if os.environ.get("DEDUP_SOAK") else 1
 DOCUMENTS, CHECKS, STRIPS, BULKS = (SCALE * n for n in (600, 600, 300, 150))
 # The bound on the process's RSS growth over the whole module, from the start (after one
 # request of each kind) to the end. Measured here: 7.0, 7.4, 8.0, 8.4, 7.0 MiB in five runs of
-# this module, 11.4 MiB with five times the bodies (`make soak`): growth flattens out (caches,
-# the stored documents' SQLite pages) instead of following the number of bodies. 32 MiB is four
-# times the usual figure, and half of what the eight 8 MiB bodies would take if any were kept.
+# this module; 11.4 and 16.4 MiB with five times the bodies (`make soak`): growth (caches, the
+# stored documents' SQLite pages) is far slower than the number of bodies. 32 MiB is four times
+# the usual figure, and half of what the eight 8 MiB bodies would take if any were kept.
 RSS_BOUND_MIB = 32
 GOOD_TEXT = "Line {n}: the harbour council met on a windy day to talk about the ferry timetable."
 
