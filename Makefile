@@ -33,9 +33,11 @@ unit: $(STAMP) browser
 
 test: lint typecheck unit
 
-# The long reliability tier: 50 SIGKILL trials of the service, 32 clients for 60 s.
+# The long reliability tier: 50 SIGKILL trials of the service, 32 clients for 60 s, 5x the
+# fuzzed bodies under the same memory bound.
 soak: $(STAMP)
-	DEDUP_SOAK=1 $(BIN)/pytest -q tests/test_reliability_crash.py tests/test_reliability_load.py
+	DEDUP_SOAK=1 $(BIN)/pytest -q tests/test_reliability_crash.py tests/test_reliability_load.py \
+	  tests/test_reliability_fuzz.py
 
 # Speed: each prints its figures next to a baseline measured in the same run (minutes each).
 bench: $(STAMP)

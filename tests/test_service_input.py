@@ -12,66 +12,18 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from service import create_app
+from tests.malformed_cases import (
+    GOOD,
+    LIMITS,
+    MALFORMED,
+    Body,
+    chunked,
+    huge_document,
+    with_field,
+)
 from tests.service_support import matches_schema, raw_request, settings, start_client
 
 Client = TestClient[Any, Any]
-JSON = {"Content-Type": "application/json"}
-GOOD = {"id": "ok", "text": "A short story about the harbour on a windy day."}
-LIMITS = {"max_body_bytes": 64 * 1024, "max_text_chars": 20_000, "max_token_chars": 1000}
-
-
-def raw(data: bytes, content_type: str | None = "application/json") -> dict[str, Any]:
-    return {"data": data, "headers": {"Content-Type": content_type} if content_type else {}}
-
-
-def as_json(value: Any) -> dict[str, Any]:
-    return raw(json.dumps(value).encode())
-
-
-def with_field(**fields: Any) -> dict[str, Any]:
-    return as_json({**GOOD, **fields})
-
-
-# (case, request, expected status, the field the problem must name or None)
-MALFORMED: list[tuple[str, dict[str, Any], int, str | None]] = [
-    ("text/plain content type", raw(json.dumps(GOOD).encode(), "text/plain"), 415, None),
-    ("no content type", raw(json.dumps(GOOD).encode(), None), 415, None),
-    ("latin-1 charset", raw(b"{}", "application/json; charset=latin-1"), 415, None),
-    ("invalid UTF-8", raw(b'{"id": "x", "text": "caf\xe9"}'), 400, None),
-    ("byte order mark", raw(b"\xef\xbb\xbf" + json.dumps(GOOD).encode()), 400, None),
-    ("empty body", raw(b""), 400, None),
-    ("truncated JSON", raw(b'{"id": "x", "text": '), 400, None),
-    ("NaN", raw(b'{"id": "x", "text": "t", "title": NaN}'), 400, None),
-    ("Infinity", raw(b'{"id": "x", "text": "t", "title": Infinity}'), 400, None),
-    ("-Infinity", raw(b'{"id": -Infinity, "text": "t"}'), 400, None),
-    ("duplicate key", raw(b'{"id": "x", "text": "a", "text": "b"}'), 400, None),
-    ("two JSON texts", raw(b'{"id": "x", "text": "t"} {}'), 400, None),
-    ("nesting 30,000 deep", raw(b"[" * 30_000 + b"]" * 30_000), 400, None),
-    ("nesting 20 deep", as_json({**GOOD, "extra": json.loads("[" * 19 + "]" * 19)}), 400, None),
-    ("integer of 5,000 digits", raw(b'{"id": ' + b"7" * 5000 + b', "text": "t"}'), 400, None),
-    ("body over max_body_bytes", with_field(text="word " * 20_000), 413, None),
-    ("top-level array", as_json([GOOD]), 422, "(body)"),
-    ("top-level string", as_json("hello"), 422, "(body)"),
-    ("top-level null", raw(b"null"), 422, "(body)"),
-    ("missing text", as_json({"id": "x"}), 422, "text"),
-    ("missing id", as_json({"text": "t"}), 422, "id"),
-    ("id is a list", with_field(id=["x"]), 422, "id"),
-    ("id is empty", with_field(id=""), 422, "id"),
-    ("id is a float", with_field(id=1.5), 422, "id"),
-    ("id is a boolean", with_field(id=True), 422, "id"),
-    ("text is a number", with_field(text=12), 422, "text"),
-    ("text is null", with_field(text=None), 422, "text"),
-    ("source is a number", with_field(source=3), 422, "source"),
-    ("title is an object", with_field(title={"a": 1}), 422, "title"),
-    ("published is not a date", with_field(published="last Tuesday"), 422, "published"),
-    ("published does not exist", with_field(published="2024-02-30"), 422, "published"),
-    ("NUL in text", with_field(text="before\x00after"), 422, "text"),
-    ("NUL in id", with_field(id="a\x00b"), 422, "id"),
-    ("lone surrogate in text", raw(b'{"id": "x", "text": "broken \\ud800 pair"}'), 422, "text"),
-    ("lone surrogate in id", raw(b'{"id": "\\udfff", "text": "t"}'), 422, "id"),
-    ("huge single token", with_field(text="a" + "b" * 1000 + " end"), 422, "text"),
-    ("text over max_text_chars", with_field(text="word " * 4001), 422, "text"),
-]
 
 
 @pytest.fixture
@@ -82,23 +34,32 @@ async def strict(aiohttp_client: Any, tmp_path: Path) -> Client:
 
 @pytest.mark.parametrize("path", ["/v1/documents", "/v1/check"])
 @pytest.mark.parametrize(
-    ("request_args", "status", "field"),
-    [pytest.param(r, s, f, id=case) for case, r, s, f in MALFORMED],
+    ("body", "status", "field"),
+    [pytest.param(b, s, f, id=case) for case, b, s, f in MALFORMED],
 )
 async def test_a_malformed_body_is_a_4xx_problem_and_stores_nothing(
-    strict: Client, path: str, request_args: dict[str, Any], status: int, field: str | None
+    strict: Client, path: str, body: Body, status: int, field: str | None
 ) -> None:
     """Each malformed body gets its 4xx problem, naming the bad field; the index stays empty."""
-    response = await strict.post(path, **request_args)
-    body = await response.json(content_type=None)
-    assert response.status == status, body
+    response = await strict.post(path, **body.aiohttp_args())
+    problem = await response.json(content_type=None)
+    assert response.status == status, problem
     assert response.content_type == "application/problem+json"
-    assert matches_schema("Problem", body)
-    assert body["status"] == status
+    assert matches_schema("Problem", problem)
+    assert problem["status"] == status
     if field is not None:
-        assert field in {e["field"] for e in body["errors"]}
+        assert field in {e["field"] for e in problem["errors"]}
     ready = await (await strict.get("/readyz")).json()
     assert ready["documents"] == 0
+
+
+async def test_a_chunked_body_within_the_limit_is_stored(strict: Client) -> None:
+    """A chunked body (no Content-Length) of several chunks under max_body_bytes is a 201, so the
+    table's chunked 413s come from the size, not from the chunking."""
+    body = chunked(with_field(id="chunked", text="word " * 3_900))
+    assert len(list(body.pieces())) > 1
+    response = await strict.post("/v1/documents", **body.aiohttp_args())
+    assert response.status == 201, await response.text()
 
 
 async def test_every_bad_field_is_listed_at_once(strict: Client) -> None:
@@ -161,3 +122,41 @@ async def test_a_body_that_stalls_is_answered_408(aiohttp_client: Any, tmp_path:
     assert b"Connection: close" in rest
     assert b"application/problem+json" in rest
     assert (await (await client.get("/readyz")).json())["documents"] == 0
+
+
+async def post_ndjson(client: Client, lines: list[bytes]) -> list[dict[str, Any]]:
+    """Send ``lines`` as one chunked NDJSON bulk body; the answer lines, decoded."""
+    body = chunked(Body(b"\n".join(lines) + b"\n", "application/x-ndjson"))
+    response = await client.post("/v1/documents/bulk", **body.aiohttp_args())
+    assert response.status == 200
+    return [json.loads(line) for line in (await response.text()).splitlines()]
+
+
+def ndjson_line(doc_id: str, text: str) -> bytes:
+    return json.dumps({"id": doc_id, "text": text}).encode()
+
+
+async def test_a_chunked_bulk_body_over_the_limit_is_read_line_by_line(strict: Client) -> None:
+    """A chunked NDJSON body of 2.5 times max_body_bytes, every line under it, is all stored:
+    the limit is per line, not per bulk body."""
+    lines = [ndjson_line(f"many-{k}", f"Story {k} about the harbour. " * 64) for k in range(100)]
+    assert sum(map(len, lines)) > 2.5 * LIMITS["max_body_bytes"]
+    answers = await post_ndjson(strict, lines)
+    assert [a.get("status") for a in answers] == [201] * len(lines)
+    assert (await (await strict.get("/readyz")).json())["documents"] == len(lines)
+
+
+async def test_a_chunked_bulk_line_of_8_mib_is_a_413_line(strict: Client) -> None:
+    """An 8 MiB line in a chunked NDJSON body is answered with a 413 error line; the lines
+    around it are stored, and the server still answers."""
+    lines = [
+        ndjson_line("before", "A short story about the harbour."),
+        huge_document(),
+        ndjson_line("after", "Another short story, about the mountains."),
+    ]
+    answers = await post_ndjson(strict, lines)
+    assert [(a["line"], a.get("id")) for a in answers] == [(1, "before"), (2, None), (3, "after")]
+    assert answers[1]["error"]["status"] == 413
+    assert answers[1]["error"]["type"] == "urn:dedup:problem:body-too-large"
+    assert (await (await strict.get("/readyz")).json())["documents"] == 2
+    assert (await strict.get("/livez")).status == 200
