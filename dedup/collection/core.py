@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import fields, replace
 from pathlib import Path
 from types import TracebackType
@@ -36,7 +37,7 @@ from dedup.boilerplate.store import DocumentEntry
 from dedup.collection import tables
 from dedup.collection.reports import DocumentView, MatchReport, Status, Stored, Verdict
 from dedup.config import Config
-from dedup.errors import DedupError, DocumentNotFoundError
+from dedup.errors import ConfigError, DedupError, DocumentNotFoundError
 from dedup.fingerprint import Fingerprint, Fingerprinter
 from dedup.index import SQLiteIndex
 from dedup.normalize import Tokens, tokenize
@@ -125,6 +126,46 @@ class Collection:
     def connection(self) -> sqlite3.Connection:
         """The underlying connection (for maintenance such as ``PRAGMA integrity_check``)."""
         return self.index.connection
+
+    # --- transactions and the WAL ---------------------------------------------------------------
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """Group writes in one commit; nested blocks (and each verb inside) are savepoints.
+
+        Posts inside see the writes of those before them, so check-and-insert stays atomic,
+        and they become durable together when the outermost block ends: a writer serving many
+        clients commits once per batch instead of once per post (group commit).
+        """
+        self._writable()
+        return self.index.atomic()
+
+    @property
+    def in_transaction(self) -> bool:
+        """Whether a transaction is open (an I/O error can end one before its block does)."""
+        return self.index.connection.in_transaction
+
+    def defer_checkpoints(self, pages: int) -> None:
+        """Let the WAL grow to ``pages`` pages before a commit of this connection checkpoints.
+
+        A checkpoint copies the WAL into the database file and syncs it: with the default
+        (1,000 pages, a few posts' worth) it ran inside most commits and was most of their
+        cost. A writer that has :meth:`checkpoint` called from elsewhere sets this high, as a
+        bound on the WAL should that fall behind. Durability does not change: a commit is in
+        the WAL either way.
+        """
+        if isinstance(pages, bool) or not isinstance(pages, int) or pages < 0:
+            raise ConfigError(f"pages must be a non-negative integer, got {pages!r}")
+        self.index.connection.execute(f"PRAGMA wal_autocheckpoint = {pages}")
+
+    def checkpoint(self) -> tuple[int, int]:
+        """Copy committed WAL pages into the database file, waiting for no reader or writer.
+
+        Allowed on a read-only collection: it changes no content, only where committed pages
+        live, so another thread can take the checkpoints off the writer's commits. Returns
+        SQLite's ``(WAL pages, pages checkpointed)``.
+        """
+        row = self.index.connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        return int(row[1]), int(row[2])
 
     # --- the verbs -----------------------------------------------------------------------------
 
