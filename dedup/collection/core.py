@@ -182,8 +182,7 @@ class Collection:
         exclude_same_source: bool = False,
     ) -> Verdict:
         """What ``doc`` duplicates, contains, reuses or carries as boilerplate; nothing stored."""
-        verdict, _ = self._check(doc, since, until, exclude_same_source)
-        return verdict
+        return self._check(doc, since, until, exclude_same_source)[0]
 
     def post(
         self,
@@ -200,12 +199,12 @@ class Collection:
         """
         self._writable()
         with self.index.atomic():
-            verdict, fp = self._check(doc, since, until, exclude_same_source)
+            verdict, fp, entry = self._check(doc, since, until, exclude_same_source)
             outcome = self.index.add(doc, fp)
             if outcome is not AddOutcome.UNCHANGED:
                 self._texts.put(doc.id, doc.text, list(verdict.boilerplate))
                 self._postings.put(doc.id, fp.shingles)
-                self._model.observe(doc)
+                self._boilerplate.put(entry)  # what observe(doc) stores, built once
         stored = _STORED[outcome]
         if outcome is AddOutcome.UNCHANGED:
             return replace(verdict, status="duplicate", duplicate_of=doc.id, stored=stored)
@@ -276,8 +275,11 @@ class Collection:
 
     def _check(
         self, doc: Document, since: str | None, until: str | None, exclude_same_source: bool
-    ) -> tuple[Verdict, Fingerprint]:
-        stripped = self._stripper.strip(doc.text, doc.source)
+    ) -> tuple[Verdict, Fingerprint, DocumentEntry]:
+        """The verdict, the fingerprint of the boilerplate-aware text, and the boilerplate
+        model's entry of ``doc`` (to store it without building it again)."""
+        entry = self._model.build([doc])[0]
+        stripped = self._stripper.apply([doc], [entry])[0]
         fp = self._fingerprinter.fingerprint_one(content_or_full(doc.text, stripped))
         result = self.index.query(
             doc,
@@ -291,14 +293,18 @@ class Collection:
         reuse = self._filtered(reuse, doc, since, until, exclude_same_source)
         spans = sorted(stripped.removed + stripped.chrome)
         reports = self._reports(doc, spans, result.matches, reuse[:MAX_REUSE_CANDIDATES], fp)
-        return Verdict(
-            id=doc.id,
-            status=_status(result.matches),
-            duplicate_of=result.matches[0].id if result.matches else None,
-            matches=tuple(reports),
-            boilerplate=tuple(spans),
-            truncated=result.truncated,
-        ), fp
+        return (
+            Verdict(
+                id=doc.id,
+                status=_status(result.matches),
+                duplicate_of=result.matches[0].id if result.matches else None,
+                matches=tuple(reports),
+                boilerplate=tuple(spans),
+                truncated=result.truncated,
+            ),
+            fp,
+            entry,
+        )
 
     def _filtered(
         self,
