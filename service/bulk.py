@@ -25,6 +25,7 @@ from aiohttp import StreamReader, web
 
 from dedup.collection import Collection
 from dedup.errors import DedupError
+from service.ahead import prepare_ahead
 from service.body import (
     NDJSON_TYPES,
     Stopped,
@@ -113,8 +114,10 @@ async def _answer(
         settings = app[SETTINGS]
         doc = app[LIMITS].document(parse_json(line, settings.max_json_depth))
 
+        ahead = prepare_ahead(app, doc)
+
         def post(col: Collection) -> dict[str, Any]:
-            return dict(col.post(doc, **window._asdict()).to_dict())
+            return dict(col.post(doc, prepared=ahead.take(col), **window._asdict()).to_dict())
 
         verdict = await app[WRITER].run(post, wait=True)
         app[METRICS].bulk_lines.labels("stored").inc()

@@ -1,8 +1,9 @@
 """The HTTP routes: parse and check the request, run one library call on a pool, answer.
 
 Everything that touches the index runs on a pool thread (:mod:`service.pools`): posts and deletes
-on the writer, checks, strips and lookups on the readers. Results are turned into JSON bytes on
-the thread as well, so the event loop only moves bytes.
+on the writer, checks, strips and lookups on the readers, and so does the part of a post that
+needs no file (on a reader, while the post queues for the writer). Results are turned into JSON
+bytes on the thread as well, so the event loop only moves bytes.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dedup.collection import Collection, Verdict
 from dedup.io import parse_published
 from dedup.types import Document
 from service import bulk
+from service.ahead import prepare_ahead
 from service.body import encode, read_json
 from service.keys import LIMITS, METRICS, OPENAPI, READERS, SETTINGS, STATE, WRITER
 from service.pools import CollectionPool, Overloaded
@@ -102,13 +104,19 @@ async def post_bulk(request: web.Request) -> web.StreamResponse:
 
 @routes.post("/v1/documents")
 async def post_document(request: web.Request) -> web.Response:
-    """Check and store in one writer job: atomic against every other post."""
+    """Check and store in one writer job: atomic against every other post.
+
+    What the post computes from the text alone (:meth:`Collection.prepare`) is offered to a
+    reader meanwhile (:mod:`service.ahead`), so that the writer, which every post waits for in
+    turn, mostly does only what needs the file.
+    """
     window = query_window(request)
     doc = await document_of(request)
+    ahead = prepare_ahead(request.app, doc)
     status, body = await run_on(
         request,
         request.app[WRITER],
-        lambda col: verdict_body(col.post(doc, **window._asdict())),
+        lambda col: verdict_body(col.post(doc, prepared=ahead.take(col), **window._asdict())),
     )
     headers = {"Location": "/v1/documents/" + quote(doc.id, safe="")} if status == 201 else {}
     return json_response(body, status, **headers)

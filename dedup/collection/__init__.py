@@ -10,7 +10,7 @@
 ('new', 'duplicate', 'a')
 """
 
-from dedup.collection.core import MAX_REUSE_CANDIDATES, Collection, ReadOnlyError
+from dedup.collection.core import MAX_REUSE_CANDIDATES, Collection, Prepared, ReadOnlyError
 from dedup.collection.reports import DocumentView, MatchReport, Status, Stored, Verdict
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "Collection",
     "DocumentView",
     "MatchReport",
+    "Prepared",
     "ReadOnlyError",
     "Status",
     "Stored",

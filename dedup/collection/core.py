@@ -25,26 +25,26 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import fields, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-from dedup.align import PairReuse
 from dedup.boilerplate import BoilerplateModel, Rules, Stripped, Stripper, content_or_full
 from dedup.boilerplate.sqlite_store import SQLiteBoilerplateStore
 from dedup.boilerplate.store import DocumentEntry
 from dedup.collection import tables
-from dedup.collection.reports import DocumentView, MatchReport, Status, Stored, Verdict
+from dedup.collection.passages import Passages
+from dedup.collection.reports import DocumentView, Status, Stored, Verdict
 from dedup.config import Config
-from dedup.errors import ConfigError, DedupError, DocumentNotFoundError
+from dedup.errors import ConfigError, DedupError, DocumentNotFoundError, InputError
 from dedup.fingerprint import Fingerprint, Fingerprinter
 from dedup.index import SQLiteIndex
 from dedup.normalize import Tokens, tokenize
 from dedup.paragraphs import Segmenter
-from dedup.reuse import ReuseCandidates, ReuseFinder
+from dedup.reuse import ReuseCandidates
 from dedup.types import AddOutcome, Document, Match
-from dedup.verify import Relation, Similarity
+from dedup.verify import Relation
 
 #: At most this many reuse candidates are aligned per check (the most-shared first).
 MAX_REUSE_CANDIDATES = 20
@@ -73,7 +73,7 @@ class Collection:
         self._model = BoilerplateModel(self.config, store=self._boilerplate)
         self._stripper = Stripper(self._model)
         self._fingerprinter = Fingerprinter(self.config)
-        self._reuse = ReuseFinder()
+        self._passages = Passages(index, self._texts, self._stripper)
 
     @classmethod
     def open(
@@ -173,6 +173,18 @@ class Collection:
         """``text`` without the boilerplate the stored corpus shows (per ``source``)."""
         return self._stripper.strip(text, source)
 
+    def prepare(self, doc: Document) -> Prepared:
+        """What checking ``doc`` computes from its text alone, reading nothing stored.
+
+        Thread-safe and free of the file, so it can run anywhere before :meth:`check` or
+        :meth:`post` get it: its boilerplate model entry (paragraph keys and signatures) and
+        its tokens (for passage alignment), about a third of a post's computing.
+        """
+        if not isinstance(doc, Document):
+            raise InputError(f"expected a Document, got {type(doc).__name__}")
+        entry = self._model.build([doc])[0]
+        return Prepared(doc, self.config.id, entry, tokenize(doc.text))
+
     def check(
         self,
         doc: Document,
@@ -180,9 +192,13 @@ class Collection:
         since: str | None = None,
         until: str | None = None,
         exclude_same_source: bool = False,
+        prepared: Prepared | None = None,
     ) -> Verdict:
-        """What ``doc`` duplicates, contains, reuses or carries as boilerplate; nothing stored."""
-        return self._check(doc, since, until, exclude_same_source)[0]
+        """What ``doc`` duplicates, contains, reuses or carries as boilerplate; nothing stored.
+
+        ``prepared`` is :meth:`prepare`'s result for ``doc``, computed elsewhere beforehand.
+        """
+        return self._check(doc, since, until, exclude_same_source, prepared)[0]
 
     def post(
         self,
@@ -191,15 +207,18 @@ class Collection:
         since: str | None = None,
         until: str | None = None,
         exclude_same_source: bool = False,
+        prepared: Prepared | None = None,
     ) -> Verdict:
         """Check ``doc`` and store it, in one transaction.
 
         Re-posting an id with the same text and metadata changes nothing and answers
-        ``duplicate`` of itself; an id with another text is an update.
+        ``duplicate`` of itself; an id with another text is an update. ``prepared`` is
+        :meth:`prepare`'s result for ``doc``: a writer that serialises posts computes it on
+        another thread first, leaving only the work that reads the file to the writer.
         """
         self._writable()
         with self.index.atomic():
-            verdict, fp, entry = self._check(doc, since, until, exclude_same_source)
+            verdict, fp, entry = self._check(doc, since, until, exclude_same_source, prepared)
             outcome = self.index.add(doc, fp)
             if outcome is not AddOutcome.UNCHANGED:
                 self._texts.put(doc.id, doc.text, list(verdict.boilerplate))
@@ -240,7 +259,8 @@ class Collection:
         text = self._texts.get(doc_id) or ""
         doc = Document(doc_id, text, stored.source, stored.published, stored.title)
         result = self.index.similar(doc_id)
-        matches = self._reports(doc, self._spans(doc), result.matches, [])
+        spans = self._passages.spans(doc)
+        matches = self._passages.reports(tokenize(text), spans, result.matches, [])
         return DocumentView(
             id=stored.id,
             source=stored.source,
@@ -269,16 +289,24 @@ class Collection:
         if self.readonly:
             raise ReadOnlyError("this collection was opened read-only")
 
-    def _spans(self, doc: Document) -> list[tuple[int, int]]:
-        stripped = self._stripper.strip(doc.text, doc.source)
-        return sorted(stripped.removed + stripped.chrome)
+    def _prepared(self, doc: Document, prepared: Prepared | None) -> Prepared:
+        if prepared is None:
+            return self.prepare(doc)
+        if prepared.config_id != self.config.id or prepared.doc != doc:
+            raise InputError("prepared for another document or config than this one")
+        return prepared
 
     def _check(
-        self, doc: Document, since: str | None, until: str | None, exclude_same_source: bool
+        self,
+        doc: Document,
+        since: str | None,
+        until: str | None,
+        exclude_same_source: bool,
+        prepared: Prepared | None = None,
     ) -> tuple[Verdict, Fingerprint, DocumentEntry]:
         """The verdict, the fingerprint of the boilerplate-aware text, and the boilerplate
         model's entry of ``doc`` (to store it without building it again)."""
-        entry = self._model.build([doc])[0]
+        entry, tokens = (ready := self._prepared(doc, prepared)).entry, ready.tokens
         stripped = self._stripper.apply([doc], [entry])[0]
         fp = self._fingerprinter.fingerprint_one(content_or_full(doc.text, stripped))
         result = self.index.query(
@@ -290,9 +318,10 @@ class Collection:
         )
         matched = {m.id for m in result.matches}
         reuse = self._postings.candidates(fp.shingles, exclude=[doc.id, *matched])
-        reuse = self._filtered(reuse, doc, since, until, exclude_same_source)
+        reuse = self._passages.filtered(reuse, doc, since, until, exclude_same_source)
         spans = sorted(stripped.removed + stripped.chrome)
-        reports = self._reports(doc, spans, result.matches, reuse[:MAX_REUSE_CANDIDATES], fp)
+        reuse = reuse[:MAX_REUSE_CANDIDATES]
+        reports = self._passages.reports(tokens, spans, result.matches, reuse, fp)
         return (
             Verdict(
                 id=doc.id,
@@ -306,89 +335,6 @@ class Collection:
             entry,
         )
 
-    def _filtered(
-        self,
-        ids: list[str],
-        doc: Document,
-        since: str | None,
-        until: str | None,
-        exclude_same_source: bool,
-    ) -> list[str]:
-        """Reuse candidates kept by the same filters as document matches."""
-        if not (since or until or exclude_same_source):
-            return ids
-        kept = []
-        for doc_id in ids:
-            stored = self.index.get(doc_id)
-            if exclude_same_source and doc.source is not None and stored.source == doc.source:
-                continue
-            if (since or until) and stored.published is None:
-                continue
-            if since and stored.published is not None and stored.published < since:
-                continue
-            if until and stored.published is not None and stored.published >= until:
-                continue
-            kept.append(doc_id)
-        return kept
-
-    def _reports(
-        self,
-        doc: Document,
-        spans: list[tuple[int, int]],
-        matches: tuple[Match, ...],
-        reuse: list[str],
-        fp: Fingerprint | None = None,
-    ) -> list[MatchReport]:
-        """Matches with their passages, then the reuse candidates that share passages."""
-        tokens = tokenize(doc.text)
-        reports = []
-        for m in matches:
-            passages = self._compare(tokens, spans, m.id)
-            reports.append(
-                MatchReport(
-                    m.id,
-                    m.relation.value,
-                    m.jaccard,
-                    m.containment_a_in_b,
-                    m.containment_b_in_a,
-                    passages.passages if passages else (),
-                )
-            )
-        if reuse and fp is not None:
-            sets = self.index.shingles(reuse)
-            for doc_id in reuse:
-                found = self._compare(tokens, spans, doc_id)
-                if found is None or not found.shares_passages or doc_id not in sets:
-                    continue
-                sim = Similarity.of(fp.shingles, sets[doc_id])
-                reports.append(
-                    MatchReport(
-                        doc_id,
-                        Relation.SHARES_PASSAGES.value,
-                        sim.jaccard,
-                        sim.containment_a_in_b,
-                        sim.containment_b_in_a,
-                        found.passages,
-                    )
-                )
-        return reports
-
-    def _compare(
-        self, tokens: Tokens, spans: list[tuple[int, int]], other_id: str
-    ) -> PairReuse | None:
-        """Passages shared with a stored document, boilerplate left out on both sides.
-
-        The stored document's boilerplate is the one judged when it was posted (documents
-        loaded in bulk are judged now): judging it again for every match would dominate a post.
-        """
-        found = self._texts.get_with_boilerplate(other_id)
-        if found is None:
-            return None
-        text, other_spans = found
-        if other_spans is None:
-            other_spans = self._spans(Document(other_id, text, self.index.get(other_id).source))
-        return self._reuse.compare(tokens, tokenize(text), spans, other_spans)
-
 
 def _settings() -> dict[str, object]:
     """What, beside ``Config``, decides the stored paragraph keys and reuse postings."""
@@ -399,6 +345,16 @@ def _settings() -> dict[str, object]:
         "segmenter": {f.name: getattr(segmenter, f.name) for f in fields(segmenter)},
         "reuse_sample_mod": ReuseCandidates().sample_mod,
     }
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Prepared:
+    """:meth:`Collection.prepare`'s result: ``doc``'s entry and tokens under one config."""
+
+    doc: Document
+    config_id: str
+    entry: DocumentEntry
+    tokens: Tokens
 
 
 _STORED: dict[AddOutcome, Stored] = {
