@@ -40,6 +40,7 @@ import argparse
 import asyncio
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -71,6 +72,7 @@ class Level:
     seconds: float
     latencies: list[float]
     server_cpu: float
+    load: float = 0.0  # the machine's 1-minute load average at the end of the level
 
     def percentile(self, q: float) -> float:
         ordered = sorted(self.latencies)
@@ -194,7 +196,73 @@ async def run_level(
         failed = sum(await asyncio.gather(*(client() for _ in range(clients))))
         seconds = time.perf_counter() - started
         cpu = cpu_seconds(pid) - cpu
-    return Level(clients, len(latencies), failed, seconds, latencies, cpu)
+    return Level(clients, len(latencies), failed, seconds, latencies, cpu, os.getloadavg()[0])
+
+
+@dataclass
+class Mixed:
+    """The figures of the mixed level: per kind of request, latencies and statuses."""
+
+    seconds: float
+    latencies: dict[str, list[float]]
+    statuses: dict[int, int]
+    server_cpu: float
+    load: float
+
+
+async def run_mixed(
+    url: str, docs: Iterator[Document], clients: int, seconds: float, pid: int
+) -> Mixed:
+    """``clients`` clients for ``seconds``, each request a post or a check (half each, seeded):
+    issue #9's load. Every answer counts, whatever its status."""
+    latencies: dict[str, list[float]] = {"post": [], "check": []}
+    statuses: dict[int, int] = {}
+    timeout = aiohttp.ClientTimeout(total=60)
+    connector = aiohttp.TCPConnector(limit=clients)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+        deadline = time.monotonic() + seconds
+
+        async def client(k: int) -> None:
+            rng = random.Random(k)
+            while time.monotonic() < deadline:
+                doc = next(docs)
+                kind = "post" if rng.random() < 0.5 else "check"
+                path = "/v1/documents" if kind == "post" else "/v1/check"
+                body = {"id": doc.id, "text": doc.text, "source": doc.source}
+                started = time.perf_counter()
+                async with session.post(f"{url}{path}", json=body) as response:
+                    await response.read()
+                latencies[kind].append(time.perf_counter() - started)
+                statuses[response.status] = statuses.get(response.status, 0) + 1
+
+        cpu = cpu_seconds(pid)
+        started = time.perf_counter()
+        await asyncio.gather(*(client(k) for k in range(clients)))
+        elapsed = time.perf_counter() - started
+        cpu = cpu_seconds(pid) - cpu
+    return Mixed(elapsed, latencies, statuses, cpu, os.getloadavg()[0])
+
+
+def mixed_table(mixed: Mixed, clients: int) -> str:
+    rows = [
+        "| requests | count | per s | p50 ms | p99 ms | max ms |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    everything = [x for values in mixed.latencies.values() for x in values]
+    for kind, values in [*mixed.latencies.items(), ("all", everything)]:
+        level = Level(clients, len(values), 0, mixed.seconds, values, 0.0)
+        rows.append(
+            f"| {kind} | {len(values)} | {len(values) / mixed.seconds:,.0f} "
+            f"| {level.percentile(0.5) * 1e3:.1f} | {level.percentile(0.99) * 1e3:.1f} "
+            f"| {max(values, default=0) * 1e3:.1f} |"
+        )
+    fives = sum(n for status, n in mixed.statuses.items() if status >= 500)
+    rows.append(
+        f"\nstatuses {dict(sorted(mixed.statuses.items()))}: {fives} 5xx; server CPU "
+        f"{mixed.server_cpu / max(len(everything), 1) * 1e3:.1f} ms/request; "
+        f"load average {mixed.load:.1f} at the end"
+    )
+    return "\n".join(rows)
 
 
 def library_baseline(db: Path, docs: Iterator[Document], n: int) -> float:
@@ -212,15 +280,16 @@ def library_baseline(db: Path, docs: Iterator[Document], n: int) -> float:
 
 def table(levels: list[Level]) -> str:
     rows = [
-        "| clients | requests | docs/s | p50 ms | p99 ms | max ms | non-2xx | server CPU ms/doc |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| clients | requests | docs/s | p50 ms | p99 ms | max ms | non-2xx | server CPU ms/doc "
+        "| load |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for lv in levels:
         rows.append(
             f"| {lv.clients} | {lv.done} | {lv.done / lv.seconds:,.0f} "
             f"| {lv.percentile(0.5) * 1e3:.1f} | {lv.percentile(0.99) * 1e3:.1f} "
             f"| {max(lv.latencies) * 1e3:.1f} | {lv.failed} "
-            f"| {lv.server_cpu / max(lv.done, 1) * 1e3:.1f} |"
+            f"| {lv.server_cpu / max(lv.done, 1) * 1e3:.1f} | {lv.load:.1f} |"
         )
     return "\n".join(rows)
 
@@ -233,6 +302,8 @@ def main() -> None:
     parser.add_argument("--clients", default="1,8,16", help="concurrency levels")
     parser.add_argument("--baseline", type=int, default=100, help="direct posts, 0 = none")
     parser.add_argument("--db", type=Path, help="collection file to reuse (else a temporary one)")
+    parser.add_argument("--mixed", type=float, default=0.0, help="s of mixed load, 0 = none")
+    parser.add_argument("--mixed-clients", type=int, default=32, help="clients of the mixed load")
     args = parser.parse_args()
     levels = [int(c) for c in args.clients.split(",")]
     print(machine())
@@ -241,8 +312,11 @@ def main() -> None:
         print(preload(db, args.docs, Path(tmp)), flush=True)
         port = free_port()
         process = start_service(db, port, queue_size=64)
+        mixed: Mixed | None = None
         try:
+            # Enough documents for the mixed load at well over 1,000 requests/s.
             total = sum(WARM_UP + args.requests for _ in levels) + 10 + args.baseline
+            total += int(args.mixed * 2_000)
             docs = (
                 Document(f"load-{d.id}", d.text, d.source, d.published, d.title)
                 for d in news_corpus(total, seed=1)
@@ -264,11 +338,22 @@ def main() -> None:
                     f"  {clients} client(s): {level.done} posts in {level.seconds:.1f} s",
                     flush=True,
                 )
+            if args.mixed:
+                url = f"http://{LOOPBACK}:{port}"
+                mixed = asyncio.run(
+                    run_mixed(url, docs, args.mixed_clients, args.mixed, process.pid)
+                )
         finally:
             process.send_signal(signal.SIGTERM)
             code = process.wait(60)
         print(f"\nPOST /v1/documents into {args.docs:,} stored documents (service exit {code}):\n")
         print(table(results))
+        if mixed is not None:
+            print(
+                f"\nmixed load: {args.mixed_clients} clients for {args.mixed:g} s, "
+                "half posts, half checks:\n"
+            )
+            print(mixed_table(mixed, args.mixed_clients))
         if args.baseline:
             ms = library_baseline(db, docs, args.baseline)
             print(
