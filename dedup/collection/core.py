@@ -218,12 +218,12 @@ class Collection:
         """
         self._writable()
         with self.index.atomic():
-            verdict, fp, entry = self._check(doc, since, until, exclude_same_source, prepared)
+            verdict, fp, ready = self._check(doc, since, until, exclude_same_source, prepared)
             outcome = self.index.add(doc, fp)
             if outcome is not AddOutcome.UNCHANGED:
                 self._texts.put(doc.id, doc.text, list(verdict.boilerplate))
                 self._postings.put(doc.id, fp.shingles)
-                self._boilerplate.put(entry)  # what observe(doc) stores, built once
+                self._boilerplate.put(ready.entry)  # what observe(doc) stores, built once
         stored = _STORED[outcome]
         if outcome is AddOutcome.UNCHANGED:
             return replace(verdict, status="duplicate", duplicate_of=doc.id, stored=stored)
@@ -303,11 +303,11 @@ class Collection:
         until: str | None,
         exclude_same_source: bool,
         prepared: Prepared | None = None,
-    ) -> tuple[Verdict, Fingerprint, DocumentEntry]:
-        """The verdict, the fingerprint of the boilerplate-aware text, and the boilerplate
-        model's entry of ``doc`` (to store it without building it again)."""
-        entry, tokens = (ready := self._prepared(doc, prepared)).entry, ready.tokens
-        stripped = self._stripper.apply([doc], [entry])[0]
+    ) -> tuple[Verdict, Fingerprint, Prepared]:
+        """The verdict, the fingerprint of the boilerplate-aware text, and what was prepared
+        from the text (to store it without computing it again)."""
+        ready = self._prepared(doc, prepared)
+        stripped = self._stripper.apply([doc], [ready.entry])[0]
         fp = self._fingerprinter.fingerprint_one(content_or_full(doc.text, stripped))
         result = self.index.query(
             doc,
@@ -321,7 +321,7 @@ class Collection:
         reuse = self._passages.filtered(reuse, doc, since, until, exclude_same_source)
         spans = sorted(stripped.removed + stripped.chrome)
         reuse = reuse[:MAX_REUSE_CANDIDATES]
-        reports = self._passages.reports(tokens, spans, result.matches, reuse, fp)
+        reports = self._passages.reports(ready.tokens, spans, result.matches, reuse, fp)
         return (
             Verdict(
                 id=doc.id,
@@ -332,7 +332,7 @@ class Collection:
                 truncated=result.truncated,
             ),
             fp,
-            entry,
+            ready,
         )
 
 
