@@ -2,7 +2,8 @@
 
 Everything that touches the index runs on a pool thread (:mod:`service.pools`): posts and deletes
 on the writer, checks, strips and lookups on the readers, and so does the part of a post that
-needs no file (on a reader, while the post queues for the writer). Results are turned into JSON
+needs no file (on a reader, while the post queues for the writer) and the passages of its
+matches (on a reader, once it is committed). Results are turned into JSON
 bytes on the thread as well, so the event loop only moves bytes.
 """
 
@@ -106,17 +107,23 @@ async def post_bulk(request: web.Request) -> web.StreamResponse:
 async def post_document(request: web.Request) -> web.Response:
     """Check and store in one writer job: atomic against every other post.
 
-    What the post computes from the text alone (:meth:`Collection.prepare`) is offered to a
-    reader meanwhile (:mod:`service.ahead`), so that the writer, which every post waits for in
-    turn, mostly does only what needs the file.
+    The writer, which every post waits for in turn, does only what decides what is stored:
+    what the post computes from the text alone (:meth:`Collection.prepare`) is offered to a
+    reader meanwhile (:mod:`service.ahead`), and the passages of its matches are aligned on a
+    reader after the commit (:meth:`Collection.report`).
     """
     window = query_window(request)
     doc = await document_of(request)
     ahead = prepare_ahead(request.app, doc)
-    status, body = await run_on(
+    pending = await run_on(
         request,
         request.app[WRITER],
-        lambda col: verdict_body(col.post(doc, prepared=ahead.take(col), **window._asdict())),
+        lambda col: col.post_pending(doc, prepared=ahead.take(col), **window._asdict()),
+    )
+    # Stored and committed: the passages are aligned on a reader, waiting for one if need be
+    # (a post that is stored must not be answered 503).
+    status, body = await request.app[READERS].run(
+        lambda col: verdict_body(col.report(pending)), wait=True
     )
     headers = {"Location": "/v1/documents/" + quote(doc.id, safe="")} if status == 201 else {}
     return json_response(body, status, **headers)

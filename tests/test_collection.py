@@ -294,3 +294,27 @@ def test_group_commit_keeps_posts_whose_neighbours_fail(
             assert len(other) == 0  # nothing is committed yet
     with Collection.open(path, readonly=True) as other:
         assert sorted(other) == sorted([sample[0].id, "copy"])
+
+
+def test_a_post_reported_on_another_instance_gives_the_verdict_of_a_plain_post(
+    tmp_path: Path,
+) -> None:
+    """post_pending stores and decides the status; report, on a read-only instance of the
+    file after the commit, adds the passages: together exactly what post answers."""
+    docs, _ = reuse_corpus(seed=3)
+    with (
+        Collection.open(tmp_path / "plain.db") as plain,
+        Collection.open(tmp_path / "split.db") as writer,
+        Collection.open(tmp_path / "split.db", readonly=True) as reader,
+    ):
+        reported = 0
+        for doc in docs[:40]:
+            expected = plain.post(doc)
+            pending = writer.post_pending(doc)
+            assert (pending.verdict.status, pending.verdict.stored) == (
+                expected.status,
+                expected.stored,
+            )
+            assert reader.report(pending) == expected
+            reported += bool(expected.matches)
+        assert reported  # the corpus has matches whose passages were aligned

@@ -25,7 +25,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, fields, replace
+from dataclasses import fields, replace
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -35,12 +35,12 @@ from dedup.boilerplate.sqlite_store import SQLiteBoilerplateStore
 from dedup.boilerplate.store import DocumentEntry
 from dedup.collection import tables
 from dedup.collection.passages import Passages
-from dedup.collection.reports import DocumentView, Status, Stored, Verdict
+from dedup.collection.reports import DocumentView, Pending, Prepared, Status, Stored, Verdict
 from dedup.config import Config
 from dedup.errors import ConfigError, DedupError, DocumentNotFoundError, InputError
 from dedup.fingerprint import Fingerprint, Fingerprinter
 from dedup.index import SQLiteIndex
-from dedup.normalize import Tokens, tokenize
+from dedup.normalize import tokenize
 from dedup.paragraphs import Segmenter
 from dedup.reuse import ReuseCandidates
 from dedup.types import AddOutcome, Document, Match
@@ -198,7 +198,7 @@ class Collection:
 
         ``prepared`` is :meth:`prepare`'s result for ``doc``, computed elsewhere beforehand.
         """
-        return self._check(doc, since, until, exclude_same_source, prepared)[0]
+        return self.report(self._match(doc, since, until, exclude_same_source, prepared))
 
     def post(
         self,
@@ -216,18 +216,61 @@ class Collection:
         :meth:`prepare`'s result for ``doc``: a writer that serialises posts computes it on
         another thread first, leaving only the work that reads the file to the writer.
         """
+        pending = self.post_pending(
+            doc,
+            since=since,
+            until=until,
+            exclude_same_source=exclude_same_source,
+            prepared=prepared,
+        )
+        return self.report(pending)
+
+    def post_pending(
+        self,
+        doc: Document,
+        *,
+        since: str | None = None,
+        until: str | None = None,
+        exclude_same_source: bool = False,
+        prepared: Prepared | None = None,
+    ) -> Pending:
+        """:meth:`post` without aligning the passages of its matches: :meth:`report` does that.
+
+        Everything that decides what is stored and the verdict's status happens here; the
+        passages only describe matches already found, from stored texts, and are a third of
+        a post's computing. A writer that serialises posts leaves them to other threads
+        (any instance on the file, once this post is committed), so that the next post
+        starts sooner. A matched document deleted or replaced meanwhile is aligned as it is
+        then (or loses its passages): the same as if it had changed just after the post.
+        """
         self._writable()
         with self.index.atomic():
-            verdict, fp, ready = self._check(doc, since, until, exclude_same_source, prepared)
+            pending = self._match(doc, since, until, exclude_same_source, prepared)
+            fp, ready = pending.fingerprint, pending.prepared
             outcome = self.index.add(doc, fp)
             if outcome is not AddOutcome.UNCHANGED:
-                self._texts.put(doc.id, doc.text, list(verdict.boilerplate))
+                self._texts.put(doc.id, doc.text, list(pending.verdict.boilerplate))
                 self._postings.put(doc.id, fp.shingles)
                 self._boilerplate.put(ready.entry)  # what observe(doc) stores, built once
         stored = _STORED[outcome]
+        verdict = replace(pending.verdict, stored=stored)
         if outcome is AddOutcome.UNCHANGED:
-            return replace(verdict, status="duplicate", duplicate_of=doc.id, stored=stored)
-        return replace(verdict, stored=stored)
+            verdict = replace(verdict, status="duplicate", duplicate_of=doc.id)
+        return replace(pending, verdict=verdict)
+
+    def report(self, pending: Pending) -> Verdict:
+        """The verdict of a :meth:`post_pending` or a check, with the passages of its matches
+        and the reuse candidates that share passages."""
+        if pending.prepared.config_id != self.config.id:
+            raise InputError("pending from a collection with another config than this one")
+        reports = self._passages.reports(
+            pending.prepared.tokens,
+            list(pending.verdict.boilerplate),
+            pending.matches,
+            list(pending.reuse),
+            pending.fingerprint,
+        )
+        return replace(pending.verdict, matches=tuple(reports))
 
     def load(
         self,
@@ -296,16 +339,16 @@ class Collection:
             raise InputError("prepared for another document or config than this one")
         return prepared
 
-    def _check(
+    def _match(
         self,
         doc: Document,
         since: str | None,
         until: str | None,
         exclude_same_source: bool,
         prepared: Prepared | None = None,
-    ) -> tuple[Verdict, Fingerprint, Prepared]:
-        """The verdict, the fingerprint of the boilerplate-aware text, and what was prepared
-        from the text (to store it without computing it again)."""
+    ) -> Pending:
+        """Everything of a check but the passages: boilerplate, fingerprint, matches and the
+        reuse candidates to align (see :meth:`report`)."""
         ready = self._prepared(doc, prepared)
         stripped = self._stripper.apply([doc], [ready.entry])[0]
         fp = self._fingerprinter.fingerprint_one(content_or_full(doc.text, stripped))
@@ -319,21 +362,15 @@ class Collection:
         matched = {m.id for m in result.matches}
         reuse = self._postings.candidates(fp.shingles, exclude=[doc.id, *matched])
         reuse = self._passages.filtered(reuse, doc, since, until, exclude_same_source)
-        spans = sorted(stripped.removed + stripped.chrome)
-        reuse = reuse[:MAX_REUSE_CANDIDATES]
-        reports = self._passages.reports(ready.tokens, spans, result.matches, reuse, fp)
-        return (
-            Verdict(
-                id=doc.id,
-                status=_status(result.matches),
-                duplicate_of=result.matches[0].id if result.matches else None,
-                matches=tuple(reports),
-                boilerplate=tuple(spans),
-                truncated=result.truncated,
-            ),
-            fp,
-            ready,
+        verdict = Verdict(
+            id=doc.id,
+            status=_status(result.matches),
+            duplicate_of=result.matches[0].id if result.matches else None,
+            matches=(),
+            boilerplate=tuple(sorted(stripped.removed + stripped.chrome)),
+            truncated=result.truncated,
         )
+        return Pending(verdict, result.matches, tuple(reuse[:MAX_REUSE_CANDIDATES]), fp, ready)
 
 
 def _settings() -> dict[str, object]:
@@ -345,16 +382,6 @@ def _settings() -> dict[str, object]:
         "segmenter": {f.name: getattr(segmenter, f.name) for f in fields(segmenter)},
         "reuse_sample_mod": ReuseCandidates().sample_mod,
     }
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class Prepared:
-    """:meth:`Collection.prepare`'s result: ``doc``'s entry and tokens under one config."""
-
-    doc: Document
-    config_id: str
-    entry: DocumentEntry
-    tokens: Tokens
 
 
 _STORED: dict[AddOutcome, Stored] = {
