@@ -22,6 +22,7 @@ from aiohttp import web
 from dedup.collection import Collection, Prepared
 from dedup.types import Document
 from service.keys import READERS
+from service.pools import AHEAD
 
 C = TypeVar("C")
 T = TypeVar("T")
@@ -72,7 +73,7 @@ class Ahead(Generic[C, T]):
 def prepare_ahead(app: web.Application, doc: Document) -> Ahead[Collection, Prepared]:
     """``doc``'s preparation, offered to a reader now (skipped if the readers are full)."""
     ahead: Ahead[Collection, Prepared] = Ahead(lambda col: col.prepare(doc))
-    task = asyncio.ensure_future(app[READERS].run(ahead.offer))
+    task = asyncio.ensure_future(app[READERS].run(ahead.offer, priority=AHEAD))
     task.add_done_callback(_ignore)
     return ahead
 

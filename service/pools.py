@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import itertools
 import logging
 import queue
 import threading
@@ -37,6 +38,12 @@ C = TypeVar("C", bound=Closable)
 W = TypeVar("W", bound="Transactional")
 Job = Callable[[C], T]
 _Item = tuple["concurrent.futures.Future[object]", Callable[[C], object]] | None
+
+
+#: The priority of the stop marks: after every job.
+LAST = 1 << 30
+#: The priority of optional work done ahead (see :mod:`service.ahead`).
+AHEAD = 1
 
 
 class Overloaded(Problem):
@@ -68,7 +75,9 @@ class CollectionPool(Generic[C]):
         self.capacity = threads + queue_size
         self.retry_after = retry_after
         self._opener = opener
-        self._queue: queue.SimpleQueue[_Item[C]] = queue.SimpleQueue()
+        # (priority, arrival, job): jobs of equal priority run in arrival order.
+        self._queue: queue.PriorityQueue[tuple[int, int, _Item[C]]] = queue.PriorityQueue()
+        self._arrivals = itertools.count()
         self._workers: list[threading.Thread] = []
         self._slots: asyncio.Semaphore | None = None
         self._accepted = 0  # accepted and not finished, counted on the loop
@@ -113,12 +122,17 @@ class CollectionPool(Generic[C]):
     async def stop(self) -> None:
         """Let the queued jobs finish, close every Collection and join the threads."""
         for _ in self._workers:
-            self._queue.put(None)
+            self._queue.put((LAST, next(self._arrivals), None))
         workers, self._workers = self._workers, []
         await asyncio.gather(*(asyncio.to_thread(t.join) for t in workers))
 
-    async def run(self, job: Job[C, T], *, wait: bool = False) -> T:
-        """``job(collection)`` on one of the threads; 503 at once if full, unless ``wait``."""
+    async def run(self, job: Job[C, T], *, wait: bool = False, priority: int = 0) -> T:
+        """``job(collection)`` on one of the threads; 503 at once if full, unless ``wait``.
+
+        Waiting jobs of a lower ``priority`` number run first (equal ones in arrival order):
+        work done ahead for posts (:mod:`service.ahead`) gives way to requests that wait
+        for their answer.
+        """
         slots = self._slots
         if slots is None or not self._workers:
             raise Problem(503, f"the {self.name} pool is not running", kind="not-ready")
@@ -136,7 +150,7 @@ class CollectionPool(Generic[C]):
             loop.call_soon_threadsafe(self._release)
 
         future.add_done_callback(finished)
-        self._queue.put((future, job))  # type: ignore[arg-type]
+        self._queue.put((priority, next(self._arrivals), (future, job)))  # type: ignore[arg-type]
         return await asyncio.wrap_future(future, loop=loop)
 
     def _release(self) -> None:
@@ -163,7 +177,7 @@ class CollectionPool(Generic[C]):
 
     def _serve(self, collection: C) -> None:
         """Run jobs one at a time until the stop mark."""
-        while (item := self._queue.get()) is not None:
+        while (item := self._queue.get()[2]) is not None:
             future, job = item
             if not future.set_running_or_notify_cancel():
                 continue  # its caller went away before it started
@@ -185,7 +199,7 @@ class CollectionPool(Generic[C]):
         """The next job (waiting for one) and those queued behind it, at most ``limit``; and
         whether the stop mark was met."""
         items = []
-        item = self._queue.get()
+        item = self._queue.get()[2]
         while item is not None:
             future, job = item
             if future.set_running_or_notify_cancel():  # else its caller went away
@@ -193,7 +207,7 @@ class CollectionPool(Generic[C]):
             if len(items) >= limit:
                 return items, False
             try:
-                item = self._queue.get_nowait()
+                item = self._queue.get_nowait()[2]
             except queue.Empty:
                 return items, False
         return items, True

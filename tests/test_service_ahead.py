@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
+from pathlib import Path
+from typing import Any
+
 import pytest
 
 from dedup.errors import InputError
+from service import create_app
 from service.ahead import Ahead
+from service.keys import READERS
+from service.pools import AHEAD
+from tests.service_support import settings
 
 
 def counting() -> tuple[Ahead[str, str], list[str]]:
@@ -44,3 +53,23 @@ def test_an_error_computed_ahead_reaches_the_taker() -> None:
     ahead.offer("reader")
     with pytest.raises(InputError, match="bad text"):
         ahead.take("writer")
+
+
+async def test_work_done_ahead_gives_way_to_waiting_requests(
+    aiohttp_client: Any, tmp_path: Path
+) -> None:
+    """On a busy reader, a job queued with the AHEAD priority runs after one queued later
+    with the default priority."""
+    client = await aiohttp_client(create_app(settings(tmp_path, readers=1)))
+    readers = client.app[READERS]
+    release = threading.Event()
+    order: list[str] = []
+    held = asyncio.ensure_future(readers.run(lambda _: release.wait(10)))
+    await asyncio.sleep(0.05)
+    ahead = asyncio.ensure_future(readers.run(lambda _: order.append("ahead"), priority=AHEAD))
+    await asyncio.sleep(0)
+    request = asyncio.ensure_future(readers.run(lambda _: order.append("request")))
+    await asyncio.sleep(0.05)
+    release.set()
+    await asyncio.gather(held, ahead, request)
+    assert order == ["request", "ahead"]
