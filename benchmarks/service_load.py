@@ -23,8 +23,9 @@ checks.
 
 Measured (AMD EPYC, 2 cores shared with other engineers' jobs, load average 5-8 throughout, so
 wall figures are noisy; 300 posts per level; "before" is commit 3d6b280, before group commit,
-run on copies of the same files within minutes of the "after" runs). 100,000 documents pre-loaded by ``dedup bulk --db`` took
-1,492 s (a 1.91 GB file) under that load; 20,000 took 113 s (0.38 GB).
+run on copies of the same files within minutes of the "after" runs). Pre-loading 100,000
+documents with ``dedup bulk --db`` took 1,492 s (a 1.91 GB file) under that load; 20,000 took
+113 s (0.38 GB).
 
 | stored | clients | before docs/s | p99 ms | after docs/s | p99 ms | CPU ms/doc | load |
 | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
