@@ -18,11 +18,12 @@ from dedup.collection import Collection
 from dedup.config import Config
 from dedup.errors import ConfigError
 from dedup.types import Document
+from service.checkpoint import Checkpointer
 from service.config import ServiceSettings
 from service.keys import CONFIG, LIMITS, METRICS, OPENAPI, READERS, SETTINGS, STATE, WRITER, State
 from service.metrics import Metrics
 from service.openapi import openapi_document
-from service.pools import CollectionPool
+from service.pools import BatchedPool, CollectionPool
 from service.problems import problem_middleware
 from service.routes import routes
 from service.schemas import Limits
@@ -76,23 +77,47 @@ def _opener(app: web.Application, readonly: bool) -> Callable[[], Collection]:
     return open_collection
 
 
+#: Jobs the writer commits together at most (see :class:`service.pools.BatchedPool`).
+WRITE_BATCH = 64
+#: The WAL pages at which the writer checkpoints itself, should the checkpoint thread fall
+#: behind (about 200 MB; the thread normally keeps it to a few batches).
+WAL_BOUND_PAGES = 50_000
+
+
 async def _writer(app: web.Application) -> AsyncIterator[None]:
-    """The single writer thread: every post, delete and bulk line runs there, one at a time."""
+    """The single writer thread: every post, delete and bulk line runs there, in order, in
+    batches of one commit each; and the thread that checkpoints the WAL for it."""
     settings = app[SETTINGS]
-    pool: CollectionPool[Collection] = CollectionPool(
+    open_readonly = _opener(app, readonly=True)
+    checkpointer = Checkpointer(open_readonly)
+    open_writable = _opener(app, readonly=False)
+
+    def open_writer() -> Collection:
+        collection = open_writable()
+        collection.defer_checkpoints(WAL_BOUND_PAGES)
+        return collection
+
+    pool: BatchedPool[Collection] = BatchedPool(
         "writer",
-        _opener(app, readonly=False),
-        threads=1,
+        open_writer,
         queue_size=settings.queue_size,
+        batch=WRITE_BATCH,
         retry_after=settings.retry_after,
+        committed=checkpointer.poke,
     )
     await pool.start()
+    try:
+        await checkpointer.start()
+    except BaseException:
+        await pool.stop()
+        raise
     app[WRITER] = pool
     app[METRICS].watch_pool("writer", lambda: pool.depth, lambda: pool.running)
     try:
         yield
     finally:
         await pool.stop()
+        await checkpointer.stop()
 
 
 async def _readers(app: web.Application) -> AsyncIterator[None]:

@@ -19,12 +19,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from aiohttp import StreamReader, web
 
-from dedup.collection import Collection
+from dedup.collection import Collection, Pending
 from dedup.errors import DedupError
+from service.ahead import prepare_ahead
 from service.body import (
     NDJSON_TYPES,
     Stopped,
@@ -34,7 +35,7 @@ from service.body import (
     require_media_type,
     shutting_down,
 )
-from service.keys import LIMITS, METRICS, SETTINGS, STATE, WRITER
+from service.keys import LIMITS, METRICS, READERS, SETTINGS, STATE, WRITER
 from service.problems import Problem, from_library
 
 if TYPE_CHECKING:
@@ -113,10 +114,13 @@ async def _answer(
         settings = app[SETTINGS]
         doc = app[LIMITS].document(parse_json(line, settings.max_json_depth))
 
-        def post(col: Collection) -> dict[str, Any]:
-            return dict(col.post(doc, **window._asdict()).to_dict())
+        ahead = prepare_ahead(app, doc)
 
-        verdict = await app[WRITER].run(post, wait=True)
+        def post(col: Collection) -> Pending:
+            return col.post_pending(doc, prepared=ahead.take(col), **window._asdict())
+
+        pending = await app[WRITER].run(post, wait=True)
+        verdict = await app[READERS].run(lambda col: col.report(pending).to_dict(), wait=True)
         app[METRICS].bulk_lines.labels("stored").inc()
         status = 201 if verdict.get("stored") == "added" else 200
         return encode({"line": number, "id": doc.id, "status": status, "result": verdict}) + b"\n"

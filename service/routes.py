@@ -1,8 +1,10 @@
 """The HTTP routes: parse and check the request, run one library call on a pool, answer.
 
 Everything that touches the index runs on a pool thread (:mod:`service.pools`): posts and deletes
-on the writer, checks, strips and lookups on the readers. Results are turned into JSON bytes on
-the thread as well, so the event loop only moves bytes.
+on the writer, checks, strips and lookups on the readers, and so does the part of a post that
+needs no file (on a reader, while the post queues for the writer) and the passages of its
+matches (on a reader, once it is committed). Results are turned into JSON
+bytes on the thread as well, so the event loop only moves bytes.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dedup.collection import Collection, Verdict
 from dedup.io import parse_published
 from dedup.types import Document
 from service import bulk
+from service.ahead import prepare_ahead
 from service.body import encode, read_json
 from service.keys import LIMITS, METRICS, OPENAPI, READERS, SETTINGS, STATE, WRITER
 from service.pools import CollectionPool, Overloaded
@@ -102,13 +105,25 @@ async def post_bulk(request: web.Request) -> web.StreamResponse:
 
 @routes.post("/v1/documents")
 async def post_document(request: web.Request) -> web.Response:
-    """Check and store in one writer job: atomic against every other post."""
+    """Check and store in one writer job: atomic against every other post.
+
+    The writer, which every post waits for in turn, does only what decides what is stored:
+    what the post computes from the text alone (:meth:`Collection.prepare`) is offered to a
+    reader meanwhile (:mod:`service.ahead`), and the passages of its matches are aligned on a
+    reader after the commit (:meth:`Collection.report`).
+    """
     window = query_window(request)
     doc = await document_of(request)
-    status, body = await run_on(
+    ahead = prepare_ahead(request.app, doc)
+    pending = await run_on(
         request,
         request.app[WRITER],
-        lambda col: verdict_body(col.post(doc, **window._asdict())),
+        lambda col: col.post_pending(doc, prepared=ahead.take(col), **window._asdict()),
+    )
+    # Stored and committed: the passages are aligned on a reader, waiting for one if need be
+    # (a post that is stored must not be answered 503).
+    status, body = await request.app[READERS].run(
+        lambda col: verdict_body(col.report(pending)), wait=True
     )
     headers = {"Location": "/v1/documents/" + quote(doc.id, safe="")} if status == 201 else {}
     return json_response(body, status, **headers)

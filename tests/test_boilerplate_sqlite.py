@@ -9,6 +9,7 @@ import pytest
 
 from dedup.boilerplate import BoilerplateModel, MemoryStore, Stripper
 from dedup.boilerplate.sqlite_store import SQLiteBoilerplateStore
+from dedup.boilerplate.store import BatchLookups, _keys
 from dedup.io import read_documents
 from dedup.synth import boilerplate_corpus
 from dedup.types import Document
@@ -77,3 +78,61 @@ def test_replacing_a_document_keeps_counts_right(tmp_path: Path) -> None:
     store.remove(docs[0].id)
     assert store.get(docs[0].id) is None
     assert all(docs[0].id not in model.carriers(p.text).documents for p in model.patterns())
+
+
+def test_batched_lookups_answer_what_single_ones_do(corpus: list[Document], tmp_path: Path) -> None:
+    """Carriers, near forms and signatures looked up many at once equal the one-by-one
+    answers, in both stores."""
+    for store in (MemoryStore(), _sqlite_store(tmp_path / "bp.db")):
+        model = BoilerplateModel(store=store)
+        entries = model.observe_many(corpus)
+        occurrences = [occ for e in entries for occ in e.occurrences]
+        keys = {key for occ in occurrences for key in _keys(occ)}
+        many = store.carriers_many(keys)
+        assert {k: dict(v) for k, v in many.items() if v} == {
+            k: dict(store.carriers(*k)) for k in keys if store.carriers(*k)
+        }
+        bands = [o.bands for o in occurrences if o.bands is not None]
+        for batched, single in zip(store.near_many(bands), bands, strict=True):
+            expected = store.near(single)
+            assert [k for k, _ in batched] == [k for k, _ in expected]
+            assert all((a == b).all() for (_, a), (_, b) in zip(batched, expected, strict=True))
+        ids = [e.doc_id for e in entries] + ["not stored"]
+        signatures = store.signatures(ids)
+        assert sorted(signatures) == sorted(e.doc_id for e in entries)
+        for entry in entries:
+            stored = store.get(entry.doc_id)
+            assert stored is not None and (signatures[entry.doc_id] == stored.signature).all()
+
+
+class _OneByOne:
+    """A store offering only the BoilerplateStore protocol (no batched lookups)."""
+
+    def __init__(self, inner: MemoryStore) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name: str) -> object:
+        if name in ("carriers_many", "near_many", "signatures"):
+            raise AttributeError(name)
+        return getattr(self._inner, name)
+
+    def __len__(self) -> int:
+        return len(self._inner)
+
+
+def test_stores_without_batched_lookups_strip_the_same(corpus: list[Document]) -> None:
+    """A store with only the protocol's lookups gives the same stripping as a batching one."""
+    batching = BoilerplateModel(store=MemoryStore())
+    batching.observe_many(corpus)
+    plain_store = _OneByOne(MemoryStore())
+    plain = BoilerplateModel(store=plain_store)  # type: ignore[arg-type]
+    plain.observe_many(corpus)
+    assert [s.removed for s in Stripper(plain).strip_many(corpus)] == [
+        s.removed for s in Stripper(batching).strip_many(corpus)
+    ]
+
+
+def test_only_batching_stores_are_batch_lookups() -> None:
+    """The model recognises which stores batch their lookups."""
+    assert isinstance(MemoryStore(), BatchLookups)
+    assert not isinstance(_OneByOne(MemoryStore()), BatchLookups)

@@ -9,6 +9,7 @@ import pytest
 
 from dedup import Config, ConfigMismatchError, Document, DocumentNotFoundError
 from dedup.collection import Collection, ReadOnlyError
+from dedup.errors import InputError
 from dedup.io import read_documents
 from dedup.synth import reuse_corpus
 from tests.conftest import SAMPLE_DUMP
@@ -248,3 +249,72 @@ def test_stored_boilerplate_spans_are_used_for_alignment(
         "SELECT boilerplate FROM texts WHERE id = ?", (sample[9].id,)
     ).fetchone()
     assert row[0] is not None and len(json.loads(row[0])) == 2
+
+
+def test_a_prepared_post_gives_the_verdict_of_an_unprepared_one(
+    tmp_path: Path, sample: list[Document]
+) -> None:
+    """Posts prepared elsewhere (another instance on the same file) store and answer exactly
+    what unprepared posts do."""
+    texts = [*sample, Document("copy", sample[0].text, sample[0].source)]
+    with (
+        Collection.open(tmp_path / "plain.db") as plain,
+        Collection.open(tmp_path / "prepared.db") as prepared,
+        Collection.open(tmp_path / "prepared.db", readonly=True) as preparer,
+    ):
+        for doc in texts:
+            expected = plain.post(doc)
+            assert prepared.post(doc, prepared=preparer.prepare(doc)) == expected
+        assert sorted(plain) == sorted(prepared)
+
+
+def test_a_post_refuses_what_was_prepared_for_another_document(
+    collection: Collection, sample: list[Document]
+) -> None:
+    """A preparation is bound to its document: using it for another is an input error."""
+    ready = collection.prepare(sample[0])
+    with pytest.raises(InputError, match="prepared for another document"):
+        collection.post(sample[1], prepared=ready)
+    assert len(collection) == 0
+
+
+def test_group_commit_keeps_posts_whose_neighbours_fail(
+    tmp_path: Path, sample: list[Document]
+) -> None:
+    """Posts in one transaction see each other; a failing one is rolled back alone."""
+    path = tmp_path / "articles.db"
+    with Collection.open(path) as collection, collection.transaction():
+        collection.post(sample[0])
+        with pytest.raises(InputError), collection.transaction():
+            collection.post(sample[1])
+            raise InputError("a bad post")
+        again = collection.post(Document("copy", sample[0].text))
+        assert again.duplicate_of == sample[0].id
+        with Collection.open(path, readonly=True) as other:
+            assert len(other) == 0  # nothing is committed yet
+    with Collection.open(path, readonly=True) as other:
+        assert sorted(other) == sorted([sample[0].id, "copy"])
+
+
+def test_a_post_reported_on_another_instance_gives_the_verdict_of_a_plain_post(
+    tmp_path: Path,
+) -> None:
+    """post_pending stores and decides the status; report, on a read-only instance of the
+    file after the commit, adds the passages: together exactly what post answers."""
+    docs, _ = reuse_corpus(seed=3)
+    with (
+        Collection.open(tmp_path / "plain.db") as plain,
+        Collection.open(tmp_path / "split.db") as writer,
+        Collection.open(tmp_path / "split.db", readonly=True) as reader,
+    ):
+        reported = 0
+        for doc in docs[:40]:
+            expected = plain.post(doc)
+            pending = writer.post_pending(doc)
+            assert (pending.verdict.status, pending.verdict.stored) == (
+                expected.status,
+                expected.stored,
+            )
+            assert reader.report(pending) == expected
+            reported += bool(expected.matches)
+        assert reported  # the corpus has matches whose passages were aligned

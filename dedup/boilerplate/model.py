@@ -15,7 +15,7 @@ never boilerplate.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import islice
 
@@ -24,6 +24,7 @@ import numpy as np
 from dedup.boilerplate.prepare import EntryBuilder
 from dedup.boilerplate.rules import Rules
 from dedup.boilerplate.store import (
+    BatchLookups,
     BoilerplateStore,
     DocumentEntry,
     KeyKind,
@@ -110,6 +111,7 @@ class BoilerplateModel:
     def judge(self, entries: Sequence[DocumentEntry]) -> list[list[Occurrence]]:
         """The boilerplate paragraphs of each entry (observed or only built), in text order."""
         judge = _Judgement(self.store, self.rules)
+        judge.prefetch([occ for e in entries for occ in e.occurrences])
         return [[occ for occ in e.occurrences if judge.boilerplate(occ, e.source)] for e in entries]
 
     def carriers(self, paragraph: str) -> Carriers:
@@ -169,6 +171,25 @@ class _Judgement:
         self._decided: dict[_Key, bool] = {}
         self._key_decided: dict[tuple[KeyKind, int, str | None], bool] = {}
         self._signatures: dict[str, np.ndarray | None] = {}
+        self._carriers: dict[tuple[KeyKind, int], Mapping[str, str | None]] = {}
+        self._near: dict[int, list[tuple[int, np.ndarray]]] = {}
+        self._batch = store if isinstance(store, BatchLookups) else None
+
+    def prefetch(self, occurrences: Sequence[Occurrence]) -> None:
+        """Look up everything judging ``occurrences`` reads, in a few batched lookups.
+
+        Only with a store that has :class:`BatchLookups`; answers are what the one-by-one
+        lookups would give (the store does not change during a judgement).
+        """
+        if self._batch is None:
+            return
+        signed = [o for o in occurrences if o.shingles is not None and o.bands is not None]
+        found = self._batch.near_many([o.bands for o in signed if o.bands is not None])
+        for occ, forms in zip(signed, found, strict=True):
+            self._near[occ.masked] = self._close(occ, forms)
+        keys = {key for occ in occurrences for key in self.keys(occ)}
+        carriers = self._batch.carriers_many(keys)
+        self._carriers.update({key: carriers.get(key, {}) for key in keys})
 
     def keys(self, occ: Occurrence) -> list[tuple[KeyKind, int]]:
         """Every store key ``occ`` is matched under, near-duplicate forms included."""
@@ -184,16 +205,34 @@ class _Judgement:
         """Stored documents with an eligible paragraph matching ``occ`` (``{id: source}``)."""
         found: dict[str, str | None] = {}
         for kind, key in self.keys(occ):
-            found.update(self.store.carriers(kind, key))
+            found.update(self._carriers_of(kind, key))
         return found
 
+    def _carriers_of(self, kind: KeyKind, key: int) -> Mapping[str, str | None]:
+        cached = self._carriers.get((kind, key))
+        return cached if cached is not None else self.store.carriers(kind, key)
+
     def near(self, occ: Occurrence) -> list[tuple[int, np.ndarray]]:
-        """Stored signed forms other than ``occ``'s whose masked Jaccard reaches the threshold."""
+        """Stored signed forms other than ``occ``'s whose masked Jaccard reaches the threshold.
+
+        Cached by masked key: equal masked texts have equal shingles and band keys.
+        """
         if occ.shingles is None or occ.bands is None:
+            return []
+        cached = self._near.get(occ.masked)
+        if cached is None:
+            cached = self._near[occ.masked] = self._close(occ, self.store.near(occ.bands))
+        return cached
+
+    def _close(
+        self, occ: Occurrence, forms: list[tuple[int, np.ndarray]]
+    ) -> list[tuple[int, np.ndarray]]:
+        """The forms other than ``occ``'s whose masked Jaccard with it reaches the threshold."""
+        if occ.shingles is None:
             return []
         return [
             (key, shingles)
-            for key, shingles in self.store.near(occ.bands)
+            for key, shingles in forms
             if key != occ.masked and jaccard(occ.shingles, shingles) >= self.rules.near_threshold
         ]
 
@@ -218,7 +257,7 @@ class _Judgement:
 
     def _group(self, kind: KeyKind, key: int, source: str | None) -> list[str]:
         """Sorted ids of the documents of ``source`` carrying this key."""
-        return sorted(d for d, s in self.store.carriers(kind, key).items() if s == source)
+        return sorted(d for d, s in self._carriers_of(kind, key).items() if s == source)
 
     def _enough(self, kind: KeyKind, key: int, source: str | None) -> bool:
         """Whether this key's carriers in ``source`` alone hold enough stories (cached)."""
@@ -239,7 +278,12 @@ class _Judgement:
             return False
         founders: list[np.ndarray] = []
         threshold = self.rules.story_threshold
-        for doc_id in doc_ids:
+        for k, doc_id in enumerate(doc_ids):
+            if doc_id not in self._signatures and self._batch is not None:
+                # The next few at once: a story count usually stops after a handful.
+                wanted = [d for d in doc_ids[k : k + 16] if d not in self._signatures]
+                found = self._batch.signatures(wanted)
+                self._signatures.update({d: found.get(d) for d in wanted})
             signature = self._signature_of(doc_id)
             if signature is None:
                 continue

@@ -17,8 +17,9 @@ Tables (all keys are uint64 hashes stored as their int64 bit pattern):
 
 from __future__ import annotations
 
+import json
 import sqlite3
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -233,6 +234,59 @@ class SQLiteBoilerplateStore:
         ).fetchall()
         found = [(_unsigned(r[0]), _array(r[1], "<u8")) for r in rows]
         return sorted(((k, s) for k, s in found if s is not None), key=lambda item: item[0])
+
+    # --- many lookups in one query each (:class:`~dedup.boilerplate.store.BatchLookups`) -----
+
+    def carriers_many(
+        self, keys: Iterable[tuple[KeyKind, int]]
+    ) -> dict[tuple[KeyKind, int], Mapping[str, str | None]]:
+        """:meth:`carriers` of each key: one query per kind of key, the keys as a JSON array."""
+        by_kind: dict[KeyKind, set[int]] = {}
+        for kind, key in keys:
+            by_kind.setdefault(kind, set()).add(_signed(key))
+        found: dict[tuple[KeyKind, int], dict[str, str | None]] = {}
+        for kind, wanted in by_kind.items():
+            for key, doc_id, source in self._conn.execute(
+                "SELECT key, doc_id, source FROM bp_keys "
+                "WHERE kind = ? AND key IN (SELECT value FROM json_each(?))",
+                (kind, json.dumps(sorted(wanted))),
+            ):
+                found.setdefault((kind, _unsigned(key)), {})[doc_id] = source
+        return dict(found)
+
+    def near_many(self, bands: Sequence[np.ndarray]) -> list[list[tuple[int, np.ndarray]]]:
+        """:meth:`near` of each array of band keys, from one query over all of them."""
+        wanted = sorted({_signed(int(b)) for keys in bands for b in keys.tolist()})
+        if not wanted:
+            return [[] for _ in bands]
+        forms: dict[int, np.ndarray] = {}
+        by_band: dict[int, set[int]] = {}
+        for band_key, masked, shingles in self._conn.execute(
+            "SELECT b.band_key, f.masked, f.shingles FROM bp_bands b "
+            "JOIN bp_forms f ON f.masked = b.masked "
+            "WHERE b.band_key IN (SELECT value FROM json_each(?))",
+            (json.dumps(wanted),),
+        ):
+            array = _array(shingles, "<u8")
+            if array is not None:
+                forms[_unsigned(masked)] = array
+                by_band.setdefault(band_key, set()).add(_unsigned(masked))
+        out = []
+        for keys in bands:
+            hit: set[int] = set()
+            for b in keys.tolist():
+                hit |= by_band.get(_signed(int(b)), set())
+            out.append([(k, forms[k]) for k in sorted(hit)])
+        return out
+
+    def signatures(self, doc_ids: Iterable[str]) -> dict[str, np.ndarray]:
+        """The whole-text signatures of these stored documents, in one query."""
+        rows = self._conn.execute(
+            "SELECT doc_id, signature FROM bp_documents "
+            "WHERE doc_id IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(doc_ids)),),
+        )
+        return {doc_id: np.frombuffer(blob, dtype="<u4").copy() for doc_id, blob in rows}
 
 
 def _occurrence(r: tuple[Any, ...]) -> Occurrence:

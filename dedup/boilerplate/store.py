@@ -12,9 +12,9 @@ Long mid-article paragraphs are content by rule, so they are never stored as occ
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -84,6 +84,28 @@ class BoilerplateStore(Protocol):
 
     def __len__(self) -> int:
         """Number of stored documents."""
+
+
+@runtime_checkable
+class BatchLookups(Protocol):
+    """Lookups of many keys at once, which a store may offer beside :class:`BoilerplateStore`.
+
+    Judging one document asks for the carriers of every key of every eligible paragraph, the
+    near-duplicate forms of each signed one and the signatures of the carriers: dozens of
+    lookups, each a query in SQLite. A store with these answers them in a few queries; the
+    model asks for them when the store has them, and the answers are the same.
+    """
+
+    def carriers_many(
+        self, keys: Iterable[tuple[KeyKind, int]]
+    ) -> dict[tuple[KeyKind, int], Mapping[str, str | None]]:
+        """:meth:`BoilerplateStore.carriers` of each key (keys with no carrier may be absent)."""
+
+    def near_many(self, bands: Sequence[np.ndarray]) -> list[list[tuple[int, np.ndarray]]]:
+        """:meth:`BoilerplateStore.near` of each array of band keys, in order."""
+
+    def signatures(self, doc_ids: Iterable[str]) -> dict[str, np.ndarray]:
+        """The whole-text signatures of these stored documents (absent ones left out)."""
 
 
 class MemoryStore:
@@ -160,6 +182,20 @@ class MemoryStore:
         for band in bands.tolist():
             found.update(self._bands.get(band, ()))
         return [(key, self._forms[key]) for key in sorted(found)]
+
+    def carriers_many(
+        self, keys: Iterable[tuple[KeyKind, int]]
+    ) -> dict[tuple[KeyKind, int], Mapping[str, str | None]]:
+        """:meth:`carriers` of each key."""
+        return {(kind, key): self.carriers(kind, key) for kind, key in keys}
+
+    def near_many(self, bands: Sequence[np.ndarray]) -> list[list[tuple[int, np.ndarray]]]:
+        """:meth:`near` of each array of band keys."""
+        return [self.near(b) for b in bands]
+
+    def signatures(self, doc_ids: Iterable[str]) -> dict[str, np.ndarray]:
+        """The whole-text signatures of these stored documents."""
+        return {d: self._docs[d].signature for d in doc_ids if d in self._docs}
 
 
 def _keys(occ: Occurrence) -> list[tuple[KeyKind, int]]:

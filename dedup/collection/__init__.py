@@ -11,13 +11,23 @@
 """
 
 from dedup.collection.core import MAX_REUSE_CANDIDATES, Collection, ReadOnlyError
-from dedup.collection.reports import DocumentView, MatchReport, Status, Stored, Verdict
+from dedup.collection.reports import (
+    DocumentView,
+    MatchReport,
+    Pending,
+    Prepared,
+    Status,
+    Stored,
+    Verdict,
+)
 
 __all__ = [
     "MAX_REUSE_CANDIDATES",
     "Collection",
     "DocumentView",
     "MatchReport",
+    "Pending",
+    "Prepared",
     "ReadOnlyError",
     "Status",
     "Stored",

@@ -24,26 +24,27 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import fields, replace
 from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-from dedup.align import PairReuse
 from dedup.boilerplate import BoilerplateModel, Rules, Stripped, Stripper, content_or_full
 from dedup.boilerplate.sqlite_store import SQLiteBoilerplateStore
 from dedup.boilerplate.store import DocumentEntry
 from dedup.collection import tables
-from dedup.collection.reports import DocumentView, MatchReport, Status, Stored, Verdict
+from dedup.collection.passages import Passages
+from dedup.collection.reports import DocumentView, Pending, Prepared, Status, Stored, Verdict
 from dedup.config import Config
-from dedup.errors import DedupError, DocumentNotFoundError
+from dedup.errors import ConfigError, DedupError, DocumentNotFoundError, InputError
 from dedup.fingerprint import Fingerprint, Fingerprinter
 from dedup.index import SQLiteIndex
-from dedup.normalize import Tokens, tokenize
+from dedup.normalize import tokenize
 from dedup.paragraphs import Segmenter
-from dedup.reuse import ReuseCandidates, ReuseFinder
+from dedup.reuse import ReuseCandidates
 from dedup.types import AddOutcome, Document, Match
-from dedup.verify import Relation, Similarity
+from dedup.verify import Relation
 
 #: At most this many reuse candidates are aligned per check (the most-shared first).
 MAX_REUSE_CANDIDATES = 20
@@ -72,7 +73,7 @@ class Collection:
         self._model = BoilerplateModel(self.config, store=self._boilerplate)
         self._stripper = Stripper(self._model)
         self._fingerprinter = Fingerprinter(self.config)
-        self._reuse = ReuseFinder()
+        self._passages = Passages(index, self._texts, self._stripper)
 
     @classmethod
     def open(
@@ -126,11 +127,63 @@ class Collection:
         """The underlying connection (for maintenance such as ``PRAGMA integrity_check``)."""
         return self.index.connection
 
+    # --- transactions and the WAL ---------------------------------------------------------------
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """Group writes in one commit; nested blocks (and each verb inside) are savepoints.
+
+        Posts inside see the writes of those before them, so check-and-insert stays atomic,
+        and they become durable together when the outermost block ends: a writer serving many
+        clients commits once per batch instead of once per post (group commit).
+        """
+        self._writable()
+        return self.index.atomic()
+
+    @property
+    def in_transaction(self) -> bool:
+        """Whether a transaction is open (an I/O error can end one before its block does)."""
+        return self.index.connection.in_transaction
+
+    def defer_checkpoints(self, pages: int) -> None:
+        """Let the WAL grow to ``pages`` pages before a commit of this connection checkpoints.
+
+        A checkpoint copies the WAL into the database file and syncs it: with the default
+        (1,000 pages, a few posts' worth) it ran inside most commits and was most of their
+        cost. A writer that has :meth:`checkpoint` called from elsewhere sets this high, as a
+        bound on the WAL should that fall behind. Durability does not change: a commit is in
+        the WAL either way.
+        """
+        if isinstance(pages, bool) or not isinstance(pages, int) or pages < 0:
+            raise ConfigError(f"pages must be a non-negative integer, got {pages!r}")
+        self.index.connection.execute(f"PRAGMA wal_autocheckpoint = {pages}")
+
+    def checkpoint(self) -> tuple[int, int]:
+        """Copy committed WAL pages into the database file, waiting for no reader or writer.
+
+        Allowed on a read-only collection: it changes no content, only where committed pages
+        live, so another thread can take the checkpoints off the writer's commits. Returns
+        SQLite's ``(WAL pages, pages checkpointed)``.
+        """
+        row = self.index.connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        return int(row[1]), int(row[2])
+
     # --- the verbs -----------------------------------------------------------------------------
 
     def strip(self, text: str, source: str | None = None) -> Stripped:
         """``text`` without the boilerplate the stored corpus shows (per ``source``)."""
         return self._stripper.strip(text, source)
+
+    def prepare(self, doc: Document) -> Prepared:
+        """What checking ``doc`` computes from its text alone, reading nothing stored.
+
+        Thread-safe and free of the file, so it can run anywhere before :meth:`check` or
+        :meth:`post` get it: its boilerplate model entry (paragraph keys and signatures) and
+        its tokens (for passage alignment), about a third of a post's computing.
+        """
+        if not isinstance(doc, Document):
+            raise InputError(f"expected a Document, got {type(doc).__name__}")
+        entry = self._model.build([doc])[0]
+        return Prepared(doc, self.config.id, entry, tokenize(doc.text))
 
     def check(
         self,
@@ -139,10 +192,13 @@ class Collection:
         since: str | None = None,
         until: str | None = None,
         exclude_same_source: bool = False,
+        prepared: Prepared | None = None,
     ) -> Verdict:
-        """What ``doc`` duplicates, contains, reuses or carries as boilerplate; nothing stored."""
-        verdict, _ = self._check(doc, since, until, exclude_same_source)
-        return verdict
+        """What ``doc`` duplicates, contains, reuses or carries as boilerplate; nothing stored.
+
+        ``prepared`` is :meth:`prepare`'s result for ``doc``, computed elsewhere beforehand.
+        """
+        return self.report(self._match(doc, since, until, exclude_same_source, prepared))
 
     def post(
         self,
@@ -151,24 +207,70 @@ class Collection:
         since: str | None = None,
         until: str | None = None,
         exclude_same_source: bool = False,
+        prepared: Prepared | None = None,
     ) -> Verdict:
         """Check ``doc`` and store it, in one transaction.
 
         Re-posting an id with the same text and metadata changes nothing and answers
-        ``duplicate`` of itself; an id with another text is an update.
+        ``duplicate`` of itself; an id with another text is an update. ``prepared`` is
+        :meth:`prepare`'s result for ``doc``: a writer that serialises posts computes it on
+        another thread first, leaving only the work that reads the file to the writer.
+        """
+        pending = self.post_pending(
+            doc,
+            since=since,
+            until=until,
+            exclude_same_source=exclude_same_source,
+            prepared=prepared,
+        )
+        return self.report(pending)
+
+    def post_pending(
+        self,
+        doc: Document,
+        *,
+        since: str | None = None,
+        until: str | None = None,
+        exclude_same_source: bool = False,
+        prepared: Prepared | None = None,
+    ) -> Pending:
+        """:meth:`post` without aligning the passages of its matches: :meth:`report` does that.
+
+        Everything that decides what is stored and the verdict's status happens here; the
+        passages only describe matches already found, from stored texts, and are a third of
+        a post's computing. A writer that serialises posts leaves them to other threads
+        (any instance on the file, once this post is committed), so that the next post
+        starts sooner. A matched document deleted or replaced meanwhile is aligned as it is
+        then (or loses its passages): the same as if it had changed just after the post.
         """
         self._writable()
         with self.index.atomic():
-            verdict, fp = self._check(doc, since, until, exclude_same_source)
+            pending = self._match(doc, since, until, exclude_same_source, prepared)
+            fp, ready = pending.fingerprint, pending.prepared
             outcome = self.index.add(doc, fp)
             if outcome is not AddOutcome.UNCHANGED:
-                self._texts.put(doc.id, doc.text, list(verdict.boilerplate))
+                self._texts.put(doc.id, doc.text, list(pending.verdict.boilerplate))
                 self._postings.put(doc.id, fp.shingles)
-                self._model.observe(doc)
+                self._boilerplate.put(ready.entry)  # what observe(doc) stores, built once
         stored = _STORED[outcome]
+        verdict = replace(pending.verdict, stored=stored)
         if outcome is AddOutcome.UNCHANGED:
-            return replace(verdict, status="duplicate", duplicate_of=doc.id, stored=stored)
-        return replace(verdict, stored=stored)
+            verdict = replace(verdict, status="duplicate", duplicate_of=doc.id)
+        return replace(pending, verdict=verdict)
+
+    def report(self, pending: Pending) -> Verdict:
+        """The verdict of a :meth:`post_pending` or a check, with the passages of its matches
+        and the reuse candidates that share passages."""
+        if pending.prepared.config_id != self.config.id:
+            raise InputError("pending from a collection with another config than this one")
+        reports = self._passages.reports(
+            pending.prepared.tokens,
+            list(pending.verdict.boilerplate),
+            pending.matches,
+            list(pending.reuse),
+            pending.fingerprint,
+        )
+        return replace(pending.verdict, matches=tuple(reports))
 
     def load(
         self,
@@ -200,7 +302,8 @@ class Collection:
         text = self._texts.get(doc_id) or ""
         doc = Document(doc_id, text, stored.source, stored.published, stored.title)
         result = self.index.similar(doc_id)
-        matches = self._reports(doc, self._spans(doc), result.matches, [])
+        spans = self._passages.spans(doc)
+        matches = self._passages.reports(tokenize(text), spans, result.matches, [])
         return DocumentView(
             id=stored.id,
             source=stored.source,
@@ -229,14 +332,25 @@ class Collection:
         if self.readonly:
             raise ReadOnlyError("this collection was opened read-only")
 
-    def _spans(self, doc: Document) -> list[tuple[int, int]]:
-        stripped = self._stripper.strip(doc.text, doc.source)
-        return sorted(stripped.removed + stripped.chrome)
+    def _prepared(self, doc: Document, prepared: Prepared | None) -> Prepared:
+        if prepared is None:
+            return self.prepare(doc)
+        if prepared.config_id != self.config.id or prepared.doc != doc:
+            raise InputError("prepared for another document or config than this one")
+        return prepared
 
-    def _check(
-        self, doc: Document, since: str | None, until: str | None, exclude_same_source: bool
-    ) -> tuple[Verdict, Fingerprint]:
-        stripped = self._stripper.strip(doc.text, doc.source)
+    def _match(
+        self,
+        doc: Document,
+        since: str | None,
+        until: str | None,
+        exclude_same_source: bool,
+        prepared: Prepared | None = None,
+    ) -> Pending:
+        """Everything of a check but the passages: boilerplate, fingerprint, matches and the
+        reuse candidates to align (see :meth:`report`)."""
+        ready = self._prepared(doc, prepared)
+        stripped = self._stripper.apply([doc], [ready.entry])[0]
         fp = self._fingerprinter.fingerprint_one(content_or_full(doc.text, stripped))
         result = self.index.query(
             doc,
@@ -247,100 +361,16 @@ class Collection:
         )
         matched = {m.id for m in result.matches}
         reuse = self._postings.candidates(fp.shingles, exclude=[doc.id, *matched])
-        reuse = self._filtered(reuse, doc, since, until, exclude_same_source)
-        spans = sorted(stripped.removed + stripped.chrome)
-        reports = self._reports(doc, spans, result.matches, reuse[:MAX_REUSE_CANDIDATES], fp)
-        return Verdict(
+        reuse = self._passages.filtered(reuse, doc, since, until, exclude_same_source)
+        verdict = Verdict(
             id=doc.id,
             status=_status(result.matches),
             duplicate_of=result.matches[0].id if result.matches else None,
-            matches=tuple(reports),
-            boilerplate=tuple(spans),
+            matches=(),
+            boilerplate=tuple(sorted(stripped.removed + stripped.chrome)),
             truncated=result.truncated,
-        ), fp
-
-    def _filtered(
-        self,
-        ids: list[str],
-        doc: Document,
-        since: str | None,
-        until: str | None,
-        exclude_same_source: bool,
-    ) -> list[str]:
-        """Reuse candidates kept by the same filters as document matches."""
-        if not (since or until or exclude_same_source):
-            return ids
-        kept = []
-        for doc_id in ids:
-            stored = self.index.get(doc_id)
-            if exclude_same_source and doc.source is not None and stored.source == doc.source:
-                continue
-            if (since or until) and stored.published is None:
-                continue
-            if since and stored.published is not None and stored.published < since:
-                continue
-            if until and stored.published is not None and stored.published >= until:
-                continue
-            kept.append(doc_id)
-        return kept
-
-    def _reports(
-        self,
-        doc: Document,
-        spans: list[tuple[int, int]],
-        matches: tuple[Match, ...],
-        reuse: list[str],
-        fp: Fingerprint | None = None,
-    ) -> list[MatchReport]:
-        """Matches with their passages, then the reuse candidates that share passages."""
-        tokens = tokenize(doc.text)
-        reports = []
-        for m in matches:
-            passages = self._compare(tokens, spans, m.id)
-            reports.append(
-                MatchReport(
-                    m.id,
-                    m.relation.value,
-                    m.jaccard,
-                    m.containment_a_in_b,
-                    m.containment_b_in_a,
-                    passages.passages if passages else (),
-                )
-            )
-        if reuse and fp is not None:
-            sets = self.index.shingles(reuse)
-            for doc_id in reuse:
-                found = self._compare(tokens, spans, doc_id)
-                if found is None or not found.shares_passages or doc_id not in sets:
-                    continue
-                sim = Similarity.of(fp.shingles, sets[doc_id])
-                reports.append(
-                    MatchReport(
-                        doc_id,
-                        Relation.SHARES_PASSAGES.value,
-                        sim.jaccard,
-                        sim.containment_a_in_b,
-                        sim.containment_b_in_a,
-                        found.passages,
-                    )
-                )
-        return reports
-
-    def _compare(
-        self, tokens: Tokens, spans: list[tuple[int, int]], other_id: str
-    ) -> PairReuse | None:
-        """Passages shared with a stored document, boilerplate left out on both sides.
-
-        The stored document's boilerplate is the one judged when it was posted (documents
-        loaded in bulk are judged now): judging it again for every match would dominate a post.
-        """
-        found = self._texts.get_with_boilerplate(other_id)
-        if found is None:
-            return None
-        text, other_spans = found
-        if other_spans is None:
-            other_spans = self._spans(Document(other_id, text, self.index.get(other_id).source))
-        return self._reuse.compare(tokens, tokenize(text), spans, other_spans)
+        )
+        return Pending(verdict, result.matches, tuple(reuse[:MAX_REUSE_CANDIDATES]), fp, ready)
 
 
 def _settings() -> dict[str, object]:

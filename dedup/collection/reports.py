@@ -6,6 +6,10 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from dedup.align import Passage
+from dedup.boilerplate.store import DocumentEntry
+from dedup.fingerprint import Fingerprint
+from dedup.normalize import Tokens
+from dedup.types import Document, Match
 
 Status = Literal["new", "duplicate", "near_duplicate"]
 Stored = Literal["added", "updated", "unchanged"]
@@ -101,3 +105,29 @@ class DocumentView:
             "members": list(self.members),
             "matches": [m.to_dict() for m in self.matches],
         }
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Prepared:
+    """:meth:`Collection.prepare`'s result: ``doc``'s entry and tokens under one config."""
+
+    doc: Document
+    config_id: str
+    entry: DocumentEntry
+    tokens: Tokens
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Pending:
+    """A posted (or checked) document's verdict before its passages are aligned.
+
+    ``verdict`` has every field but ``matches``; ``matches`` are the verified document-level
+    matches and ``reuse`` the candidates for passage reuse (at most ``MAX_REUSE_CANDIDATES``,
+    most shared first), both to align by :meth:`Collection.report`.
+    """
+
+    verdict: Verdict
+    matches: tuple[Match, ...]
+    reuse: tuple[str, ...]
+    fingerprint: Fingerprint
+    prepared: Prepared

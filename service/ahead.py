@@ -1,0 +1,84 @@
+"""Work done ahead on a spare thread, or by the thread that needs it, whichever comes first.
+
+A post's preparation (:meth:`dedup.collection.Collection.prepare`: its paragraph keys and
+tokens) needs no file, so it can run on a reader while the post waits for the writer. The post
+must still queue for the writer as it arrives: posts reach the writer in arrival order, which
+is what decides which of fifty concurrent copies of an article is the ``new`` one and what the
+others are duplicates of. So the post is queued at once and its preparation offered to a reader
+beside it; when the writer comes to the post, it takes the prepared result if it is there,
+waits for it if a reader is computing it, and computes it itself if no reader started yet (the
+reader then skips it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+from aiohttp import web
+
+from dedup.collection import Collection, Prepared
+from dedup.types import Document
+from service.keys import READERS
+from service.pools import AHEAD
+
+C = TypeVar("C")
+T = TypeVar("T")
+
+_WAITING, _COMPUTING, _DONE, _TAKEN = range(4)
+
+
+class Ahead(Generic[C, T]):
+    """``compute(collection)``, run once, by :meth:`offer` or by :meth:`take`."""
+
+    def __init__(self, compute: Callable[[C], T]) -> None:
+        self._compute = compute
+        self._lock = threading.Lock()
+        self._state = _WAITING
+        self._done = threading.Event()
+        self._result: T | None = None
+        self._error: Exception | None = None
+
+    def offer(self, collection: C) -> None:
+        """Compute the result ahead, unless the taker came first (a reader job)."""
+        with self._lock:
+            if self._state != _WAITING:
+                return
+            self._state = _COMPUTING
+        try:
+            self._result = self._compute(collection)
+        except Exception as exc:  # the taker sees it
+            self._error = exc
+        finally:
+            with self._lock:
+                self._state = _DONE
+            self._done.set()
+
+    def take(self, collection: C) -> T:
+        """The result: computed ahead, being computed (then waited for), or computed now."""
+        with self._lock:
+            state = self._state
+            if state == _WAITING:
+                self._state = _TAKEN
+        if state == _WAITING:
+            return self._compute(collection)
+        self._done.wait()
+        if self._error is not None:
+            raise self._error
+        return self._result  # type: ignore[return-value]
+
+
+def prepare_ahead(app: web.Application, doc: Document) -> Ahead[Collection, Prepared]:
+    """``doc``'s preparation, offered to a reader now (skipped if the readers are full)."""
+    ahead: Ahead[Collection, Prepared] = Ahead(lambda col: col.prepare(doc))
+    task = asyncio.ensure_future(app[READERS].run(ahead.offer, priority=AHEAD))
+    task.add_done_callback(_ignore)
+    return ahead
+
+
+def _ignore(task: asyncio.Future[None]) -> None:
+    """A preparation that did not run ahead (readers full or stopping) runs on the writer."""
+    if not task.cancelled():
+        task.exception()

@@ -1,0 +1,75 @@
+"""Work done ahead: computed once, by the reader that offers it or by the writer that takes it."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dedup.errors import InputError
+from service import create_app
+from service.ahead import Ahead
+from service.keys import READERS
+from service.pools import AHEAD
+from tests.service_support import settings
+
+
+def counting() -> tuple[Ahead[str, str], list[str]]:
+    calls: list[str] = []
+
+    def compute(collection: str) -> str:
+        calls.append(collection)
+        return f"computed on {collection}"
+
+    return Ahead(compute), calls
+
+
+def test_a_result_computed_ahead_is_taken_without_computing_again() -> None:
+    """Offered first: the reader computes it, the writer takes that result."""
+    ahead, calls = counting()
+    ahead.offer("reader")
+    assert ahead.take("writer") == "computed on reader"
+    assert calls == ["reader"]
+
+
+def test_a_taker_that_comes_first_computes_and_the_late_offer_skips() -> None:
+    """Taken first: the writer computes it; the reader job that runs later does nothing."""
+    ahead, calls = counting()
+    assert ahead.take("writer") == "computed on writer"
+    ahead.offer("reader")
+    assert calls == ["writer"]
+
+
+def test_an_error_computed_ahead_reaches_the_taker() -> None:
+    """A preparation that fails on the reader fails the post that takes it, with its error."""
+
+    def fail(collection: str) -> str:
+        raise InputError("bad text")
+
+    ahead: Ahead[str, str] = Ahead(fail)
+    ahead.offer("reader")
+    with pytest.raises(InputError, match="bad text"):
+        ahead.take("writer")
+
+
+async def test_work_done_ahead_gives_way_to_waiting_requests(
+    aiohttp_client: Any, tmp_path: Path
+) -> None:
+    """On a busy reader, a job queued with the AHEAD priority runs after one queued later
+    with the default priority."""
+    client = await aiohttp_client(create_app(settings(tmp_path, readers=1)))
+    readers = client.app[READERS]
+    release = threading.Event()
+    order: list[str] = []
+    held = asyncio.ensure_future(readers.run(lambda _: release.wait(10)))
+    await asyncio.sleep(0.05)
+    ahead = asyncio.ensure_future(readers.run(lambda _: order.append("ahead"), priority=AHEAD))
+    await asyncio.sleep(0)
+    request = asyncio.ensure_future(readers.run(lambda _: order.append("request")))
+    await asyncio.sleep(0.05)
+    release.set()
+    await asyncio.gather(held, ahead, request)
+    assert order == ["request", "ahead"]
