@@ -41,8 +41,8 @@ from dedup.verify import RELATIONS
 _DIGITS = 6  # similarity figures are rounded so that outputs are stable and readable
 
 
-def cluster_records(result: BulkResult) -> Iterable[dict[str, Any]]:
-    """``clusters.jsonl`` lines."""
+def cluster_records(result: BulkResult) -> Iterable[dict[str, Plain]]:
+    """``clusters.jsonl`` lines (no floats: written with :func:`dedup.io.write_documents`)."""
     ids = result.ids
     for i, c in enumerate(result.canon.tolist()):
         yield {"id": ids[i], "cluster": ids[c], "canonical": c == i}
@@ -179,7 +179,7 @@ def write_outputs(
     canonical = result.canon == np.arange(result.canon.shape[0])
     with OutputDir(target) as out:
         with out.open("clusters.jsonl") as handle:
-            write_jsonl(handle, cluster_records(result))
+            write_documents(handle, cluster_records(result))
         with out.open("pairs.jsonl") as handle:
             write_jsonl(handle, pair_records(result))
         with out.open("deduped.jsonl") as handle:
