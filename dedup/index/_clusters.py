@@ -130,15 +130,23 @@ class Placer:
         most documents are the canonical of their own cluster, so nearly every LSH candidate
         needs verifying, a few per document.
         """
-        column = {c: len(entries) + i for i, c in enumerate(sorted(shingles))}
+        # Only the sets of documents with candidates go to the kernel (laid end to end there,
+        # so copying every document's set of a 10,000-document run would cost more than the
+        # intersections).
+        probing = [q for q, cs in enumerate(stored) if cs]
+        at = {q: i for i, q in enumerate(probing)}
+        column = {c: len(probing) + i for i, c in enumerate(sorted(shingles))}
         left = [q for q, cs in enumerate(stored) for _ in cs]
         right = [c for cs in stored for c in cs]
-        sets = [e.fingerprint.shingles for e in entries] + [shingles[c] for c in sorted(shingles)]
+        sets = [entries[q].fingerprint.shingles for q in probing]
+        sets += [shingles[c] for c in sorted(shingles)]
         identical = [
             entries[q].fingerprint.content_hash == rows[c].content_hash
             for q, c in zip(left, right, strict=True)
         ]
-        found = relations(sets, left, [column[c] for c in right], self._threshold, identical)
+        found = relations(
+            sets, [at[q] for q in left], [column[c] for c in right], self._threshold, identical
+        )
         linked: list[list[int]] = [[] for _ in entries]
         for q, c, relation in zip(left, right, found, strict=True):
             if relation is not None:
