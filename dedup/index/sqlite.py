@@ -27,7 +27,7 @@ from dedup.index.schema import SCHEMA, SCHEMA_VERSION
 
 _ROW = "doc, id, source, published, title, length, text_hash, content_hash, canonical"
 #: Page size of new files: a bulk commit and its checkpoint cost per page as much as per byte
-#: (100,000 documents: 1.9 CPU s to commit instead of 4.6 with 4 KiB pages); the price, 2.9x
+#: (100,000 documents: 1.5-1.9 CPU s to commit, 3.3-4.6 with 4 KiB pages); the price, 2.9x
 #: the WAL bytes per single post and 6.6 % more disk for an index, is in README, Performance.
 PAGE_SIZE = 16384
 #: Band rows per INSERT statement: 300 variables, far under SQLite's limit (999 before 3.32).
