@@ -16,7 +16,6 @@ from dedup.fingerprint import Fingerprinter
 from dedup.index import SCHEMA_VERSION, SQLiteIndex, open_index
 from dedup.index.core import CHUNK
 from dedup.index.memory import MemoryIndex
-from dedup.index.sqlite import PAGE_SIZE
 from dedup.lsh import Banding
 from dedup.types import Document
 
@@ -181,22 +180,3 @@ def test_handles_are_never_reused(tmp_path: Path) -> None:
             ("a", 1),
             ("c", 3),
         ]
-
-
-def test_new_files_get_page_size_and_files_with_smaller_pages_still_work(tmp_path: Path) -> None:
-    """Page size is fixed when a file is first written: a new index gets PAGE_SIZE, while a
-    file begun with 4 KiB pages (as every file was before) keeps them and works the same."""
-    old = tmp_path / "old.db"
-    with sqlite3.connect(old) as conn:
-        conn.execute("PRAGMA page_size = 4096")
-        conn.execute("PRAGMA user_version = 0")  # writes the header: the page size is fixed
-    for path in (tmp_path / "new.db", old):
-        with SQLiteIndex(path, CONFIG) as index:
-            index.add_many([doc("a", A), doc("b", edited(A, 60)), doc("c", B)])
-        with SQLiteIndex(path, CONFIG) as index:
-            assert [m.id for m in index.similar("b").matches] == ["a"]
-    sizes = {}
-    for path in (tmp_path / "new.db", old):
-        with sqlite3.connect(path) as conn:
-            sizes[path.stem] = conn.execute("PRAGMA page_size").fetchone()[0]
-    assert sizes == {"new": PAGE_SIZE, "old": 4096}

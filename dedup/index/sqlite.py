@@ -26,10 +26,6 @@ from dedup.index.core import IndexCore
 from dedup.index.schema import SCHEMA, SCHEMA_VERSION
 
 _ROW = "doc, id, source, published, title, length, text_hash, content_hash, canonical"
-#: Page size of new files: a bulk commit and its checkpoint cost per page as much as per byte
-#: (100,000 documents: 1.5-1.9 CPU s to commit, 3.3-4.6 with 4 KiB pages); the price, 2.9x
-#: the WAL bytes per single post and 6.6 % more disk for an index, is in README, Performance.
-PAGE_SIZE = 16384
 #: Band rows per INSERT statement: 300 variables, far under SQLite's limit (999 before 3.32).
 _BAND_ROWS = 100
 _BIT63 = 1 << 63
@@ -171,8 +167,6 @@ class SQLiteStore:
         return wanted
 
     def _create(self, config: Config) -> None:
-        # Fixed when the file is first written (a no-op if another connection was first).
-        self._conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
         self._db.enable_wal()
         with self.atomic():
             if "meta" in self._db.table_names():  # another connection was first
@@ -378,8 +372,12 @@ class SQLiteStore:
 
 
 def _insert_bands(conn: sqlite3.Connection, bands: BandRows) -> None:
-    """Band rows :data:`_BAND_ROWS` per statement: one statement per row spent more time in the
-    statement machinery than in the B-tree (3.2 million rows: 40 % less CPU this way)."""
+    """Insert band rows :data:`_BAND_ROWS` per statement.
+
+    A bulk insert writes 32 band rows per document, and one statement per row spends more time
+    in the statement machinery (Python's executemany and SQLite's per-statement steps) than in
+    the B-tree: multi-row statements took 40 % less CPU for 3.2 million rows.
+    """
     flat = np.stack([bands.band, bands.key, bands.doc], axis=1).reshape(-1).tolist()
     step = 3 * _BAND_ROWS
     whole = len(flat) // step * step
