@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
 from dedup import Config, Document, Fingerprinter
 from dedup.bulk import BulkOptions, CandidatePairs, PairVerifier, ShingleSpool, run_bulk
+from dedup.bulk.verify import _chunk_starts
 from dedup.verify import RELATIONS, Relation
 
 
@@ -168,3 +171,34 @@ def test_candidates_do_not_depend_on_threads() -> None:
     two = CandidatePairs(max_bucket=6, jobs=2).find(keys, rank, eligible)
     assert np.array_equal(one[0], two[0]) and np.array_equal(one[1], two[1])
     assert one[2] == two[2] and one[2].hot_buckets > 0
+
+
+def test_verification_chunks_hold_their_documents_within_the_memory_budget() -> None:
+    """Each chunk's distinct documents fit the budget (unless one pair alone exceeds it)."""
+    rng = np.random.default_rng(5)
+    sizes = rng.integers(0, 50, size=200).astype(np.int64)
+    left = np.sort(rng.integers(0, 199, size=1000)).astype(np.int64)
+    right = np.minimum(left + rng.integers(1, 60, size=1000), 199).astype(np.int64)
+    budget = 400
+    starts = _chunk_starts(left, right, sizes, budget, 10_000).tolist()
+    assert starts[0] == 0 and starts[-1] == 1000 and len(starts) > 2
+    for lo, hi in itertools.pairwise(starts):
+        docs = np.unique(np.concatenate([left[lo:hi], right[lo:hi]]))
+        assert int(sizes[docs].sum()) <= budget or hi - lo == 1
+
+
+def test_verification_with_a_tiny_memory_budget_gives_the_same_pairs(
+    corpus: list[Document],
+) -> None:
+    """A budget that forces many chunks changes nothing in the verified pairs."""
+    fingerprints = Fingerprinter(Config()).fingerprint([d.text for d in corpus])
+    left, right = (a.ravel() for a in np.triu_indices(len(corpus), k=1))
+    with ShingleSpool() as spool:
+        spool.append(fingerprints.shingles, fingerprints.offsets)
+        spool.seal()
+        hashes = fingerprints.content_hashes
+        roomy = PairVerifier(0.7).verify(left, right, spool, hashes)
+        tight = PairVerifier(0.7, memory=8 * 400).verify(left, right, spool, hashes)
+    assert len(roomy) > 0
+    assert np.array_equal(roomy.left, tight.left) and np.array_equal(roomy.right, tight.right)
+    assert np.array_equal(roomy.jaccard, tight.jaccard)

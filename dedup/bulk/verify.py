@@ -6,10 +6,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
 from dedup import _set_kernels
 from dedup.bulk.spool import ShingleSpool
 from dedup.verify import classify, relation_floor
+
+_ITEM = 8  # bytes per shingle hash
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,21 +51,60 @@ class VerifiedPairs:
 _FIELDS = ("left", "right", "jaccard", "a_in_b", "b_in_a", "relation")
 
 
+@njit(cache=True, nogil=True)
+def _chunk_starts(
+    left: np.ndarray, right: np.ndarray, sizes: np.ndarray, budget: int, max_pairs: int
+) -> np.ndarray:
+    """Where each chunk of consecutive pairs starts, so that the sets of a chunk's distinct
+    documents hold at most ``budget`` hashes (a pair is never split) and no chunk has more
+    than ``max_pairs`` pairs. Ends with the number of pairs."""
+    seen = np.full(sizes.shape[0], -1, dtype=np.int64)  # chunk that last loaded a document
+    starts = np.empty(left.shape[0] + 1, dtype=np.int64)
+    starts[0] = 0
+    n_chunks = 1
+    used = 0
+    count = 0
+    for p in range(left.shape[0]):
+        a = left[p]
+        b = right[p]
+        chunk = n_chunks - 1
+        extra = (sizes[a] if seen[a] != chunk else 0) + (sizes[b] if seen[b] != chunk else 0)
+        if count > 0 and (used + extra > budget or count >= max_pairs):
+            starts[n_chunks] = p
+            n_chunks += 1
+            chunk += 1
+            used = 0
+            count = 0
+            extra = sizes[a] + sizes[b]
+        seen[a] = chunk
+        seen[b] = chunk
+        used += extra
+        count += 1
+    starts[n_chunks] = left.shape[0]
+    return starts[: n_chunks + 1].copy()
+
+
 class PairVerifier:
     """Candidate pairs in, verified pairs out, reading shingle sets from the spool by chunks.
 
-    Pairs are processed in input order, ``chunk`` at a time, so the sets of the documents of
-    at most ``jobs`` chunks are in memory. With ``jobs > 1`` chunks run on a thread pool: the
-    spool reads and the intersection kernels release the GIL. A pair's figures depend only on
-    its two sets, so they do not depend on ``jobs`` or on the chunking.
+    Pairs are processed in input order, a chunk at a time: as many consecutive pairs as fit
+    ``memory`` bytes of their documents' sets (at most ``chunk`` pairs), so the sets of at
+    most ``jobs`` chunks are in memory whatever the corpus. Large chunks matter: a document
+    in pairs of several chunks is read from the spool once per chunk. With ``jobs > 1``
+    chunks run on a thread pool (at least one chunk per thread): the spool reads and the
+    intersection kernels release the GIL. A pair's figures depend only on its two sets, so
+    they do not depend on ``jobs`` or on the chunking.
     """
 
-    def __init__(self, threshold: float, chunk: int = 50_000, jobs: int = 1) -> None:
-        if chunk < 1 or jobs < 1:
-            raise ValueError("chunk and jobs must be at least 1")
+    def __init__(
+        self, threshold: float, chunk: int = 2_000_000, jobs: int = 1, memory: int = 256 << 20
+    ) -> None:
+        if chunk < 1 or jobs < 1 or memory < 1:
+            raise ValueError("chunk, jobs and memory must be at least 1")
         self.threshold = threshold
         self.chunk = chunk
         self.jobs = jobs
+        self.memory = memory
 
     def verify(
         self,
@@ -115,12 +157,11 @@ class PairVerifier:
         """Intersection sizes, exact (``need=None``) or exact only from ``need`` up."""
         total = left.shape[0]
         inter = np.empty(total, dtype=np.int64)
-        chunk = self.chunk
-        if self.jobs > 1:  # enough chunks to keep every thread busy
-            chunk = max(1, min(chunk, -(-total // (2 * self.jobs))))
+        most = max(1, min(self.chunk, -(-total // self.jobs)))  # a chunk for every thread
+        bounds = _chunk_starts(left, right, spool.sizes, self.memory // _ITEM, most).tolist()
 
-        def run(lo: int) -> None:
-            hi = min(lo + chunk, total)
+        def run(k: int) -> None:
+            lo, hi = bounds[k], bounds[k + 1]
             docs, local = np.unique(
                 np.concatenate([left[lo:hi], right[lo:hi]]), return_inverse=True
             )
@@ -134,13 +175,13 @@ class PairVerifier:
                     flat, offsets, a, b, need[lo:hi]
                 )
 
-        starts = range(0, total, chunk)
-        if self.jobs == 1 or len(starts) == 1:
-            for lo in starts:
-                run(lo)
+        chunks = range(len(bounds) - 1)
+        if self.jobs == 1 or len(chunks) == 1:
+            for k in chunks:
+                run(k)
         else:
             with ThreadPoolExecutor(self.jobs, thread_name_prefix="dedup-verify") as pool:
-                list(pool.map(run, starts))  # re-raises a worker's exception here
+                list(pool.map(run, chunks))  # re-raises a worker's exception here
         return inter
 
 
