@@ -25,12 +25,12 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import fields, replace
+from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-from dedup.boilerplate import BoilerplateModel, Rules, Stripped, Stripper, content_or_full
+from dedup.boilerplate import BoilerplateModel, Stripped, Stripper, content_or_full
 from dedup.boilerplate.sqlite_store import SQLiteBoilerplateStore
 from dedup.boilerplate.store import DocumentEntry
 from dedup.collection import tables
@@ -41,8 +41,6 @@ from dedup.errors import ConfigError, DedupError, DocumentNotFoundError, InputEr
 from dedup.fingerprint import Fingerprint, Fingerprinter
 from dedup.index import SQLiteIndex
 from dedup.normalize import tokenize
-from dedup.paragraphs import Segmenter
-from dedup.reuse import ReuseCandidates
 from dedup.types import AddOutcome, Document, Match
 from dedup.verify import Relation
 
@@ -66,7 +64,7 @@ class Collection:
             with index.atomic():
                 tables.create(conn)
                 SQLiteBoilerplateStore(conn).create()
-        tables.check_version(conn, _settings(), where=str(index.path))
+        tables.check_version(conn, tables.stored_settings(), where=str(index.path))
         self._texts = tables.TextTable(conn)
         self._postings = tables.ReusePostings(conn)
         self._boilerplate = SQLiteBoilerplateStore(conn)
@@ -371,17 +369,6 @@ class Collection:
             truncated=result.truncated,
         )
         return Pending(verdict, result.matches, tuple(reuse[:MAX_REUSE_CANDIDATES]), fp, ready)
-
-
-def _settings() -> dict[str, object]:
-    """What, beside ``Config``, decides the stored paragraph keys and reuse postings."""
-    rules = Rules()
-    segmenter = Segmenter()
-    return {
-        "boilerplate_rules": {f.name: getattr(rules, f.name) for f in fields(rules)},
-        "segmenter": {f.name: getattr(segmenter, f.name) for f in fields(segmenter)},
-        "reuse_sample_mod": ReuseCandidates().sample_mod,
-    }
 
 
 _STORED: dict[AddOutcome, Stored] = {

@@ -15,10 +15,13 @@ import json
 import sqlite3
 import zlib
 from collections.abc import Sequence
+from dataclasses import fields
 
 import numpy as np
 
+from dedup.boilerplate import Rules
 from dedup.errors import ConfigMismatchError
+from dedup.paragraphs import Segmenter
 from dedup.reuse import ReuseCandidates
 
 SCHEMA = """
@@ -45,6 +48,17 @@ def create(conn: sqlite3.Connection) -> None:
     for statement in SCHEMA.split(";"):
         if statement.strip():
             conn.execute(statement)
+
+
+def stored_settings() -> dict[str, object]:
+    """What, beside ``Config``, decides the stored paragraph keys and reuse postings."""
+    rules = Rules()
+    segmenter = Segmenter()
+    return {
+        "boilerplate_rules": {f.name: getattr(rules, f.name) for f in fields(rules)},
+        "segmenter": {f.name: getattr(segmenter, f.name) for f in fields(segmenter)},
+        "reuse_sample_mod": ReuseCandidates().sample_mod,
+    }
 
 
 def check_version(conn: sqlite3.Connection, settings: dict[str, object], where: str) -> None:

@@ -104,7 +104,10 @@ class SQLiteStore:
         self._bulk_cache = f"PRAGMA cache_size = {-1024 * max(int(cache_mb), int(bulk_cache_mb))}"
         # One thread at a time uses a connection, but not always the one that opened it (a
         # service opens its connections, then hands each to its own worker thread).
-        conn = sqlite3.connect(self._where, isolation_level=None, check_same_thread=False)
+        try:
+            conn = sqlite3.connect(self._where, isolation_level=None, check_same_thread=False)
+        except sqlite3.OperationalError as exc:  # say, a directory that does not exist
+            raise InputError(f"cannot open or create the database ({exc})", self._where) from exc
         try:
             conn.execute("PRAGMA busy_timeout = 10000")
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
@@ -112,6 +115,7 @@ class SQLiteStore:
             conn.close()
             raise InputError(f"not an SQLite database ({exc})", self._where) from exc
         self._conn = conn
+        self._bulk_depth = 0
         self._db = sqlite_utils.Database(conn)
         conn.execute(self._cache)
         conn.execute("PRAGMA synchronous = NORMAL")
@@ -186,12 +190,17 @@ class SQLiteStore:
 
     @contextmanager
     def bulk(self) -> Iterator[None]:
-        """The bulk page cache inside, the usual one (pages given back) afterwards."""
-        self._conn.execute(self._bulk_cache)
+        """The bulk page cache inside, the usual one (pages given back) after the outermost
+        block: a bulk load around many ``add_many`` calls keeps its pages between them."""
+        self._bulk_depth += 1
+        if self._bulk_depth == 1:
+            self._conn.execute(self._bulk_cache)
         try:
             yield
         finally:
-            self._conn.execute(self._cache)
+            self._bulk_depth -= 1
+            if self._bulk_depth == 0:
+                self._conn.execute(self._cache)
 
     def close(self) -> None:
         try:
