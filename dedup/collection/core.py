@@ -33,7 +33,8 @@ from typing import Self
 from dedup.boilerplate import BoilerplateModel, Stripped, Stripper, content_or_full
 from dedup.boilerplate.sqlite_store import SQLiteBoilerplateStore
 from dedup.boilerplate.store import DocumentEntry
-from dedup.collection import tables
+from dedup.collection import loading, tables
+from dedup.collection.loading import Loader
 from dedup.collection.passages import Passages
 from dedup.collection.reports import DocumentView, Pending, Prepared, Status, Stored, Verdict
 from dedup.config import Config
@@ -293,6 +294,15 @@ class Collection:
             for entry in boilerplate:
                 self._boilerplate.put(entry)
         return outcomes
+
+    def loading(self, spool_dir: str | None = None) -> AbstractContextManager[Loader]:
+        """A bulk load in one transaction (``with c.loading() as load: load.add(docs, fps)``):
+        why and how in :mod:`dedup.collection.loading`. Reuse postings wait in temporary files
+        in ``spool_dir``; make no other writes to this collection inside the block."""
+        self._writable()
+        return loading.session(
+            self.index, self._texts, self._postings, self._boilerplate, spool_dir
+        )
 
     def get(self, doc_id: str) -> DocumentView:
         """A stored document with its cluster and its matches (passages included)."""
