@@ -278,7 +278,7 @@ class Collection:
         boilerplate: Iterable[DocumentEntry] = (),
         spans: Sequence[list[tuple[int, int]]] | None = None,
     ) -> list[AddOutcome]:
-        """Store documents without checking them, in one transaction (the bulk job's ``--db``).
+        """Store documents without checking them, in one transaction (a corpus: :meth:`loading`).
 
         ``fingerprints`` are those of the documents' boilerplate-aware texts (the bulk job's)
         and ``spans`` their boilerplate spans (none, when the corpus's boilerplate was not
