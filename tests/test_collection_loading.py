@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -64,21 +65,24 @@ def fingerprinted(docs: Sequence[Document], size: int, spans: bool = False) -> l
     return batches
 
 
-def old_path(collection: Collection, batches: list[Batch], entries: Sequence[Any] = ()) -> list:
-    outcomes = []
+def old_path(
+    collection: Collection, batches: list[Batch], entries: Sequence[Any] = ()
+) -> Counter[AddOutcome]:
+    outcomes: Counter[AddOutcome] = Counter()
     for docs, fps, spans in batches:
-        outcomes += collection.load(docs, fps, spans=spans)
+        outcomes.update(collection.load(docs, fps, spans=spans))
     collection.load([], [], entries)
     return outcomes
 
 
-def new_path(collection: Collection, batches: list[Batch], entries: Sequence[Any] = ()) -> list:
-    outcomes = []
+def new_path(
+    collection: Collection, batches: list[Batch], entries: Sequence[Any] = ()
+) -> Counter[AddOutcome]:
     with collection.loading() as load:
         for docs, fps, spans in batches:
-            outcomes += load.add(docs, fps, spans=spans)
+            load.add(docs, fps, spans=spans)
         load.add_boilerplate(entries)
-    return outcomes
+    return load.outcomes
 
 
 @pytest.fixture(scope="module")
@@ -93,10 +97,13 @@ def corpus() -> list[Document]:
     return docs + again + [twice, replace(docs[5], title="retitled")]
 
 
+@pytest.mark.parametrize("step", [7, loading.STEP])
 def test_a_session_stores_the_rows_of_load_per_batch(
-    corpus: list[Document], tmp_path: Path
+    step: int, corpus: list[Document], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Same rows in every table, same outcomes and same check verdicts, updates included."""
+    """Same rows in every table, same outcomes and same check verdicts, updates included,
+    whether the session writes its documents in many steps or in one."""
+    monkeypatch.setattr(loading, "STEP", step)
     batches = fingerprinted(corpus, 64, spans=True)
     with Collection.open(tmp_path / "ref.db") as ref, Collection.open(tmp_path / "new.db") as new:
         entries = ref.boilerplate.build(corpus[:50])
@@ -111,10 +118,12 @@ def test_a_session_stores_the_rows_of_load_per_batch(
     assert dump(tmp_path / "new.db") == reference
 
 
+@pytest.mark.parametrize("step", [30, loading.STEP])
 def test_a_session_into_a_filled_collection_matches_load(
-    corpus: list[Document], tmp_path: Path
+    step: int, corpus: list[Document], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Loading on top of stored documents (postings kept, some ids updated) matches too."""
+    monkeypatch.setattr(loading, "STEP", step)
     first, rest = corpus[:200], corpus[150:]
     for name, fill in (("ref.db", old_path), ("new.db", new_path)):
         with Collection.open(tmp_path / name) as collection:

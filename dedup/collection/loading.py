@@ -29,6 +29,7 @@ order (tests/test_collection_loading.py compares whole tables).
 from __future__ import annotations
 
 import tempfile
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -45,6 +46,10 @@ from dedup.types import AddOutcome, Document
 
 #: The spool's partitions: the top bits of the (signed) hash, so partition order is hash order.
 PARTITION_BITS = 6
+#: Documents written per step: the index's ``add_many`` costs less per document in bigger
+#: steps (its band keys are probed and inserted in sorted order), the buffered texts and
+#: shingle sets cost memory (about 10 KB per document).
+STEP = 4096
 #: Rows the spool buffers in memory before it appends them to its partition files (16 MB).
 BUFFER_ROWS = 1 << 20
 
@@ -128,6 +133,10 @@ class Loader:
         self._postings = postings
         self._boilerplate = boilerplate
         self._spool = spool
+        self.outcomes: Counter[AddOutcome] = Counter()  # of the documents written so far
+        self._docs: list[Document] = []  # added, not yet written
+        self._fps: list[Fingerprint] = []
+        self._spans: list[list[tuple[int, int]]] = []
         self._ids: list[str] = []  # ordinal -> id of each spooled version of a document
         self._latest: dict[str, int] = {}  # id -> ordinal of its version that is kept
         conn = index.connection
@@ -139,24 +148,40 @@ class Loader:
         docs: Sequence[Document],
         fingerprints: Sequence[Fingerprint],
         spans: Sequence[list[tuple[int, int]]] | None = None,
-    ) -> list[AddOutcome]:
+    ) -> None:
         """Store documents without checking them, as :meth:`Collection.load` does.
 
         ``fingerprints`` are those of the documents' boilerplate-aware texts and ``spans``
-        their boilerplate spans (none, when the corpus's boilerplate was not learned). Their
-        reuse postings are written when the session ends.
+        their boilerplate spans (none, when the corpus's boilerplate was not learned). They
+        are written :data:`STEP` documents at a time (their reuse postings when the session
+        ends), each document's outcome counted in :attr:`outcomes` then.
         """
         self._check_open()
+        if len(fingerprints) != len(docs):
+            raise InputError(f"{len(fingerprints)} fingerprints for {len(docs)} documents")
         if spans is not None and len(spans) != len(docs):
             raise InputError(f"{len(spans)} boilerplate span lists for {len(docs)} documents")
-        outcomes = self._index.add_many(docs, fingerprints)
+        self._docs.extend(docs)
+        self._fps.extend(fingerprints)
+        self._spans.extend(spans if spans is not None else [[] for _ in docs])
+        if len(self._docs) >= STEP:
+            self._write()
+
+    def _write(self) -> None:
+        """The documents added since the last step: index, texts, postings to the spool."""
+        docs, fps, spans = self._docs, self._fps, self._spans
+        self._docs, self._fps, self._spans = [], [], []
+        if not docs:
+            return
+        outcomes = self._index.add_many(docs, fps)
+        self.outcomes.update(outcomes)
         rows: list[tuple[str, str, list[tuple[int, int]] | None]] = []
         hashes: list[np.ndarray] = []
         ordinals: list[np.ndarray] = []
-        for k, (doc, fp, outcome) in enumerate(zip(docs, fingerprints, outcomes, strict=True)):
+        for doc, fp, found, outcome in zip(docs, fps, spans, outcomes, strict=True):
             if outcome is AddOutcome.UNCHANGED:
                 continue
-            rows.append((doc.id, doc.text, spans[k] if spans is not None else []))
+            rows.append((doc.id, doc.text, found))
             if outcome is AddOutcome.UPDATED and doc.id not in self._latest:
                 self._postings.delete(doc.id)  # the version stored before this session
             ordinal = len(self._ids)
@@ -168,17 +193,18 @@ class Loader:
         self._texts.put_many(rows)
         if hashes:
             self._spool.append(np.concatenate(hashes), np.concatenate(ordinals))
-        return outcomes
 
     def add_boilerplate(self, entries: Iterable[DocumentEntry]) -> None:
         """Store boilerplate model entries learned elsewhere, as they are."""
         self._check_open()
+        self._write()  # the documents first, as the calls came
         for entry in entries:
             self._boilerplate.put(entry)
 
     def finish(self) -> None:
         """Insert the spooled postings in ``(hash, id)`` order (the session's last writes)."""
         self._check_open()
+        self._write()
         self.closed = True
         conn = self._index.connection
         if self._fresh and len(self._spool):
@@ -188,13 +214,12 @@ class Loader:
         kept[np.fromiter(self._latest.values(), dtype=np.int64, count=len(self._latest))] = True
         rank = np.empty(len(ids), dtype=np.int64)  # ordinal -> place of its id in id order
         rank[sorted(range(len(ids)), key=ids.__getitem__)] = np.arange(len(ids))
+        names = np.array(ids, dtype=object)  # to look many up at once
         for hashes, ordinals in self._spool.partitions():
             keep = kept[ordinals]
             hashes, ordinals = hashes[keep], ordinals[keep]
             order = np.lexsort((rank[ordinals], hashes))
-            self._postings.insert_many(
-                hashes[order].tolist(), [ids[o] for o in ordinals[order].tolist()]
-            )
+            self._postings.insert_many(hashes[order].tolist(), names[ordinals[order]].tolist())
         tables.create(conn)  # the id index again, if it was dropped (the same statement)
 
     def _check_open(self) -> None:
