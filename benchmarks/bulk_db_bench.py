@@ -26,9 +26,11 @@ from pathlib import Path
 from benchmarks._common import ROOT, ChildRun, machine, run_child
 from benchmarks.bulk_bench import write_corpus
 
-# The CLI in a child that records its own I/O counters when it exits.
+# The CLI in a child that records its own I/O counters when it exits. ``python -c`` puts the
+# working directory first on sys.path: dropped, so that PYTHONPATH (--root) decides the code.
 CHILD = """
-import atexit, os
+import atexit, os, sys
+sys.path = [p for p in sys.path if p]
 
 def _io():
     with open('/proc/self/io') as src, open(os.environ['DEDUP_BENCH_IO'], 'w') as dst:
