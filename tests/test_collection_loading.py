@@ -229,6 +229,6 @@ def test_bulk_db_in_a_missing_directory_is_a_one_line_error(tmp_path: Path) -> N
     code, output = run("bulk", str(corpus), "--out", str(tmp_path / "out"), "--db", str(db))
     assert code == 2
     assert output.strip().splitlines() == [
-        f"dedup: error: {db}: cannot open or create the database (unable to open database file)"
+        f"dedup: error: {db}: cannot open the database (unable to open database file)"
     ]
     assert not (tmp_path / "out").exists() and not db.parent.exists()

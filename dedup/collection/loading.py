@@ -3,14 +3,16 @@
 Why not :meth:`Collection.load <dedup.collection.Collection.load>` per batch: each call is a
 transaction, and each commit (and checkpoint) rewrites every page the batch touched all over
 the randomly keyed B-trees. ``reuse_postings`` (about 145 rows per document, keyed by hash)
-touches nearly every one of its pages in every batch: 100,000 documents took 1,294 s and
-wrote 100 GB for a 1.9 GB file. A session instead:
+touches nearly every one of its pages in every batch: 100,000 documents took 301 s on a
+quiet machine (1,294 s under load) and wrote 101 GB for a 1.9 GB file; in a session, 62.5 s
+and 5.8 GB (``benchmarks/bulk_db_bench.py``, README). A session:
 
 * holds one transaction (``BEGIN IMMEDIATE``) from start to end, under the index's bulk page
   cache, so a page is written about once per run rather than once per batch;
-* writes documents, fingerprints and band rows through the index's ``add_many`` as batches come
-  (same handles, outcomes and clusters as :meth:`Collection.load`), and texts in one statement
-  per batch;
+* writes documents, fingerprints and band rows through the index's ``add_many`` in steps of
+  :data:`STEP` documents whatever the callers' batches (same handles, outcomes and clusters as
+  :meth:`Collection.load`; 256-document steps took 96.5 s of the above instead of 64.7), and
+  texts in one statement per step;
 * keeps the reuse postings out of the B-tree until the end: they go to temporary files
   (:class:`PostingSpool`, partitioned by hash so memory stays flat), and are inserted in
   ``(hash, id)`` order when the session ends, so every insert appends. When the table was

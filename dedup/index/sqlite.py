@@ -107,7 +107,7 @@ class SQLiteStore:
         try:
             conn = sqlite3.connect(self._where, isolation_level=None, check_same_thread=False)
         except sqlite3.OperationalError as exc:  # say, a directory that does not exist
-            raise InputError(f"cannot open or create the database ({exc})", self._where) from exc
+            raise InputError(f"cannot open the database ({exc})", self._where) from exc
         try:
             conn.execute("PRAGMA busy_timeout = 10000")
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
