@@ -154,7 +154,7 @@ def bulk(
             collection = stack.enter_context(Collection.open(db_path, config))
         # One loading session for the whole run, ended (committed) right after it: one
         # transaction, postings inserted in order at the end (Collection.load per batch took
-        # 301 s for 100,000 documents, 62.5 s so). Entered after the collection: unwound first.
+        # 301 s for 100,000 documents, 60.7 s so). Entered after the collection: unwound first.
         session = stack.enter_context(ExitStack())
         loader = None
         if collection is not None:

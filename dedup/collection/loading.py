@@ -4,15 +4,15 @@ Why not :meth:`Collection.load <dedup.collection.Collection.load>` per batch: ea
 transaction, and each commit (and checkpoint) rewrites every page the batch touched all over
 the randomly keyed B-trees. ``reuse_postings`` (about 145 rows per document, keyed by hash)
 touches nearly every one of its pages in every batch: 100,000 documents took 301 s on a
-quiet machine (1,294 s under load) and wrote 101 GB for a 1.9 GB file; in a session, 62.5 s
-and 5.8 GB (``benchmarks/bulk_db_bench.py``, README). A session:
+quiet machine (1,294 s under load) and wrote 101 GB for a 1.9 GB file; in a session, 60.7 s
+and 6.7 GB (``benchmarks/bulk_db_bench.py``, README). A session:
 
-* holds one transaction (``BEGIN IMMEDIATE``) from start to end, under the index's bulk page
-  cache, so a page is written about once per run rather than once per batch;
+* holds one transaction (``BEGIN IMMEDIATE``) from start to end, with a page cache of its own
+  (:data:`CACHE_MB`), so a page is written about once per run rather than once per batch;
 * writes documents, fingerprints and band rows through the index's ``add_many`` in steps of
   :data:`STEP` documents whatever the callers' batches (same handles, outcomes and clusters as
-  :meth:`Collection.load`; 256-document steps took 96.5 s of the above instead of 64.7), and
-  texts in one statement per step;
+  :meth:`Collection.load`; with the callers' 256-document batches as steps, 100,000 documents
+  took 96.5 s instead of 64.7, both with a 1 GB cache), and texts in one statement per step;
 * keeps the reuse postings out of the B-tree until the end: they go to temporary files
   (:class:`PostingSpool`, partitioned by hash so memory stays flat), and are inserted in
   ``(hash, id)`` order when the session ends, so every insert appends. When the table was
@@ -52,6 +52,11 @@ PARTITION_BITS = 6
 #: steps (its band keys are probed and inserted in sorted order), the buffered texts and
 #: shingle sets cost memory (about 10 KB per document).
 STEP = 4096
+#: The page cache of a session (the usual one comes back when it ends), smaller than the
+#: index's bulk cache (1 GB): pages spilled from it go to the WAL early, which cost little. At
+#: 100,000 documents 256 MB took the same 62.5 s as 1 GB, with a peak RSS of 1,016 MB instead
+#: of 2,067 and 6.7 GB written instead of 5.8 (one run each, load 1.4-2.2).
+CACHE_MB = 256
 #: Rows the spool buffers in memory before it appends them to its partition files (16 MB).
 BUFFER_ROWS = 1 << 20
 
@@ -239,7 +244,8 @@ def session(
 ) -> Iterator[Loader]:
     """One transaction around a :class:`Loader`, committed when the block ends without error."""
     with ExitStack() as stack:
-        stack.enter_context(index.bulk())
+        stack.enter_context(index.bulk())  # the add_many calls inside keep its cache size...
+        index.connection.execute(f"PRAGMA cache_size = {-1024 * CACHE_MB}")  # ...set to this
         stack.enter_context(index.atomic())
         spool = stack.enter_context(PostingSpool(spool_dir))
         loader = Loader(index, texts, postings, boilerplate, spool)
