@@ -152,8 +152,15 @@ def bulk(
             from dedup.collection import Collection
 
             collection = stack.enter_context(Collection.open(db_path, config))
+        # One loading session for the whole run, ended (committed) right after it: one
+        # transaction, postings inserted in order at the end (Collection.load per batch took
+        # 301 s for 100,000 documents, 60.7 s so). Entered after the collection: unwound first.
+        session = stack.enter_context(ExitStack())
+        loader = None
+        if collection is not None:
+            loader = session.enter_context(collection.loading(options.spool_dir))
 
-        if stage is not None and collection is not None:
+        if stage is not None and loader is not None:
             stage.keep_spans = True
 
         # Without stripping, deduped.jsonl is copied from records kept during ingest instead of
@@ -163,21 +170,22 @@ def bulk(
         def store(docs: list[Document], batch: FingerprintBatch) -> None:
             if records is not None:
                 records.observe(docs, batch)
-            if collection is not None:
+            if loader is not None:
                 spans = stage.take_spans(docs) if stage is not None else None
-                collection.load(docs, list(batch), spans=spans)
+                loader.add(docs, list(batch), spans=spans)
 
         result = run_bulk(
             documents(),
             config,
             options,
-            sink=store if collection is not None or records is not None else None,
+            sink=store if loader is not None or records is not None else None,
             progress=reporter.stage,
             transform=stage.content if stage else None,
             exclusions=stage.spans if stage else None,
         )
-        if collection is not None and stage is not None:
-            collection.load([], [], stage.model.store.entries())
+        if loader is not None and stage is not None:
+            loader.add_boilerplate(stage.model.store.entries())
+        session.close()  # the collection's commit (its postings are written first), or nothing
         reporter.close()
         if stage is not None:
             result.timings["learn_boilerplate"] = learn_seconds

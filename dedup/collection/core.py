@@ -25,15 +25,16 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import fields, replace
+from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-from dedup.boilerplate import BoilerplateModel, Rules, Stripped, Stripper, content_or_full
+from dedup.boilerplate import BoilerplateModel, Stripped, Stripper, content_or_full
 from dedup.boilerplate.sqlite_store import SQLiteBoilerplateStore
 from dedup.boilerplate.store import DocumentEntry
-from dedup.collection import tables
+from dedup.collection import loading, tables
+from dedup.collection.loading import Loader
 from dedup.collection.passages import Passages
 from dedup.collection.reports import DocumentView, Pending, Prepared, Status, Stored, Verdict
 from dedup.config import Config
@@ -41,8 +42,6 @@ from dedup.errors import ConfigError, DedupError, DocumentNotFoundError, InputEr
 from dedup.fingerprint import Fingerprint, Fingerprinter
 from dedup.index import SQLiteIndex
 from dedup.normalize import tokenize
-from dedup.paragraphs import Segmenter
-from dedup.reuse import ReuseCandidates
 from dedup.types import AddOutcome, Document, Match
 from dedup.verify import Relation
 
@@ -66,7 +65,7 @@ class Collection:
             with index.atomic():
                 tables.create(conn)
                 SQLiteBoilerplateStore(conn).create()
-        tables.check_version(conn, _settings(), where=str(index.path))
+        tables.check_version(conn, tables.stored_settings(), where=str(index.path))
         self._texts = tables.TextTable(conn)
         self._postings = tables.ReusePostings(conn)
         self._boilerplate = SQLiteBoilerplateStore(conn)
@@ -279,7 +278,7 @@ class Collection:
         boilerplate: Iterable[DocumentEntry] = (),
         spans: Sequence[list[tuple[int, int]]] | None = None,
     ) -> list[AddOutcome]:
-        """Store documents without checking them, in one transaction (the bulk job's ``--db``).
+        """Store documents without checking them, in one transaction (a corpus: :meth:`loading`).
 
         ``fingerprints`` are those of the documents' boilerplate-aware texts (the bulk job's)
         and ``spans`` their boilerplate spans (none, when the corpus's boilerplate was not
@@ -295,6 +294,15 @@ class Collection:
             for entry in boilerplate:
                 self._boilerplate.put(entry)
         return outcomes
+
+    def loading(self, spool_dir: str | None = None) -> AbstractContextManager[Loader]:
+        """A bulk load in one transaction (``with c.loading() as load: load.add(docs, fps)``):
+        why and how in :mod:`dedup.collection.loading`. Reuse postings wait in temporary files
+        in ``spool_dir``; make no other writes to this collection inside the block."""
+        self._writable()
+        return loading.session(
+            self.index, self._texts, self._postings, self._boilerplate, spool_dir
+        )
 
     def get(self, doc_id: str) -> DocumentView:
         """A stored document with its cluster and its matches (passages included)."""
@@ -371,17 +379,6 @@ class Collection:
             truncated=result.truncated,
         )
         return Pending(verdict, result.matches, tuple(reuse[:MAX_REUSE_CANDIDATES]), fp, ready)
-
-
-def _settings() -> dict[str, object]:
-    """What, beside ``Config``, decides the stored paragraph keys and reuse postings."""
-    rules = Rules()
-    segmenter = Segmenter()
-    return {
-        "boilerplate_rules": {f.name: getattr(rules, f.name) for f in fields(rules)},
-        "segmenter": {f.name: getattr(segmenter, f.name) for f in fields(segmenter)},
-        "reuse_sample_mod": ReuseCandidates().sample_mod,
-    }
 
 
 _STORED: dict[AddOutcome, Stored] = {

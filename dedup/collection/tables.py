@@ -15,10 +15,13 @@ import json
 import sqlite3
 import zlib
 from collections.abc import Sequence
+from dataclasses import fields
 
 import numpy as np
 
+from dedup.boilerplate import Rules
 from dedup.errors import ConfigMismatchError
+from dedup.paragraphs import Segmenter
 from dedup.reuse import ReuseCandidates
 
 SCHEMA = """
@@ -45,6 +48,17 @@ def create(conn: sqlite3.Connection) -> None:
     for statement in SCHEMA.split(";"):
         if statement.strip():
             conn.execute(statement)
+
+
+def stored_settings() -> dict[str, object]:
+    """What, beside ``Config``, decides the stored paragraph keys and reuse postings."""
+    rules = Rules()
+    segmenter = Segmenter()
+    return {
+        "boilerplate_rules": {f.name: getattr(rules, f.name) for f in fields(rules)},
+        "segmenter": {f.name: getattr(segmenter, f.name) for f in fields(segmenter)},
+        "reuse_sample_mod": ReuseCandidates().sample_mod,
+    }
 
 
 def check_version(conn: sqlite3.Connection, settings: dict[str, object], where: str) -> None:
@@ -74,6 +88,20 @@ class TextTable:
         spans = None if boilerplate is None else json.dumps([list(s) for s in boilerplate])
         self._conn.execute("INSERT OR REPLACE INTO texts VALUES (?, ?, ?)", (doc_id, data, spans))
 
+    def put_many(self, rows: Sequence[tuple[str, str, list[tuple[int, int]] | None]]) -> None:
+        """:meth:`put` for ``(id, text, boilerplate)`` rows in order, in one statement."""
+        self._conn.executemany(
+            "INSERT OR REPLACE INTO texts VALUES (?, ?, ?)",
+            [
+                (
+                    doc_id,
+                    zlib.compress(text.encode("utf-8", "surrogatepass"), 1),
+                    None if spans is None else json.dumps([list(s) for s in spans]),
+                )
+                for doc_id, text, spans in rows
+            ],
+        )
+
     def get(self, doc_id: str) -> str | None:
         found = self.get_with_boilerplate(doc_id)
         return None if found is None else found[0]
@@ -102,8 +130,12 @@ class ReusePostings:
 
     def sample(self, shingles: np.ndarray) -> list[int]:
         """The kept shingles of one document, as signed 64-bit integers."""
-        kept = shingles[shingles % np.uint64(self.rule.sample_mod) == 0]
-        return [int(h) for h in kept.view(np.int64)]
+        return [int(h) for h in self.sampled(shingles)]
+
+    def sampled(self, shingles: np.ndarray) -> np.ndarray:
+        """:meth:`sample` as an int64 array (the stored bit patterns)."""
+        kept = np.ascontiguousarray(shingles[shingles % np.uint64(self.rule.sample_mod) == 0])
+        return kept.view(np.int64)
 
     def put(self, doc_id: str, shingles: np.ndarray) -> None:
         self.delete(doc_id)
@@ -114,6 +146,23 @@ class ReusePostings:
 
     def delete(self, doc_id: str) -> None:
         self._conn.execute("DELETE FROM reuse_postings WHERE id = ?", (doc_id,))
+
+    def insert_many(self, hashes: Sequence[int], ids: Sequence[str]) -> None:
+        """Insert rows ``(hashes[i], ids[i])`` :data:`_POSTING_ROWS` per statement.
+
+        A bulk load inserts millions of rows: one statement per row spends more time in the
+        statement machinery than in the B-tree (as for the index's band rows).
+        """
+        flat: list[int | str] = [0] * (2 * len(hashes))
+        flat[0::2] = hashes
+        flat[1::2] = ids
+        step = 2 * _POSTING_ROWS
+        whole = len(flat) // step * step
+        self._conn.executemany(
+            _postings_insert(_POSTING_ROWS), (flat[i : i + step] for i in range(0, whole, step))
+        )
+        if whole < len(flat):
+            self._conn.execute(_postings_insert((len(flat) - whole) // 2), flat[whole:])
 
     def candidates(self, shingles: np.ndarray, exclude: Sequence[str] = ()) -> list[str]:
         """Stored documents sharing at least ``min_shared`` kept shingles, most shared first.
@@ -143,3 +192,11 @@ class ReusePostings:
         ).fetchall()
         skip = set(exclude)
         return [r[0] for r in rows if r[0] not in skip]
+
+
+#: Posting rows per INSERT statement: 998 variables, under SQLite's limit (999 before 3.32).
+_POSTING_ROWS = 499
+
+
+def _postings_insert(rows: int) -> str:
+    return "INSERT OR IGNORE INTO reuse_postings (hash, id) VALUES " + ", ".join(["(?, ?)"] * rows)

@@ -82,6 +82,12 @@ class IndexCore:
         """Group writes: all of them commit or none; nested blocks are savepoints."""
         return self._store.atomic()
 
+    def bulk(self) -> AbstractContextManager[None]:
+        """Size the backend's caches for bulk writes inside (nested blocks and the
+        :meth:`add_many` calls inside keep them): a bulk load of many batches in one
+        transaction wants the pages it dirtied to stay cached between batches."""
+        return self._store.bulk()
+
     # --- writing -----------------------------------------------------------------------------
 
     def add(self, document: Document, fingerprint: Fingerprint | None = None) -> AddOutcome:

@@ -20,6 +20,7 @@ import sqlite_utils
 
 from dedup.config import Config
 from dedup.errors import ConfigMismatchError, InputError
+from dedup.index._sql import BUCKETS, OCCUPIED
 from dedup.index._store import BandRows, Buckets, Entry, Row
 from dedup.index.base import DEFAULT_BUCKET_CAP
 from dedup.index.core import IndexCore
@@ -30,30 +31,6 @@ _ROW = "doc, id, source, published, title, length, text_hash, content_hash, cano
 _BAND_ROWS = 100
 _BIT63 = 1 << 63
 _BIT64 = 1 << 64
-
-
-# The buckets of a batch of n queries, in two statements. The keys go in as one JSON array, band
-# by band (element i is in band i // n), sorted within each band so that the probes walk the
-# B-tree in order, and null where the same key came just before (a bucket shared by several
-# queries is read once). The first statement keeps the elements whose bucket holds a document,
-# as a semi-join (SQLite probes the primary key for each, with no subquery to run): in a bulk
-# insert nearly every probe misses, and this costs 30 % less than reading every bucket through
-# the second statement. That one reads each occupied bucket as one row listing at most ``limit``
-# handles: cap + 1, the extra one telling that the bucket is hot.
-_OCCUPIED = """
-SELECT j.key FROM json_each(:keys) AS j
-WHERE j.value IS NOT NULL AND (j.key / :n, j.value) IN (SELECT band, key FROM bands)
-"""
-_BUCKETS = """
-SELECT json_extract(h.value, '$[0]') AS i, (
-    SELECT group_concat(doc) FROM (
-        SELECT doc FROM bands
-        WHERE band = json_extract(h.value, '$[0]') / :n AND key = json_extract(h.value, '$[1]')
-        ORDER BY doc LIMIT :limit
-    )
-)
-FROM json_each(:hits) AS h
-"""
 
 
 class SQLiteIndex(IndexCore):
@@ -127,7 +104,10 @@ class SQLiteStore:
         self._bulk_cache = f"PRAGMA cache_size = {-1024 * max(int(cache_mb), int(bulk_cache_mb))}"
         # One thread at a time uses a connection, but not always the one that opened it (a
         # service opens its connections, then hands each to its own worker thread).
-        conn = sqlite3.connect(self._where, isolation_level=None, check_same_thread=False)
+        try:
+            conn = sqlite3.connect(self._where, isolation_level=None, check_same_thread=False)
+        except sqlite3.OperationalError as exc:  # say, a directory that does not exist
+            raise InputError(f"cannot open the database ({exc})", self._where) from exc
         try:
             conn.execute("PRAGMA busy_timeout = 10000")
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
@@ -135,6 +115,7 @@ class SQLiteStore:
             conn.close()
             raise InputError(f"not an SQLite database ({exc})", self._where) from exc
         self._conn = conn
+        self._bulk_depth = 0
         self._db = sqlite_utils.Database(conn)
         conn.execute(self._cache)
         conn.execute("PRAGMA synchronous = NORMAL")
@@ -209,12 +190,17 @@ class SQLiteStore:
 
     @contextmanager
     def bulk(self) -> Iterator[None]:
-        """The bulk page cache inside, the usual one (pages given back) afterwards."""
-        self._conn.execute(self._bulk_cache)
+        """The bulk page cache inside, the usual one (pages given back) after the outermost
+        block: a bulk load around many ``add_many`` calls keeps its pages between them."""
+        self._bulk_depth += 1
+        if self._bulk_depth == 1:
+            self._conn.execute(self._bulk_cache)
         try:
             yield
         finally:
-            self._conn.execute(self._cache)
+            self._bulk_depth -= 1
+            if self._bulk_depth == 0:
+                self._conn.execute(self._cache)
 
     def close(self) -> None:
         try:
@@ -293,12 +279,12 @@ class SQLiteStore:
         flat: list[int | None] = list(ordered.T.reshape(-1).tolist())
         for i in np.flatnonzero(~first.T.reshape(-1)).tolist():
             flat[i] = None
-        occupied = self._conn.execute(_OCCUPIED, {"n": n, "keys": json.dumps(flat)})
+        occupied = self._conn.execute(OCCUPIED, {"n": n, "keys": json.dumps(flat)})
         hits = json.dumps([[i, flat[i]] for (i,) in occupied])
         slot = np.full((n, bands), -1, dtype=np.int64)  # in sorted order until the end
         hot = np.zeros((n, bands), dtype=bool)
         members: list[np.ndarray] = []
-        for i, found in self._conn.execute(_BUCKETS, {"n": n, "limit": cap + 1, "hits": hits}):
+        for i, found in self._conn.execute(BUCKETS, {"n": n, "limit": cap + 1, "hits": hits}):
             if found is None:  # emptied by another connection between the two statements
                 continue
             b, rank = divmod(i, n)
