@@ -14,17 +14,14 @@ stripped run still reads its input again (:func:`dedup.io.read_selected`).
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Callable, Iterator
-from pathlib import Path
-from types import TracebackType
 from typing import IO
 
 import numpy as np
 import orjson
 
 from dedup.boilerplate import Stripped
-from dedup.bulk.spool import read_exactly
+from dedup.bulk.spool import TempFileSpool
 from dedup.fingerprint import FingerprintBatch
 from dedup.io import Plain
 from dedup.types import Document
@@ -50,13 +47,11 @@ def document_record(
     return record
 
 
-class RecordSpool:
+class RecordSpool(TempFileSpool):
     """Append-only file of every document's :func:`document_record`, by input position."""
 
     def __init__(self, directory: str | os.PathLike[str] | None = None) -> None:
-        fd, name = tempfile.mkstemp(prefix="dedup-records-", suffix=".jsonl", dir=directory)
-        self._path = Path(name)
-        self._fd = fd
+        super().__init__("dedup-records-", ".jsonl", directory)
         self._sizes: list[np.ndarray] = []
         self._offsets: np.ndarray | None = None
 
@@ -65,9 +60,7 @@ class RecordSpool:
         if self._offsets is not None:
             raise ValueError("the record spool is closed for appending")
         lines = [orjson.dumps(document_record(d), option=orjson.OPT_APPEND_NEWLINE) for d in docs]
-        view = memoryview(b"".join(lines))
-        while view:
-            view = view[os.write(self._fd, view) :]
+        self._write(b"".join(lines))
         self._sizes.append(np.fromiter(map(len, lines), dtype=np.int64, count=len(lines)))
 
     def seal(self) -> None:
@@ -89,16 +82,14 @@ class RecordSpool:
         breaks = np.flatnonzero(np.diff(positions) != 1) + 1
         for run in np.split(positions, breaks):
             if run.size:
-                start = int(offsets[run[0]])
-                target.write(read_exactly(self._fd, int(offsets[run[-1] + 1]) - start, start))
+                target.write(self._read(int(offsets[run[0]]), int(offsets[run[-1] + 1])))
         return int(positions.shape[0])
 
     def documents(self, wanted: np.ndarray) -> Iterator[tuple[int, Document]]:
         """``(position, document)`` for the positions ``wanted`` marks, decoded from records."""
         offsets = self._sealed()
         for position in np.flatnonzero(self._check(wanted)).tolist():
-            start = int(offsets[position])
-            raw = read_exactly(self._fd, int(offsets[position + 1]) - start, start)
+            raw = self._read(int(offsets[position]), int(offsets[position + 1]))
             record = orjson.loads(raw)
             yield (
                 position,
@@ -110,22 +101,6 @@ class RecordSpool:
                     title=record.get("title"),
                 ),
             )
-
-    def close(self) -> None:
-        """Delete the temporary file."""
-        os.close(self._fd)
-        self._path.unlink(missing_ok=True)
-
-    def __enter__(self) -> RecordSpool:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def _sealed(self) -> np.ndarray:
         if self._offsets is None:

@@ -14,16 +14,13 @@ alignment per pair (about 0.3 ms for two news articles).
 from __future__ import annotations
 
 import os
-import tempfile
 from collections import OrderedDict
 from collections.abc import Callable
-from pathlib import Path
-from types import TracebackType
 
 import numpy as np
 
 from dedup.align import PairReuse
-from dedup.bulk.spool import ShingleSpool, read_exactly
+from dedup.bulk.spool import ShingleSpool, TempFileSpool
 from dedup.bulk.verify import PairVerifier, VerifiedPairs
 from dedup.normalize import Tokens, tokenize
 from dedup.reuse import ReuseCandidates, ReuseFinder
@@ -35,47 +32,23 @@ SHARES = RELATIONS.index(Relation.SHARES_PASSAGES)
 Exclusions = Callable[[Document], list[tuple[int, int]]]
 
 
-class TextSpool:
+class TextSpool(TempFileSpool):
     """Append-only store of the original texts, addressed by input position."""
 
     def __init__(self, directory: str | os.PathLike[str] | None = None) -> None:
-        fd, name = tempfile.mkstemp(prefix="dedup-texts-", suffix=".txt", dir=directory)
-        self._path = Path(name)
-        self._fd = fd
+        super().__init__("dedup-texts-", ".txt", directory)
         self._offsets = [0]
 
     def append(self, text: str) -> None:
         """Add the next document's text."""
         data = text.encode("utf-8", "surrogatepass")
-        _write_all(self._fd, data)
+        self._write(data)
         self._offsets.append(self._offsets[-1] + len(data))
 
     def text(self, position: int) -> str:
         """The text of the document at ``position``."""
         start, end = self._offsets[position], self._offsets[position + 1]
-        return read_exactly(self._fd, end - start, start).decode("utf-8", "surrogatepass")
-
-    def close(self) -> None:
-        """Delete the temporary file."""
-        os.close(self._fd)
-        self._path.unlink(missing_ok=True)
-
-    def __enter__(self) -> TextSpool:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
+        return self._read(start, end).decode("utf-8", "surrogatepass")
 
 
 class ReuseStage:

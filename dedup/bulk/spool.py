@@ -13,6 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 import numpy as np
 
@@ -130,3 +131,39 @@ def read_exactly(fd: int, nbytes: int, offset: int) -> bytes:
         nbytes -= len(chunk)
         offset += len(chunk)
     return parts[0] if len(parts) == 1 else b"".join(parts)
+
+
+class TempFileSpool:
+    """A temporary file that one object appends to and reads back by offset, deleted on close.
+
+    The shared part of the bulk job's spools of variable-length items (texts, records).
+    """
+
+    def __init__(self, prefix: str, suffix: str, directory: str | os.PathLike[str] | None) -> None:
+        fd, name = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=directory)
+        self._path = Path(name)
+        self._fd = fd
+
+    def _write(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self._fd, view) :]
+
+    def _read(self, start: int, end: int) -> bytes:
+        return read_exactly(self._fd, end - start, start)
+
+    def close(self) -> None:
+        """Delete the temporary file."""
+        os.close(self._fd)
+        self._path.unlink(missing_ok=True)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
