@@ -94,7 +94,7 @@ def token_streams(
     n_fold = fold.shape[0]
     # ASCII fast path (most of a news text): a character whose NFKC is itself, that is safe,
     # and that folds to one ASCII character is written from this 128-entry table, skipping
-    # the general path's NFKC and UTF-8 branches (measured: about twice as fast per batch).
+    # the general path's NFKC and UTF-8 branches (measured on news text: the kernel 1.3x faster).
     # ascii_out[c] is the byte to write, or -1 when c must take the general path.
     ascii_out = np.full(128, -1, dtype=np.int64)
     for a in range(min(128, n_classes)):
