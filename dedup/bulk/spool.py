@@ -21,16 +21,47 @@ _ITEM = 8  # bytes per uint64 hash
 _LITTLE_ENDIAN = sys.byteorder == "little"  # the spool is little-endian whatever the host
 
 
-class ShingleSpool:
+class TempFileSpool:
+    """A temporary file that one object appends to and reads back by offset, deleted on close.
+
+    The shared part of the bulk job's spools: shingle sets, texts and output records.
+    """
+
+    def __init__(self, prefix: str, suffix: str, directory: str | os.PathLike[str] | None) -> None:
+        fd, name = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=directory)
+        self._path = Path(name)
+        self._fd = fd
+
+    def _write(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self._fd, view) :]
+
+    def _read(self, start: int, end: int) -> bytes:
+        return read_exactly(self._fd, end - start, start)
+
+    def close(self) -> None:
+        """Delete the temporary file."""
+        os.close(self._fd)
+        self._path.unlink(missing_ok=True)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class ShingleSpool(TempFileSpool):
     """Append-only store of per-document shingle sets, addressed by input position."""
 
     def __init__(self, directory: str | os.PathLike[str] | None = None) -> None:
-        # The spool outlives this method, so it cannot be a `with` block; close() removes it.
-        handle = tempfile.NamedTemporaryFile(  # noqa: SIM115
-            prefix="dedup-shingles-", suffix=".u64", dir=directory, delete=False
-        )
-        self._path = Path(handle.name)
-        self._file = handle
+        super().__init__("dedup-shingles-", ".u64", directory)
         self._sizes: list[np.ndarray] = []
         self._offsets: np.ndarray | None = None
 
@@ -38,13 +69,12 @@ class ShingleSpool:
         """Add a batch: ``shingles[offsets[i]:offsets[i + 1]]`` is the batch's document ``i``."""
         if self._offsets is not None:
             raise ValueError("the spool is closed for appending")
-        self._file.write(np.ascontiguousarray(shingles, dtype="<u8").tobytes())
+        self._write(np.ascontiguousarray(shingles, dtype="<u8").tobytes())
         self._sizes.append(np.diff(offsets).astype(np.int64))
 
     def seal(self) -> None:
         """Finish appending; after this, sets can be read back."""
         if self._offsets is None:
-            self._file.flush()
             sizes = np.concatenate(self._sizes) if self._sizes else np.empty(0, np.int64)
             self._offsets = np.zeros(sizes.shape[0] + 1, dtype=np.int64)
             np.cumsum(sizes, out=self._offsets[1:])
@@ -68,7 +98,7 @@ class ShingleSpool:
         local = np.zeros(docs.shape[0] + 1, dtype=np.int64)
         np.cumsum(ends - starts, out=local[1:])
         flat = np.empty(int(local[-1]), dtype=np.uint64)
-        fd = self._file.fileno()
+        fd = self._fd
         # Group consecutive positions into runs that are contiguous on disk.
         breaks = np.flatnonzero(np.diff(docs) != 1) + 1
         for run in np.split(np.arange(docs.shape[0]), breaks):
@@ -84,22 +114,6 @@ class ShingleSpool:
             else:
                 target[:] = np.frombuffer(read_exactly(fd, target.nbytes, offset), dtype="<u8")
         return flat, local
-
-    def close(self) -> None:
-        """Delete the temporary file."""
-        self._file.close()
-        self._path.unlink(missing_ok=True)
-
-    def __enter__(self) -> ShingleSpool:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def _sealed(self) -> np.ndarray:
         if self._offsets is None:
@@ -131,39 +145,3 @@ def read_exactly(fd: int, nbytes: int, offset: int) -> bytes:
         nbytes -= len(chunk)
         offset += len(chunk)
     return parts[0] if len(parts) == 1 else b"".join(parts)
-
-
-class TempFileSpool:
-    """A temporary file that one object appends to and reads back by offset, deleted on close.
-
-    The shared part of the bulk job's spools of variable-length items (texts, records).
-    """
-
-    def __init__(self, prefix: str, suffix: str, directory: str | os.PathLike[str] | None) -> None:
-        fd, name = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=directory)
-        self._path = Path(name)
-        self._fd = fd
-
-    def _write(self, data: bytes) -> None:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(self._fd, view) :]
-
-    def _read(self, start: int, end: int) -> bytes:
-        return read_exactly(self._fd, end - start, start)
-
-    def close(self) -> None:
-        """Delete the temporary file."""
-        os.close(self._fd)
-        self._path.unlink(missing_ok=True)
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
