@@ -155,38 +155,72 @@ class Aligner:
         self, a: Tokens, b: Tokens, *, exclude_a: Spans = (), exclude_b: Spans = ()
     ) -> list[Passage]:
         """:meth:`align` for texts already tokenised (tokenising is most of the cost)."""
+        return self.align_sides(self.side(a, exclude_a), self.side(b, exclude_b))
+
+    def side(self, tokens: Tokens, exclude: Spans = ()) -> AlignSide:
+        """One text made ready to be aligned against others: its token stream, excluded
+        tokens and seed hashes, computed once however many texts it meets (a checked article
+        against each of its matches; a stored article met again by the next reprint)."""
+        k = self.config.seed_n
+        buf, starts = _stream(tokens)
+        excluded = excluded_tokens(tokens, exclude)
+        if starts.shape[0] < k:
+            empty = np.empty(0, dtype=np.uint64)
+            return AlignSide(tokens, excluded, empty, np.empty(0, dtype=bool), empty)
+        return AlignSide(
+            tokens,
+            excluded,
+            _k.window_hashes(buf, starts, k, _SEED),
+            _free_windows(excluded, k),
+            _k.window_hashes(buf, starts, 1, _SEED),
+        )
+
+    def align_sides(self, a: AlignSide, b: AlignSide) -> list[Passage]:
+        """:meth:`align_tokens` for sides made by :meth:`side` (of this aligner)."""
         cfg = self.config
         k = cfg.seed_n
-        buf_a, starts_a = _stream(a)
-        buf_b, starts_b = _stream(b)
-        if starts_a.shape[0] < k or starts_b.shape[0] < k:
+        if a.seeds.shape[0] == 0 or b.seeds.shape[0] == 0:
             return []
-        excl_a = excluded_tokens(a, exclude_a)
-        excl_b = excluded_tokens(b, exclude_b)
-        si, sj = _k.seed_pairs(
-            _k.window_hashes(buf_a, starts_a, k, _SEED),
-            _k.window_hashes(buf_b, starts_b, k, _SEED),
-            _free_windows(excl_a, k),
-            _free_windows(excl_b, k),
-            cfg.max_repeats,
-        )
+        si, sj = _k.seed_pairs(a.seeds, b.seeds, a.free, b.free, cfg.max_repeats)
         if si.shape[0] == 0:
             return []
-        label, weight = _k.chain_seeds(si, sj, k, cfg.max_gap, starts_a.shape[0], starts_b.shape[0])
+        n_a, n_b = a.units.shape[0], b.units.shape[0]
+        label, weight = _k.chain_seeds(si, sj, k, cfg.max_gap, n_a, n_b)
         rows = _k.resolve(
             si,
             sj,
             label,
             weight,
-            _k.window_hashes(buf_a, starts_a, 1, _SEED),
-            _k.window_hashes(buf_b, starts_b, 1, _SEED),
-            excl_a.copy(),
-            excl_b.copy(),
+            a.units,
+            b.units,
+            a.excluded.copy(),  # the kernel marks the tokens it takes
+            b.excluded.copy(),
             k,
             cfg.max_gap,
             cfg.min_tokens,
         )
-        return _passages(rows, a.spans, b.spans)
+        return _passages(rows, a.tokens.spans, b.tokens.spans)
+
+
+@dataclass(frozen=True, slots=True)
+class AlignSide:
+    """A text ready for :meth:`Aligner.align_sides` (see :meth:`Aligner.side`).
+
+    ``excluded`` marks the tokens touching an excluded span; ``seeds`` are the hashes of every
+    window of ``seed_n`` tokens (empty when the text is shorter), ``free`` whether each window
+    is clear of excluded tokens, and ``units`` the hash of each token.
+    """
+
+    tokens: Tokens
+    excluded: np.ndarray
+    seeds: np.ndarray
+    free: np.ndarray
+    units: np.ndarray
+
+    @property
+    def countable(self) -> int:
+        """Tokens outside the excluded spans: coverage is a share of these."""
+        return int(self.excluded.shape[0] - np.count_nonzero(self.excluded))
 
 
 def excluded_tokens(tokens: Tokens, spans: Spans) -> np.ndarray:

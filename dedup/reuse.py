@@ -16,13 +16,12 @@ and alignment rejects those that do.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from numba import njit
 
-from dedup.align import Aligner, PairReuse, ReuseRule, Spans, excluded_tokens
+from dedup.align import Aligner, AlignSide, PairReuse, ReuseRule, Spans
 from dedup.errors import ConfigError
 from dedup.normalize import Tokens
 
@@ -106,12 +105,13 @@ class ReuseFinder:
         self, a: Tokens, b: Tokens, exclude_a: Spans = (), exclude_b: Spans = ()
     ) -> PairReuse:
         """Passages of a pair of tokenised texts, boilerplate excluded, and the verdict."""
-        passages = self.aligner.align_tokens(a, b, exclude_a=exclude_a, exclude_b=exclude_b)
-        return self.rule.judge(passages, _countable(a, exclude_a), _countable(b, exclude_b))
+        return self.compare_sides(self.aligner.side(a, exclude_a), self.aligner.side(b, exclude_b))
 
+    def side(self, tokens: Tokens, exclude: Spans = ()) -> AlignSide:
+        """One text ready to be compared with many (see :meth:`Aligner.side`)."""
+        return self.aligner.side(tokens, exclude)
 
-def _countable(tokens: Tokens, excluded: Sequence[tuple[int, int]]) -> int:
-    """Tokens outside the excluded spans: coverage is a share of these."""
-    if not excluded:
-        return len(tokens.words)
-    return int(len(tokens.words) - excluded_tokens(tokens, excluded).sum())
+    def compare_sides(self, a: AlignSide, b: AlignSide) -> PairReuse:
+        """:meth:`compare` for sides made by :meth:`side`."""
+        passages = self.aligner.align_sides(a, b)
+        return self.rule.judge(passages, a.countable, b.countable)

@@ -6,7 +6,9 @@ boilerplate as judged when they were stored) and aligns them with the checked do
 
 from __future__ import annotations
 
-from dedup.align import PairReuse
+from collections import OrderedDict
+
+from dedup.align import AlignSide, PairReuse
 from dedup.boilerplate import Stripper
 from dedup.collection import tables
 from dedup.collection.reports import MatchReport
@@ -17,6 +19,9 @@ from dedup.reuse import ReuseFinder
 from dedup.types import Document, Match
 from dedup.verify import Relation, Similarity
 
+#: Stored texts kept ready for alignment per :class:`Passages` (a few MB each: ~40 KB a text).
+SIDE_CACHE = 256
+
 
 class Passages:
     """Reports of a checked document's matches against the stored texts."""
@@ -26,6 +31,8 @@ class Passages:
         self._texts = texts
         self._stripper = stripper
         self._reuse = ReuseFinder()
+        # Stored texts made ready for alignment, by id, most recently used last; see _side.
+        self._sides: OrderedDict[str, tuple[bytes, str, AlignSide]] = OrderedDict()
 
     def spans(self, doc: Document) -> list[tuple[int, int]]:
         """The boilerplate spans of ``doc`` as the stored corpus judges them now."""
@@ -70,8 +77,9 @@ class Passages:
         ``tokens`` are those of ``doc.text`` (tokenised on the way in, see ``Prepared``).
         """
         reports = []
+        side = self._reuse.side(tokens, spans)
         for m in matches:
-            passages = self.compare(tokens, spans, m.id)
+            passages = self.compare(side, m.id)
             reports.append(
                 MatchReport(
                     m.id,
@@ -85,7 +93,7 @@ class Passages:
         if reuse and fp is not None:
             sets = self.index.shingles(reuse)
             for doc_id in reuse:
-                found = self.compare(tokens, spans, doc_id)
+                found = self.compare(side, doc_id)
                 if found is None or not found.shares_passages or doc_id not in sets:
                     continue
                 sim = Similarity.of(fp.shingles, sets[doc_id])
@@ -101,18 +109,40 @@ class Passages:
                 )
         return reports
 
-    def compare(
-        self, tokens: Tokens, spans: list[tuple[int, int]], other_id: str
-    ) -> PairReuse | None:
+    def compare(self, side: AlignSide, other_id: str) -> PairReuse | None:
         """Passages shared with a stored document, boilerplate left out on both sides.
 
-        The stored document's boilerplate is the one judged when it was posted (documents
-        loaded in bulk are judged now): judging it again for every match would dominate a post.
+        ``side`` is the checked text's (:meth:`ReuseFinder.side`, boilerplate excluded). The
+        stored document's boilerplate is the one judged when it was posted (documents loaded
+        in bulk are judged now): judging it again for every match would dominate a post.
         """
-        found = self._texts.get_with_boilerplate(other_id)
-        if found is None:
+        other = self._side(other_id)
+        return None if other is None else self._reuse.compare_sides(side, other)
+
+    def _side(self, doc_id: str) -> AlignSide | None:
+        """The stored text of ``doc_id`` ready for alignment, from the cache when it is current.
+
+        A reprinted story is matched again by each later reprint, so its side is kept for the
+        next post: tokenising and hashing the stored text was half of each comparison. The
+        stored row (compressed text and judged spans) is read every time and must equal the
+        one the cached side was made from, so a replaced or re-judged text is never served
+        stale. Texts whose boilerplate is judged now (loaded in bulk without spans) are not
+        cached: their judgement follows the corpus.
+        """
+        row = self._texts.get_raw(doc_id)
+        if row is None:
             return None
-        text, other_spans = found
-        if other_spans is None:
-            other_spans = self.spans(Document(other_id, text, self.index.get(other_id).source))
-        return self._reuse.compare(tokens, tokenize(text), spans, other_spans)
+        data, stored_spans = row
+        cached = self._sides.get(doc_id)
+        if cached is not None and cached[0] == data and cached[1] == stored_spans:
+            self._sides.move_to_end(doc_id)
+            return cached[2]
+        text = tables.decompress(data)
+        if stored_spans is None:
+            source = self.index.get(doc_id).source
+            return self._reuse.side(tokenize(text), self.spans(Document(doc_id, text, source)))
+        side = self._reuse.side(tokenize(text), tables.parse_spans(stored_spans))
+        self._sides[doc_id] = (data, stored_spans, side)
+        if len(self._sides) > SIDE_CACHE:
+            self._sides.popitem(last=False)
+        return side

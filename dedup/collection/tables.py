@@ -108,17 +108,30 @@ class TextTable:
 
     def get_with_boilerplate(self, doc_id: str) -> tuple[str, list[tuple[int, int]] | None] | None:
         """The text and its stored boilerplate spans (None when they were not judged)."""
+        row = self.get_raw(doc_id)
+        if row is None:
+            return None
+        return decompress(row[0]), None if row[1] is None else parse_spans(row[1])
+
+    def get_raw(self, doc_id: str) -> tuple[bytes, str | None] | None:
+        """The stored row as it is: the compressed text and the spans' JSON (or None)."""
         row = self._conn.execute(
             "SELECT text, boilerplate FROM texts WHERE id = ?", (doc_id,)
         ).fetchone()
-        if row is None:
-            return None
-        text = zlib.decompress(row[0]).decode("utf-8", "surrogatepass")
-        spans = None if row[1] is None else [(int(s), int(e)) for s, e in json.loads(row[1])]
-        return text, spans
+        return None if row is None else (bytes(row[0]), row[1])
 
     def delete(self, doc_id: str) -> None:
         self._conn.execute("DELETE FROM texts WHERE id = ?", (doc_id,))
+
+
+def decompress(data: bytes) -> str:
+    """A text as :class:`TextTable` stores it, back to ``str``."""
+    return zlib.decompress(data).decode("utf-8", "surrogatepass")
+
+
+def parse_spans(stored: str) -> list[tuple[int, int]]:
+    """Boilerplate spans as :class:`TextTable` stores them (JSON), back to tuples."""
+    return [(int(s), int(e)) for s, e in json.loads(stored)]
 
 
 class ReusePostings:
@@ -174,25 +187,37 @@ class ReusePostings:
         if not hashes:
             return []
         rule = self.rule
-        conn = self._conn
-        conn.execute("CREATE TEMP TABLE IF NOT EXISTS reuse_query (hash INTEGER PRIMARY KEY)")
-        conn.execute("DELETE FROM reuse_query")
-        conn.executemany("INSERT OR IGNORE INTO reuse_query VALUES (?)", [(h,) for h in hashes])
-        rows = conn.execute(
-            """
-            SELECT p.id, count(*) AS shared FROM reuse_postings p
-            JOIN (
-                SELECT q.hash FROM reuse_query q JOIN reuse_postings r ON r.hash = q.hash
-                GROUP BY q.hash HAVING count(*) <= :max_df
-            ) AS useful ON useful.hash = p.hash
-            GROUP BY p.id HAVING shared >= :min_shared
-            ORDER BY shared DESC, p.id
-            """,
-            {"max_df": rule.max_df, "min_shared": rule.min_shared},
+        rows = self._conn.execute(
+            _CANDIDATES,
+            {
+                "hashes": json.dumps(hashes),
+                "cap": rule.max_df + 1,
+                "max_df": rule.max_df,
+                "min_shared": rule.min_shared,
+            },
         ).fetchall()
         skip = set(exclude)
         return [r[0] for r in rows if r[0] not in skip]
 
+
+#: Documents sharing enough useful kept shingles with the query's (a JSON list), most first.
+#:
+#: A kept shingle is useful when at most ``max_df`` documents hold it; counting them reads
+#: at most ``max_df + 1`` rows per shingle (``LIMIT``), instead of every row of the set
+#: phrases that a news corpus repeats in thousands of documents: 0.73 ms per check instead
+#: of 2.3 ms at 20,000 stored documents, where a check's kept shingles matched 12,800 rows.
+#: ``MATERIALIZED`` keeps the planner from folding the per-shingle count into the join.
+_CANDIDATES = """
+WITH q(hash) AS (SELECT DISTINCT value FROM json_each(:hashes)),
+useful(hash) AS MATERIALIZED (
+    SELECT hash FROM q
+    WHERE (SELECT count(*) FROM (SELECT 1 FROM reuse_postings r WHERE r.hash = q.hash LIMIT :cap))
+        <= :max_df
+)
+SELECT p.id, count(*) AS shared FROM useful u JOIN reuse_postings p ON p.hash = u.hash
+GROUP BY p.id HAVING shared >= :min_shared
+ORDER BY shared DESC, p.id
+"""
 
 #: Posting rows per INSERT statement: 998 variables, under SQLite's limit (999 before 3.32).
 _POSTING_ROWS = 499
