@@ -27,6 +27,11 @@ class ConfigMismatchError(DedupError):
             "rebuild the index or open it with the settings it was built with"
         )
 
+    def __reduce__(self) -> tuple[type[ConfigMismatchError], tuple[str, str, str]]:
+        # Pickled as its constructor's arguments: the service's reader processes send errors
+        # back to the parent, which answers them by type.
+        return type(self), (self.expected, self.found, self.where)
+
 
 class InputError(DedupError, ValueError):
     """Bad input data, located as precisely as we can (file and 1-based line)."""
@@ -39,6 +44,9 @@ class InputError(DedupError, ValueError):
         if path is not None:
             where = f"{path}:{line}: " if line is not None else f"{path}: "
         super().__init__(f"{where}{message}")
+
+    def __reduce__(self) -> tuple[type[InputError], tuple[str, str | None, int | None]]:
+        return type(self), (self.message, self.path, self.line)
 
 
 class DocumentNotFoundError(DedupError, KeyError):

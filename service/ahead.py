@@ -19,10 +19,11 @@ from typing import Generic, TypeVar
 
 from aiohttp import web
 
-from dedup.collection import Collection, Prepared
+from dedup.collection import Prepared
 from dedup.types import Document
 from service.keys import READERS
 from service.pools import AHEAD
+from service.remote import Reader
 
 C = TypeVar("C")
 T = TypeVar("T")
@@ -70,9 +71,9 @@ class Ahead(Generic[C, T]):
         return self._result  # type: ignore[return-value]
 
 
-def prepare_ahead(app: web.Application, doc: Document) -> Ahead[Collection, Prepared]:
+def prepare_ahead(app: web.Application, doc: Document) -> Ahead[Reader, Prepared]:
     """``doc``'s preparation, offered to a reader now (skipped if the readers are full)."""
-    ahead: Ahead[Collection, Prepared] = Ahead(lambda col: col.prepare(doc))
+    ahead: Ahead[Reader, Prepared] = Ahead(lambda col: col.prepare(doc))
     task = asyncio.ensure_future(app[READERS].run(ahead.offer, priority=AHEAD))
     task.add_done_callback(_ignore)
     return ahead

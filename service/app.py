@@ -2,7 +2,9 @@
 
 :func:`create_app` only builds; nothing is opened until the app starts, when ``cleanup_ctx``
 opens, in order, the writer (one thread owning the read-write Collection, which creates the
-file if needed) and the readers (one read-only Collection per thread), and marks the app ready.
+file if needed) and the readers (one read-only Collection per thread, opened in a child process
+of the thread's own unless ``reader_mode`` is "thread": :mod:`service.remote`), and marks the
+app ready.
 On shutdown the same contexts close them in reverse, after aiohttp has let in-flight requests
 finish.
 """
@@ -25,6 +27,7 @@ from service.metrics import Metrics
 from service.openapi import openapi_document
 from service.pools import BatchedPool, CollectionPool
 from service.problems import problem_middleware
+from service.remote import Reader, RemoteCollection
 from service.routes import routes
 from service.schemas import Limits
 
@@ -121,11 +124,19 @@ async def _writer(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _readers(app: web.Application) -> AsyncIterator[None]:
-    """Reader threads, one read-only Collection each, for checks, strips and lookups."""
+    """Reader threads, one read-only Collection each (in a child process of its own, unless
+    ``reader_mode`` is "thread"), for checks, strips, lookups and the readers' part of posts."""
     settings = app[SETTINGS]
-    pool: CollectionPool[Collection] = CollectionPool(
+    opener: Callable[[], Reader] = _opener(app, readonly=True)
+    if settings.reader_mode == "process":
+        db, config = settings.db, app.get(CONFIG)
+
+        def opener() -> Reader:
+            return RemoteCollection(db, config, warm_up=WARM_UP)
+
+    pool: CollectionPool[Reader] = CollectionPool(
         "reader",
-        _opener(app, readonly=True),
+        opener,
         threads=settings.reader_threads,
         queue_size=settings.queue_size,
         retry_after=settings.retry_after,

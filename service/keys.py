@@ -14,6 +14,7 @@ from dedup.config import Config
 from service.config import ServiceSettings
 from service.metrics import Metrics
 from service.pools import CollectionPool
+from service.remote import Reader
 from service.schemas import Limits
 
 
@@ -34,4 +35,4 @@ METRICS = web.AppKey("metrics", Metrics)
 STATE = web.AppKey("state", State)
 OPENAPI = web.AppKey("openapi", dict[str, Any])
 WRITER: web.AppKey[CollectionPool[Collection]] = web.AppKey("writer")
-READERS: web.AppKey[CollectionPool[Collection]] = web.AppKey("readers")
+READERS: web.AppKey[CollectionPool[Reader]] = web.AppKey("readers")

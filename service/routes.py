@@ -1,7 +1,8 @@
 """The HTTP routes: parse and check the request, run one library call on a pool, answer.
 
 Everything that touches the index runs on a pool thread (:mod:`service.pools`): posts and deletes
-on the writer, checks, strips and lookups on the readers, and so does the part of a post that
+on the writer, checks, strips and lookups on the readers (whose threads hand the work to child
+processes by default: :mod:`service.remote`), and so does the part of a post that
 needs no file (on a reader, while the post queues for the writer) and the passages of its
 matches (on a reader, once it is committed). Results are turned into JSON
 bytes on the thread as well, so the event loop only moves bytes.
@@ -17,18 +18,20 @@ from urllib.parse import quote
 from aiohttp import web
 from prometheus_client.exposition import choose_encoder
 
-from dedup.collection import Collection, Verdict
+from dedup.collection import Verdict
 from dedup.io import parse_published
 from dedup.types import Document
 from service import bulk
 from service.ahead import prepare_ahead
 from service.body import encode, read_json
 from service.keys import LIMITS, METRICS, OPENAPI, READERS, SETTINGS, STATE, WRITER
-from service.pools import CollectionPool, Overloaded
+from service.pools import Closable, CollectionPool, Overloaded
 from service.problems import Problem, field_error
+from service.remote import Reader
 from service.schemas import invalid
 
 T = TypeVar("T")
+C = TypeVar("C", bound=Closable)
 JSON = "application/json"
 
 routes = web.RouteTableDef()
@@ -72,9 +75,7 @@ def verdict_body(verdict: Verdict) -> tuple[int, bytes]:
     return (201 if data.get("stored") == "added" else 200), encode(data)
 
 
-async def run_on(
-    request: web.Request, pool: CollectionPool[Collection], job: Callable[[Collection], T]
-) -> T:
+async def run_on(request: web.Request, pool: CollectionPool[C], job: Callable[[C], T]) -> T:
     """``job`` on ``pool``, counting the 503s a full queue answers."""
     try:
         return await pool.run(job)
@@ -147,7 +148,7 @@ async def strip_text(request: web.Request) -> web.Response:
     """The text without the boilerplate learned so far; ``removed`` spans are in the input."""
     text, source = request.app[LIMITS].strip_request(await json_body(request))
 
-    def strip(col: Collection) -> bytes:
+    def strip(col: Reader) -> bytes:
         stripped = col.strip(text, source)
         removed = sorted([s, e] for s, e in [*stripped.removed, *stripped.chrome])
         return encode({"text": stripped.text, "removed": removed})

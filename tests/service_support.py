@@ -36,8 +36,13 @@ async def start_client(app_settings: ServiceSettings) -> TestClient[Any, Any]:
 
 
 def settings(tmp_path: Path, **changes: Any) -> ServiceSettings:
-    """Settings of a test app: a real SQLite file in ``tmp_path``, two readers."""
-    return ServiceSettings(**{"db": str(tmp_path / "index.db"), "readers": 2, **changes})
+    """Settings of a test app: a real SQLite file in ``tmp_path``, two readers.
+
+    Readers are threads here (each child process costs a second to start, and most tests
+    start an app of their own); the process transport has its own tests
+    (``test_service_reader_processes.py``), and the real-process tests run the default."""
+    defaults = {"db": str(tmp_path / "index.db"), "readers": 2, "reader_mode": "thread"}
+    return ServiceSettings(**{**defaults, **changes})
 
 
 def matches_schema(name: str, value: Any, app_settings: ServiceSettings | None = None) -> bool:

@@ -120,6 +120,11 @@ def curve(
 @click.option("--max-token-chars", type=int, help="Longest word in a text [10,000].")
 @click.option("--max-json-depth", type=int, help="Deepest JSON nesting of a body [16].")
 @click.option("--readers", type=int, help="Reader threads; 0 = one per core [0].")
+@click.option(
+    "--reader-mode",
+    type=click.Choice(["process", "thread"]),
+    help="Readers compute in child processes or in threads here [process].",
+)
 @click.option("--queue-size", type=int, help="Jobs waiting per pool before 503 [64].")
 @click.option("--bulk-window", type=int, help="Lines of one bulk request in flight [16].")
 @click.option("--idle-timeout", type=float, help="Seconds to deliver a request's headers [15].")

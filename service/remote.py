@@ -1,0 +1,238 @@
+"""Readers in processes of their own, so that the writer has the interpreter to itself.
+
+A post spends about a third of its computing on a reader (its preparation before the writer
+takes it, the passages of its matches after the commit) and a check all of it. Reader threads
+share the interpreter lock with the writer thread and the event loop, which kept the service
+on one core however many it had. A :class:`RemoteCollection` is a read-only
+:class:`~dedup.collection.Collection` opened in a child process and driven over a pipe by one
+reader thread of :class:`service.pools.CollectionPool`: the thread waits on the pipe without the
+lock, the child computes on another core. The pool's queue, priorities and 503s stay as they are.
+
+What crosses the pipe is pickled by :mod:`multiprocessing` (documents, prepared posts, verdicts:
+values the service built itself; nothing from disk is unpickled). Errors come back as
+themselves, so the service answers a missing document with its 404 whether the reader ran here
+or there; an error that cannot cross (an unpicklable exception) comes back as
+:class:`ReaderError` with its message.
+
+Children use the ``spawn`` start method (a fresh interpreter: forking a process that runs
+threads and holds SQLite connections is unsafe), open the file themselves and load the compiled
+kernels before they report ready. They ignore SIGINT and SIGTERM, which a terminal or a service
+manager sends to the whole process group: the parent decides when they stop (after its
+in-flight requests), by closing the pipe, and a child whose parent died sees the pipe close and
+exits too. A child that dies fails the job it was running with a 503 and is started again for
+the next one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing
+import pickle
+import signal
+from multiprocessing.connection import Connection
+from typing import Any, Protocol
+
+from dedup.boilerplate import Stripped
+from dedup.collection import Collection, DocumentView, Pending, Prepared, Verdict
+from dedup.config import Config
+from dedup.types import Document
+from service.problems import Problem
+
+LOG = logging.getLogger("service")
+
+#: Seconds a child gets to close its collection when asked to stop, before it is killed.
+STOP_SECONDS = 10.0
+
+
+class Reader(Protocol):
+    """What the service asks of a reader: a :class:`Collection` or a :class:`RemoteCollection`."""
+
+    def prepare(self, doc: Document) -> Prepared: ...
+
+    def report(self, pending: Pending) -> Verdict: ...
+
+    def check(
+        self,
+        doc: Document,
+        *,
+        since: str | None = None,
+        until: str | None = None,
+        exclude_same_source: bool = False,
+    ) -> Verdict: ...
+
+    def strip(self, text: str, source: str | None = None) -> Stripped: ...
+
+    def get(self, doc_id: str) -> DocumentView: ...
+
+    def __len__(self) -> int: ...
+
+    def close(self) -> None: ...
+
+
+class ReaderError(RuntimeError):
+    """A reader's child failed with an error that could not be sent back as itself, or could
+    not start. Not a :class:`~dedup.errors.DedupError`: it is a fault of the service, which
+    answers it with a 500 and a log line, never blamed on the request."""
+
+
+class ReaderLost(Problem):
+    """The 503 of a job whose reader process died under it (it is restarted for the next)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            503, "a reader process stopped; retry", kind="overloaded", headers={"Retry-After": "1"}
+        )
+
+
+class RemoteCollection:
+    """A read-only Collection of ``db`` in a child process; one thread at a time calls it."""
+
+    def __init__(self, db: str, config: Config | None, warm_up: Document | None = None) -> None:
+        self._db = db
+        self._config = config
+        self._warm_up = warm_up
+        self._pipe: Connection | None = None
+        self._process: multiprocessing.process.BaseProcess | None = None
+        self._start()
+
+    def _start(self) -> None:
+        context = multiprocessing.get_context("spawn")
+        parent, child = context.Pipe()
+        process = context.Process(
+            target=_serve,
+            args=(child, self._db, self._config, self._warm_up),
+            name="dedup-reader",
+            daemon=True,
+        )
+        process.start()
+        child.close()
+        try:
+            ok, value = parent.recv()
+        except (EOFError, OSError):
+            process.join(STOP_SECONDS)
+            raise ReaderError(f"the reader process exited while opening {self._db}") from None
+        if not ok:
+            process.join(STOP_SECONDS)
+            raise value
+        self._pipe, self._process = parent, process
+
+    def _call(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        if self._pipe is None:  # its child died during an earlier job
+            self._start()
+        pipe = self._pipe
+        if pipe is None:  # pragma: no cover - _start sets it or raises
+            raise ReaderError("no reader process")
+        try:
+            pipe.send((name, args, kwargs))
+            ok, value = pipe.recv()
+        except (EOFError, OSError):
+            LOG.error("a reader process died; starting another")
+            self._discard()
+            raise ReaderLost() from None
+        if ok:
+            return value
+        raise value
+
+    def _discard(self) -> None:
+        if self._pipe is not None:
+            self._pipe.close()
+        if self._process is not None:
+            self._process.join(STOP_SECONDS)
+            if self._process.is_alive():  # pragma: no cover - it lost its pipe
+                self._process.kill()
+        self._pipe = self._process = None
+
+    @property
+    def pid(self) -> int | None:
+        """The child's process id (None between a death and the next job)."""
+        return None if self._process is None else self._process.pid
+
+    # --- the reader verbs ------------------------------------------------------------------
+
+    def prepare(self, doc: Document) -> Prepared:
+        result: Prepared = self._call("prepare", doc)
+        return result
+
+    def report(self, pending: Pending) -> Verdict:
+        result: Verdict = self._call("report", pending)
+        return result
+
+    def check(
+        self,
+        doc: Document,
+        *,
+        since: str | None = None,
+        until: str | None = None,
+        exclude_same_source: bool = False,
+    ) -> Verdict:
+        result: Verdict = self._call(
+            "check", doc, since=since, until=until, exclude_same_source=exclude_same_source
+        )
+        return result
+
+    def strip(self, text: str, source: str | None = None) -> Stripped:
+        result: Stripped = self._call("strip", text, source)
+        return result
+
+    def get(self, doc_id: str) -> DocumentView:
+        result: DocumentView = self._call("get", doc_id)
+        return result
+
+    def __len__(self) -> int:
+        return int(self._call("__len__"))
+
+    def close(self) -> None:
+        """Let the child close its collection and exit (killed after :data:`STOP_SECONDS`)."""
+        if self._pipe is not None:
+            with contextlib.suppress(OSError):  # it is gone already
+                self._pipe.send(None)
+        self._discard()
+
+
+_VERBS = frozenset({"prepare", "report", "check", "strip", "get", "__len__"})
+
+
+def _serve(pipe: Connection, db: str, config: Config | None, warm_up: Document | None) -> None:
+    """The child: open the collection, say so, then answer calls until the pipe closes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    try:
+        collection = Collection.open(db, config, readonly=True)
+        if warm_up is not None:
+            collection.check(warm_up)
+    except Exception as exc:
+        _send(pipe, False, exc)
+        return
+    try:
+        pipe.send((True, None))
+        while True:
+            try:
+                call = pipe.recv()
+            except EOFError:  # the parent is gone
+                return
+            if call is None:
+                return
+            name, args, kwargs = call
+            if name not in _VERBS:
+                _send(pipe, False, ReaderError(f"not a reader verb: {name}"))
+                continue
+            try:
+                result = getattr(collection, name)(*args, **kwargs)
+            except Exception as exc:
+                _send(pipe, False, exc)
+            else:
+                pipe.send((True, result))
+    except (BrokenPipeError, ConnectionResetError):  # the parent is gone
+        return
+    finally:
+        collection.close()
+
+
+def _send(pipe: Connection, ok: bool, error: Exception) -> None:
+    """Send an error back as itself, or as a :class:`ReaderError` if it cannot be pickled."""
+    try:
+        pickle.loads(pickle.dumps(error))
+    except Exception:
+        error = ReaderError(f"{type(error).__name__}: {error}")
+    pipe.send((ok, error))

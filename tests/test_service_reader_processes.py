@@ -1,0 +1,227 @@
+"""Readers in child processes (the default ``reader_mode``): the same answers as readers in
+threads, errors that cross as themselves, and children that never outlive their service."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from aiohttp.test_utils import TestClient
+
+from dedup.collection import Collection, Prepared
+from dedup.errors import DocumentNotFoundError
+from dedup.synth import news_corpus
+from service.app import WARM_UP
+from service.remote import ReaderError, RemoteCollection
+from tests.service_support import http_json, post, running_service, settings, start_client
+
+Client = TestClient[Any, Any]
+
+
+def children(pid: int) -> set[int]:
+    """The reader processes ``pid`` spawned (from any of its threads), not multiprocessing's
+    resource tracker."""
+    found: set[int] = set()
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/children") as handle:
+            for child in map(int, handle.read().split()):
+                try:
+                    with open(f"/proc/{child}/cmdline", "rb") as cmdline:
+                        if b"spawn_main" in cmdline.read():
+                            found.add(child)
+                except FileNotFoundError:  # ended meanwhile
+                    continue
+    return found
+
+
+def alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie, dead but not yet reaped, does not count)."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def gone_within(pids: set[int], seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while any(alive(p) for p in pids):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def same_preparation(a: Prepared, b: Prepared) -> bool:
+    """Prepared values hold arrays: equal field by field."""
+    same = a.doc == b.doc and a.config_id == b.config_id and a.tokens.words == b.tokens.words
+    same = same and np.array_equal(a.tokens.spans, b.tokens.spans)
+    same = same and np.array_equal(a.entry.signature, b.entry.signature)
+    pairs = list(zip(a.entry.occurrences, b.entry.occurrences, strict=True))
+    for x, y in pairs:
+        for name in ("start", "end", "text", "exact", "masked", "template", "label"):
+            same = same and getattr(x, name) == getattr(y, name)
+        for name in ("shingles", "bands"):
+            ax, ay = getattr(x, name), getattr(y, name)
+            same = same and (ax is None) == (ay is None)
+            same = same and (ax is None or np.array_equal(ax, ay))
+    return same
+
+
+@pytest.fixture
+def stored(tmp_path: Path, article: str) -> Path:
+    """A collection file with one article and a reprint of it."""
+    db = tmp_path / "index.db"
+    with Collection.open(db) as collection:
+        collection.post(_doc("a1", article))
+        collection.post(_doc("a2", article[: len(article) * 2 // 3]))
+    return db
+
+
+def _doc(doc_id: str, text: str) -> Any:
+    from dedup.types import Document
+
+    return Document(doc_id, text)
+
+
+def test_a_remote_collection_answers_what_a_local_one_answers(stored: Path, article: str) -> None:
+    """check, strip, get, prepare+report and len give equal values in the child and here."""
+    remote = RemoteCollection(str(stored), None, warm_up=WARM_UP)
+    try:
+        with Collection.open(stored, readonly=True) as local:
+            doc = _doc("new", article[len(article) // 3 :])
+            assert remote.check(doc) == local.check(doc)
+            assert remote.check(doc, exclude_same_source=True) == local.check(
+                doc, exclude_same_source=True
+            )
+            assert remote.strip(article) == local.strip(article)
+            assert remote.get("a2") == local.get("a2")
+            assert len(remote) == len(local) == 2
+            prepared = remote.prepare(doc)
+            assert same_preparation(prepared, local.prepare(doc))
+            with Collection.open(stored) as writer:
+                pending = writer.post_pending(doc, prepared=prepared)
+            assert remote.report(pending) == local.report(pending)
+    finally:
+        remote.close()
+
+
+def test_a_library_error_in_the_child_is_raised_as_itself(stored: Path) -> None:
+    """A missing document is a DocumentNotFoundError here too (the service's 404)."""
+    remote = RemoteCollection(str(stored), None)
+    try:
+        with pytest.raises(DocumentNotFoundError) as raised:
+            remote.get("nope")
+        assert raised.value.doc_id == "nope"
+        assert len(remote) == 2  # and the child goes on
+    finally:
+        remote.close()
+
+
+def test_only_reader_verbs_are_run_in_the_child(stored: Path) -> None:
+    """A call of anything but a reader verb is refused there, not run."""
+    remote = RemoteCollection(str(stored), None)
+    try:
+        with pytest.raises(ReaderError, match="not a reader verb"):
+            remote._call("delete", "a1")
+        assert len(remote) == 2
+    finally:
+        remote.close()
+
+
+def test_a_child_that_cannot_open_the_file_fails_the_start(tmp_path: Path) -> None:
+    """Opening a file that is not a collection raises the library's error from the child."""
+    bad = tmp_path / "not.db"
+    bad.write_bytes(b"this is not SQLite" * 100)
+    with pytest.raises(Exception, match="not an SQLite database"):
+        RemoteCollection(str(bad), None)
+
+
+def test_closing_ends_the_child(stored: Path) -> None:
+    remote = RemoteCollection(str(stored), None)
+    pid = remote.pid
+    assert pid is not None and alive(pid)
+    remote.close()
+    assert gone_within({pid}, 10)
+
+
+async def test_process_readers_answer_what_thread_readers_answer(
+    tmp_path: Path, long_english_articles: list[str]
+) -> None:
+    """The same posts, checks, strips and lookups get the same bodies in both reader modes."""
+    texts = long_english_articles[:4]
+    bodies: dict[str, list[Any]] = {}
+    for mode in ("process", "thread"):
+        (tmp_path / mode).mkdir()
+        client = await start_client(settings(tmp_path / mode, reader_mode=mode))
+        try:
+            answers: list[Any] = []
+            for k, text in enumerate(texts):
+                answers.append(await post(client, "/v1/documents", {"id": f"d{k}", "text": text}))
+                reprint = {"id": f"r{k}", "text": text[: len(text) // 2], "source": "other"}
+                answers.append(await post(client, "/v1/documents", reprint))
+            answers.append(await post(client, "/v1/check", {"id": "c", "text": texts[0]}))
+            answers.append(await post(client, "/v1/strip", {"text": texts[1]}))
+            for path in ("/v1/documents/r0", "/v1/documents/missing", "/readyz"):
+                response = await client.get(path)
+                answers.append((response.status, await response.json(content_type=None)))
+            bodies[mode] = answers
+        finally:
+            await client.close()
+    assert bodies["process"] == bodies["thread"]
+    assert [status for status, _ in bodies["process"][:8]] == [201] * 8
+    assert bodies["process"][1][1]["status"] == "near_duplicate"
+    assert bodies["process"][-2][0] == 404
+
+
+async def test_a_killed_reader_child_is_replaced(tmp_path: Path, story: str) -> None:
+    """SIGKILL of every reader child: requests go on being answered, never with a 500, and
+    new children take their place."""
+    own = children(os.getpid())
+    client = await start_client(settings(tmp_path, reader_mode="process"))
+    try:
+        assert (await post(client, "/v1/documents", {"id": "s", "text": story}))[0] == 201
+        before = children(os.getpid()) - own
+        for pid in before:
+            os.kill(pid, signal.SIGKILL)
+        assert gone_within(before, 10)
+        statuses = [(await post(client, "/v1/check", {"id": "c", "text": story}))[0]]
+        while statuses[-1] != 200 and len(statuses) < 10:
+            statuses.append((await post(client, "/v1/check", {"id": "c", "text": story}))[0])
+        assert statuses[-1] == 200
+        assert set(statuses) <= {200, 503}
+        assert statuses.count(503) <= len(before)  # one failed job per dead child at most
+        checks = [await post(client, "/v1/check", {"id": "c", "text": story}) for _ in range(6)]
+        assert all(status == 200 for status, _ in checks)
+        assert children(os.getpid()).isdisjoint(before)
+    finally:
+        await client.close()
+
+
+async def test_stopping_the_app_ends_its_reader_children(tmp_path: Path) -> None:
+    own = children(os.getpid())
+    client = await start_client(settings(tmp_path, reader_mode="process", readers=2))
+    started = children(os.getpid()) - own
+    assert len(started) == 2
+    await client.close()
+    assert gone_within(started, 15)
+
+
+def test_reader_children_exit_with_a_service_killed_by_sigkill(tmp_path: Path) -> None:
+    """A service process killed outright leaves no reader behind: each child sees its pipe
+    close and exits (they ignore the SIGTERM and SIGINT sent to a process group)."""
+    db = tmp_path / "index.db"
+    with running_service(["service"], db, "--readers", "2") as served:
+        doc = next(iter(news_corpus(1, seed=3)))
+        status, _ = http_json(f"{served.url}/v1/documents", {"id": doc.id, "text": doc.text})
+        assert status == 201
+        readers = children(served.process.pid)
+        assert len(readers) == 2
+        served.process.send_signal(signal.SIGKILL)
+        served.process.wait(10)
+        assert gone_within(readers, 15)
