@@ -318,3 +318,27 @@ def test_a_post_reported_on_another_instance_gives_the_verdict_of_a_plain_post(
             assert reader.report(pending) == expected
             reported += bool(expected.matches)
         assert reported  # the corpus has matches whose passages were aligned
+
+
+def test_passages_follow_a_stored_text_replaced_after_it_was_aligned(
+    tmp_path: Path, long_english_articles: list[str]
+) -> None:
+    """A reader that aligned against a stored text keeps it ready for the next post, and must
+    notice when that text is replaced: the passages are located in the new stored text."""
+    first, second = long_english_articles[1], long_english_articles[2]
+    with (
+        Collection.open(tmp_path / "a.db") as writer,
+        Collection.open(tmp_path / "a.db", readonly=True) as reader,
+    ):
+        writer.post(Document("original", first))
+        before = reader.check(Document("r1", first[: len(first) // 2]))
+        assert [m.id for m in before.matches] == ["original"]
+        writer.post(Document("original", "Update. " + second))
+        reprint = second[: len(second) // 2]
+        after = reader.check(Document("r2", reprint))
+        match = after.matches[0]
+        assert match.id == "original"
+        stored = "Update. " + second
+        assert match.passages
+        for passage in match.passages:
+            assert reprint[passage.a[0] : passage.a[1]] == stored[passage.b[0] : passage.b[1]]
