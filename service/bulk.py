@@ -19,11 +19,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING
 
 from aiohttp import StreamReader, web
 
-from dedup.collection import Collection, Pending
+from dedup.collection import Collection, Pending, Window
 from dedup.errors import DedupError
 from service.ahead import prepare_ahead
 from service.body import (
@@ -37,9 +36,6 @@ from service.body import (
 )
 from service.keys import LIMITS, METRICS, READERS, SETTINGS, STATE, WRITER
 from service.problems import Problem, from_library
-
-if TYPE_CHECKING:
-    from service.routes import Window
 
 LOG = logging.getLogger("service")
 NDJSON = "application/x-ndjson"

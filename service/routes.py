@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from typing import NamedTuple, TypeVar
+from typing import TypeVar
 from urllib.parse import quote
 
 from aiohttp import web
 from prometheus_client.exposition import choose_encoder
 
-from dedup.collection import Verdict
+from dedup.collection import Verdict, Window
 from dedup.io import parse_published
 from dedup.types import Document
 from service import bulk
@@ -35,14 +35,6 @@ C = TypeVar("C", bound=Closable)
 JSON = "application/json"
 
 routes = web.RouteTableDef()
-
-
-class Window(NamedTuple):
-    """The query parameters that narrow which stored documents a document is compared with."""
-
-    since: str | None = None
-    until: str | None = None
-    exclude_same_source: bool = False
 
 
 def query_window(request: web.BaseRequest) -> Window:

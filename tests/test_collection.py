@@ -342,3 +342,17 @@ def test_passages_follow_a_stored_text_replaced_after_it_was_aligned(
         assert match.passages
         for passage in match.passages:
             assert reprint[passage.a[0] : passage.a[1]] == stored[passage.b[0] : passage.b[1]]
+
+
+def test_a_post_answers_what_a_check_just_before_it_answers(tmp_path: Path) -> None:
+    """Passages are found after the post is stored, yet its own stored shingles count for
+    nothing: the matches, reuse included, equal those of a check of the same document."""
+    docs, _ = reuse_corpus(seed=5)
+    with Collection.open(tmp_path / "a.db") as collection:
+        shared = 0
+        for doc in docs[:40]:
+            checked = collection.check(doc)
+            posted = collection.post(doc)
+            assert posted.matches == checked.matches
+            shared += any(m.relation == "shares_passages" for m in posted.matches)
+        assert shared  # the corpus has reuse found through the postings

@@ -19,6 +19,7 @@ from dedup.collection.reports import (
     Status,
     Stored,
     Verdict,
+    Window,
 )
 
 __all__ = [
@@ -32,4 +33,5 @@ __all__ = [
     "Status",
     "Stored",
     "Verdict",
+    "Window",
 ]

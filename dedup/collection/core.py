@@ -36,7 +36,15 @@ from dedup.boilerplate.store import DocumentEntry
 from dedup.collection import loading, tables
 from dedup.collection.loading import Loader
 from dedup.collection.passages import Passages
-from dedup.collection.reports import DocumentView, Pending, Prepared, Status, Stored, Verdict
+from dedup.collection.reports import (
+    DocumentView,
+    Pending,
+    Prepared,
+    Status,
+    Stored,
+    Verdict,
+    Window,
+)
 from dedup.config import Config
 from dedup.errors import ConfigError, DedupError, DocumentNotFoundError, InputError
 from dedup.fingerprint import Fingerprint, Fingerprinter
@@ -262,12 +270,16 @@ class Collection:
         and the reuse candidates that share passages."""
         if pending.prepared.config_id != self.config.id:
             raise InputError("pending from a collection with another config than this one")
+        doc, fp = pending.prepared.doc, pending.fingerprint
+        matched = [m.id for m in pending.matches]
+        reuse = self._postings.candidates(fp.shingles, own=doc.id, exclude=matched)
+        reuse = self._passages.filtered(reuse, doc, *pending.window)
         reports = self._passages.reports(
             pending.prepared.tokens,
             list(pending.verdict.boilerplate),
             pending.matches,
-            list(pending.reuse),
-            pending.fingerprint,
+            reuse[:MAX_REUSE_CANDIDATES],
+            fp,
         )
         return replace(pending.verdict, matches=tuple(reports))
 
@@ -355,8 +367,8 @@ class Collection:
         exclude_same_source: bool,
         prepared: Prepared | None = None,
     ) -> Pending:
-        """Everything of a check but the passages: boilerplate, fingerprint, matches and the
-        reuse candidates to align (see :meth:`report`)."""
+        """Everything of a check but what :meth:`report` adds: boilerplate, fingerprint and
+        verified matches, what decides a post's status and what it stores."""
         ready = self._prepared(doc, prepared)
         stripped = self._stripper.apply([doc], [ready.entry])[0]
         fp = self._fingerprinter.fingerprint_one(content_or_full(doc.text, stripped))
@@ -367,9 +379,6 @@ class Collection:
             exclude_same_source=exclude_same_source,
             fingerprint=fp,
         )
-        matched = {m.id for m in result.matches}
-        reuse = self._postings.candidates(fp.shingles, exclude=[doc.id, *matched])
-        reuse = self._passages.filtered(reuse, doc, since, until, exclude_same_source)
         verdict = Verdict(
             id=doc.id,
             status=_status(result.matches),
@@ -378,7 +387,8 @@ class Collection:
             boilerplate=tuple(sorted(stripped.removed + stripped.chrome)),
             truncated=result.truncated,
         )
-        return Pending(verdict, result.matches, tuple(reuse[:MAX_REUSE_CANDIDATES]), fp, ready)
+        window = Window(since, until, exclude_same_source)
+        return Pending(verdict, result.matches, window, fp, ready)
 
 
 _STORED: dict[AddOutcome, Stored] = {

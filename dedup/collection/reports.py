@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from dedup.align import Passage
 from dedup.boilerplate.store import DocumentEntry
@@ -122,12 +122,21 @@ class Pending:
     """A posted (or checked) document's verdict before its passages are aligned.
 
     ``verdict`` has every field but ``matches``; ``matches`` are the verified document-level
-    matches and ``reuse`` the candidates for passage reuse (at most ``MAX_REUSE_CANDIDATES``,
-    most shared first), both to align by :meth:`Collection.report`.
+    matches, which :meth:`Collection.report` aligns, and to which it adds the documents that
+    share passages, found within ``window``.
     """
 
     verdict: Verdict
     matches: tuple[Match, ...]
-    reuse: tuple[str, ...]
+    window: Window
     fingerprint: Fingerprint
     prepared: Prepared
+
+
+class Window(NamedTuple):
+    """Which stored documents a check compares with: published in ``[since, until)`` (either
+    bound optional) and, with ``exclude_same_source``, from another source than its own."""
+
+    since: str | None = None
+    until: str | None = None
+    exclude_same_source: bool = False

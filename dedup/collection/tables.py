@@ -177,11 +177,15 @@ class ReusePostings:
         if whole < len(flat):
             self._conn.execute(_postings_insert((len(flat) - whole) // 2), flat[whole:])
 
-    def candidates(self, shingles: np.ndarray, exclude: Sequence[str] = ()) -> list[str]:
+    def candidates(
+        self, shingles: np.ndarray, own: str | None = None, exclude: Sequence[str] = ()
+    ) -> list[str]:
         """Stored documents sharing at least ``min_shared`` kept shingles, most shared first.
 
         A kept shingle held by more than ``max_df`` documents is ignored (set phrases and
-        boilerplate), as in the bulk job.
+        boilerplate), as in the bulk job. ``own`` is the id of the document the shingles are
+        from: its stored postings, if any, are neither counted nor proposed, so the answer
+        is the same before and after the document is stored.
         """
         hashes = self.sample(shingles)
         if not hashes:
@@ -191,6 +195,7 @@ class ReusePostings:
             _CANDIDATES,
             {
                 "hashes": json.dumps(hashes),
+                "own": own,
                 "cap": rule.max_df + 1,
                 "max_df": rule.max_df,
                 "min_shared": rule.min_shared,
@@ -211,10 +216,14 @@ _CANDIDATES = """
 WITH q(hash) AS (SELECT DISTINCT value FROM json_each(:hashes)),
 useful(hash) AS MATERIALIZED (
     SELECT hash FROM q
-    WHERE (SELECT count(*) FROM (SELECT 1 FROM reuse_postings r WHERE r.hash = q.hash LIMIT :cap))
-        <= :max_df
+    WHERE (
+        SELECT count(*) FROM (
+            SELECT 1 FROM reuse_postings r WHERE r.hash = q.hash AND r.id IS NOT :own LIMIT :cap
+        )
+    ) <= :max_df
 )
 SELECT p.id, count(*) AS shared FROM useful u JOIN reuse_postings p ON p.hash = u.hash
+WHERE p.id IS NOT :own
 GROUP BY p.id HAVING shared >= :min_shared
 ORDER BY shared DESC, p.id
 """
