@@ -71,7 +71,7 @@ def _opener(app: web.Application, readonly: bool) -> Callable[[], Collection]:
             raise ConfigError(f"{settings.db}: cannot open the database ({exc})") from exc
         if not readonly:
             try:
-                collection.check(WARM_UP)
+                collection.warm_up(WARM_UP)
             except BaseException:
                 collection.close()
                 raise

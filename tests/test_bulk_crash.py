@@ -88,6 +88,6 @@ def test_killed_run_leaves_a_sound_database(corpus: Path, tmp_path: Path) -> Non
     bands = conn.execute("SELECT count(DISTINCT doc) FROM bands").fetchone()[0]
     fingerprints = conn.execute("SELECT count(*) FROM fingerprints").fetchone()[0]
     texts = conn.execute("SELECT count(*) FROM texts").fetchone()[0]
-    posted = conn.execute("SELECT count(DISTINCT id) FROM reuse_postings").fetchone()[0]
+    posted = conn.execute("SELECT count(DISTINCT id) FROM reuse_sets").fetchone()[0]
     assert docs == bands == fingerprints == texts == posted
     assert docs in (0, 6000)

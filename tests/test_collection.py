@@ -176,7 +176,7 @@ def test_delete_forgets_the_document_everywhere(
     assert len(collection) == 0
     assert collection.check(Document("x", sample[0].text)).status == "new"
     conn = collection.connection
-    for table in ("texts", "reuse_postings", "bp_documents", "bp_occurrences", "bp_keys"):
+    for table in ("texts", "reuse_sets", "bp_documents", "bp_occurrences", "bp_keys"):
         column = "doc_id" if table.startswith("bp_") else "id"
         count = conn.execute(f"SELECT count(*) FROM {table} WHERE {column} = ?", (sample[0].id,))
         assert count.fetchone()[0] == 0
@@ -218,8 +218,8 @@ def test_a_file_built_with_other_settings_is_refused(tmp_path: Path) -> None:
 def test_a_failed_post_stores_nothing(collection: Collection, sample: list[Document]) -> None:
     """If storing fails half-way, no table keeps any part of the document."""
     collection.post(sample[0])
-    collection.connection.execute("DROP TABLE reuse_postings")  # make the post fail midway
-    with pytest.raises(Exception, match="reuse_postings"):
+    collection.connection.execute("DROP TABLE reuse_sets")  # make the post fail midway
+    with pytest.raises(Exception, match="reuse_sets"):
         collection.post(sample[1])
     assert sample[1].id not in collection
     rows = collection.connection.execute(

@@ -30,7 +30,7 @@ SELECT count(*) FROM documents d
 WHERE NOT EXISTS (SELECT 1 FROM fingerprints f WHERE f.doc = d.doc)
    OR NOT EXISTS (SELECT 1 FROM bands b WHERE b.doc = d.doc)
    OR NOT EXISTS (SELECT 1 FROM texts t WHERE t.id = d.id)
-   OR NOT EXISTS (SELECT 1 FROM reuse_postings r WHERE r.id = d.id)
+   OR NOT EXISTS (SELECT 1 FROM reuse_sets r WHERE r.id = d.id)
 """
 
 
@@ -152,7 +152,7 @@ def test_the_file_is_sound_after_the_kills(record: Record, db: Path) -> None:
                 ("*", "fingerprints"),
                 ("DISTINCT doc", "bands"),
                 ("*", "texts"),
-                ("DISTINCT id", "reuse_postings"),
+                ("DISTINCT id", "reuse_sets"),
             ]
         ]
         incomplete = conn.execute(INCOMPLETE).fetchone()[0]

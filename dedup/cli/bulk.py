@@ -158,7 +158,7 @@ def bulk(
         session = stack.enter_context(ExitStack())
         loader = None
         if collection is not None:
-            loader = session.enter_context(collection.loading(options.spool_dir))
+            loader = session.enter_context(collection.loading())
 
         if stage is not None and loader is not None:
             stage.keep_spans = True

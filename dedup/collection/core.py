@@ -45,6 +45,7 @@ from dedup.collection.reports import (
     Verdict,
     Window,
 )
+from dedup.collection.reuse_index import ReuseSets
 from dedup.config import Config
 from dedup.errors import ConfigError, DedupError, DocumentNotFoundError, InputError
 from dedup.fingerprint import Fingerprint, Fingerprinter
@@ -75,7 +76,7 @@ class Collection:
                 SQLiteBoilerplateStore(conn).create()
         tables.check_version(conn, tables.stored_settings(), where=str(index.path))
         self._texts = tables.TextTable(conn)
-        self._postings = tables.ReusePostings(conn)
+        self._postings = ReuseSets(conn)
         self._boilerplate = SQLiteBoilerplateStore(conn)
         self._model = BoilerplateModel(self.config, store=self._boilerplate)
         self._stripper = Stripper(self._model)
@@ -265,6 +266,16 @@ class Collection:
             verdict = replace(verdict, status="duplicate", duplicate_of=doc.id)
         return replace(pending, verdict=verdict)
 
+    def warm_up(self, doc: Document) -> None:
+        """Compute what a post of ``doc`` decides, storing nothing and leaving the passages.
+
+        numba loads each compiled kernel from its cache on first call (about a second in all),
+        which the first post would otherwise pay. A writer that leaves the passages to readers
+        needs no more, and stays without the reuse index they build (:meth:`report`): a
+        reader warms up with :meth:`check`.
+        """
+        self._match(doc, None, None, False)
+
     def report(self, pending: Pending) -> Verdict:
         """The verdict of a :meth:`post_pending` or a check, with the passages of its matches
         and the reuse candidates that share passages."""
@@ -307,14 +318,12 @@ class Collection:
                 self._boilerplate.put(entry)
         return outcomes
 
-    def loading(self, spool_dir: str | None = None) -> AbstractContextManager[Loader]:
+    def loading(self) -> AbstractContextManager[Loader]:
         """A bulk load in one transaction (``with c.loading() as load: load.add(docs, fps)``):
-        why and how in :mod:`dedup.collection.loading`. Reuse postings wait in temporary files
-        in ``spool_dir``; make no other writes to this collection inside the block."""
+        why and how in :mod:`dedup.collection.loading`. Make no other writes to this
+        collection inside the block."""
         self._writable()
-        return loading.session(
-            self.index, self._texts, self._postings, self._boilerplate, spool_dir
-        )
+        return loading.session(self.index, self._texts, self._postings, self._boilerplate)
 
     def get(self, doc_id: str) -> DocumentView:
         """A stored document with its cluster and its matches (passages included)."""

@@ -1,0 +1,193 @@
+"""Reuse postings: one row of sampled shingle hashes per document, inverted in memory.
+
+Reuse candidates come from a 1-in-4 sample of each document's shingle hashes
+(:class:`dedup.reuse.ReuseCandidates`): two documents sharing at least ``min_shared`` kept
+hashes, each held by at most ``max_df`` documents, may share passages. The inverted index
+(hash -> documents) used to be a ``(hash, id)`` B-tree in the file. Every post then inserted
+about 145 rows at random places of it, each dirtying a page of its own: measured at 20,000
+stored documents, that was a third of the single writer's time (the inserts, and the commit and
+checkpoint writing those pages), the largest item of a post.
+
+Now the file keeps the sample as one row per document, ``reuse_sets (seq, id, hashes)``, appended
+in ``seq`` order: a post writes one row (about 1.2 KB, a page or two at the end of the table).
+Whoever looks candidates up (a service's readers, after a post is committed) inverts the rows in
+memory, :class:`ReuseIndex`: sorted runs of ``(hash, document)`` pairs, 12 bytes per kept hash
+(about 1.8 KB per document: 180 MB for 100,000 documents per process that looks candidates
+up), built when first needed and kept current from the rows appended since (``seq`` only
+grows). A removed or replaced row bumps ``meta.reuse_removed`` in the same transaction; a
+reader that sees it change builds its index again (deletes are rare). Runs are merged when a
+newer one grows as large as the one before it, so a lookup searches a logarithmic number of
+them.
+
+Candidates are exactly those of the B-tree query: the same kept hashes, ``max_df`` counted over
+the other documents, the same ordering (most shared first, then id).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+
+import numpy as np
+
+from dedup.reuse import ReuseCandidates
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS reuse_sets (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    hashes BLOB NOT NULL  -- the document's distinct kept shingle hashes, uint64 little-endian
+)
+"""
+
+_REMOVED = "reuse_removed"
+_BUMP = (
+    f"INSERT INTO meta (key, value) VALUES ('{_REMOVED}', '1') "
+    "ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+)
+
+
+class ReuseSets:
+    """The stored samples (writes) and their in-memory inversion (candidate lookups)."""
+
+    def __init__(self, conn: sqlite3.Connection, rule: ReuseCandidates | None = None) -> None:
+        self._conn = conn
+        self.rule = rule or ReuseCandidates()
+        self._index: ReuseIndex | None = None
+
+    # --- writes (the writer's connection, inside its transaction) ------------------------------
+
+    def sampled(self, shingles: np.ndarray) -> np.ndarray:
+        """The distinct kept hashes of one document's shingle set, sorted (uint64)."""
+        kept = shingles[shingles % np.uint64(self.rule.sample_mod) == 0]
+        return np.unique(kept.astype(np.uint64, copy=False))
+
+    def put(self, doc_id: str, shingles: np.ndarray) -> None:
+        """Store (or replace) a document's sample."""
+        self.delete(doc_id)
+        self._conn.execute(
+            "INSERT INTO reuse_sets (id, hashes) VALUES (?, ?)",
+            (doc_id, self.sampled(shingles).astype("<u8").tobytes()),
+        )
+
+    def put_many(self, rows: Sequence[tuple[str, np.ndarray]]) -> None:
+        """Store ``(id, shingles)`` rows of documents not stored yet, in one statement."""
+        self._conn.executemany(
+            "INSERT INTO reuse_sets (id, hashes) VALUES (?, ?)",
+            [(doc_id, self.sampled(sh).astype("<u8").tobytes()) for doc_id, sh in rows],
+        )
+
+    def delete(self, doc_id: str) -> None:
+        if self._conn.execute("DELETE FROM reuse_sets WHERE id = ?", (doc_id,)).rowcount:
+            self._conn.execute(_BUMP)
+
+    # --- lookups -------------------------------------------------------------------------------
+
+    def candidates(
+        self, shingles: np.ndarray, own: str | None = None, exclude: Sequence[str] = ()
+    ) -> list[str]:
+        """Stored documents sharing at least ``min_shared`` kept hashes, most shared first.
+
+        A kept hash held by more than ``max_df`` documents is ignored (set phrases and
+        boilerplate), as in the bulk job. ``own`` is the id of the document the shingles are
+        from: its stored sample, if any, is neither counted nor proposed, so the answer is the
+        same before and after the document is stored.
+        """
+        if self._index is None:
+            self._index = ReuseIndex(self.rule)
+        self._index.refresh(self._conn)
+        return self._index.candidates(self.sampled(shingles), own, exclude)
+
+
+class ReuseIndex:
+    """The stored samples inverted in memory; see the module docstring.
+
+    The documents read at a refresh are sorted into a run of their own; runs merge while the
+    newest is at least half the size of the one before it.
+    """
+
+    def __init__(self, rule: ReuseCandidates) -> None:
+        self.rule = rule
+        self._ids: list[str] = []  # document number -> id
+        self._numbers: dict[str, int] = {}
+        self._runs: list[tuple[np.ndarray, np.ndarray]] = []  # (hashes sorted, documents)
+        self._last = 0  # the highest seq read
+        self._removed: str | None = None
+
+    def refresh(self, conn: sqlite3.Connection) -> None:
+        """Read what was stored since the last refresh (everything, after a removal)."""
+        own_transaction = not conn.in_transaction
+        if own_transaction:
+            conn.execute("BEGIN")  # the counter and the rows from one snapshot
+        try:
+            row = conn.execute("SELECT value FROM meta WHERE key = ?", (_REMOVED,)).fetchone()
+            removed = None if row is None else str(row[0])
+            if removed != self._removed:
+                self._ids, self._numbers, self._runs, self._last = [], {}, [], 0
+                self._removed = removed
+            rows = conn.execute(
+                "SELECT seq, id, hashes FROM reuse_sets WHERE seq > ? ORDER BY seq", (self._last,)
+            ).fetchall()
+        finally:
+            if own_transaction:
+                conn.execute("COMMIT")
+        if rows:
+            self._add(rows)
+
+    def _add(self, rows: list[tuple[int, str, bytes]]) -> None:
+        first = len(self._ids)
+        sets = [np.frombuffer(blob, dtype="<u8") for _, _, blob in rows]
+        for k, (_, doc_id, _) in enumerate(rows):
+            self._ids.append(doc_id)
+            self._numbers[doc_id] = first + k
+        self._last = rows[-1][0]
+        hashes = np.concatenate(sets).astype(np.uint64, copy=False)
+        sizes = np.fromiter((s.shape[0] for s in sets), dtype=np.int64, count=len(sets))
+        docs = np.repeat(np.arange(first, first + len(rows), dtype=np.uint32), sizes)
+        order = np.argsort(hashes, kind="stable")
+        self._runs.append((hashes[order], docs[order]))
+        while len(self._runs) > 1 and 2 * self._runs[-1][0].shape[0] >= self._runs[-2][0].shape[0]:
+            (h2, d2), (h1, d1) = self._runs.pop(), self._runs.pop()
+            hashes, docs = np.concatenate((h1, h2)), np.concatenate((d1, d2))
+            order = np.argsort(hashes, kind="stable")
+            self._runs.append((hashes[order], docs[order]))
+
+    def candidates(self, query: np.ndarray, own: str | None, exclude: Sequence[str]) -> list[str]:
+        """:meth:`ReuseSets.candidates` for the query's distinct kept hashes."""
+        if query.shape[0] == 0 or not self._runs:
+            return []
+        rule = self.rule
+        own_number = -1 if own is None else self._numbers.get(own, -1)
+        spans = [
+            (docs, np.searchsorted(h, query, "left"), np.searchsorted(h, query, "right"))
+            for h, docs in self._runs
+        ]
+        held = np.zeros(query.shape[0], dtype=np.int64)
+        for _, lo, hi in spans:
+            held += hi - lo
+        # Hashes held by at most max_df others (one more in all, if one of them is its own).
+        maybe = held <= rule.max_df + 1
+        holders = np.concatenate(
+            [docs[a:b] for docs, lo, hi in spans for a, b in zip(lo[maybe], hi[maybe], strict=True)]
+            or [np.empty(0, dtype=np.uint32)]
+        ).astype(np.int64)
+        of_query = np.repeat(
+            np.tile(np.flatnonzero(maybe), len(spans)),
+            np.concatenate([(hi - lo)[maybe] for _, lo, hi in spans]),
+        )
+        # ``of_query`` above follows the order of ``holders``: run by run, hash by hash.
+        mine = holders == own_number
+        others = held.copy()
+        np.subtract.at(others, of_query[mine], 1)
+        useful = (others >= 1) & (others <= rule.max_df)
+        keep = useful[of_query] & ~mine
+        numbers, shared = np.unique(holders[keep], return_counts=True)
+        enough = shared >= rule.min_shared
+        skip = set(exclude)
+        found = [
+            (-int(n), self._ids[d])
+            for d, n in zip(numbers[enough].tolist(), shared[enough].tolist(), strict=True)
+            if self._ids[d] not in skip
+        ]
+        found.sort()
+        return [doc_id for _, doc_id in found]

@@ -1,0 +1,124 @@
+"""Reuse postings stored as one sample row per document and inverted in memory: candidates
+equal a brute-force reading of the rule, through adds, replacements and deletes made by
+another connection, in one SQLite file."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dedup.collection.reuse_index import SCHEMA, ReuseSets
+from dedup.reuse import ReuseCandidates
+
+RULE = ReuseCandidates(sample_mod=4, min_shared=2, max_df=5)
+
+
+def brute_force(
+    stored: dict[str, np.ndarray], query: np.ndarray, own: str | None, exclude: set[str]
+) -> list[str]:
+    """The rule read literally: kept hashes held by 1..max_df other documents, documents
+    sharing at least min_shared of them, most shared first, then by id."""
+    sets = {k: {int(h) for h in v if int(h) % RULE.sample_mod == 0} for k, v in stored.items()}
+    mine = {int(h) for h in query if int(h) % RULE.sample_mod == 0}
+    others = {k: v for k, v in sets.items() if k != own}
+    useful = {h for h in mine if 1 <= sum(h in v for v in others.values()) <= RULE.max_df}
+    shared = {k: len(v & useful) for k, v in others.items()}
+    found = [(-n, k) for k, n in shared.items() if n >= RULE.min_shared and k not in exclude]
+    return [k for _, k in sorted(found)]
+
+
+@pytest.fixture
+def connections(tmp_path: Path) -> Iterator[tuple[sqlite3.Connection, sqlite3.Connection]]:
+    """A writer and a reader connection on one file with the reuse table and ``meta``."""
+    path = tmp_path / "reuse.db"
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("PRAGMA journal_mode = WAL")
+    writer.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+    writer.execute(SCHEMA)
+    reader = sqlite3.connect(path, isolation_level=None)
+    yield writer, reader
+    writer.close()
+    reader.close()
+
+
+def shingles(rng: np.random.Generator, pool: np.ndarray, size: int) -> np.ndarray:
+    """A shingle set drawn from a small pool, so that documents share hashes."""
+    return np.unique(rng.choice(pool, size=size))
+
+
+@pytest.mark.parametrize("ids", [120, 10_000])  # many replacements / nearly all new ids
+def test_candidates_follow_every_change_as_brute_force_reads_them(
+    ids: int, connections: tuple[sqlite3.Connection, sqlite3.Connection]
+) -> None:
+    """Adds, replacements and deletes by the writer; the reader refreshes between queries
+    (rebuilding after a removal, merging runs of new rows otherwise)."""
+    writer_conn, reader_conn = connections
+    writer, reader = ReuseSets(writer_conn, RULE), ReuseSets(reader_conn, RULE)
+    rng = np.random.default_rng(7)
+    pool = rng.integers(0, 2**64, size=400, dtype=np.uint64)
+    stored: dict[str, np.ndarray] = {}
+    checked = 0
+    for step in range(300):
+        doc_id = f"d{rng.integers(0, ids)}"
+        action = rng.random()
+        if action < 0.08 and stored:
+            victim = sorted(stored)[int(rng.integers(0, len(stored)))]
+            writer.delete(victim)
+            del stored[victim]
+        else:
+            text = shingles(rng, pool, int(rng.integers(5, 60)))
+            writer.put(doc_id, text)  # a new id, or a replacement of a stored one
+            stored[doc_id] = text
+        if step % 3 == 0:
+            query = shingles(rng, pool, int(rng.integers(5, 60)))
+            own = doc_id if rng.random() < 0.5 else None
+            exclude = {f"d{k}" for k in rng.integers(0, ids, size=3)}
+            expected = brute_force(stored, query, own, exclude)
+            assert reader.candidates(query, own, sorted(exclude)) == expected
+            checked += bool(expected)
+    assert checked > 20  # the draws made many non-empty answers
+
+
+def test_bulk_rows_are_found_like_single_ones(
+    connections: tuple[sqlite3.Connection, sqlite3.Connection],
+) -> None:
+    writer_conn, reader_conn = connections
+    writer = ReuseSets(writer_conn, RULE)
+    a = np.arange(0, 400, dtype=np.uint64)
+    writer.put_many([("a", a), ("b", a[:200]), ("c", a[100:300])])
+    found = ReuseSets(reader_conn, RULE).candidates(a, own="a")
+    assert found == ["b", "c"]  # 50 kept hashes each: the tie goes by id
+
+
+def test_a_document_never_counts_as_its_own_evidence(
+    connections: tuple[sqlite3.Connection, sqlite3.Connection],
+) -> None:
+    """Stored or not, a document's own row changes neither the counts nor the answer."""
+    writer_conn, reader_conn = connections
+    writer, reader = ReuseSets(writer_conn, RULE), ReuseSets(reader_conn, RULE)
+    text = np.arange(0, 80, 4, dtype=np.uint64)
+    for k in range(RULE.max_df):  # every hash of ``text`` held by max_df others
+        writer.put(f"other{k}", text)
+    before = reader.candidates(text, own="new")
+    writer.put("new", text)
+    assert reader.candidates(text, own="new") == before == [f"other{k}" for k in range(5)]
+    writer.put("one-more", text)  # now max_df + 1 others: every hash is a set phrase
+    assert reader.candidates(text, own="new") == []
+
+
+def test_rows_written_inside_an_open_transaction_are_seen_by_their_own_connection(
+    connections: tuple[sqlite3.Connection, sqlite3.Connection],
+) -> None:
+    writer_conn, reader_conn = connections
+    writer = ReuseSets(writer_conn, RULE)
+    text = np.arange(0, 80, 4, dtype=np.uint64)
+    writer_conn.execute("BEGIN")
+    writer.put("a", text)
+    assert writer.candidates(text, own="b") == ["a"]
+    assert ReuseSets(reader_conn, RULE).candidates(text, own="b") == []  # not committed
+    writer_conn.execute("COMMIT")
+    assert ReuseSets(reader_conn, RULE).candidates(text, own="b") == ["a"]
