@@ -44,8 +44,29 @@ def seed_pairs(
     make the cost quadratic. So a hash contributes at most ``max_repeats ** 2`` seeds and the
     total is at most ``max_repeats * min(len(ha), len(hb))``.
     """
-    oa = np.argsort(ha, kind="mergesort")
-    ob = np.argsort(hb, kind="mergesort")
+    return seed_pairs_sorted(
+        ha,
+        np.argsort(ha, kind="mergesort"),
+        hb,
+        np.argsort(hb, kind="mergesort"),
+        ok_a,
+        ok_b,
+        max_repeats,
+    )
+
+
+@njit(cache=True, nogil=True)
+def seed_pairs_sorted(
+    ha: np.ndarray,
+    oa: np.ndarray,
+    hb: np.ndarray,
+    ob: np.ndarray,
+    ok_a: np.ndarray,
+    ok_b: np.ndarray,
+    max_repeats: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`seed_pairs` with each side's stable sort order given (``oa`` sorts ``ha``):
+    a text aligned against many keeps its order instead of sorting again each time."""
     # Two passes over the merge walk: count, then fill.
     total = 0
     for fill in range(2):

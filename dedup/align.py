@@ -166,11 +166,14 @@ class Aligner:
         excluded = excluded_tokens(tokens, exclude)
         if starts.shape[0] < k:
             empty = np.empty(0, dtype=np.uint64)
-            return AlignSide(tokens, excluded, empty, np.empty(0, dtype=bool), empty)
+            none = np.empty(0, dtype=np.int64)
+            return AlignSide(tokens, excluded, empty, none, np.empty(0, dtype=bool), empty)
+        seeds = _k.window_hashes(buf, starts, k, _SEED)
         return AlignSide(
             tokens,
             excluded,
-            _k.window_hashes(buf, starts, k, _SEED),
+            seeds,
+            np.argsort(seeds, kind="stable"),
             _free_windows(excluded, k),
             _k.window_hashes(buf, starts, 1, _SEED),
         )
@@ -181,7 +184,9 @@ class Aligner:
         k = cfg.seed_n
         if a.seeds.shape[0] == 0 or b.seeds.shape[0] == 0:
             return []
-        si, sj = _k.seed_pairs(a.seeds, b.seeds, a.free, b.free, cfg.max_repeats)
+        si, sj = _k.seed_pairs_sorted(
+            a.seeds, a.order, b.seeds, b.order, a.free, b.free, cfg.max_repeats
+        )
         if si.shape[0] == 0:
             return []
         n_a, n_b = a.units.shape[0], b.units.shape[0]
@@ -207,13 +212,15 @@ class AlignSide:
     """A text ready for :meth:`Aligner.align_sides` (see :meth:`Aligner.side`).
 
     ``excluded`` marks the tokens touching an excluded span; ``seeds`` are the hashes of every
-    window of ``seed_n`` tokens (empty when the text is shorter), ``free`` whether each window
-    is clear of excluded tokens, and ``units`` the hash of each token.
+    window of ``seed_n`` tokens (empty when the text is shorter) and ``order`` their stable
+    sort order, ``free`` whether each window is clear of excluded tokens, and ``units`` the
+    hash of each token.
     """
 
     tokens: Tokens
     excluded: np.ndarray
     seeds: np.ndarray
+    order: np.ndarray
     free: np.ndarray
     units: np.ndarray
 
