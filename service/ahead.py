@@ -72,10 +72,15 @@ class Ahead(Generic[C, T]):
 
 
 def prepare_ahead(app: web.Application, doc: Document) -> Ahead[Reader, Prepared]:
-    """``doc``'s preparation, offered to a reader now (skipped if the readers are full)."""
+    """``doc``'s preparation, offered to a reader now: unless as many jobs already wait for
+    the readers as there are readers, since an offer takes a place in their queue, which
+    requests that must be answered need more (a full queue answers them 503); the writer
+    then prepares the post itself."""
     ahead: Ahead[Reader, Prepared] = Ahead(lambda col: col.prepare(doc))
-    task = asyncio.ensure_future(app[READERS].run(ahead.offer, priority=AHEAD))
-    task.add_done_callback(_ignore)
+    readers = app[READERS]
+    if readers.depth < readers.threads:
+        task = asyncio.ensure_future(readers.run(ahead.offer, priority=AHEAD))
+        task.add_done_callback(_ignore)
     return ahead
 
 

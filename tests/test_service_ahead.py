@@ -9,9 +9,11 @@ from typing import Any
 
 import pytest
 
+from dedup.collection import Collection
 from dedup.errors import InputError
+from dedup.types import Document
 from service import create_app
-from service.ahead import Ahead
+from service.ahead import Ahead, prepare_ahead
 from service.keys import READERS
 from service.pools import AHEAD
 from tests.service_support import settings
@@ -73,3 +75,27 @@ async def test_work_done_ahead_gives_way_to_waiting_requests(
     release.set()
     await asyncio.gather(held, ahead, request)
     assert order == ["request", "ahead"]
+
+
+async def test_no_work_is_offered_ahead_while_requests_queue_for_the_readers(
+    aiohttp_client: Any, tmp_path: Path, story: str
+) -> None:
+    """With as many jobs waiting as there are readers, a post's preparation is not queued:
+    it would take a place that a request needs, and the writer prepares the post itself."""
+    client = await aiohttp_client(create_app(settings(tmp_path, readers=1)))
+    readers = client.app[READERS]
+    release = threading.Event()
+    held = asyncio.ensure_future(readers.run(lambda _: release.wait(10)))
+    waiting = asyncio.ensure_future(readers.run(lambda _: None))
+    await asyncio.sleep(0.05)
+    assert readers.depth == 1
+    try:
+        ahead = prepare_ahead(client.app, Document("p", story))
+        await asyncio.sleep(0.05)
+        assert readers.depth == 1  # nothing more was queued
+    finally:
+        release.set()
+        await asyncio.gather(held, waiting)
+    with Collection.open(":memory:") as writer:
+        assert ahead.take(writer).doc.id == "p"  # the taker computes it
+
