@@ -54,6 +54,8 @@ from dedup.normalize import tokenize
 from dedup.types import AddOutcome, Document, Match
 from dedup.verify import Relation
 
+#: The SQLite page cache of a collection opened read-only, in MB.
+READER_CACHE_MB = 64
 #: At most this many reuse candidates are aligned per check (the most-shared first).
 MAX_REUSE_CANDIDATES = 20
 
@@ -92,7 +94,9 @@ class Collection:
         ``config=None`` uses the stored config; another config than the stored one raises
         :class:`~dedup.errors.ConfigMismatchError`.
         """
-        index = SQLiteIndex(path, config)
+        # A reader reads scattered rows once each (the OS caches the file anyway), and a
+        # service keeps one per core: a quarter of the writer's page cache.
+        index = SQLiteIndex(path, config, cache_mb=READER_CACHE_MB if readonly else 256)
         try:
             return cls(index, readonly=readonly)
         except BaseException:

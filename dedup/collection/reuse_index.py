@@ -29,6 +29,7 @@ import sqlite3
 from collections.abc import Sequence
 
 import numpy as np
+from numba import njit
 
 from dedup.reuse import ReuseCandidates
 
@@ -41,6 +42,8 @@ CREATE TABLE IF NOT EXISTS reuse_sets (
 """
 
 _REMOVED = "reuse_removed"
+#: Rows read and sorted into a run at a time.
+_CHUNK = 8192
 _BUMP = (
     f"INSERT INTO meta (key, value) VALUES ('{_REMOVED}', '1') "
     "ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
@@ -125,14 +128,15 @@ class ReuseIndex:
             if removed != self._removed:
                 self._ids, self._numbers, self._runs, self._last = [], {}, [], 0
                 self._removed = removed
-            rows = conn.execute(
+            cursor = conn.execute(
                 "SELECT seq, id, hashes FROM reuse_sets WHERE seq > ? ORDER BY seq", (self._last,)
-            ).fetchall()
+            )
+            # In chunks: a first read of 100,000 documents' rows would hold 130 MB of blobs.
+            while rows := cursor.fetchmany(_CHUNK):
+                self._add(rows)
         finally:
             if own_transaction:
                 conn.execute("COMMIT")
-        if rows:
-            self._add(rows)
 
     def _add(self, rows: list[tuple[int, str, bytes]]) -> None:
         first = len(self._ids)
@@ -148,9 +152,7 @@ class ReuseIndex:
         self._runs.append((hashes[order], docs[order]))
         while len(self._runs) > 1 and 2 * self._runs[-1][0].shape[0] >= self._runs[-2][0].shape[0]:
             (h2, d2), (h1, d1) = self._runs.pop(), self._runs.pop()
-            hashes, docs = np.concatenate((h1, h2)), np.concatenate((d1, d2))
-            order = np.argsort(hashes, kind="stable")
-            self._runs.append((hashes[order], docs[order]))
+            self._runs.append(_merge(h1, d1, h2, d2))
 
     def candidates(self, query: np.ndarray, own: str | None, exclude: Sequence[str]) -> list[str]:
         """:meth:`ReuseSets.candidates` for the query's distinct kept hashes."""
@@ -191,3 +193,25 @@ class ReuseIndex:
         ]
         found.sort()
         return [doc_id for _, doc_id in found]
+
+
+@njit(cache=True, nogil=True)
+def _merge(
+    h1: np.ndarray, d1: np.ndarray, h2: np.ndarray, d2: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Two runs sorted by hash as one, ties keeping the first run's pairs first: one linear
+    pass, where sorting the two joined would need an index array as large as both again."""
+    n1, n2 = h1.shape[0], h2.shape[0]
+    hashes = np.empty(n1 + n2, dtype=h1.dtype)
+    docs = np.empty(n1 + n2, dtype=d1.dtype)
+    x = y = 0
+    for k in range(n1 + n2):
+        if y >= n2 or (x < n1 and h1[x] <= h2[y]):
+            hashes[k] = h1[x]
+            docs[k] = d1[x]
+            x += 1
+        else:
+            hashes[k] = h2[y]
+            docs[k] = d2[y]
+            y += 1
+    return hashes, docs
