@@ -72,13 +72,14 @@ class Ahead(Generic[C, T]):
 
 
 def prepare_ahead(app: web.Application, doc: Document) -> Ahead[Reader, Prepared]:
-    """``doc``'s preparation, offered to a reader now: unless as many jobs already wait for
-    the readers as there are readers, since an offer takes a place in their queue, which
-    requests that must be answered need more (a full queue answers them 503); the writer
-    then prepares the post itself."""
+    """``doc``'s preparation, offered to a reader now: unless the readers' queue is half
+    full, since an offer takes a place in it, which requests that must be answered need more
+    (a full queue answers them 503); the writer then prepares the post itself. Reports come
+    in bursts (a batch's commit releases them all at once), so a tighter bound left the
+    writer preparing most posts itself under load."""
     ahead: Ahead[Reader, Prepared] = Ahead(lambda col: col.prepare(doc))
     readers = app[READERS]
-    if readers.depth < readers.threads:
+    if readers.depth < readers.capacity // 2:
         task = asyncio.ensure_future(readers.run(ahead.offer, priority=AHEAD))
         task.add_done_callback(_ignore)
     return ahead

@@ -77,25 +77,42 @@ async def test_work_done_ahead_gives_way_to_waiting_requests(
     assert order == ["request", "ahead"]
 
 
-async def test_no_work_is_offered_ahead_while_requests_queue_for_the_readers(
+async def test_no_work_is_offered_ahead_while_the_readers_queue_is_half_full(
     aiohttp_client: Any, tmp_path: Path, story: str
 ) -> None:
-    """With as many jobs waiting as there are readers, a post's preparation is not queued:
-    it would take a place that a request needs, and the writer prepares the post itself."""
-    client = await aiohttp_client(create_app(settings(tmp_path, readers=1)))
+    """With half the readers' places taken, a post's preparation is not queued: it would take
+    a place that a request needs, and the writer prepares the post itself."""
+    client = await aiohttp_client(create_app(settings(tmp_path, readers=1, queue_size=4)))
     readers = client.app[READERS]
+    assert readers.capacity == 5
     release = threading.Event()
     held = asyncio.ensure_future(readers.run(lambda _: release.wait(10)))
-    waiting = asyncio.ensure_future(readers.run(lambda _: None))
+    waiting = [asyncio.ensure_future(readers.run(lambda _: None)) for _ in range(2)]
     await asyncio.sleep(0.05)
-    assert readers.depth == 1
+    assert readers.depth == 2
     try:
         ahead = prepare_ahead(client.app, Document("p", story))
         await asyncio.sleep(0.05)
-        assert readers.depth == 1  # nothing more was queued
+        assert readers.depth == 2  # nothing more was queued
     finally:
         release.set()
-        await asyncio.gather(held, waiting)
+        await asyncio.gather(held, *waiting)
     with Collection.open(":memory:") as writer:
         assert ahead.take(writer).doc.id == "p"  # the taker computes it
 
+
+async def test_work_is_offered_ahead_while_the_readers_queue_has_room(
+    aiohttp_client: Any, tmp_path: Path, story: str
+) -> None:
+    client = await aiohttp_client(create_app(settings(tmp_path, readers=1, queue_size=4)))
+    readers = client.app[READERS]
+    release = threading.Event()
+    held = asyncio.ensure_future(readers.run(lambda _: release.wait(10)))
+    await asyncio.sleep(0.05)
+    try:
+        prepare_ahead(client.app, Document("p", story))
+        await asyncio.sleep(0.05)
+        assert readers.depth == 1  # the offer waits behind the held job
+    finally:
+        release.set()
+        await held
