@@ -17,6 +17,8 @@ import numpy as np
 from dedup.align import PairReuse
 from dedup.bulk.candidates import CandidatePairs, CandidateStats
 from dedup.bulk.ingest import BatchSink, Corpus, Ingest, Progress, Transform
+from dedup.bulk.procs import JsonlFiles, ProcessIngest
+from dedup.bulk.records import RecordSpool
 from dedup.bulk.reuse import Exclusions, ReuseStage, TextSpool
 from dedup.bulk.spool import ShingleSpool
 from dedup.bulk.verify import PairVerifier, VerifiedPairs
@@ -76,12 +78,21 @@ def run_bulk(
     progress: Callable[[str], Progress] | None = None,
     transform: Transform | None = None,
     exclusions: Exclusions | None = None,
+    *,
+    records: RecordSpool | None = None,
+    files: JsonlFiles | None = None,
 ) -> BulkResult:
     """Run the whole job over ``documents`` (streamed once).
 
     ``progress(stage)`` returns a callback for that stage's counts, if given; ``transform``
     rewrites each batch before fingerprinting (the boilerplate-aware text, for one);
-    ``exclusions`` gives the spans of a document that alignment must skip (its boilerplate).
+    ``exclusions`` gives the spans of a document that alignment must skip (its boilerplate);
+    ``records`` receives every document's ``deduped.jsonl`` record.
+
+    ``files``, when the same input is plain JSON Lines files, lets ingest run in worker
+    processes (:mod:`dedup.bulk.procs`) instead of reading ``documents``: with two jobs or
+    more and no ``sink``, ``transform`` or passages, which need each document in this process.
+    The results are the same either way.
     """
     options = options or BulkOptions()
     timings: dict[str, float] = {}
@@ -100,12 +111,24 @@ def run_bulk(
             texts = stack.enter_context(TextSpool(options.spool_dir))
             reuse = ReuseStage(texts, exclusions=exclusions)
         with _timed(timings, "ingest"):
-            corpus = ingest.run(
-                documents,
-                spool,
-                sink=_both(sink, _reuse_sink(reuse)),
-                progress=progress("ingest") if progress else None,
-            )
+            jobs = options.resolved_jobs()
+            if (
+                files is not None
+                and jobs > 1
+                and sink is None
+                and transform is None
+                and reuse is None
+            ):
+                corpus = ProcessIngest(config, jobs, options.batch_size).run(
+                    files, spool, records, progress=progress("ingest") if progress else None
+                )
+            else:
+                corpus = ingest.run(
+                    documents,
+                    spool,
+                    sink=_both(_both(sink, _records_sink(records)), _reuse_sink(reuse)),
+                    progress=progress("ingest") if progress else None,
+                )
         with _timed(timings, "candidates"):
             rank = canonical_order(corpus.ids, corpus.published, corpus.lengths.tolist())
             left, right, stats = CandidatePairs(options.max_bucket, options.resolved_jobs()).find(
@@ -144,6 +167,10 @@ def _both(first: BatchSink | None, second: BatchSink | None) -> BatchSink | None
         second(docs, batch)
 
     return both
+
+
+def _records_sink(records: RecordSpool | None) -> BatchSink | None:
+    return None if records is None else records.observe
 
 
 def _reuse_sink(reuse: ReuseStage | None) -> BatchSink | None:
