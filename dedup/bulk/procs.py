@@ -62,8 +62,11 @@ class JsonlFiles:
     def of(cls, inputs: Sequence[str], fields: FieldNames) -> JsonlFiles | None:
         """The inputs, if every one is a regular ``*.jsonl``/``*.ndjson`` file, not gzip.
 
-        ``None`` otherwise (and for anything unreadable: the sequential reader reports it).
+        ``None`` otherwise (and for anything unreadable: the sequential reader reports it),
+        and where there is no 'forkserver' start method (Windows).
         """
+        if "forkserver" not in multiprocessing.get_all_start_methods():
+            return None
         for name in inputs:
             if not name.lower().endswith(_JSONL_SUFFIXES) or not os.path.isfile(name):
                 return None
