@@ -32,7 +32,11 @@ if TYPE_CHECKING:
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False))
 @config_options
 @click.option(
-    "--jobs", type=int, default=0, show_default=True, help="Threads; 0 = all cores (local engine)."
+    "--jobs",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Workers; 0 = all cores (local engine: processes for .jsonl files, else threads).",
 )
 @click.option("--id-field", default="id", show_default=True)
 @click.option("--text-field", default="text", show_default=True)
