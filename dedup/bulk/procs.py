@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import IO
@@ -130,8 +130,13 @@ class ProcessIngest:
         spool: ShingleSpool,
         records: RecordSpool | None = None,
         progress: Progress | None = None,
+        meanwhile: Callable[[], object] | None = None,
     ) -> Corpus:
-        """Fingerprint every document; shingle sets go to ``spool``, records to ``records``."""
+        """Fingerprint every document; shingle sets go to ``spool``, records to ``records``.
+
+        ``meanwhile`` is called once the workers are starting (about a second during which
+        this process would only wait), e.g. to load the kernels of the later stages.
+        """
         tasks = self._tasks(files, spool, records)
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload([__name__])
@@ -144,6 +149,8 @@ class ProcessIngest:
         ) as pool:
             futures: list[Future[_Part]] = [pool.submit(_ingest_range, t) for t in tasks]
             try:
+                if meanwhile is not None:
+                    meanwhile()
                 for task, future in zip(tasks, futures, strict=True):
                     merged.add(task.path, future.result(), spool, records)
                     if progress is not None:

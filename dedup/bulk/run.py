@@ -120,7 +120,11 @@ def run_bulk(
                 and reuse is None
             ):
                 corpus = ProcessIngest(config, jobs, options.batch_size).run(
-                    files, spool, records, progress=progress("ingest") if progress else None
+                    files,
+                    spool,
+                    records,
+                    progress=progress("ingest") if progress else None,
+                    meanwhile=_load_kernels,
                 )
             else:
                 corpus = ingest.run(
@@ -167,6 +171,17 @@ def _both(first: BatchSink | None, second: BatchSink | None) -> BatchSink | None
         second(docs, batch)
 
     return both
+
+
+def _load_kernels() -> None:
+    """Run the candidates stage on three documents, for its side effect.
+
+    The first compiled call in a process costs about 0.33 s (numba loads its cache and its
+    NumPy support, which imports scipy.linalg). Process ingest calls this while its workers
+    start, so that the candidates stage does not pay it later, on the critical path.
+    """
+    keys = np.array([[1, 2], [1, 3], [4, 2]], dtype=np.uint64)
+    CandidatePairs().find(keys, np.arange(3), np.ones(3, dtype=bool))
 
 
 def _records_sink(records: RecordSpool | None) -> BatchSink | None:
