@@ -13,8 +13,20 @@ core (``--jobs 0``): the scale check of issue #4 (1,000,000 documents in under 1
 cores, peak RSS at most 4 GB). It needs about 12 GB of free disk per million documents (input,
 temporary spools and outputs).
 
-Each row also gives the child's CPU time (user + system), steadier than wall time when other
-jobs share the machine.
+Each row also gives the job's CPU time (user + system), steadier than wall time when other
+jobs share the machine. With ``--jobs 2`` on a ``.jsonl`` corpus the job's ingest runs in
+worker processes (:mod:`dedup.bulk.procs`), which a forkserver starts: they are not the job's
+children, so CPU time and peak RSS are sampled from /proc over the job's session, RSS summed
+(see :func:`benchmarks._common.run_child`).
+
+Last measured (2 cores shared with another engineer's service benchmarks, load average 2.0
+rising to 3.3): datasketch 1,007 docs/s; ``--jobs 1`` 10.9 s wall, 10.1 CPU s, 9,186 docs/s =
+9.1x datasketch (three runs: 9.1-9.4x, 10.1-10.4 CPU s; it was 8.0x and 12.6 CPU s before the
+malloc thresholds, span-free token streams and unstable band sorts); ``--jobs 2`` 11.5 s wall,
+11.2 CPU s: with one core taken by the other job it was no faster than one job (0.83-1.11x in
+nine pairs at load 2-3.7; one pair at load 1.3-1.6 gave 1.28x, 10.9 s against 8.5 s). Neither
+target of issue #4 (10x datasketch, 1.7x from 1 to 2 jobs) is met in these runs. The 1M run at
+``--jobs 2``: 229 s wall, 247 CPU s, peak RSS 2.9 GB summed over its processes (load 3.0).
 
 Run: ``python -m benchmarks.bulk_bench [--docs 100000] [--baseline-docs 20000] [--large 0]``
 """
