@@ -6,6 +6,11 @@ import gzip
 import itertools
 import json
 import math
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +25,7 @@ from dedup.fingerprint import Fingerprinter
 from dedup.io import FieldNames, line_ranges, range_lines, read_documents
 from dedup.lsh import Banding
 from dedup.synth import news_corpus
+from tests.conftest import ROOT
 
 FIELDS = FieldNames()
 
@@ -248,3 +254,64 @@ def test_a_segment_that_disagrees_with_its_sizes_is_an_error(tmp_path: Path) -> 
         records.extend(np.array([5]))
         with pytest.raises(OSError, match="truncated"):
             records.seal()
+
+
+# --- no process outlives the job -----------------------------------------------------------
+
+_STUCK_PARENT = """
+import sys, time
+from dedup import Config
+from dedup.bulk import ShingleSpool
+from dedup.bulk.procs import JsonlFiles, ProcessIngest
+from dedup.io import FieldNames
+
+def stuck(done):
+    print("workers running", flush=True)
+    time.sleep(120)
+
+if __name__ == "__main__":
+    with ShingleSpool(sys.argv[2]) as spool:
+        files = JsonlFiles([sys.argv[1]], FieldNames())
+        ProcessIngest(Config(), 2, range_bytes=5_000).run(files, spool, progress=stuck)
+"""
+
+
+def _session(sid: int) -> set[int]:
+    found = set()
+    for name in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{name}/stat", "rb") as handle:
+                fields = handle.read().rsplit(b")", 1)[1].split()
+        except (OSError, ValueError):
+            continue
+        if name.isdigit() and int(fields[3]) == sid and fields[0] != b"Z":
+            found.add(int(name))
+    return found
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="needs /proc to find the workers")
+def test_workers_and_forkserver_exit_when_the_parent_is_killed(tmp_path: Path) -> None:
+    """SIGKILL gives the parent no chance to stop its workers: they must notice by themselves."""
+    corpus = _corpus_file(tmp_path / "in.jsonl", 60)
+    script = tmp_path / "stuck.py"
+    script.write_text(_STUCK_PARENT)
+    proc = subprocess.Popen(
+        [sys.executable, str(script), str(corpus), str(tmp_path)],
+        stdout=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        start_new_session=True,
+    )
+    try:
+        assert proc.stdout is not None and proc.stdout.readline() == b"workers running\n"
+        helpers = _session(proc.pid) - {proc.pid}
+        assert len(helpers) >= 3  # the forkserver and two workers (and a resource tracker)
+        proc.kill()
+        proc.wait(timeout=10)
+        deadline = time.monotonic() + 15
+        while _session(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _session(proc.pid) == set()
+    finally:
+        proc.kill()
+        for pid in _session(proc.pid):
+            os.kill(pid, signal.SIGKILL)

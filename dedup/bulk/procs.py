@@ -24,12 +24,15 @@ threads of their own), which imports this module once and forks each worker from
 
 from __future__ import annotations
 
+import contextlib
 import math
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from typing import IO
 
 import numpy as np
@@ -141,12 +144,20 @@ class ProcessIngest:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload([__name__])
         merged = _Merge(self.config.bands)
-        with ProcessPoolExecutor(
-            max_workers=max(1, min(self.jobs, len(tasks))),
-            mp_context=context,
-            initializer=_start_worker,
-            initargs=(self.config, files.fields, self.batch_size),
-        ) as pool:
+        # Workers wait for tasks on a queue whose writing end they hold too, so they would
+        # outlive a parent killed with SIGKILL (and keep the forkserver alive): each watches
+        # the reading end of this pipe, which only this process can write to, and exits on EOF.
+        lifeline, keep = context.Pipe(duplex=False)
+        with (
+            keep,
+            lifeline,
+            ProcessPoolExecutor(
+                max_workers=max(1, min(self.jobs, len(tasks))),
+                mp_context=context,
+                initializer=_start_worker,
+                initargs=(self.config, files.fields, self.batch_size, lifeline),
+            ) as pool,
+        ):
             futures: list[Future[_Part]] = [pool.submit(_ingest_range, t) for t in tasks]
             try:
                 if meanwhile is not None:
@@ -245,11 +256,21 @@ class _Worker:
 _WORKER: list[_Worker] = []  # this process's, once _start_worker ran
 
 
-def _start_worker(config: Config, fields: FieldNames, batch_size: int) -> None:
+def _start_worker(
+    config: Config, fields: FieldNames, batch_size: int, lifeline: Connection
+) -> None:
     keep_freed_memory()
+    threading.Thread(target=_exit_with_parent, args=(lifeline,), daemon=True).start()
     _WORKER.append(
         _Worker(Fingerprinter(config), Banding(config.bands, config.rows), fields, batch_size)
     )
+
+
+def _exit_with_parent(lifeline: Connection) -> None:
+    """Block until the parent is gone (the pipe's only writer closed), then leave at once."""
+    with contextlib.suppress(EOFError, OSError):
+        lifeline.recv_bytes()
+    os._exit(1)
 
 
 def _ingest_range(task: _Task) -> _Part:
