@@ -24,7 +24,7 @@ rising to 3.3): datasketch 1,007 docs/s; ``--jobs 1`` 10.9 s wall, 10.1 CPU s, 9
 9.1x datasketch (three runs: 9.1-9.4x, 10.1-10.4 CPU s; it was 8.0x and 12.6 CPU s before the
 malloc thresholds, span-free token streams and unstable band sorts); ``--jobs 2`` 11.5 s wall,
 11.2 CPU s: with one core taken by the other job it was no faster than one job (0.83-1.11x in
-eleven pairs at load 2-3.7; one pair at load 1.3-1.6 gave 1.28x, 10.9 s against 8.5 s). Neither
+eleven pairs at load 2-3.7; one pair at load 1.3-1.4 gave 1.28x, 10.9 s against 8.5 s). Neither
 target of issue #4 (10x datasketch, 1.7x from 1 to 2 jobs) is met in these runs. The 1M run at
 ``--jobs 2``: 229 s wall, 247 CPU s, peak RSS 2.9 GB summed over its processes (load 3.0).
 
