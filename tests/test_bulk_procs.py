@@ -315,3 +315,10 @@ def test_workers_and_forkserver_exit_when_the_parent_is_killed(tmp_path: Path) -
         proc.kill()
         for pid in _session(proc.pid):
             os.kill(pid, signal.SIGKILL)
+
+
+def test_an_input_given_twice_counts_its_lines_anew(tmp_path: Path) -> None:
+    path = _corpus_file(tmp_path / "in.jsonl", 30)
+    message = _process_error([path, path], tmp_path)
+    assert message == _sequential_error([path, path])
+    assert message.startswith(f"{path}:1: duplicate id")

@@ -85,6 +85,7 @@ class JsonlFiles:
 @dataclass(frozen=True, slots=True)
 class _Task:
     path: str
+    input: int  # which of the inputs (a path may be given twice: its lines count anew)
     start: int
     end: int
     shingles: str  # spool segment paths to fill
@@ -163,7 +164,7 @@ class ProcessIngest:
                 if meanwhile is not None:
                     meanwhile()
                 for task, future in zip(tasks, futures, strict=True):
-                    merged.add(task.path, future.result(), spool, records)
+                    merged.add(task, future.result(), spool, records)
                     if progress is not None:
                         progress(len(merged.ids))
             finally:
@@ -180,12 +181,13 @@ class ProcessIngest:
         return [
             _Task(
                 path,
+                k,
                 start,
                 end,
                 str(spool.segment()),
                 None if records is None else str(records.segment()),
             )
-            for path, size in zip(files.paths, sizes, strict=True)
+            for k, (path, size) in enumerate(zip(files.paths, sizes, strict=True))
             for start, end in line_ranges(path, max(1, math.ceil(size / span)))
         ]
 
@@ -201,10 +203,13 @@ class _Merge:
         self.parts: list[_Part] = []
         self._first_seen: dict[str, tuple[str, int]] = {}
         self._interned: dict[str, str] = {}
-        self._lines_before: dict[str, int] = {}  # per file: lines of the ranges taken so far
+        self._lines_before: dict[int, int] = {}  # per input: lines of the ranges taken so far
 
-    def add(self, path: str, part: _Part, spool: ShingleSpool, records: RecordSpool | None) -> None:
-        base = self._lines_before.get(path, 0)
+    def add(
+        self, task: _Task, part: _Part, spool: ShingleSpool, records: RecordSpool | None
+    ) -> None:
+        path = task.path
+        base = self._lines_before.get(task.input, 0)
         first_seen = self._first_seen
         for doc_id, line in zip(part.ids, part.lines.tolist(), strict=True):
             where = first_seen.get(doc_id)
@@ -217,7 +222,7 @@ class _Merge:
             first_seen[doc_id] = (path, base + line)
         if part.error is not None:
             raise InputError(part.error[0], path, base + part.error[1])
-        self._lines_before[path] = base + part.line_count
+        self._lines_before[task.input] = base + part.line_count
         self.ids.extend(part.ids)
         interned = self._interned
         self.sources.extend(None if s is None else interned.setdefault(s, s) for s in part.sources)
