@@ -19,14 +19,14 @@ worker processes (:mod:`dedup.bulk.procs`), which a forkserver starts: they are 
 children, so CPU time and peak RSS are sampled from /proc over the job's session, RSS summed
 (see :func:`benchmarks._common.run_child`).
 
-Last measured (2 cores shared with another engineer's service benchmarks, load average 2.0
-rising to 3.3): datasketch 1,007 docs/s; ``--jobs 1`` 10.9 s wall, 10.1 CPU s, 9,186 docs/s =
-9.1x datasketch (three runs: 9.1-9.4x, 10.1-10.4 CPU s; it was 8.0x and 12.6 CPU s before the
-malloc thresholds, span-free token streams and unstable band sorts); ``--jobs 2`` 11.5 s wall,
-11.2 CPU s: with one core taken by the other job it was no faster than one job (0.83-1.11x in
-eleven pairs at load 2-3.7; one pair at load 1.3-1.4 gave 1.28x, 10.9 s against 8.5 s). Neither
-target of issue #4 (10x datasketch, 1.7x from 1 to 2 jobs) is met in these runs. The 1M run at
-``--jobs 2``: 229 s wall, 247 CPU s, peak RSS 2.9 GB summed over its processes (load 3.0).
+Last measured (2 cores shared with another engineer's service benchmarks, load average 1.5):
+datasketch 998 docs/s; ``--jobs 1`` 10.8 s wall, 10.9 CPU s, 9,280 docs/s = 9.3x datasketch
+(four runs: 9.1-9.4x; it was 8.0x before the malloc thresholds, span-free token streams and
+unstable band sorts); ``--jobs 2`` 7.0 s wall, 11.6 CPU s, 14,195 docs/s: 1.53x from 1 to 2 jobs
+(1.40-1.53x in five runs at load 1.3-1.7; at load 2-4 ``--jobs 2`` got one core and was no
+faster than one job). Neither target of issue #4 (10x datasketch, 1.7x from 1 to 2 jobs) is
+met. The 1M run at ``--jobs 2``: 229 s wall, 247 CPU s, peak RSS 2.9 GB summed over its
+processes (load 3.0).
 
 Run: ``python -m benchmarks.bulk_bench [--docs 100000] [--baseline-docs 20000] [--large 0]``
 """
