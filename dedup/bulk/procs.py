@@ -18,10 +18,10 @@ directories and dumps cannot be cut into ranges and go the thread way. So do run
 each document in the parent during ingest: ``--strip-boilerplate`` (the transform uses the
 model learned in the parent), ``--passages`` (the text spool) and ``--db`` (one SQLite writer).
 
-Measured on two cores (100,000 documents, load 1.3-1.7), this is no faster than the thread
-pool: ingest 4.3-4.6 s against 4.3-4.7 s, the whole job 7.3-7.5 s against 7.4-7.9 s, for about
-0.6 CPU s more (starting the workers). It is meant for more cores, where threads stay bound by
-the calling thread's share of the work; that is not measured yet.
+Measured on two cores (100,000 documents, eight alternating pairs at load 0.9-1.7), this
+barely beats the thread pool: the whole job 7.44 s against 7.69 s on average, ingest 4.2-4.6 s
+against 4.3-4.7 s, for 0.6 CPU s more (starting the workers). It is meant for more cores, where
+threads stay bound by the calling thread's share of the work; that is not measured yet.
 
 Workers come from a 'forkserver' context (never 'fork': by then numpy and numba have started
 threads of their own), which imports this module once and forks each worker from it.
