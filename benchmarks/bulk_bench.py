@@ -25,8 +25,8 @@ datasketch 998 docs/s; ``--jobs 1`` 10.8 s wall, 10.9 CPU s, 9,280 docs/s = 9.3x
 unstable band sorts); ``--jobs 2`` 7.0 s wall, 11.6 CPU s, 14,195 docs/s: 1.53x from 1 to 2 jobs
 (1.40-1.60x in seven pairs at load 0.9-1.7; at load 2-4 ``--jobs 2`` got one core and was no
 faster than one job). Neither target of issue #4 (10x datasketch, 1.7x from 1 to 2 jobs) is
-met. The 1M run at ``--jobs 2``: 229 s wall, 247 CPU s, peak RSS 2.9 GB summed over its
-processes (load 3.0).
+met. The 1M run at ``--jobs 2``: 175 s wall, 265 CPU s, peak RSS 2.9 GB summed over its
+processes (load 1.2-2.0).
 
 Run: ``python -m benchmarks.bulk_bench [--docs 100000] [--baseline-docs 20000] [--large 0]``
 """
