@@ -322,3 +322,16 @@ def test_an_input_given_twice_counts_its_lines_anew(tmp_path: Path) -> None:
     message = _process_error([path, path], tmp_path)
     assert message == _sequential_error([path, path])
     assert message.startswith(f"{path}:1: duplicate id")
+
+
+def test_a_program_read_from_stdin_keeps_the_thread_pool(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Workers import the main module again by its path; ``python -`` has no such file."""
+    import types
+
+    from dedup.bulk import procs
+
+    assert procs.available()  # pytest's own main module is importable
+    fake = types.ModuleType("__main__")
+    fake.__file__ = "<stdin>"
+    monkeypatch.setitem(sys.modules, "__main__", fake)
+    assert not procs.available()

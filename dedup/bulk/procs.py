@@ -33,6 +33,7 @@ import contextlib
 import math
 import multiprocessing
 import os
+import sys
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -70,11 +71,8 @@ class JsonlFiles:
     def of(cls, inputs: Sequence[str], fields: FieldNames) -> JsonlFiles | None:
         """The inputs, if every one is a regular ``*.jsonl``/``*.ndjson`` file, not gzip.
 
-        ``None`` otherwise (and for anything unreadable: the sequential reader reports it),
-        and where there is no 'forkserver' start method (Windows).
+        ``None`` otherwise (and for anything unreadable: the sequential reader reports it).
         """
-        if "forkserver" not in multiprocessing.get_all_start_methods():
-            return None
         for name in inputs:
             if not name.lower().endswith(_JSONL_SUFFIXES) or not os.path.isfile(name):
                 return None
@@ -85,6 +83,23 @@ class JsonlFiles:
             except OSError:
                 return None
         return cls(list(inputs), fields)
+
+
+def available() -> bool:
+    """Whether worker processes can be started here.
+
+    They need the 'forkserver' start method (not on Windows), and a main module they can import
+    again by its path: a program read from standard input (``python -``) has none, and its
+    workers would die at start.
+    """
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return False
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    spec = getattr(main, "__spec__", None)
+    if path is None or (spec is not None and spec.name.endswith("__main__")):
+        return True  # an interactive session, or python -m: nothing to import again by path
+    return os.path.isfile(path)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,10 +137,11 @@ class ProcessIngest:
         config: Config,
         jobs: int,
         batch_size: int = 256,
-        range_bytes: int = _RANGE_BYTES,
+        range_bytes: int | None = None,  # None: _RANGE_BYTES
     ) -> None:
         if jobs < 1:
             raise ValueError("jobs must be at least 1")
+        range_bytes = _RANGE_BYTES if range_bytes is None else range_bytes
         if batch_size < 1 or range_bytes < 1:
             raise ValueError("batch_size and range_bytes must be at least 1")
         self.config = config

@@ -18,6 +18,7 @@ from dedup.align import PairReuse
 from dedup.bulk.candidates import CandidatePairs, CandidateStats
 from dedup.bulk.ingest import BatchSink, Corpus, Ingest, Progress, Transform
 from dedup.bulk.procs import JsonlFiles, ProcessIngest
+from dedup.bulk.procs import available as processes_available
 from dedup.bulk.records import RecordSpool
 from dedup.bulk.reuse import Exclusions, ReuseStage, TextSpool
 from dedup.bulk.spool import ShingleSpool
@@ -92,7 +93,8 @@ def run_bulk(
     ``files``, when the same input is plain JSON Lines files, lets ingest run in worker
     processes (:mod:`dedup.bulk.procs`) instead of reading ``documents``: with two jobs or
     more and no ``sink``, ``transform`` or passages, which need each document in this process.
-    The results are the same either way.
+    The results are the same either way. As with any multiprocessing, the calling script must
+    be safe to import again (``if __name__ == "__main__":``): the workers import it.
     """
     options = options or BulkOptions()
     timings: dict[str, float] = {}
@@ -118,6 +120,7 @@ def run_bulk(
                 and sink is None
                 and transform is None
                 and reuse is None
+                and processes_available()
             ):
                 corpus = ProcessIngest(config, jobs, options.batch_size).run(
                     files,
