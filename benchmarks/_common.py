@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import platform
 import subprocess
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,17 +38,65 @@ def machine() -> str:
 
 @dataclass(frozen=True)
 class ChildRun:
-    """Wall time and peak resident memory of one child process."""
+    """Wall time, CPU time and peak resident memory of one child process and its helpers."""
 
     seconds: float
-    peak_rss_mb: float
+    peak_rss_mb: float  # the largest of: the child's own peak, the sampled sum over its session
     returncode: int
     stderr: str
-    cpu_seconds: float = 0.0  # user + system time of the child: steadier on a shared machine
+    cpu_seconds: float = 0.0  # user + system time: steadier than wall on a shared machine
+
+
+class _SessionSampler(threading.Thread):
+    """Polls /proc for every process of a session: summed RSS, and each one's CPU time.
+
+    Worker processes started through a forkserver are not the child's children, so ``wait4``
+    sees neither their CPU time nor their memory. Sampling every 50 ms misses at most the last
+    50 ms of a process that exits (dedup's workers are idle by then).
+    """
+
+    def __init__(self, session: int, interval: float = 0.05) -> None:
+        super().__init__(daemon=True)
+        self.session = session
+        self.interval = interval
+        self.cpu: dict[int, float] = {}  # pid -> last seen user + system seconds
+        self.peak_rss = 0  # bytes
+        self._stop_event = threading.Event()
+        self._tick = os.sysconf("SC_CLK_TCK")
+        self._page = os.sysconf("SC_PAGE_SIZE")
+
+    def run(self) -> None:
+        while not self._stop_event.wait(self.interval):
+            self.sweep()
+
+    def sweep(self) -> None:
+        rss = 0
+        for name in os.listdir("/proc"):
+            if not name.isdigit():
+                continue
+            try:
+                with open(f"/proc/{name}/stat", "rb") as handle:
+                    fields = handle.read().rsplit(b")", 1)[1].split()
+            except OSError:
+                continue  # gone meanwhile
+            if int(fields[3]) != self.session:
+                continue
+            self.cpu[int(name)] = (int(fields[11]) + int(fields[12])) / self._tick
+            rss += int(fields[21]) * self._page
+        self.peak_rss = max(self.peak_rss, rss)
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        self.join()
 
 
 def run_child(args: list[str], env: dict[str, str] | None = None) -> ChildRun:
-    """Run a command and measure it alone (``wait4`` gives this child's own peak RSS)."""
+    """Run a command and measure it alone, with every process of its session.
+
+    The child's own CPU time and peak RSS come exactly from ``wait4``; those of the other
+    processes in its session (worker processes) from sampling /proc, and RSS as their sum
+    (shared pages counted in every process: an upper bound).
+    """
     start = time.perf_counter()
     proc = subprocess.Popen(
         args,
@@ -55,10 +104,16 @@ def run_child(args: list[str], env: dict[str, str] | None = None) -> ChildRun:
         stderr=subprocess.PIPE,
         env={**os.environ, **(env or {})},
         text=True,
+        start_new_session=True,
     )
+    sampler = _SessionSampler(proc.pid)
+    sampler.start()
     stderr = proc.stderr.read() if proc.stderr else ""
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - start
+    sampler.stop()
     proc.returncode = os.waitstatus_to_exitcode(status)
-    cpu = usage.ru_utime + usage.ru_stime
-    return ChildRun(seconds, usage.ru_maxrss / 1024, proc.returncode, stderr, cpu)
+    others = sum(cpu for pid, cpu in sampler.cpu.items() if pid != proc.pid)
+    cpu = usage.ru_utime + usage.ru_stime + others
+    peak = max(usage.ru_maxrss * 1024, sampler.peak_rss)
+    return ChildRun(seconds, peak / 2**20, proc.returncode, stderr, cpu)

@@ -13,8 +13,20 @@ core (``--jobs 0``): the scale check of issue #4 (1,000,000 documents in under 1
 cores, peak RSS at most 4 GB). It needs about 12 GB of free disk per million documents (input,
 temporary spools and outputs).
 
-Each row also gives the child's CPU time (user + system), steadier than wall time when other
-jobs share the machine.
+Each row also gives the job's CPU time (user + system), steadier than wall time when other
+jobs share the machine. With ``--jobs 2`` on a ``.jsonl`` corpus the job's ingest runs in
+worker processes (:mod:`dedup.bulk.procs`), which a forkserver starts: they are not the job's
+children, so CPU time and peak RSS are sampled from /proc over the job's session, RSS summed
+(see :func:`benchmarks._common.run_child`).
+
+Last measured (2 cores shared with another engineer's service benchmarks, load average 1.5):
+datasketch 998 docs/s; ``--jobs 1`` 10.8 s wall, 10.9 CPU s, 9,280 docs/s = 9.3x datasketch
+(four runs: 9.1-9.4x; it was 8.0x before the malloc thresholds, span-free token streams and
+unstable band sorts); ``--jobs 2`` 7.0 s wall, 11.6 CPU s, 14,195 docs/s: 1.53x from 1 to 2 jobs
+(1.40-1.60x in seven pairs at load 0.9-1.7; at load 2-4 ``--jobs 2`` got one core and was no
+faster than one job). Neither target of issue #4 (10x datasketch, 1.7x from 1 to 2 jobs) is
+met. The 1M run at ``--jobs 2``: 175 s wall, 265 CPU s, peak RSS 2.9 GB summed over its
+processes (load 1.2-2.0).
 
 Run: ``python -m benchmarks.bulk_bench [--docs 100000] [--baseline-docs 20000] [--large 0]``
 """

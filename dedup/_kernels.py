@@ -60,6 +60,7 @@ def token_streams(
     expansion: np.ndarray,
     nfkc: bool,
     casefold: bool,
+    spans: bool = True,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Turn code points into per-document UTF-8 token streams.
 
@@ -75,6 +76,8 @@ def token_streams(
     ``fold[cp]`` is the case-folded code point, or ``-(k + 1)`` for a multi-character folding
     ``fold_ext[k]`` (zero-padded).
     ``expansion[cp]`` bounds the bytes one input code point can produce (5 above the table).
+    With ``spans`` off, ``sources`` is empty: fingerprinting needs no spans, and writing them
+    is 17 % of this kernel (measured on news text: 5.2 instead of 6.2 ns a character).
     """
     n_docs = doc_offsets.shape[0] - 1
     # Size the output once: growing it inside the loop would stop LLVM from keeping the
@@ -85,7 +88,7 @@ def token_streams(
         bound += np.int64(expansion[cp]) if cp < expansion.shape[0] else np.int64(5)
     buf = np.empty(bound + 1, dtype=np.uint8)
     starts = np.empty(bound + 1, dtype=np.int64)
-    sources = np.empty((bound + 1, 2), dtype=np.int64)
+    sources = np.empty((bound + 1 if spans else 0, 2), dtype=np.int64)
     buf_offsets = np.empty(n_docs + 1, dtype=np.int64)
     token_offsets = np.empty(n_docs + 1, dtype=np.int64)
     unsafe = np.zeros(n_docs, dtype=np.bool_)
@@ -124,11 +127,13 @@ def token_streams(
                     continue
                 if not in_word or kind == SOLO:
                     if n_tokens > doc_first:
-                        sources[n_tokens - 1, 1] = tok_end
+                        if spans:
+                            sources[n_tokens - 1, 1] = tok_end
                         buf[pos] = 32
                         pos += 1
                     starts[n_tokens] = pos
-                    sources[n_tokens, 0] = i - base
+                    if spans:
+                        sources[n_tokens, 0] = i - base
                     n_tokens += 1
                 tok_end = i - base + 1
                 in_word = kind == WORD
@@ -151,11 +156,13 @@ def token_streams(
                     continue
                 if not in_word or cls == SOLO:
                     if n_tokens > doc_first:
-                        sources[n_tokens - 1, 1] = tok_end
+                        if spans:
+                            sources[n_tokens - 1, 1] = tok_end
                         buf[pos] = 32
                         pos += 1
                     starts[n_tokens] = pos
-                    sources[n_tokens, 0] = i - base
+                    if spans:
+                        sources[n_tokens, 0] = i - base
                     n_tokens += 1
                 tok_end = i - base + 1
                 in_word = cls == WORD
@@ -168,7 +175,7 @@ def token_streams(
                         if e == 0:
                             break
                         pos = _put_utf8(buf, pos, e)
-        if n_tokens > doc_first:
+        if spans and n_tokens > doc_first:
             sources[n_tokens - 1, 1] = tok_end
         unsafe[d] = bad
     buf_offsets[n_docs] = pos
@@ -178,7 +185,7 @@ def token_streams(
         buf_offsets,
         starts[:n_tokens].copy(),
         token_offsets,
-        sources[:n_tokens].copy(),
+        sources[:n_tokens].copy() if spans else sources,
         unsafe,
     )
 

@@ -111,14 +111,15 @@ class Fingerprinter:
         self._a, self._b = permutations(config.num_perm, config.seed)
         self._tables = tables()
 
-    def token_streams(self, texts: Sequence[str]) -> TokenStreams:
+    def token_streams(self, texts: Sequence[str], spans: bool = True) -> TokenStreams:
         """The normalised texts of a batch as UTF-8 token streams (see :mod:`dedup.normalize`)."""
-        return token_streams(texts, nfkc=self.config.nfkc, casefold=self.config.casefold)
+        cfg = self.config
+        return token_streams(texts, nfkc=cfg.nfkc, casefold=cfg.casefold, spans=spans)
 
     def fingerprint(self, texts: Sequence[str]) -> FingerprintBatch:
         """Fingerprints of a batch of texts; batches of a few hundred amortise the overhead."""
         cfg = self.config
-        streams = self.token_streams(texts)
+        streams = self.token_streams(texts, spans=False)
         shingles, offsets = _kernels.shingle_sets(
             streams.buf,
             streams.offsets,

@@ -190,7 +190,7 @@ class ParagraphFingerprinter:
 
     def keys(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Content hashes and token counts of texts (a batch), by the Fingerprinter's rule."""
-        streams = self.fingerprinter.token_streams(texts)
+        streams = self.fingerprinter.token_streams(texts, spans=False)
         hashes: np.ndarray = _kernels.content_hashes(streams.buf, streams.offsets, HASH_SEED)
         return hashes, np.diff(streams.token_offsets)
 

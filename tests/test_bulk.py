@@ -202,3 +202,23 @@ def test_verification_with_a_tiny_memory_budget_gives_the_same_pairs(
     assert len(roomy) > 0
     assert np.array_equal(roomy.left, tight.left) and np.array_equal(roomy.right, tight.right)
     assert np.array_equal(roomy.jaccard, tight.jaccard)
+
+
+def test_hot_buckets_pair_members_with_the_best_ranked_whatever_the_sort() -> None:
+    """Spec by brute force: in every bucket, each member pairs with those of the bucket's
+    ``max_bucket`` best-ranked members that rank before it (rank order, never sort order)."""
+    rng = np.random.default_rng(4)
+    n, bands, cap = 400, 4, 5
+    keys = rng.integers(0, 12, size=(n, bands)).astype(np.uint64)  # buckets of ~33: hot
+    rank = rng.permutation(n).astype(np.int64)
+    expected: set[tuple[int, int]] = set()
+    for band in range(bands):
+        buckets: dict[int, list[int]] = {}
+        for doc in sorted(range(n), key=lambda d: rank[d]):
+            buckets.setdefault(int(keys[doc, band]), []).append(doc)
+        for members in buckets.values():
+            for x, doc in enumerate(members):
+                for other in members[: min(x, cap)]:
+                    expected.add((min(doc, other), max(doc, other)))
+    left, right, _ = CandidatePairs(max_bucket=cap).find(keys, rank, np.ones(n, dtype=bool))
+    assert set(zip(left.tolist(), right.tolist(), strict=True)) == expected

@@ -129,6 +129,25 @@ def test_outputs_are_identical_whatever_the_jobs(
         assert (tmp_path / "1" / name).read_bytes() == (tmp_path / "2" / name).read_bytes()
 
 
+def test_worker_processes_over_many_ranges_write_what_one_job_writes(
+    labelled: tuple[Path, dict[str, str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--jobs 2 on a .jsonl file reads it by byte ranges in worker processes; cut into ranges
+    of 20 kB (dozens of them), every output but the timings is still --jobs 1's, byte for byte."""
+    from dedup.bulk import procs
+
+    path, _ = labelled
+    assert procs.JsonlFiles.of([str(path)], procs.FieldNames()) is not None
+    assert path.stat().st_size > 10 * 20_000
+    run("bulk", str(path), "--out", str(tmp_path / "1"), "--jobs", "1", "--quiet")
+    monkeypatch.setattr(procs, "_RANGE_BYTES", 20_000)
+    run("bulk", str(path), "--out", str(tmp_path / "2"), "--jobs", "2", "--quiet")
+    for name in ("clusters.jsonl", "pairs.jsonl", "deduped.jsonl", "samples.jsonl"):
+        assert (tmp_path / "1" / name).read_bytes() == (tmp_path / "2" / name).read_bytes()
+    summary = json.loads((tmp_path / "2" / "summary.json").read_text())
+    assert summary["jobs"] == 2 and summary["documents"] == len(read_jsonl(path))
+
+
 def test_reads_gzip_and_directories(tmp_path: Path) -> None:
     """A .jsonl.gz file and a directory of .txt files are read as documents."""
     with gzip.open(tmp_path / "a.jsonl.gz", "wt", encoding="utf-8") as handle:

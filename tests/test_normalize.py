@@ -17,7 +17,7 @@ from unicode_samples import (
 )
 
 from dedup._kernels import CLASS_MASK, SEP, SOLO, UNSAFE, WORD
-from dedup.normalize import tables, tokenize, tokenize_reference
+from dedup.normalize import tables, token_streams, tokenize, tokenize_reference
 from dedup.unicode_tables import _FOLD_LIMIT, _HANGUL_SECOND, _NFKC_LIMIT, _SOLO_RANGES
 
 
@@ -309,3 +309,22 @@ def test_expansion_bounds_the_bytes_of_every_code_point():
             if max(unfolded, folded) > have:
                 short.append((hex(cp), chars, max(unfolded, folded), have))
     assert short == []
+
+
+def test_streams_without_spans_are_the_same_streams() -> None:
+    """``spans=False`` (fingerprinting) changes nothing but leaving ``sources`` empty, also for
+    texts that need whole-text NFKC (spliced in from a second run)."""
+    texts = [
+        "Hello, World! ﬁne…",
+        "cafe\u0301 au lait",
+        "",
+        "\uff21\uff42\uff43 123 déjà vu",
+        "한국어 텍스트",
+    ]
+    full = token_streams(texts)
+    lean = token_streams(texts, spans=False)
+    assert not full.exact.all()  # the combining accent took the whole-text way
+    for field in ("buf", "offsets", "token_starts", "token_offsets", "exact"):
+        assert np.array_equal(getattr(full, field), getattr(lean, field)), field
+    assert full.sources.shape[0] == full.token_starts.shape[0]
+    assert lean.sources.shape == (0, 2)

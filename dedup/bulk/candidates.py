@@ -87,7 +87,7 @@ class CandidatePairs:
         nothing). Returns sorted unique ``(left, right)`` with ``left < right``.
         """
         docs = np.flatnonzero(eligible).astype(np.int64)
-        # In canonical order, so that a stable sort by key keeps each bucket in rank order.
+        # In canonical order, so that positions in docs are ranks (hot buckets keep that order).
         docs = docs[np.argsort(rank[docs], kind="stable")]
         n = np.int64(keys.shape[0])
         bands = range(keys.shape[1])
@@ -111,11 +111,15 @@ class CandidatePairs:
     ) -> tuple[np.ndarray, int, int]:
         """One band's pairs as sorted unique codes ``left * n + right``, hot and largest."""
         column = keys[docs, band]
-        order = np.argsort(column, kind="stable")
+        # Unstable (0.16 s instead of 0.26 s for 32 sorts of 100,000 keys): the order inside
+        # a bucket matters only for hot buckets, which get their rank order back below.
+        order = np.argsort(column)
         sorted_keys = column[order]
         boundary = np.flatnonzero(sorted_keys[1:] != sorted_keys[:-1]) + 1
         bounds = np.concatenate(([0], boundary, [sorted_keys.shape[0]])).astype(np.int64)
         sizes = np.diff(bounds)
+        for k in np.flatnonzero(sizes > self.max_bucket).tolist():
+            order[bounds[k] : bounds[k + 1]].sort()  # positions in docs: rank order
         multi = sizes > 1
         if not multi.any():
             return np.empty(0, dtype=np.int64), 0, 0

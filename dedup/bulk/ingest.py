@@ -7,6 +7,10 @@ texts to other processes, while the calling thread keeps reading and parsing inp
 ``4 * jobs`` batches are in flight (a few megabytes: enough that the calling thread, busy with
 a finished batch, does not leave the pool idle), so memory stays flat however large the input.
 
+Plain JSON Lines files can instead be ingested by worker processes, parsing included
+(:mod:`dedup.bulk.procs`): the thread pool here is the way for every other input, and for runs
+that need each document in this process.
+
 What is kept per document: id, source, date, text length, content hash and band keys in
 memory (about 300 bytes); the shingle set goes to a :class:`ShingleSpool` on disk.
 """

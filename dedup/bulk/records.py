@@ -21,7 +21,7 @@ import numpy as np
 import orjson
 
 from dedup.boilerplate import Stripped
-from dedup.bulk.spool import TempFileSpool
+from dedup.bulk.spool import TempFileSpool, sealed_offsets
 from dedup.fingerprint import FingerprintBatch
 from dedup.io import Plain
 from dedup.types import Document
@@ -47,6 +47,15 @@ def document_record(
     return record
 
 
+def encode_records(docs: list[Document]) -> tuple[bytes, np.ndarray]:
+    """The records of ``docs`` as JSON Lines, and each one's size in bytes.
+
+    What :meth:`RecordSpool.observe` appends; process-parallel ingest calls it in its workers.
+    """
+    lines = [orjson.dumps(document_record(d), option=orjson.OPT_APPEND_NEWLINE) for d in docs]
+    return b"".join(lines), np.fromiter(map(len, lines), dtype=np.int64, count=len(lines))
+
+
 class RecordSpool(TempFileSpool):
     """Append-only file of every document's :func:`document_record`, by input position."""
 
@@ -59,16 +68,20 @@ class RecordSpool(TempFileSpool):
         """Add a batch of documents (a bulk-job sink: the fingerprints are not needed)."""
         if self._offsets is not None:
             raise ValueError("the record spool is closed for appending")
-        lines = [orjson.dumps(document_record(d), option=orjson.OPT_APPEND_NEWLINE) for d in docs]
-        self._write(b"".join(lines))
-        self._sizes.append(np.fromiter(map(len, lines), dtype=np.int64, count=len(lines)))
+        data, sizes = encode_records(docs)
+        self._write(data)
+        self._sizes.append(sizes)
+
+    def extend(self, sizes: np.ndarray) -> None:
+        """Count in records another process wrote to a :meth:`segment` (sizes in bytes)."""
+        if self._offsets is not None:
+            raise ValueError("the record spool is closed for appending")
+        self._sizes.append(np.asarray(sizes, dtype=np.int64))
 
     def seal(self) -> None:
         """Finish appending; after this, records can be read back."""
         if self._offsets is None:
-            sizes = np.concatenate(self._sizes) if self._sizes else np.empty(0, np.int64)
-            self._offsets = np.zeros(sizes.shape[0] + 1, dtype=np.int64)
-            np.cumsum(sizes, out=self._offsets[1:])
+            self._offsets = sealed_offsets(self._sizes, self._size())
             self._sizes = []
 
     def __len__(self) -> int:

@@ -17,6 +17,9 @@ import numpy as np
 from dedup.align import PairReuse
 from dedup.bulk.candidates import CandidatePairs, CandidateStats
 from dedup.bulk.ingest import BatchSink, Corpus, Ingest, Progress, Transform
+from dedup.bulk.procs import JsonlFiles, ProcessIngest
+from dedup.bulk.procs import available as processes_available
+from dedup.bulk.records import RecordSpool
 from dedup.bulk.reuse import Exclusions, ReuseStage, TextSpool
 from dedup.bulk.spool import ShingleSpool
 from dedup.bulk.verify import PairVerifier, VerifiedPairs
@@ -76,12 +79,22 @@ def run_bulk(
     progress: Callable[[str], Progress] | None = None,
     transform: Transform | None = None,
     exclusions: Exclusions | None = None,
+    *,
+    records: RecordSpool | None = None,
+    files: JsonlFiles | None = None,
 ) -> BulkResult:
     """Run the whole job over ``documents`` (streamed once).
 
     ``progress(stage)`` returns a callback for that stage's counts, if given; ``transform``
     rewrites each batch before fingerprinting (the boilerplate-aware text, for one);
-    ``exclusions`` gives the spans of a document that alignment must skip (its boilerplate).
+    ``exclusions`` gives the spans of a document that alignment must skip (its boilerplate);
+    ``records`` receives every document's ``deduped.jsonl`` record.
+
+    ``files``, when the same input is plain JSON Lines files, lets ingest run in worker
+    processes (:mod:`dedup.bulk.procs`) instead of reading ``documents``: with two jobs or
+    more and no ``sink``, ``transform`` or passages, which need each document in this process.
+    The results are the same either way. As with any multiprocessing, the calling script must
+    be safe to import again (``if __name__ == "__main__":``): the workers import it.
     """
     options = options or BulkOptions()
     timings: dict[str, float] = {}
@@ -100,12 +113,29 @@ def run_bulk(
             texts = stack.enter_context(TextSpool(options.spool_dir))
             reuse = ReuseStage(texts, exclusions=exclusions)
         with _timed(timings, "ingest"):
-            corpus = ingest.run(
-                documents,
-                spool,
-                sink=_both(sink, _reuse_sink(reuse)),
-                progress=progress("ingest") if progress else None,
-            )
+            jobs = options.resolved_jobs()
+            if (
+                files is not None
+                and jobs > 1
+                and sink is None
+                and transform is None
+                and reuse is None
+                and processes_available()
+            ):
+                corpus = ProcessIngest(config, jobs, options.batch_size).run(
+                    files,
+                    spool,
+                    records,
+                    progress=progress("ingest") if progress else None,
+                    meanwhile=_load_kernels,
+                )
+            else:
+                corpus = ingest.run(
+                    documents,
+                    spool,
+                    sink=_both(_both(sink, _records_sink(records)), _reuse_sink(reuse)),
+                    progress=progress("ingest") if progress else None,
+                )
         with _timed(timings, "candidates"):
             rank = canonical_order(corpus.ids, corpus.published, corpus.lengths.tolist())
             left, right, stats = CandidatePairs(options.max_bucket, options.resolved_jobs()).find(
@@ -144,6 +174,21 @@ def _both(first: BatchSink | None, second: BatchSink | None) -> BatchSink | None
         second(docs, batch)
 
     return both
+
+
+def _load_kernels() -> None:
+    """Run the candidates stage on three documents, for its side effect.
+
+    The first compiled call in a process costs about 0.33 s (numba loads its cache and its
+    NumPy support, which imports scipy.linalg). Process ingest calls this while its workers
+    start, so that the candidates stage does not pay it later, on the critical path.
+    """
+    keys = np.array([[1, 2], [1, 3], [4, 2]], dtype=np.uint64)
+    CandidatePairs().find(keys, np.arange(3), np.ones(3, dtype=bool))
+
+
+def _records_sink(records: RecordSpool | None) -> BatchSink | None:
+    return None if records is None else records.observe
 
 
 def _reuse_sink(reuse: ReuseStage | None) -> BatchSink | None:

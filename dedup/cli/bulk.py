@@ -32,7 +32,11 @@ if TYPE_CHECKING:
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False))
 @config_options
 @click.option(
-    "--jobs", type=int, default=0, show_default=True, help="Threads; 0 = all cores (local engine)."
+    "--jobs",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Workers; 0 = all cores (local engine: processes for .jsonl files, else threads).",
 )
 @click.option("--id-field", default="id", show_default=True)
 @click.option("--text-field", default="text", show_default=True)
@@ -108,8 +112,10 @@ def bulk(
     With --engine spark, INPUT... are JSONL or Parquet files or directories on any filesystem
     Spark reads (local, hdfs://, s3a://, ...), and --out may be such a URI with --format parquet.
     """
+    from dedup._malloc import keep_freed_memory
     from dedup.bulk import BulkOptions, run_bulk, write_outputs
     from dedup.bulk.boilerplate import BoilerplateStage
+    from dedup.bulk.procs import JsonlFiles
     from dedup.bulk.records import RecordSpool
     from dedup.io import FieldNames
 
@@ -137,8 +143,10 @@ def bulk(
     if spark_master is not None or out_format != "jsonl":
         option = "--spark-master" if spark_master is not None else "--format parquet"
         raise click.UsageError(f"{option} needs --engine spark")
+    keep_freed_memory()  # see dedup._malloc: 12 % less CPU at --jobs 1, same peak RSS
     options = BulkOptions(jobs=jobs, passages=passages)
     fields = {"id_field": id_field, "text_field": text_field, "source_field": source_field}
+    field_names = FieldNames(id=id_field, text=text_field, source=source_field)
     with _rereadable(inputs, fields) as documents, ExitStack() as stack:
         reporter = _Progress(enabled=not quiet)
         stage = BoilerplateStage(config, chrome=page_chrome) if strip_boilerplate else None
@@ -168,8 +176,6 @@ def bulk(
         records = None if stage is not None else stack.enter_context(RecordSpool(options.spool_dir))
 
         def store(docs: list[Document], batch: FingerprintBatch) -> None:
-            if records is not None:
-                records.observe(docs, batch)
             if loader is not None:
                 spans = stage.take_spans(docs) if stage is not None else None
                 loader.add(docs, list(batch), spans=spans)
@@ -178,10 +184,13 @@ def bulk(
             documents(),
             config,
             options,
-            sink=store if loader is not None or records is not None else None,
+            sink=store if loader is not None else None,
             progress=reporter.stage,
             transform=stage.content if stage else None,
             exclusions=stage.spans if stage else None,
+            records=records,
+            # Plain JSON Lines files can be ingested by worker processes (dedup.bulk.procs).
+            files=None if "-" in inputs else JsonlFiles.of(inputs, field_names),
         )
         if loader is not None and stage is not None:
             loader.add_boilerplate(stage.model.store.entries())
