@@ -58,3 +58,7 @@ class DocumentNotFoundError(DedupError, KeyError):
 
     def __str__(self) -> str:
         return f"no document with id {self.doc_id!r}"
+
+
+class ReadOnlyError(DedupError):
+    """A write was asked of a collection opened read-only."""

@@ -10,7 +10,7 @@
 ('new', 'duplicate', 'a')
 """
 
-from dedup.collection.core import MAX_REUSE_CANDIDATES, Collection, ReadOnlyError
+from dedup.collection.core import MAX_REUSE_CANDIDATES, Collection
 from dedup.collection.reports import (
     DocumentView,
     MatchReport,
@@ -21,6 +21,7 @@ from dedup.collection.reports import (
     Verdict,
     Window,
 )
+from dedup.errors import ReadOnlyError
 
 __all__ = [
     "MAX_REUSE_CANDIDATES",

@@ -37,31 +37,26 @@ from dedup.collection import loading, tables
 from dedup.collection.loading import Loader
 from dedup.collection.passages import Passages
 from dedup.collection.reports import (
+    STORED_AS,
     DocumentView,
     Pending,
     Prepared,
-    Status,
-    Stored,
     Verdict,
     Window,
+    status_of,
 )
 from dedup.collection.reuse_index import ReuseSets
 from dedup.config import Config
-from dedup.errors import ConfigError, DedupError, DocumentNotFoundError, InputError
+from dedup.errors import ConfigError, DocumentNotFoundError, InputError, ReadOnlyError
 from dedup.fingerprint import Fingerprint, Fingerprinter
 from dedup.index import SQLiteIndex
 from dedup.normalize import tokenize
-from dedup.types import AddOutcome, Document, Match
-from dedup.verify import Relation
+from dedup.types import AddOutcome, Document
 
 #: The SQLite page cache of a collection opened read-only, in MB.
 READER_CACHE_MB = 64
 #: At most this many reuse candidates are aligned per check (the most-shared first).
 MAX_REUSE_CANDIDATES = 20
-
-
-class ReadOnlyError(DedupError):
-    """A write was asked of a collection opened read-only."""
 
 
 class Collection:
@@ -264,7 +259,7 @@ class Collection:
                 self._texts.put(doc.id, doc.text, list(pending.verdict.boilerplate))
                 self._postings.put(doc.id, fp.shingles)
                 self._boilerplate.put(ready.entry)  # what observe(doc) stores, built once
-        stored = _STORED[outcome]
+        stored = STORED_AS[outcome]
         verdict = replace(pending.verdict, stored=stored)
         if outcome is AddOutcome.UNCHANGED:
             verdict = replace(verdict, status="duplicate", duplicate_of=doc.id)
@@ -394,7 +389,7 @@ class Collection:
         )
         verdict = Verdict(
             id=doc.id,
-            status=_status(result.matches),
+            status=status_of(result.matches),
             duplicate_of=result.matches[0].id if result.matches else None,
             matches=(),
             boilerplate=tuple(sorted(stripped.removed + stripped.chrome)),
@@ -402,18 +397,3 @@ class Collection:
         )
         window = Window(since, until, exclude_same_source)
         return Pending(verdict, result.matches, window, fp, ready)
-
-
-_STORED: dict[AddOutcome, Stored] = {
-    AddOutcome.ADDED: "added",
-    AddOutcome.UPDATED: "updated",
-    AddOutcome.UNCHANGED: "unchanged",
-}
-
-
-def _status(matches: tuple[Match, ...]) -> Status:
-    if any(m.relation is Relation.DUPLICATE for m in matches):
-        return "duplicate"
-    if matches:
-        return "near_duplicate"
-    return "new"

@@ -9,7 +9,8 @@ from dedup.align import Passage
 from dedup.boilerplate.store import DocumentEntry
 from dedup.fingerprint import Fingerprint
 from dedup.normalize import Tokens
-from dedup.types import Document, Match
+from dedup.types import AddOutcome, Document, Match
+from dedup.verify import Relation
 
 Status = Literal["new", "duplicate", "near_duplicate"]
 Stored = Literal["added", "updated", "unchanged"]
@@ -140,3 +141,20 @@ class Window(NamedTuple):
     since: str | None = None
     until: str | None = None
     exclude_same_source: bool = False
+
+
+#: What a post's ``stored`` field says for each outcome of adding it to the index.
+STORED_AS: dict[AddOutcome, Stored] = {
+    AddOutcome.ADDED: "added",
+    AddOutcome.UPDATED: "updated",
+    AddOutcome.UNCHANGED: "unchanged",
+}
+
+
+def status_of(matches: tuple[Match, ...]) -> Status:
+    """A verdict's status from its verified document-level matches."""
+    if any(m.relation is Relation.DUPLICATE for m in matches):
+        return "duplicate"
+    if matches:
+        return "near_duplicate"
+    return "new"
