@@ -21,34 +21,26 @@ Run: ``python -m benchmarks.service_load [--docs 100000] [--requests 800] [--db 
 [--mixed 60]``; ``--mixed S`` adds issue #9's load: 32 clients for S seconds, half posts, half
 checks.
 
-Measured (AMD EPYC, 2 cores shared with other engineers' jobs, load average 5-8 throughout, so
-wall figures are noisy; 300 posts per level; "before" is commit 3d6b280, before group commit,
-run on copies of the same files within minutes of the "after" runs). Pre-loading 100,000
-documents with ``dedup bulk --db`` took 1,492 s (a 1.91 GB file) under that load; 20,000 took
-113 s (0.38 GB).
+Measured (AMD EPYC, 2 cores, 100,000 stored, 300 posts per level; "before" is commit 5a47bc8 on
+its own 100,000-document file, run minutes before; CPU ms/doc counts the reader processes):
 
-| stored | clients | before docs/s | p99 ms | after docs/s | p99 ms | CPU ms/doc | load |
-| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
-| 20,000 | 1 | 16 | 279 | 39 | 126 | 18.1 | 5.2 |
-| 20,000 | 8 | 13 | 1,377 | 38 | 612 | 16.3 | 5.4 |
-| 20,000 | 16 | 16 | 1,444 | 31 | 2,443 | 16.1 | 5.8 |
-| 100,000 | 1 | 13 | 360 | 24 | 352 | 22.8 | 5.6 |
-| 100,000 | 8 | 13 | 1,749 | 23 | 714 | 21.5 | 5.9 |
-| 100,000 | 16 | 17 | 1,542 | 18 | 1,688 | 24.2 | 5.9 |
+| code | clients | docs/s | p50 ms | p99 ms | CPU ms/doc | load |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: |
+| before | 1 | 42 | 22.9 | 41.7 | 25.8 | 1.7 |
+| before | 8 | 50 | 156.1 | 222.8 | 23.9 | 1.9 |
+| before | 16 | 52 | 301.5 | 385.9 | 22.6 | 1.7 |
+| after | 1 | 54 | 17.7 | 33.4 | 18.6 | 1.5 |
+| after | 8 | 93 | 82.1 | 131.7 | 16.6 | 1.6 |
+| after | 16 | 117 | 132.4 | 190.1 | 13.5 | 1.6 |
 
-(CPU ms/doc is the server's, after; before it was 20-28. The 2,443 ms p99 at 16 clients comes
-from a stall of all requests at once, max 2,517 ms; the other 20,000 run of this code gave 37
-docs/s and 891 ms there.) Mixed load, 32 clients for 60 s, after (before): 20,000 stored, 44
-(31) requests/s, post p99 2,720 (2,735) ms, check p99 673 (313) ms, 0 (0) 5xx, load 7.7 (5.6);
-100,000 stored, 27 (25) requests/s, post p99 3,076 (3,299) ms, check p99 804 (980) ms, 0 (0)
-5xx, load 7.7 (6.1).
+Mixed load after (32 clients, 60 s): 139 requests/s, post p99 565 ms, check p99 243 ms, 0 5xx.
+Pre-loading 100,000 documents with ``dedup bulk --db`` took 41 s (a 1.26 GB file).
 
-Where a post's CPU goes now (20,000 stored, 16 clients, per thread from /proc): the writer 10.1
-ms (7.3 user, 2.8 system: WAL writes and page reads), the two readers 5.8 ms together (its
-preparation and its passages), the checkpoint thread 1.7 ms (system), the event loop 0.9 ms.
-Throughput is one over the writer's time when it has a core of its own, and the server's share
-of two busy cores otherwise; the targets (500 docs/s and p99 <= 50 ms at 16 clients; p99 <= 250
-ms under the mixed load) need several times less CPU per post and are not met.
+The writer is the limit: a post costs it 3.1 ms on one thread without HTTP (what decides the
+status and what is stored, and the commit), and every post waits for it in turn; the readers
+align passages (2.6 ms a post) and prepare posts (0.7 ms) beside it, in processes of their own.
+The targets (500 docs/s and p99 <= 50 ms at 16 clients; p99 <= 250 ms under the mixed load) are
+not met.
 """
 
 from __future__ import annotations
