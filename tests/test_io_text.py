@@ -5,11 +5,14 @@ from __future__ import annotations
 import io
 import json
 import tracemalloc
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from _io_support import FOOTERS, SAMPLE_DUMP, SAMPLE_TITLES, dump, jsonl, read, read_error, write
+from hypothesis import given
+from hypothesis import strategies as st
 
 from dedup.errors import InputError
 from dedup.io import parse_published, read_documents
@@ -147,6 +150,25 @@ def test_normalised_published_sorts_in_time_order() -> None:
 @pytest.mark.parametrize("value", ["yesterday", "16/05/2024", "2024-13-01", "", " 2024-05-16"])
 def test_unparseable_published_raises_value_error(value: str) -> None:
     """Anything but an ISO 8601 date or datetime is a ValueError saying what was expected."""
+    with pytest.raises(ValueError, match="ISO 8601"):
+        parse_published(value)
+
+
+@given(st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30)))
+def test_a_value_already_normal_comes_back_as_the_full_normalisation_gives_it(
+    moment: datetime,
+) -> None:
+    """The shortcut for ``YYYY-MM-DDTHH:MM:SSZ`` answers what normalising from another
+    spelling of the same instant answers."""
+    normal = moment.replace(microsecond=0).isoformat() + "Z"  # years below 1000 zero-padded
+    same_instant = moment.replace(microsecond=0).isoformat() + "+00:00"
+    assert parse_published(normal) == parse_published(same_instant) == normal
+
+
+@pytest.mark.parametrize(
+    "value", ["2024-02-30T00:00:00Z", "2024-01-01T24:00:00Z", "2024-1a-01T00:00:00Z"]
+)
+def test_a_value_shaped_like_the_normal_form_is_still_validated(value: str) -> None:
     with pytest.raises(ValueError, match="ISO 8601"):
         parse_published(value)
 
