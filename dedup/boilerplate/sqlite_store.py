@@ -255,10 +255,17 @@ class SQLiteBoilerplateStore:
         return dict(found)
 
     def near_many(self, bands: Sequence[np.ndarray]) -> list[list[tuple[int, np.ndarray]]]:
-        """:meth:`near` of each array of band keys, from one query over all of them."""
-        wanted = sorted({_signed(int(b)) for keys in bands for b in keys.tolist()})
-        if not wanted:
+        """:meth:`near` of each array of band keys, from one query over all of them.
+
+        The keys go to SQLite as their signed bit patterns (an ``int64`` view) and each form's
+        shingles are read once however many bands it is found under: this runs for every
+        post, and most of its cost was Python work per key (0.67 ms a post, at 20,000 stored
+        articles, for a query that usually finds nothing).
+        """
+        arrays = [np.ascontiguousarray(keys, dtype=np.uint64).view(np.int64) for keys in bands]
+        if not any(a.shape[0] for a in arrays):
             return [[] for _ in bands]
+        wanted = np.unique(np.concatenate(arrays)).tolist()
         forms: dict[int, np.ndarray] = {}
         by_band: dict[int, set[int]] = {}
         for band_key, masked, shingles in self._conn.execute(
@@ -267,15 +274,19 @@ class SQLiteBoilerplateStore:
             "WHERE b.band_key IN (SELECT value FROM json_each(?))",
             (json.dumps(wanted),),
         ):
-            array = _array(shingles, "<u8")
-            if array is not None:
-                forms[_unsigned(masked)] = array
-                by_band.setdefault(band_key, set()).add(_unsigned(masked))
+            key = _unsigned(masked)
+            if key not in forms:
+                forms[key] = np.frombuffer(shingles, dtype="<u8").copy()
+            by_band.setdefault(band_key, set()).add(key)
+        if not by_band:
+            return [[] for _ in bands]
         out = []
-        for keys in bands:
+        for keys in arrays:
             hit: set[int] = set()
             for b in keys.tolist():
-                hit |= by_band.get(_signed(int(b)), set())
+                found = by_band.get(b)
+                if found:
+                    hit |= found
             out.append([(k, forms[k]) for k in sorted(hit)])
         return out
 
