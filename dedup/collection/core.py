@@ -11,10 +11,12 @@ Checking a document:
    boilerplate-aware text is fingerprinted;
 2. the index proposes and verifies document-level matches (duplicate, near-duplicate,
    containment either way);
-3. the reuse postings propose documents sharing passages; those are aligned and kept when they
-   pass the :class:`~dedup.align.ReuseRule`;
-4. every match gets its passages, aligned on the original texts with boilerplate left out.
+3. every match gets its passages, aligned on the original texts with boilerplate left out;
+4. the reuse postings propose documents sharing passages; those are aligned and kept when they
+   pass the :class:`~dedup.align.ReuseRule`.
 
+Steps 1-2 decide the status and what is stored (:meth:`Collection.post_pending`); 3-4 describe
+the matches, after the commit (:meth:`Collection.report`: on a reader, in the service).
 A :class:`Collection` is used by one thread at a time. A service gives the writer (``post``,
 ``delete``) a thread of its own, so check-and-insert is atomic, and reads run on other
 instances opened ``readonly`` on the same file: SQLite's WAL lets them read while it writes.
@@ -53,7 +55,8 @@ from dedup.index import SQLiteIndex
 from dedup.normalize import tokenize
 from dedup.types import AddOutcome, Document
 
-#: The SQLite page cache of a collection opened read-only, in MB.
+#: The SQLite page cache of a collection opened read-only, in MB: a reader reads scattered rows
+#: once each (the OS caches the file anyway), and a service keeps several.
 READER_CACHE_MB = 64
 #: At most this many reuse candidates are aligned per check (the most-shared first).
 MAX_REUSE_CANDIDATES = 20
@@ -89,8 +92,6 @@ class Collection:
         ``config=None`` uses the stored config; another config than the stored one raises
         :class:`~dedup.errors.ConfigMismatchError`.
         """
-        # A reader reads scattered rows once each (the OS caches the file anyway), and a
-        # service keeps one per core: a quarter of the writer's page cache.
         index = SQLiteIndex(path, config, cache_mb=READER_CACHE_MB if readonly else 256)
         try:
             return cls(index, readonly=readonly)

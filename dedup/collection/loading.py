@@ -81,8 +81,8 @@ class Loader:
 
         ``fingerprints`` are those of the documents' boilerplate-aware texts and ``spans``
         their boilerplate spans (none, when the corpus's boilerplate was not learned). They
-        are written :data:`STEP` documents at a time (their reuse postings when the session
-        ends), each document's outcome counted in :attr:`outcomes` then.
+        are written :data:`STEP` documents at a time, each document's outcome counted in
+        :attr:`outcomes` then.
         """
         self._check_open()
         if len(fingerprints) != len(docs):
