@@ -122,3 +122,21 @@ def test_rows_written_inside_an_open_transaction_are_seen_by_their_own_connectio
     assert ReuseSets(reader_conn, RULE).candidates(text, own="b") == []  # not committed
     writer_conn.execute("COMMIT")
     assert ReuseSets(reader_conn, RULE).candidates(text, own="b") == ["a"]
+
+
+def test_rows_of_a_rolled_back_transaction_are_never_kept(
+    connections: tuple[sqlite3.Connection, sqlite3.Connection],
+) -> None:
+    """A lookup inside a transaction sees its rows; after a rollback, the next row takes the
+    same seq number, and a lookup must find that row and not the rolled-back one."""
+    writer_conn, _ = connections
+    writer = ReuseSets(writer_conn, RULE)
+    text = np.arange(0, 80, 4, dtype=np.uint64)
+    writer.put("first", np.arange(1000, 1080, 4, dtype=np.uint64))
+    assert writer.candidates(text, own="q") == []  # the committed index is built
+    writer_conn.execute("BEGIN")
+    writer.put("lost", text)
+    assert writer.candidates(text, own="q") == ["lost"]
+    writer_conn.execute("ROLLBACK")
+    writer.put("kept", text)  # the seq "lost" had
+    assert writer.candidates(text, own="q") == ["kept"]

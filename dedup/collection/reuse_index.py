@@ -98,8 +98,14 @@ class ReuseSets:
         """
         if self._index is None:
             self._index = ReuseIndex(self.rule)
-        self._index.refresh(self._conn)
-        return self._index.candidates(self.sampled(shingles), own, exclude)
+        index = self._index
+        if self._conn.in_transaction:
+            # What this transaction wrote may yet be rolled back (and its seq numbers given
+            # to other rows): it is read for this lookup only, never kept.
+            index = index.tentative(self._conn)
+        else:
+            index.refresh(self._conn)
+        return index.candidates(self.sampled(shingles), own, exclude)
 
 
 class ReuseIndex:
@@ -137,6 +143,18 @@ class ReuseIndex:
         finally:
             if own_transaction:
                 conn.execute("COMMIT")
+
+    def tentative(self, conn: sqlite3.Connection) -> ReuseIndex:
+        """This index as ``conn``'s open transaction sees the rows: a copy with the rows
+        added since the last refresh (rebuilt whole, if a removal happened since), leaving
+        this one as it was."""
+        row = conn.execute("SELECT value FROM meta WHERE key = ?", (_REMOVED,)).fetchone()
+        view = ReuseIndex(self.rule)
+        if (None if row is None else str(row[0])) == self._removed:
+            view._ids, view._numbers = list(self._ids), dict(self._numbers)
+            view._runs, view._last, view._removed = list(self._runs), self._last, self._removed
+        view.refresh(conn)  # merging runs makes new arrays: this index's are never changed
+        return view
 
     def _add(self, rows: list[tuple[int, str, bytes]]) -> None:
         first = len(self._ids)
