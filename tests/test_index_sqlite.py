@@ -180,3 +180,31 @@ def test_handles_are_never_reused(tmp_path: Path) -> None:
             ("a", 1),
             ("c", 3),
         ]
+
+
+def test_buckets_read_inside_a_transaction_follow_its_writes_and_rollbacks(
+    tmp_path: Path,
+) -> None:
+    """The buckets a transaction has read are asked again after a write, a rolled-back
+    savepoint and the commit: each answer is what the file holds then. The documents repeat
+    one cycle of words a different number of times: the same shingles, so the same buckets,
+    but different texts, so only the buckets can find them."""
+    cycle = " ".join(f"word{k}" for k in range(40))
+    with SQLiteIndex(tmp_path / "index.db", CONFIG) as index:
+        index.add(doc("a", " ".join([cycle] * 2)))
+        probe = doc("probe", " ".join([cycle] * 3))
+
+        def found() -> list[str]:
+            return sorted(m.id for m in index.query(probe).matches)
+
+        with index.atomic():
+            assert found() == ["a"]
+            assert found() == ["a"]  # asked again with nothing written between
+            index.add(doc("b", " ".join([cycle] * 4)))
+            assert found() == ["a", "b"]
+            with pytest.raises(RuntimeError), index.atomic():  # a savepoint
+                index.add(doc("c", " ".join([cycle] * 5)))
+                assert found() == ["a", "b", "c"]
+                raise RuntimeError("rolled back")
+            assert found() == ["a", "b"]
+        assert found() == ["a", "b"]

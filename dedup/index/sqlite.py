@@ -20,15 +20,13 @@ import sqlite_utils
 
 from dedup.config import Config
 from dedup.errors import ConfigMismatchError, InputError
-from dedup.index._sql import BUCKETS, OCCUPIED
+from dedup.index._sql import BUCKETS, OCCUPIED, insert_bands
 from dedup.index._store import BandRows, Buckets, Entry, Row
 from dedup.index.base import DEFAULT_BUCKET_CAP
 from dedup.index.core import IndexCore
 from dedup.index.schema import SCHEMA, SCHEMA_VERSION
 
 _ROW = "doc, id, source, published, title, length, text_hash, content_hash, canonical"
-#: Band rows per INSERT statement: 300 variables, far under SQLite's limit (999 before 3.32).
-_BAND_ROWS = 100
 _BIT63 = 1 << 63
 _BIT64 = 1 << 64
 
@@ -116,6 +114,7 @@ class SQLiteStore:
             raise InputError(f"not an SQLite database ({exc})", self._where) from exc
         self._conn = conn
         self._bulk_depth = 0
+        self._memo: tuple[bytes, int, Buckets] | None = None  # see buckets()
         self._db = sqlite_utils.Database(conn)
         conn.execute(self._cache)
         conn.execute("PRAGMA synchronous = NORMAL")
@@ -170,23 +169,26 @@ class SQLiteStore:
         """``BEGIN IMMEDIATE`` at the outermost level (the write lock is taken up front, so a
         concurrent writer waits for ``busy_timeout`` instead of failing half-way), savepoints
         through sqlite-utils inside."""
-        if self._conn.in_transaction:
-            with self._db.atomic():
+        try:
+            if self._conn.in_transaction:
+                with self._db.atomic():
+                    yield
+                return
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
                 yield
-            return
-        self._conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            if self._conn.in_transaction:
-                self._conn.execute("ROLLBACK")
-            raise
-        try:
-            self._conn.execute("COMMIT")
-        except BaseException:
-            if self._conn.in_transaction:
-                self._conn.execute("ROLLBACK")
-            raise
+            except BaseException:
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                raise
+            try:
+                self._conn.execute("COMMIT")
+            except BaseException:
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                raise
+        finally:
+            self._memo = None
 
     @contextmanager
     def bulk(self) -> Iterator[None]:
@@ -270,6 +272,29 @@ class SQLiteStore:
             yield canonical, sorted(int(d) for d in docs.split(","))
 
     def buckets(self, keys: np.ndarray, cap: int) -> Buckets:
+        """The buckets of ``keys``; inside a transaction, the last answer again when asked
+        for the same keys with no write in between.
+
+        A post asks twice for its own buckets: to find its matches, then to place it in a
+        cluster. The answer is read-only (its arrays are frozen) and forgotten at every write
+        and whenever a transaction or savepoint ends (a rollback changes what it read), so it
+        is never stale.
+        """
+        token = b""
+        if self._conn.in_transaction:
+            token = np.ascontiguousarray(keys, dtype=np.uint64).tobytes()
+            memo = self._memo
+            if memo is not None and memo[0] == token and memo[1] == cap:
+                return memo[2]
+        found = self._buckets(keys, cap)
+        found.slot.flags.writeable = False
+        found.truncated.flags.writeable = False
+        for members in found.members:
+            members.flags.writeable = False
+        self._memo = (token, cap, found) if token else None
+        return found
+
+    def _buckets(self, keys: np.ndarray, cap: int) -> Buckets:
         n, bands = keys.shape
         signed = np.ascontiguousarray(keys, dtype=np.uint64).view(np.int64)
         order = np.argsort(signed, axis=0, kind="stable")  # per band: query rows by key
@@ -310,6 +335,7 @@ class SQLiteStore:
 
     def insert(self, entries: Sequence[Entry], bands: BandRows) -> None:
         conn = self._conn
+        self._memo = None
         conn.executemany(
             "INSERT INTO documents (doc, id, source, published, title, length, text_hash, "
             "content_hash, canonical) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -339,10 +365,11 @@ class SQLiteStore:
                 for e in entries
             ],
         )
-        _insert_bands(conn, bands)
+        insert_bands(conn, bands)
 
     def delete(self, handle: int, bands: BandRows) -> None:
         conn = self._conn
+        self._memo = None
         conn.executemany(
             "DELETE FROM bands WHERE band = ? AND key = ? AND doc = ?",
             zip(bands.band.tolist(), bands.key.tolist(), bands.doc.tolist(), strict=True),
@@ -351,30 +378,11 @@ class SQLiteStore:
         conn.execute("DELETE FROM documents WHERE doc = ?", (handle,))
 
     def set_canonical(self, handles: Sequence[int], canonicals: Sequence[int]) -> None:
+        self._memo = None
         self._conn.executemany(
             "UPDATE documents SET canonical = ? WHERE doc = ?",
             zip(canonicals, handles, strict=True),
         )
-
-
-def _insert_bands(conn: sqlite3.Connection, bands: BandRows) -> None:
-    """Insert band rows :data:`_BAND_ROWS` per statement.
-
-    A bulk insert writes 32 band rows per document, and one statement per row spends more time
-    in the statement machinery (Python's executemany and SQLite's per-statement steps) than in
-    the B-tree: multi-row statements took 40 % less CPU for 3.2 million rows.
-    """
-    flat = np.stack([bands.band, bands.key, bands.doc], axis=1).reshape(-1).tolist()
-    step = 3 * _BAND_ROWS
-    whole = len(flat) // step * step
-    full = _bands_insert(_BAND_ROWS)
-    conn.executemany(full, (flat[i : i + step] for i in range(0, whole, step)))
-    if whole < len(flat):
-        conn.execute(_bands_insert((len(flat) - whole) // 3), flat[whole:])
-
-
-def _bands_insert(rows: int) -> str:
-    return "INSERT INTO bands (band, key, doc) VALUES " + ", ".join(["(?, ?, ?)"] * rows)
 
 
 def _json_ints(values: Sequence[int]) -> str:
