@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -20,6 +21,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from service import ServiceSettings, create_app
 from service.main import runner_options
+from service.pools import CollectionPool
 from service.schemas import components, validate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -183,3 +185,8 @@ def threaded_service(app_settings: ServiceSettings) -> Iterator[str]:
         loop.call_soon_threadsafe(loop.stop)
         thread.join(10)
         loop.close()
+
+
+def hold(pool: CollectionPool[Any], release: threading.Event) -> asyncio.Future[Any]:
+    """Occupy one of the pool's threads until ``release`` is set."""
+    return asyncio.ensure_future(pool.run(lambda _: release.wait(10)))

@@ -16,7 +16,7 @@ from service import create_app
 from service.ahead import Ahead, prepare_ahead
 from service.keys import READERS
 from service.pools import AHEAD
-from tests.service_support import settings
+from tests.service_support import hold, settings
 
 
 def counting() -> tuple[Ahead[str, str], list[str]]:
@@ -86,7 +86,7 @@ async def test_no_work_is_offered_ahead_while_the_readers_queue_is_half_full(
     readers = client.app[READERS]
     assert readers.capacity == 5
     release = threading.Event()
-    held = asyncio.ensure_future(readers.run(lambda _: release.wait(10)))
+    held = hold(readers, release)
     waiting = [asyncio.ensure_future(readers.run(lambda _: None)) for _ in range(2)]
     await asyncio.sleep(0.05)
     assert readers.depth == 2
@@ -107,7 +107,7 @@ async def test_work_is_offered_ahead_while_the_readers_queue_has_room(
     client = await aiohttp_client(create_app(settings(tmp_path, readers=1, queue_size=4)))
     readers = client.app[READERS]
     release = threading.Event()
-    held = asyncio.ensure_future(readers.run(lambda _: release.wait(10)))
+    held = hold(readers, release)
     await asyncio.sleep(0.05)
     try:
         prepare_ahead(client.app, Document("p", story))

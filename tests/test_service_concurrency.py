@@ -13,8 +13,7 @@ from aiohttp.test_utils import TestClient
 
 from service import create_app
 from service.keys import READERS, WRITER
-from service.pools import CollectionPool
-from tests.service_support import settings
+from tests.service_support import hold, settings
 
 Client = TestClient[Any, Any]
 
@@ -27,11 +26,6 @@ async def post_all(
         return response.status, await response.json()
 
     return await asyncio.gather(*(one(b) for b in bodies))
-
-
-def hold(pool: CollectionPool[Any], release: threading.Event) -> asyncio.Future[Any]:
-    """Occupy one of the pool's threads until ``release`` is set."""
-    return asyncio.ensure_future(pool.run(lambda _: release.wait(10)))
 
 
 async def test_fifty_concurrent_posts_of_one_article_give_exactly_one_new(

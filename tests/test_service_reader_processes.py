@@ -16,6 +16,7 @@ from aiohttp.test_utils import TestClient
 from dedup.collection import Collection, Prepared
 from dedup.errors import DocumentNotFoundError
 from dedup.synth import news_corpus
+from dedup.types import Document
 from service.app import WARM_UP
 from service.remote import ReaderError, RemoteCollection
 from tests.service_support import http_json, post, running_service, settings, start_client
@@ -78,15 +79,9 @@ def stored(tmp_path: Path, article: str) -> Path:
     """A collection file with one article and a reprint of it."""
     db = tmp_path / "index.db"
     with Collection.open(db) as collection:
-        collection.post(_doc("a1", article))
-        collection.post(_doc("a2", article[: len(article) * 2 // 3]))
+        collection.post(Document("a1", article))
+        collection.post(Document("a2", article[: len(article) * 2 // 3]))
     return db
-
-
-def _doc(doc_id: str, text: str) -> Any:
-    from dedup.types import Document
-
-    return Document(doc_id, text)
 
 
 def test_a_remote_collection_answers_what_a_local_one_answers(stored: Path, article: str) -> None:
@@ -94,7 +89,7 @@ def test_a_remote_collection_answers_what_a_local_one_answers(stored: Path, arti
     remote = RemoteCollection(str(stored), None, warm_up=WARM_UP)
     try:
         with Collection.open(stored, readonly=True) as local:
-            doc = _doc("new", article[len(article) // 3 :])
+            doc = Document("new", article[len(article) // 3 :])
             assert remote.check(doc) == local.check(doc)
             assert remote.check(doc, exclude_same_source=True) == local.check(
                 doc, exclude_same_source=True

@@ -98,15 +98,8 @@ class TextTable:
         )
 
     def get(self, doc_id: str) -> str | None:
-        found = self.get_with_boilerplate(doc_id)
-        return None if found is None else found[0]
-
-    def get_with_boilerplate(self, doc_id: str) -> tuple[str, list[tuple[int, int]] | None] | None:
-        """The text and its stored boilerplate spans (None when they were not judged)."""
         row = self.get_raw(doc_id)
-        if row is None:
-            return None
-        return decompress(row[0]), None if row[1] is None else parse_spans(row[1])
+        return None if row is None else decompress(row[0])
 
     def get_raw(self, doc_id: str) -> tuple[bytes, str | None] | None:
         """The stored row as it is: the compressed text and the spans' JSON (or None)."""
