@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from dedup import Document
-from dedup.bulk.records import RecordSpool, document_record
+from dedup.bulk.records import RecordSpool, document_record, encode_records
 
 DOCS = [
     Document(id="a", text="first text", source="wire", published="2024-05-16T00:00:00Z"),
@@ -55,3 +55,32 @@ def test_the_temporary_file_is_removed_on_close(tmp_path: Path) -> None:
     with _spool(tmp_path):
         pass
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_copy_into_a_file_is_the_same_as_into_memory(tmp_path: Path) -> None:
+    """Into a real file the kernel copies the records (``copy_file_range``), after what the
+    file already buffered and before what is written next: the same bytes as by hand."""
+    wanted = np.array([True, False, True, True])
+    with _spool(tmp_path) as spool:
+        by_hand = io.BytesIO()
+        spool.copy(wanted, by_hand)
+        with (tmp_path / "out.jsonl").open("wb") as handle:
+            handle.write(b"before\n")
+            spool.copy(wanted, handle)
+            handle.write(b"after\n")
+    assert (tmp_path / "out.jsonl").read_bytes() == b"before\n" + by_hand.getvalue() + b"after\n"
+
+
+def test_a_copy_spans_the_segments_other_processes_filled(tmp_path: Path) -> None:
+    """Records written into a segment file by another process are copied out in their place."""
+    first, _ = encode_records(DOCS[:2])
+    later, later_sizes = encode_records(DOCS[2:])
+    with RecordSpool(str(tmp_path)) as spool:
+        spool.observe(DOCS[:2])
+        spool.segment().write_bytes(later)
+        spool.extend(later_sizes)
+        spool.seal()
+        with (tmp_path / "out.jsonl").open("wb") as handle:
+            assert spool.copy(np.array([False, True, True, True]), handle) == 3
+    lines = (tmp_path / "out.jsonl").read_bytes().splitlines(keepends=True)
+    assert b"".join(lines) == first.splitlines(keepends=True)[1] + later

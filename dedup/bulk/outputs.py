@@ -23,7 +23,7 @@ import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TextIO
 
 import numpy as np
 
@@ -68,6 +68,53 @@ def pair_records(result: BulkResult) -> Iterable[dict[str, Any]]:
             record["coverage_b"] = round(reuse.coverage_b, 4)
             record["passages"] = [passage.to_dict() for passage in reuse.passages]
         yield record
+
+
+def write_pairs(handle: TextIO, result: BulkResult) -> int:
+    """Write ``pairs.jsonl``: the lines ``write_jsonl(handle, pair_records(result))`` writes.
+
+    Without passages each line is formatted directly, the ids JSON-encoded once each and the
+    floats by ``repr`` (what :func:`json.dumps` writes for them): a run's pairs came to a third
+    of its output time through dicts and ``json.dumps``. A test holds the two ways
+    byte-identical.
+    """
+    if result.passages is not None:
+        return write_jsonl(handle, pair_records(result))
+    p = result.pairs
+    measures = (p.jaccard, p.a_in_b, p.b_in_a)
+    if not all(np.isfinite(m).all() for m in measures):
+        raise ValueError("a pair similarity is not a finite number")
+    ids = result.ids
+    names: dict[int, str] = {}
+
+    def name(position: int) -> str:
+        found = names.get(position)
+        if found is None:
+            found = names[position] = json.dumps(ids[position], ensure_ascii=False)
+        return found
+
+    relations = [
+        "null" if relation is None else json.dumps(relation.value) for relation in RELATIONS
+    ]
+    lines = (
+        f'{{"a":{name(a)},"b":{name(b)},"jaccard":{round(j, _DIGITS)!r},'
+        f'"containment_a_in_b":{round(x, _DIGITS)!r},"containment_b_in_a":{round(y, _DIGITS)!r},'
+        f'"relation":{relations[r]}}}\n'
+        for a, b, j, x, y, r in zip(
+            p.left.tolist(),
+            p.right.tolist(),
+            p.jaccard.tolist(),
+            p.a_in_b.tolist(),
+            p.b_in_a.tolist(),
+            p.relation.tolist(),
+            strict=True,
+        )
+    )
+    count = 0
+    for line in lines:
+        handle.write(line)
+        count += 1
+    return count
 
 
 #: Reads the input again: ``(position, document)`` for the positions a boolean mask marks.
@@ -181,7 +228,7 @@ def write_outputs(
         with out.open("clusters.jsonl") as handle:
             write_documents(handle, cluster_records(result))
         with out.open("pairs.jsonl") as handle:
-            write_jsonl(handle, pair_records(result))
+            write_pairs(handle, result)
         with out.open("deduped.jsonl") as handle:
             if records is not None and strip is None and canonicals is None:
                 for _ in samples.watch(records.documents(samples.wanted(result.ids))):

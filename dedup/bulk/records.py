@@ -91,11 +91,13 @@ class RecordSpool(TempFileSpool):
         """Write the records of the positions ``wanted`` marks, in order; returns how many."""
         offsets = self._sealed()
         positions = np.flatnonzero(self._check(wanted))
-        # One read per run of consecutive positions: canonical documents come in long runs.
+        # One copy per run of consecutive positions: canonical documents come in long runs.
         breaks = np.flatnonzero(np.diff(positions) != 1) + 1
-        for run in np.split(positions, breaks):
-            if run.size:
-                target.write(self._read(int(offsets[run[0]]), int(offsets[run[-1] + 1])))
+        if positions.size:
+            first = positions[np.concatenate(([0], breaks))]
+            last = positions[np.concatenate((breaks - 1, [positions.size - 1]))]
+            ranges = zip(offsets[first].tolist(), offsets[last + 1].tolist(), strict=True)
+            self._copy_out(ranges, target)
         return int(positions.shape[0])
 
     def documents(self, wanted: np.ndarray) -> Iterator[tuple[int, Document]]:

@@ -12,14 +12,15 @@ file in order, so that nothing is copied to put the workers' output together.
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 import tempfile
 from bisect import bisect_right
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import IO, Self
 
 import numpy as np
 
@@ -99,6 +100,41 @@ class TempFileSpool:
         for fd, offset, n in self._pieces(start, start + len(target)):
             read_into(fd, target[done : done + n], offset)
             done += n
+
+    def _copy_out(self, ranges: Iterable[tuple[int, int]], target: IO[bytes]) -> None:
+        """Append the bytes of each ``(start, end)`` range to ``target``, in order, copied by
+        the kernel where it can.
+
+        ``os.copy_file_range`` moves the bytes from file to file without passing them through
+        this process. Where the kernel refuses (another filesystem on an older kernel, a target
+        that is not a regular file) the bytes are read and written instead.
+        """
+        try:
+            out = target.fileno()
+        except (AttributeError, OSError, ValueError):  # not a file: bytes go through here
+            out = -1
+        else:
+            target.flush()  # what the target buffered goes first
+        moved = False
+        for start, end in ranges:
+            for fd, offset, n in self._pieces(start, end):
+                while n and out >= 0:
+                    try:
+                        copied = os.copy_file_range(fd, out, n, offset)
+                    except OSError as exc:
+                        if exc.errno not in _NO_KERNEL_COPY:
+                            raise
+                        out = -1
+                        break
+                    if not copied:
+                        raise OSError("spool ended early: a temporary file was truncated")
+                    moved = True
+                    offset += copied
+                    n -= copied
+                if n:
+                    target.write(read_exactly(fd, n, offset))
+        if moved:
+            target.seek(0, os.SEEK_END)  # the buffered writer's position follows the file's
 
     def close(self) -> None:
         """Delete the temporary files."""
@@ -204,6 +240,12 @@ class ShingleSpool(TempFileSpool):
         if self._offsets is None:
             raise ValueError("seal() the spool before reading from it")
         return self._offsets
+
+
+#: Errors of ``os.copy_file_range`` that mean "not here", after which bytes are copied by hand.
+_NO_KERNEL_COPY = frozenset(
+    {errno.EXDEV, errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.EBADF}
+)
 
 
 def read_into(fd: int, target: memoryview, offset: int) -> None:
