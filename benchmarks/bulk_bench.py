@@ -19,14 +19,13 @@ worker processes (:mod:`dedup.bulk.procs`), which a forkserver starts: they are 
 children, so CPU time and peak RSS are sampled from /proc over the job's session, RSS summed
 (see :func:`benchmarks._common.run_child`).
 
-Last measured (2 cores shared with another engineer's service benchmarks, load average 1.5):
-datasketch 998 docs/s; ``--jobs 1`` 10.8 s wall, 10.9 CPU s, 9,280 docs/s = 9.3x datasketch
-(four runs: 9.1-9.4x; it was 8.0x before the malloc thresholds, span-free token streams and
-unstable band sorts); ``--jobs 2`` 7.0 s wall, 11.6 CPU s, 14,195 docs/s: 1.53x from 1 to 2 jobs
-(1.40-1.60x in seven pairs at load 0.9-1.7; at load 2-4 ``--jobs 2`` got one core and was no
-faster than one job). Neither target of issue #4 (10x datasketch, 1.7x from 1 to 2 jobs) is
-met. The 1M run at ``--jobs 2``: 175 s wall, 265 CPU s, peak RSS 2.9 GB summed over its
-processes (load 1.2-2.0).
+Last measured (load 1.0-2.5, after the faster output writing): datasketch 1,084 docs/s;
+``--jobs 1`` 9.7 s wall, 9.8 CPU s, 10,308 docs/s = 9.5x datasketch (earlier runs of the code
+before it: 9.1-11.2x, with the anchor itself at 759-1,048 docs/s); ``--jobs 2`` 6.7 s wall,
+10.9 CPU s, 14,823 docs/s: 1.44x from 1 to 2 jobs (earlier: 1.31-1.60x; at load 2-4
+``--jobs 2`` got one core and was no faster than one job). Neither target of issue #4 (10x
+datasketch, 1.7x from 1 to 2 jobs) is reliably met. The 1M run at ``--jobs 2``: 175 s wall,
+265 CPU s, peak RSS 2.9 GB summed over its processes (load 1.2-2.0).
 
 Run: ``python -m benchmarks.bulk_bench [--docs 100000] [--baseline-docs 20000] [--large 0]``
 """
