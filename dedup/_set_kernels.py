@@ -15,8 +15,8 @@ from numba import njit
 
 
 @njit(inline="always")
-def _merge_count(hashes: np.ndarray, i: int, ie: int, j: int, je: int, need: int) -> int:
-    """Shared values of ``hashes[i:ie]`` and ``hashes[j:je]``, both sorted and unique.
+def _merge_count(x: np.ndarray, i: int, ie: int, y: np.ndarray, j: int, je: int, need: int) -> int:
+    """Shared values of ``x[i:ie]`` and ``y[j:je]``, both sorted and unique.
 
     Stops as soon as even matching everything that is left could not reach ``need``; the
     count returned is then below ``need`` (and not the exact intersection).
@@ -25,8 +25,8 @@ def _merge_count(hashes: np.ndarray, i: int, ie: int, j: int, je: int, need: int
     while i < ie and j < je:
         if count + min(ie - i, je - j) < need:
             break
-        a = hashes[i]
-        b = hashes[j]
+        a = x[i]
+        b = y[j]
         count += a == b
         i += a <= b
         j += b <= a
@@ -54,30 +54,42 @@ def intersection_size(x: np.ndarray, y: np.ndarray) -> int:
 def pair_intersections(
     hashes: np.ndarray, offsets: np.ndarray, left: np.ndarray, right: np.ndarray
 ) -> np.ndarray:
-    """Intersection sizes for many pairs of sets stored in one flat array (bulk verification)."""
-    out = np.empty(left.shape[0], dtype=np.int64)
-    for p in range(left.shape[0]):
-        i = left[p]
-        j = right[p]
-        out[p] = _merge_count(hashes, offsets[i], offsets[i + 1], offsets[j], offsets[j + 1], 0)
-    return out
-
-
-@njit(cache=True, nogil=True)
-def pair_intersections_at_least(
-    hashes: np.ndarray, offsets: np.ndarray, left: np.ndarray, right: np.ndarray, need: np.ndarray
-) -> np.ndarray:
-    """Like :func:`pair_intersections`, exact only where the intersection reaches ``need[p]``.
-
-    Below ``need[p]`` the figure is some count smaller than ``need[p]``: the walk gives up once
-    the rest of the shorter set could no longer lift it there. Most candidate pairs of a
-    corpus are unrelated, and for those the walk ends after a fraction of its steps.
-    """
+    """Intersection sizes for many pairs of sets stored in one flat array (index and Spark)."""
     out = np.empty(left.shape[0], dtype=np.int64)
     for p in range(left.shape[0]):
         i = left[p]
         j = right[p]
         out[p] = _merge_count(
-            hashes, offsets[i], offsets[i + 1], offsets[j], offsets[j + 1], need[p]
+            hashes, offsets[i], offsets[i + 1], hashes, offsets[j], offsets[j + 1], 0
         )
+    return out
+
+
+@njit(cache=True, nogil=True)
+def pair_intersections_at_least(
+    x: np.ndarray,
+    y: np.ndarray,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    left: np.ndarray,
+    right: np.ndarray,
+    need: np.ndarray,
+) -> np.ndarray:
+    """Intersection sizes of pairs whose sets lie in two arrays, exact from ``need[p]`` up.
+
+    The set of document ``d`` is ``x[starts[d]:ends[d]]`` when it is the left of a pair and
+    ``y[starts[d]:ends[d]]`` when it is the right (``x`` and ``y`` may be the same array):
+    the bulk job's sets are spread over several mapped spool files, and each call gets the
+    pairs of one file pair.
+
+    Below ``need[p]`` the figure is some count smaller than ``need[p]``: the walk gives up once
+    the rest of the shorter set could no longer lift it there. Most candidate pairs of a
+    corpus are unrelated, and for those the walk ends after a fraction of its steps. A ``need``
+    of zero asks for the exact count.
+    """
+    out = np.empty(left.shape[0], dtype=np.int64)
+    for p in range(left.shape[0]):
+        i = left[p]
+        j = right[p]
+        out[p] = _merge_count(x, starts[i], ends[i], y, starts[j], ends[j], need[p])
     return out

@@ -132,7 +132,9 @@ def _snapshot(corpus: object, spool: ShingleSpool, records: RecordSpool) -> tupl
     assert isinstance(corpus, Corpus)
     records.seal()
     everything = np.ones(len(corpus), dtype=bool)
-    flat, offsets = spool.load(np.arange(len(corpus)))
+    mapped = spool.mapped()
+    flat = np.concatenate([mapped.set(d) for d in range(len(corpus))])
+    offsets = np.cumsum([0] + [mapped.set(d).shape[0] for d in range(len(corpus))])
     target = _Bytes()
     records.copy(everything, target)
     plain = (corpus.ids, corpus.sources, corpus.published, corpus.lengths.tolist())
@@ -154,6 +156,18 @@ def test_processes_give_the_corpus_and_records_of_a_sequential_read(tmp_path: Pa
     expected = _by_threads(files, tmp_path)
     for jobs, range_bytes in ((2, 20_000), (3, 7_000), (2, 10**9)):
         assert _by_processes(files, tmp_path, jobs, range_bytes) == expected
+
+
+def test_workers_from_a_forkserver_give_the_same_corpus(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The way off Linux: workers that start cold, from a forkserver, read the same."""
+    from dedup.bulk import procs
+
+    files = [_corpus_file(tmp_path / "one.jsonl", 40)]
+    expected = _by_threads(files, tmp_path)
+    monkeypatch.setattr(procs, "_start_method", lambda: "forkserver")
+    assert _by_processes(files, tmp_path) == expected
 
 
 def test_crlf_files_read_the_same_by_processes(tmp_path: Path) -> None:
@@ -243,9 +257,20 @@ def test_spool_segments_read_back_as_one_file_in_order(tmp_path: Path) -> None:
             Path(spool.segment()).write_bytes(np.concatenate(chunk).astype("<u8").tobytes())
             spool.extend(np.array([len(s) for s in chunk]))
         spool.seal()
-        flat, offsets = spool.load(np.array([0, 2, 3, 4]))  # one run across three files
-        got = [flat[offsets[i] : offsets[i + 1]].tolist() for i in range(4)]
-        assert got == [sets[k].tolist() for k in (0, 2, 3, 4)]
+        mapped = spool.mapped()
+        assert mapped.files.tolist()[:1] + mapped.files.tolist()[2:] == [0, 1, 1, 2]
+        assert [mapped.set(d).tolist() for d in range(5)] == [s.tolist() for s in sets]
+
+
+def test_a_set_split_across_segments_is_an_error_when_mapped(tmp_path: Path) -> None:
+    """Segments whose sizes add up but whose sets straddle a file boundary are refused."""
+    with ShingleSpool(tmp_path) as spool:
+        for hashes in (2, 4):  # sizes told are 3 and 3: the same total, other boundaries
+            Path(spool.segment()).write_bytes(np.arange(hashes, dtype="<u8").tobytes())
+            spool.extend(np.array([3]))
+        spool.seal()
+        with pytest.raises(OSError, match="spans two spool files"):
+            spool.mapped()
 
 
 def test_a_segment_that_disagrees_with_its_sizes_is_an_error(tmp_path: Path) -> None:
@@ -290,7 +315,7 @@ def _session(sid: int) -> set[int]:
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="needs /proc to find the workers")
-def test_workers_and_forkserver_exit_when_the_parent_is_killed(tmp_path: Path) -> None:
+def test_workers_exit_when_the_parent_is_killed(tmp_path: Path) -> None:
     """SIGKILL gives the parent no chance to stop its workers: they must notice by themselves."""
     corpus = _corpus_file(tmp_path / "in.jsonl", 60)
     script = tmp_path / "stuck.py"
@@ -304,7 +329,7 @@ def test_workers_and_forkserver_exit_when_the_parent_is_killed(tmp_path: Path) -
     try:
         assert proc.stdout is not None and proc.stdout.readline() == b"workers running\n"
         helpers = _session(proc.pid) - {proc.pid}
-        assert len(helpers) >= 3  # the forkserver and two workers (and a resource tracker)
+        assert len(helpers) >= 2  # two workers (from a forkserver: it and a resource tracker too)
         proc.kill()
         proc.wait(timeout=10)
         deadline = time.monotonic() + 15
@@ -325,11 +350,13 @@ def test_an_input_given_twice_counts_its_lines_anew(tmp_path: Path) -> None:
 
 
 def test_a_program_read_from_stdin_keeps_the_thread_pool(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Workers import the main module again by its path; ``python -`` has no such file."""
+    """Workers from a forkserver import the main module again by its path; ``python -`` has no
+    such file. Forked workers (Linux) need none."""
     import types
 
     from dedup.bulk import procs
 
+    monkeypatch.setattr(procs, "_start_method", lambda: "forkserver")
     assert procs.available()  # pytest's own main module is importable
     fake = types.ModuleType("__main__")
     fake.__file__ = "<stdin>"

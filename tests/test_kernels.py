@@ -234,6 +234,19 @@ def test_pair_intersections_over_a_flat_store():
     ]
 
 
+def test_pair_intersections_across_two_arrays():
+    """Left sets are read from the first array and right sets from the second, by position."""
+    x = np.array([1, 2, 3, 9, 10], dtype=np.uint64)  # document 0 at 0:3, document 1 at 3:5
+    y = np.array([2, 3, 4, 10, 11, 12], dtype=np.uint64)  # document 2 at 0:3, 3 at 3:6
+    starts = np.array([0, 3, 0, 3], dtype=np.int64)
+    ends = np.array([3, 5, 3, 6], dtype=np.int64)
+    left = np.array([0, 1, 0], dtype=np.int64)
+    right = np.array([2, 3, 3], dtype=np.int64)
+    zero = np.zeros(3, dtype=np.int64)
+    got = sk.pair_intersections_at_least(x, y, starts, ends, left, right, zero)
+    assert got.tolist() == [2, 1, 0]
+
+
 @settings(max_examples=200, deadline=None)
 @given(
     st.sets(st.integers(0, 40)),
@@ -247,7 +260,8 @@ def test_cut_off_walk_is_exact_from_need_up_and_below_need_otherwise(x, y, need)
     offsets = np.array([0, len(sets[0]), len(flat)], dtype=np.int64)
     first, second = np.array([0], dtype=np.int64), np.array([1], dtype=np.int64)
     floor = np.array([need], dtype=np.int64)
-    got = int(sk.pair_intersections_at_least(flat, offsets, first, second, floor)[0])
+    starts, ends = offsets[:-1], offsets[1:]
+    got = int(sk.pair_intersections_at_least(flat, flat, starts, ends, first, second, floor)[0])
     exact = len(x & y)
     if exact >= need:
         assert got == exact

@@ -9,7 +9,7 @@ import numpy as np
 from numba import njit
 
 from dedup import _set_kernels
-from dedup.bulk.spool import ShingleSpool
+from dedup.bulk.spool import MappedSets, ShingleSpool
 from dedup.verify import classify, relation_floor
 
 _ITEM = 8  # bytes per shingle hash
@@ -85,15 +85,15 @@ def _chunk_starts(
 
 
 class PairVerifier:
-    """Candidate pairs in, verified pairs out, reading shingle sets from the spool by chunks.
+    """Candidate pairs in, verified pairs out, walking shingle sets where the spool maps them.
 
     Pairs are processed in input order, a chunk at a time: as many consecutive pairs as fit
-    ``memory`` bytes of their documents' sets (at most ``chunk`` pairs), so the sets of at
-    most ``jobs`` chunks are in memory whatever the corpus. Large chunks matter: a document
-    in pairs of several chunks is read from the spool once per chunk. With ``jobs > 1``
-    chunks run on a thread pool (at least one chunk per thread): the spool reads and the
-    intersection kernels release the GIL. A pair's figures depend only on its two sets, so
-    they do not depend on ``jobs`` or on the chunking.
+    ``memory`` bytes of their documents' sets (at most ``chunk`` pairs). Each chunk maps the
+    spool afresh and drops the mapping when done, so the pages resident at once are those of
+    at most ``jobs`` chunks' sets whatever the corpus (plus the kernel's read-around of
+    neighbouring pages). With ``jobs > 1`` chunks run on a thread pool (at least one chunk per
+    thread): the intersection kernels release the GIL. A pair's figures depend only on its
+    two sets, so they do not depend on ``jobs`` or on the chunking.
     """
 
     def __init__(
@@ -160,20 +160,12 @@ class PairVerifier:
         most = max(1, min(self.chunk, -(-total // self.jobs)))  # a chunk for every thread
         bounds = _chunk_starts(left, right, spool.sizes, self.memory // _ITEM, most).tolist()
 
+        floor = np.zeros(total, dtype=np.int64) if need is None else need
+
         def run(k: int) -> None:
             lo, hi = bounds[k], bounds[k + 1]
-            docs, local = np.unique(
-                np.concatenate([left[lo:hi], right[lo:hi]]), return_inverse=True
-            )
-            flat, offsets = spool.load(docs)
-            a = local[: hi - lo].astype(np.int64)
-            b = local[hi - lo :].astype(np.int64)
-            if need is None:
-                inter[lo:hi] = _set_kernels.pair_intersections(flat, offsets, a, b)
-            else:
-                inter[lo:hi] = _set_kernels.pair_intersections_at_least(
-                    flat, offsets, a, b, need[lo:hi]
-                )
+            sets = spool.mapped()  # unmapped when this chunk lets go of it
+            inter[lo:hi] = _count(sets, left[lo:hi], right[lo:hi], floor[lo:hi])
 
         chunks = range(len(bounds) - 1)
         if self.jobs == 1 or len(chunks) == 1:
@@ -183,6 +175,31 @@ class PairVerifier:
             with ThreadPoolExecutor(self.jobs, thread_name_prefix="dedup-verify") as pool:
                 list(pool.map(run, chunks))  # re-raises a worker's exception here
         return inter
+
+
+def _count(sets: MappedSets, left: np.ndarray, right: np.ndarray, need: np.ndarray) -> np.ndarray:
+    """Intersection sizes of pairs, exact from ``need`` up, one kernel call per file pair.
+
+    One call when the spool is one file (a run on one core); the segments of process ingest
+    (one per range of the input) make a few hundred file pairs at most.
+    """
+    arrays, starts, ends = sets.arrays, sets.starts, sets.ends
+    if len(arrays) == 1:
+        flat = arrays[0]
+        return _set_kernels.pair_intersections_at_least(flat, flat, starts, ends, left, right, need)
+    n_files = len(arrays)
+    key = sets.files[left] * n_files + sets.files[right]
+    order = np.argsort(key, kind="stable")
+    cuts = np.flatnonzero(np.diff(key[order])) + 1
+    out = np.empty(left.shape[0], dtype=np.int64)
+    for group in np.split(order, cuts):
+        if group.size == 0:
+            continue
+        x, y = divmod(int(key[group[0]]), n_files)
+        out[group] = _set_kernels.pair_intersections_at_least(
+            arrays[x], arrays[y], starts, ends, left[group], right[group], need[group]
+        )
+    return out
 
 
 def score_pairs(
