@@ -51,8 +51,11 @@ class _SessionSampler(threading.Thread):
     """Polls /proc for every process of a session: summed RSS, and each one's CPU time.
 
     Worker processes started through a forkserver are not the child's children, so ``wait4``
-    sees neither their CPU time nor their memory. Sampling every 50 ms misses at most the last
-    50 ms of a process that exits (dedup's workers are idle by then).
+    sees neither their CPU time nor their memory. Forked workers are, and once the child has
+    reaped them ``wait4`` counts their CPU time in the child's: ``reaped`` keeps the child's
+    own count of that (its ``cutime + cstime``) so that it is not counted twice. Sampling
+    every 50 ms misses at most the last 50 ms of a process that exits (dedup's workers are
+    idle by then).
     """
 
     def __init__(self, session: int, interval: float = 0.05) -> None:
@@ -60,6 +63,7 @@ class _SessionSampler(threading.Thread):
         self.session = session
         self.interval = interval
         self.cpu: dict[int, float] = {}  # pid -> last seen user + system seconds
+        self.reaped = 0.0  # CPU seconds of the session leader's children it has waited for
         self.peak_rss = 0  # bytes
         self._stop_event = threading.Event()
         self._tick = os.sysconf("SC_CLK_TCK")
@@ -82,6 +86,8 @@ class _SessionSampler(threading.Thread):
             if int(fields[3]) != self.session:
                 continue
             self.cpu[int(name)] = (int(fields[11]) + int(fields[12])) / self._tick
+            if int(name) == self.session:
+                self.reaped = (int(fields[13]) + int(fields[14])) / self._tick
             rss += int(fields[21]) * self._page
         self.peak_rss = max(self.peak_rss, rss)
 
@@ -114,6 +120,8 @@ def run_child(args: list[str], env: dict[str, str] | None = None) -> ChildRun:
     sampler.stop()
     proc.returncode = os.waitstatus_to_exitcode(status)
     others = sum(cpu for pid, cpu in sampler.cpu.items() if pid != proc.pid)
-    cpu = usage.ru_utime + usage.ru_stime + others
+    # wait4 counts the children the child reaped (forked workers) in its figure; so does the
+    # sampling: take them out once.
+    cpu = usage.ru_utime + usage.ru_stime - sampler.reaped + others
     peak = max(usage.ru_maxrss * 1024, sampler.peak_rss)
     return ChildRun(seconds, peak / 2**20, proc.returncode, stderr, cpu)
