@@ -216,6 +216,7 @@ def bulk(
             extra_summary=extra,
             strip=stage.strip if stage else None,
             records=records,
+            jobs=options.resolved_jobs(),
         )
         if with_report:
             from dedup.report import write_report
