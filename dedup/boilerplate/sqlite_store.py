@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from dedup._arrays import sorted_unique
 from dedup.boilerplate.store import DocumentEntry, KeyKind, Occurrence, _keys
 
 SCHEMA = """
@@ -265,7 +266,7 @@ class SQLiteBoilerplateStore:
         arrays = [np.ascontiguousarray(keys, dtype=np.uint64).view(np.int64) for keys in bands]
         if not any(a.shape[0] for a in arrays):
             return [[] for _ in bands]
-        wanted = np.unique(np.concatenate(arrays)).tolist()
+        wanted = sorted_unique(np.concatenate(arrays)).tolist()
         forms: dict[int, np.ndarray] = {}
         by_band: dict[int, set[int]] = {}
         for band_key, masked, shingles in self._conn.execute(

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from dedup._arrays import sorted_unique
+
 
 @dataclass(frozen=True, slots=True)
 class CandidateStats:
@@ -102,7 +104,7 @@ class CandidatePairs:
         if not codes:
             empty = np.empty(0, dtype=np.int64)
             return empty, empty.copy(), CandidateStats(0, hot, largest)
-        unique = np.unique(np.concatenate(codes))
+        unique = sorted_unique(np.concatenate(codes), kind="stable")  # sorted runs
         left_all, right_all = np.divmod(unique, n)
         return left_all, right_all, CandidateStats(int(unique.shape[0]), hot, largest)
 
@@ -128,4 +130,4 @@ class CandidatePairs:
         kept_bounds = np.zeros(int(multi.sum()) + 1, dtype=np.int64)
         np.cumsum(sizes[multi], out=kept_bounds[1:])
         left, right, hot, largest = _bucket_pairs(members, kept_bounds, self.max_bucket)
-        return np.unique(left * n + right), int(hot), int(largest)
+        return sorted_unique(left * n + right), int(hot), int(largest)

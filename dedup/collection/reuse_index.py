@@ -31,6 +31,7 @@ from collections.abc import Sequence
 import numpy as np
 from numba import njit
 
+from dedup._arrays import sorted_unique
 from dedup.reuse import ReuseCandidates
 
 SCHEMA = """
@@ -63,7 +64,7 @@ class ReuseSets:
     def sampled(self, shingles: np.ndarray) -> np.ndarray:
         """The distinct kept hashes of one document's shingle set, sorted (uint64)."""
         kept = shingles[shingles % np.uint64(self.rule.sample_mod) == 0]
-        return np.unique(kept.astype(np.uint64, copy=False))
+        return sorted_unique(kept.astype(np.uint64, copy=False))
 
     def put(self, doc_id: str, shingles: np.ndarray) -> None:
         """Store (or replace) a document's sample."""

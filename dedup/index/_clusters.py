@@ -35,6 +35,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from dedup._arrays import sorted_unique
 from dedup.cluster import canonical_order
 from dedup.index._matching import relations
 from dedup.index._store import Buckets, Entry, Row, Store
@@ -84,7 +85,7 @@ class Placer:
         run = _RunBuckets(keys, [not e.fingerprint.empty for e in entries], found, self._cap)
         # Stored documents keep their clusters here, so only stored canonicals are of interest:
         # filter each distinct bucket once, then each document unites its buckets' canonicals.
-        every = np.unique(np.concatenate(found.members)).tolist() if found.members else []
+        every = sorted_unique(np.concatenate(found.members)).tolist() if found.members else []
         rows = self._store.rows(every)
         canon_rows = {h: r for h, r in rows.items() if r.canonical == h}
         canon_shingles = self._store.shingles(sorted(canon_rows))
