@@ -305,19 +305,19 @@ def write_outputs(
                 write_documents(handle, cluster_records(result))
             with out.open("pairs.jsonl") as handle:
                 write_pairs(handle, result)
+            with out.open("boilerplate.jsonl") as handle:
+                write_jsonl(handle, samples.boilerplate_records())
+            with out.open("samples.jsonl") as handle:
+                write_jsonl(handle, samples.sample_records())
+            data = summary(result, extra_summary)
+            with out.open("summary.json") as handle:
+                json.dump(data, handle, indent=2, ensure_ascii=False, allow_nan=False)
+                handle.write("\n")
         except BaseException:
             if copying is not None:
                 with contextlib.suppress(OSError):  # the first error is the one to report
                     copying()
             raise
         if copying is not None:
-            copying()  # waits for the child, raises its error
-        with out.open("boilerplate.jsonl") as handle:
-            write_jsonl(handle, samples.boilerplate_records())
-        with out.open("samples.jsonl") as handle:
-            write_jsonl(handle, samples.sample_records())
-        data = summary(result, extra_summary)
-        with out.open("summary.json") as handle:
-            json.dump(data, handle, indent=2, ensure_ascii=False, allow_nan=False)
-            handle.write("\n")
+            copying()  # waits for the child, raises its error (before the commit)
     return data
