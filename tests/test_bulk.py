@@ -140,10 +140,16 @@ def test_spool_reads_back_what_was_written(tmp_path: object) -> None:
         mapped = spool.mapped()
         for doc in (4, 0, 2, 1, 3):
             assert np.array_equal(mapped.set(doc), sets[doc])
+        flat, offsets = spool.load(np.array([0, 2, 3, 4]))
+        for k, doc in enumerate([0, 2, 3, 4]):
+            assert np.array_equal(flat[offsets[k] : offsets[k + 1]], sets[doc])
 
 
-def test_verification_does_not_depend_on_threads_or_chunks(corpus: list[Document]) -> None:
-    """Verified pairs are the same with one thread and one chunk as with two threads and many."""
+def test_verification_does_not_depend_on_threads_chunks_or_reading(
+    corpus: list[Document],
+) -> None:
+    """Verified pairs are the same with one thread and one chunk, walking the mapped spool, as
+    with two threads and many chunks, or with sets read into memory chunk by chunk."""
     fingerprints = Fingerprinter(Config()).fingerprint([d.text for d in corpus])
     n = len(corpus)
     left, right = (a.ravel() for a in np.triu_indices(n, k=1))
@@ -153,10 +159,13 @@ def test_verification_does_not_depend_on_threads_or_chunks(corpus: list[Document
         hashes = fingerprints.content_hashes
         one = PairVerifier(0.7).verify(left, right, spool, hashes)
         many = PairVerifier(0.7, chunk=5, jobs=2).verify(left, right, spool, hashes)
+        small = spool.nbytes // 3  # under the spool's size: read, in chunks of a sixth
+        read = PairVerifier(0.7, jobs=2, memory=small).verify(left, right, spool, hashes)
         exact = PairVerifier(0.7).measure(left, right, spool, hashes)
     assert len(one) > 0
-    for name in ("left", "right", "jaccard", "a_in_b", "b_in_a", "relation"):
-        assert np.array_equal(getattr(one, name), getattr(many, name))
+    for other in (many, read):
+        for name in ("left", "right", "jaccard", "a_in_b", "b_in_a", "relation"):
+            assert np.array_equal(getattr(one, name), getattr(other, name))
     related = exact.select(exact.relation > 0)
     assert np.array_equal(one.left, related.left) and np.array_equal(one.jaccard, related.jaccard)
 

@@ -260,6 +260,9 @@ def test_spool_segments_read_back_as_one_file_in_order(tmp_path: Path) -> None:
         mapped = spool.mapped()
         assert mapped.files.tolist()[:1] + mapped.files.tolist()[2:] == [0, 1, 1, 2]
         assert [mapped.set(d).tolist() for d in range(5)] == [s.tolist() for s in sets]
+        flat, offsets = spool.load(np.array([0, 2, 3, 4]))  # one read across three files
+        got = [flat[offsets[i] : offsets[i + 1]].tolist() for i in range(4)]
+        assert got == [sets[k].tolist() for k in (0, 2, 3, 4)]
 
 
 def test_a_set_split_across_segments_is_an_error_when_mapped(tmp_path: Path) -> None:

@@ -3,16 +3,20 @@
 A news article's shingle set (about 600 hashes, 4.8 KB) is larger than its text, so a bulk run
 that kept every set in memory would grow with the corpus text after all. The spool appends each
 batch's sets to a temporary file in input order and keeps only the offsets (8 bytes a document);
-verification maps the files read-only (:meth:`ShingleSpool.mapped`) and walks the sets of the
-documents in candidate pairs where they lie, in the page cache.
+verification walks the sets of the documents in candidate pairs either where they lie, with
+the files mapped (:meth:`ShingleSpool.mapped`), or read into arrays a chunk at a time
+(:meth:`ShingleSpool.load`) when the spool is larger than the memory the stage may hold.
 
 A spool may span several files: process-parallel ingest (:mod:`dedup.bulk.procs`) has each
 worker fill a :meth:`TempFileSpool.segment` of its own, and the segments read back as one
 file in order, so that nothing is copied to put the workers' output together.
 
-Mapping instead of reading (``preadv`` into arrays, as before) took the verify stage of a
-100,000-document run from 1.33-1.56 s to 0.79-1.18 s and 0.6 s of system time off the job:
-reading copied 480 MB into memory that, in a fresh process, the kernel first had to supply.
+Mapping instead of reading took the verify stage of a 100,000-document run from 1.33-1.56 s
+to 0.79-1.18 s and 0.6 s of system time off the job: reading copied 480 MB into memory that,
+in a fresh process, the kernel first had to supply. But every page of a mapped file that is
+touched counts in the process's resident memory, and the kernel maps pages around the one
+asked for: walking the scattered sets of 1,000,000 documents mapped nearly all of a 4.8 GB
+spool (RSS 9.6 GB, of it 7.6 GB file pages). Hence the size rule in the verify stage.
 """
 
 from __future__ import annotations
@@ -101,6 +105,12 @@ class TempFileSpool:
     def _read(self, start: int, end: int) -> bytes:
         parts = [read_exactly(fd, n, offset) for fd, offset, n in self._pieces(start, end)]
         return parts[0] if len(parts) == 1 else b"".join(parts)  # b"" for no parts
+
+    def _read_into(self, target: memoryview, start: int) -> None:
+        done = 0
+        for fd, offset, n in self._pieces(start, start + len(target)):
+            read_into(fd, target[done : done + n], offset)
+            done += n
 
     def _maps(self) -> list[tuple[int, mmap.mmap | None]]:
         """Every file's size in bytes and a read-only mapping of it (``None`` when empty).
@@ -253,13 +263,45 @@ class ShingleSpool(TempFileSpool):
         sizes: np.ndarray = np.diff(self._sealed())
         return sizes
 
+    @property
+    def nbytes(self) -> int:
+        """Bytes of all the sets together (what mapping them all may make resident)."""
+        return int(self._sealed()[-1]) * _ITEM
+
+    def load(self, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The sets of ``docs`` (sorted unique positions) read into one array, as
+        ``(flat, offsets)`` in that order. Runs of consecutive documents take one read each.
+        """
+        offsets = self._sealed()
+        docs = np.asarray(docs, dtype=np.int64)
+        starts = offsets[docs]
+        ends = offsets[docs + 1]
+        local = np.zeros(docs.shape[0] + 1, dtype=np.int64)
+        np.cumsum(ends - starts, out=local[1:])
+        flat = np.empty(int(local[-1]), dtype=np.uint64)
+        # Group consecutive positions into runs that are contiguous on disk.
+        breaks = np.flatnonzero(np.diff(docs) != 1) + 1
+        for run in np.split(np.arange(docs.shape[0]), breaks):
+            if run.size == 0:
+                continue
+            first, last = int(run[0]), int(run[-1])
+            if ends[last] == starts[first]:
+                continue
+            target = flat[local[first] : local[last + 1]]
+            offset = int(starts[first]) * _ITEM
+            if _LITTLE_ENDIAN:  # the file's byte order: read straight into the array
+                self._read_into(target.view(np.uint8).data, offset)
+            else:
+                end = offset + target.nbytes
+                target[:] = np.frombuffer(self._read(offset, end), dtype="<u8")
+        return flat, local
+
     def mapped(self) -> MappedSets:
         """Every set, read-only where it lies in the spool's files: nothing is read or copied.
 
         The mapping ends when the returned object (and every array taken from it) is dropped;
-        until then the pages touched count in the process's resident memory (as page cache,
-        which the kernel can reclaim). The verify stage maps the spool once per chunk of pairs,
-        so that this stays bounded by a chunk's sets.
+        until then the pages touched, and pages around them, count in the process's resident
+        memory (as page cache, which the kernel can reclaim): up to :attr:`nbytes`.
         """
         offsets = self._sealed()
         if self._places is None:
@@ -285,6 +327,19 @@ class ShingleSpool(TempFileSpool):
 _NO_KERNEL_COPY = frozenset(
     {errno.EXDEV, errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.EBADF}
 )
+
+
+def read_into(fd: int, target: memoryview, offset: int) -> None:
+    """Fill ``target`` from ``offset`` with ``os.preadv``, without an intermediate copy.
+
+    Loops because Linux returns at most about 2 GiB per call.
+    """
+    done = 0
+    while done < len(target):
+        got = os.preadv(fd, [target[done:]], offset + done)
+        if not got:
+            raise OSError("shingle spool ended early: the temporary file was truncated")
+        done += got
 
 
 def read_exactly(fd: int, nbytes: int, offset: int) -> bytes:

@@ -85,19 +85,23 @@ def _chunk_starts(
 
 
 class PairVerifier:
-    """Candidate pairs in, verified pairs out, walking shingle sets where the spool maps them.
+    """Candidate pairs in, verified pairs out, holding at most ``memory`` bytes of sets.
 
-    Pairs are processed in input order, a chunk at a time: as many consecutive pairs as fit
-    ``memory`` bytes of their documents' sets (at most ``chunk`` pairs). Each chunk maps the
-    spool afresh and drops the mapping when done, so the pages resident at once are those of
-    at most ``jobs`` chunks' sets whatever the corpus (plus the kernel's read-around of
-    neighbouring pages). With ``jobs > 1`` chunks run on a thread pool (at least one chunk per
-    thread): the intersection kernels release the GIL. A pair's figures depend only on its
-    two sets, so they do not depend on ``jobs`` or on the chunking.
+    When the whole spool fits in ``memory`` (a corpus of up to about 100,000 news articles at
+    the default 512 MiB), its files are mapped once and the sets are walked where they lie:
+    nothing is copied. A larger spool is read a chunk at a time instead, since walking it
+    mapped would make nearly all of it resident (see :mod:`dedup.bulk.spool`).
+
+    Either way pairs are processed in input order, a chunk at a time: as many consecutive
+    pairs as fit ``memory / jobs`` bytes of their documents' sets (at most ``chunk`` pairs),
+    read from the spool once per chunk. With ``jobs > 1`` chunks run on a thread pool (at
+    least one chunk per thread): the reads and the intersection kernels release the GIL. A
+    pair's figures depend only on its two sets, so they do not depend on ``jobs``, the
+    chunking or the way the sets are reached.
     """
 
     def __init__(
-        self, threshold: float, chunk: int = 2_000_000, jobs: int = 1, memory: int = 256 << 20
+        self, threshold: float, chunk: int = 2_000_000, jobs: int = 1, memory: int = 512 << 20
     ) -> None:
         if chunk < 1 or jobs < 1 or memory < 1:
             raise ValueError("chunk, jobs and memory must be at least 1")
@@ -158,14 +162,25 @@ class PairVerifier:
         total = left.shape[0]
         inter = np.empty(total, dtype=np.int64)
         most = max(1, min(self.chunk, -(-total // self.jobs)))  # a chunk for every thread
-        bounds = _chunk_starts(left, right, spool.sizes, self.memory // _ITEM, most).tolist()
-
+        budget = max(1, self.memory // self.jobs // _ITEM)
+        bounds = _chunk_starts(left, right, spool.sizes, budget, most).tolist()
         floor = np.zeros(total, dtype=np.int64) if need is None else need
+        mapped = spool.mapped() if spool.nbytes <= self.memory else None
 
         def run(k: int) -> None:
             lo, hi = bounds[k], bounds[k + 1]
-            sets = spool.mapped()  # unmapped when this chunk lets go of it
-            inter[lo:hi] = _count(sets, left[lo:hi], right[lo:hi], floor[lo:hi])
+            if mapped is not None:
+                inter[lo:hi] = _count(mapped, left[lo:hi], right[lo:hi], floor[lo:hi])
+                return
+            docs, local = np.unique(
+                np.concatenate([left[lo:hi], right[lo:hi]]), return_inverse=True
+            )
+            flat, offsets = spool.load(docs)
+            a = local[: hi - lo].astype(np.int64)
+            b = local[hi - lo :].astype(np.int64)
+            inter[lo:hi] = _set_kernels.pair_intersections_at_least(
+                flat, flat, offsets[:-1], offsets[1:], a, b, floor[lo:hi]
+            )
 
         chunks = range(len(bounds) - 1)
         if self.jobs == 1 or len(chunks) == 1:
