@@ -45,10 +45,16 @@ class ChildRun:
     returncode: int
     stderr: str
     cpu_seconds: float = 0.0  # user + system time: steadier than wall on a shared machine
+    peak_pss_mb: float = 0.0  # the sampled sum of proportional set sizes (0 where unknown)
 
 
 class _SessionSampler(threading.Thread):
-    """Polls /proc for every process of a session: summed RSS, and each one's CPU time.
+    """Polls /proc for every process of a session: summed RSS and PSS, each one's CPU time.
+
+    Summed RSS counts a page every process maps in each of them: forked processes (the
+    workers, the child that writes ``deduped.jsonl``) share their parent's pages, so it is an
+    upper bound. PSS (``smaps_rollup``) divides each shared page among its sharers: its sum
+    is the memory the job holds.
 
     Worker processes started through a forkserver are not the child's children, so ``wait4``
     sees neither their CPU time nor their memory. Forked workers are, and once the child has
@@ -65,6 +71,7 @@ class _SessionSampler(threading.Thread):
         self.cpu: dict[int, float] = {}  # pid -> last seen user + system seconds
         self.reaped = 0.0  # CPU seconds of the session leader's children it has waited for
         self.peak_rss = 0  # bytes
+        self.peak_pss = 0  # bytes
         self._stop_event = threading.Event()
         self._tick = os.sysconf("SC_CLK_TCK")
         self._page = os.sysconf("SC_PAGE_SIZE")
@@ -74,7 +81,7 @@ class _SessionSampler(threading.Thread):
             self.sweep()
 
     def sweep(self) -> None:
-        rss = 0
+        rss = pss = 0
         for name in os.listdir("/proc"):
             if not name.isdigit():
                 continue
@@ -89,7 +96,9 @@ class _SessionSampler(threading.Thread):
             if int(name) == self.session:
                 self.reaped = (int(fields[13]) + int(fields[14])) / self._tick
             rss += int(fields[21]) * self._page
+            pss += _pss(name)
         self.peak_rss = max(self.peak_rss, rss)
+        self.peak_pss = max(self.peak_pss, pss)
 
     def stop(self) -> None:
         self._stop_event.set()
@@ -124,4 +133,16 @@ def run_child(args: list[str], env: dict[str, str] | None = None) -> ChildRun:
     # sampling: take them out once.
     cpu = usage.ru_utime + usage.ru_stime - sampler.reaped + others
     peak = max(usage.ru_maxrss * 1024, sampler.peak_rss)
-    return ChildRun(seconds, peak / 2**20, proc.returncode, stderr, cpu)
+    return ChildRun(seconds, peak / 2**20, proc.returncode, stderr, cpu, sampler.peak_pss / 2**20)
+
+
+def _pss(pid: str) -> int:
+    """Proportional set size of a process in bytes (0 if it is gone or the kernel has none)."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as handle:
+            for line in handle:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0

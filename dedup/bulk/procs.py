@@ -18,10 +18,9 @@ directories and dumps cannot be cut into ranges and go the thread way. So do run
 each document in the parent during ingest: ``--strip-boilerplate`` (the transform uses the
 model learned in the parent), ``--passages`` (the text spool) and ``--db`` (one SQLite writer).
 
-Measured on two cores (100,000 documents, eight alternating pairs at load 0.9-1.7), this
-barely beats the thread pool: the whole job 7.44 s against 7.69 s on average, ingest 4.2-4.6 s
-against 4.3-4.7 s, for 0.6 CPU s more (starting the workers). It is meant for more cores, where
-threads stay bound by the calling thread's share of the work; that is not measured yet.
+With workers from a forkserver, this barely beat the thread pool on two cores (100,000
+documents, eight alternating pairs: 7.44 s against 7.69 s on average, for 0.6 CPU s more);
+forked workers (below) took the job to 5.6-5.9 s, with as much CPU as one job uses.
 
 On Linux workers are forked from this process right after it has loaded the compiled kernels,
 so they start with them loaded. A process that starts cold pays about 0.33 s of CPU before its
