@@ -265,6 +265,22 @@ def test_spool_segments_read_back_as_one_file_in_order(tmp_path: Path) -> None:
         assert got == [sets[k].tolist() for k in (0, 2, 3, 4)]
 
 
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc/self/fd")
+def test_a_spool_leaves_no_names_behind_and_unnamed_segments_open_by_descriptor(
+    tmp_path: Path,
+) -> None:
+    with ShingleSpool(tmp_path) as spool:
+        spool.append(np.arange(3, dtype=np.uint64), np.array([0, 3]))
+        segment = spool.segment(named=False)
+        assert str(segment).startswith("/proc/self/fd/")
+        assert list(tmp_path.iterdir()) == []  # neither the spool's file nor the segment
+        with open(segment, "ab") as handle:  # as a forked worker does
+            handle.write(np.arange(5, 7, dtype="<u8").tobytes())
+        spool.extend(np.array([2]))
+        spool.seal()
+        assert [spool.mapped().set(d).tolist() for d in (0, 1)] == [[0, 1, 2], [5, 6]]
+
+
 def test_a_set_split_across_segments_is_an_error_when_mapped(tmp_path: Path) -> None:
     """Segments whose sizes add up but whose sets straddle a file boundary are refused."""
     with ShingleSpool(tmp_path) as spool:
@@ -319,7 +335,8 @@ def _session(sid: int) -> set[int]:
 
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="needs /proc to find the workers")
 def test_workers_exit_when_the_parent_is_killed(tmp_path: Path) -> None:
-    """SIGKILL gives the parent no chance to stop its workers: they must notice by themselves."""
+    """SIGKILL gives the parent no chance to stop its workers: they must notice by themselves,
+    and the spool's files, which have no names, go with the last process holding them."""
     corpus = _corpus_file(tmp_path / "in.jsonl", 60)
     script = tmp_path / "stuck.py"
     script.write_text(_STUCK_PARENT)
@@ -339,6 +356,7 @@ def test_workers_exit_when_the_parent_is_killed(tmp_path: Path) -> None:
         while _session(proc.pid) and time.monotonic() < deadline:
             time.sleep(0.1)
         assert _session(proc.pid) == set()
+        assert list(tmp_path.glob("dedup-*")) == []  # no spool file outlives the run
     finally:
         proc.kill()
         for pid in _session(proc.pid):

@@ -181,10 +181,12 @@ class ProcessIngest:
         ``meanwhile`` is called once the workers are starting (about a second during which
         this process would only wait), e.g. to load the kernels of the later stages.
         """
-        tasks = self._tasks(files, spool, records)
         method = _start_method()
         if method is None:
             raise RuntimeError("worker processes cannot be started on this platform")
+        # Forked workers open their segments through the descriptors they inherit, so the
+        # segments need no names: a killed run leaves no spool files behind.
+        tasks = self._tasks(files, spool, records, named=method != "fork")
         context = multiprocessing.get_context(method)
         if method == "fork":
             _load_worker_kernels(self.config)  # before forking: every worker inherits them
@@ -221,7 +223,7 @@ class ProcessIngest:
         return merged.corpus(spool)
 
     def _tasks(
-        self, files: JsonlFiles, spool: ShingleSpool, records: RecordSpool | None
+        self, files: JsonlFiles, spool: ShingleSpool, records: RecordSpool | None, named: bool
     ) -> list[_Task]:
         sizes = [os.path.getsize(path) for path in files.paths]
         span = max(self.range_bytes, math.ceil(sum(sizes) / _MAX_RANGES))
@@ -231,8 +233,8 @@ class ProcessIngest:
                 k,
                 start,
                 end,
-                str(spool.segment()),
-                None if records is None else str(records.segment()),
+                str(spool.segment(named)),
+                None if records is None else str(records.segment(named)),
             )
             for k, (path, size) in enumerate(zip(files.paths, sizes, strict=True))
             for start, end in line_ranges(path, max(1, math.ceil(size / span)))

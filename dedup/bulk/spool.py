@@ -48,24 +48,42 @@ class TempFileSpool:
 
     def __init__(self, prefix: str, suffix: str, directory: str | os.PathLike[str] | None) -> None:
         self._naming = (prefix, suffix, directory)
-        self._files: list[tuple[int, Path]] = []
+        self._files: list[tuple[int, Path | None]] = []  # (descriptor, name while it has one)
         self._ends: list[int] | None = None  # cumulative file sizes, computed when reading
-        self._new_file()
+        self._new_file(named=False)
 
-    def _new_file(self) -> Path:
+    def _new_file(self, named: bool) -> Path:
+        """A new file of the spool; unless ``named``, its name is removed at once.
+
+        A file without a name lives as long as a descriptor to it is open: a process killed
+        (SIGKILL, the machine's OOM killer) leaves none of a spool's gigabytes behind.
+        """
         prefix, suffix, directory = self._naming
         fd, name = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=directory)
-        self._files.append((fd, Path(name)))
+        path: Path | None = Path(name)
+        if not named:
+            try:
+                os.unlink(name)
+            except OSError:  # a system that cannot remove an open file keeps the name
+                pass
+            else:
+                path = None
+        self._files.append((fd, path))
         self._ends = None
         return Path(name)
 
-    def segment(self) -> Path:
-        """A new empty file continuing the spool, for another process to fill by name.
+    def segment(self, named: bool = True) -> Path:
+        """A new empty file continuing the spool, for another process to fill.
 
-        Its bytes come after everything before it, and before anything appended later; it is
-        deleted on close like the rest, so a worker that dies leaves nothing behind.
+        Its bytes come after everything before it, and before anything appended later. With
+        ``named`` the file keeps its name until :meth:`close`, for a process that opens it
+        by that name. Without, the name is removed at once, and the path returned is
+        ``/proc/self/fd/N``: it opens the file in this process and in any process forked from
+        it after this call (Linux only), and a run killed before its end leaves nothing.
         """
-        return self._new_file()
+        path = self._new_file(named)
+        fd, kept = self._files[-1]
+        return path if kept is not None else Path(f"/proc/self/fd/{fd}")
 
     def _write(self, data: bytes | memoryview) -> None:
         fd = self._files[-1][0]
@@ -162,7 +180,8 @@ class TempFileSpool:
         """Delete the temporary files."""
         for fd, path in self._files:
             os.close(fd)
-            path.unlink(missing_ok=True)
+            if path is not None:
+                path.unlink(missing_ok=True)
         self._files = []
 
     def __enter__(self) -> Self:
