@@ -31,36 +31,30 @@ measured on two cores, 100,000 documents, three alternating pairs, the whole job
 process that runs threads is unsafe when another thread holds a lock the child needs; at this
 point the job runs none of its own (thread pools come later), and the one NumPy starts
 (OpenBLAS's) is made safe across ``fork`` by OpenBLAS itself. Elsewhere (macOS, where ``fork``
-is unsafe with the system's libraries) workers come from a 'forkserver', which imports this
-module once and forks each worker from it.
+is unsafe with the system's libraries) workers come from a 'forkserver', which imports the
+worker side (:mod:`dedup.bulk._ingest_worker`) once and forks each worker from it.
 """
 
 from __future__ import annotations
 
-import contextlib
 import math
 import multiprocessing
 import os
 import sys
-import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
-from typing import IO
 
 import numpy as np
 
-from dedup._malloc import keep_freed_memory
+from dedup.bulk import _ingest_worker
+from dedup.bulk._ingest_worker import Part, Task, ingest_range, load_kernels, start_worker
 from dedup.bulk.ingest import Corpus, Progress
-from dedup.bulk.records import RecordSpool, encode_records
+from dedup.bulk.records import RecordSpool
 from dedup.bulk.spool import ShingleSpool
 from dedup.config import Config
 from dedup.errors import InputError
-from dedup.fingerprint import Fingerprinter
-from dedup.io import FieldNames, line_ranges, parse_line, range_lines
-from dedup.lsh import Banding
-from dedup.types import Document
+from dedup.io import FieldNames, line_ranges
 
 _JSONL_SUFFIXES = (".jsonl", ".ndjson")
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -121,33 +115,6 @@ def available() -> bool:
     return os.path.isfile(path)
 
 
-@dataclass(frozen=True, slots=True)
-class _Task:
-    path: str
-    input: int  # which of the inputs (a path may be given twice: its lines count anew)
-    start: int
-    end: int
-    shingles: str  # spool segment paths to fill
-    records: str | None
-
-
-@dataclass(slots=True)
-class _Part:
-    """What a worker returns for its range (everything but the texts and shingle sets)."""
-
-    ids: list[str]
-    sources: list[str | None]
-    published: list[str | None]
-    lines: np.ndarray  # int64: line of each document, counted from the range's first (1)
-    lengths: np.ndarray
-    keys: np.ndarray
-    hashes: np.ndarray
-    shingle_sizes: np.ndarray
-    record_sizes: np.ndarray
-    line_count: int  # physical lines read
-    error: tuple[str, int] | None  # message and line of the first bad line, reading stopped
-
-
 class ProcessIngest:
     """Fingerprints :class:`JsonlFiles` into a :class:`Corpus` with ``jobs`` worker processes."""
 
@@ -189,9 +156,9 @@ class ProcessIngest:
         tasks = self._tasks(files, spool, records, named=method != "fork")
         context = multiprocessing.get_context(method)
         if method == "fork":
-            _load_worker_kernels(self.config)  # before forking: every worker inherits them
+            load_kernels(self.config)  # before forking: every worker inherits them
         else:
-            context.set_forkserver_preload([__name__])
+            context.set_forkserver_preload([_ingest_worker.__name__])
         merged = _Merge(self.config.bands)
         # Workers wait for tasks on a queue whose writing end they hold too, so they would
         # outlive a parent killed with SIGKILL (and keep a forkserver alive): each watches
@@ -204,11 +171,11 @@ class ProcessIngest:
             ProcessPoolExecutor(
                 max_workers=max(1, min(self.jobs, len(tasks))),
                 mp_context=context,
-                initializer=_start_worker,
+                initializer=start_worker,
                 initargs=(self.config, files.fields, self.batch_size, lifeline, keep),
             ) as pool,
         ):
-            futures: list[Future[_Part]] = [pool.submit(_ingest_range, t) for t in tasks]
+            futures: list[Future[Part]] = [pool.submit(ingest_range, t) for t in tasks]
             try:
                 if meanwhile is not None:
                     meanwhile()
@@ -224,11 +191,11 @@ class ProcessIngest:
 
     def _tasks(
         self, files: JsonlFiles, spool: ShingleSpool, records: RecordSpool | None, named: bool
-    ) -> list[_Task]:
+    ) -> list[Task]:
         sizes = [os.path.getsize(path) for path in files.paths]
         span = max(self.range_bytes, math.ceil(sum(sizes) / _MAX_RANGES))
         return [
-            _Task(
+            Task(
                 path,
                 k,
                 start,
@@ -249,14 +216,12 @@ class _Merge:
         self.ids: list[str] = []
         self.sources: list[str | None] = []
         self.published: list[str | None] = []
-        self.parts: list[_Part] = []
+        self.parts: list[Part] = []
         self._first_seen: dict[str, tuple[str, int]] = {}
         self._interned: dict[str, str] = {}
         self._lines_before: dict[int, int] = {}  # per input: lines of the ranges taken so far
 
-    def add(
-        self, task: _Task, part: _Part, spool: ShingleSpool, records: RecordSpool | None
-    ) -> None:
+    def add(self, task: Task, part: Part, spool: ShingleSpool, records: RecordSpool | None) -> None:
         path = task.path
         base = self._lines_before.get(task.input, 0)
         first_seen = self._first_seen
@@ -296,126 +261,4 @@ class _Merge:
             keys=joined([p.keys for p in parts], np.empty((0, self.bands), np.uint64)),
             content_hashes=joined([p.hashes for p in parts], np.empty(0, np.uint64)),
             spool=spool,
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class _Worker:
-    fingerprinter: Fingerprinter
-    banding: Banding
-    fields: FieldNames
-    batch_size: int
-
-
-_WORKER: list[_Worker] = []  # this process's, once _start_worker ran
-
-
-def _load_worker_kernels(config: Config) -> None:
-    """Run the fingerprinting kernels once on two short texts, for their side effect: the
-    compiled code and numba's NumPy support loaded in this process (about 0.33 s)."""
-    batch = Fingerprinter(config).fingerprint(["the kernels are loaded once", "here"])
-    Banding(config.bands, config.rows).keys(batch.signatures)
-
-
-def _start_worker(
-    config: Config, fields: FieldNames, batch_size: int, lifeline: Connection, keep: Connection
-) -> None:
-    keep.close()  # only the parent may hold the writing end, or the lifeline never breaks
-    keep_freed_memory()
-    threading.Thread(target=_exit_with_parent, args=(lifeline,), daemon=True).start()
-    _WORKER.append(
-        _Worker(Fingerprinter(config), Banding(config.bands, config.rows), fields, batch_size)
-    )
-
-
-def _exit_with_parent(lifeline: Connection) -> None:
-    """Block until the parent is gone (the pipe's only writer closed), then leave at once."""
-    with contextlib.suppress(EOFError, OSError):
-        lifeline.recv_bytes()
-    os._exit(1)
-
-
-def _ingest_range(task: _Task) -> _Part:
-    """Read, fingerprint and spool one range (in a worker process)."""
-    worker = _WORKER[-1]
-    docs: list[Document] = []
-    lines: list[int] = []
-    out = _PartBuilder(worker.banding.bands)
-    error = None
-    lineno = 0
-    # Only a file's first line may start with a byte order mark: a range that starts later
-    # numbers its lines from 2 for the parser, whose messages the parent relocates anyway.
-    shift = 0 if task.start == 0 else 1
-    with (
-        open(task.path, "rb", buffering=1 << 20) as handle,
-        open(task.shingles, "ab") as shingles,
-        open(task.records or os.devnull, "ab") as records,
-    ):
-        try:
-            for raw in range_lines(handle, task.start, task.end):
-                lineno += 1
-                if not raw.strip(b" \t\r\n"):  # JSON whitespace only: a blank line
-                    continue
-                docs.append(parse_line(raw, worker.fields, task.path, lineno + shift))
-                lines.append(lineno)
-                if len(docs) == worker.batch_size:
-                    out.add(worker, docs, shingles, records if task.records else None)
-                    docs = []
-        except InputError as exc:
-            error = (exc.message, lineno)
-        if docs:
-            out.add(worker, docs, shingles, records if task.records else None)
-    return out.part(np.asarray(lines, dtype=np.int64), lineno, error)
-
-
-class _PartBuilder:
-    """A range's per-document figures, batch by batch (the texts are not kept)."""
-
-    def __init__(self, bands: int) -> None:
-        self.ids: list[str] = []
-        self.sources: list[str | None] = []
-        self.published: list[str | None] = []
-        self.bands = bands
-        self.lengths: list[np.ndarray] = []
-        self.keys: list[np.ndarray] = []
-        self.hashes: list[np.ndarray] = []
-        self.shingle_sizes: list[np.ndarray] = []
-        self.record_sizes: list[np.ndarray] = []
-
-    def add(
-        self, worker: _Worker, docs: list[Document], shingles: IO[bytes], records: IO[bytes] | None
-    ) -> None:
-        texts = [d.text for d in docs]
-        batch = worker.fingerprinter.fingerprint(texts)
-        shingles.write(np.ascontiguousarray(batch.shingles, dtype="<u8").tobytes())
-        self.shingle_sizes.append(np.diff(batch.offsets).astype(np.int64))
-        if records is not None:
-            data, sizes = encode_records(docs)
-            records.write(data)
-            self.record_sizes.append(sizes)
-        self.lengths.append(np.fromiter(map(len, texts), np.int64, len(texts)))
-        self.keys.append(worker.banding.keys(batch.signatures))
-        self.hashes.append(batch.content_hashes)
-        for doc in docs:
-            self.ids.append(doc.id)
-            self.sources.append(doc.source)
-            self.published.append(doc.published)
-
-    def part(self, lines: np.ndarray, line_count: int, error: tuple[str, int] | None) -> _Part:
-        def joined(arrays: list[np.ndarray], empty: np.ndarray) -> np.ndarray:
-            return np.concatenate(arrays) if arrays else empty
-
-        sizes = np.empty(0, np.int64)
-        return _Part(
-            ids=self.ids,
-            sources=self.sources,
-            published=self.published,
-            lines=lines,
-            lengths=joined(self.lengths, sizes),
-            keys=joined(self.keys, np.empty((0, self.bands), np.uint64)),
-            hashes=joined(self.hashes, np.empty(0, np.uint64)),
-            shingle_sizes=joined(self.shingle_sizes, sizes),
-            record_sizes=joined(self.record_sizes, sizes),
-            line_count=line_count,
-            error=error,
         )
