@@ -109,12 +109,17 @@ def _corpus_file(path: Path, n: int, seed: int = 5, crlf: bool = False) -> Path:
 
 
 def _by_processes(
-    files: list[Path], tmp_path: Path, jobs: int = 2, range_bytes: int = 20_000
+    files: list[Path],
+    tmp_path: Path,
+    jobs: int = 2,
+    range_bytes: int = 20_000,
+    start_method: str | None = None,
 ) -> tuple[object, np.ndarray, bytes]:
+    ingest = ProcessIngest(
+        Config(), jobs, batch_size=16, range_bytes=range_bytes, start_method=start_method
+    )
     with ShingleSpool(tmp_path) as spool, RecordSpool(tmp_path) as records:
-        corpus = ProcessIngest(Config(), jobs, batch_size=16, range_bytes=range_bytes).run(
-            JsonlFiles([str(f) for f in files], FIELDS), spool, records
-        )
+        corpus = ingest.run(JsonlFiles([str(f) for f in files], FIELDS), spool, records)
         return _snapshot(corpus, spool, records)
 
 
@@ -158,16 +163,11 @@ def test_processes_give_the_corpus_and_records_of_a_sequential_read(tmp_path: Pa
         assert _by_processes(files, tmp_path, jobs, range_bytes) == expected
 
 
-def test_workers_from_a_forkserver_give_the_same_corpus(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_workers_from_a_forkserver_give_the_same_corpus(tmp_path: Path) -> None:
     """The way off Linux: workers that start cold, from a forkserver, read the same."""
-    from dedup.bulk import procs
-
     files = [_corpus_file(tmp_path / "one.jsonl", 40)]
     expected = _by_threads(files, tmp_path)
-    monkeypatch.setattr(procs, "_start_method", lambda: "forkserver")
-    assert _by_processes(files, tmp_path) == expected
+    assert _by_processes(files, tmp_path, start_method="forkserver") == expected
 
 
 def test_crlf_files_read_the_same_by_processes(tmp_path: Path) -> None:

@@ -116,7 +116,11 @@ def available() -> bool:
 
 
 class ProcessIngest:
-    """Fingerprints :class:`JsonlFiles` into a :class:`Corpus` with ``jobs`` worker processes."""
+    """Fingerprints :class:`JsonlFiles` into a :class:`Corpus` with ``jobs`` worker processes.
+
+    ``start_method`` is ``"fork"`` or ``"forkserver"``; ``None`` picks the platform's way
+    (fork on Linux). Forcing the forkserver is for tests and the benchmark that compares them.
+    """
 
     def __init__(
         self,
@@ -124,16 +128,20 @@ class ProcessIngest:
         jobs: int,
         batch_size: int = 256,
         range_bytes: int | None = None,  # None: _RANGE_BYTES
+        start_method: str | None = None,
     ) -> None:
         if jobs < 1:
             raise ValueError("jobs must be at least 1")
         range_bytes = _RANGE_BYTES if range_bytes is None else range_bytes
         if batch_size < 1 or range_bytes < 1:
             raise ValueError("batch_size and range_bytes must be at least 1")
+        if start_method not in (None, "fork", "forkserver"):
+            raise ValueError(f"start_method must be 'fork' or 'forkserver', not {start_method!r}")
         self.config = config
         self.jobs = jobs
         self.batch_size = batch_size
         self.range_bytes = range_bytes
+        self.start_method = start_method
 
     def run(
         self,
@@ -148,7 +156,7 @@ class ProcessIngest:
         ``meanwhile`` is called once the workers are starting (about a second during which
         this process would only wait), e.g. to load the kernels of the later stages.
         """
-        method = _start_method()
+        method = self.start_method or _start_method()
         if method is None:
             raise RuntimeError("worker processes cannot be started on this platform")
         # Forked workers open their segments through the descriptors they inherit, so the
