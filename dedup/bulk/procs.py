@@ -25,9 +25,9 @@ forked workers (below) took the job to 5.6-5.9 s, with as much CPU as one job us
 On Linux workers are forked from this process right after it has loaded the compiled kernels,
 so they start with them loaded. A process that starts cold pays about 0.33 s of CPU before its
 first batch (numba loads its NumPy support, which imports scipy.linalg, then its cache), and a
-worker started from a fresh 'forkserver' paid that on top of importing everything (0.6 s):
-measured on two cores, 100,000 documents, three alternating pairs, the whole job took
-5.61-5.74 s forked against 6.29-6.32 s from a forkserver, for about 1.6 CPU s less. Forking a
+worker started from a fresh 'forkserver' paid that on top of the forkserver's imports: a fresh
+process ingesting 100,000 documents with two workers takes 4.00 s forked against 4.26 s from a
+forkserver (``python -m benchmarks.bulk_parts``). Forking a
 process that runs threads is unsafe when another thread holds a lock the child needs; at this
 point the job runs none of its own (thread pools come later), and the one NumPy starts
 (OpenBLAS's) is made safe across ``fork`` by OpenBLAS itself. Elsewhere (macOS, where ``fork``

@@ -11,9 +11,10 @@ A spool may span several files: process-parallel ingest (:mod:`dedup.bulk.procs`
 worker fill a :meth:`TempFileSpool.segment` of its own, and the segments read back as one
 file in order, so that nothing is copied to put the workers' output together.
 
-Mapping instead of reading took the verify stage of a 100,000-document run from 1.33-1.56 s
-to 0.79-1.18 s and 0.6 s of system time off the job: reading copied 480 MB into memory that,
-in a fresh process, the kernel first had to supply. But every page of a mapped file that is
+Mapping instead of reading takes the verify stage of a 100,000-document run from 1.00 to
+0.74 s on one thread, 0.80 to 0.41 s on two (``python -m benchmarks.bulk_parts``, in a warm
+process; in the job's fresh one reading costs more, the arrays being memory it never touched).
+But every page of a mapped file that is
 touched counts in the process's resident memory, and the kernel maps pages around the one
 asked for: walking the scattered sets of 1,000,000 documents mapped nearly all of a 4.8 GB
 spool (RSS 9.6 GB, of it 7.6 GB file pages). Hence the size rule in the verify stage.

@@ -80,9 +80,9 @@ def run() -> None:
     """The ``dedup`` program: :func:`main`, in a process that ends when it returns.
 
     Before the interpreter shuts down, every object is frozen out of the garbage collector:
-    its last collections would otherwise walk the tens of thousands of objects numba loads,
-    about 0.17 s of every run measured (0.19 s at the end of a 100,000-document bulk run),
-    to free memory the process gives back whole anyway. Not part of :func:`main`, which tests
+    its last collections would otherwise walk the tens of thousands of objects numba loads:
+    0.19 s from the last statement to the end of a process that loaded the kernels, 0.02 s
+    frozen (``python -m benchmarks.bulk_parts``), to free memory the process gives back whole. Not part of :func:`main`, which tests
     (click's ``CliRunner``) call in a process that goes on.
     """
     try:
