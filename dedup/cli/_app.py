@@ -82,8 +82,8 @@ def run() -> None:
     Before the interpreter shuts down, every object is frozen out of the garbage collector:
     its last collections would otherwise walk the tens of thousands of objects numba loads:
     0.19 s from the last statement to the end of a process that loaded the kernels, 0.02 s
-    frozen (``python -m benchmarks.bulk_parts``), to free memory the process gives back whole. Not part of :func:`main`, which tests
-    (click's ``CliRunner``) call in a process that goes on.
+    frozen (``python -m benchmarks.bulk_parts``), to free memory the process gives back whole.
+    Not part of :func:`main`, which tests (click's ``CliRunner``) call in a process that goes on.
     """
     try:
         main(prog_name="dedup")
