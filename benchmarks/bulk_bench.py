@@ -37,6 +37,7 @@ import argparse
 import json
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from benchmarks._common import ROOT, ChildRun, machine, run_child
@@ -120,10 +121,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="dedup-bench-") as tmp:
         work = Path(tmp)
         corpus = work / "corpus.jsonl"
+        start = time.perf_counter()
         size = write_corpus(corpus, args.docs)
+        made = args.docs / (time.perf_counter() - start)
         subset = work / "subset.jsonl"
         head(corpus, subset, args.baseline_docs)
-        print(f"corpus: {args.docs} documents, {size:.0f} MB; subset {args.baseline_docs}")
+        print(
+            f"corpus: {args.docs} documents, {size:.0f} MB, generated and written at "
+            f"{made:,.0f} docs/s; subset {args.baseline_docs}"
+        )
         # One warm-up run fills numba's on-disk cache so no run below pays for compiling.
         ours(subset, work / "warm", 1)
         rows: list[tuple[str, int, ChildRun]] = []

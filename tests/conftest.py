@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
+from dedup.synth import Article, clean_articles, load_articles
+
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_DUMP = ROOT / "examples" / "sample_dump.txt"
 WEB_ARTICLES = ROOT / "data" / "web-articles.jsonl"
@@ -20,6 +22,18 @@ def web_articles() -> list[dict[str, object]]:
     """The 130 real articles, as dicts (id, title, source, lang, text)."""
     with WEB_ARTICLES.open(encoding="utf-8") as handle:
         return [json.loads(line) for line in handle]
+
+
+@pytest.fixture(scope="session")
+def articles() -> list[Article]:
+    """The real articles as :mod:`dedup.synth` loads them (the generators' raw material)."""
+    return load_articles()
+
+
+@pytest.fixture(scope="session")
+def clean(articles: list[Article]) -> list[Article]:
+    """Those of them that share no paragraph with another (the generators' clean base)."""
+    return clean_articles(articles)
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,6 @@ import itertools
 import json
 import random
 import re
-import time
 from collections.abc import Callable
 from difflib import SequenceMatcher
 from pathlib import Path
@@ -22,7 +21,6 @@ from dedup.synth import (
     boilerplate_corpus,
     boilerplate_corpus_detailed,
     char_noise,
-    clean_articles,
     cut_ending,
     dedup_corpus,
     edit_words,
@@ -37,16 +35,6 @@ from dedup.synth import (
 from dedup.synth.transforms import PARAGRAPH_SEP
 
 SEP = PARAGRAPH_SEP
-
-
-@pytest.fixture(scope="module")
-def articles() -> list[Article]:
-    return load_articles()
-
-
-@pytest.fixture(scope="module")
-def clean(articles: list[Article]) -> list[Article]:
-    return clean_articles(articles)
 
 
 def _digest(items: object) -> str:
@@ -257,10 +245,3 @@ def test_news_corpus_reprints_resemble_their_original_only(articles: list[Articl
     originals = [doc.id for doc, c in labelled if doc.id == c and doc.text.isascii()][:120]
     for a, b in itertools.combinations(originals, 2):
         assert len(shingles[a] & shingles[b]) < 0.2 * min(len(shingles[a]), len(shingles[b]))
-
-
-def test_news_corpus_is_fast(articles: list[Article]) -> None:
-    """Generation stays far above what benchmarks consume (~45k docs/s measured, 5k/s floor)."""
-    start = time.perf_counter()
-    n = sum(1 for _ in news_corpus(10_000, 4, articles=articles))
-    assert n / (time.perf_counter() - start) > 5000

@@ -8,16 +8,12 @@ from collections import defaultdict
 from difflib import SequenceMatcher
 from pathlib import Path
 
-import pytest
-
 from dedup.synth import (
     OUTLETS,
     Article,
     boilerplate_corpus,
     boilerplate_corpus_detailed,
-    clean_articles,
     dedup_corpus,
-    load_articles,
     reuse_corpus,
     write_jsonl,
 )
@@ -25,16 +21,6 @@ from dedup.synth.transforms import CJK_RE, PARAGRAPH_SEP
 from dedup.types import Document
 
 SEP = PARAGRAPH_SEP
-
-
-@pytest.fixture(scope="module")
-def articles() -> list[Article]:
-    return load_articles()
-
-
-@pytest.fixture(scope="module")
-def clean(articles: list[Article]) -> list[Article]:
-    return clean_articles(articles)
 
 
 # --- dedup_corpus ------------------------------------------------------------------------------
