@@ -80,7 +80,20 @@ def large_run(work: Path, n_docs: int) -> None:
         print(f"  at this rate 1,000,000 documents take {1_000_000 / rate:.0f} s (linear)")
 
 
+def warm(path: Path) -> None:
+    """Read a file whole, untimed, so that a run finds its input in the page cache.
+
+    This machine's kernel reclaims cold pages on its own (DAMON): between runs, part of a
+    corpus written minutes before can be gone and read from disk again inside the timing,
+    which slowed some runs by a quarter and more than others.
+    """
+    with path.open("rb") as handle:
+        while handle.read(1 << 24):
+            pass
+
+
 def ours(corpus: Path, out: Path, jobs: int) -> ChildRun:
+    warm(corpus)
     run = run_child(
         [
             sys.executable,
@@ -102,6 +115,7 @@ def ours(corpus: Path, out: Path, jobs: int) -> ChildRun:
 
 
 def baseline(corpus: Path, out: Path) -> ChildRun:
+    warm(corpus)
     run = run_child(
         [sys.executable, "-m", "benchmarks.datasketch_pipeline", str(corpus), str(out)],
         env={"PYTHONPATH": str(ROOT)},
