@@ -11,6 +11,7 @@ candidates -> exact verification -> matches -> clusters.
 1.0
 """
 
+from dedup import _numba_start  # noqa: F401  (first: numba without its BLAS probe)
 from dedup.config import Config
 from dedup.errors import (
     ConfigError,
