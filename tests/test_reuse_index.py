@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dedup.collection.reuse_index import SCHEMA, ReuseSets
+from dedup.collection.reuse_index import SCHEMA, ReuseSets, _Run
 from dedup.reuse import ReuseCandidates
 
 RULE = ReuseCandidates(sample_mod=4, min_shared=2, max_df=5)
@@ -140,3 +140,21 @@ def test_rows_of_a_rolled_back_transaction_are_never_kept(
     writer_conn.execute("ROLLBACK")
     writer.put("kept", text)  # the seq "lost" had
     assert writer.candidates(text, own="q") == ["kept"]
+
+
+@pytest.mark.parametrize("pairs", [0, 1, 7, 300, 50_000])
+def test_a_runs_directory_finds_what_a_search_of_the_whole_run_finds(pairs: int) -> None:
+    """Repeated hashes, hashes crowded into a few directory entries, and queries absent from
+    the run, below and above every hash: the same spans as ``np.searchsorted``."""
+    rng = np.random.default_rng(pairs)
+    spread = rng.integers(0, 2**64 - 1, pairs, dtype=np.uint64, endpoint=True)
+    crowded = spread[: pairs // 2] >> np.uint64(40)  # all in the directory's first entries
+    hashes = np.sort(np.concatenate([spread, crowded, spread[: pairs // 3]]))
+    run = _Run.of(hashes, np.zeros(hashes.shape[0], dtype=np.uint32))
+    present = hashes[rng.integers(0, hashes.shape[0], 200)] if hashes.shape[0] else hashes
+    absent = rng.integers(0, 2**64 - 1, 200, dtype=np.uint64, endpoint=True)
+    ends = np.array([0, 1, 2**64 - 1], dtype=np.uint64)
+    query = np.unique(np.concatenate([present, present + np.uint64(1), absent, ends]))
+    lo, hi = run.spans(query)
+    assert lo.tolist() == np.searchsorted(hashes, query, "left").tolist()
+    assert hi.tolist() == np.searchsorted(hashes, query, "right").tolist()
