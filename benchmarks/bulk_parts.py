@@ -15,6 +15,10 @@ On a generated news corpus (``dedup.synth.news_corpus``, 30 % reprints, written 
 4. **Exit**: a process that has loaded numba and the kernels, leaving as usual against leaving
    after ``gc.freeze()`` (what the ``dedup`` program does): time from its last statement to
    its end, seen from here.
+5. **Start-up**: a fresh process from its first statement until the fingerprinting kernels have
+   run once (what the bulk job does before forking its workers), with numba's BLAS probe
+   (``numba.np.arraymath`` imported before dedup, so the probe runs as it did before
+   :mod:`dedup._numba_start`) against without (dedup imported first, as every program does).
 
 ``write_outputs`` with one job against two is timed by :mod:`benchmarks.bulk_outputs`.
 
@@ -49,6 +53,18 @@ Fingerprinter(Config()).fingerprint(["the kernels are loaded", "here"])
 if sys.argv[1] == "freeze":
     gc.freeze()
 print(time.time(), flush=True)
+"""
+
+
+_START_CHILD = """
+import sys, time
+start = time.perf_counter()
+if sys.argv[1] == "probe":
+    import numba.np.arraymath
+from dedup.bulk._ingest_worker import load_kernels
+from dedup.config import Config
+load_kernels(Config())
+print(time.perf_counter() - start, "scipy.linalg" in sys.modules, flush=True)
 """
 
 
@@ -180,6 +196,29 @@ def _exit(repeat: int) -> None:
     )
 
 
+def _start(repeat: int) -> None:
+    took: dict[str, list[float]] = {"probe": [], "none": []}
+    scipy: dict[str, bool] = {}
+    for _ in range(repeat):
+        for way in took:
+            proc = subprocess.run(
+                [sys.executable, "-c", _START_CHILD, way],
+                capture_output=True,
+                text=True,
+                check=True,
+                env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+            )
+            seconds, imported = proc.stdout.split()[-2:]
+            took[way].append(float(seconds))
+            scipy[way] = imported == "True"
+    probe, none = (statistics.median(took[w]) for w in ("probe", "none"))
+    print(
+        f"5. start-up until the kernels have run (median of {repeat}): {probe:.3f} s with "
+        f"numba's BLAS probe (scipy.linalg imported: {scipy['probe']}), {none:.3f} s without "
+        f"(imported: {scipy['none']}) ({none - probe:+.3f} s)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=int, default=100_000)
@@ -198,6 +237,7 @@ def main() -> None:
         _ingest(corpus, work, args.repeat)
         _in_process(corpus, args.repeat)
     _exit(args.repeat * 3)
+    _start(args.repeat * 3)
 
 
 if __name__ == "__main__":
