@@ -8,22 +8,23 @@ about 145 rows at random places of it, each dirtying a page of its own: measured
 stored documents, that was a third of the single writer's time (the inserts, and the commit and
 checkpoint writing those pages), the largest item of a post.
 
-Now the file keeps the sample as one row per document, ``reuse_sets (seq, id, hashes)``, appended
-in ``seq`` order: a post writes one row (about 1.2 KB, a page or two at the end of the table).
-Whoever looks candidates up (a service's readers, after a post is committed) inverts the rows in
-memory, :class:`ReuseIndex`: sorted runs of ``(hash, document)`` pairs, 12 bytes per kept hash
-and at most one more for the run's directory (about 1.9 KB per document: 190 MB for 100,000
-documents per process that looks candidates up), built when first needed and kept current from the rows appended since (``seq`` only
-grows). A removed or replaced row bumps ``meta.reuse_removed`` in the same transaction; a
-reader that sees it change builds its index again (deletes are rare). Runs are merged when a
-newer one grows as large as the one before it, so a lookup searches a logarithmic number of
-them.
+Now the file keeps the sample as one row per document, ``reuse_sets (seq, id, hashes)``,
+appended in ``seq`` order: a post writes one row (about 1.2 KB, a page or two at the end of the
+table). Whoever looks candidates up (a service's readers, after a post is committed) inverts the
+rows in memory, :class:`ReuseIndex`: sorted runs of ``(hash, document)`` pairs, 12 bytes per
+kept hash and at most one more for the run's directory (about 1.9 KB per document: 190 MB for
+100,000 documents per process that looks candidates up), built when first needed and kept
+current from the rows appended since (``seq`` only grows). A removed or replaced row bumps
+``meta.reuse_removed`` in the same transaction; a reader that sees it change builds its index
+again (deletes are rare). Runs are merged when a newer one grows as large as the one before it,
+so a lookup searches a logarithmic number of them.
 
 Each run also has a directory: where each value of the hashes' top bits starts, 8 to 16
 pairs apart. A lookup goes straight to its hash's few pairs instead of binary-searching the
 whole run: the largest run of 100,000 documents is 18 million pairs (140 MB of hashes) that
 no cache holds, and a search of it missed the cache at nearly every step. In a service
-reader, ``numpy.searchsorted`` over the runs was a third of a post's report (0.9 of 2.9 ms).
+reader, ``numpy.searchsorted`` over the runs was a third of a post's report (0.9 of 2.7 ms
+under cProfile).
 
 Candidates are exactly those of the B-tree query: the same kept hashes, ``max_df`` counted over
 the other documents, the same ordering (most shared first, then id).
