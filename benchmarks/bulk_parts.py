@@ -177,18 +177,24 @@ def _in_process(corpus_path: Path, repeat: int) -> None:
             )
 
 
+def _fresh(program: str, way: str) -> list[str]:
+    """The words ``program`` printed last, run in a fresh Python process with ``way``."""
+    proc = subprocess.run(
+        [sys.executable, "-c", program, way],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+    )
+    return proc.stdout.splitlines()[-1].split()
+
+
 def _exit(repeat: int) -> None:
     after: dict[str, list[float]] = {"plain": [], "freeze": []}
     for _ in range(repeat):
         for way in after:
-            proc = subprocess.run(
-                [sys.executable, "-c", _EXIT_CHILD, way],
-                capture_output=True,
-                text=True,
-                check=True,
-                env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
-            )
-            after[way].append(time.time() - float(proc.stdout.split()[-1]))
+            last_statement = float(_fresh(_EXIT_CHILD, way)[-1])
+            after[way].append(time.time() - last_statement)
     plain, frozen = (statistics.median(after[w]) for w in ("plain", "freeze"))
     print(
         f"4. exit after loading the kernels (median of {repeat}): {plain:.3f} s as usual, "
@@ -201,14 +207,7 @@ def _start(repeat: int) -> None:
     scipy: dict[str, bool] = {}
     for _ in range(repeat):
         for way in took:
-            proc = subprocess.run(
-                [sys.executable, "-c", _START_CHILD, way],
-                capture_output=True,
-                text=True,
-                check=True,
-                env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
-            )
-            seconds, imported = proc.stdout.split()[-2:]
+            seconds, imported = _fresh(_START_CHILD, way)[-2:]
             took[way].append(float(seconds))
             scipy[way] = imported == "True"
     probe, none = (statistics.median(took[w]) for w in ("probe", "none"))
