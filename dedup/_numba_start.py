@@ -3,9 +3,10 @@
 The first compiled function a process runs makes numba import ``numba.np.arraymath``, whose
 module-level ``_check_blas()`` imports ``scipy.linalg.cython_blas`` only to learn whether
 SciPy's BLAS is there. That import pulls in ``scipy.linalg`` and, through SciPy's array-API
-layer, ``numpy.f2py``: loading the fingerprinting kernels took 0.51-0.54 s with the probe and
-0.29 s without it (two fresh processes each way). Every process that runs a kernel pays it: the
-CLI, the service's readers, and the bulk job on one core before its workers start.
+layer, ``numpy.f2py``: a fresh process took 0.85 s until the fingerprinting kernels had run
+with the probe and 0.67 s without it (``python -m benchmarks.bulk_parts``, part 5). Every
+process that runs a kernel pays it: the CLI, the service's readers, and the bulk job on one core
+before its workers start.
 
 No kernel of this package uses BLAS, and the probe's answer decides little: only whether
 ``np.convolve`` and ``np.correlate`` take their inner products from BLAS or from a loop in

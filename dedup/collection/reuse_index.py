@@ -21,8 +21,8 @@ so a lookup searches a logarithmic number of them.
 
 Each run also has a directory: where each value of the hashes' top bits starts, 8 to 16
 pairs apart. A lookup goes straight to its hash's few pairs instead of binary-searching the
-whole run: the largest run of 100,000 documents is 18 million pairs (140 MB of hashes) that
-no cache holds, and a search of it missed the cache at nearly every step. In a service
+whole run: the largest run of 100,000 documents is about 15 million pairs (120 MB of hashes)
+that no cache holds, and a search of it missed the cache at nearly every step. In a service
 reader, ``numpy.searchsorted`` over the runs was a third of a post's report (0.9 of 2.7 ms
 under cProfile).
 
