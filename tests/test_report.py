@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import time
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -201,15 +200,12 @@ def _fake_run(root: Path, documents: int, cluster_size: int, clusters: int) -> N
 
 def test_report_of_a_100k_document_run_stays_bounded(tmp_path: Path) -> None:
     """100,000 documents, 5,000 clusters of 5 and 20,000 pairs: the page shows 50 clusters, counts
-    every pair and cluster, says so, and stays small."""
+    every pair and cluster, says so, and stays small (how long it takes is for benchmarks/)."""
     _fake_run(tmp_path, 100_000, 5, 5_000)
-    started = time.perf_counter()
     data = load_run(tmp_path)
     page = render_report(data)
-    seconds = time.perf_counter() - started
     assert data.histogram.total == 20_000
     assert len(data.clusters) == 50
     assert sum(data.selection.sizes.values()) == 80_000
     assert "the 50 largest of 5,000 clusters with duplicates are shown" in page
     assert len(page.encode()) < 1_000_000
-    assert seconds < 10
