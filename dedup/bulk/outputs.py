@@ -223,8 +223,10 @@ def _in_child(work: Callable[[], None]) -> Callable[[], None]:
     system calls of ``deduped.jsonl`` (a copy of thousands of ranges, an ``fsync``): on a
     thread they waited for the GIL after every call while this thread formatted the other
     files, and took as long as in turn (no gain measured). A child process has an
-    interpreter of its own: ``write_outputs`` of 100,000 documents takes 0.55 s with two jobs
-    against 0.69 s with one (``python -m benchmarks.bulk_outputs``).
+    interpreter of its own: ``write_outputs`` of 100,000 documents takes 0.38-0.40 s with two
+    jobs against 0.64-0.69 s with one (``python -m benchmarks.bulk_outputs``, two runs). The
+    child is forked before anything else is done: forked after the report's samples were read,
+    it took 0.42-0.48 s.
 
     The child shares this process's files, writes only through the descriptor it was
     given, and leaves with ``os._exit``: no cleanup, no buffered data of the parent's
@@ -280,20 +282,22 @@ def write_outputs(
     With ``jobs > 1`` on Linux, the copy from ``records`` and its flush to disk run in a forked
     child process while this one formats the other files (see :func:`_in_child`).
     """
-    samples = ReportSamples(result, boilerplate, strip)
     canonical = result.canon == np.arange(result.canon.shape[0])
     with OutputDir(target) as out:
         deduped = out.open("deduped.jsonl")
         copying: Callable[[], None] | None = None
         try:
-            if records is not None and strip is None and canonicals is None:
-                for _ in samples.watch(records.documents(samples.wanted(result.ids))):
+            spool = records if strip is None and canonicals is None else None
+            if spool is not None and jobs > 1 and _CHILDREN:
+                # First thing: the copy and its sync are the longest part, and from here on
+                # this process only reads the records (at offsets of its own).
+                copying = _in_child(partial(_copy_and_sync, spool, canonical, deduped))
+            samples = ReportSamples(result, boilerplate, strip)
+            if spool is not None:
+                for _ in samples.watch(spool.documents(samples.wanted(result.ids))):
                     pass
-                deduped.flush()
-                if jobs > 1 and _CHILDREN:
-                    copying = _in_child(partial(_copy_and_sync, records, canonical, deduped))
-                else:
-                    records.copy(canonical, deduped.buffer)
+                if copying is None:
+                    spool.copy(canonical, deduped.buffer)
             elif canonicals is None:
                 if reread is None:
                     raise ValueError("write_outputs needs records, reread or canonicals")
