@@ -54,7 +54,8 @@ async def client(aiohttp_client: Any, tmp_path: Path) -> TestClient[Any, Any]:
     from service import create_app
     from tests.service_support import settings
 
-    return await aiohttp_client(create_app(settings(tmp_path)))
+    test_client: TestClient[Any, Any] = await aiohttp_client(create_app(settings(tmp_path)))
+    return test_client
 
 
 @pytest.fixture(scope="session")
