@@ -136,3 +136,29 @@ def test_only_batching_stores_are_batch_lookups() -> None:
     """The model recognises which stores batch their lookups."""
     assert isinstance(MemoryStore(), BatchLookups)
     assert not isinstance(_OneByOne(MemoryStore()), BatchLookups)
+
+
+def test_a_form_lives_while_any_paragraph_refers_to_it(tmp_path: Path) -> None:
+    """A footer twice in one document and once in another is one stored form with three
+    references: removing the first document keeps it (found by its band keys), removing the
+    second drops it and its band keys."""
+    footer = "Follow us on every platform for the latest local news and weather updates today"
+    docs = [
+        Document("twice", f"A story about the harbour.\n\n{footer}\n\nMore words.\n\n{footer}"),
+        Document("once", f"A story about the council meeting on Tuesday.\n\n{footer}"),
+    ]
+    store = _sqlite_store(tmp_path / "bp.db")
+    entries = BoilerplateModel(store=store).observe_many(docs)
+    signed = [o for o in entries[0].occurrences if o.bands is not None and footer in o.text]
+    assert len(signed) == 2 and signed[0].masked == signed[1].masked
+    form, bands = signed[0].masked, signed[0].bands
+    refs = "SELECT refs FROM bp_forms WHERE masked = ?"
+    key = form - (1 << 64) if form >= 1 << 63 else form
+    assert store._conn.execute(refs, (key,)).fetchone() == (3,)
+    store.remove("twice")
+    assert store._conn.execute(refs, (key,)).fetchone() == (1,)
+    assert [k for k, _ in store.near(bands)] == [form]
+    store.remove("once")
+    assert store._conn.execute(refs, (key,)).fetchone() is None
+    assert store.near(bands) == []
+    assert key not in {row[0] for row in store._conn.execute("SELECT masked FROM bp_bands")}
