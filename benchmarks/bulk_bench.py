@@ -26,8 +26,8 @@ Last measured (2026-11-26, load 1.0): datasketch 870-976 docs/s; ``--jobs 1`` 9.
 against 9.4-10.1 at ``--jobs 1``. Over seven runs of this round's commits: 9.3-11.3x and
 1.52-1.78x. With each run's input read before it (``warm``), two runs in a slow hour: 12.2x and
 11.4x, 1.68x and 1.62x. Issue #4 asks for 10x and 1.7x: the first is met in most runs, the
-second is not reliably met. Two runs on 2026-11-26 after numba's BLAS probe left start-up
-(anchor 826 and 901 docs/s, load about 1.5): 12.5x and 11.3x, 1.66x and 1.56x. The 1M run
+second is not reliably met. Four runs on 2026-11-26 after numba's BLAS probe left start-up
+(anchor 826-1,017 docs/s): 10.8-12.5x, and 1.66x, 1.56x, 1.69x and 1.62x. The 1M run
 (``--large 1000000``, 2 cores): 147.7 s wall, 239.5 CPU s, peak RSS 2.8 GB summed over its
 processes.
 
