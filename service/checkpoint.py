@@ -10,6 +10,15 @@ writer only appends (its own automatic checkpoint is kept as a bound on the WAL,
 this thread lets build up) and this thread, with a connection of its own, checkpoints after
 commits. It waits on the disk while the writer computes the next posts.
 
+It checkpoints at most every :data:`INTERVAL` seconds. A page that several batches change
+(B-tree interior pages, busy leaves) is copied once per checkpoint, so rarer checkpoints copy
+less: at 16 clients posting into 100,000 stored documents, this thread used 0.34-0.35 ms of
+CPU a post every 0.5 s against 0.80-0.84 ms every 0.05 s (two alternating service runs each,
+timed by hand from /proc), about 4 % of the service's CPU. Committed pages wait up to half a
+second longer to reach the database file; the WAL file's size does not change with it: under
+that load it grew to the writer's bound (about 200 MB) with either interval, since readers
+that never stop keep SQLite from starting it over.
+
 Durability is that of any WAL commit: a post is acknowledged once its commit is in the WAL, as
 before; a checkpoint only moves committed pages.
 """
@@ -25,11 +34,14 @@ from dedup.collection import Collection
 
 LOG = logging.getLogger("service")
 
+#: Seconds between checkpoints at most (see the module docstring).
+INTERVAL = 0.5
+
 
 class Checkpointer:
     """Checkpoints after commits (:meth:`poke`), at most every ``interval`` seconds."""
 
-    def __init__(self, opener: Callable[[], Collection], interval: float = 0.05) -> None:
+    def __init__(self, opener: Callable[[], Collection], interval: float = INTERVAL) -> None:
         self.interval = interval
         self._opener = opener
         self._poked = threading.Event()
