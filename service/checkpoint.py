@@ -16,8 +16,9 @@ less: at 16 clients posting into 100,000 stored documents, this thread used 0.34
 CPU a post every 0.5 s against 0.80-0.84 ms every 0.05 s (two alternating service runs each,
 timed by hand from /proc), about 4 % of the service's CPU. Committed pages wait up to half a
 second longer to reach the database file; the WAL file's size does not change with it: under
-that load it grew to the writer's bound (about 200 MB) with either interval, since readers
-that never stop keep SQLite from starting it over.
+that load it grew to the writer's bound (about 200 MB) with either interval: SQLite starts
+the WAL over only when a checkpoint has copied all of it and no reader still reads from it,
+which continuous reads and writes seldom allow.
 
 Durability is that of any WAL commit: a post is acknowledged once its commit is in the WAL, as
 before; a checkpoint only moves committed pages.
