@@ -23,9 +23,11 @@ documents, eight alternating pairs: 7.44 s against 7.69 s on average, for 0.6 CP
 forked workers (below) took the job to 5.6-5.9 s, with as much CPU as one job uses.
 
 On Linux workers are forked from this process right after it has loaded the compiled kernels,
-so they start with them loaded. A process that starts cold pays about 0.33 s of CPU before its
-first batch (numba loads its NumPy support, which imports scipy.linalg, then its cache), and a
-worker started from a fresh 'forkserver' paid that on top of the forkserver's imports: a fresh
+so they start with them loaded. A process that starts cold pays for numba loading the cached
+kernels before its first batch (0.16 s after the imports, timed by hand in three fresh
+processes; 0.33 s while numba's NumPy support still imported scipy.linalg, see
+:mod:`dedup._numba_start`), and a worker started from a fresh 'forkserver' paid that on top
+of the forkserver's imports: a fresh
 process ingesting 100,000 documents with two workers takes 4.00 s forked against 4.26 s from a
 forkserver (``python -m benchmarks.bulk_parts``). Forking a
 process that runs threads is unsafe when another thread holds a lock the child needs; at this

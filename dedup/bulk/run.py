@@ -179,8 +179,8 @@ def _both(first: BatchSink | None, second: BatchSink | None) -> BatchSink | None
 def _load_kernels() -> None:
     """Run the candidates stage on three documents, for its side effect.
 
-    The first compiled call in a process costs about 0.33 s (numba loads its cache and its
-    NumPy support, which imports scipy.linalg). Process ingest calls this while its workers
+    The first compiled call of a kernel costs numba loading it from its cache (the first of
+    all in a process about 0.16 s, timed by hand). Process ingest calls this while its workers
     start, so that the candidates stage does not pay it later, on the critical path.
     """
     keys = np.array([[1, 2], [1, 3], [4, 2]], dtype=np.uint64)
