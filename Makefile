@@ -50,9 +50,11 @@ bench-quality: $(STAMP)
 	$(BIN)/python -m benchmarks.boilerplate_bench
 	$(BIN)/python -m benchmarks.reuse_bench
 
-# POST check+insert load at 1, 8 and 16 clients on loopback, against direct library calls.
+# POST check+insert load at 1, 8 and 16 clients on loopback, against direct library calls;
+# the readers' reuse lookups through the runs' directories, against a binary search of each run.
 bench-service: $(STAMP)
 	$(BIN)/python -m benchmarks.service_load
+	$(BIN)/python -m benchmarks.reuse_lookup
 
 bench-spark: $(STAMP)
 	$(BIN)/python -m benchmarks.spark_bench --docs 20000
