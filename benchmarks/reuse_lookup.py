@@ -62,7 +62,7 @@ def main() -> None:
     index = sets._index
     if index is None:
         raise SystemExit("the index was not built")
-    runs = index._runs
+    runs = index._postings.runs
     pairs = sum(run.hashes.shape[0] for run in runs)
     print(
         f"index of {args.docs} documents: {pairs:,} pairs in {len(runs)} runs "

@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dedup.collection.reuse_index import SCHEMA, ReuseSets, _Run
+from dedup._postings import Run
+from dedup.collection.reuse_index import SCHEMA, ReuseSets
 from dedup.reuse import ReuseCandidates
 
 RULE = ReuseCandidates(sample_mod=4, min_shared=2, max_df=5)
@@ -150,7 +151,7 @@ def test_a_runs_directory_finds_what_a_search_of_the_whole_run_finds(pairs: int)
     spread = rng.integers(0, 2**64 - 1, pairs, dtype=np.uint64, endpoint=True)
     crowded = spread[: pairs // 2] >> np.uint64(40)  # all in the directory's first entries
     hashes = np.sort(np.concatenate([spread, crowded, spread[: pairs // 3]]))
-    run = _Run.of(hashes, np.zeros(hashes.shape[0], dtype=np.uint32))
+    run = Run.of(hashes, np.zeros(hashes.shape[0], dtype=np.uint32))
     present = hashes[rng.integers(0, hashes.shape[0], 200)] if hashes.shape[0] else hashes
     absent = rng.integers(0, 2**64 - 1, 200, dtype=np.uint64, endpoint=True)
     ends = np.array([0, 1, 2**64 - 1], dtype=np.uint64)

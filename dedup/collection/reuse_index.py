@@ -11,21 +11,17 @@ checkpoint writing those pages), the largest item of a post.
 Now the file keeps the sample as one row per document, ``reuse_sets (seq, id, hashes)``,
 appended in ``seq`` order: a post writes one row (about 1.2 KB, a page or two at the end of the
 table). Whoever looks candidates up (a service's readers, after a post is committed) inverts the
-rows in memory, :class:`ReuseIndex`: sorted runs of ``(hash, document)`` pairs, 12 bytes per
-kept hash and at most one more for the run's directory (about 1.9 KB per document: 190 MB for
+rows in memory, :class:`ReuseIndex`: sorted runs of ``(hash, document)`` pairs
+(:class:`dedup._postings.Postings`), 12 bytes per kept hash and at most one more for the
+run's directory (about 1.9 KB per document: 190 MB for
 100,000 documents per process that looks candidates up), built when first needed and kept
 current from the rows appended since (``seq`` only grows). A removed or replaced row bumps
 ``meta.reuse_removed`` in the same transaction; a reader that sees it change builds its index
 again (deletes are rare). Runs are merged when a newer one grows as large as the one before it,
 so a lookup searches a logarithmic number of them.
 
-Each run also has a directory: where each value of the hashes' top bits starts, 8 to 16
-pairs apart. A lookup goes straight to its hash's few pairs instead of binary-searching the
-whole run: the largest run of 100,000 documents is about 15 million pairs (120 MB of hashes)
-that no cache holds, and a search of it missed the cache at nearly every step. In a service
-reader, ``numpy.searchsorted`` over the runs was a third of a post's report (0.9 of 2.7 ms
-under cProfile). Through the directories a query's spans take 83 us against 437 us at 100,000
-documents (``python -m benchmarks.reuse_lookup``).
+The runs and their directories (one lookup of a query's hashes takes 83 us against 437 us
+for a binary search of each run, at 100,000 documents) are :mod:`dedup._postings`.
 
 Candidates are exactly those of the B-tree query: the same kept hashes, ``max_df`` counted over
 the other documents, the same ordering (most shared first, then id).
@@ -35,12 +31,11 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from typing import NamedTuple
 
 import numpy as np
-from numba import njit
 
 from dedup._arrays import sorted_unique
+from dedup._postings import Postings
 from dedup.reuse import ReuseCandidates
 
 SCHEMA = """
@@ -54,9 +49,6 @@ CREATE TABLE IF NOT EXISTS reuse_sets (
 _REMOVED = "reuse_removed"
 #: Rows read and sorted into a run at a time.
 _CHUNK = 8192
-#: A run's directory has an entry for every 8 to 16 of its pairs (one or two cache lines of
-#: hashes to search), at 8 bytes an entry: at most a byte per pair, beside the pair's 12.
-_PER_ENTRY = 16
 _BUMP = (
     f"INSERT INTO meta (key, value) VALUES ('{_REMOVED}', '1') "
     "ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
@@ -132,7 +124,7 @@ class ReuseIndex:
         self.rule = rule
         self._ids: list[str] = []  # document number -> id
         self._numbers: dict[str, int] = {}
-        self._runs: list[_Run] = []
+        self._postings = Postings()
         self._last = 0  # the highest seq read
         self._removed: str | None = None
 
@@ -145,7 +137,7 @@ class ReuseIndex:
             row = conn.execute("SELECT value FROM meta WHERE key = ?", (_REMOVED,)).fetchone()
             removed = None if row is None else str(row[0])
             if removed != self._removed:
-                self._ids, self._numbers, self._runs, self._last = [], {}, [], 0
+                self._ids, self._numbers, self._postings, self._last = [], {}, Postings(), 0
                 self._removed = removed
             cursor = conn.execute(
                 "SELECT seq, id, hashes FROM reuse_sets WHERE seq > ? ORDER BY seq", (self._last,)
@@ -165,7 +157,8 @@ class ReuseIndex:
         view = ReuseIndex(self.rule)
         if (None if row is None else str(row[0])) == self._removed:
             view._ids, view._numbers = list(self._ids), dict(self._numbers)
-            view._runs, view._last, view._removed = list(self._runs), self._last, self._removed
+            view._postings, view._last = self._postings.copy(), self._last
+            view._removed = self._removed
         view.refresh(conn)  # merging runs makes new arrays: this index's are never changed
         return view
 
@@ -179,20 +172,16 @@ class ReuseIndex:
         hashes = np.concatenate(sets).astype(np.uint64, copy=False)
         sizes = np.fromiter((s.shape[0] for s in sets), dtype=np.int64, count=len(sets))
         docs = np.repeat(np.arange(first, first + len(rows), dtype=np.uint32), sizes)
-        order = np.argsort(hashes, kind="stable")
-        self._runs.append(_Run.of(hashes[order], docs[order]))
-        runs = self._runs
-        while len(runs) > 1 and 2 * runs[-1].hashes.shape[0] >= runs[-2].hashes.shape[0]:
-            newer, older = runs.pop(), runs.pop()
-            runs.append(_Run.of(*_merge(older.hashes, older.docs, newer.hashes, newer.docs)))
+        self._postings.add(hashes, docs)
 
     def candidates(self, query: np.ndarray, own: str | None, exclude: Sequence[str]) -> list[str]:
         """:meth:`ReuseSets.candidates` for the query's distinct kept hashes."""
-        if query.shape[0] == 0 or not self._runs:
+        runs = self._postings.runs
+        if query.shape[0] == 0 or not runs:
             return []
         rule = self.rule
         own_number = -1 if own is None else self._numbers.get(own, -1)
-        spans = [(run.docs, *run.spans(query)) for run in self._runs]
+        spans = [(run.values, *run.spans(query)) for run in runs]
         held = np.zeros(query.shape[0], dtype=np.int64)
         for _, lo, hi in spans:
             held += hi - lo
@@ -222,77 +211,3 @@ class ReuseIndex:
         ]
         found.sort()
         return [doc_id for _, doc_id in found]
-
-
-class _Run(NamedTuple):
-    """``(hash, document)`` pairs sorted by hash, with the directory of their top bits."""
-
-    hashes: np.ndarray  # uint64, sorted
-    docs: np.ndarray  # uint32, the document of each hash
-    directory: np.ndarray  # int64: the first pair whose top bits are k, for k in 0 .. 2**bits
-    shift: np.uint64  # 64 - bits: a hash's top bits are ``hash >> shift``
-
-    @classmethod
-    def of(cls, hashes: np.ndarray, docs: np.ndarray) -> _Run:
-        bits = max(1, (hashes.shape[0] // _PER_ENTRY).bit_length())
-        shift = np.uint64(64 - bits)
-        counts = np.bincount((hashes >> shift).astype(np.intp), minlength=1 << bits)
-        directory = np.zeros(counts.shape[0] + 1, dtype=np.int64)
-        np.cumsum(counts, out=directory[1:])
-        return cls(hashes, docs, directory, shift)
-
-    def spans(self, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``np.searchsorted(hashes, query, "left")`` and ``"right"``, through the directory."""
-        return _spans(self.hashes, self.directory, self.shift, query)
-
-
-@njit(cache=True, nogil=True)
-def _spans(
-    hashes: np.ndarray, directory: np.ndarray, shift: np.uint64, query: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Where each query hash's pairs start and end: equal hashes share their top bits, so they
-    all lie in the directory entry of those bits, searched alone."""
-    lo = np.empty(query.shape[0], dtype=np.int64)
-    hi = np.empty(query.shape[0], dtype=np.int64)
-    for i in range(query.shape[0]):
-        q = query[i]
-        entry = q >> shift
-        left, right = directory[entry], directory[entry + 1]
-        while left < right:  # the first pair not below q
-            middle = (left + right) >> 1
-            if hashes[middle] < q:
-                left = middle + 1
-            else:
-                right = middle
-        lo[i] = left
-        right = directory[entry + 1]
-        while left < right:  # the first pair above q
-            middle = (left + right) >> 1
-            if hashes[middle] <= q:
-                left = middle + 1
-            else:
-                right = middle
-        hi[i] = left
-    return lo, hi
-
-
-@njit(cache=True, nogil=True)
-def _merge(
-    h1: np.ndarray, d1: np.ndarray, h2: np.ndarray, d2: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Two runs sorted by hash as one, ties keeping the first run's pairs first: one linear
-    pass, where sorting the two joined would need an index array as large as both again."""
-    n1, n2 = h1.shape[0], h2.shape[0]
-    hashes = np.empty(n1 + n2, dtype=h1.dtype)
-    docs = np.empty(n1 + n2, dtype=d1.dtype)
-    x = y = 0
-    for k in range(n1 + n2):
-        if y >= n2 or (x < n1 and h1[x] <= h2[y]):
-            hashes[k] = h1[x]
-            docs[k] = d1[x]
-            x += 1
-        else:
-            hashes[k] = h2[y]
-            docs[k] = d2[y]
-            y += 1
-    return hashes, docs
