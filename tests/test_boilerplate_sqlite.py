@@ -17,9 +17,9 @@ from tests.conftest import SAMPLE_DUMP
 
 
 def _sqlite_store(path: Path) -> SQLiteBoilerplateStore:
-    # The store leaves transactions to its owner; Python's default (implicit transactions,
-    # committed on demand) stands in for the Collection's here, without an fsync per statement.
-    conn = sqlite3.connect(path)
+    # The store leaves transactions to its owner; here every statement commits on its own
+    # (without an fsync), so lookups read committed rows as a service's readers do.
+    conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA synchronous = OFF")
     store = SQLiteBoilerplateStore(conn)
     store.create()
@@ -141,7 +141,7 @@ def test_only_batching_stores_are_batch_lookups() -> None:
 def test_a_form_lives_while_any_paragraph_refers_to_it(tmp_path: Path) -> None:
     """A footer twice in one document and once in another is one stored form with three
     references: removing the first document keeps it (found by its band keys), removing the
-    second drops it and its band keys."""
+    second drops it, and band lookups find it no more."""
     footer = "Follow us on every platform for the latest local news and weather updates today"
     docs = [
         Document("twice", f"A story about the harbour.\n\n{footer}\n\nMore words.\n\n{footer}"),
@@ -161,4 +161,4 @@ def test_a_form_lives_while_any_paragraph_refers_to_it(tmp_path: Path) -> None:
     store.remove("once")
     assert store._conn.execute(refs, (key,)).fetchone() is None
     assert store.near(bands) == []
-    assert key not in {row[0] for row in store._conn.execute("SELECT masked FROM bp_bands")}
+    assert store._conn.execute("SELECT count(*) FROM bp_forms").fetchone() == (0,)

@@ -176,7 +176,7 @@ def test_delete_forgets_the_document_everywhere(
     assert len(collection) == 0
     assert collection.check(Document("x", sample[0].text)).status == "new"
     conn = collection.connection
-    for table in ("texts", "reuse_sets", "bp_documents", "bp_occurrences", "bp_keys"):
+    for table in ("texts", "reuse_sets", "bp_documents", "bp_occurrences", "bp_carriers"):
         column = "doc_id" if table.startswith("bp_") else "id"
         count = conn.execute(f"SELECT count(*) FROM {table} WHERE {column} = ?", (sample[0].id,))
         assert count.fetchone()[0] == 0

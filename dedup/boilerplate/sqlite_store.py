@@ -5,14 +5,20 @@ transactions), so a document, its fingerprints and its paragraph keys commit tog
 
 Tables (all keys are uint64 hashes stored as their int64 bit pattern):
 
-* ``bp_documents (doc_id PK, source, signature BLOB)`` - the whole-text masked signature that
-  tells copies of one story apart;
+* ``bp_documents (doc_id PK, source, signature BLOB, seq)`` - the whole-text masked signature
+  that tells copies of one story apart, and the document's ``bp_carriers`` row;
 * ``bp_occurrences (doc_id, ord, start, end, text, exact, masked, template, label, shingles,
   bands)`` - eligible paragraphs; ``shingles``/``bands`` are little-endian blobs, NULL for
   paragraphs too short to sign;
-* ``bp_keys (kind, key, doc_id, source)`` - the carriers lookup, indexed by ``(kind, key)``;
-* ``bp_forms (masked PK, shingles, refs)`` and ``bp_bands (band_key, masked)`` - the signed
-  masked forms and their LSH band keys, for near-duplicate lookups.
+* ``bp_carriers (seq, doc_id, source, keys)`` - every paragraph key of a document, tagged with
+  its kind, in one row appended per document;
+* ``bp_forms (seq, masked UNIQUE, shingles, bands, refs)`` - the signed masked forms, with
+  their LSH band keys, appended as they first appear;
+* ``bp_removed (n, kind, seq)`` - the ``bp_carriers`` and ``bp_forms`` rows removed since.
+
+Which documents carry a key and which forms share a band key are looked up in memory, from
+``bp_carriers`` and ``bp_forms`` inverted (:mod:`dedup.boilerplate.sqlite_lookups`): as rows of
+their own those were most of a post's writes.
 """
 
 from __future__ import annotations
@@ -24,14 +30,15 @@ from typing import Any
 
 import numpy as np
 
-from dedup._arrays import sorted_unique
+from dedup.boilerplate.sqlite_lookups import CARRIER, FORM, Lookups, tagged
 from dedup.boilerplate.store import DocumentEntry, KeyKind, Occurrence, _keys
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS bp_documents (
     doc_id TEXT PRIMARY KEY,
     source TEXT,
-    signature BLOB NOT NULL
+    signature BLOB NOT NULL,
+    seq INTEGER NOT NULL  -- its bp_carriers row
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS bp_occurrences (
     doc_id TEXT NOT NULL,
@@ -47,23 +54,24 @@ CREATE TABLE IF NOT EXISTS bp_occurrences (
     bands BLOB,
     PRIMARY KEY (doc_id, ord)
 ) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS bp_keys (
-    kind TEXT NOT NULL,
-    key INTEGER NOT NULL,
+CREATE TABLE IF NOT EXISTS bp_carriers (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
     doc_id TEXT NOT NULL,
     source TEXT,
-    PRIMARY KEY (kind, key, doc_id)
-) WITHOUT ROWID;
+    keys BLOB NOT NULL  -- distinct tagged keys (sqlite_lookups.tagged), uint64 little-endian
+);
 CREATE TABLE IF NOT EXISTS bp_forms (
-    masked INTEGER PRIMARY KEY,
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    masked INTEGER NOT NULL UNIQUE,
     shingles BLOB NOT NULL,
+    bands BLOB NOT NULL,
     refs INTEGER NOT NULL
 );
-CREATE TABLE IF NOT EXISTS bp_bands (
-    band_key INTEGER NOT NULL,
-    masked INTEGER NOT NULL,
-    PRIMARY KEY (band_key, masked)
-) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS bp_removed (
+    n INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind INTEGER NOT NULL,  -- 0: a bp_carriers row, 1: a bp_forms row
+    seq INTEGER NOT NULL
+);
 """
 
 _BIT63 = 1 << 63
@@ -91,13 +99,21 @@ class SQLiteBoilerplateStore:
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
+        self._lookups = Lookups(conn)
 
     def create(self) -> None:
         """Create the tables if they are missing (inside the caller's transaction)."""
         for statement in SCHEMA.split(";"):
             if statement.strip():
                 self._conn.execute(statement)
-        self._conn.execute("CREATE INDEX IF NOT EXISTS bp_keys_doc ON bp_keys (doc_id)")
+
+    def refresh(self) -> None:
+        """Bring the in-memory lookups up to the committed rows (nothing inside a transaction).
+
+        A writer calls this before each transaction: lookups inside one read the rows it
+        wrote beside what was read before, and this keeps those few.
+        """
+        self._lookups.refresh()
 
     def __len__(self) -> int:
         return int(self._conn.execute("SELECT count(*) FROM bp_documents").fetchone()[0])
@@ -106,9 +122,14 @@ class SQLiteBoilerplateStore:
         """Store a document, replacing any stored one with the same id."""
         self._remove(entry.doc_id)
         conn = self._conn
+        keys = sorted({tagged(kind, key) for occ in entry.occurrences for kind, key in _keys(occ)})
+        seq = conn.execute(
+            "INSERT INTO bp_carriers (doc_id, source, keys) VALUES (?, ?, ?)",
+            (entry.doc_id, entry.source, np.array(keys, dtype="<u8").tobytes()),
+        ).lastrowid
         conn.execute(
-            "INSERT INTO bp_documents VALUES (?, ?, ?)",
-            (entry.doc_id, entry.source, _blob(entry.signature, "<u4")),
+            "INSERT INTO bp_documents VALUES (?, ?, ?, ?)",
+            (entry.doc_id, entry.source, _blob(entry.signature, "<u4"), seq),
         )
         conn.executemany(
             "INSERT INTO bp_occurrences VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -129,14 +150,6 @@ class SQLiteBoilerplateStore:
                 for i, occ in enumerate(entry.occurrences)
             ],
         )
-        conn.executemany(
-            "INSERT OR IGNORE INTO bp_keys VALUES (?, ?, ?, ?)",
-            [
-                (kind, _signed(key), entry.doc_id, entry.source)
-                for occ in entry.occurrences
-                for kind, key in _keys(occ)
-            ],
-        )
         for occ in entry.occurrences:
             if occ.shingles is None or occ.bands is None:
                 continue
@@ -146,31 +159,35 @@ class SQLiteBoilerplateStore:
             ).rowcount
             if not updated:
                 conn.execute(
-                    "INSERT INTO bp_forms VALUES (?, ?, 1)", (masked, _blob(occ.shingles, "<u8"))
-                )
-                conn.executemany(
-                    "INSERT OR IGNORE INTO bp_bands VALUES (?, ?)",
-                    [(_signed(int(b)), masked) for b in occ.bands.tolist()],
+                    "INSERT INTO bp_forms (masked, shingles, bands, refs) VALUES (?, ?, ?, 1)",
+                    (masked, _blob(occ.shingles, "<u8"), _blob(occ.bands, "<u8")),
                 )
 
     def _remove(self, doc_id: str) -> None:
-        old = self.get(doc_id)
-        if old is None:
-            return
         conn = self._conn
+        row = conn.execute("SELECT seq FROM bp_documents WHERE doc_id = ?", (doc_id,)).fetchone()
+        if row is None:
+            return
+        signed = [
+            r[0]
+            for r in conn.execute(
+                "SELECT masked FROM bp_occurrences WHERE doc_id = ? AND shingles IS NOT NULL "
+                "AND bands IS NOT NULL",
+                (doc_id,),
+            )
+        ]
         conn.execute("DELETE FROM bp_documents WHERE doc_id = ?", (doc_id,))
         conn.execute("DELETE FROM bp_occurrences WHERE doc_id = ?", (doc_id,))
-        conn.execute("DELETE FROM bp_keys WHERE doc_id = ?", (doc_id,))
-        for occ in old.occurrences:
-            if occ.shingles is None or occ.bands is None:
-                continue
-            masked = _signed(occ.masked)
+        conn.execute("DELETE FROM bp_carriers WHERE seq = ?", (row[0],))
+        conn.execute("INSERT INTO bp_removed (kind, seq) VALUES (?, ?)", (CARRIER, row[0]))
+        for masked in signed:
             conn.execute("UPDATE bp_forms SET refs = refs - 1 WHERE masked = ?", (masked,))
             gone = conn.execute(
-                "DELETE FROM bp_forms WHERE masked = ? AND refs <= 0", (masked,)
-            ).rowcount
-            if gone:
-                conn.execute("DELETE FROM bp_bands WHERE masked = ?", (masked,))
+                "DELETE FROM bp_forms WHERE masked = ? AND refs <= 0 RETURNING seq", (masked,)
+            ).fetchall()
+            conn.executemany(
+                "INSERT INTO bp_removed (kind, seq) VALUES (?, ?)", [(FORM, r[0]) for r in gone]
+            )
 
     def remove(self, doc_id: str) -> None:
         """Forget a document (nothing happens if it is not stored)."""
@@ -209,87 +226,33 @@ class SQLiteBoilerplateStore:
 
     def clear(self) -> None:
         """Forget everything."""
-        for table in ("bp_documents", "bp_occurrences", "bp_keys", "bp_forms", "bp_bands"):
-            self._conn.execute(f"DELETE FROM {table}")
+        conn = self._conn
+        conn.execute(f"INSERT INTO bp_removed (kind, seq) SELECT {CARRIER}, seq FROM bp_carriers")
+        conn.execute(f"INSERT INTO bp_removed (kind, seq) SELECT {FORM}, seq FROM bp_forms")
+        for table in ("bp_documents", "bp_occurrences", "bp_carriers", "bp_forms"):
+            conn.execute(f"DELETE FROM {table}")
 
     def carriers(self, kind: KeyKind, key: int) -> Mapping[str, str | None]:
         """Documents with an occurrence under this key, as ``{doc_id: source}``."""
-        return {
-            r[0]: r[1]
-            for r in self._conn.execute(
-                "SELECT doc_id, source FROM bp_keys WHERE kind = ? AND key = ?",
-                (kind, _signed(key)),
-            )
-        }
+        return self._lookups.carriers().find([tagged(kind, key)])[0]
 
     def near(self, bands: np.ndarray) -> list[tuple[int, np.ndarray]]:
         """``(masked key, masked shingles)`` of the stored signed forms sharing a band key."""
-        keys = [_signed(int(b)) for b in bands.tolist()]
-        if not keys:
-            return []
-        marks = ",".join("?" * len(keys))
-        rows = self._conn.execute(
-            "SELECT f.masked, f.shingles FROM bp_forms f WHERE f.masked IN "
-            f"(SELECT masked FROM bp_bands WHERE band_key IN ({marks})) ORDER BY f.masked",
-            keys,
-        ).fetchall()
-        found = [(_unsigned(r[0]), _array(r[1], "<u8")) for r in rows]
-        return sorted(((k, s) for k, s in found if s is not None), key=lambda item: item[0])
+        return self.near_many([bands])[0]
 
-    # --- many lookups in one query each (:class:`~dedup.boilerplate.store.BatchLookups`) -----
+    # --- many lookups at once (:class:`~dedup.boilerplate.store.BatchLookups`) ---------------
 
     def carriers_many(
         self, keys: Iterable[tuple[KeyKind, int]]
     ) -> dict[tuple[KeyKind, int], Mapping[str, str | None]]:
-        """:meth:`carriers` of each key: one query per kind of key, the keys as a JSON array."""
-        by_kind: dict[KeyKind, set[int]] = {}
-        for kind, key in keys:
-            by_kind.setdefault(kind, set()).add(_signed(key))
-        found: dict[tuple[KeyKind, int], dict[str, str | None]] = {}
-        for kind, wanted in by_kind.items():
-            for key, doc_id, source in self._conn.execute(
-                "SELECT key, doc_id, source FROM bp_keys "
-                "WHERE kind = ? AND key IN (SELECT value FROM json_each(?))",
-                (kind, json.dumps(sorted(wanted))),
-            ):
-                found.setdefault((kind, _unsigned(key)), {})[doc_id] = source
-        return dict(found)
+        """:meth:`carriers` of each key (keys without carriers left out)."""
+        wanted = list(dict.fromkeys(keys))
+        found = self._lookups.carriers().find([tagged(kind, key) for kind, key in wanted])
+        return {key: holders for key, holders in zip(wanted, found, strict=True) if holders}
 
     def near_many(self, bands: Sequence[np.ndarray]) -> list[list[tuple[int, np.ndarray]]]:
-        """:meth:`near` of each array of band keys, from one query over all of them.
-
-        The keys go to SQLite as their signed bit patterns (an ``int64`` view) and each form's
-        shingles are read once however many bands it is found under: this runs for every
-        post, and most of its cost was Python work per key (0.67 ms a post, at 20,000 stored
-        articles, for a query that usually finds nothing).
-        """
-        arrays = [np.ascontiguousarray(keys, dtype=np.uint64).view(np.int64) for keys in bands]
-        if not any(a.shape[0] for a in arrays):
-            return [[] for _ in bands]
-        wanted = sorted_unique(np.concatenate(arrays)).tolist()
-        forms: dict[int, np.ndarray] = {}
-        by_band: dict[int, set[int]] = {}
-        for band_key, masked, shingles in self._conn.execute(
-            "SELECT b.band_key, f.masked, f.shingles FROM bp_bands b "
-            "JOIN bp_forms f ON f.masked = b.masked "
-            "WHERE b.band_key IN (SELECT value FROM json_each(?))",
-            (json.dumps(wanted),),
-        ):
-            key = _unsigned(masked)
-            if key not in forms:
-                forms[key] = np.frombuffer(shingles, dtype="<u8").copy()
-            by_band.setdefault(band_key, set()).add(key)
-        if not by_band:
-            return [[] for _ in bands]
-        out = []
-        for keys in arrays:
-            hit: set[int] = set()
-            for b in keys.tolist():
-                found = by_band.get(b)
-                if found:
-                    hit |= found
-            out.append([(k, forms[k]) for k in sorted(hit)])
-        return out
+        """:meth:`near` of each array of band keys."""
+        return self._lookups.forms().find(self._conn, bands)
 
     def signatures(self, doc_ids: Iterable[str]) -> dict[str, np.ndarray]:
         """The whole-text signatures of these stored documents, in one query."""

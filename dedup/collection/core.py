@@ -145,7 +145,7 @@ class Collection:
         clients commits once per batch instead of once per post (group commit).
         """
         self._writable()
-        return self.index.atomic()
+        return self._atomic()
 
     @property
     def in_transaction(self) -> bool:
@@ -252,7 +252,7 @@ class Collection:
         then (or loses its passages): the same as if it had changed just after the post.
         """
         self._writable()
-        with self.index.atomic():
+        with self._atomic():
             pending = self._match(doc, since, until, exclude_same_source, prepared)
             fp, ready = pending.fingerprint, pending.prepared
             outcome = self.index.add(doc, fp)
@@ -308,7 +308,7 @@ class Collection:
         learned); ``boilerplate`` entries, learned elsewhere, are stored as they are.
         """
         self._writable()
-        with self.index.atomic():
+        with self._atomic():
             outcomes = self.index.add_many(docs, fingerprints)
             for k, (doc, fp, outcome) in enumerate(zip(docs, fingerprints, outcomes, strict=True)):
                 if outcome is not AddOutcome.UNCHANGED:
@@ -349,7 +349,7 @@ class Collection:
         self._writable()
         if doc_id not in self.index:
             raise DocumentNotFoundError(doc_id)
-        with self.index.atomic():
+        with self._atomic():
             self.index.remove(doc_id)
             self._texts.delete(doc_id)
             self._postings.delete(doc_id)
@@ -360,6 +360,13 @@ class Collection:
     def _writable(self) -> None:
         if self.readonly:
             raise ReadOnlyError("this collection was opened read-only")
+
+    def _atomic(self) -> AbstractContextManager[None]:
+        """A transaction (a savepoint inside one), the boilerplate lookups first brought up
+        to what is committed: lookups inside then read only the rows it writes beside them."""
+        if not self.index.connection.in_transaction:
+            self._boilerplate.refresh()
+        return self.index.atomic()
 
     def _prepared(self, doc: Document, prepared: Prepared | None) -> Prepared:
         if prepared is None:

@@ -34,8 +34,10 @@ CREATE TABLE IF NOT EXISTS texts (
 
 
 #: Bumped whenever these tables or the boilerplate tables change meaning (3: reuse postings
-#: as one row of sampled hashes per document, :mod:`dedup.collection.reuse_index`).
-COLLECTION_VERSION = 3
+#: as one row of sampled hashes per document, :mod:`dedup.collection.reuse_index`; 4: the
+#: boilerplate lookups as rows appended per document and form,
+#: :mod:`dedup.boilerplate.sqlite_lookups`).
+COLLECTION_VERSION = 4
 
 
 def create(conn: sqlite3.Connection) -> None:

@@ -1,0 +1,113 @@
+"""The SQLite boilerplate store's in-memory lookups follow the rows: a transaction's own,
+rolled back ones, removals seen from another connection, and rebuilds."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from dedup.boilerplate import BoilerplateModel
+from dedup.boilerplate.sqlite_lookups import tagged
+from dedup.boilerplate.sqlite_store import SQLiteBoilerplateStore
+from dedup.boilerplate.store import DocumentEntry
+from dedup.types import Document
+
+FOOTER = "Follow us on every platform for the latest local news and weather updates today"
+
+
+def _store(path: Path) -> SQLiteBoilerplateStore:
+    conn = sqlite3.connect(path, isolation_level=None)  # each statement commits, or BEGIN
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = OFF")
+    store = SQLiteBoilerplateStore(conn)
+    store.create()
+    return store
+
+
+def _entry(doc_id: str, story: str, source: str = "site") -> DocumentEntry:
+    doc = Document(doc_id, f"{story}\n\nA second paragraph of the story.\n\n{FOOTER}", source)
+    return BoilerplateModel().build([doc])[0]
+
+
+def _footer(entry: DocumentEntry) -> tuple[int, object]:
+    """The footer's masked key and band keys."""
+    occ = next(o for o in entry.occurrences if FOOTER in o.text)
+    return occ.masked, occ.bands
+
+
+def _carriers(store: SQLiteBoilerplateStore, entry: DocumentEntry) -> list[str]:
+    return sorted(store.carriers("masked", _footer(entry)[0]))
+
+
+def test_a_transaction_sees_its_own_rows_and_a_rollback_forgets_them(tmp_path: Path) -> None:
+    store = _store(tmp_path / "bp.db")
+    store.put(_entry("kept", "The council met on Tuesday."))
+    entry = _entry("new", "The harbour reopened after the storm.")
+    masked, bands = _footer(entry)
+    store._conn.execute("BEGIN")
+    store.put(entry)
+    assert _carriers(store, entry) == ["kept", "new"]
+    assert [k for k, _ in store.near(bands)] == [masked]  # type: ignore[arg-type]
+    store._conn.execute("ROLLBACK")
+    assert _carriers(store, entry) == ["kept"]
+    assert [k for k, _ in store.near(bands)] == [masked]  # type: ignore[arg-type]
+
+
+def test_a_seq_given_again_after_a_rollback_names_the_new_document(tmp_path: Path) -> None:
+    store = _store(tmp_path / "bp.db")
+    lost, kept = _entry("lost", "A story."), _entry("kept", "Another story.")
+    store._conn.execute("BEGIN")
+    store.put(lost)
+    assert _carriers(store, lost) == ["lost"]
+    store._conn.execute("ROLLBACK")
+    store._conn.execute("BEGIN")
+    store.put(kept)  # the seq "lost" had
+    assert _carriers(store, kept) == ["kept"]
+    store._conn.execute("COMMIT")
+    assert _carriers(store, kept) == ["kept"]
+
+
+def test_another_connection_sees_the_removal_of_a_document_it_had_read(tmp_path: Path) -> None:
+    writer, reader = _store(tmp_path / "bp.db"), _store(tmp_path / "bp.db")
+    first, second = _entry("a", "A story."), _entry("b", "Another story.")
+    writer.put(first)
+    writer.put(second)
+    assert _carriers(reader, first) == ["a", "b"]
+    writer.remove("a")
+    assert _carriers(reader, first) == ["b"]
+    writer.put(_entry("a", "A story, corrected."))
+    assert _carriers(reader, first) == ["a", "b"]
+
+
+def test_a_form_removed_then_stored_again_is_found_once(tmp_path: Path) -> None:
+    writer, reader = _store(tmp_path / "bp.db"), _store(tmp_path / "bp.db")
+    entry = _entry("a", "A story.")
+    masked, bands = _footer(entry)
+    writer.put(entry)
+    assert [k for k, _ in reader.near(bands)] == [masked]  # type: ignore[arg-type]
+    writer.remove("a")
+    assert reader.near(bands) == []  # type: ignore[arg-type]
+    writer.put(entry)
+    assert [k for k, _ in reader.near(bands)] == [masked]  # type: ignore[arg-type]
+
+
+def test_after_most_documents_are_removed_a_reader_holds_only_the_living(tmp_path: Path) -> None:
+    """The inversion is rebuilt once the removed outnumber the stored: it answers as a fresh
+    one does and no longer holds the removed."""
+    writer, reader = _store(tmp_path / "bp.db"), _store(tmp_path / "bp.db")
+    entries = [_entry(f"d{i:03}", f"Story number {i} about the town.") for i in range(300)]
+    for entry in entries:
+        writer.put(entry)
+    assert len(_carriers(reader, entries[0])) == 300
+    for entry in entries[:250]:
+        writer.remove(entry.doc_id)
+    expected = [e.doc_id for e in entries[250:]]
+    assert _carriers(reader, entries[0]) == expected
+    assert _carriers(reader, entries[0]) == expected  # the read that rebuilds
+    assert _carriers(_store(tmp_path / "bp.db"), entries[0]) == expected
+    carriers = reader._lookups._carriers
+    assert len(carriers.ids) == 50 and not carriers.dead
+
+
+def test_a_key_stands_apart_from_the_same_value_of_another_kind() -> None:
+    assert len({tagged(kind, 12345) for kind in ("exact", "masked", "template", "label")}) == 4
