@@ -26,7 +26,7 @@ B = text(2)
 def tables(path: Path) -> dict[str, int]:
     """Row counts of the index tables, read with a separate connection."""
     with sqlite3.connect(path) as conn:
-        names = ("documents", "fingerprints", "bands")
+        names = ("documents", "fingerprints", "band_keys")
         return {n: conn.execute(f"SELECT count(*) FROM {n}").fetchone()[0] for n in names}
 
 
@@ -125,15 +125,17 @@ def test_fingerprints_are_stored_as_little_endian_arrays(tmp_path: Path) -> None
     assert shingles == fingerprint.shingles.astype("<u8").tobytes()
 
 
-def test_band_rows_hold_the_band_keys_as_signed_integers(tmp_path: Path) -> None:
-    """Each document has one band row per band, its uint64 key stored as the same 64 bits."""
+def test_a_documents_band_keys_are_one_row_in_band_order(tmp_path: Path) -> None:
+    """Each document has one ``band_keys`` row: its uint64 band keys, little-endian."""
     fingerprint = Fingerprinter(CONFIG).fingerprint_one(A)
     with SQLiteIndex(tmp_path / "i.db", CONFIG) as index:
         index.add(doc("a", A), fingerprint)
     with sqlite3.connect(tmp_path / "i.db") as conn:
-        rows = conn.execute("SELECT band, key FROM bands ORDER BY band").fetchall()
+        rows = conn.execute("SELECT doc, keys FROM band_keys").fetchall()
     keys = Banding(CONFIG.bands, CONFIG.rows).keys(fingerprint.signature[None, :])[0]
-    assert rows == list(enumerate(keys.view(np.int64).tolist()))
+    assert [(doc, np.frombuffer(blob, "<u8").tolist()) for doc, blob in rows] == [
+        (1, keys.tolist())
+    ]
 
 
 def test_a_failed_batch_leaves_no_rows_in_the_file(tmp_path: Path) -> None:
@@ -143,17 +145,24 @@ def test_a_failed_batch_leaves_no_rows_in_the_file(tmp_path: Path) -> None:
         index.add(doc("keep", A))
         with pytest.raises(InputError):
             index.add_many([*good, 42])  # type: ignore[list-item]
-    assert tables(tmp_path / "i.db") == {"documents": 1, "fingerprints": 1, "bands": CONFIG.bands}
+    assert tables(tmp_path / "i.db") == {"documents": 1, "fingerprints": 1, "band_keys": 1}
 
 
 def test_every_stored_document_has_all_its_band_rows(tmp_path: Path) -> None:
-    """After adds, updates and removes, band rows are exactly bands x non-empty documents."""
+    """After adds, updates and removes, every non-empty document has one row of all its band
+    keys, and no other document has one."""
     with SQLiteIndex(tmp_path / "i.db", CONFIG) as index:
         index.add_many([doc(f"d{i}", text(i, 30)) for i in range(20)] + [doc("empty", "...")])
         index.add_many([doc("d3", text(99, 30)), doc("d4", text(4, 30))])
         index.remove("d5")
     counts = tables(tmp_path / "i.db")
-    assert counts == {"documents": 20, "fingerprints": 20, "bands": 19 * CONFIG.bands}
+    assert counts == {"documents": 20, "fingerprints": 20, "band_keys": 19}
+    with sqlite3.connect(tmp_path / "i.db") as conn:
+        widths = conn.execute("SELECT DISTINCT length(keys) FROM band_keys").fetchall()
+        orphans = conn.execute(
+            "SELECT count(*) FROM band_keys WHERE doc NOT IN (SELECT doc FROM documents)"
+        ).fetchone()
+    assert widths == [(8 * CONFIG.bands,)] and orphans == (0,)
 
 
 def test_a_second_connection_sees_committed_documents(tmp_path: Path) -> None:
@@ -208,3 +217,46 @@ def test_buckets_read_inside_a_transaction_follow_its_writes_and_rollbacks(
                 raise RuntimeError("rolled back")
             assert found() == ["a", "b"]
         assert found() == ["a", "b"]
+
+
+def test_another_connection_stops_finding_a_removed_document(tmp_path: Path) -> None:
+    """A reader that has read a document's band keys no longer finds it once it is removed,
+    and finds the document stored again under the same id."""
+    with SQLiteIndex(tmp_path / "i.db", CONFIG) as writer, SQLiteIndex(tmp_path / "i.db") as reader:
+        writer.add_many([doc("a", A), doc("b", edited(A, 50))])
+        assert sorted(m.id for m in reader.query(A).matches) == ["a", "b"]
+        writer.remove("a")
+        assert [m.id for m in reader.query(A).matches] == ["b"]
+        writer.add(doc("a", edited(A, 70)))
+        assert sorted(m.id for m in reader.query(A).matches) == ["a", "b"]
+
+
+def test_a_handle_given_again_after_a_rollback_finds_the_new_document(tmp_path: Path) -> None:
+    """A transaction rolled back gives its handles to the next documents: lookups, in the
+    writer and in another connection, find those and never the rolled-back ones."""
+    with SQLiteIndex(tmp_path / "i.db", CONFIG) as writer, SQLiteIndex(tmp_path / "i.db") as reader:
+        with pytest.raises(RuntimeError), writer.atomic():
+            writer.add(doc("lost", A))
+            assert [m.id for m in writer.query(edited(A, 40)).matches] == ["lost"]
+            raise RuntimeError("rolled back")
+        assert writer.query(edited(A, 40)).matches == ()
+        writer.add(doc("kept", B))  # the handle "lost" had
+        for index in (writer, reader):
+            assert index.query(edited(A, 40)).matches == ()
+            assert [m.id for m in index.query(edited(B, 40)).matches] == ["kept"]
+
+
+def test_after_most_documents_are_removed_a_reader_holds_only_the_living(tmp_path: Path) -> None:
+    """Once the removed outnumber the stored, a reader's in-memory band keys are rebuilt from
+    the file: the same answers, without the removed documents' keys."""
+    docs = [doc(f"d{i:03}", text(i, 40)) for i in range(200)]
+    with SQLiteIndex(tmp_path / "i.db", CONFIG) as writer, SQLiteIndex(tmp_path / "i.db") as reader:
+        writer.add_many(docs)
+        assert [m.id for m in reader.query(docs[7].text).matches] == ["d007"]
+        for d in docs[:150]:
+            writer.remove(d.id)
+        for _ in range(2):  # the first read marks them removed, the next rebuilds
+            assert reader.query(docs[7].text).matches == ()
+            assert [m.id for m in reader.query(docs[170].text).matches] == ["d170"]
+        bands = reader._store._bands  # type: ignore[attr-defined]
+        assert bands._rows == 50 and not bands._dead

@@ -3,9 +3,10 @@
 ``meta`` holds the schema version and the config the index was built
 with; ``documents`` one small row per document (the exact-duplicate path and cluster membership
 are indexes on it); ``fingerprints`` the signature and shingle set as raw little-endian blobs
-(never pickle), apart so that metadata rows stay dense; ``bands`` one row per document and band,
-``WITHOUT ROWID`` with primary key ``(band, key, doc)``, so the table *is* its covering index and
-holds integer handles rather than text ids.
+(never pickle), apart so that metadata rows stay dense; ``band_keys`` one row per document with
+its LSH band keys, appended in handle order, and ``removed`` one row per removed document: each
+process inverts them in memory to look buckets up (:mod:`dedup.index._bands`; version 1 kept a
+``bands (band, key, doc)`` B-tree, 32 rows at random places per document).
 
 Paragraph units (the boilerplate and text-reuse work) will come as schema version 2: a
 ``units (unit INTEGER PRIMARY KEY, doc, kind, start, end, UNIQUE (doc, kind, start, end))``
@@ -13,7 +14,7 @@ table whose rows have their own fingerprints and band rows keyed by ``unit``; no
 assumes a band row belongs to a whole document except the foreign key's name.
 """
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 SCHEMA = """
 CREATE TABLE meta (
@@ -41,10 +42,13 @@ CREATE TABLE fingerprints (
     shingles BLOB NOT NULL                  -- sorted unique uint64 shingle hashes, little-endian
 );
 
-CREATE TABLE bands (
-    band INTEGER NOT NULL,
-    key INTEGER NOT NULL,                   -- uint64 band key, its bits read as int64
-    doc INTEGER NOT NULL,
-    PRIMARY KEY (band, key, doc)
-) WITHOUT ROWID;
+CREATE TABLE band_keys (
+    doc INTEGER PRIMARY KEY,                -- handles only grow: rows are appended
+    keys BLOB NOT NULL                      -- the uint64 band keys in band order, little-endian
+);
+
+CREATE TABLE removed (
+    n INTEGER PRIMARY KEY AUTOINCREMENT,
+    doc INTEGER NOT NULL                    -- the handle of a removed document
+);
 """

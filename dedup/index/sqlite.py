@@ -20,7 +20,7 @@ import sqlite_utils
 
 from dedup.config import Config
 from dedup.errors import ConfigMismatchError, InputError
-from dedup.index._sql import BUCKETS, OCCUPIED, insert_bands
+from dedup.index._bands import BandIndex
 from dedup.index._store import BandRows, Buckets, Entry, Row
 from dedup.index.base import DEFAULT_BUCKET_CAP
 from dedup.index.core import IndexCore
@@ -115,6 +115,8 @@ class SQLiteStore:
         self._conn = conn
         self._bulk_depth = 0
         self._memo: tuple[bytes, int, Buckets] | None = None  # see buckets()
+        self._bands = BandIndex()  # the band keys inverted in memory: dedup.index._bands
+        self._opened = False  # the schema is there and checked (load_config)
         self._db = sqlite_utils.Database(conn)
         conn.execute(self._cache)
         conn.execute("PRAGMA synchronous = NORMAL")
@@ -144,6 +146,7 @@ class SQLiteStore:
         wanted = config if config is not None else stored
         if wanted.id != found:
             raise ConfigMismatchError(wanted.id, found, where=f"index {self._where}")
+        self._opened = True
         return wanted
 
     def _create(self, config: Config) -> None:
@@ -168,25 +171,35 @@ class SQLiteStore:
     def atomic(self) -> Iterator[None]:
         """``BEGIN IMMEDIATE`` at the outermost level (the write lock is taken up front, so a
         concurrent writer waits for ``busy_timeout`` instead of failing half-way), savepoints
-        through sqlite-utils inside."""
+        through sqlite-utils inside. The in-memory band keys follow: read up to the commits
+        of others at the start, and a savepoint rolled back takes its band rows along."""
         try:
             if self._conn.in_transaction:
-                with self._db.atomic():
-                    yield
+                saved = self._bands.savepoint()
+                try:
+                    with self._db.atomic():
+                        yield
+                except BaseException:
+                    self._bands.restore(saved)
+                    raise
                 return
             self._conn.execute("BEGIN IMMEDIATE")
             try:
-                yield
-            except BaseException:
-                if self._conn.in_transaction:
-                    self._conn.execute("ROLLBACK")
-                raise
-            try:
-                self._conn.execute("COMMIT")
-            except BaseException:
-                if self._conn.in_transaction:
-                    self._conn.execute("ROLLBACK")
-                raise
+                try:
+                    self._bands.begin(self._conn if self._opened else None)
+                    yield
+                except BaseException:
+                    if self._conn.in_transaction:
+                        self._conn.execute("ROLLBACK")
+                    raise
+                try:
+                    self._conn.execute("COMMIT")
+                except BaseException:
+                    if self._conn.in_transaction:
+                        self._conn.execute("ROLLBACK")
+                    raise
+            finally:
+                self._bands.end()
         finally:
             self._memo = None
 
@@ -286,45 +299,20 @@ class SQLiteStore:
             memo = self._memo
             if memo is not None and memo[0] == token and memo[1] == cap:
                 return memo[2]
-        found = self._buckets(keys, cap)
+        if not self._conn.in_transaction:
+            self._bands.end()  # none pending without a transaction (one can end early)
+            self._conn.execute("BEGIN")  # the band keys and removals from one snapshot
+            try:
+                self._bands.read(self._conn)
+            finally:
+                self._conn.execute("COMMIT")
+        found = self._bands.buckets(keys, cap)
         found.slot.flags.writeable = False
         found.truncated.flags.writeable = False
         for members in found.members:
             members.flags.writeable = False
         self._memo = (token, cap, found) if token else None
         return found
-
-    def _buckets(self, keys: np.ndarray, cap: int) -> Buckets:
-        n, bands = keys.shape
-        signed = np.ascontiguousarray(keys, dtype=np.uint64).view(np.int64)
-        order = np.argsort(signed, axis=0, kind="stable")  # per band: query rows by key
-        ordered = np.take_along_axis(signed, order, axis=0)
-        first = np.ones((n, bands), dtype=bool)  # first of a run of equal keys in its band
-        first[1:] = ordered[1:] != ordered[:-1]
-        flat: list[int | None] = list(ordered.T.reshape(-1).tolist())
-        for i in np.flatnonzero(~first.T.reshape(-1)).tolist():
-            flat[i] = None
-        occupied = self._conn.execute(OCCUPIED, {"n": n, "keys": json.dumps(flat)})
-        hits = json.dumps([[i, flat[i]] for (i,) in occupied])
-        slot = np.full((n, bands), -1, dtype=np.int64)  # in sorted order until the end
-        hot = np.zeros((n, bands), dtype=bool)
-        members: list[np.ndarray] = []
-        for i, found in self._conn.execute(BUCKETS, {"n": n, "limit": cap + 1, "hits": hits}):
-            if found is None:  # emptied by another connection between the two statements
-                continue
-            b, rank = divmod(i, n)
-            bucket = np.array(sorted(map(int, found.split(","))), dtype=np.int64)
-            slot[rank, b] = len(members)
-            hot[rank, b] = bucket.shape[0] > cap
-            members.append(bucket[:cap])
-        # Repeated keys share the slot of the first of their run, then back to query order.
-        rows = np.arange(n, dtype=np.int64)[:, None]
-        run_start = np.maximum.accumulate(np.where(first, rows, 0), axis=0)
-        slot = np.take_along_axis(slot, run_start, axis=0)
-        hot = np.take_along_axis(hot, run_start, axis=0)
-        np.put_along_axis(slot, order, slot.copy(), axis=0)
-        np.put_along_axis(hot, order, hot.copy(), axis=0)
-        return Buckets(slot, members, hot)
 
     def same_content(self, content_hash: int, cap: int) -> tuple[list[int], bool]:
         sql = "SELECT doc FROM documents WHERE content_hash = ? ORDER BY doc LIMIT ?"
@@ -365,15 +353,18 @@ class SQLiteStore:
                 for e in entries
             ],
         )
-        insert_bands(conn, bands)
+        handles, keys = self._bands.add(bands)
+        conn.executemany(
+            "INSERT INTO band_keys (doc, keys) VALUES (?, ?)",
+            zip(handles.tolist(), [k.astype("<u8").tobytes() for k in keys], strict=True),
+        )
 
     def delete(self, handle: int, bands: BandRows) -> None:
         conn = self._conn
         self._memo = None
-        conn.executemany(
-            "DELETE FROM bands WHERE band = ? AND key = ? AND doc = ?",
-            zip(bands.band.tolist(), bands.key.tolist(), bands.doc.tolist(), strict=True),
-        )
+        conn.execute("DELETE FROM band_keys WHERE doc = ?", (handle,))
+        conn.execute("INSERT INTO removed (doc) VALUES (?)", (handle,))
+        self._bands.remove(handle)
         conn.execute("DELETE FROM fingerprints WHERE doc = ?", (handle,))
         conn.execute("DELETE FROM documents WHERE doc = ?", (handle,))
 
