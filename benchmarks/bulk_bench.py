@@ -31,13 +31,19 @@ second is not reliably met. Four runs on 2026-11-26 after numba's BLAS probe lef
 (``--large 1000000``, 2 cores): 147.7 s wall, 239.5 CPU s, peak RSS 2.8 GB summed over its
 processes.
 
-Run: ``python -m benchmarks.bulk_bench [--docs 100000] [--baseline-docs 20000] [--large 0]``
+``--jobs 1`` and ``--jobs 2`` run in ``--pairs`` alternating pairs (3 by default): this box's
+speed drifts by 15-30 % within minutes, so one pair's ratio swung by more than the
+difference it measures; every pair's ratio is printed, and their median.
+
+Run: ``python -m benchmarks.bulk_bench [--docs 100000] [--baseline-docs 20000] [--pairs 3]
+[--large 0]``
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import sys
 import tempfile
 import time
@@ -133,6 +139,9 @@ def main() -> None:
     parser.add_argument("--docs", type=int, default=100_000)
     parser.add_argument("--baseline-docs", type=int, default=20_000)
     parser.add_argument("--large", type=int, default=0, help="scale run size, 0 = none")
+    parser.add_argument(
+        "--pairs", type=int, default=3, help="alternating --jobs 1 / --jobs 2 runs of the corpus"
+    )
     args = parser.parse_args()
     print(f"machine: {machine()}")
     with tempfile.TemporaryDirectory(prefix="dedup-bench-") as tmp:
@@ -152,9 +161,13 @@ def main() -> None:
         rows: list[tuple[str, int, ChildRun]] = []
         rows.append(("datasketch pipeline", args.baseline_docs, baseline(subset, work / "ds")))
         rows.append(("dedup --jobs 1 (subset)", args.baseline_docs, ours(subset, work / "s1", 1)))
-        for jobs in (1, 2):
-            rows.append((f"dedup --jobs {jobs}", args.docs, ours(corpus, work / f"o{jobs}", jobs)))
-        summary = json.loads((work / "o1" / "summary.json").read_text())
+        for k in range(args.pairs):
+            for jobs in (1, 2):
+                out = work / f"o{jobs}-{k}"
+                rows.append(
+                    (f"dedup --jobs {jobs} (pair {k + 1})", args.docs, ours(corpus, out, jobs))
+                )
+        summary = json.loads((work / "o1-0" / "summary.json").read_text())
     anchor = rows[0][1] / rows[0][2].seconds
     header = ("job", "docs", "seconds", "CPU s", "docs/s", "x datasketch", "RSS MB", "PSS MB")
     print("\n{:<26}{:>9}{:>10}{:>8}{:>10}{:>14}{:>9}{:>9}".format(*header))
@@ -170,9 +183,16 @@ def main() -> None:
         )
         peaks = f"{run.peak_rss_mb:>9.0f}{run.peak_pss_mb:>9.0f}"
         print("{:<26}{:>9}{:>10}{:>8}{:>10}{:>14}".format(*cells) + peaks)
-    one = args.docs / rows[2][2].seconds
-    two = args.docs / rows[3][2].seconds
-    print(f"\nspeed-up from 1 to 2 jobs: {two / one:.2f}x")
+    pairs = rows[2:]
+    ratios = [
+        one.seconds / two.seconds
+        for (_, _, one), (_, _, two) in zip(pairs[::2], pairs[1::2], strict=True)
+    ]
+    each = ", ".join(f"{r:.2f}x" for r in ratios)
+    print(
+        f"\nspeed-up from 1 to 2 jobs: median {statistics.median(ratios):.2f}x over "
+        f"{len(ratios)} alternating pair(s): {each}"
+    )
     print(f"stage timings at --jobs 1 (s): {summary['timings']}")
     print(
         f"found: {summary['clusters']} clusters, {summary['duplicates']} duplicates, "
