@@ -1,8 +1,10 @@
 """Bytes per document of three layouts of the LSH band table, with the same 32 rows per document.
 
-The index stores ``bands (band, key, doc)`` as a ``WITHOUT ROWID`` table whose primary key is
-the covering index, with integer document handles; this prints what that choice saves against
-text ids and against an ordinary rowid table with a separate covering index. Keys are random
+Schema version 1 of the index stored ``bands (band, key, doc)`` as a ``WITHOUT ROWID`` table
+whose primary key is the covering index, with integer document handles; this prints what that
+choice saved against text ids and against an ordinary rowid table with a separate covering
+index. (Version 2 keeps one appended row of band keys per document instead, inverted in
+memory: :mod:`dedup.index._bands`.) Keys are random
 64-bit integers (as band keys are), inserted in key order in one transaction.
 
 Run: ``python -m benchmarks.index_layout [--docs 100000]``

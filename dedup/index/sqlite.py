@@ -40,11 +40,11 @@ class SQLiteIndex(IndexCore):
 
     ``cache_mb`` bounds SQLite's page cache, ``bulk_cache_mb`` the same while
     :meth:`~dedup.index.core.IndexCore.add_many` runs. A bulk insert is one transaction that
-    writes band rows all over the ``bands`` B-tree (about 660 bytes per document) and streams
-    the fingerprint blobs (about 5.7 KB per document) past it, so it gains from a cache that
-    holds the whole transaction, while a long-lived reader (a service may keep several) would
-    only fill a big cache with blobs it reads once. Pages are allocated as they are used and
-    given back when the bulk insert ends.
+    updates the ``documents`` indexes at random places and streams the fingerprint blobs
+    (about 5.7 KB per document) past them, so it gains from a cache that holds the whole
+    transaction, while a long-lived reader (a service may keep several) would only fill a big
+    cache with blobs it reads once. Pages are allocated as they are used and given back when
+    the bulk insert ends. Band buckets are looked up in memory (:mod:`dedup.index._bands`).
 
     One connection per instance, used by one thread at a time (not necessarily the one that
     opened it); other instances and processes may read and write the same file, writers
