@@ -18,8 +18,9 @@ jobs share the machine. With ``--jobs 2`` on a ``.jsonl`` corpus the job's inges
 worker processes (:mod:`dedup.bulk.procs`), forked on Linux, started by a forkserver elsewhere,
 and a forked child writes ``deduped.jsonl``: CPU time and memory are sampled from /proc over
 the job's session (see :func:`benchmarks._common.run_child`). RSS is summed over the processes
-(an upper bound: a forked process's shared pages count in each), PSS divides shared pages
-among their sharers.
+(an upper bound: a forked process's shared pages count in each) every 50 ms; PSS divides
+shared pages among their sharers, read every 0.5 s only (reading it costs the job time), so
+its peak can be missed.
 
 Last measured (2026-11-26, load 1.0): datasketch 870-976 docs/s; ``--jobs 1`` 9.3-10.1 s,
 11.0-11.3x datasketch; ``--jobs 2`` 6.1-6.2 s, 1.52-1.64x from 1 to 2 jobs, with 9.7-9.8 CPU s
@@ -27,7 +28,11 @@ against 9.4-10.1 at ``--jobs 1``. Over seven runs of this round's commits: 9.3-1
 1.52-1.78x. With each run's input read before it (``warm``), two runs in a slow hour: 12.2x and
 11.4x, 1.68x and 1.62x. Issue #4 asks for 10x and 1.7x: the first is met in most runs, the
 second is not reliably met. Four runs on 2026-11-26 after numba's BLAS probe left start-up
-(anchor 826-1,017 docs/s): 10.8-12.5x, and 1.66x, 1.56x, 1.69x and 1.62x. The 1M run
+(anchor 826-1,017 docs/s): 10.8-12.5x, and 1.66x, 1.56x, 1.69x and 1.62x. Later that day
+PSS was found to cost the two-job runs: read every 50 ms, it took 0.3-0.6 s from a job using
+both cores (see :class:`benchmarks._common._SessionSampler`); read every 0.5 s, the next run
+(anchor 1,001 docs/s) gave 10.2-10.7x at ``--jobs 1`` and 1.82x, 1.64x and 1.81x over three
+alternating pairs (median 1.81x), ``--jobs 2`` 5.4-5.7 s with 9.4-9.8 CPU s. The 1M run
 (``--large 1000000``, 2 cores): 147.7 s wall, 239.5 CPU s, peak RSS 2.8 GB summed over its
 processes.
 
@@ -183,6 +188,7 @@ def main() -> None:
         )
         peaks = f"{run.peak_rss_mb:>9.0f}{run.peak_pss_mb:>9.0f}"
         print("{:<26}{:>9}{:>10}{:>8}{:>10}{:>14}".format(*cells) + peaks)
+    print("(peak RSS summed over the job's processes every 50 ms; PSS every 0.5 s, a lower bound)")
     pairs = rows[2:]
     ratios = [
         one.seconds / two.seconds
