@@ -22,7 +22,8 @@ the inversion current from the rows appended since (``seq`` only grows):
 
 A removed document, and a form no paragraph refers to any more, leave a row in
 ``bp_removed (n, kind, seq)``, read like the others, which marks them dead here; an
-inversion is rebuilt from its table when its dead outnumber its living.
+inversion is rebuilt from its table when its dead outnumber its living. Those rows are kept
+(about 20 bytes a removal): a process that has not read them yet still needs them.
 
 Inside a transaction the rows it wrote may yet be rolled back (and their ``seq`` given to
 other rows), so they are read for that lookup only, into a view over the inversion

@@ -19,8 +19,9 @@ transaction ends. The committed inversion is brought up to date when a transacti
 (the write lock is held then, so nothing is committed meanwhile) and before a lookup outside
 one; a transaction's own rows are read back from the file after its commit. Removed handles
 are marked dead; the inversion is rebuilt from ``band_keys`` once the dead outnumber the
-living. 12 bytes per band and document, and at most 1 more for the runs' directories: about
-400 bytes per document and process (40 MB for 100,000 documents).
+living. The ``removed`` rows are kept (about 20 bytes a removal): a process that has not read
+them yet still needs them. 12 bytes per band and document, and at most 1 more for the runs'
+directories: about 400 bytes per document and process (40 MB for 100,000 documents).
 """
 
 from __future__ import annotations
