@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from typing import Self
 
 import numpy as np
 import xxhash
@@ -148,11 +149,14 @@ class _Inversion:
     def _keep(self, rows: list[tuple[object, ...]]) -> None:
         """Keep what a subclass needs of the rows beside their seq and hashes."""
 
-    def _view(self, view: _Inversion, conn: sqlite3.Connection) -> None:
+    def view(self, conn: sqlite3.Connection) -> Self:
+        """This inversion with the rows ``conn`` sees beyond it, leaving this one as it was."""
+        view = type(self)()
         view._base = self
         view.postings = self.postings.copy()
         view.last, view.last_removed = self.last, self.last_removed
         view.read(conn)
+        return view
 
     def _number(self, seq: int) -> int | None:
         if self._base is not None:
@@ -202,12 +206,6 @@ class Carriers(_Inversion):
             self.ids.append(str(row[1]))
             self.sources.append(None if row[2] is None else str(row[2]))
 
-    def view(self, conn: sqlite3.Connection) -> Carriers:
-        """This inversion with the rows ``conn`` sees beyond it, leaving this one as it was."""
-        view = Carriers()
-        self._view(view, conn)
-        return view
-
     def find(self, keys: Sequence[int]) -> list[dict[str, str | None]]:
         """``{doc_id: source}`` of the living carriers of each tagged key, in storing order."""
         found: list[dict[str, str | None]] = [{} for _ in keys]
@@ -241,12 +239,6 @@ class Forms(_Inversion):
         # seq -> (masked key, shingles) of forms read: a form never changes once committed,
         # and the footers of a busy source are found by most posts.
         self.cache: dict[int, tuple[int, np.ndarray]] = {}
-
-    def view(self, conn: sqlite3.Connection) -> Forms:
-        """This inversion with the forms ``conn`` sees beyond it, leaving this one as it was."""
-        view = Forms()
-        self._view(view, conn)
-        return view
 
     def _forms(
         self, conn: sqlite3.Connection, seqs: list[int]
