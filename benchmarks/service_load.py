@@ -18,8 +18,11 @@ Afterwards the same kind of posts go to ``Collection.post`` directly, without HT
 the difference is what the service adds.
 
 Run: ``python -m benchmarks.service_load [--docs 100000] [--requests 800] [--db PATH]
-[--mixed 60]``; ``--mixed S`` adds issue #9's load: 32 clients for S seconds, half posts, half
-checks.
+[--mixed 60] [--boilerplate]``; ``--mixed S`` adds issue #9's load: 32 clients for S seconds,
+half posts, half checks. ``--boilerplate`` pre-loads with ``--strip-boilerplate``, so that the
+collection holds the corpus's boilerplate model as a real one would: a post's judgement then
+looks up footers carried by thousands of stored articles (slower, and the realistic case).
+Without it the model holds only the posts.
 
 Measured (AMD EPYC, 2 cores, 100,000 stored, 300 posts per level; "before" is commit 5a47bc8 on
 its own 100,000-document file, run minutes before; CPU ms/doc counts the reader processes):
@@ -89,8 +92,10 @@ class Level:
         return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def preload(db: Path, n_docs: int, workdir: Path) -> str:
-    """Fill ``db`` with ``n_docs`` documents via ``dedup bulk --db``, unless it has them."""
+def preload(db: Path, n_docs: int, workdir: Path, boilerplate: bool = False) -> str:
+    """Fill ``db`` with ``n_docs`` documents via ``dedup bulk --db``, unless it has them;
+    with ``boilerplate``, ``--strip-boilerplate`` as well, which stores the corpus's
+    boilerplate model (without it, the service learns boilerplate from the posts alone)."""
     if db.exists():
         from dedup.collection import Collection
 
@@ -115,6 +120,7 @@ def preload(db: Path, n_docs: int, workdir: Path) -> str:
             "--db",
             str(db),
             "--quiet",
+            *(["--strip-boilerplate"] if boilerplate else []),
         ],
         check=True,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
@@ -322,12 +328,17 @@ def main() -> None:
     parser.add_argument("--db", type=Path, help="collection file to reuse (else a temporary one)")
     parser.add_argument("--mixed", type=float, default=0.0, help="s of mixed load, 0 = none")
     parser.add_argument("--mixed-clients", type=int, default=32, help="clients of the mixed load")
+    parser.add_argument(
+        "--boilerplate",
+        action="store_true",
+        help="pre-load with --strip-boilerplate (the corpus's boilerplate model stored too)",
+    )
     args = parser.parse_args()
     levels = [int(c) for c in args.clients.split(",")]
     print(machine())
     with tempfile.TemporaryDirectory(prefix="service-load-") as tmp:
         db = args.db or Path(tmp) / "index.db"
-        print(preload(db, args.docs, Path(tmp)), flush=True)
+        print(preload(db, args.docs, Path(tmp), args.boilerplate), flush=True)
         port = free_port()
         process = start_service(db, port, queue_size=64)
         mixed: Mixed | None = None
