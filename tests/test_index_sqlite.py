@@ -260,3 +260,17 @@ def test_after_most_documents_are_removed_a_reader_holds_only_the_living(tmp_pat
             assert [m.id for m in reader.query(docs[170].text).matches] == ["d170"]
         bands = reader._store._bands  # type: ignore[attr-defined]
         assert bands._rows == 50 and not bands._dead
+
+
+def test_transaction_hooks_run_as_each_outermost_transaction_begins(tmp_path: Path) -> None:
+    """A hook runs once per outermost transaction, before its writes (a savepoint inside
+    runs none), and sees only committed rows."""
+    seen: list[int] = []
+    with SQLiteIndex(tmp_path / "i.db", CONFIG) as index:
+        index.on_transaction(lambda: seen.append(len(index)))
+        index.add(doc("a", A))
+        with index.atomic():
+            index.add(doc("b", B))
+            with index.atomic():
+                index.add(doc("c", text(3)))
+        assert seen == [0, 1]

@@ -27,8 +27,9 @@ inversion is rebuilt from its table when its dead outnumber its living. Those ro
 
 Inside a transaction the rows it wrote may yet be rolled back (and their ``seq`` given to
 other rows), so they are read for that lookup only, into a view over the inversion
-(:meth:`Carriers.view`), never kept; the owner refreshes the inversion between
-transactions (:meth:`Lookups.refresh`), so the view holds a transaction's rows only. About
+(:meth:`Carriers.view`), never kept; the inversion catches up with the committed rows as
+each transaction begins (:meth:`Lookups.catch_up`), so the view holds a transaction's rows
+only. About
 1 KB per stored document and process (100 MB for 100,000 documents), for 25 carrier and 55
 band pairs of 12 bytes each.
 """
@@ -308,10 +309,15 @@ class Lookups:
             return
         conn.execute("BEGIN")  # every table from one snapshot
         try:
-            self._carriers.read(conn)
-            self._forms.read(conn)
+            self.catch_up()
         finally:
             conn.execute("COMMIT")
+
+    def catch_up(self) -> None:
+        """Read the rows committed since the last read, in a transaction that has written
+        nothing yet (so that everything it sees is committed)."""
+        self._carriers.read(self._conn)
+        self._forms.read(self._conn)
 
     def carriers(self) -> Carriers:
         """The carriers as the connection sees them now."""

@@ -107,13 +107,11 @@ class SQLiteBoilerplateStore:
             if statement.strip():
                 self._conn.execute(statement)
 
-    def refresh(self) -> None:
-        """Bring the in-memory lookups up to the committed rows (nothing inside a transaction).
-
-        A writer calls this before each transaction: lookups inside one read the rows it
-        wrote beside what was read before, and this keeps those few.
-        """
-        self._lookups.refresh()
+    def catch_up(self) -> None:
+        """Bring the in-memory lookups up to the committed rows, as a transaction begins (the
+        write lock held, nothing written yet): lookups inside it then read only the rows it
+        writes beside them (:meth:`dedup.index.SQLiteIndex.on_transaction`)."""
+        self._lookups.catch_up()
 
     def __len__(self) -> int:
         return int(self._conn.execute("SELECT count(*) FROM bp_documents").fetchone()[0])

@@ -1,9 +1,8 @@
 """A persistent collection of articles that new ones are checked against, one at a time.
 
 The online counterpart of the bulk job, used by the service (and by anyone holding a SQLite
-file). One file holds the index (fingerprints, LSH bands, clusters), the original texts, the
-boilerplate model's paragraph keys and the reuse postings; every post writes all of them in one
-transaction.
+file). One file holds the index (fingerprints, LSH band keys, clusters), the original texts,
+the boilerplate model's paragraph keys and the reuse postings, all written in one transaction.
 
 Checking a document:
 
@@ -78,6 +77,7 @@ class Collection:
         self._texts = tables.TextTable(conn)
         self._postings = ReuseSets(conn)
         self._boilerplate = SQLiteBoilerplateStore(conn)
+        index.on_transaction(self._boilerplate.catch_up)  # lookups then read only new rows
         self._model = BoilerplateModel(self.config, store=self._boilerplate)
         self._stripper = Stripper(self._model)
         self._fingerprinter = Fingerprinter(self.config)
@@ -145,7 +145,7 @@ class Collection:
         clients commits once per batch instead of once per post (group commit).
         """
         self._writable()
-        return self._atomic()
+        return self.index.atomic()
 
     @property
     def in_transaction(self) -> bool:
@@ -252,7 +252,7 @@ class Collection:
         then (or loses its passages): the same as if it had changed just after the post.
         """
         self._writable()
-        with self._atomic():
+        with self.index.atomic():
             pending = self._match(doc, since, until, exclude_same_source, prepared)
             fp, ready = pending.fingerprint, pending.prepared
             outcome = self.index.add(doc, fp)
@@ -308,7 +308,7 @@ class Collection:
         learned); ``boilerplate`` entries, learned elsewhere, are stored as they are.
         """
         self._writable()
-        with self._atomic():
+        with self.index.atomic():
             outcomes = self.index.add_many(docs, fingerprints)
             for k, (doc, fp, outcome) in enumerate(zip(docs, fingerprints, outcomes, strict=True)):
                 if outcome is not AddOutcome.UNCHANGED:
@@ -349,7 +349,7 @@ class Collection:
         self._writable()
         if doc_id not in self.index:
             raise DocumentNotFoundError(doc_id)
-        with self._atomic():
+        with self.index.atomic():
             self.index.remove(doc_id)
             self._texts.delete(doc_id)
             self._postings.delete(doc_id)
@@ -360,13 +360,6 @@ class Collection:
     def _writable(self) -> None:
         if self.readonly:
             raise ReadOnlyError("this collection was opened read-only")
-
-    def _atomic(self) -> AbstractContextManager[None]:
-        """A transaction (a savepoint inside one), the boilerplate lookups first brought up
-        to what is committed: lookups inside then read only the rows it writes beside them."""
-        if not self.index.connection.in_transaction:
-            self._boilerplate.refresh()
-        return self.index.atomic()
 
     def _prepared(self, doc: Document, prepared: Prepared | None) -> Prepared:
         if prepared is None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -75,10 +75,20 @@ class SQLiteIndex(IndexCore):
     @property
     def connection(self) -> sqlite3.Connection:
         """The index's connection, for tables kept beside it in the same transactions."""
+        return self._sqlite.connection
+
+    def on_transaction(self, hook: Callable[[], None]) -> None:
+        """Call ``hook()`` as each outermost transaction begins, with the write lock held and
+        nothing written yet: what the connection sees then is all committed (tables kept
+        beside the index bring their in-memory state up to it there)."""
+        self._sqlite.hooks.append(hook)
+
+    @property
+    def _sqlite(self) -> SQLiteStore:
         store = self._store
         if not isinstance(store, SQLiteStore):  # pragma: no cover - set in __init__
             raise TypeError("SQLiteIndex without an SQLiteStore")
-        return store.connection
+        return store
 
 
 def _signed(value: int) -> int:
@@ -117,6 +127,7 @@ class SQLiteStore:
         self._memo: tuple[bytes, int, Buckets] | None = None  # see buckets()
         self._bands = BandIndex()  # the band keys inverted in memory: dedup.index._bands
         self._opened = False  # the schema is there and checked (load_config)
+        self.hooks: list[Callable[[], None]] = []  # see SQLiteIndex.on_transaction
         self._db = sqlite_utils.Database(conn)
         conn.execute(self._cache)
         conn.execute("PRAGMA synchronous = NORMAL")
@@ -187,6 +198,8 @@ class SQLiteStore:
             try:
                 try:
                     self._bands.begin(self._conn if self._opened else None)
+                    for hook in self.hooks:
+                        hook()
                     yield
                 except BaseException:
                     if self._conn.in_transaction:
