@@ -59,10 +59,6 @@ class Postings:
     def __init__(self) -> None:
         self.runs: list[Run] = []
 
-    def __len__(self) -> int:
-        """Number of pairs."""
-        return sum(run.hashes.shape[0] for run in self.runs)
-
     def copy(self) -> Postings:
         """Another index with these runs, to add pairs to without changing this one."""
         other = Postings()
