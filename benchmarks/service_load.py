@@ -1,8 +1,8 @@
 """Load on the service: POST /v1/documents (check + insert) at 1, 8 and 16 concurrent clients.
 
-1. **Pre-load**: ``--docs`` documents of ``dedup.synth.news_corpus`` (seed 0) are written as
-   JSONL and stored with ``dedup bulk --db`` (the documented way to fill a collection for the
-   service), unless ``--db`` already holds them.
+1. **Pre-load**: ``--docs`` documents of ``dedup.synth.news_corpus`` (seed 0, fresh bodies) are
+   written as JSONL and stored with ``dedup bulk --db`` (the documented way to fill a collection
+   for the service), unless ``--db`` already holds that many documents (of whatever corpus).
 2. **Serve**: ``python -m service --db ...`` runs as its own process on a free loopback port.
 3. **Load**: an aiohttp client posts news-length documents (``news_corpus`` seed 1: new
    articles, 30 % of them reprints of articles posted earlier in the run) with ``c`` requests
@@ -18,32 +18,20 @@ Afterwards the same kind of posts go to ``Collection.post`` directly, without HT
 the difference is what the service adds.
 
 Run: ``python -m benchmarks.service_load [--docs 100000] [--requests 800] [--db PATH]
-[--mixed 60] [--boilerplate]``; ``--mixed S`` adds issue #9's load: 32 clients for S seconds,
-half posts, half checks. ``--boilerplate`` pre-loads with ``--strip-boilerplate``, so that the
-collection holds the corpus's boilerplate model as a real one would: a post's judgement then
-looks up footers carried by thousands of stored articles (slower, and the realistic case).
+[--mixed 60] [--boilerplate] [--recycled-bodies]``; ``--mixed S`` adds issue #9's load: 32
+clients for S seconds, half posts, half checks. ``--boilerplate`` pre-loads with
+``--strip-boilerplate``, so that the collection holds the corpus's boilerplate model as a real
+one would: a post's judgement then looks up footers carried by thousands of stored articles.
 Without it the model holds only the posts.
 
-Measured (AMD EPYC, 2 cores, 100,000 stored, 300 posts per level; "before" is commit 5a47bc8 on
-its own 100,000-document file, run minutes before; CPU ms/doc counts the reader processes):
-
-| code | clients | docs/s | p50 ms | p99 ms | CPU ms/doc | load |
-| --- | ---: | ---: | ---: | ---: | ---: | ---: |
-| before | 1 | 42 | 22.9 | 41.7 | 25.8 | 1.7 |
-| before | 8 | 50 | 156.1 | 222.8 | 23.9 | 1.9 |
-| before | 16 | 52 | 301.5 | 385.9 | 22.6 | 1.7 |
-| after | 1 | 54 | 17.7 | 33.4 | 18.6 | 1.5 |
-| after | 8 | 93 | 82.1 | 131.7 | 16.6 | 1.6 |
-| after | 16 | 117 | 132.4 | 190.1 | 13.5 | 1.6 |
-
-Mixed load after (32 clients, 60 s): 139 requests/s, post p99 565 ms, check p99 243 ms, 0 5xx.
-Pre-loading 100,000 documents with ``dedup bulk --db`` took 41 s (a 1.26 GB file).
-
-The writer is the limit: a post costs it 3.1 ms on one thread without HTTP (what decides the
-status and what is stored, and the commit), and every post waits for it in turn; the readers
-align passages (2.6 ms a post) and prepare posts (0.7 ms) beside it, in processes of their own.
-The targets (500 docs/s and p99 <= 50 ms at 16 clients; p99 <= 250 ms under the mixed load) are
-not met.
+The corpus: originals' bodies are written afresh (``fresh_bodies=True``), so that no body
+paragraph recurs across unrelated articles, as in news. ``--recycled-bodies`` builds originals
+from the article pool's paragraphs as they are, the corpus of every figure before 2026-11-26:
+at 100,000 documents each such paragraph is in about 300 articles, at 20,000 in about 60, which
+a learned boilerplate model takes for boilerplate (3,455 patterns learned at 20,000 documents,
+against the 47 real footers with fresh bodies) and the reuse finder reports as passages shared
+with up to 20 unrelated articles a post. The figures, both ways, are in README's Performance
+section.
 """
 
 from __future__ import annotations
@@ -92,10 +80,13 @@ class Level:
         return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def preload(db: Path, n_docs: int, workdir: Path, boilerplate: bool = False) -> str:
+def preload(
+    db: Path, n_docs: int, workdir: Path, boilerplate: bool = False, fresh: bool = True
+) -> str:
     """Fill ``db`` with ``n_docs`` documents via ``dedup bulk --db``, unless it has them;
     with ``boilerplate``, ``--strip-boilerplate`` as well, which stores the corpus's
-    boilerplate model (without it, the service learns boilerplate from the posts alone)."""
+    boilerplate model (without it, the service learns boilerplate from the posts alone).
+    ``fresh``: originals with bodies of their own (``news_corpus(fresh_bodies=True)``)."""
     if db.exists():
         from dedup.collection import Collection
 
@@ -104,7 +95,7 @@ def preload(db: Path, n_docs: int, workdir: Path, boilerplate: bool = False) -> 
                 return f"reused {db} ({len(collection):,} documents)"
     corpus = workdir / "corpus.jsonl"
     with corpus.open("w", encoding="utf-8") as handle:
-        for doc in news_corpus(n_docs, seed=0):
+        for doc in news_corpus(n_docs, seed=0, fresh_bodies=fresh):
             record = {"id": doc.id, "text": doc.text, "source": doc.source}
             handle.write(json.dumps({**record, "published": doc.published}) + "\n")
     started = time.perf_counter()
@@ -329,6 +320,11 @@ def main() -> None:
     parser.add_argument("--mixed", type=float, default=0.0, help="s of mixed load, 0 = none")
     parser.add_argument("--mixed-clients", type=int, default=32, help="clients of the mixed load")
     parser.add_argument(
+        "--recycled-bodies",
+        action="store_true",
+        help="originals made of recycled pool paragraphs (the corpus of figures before 2026-11-26)",
+    )
+    parser.add_argument(
         "--boilerplate",
         action="store_true",
         help="pre-load with --strip-boilerplate (the corpus's boilerplate model stored too)",
@@ -338,7 +334,8 @@ def main() -> None:
     print(machine())
     with tempfile.TemporaryDirectory(prefix="service-load-") as tmp:
         db = args.db or Path(tmp) / "index.db"
-        print(preload(db, args.docs, Path(tmp), args.boilerplate), flush=True)
+        fresh = not args.recycled_bodies
+        print(preload(db, args.docs, Path(tmp), args.boilerplate, fresh), flush=True)
         port = free_port()
         process = start_service(db, port, queue_size=64)
         mixed: Mixed | None = None
@@ -348,7 +345,7 @@ def main() -> None:
             total += int(args.mixed * 2_000)
             docs = (
                 Document(f"load-{d.id}", d.text, d.source, d.published, d.title)
-                for d in news_corpus(total, seed=1)
+                for d in news_corpus(total, seed=1, fresh_bodies=fresh)
             )
             results = []
             for clients in levels:

@@ -33,6 +33,7 @@ from dedup.synth import (
     write_jsonl,
 )
 from dedup.synth.transforms import PARAGRAPH_SEP
+from dedup.types import Document
 
 SEP = PARAGRAPH_SEP
 
@@ -49,6 +50,7 @@ def _shingles(text: str, k: int = 5) -> set[tuple[str, ...]]:
 
 GENERATORS: dict[str, Callable[[int, list[Article]], object]] = {
     "news": lambda seed, arts: list(news_corpus(300, seed, articles=arts)),
+    "news_fresh": lambda seed, arts: list(news_corpus(300, seed, articles=arts, fresh_bodies=True)),
     "dedup": lambda seed, arts: dedup_corpus(seed, articles=arts),
     "boilerplate": lambda seed, arts: boilerplate_corpus_detailed(seed, articles=arts),
     "reuse": lambda seed, arts: reuse_corpus(seed, articles=arts),
@@ -245,3 +247,60 @@ def test_news_corpus_reprints_resemble_their_original_only(articles: list[Articl
     originals = [doc.id for doc, c in labelled if doc.id == c and doc.text.isascii()][:120]
     for a, b in itertools.combinations(originals, 2):
         assert len(shingles[a] & shingles[b]) < 0.2 * min(len(shingles[a]), len(shingles[b]))
+
+
+def _originals_paragraphs(labelled: list[tuple[Document, str]]) -> dict[str, set[str]]:
+    """Body paragraphs of each original (its outlet's footer, if any, left out)."""
+    footers = {line for o in OUTLETS for f in o.footers for line in f.split(SEP)}
+    out = {}
+    for doc, cluster in labelled:
+        if doc.id == cluster:
+            paras = doc.text.split(SEP)
+            out[doc.id] = {p for p in paras if not any(_fills(f, p) for f in footers)}
+    return out
+
+
+def _fills(template: str, paragraph: str) -> bool:
+    """Whether ``paragraph`` is ``template`` with its {placeholders} filled in."""
+    literal = ".*?".join(re.escape(part) for part in re.split(r"\{\w+\}", template))
+    return re.fullmatch(literal, paragraph, re.DOTALL) is not None
+
+
+def test_news_corpus_recycles_pool_paragraphs_across_originals(articles: list[Article]) -> None:
+    """Without fresh bodies a long stream reuses its pool's paragraphs in many originals."""
+    labelled = list(news_corpus_labelled(3000, 4, articles=articles))
+    carriers: dict[str, int] = {}
+    for paras in _originals_paragraphs(labelled).values():
+        for p in paras:
+            carriers[p] = carriers.get(p, 0) + 1
+    assert max(carriers.values()) >= 5
+
+
+def test_news_corpus_fresh_bodies_share_no_paragraph_or_phrase(articles: list[Article]) -> None:
+    """Fresh bodies: no body paragraph recurs in two originals, and two originals share almost
+    no word 5-gram, however many originals the stream has."""
+    labelled = list(news_corpus_labelled(3000, 4, articles=articles, fresh_bodies=True))
+    paragraphs = _originals_paragraphs(labelled)
+    every = [p for paras in paragraphs.values() for p in paras]
+    assert len(every) > 20_000
+    assert len(set(every)) == len(every)
+    texts = [doc.id for doc, c in labelled if doc.id == c]
+    seen: dict[tuple[str, ...], str] = {}
+    shared = 0
+    for doc_id in texts[:400]:
+        for shingle in _shingles("\n".join(paragraphs[doc_id])):
+            if seen.setdefault(shingle, doc_id) != doc_id:
+                shared += 1
+    assert shared < 0.01 * len(seen)
+
+
+def test_news_corpus_fresh_bodies_keep_sizes_and_reprints(articles: list[Article]) -> None:
+    """Fresh bodies keep the stream's sizes, and a reprint still copies its original."""
+    labelled = list(news_corpus_labelled(2000, 3, articles=articles, fresh_bodies=True))
+    sizes = [len(doc.text.encode("utf-8")) for doc, _ in labelled]
+    assert 3000 < sum(sizes) / len(sizes) < 3800
+    texts = {doc.id: doc.text for doc, _ in labelled}
+    for doc, cluster in labelled:
+        if doc.id != cluster and doc.text.isascii():
+            mine, theirs = _shingles(doc.text), _shingles(texts[cluster])
+            assert len(mine & theirs) > 0.4 * len(mine)
