@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import pytest
 
 from dedup.boilerplate import BoilerplateModel, MemoryStore, Stripper
 from dedup.boilerplate.sqlite_store import SQLiteBoilerplateStore
-from dedup.boilerplate.store import BatchLookups, _keys
+from dedup.boilerplate.store import BatchLookups, SortedCarriers, _keys
 from dedup.io import read_documents
 from dedup.synth import boilerplate_corpus
 from dedup.types import Document
@@ -88,10 +89,10 @@ def test_batched_lookups_answer_what_single_ones_do(corpus: list[Document], tmp_
         entries = model.observe_many(corpus)
         occurrences = [occ for e in entries for occ in e.occurrences]
         keys = {key for occ in occurrences for key in _keys(occ)}
-        many = store.carriers_many(keys)
-        assert {k: dict(v) for k, v in many.items() if v} == {
-            k: dict(store.carriers(*k)) for k in keys if store.carriers(*k)
-        }
+        in_order, whole = store.carriers_in_order(keys), SortedCarriers(store)
+        sources = {doc.source for doc in corpus}
+        for (kind, key), source, limit in itertools.product(keys, sources, (3, None)):
+            assert in_order.first(kind, key, source, limit) == whole.first(kind, key, source, limit)
         bands = [o.bands for o in occurrences if o.bands is not None]
         for batched, single in zip(store.near_many(bands), bands, strict=True):
             expected = store.near(single)
@@ -112,7 +113,7 @@ class _OneByOne:
         self._inner = inner
 
     def __getattr__(self, name: str) -> object:
-        if name in ("carriers_many", "near_many", "signatures"):
+        if name in ("carriers_in_order", "near_many", "signatures"):
             raise AttributeError(name)
         return getattr(self._inner, name)
 

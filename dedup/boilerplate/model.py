@@ -15,7 +15,7 @@ never boilerplate.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import islice
 
@@ -26,10 +26,12 @@ from dedup.boilerplate.rules import Rules
 from dedup.boilerplate.store import (
     BatchLookups,
     BoilerplateStore,
+    CarriersInOrder,
     DocumentEntry,
     KeyKind,
     MemoryStore,
     Occurrence,
+    SortedCarriers,
 )
 from dedup.config import Config
 from dedup.paragraphs import Segmenter
@@ -37,6 +39,8 @@ from dedup.types import Document
 from dedup.verify import jaccard
 
 _Key = tuple[str | None, int, int, int | None, int | None]
+#: Carriers of a key a story count reads first (it usually stops after three documents).
+_FIRST = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,9 +175,9 @@ class _Judgement:
         self._decided: dict[_Key, bool] = {}
         self._key_decided: dict[tuple[KeyKind, int, str | None], bool] = {}
         self._signatures: dict[str, np.ndarray | None] = {}
-        self._carriers: dict[tuple[KeyKind, int], Mapping[str, str | None]] = {}
         self._near: dict[int, list[tuple[int, np.ndarray]]] = {}
         self._batch = store if isinstance(store, BatchLookups) else None
+        self._in_order: CarriersInOrder | None = None
 
     def prefetch(self, occurrences: Sequence[Occurrence]) -> None:
         """Look up everything judging ``occurrences`` reads, in a few batched lookups.
@@ -188,8 +192,7 @@ class _Judgement:
         for occ, forms in zip(signed, found, strict=True):
             self._near[occ.masked] = self._close(occ, forms)
         keys = {key for occ in occurrences for key in self.keys(occ)}
-        carriers = self._batch.carriers_many(keys)
-        self._carriers.update({key: carriers.get(key, {}) for key in keys})
+        self._in_order = self._batch.carriers_in_order(keys)
 
     def keys(self, occ: Occurrence) -> list[tuple[KeyKind, int]]:
         """Every store key ``occ`` is matched under, near-duplicate forms included."""
@@ -205,12 +208,8 @@ class _Judgement:
         """Stored documents with an eligible paragraph matching ``occ`` (``{id: source}``)."""
         found: dict[str, str | None] = {}
         for kind, key in self.keys(occ):
-            found.update(self._carriers_of(kind, key))
+            found.update(self.store.carriers(kind, key))
         return found
-
-    def _carriers_of(self, kind: KeyKind, key: int) -> Mapping[str, str | None]:
-        cached = self._carriers.get((kind, key))
-        return cached if cached is not None else self.store.carriers(kind, key)
 
     def near(self, occ: Occurrence) -> list[tuple[int, np.ndarray]]:
         """Stored signed forms other than ``occ``'s whose masked Jaccard reaches the threshold.
@@ -255,16 +254,35 @@ class _Judgement:
             self._decided[cache_key] = decided
         return decided
 
+    def _first(
+        self, kind: KeyKind, key: int, source: str | None, limit: int | None
+    ) -> tuple[list[str], bool]:
+        """:meth:`CarriersInOrder.first`, from the store as it is for this judgement."""
+        if self._in_order is None:
+            batch = self._batch
+            self._in_order = (
+                SortedCarriers(self.store) if batch is None else batch.carriers_in_order(())
+            )
+        return self._in_order.first(kind, key, source, limit)
+
     def _group(self, kind: KeyKind, key: int, source: str | None) -> list[str]:
         """Sorted ids of the documents of ``source`` carrying this key."""
-        return sorted(d for d, s in self._carriers_of(kind, key).items() if s == source)
+        return self._first(kind, key, source, None)[0]
 
     def _enough(self, kind: KeyKind, key: int, source: str | None) -> bool:
-        """Whether this key's carriers in ``source`` alone hold enough stories (cached)."""
+        """Whether this key's carriers in ``source`` alone hold enough stories (cached).
+
+        The first :data:`_FIRST` carriers usually decide: a story count walks them in the
+        same order as all of them and stops at ``min_documents`` stories. Only if they hold
+        fewer, and are not all, is the whole list read.
+        """
         cache_key = (kind, key, source)
         enough = self._key_decided.get(cache_key)
         if enough is None:
-            enough = self._stories(self._group(kind, key, source))
+            first, complete = self._first(kind, key, source, _FIRST)
+            enough = self._stories(first)
+            if not enough and not complete:
+                enough = self._stories(self._group(kind, key, source))
             self._key_decided[cache_key] = enough
         return enough
 

@@ -17,6 +17,8 @@ the inversion current from the rows appended since (``seq`` only grows):
 * :class:`Carriers`: paragraph key -> documents. A document's keys are *tagged* with their
   kind (``key ^ tag``, :func:`tagged`), so one 64-bit hash stands for ``(kind, key)``; two
   tagged keys collide as rarely as two paragraph keys do, which the model already accepts.
+  The first carriers of busy keys, in id order, are kept as well
+  (:mod:`dedup.boilerplate._prefixes`).
 * :class:`Forms`: band key -> forms. A lookup reads the shingles of the forms it finds from
   ``bp_forms`` by ``seq``.
 
@@ -37,13 +39,14 @@ band pairs of 12 bytes each.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
-from typing import Self
+from collections.abc import Iterator, Sequence
+from typing import Self, cast
 
 import numpy as np
 import xxhash
 
 from dedup._postings import Postings
+from dedup.boilerplate._prefixes import Prefixes
 from dedup.boilerplate.store import KeyKind
 
 _CHUNK = 8192  # rows read at a time
@@ -145,10 +148,14 @@ class _Inversion:
             number = self._number(seq) if kind == self._KIND else None
             if number is not None:
                 self.dead.add(number)
+                self._died()
             self.last_removed = n
 
     def _keep(self, rows: list[tuple[object, ...]]) -> None:
         """Keep what a subclass needs of the rows beside their seq and hashes."""
+
+    def _died(self) -> None:
+        """A row read before was removed."""
 
     def view(self, conn: sqlite3.Connection) -> Self:
         """This inversion with the rows ``conn`` sees beyond it, leaving this one as it was."""
@@ -201,31 +208,78 @@ class Carriers(_Inversion):
         super()._reset()
         self.ids: list[str] = []
         self.sources: list[str | None] = []
+        self.prefixes = Prefixes()  # the committed inversion's only: a view's stay empty
 
     def _keep(self, rows: list[tuple[object, ...]]) -> None:
+        number = len(self) - len(rows)
+        prefixes = self.prefixes
         for row in rows:
-            self.ids.append(str(row[1]))
-            self.sources.append(None if row[2] is None else str(row[2]))
+            doc_id = str(row[1])
+            source = None if row[2] is None else str(row[2])
+            self.ids.append(doc_id)
+            self.sources.append(source)
+            if prefixes:
+                keys = np.frombuffer(cast(bytes, row[3]), dtype="<u8").tolist()
+                prefixes.stored(keys, source, doc_id, number)
+            number += 1
 
-    def find(self, keys: Sequence[int]) -> list[dict[str, str | None]]:
-        """``{doc_id: source}`` of the living carriers of each tagged key, in storing order."""
-        found: list[dict[str, str | None]] = [{} for _ in keys]
-        if not keys:
-            return found
-        which, numbers = self._living(*self.postings.find(np.array(keys, dtype=np.uint64)))
-        order = np.lexsort((numbers, which))
+    def _died(self) -> None:
+        self.prefixes.clear()
+
+    def numbers(self, tags: Sequence[int]) -> list[np.ndarray]:
+        """The row numbers of the living carriers of each tagged key (in no given order)."""
+        which, numbers = self._living(*self.postings.find(np.array(tags, dtype=np.uint64)))
+        # A stable sort of small integers is a radix sort: a footer's keys find thousands.
+        small = np.int16 if len(tags) <= np.iinfo(np.int16).max else np.int64
+        order = np.argsort(which.astype(small), kind="stable")
+        numbers, which = numbers[order], which[order]
+        bounds = np.searchsorted(which, np.arange(len(tags) + 1)).tolist()
+        return [numbers[bounds[k] : bounds[k + 1]] for k in range(len(tags))]
+
+    def rows(self, numbers: np.ndarray) -> Iterator[tuple[int, str, str | None]]:
+        """``(number, id, source)`` of these rows."""
         base = self._base
         if isinstance(base, Carriers):
             split, older_ids, older_sources = len(base), base.ids, base.sources
         else:
             split, older_ids, older_sources = 0, [], []
         ids, sources = self.ids, self.sources
-        for k, n in zip(which[order].tolist(), numbers[order].tolist(), strict=True):
+        for n in numbers.tolist():
             if n < split:
-                found[k][older_ids[n]] = older_sources[n]
+                yield n, older_ids[n], older_sources[n]
             else:
-                found[k][ids[n - split]] = sources[n - split]
-        return found
+                yield n, ids[n - split], sources[n - split]
+
+    def pairs(self, numbers: np.ndarray, source: str | None) -> list[tuple[str, int]]:
+        """``(id, number)`` of those of these rows that are of ``source``, sorted."""
+        return sorted((doc_id, n) for n, doc_id, s in self.rows(numbers) if s == source)
+
+    def prefix(self, tag: int, source: str | None, numbers: np.ndarray) -> tuple[list[str], bool]:
+        """The first ids of the living carriers of ``source`` under this tagged key, from the
+        committed inversion's :class:`Prefix` (made if missing), and whether they are all:
+        in a view, without the rows its transaction removed, and with its own rows (from
+        ``numbers``, the key's living rows) that sort among them."""
+        base = self if self._base is None else self._base
+        if not isinstance(base, Carriers):  # pragma: no cover - a view's base is a Carriers
+            raise TypeError("a carriers view over another inversion")
+        prefix = base.prefixes.get(tag, source)
+        if prefix is None:
+            prefix = base.prefixes.put(tag, source, base.pairs(base.numbers([tag])[0], source))
+        if base is self:
+            return prefix.ids, prefix.complete
+        pairs = [p for p in zip(prefix.ids, prefix.numbers, strict=True) if p[1] not in self.dead]
+        pairs.extend(self.pairs(numbers[numbers >= len(base)], source))
+        pairs.sort()
+        if not prefix.complete:
+            bound = prefix.ids[-1]
+            pairs = [p for p in pairs if p[0] <= bound]
+        return [doc_id for doc_id, _ in pairs], prefix.complete
+
+    def find(self, keys: Sequence[int]) -> list[dict[str, str | None]]:
+        """``{doc_id: source}`` of the living carriers of each tagged key, in storing order."""
+        if not keys:
+            return []
+        return [{d: s for _, d, s in self.rows(np.sort(n))} for n in self.numbers(keys)]
 
 
 class Forms(_Inversion):

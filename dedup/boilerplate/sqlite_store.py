@@ -30,8 +30,9 @@ from typing import Any
 
 import numpy as np
 
-from dedup.boilerplate.sqlite_lookups import CARRIER, FORM, Lookups, tagged
-from dedup.boilerplate.store import DocumentEntry, KeyKind, Occurrence, _keys
+from dedup.boilerplate._prefixes import SIZE
+from dedup.boilerplate.sqlite_lookups import CARRIER, FORM, Carriers, Lookups, tagged
+from dedup.boilerplate.store import CarriersInOrder, DocumentEntry, KeyKind, Occurrence, _keys
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS bp_documents (
@@ -240,17 +241,13 @@ class SQLiteBoilerplateStore:
 
     # --- many lookups at once (:class:`~dedup.boilerplate.store.BatchLookups`) ---------------
 
-    def carriers_many(
-        self, keys: Iterable[tuple[KeyKind, int]]
-    ) -> dict[tuple[KeyKind, int], Mapping[str, str | None]]:
-        """:meth:`carriers` of each key (keys without carriers left out)."""
-        wanted = list(dict.fromkeys(keys))
-        found = self._lookups.carriers().find([tagged(kind, key) for kind, key in wanted])
-        return {key: holders for key, holders in zip(wanted, found, strict=True) if holders}
-
     def near_many(self, bands: Sequence[np.ndarray]) -> list[list[tuple[int, np.ndarray]]]:
         """:meth:`near` of each array of band keys."""
         return self._lookups.forms().find(self._conn, bands)
+
+    def carriers_in_order(self, keys: Iterable[tuple[KeyKind, int]]) -> CarriersInOrder:
+        """The carriers as this connection sees them now, those of ``keys`` looked up at once."""
+        return _InOrder(self._lookups.carriers(), keys)
 
     def signatures(self, doc_ids: Iterable[str]) -> dict[str, np.ndarray]:
         """The whole-text signatures of these stored documents, in one query."""
@@ -274,3 +271,28 @@ def _occurrence(r: tuple[Any, ...]) -> Occurrence:
         shingles=_array(r[7], "<u8"),
         bands=_array(r[8], "<u8"),
     )
+
+
+class _InOrder:
+    """:class:`CarriersInOrder` for one judgement: every key's living carriers looked up at
+    once; the first of a key with many of them come from the committed inversion's prefixes
+    (:mod:`dedup.boilerplate._prefixes`) instead of sorting them all."""
+
+    def __init__(self, carriers: Carriers, keys: Iterable[tuple[KeyKind, int]]) -> None:
+        self._carriers = carriers
+        wanted = list(dict.fromkeys(keys))
+        found = carriers.numbers([tagged(kind, key) for kind, key in wanted]) if wanted else []
+        self._numbers = dict(zip(wanted, found, strict=True))
+
+    def first(
+        self, kind: KeyKind, key: int, source: str | None, limit: int | None
+    ) -> tuple[list[str], bool]:
+        carriers = self._carriers
+        numbers = self._numbers.get((kind, key))
+        if numbers is None:
+            numbers = self._numbers[(kind, key)] = carriers.numbers([tagged(kind, key)])[0]
+        if limit is None or limit > SIZE or numbers.shape[0] <= SIZE:
+            pairs = carriers.pairs(numbers, source)
+            return [doc_id for doc_id, _ in pairs[:limit]], limit is None or len(pairs) <= limit
+        ids, complete = carriers.prefix(tagged(kind, key), source, numbers)
+        return ids[:limit], complete and len(ids) <= limit

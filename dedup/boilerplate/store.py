@@ -96,16 +96,43 @@ class BatchLookups(Protocol):
     model asks for them when the store has them, and the answers are the same.
     """
 
-    def carriers_many(
-        self, keys: Iterable[tuple[KeyKind, int]]
-    ) -> dict[tuple[KeyKind, int], Mapping[str, str | None]]:
-        """:meth:`BoilerplateStore.carriers` of each key (keys with no carrier may be absent)."""
-
     def near_many(self, bands: Sequence[np.ndarray]) -> list[list[tuple[int, np.ndarray]]]:
         """:meth:`BoilerplateStore.near` of each array of band keys, in order."""
 
     def signatures(self, doc_ids: Iterable[str]) -> dict[str, np.ndarray]:
         """The whole-text signatures of these stored documents (absent ones left out)."""
+
+    def carriers_in_order(self, keys: Iterable[tuple[KeyKind, int]]) -> CarriersInOrder:
+        """The carriers as they are now, for one judgement (the store does not change
+        meanwhile) that will ask about ``keys`` (others may be asked about too)."""
+
+
+class CarriersInOrder(Protocol):
+    """Which documents of one source carry a key, smallest ids first.
+
+    Counting a key's stories reads its carriers in id order and usually stops after a handful,
+    while the footer of a busy source is carried by thousands of documents: a store may answer
+    the first few without listing the rest.
+    """
+
+    def first(
+        self, kind: KeyKind, key: int, source: str | None, limit: int | None
+    ) -> tuple[list[str], bool]:
+        """The ``limit`` smallest ids (all, for None) of the documents of ``source`` carrying
+        this key, ascending, and whether those are all of them."""
+
+
+class SortedCarriers:
+    """:class:`CarriersInOrder` of a store's :meth:`BoilerplateStore.carriers`, sorted whole."""
+
+    def __init__(self, store: BoilerplateStore) -> None:
+        self._store = store
+
+    def first(
+        self, kind: KeyKind, key: int, source: str | None, limit: int | None
+    ) -> tuple[list[str], bool]:
+        ids = sorted(d for d, s in self._store.carriers(kind, key).items() if s == source)
+        return ids[:limit], limit is None or len(ids) <= limit
 
 
 class MemoryStore:
@@ -183,12 +210,6 @@ class MemoryStore:
             found.update(self._bands.get(band, ()))
         return [(key, self._forms[key]) for key in sorted(found)]
 
-    def carriers_many(
-        self, keys: Iterable[tuple[KeyKind, int]]
-    ) -> dict[tuple[KeyKind, int], Mapping[str, str | None]]:
-        """:meth:`carriers` of each key."""
-        return {(kind, key): self.carriers(kind, key) for kind, key in keys}
-
     def near_many(self, bands: Sequence[np.ndarray]) -> list[list[tuple[int, np.ndarray]]]:
         """:meth:`near` of each array of band keys."""
         return [self.near(b) for b in bands]
@@ -196,6 +217,10 @@ class MemoryStore:
     def signatures(self, doc_ids: Iterable[str]) -> dict[str, np.ndarray]:
         """The whole-text signatures of these stored documents."""
         return {d: self._docs[d].signature for d in doc_ids if d in self._docs}
+
+    def carriers_in_order(self, keys: Iterable[tuple[KeyKind, int]]) -> CarriersInOrder:
+        """The carriers of each key, sorted whole when asked for."""
+        return SortedCarriers(self)
 
 
 def _keys(occ: Occurrence) -> list[tuple[KeyKind, int]]:

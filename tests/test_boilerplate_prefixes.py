@@ -1,0 +1,124 @@
+"""A key's first carriers in id order, as the SQLite store keeps them between judgements, are
+always those of the whole sorted list: as documents are stored, replaced and removed, inside
+transactions that commit or roll back, and as another connection reads them."""
+
+from __future__ import annotations
+
+import itertools
+import random
+import sqlite3
+import string
+from pathlib import Path
+
+import pytest
+
+from dedup.boilerplate import BoilerplateModel
+from dedup.boilerplate._prefixes import SIZE
+from dedup.boilerplate.sqlite_store import SQLiteBoilerplateStore
+from dedup.boilerplate.store import DocumentEntry, KeyKind, MemoryStore, SortedCarriers
+from dedup.types import Document
+
+FOOTER = "Follow us on every platform for the latest local news and weather updates today"
+LIMITS = (1, 3, 32, SIZE, SIZE + 1, None)
+
+
+def _store(path: Path) -> SQLiteBoilerplateStore:
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = OFF")
+    store = SQLiteBoilerplateStore(conn)
+    store.create()
+    return store
+
+
+def _entries(n: int, rng: random.Random) -> list[DocumentEntry]:
+    """Documents with random ids (so that storing order is not id order) in two sources."""
+    docs = []
+    for k in range(n):
+        doc_id = "".join(rng.choices(string.ascii_lowercase, k=6))
+        story = f"Story {k} about the {rng.choice(['harbour', 'council', 'school'])} in town."
+        docs.append(Document(doc_id, f"{story}\n\n{FOOTER}", rng.choice(["north", "south"])))
+    return BoilerplateModel().build(docs)
+
+
+def _footer_keys(entry: DocumentEntry) -> list[tuple[KeyKind, int]]:
+    occ = next(o for o in entry.occurrences if FOOTER in o.text)
+    return [("exact", occ.exact), ("masked", occ.masked)]
+
+
+def _expect_same(
+    store: SQLiteBoilerplateStore, mirror: MemoryStore, keys: list[tuple[KeyKind, int]]
+) -> None:
+    """Both with the keys looked up ahead and looked up when asked for."""
+    expected = SortedCarriers(mirror)
+    for ordered in (store.carriers_in_order(keys), store.carriers_in_order(())):
+        for (kind, key), source, limit in itertools.product(keys, ("north", "south", None), LIMITS):
+            got = ordered.first(kind, key, source, limit)
+            assert got == expected.first(kind, key, source, limit)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_first_carriers_follow_puts_removals_and_rollbacks(tmp_path: Path, seed: int) -> None:
+    rng = random.Random(seed)
+    entries = _entries(3 * SIZE, rng)
+    keys = _footer_keys(entries[0])
+    writer, reader = _store(tmp_path / "bp.db"), _store(tmp_path / "bp.db")
+    mirror, saved = MemoryStore(), MemoryStore()
+    stored: list[DocumentEntry] = []
+    for step in range(260):
+        in_transaction = writer._conn.in_transaction
+        if not in_transaction and rng.random() < 0.2:
+            writer._conn.execute("BEGIN")
+            saved = MemoryStore()
+            for entry in stored:
+                saved.put(entry)
+        elif in_transaction and rng.random() < 0.25:
+            if rng.random() < 0.3:
+                writer._conn.execute("ROLLBACK")
+                mirror, stored = saved, list(saved.entries())
+            else:
+                writer._conn.execute("COMMIT")
+        elif stored and rng.random() < 0.15:
+            gone = stored.pop(rng.randrange(len(stored)))
+            writer.remove(gone.doc_id)
+            mirror._remove(gone.doc_id)
+        else:
+            entry = entries[step % len(entries)]
+            writer.put(entry)
+            mirror.put(entry)
+            stored = [e for e in stored if e.doc_id != entry.doc_id] + [entry]
+        if step % 5 == 0:
+            _expect_same(writer, mirror, keys)
+        if step % 20 == 0 and not writer._conn.in_transaction:
+            _expect_same(reader, mirror, keys)
+    if writer._conn.in_transaction:
+        writer._conn.execute("COMMIT")
+    _expect_same(writer, mirror, keys)
+    _expect_same(reader, mirror, keys)
+
+
+def _judge_footer(store: SQLiteBoilerplateStore | MemoryStore) -> bool:
+    model = BoilerplateModel(store=store)
+    post = Document("post", f"A new story about the bridge.\n\n{FOOTER}", "north")
+    entry = model.build([post])[0]
+    return any(FOOTER in occ.text for occ in model.judge([entry])[0])
+
+
+@pytest.mark.parametrize("others", [0, 3])
+def test_a_footer_first_carried_by_copies_is_judged_by_all_its_carriers(
+    tmp_path: Path, others: int
+) -> None:
+    """The first carriers of a footer are 40 copies of one story (one story among them): the
+    stories with later ids decide, as they would with the whole list sorted."""
+    story = "The same wire story about the storm, reprinted word for word by the site."
+    docs = [Document(f"a{k:02d}", f"{story}\n\n{FOOTER}", "north") for k in range(40)]
+    bodies = [
+        "The library reopened on Monday after a year of repairs to its leaking roof and walls.",
+        "Fishing boats returned to the harbour at dawn, their crews weary but their holds full.",
+        "Tickets for the stadium's final match of the season sold out within twenty minutes.",
+    ]
+    docs += [Document(f"z{k}", f"{b}\n\n{FOOTER}", "north") for k, b in enumerate(bodies[:others])]
+    sqlite_store, memory = _store(tmp_path / "bp.db"), MemoryStore()
+    for store in (sqlite_store, memory):
+        BoilerplateModel(store=store).observe_many(docs)
+    assert _judge_footer(sqlite_store) == _judge_footer(memory) == (others == 3)
