@@ -1,7 +1,7 @@
 """Work done ahead on a spare thread, or by the thread that needs it, whichever comes first.
 
 A post's preparation (:meth:`dedup.collection.Collection.prepare`: its paragraph keys and
-tokens) needs no file, so it can run on a reader while the post waits for the writer. The post
+signatures) needs no file, so it can run on a reader while the post waits for the writer. The post
 must still queue for the writer as it arrives: posts reach the writer in arrival order, which
 is what decides which of fifty concurrent copies of an article is the ``new`` one and what the
 others are duplicates of. So the post is queued at once and its preparation offered to a reader

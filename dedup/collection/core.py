@@ -185,13 +185,12 @@ class Collection:
         """What checking ``doc`` computes from its text alone, reading nothing stored.
 
         Thread-safe and free of the file, so it can run anywhere before :meth:`check` or
-        :meth:`post` get it: its boilerplate model entry (paragraph keys and signatures) and
-        its tokens (for passage alignment), about a third of a post's computing.
+        :meth:`post` get it: its boilerplate model entry (paragraph keys and signatures),
+        which is about a fifth of a post's computing (see :class:`Prepared`).
         """
         if not isinstance(doc, Document):
             raise InputError(f"expected a Document, got {type(doc).__name__}")
-        entry = self._model.build([doc])[0]
-        return Prepared(doc, self.config.id, entry, tokenize(doc.text))
+        return Prepared(doc, self.config.id, self._model.build([doc])[0])
 
     def check(
         self,
@@ -286,7 +285,7 @@ class Collection:
         reuse = self._postings.candidates(fp.shingles, own=doc.id, exclude=matched)
         reuse = self._passages.filtered(reuse, doc, *pending.window)
         reports = self._passages.reports(
-            pending.prepared.tokens,
+            tokenize(doc.text),
             list(pending.verdict.boilerplate),
             pending.matches,
             reuse[:MAX_REUSE_CANDIDATES],
