@@ -158,7 +158,6 @@ def _old_cli(corpus: Path, db: Path, strip: bool) -> None:
     stage = BoilerplateStage(config) if strip else None
     if stage is not None:
         stage.learn(documents())
-        stage.keep_spans = True
     with Collection.open(db, config) as collection:
 
         def store(docs: list[Document], batch: FingerprintBatch) -> None:

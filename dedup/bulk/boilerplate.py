@@ -7,25 +7,44 @@ its boilerplate paragraphs, or whole if nothing else is left), so footers shared
 articles make no pairs and copies carrying different footers still match. ``deduped.jsonl``
 gets the stripped texts with the removed spans, and ``boilerplate.jsonl`` the learned patterns.
 
-Learning costs about a millisecond per document (paragraph segmentation, masking and
-near-duplicate lookups in Python) and keeps the head, tail and short paragraphs' keys in memory,
-which is why it is opt-in.
+Learning costs about half a millisecond per document (paragraph segmentation, masking and
+near-duplicate lookups in Python) and keeps every document's paragraph entries in memory, which
+is why it is opt-in: 20,000 generated news articles took 22.9 s and peaked at 930 MB of RSS
+(``dedup bulk --strip-boilerplate``, two jobs). The rewrite takes the entries learned instead of
+building them again, and the outputs take each rewrite's cut instead of judging again: the same
+run took 51.4 s before (13.6 s of ingest against 6.3, and about 24 s of outputs against 5).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from typing import Any
 
-from dedup.boilerplate import BoilerplateModel, PageChrome, Stripped, Stripper, content_or_full
+import numpy as np
+
+from dedup.boilerplate import (
+    BoilerplateModel,
+    PageChrome,
+    Stripped,
+    Stripper,
+    content_or_full,
+    cut,
+)
+from dedup.boilerplate.store import DocumentEntry
 from dedup.config import Config
 from dedup.types import Document
 
 
 class BoilerplateStage:
-    """Learns a corpus's boilerplate and rewrites batches to their boilerplate-aware text."""
+    """Learns a corpus's boilerplate and rewrites batches to their boilerplate-aware text.
+
+    What each document's rewrite cut is remembered (its spans, about 60 bytes a document),
+    so that ``deduped.jsonl``, the report's samples and ``--db`` take it instead of judging
+    the document again: at 20,000 news articles that second judgement was about half of the
+    job's time.
+    """
 
     def __init__(
         self, config: Config, chrome: bool = False, model: BoilerplateModel | None = None
@@ -34,37 +53,62 @@ class BoilerplateStage:
         self.stripper = Stripper(self.model, PageChrome() if chrome else None)
         self.removed = 0  # boilerplate paragraphs found in the documents rewritten so far
         self._lock = threading.Lock()  # batches are rewritten on worker threads
-        self._spans: dict[str, list[tuple[int, int]]] = {}  # until taken by take_spans()
-        self.keep_spans = False
+        self._learned: dict[str, tuple[int, int]] = {}  # id -> length and hash of its text
+        # id -> (length and hash of the text, spans cut as int32 pairs, how many by count)
+        self._cuts: dict[str, tuple[tuple[int, int], bytes, int]] = {}
 
     def learn(self, documents: Iterable[Document]) -> int:
         """Observe every document; returns how many."""
-        return len(self.model.observe_many(documents))
+
+        def noted(docs: Iterable[Document]) -> Iterator[Document]:
+            for doc in docs:
+                self._learned[doc.id] = _text_key(doc.text)
+                yield doc
+
+        return len(self.model.observe_many(noted(documents)))
 
     def content(self, batch: list[Document]) -> list[Document]:
         """The batch with each text replaced by its boilerplate-aware text."""
-        stripped = self.stripper.strip_many(batch)
+        stripped = self.stripper.apply(batch, self._entries(batch))
+        cuts = {
+            doc.id: (_text_key(doc.text), _packed(s.removed + s.chrome), len(s.removed))
+            for doc, s in zip(batch, stripped, strict=True)
+        }
         with self._lock:
             self.removed += sum(len(s.removed) for s in stripped)
-            if self.keep_spans:
-                for doc, s in zip(batch, stripped, strict=True):
-                    self._spans[doc.id] = sorted(s.removed + s.chrome)
+            self._cuts.update(cuts)
         return [
             replace(doc, text=content_or_full(doc.text, s))
             for doc, s in zip(batch, stripped, strict=True)
         ]
 
-    def take_spans(self, docs: list[Document]) -> list[list[tuple[int, int]]]:
-        """The boilerplate spans found for these documents while rewriting them (then forgotten).
+    def _entries(self, batch: list[Document]) -> list[DocumentEntry]:
+        """The entries learned from these documents (built again for any not learned with
+        this text: a repeated id keeps its last text's entry)."""
+        store, learned = self.model.store, self._learned
+        found = [
+            store.get(doc.id) if learned.get(doc.id) == _text_key(doc.text) else None
+            for doc in batch
+        ]
+        missing = [doc for doc, entry in zip(batch, found, strict=True) if entry is None]
+        built = iter(self.model.build(missing))
+        return [entry if entry is not None else next(built) for entry in found]
 
-        Kept only with ``keep_spans`` (the bulk job's ``--db``), for at most the batches in flight.
-        """
-        with self._lock:
-            return [self._spans.pop(doc.id, []) for doc in docs]
+    def take_spans(self, docs: list[Document]) -> list[list[tuple[int, int]]]:
+        """The boilerplate spans found for these documents while rewriting them."""
+        return [self.spans(doc) for doc in docs]
 
     def strip(self, document: Document) -> Stripped:
-        """One document without its boilerplate (for ``deduped.jsonl``)."""
-        return self.stripper.strip(document.text, document.source)
+        """One document without its boilerplate (for ``deduped.jsonl``): as its rewrite cut
+        it, if it was rewritten with this text."""
+        with self._lock:
+            cut_before = self._cuts.get(document.id)
+        if cut_before is None or cut_before[0] != _text_key(document.text):
+            return self.stripper.strip(document.text, document.source)
+        pairs = np.frombuffer(cut_before[1], np.int32).reshape(-1, 2).tolist()
+        spans = [(start, end) for start, end in pairs]
+        removed, chrome = spans[: cut_before[2]], spans[cut_before[2] :]
+        return Stripped(cut(document.text, removed + chrome), removed, chrome)
 
     def spans(self, document: Document) -> list[tuple[int, int]]:
         """The spans of ``document`` that are boilerplate (or page chrome)."""
@@ -74,3 +118,11 @@ class BoilerplateStage:
     def patterns(self) -> list[dict[str, Any]]:
         """``boilerplate.jsonl`` records: ``{"text", "documents", "sources"}``."""
         return [dict(p.to_record()) for p in self.model.patterns()]
+
+
+def _text_key(text: str) -> tuple[int, int]:
+    return len(text), hash(text)
+
+
+def _packed(spans: list[tuple[int, int]]) -> bytes:
+    return np.array(spans, dtype=np.int32).reshape(-1, 2).tobytes()

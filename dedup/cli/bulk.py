@@ -168,9 +168,6 @@ def bulk(
         if collection is not None:
             loader = session.enter_context(collection.loading())
 
-        if stage is not None and loader is not None:
-            stage.keep_spans = True
-
         # Without stripping, deduped.jsonl is copied from records kept during ingest instead of
         # a second parse of the input (dedup.bulk.records).
         records = None if stage is not None else stack.enter_context(RecordSpool(options.spool_dir))
