@@ -7,9 +7,11 @@ Tables (all keys are uint64 hashes stored as their int64 bit pattern):
 
 * ``bp_documents (doc_id PK, source, signature BLOB, seq)`` - the whole-text masked signature
   that tells copies of one story apart, and the document's ``bp_carriers`` row;
-* ``bp_occurrences (doc_id, ord, start, end, text, exact, masked, template, label, shingles,
-  bands)`` - eligible paragraphs; ``shingles``/``bands`` are little-endian blobs, NULL for
-  paragraphs too short to sign;
+* ``bp_occurrences (doc_id, ord, start, end, text, exact, masked, template, label, signed)`` -
+  eligible paragraphs; a signed one (long enough for a MinHash) has its shingles and band keys
+  in its form's ``bp_forms`` row (equal masked texts have equal ones), not in a copy of its
+  own: those copies were 60 % of this table, and a third of a collection file stored with its
+  boilerplate model;
 * ``bp_carriers (seq, doc_id, source, keys)`` - every paragraph key of a document, tagged with
   its kind, in one row appended per document;
 * ``bp_forms (seq, masked UNIQUE, shingles, bands, refs)`` - the signed masked forms, with
@@ -51,8 +53,7 @@ CREATE TABLE IF NOT EXISTS bp_occurrences (
     masked INTEGER NOT NULL,
     template INTEGER,
     label INTEGER,
-    shingles BLOB,
-    bands BLOB,
+    signed INTEGER NOT NULL,  -- 1: its shingles and bands are its bp_forms row's
     PRIMARY KEY (doc_id, ord)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS bp_carriers (
@@ -131,7 +132,7 @@ class SQLiteBoilerplateStore:
             (entry.doc_id, entry.source, _blob(entry.signature, "<u4"), seq),
         )
         conn.executemany(
-            "INSERT INTO bp_occurrences VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO bp_occurrences VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     entry.doc_id,
@@ -143,8 +144,7 @@ class SQLiteBoilerplateStore:
                     _signed(occ.masked),
                     None if occ.template is None else _signed(occ.template),
                     None if occ.label is None else _signed(occ.label),
-                    _blob(occ.shingles, "<u8"),
-                    _blob(occ.bands, "<u8"),
+                    int(occ.shingles is not None and occ.bands is not None),
                 )
                 for i, occ in enumerate(entry.occurrences)
             ],
@@ -170,8 +170,7 @@ class SQLiteBoilerplateStore:
         signed = [
             r[0]
             for r in conn.execute(
-                "SELECT masked FROM bp_occurrences WHERE doc_id = ? AND shingles IS NOT NULL "
-                "AND bands IS NOT NULL",
+                "SELECT masked FROM bp_occurrences WHERE doc_id = ? AND signed",
                 (doc_id,),
             )
         ]
@@ -202,8 +201,10 @@ class SQLiteBoilerplateStore:
         occurrences = tuple(
             _occurrence(r)
             for r in self._conn.execute(
-                'SELECT start, "end", text, exact, masked, template, label, shingles, bands '
-                "FROM bp_occurrences WHERE doc_id = ? ORDER BY ord",
+                'SELECT o.start, o."end", o.text, o.exact, o.masked, o.template, o.label, '
+                "f.shingles, f.bands FROM bp_occurrences AS o "
+                "LEFT JOIN bp_forms AS f ON o.signed AND f.masked = o.masked "
+                "WHERE o.doc_id = ? ORDER BY o.ord",
                 (doc_id,),
             )
         )

@@ -36,8 +36,9 @@ CREATE TABLE IF NOT EXISTS texts (
 #: Bumped whenever these tables or the boilerplate tables change meaning (3: reuse postings
 #: as one row of sampled hashes per document, :mod:`dedup.collection.reuse_index`; 4: the
 #: boilerplate lookups as rows appended per document and form,
-#: :mod:`dedup.boilerplate.sqlite_lookups`).
-COLLECTION_VERSION = 4
+#: :mod:`dedup.boilerplate.sqlite_lookups`; 5: a paragraph's shingles and band keys only in its
+#: form's row, :mod:`dedup.boilerplate.sqlite_store`).
+COLLECTION_VERSION = 5
 
 
 def create(conn: sqlite3.Connection) -> None:
