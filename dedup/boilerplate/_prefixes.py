@@ -5,11 +5,11 @@ documents of that source carrying its keys, greedily in id order: that count usu
 three documents. A footer of a busy source is carried by every page of it, thousands of
 documents, and listing and sorting those for each post made a post's cost grow with the
 collection: ``Collection.post`` into a copy of a 100,000-article collection stored with its
-boilerplate model took 11.0-11.4 ms a post, and 7.0 ms at 20,000 articles; with these
-prefixes, 5.1-6.2 and 4.9-6.3 ms (timed by hand, 400 posts after 100, two alternating runs
-each way). So the committed inversion keeps, for each ``(key, source)`` asked about whose key
-has more than :data:`SIZE` carriers, the :data:`SIZE` smallest ids of that source's living
-carriers, and adds each document it reads to the prefixes of the keys it carries. A removal
+boilerplate model took 10.3-11.4 ms a post, and 7.0 ms at 20,000 articles; with these
+prefixes, 4.8-6.2 and 4.9-6.3 ms (timed by hand, 400 posts after 100, alternating runs).
+So the committed inversion keeps, for each ``(key, source)`` asked about whose key has more
+than :data:`SIZE` carriers, the :data:`SIZE` smallest ids of that source's living carriers,
+and adds each document it reads to the prefixes of the keys it carries. A removal
 clears them all (they are rebuilt when next asked for): a removed row's keys are not known any
 more, and removals are rare next to posts. At most :data:`ENTRIES` prefixes of :data:`SIZE`
 ids and row numbers: about 25 MB.
