@@ -95,6 +95,33 @@ class Postings:
         return np.concatenate(which), np.concatenate(values)
 
 
+class Seqs:
+    """A growing array of row seqs (ascending): appended per read, searched per removal."""
+
+    def __init__(self) -> None:
+        self._array = np.empty(1024, dtype=np.int64)
+        self.size = 0
+
+    def extend(self, seqs: list[int]) -> None:
+        end = self.size + len(seqs)
+        if end > self._array.shape[0]:
+            grown = np.empty(max(end, 2 * self._array.shape[0]), dtype=np.int64)
+            grown[: self.size] = self._array[: self.size]
+            self._array = grown
+        self._array[self.size : end] = seqs
+        self.size = end
+
+    @property
+    def array(self) -> np.ndarray:
+        return self._array[: self.size]
+
+    def index(self, seq: int) -> int | None:
+        """Where ``seq`` is, if it is here."""
+        array = self.array
+        k = int(np.searchsorted(array, seq))
+        return k if k < self.size and array[k] == seq else None
+
+
 @njit(cache=True, nogil=True)
 def _spans(
     hashes: np.ndarray, directory: np.ndarray, shift: np.uint64, query: np.ndarray

@@ -1,6 +1,7 @@
 """A key's first carriers in id order, as the SQLite store keeps them between judgements, are
 always those of the whole sorted list: as documents are stored, replaced and removed, inside
-transactions that commit or roll back, and as another connection reads them."""
+transactions and savepoints that commit or roll back (with a transaction's views kept between
+lookups or not), and as another connection reads them."""
 
 from __future__ import annotations
 
@@ -22,11 +23,11 @@ FOOTER = "Follow us on every platform for the latest local news and weather upda
 LIMITS = (1, 3, 32, SIZE, SIZE + 1, None)
 
 
-def _store(path: Path) -> SQLiteBoilerplateStore:
+def _store(path: Path, keep_views: bool = False) -> SQLiteBoilerplateStore:
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = OFF")
-    store = SQLiteBoilerplateStore(conn)
+    store = SQLiteBoilerplateStore(conn, keep_views=keep_views)
     store.create()
     return store
 
@@ -49,36 +50,65 @@ def _footer_keys(entry: DocumentEntry) -> list[tuple[KeyKind, int]]:
 def _expect_same(
     store: SQLiteBoilerplateStore, mirror: MemoryStore, keys: list[tuple[KeyKind, int]]
 ) -> None:
-    """Both with the keys looked up ahead and looked up when asked for."""
+    """First ids and counts, both with the keys looked up ahead and looked up when asked for."""
     expected = SortedCarriers(mirror)
     for ordered in (store.carriers_in_order(keys), store.carriers_in_order(())):
         for (kind, key), source, limit in itertools.product(keys, ("north", "south", None), LIMITS):
             got = ordered.first(kind, key, source, limit)
             assert got == expected.first(kind, key, source, limit)
+        for kind, key in keys:
+            assert ordered.count(kind, key) == expected.count(kind, key)
 
 
+def _mirror(entries: list[DocumentEntry]) -> MemoryStore:
+    mirror = MemoryStore()
+    for entry in entries:
+        mirror.put(entry)
+    return mirror
+
+
+@pytest.mark.parametrize("keep_views", [False, True])
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_first_carriers_follow_puts_removals_and_rollbacks(tmp_path: Path, seed: int) -> None:
+def test_first_carriers_follow_puts_removals_and_rollbacks(
+    tmp_path: Path, seed: int, keep_views: bool
+) -> None:
+    """Random puts and removals in transactions that commit or roll back, with savepoints
+    released or rolled back inside them; with ``keep_views``, the hooks a Collection wires
+    (catch_up as a transaction begins, rolled_back after a savepoint's rollback)."""
     rng = random.Random(seed)
     entries = _entries(3 * SIZE, rng)
     keys = _footer_keys(entries[0])
-    writer, reader = _store(tmp_path / "bp.db"), _store(tmp_path / "bp.db")
-    mirror, saved = MemoryStore(), MemoryStore()
+    writer, reader = _store(tmp_path / "bp.db", keep_views), _store(tmp_path / "bp.db")
+    conn = writer._conn
+    mirror = MemoryStore()
     stored: list[DocumentEntry] = []
-    for step in range(260):
-        in_transaction = writer._conn.in_transaction
-        if not in_transaction and rng.random() < 0.2:
-            writer._conn.execute("BEGIN")
-            saved = MemoryStore()
-            for entry in stored:
-                saved.put(entry)
-        elif in_transaction and rng.random() < 0.25:
+    at_begin: list[DocumentEntry] = []
+    at_savepoint: list[DocumentEntry] | None = None
+    for step in range(300):
+        roll = rng.random()
+        if not conn.in_transaction and roll < 0.2:
+            conn.execute("BEGIN")
+            writer.catch_up()
+            at_begin = list(stored)
+        elif conn.in_transaction and at_savepoint is None and roll < 0.1:
+            conn.execute("SAVEPOINT post")
+            at_savepoint = list(stored)
+        elif at_savepoint is not None and roll < 0.2:
+            if rng.random() < 0.5:
+                conn.execute("ROLLBACK TO post")
+                writer.rolled_back()
+                stored = at_savepoint
+                mirror = _mirror(stored)
+            conn.execute("RELEASE post")
+            at_savepoint = None
+        elif conn.in_transaction and at_savepoint is None and roll < 0.3:
             if rng.random() < 0.3:
-                writer._conn.execute("ROLLBACK")
-                mirror, stored = saved, list(saved.entries())
+                conn.execute("ROLLBACK")
+                stored = at_begin
+                mirror = _mirror(stored)
             else:
-                writer._conn.execute("COMMIT")
-        elif stored and rng.random() < 0.15:
+                conn.execute("COMMIT")
+        elif stored and roll < 0.45:
             gone = stored.pop(rng.randrange(len(stored)))
             writer.remove(gone.doc_id)
             mirror._remove(gone.doc_id)
@@ -87,12 +117,14 @@ def test_first_carriers_follow_puts_removals_and_rollbacks(tmp_path: Path, seed:
             writer.put(entry)
             mirror.put(entry)
             stored = [e for e in stored if e.doc_id != entry.doc_id] + [entry]
-        if step % 5 == 0:
+        if step % 4 == 0:
             _expect_same(writer, mirror, keys)
-        if step % 20 == 0 and not writer._conn.in_transaction:
+        if step % 20 == 0 and not conn.in_transaction:
             _expect_same(reader, mirror, keys)
-    if writer._conn.in_transaction:
-        writer._conn.execute("COMMIT")
+    if conn.in_transaction:
+        if at_savepoint is not None:
+            conn.execute("RELEASE post")
+        conn.execute("COMMIT")
     _expect_same(writer, mirror, keys)
     _expect_same(reader, mirror, keys)
 

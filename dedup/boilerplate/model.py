@@ -241,29 +241,42 @@ class _Judgement:
         Decided per key first: a footer's masked key alone usually holds enough stories, and
         that answer is cached for every page carrying it (bylines differ on every page but
         share one template key). Only when no single key suffices are the keys' carriers
-        pooled, which then are few.
+        pooled, which then are few. Most paragraphs of an article are its own, carried by
+        fewer documents than a story count needs under all their keys together, of any
+        source: those are decided without listing anyone.
         """
         cache_key = (source, occ.exact, occ.masked, occ.template, occ.label)
         decided = self._decided.get(cache_key)
         if decided is None:
             keys = self.keys(occ)
-            decided = any(self._enough(kind, key, source) for kind, key in keys)
-            if not decided:
-                pooled = {d for kind, key in keys for d in self._group(kind, key, source)}
-                decided = self._stories(sorted(pooled))
+            decided = False
+            if self._upper(keys) >= self.rules.min_documents:
+                decided = any(self._enough(kind, key, source) for kind, key in keys)
+                if not decided:
+                    pooled = {d for kind, key in keys for d in self._group(kind, key, source)}
+                    decided = self._stories(sorted(pooled))
             self._decided[cache_key] = decided
         return decided
 
-    def _first(
-        self, kind: KeyKind, key: int, source: str | None, limit: int | None
-    ) -> tuple[list[str], bool]:
-        """:meth:`CarriersInOrder.first`, from the store as it is for this judgement."""
+    def _carriers_in_order(self) -> CarriersInOrder:
+        """The store's carriers in order, as they are for this judgement."""
         if self._in_order is None:
             batch = self._batch
             self._in_order = (
                 SortedCarriers(self.store) if batch is None else batch.carriers_in_order(())
             )
-        return self._in_order.first(kind, key, source, limit)
+        return self._in_order
+
+    def _upper(self, keys: list[tuple[KeyKind, int]]) -> int:
+        """How many documents, of any source, carry these keys at most."""
+        in_order = self._carriers_in_order()
+        return sum(in_order.count(kind, key) for kind, key in keys)
+
+    def _first(
+        self, kind: KeyKind, key: int, source: str | None, limit: int | None
+    ) -> tuple[list[str], bool]:
+        """:meth:`CarriersInOrder.first`, from the store as it is for this judgement."""
+        return self._carriers_in_order().first(kind, key, source, limit)
 
     def _group(self, kind: KeyKind, key: int, source: str | None) -> list[str]:
         """Sorted ids of the documents of ``source`` carrying this key."""

@@ -1,18 +1,13 @@
 """The SQLite boilerplate store's lookups, inverted in memory from rows appended to the file.
 
 Judging a post's paragraphs asks which stored documents carry each of its paragraph keys and
-which stored forms share a band key with each signed paragraph. Those used to be B-trees in
-the file, ``(kind, key, document)`` and ``(band key, form)`` rows: every stored document
-inserted about 25 and 55 of them at random places, each dirtying a page of its own, which
-the commit wrote to the WAL and the checkpoint again to the file, and looking them up was a
-query per kind of key. Timed by hand, 1,200 posts in batches of 8 into a copy of a collection
-of 100,000 documents, three alternating runs each way: 3.1-4.4 ms of the writer a post and
-1.15-1.46 ms of checkpoint with this layout, against 4.1-6.8 ms and 1.6-2.2 ms with those rows.
-
-Now the file keeps one row per document, ``bp_carriers (seq, doc_id, source, keys)``, and one
-per signed form, ``bp_forms (seq, masked, shingles, bands, refs)``, both appended in ``seq``
-order; whoever looks up inverts them in memory (:class:`dedup._postings.Postings`) and keeps
-the inversion current from the rows appended since (``seq`` only grows):
+which stored forms share a band key with each signed paragraph. As B-trees in the file, about
+25 and 55 rows at random places per stored document, they were most of a post's writes (see
+README, "Band keys and boilerplate lookups in memory"). Now the file keeps one row per
+document, ``bp_carriers (seq, doc_id, source, keys)``, and one per signed form, ``bp_forms
+(seq, masked, shingles, bands, refs)``, both appended in ``seq`` order; whoever looks up
+inverts them in memory (:class:`dedup._postings.Postings`) and keeps the inversion current
+from the rows appended since (``seq`` only grows):
 
 * :class:`Carriers`: paragraph key -> documents. A document's keys are *tagged* with their
   kind (``key ^ tag``, :func:`tagged`), so one 64-bit hash stands for ``(kind, key)``; two
@@ -28,24 +23,23 @@ inversion is rebuilt from its table when its dead outnumber its living. Those ro
 (about 20 bytes a removal): a process that has not read them yet still needs them.
 
 Inside a transaction the rows it wrote may yet be rolled back (and their ``seq`` given to
-other rows), so they are read for that lookup only, into a view over the inversion
-(:meth:`Carriers.view`), never kept; the inversion catches up with the committed rows as
-each transaction begins (:meth:`Lookups.catch_up`), so the view holds a transaction's rows
-only. About
-1 KB per stored document and process (100 MB for 100,000 documents), for 25 carrier and 55
-band pairs of 12 bytes each.
+other rows), so they are read into a view over the inversion (:meth:`Carriers.view`), which
+only that transaction uses (:class:`Lookups`); the inversion catches up with the committed
+rows as each transaction begins (:meth:`Lookups.catch_up`), so a view holds a transaction's
+rows only. About 1 KB per stored document and process (100 MB for 100,000 documents), for 25
+carrier and 55 band pairs of 12 bytes each.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator, Sequence
-from typing import Self, cast
+from typing import Self, TypeVar, cast
 
 import numpy as np
 import xxhash
 
-from dedup._postings import Postings
+from dedup._postings import Postings, Seqs
 from dedup.boilerplate._prefixes import Prefixes
 from dedup.boilerplate.store import KeyKind
 
@@ -62,33 +56,6 @@ CARRIER, FORM = 0, 1
 def tagged(kind: KeyKind, key: int) -> int:
     """The 64-bit hash standing for ``(kind, key)`` in :class:`Carriers`."""
     return key ^ _TAGS[kind]
-
-
-class _Seqs:
-    """A growing array of row seqs (ascending): appended per read, searched per removal."""
-
-    def __init__(self) -> None:
-        self._array = np.empty(1024, dtype=np.int64)
-        self.size = 0
-
-    def extend(self, seqs: list[int]) -> None:
-        end = self.size + len(seqs)
-        if end > self._array.shape[0]:
-            grown = np.empty(max(end, 2 * self._array.shape[0]), dtype=np.int64)
-            grown[: self.size] = self._array[: self.size]
-            self._array = grown
-        self._array[self.size : end] = seqs
-        self.size = end
-
-    @property
-    def array(self) -> np.ndarray:
-        return self._array[: self.size]
-
-    def index(self, seq: int) -> int | None:
-        """Where ``seq`` is, if it is here."""
-        array = self.array
-        k = int(np.searchsorted(array, seq))
-        return k if k < self.size and array[k] == seq else None
 
 
 class _Inversion:
@@ -108,7 +75,7 @@ class _Inversion:
         self._base: _Inversion | None = None
 
     def _reset(self) -> None:
-        self.seqs = _Seqs()  # row number -> seq
+        self.seqs = Seqs()  # row number -> seq
         self.dead: set[int] = set()
         self.postings = Postings()
         self.last = 0  # the highest seq read
@@ -195,6 +162,9 @@ class _Inversion:
         out[older] = base.seqs.array[numbers[older]]
         out[~older] = own[numbers[~older] - split]
         return out
+
+
+_I = TypeVar("_I", bound=_Inversion)
 
 
 class Carriers(_Inversion):
@@ -348,12 +318,22 @@ class Forms(_Inversion):
 
 
 class Lookups:
-    """Both inversions of one connection's file, current as of each lookup."""
+    """Both inversions of one connection's file, current as of each lookup.
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    Inside a transaction a lookup reads the rows the transaction wrote into a view. With
+    ``keep_views``, the owner promises to call :meth:`catch_up` as each transaction begins and
+    :meth:`rolled_back` whenever a savepoint rolls back; a transaction's views
+    are then kept between lookups and read only the rows written since the last one (a writer
+    committing posts in batches made two views per post, each reading the batch's rows so far).
+    """
+
+    def __init__(self, conn: sqlite3.Connection, *, keep_views: bool = False) -> None:
         self._conn = conn
         self._carriers = Carriers()
         self._forms = Forms()
+        self._keep = keep_views
+        self._kept_carriers: Carriers | None = None
+        self._kept_forms: Forms | None = None
 
     def refresh(self) -> None:
         """Read what was committed since the last refresh (nothing, inside a transaction:
@@ -370,19 +350,32 @@ class Lookups:
     def catch_up(self) -> None:
         """Read the rows committed since the last read, in a transaction that has written
         nothing yet (so that everything it sees is committed)."""
+        self.rolled_back()
         self._carriers.read(self._conn)
         self._forms.read(self._conn)
 
+    def rolled_back(self) -> None:
+        """Rows this connection wrote may be gone: views kept so far are dropped."""
+        self._kept_carriers = self._kept_forms = None
+
     def carriers(self) -> Carriers:
         """The carriers as the connection sees them now."""
-        if self._conn.in_transaction:
-            return self._carriers.view(self._conn)
-        self.refresh()
-        return self._carriers
+        found, self._kept_carriers = self._now(self._carriers, self._kept_carriers)
+        return found
 
     def forms(self) -> Forms:
         """The forms as the connection sees them now."""
-        if self._conn.in_transaction:
-            return self._forms.view(self._conn)
-        self.refresh()
-        return self._forms
+        found, self._kept_forms = self._now(self._forms, self._kept_forms)
+        return found
+
+    def _now(self, committed: _I, kept: _I | None) -> tuple[_I, _I | None]:
+        """The inversion to look up in, and the view to keep (a transaction's, extended)."""
+        conn = self._conn
+        if not conn.in_transaction:
+            self.refresh()
+            return committed, None
+        if kept is None:
+            view = committed.view(conn)
+            return view, view if self._keep else None
+        kept.read(conn)
+        return kept, kept

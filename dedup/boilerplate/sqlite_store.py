@@ -99,9 +99,13 @@ def _array(blob: bytes | None, dtype: str) -> np.ndarray | None:
 class SQLiteBoilerplateStore:
     """Boilerplate model storage over an open SQLite connection (see the module docstring)."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, *, keep_views: bool = False) -> None:
+        """``keep_views``: the caller calls :meth:`catch_up` as each transaction begins and
+        :meth:`rolled_back` whenever a savepoint rolls back, so that lookups
+        inside a transaction may keep what they read of its rows (see
+        :class:`~dedup.boilerplate.sqlite_lookups.Lookups`)."""
         self._conn = conn
-        self._lookups = Lookups(conn)
+        self._lookups = Lookups(conn, keep_views=keep_views)
 
     def create(self) -> None:
         """Create the tables if they are missing (inside the caller's transaction)."""
@@ -114,6 +118,11 @@ class SQLiteBoilerplateStore:
         write lock held, nothing written yet): lookups inside it then read only the rows it
         writes beside them (:meth:`dedup.index.SQLiteIndex.on_transaction`)."""
         self._lookups.catch_up()
+
+    def rolled_back(self) -> None:
+        """A savepoint of the connection was rolled back
+        (:meth:`dedup.index.SQLiteIndex.on_transaction`)."""
+        self._lookups.rolled_back()
 
     def __len__(self) -> int:
         return int(self._conn.execute("SELECT count(*) FROM bp_documents").fetchone()[0])
@@ -289,11 +298,18 @@ class _InOrder:
         self, kind: KeyKind, key: int, source: str | None, limit: int | None
     ) -> tuple[list[str], bool]:
         carriers = self._carriers
-        numbers = self._numbers.get((kind, key))
-        if numbers is None:
-            numbers = self._numbers[(kind, key)] = carriers.numbers([tagged(kind, key)])[0]
+        numbers = self._numbers_of(kind, key)
         if limit is None or limit > SIZE or numbers.shape[0] <= SIZE:
             pairs = carriers.pairs(numbers, source)
             return [doc_id for doc_id, _ in pairs[:limit]], limit is None or len(pairs) <= limit
         ids, complete = carriers.prefix(tagged(kind, key), source, numbers)
         return ids[:limit], complete and len(ids) <= limit
+
+    def count(self, kind: KeyKind, key: int) -> int:
+        return int(self._numbers_of(kind, key).shape[0])
+
+    def _numbers_of(self, kind: KeyKind, key: int) -> np.ndarray:
+        numbers = self._numbers.get((kind, key))
+        if numbers is None:
+            numbers = self._numbers[(kind, key)] = self._carriers.numbers([tagged(kind, key)])[0]
+        return numbers

@@ -121,6 +121,9 @@ class CarriersInOrder(Protocol):
         """The ``limit`` smallest ids (all, for None) of the documents of ``source`` carrying
         this key, ascending, and whether those are all of them."""
 
+    def count(self, kind: KeyKind, key: int) -> int:
+        """How many documents, of every source, carry this key."""
+
 
 class SortedCarriers:
     """:class:`CarriersInOrder` of a store's :meth:`BoilerplateStore.carriers`, sorted whole."""
@@ -133,6 +136,9 @@ class SortedCarriers:
     ) -> tuple[list[str], bool]:
         ids = sorted(d for d, s in self._store.carriers(kind, key).items() if s == source)
         return ids[:limit], limit is None or len(ids) <= limit
+
+    def count(self, kind: KeyKind, key: int) -> int:
+        return len(self._store.carriers(kind, key))
 
 
 _Carried = tuple[str, str | None] | dict[str, str | None]

@@ -76,8 +76,9 @@ class Collection:
         tables.check_version(conn, tables.stored_settings(), where=str(index.path))
         self._texts = tables.TextTable(conn)
         self._postings = ReuseSets(conn)
-        self._boilerplate = SQLiteBoilerplateStore(conn)
-        index.on_transaction(self._boilerplate.catch_up)  # lookups then read only new rows
+        self._boilerplate = SQLiteBoilerplateStore(conn, keep_views=True)
+        # Lookups then read only new rows, and keep a transaction's views until a rollback.
+        index.on_transaction(self._boilerplate.catch_up, self._boilerplate.rolled_back)
         self._model = BoilerplateModel(self.config, store=self._boilerplate)
         self._stripper = Stripper(self._model)
         self._fingerprinter = Fingerprinter(self.config)

@@ -26,6 +26,7 @@ from dedup.index.base import DEFAULT_BUCKET_CAP
 from dedup.index.core import IndexCore
 from dedup.index.schema import SCHEMA, SCHEMA_VERSION
 
+Hook = Callable[[], None]
 _ROW = "doc, id, source, published, title, length, text_hash, content_hash, canonical"
 _BIT63 = 1 << 63
 _BIT64 = 1 << 64
@@ -77,11 +78,14 @@ class SQLiteIndex(IndexCore):
         """The index's connection, for tables kept beside it in the same transactions."""
         return self._sqlite.connection
 
-    def on_transaction(self, hook: Callable[[], None]) -> None:
-        """Call ``hook()`` as each outermost transaction begins, with the write lock held and
-        nothing written yet: what the connection sees then is all committed (tables kept
-        beside the index bring their in-memory state up to it there)."""
-        self._sqlite.hooks.append(hook)
+    def on_transaction(self, begin: Hook, rolled_back: Hook | None = None) -> None:
+        """Call ``begin()`` as each outermost transaction begins, the write lock held and
+        nothing written yet (so tables kept beside the index read what is committed), and
+        ``rolled_back()`` whenever a savepoint of :meth:`atomic` rolls back (a transaction
+        that does is followed by the next one's ``begin()``)."""
+        self._sqlite.hooks.append(begin)
+        if rolled_back is not None:
+            self._sqlite.rollback_hooks.append(rolled_back)
 
     @property
     def _sqlite(self) -> SQLiteStore:
@@ -127,7 +131,8 @@ class SQLiteStore:
         self._memo: tuple[bytes, int, Buckets] | None = None  # see buckets()
         self._bands = BandIndex()  # the band keys inverted in memory: dedup.index._bands
         self._opened = False  # the schema is there and checked (load_config)
-        self.hooks: list[Callable[[], None]] = []  # see SQLiteIndex.on_transaction
+        self.hooks: list[Hook] = []  # see SQLiteIndex.on_transaction
+        self.rollback_hooks: list[Hook] = []
         self._db = sqlite_utils.Database(conn)
         conn.execute(self._cache)
         conn.execute("PRAGMA synchronous = NORMAL")
@@ -192,6 +197,8 @@ class SQLiteStore:
                         yield
                 except BaseException:
                     self._bands.restore(saved)
+                    for hook in self.rollback_hooks:
+                        hook()
                     raise
                 return
             self._conn.execute("BEGIN IMMEDIATE")
