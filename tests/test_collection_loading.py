@@ -161,7 +161,7 @@ def _old_cli(corpus: Path, db: Path, strip: bool) -> None:
     with Collection.open(db, config) as collection:
 
         def store(docs: list[Document], batch: FingerprintBatch) -> None:
-            spans = stage.take_spans(docs) if stage is not None else None
+            spans = [stage.spans(d) for d in docs] if stage is not None else None
             collection.load(docs, list(batch), spans=spans)
 
         run_bulk(

@@ -174,7 +174,7 @@ def bulk(
 
         def store(docs: list[Document], batch: FingerprintBatch) -> None:
             if loader is not None:
-                spans = stage.take_spans(docs) if stage is not None else None
+                spans = [stage.spans(d) for d in docs] if stage is not None else None
                 loader.add(docs, list(batch), spans=spans)
 
         result = run_bulk(
