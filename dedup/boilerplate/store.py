@@ -227,8 +227,8 @@ class MemoryStore:
         held = self._bands.get(band)
         if isinstance(held, set):
             held.discard(masked)
-            if len(held) == 1:
-                self._bands[band] = held.pop()
+            if not held:
+                del self._bands[band]
         elif held == masked:
             del self._bands[band]
 
