@@ -5,7 +5,8 @@ corpora use its cleaned subset (:func:`clean_articles`: no fixtures, no text sha
 articles) so that the only repetition in them is repetition planted and labelled here.
 
 * :func:`news_corpus` - a fast stream of news-sized documents with near-duplicate reprints, for
-  throughput benchmarks (:func:`news_corpus_labelled` adds the gold clusters);
+  throughput benchmarks (:func:`news_corpus_labelled` adds the gold clusters; with
+  ``fresh_bodies=True`` no body text recurs across originals, as in news);
 * :func:`dedup_corpus` - stories, their reprints and hard negatives, with gold clusters;
 * :func:`boilerplate_corpus` - per-outlet headers/footers with gold spans, plus repeated content
   that must survive (:func:`boilerplate_corpus_detailed` returns its spans too);
