@@ -163,3 +163,26 @@ def test_a_form_lives_while_any_paragraph_refers_to_it(tmp_path: Path) -> None:
     assert store._conn.execute(refs, (key,)).fetchone() is None
     assert store.near(bands) == []
     assert store._conn.execute("SELECT count(*) FROM bp_forms").fetchone() == (0,)
+
+
+def test_near_forms_after_most_documents_are_replaced(tmp_path: Path) -> None:
+    """Re-storing every document with another text, most of them a one-line note, removes
+    hundreds of forms (past the in-memory store's rebuild): both stores then find exactly the
+    forms of a store that only ever held the new texts."""
+    first, _ = boilerplate_corpus(seed=1)
+    other, _ = boilerplate_corpus(seed=2)
+    second = [
+        Document(a.id, b.text if k % 4 == 0 else f"A short note, number {k}.", a.source)
+        for k, (a, b) in enumerate(zip(first, other, strict=False))
+    ]
+    builder = BoilerplateModel()
+    old, new = builder.build(first), builder.build(second)
+    fresh = MemoryStore()
+    for entry in new:
+        fresh.put(entry)
+    bands = [o.bands for e in old + new for o in e.occurrences if o.bands is not None]
+    for store in (MemoryStore(), _sqlite_store(tmp_path / "bp.db")):
+        for entry in old + new:
+            store.put(entry)
+        for b in bands:
+            assert [k for k, _ in store.near(b)] == [k for k, _ in fresh.near(b)]

@@ -139,12 +139,16 @@ class BoilerplateModel:
         paragraph of the pattern is boilerplate.
         """
         judge = _Judgement(self.store, self.rules)
-        found: list[tuple[str, str | None, Occurrence]] = [
-            (entry.doc_id, entry.source, occ)
-            for entry in self.store.entries()
-            for occ in entry.occurrences
-            if judge.boilerplate(occ, entry.source)
-        ]
+        found: list[tuple[str, str | None, Occurrence]] = []
+        entries = iter(self.store.entries())
+        while batch := list(islice(entries, 256)):  # near forms looked up a batch at a time
+            judge.prefetch([occ for entry in batch for occ in entry.occurrences])
+            found.extend(
+                (entry.doc_id, entry.source, occ)
+                for entry in batch
+                for occ in entry.occurrences
+                if judge.boilerplate(occ, entry.source)
+            )
         groups = _Groups()
         for i, (_, _, occ) in enumerate(found):
             groups.add(i, judge.keys(occ))

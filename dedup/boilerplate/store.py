@@ -18,6 +18,8 @@ from typing import Literal, Protocol, runtime_checkable
 
 import numpy as np
 
+from dedup._postings import Postings
+
 KeyKind = Literal["exact", "masked", "template", "label"]
 
 
@@ -156,12 +158,16 @@ class MemoryStore:
         # key -> its one carrier as (id, source), or {id: source}: most keys (a story's own
         # paragraphs) have one (a dict for each: 966 MB at 20,000 news articles, 930 without).
         self._carriers: dict[tuple[KeyKind, int], _Carried] = {}
-        self._forms: dict[int, np.ndarray] = {}
+        # masked key -> (its number in the band postings, its shingles)
+        self._forms: dict[int, tuple[int, np.ndarray]] = {}
         self._form_refs: dict[int, int] = defaultdict(int)
-        # band key -> the masked key of its one form, or a set of them: most band keys have
-        # one form, and a set for each was most of a learned model's memory (the bulk job
-        # with --strip-boilerplate on 20,000 news articles peaked at 1,524 MB, 966 MB without).
-        self._bands: dict[int, int | set[int]] = {}
+        # Band key -> forms as (band key, form number) pairs in sorted runs, 12 bytes a pair: a
+        # dict entry per band key took about 90 (11.7 of the 35 KB a learned news article
+        # held, tracemalloc); a set per band key before that, more again. A removed form's
+        # pairs stay, dead, until they outnumber the living (then rebuilt from the entries).
+        self._band_postings = Postings()
+        self._form_masked: list[int] = []  # form number -> masked key
+        self._dead_forms = 0
 
     def __len__(self) -> int:
         return len(self._docs)
@@ -170,15 +176,15 @@ class MemoryStore:
         """Store a document, replacing any stored one with the same id."""
         self._remove(entry.doc_id)
         self._docs[entry.doc_id] = entry
+        new: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         for occ in entry.occurrences:
             for kind, key in _keys(occ):
                 self._carry((kind, key), entry.doc_id, entry.source)
             if occ.shingles is not None and occ.bands is not None:
                 self._form_refs[occ.masked] += 1
                 if occ.masked not in self._forms:
-                    self._forms[occ.masked] = occ.shingles
-                    for band in occ.bands.tolist():
-                        self._add_band(band, occ.masked)
+                    new.setdefault(occ.masked, (occ.shingles, occ.bands))
+        self._add_forms(new)
 
     def _remove(self, doc_id: str) -> None:
         old = self._docs.pop(doc_id, None)
@@ -192,8 +198,33 @@ class MemoryStore:
                 if self._form_refs[occ.masked] == 0:
                     del self._form_refs[occ.masked]
                     del self._forms[occ.masked]
-                    for band in occ.bands.tolist():
-                        self._remove_band(band, occ.masked)
+                    self._dead_forms += 1
+        if self._dead_forms > 64 and self._dead_forms > len(self._forms):
+            self._rebuild_bands()
+
+    def _add_forms(self, forms: dict[int, tuple[np.ndarray, np.ndarray]]) -> None:
+        """Number new forms (``masked -> (shingles, bands)``) and add their band pairs."""
+        if not forms:
+            return
+        numbers = []
+        for masked, (shingles, bands) in forms.items():
+            number = len(self._form_masked)
+            self._form_masked.append(masked)
+            self._forms[masked] = (number, shingles)
+            numbers.append(np.full(bands.shape[0], number, dtype=np.uint32))
+        hashes = np.concatenate([np.asarray(b, dtype=np.uint64) for _, b in forms.values()])
+        self._band_postings.add(hashes, np.concatenate(numbers))
+
+    def _rebuild_bands(self) -> None:
+        """The band postings of the living forms only, numbered afresh."""
+        living: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        for entry in self._docs.values():
+            for occ in entry.occurrences:
+                if occ.masked in self._forms and occ.bands is not None:
+                    living.setdefault(occ.masked, (self._forms[occ.masked][1], occ.bands))
+        self._forms, self._form_masked, self._dead_forms = {}, [], 0
+        self._band_postings = Postings()
+        self._add_forms(living)
 
     def _carry(self, key: tuple[KeyKind, int], doc_id: str, source: str | None) -> None:
         held = self._carriers.get(key)
@@ -213,24 +244,6 @@ class MemoryStore:
             held.pop(doc_id, None)
             if not held:
                 del self._carriers[key]
-
-    def _add_band(self, band: int, masked: int) -> None:
-        held = self._bands.get(band)
-        if held is None:
-            self._bands[band] = masked
-        elif isinstance(held, set):
-            held.add(masked)
-        elif held != masked:
-            self._bands[band] = {held, masked}
-
-    def _remove_band(self, band: int, masked: int) -> None:
-        held = self._bands.get(band)
-        if isinstance(held, set):
-            held.discard(masked)
-            if not held:
-                del self._bands[band]
-        elif held == masked:
-            del self._bands[band]
 
     def get(self, doc_id: str) -> DocumentEntry | None:
         """The stored document with this id, if any."""
@@ -253,18 +266,27 @@ class MemoryStore:
 
     def near(self, bands: np.ndarray) -> list[tuple[int, np.ndarray]]:
         """``(masked key, masked shingles)`` of the stored signed forms sharing a band key."""
-        found: set[int] = set()
-        for band in bands.tolist():
-            held = self._bands.get(band)
-            if isinstance(held, set):
-                found.update(held)
-            elif held is not None:
-                found.add(held)
-        return [(key, self._forms[key]) for key in sorted(found)]
+        return self.near_many([bands])[0]
 
     def near_many(self, bands: Sequence[np.ndarray]) -> list[list[tuple[int, np.ndarray]]]:
-        """:meth:`near` of each array of band keys."""
-        return [self.near(b) for b in bands]
+        """:meth:`near` of each array of band keys, in one lookup of the postings."""
+        out: list[list[tuple[int, np.ndarray]]] = [[] for _ in bands]
+        sizes = [b.shape[0] for b in bands]
+        if not sum(sizes):
+            return out
+        query = np.concatenate([np.asarray(b, dtype=np.uint64) for b in bands])
+        owner = np.repeat(np.arange(len(bands), dtype=np.int64), sizes)
+        which, numbers = self._band_postings.find(query)
+        # Each (band array, form) once, however many band keys they share.
+        pairs = np.unique((owner[which] << 32) | numbers.astype(np.int64))
+        forms, masked = self._forms, self._form_masked
+        for q, number in zip((pairs >> 32).tolist(), (pairs & 0xFFFFFFFF).tolist(), strict=True):
+            form = forms.get(masked[number])
+            if form is not None and form[0] == number:  # else a removed form's pair
+                out[q].append((masked[number], form[1]))
+        for found in out:
+            found.sort(key=lambda item: item[0])
+        return out
 
     def signatures(self, doc_ids: Iterable[str]) -> dict[str, np.ndarray]:
         """The whole-text signatures of these stored documents."""
