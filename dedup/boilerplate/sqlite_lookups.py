@@ -296,19 +296,12 @@ class Forms(_Inversion):
         """``(masked key, masked shingles)`` of the living forms sharing a band key with each
         array of ``bands``, in masked key order; the shingles are read from ``conn``."""
         out: list[list[tuple[int, np.ndarray]]] = [[] for _ in bands]
-        sizes = [b.shape[0] for b in bands]
-        if not sum(sizes):
+        owners, numbers = self._living(*self.postings.find_each(bands))
+        if owners.shape[0] == 0:
             return out
-        query = np.concatenate([np.asarray(b, dtype=np.uint64) for b in bands])
-        owner = np.repeat(np.arange(len(bands), dtype=np.int64), sizes)
-        which, numbers = self._living(*self.postings.find(query))
-        if which.shape[0] == 0:
-            return out
-        # Each (band array, form) once, however many of its band keys the form shares.
-        pairs = np.unique((owner[which] << 32) | numbers.astype(np.int64))
-        seqs = self._seqs_of(pairs & 0xFFFFFFFF)
+        seqs = self._seqs_of(numbers)
         forms = self._forms(conn, np.unique(seqs).tolist())
-        for q, seq in zip((pairs >> 32).tolist(), seqs.tolist(), strict=True):
+        for q, seq in zip(owners.tolist(), seqs.tolist(), strict=True):
             form = forms.get(seq)
             if form is not None:
                 out[q].append(form)

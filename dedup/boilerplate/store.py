@@ -271,16 +271,9 @@ class MemoryStore:
     def near_many(self, bands: Sequence[np.ndarray]) -> list[list[tuple[int, np.ndarray]]]:
         """:meth:`near` of each array of band keys, in one lookup of the postings."""
         out: list[list[tuple[int, np.ndarray]]] = [[] for _ in bands]
-        sizes = [b.shape[0] for b in bands]
-        if not sum(sizes):
-            return out
-        query = np.concatenate([np.asarray(b, dtype=np.uint64) for b in bands])
-        owner = np.repeat(np.arange(len(bands), dtype=np.int64), sizes)
-        which, numbers = self._band_postings.find(query)
-        # Each (band array, form) once, however many band keys they share.
-        pairs = np.unique((owner[which] << 32) | numbers.astype(np.int64))
+        owners, numbers = self._band_postings.find_each(bands)
         forms, masked = self._forms, self._form_masked
-        for q, number in zip((pairs >> 32).tolist(), (pairs & 0xFFFFFFFF).tolist(), strict=True):
+        for q, number in zip(owners.tolist(), numbers.tolist(), strict=True):
             form = forms.get(masked[number])
             if form is not None and form[0] == number:  # else a removed form's pair
                 out[q].append((masked[number], form[1]))
