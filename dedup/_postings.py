@@ -80,20 +80,36 @@ class Postings:
     def find(self, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Every pair whose hash is in ``query`` (``uint64``): ``(which, values)``, the
         position in ``query`` of each pair's hash and the pair's value, run by run."""
+        _, which, values = self.find_rare(query, None)
+        return which, values
+
+    def find_rare(
+        self, query: np.ndarray, most: int | None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`find` of only the hashes with at most ``most`` pairs in all runs (all of
+        them, if ``None``): ``(held, which, values)``, where ``held[k]`` counts the pairs of
+        ``query[k]`` whether or not they were left out.
+
+        A frequent hash (a set phrase, a footer's shingle) can have thousands of pairs that a
+        lookup ignoring it would otherwise gather only to drop.
+        """
+        spans = [run.spans(query) for run in self.runs]
+        held = np.zeros(query.shape[0], dtype=np.int64)
+        for lo, hi in spans:
+            held += hi - lo
+        wanted = held > 0 if most is None else (held > 0) & (held <= most)
         which: list[np.ndarray] = []
         values: list[np.ndarray] = []
         positions = np.arange(query.shape[0], dtype=np.int64)
-        for run in self.runs:
-            lo, hi = run.spans(query)
-            counts = hi - lo
-            hit = counts > 0
+        for run, (lo, hi) in zip(self.runs, spans, strict=True):
+            hit = wanted & (hi > lo)
             if not hit.any():
                 continue
-            which.append(np.repeat(positions[hit], counts[hit]))
+            which.append(np.repeat(positions[hit], (hi - lo)[hit]))
             values.append(_gather(run.values, lo[hit], hi[hit]))
         if not which:
-            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.uint32)
-        return np.concatenate(which), np.concatenate(values)
+            return held, np.empty(0, dtype=np.int64), np.empty(0, dtype=np.uint32)
+        return held, np.concatenate(which), np.concatenate(values)
 
     def find_each(self, arrays: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """Every ``(array number, value)`` where a hash of ``arrays[k]`` has that value, each

@@ -19,6 +19,12 @@ def test_find_gives_every_pair_of_every_run() -> None:
     assert sorted(zip(which.tolist(), values.tolist(), strict=True)) == [(0, 1), (0, 3), (2, 2)]
 
 
+def test_find_rare_leaves_out_whole_the_hashes_held_more_often_but_counts_them() -> None:
+    held, which, values = _postings().find_rare(np.array([5, 7, 8, 11], dtype=np.uint64), 1)
+    assert held.tolist() == [1, 2, 0, 1]
+    assert sorted(zip(which.tolist(), values.tolist(), strict=True)) == [(0, 1), (3, 2)]
+
+
 def test_find_each_gives_each_array_and_value_once() -> None:
     arrays = [np.array([5, 7], dtype=np.uint64), np.array([], dtype=np.uint64), np.array([9, 11])]
     owners, values = _postings().find_each(arrays)

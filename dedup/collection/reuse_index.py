@@ -176,26 +176,13 @@ class ReuseIndex:
 
     def candidates(self, query: np.ndarray, own: str | None, exclude: Sequence[str]) -> list[str]:
         """:meth:`ReuseSets.candidates` for the query's distinct kept hashes."""
-        runs = self._postings.runs
-        if query.shape[0] == 0 or not runs:
+        if query.shape[0] == 0 or not self._postings.runs:
             return []
         rule = self.rule
         own_number = -1 if own is None else self._numbers.get(own, -1)
-        spans = [(run.values, *run.spans(query)) for run in runs]
-        held = np.zeros(query.shape[0], dtype=np.int64)
-        for _, lo, hi in spans:
-            held += hi - lo
         # Hashes held by at most max_df others (one more in all, if one of them is its own).
-        maybe = held <= rule.max_df + 1
-        holders = np.concatenate(
-            [docs[a:b] for docs, lo, hi in spans for a, b in zip(lo[maybe], hi[maybe], strict=True)]
-            or [np.empty(0, dtype=np.uint32)]
-        ).astype(np.int64)
-        of_query = np.repeat(
-            np.tile(np.flatnonzero(maybe), len(spans)),
-            np.concatenate([(hi - lo)[maybe] for _, lo, hi in spans]),
-        )
-        # ``of_query`` above follows the order of ``holders``: run by run, hash by hash.
+        held, of_query, holders = self._postings.find_rare(query, rule.max_df + 1)
+        holders = holders.astype(np.int64)
         mine = holders == own_number
         others = held.copy()
         np.subtract.at(others, of_query[mine], 1)
