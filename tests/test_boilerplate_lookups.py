@@ -111,3 +111,25 @@ def test_after_most_documents_are_removed_a_reader_holds_only_the_living(tmp_pat
 
 def test_a_key_stands_apart_from_the_same_value_of_another_kind() -> None:
     assert len({tagged(kind, 12345) for kind in ("exact", "masked", "template", "label")}) == 4
+
+
+def _forms_and_names(store: SQLiteBoilerplateStore) -> tuple[list[object], list[object]]:
+    conn = store._conn
+    forms = conn.execute("SELECT seq, masked, refs FROM bp_forms ORDER BY seq").fetchall()
+    names = conn.execute("SELECT doc_id, ord, form FROM bp_occurrences ORDER BY 1, 2").fetchall()
+    return forms, names
+
+
+def test_storing_a_batch_writes_what_storing_one_by_one_writes(tmp_path: Path) -> None:
+    """Within a batch, documents replace earlier ones (dropping their own forms) and share new
+    forms: the rows are those of storing each in turn."""
+    places = ["harbour", "council", "school", "market", "bridge", "station"]
+    stories = [f"A story about the {place}, told at length by those there." for place in places]
+    entries = [_entry(f"d{k % 4}", stories[k % len(stories)]) for k in range(14)]
+    entries += [_entry("d1", stories[0]), _entry("d9", "Short.")]
+    one, batch = _store(tmp_path / "one.db"), _store(tmp_path / "batch.db")
+    for entry in entries:
+        one.put(entry)
+    batch.put_many(entries)
+    assert _forms_and_names(batch) == _forms_and_names(one)
+    assert len(_forms_and_names(one)[0]) > 2  # the footer and stories still stored

@@ -1,7 +1,8 @@
 """A key's first carriers in id order, as the SQLite store keeps them between judgements, are
 always those of the whole sorted list: as documents are stored, replaced and removed, inside
 transactions and savepoints that commit or roll back (with a transaction's views kept between
-lookups or not), and as another connection reads them."""
+lookups or not), and as another connection reads them. Meanwhile every signed paragraph names
+the one stored form of its masked text, which counts the paragraphs naming it."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import itertools
 import random
 import sqlite3
 import string
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -20,6 +22,7 @@ from dedup.boilerplate.store import DocumentEntry, KeyKind, MemoryStore, SortedC
 from dedup.types import Document
 
 FOOTER = "Follow us on every platform for the latest local news and weather updates today"
+SIGN_UP = "Sign up for the morning newsletter to get every story of the day in your inbox"
 LIMITS = (1, 3, 32, SIZE, SIZE + 1, None)
 
 
@@ -37,8 +40,11 @@ def _entries(n: int, rng: random.Random) -> list[DocumentEntry]:
     docs = []
     for k in range(n):
         doc_id = "".join(rng.choices(string.ascii_lowercase, k=6))
-        story = f"Story {k} about the {rng.choice(['harbour', 'council', 'school'])} in town."
-        docs.append(Document(doc_id, f"{story}\n\n{FOOTER}", rng.choice(["north", "south"])))
+        place = rng.choice(["harbour", "council", "school"])
+        # Half the stories are long enough to be signed: a form of their own, made and dropped.
+        story = f"Story {k} about the {place} in town" + rng.choice([".", ", told by those there."])
+        tail = rng.choice([FOOTER, f"{FOOTER}\n\n{SIGN_UP}", f"{FOOTER}\n\nMore.\n\n{FOOTER}"])
+        docs.append(Document(doc_id, f"{story}\n\n{tail}", rng.choice(["north", "south"])))
     return BoilerplateModel().build(docs)
 
 
@@ -58,6 +64,25 @@ def _expect_same(
             assert got == expected.first(kind, key, source, limit)
         for kind, key in keys:
             assert ordered.count(kind, key) == expected.count(kind, key)
+
+
+def _expect_forms(store: SQLiteBoilerplateStore, stored: list[DocumentEntry]) -> None:
+    """One ``bp_forms`` row per masked text of the stored signed paragraphs, counting them,
+    and each of them naming it."""
+    conn = store._conn
+    wanted = Counter(o.masked for e in stored for o in e.occurrences if o.bands is not None)
+    refs: dict[int, int] = {}
+    for masked, count in conn.execute("SELECT masked, refs FROM bp_forms"):
+        key = masked + (1 << 64) if masked < 0 else masked
+        assert key not in refs
+        refs[key] = count
+    assert refs == dict(wanted)
+    named = conn.execute(
+        "SELECT o.masked, f.masked FROM bp_occurrences AS o "
+        "LEFT JOIN bp_forms AS f ON f.seq = o.form WHERE o.form IS NOT NULL"
+    ).fetchall()
+    assert len(named) == sum(wanted.values())
+    assert all(own == form for own, form in named)
 
 
 def _mirror(entries: list[DocumentEntry]) -> MemoryStore:
@@ -119,6 +144,7 @@ def test_first_carriers_follow_puts_removals_and_rollbacks(
             stored = [e for e in stored if e.doc_id != entry.doc_id] + [entry]
         if step % 4 == 0:
             _expect_same(writer, mirror, keys)
+            _expect_forms(writer, stored)
         if step % 20 == 0 and not conn.in_transaction:
             _expect_same(reader, mirror, keys)
     if conn.in_transaction:
@@ -127,6 +153,7 @@ def test_first_carriers_follow_puts_removals_and_rollbacks(
         conn.execute("COMMIT")
     _expect_same(writer, mirror, keys)
     _expect_same(reader, mirror, keys)
+    _expect_forms(writer, stored)
 
 
 def _judge_footer(store: SQLiteBoilerplateStore | MemoryStore) -> bool:

@@ -16,6 +16,9 @@ from the rows appended since (``seq`` only grows):
   (:mod:`dedup.boilerplate._prefixes`).
 * :class:`Forms`: band key -> forms. A lookup reads the shingles of the forms it finds from
   ``bp_forms`` by ``seq``.
+* :class:`FormKeys`: masked key -> form, which a writer storing a signed paragraph looks up
+  to count it in its form's row or make one (made on a writer's first store: readers have
+  none).
 
 A removed document, and a form no paragraph refers to any more, leave a row in
 ``bp_removed (n, kind, seq)``, read like the others, which marks them dead here; an
@@ -27,7 +30,7 @@ other rows), so they are read into a view over the inversion (:meth:`Carriers.vi
 only that transaction uses (:class:`Lookups`); the inversion catches up with the committed
 rows as each transaction begins (:meth:`Lookups.catch_up`), so a view holds a transaction's
 rows only. About 1 KB per stored document and process (100 MB for 100,000 documents), for 25
-carrier and 55 band pairs of 12 bytes each.
+carrier and 55 band pairs of 12 bytes each, and in a writer 8 masked-key pairs more.
 """
 
 from __future__ import annotations
@@ -101,11 +104,10 @@ class _Inversion:
             (self.last,),
         )
         while rows := cursor.fetchmany(_CHUNK):
-            hashes = [np.frombuffer(row[-1], dtype="<u8") for row in rows]
-            sizes = np.fromiter((h.shape[0] for h in hashes), dtype=np.int64, count=len(rows))
+            hashes, sizes = self._hashes(rows)
             first = len(self)
             numbers = np.arange(first, first + len(rows), dtype=np.uint32)
-            self.postings.add(np.concatenate(hashes).astype(np.uint64), np.repeat(numbers, sizes))
+            self.postings.add(hashes, np.repeat(numbers, sizes))
             self.seqs.extend([row[0] for row in rows])
             self._keep(rows)
             self.last = rows[-1][0]
@@ -117,6 +119,13 @@ class _Inversion:
                 self.dead.add(number)
                 self._died()
             self.last_removed = n
+
+    def _hashes(self, rows: list[tuple[object, ...]]) -> tuple[np.ndarray, np.ndarray]:
+        """The rows' hashes end to end (``uint64``) and how many each row has: by default,
+        those of the last column's blob."""
+        hashes = [np.frombuffer(cast(bytes, row[-1]), dtype="<u8") for row in rows]
+        sizes = np.fromiter((h.shape[0] for h in hashes), dtype=np.int64, count=len(rows))
+        return np.concatenate(hashes).astype(np.uint64), sizes
 
     def _keep(self, rows: list[tuple[object, ...]]) -> None:
         """Keep what a subclass needs of the rows beside their seq and hashes."""
@@ -310,6 +319,27 @@ class Forms(_Inversion):
         return out
 
 
+class FormKeys(_Inversion):
+    """Masked key -> the stored form of that masked text (one living at most)."""
+
+    _TABLE = "bp_forms"
+    _COLUMNS = "masked"
+    _KIND = FORM
+
+    def _hashes(self, rows: list[tuple[object, ...]]) -> tuple[np.ndarray, np.ndarray]:
+        masked = np.array([row[1] for row in rows], dtype=np.int64).view(np.uint64)
+        return masked, np.ones(len(rows), dtype=np.int64)
+
+    def of_masked(self, keys: Sequence[int]) -> list[int | None]:
+        """The ``seq`` of the living form of each masked key (unsigned), or None."""
+        which, numbers = self._living(*self.postings.find(np.array(keys, dtype=np.uint64)))
+        out: list[int | None] = [None] * len(keys)
+        for q, seq in zip(which.tolist(), self._seqs_of(numbers).tolist(), strict=True):
+            found = out[q]
+            out[q] = seq if found is None else min(found, seq)
+        return out
+
+
 class Lookups:
     """Both inversions of one connection's file, current as of each lookup.
 
@@ -327,6 +357,8 @@ class Lookups:
         self._keep = keep_views
         self._kept_carriers: Carriers | None = None
         self._kept_forms: Forms | None = None
+        self._form_keys: FormKeys | None = None  # a writer's only: made on first use
+        self._kept_form_keys: FormKeys | None = None
 
     def refresh(self) -> None:
         """Read what was committed since the last refresh (nothing, inside a transaction:
@@ -346,10 +378,12 @@ class Lookups:
         self.rolled_back()
         self._carriers.read(self._conn)
         self._forms.read(self._conn)
+        if self._form_keys is not None:
+            self._form_keys.read(self._conn)
 
     def rolled_back(self) -> None:
         """Rows this connection wrote may be gone: views kept so far are dropped."""
-        self._kept_carriers = self._kept_forms = None
+        self._kept_carriers = self._kept_forms = self._kept_form_keys = None
 
     def carriers(self) -> Carriers:
         """The carriers as the connection sees them now."""
@@ -359,6 +393,13 @@ class Lookups:
     def forms(self) -> Forms:
         """The forms as the connection sees them now."""
         found, self._kept_forms = self._now(self._forms, self._kept_forms)
+        return found
+
+    def form_keys(self) -> FormKeys:
+        """The forms by masked key as the connection sees them now."""
+        if self._form_keys is None:
+            self._form_keys = FormKeys()
+        found, self._kept_form_keys = self._now(self._form_keys, self._kept_form_keys)
         return found
 
     def _now(self, committed: _I, kept: _I | None) -> tuple[_I, _I | None]:

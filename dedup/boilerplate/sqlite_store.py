@@ -7,15 +7,20 @@ Tables (all keys are uint64 hashes stored as their int64 bit pattern):
 
 * ``bp_documents (doc_id PK, source, signature BLOB, seq)`` - the whole-text masked signature
   that tells copies of one story apart, and the document's ``bp_carriers`` row;
-* ``bp_occurrences (doc_id, ord, start, end, text, exact, masked, template, label, signed)`` -
-  eligible paragraphs; a signed one (long enough for a MinHash) has its shingles and band keys
-  in its form's ``bp_forms`` row (equal masked texts have equal ones), not in a copy of its
-  own: those copies were 73 % of this table, and a third of a collection file stored with its
-  boilerplate model;
+* ``bp_occurrences (doc_id, ord, start, end, text, exact, masked, template, label, form)`` -
+  eligible paragraphs; a signed one (long enough for a MinHash) names its ``bp_forms`` row
+  (``form``), which holds its shingles and band keys once for every paragraph with its masked
+  text: copies of them in each occurrence were 73 % of this table, and a third of a collection
+  file stored with its boilerplate model;
 * ``bp_carriers (seq, doc_id, source, keys)`` - every paragraph key of a document, tagged with
   its kind, in one row appended per document;
-* ``bp_forms (seq, masked UNIQUE, shingles, bands, refs)`` - the signed masked forms, with
-  their LSH band keys, appended as they first appear;
+* ``bp_forms (seq, masked, shingles, bands, refs)`` - the signed masked forms, with their LSH
+  band keys and how many occurrences name them, appended as they first appear. Which form a
+  masked key has is looked up in memory (:class:`~dedup.boilerplate.sqlite_lookups.FormKeys`),
+  not in an index on ``masked``: about eight new forms a post went into that index at random
+  places, each dirtying a page of its own, which with the lookups of the known ones was a
+  tenth of a post's writing into 100,000 articles stored with their model (collection
+  version 6);
 * ``bp_removed (n, kind, seq)`` - the ``bp_carriers`` and ``bp_forms`` rows removed since.
 
 Which documents carry a key and which forms share a band key are looked up in memory, from
@@ -27,7 +32,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from itertools import islice
 from typing import Any
 
 import numpy as np
@@ -53,7 +60,7 @@ CREATE TABLE IF NOT EXISTS bp_occurrences (
     masked INTEGER NOT NULL,
     template INTEGER,
     label INTEGER,
-    signed INTEGER NOT NULL,  -- 1: its shingles and bands are its bp_forms row's
+    form INTEGER,  -- the bp_forms seq of a signed paragraph's masked form (NULL: unsigned)
     PRIMARY KEY (doc_id, ord)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS bp_carriers (
@@ -64,7 +71,7 @@ CREATE TABLE IF NOT EXISTS bp_carriers (
 );
 CREATE TABLE IF NOT EXISTS bp_forms (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    masked INTEGER NOT NULL UNIQUE,
+    masked INTEGER NOT NULL,  -- at most one living row per key (found in memory, not indexed)
     shingles BLOB NOT NULL,
     bands BLOB NOT NULL,
     refs INTEGER NOT NULL
@@ -76,6 +83,8 @@ CREATE TABLE IF NOT EXISTS bp_removed (
 );
 """
 
+#: Documents a :meth:`SQLiteBoilerplateStore.put_many` looks their forms up for at once.
+_BATCH = 256
 _BIT63 = 1 << 63
 _BIT64 = 1 << 64
 
@@ -129,7 +138,29 @@ class SQLiteBoilerplateStore:
 
     def put(self, entry: DocumentEntry) -> None:
         """Store a document, replacing any stored one with the same id."""
-        self._remove(entry.doc_id)
+        self.put_many([entry])
+
+    def put_many(self, entries: Iterable[DocumentEntry]) -> None:
+        """:meth:`put` each document in order, finding their forms :data:`_BATCH` at a time.
+
+        A lookup of forms by masked key has a fixed cost (reading what the transaction wrote
+        since the last, and searching a dozen runs): a bulk load paid it per document.
+        """
+        it = iter(entries)
+        while batch := list(islice(it, _BATCH)):
+            keys = sorted({occ.masked for e in batch for occ in e.occurrences if _is_signed(occ)})
+            seqs = self._lookups.form_keys().of_masked(keys) if keys else []
+            # masked key -> living form, as the batch's removals and new forms change them
+            forms = {m: seq for m, seq in zip(keys, seqs, strict=True) if seq is not None}
+            for entry in batch:
+                dropped = self._remove(entry.doc_id)
+                if dropped:
+                    forms = {m: seq for m, seq in forms.items() if seq not in dropped}
+                self._put(entry, forms)
+
+    def _put(self, entry: DocumentEntry, forms: dict[int, int]) -> None:
+        """Store a document not stored; ``forms`` (masked key -> seq) holds every living form
+        of its signed paragraphs' masked keys, and gets the forms made for it."""
         conn = self._conn
         keys = sorted({tagged(kind, key) for occ in entry.occurrences for kind, key in _keys(occ)})
         seq = conn.execute(
@@ -140,6 +171,28 @@ class SQLiteBoilerplateStore:
             "INSERT INTO bp_documents VALUES (?, ?, ?, ?)",
             (entry.doc_id, entry.source, _blob(entry.signature, "<u4"), seq),
         )
+        signed = [occ for occ in entry.occurrences if _is_signed(occ)]
+        counts = Counter(occ.masked for occ in signed)
+        firsts: dict[int, Occurrence] = {}
+        for occ in signed:
+            firsts.setdefault(occ.masked, occ)
+        for masked, occ in firsts.items():
+            if masked in forms:
+                conn.execute(
+                    "UPDATE bp_forms SET refs = refs + ? WHERE seq = ?",
+                    (counts[masked], forms[masked]),
+                )
+                continue
+            forms[masked] = conn.execute(
+                "INSERT INTO bp_forms (masked, shingles, bands, refs) "
+                "VALUES (?, ?, ?, ?) RETURNING seq",
+                (
+                    _signed(masked),
+                    _blob(occ.shingles, "<u8"),
+                    _blob(occ.bands, "<u8"),
+                    counts[masked],
+                ),
+            ).fetchone()[0]
         conn.executemany(
             "INSERT INTO bp_occurrences VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
@@ -153,48 +206,40 @@ class SQLiteBoilerplateStore:
                     _signed(occ.masked),
                     None if occ.template is None else _signed(occ.template),
                     None if occ.label is None else _signed(occ.label),
-                    int(occ.shingles is not None and occ.bands is not None),
+                    forms[occ.masked] if _is_signed(occ) else None,
                 )
                 for i, occ in enumerate(entry.occurrences)
             ],
         )
-        for occ in entry.occurrences:
-            if occ.shingles is None or occ.bands is None:
-                continue
-            masked = _signed(occ.masked)
-            updated = conn.execute(
-                "UPDATE bp_forms SET refs = refs + 1 WHERE masked = ?", (masked,)
-            ).rowcount
-            if not updated:
-                conn.execute(
-                    "INSERT INTO bp_forms (masked, shingles, bands, refs) VALUES (?, ?, ?, 1)",
-                    (masked, _blob(occ.shingles, "<u8"), _blob(occ.bands, "<u8")),
-                )
 
-    def _remove(self, doc_id: str) -> None:
+    def _remove(self, doc_id: str) -> set[int]:
+        """Forget a document; the seqs of the forms no paragraph names any more, dropped."""
         conn = self._conn
         row = conn.execute("SELECT seq FROM bp_documents WHERE doc_id = ?", (doc_id,)).fetchone()
         if row is None:
-            return
-        signed = [
+            return set()
+        forms = Counter(
             r[0]
             for r in conn.execute(
-                "SELECT masked FROM bp_occurrences WHERE doc_id = ? AND signed",
+                "SELECT form FROM bp_occurrences WHERE doc_id = ? AND form IS NOT NULL",
                 (doc_id,),
             )
-        ]
+        )
         conn.execute("DELETE FROM bp_documents WHERE doc_id = ?", (doc_id,))
         conn.execute("DELETE FROM bp_occurrences WHERE doc_id = ?", (doc_id,))
         conn.execute("DELETE FROM bp_carriers WHERE seq = ?", (row[0],))
         conn.execute("INSERT INTO bp_removed (kind, seq) VALUES (?, ?)", (CARRIER, row[0]))
-        for masked in signed:
-            conn.execute("UPDATE bp_forms SET refs = refs - 1 WHERE masked = ?", (masked,))
+        dropped: set[int] = set()
+        for seq, count in sorted(forms.items()):
+            conn.execute("UPDATE bp_forms SET refs = refs - ? WHERE seq = ?", (count, seq))
             gone = conn.execute(
-                "DELETE FROM bp_forms WHERE masked = ? AND refs <= 0 RETURNING seq", (masked,)
+                "DELETE FROM bp_forms WHERE seq = ? AND refs <= 0 RETURNING seq", (seq,)
             ).fetchall()
             conn.executemany(
                 "INSERT INTO bp_removed (kind, seq) VALUES (?, ?)", [(FORM, r[0]) for r in gone]
             )
+            dropped.update(r[0] for r in gone)
+        return dropped
 
     def remove(self, doc_id: str) -> None:
         """Forget a document (nothing happens if it is not stored)."""
@@ -212,7 +257,7 @@ class SQLiteBoilerplateStore:
             for r in self._conn.execute(
                 'SELECT o.start, o."end", o.text, o.exact, o.masked, o.template, o.label, '
                 "f.shingles, f.bands FROM bp_occurrences AS o "
-                "LEFT JOIN bp_forms AS f ON o.signed AND f.masked = o.masked "
+                "LEFT JOIN bp_forms AS f ON f.seq = o.form "
                 "WHERE o.doc_id = ? ORDER BY o.ord",
                 (doc_id,),
             )
@@ -267,6 +312,10 @@ class SQLiteBoilerplateStore:
             (json.dumps(list(doc_ids)),),
         )
         return {doc_id: np.frombuffer(blob, dtype="<u4").copy() for doc_id, blob in rows}
+
+
+def _is_signed(occ: Occurrence) -> bool:
+    return occ.shingles is not None and occ.bands is not None
 
 
 def _occurrence(r: tuple[Any, ...]) -> Occurrence:

@@ -314,8 +314,7 @@ class Collection:
                 if outcome is not AddOutcome.UNCHANGED:
                     self._texts.put(doc.id, doc.text, spans[k] if spans is not None else [])
                     self._postings.put(doc.id, fp.shingles)
-            for entry in boilerplate:
-                self._boilerplate.put(entry)
+            self._boilerplate.put_many(boilerplate)
         return outcomes
 
     def loading(self) -> AbstractContextManager[Loader]:

@@ -122,8 +122,7 @@ class Loader:
         """Store boilerplate model entries learned elsewhere, as they are."""
         self._check_open()
         self._write()  # the documents first, as the calls came
-        for entry in entries:
-            self._boilerplate.put(entry)
+        self._boilerplate.put_many(entries)
 
     def finish(self) -> None:
         """Write what is still buffered (the session's last writes)."""

@@ -37,8 +37,9 @@ CREATE TABLE IF NOT EXISTS texts (
 #: as one row of sampled hashes per document, :mod:`dedup.collection.reuse_index`; 4: the
 #: boilerplate lookups as rows appended per document and form,
 #: :mod:`dedup.boilerplate.sqlite_lookups`; 5: a paragraph's shingles and band keys only in its
-#: form's row, :mod:`dedup.boilerplate.sqlite_store`).
-COLLECTION_VERSION = 5
+#: form's row, :mod:`dedup.boilerplate.sqlite_store`; 6: an occurrence names its form's row,
+#: and forms are found by masked key in memory, not through an index).
+COLLECTION_VERSION = 6
 
 
 def create(conn: sqlite3.Connection) -> None:
