@@ -183,16 +183,17 @@ class SQLiteBoilerplateStore:
                     (counts[masked], forms[masked]),
                 )
                 continue
-            forms[masked] = conn.execute(
-                "INSERT INTO bp_forms (masked, shingles, bands, refs) "
-                "VALUES (?, ?, ?, ?) RETURNING seq",
-                (
-                    _signed(masked),
-                    _blob(occ.shingles, "<u8"),
-                    _blob(occ.bands, "<u8"),
-                    counts[masked],
-                ),
-            ).fetchone()[0]
+            forms[masked] = _rowid(
+                conn.execute(
+                    "INSERT INTO bp_forms (masked, shingles, bands, refs) VALUES (?, ?, ?, ?)",
+                    (
+                        _signed(masked),
+                        _blob(occ.shingles, "<u8"),
+                        _blob(occ.bands, "<u8"),
+                        counts[masked],
+                    ),
+                )
+            )
         conn.executemany(
             "INSERT INTO bp_occurrences VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
@@ -312,6 +313,13 @@ class SQLiteBoilerplateStore:
             (json.dumps(list(doc_ids)),),
         )
         return {doc_id: np.frombuffer(blob, dtype="<u4").copy() for doc_id, blob in rows}
+
+
+def _rowid(cursor: sqlite3.Cursor) -> int:
+    """The rowid an INSERT just gave."""
+    if cursor.lastrowid is None:  # pragma: no cover - an INSERT into a rowid table sets it
+        raise sqlite3.DatabaseError("no rowid after an INSERT")
+    return cursor.lastrowid
 
 
 def _is_signed(occ: Occurrence) -> bool:
