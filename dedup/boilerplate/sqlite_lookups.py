@@ -37,23 +37,20 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator, Sequence
-from typing import Self, TypeVar, cast
+from typing import TypeVar, cast
 
 import numpy as np
 import xxhash
 
-from dedup._postings import Postings, Seqs
+from dedup.boilerplate._inversion import CARRIER, FORM, Inversion
 from dedup.boilerplate._prefixes import Prefixes
 from dedup.boilerplate.store import KeyKind
 
-_CHUNK = 8192  # rows read at a time
 _CACHED_FORMS = 4096  # forms kept with their shingles (cleared when full)
 _TAGS: dict[str, int] = {
     kind: xxhash.xxh64_intdigest(f"dedup-boilerplate-{kind}".encode())
     for kind in ("exact", "masked", "template", "label")
 }
-#: ``bp_removed.kind`` of a removed ``bp_carriers`` row and of a removed ``bp_forms`` row.
-CARRIER, FORM = 0, 1
 
 
 def tagged(kind: KeyKind, key: int) -> int:
@@ -61,122 +58,10 @@ def tagged(kind: KeyKind, key: int) -> int:
     return key ^ _TAGS[kind]
 
 
-class _Inversion:
-    """Rows of one append-only table inverted: ``(hash, number)`` pairs, where a row's number
-    is its place in reading order; removed rows are marked dead (see the module docstring).
-
-    A view (:meth:`view`) reads the rows beyond its base into runs and lists of its own, and
-    numbers them after the base's: the base's lists are never copied or changed.
-    """
-
-    _TABLE = ""
-    _COLUMNS = ""  # beside seq; the last one is the blob of uint64 hashes
-    _KIND = CARRIER
-
-    def __init__(self) -> None:
-        self._reset()
-        self._base: _Inversion | None = None
-
-    def _reset(self) -> None:
-        self.seqs = Seqs()  # row number -> seq
-        self.dead: set[int] = set()
-        self.postings = Postings()
-        self.last = 0  # the highest seq read
-        self.last_removed = 0  # the highest bp_removed n read
-
-    def __len__(self) -> int:
-        return self._first + self.seqs.size
-
-    @property
-    def _first(self) -> int:
-        """The number of this inversion's first own row (a view's follow its base's)."""
-        return 0 if self._base is None else len(self._base)
-
-    def read(self, conn: sqlite3.Connection) -> None:
-        """Read the rows appended and removed since the last read (``conn`` holds one
-        snapshot); rebuilt from the table when the dead outnumber the living."""
-        if self._base is None and len(self.dead) > 64 and 2 * len(self.dead) > self.seqs.size:
-            self._reset()
-            row = conn.execute("SELECT max(n) FROM bp_removed").fetchone()
-            self.last_removed = int(row[0] or 0)
-        cursor = conn.execute(
-            f"SELECT seq, {self._COLUMNS} FROM {self._TABLE} WHERE seq > ? ORDER BY seq",
-            (self.last,),
-        )
-        while rows := cursor.fetchmany(_CHUNK):
-            hashes, sizes = self._hashes(rows)
-            first = len(self)
-            numbers = np.arange(first, first + len(rows), dtype=np.uint32)
-            self.postings.add(hashes, np.repeat(numbers, sizes))
-            self.seqs.extend([row[0] for row in rows])
-            self._keep(rows)
-            self.last = rows[-1][0]
-        for n, kind, seq in conn.execute(
-            "SELECT n, kind, seq FROM bp_removed WHERE n > ? ORDER BY n", (self.last_removed,)
-        ):
-            number = self._number(seq) if kind == self._KIND else None
-            if number is not None:
-                self.dead.add(number)
-                self._died()
-            self.last_removed = n
-
-    def _hashes(self, rows: list[tuple[object, ...]]) -> tuple[np.ndarray, np.ndarray]:
-        """The rows' hashes end to end (``uint64``) and how many each row has: by default,
-        those of the last column's blob."""
-        hashes = [np.frombuffer(cast(bytes, row[-1]), dtype="<u8") for row in rows]
-        sizes = np.fromiter((h.shape[0] for h in hashes), dtype=np.int64, count=len(rows))
-        return np.concatenate(hashes).astype(np.uint64), sizes
-
-    def _keep(self, rows: list[tuple[object, ...]]) -> None:
-        """Keep what a subclass needs of the rows beside their seq and hashes."""
-
-    def _died(self) -> None:
-        """A row read before was removed."""
-
-    def view(self, conn: sqlite3.Connection) -> Self:
-        """This inversion with the rows ``conn`` sees beyond it, leaving this one as it was."""
-        view = type(self)()
-        view._base = self
-        view.postings = self.postings.copy()
-        view.last, view.last_removed = self.last, self.last_removed
-        view.read(conn)
-        return view
-
-    def _number(self, seq: int) -> int | None:
-        if self._base is not None:
-            found = self._base._number(seq)
-            if found is not None:
-                return found
-        k = self.seqs.index(seq)
-        return None if k is None else self._first + k
-
-    def _living(self, which: np.ndarray, numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The pairs of :meth:`Postings.find` whose rows are not dead."""
-        dead = self.dead if self._base is None else self.dead | self._base.dead
-        if not dead:
-            return which, numbers
-        alive = ~np.isin(numbers, np.fromiter(dead, dtype=np.int64, count=len(dead)))
-        return which[alive], numbers[alive]
-
-    def _seqs_of(self, numbers: np.ndarray) -> np.ndarray:
-        """The seq of each row number."""
-        own: np.ndarray = self.seqs.array
-        base = self._base
-        if base is None:
-            found: np.ndarray = own[numbers]
-            return found
-        split = len(base)
-        older = numbers < split
-        out = np.empty(numbers.shape[0], dtype=np.int64)
-        out[older] = base.seqs.array[numbers[older]]
-        out[~older] = own[numbers[~older] - split]
-        return out
+_I = TypeVar("_I", bound=Inversion)
 
 
-_I = TypeVar("_I", bound=_Inversion)
-
-
-class Carriers(_Inversion):
+class Carriers(Inversion):
     """Paragraph key -> the stored documents carrying it; see the module docstring."""
 
     _TABLE = "bp_carriers"
@@ -261,7 +146,7 @@ class Carriers(_Inversion):
         return [{d: s for _, d, s in self.rows(np.sort(n))} for n in self.numbers(keys)]
 
 
-class Forms(_Inversion):
+class Forms(Inversion):
     """Band key -> the stored signed forms with that band key; see the module docstring."""
 
     _TABLE = "bp_forms"
@@ -319,7 +204,7 @@ class Forms(_Inversion):
         return out
 
 
-class FormKeys(_Inversion):
+class FormKeys(Inversion):
     """Masked key -> the stored form of that masked text (one living at most)."""
 
     _TABLE = "bp_forms"

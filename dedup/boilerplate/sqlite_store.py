@@ -39,8 +39,9 @@ from typing import Any
 
 import numpy as np
 
+from dedup.boilerplate._inversion import CARRIER, FORM
 from dedup.boilerplate._prefixes import SIZE
-from dedup.boilerplate.sqlite_lookups import CARRIER, FORM, Carriers, Lookups, tagged
+from dedup.boilerplate.sqlite_lookups import Carriers, Lookups, tagged
 from dedup.boilerplate.store import CarriersInOrder, DocumentEntry, KeyKind, Occurrence, _keys
 
 SCHEMA = """
