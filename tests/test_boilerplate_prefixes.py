@@ -156,6 +156,35 @@ def test_first_carriers_follow_puts_removals_and_rollbacks(
     _expect_forms(writer, stored)
 
 
+@pytest.mark.parametrize("keep_views", [False, True])
+def test_busy_keys_without_removals_are_counted_from_their_pairs(
+    tmp_path: Path, keep_views: bool
+) -> None:
+    """With no row removed, a key's count comes from its pairs and only keys with few
+    carriers are listed (Carriers.census): counts and first ids still match a whole sort,
+    around SIZE carriers, committed and in an open transaction with rows of its own."""
+    entries = _entries(2 * SIZE + 8, random.Random(7))
+    keys = _footer_keys(entries[0])
+    writer = _store(tmp_path / "bp.db", keep_views)
+    conn = writer._conn
+    stored: list[DocumentEntry] = []
+    for entry in entries[: SIZE - 2]:
+        writer.put(entry)
+        stored.append(entry)
+    for entry in entries[SIZE - 2 : 2 * SIZE]:  # through SIZE, committed
+        writer.put(entry)
+        stored.append(entry)
+        _expect_same(writer, _mirror(stored), keys)
+    conn.execute("BEGIN")
+    writer.catch_up()
+    for entry in entries[2 * SIZE :]:  # the transaction's own rows among the committed
+        writer.put(entry)
+        stored.append(entry)
+        _expect_same(writer, _mirror(stored), keys)
+    conn.execute("COMMIT")
+    _expect_same(writer, _mirror(stored), keys)
+
+
 def _judge_footer(store: SQLiteBoilerplateStore | MemoryStore) -> bool:
     model = BoilerplateModel(store=store)
     post = Document("post", f"A new story about the bridge.\n\n{FOOTER}", "north")

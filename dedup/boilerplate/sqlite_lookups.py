@@ -42,6 +42,7 @@ from typing import TypeVar, cast
 import numpy as np
 import xxhash
 
+from dedup._postings import Postings
 from dedup.boilerplate._inversion import CARRIER, FORM, Inversion
 from dedup.boilerplate._prefixes import Prefixes
 from dedup.boilerplate.store import KeyKind
@@ -73,6 +74,7 @@ class Carriers(Inversion):
         self.ids: list[str] = []
         self.sources: list[str | None] = []
         self.prefixes = Prefixes()  # the committed inversion's only: a view's stay empty
+        self.own = Postings()  # a view's own rows again, apart from its base's
 
     def _keep(self, rows: list[tuple[object, ...]]) -> None:
         number = len(self) - len(rows)
@@ -87,18 +89,40 @@ class Carriers(Inversion):
                 prefixes.stored(keys, source, doc_id, number)
             number += 1
 
+    def _added(self, hashes: np.ndarray, numbers: np.ndarray) -> None:
+        if self._base is not None:
+            self.own.add(hashes, numbers)
+
     def _died(self) -> None:
         self.prefixes.clear()
 
     def numbers(self, tags: Sequence[int]) -> list[np.ndarray]:
         """The row numbers of the living carriers of each tagged key (in no given order)."""
         which, numbers = self._living(*self.postings.find(np.array(tags, dtype=np.uint64)))
-        # A stable sort of small integers is a radix sort: a footer's keys find thousands.
-        small = np.int16 if len(tags) <= np.iinfo(np.int16).max else np.int64
-        order = np.argsort(which.astype(small), kind="stable")
-        numbers, which = numbers[order], which[order]
-        bounds = np.searchsorted(which, np.arange(len(tags) + 1)).tolist()
-        return [numbers[bounds[k] : bounds[k + 1]] for k in range(len(tags))]
+        return _split(which, numbers, len(tags))
+
+    def census(self, tags: Sequence[int], most: int) -> tuple[list[int], list[np.ndarray | None]]:
+        """How many living carriers each tagged key has, and :meth:`numbers` of the keys with
+        at most ``most`` of them (None for the others).
+
+        With no dead row, a key's count is the number of its pairs, so the thousands of
+        carriers of a busy source's footer are counted without being gathered; judging a post
+        needs them only in order, and their first come from :meth:`prefix`.
+        """
+        if self.dead or (self._base is not None and self._base.dead):
+            numbers = self.numbers(tags)
+            return [n.shape[0] for n in numbers], list(numbers)
+        held, which, values = self.postings.find_rare(np.array(tags, dtype=np.uint64), most)
+        split = _split(which, values, len(tags))
+        counts = held.tolist()
+        return counts, [n if c <= most else None for n, c in zip(split, counts, strict=True)]
+
+    def own_numbers(self, tag: int) -> np.ndarray:
+        """The row numbers of a view's own living rows carrying the tagged key."""
+        numbers = self.own.find(np.array([tag], dtype=np.uint64))[1].astype(np.int64)
+        if not self.dead:
+            return numbers
+        return numbers[~np.isin(numbers, np.fromiter(self.dead, np.int64, len(self.dead)))]
 
     def rows(self, numbers: np.ndarray) -> Iterator[tuple[int, str, str | None]]:
         """``(number, id, source)`` of these rows."""
@@ -118,11 +142,11 @@ class Carriers(Inversion):
         """``(id, number)`` of those of these rows that are of ``source``, sorted."""
         return sorted((doc_id, n) for n, doc_id, s in self.rows(numbers) if s == source)
 
-    def prefix(self, tag: int, source: str | None, numbers: np.ndarray) -> tuple[list[str], bool]:
+    def prefix(self, tag: int, source: str | None) -> tuple[list[str], bool]:
         """The first ids of the living carriers of ``source`` under this tagged key, from the
         committed inversion's :class:`Prefix` (made if missing), and whether they are all:
-        in a view, without the rows its transaction removed, and with its own rows (from
-        ``numbers``, the key's living rows) that sort among them."""
+        in a view, without the rows its transaction removed, and with its own rows
+        (:meth:`own_numbers`) that sort among them."""
         base = self if self._base is None else self._base
         if not isinstance(base, Carriers):  # pragma: no cover - a view's base is a Carriers
             raise TypeError("a carriers view over another inversion")
@@ -132,7 +156,7 @@ class Carriers(Inversion):
         if base is self:
             return prefix.ids, prefix.complete
         pairs = [p for p in zip(prefix.ids, prefix.numbers, strict=True) if p[1] not in self.dead]
-        pairs.extend(self.pairs(numbers[numbers >= len(base)], source))
+        pairs.extend(self.pairs(self.own_numbers(tag), source))
         pairs.sort()
         if not prefix.complete:
             bound = prefix.ids[-1]
@@ -298,3 +322,13 @@ class Lookups:
             return view, view if self._keep else None
         kept.read(conn)
         return kept, kept
+
+
+def _split(which: np.ndarray, numbers: np.ndarray, n: int) -> list[np.ndarray]:
+    """``numbers`` grouped by ``which`` (their key's place among ``n``)."""
+    # A stable sort of small integers is a radix sort: a footer's keys find thousands.
+    small = np.int16 if n <= np.iinfo(np.int16).max else np.int64
+    order = np.argsort(which.astype(small), kind="stable")
+    numbers, which = numbers[order], which[order]
+    bounds = np.searchsorted(which, np.arange(n + 1)).tolist()
+    return [numbers[bounds[k] : bounds[k + 1]] for k in range(n)]

@@ -342,29 +342,40 @@ def _occurrence(r: tuple[Any, ...]) -> Occurrence:
 
 
 class _InOrder:
-    """:class:`CarriersInOrder` for one judgement: every key's living carriers looked up at
-    once; the first of a key with many of them come from the committed inversion's prefixes
+    """:class:`CarriersInOrder` for one judgement: every key's living carriers counted at once
+    (:meth:`Carriers.census`), and listed only for keys with few of them; the first of a key
+    with many come from the committed inversion's prefixes
     (:mod:`dedup.boilerplate._prefixes`) instead of sorting them all."""
 
     def __init__(self, carriers: Carriers, keys: Iterable[tuple[KeyKind, int]]) -> None:
         self._carriers = carriers
-        wanted = list(dict.fromkeys(keys))
-        found = carriers.numbers([tagged(kind, key) for kind, key in wanted]) if wanted else []
-        self._numbers = dict(zip(wanted, found, strict=True))
+        self._counts: dict[tuple[KeyKind, int], int] = {}
+        self._numbers: dict[tuple[KeyKind, int], np.ndarray] = {}
+        self._census(list(dict.fromkeys(keys)))
 
     def first(
         self, kind: KeyKind, key: int, source: str | None, limit: int | None
     ) -> tuple[list[str], bool]:
         carriers = self._carriers
-        numbers = self._numbers_of(kind, key)
-        if limit is None or limit > SIZE or numbers.shape[0] <= SIZE:
-            pairs = carriers.pairs(numbers, source)
+        if limit is None or limit > SIZE or self.count(kind, key) <= SIZE:
+            pairs = carriers.pairs(self._numbers_of(kind, key), source)
             return [doc_id for doc_id, _ in pairs[:limit]], limit is None or len(pairs) <= limit
-        ids, complete = carriers.prefix(tagged(kind, key), source, numbers)
+        ids, complete = carriers.prefix(tagged(kind, key), source)
         return ids[:limit], complete and len(ids) <= limit
 
     def count(self, kind: KeyKind, key: int) -> int:
-        return int(self._numbers_of(kind, key).shape[0])
+        if (kind, key) not in self._counts:
+            self._census([(kind, key)])
+        return self._counts[(kind, key)]
+
+    def _census(self, wanted: list[tuple[KeyKind, int]]) -> None:
+        if not wanted:
+            return
+        counts, numbers = self._carriers.census([tagged(kind, key) for kind, key in wanted], SIZE)
+        for found, count, listed in zip(wanted, counts, numbers, strict=True):
+            self._counts[found] = count
+            if listed is not None:
+                self._numbers[found] = listed
 
     def _numbers_of(self, kind: KeyKind, key: int) -> np.ndarray:
         numbers = self._numbers.get((kind, key))
