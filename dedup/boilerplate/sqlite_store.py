@@ -18,8 +18,8 @@ Tables (all keys are uint64 hashes stored as their int64 bit pattern):
   band keys and how many occurrences name them, appended as they first appear. Which form a
   masked key has is looked up in memory (:class:`~dedup.boilerplate.sqlite_lookups.FormKeys`),
   not in an index on ``masked``: about eight new forms a post went into that index at random
-  places, each dirtying a page of its own, which with the lookups of the known ones was a
-  tenth of a post's writing into 100,000 articles stored with their model (collection
+  places, each dirtying a page of its own, and a batch's commit took 0.56 ms a post against
+  0.19 ms without the index, into 100,000 articles stored with their model (collection
   version 6);
 * ``bp_removed (n, kind, seq)`` - the ``bp_carriers`` and ``bp_forms`` rows removed since.
 
