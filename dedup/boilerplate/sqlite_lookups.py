@@ -103,7 +103,8 @@ class Carriers(Inversion):
 
     def census(self, tags: Sequence[int], most: int) -> tuple[list[int], list[np.ndarray | None]]:
         """How many living carriers each tagged key has, and :meth:`numbers` of the keys with
-        at most ``most`` of them (None for the others).
+        at most ``most`` of them (None for the others, unless a dead row made every key's
+        numbers needed for its count).
 
         With no dead row, a key's count is the number of its pairs, so the thousands of
         carriers of a busy source's footer are counted without being gathered; judging a post
@@ -250,7 +251,7 @@ class FormKeys(Inversion):
 
 
 class Lookups:
-    """Both inversions of one connection's file, current as of each lookup.
+    """The inversions of one connection's file, current as of each lookup.
 
     Inside a transaction a lookup reads the rows the transaction wrote into a view. With
     ``keep_views``, the owner promises to call :meth:`catch_up` as each transaction begins and
