@@ -15,7 +15,11 @@ time per request is read from /proc. Only loopback addresses are used, and every
 bounded in count and time.
 
 Afterwards the same kind of posts go to ``Collection.post`` directly, without HTTP, on one thread:
-the difference is what the service adds.
+the difference is what the service adds. Then the writer's part of a post is timed alone (its
+CPU, in the service's batches): the ceiling one writer puts on posts per second. Each level also
+splits the server's CPU by thread role, named in the kernel by :mod:`service.threadnames`
+(writer, event loop, reader threads and processes, checkpoint), with the load client's own CPU
+and the time the writer spent runnable but waiting for a core.
 
 Run: ``python -m benchmarks.service_load [--docs 100000] [--requests 800] [--db PATH]
 [--mixed 60] [--boilerplate] [--recycled-bodies]``; ``--mixed S`` adds issue #9's load: 32
@@ -38,7 +42,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
 import random
@@ -50,34 +53,21 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
 
 from benchmarks._common import ROOT, machine
+from benchmarks._load_figures import Level, Mixed, mixed_table, roles_table, table
+from benchmarks._proc import cpu_by_role, cpu_seconds
 from dedup.synth import news_corpus
 from dedup.types import Document
 
 LOOPBACK = "127.0.0.1"
 WARM_UP = 30
-
-
-@dataclass
-class Level:
-    """The figures of one concurrency level."""
-
-    clients: int
-    done: int
-    failed: int
-    seconds: float
-    latencies: list[float]
-    server_cpu: float
-    load: float = 0.0  # the machine's 1-minute load average at the end of the level
-
-    def percentile(self, q: float) -> float:
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+#: Posts a writer batch holds in :func:`writer_baseline`: about what the service's writer
+#: gathers at 16 clients (6.2-6.4 a commit, counted inside its batches by hand).
+WRITER_BATCH = 6
 
 
 def preload(
@@ -159,20 +149,6 @@ def start_service(db: Path, port: int, queue_size: int) -> subprocess.Popen[byte
     raise RuntimeError("the service did not become ready in 120 s")
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time so far of a process and of its live descendants (the
-    service's reader processes), each read from /proc."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except FileNotFoundError:  # ended meanwhile
-        return 0.0
-    total = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    for task in Path(f"/proc/{pid}/task").glob("*/children"):
-        with contextlib.suppress(FileNotFoundError):
-            total += sum(cpu_seconds(int(child)) for child in task.read_text().split())
-    return total
-
-
 async def run_level(
     url: str, docs: Iterator[Document], clients: int, requests: int, max_seconds: float, pid: int
 ) -> Level:
@@ -206,23 +182,22 @@ async def run_level(
                 bad += not await post(next(docs))
             return bad
 
-        cpu = cpu_seconds(pid)
+        cpu, roles, own = cpu_seconds(pid), cpu_by_role(pid), _own_cpu()
         started = time.perf_counter()
         failed = sum(await asyncio.gather(*(client() for _ in range(clients))))
         seconds = time.perf_counter() - started
         cpu = cpu_seconds(pid) - cpu
-    return Level(clients, len(latencies), failed, seconds, latencies, cpu, os.getloadavg()[0])
+        after = cpu_by_role(pid)
+        roles = {role: after[role] - roles[role] for role in after}
+        own = _own_cpu() - own
+    load = os.getloadavg()[0]
+    return Level(clients, len(latencies), failed, seconds, latencies, cpu, load, roles, own)
 
 
-@dataclass
-class Mixed:
-    """The figures of the mixed level: per kind of request, latencies and statuses."""
-
-    seconds: float
-    latencies: dict[str, list[float]]
-    statuses: dict[int, int]
-    server_cpu: float
-    load: float
+def _own_cpu() -> float:
+    """This process's CPU seconds so far: the load client's own cost."""
+    times = os.times()
+    return times.user + times.system
 
 
 async def run_mixed(
@@ -258,28 +233,6 @@ async def run_mixed(
     return Mixed(elapsed, latencies, statuses, cpu, os.getloadavg()[0])
 
 
-def mixed_table(mixed: Mixed, clients: int) -> str:
-    rows = [
-        "| requests | count | per s | p50 ms | p99 ms | max ms |",
-        "| --- | ---: | ---: | ---: | ---: | ---: |",
-    ]
-    everything = [x for values in mixed.latencies.values() for x in values]
-    for kind, values in [*mixed.latencies.items(), ("all", everything)]:
-        level = Level(clients, len(values), 0, mixed.seconds, values, 0.0)
-        rows.append(
-            f"| {kind} | {len(values)} | {len(values) / mixed.seconds:,.0f} "
-            f"| {level.percentile(0.5) * 1e3:.1f} | {level.percentile(0.99) * 1e3:.1f} "
-            f"| {max(values, default=0) * 1e3:.1f} |"
-        )
-    fives = sum(n for status, n in mixed.statuses.items() if status >= 500)
-    rows.append(
-        f"\nstatuses {dict(sorted(mixed.statuses.items()))}: {fives} 5xx; server CPU "
-        f"{mixed.server_cpu / max(len(everything), 1) * 1e3:.1f} ms/request; "
-        f"load average {mixed.load:.1f} at the end"
-    )
-    return "\n".join(rows)
-
-
 def library_baseline(db: Path, docs: Iterator[Document], n: int) -> float:
     """Milliseconds per ``Collection.post`` called directly (no HTTP), on one thread."""
     from dedup.collection import Collection
@@ -293,20 +246,33 @@ def library_baseline(db: Path, docs: Iterator[Document], n: int) -> float:
         return (time.perf_counter() - started) / n * 1e3
 
 
-def table(levels: list[Level]) -> str:
-    rows = [
-        "| clients | requests | docs/s | p50 ms | p99 ms | max ms | non-2xx | server CPU ms/doc "
-        "| load |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-    ]
-    for lv in levels:
-        rows.append(
-            f"| {lv.clients} | {lv.done} | {lv.done / lv.seconds:,.0f} "
-            f"| {lv.percentile(0.5) * 1e3:.1f} | {lv.percentile(0.99) * 1e3:.1f} "
-            f"| {max(lv.latencies) * 1e3:.1f} | {lv.failed} "
-            f"| {lv.server_cpu / max(lv.done, 1) * 1e3:.1f} | {lv.load:.1f} |"
-        )
-    return "\n".join(rows)
+def writer_baseline(db: Path, docs: Iterator[Document], n: int) -> float:
+    """CPU milliseconds of a post's part on the service's single writer, alone on one thread:
+    ``post_pending`` of posts prepared beforehand (as readers prepare them), in transactions
+    of :data:`WRITER_BATCH` posts with a savepoint each, checkpoints deferred (the service's
+    group commit). 1,000 over it is the most posts a second the writer allows."""
+    from dedup.collection import Collection
+    from service.app import WAL_BOUND_PAGES
+
+    with Collection.open(db) as collection:
+        collection.defer_checkpoints(WAL_BOUND_PAGES)
+        posts = [next(docs) for _ in range(n + 2 * WRITER_BATCH)]
+        prepared = [collection.prepare(doc) for doc in posts]
+
+        def write(lo: int, hi: int) -> None:
+            for k in range(lo, hi, WRITER_BATCH):
+                end = min(k + WRITER_BATCH, hi)
+                with collection.transaction():
+                    for doc, ready in zip(posts[k:end], prepared[k:end], strict=True):
+                        with collection.transaction():
+                            collection.post_pending(doc, prepared=ready)
+
+        write(0, 2 * WRITER_BATCH)  # the first batches load what a running writer holds
+        started = time.thread_time()
+        write(2 * WRITER_BATCH, len(posts))
+        cpu = time.thread_time() - started
+        collection.checkpoint()
+        return cpu / n * 1e3
 
 
 def main() -> None:
@@ -342,6 +308,7 @@ def main() -> None:
         try:
             # Enough documents for the mixed load at well over 1,000 requests/s.
             total = sum(WARM_UP + args.requests for _ in levels) + 10 + args.baseline
+            total += 3 * args.baseline + 2 * WRITER_BATCH
             total += int(args.mixed * 2_000)
             docs = (
                 Document(f"load-{d.id}", d.text, d.source, d.published, d.title)
@@ -374,6 +341,8 @@ def main() -> None:
             code = process.wait(60)
         print(f"\nPOST /v1/documents into {args.docs:,} stored documents (service exit {code}):\n")
         print(table(results))
+        print("\nCPU ms a post by thread role (the writer thread is the ceiling):\n")
+        print(roles_table(results))
         if mixed is not None:
             print(
                 f"\nmixed load: {args.mixed_clients} clients for {args.mixed:g} s, "
@@ -385,6 +354,12 @@ def main() -> None:
             print(
                 f"\nthe same posts on Collection.post directly (no HTTP, one thread, "
                 f"{args.baseline} posts): {ms:.1f} ms each = {1e3 / ms:,.0f} docs/s"
+            )
+            writer = writer_baseline(db, docs, 3 * args.baseline)
+            print(
+                f"the writer's part alone (post_pending after prepare, batches of "
+                f"{WRITER_BATCH}, {3 * args.baseline} posts): {writer:.2f} ms CPU each, "
+                f"so at most {1e3 / writer:,.0f} posts/s through one writer"
             )
         load = os.getloadavg()
         print(f"\nload average at the end: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")

@@ -32,6 +32,7 @@ import threading
 from collections.abc import Callable
 
 from dedup.collection import Collection
+from service.threadnames import name_this_thread
 
 LOG = logging.getLogger("service")
 
@@ -66,6 +67,7 @@ class Checkpointer:
                     opened.set_exception(error)
 
         def run() -> None:
+            name_this_thread()
             try:
                 collection = self._opener()
             except Exception as exc:

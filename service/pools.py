@@ -27,6 +27,7 @@ from contextlib import AbstractContextManager
 from typing import Generic, Protocol, TypeVar
 
 from service.problems import Problem
+from service.threadnames import name_this_thread
 
 T = TypeVar("T")
 LOG = logging.getLogger("service")
@@ -163,6 +164,7 @@ class CollectionPool(Generic[C]):
 
     def _work(self, opened: concurrent.futures.Future[None]) -> None:
         """A worker: open the Collection here (its connection is bound to this thread), run jobs."""
+        name_this_thread()
         try:
             collection = self._opener()
         except Exception as exc:

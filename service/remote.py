@@ -42,10 +42,14 @@ from dedup.collection import Collection, DocumentView, Pending, Prepared, Verdic
 from dedup.config import Config
 from dedup.types import Document
 from service.problems import Problem
+from service.threadnames import name_this_thread
 
 LOG = logging.getLogger("service")
 
 _NO_SIGNATURE = np.empty(0, dtype=np.uint32)
+
+#: A reader process's name, in Python and in the kernel (:mod:`service.threadnames`).
+PROCESS_NAME = "dedup-reader"
 
 #: Seconds a child gets to close its collection when asked to stop, before it is killed.
 STOP_SECONDS = 10.0
@@ -108,7 +112,7 @@ class RemoteCollection:
         process = context.Process(
             target=_serve,
             args=(child, self._db, self._config, self._warm_up),
-            name="dedup-reader",
+            name=PROCESS_NAME,
             daemon=True,
         )
         process.start()
@@ -209,6 +213,7 @@ def _serve(pipe: Connection, db: str, config: Config | None, warm_up: Document |
     """The child: open the collection, say so, then answer calls until the pipe closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    name_this_thread(PROCESS_NAME)
     try:
         collection = Collection.open(db, config, readonly=True)
         if warm_up is not None:

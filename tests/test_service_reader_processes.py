@@ -3,6 +3,7 @@ threads, errors that cross as themselves, and children that never outlive their 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import time
@@ -217,3 +218,32 @@ def test_reader_children_exit_with_a_service_killed_by_sigkill(tmp_path: Path) -
         served.process.send_signal(signal.SIGKILL)
         served.process.wait(10)
         assert gone_within(readers, 15)
+
+
+def kernel_names(pid: int) -> list[str]:
+    """The kernel's names of ``pid``'s threads (``/proc/<pid>/task/<tid>/comm``)."""
+    names = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        # A thread that ended meanwhile has no file.
+        with contextlib.suppress(FileNotFoundError), open(f"/proc/{pid}/task/{task}/comm") as f:
+            names.append(f.read().strip())
+    return names
+
+
+async def test_the_service_threads_and_reader_processes_carry_their_names(
+    tmp_path: Path,
+) -> None:
+    """``top -H`` and the load benchmark tell the writer from the readers by these names."""
+    own = children(os.getpid())
+    client = await start_client(settings(tmp_path, reader_mode="process", readers=2))
+    try:
+        names = kernel_names(os.getpid())
+        assert {"dedup-writer-0", "dedup-reader-0", "dedup-reader-1"} <= set(names)
+        assert "dedup-checkpoin" in names  # the kernel keeps 15 bytes
+        started = children(os.getpid()) - own
+        assert len(started) == 2
+        for child in started:
+            with open(f"/proc/{child}/comm") as handle:  # the child's main thread
+                assert handle.read().strip() == "dedup-reader"
+    finally:
+        await client.close()

@@ -1,0 +1,69 @@
+"""CPU time of a process tree from /proc, in total and by role (Linux only).
+
+The service names its threads and reader processes in the kernel (:mod:`service.threadnames`),
+so a load run can say which of them spent the CPU: the single writer thread is the ceiling of
+posts per second, and whether it waits for the interpreter lock, for a core, or for nothing
+decides what to cut next (README, Performance).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+#: Roles of a service's threads, in the order tables show them.
+ROLES = ("writer", "event loop", "reader threads", "reader processes", "checkpoint", "other")
+#: Not CPU: nanoseconds the writer thread spent runnable, waiting for a core (schedstat).
+WRITER_WAIT = "writer waiting for a core"
+
+
+def _ticks(stat: str) -> float:
+    """User + system seconds from a ``/proc/.../stat`` line (the name may hold spaces)."""
+    fields = stat.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _children(pid: int) -> Iterator[int]:
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        with contextlib.suppress(FileNotFoundError):  # the thread ended meanwhile
+            yield from map(int, task.read_text().split())
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time so far of a process and of its live descendants (the
+    service's reader processes)."""
+    try:
+        total = _ticks(Path(f"/proc/{pid}/stat").read_text())
+    except FileNotFoundError:  # ended meanwhile
+        return 0.0
+    return total + sum(cpu_seconds(child) for child in _children(pid))
+
+
+def cpu_by_role(pid: int) -> dict[str, float]:
+    """Seconds of CPU so far of the service ``pid``'s threads and descendants, by role (see
+    :data:`ROLES`), and under :data:`WRITER_WAIT` the seconds its writer waited for a core.
+
+    Threads that ended are not counted: compare two readings of the same live service.
+    """
+    found = dict.fromkeys((*ROLES, WRITER_WAIT), 0.0)
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(FileNotFoundError):
+            name = (task / "comm").read_text().strip()
+            seconds = _ticks((task / "stat").read_text())
+            if name.startswith("dedup-writer"):
+                role = "writer"
+                waited = int((task / "schedstat").read_text().split()[1])
+                found[WRITER_WAIT] += waited / 1e9
+            elif int(task.name) == pid:
+                role = "event loop"
+            elif name.startswith("dedup-reader"):
+                role = "reader threads"
+            elif name.startswith("dedup-checkpoi"):
+                role = "checkpoint"
+            else:
+                role = "other"
+            found[role] += seconds
+    found["reader processes"] = sum(cpu_seconds(child) for child in _children(pid))
+    return found
