@@ -71,16 +71,18 @@ class Ahead(Generic[C, T]):
         return self._result  # type: ignore[return-value]
 
 
-def prepare_ahead(app: web.Application, doc: Document) -> Ahead[Reader, Prepared]:
+def prepare_ahead(
+    app: web.Application, doc: Document, since: float | None = None
+) -> Ahead[Reader, Prepared]:
     """``doc``'s preparation, offered to a reader now: unless the readers' queue is half
     full, since an offer takes a place in it, which requests that must be answered need more
     (a full queue answers them 503); the writer then prepares the post itself. Reports come
     in bursts (a batch's commit releases them all at once), so a tighter bound left the
-    writer preparing most posts itself under load."""
+    writer preparing most posts itself under load. ``since``: when the post arrived."""
     ahead: Ahead[Reader, Prepared] = Ahead(lambda col: col.prepare(doc))
     readers = app[READERS]
     if readers.depth < readers.capacity // 2:
-        task = asyncio.ensure_future(readers.run(ahead.offer, priority=AHEAD))
+        task = asyncio.ensure_future(readers.run(ahead.offer, priority=AHEAD, since=since))
         task.add_done_callback(_ignore)
     return ahead
 

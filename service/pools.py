@@ -22,6 +22,7 @@ import itertools
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Generic, Protocol, TypeVar
@@ -78,8 +79,9 @@ class CollectionPool(Generic[C]):
         self.capacity = threads + queue_size
         self.retry_after = retry_after
         self._opener = opener
-        # (priority, arrival, job): jobs of equal priority run in arrival order.
-        self._queue: queue.PriorityQueue[tuple[int, int, _Item[C]]] = queue.PriorityQueue()
+        # (priority, since, arrival, job): jobs of equal priority run oldest request first,
+        # then in arrival order.
+        self._queue: queue.PriorityQueue[tuple[int, float, int, _Item[C]]] = queue.PriorityQueue()
         self._arrivals = itertools.count()
         self._workers: list[threading.Thread] = []
         self._slots: asyncio.Semaphore | None = None
@@ -125,16 +127,26 @@ class CollectionPool(Generic[C]):
     async def stop(self) -> None:
         """Let the queued jobs finish, close every Collection and join the threads."""
         for _ in self._workers:
-            self._queue.put((LAST, next(self._arrivals), None))
+            self._queue.put((LAST, 0.0, next(self._arrivals), None))
         workers, self._workers = self._workers, []
         await asyncio.gather(*(asyncio.to_thread(t.join) for t in workers))
 
-    async def run(self, job: Job[C, T], *, wait: bool = False, priority: int = 0) -> T:
+    async def run(
+        self,
+        job: Job[C, T],
+        *,
+        wait: bool = False,
+        priority: int = 0,
+        since: float | None = None,
+    ) -> T:
         """``job(collection)`` on one of the threads; 503 at once if full, unless ``wait``.
 
-        Waiting jobs of a lower ``priority`` number run first (equal ones in arrival order):
-        work done ahead for posts (:mod:`service.ahead`) gives way to requests that wait
-        for their answer.
+        Waiting jobs of a lower ``priority`` number run first: work done ahead for posts
+        (:mod:`service.ahead`) gives way to requests that wait for their answer. Among equal
+        priorities the job of the oldest request runs first: ``since`` is when its request
+        arrived (:func:`time.monotonic`; now, if None), so a post's report, queued after the
+        post has waited for the writer, goes before the checks that arrived meanwhile rather
+        than behind them. Equal ones run in arrival order.
         """
         slots = self._slots
         if slots is None or not self._workers:
@@ -153,7 +165,8 @@ class CollectionPool(Generic[C]):
             loop.call_soon_threadsafe(self._release)
 
         future.add_done_callback(finished)
-        self._queue.put((priority, next(self._arrivals), (future, job)))  # type: ignore[arg-type]
+        since = time.monotonic() if since is None else since
+        self._queue.put((priority, since, next(self._arrivals), (future, job)))  # type: ignore[arg-type]
         return await asyncio.wrap_future(future, loop=loop)
 
     def _release(self) -> None:
@@ -181,7 +194,7 @@ class CollectionPool(Generic[C]):
 
     def _serve(self, collection: C) -> None:
         """Run jobs one at a time until the stop mark."""
-        while (item := self._queue.get()[2]) is not None:
+        while (item := self._queue.get()[3]) is not None:
             future, job = item
             if not future.set_running_or_notify_cancel():
                 continue  # its caller went away before it started
@@ -203,7 +216,7 @@ class CollectionPool(Generic[C]):
         """The next job (waiting for one) and those queued behind it, at most ``limit``; and
         whether the stop mark was met."""
         items = []
-        item = self._queue.get()[2]
+        item = self._queue.get()[3]
         while item is not None:
             future, job = item
             if future.set_running_or_notify_cancel():  # else its caller went away
@@ -211,7 +224,7 @@ class CollectionPool(Generic[C]):
             if len(items) >= limit:
                 return items, False
             try:
-                item = self._queue.get_nowait()[2]
+                item = self._queue.get_nowait()[3]
             except queue.Empty:
                 return items, False
         return items, True

@@ -11,6 +11,7 @@ bytes on the thread as well, so the event loop only moves bytes.
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Callable
 from typing import TypeVar
 from urllib.parse import quote
@@ -67,10 +68,16 @@ def verdict_body(verdict: Verdict) -> tuple[int, bytes]:
     return (201 if data.get("stored") == "added" else 200), encode(data)
 
 
-async def run_on(request: web.Request, pool: CollectionPool[C], job: Callable[[C], T]) -> T:
-    """``job`` on ``pool``, counting the 503s a full queue answers."""
+async def run_on(
+    request: web.Request,
+    pool: CollectionPool[C],
+    job: Callable[[C], T],
+    since: float | None = None,
+) -> T:
+    """``job`` on ``pool``, counting the 503s a full queue answers; ``since`` is when the
+    request arrived (:func:`time.monotonic`; see :meth:`CollectionPool.run`)."""
     try:
-        return await pool.run(job)
+        return await pool.run(job, since=since)
     except Overloaded:
         request.app[METRICS].rejected.labels(pool.name).inc()
         raise
@@ -105,18 +112,20 @@ async def post_document(request: web.Request) -> web.Response:
     reader meanwhile (:mod:`service.ahead`), and the passages of its matches are aligned on a
     reader after the commit (:meth:`Collection.report`).
     """
+    arrived = time.monotonic()
     window = query_window(request)
     doc = await document_of(request)
-    ahead = prepare_ahead(request.app, doc)
+    ahead = prepare_ahead(request.app, doc, arrived)
     pending = await run_on(
         request,
         request.app[WRITER],
         lambda col: col.post_pending(doc, prepared=ahead.take(col), **window._asdict()),
+        arrived,
     )
     # Stored and committed: the passages are aligned on a reader, waiting for one if need be
     # (a post that is stored must not be answered 503).
     status, body = await request.app[READERS].run(
-        lambda col: verdict_body(col.report(pending)), wait=True
+        lambda col: verdict_body(col.report(pending)), wait=True, since=arrived
     )
     headers = {"Location": "/v1/documents/" + quote(doc.id, safe="")} if status == 201 else {}
     return json_response(body, status, **headers)
@@ -125,12 +134,14 @@ async def post_document(request: web.Request) -> web.Response:
 @routes.post("/v1/check")
 async def check_document(request: web.Request) -> web.Response:
     """The verdict a post would give, from a reader: nothing is stored."""
+    arrived = time.monotonic()
     window = query_window(request)
     doc = await document_of(request)
     _, body = await run_on(
         request,
         request.app[READERS],
         lambda col: verdict_body(col.check(doc, **window._asdict())),
+        arrived,
     )
     return json_response(body)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +76,36 @@ async def test_work_done_ahead_gives_way_to_waiting_requests(
     release.set()
     await asyncio.gather(held, ahead, request)
     assert order == ["request", "ahead"]
+
+
+async def test_the_job_of_the_oldest_request_runs_first(
+    aiohttp_client: Any, tmp_path: Path
+) -> None:
+    """A post's report, queued after the post waited for the writer, runs before a check
+    that arrived later but was queued first; jobs of requests of the same moment keep their
+    queueing order."""
+    client = await aiohttp_client(create_app(settings(tmp_path, readers=1)))
+    readers = client.app[READERS]
+    release = threading.Event()
+    order: list[str] = []
+    held = asyncio.ensure_future(readers.run(lambda _: release.wait(10)))
+    await asyncio.sleep(0.05)
+    post_arrived = time.monotonic() - 0.5
+    jobs = [
+        ("check", None),
+        ("report", post_arrived),
+        ("other check", None),
+        ("second report", post_arrived),
+    ]
+    queued = []
+    for name, since in jobs:
+        queued.append(
+            asyncio.ensure_future(readers.run(lambda _, n=name: order.append(n), since=since))
+        )
+        await asyncio.sleep(0.01)
+    release.set()
+    await asyncio.gather(held, *queued)
+    assert order == ["report", "second report", "check", "other check"]
 
 
 async def test_no_work_is_offered_ahead_while_the_readers_queue_is_half_full(
