@@ -111,6 +111,20 @@ class Postings:
             return held, np.empty(0, dtype=np.int64), np.empty(0, dtype=np.uint32)
         return held, np.concatenate(which), np.concatenate(values)
 
+    def count_in(self, query: np.ndarray, numbers: np.ndarray) -> np.ndarray:
+        """How many pairs of each hash of ``query`` (``uint64``) have a value in ``numbers``
+        (sorted, distinct ``int64``), without gathering them.
+
+        The values of each hash must ascend within every run, as they do when pairs are
+        added in ascending value order (the inversions add row numbers so): a busy hash's
+        thousands of pairs are then searched for each of a few ``numbers`` instead of read.
+        """
+        counts = np.zeros(query.shape[0], dtype=np.int64)
+        for run in self.runs:
+            lo, hi = run.spans(query)
+            counts += _count_in(run.values, lo, hi, numbers)
+        return counts
+
     def find_each(self, arrays: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """Every ``(array number, value)`` where a hash of ``arrays[k]`` has that value, each
         pair once however many hashes they share: ``(owners, values)``, sorted."""
@@ -190,6 +204,50 @@ def _gather(values: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
         for j in range(lo[i], hi[i]):
             out[k] = values[j]
             k += 1
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _count_in(values: np.ndarray, lo: np.ndarray, hi: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """For each span ``values[lo[i]:hi[i]]`` (ascending), how many of its values are in
+    ``wanted`` (sorted, distinct): the shorter side is walked and the other searched."""
+    out = np.zeros(lo.shape[0], dtype=np.int64)
+    m = wanted.shape[0]
+    for i in range(lo.shape[0]):
+        a, b = lo[i], hi[i]
+        found = 0
+        if b - a <= m:
+            for j in range(a, b):
+                v = np.int64(values[j])
+                left, right = 0, m
+                while left < right:
+                    middle = (left + right) >> 1
+                    if wanted[middle] < v:
+                        left = middle + 1
+                    else:
+                        right = middle
+                if left < m and wanted[left] == v:
+                    found += 1
+        else:
+            for k in range(m):
+                w = wanted[k]
+                left, right = a, b
+                while left < right:  # the first value not below w
+                    middle = (left + right) >> 1
+                    if np.int64(values[middle]) < w:
+                        left = middle + 1
+                    else:
+                        right = middle
+                start = left
+                right = b
+                while left < right:  # the first value above w
+                    middle = (left + right) >> 1
+                    if np.int64(values[middle]) <= w:
+                        left = middle + 1
+                    else:
+                        right = middle
+                found += left - start
+        out[i] = found
     return out
 
 

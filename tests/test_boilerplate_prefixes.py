@@ -185,6 +185,41 @@ def test_busy_keys_without_removals_are_counted_from_their_pairs(
     _expect_same(writer, _mirror(stored), keys)
 
 
+@pytest.mark.parametrize("keep_views", [False, True])
+def test_busy_keys_with_removed_carriers_are_counted_from_their_pairs_less_the_dead(
+    tmp_path: Path, keep_views: bool
+) -> None:
+    """Rows of removed documents stay in the inversion, dead, until a rebuild; a busy key's
+    count is its pairs less theirs (Carriers.census): counts and first ids match a whole
+    sort as removals take the footer's carriers down through SIZE, committed and inside a
+    transaction that removes some of its own rows and some committed ones."""
+    entries = _entries(2 * SIZE + 8, random.Random(11))
+    keys = _footer_keys(entries[0])
+    writer = _store(tmp_path / "bp.db", keep_views)
+    reader = _store(tmp_path / "bp.db")
+    conn = writer._conn
+    stored = list(entries[: SIZE + 10])
+    for entry in stored:
+        writer.put(entry)
+    for entry in list(stored[:14]):  # down through SIZE, committed: fewer dead than a rebuild
+        writer.remove(entry.doc_id)
+        stored.remove(entry)
+        _expect_same(writer, _mirror(stored), keys)
+        _expect_same(reader, _mirror(stored), keys)
+    conn.execute("BEGIN")
+    writer.catch_up()
+    for entry in entries[SIZE + 10 : SIZE + 20]:
+        writer.put(entry)
+        stored.append(entry)
+    for entry in [stored[0], stored[-1], stored[-2]]:  # committed and the transaction's own
+        writer.remove(entry.doc_id)
+        stored.remove(entry)
+        _expect_same(writer, _mirror(stored), keys)
+    conn.execute("COMMIT")
+    _expect_same(writer, _mirror(stored), keys)
+    _expect_same(reader, _mirror(stored), keys)
+
+
 def _judge_footer(store: SQLiteBoilerplateStore | MemoryStore) -> bool:
     model = BoilerplateModel(store=store)
     post = Document("post", f"A new story about the bridge.\n\n{FOOTER}", "north")

@@ -34,3 +34,27 @@ def test_find_each_gives_each_array_and_value_once() -> None:
 def test_find_each_of_nothing_is_empty() -> None:
     owners, values = _postings().find_each([np.array([], dtype=np.uint64)])
     assert owners.shape == values.shape == (0,)
+
+
+def test_count_in_counts_the_pairs_whose_value_is_wanted_short_and_long_spans_alike() -> None:
+    """Rows numbered in order (values ascending per hash), some pairs twice: a busy hash's
+    span is searched for each wanted value, a quiet one's values are searched among them."""
+    rng = np.random.default_rng(5)
+    postings, pairs = Postings(), []
+    row = 0
+    for _ in range(6):  # six batches of rows, so several runs and merges
+        hashes, values = [], []
+        for _ in range(200):
+            keys = rng.choice([3, 5, 8, 13, 21], size=rng.integers(1, 4)).tolist()
+            keys += [int(rng.integers(100, 10_000))]
+            hashes += keys
+            values += [row] * len(keys)
+            row += 1
+        pairs += list(zip(hashes, values, strict=True))
+        postings.add(np.array(hashes, dtype=np.uint64), np.array(values, dtype=np.uint32))
+    query = np.array([3, 5, 8, 13, 21, 7, *[h for h, _ in pairs[:40]]], dtype=np.uint64)
+    for wanted in ([], [0], sorted(rng.choice(row, 30, replace=False).tolist()), list(range(row))):
+        got = postings.count_in(query, np.array(wanted, dtype=np.int64))
+        chosen = set(wanted)
+        expected = [sum(1 for h, v in pairs if h == q and v in chosen) for q in query.tolist()]
+        assert got.tolist() == expected

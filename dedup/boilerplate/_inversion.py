@@ -8,6 +8,7 @@ numbers dead.
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 from typing import Self, cast
 
@@ -16,6 +17,9 @@ import numpy as np
 from dedup._postings import Postings, Seqs
 
 _CHUNK = 8192  # rows read at a time
+#: Numbers each reset of an inversion's dead rows, so that no two sets share one.
+_GENERATIONS = itertools.count()
+
 #: ``bp_removed.kind`` of a removed ``bp_carriers`` row and of a removed ``bp_forms`` row.
 CARRIER, FORM = 0, 1
 
@@ -38,7 +42,9 @@ class Inversion:
 
     def _reset(self) -> None:
         self.seqs = Seqs()  # row number -> seq
-        self.dead: set[int] = set()
+        self.dead: set[int] = set()  # only grows until the next reset
+        self._generation = next(_GENERATIONS)
+        self._dead_sorted: tuple[tuple[int, ...], np.ndarray] | None = None
         self.postings = Postings()
         self.last = 0  # the highest seq read
         self.last_removed = 0  # the highest bp_removed n read
@@ -114,12 +120,28 @@ class Inversion:
         k = self.seqs.index(seq)
         return None if k is None else self._first + k
 
+    def dead_numbers(self) -> np.ndarray:
+        """The numbers of the dead rows, a view's and its base's, sorted (``int64``).
+
+        Kept until a dead set grows or is reset (a set only grows in between, so its
+        generation and size name its content): a service that replaces documents keeps
+        thousands of dead rows until a rebuild, and every judgement asks for them.
+        """
+        base = self._base
+        key: tuple[int, ...] = (self._generation, len(self.dead))
+        if base is not None:
+            key += (base._generation, len(base.dead))
+        if self._dead_sorted is None or self._dead_sorted[0] != key:
+            dead = self.dead if base is None else self.dead | base.dead
+            array = np.sort(np.fromiter(dead, dtype=np.int64, count=len(dead)))
+            self._dead_sorted = (key, array)
+        return self._dead_sorted[1]
+
     def _living(self, which: np.ndarray, numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The pairs of :meth:`Postings.find` whose rows are not dead."""
-        dead = self.dead if self._base is None else self.dead | self._base.dead
-        if not dead:
+        if not self.dead and (self._base is None or not self._base.dead):
             return which, numbers
-        alive = ~np.isin(numbers, np.fromiter(dead, dtype=np.int64, count=len(dead)))
+        alive = ~np.isin(numbers, self.dead_numbers())
         return which[alive], numbers[alive]
 
     def _seqs_of(self, numbers: np.ndarray) -> np.ndarray:

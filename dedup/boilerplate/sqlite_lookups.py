@@ -103,20 +103,28 @@ class Carriers(Inversion):
 
     def census(self, tags: Sequence[int], most: int) -> tuple[list[int], list[np.ndarray | None]]:
         """How many living carriers each tagged key has, and :meth:`numbers` of the keys with
-        at most ``most`` of them (None for the others, unless a dead row made every key's
-        numbers needed for its count).
+        at most ``most`` pairs, dead rows' included (None for the others).
 
-        With no dead row, a key's count is the number of its pairs, so the thousands of
-        carriers of a busy source's footer are counted without being gathered; judging a post
-        needs them only in order, and their first come from :meth:`prefix`.
+        A key's count is the number of its pairs, less those of dead rows, so the thousands
+        of carriers of a busy source's footer are counted without being gathered: judging a
+        post needs them only in order, and their first come from :meth:`prefix`. The dead
+        rows (those of replaced and removed documents, kept until a rebuild) are searched
+        for among a busy key's pairs (:meth:`Postings.count_in`) rather than the pairs read.
         """
-        if self.dead or (self._base is not None and self._base.dead):
-            numbers = self.numbers(tags)
-            return [n.shape[0] for n in numbers], list(numbers)
-        held, which, values = self.postings.find_rare(np.array(tags, dtype=np.uint64), most)
+        query = np.array(tags, dtype=np.uint64)
+        held, which, values = self.postings.find_rare(query, most)
+        dead = self.dead_numbers()
+        if dead.shape[0]:
+            which, values = self._living(which, values)
         split = _split(which, values, len(tags))
-        counts = held.tolist()
-        return counts, [n if c <= most else None for n, c in zip(split, counts, strict=True)]
+        counts = held.copy()
+        rare = held <= most
+        listed = rare.tolist()
+        counts[rare] = [n.shape[0] for n, r in zip(split, listed, strict=True) if r]
+        busy = np.flatnonzero(~rare)
+        if dead.shape[0] and busy.shape[0]:
+            counts[busy] -= self.postings.count_in(query[busy], dead)
+        return counts.tolist(), [n if r else None for n, r in zip(split, listed, strict=True)]
 
     def own_numbers(self, tag: int) -> np.ndarray:
         """The row numbers of a view's own living rows carrying the tagged key."""
