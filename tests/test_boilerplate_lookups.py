@@ -109,6 +109,25 @@ def test_after_most_documents_are_removed_a_reader_holds_only_the_living(tmp_pat
     assert len(carriers.ids) == 50 and not carriers.dead
 
 
+def test_a_connection_opened_after_removals_holds_no_dead_row(tmp_path: Path) -> None:
+    """The rows in the file are the living ones: a first read starts the removal log where
+    it ends (a service's log grows with every update) rather than reading it all."""
+    writer = _store(tmp_path / "bp.db")
+    entries = [_entry(f"d{i:03}", f"Story number {i} about the town.") for i in range(40)]
+    for entry in entries:
+        writer.put(entry)
+    for entry in entries[:30]:
+        writer.remove(entry.doc_id)
+    fresh = _store(tmp_path / "bp.db")
+    statements: list[str] = []
+    fresh._conn.set_trace_callback(statements.append)
+    assert _carriers(fresh, entries[0]) == [e.doc_id for e in entries[30:]]
+    carriers = fresh._lookups._carriers
+    assert len(carriers.ids) == 10 and not carriers.dead
+    log_reads = [s for s in statements if "FROM bp_removed WHERE n >" in s]
+    assert log_reads and all(s.endswith("n > 30 ORDER BY n") for s in log_reads)
+
+
 def test_a_key_stands_apart_from_the_same_value_of_another_kind() -> None:
     assert len({tagged(kind, 12345) for kind in ("exact", "masked", "template", "label")}) == 4
 

@@ -262,6 +262,21 @@ def test_after_most_documents_are_removed_a_reader_holds_only_the_living(tmp_pat
         assert bands._rows == 50 and not bands._dead
 
 
+def test_a_reader_opened_after_removals_holds_no_dead_document(tmp_path: Path) -> None:
+    """The band rows in the file are the living ones: a first read skips the removals logged
+    before it instead of marking every removed handle dead."""
+    docs = [doc(f"d{i:03}", text(i, 40)) for i in range(60)]
+    with SQLiteIndex(tmp_path / "i.db", CONFIG) as writer:
+        writer.add_many(docs)
+        for d in docs[:40]:
+            writer.remove(d.id)
+    with SQLiteIndex(tmp_path / "i.db") as reader:
+        assert reader.query(docs[7].text).matches == ()
+        assert [m.id for m in reader.query(docs[50].text).matches] == ["d050"]
+        bands = reader._store._bands  # type: ignore[attr-defined]
+        assert bands._rows == 20 and not bands._dead
+
+
 def test_transaction_hooks_run_as_each_outermost_transaction_begins(tmp_path: Path) -> None:
     """A hook runs once per outermost transaction, before its writes (a savepoint inside
     runs none), and sees only committed rows."""

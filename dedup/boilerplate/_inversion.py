@@ -60,7 +60,10 @@ class Inversion:
     def read(self, conn: sqlite3.Connection) -> None:
         """Read the rows appended and removed since the last read (``conn`` holds one
         snapshot); rebuilt from the table when the dead outnumber the living."""
-        if self._base is None and len(self.dead) > 64 and 2 * len(self.dead) > self.seqs.size:
+        # Read from scratch (first, or once the dead outnumber the living): the rows in the
+        # table are the living ones, so the removals logged so far are already in them.
+        rebuild = len(self.dead) > 64 and 2 * len(self.dead) > self.seqs.size
+        if self._base is None and (self.last == 0 or rebuild):
             self._reset()
             row = conn.execute("SELECT max(n) FROM bp_removed").fetchone()
             self.last_removed = int(row[0] or 0)

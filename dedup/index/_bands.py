@@ -20,8 +20,9 @@ transaction ends. The committed inversion is brought up to date when a transacti
 one; a transaction's own rows are read back from the file after its commit. Removed handles
 are marked dead; the inversion is rebuilt from ``band_keys`` once the dead outnumber the
 living. The ``removed`` rows are kept (about 20 bytes a removal): a process that has not read
-them yet still needs them. 12 bytes per band and document, and at most 1 more for the runs'
-directories: about 400 bytes per document and process (40 MB for 100,000 documents).
+them yet still needs them. A first read needs none: the rows in the file are the living ones.
+12 bytes per band and document, and at most 1 more for the runs' directories: about 400
+bytes per document and process (40 MB for 100,000 documents).
 """
 
 from __future__ import annotations
@@ -75,7 +76,10 @@ class BandIndex:
     def read(self, conn: sqlite3.Connection) -> None:
         """Read the rows committed since the last read (``conn`` holds one snapshot, with no
         writes of its own in it)."""
-        if len(self._dead) > _REBUILD_AFTER and 2 * len(self._dead) > self._rows:
+        # Read from scratch (first, or once the dead outnumber the living): the rows in the
+        # table are the living ones, so the removals logged so far are already in them.
+        rebuild = len(self._dead) > _REBUILD_AFTER and 2 * len(self._dead) > self._rows
+        if self._last == 0 or rebuild:
             self._reset()
             row = conn.execute("SELECT max(n) FROM removed").fetchone()
             self._last_removed = int(row[0] or 0)
