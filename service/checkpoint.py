@@ -95,13 +95,20 @@ class Checkpointer:
         while not self._stopping.is_set():
             self._poked.wait()
             self._poked.clear()
-            self._checkpoint(collection)
+            if self._checkpoint(collection):
+                # Pages behind the snapshot of a reader that was still reading: once it is
+                # done they can be copied, so try again without waiting for another commit
+                # (the last commits of a service that goes quiet would stay in the WAL).
+                self._poked.set()
             self._stopping.wait(self.interval)  # commits in the meantime wait for the next
         self._checkpoint(collection)
 
     @staticmethod
-    def _checkpoint(collection: Collection) -> None:
+    def _checkpoint(collection: Collection) -> bool:
+        """Checkpoint; whether committed pages were left in the WAL for a later one."""
         try:
-            collection.checkpoint()
+            wal, copied = collection.checkpoint()
         except Exception:  # a busy or failing checkpoint is retried after the next commit
             LOG.exception("checkpointing the WAL failed")
+            return False
+        return copied < wal
