@@ -5,8 +5,8 @@ Collection and runs only jobs against it: one writer thread for everything that 
 index (posts are serialised there, which is what makes check-and-insert atomic across
 requests, and where posts are committed in batches: :class:`BatchedPool`), and a few reader
 threads with read-only connections that WAL lets read the last committed state while the writer
-writes. The event loop never touches a Collection. Waiting jobs run by priority, then in arrival
-order.
+writes. The event loop never touches a Collection. Waiting jobs run by priority, then oldest
+request first (posts and checks say when their request arrived), then in arrival order.
 
 Capacity is counted on the event loop: at most ``threads + queue_size`` jobs are accepted (running
 or waiting). A request that finds the pool full gets a 503 with ``Retry-After`` at once instead of
