@@ -199,7 +199,13 @@ class _RunBuckets:
     """
 
     def __init__(self, keys: np.ndarray, banded: Sequence[bool], found: Buckets, cap: int) -> None:
+        # For each document sharing a bucket with other run documents:
+        # (bucket, its position there, how many earlier run members it reads there).
+        self._reach: dict[int, list[tuple[int, int, int]]] = {}
+        self._founders: dict[int, list[tuple[int, int]]] = {}  # bucket -> [(position, doc)]
         n, bands = keys.shape
+        if n < 2:  # a run of one shares no bucket with another (every post of the service)
+            return
         mask = np.repeat(np.asarray(banded, dtype=bool), bands)
         q = np.repeat(np.arange(n, dtype=np.int64), bands)[mask]
         b = np.tile(np.arange(bands, dtype=np.int64), n)[mask]
@@ -217,14 +223,10 @@ class _RunBuckets:
         stored = sizes[found.slot[q, b]]  # slot -1 picks the trailing 0
         room = np.where(found.truncated[q, b], 0, cap - stored)
         reach = np.minimum(position, room)
-        # For each document sharing a bucket with other run documents:
-        # (bucket, its position there, how many earlier run members it reads there).
-        self._reach: dict[int, list[tuple[int, int, int]]] = {}
         for doc, g, pos, r in zip(
             q.tolist(), group.tolist(), position.tolist(), reach.tolist(), strict=True
         ):
             self._reach.setdefault(doc, []).append((g, pos, r))
-        self._founders: dict[int, list[tuple[int, int]]] = {}  # bucket -> [(position, doc)]
 
     def canonicals(self, q: int) -> set[int]:
         """Earlier run documents that founded a cluster and that ``q`` reads in its buckets."""
