@@ -16,7 +16,8 @@ from dedup.types import Document
 from service import create_app
 from service.ahead import Ahead, prepare_ahead
 from service.keys import READERS
-from service.pools import AHEAD
+from service.pools import AHEAD, CollectionPool
+from service.remote import Reader
 from tests.service_support import hold, settings
 
 
@@ -58,17 +59,25 @@ def test_an_error_computed_ahead_reaches_the_taker() -> None:
         ahead.take("writer")
 
 
+async def busy_reader(
+    aiohttp_client: Any, tmp_path: Path
+) -> tuple[CollectionPool[Reader], threading.Event, asyncio.Future[Any]]:
+    """An app's only reader, held busy until the event is set; jobs queue meanwhile."""
+    client = await aiohttp_client(create_app(settings(tmp_path, readers=1)))
+    readers = client.app[READERS]
+    release = threading.Event()
+    held = hold(readers, release)
+    await asyncio.sleep(0.05)
+    return readers, release, held
+
+
 async def test_work_done_ahead_gives_way_to_waiting_requests(
     aiohttp_client: Any, tmp_path: Path
 ) -> None:
     """On a busy reader, a job queued with the AHEAD priority runs after one queued later
     with the default priority."""
-    client = await aiohttp_client(create_app(settings(tmp_path, readers=1)))
-    readers = client.app[READERS]
-    release = threading.Event()
+    readers, release, held = await busy_reader(aiohttp_client, tmp_path)
     order: list[str] = []
-    held = asyncio.ensure_future(readers.run(lambda _: release.wait(10)))
-    await asyncio.sleep(0.05)
     ahead = asyncio.ensure_future(readers.run(lambda _: order.append("ahead"), priority=AHEAD))
     await asyncio.sleep(0)
     request = asyncio.ensure_future(readers.run(lambda _: order.append("request")))
@@ -84,12 +93,8 @@ async def test_the_job_of_the_oldest_request_runs_first(
     """A post's report, queued after the post waited for the writer, runs before a check
     that arrived later but was queued first; jobs of requests of the same moment keep their
     queueing order."""
-    client = await aiohttp_client(create_app(settings(tmp_path, readers=1)))
-    readers = client.app[READERS]
-    release = threading.Event()
+    readers, release, held = await busy_reader(aiohttp_client, tmp_path)
     order: list[str] = []
-    held = asyncio.ensure_future(readers.run(lambda _: release.wait(10)))
-    await asyncio.sleep(0.05)
     post_arrived = time.monotonic() - 0.5
     jobs = [
         ("check", None),
@@ -99,9 +104,11 @@ async def test_the_job_of_the_oldest_request_runs_first(
     ]
     queued = []
     for name, since in jobs:
-        queued.append(
-            asyncio.ensure_future(readers.run(lambda _, n=name: order.append(n), since=since))
-        )
+
+        def note(_: Reader, name: str = name) -> None:
+            order.append(name)
+
+        queued.append(asyncio.ensure_future(readers.run(note, since=since)))
         await asyncio.sleep(0.01)
     release.set()
     await asyncio.gather(held, *queued)
