@@ -25,3 +25,20 @@ def sorted_unique(
     first[0] = True
     np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
     return ordered[first]
+
+
+def in_sorted(values: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """Whether each of ``values`` is in ``wanted`` (sorted ``int64``): ``np.isin``, by binary
+    search.
+
+    ``np.isin`` sorts (or hashes) both arrays together at every call. The inversions ask it
+    whether a lookup's thousands of row numbers are among a few hundred dead rows at every
+    lookup: after a service deleted 100 documents from 100,000, that took 0.86 ms of each
+    post's writing (cProfile, by hand); searching the sorted dead rows takes a fraction.
+    """
+    if wanted.shape[0] == 0:
+        return np.zeros(values.shape[0], dtype=bool)
+    keys = values.astype(np.int64, copy=False)
+    found = np.minimum(np.searchsorted(wanted, keys), wanted.shape[0] - 1)
+    hit: np.ndarray = wanted[found] == keys
+    return hit

@@ -17,6 +17,7 @@ import pytest
 
 from dedup.boilerplate import BoilerplateModel
 from dedup.boilerplate._prefixes import SIZE
+from dedup.boilerplate.sqlite_lookups import tagged
 from dedup.boilerplate.sqlite_store import SQLiteBoilerplateStore
 from dedup.boilerplate.store import DocumentEntry, KeyKind, MemoryStore, SortedCarriers
 from dedup.types import Document
@@ -218,6 +219,31 @@ def test_busy_keys_with_removed_carriers_are_counted_from_their_pairs_less_the_d
     conn.execute("COMMIT")
     _expect_same(writer, _mirror(stored), keys)
     _expect_same(reader, _mirror(stored), keys)
+
+
+def test_a_removal_takes_its_carrier_out_of_the_prefixes_and_keeps_the_others(
+    tmp_path: Path,
+) -> None:
+    """A reader keeps its prefixes across removals: the removed carrier leaves those of its
+    source, the other source's stay as they are, and first ids and counts match a whole
+    sort as the smallest ids of one source go, through the point where a prefix holds too
+    few and is made again."""
+    entries = _entries(3 * SIZE, random.Random(13))
+    keys = _footer_keys(entries[0])
+    writer, reader = _store(tmp_path / "bp.db"), _store(tmp_path / "bp.db")
+    for entry in entries:
+        writer.put(entry)
+    stored = list(entries)
+    _expect_same(reader, _mirror(stored), keys)  # the prefixes are made here
+    prefixes = reader._lookups._carriers.prefixes
+    south = [prefixes.get(tagged(kind, key), "south") for kind, key in keys]
+    assert all(p is not None and not p.complete for p in south)
+    north = sorted((e for e in stored if e.source == "north"), key=lambda e: e.doc_id)
+    for entry in north[: SIZE // 2 + 8]:
+        writer.remove(entry.doc_id)
+        stored.remove(entry)
+        _expect_same(reader, _mirror(stored), keys)
+        assert [prefixes.get(tagged(kind, key), "south") for kind, key in keys] == south
 
 
 def _judge_footer(store: SQLiteBoilerplateStore | MemoryStore) -> bool:

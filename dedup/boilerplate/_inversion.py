@@ -14,6 +14,7 @@ from typing import Self, cast
 
 import numpy as np
 
+from dedup._arrays import in_sorted
 from dedup._postings import Postings, Seqs
 
 _CHUNK = 8192  # rows read at a time
@@ -87,7 +88,7 @@ class Inversion:
             number = self._number(seq) if kind == self._KIND else None
             if number is not None:
                 self.dead.add(number)
-                self._died()
+                self._died(number)
             self.last_removed = n
 
     def _hashes(self, rows: list[tuple[object, ...]]) -> tuple[np.ndarray, np.ndarray]:
@@ -103,8 +104,8 @@ class Inversion:
     def _keep(self, rows: list[tuple[object, ...]]) -> None:
         """Keep what a subclass needs of the rows beside their seq and hashes."""
 
-    def _died(self) -> None:
-        """A row read before was removed."""
+    def _died(self, number: int) -> None:
+        """Row ``number``, read before, was removed."""
 
     def view(self, conn: sqlite3.Connection) -> Self:
         """This inversion with the rows ``conn`` sees beyond it, leaving this one as it was."""
@@ -144,7 +145,7 @@ class Inversion:
         """The pairs of :meth:`Postings.find` whose rows are not dead."""
         if not self.dead and (self._base is None or not self._base.dead):
             return which, numbers
-        alive = ~np.isin(numbers, self.dead_numbers())
+        alive = ~in_sorted(numbers, self.dead_numbers())
         return which[alive], numbers[alive]
 
     def _seqs_of(self, numbers: np.ndarray) -> np.ndarray:

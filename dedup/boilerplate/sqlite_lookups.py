@@ -42,6 +42,7 @@ from typing import TypeVar, cast
 import numpy as np
 import xxhash
 
+from dedup._arrays import in_sorted
 from dedup._postings import Postings
 from dedup.boilerplate._inversion import CARRIER, FORM, Inversion
 from dedup.boilerplate._prefixes import Prefixes
@@ -93,8 +94,9 @@ class Carriers(Inversion):
         if self._base is not None:
             self.own.add(hashes, numbers)
 
-    def _died(self) -> None:
-        self.prefixes.clear()
+    def _died(self, number: int) -> None:
+        if self.prefixes:  # the committed inversion's (a view's stay empty): numbers are its own
+            self.prefixes.removed(self.ids[number], self.sources[number], number)
 
     def numbers(self, tags: Sequence[int]) -> list[np.ndarray]:
         """The row numbers of the living carriers of each tagged key (in no given order)."""
@@ -131,7 +133,8 @@ class Carriers(Inversion):
         numbers = self.own.find(np.array([tag], dtype=np.uint64))[1].astype(np.int64)
         if not self.dead:
             return numbers
-        return numbers[~np.isin(numbers, np.fromiter(self.dead, np.int64, len(self.dead)))]
+        living: np.ndarray = numbers[~in_sorted(numbers, self.dead_numbers())]
+        return living
 
     def rows(self, numbers: np.ndarray) -> Iterator[tuple[int, str, str | None]]:
         """``(number, id, source)`` of these rows."""

@@ -357,11 +357,12 @@ class _InOrder:
         self, kind: KeyKind, key: int, source: str | None, limit: int | None
     ) -> tuple[list[str], bool]:
         carriers = self._carriers
-        if limit is None or limit > SIZE or self.count(kind, key) <= SIZE:
-            pairs = carriers.pairs(self._numbers_of(kind, key), source)
-            return [doc_id for doc_id, _ in pairs[:limit]], limit is None or len(pairs) <= limit
-        ids, complete = carriers.prefix(tagged(kind, key), source)
-        return ids[:limit], complete and len(ids) <= limit
+        if limit is not None and limit <= SIZE and self.count(kind, key) > SIZE:
+            ids, complete = carriers.prefix(tagged(kind, key), source)
+            if complete or len(ids) >= limit:  # else removals took some of its first ids
+                return ids[:limit], complete and len(ids) <= limit
+        pairs = carriers.pairs(self._numbers_of(kind, key), source)
+        return [doc_id for doc_id, _ in pairs[:limit]], limit is None or len(pairs) <= limit
 
     def count(self, kind: KeyKind, key: int) -> int:
         if (kind, key) not in self._counts:

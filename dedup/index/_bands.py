@@ -32,6 +32,7 @@ import sqlite3
 import numpy as np
 import xxhash
 
+from dedup._arrays import in_sorted
 from dedup._postings import Postings
 from dedup.index._store import BandRows, Buckets
 
@@ -149,7 +150,7 @@ class BandIndex:
         handles = np.concatenate([h for _, h in found]).astype(np.int64)
         dead = self._dead | self._pending_dead if self._pending_dead else self._dead
         if dead:
-            alive = ~np.isin(handles, np.fromiter(dead, dtype=np.int64, count=len(dead)))
+            alive = ~in_sorted(handles, np.sort(np.fromiter(dead, np.int64, count=len(dead))))
             which, handles = which[alive], handles[alive]
         order = np.lexsort((handles, which))
         which, handles = which[order], handles[order]
