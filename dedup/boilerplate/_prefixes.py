@@ -14,10 +14,11 @@ are not known any more, but its id and source are: it is taken out of the prefix
 source that hold it, found by id. A prefix left with fewer than half its ids, of more
 carriers than it holds, is dropped and rebuilt when next asked for. Clearing them all at each
 removal, as before, made a service that replaces documents rebuild every busy key's prefix
-over and over: after deleting every sixth of 300 posts into 100,000 articles stored with
-their model, the writer's next 300 posts took 1.38 times the CPU of the first 300
-(``python -m benchmarks.service_load``). At most :data:`ENTRIES` prefixes of :data:`SIZE`
-ids and row numbers: about 25 MB.
+over and over: into 100,000 articles stored with their model, the writer's 300 posts after
+it deleted every sixth of the 600 before took 1.48 and 1.52 times the CPU of the 300 before
+them; with this (and dead rows found by binary search, :func:`dedup._arrays.in_sorted`),
+1.04 and 1.08 (``python -m benchmarks.service_load``, alternating runs). At most
+:data:`ENTRIES` prefixes of :data:`SIZE` ids and row numbers: about 25 MB.
 """
 
 from __future__ import annotations
