@@ -89,3 +89,37 @@ def roles_table(levels: list[Level]) -> str:
         cells += [f"{lv.client_cpu * per:.2f}", f"{lv.roles[WRITER_WAIT] * per:.2f}"]
         rows.append(f"| {lv.clients} | {' | '.join(cells)} |")
     return "\n".join(rows)
+
+
+def gc_pauses(metrics: str) -> str:
+    """The service process's collector pauses by generation, from a /metrics scrape: how many,
+    their total, and the smallest histogram bound that holds the longest."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    counts: dict[str, float] = {}
+    sums: dict[str, float] = {}
+    buckets: dict[str, list[tuple[float, float]]] = {}
+    for family in text_string_to_metric_families(metrics):
+        if family.name != "dedup_gc_pause_seconds":
+            continue
+        for sample in family.samples:
+            generation = sample.labels.get("generation", "?")
+            if sample.name.endswith("_count"):
+                counts[generation] = sample.value
+            elif sample.name.endswith("_sum"):
+                sums[generation] = sample.value
+            elif sample.name.endswith("_bucket"):
+                bound = float(sample.labels["le"])
+                buckets.setdefault(generation, []).append((bound, sample.value))
+    parts = []
+    for generation in sorted(counts, reverse=True):
+        count = counts[generation]
+        longest = min(
+            (bound for bound, seen in buckets.get(generation, []) if seen >= count),
+            default=float("inf"),
+        )
+        parts.append(
+            f"generation {generation}: {count:,.0f}, {sums.get(generation, 0.0) * 1e3:,.1f} ms "
+            f"in all, each under {longest * 1e3:g} ms"
+        )
+    return "; ".join(parts) or "none reported"

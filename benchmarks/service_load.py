@@ -60,7 +60,7 @@ from pathlib import Path
 import aiohttp
 
 from benchmarks._common import ROOT, machine
-from benchmarks._load_figures import Level, Mixed, mixed_table, roles_table, table
+from benchmarks._load_figures import Level, Mixed, gc_pauses, mixed_table, roles_table, table
 from benchmarks._proc import cpu_by_role, cpu_seconds
 from dedup.synth import news_corpus
 from dedup.types import Document
@@ -349,6 +349,8 @@ def main() -> None:
                 mixed = asyncio.run(
                     run_mixed(url, docs, args.mixed_clients, args.mixed, process.pid)
                 )
+            with urllib.request.urlopen(f"http://{LOOPBACK}:{port}/metrics", timeout=30) as r:
+                pauses = gc_pauses(r.read().decode())
         finally:
             process.send_signal(signal.SIGTERM)
             code = process.wait(60)
@@ -362,6 +364,7 @@ def main() -> None:
                 "half posts, half checks:\n"
             )
             print(mixed_table(mixed, args.mixed_clients))
+        print(f"\ncollector pauses in the service's process while serving: {pauses}")
         if args.baseline:
             ms = library_baseline(db, docs, args.baseline)
             print(

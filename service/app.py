@@ -11,6 +11,7 @@ finish.
 
 from __future__ import annotations
 
+import gc
 import sqlite3
 from collections.abc import AsyncIterator, Callable
 
@@ -21,6 +22,7 @@ from dedup.config import Config
 from dedup.errors import ConfigError
 from dedup.types import Document
 from service.checkpoint import Checkpointer
+from service.collector import freeze_startup, watch_pauses
 from service.config import ServiceSettings
 from service.keys import CONFIG, LIMITS, METRICS, OPENAPI, READERS, SETTINGS, STATE, WRITER, State
 from service.metrics import Metrics
@@ -151,9 +153,15 @@ async def _readers(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _readiness(app: web.Application) -> AsyncIterator[None]:
+    """Mark the app ready once everything is open, after taking what startup made out of the
+    garbage collector's reach (:mod:`service.collector`); on shutdown, give it back."""
+    freeze_startup()
+    unwatch = watch_pauses(app[METRICS].gc_pause)
     app[STATE].ready = True
     yield
     app[STATE].ready = False
+    unwatch()
+    gc.unfreeze()
 
 
 async def _not_ready(app: web.Application) -> None:

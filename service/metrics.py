@@ -16,6 +16,9 @@ from service.problems import Handler
 
 # Latency buckets around the 50 ms target, up to the slow tail of a bulk request.
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+# Collector pauses: a young collection takes tens of microseconds, an unfrozen full one 40-80 ms
+# (service.collector).
+GC_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25)
 
 
 class Metrics:
@@ -63,6 +66,14 @@ class Metrics:
             ["pool"],
             registry=self.registry,
         )
+        self.gc_pauses = Histogram(
+            "dedup_gc_pause_seconds",
+            "Garbage collections of the service's process (not its reader processes), by "
+            "generation (2 = full): every thread waits them out.",
+            ["generation"],
+            buckets=GC_BUCKETS,
+            registry=self.registry,
+        )
         self.bulk_lines = Counter(
             "dedup_bulk_lines",
             "Lines of bulk requests, by outcome (stored, error).",
@@ -74,6 +85,10 @@ class Metrics:
         """Read a pool's queue depth and running jobs at every scrape."""
         self.queue_depth.labels(name).set_function(lambda: float(depth()))
         self.queue_running.labels(name).set_function(lambda: float(running()))
+
+    def gc_pause(self, generation: int, seconds: float) -> None:
+        """Count one collection (see :func:`service.collector.watch_pauses`)."""
+        self.gc_pauses.labels(str(generation)).observe(seconds)
 
     def middleware(self) -> Callable[[web.Request, Handler], object]:
         """Count and time every request (outside the problem middleware: it sees final statuses)."""

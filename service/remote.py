@@ -41,6 +41,7 @@ from dedup.boilerplate.store import DocumentEntry
 from dedup.collection import Collection, DocumentView, Pending, Prepared, Verdict
 from dedup.config import Config
 from dedup.types import Document
+from service.collector import freeze_startup
 from service.problems import Problem
 from service.threadnames import name_this_thread
 
@@ -218,6 +219,7 @@ def _serve(pipe: Connection, db: str, config: Config | None, warm_up: Document |
         collection = Collection.open(db, config, readonly=True)
         if warm_up is not None:
             collection.check(warm_up)
+        freeze_startup()  # a check would wait out every full collection here too
     except Exception as exc:
         _send(pipe, False, exc)
         return
