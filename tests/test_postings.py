@@ -58,3 +58,30 @@ def test_count_in_counts_the_pairs_whose_value_is_wanted_short_and_long_spans_al
         chosen = set(wanted)
         expected = [sum(1 for h, v in pairs if h == q and v in chosen) for q in query.tolist()]
         assert got.tolist() == expected
+
+
+def test_find_rare_matches_a_brute_force_search_over_many_runs() -> None:
+    """Pairs of many batches (runs of every size, merged or not): each lookup counts every
+    hash's pairs and gives all the pairs of the hashes held at most ``most`` times."""
+    rng = np.random.default_rng(11)
+    postings, batches = Postings(), []
+    for size in (500, 40, 300, 7, 7, 120, 1, 60):
+        hashes = rng.integers(0, 50, size).astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+        values = rng.integers(0, 1_000, size).astype(np.uint32)
+        postings.add(hashes, values)
+        batches.append((hashes, values))
+    pairs = [
+        (int(h), int(v)) for hashes, values in batches for h, v in zip(hashes, values, strict=True)
+    ]
+    query = np.unique(np.array([h for h, _ in pairs[::7]] + [3, 5], dtype=np.uint64))
+    for most in (None, 1, 5, 30, 10_000):
+        held, which, values = postings.find_rare(query, most)
+        counts = [sum(1 for h, _ in pairs if h == q) for q in query.tolist()]
+        assert held.tolist() == counts
+        kept = {k for k, c in enumerate(counts) if c and (most is None or c <= most)}
+        got = sorted(zip(which.tolist(), values.tolist(), strict=True))
+        expected = sorted(
+            (k, v) for k, q in enumerate(query.tolist()) if k in kept for h, v in pairs if h == q
+        )
+        assert got == expected
+        assert values.dtype == np.uint32
