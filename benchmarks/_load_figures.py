@@ -123,3 +123,25 @@ def gc_pauses(metrics: str) -> str:
             f"in all, each under {longest * 1e3:g} ms"
         )
     return "; ".join(parts) or "none reported"
+
+
+def preparations(metrics: str, before: str | None = None) -> str:
+    """Where posts' preparations ran (``dedup_post_preparations`` by ``by``), from a /metrics
+    scrape, less an earlier scrape ``before``: share of each place."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    def counts(text: str) -> dict[str, float]:
+        found: dict[str, float] = {}
+        for family in text_string_to_metric_families(text):
+            if family.name == "dedup_post_preparations":
+                for sample in family.samples:
+                    if sample.name.endswith("_total"):
+                        found[sample.labels["by"]] = sample.value
+        return found
+
+    now, earlier = counts(metrics), counts(before) if before else {}
+    done = {by: now[by] - earlier.get(by, 0.0) for by in now}
+    total = sum(done.values())
+    if not total:
+        return "none"
+    return ", ".join(f"{by} {n / total:.0%}" for by, n in sorted(done.items()))

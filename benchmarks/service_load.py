@@ -60,7 +60,15 @@ from pathlib import Path
 import aiohttp
 
 from benchmarks._common import ROOT, machine
-from benchmarks._load_figures import Level, Mixed, gc_pauses, mixed_table, roles_table, table
+from benchmarks._load_figures import (
+    Level,
+    Mixed,
+    gc_pauses,
+    mixed_table,
+    preparations,
+    roles_table,
+    table,
+)
 from benchmarks._proc import cpu_by_role, cpu_seconds
 from dedup.synth import news_corpus
 from dedup.types import Document
@@ -149,6 +157,12 @@ def start_service(db: Path, port: int, queue_size: int) -> subprocess.Popen[byte
             time.sleep(0.2)
     process.kill()
     raise RuntimeError("the service did not become ready in 120 s")
+
+
+def scrape(port: int) -> str:
+    """The service's /metrics text."""
+    with urllib.request.urlopen(f"http://{LOOPBACK}:{port}/metrics", timeout=30) as response:
+        return str(response.read().decode())
 
 
 async def run_level(
@@ -344,13 +358,13 @@ def main() -> None:
                     f"  {clients} client(s): {level.done} posts in {level.seconds:.1f} s",
                     flush=True,
                 )
+            levels_metrics = scrape(port)
             if args.mixed:
                 url = f"http://{LOOPBACK}:{port}"
                 mixed = asyncio.run(
                     run_mixed(url, docs, args.mixed_clients, args.mixed, process.pid)
                 )
-            with urllib.request.urlopen(f"http://{LOOPBACK}:{port}/metrics", timeout=30) as r:
-                pauses = gc_pauses(r.read().decode())
+            final_metrics = scrape(port)
         finally:
             process.send_signal(signal.SIGTERM)
             code = process.wait(60)
@@ -364,7 +378,10 @@ def main() -> None:
                 "half posts, half checks:\n"
             )
             print(mixed_table(mixed, args.mixed_clients))
-        print(f"\ncollector pauses in the service's process while serving: {pauses}")
+        print(f"\nposts prepared (levels): {preparations(levels_metrics)}")
+        if mixed is not None:
+            print(f"posts prepared (mixed): {preparations(final_metrics, levels_metrics)}")
+        print(f"collector pauses in the service's process: {gc_pauses(final_metrics)}")
         if args.baseline:
             ms = library_baseline(db, docs, args.baseline)
             print(

@@ -74,6 +74,13 @@ class Metrics:
             buckets=GC_BUCKETS,
             registry=self.registry,
         )
+        self.preparations = Counter(
+            "dedup_post_preparations",
+            "Posts' text-only preparations by where they ran: on a reader ahead of the writer "
+            "(ahead), on a reader while the writer waited (waited), on the writer (taker).",
+            ["by"],
+            registry=self.registry,
+        )
         self.bulk_lines = Counter(
             "dedup_bulk_lines",
             "Lines of bulk requests, by outcome (stored, error).",
@@ -85,6 +92,10 @@ class Metrics:
         """Read a pool's queue depth and running jobs at every scrape."""
         self.queue_depth.labels(name).set_function(lambda: float(depth()))
         self.queue_running.labels(name).set_function(lambda: float(running()))
+
+    def prepared(self, by: str) -> None:
+        """Count one post's preparation (see :mod:`service.ahead`)."""
+        self.preparations.labels(by).inc()
 
     def gc_pause(self, generation: int, seconds: float) -> None:
         """Count one collection (see :func:`service.collector.watch_pauses`)."""

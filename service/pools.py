@@ -46,8 +46,9 @@ _Item = tuple["concurrent.futures.Future[object]", Callable[[C], object]] | None
 
 #: The priority of the stop marks: after every job.
 LAST = 1 << 30
-#: The priority of optional work done ahead (see :mod:`service.ahead`).
-AHEAD = 1
+#: The priority of work done ahead for the writer (see :mod:`service.ahead`): before the jobs of
+#: requests, because it takes work off the writer, the one thread every post waits for in turn.
+AHEAD = -1
 
 
 class Overloaded(Problem):
@@ -142,7 +143,8 @@ class CollectionPool(Generic[C]):
         """``job(collection)`` on one of the threads; 503 at once if full, unless ``wait``.
 
         Waiting jobs of a lower ``priority`` number run first: work done ahead for posts
-        (:mod:`service.ahead`) gives way to requests that wait for their answer. Among equal
+        (:mod:`service.ahead`) goes before the jobs of requests, since the writer would
+        otherwise do it while every post behind waits. Among equal
         priorities the job of the oldest request runs first: ``since`` is when its request
         arrived (:func:`time.monotonic`; now, if None), so a post's report, queued after the
         post has waited for the writer, goes before the checks that arrived meanwhile rather

@@ -59,6 +59,32 @@ def test_an_error_computed_ahead_reaches_the_taker() -> None:
         ahead.take("writer")
 
 
+def test_the_taker_says_who_computed_the_result() -> None:
+    """The ``taken`` callback hears "ahead", "taker" or "waited", once, when it is taken."""
+    heard: list[str] = []
+    first: Ahead[str, str] = Ahead(str.upper, heard.append)
+    first.offer("reader")
+    first.take("writer")
+    second: Ahead[str, str] = Ahead(str.upper, heard.append)
+    second.take("writer")
+    second.offer("reader")
+    started, release = threading.Event(), threading.Event()
+
+    def slow(collection: str) -> str:
+        started.set()
+        release.wait(5)
+        return collection
+
+    third: Ahead[str, str] = Ahead(slow, heard.append)
+    offering = threading.Thread(target=third.offer, args=("reader",))
+    offering.start()
+    started.wait(5)
+    threading.Timer(0.05, release.set).start()
+    assert third.take("writer") == "reader"
+    offering.join(5)
+    assert heard == ["ahead", "taker", "waited"]
+
+
 async def busy_reader(
     aiohttp_client: Any, tmp_path: Path
 ) -> tuple[CollectionPool[Reader], threading.Event, asyncio.Future[Any]]:
@@ -71,20 +97,20 @@ async def busy_reader(
     return readers, release, held
 
 
-async def test_work_done_ahead_gives_way_to_waiting_requests(
+async def test_work_done_ahead_goes_before_waiting_requests(
     aiohttp_client: Any, tmp_path: Path
 ) -> None:
-    """On a busy reader, a job queued with the AHEAD priority runs after one queued later
-    with the default priority."""
+    """On a busy reader, a job queued with the AHEAD priority runs before a request's job
+    queued earlier, whose request arrived earlier too."""
     readers, release, held = await busy_reader(aiohttp_client, tmp_path)
     order: list[str] = []
-    ahead = asyncio.ensure_future(readers.run(lambda _: order.append("ahead"), priority=AHEAD))
-    await asyncio.sleep(0)
     request = asyncio.ensure_future(readers.run(lambda _: order.append("request")))
+    await asyncio.sleep(0.01)
+    ahead = asyncio.ensure_future(readers.run(lambda _: order.append("ahead"), priority=AHEAD))
     await asyncio.sleep(0.05)
     release.set()
     await asyncio.gather(held, ahead, request)
-    assert order == ["request", "ahead"]
+    assert order == ["ahead", "request"]
 
 
 async def test_the_job_of_the_oldest_request_runs_first(

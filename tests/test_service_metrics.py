@@ -80,6 +80,16 @@ async def test_queue_depths_are_reported_per_pool(client: Client) -> None:
         assert ("dedup_queue_running", labels(pool=pool)) in samples
 
 
+async def test_each_post_counts_where_it_was_prepared(client: Client, story: str) -> None:
+    """Every post is counted once in dedup_post_preparations, under one of its three places."""
+    for k in range(5):
+        await client.post("/v1/documents", json={"id": f"p{k}", "text": f"{story} {k}"})
+    samples = await scrape(client)
+    name = "dedup_post_preparations_total"
+    places = [samples.get((name, labels(by=by)), 0) for by in ("ahead", "waited", "taker")]
+    assert sum(places) == 5
+
+
 async def test_two_apps_count_separately(aiohttp_client: Any, tmp_path: Path) -> None:
     """Each app has its own registry: a request to one is not counted by the other."""
     (tmp_path / "one").mkdir()
