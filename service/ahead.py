@@ -12,7 +12,7 @@ reader then skips it).
 Readers take these preparations before the jobs of requests (checks, reports; :data:`AHEAD`):
 every preparation the writer makes itself delays every post behind it. Under the mixed load of
 ``benchmarks/service_load.py`` (32 clients, half posts, half checks, 100,000 stored
-documents), readers that took them last prepared 31-37 % of the posts, and the writer the rest;
+documents), readers that took them last prepared 30-37 % of the posts (the writer 62-68 %);
 taking them by their post's arrival among the requests, 47-52 %; taking them first, 79-83 %,
 and the load's p99 fell from 234.5-256.5 ms to 166.3-168.5 ms (three alternating runs each,
 checks' p99 rising from 108-121 to 141-156 ms). ``dedup_post_preparations`` in /metrics
