@@ -21,7 +21,9 @@ round, and a third after it deleted a sixth of those posts, whose rows stay dead
 until a rebuild. Each level also
 splits the server's CPU by thread role, named in the kernel by :mod:`service.threadnames`
 (writer, event loop, reader threads and processes, checkpoint), with the load client's own CPU
-and the time the writer spent runnable but waiting for a core.
+and the time the writer spent runnable but waiting for a core. From the service's /metrics it
+prints where posts were prepared (on a reader ahead of the writer, or by the writer) and its
+garbage-collector pauses; under the mixed table, whether issue #9's p99 bound was met.
 
 Run: ``python -m benchmarks.service_load [--docs 100000] [--requests 800] [--db PATH]
 [--mixed 60] [--boilerplate] [--recycled-bodies]``; ``--mixed S`` adds issue #9's load: 32

@@ -5,10 +5,10 @@ and the service's modules, the opened collections. CPython's full collection tra
 one of them with the interpreter lock held, so every request in flight waits it out. Under the
 load of ``benchmarks/service_load.py`` (100,000 documents, 16 clients, then 60 s of mixed load),
 the service's process made two or three full collections while serving, of 55-104 ms each
-(three runs). With startup frozen (:func:`gc.freeze`) collections skip those objects: three
-full collections of 14 ms in all (``dedup_gc_pause_seconds``, which the script prints). A
-warmed-up writer's full collection by hand: 41-47 ms before the freeze, 0.3 ms after it and 300
-more posts.
+(three runs). With startup frozen (:func:`gc.freeze`) collections skip those objects: one to
+three full collections a run, 14 ms in all at most (``dedup_gc_pause_seconds``, which the
+script prints; six runs). A warmed-up writer's full collection by hand: 41-47 ms before the
+freeze, 0.3 ms after it and 300 more posts.
 
 Frozen objects are still freed by reference counting; only reference cycles among them wait
 for :func:`gc.unfreeze`, which the app calls on shutdown (tests start many apps in one process).
