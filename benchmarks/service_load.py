@@ -62,16 +62,9 @@ from pathlib import Path
 import aiohttp
 
 from benchmarks._common import ROOT, machine
-from benchmarks._load_figures import (
-    Level,
-    Mixed,
-    gc_pauses,
-    mixed_table,
-    preparations,
-    roles_table,
-    table,
-)
+from benchmarks._load_figures import Level, Mixed, mixed_table, roles_table, table
 from benchmarks._proc import cpu_by_role, cpu_seconds
+from benchmarks._service_metrics import gc_pauses, preparations, scrape
 from dedup.synth import news_corpus
 from dedup.types import Document
 
@@ -159,12 +152,6 @@ def start_service(db: Path, port: int, queue_size: int) -> subprocess.Popen[byte
             time.sleep(0.2)
     process.kill()
     raise RuntimeError("the service did not become ready in 120 s")
-
-
-def scrape(port: int) -> str:
-    """The service's /metrics text."""
-    with urllib.request.urlopen(f"http://{LOOPBACK}:{port}/metrics", timeout=30) as response:
-        return str(response.read().decode())
 
 
 async def run_level(
@@ -332,6 +319,7 @@ def main() -> None:
         fresh = not args.recycled_bodies
         print(preload(db, args.docs, Path(tmp), args.boilerplate, fresh), flush=True)
         port = free_port()
+        url = f"http://{LOOPBACK}:{port}"
         process = start_service(db, port, queue_size=64)
         mixed: Mixed | None = None
         try:
@@ -347,7 +335,7 @@ def main() -> None:
             for clients in levels:
                 level = asyncio.run(
                     run_level(
-                        f"http://{LOOPBACK}:{port}",
+                        url,
                         docs,
                         clients,
                         args.requests,
@@ -360,13 +348,12 @@ def main() -> None:
                     f"  {clients} client(s): {level.done} posts in {level.seconds:.1f} s",
                     flush=True,
                 )
-            levels_metrics = scrape(port)
+            levels_metrics = scrape(url)
             if args.mixed:
-                url = f"http://{LOOPBACK}:{port}"
                 mixed = asyncio.run(
                     run_mixed(url, docs, args.mixed_clients, args.mixed, process.pid)
                 )
-            final_metrics = scrape(port)
+            final_metrics = scrape(url)
         finally:
             process.send_signal(signal.SIGTERM)
             code = process.wait(60)
