@@ -144,11 +144,11 @@ class CollectionPool(Generic[C]):
 
         Waiting jobs of a lower ``priority`` number run first: work done ahead for posts
         (:mod:`service.ahead`) goes before the jobs of requests, since the writer would
-        otherwise do it while every post behind waits. Among equal
-        priorities the job of the oldest request runs first: ``since`` is when its request
-        arrived (:func:`time.monotonic`; now, if None), so a post's report, queued after the
-        post has waited for the writer, goes before the checks that arrived meanwhile rather
-        than behind them. Equal ones run in arrival order.
+        otherwise do it while every post behind waits. Among equal priorities the job of the
+        oldest request runs first: ``since`` is when its request arrived
+        (:func:`time.monotonic`; now, if None), so a post's report, queued after the post has
+        waited for the writer, goes before the checks that arrived meanwhile rather than
+        behind them. Equal ones run in arrival order.
         """
         slots = self._slots
         if slots is None or not self._workers:

@@ -30,16 +30,19 @@ async def test_full_collections_are_reported_with_their_pause(client: Client) ->
     after = await scrape(client)
     count = ("dedup_gc_pause_seconds_count", labels(generation="2"))
     total = ("dedup_gc_pause_seconds_sum", labels(generation="2"))
-    assert after[count] == before.get(count, 0) + 1
+    assert after[count] >= before.get(count, 0) + 1  # more, if one ran by itself meanwhile
     assert after[total] > before.get(total, 0)
 
 
 def test_a_stopped_watch_sees_no_more_collections() -> None:
-    """watch_pauses reports each collection once, and nothing after it is stopped."""
+    """watch_pauses reports a collection with its generation and pause, and nothing once it
+    is stopped."""
     seen: list[tuple[int, float]] = []
     stop = watch_pauses(lambda generation, seconds: seen.append((generation, seconds)))
     gc.collect(1)
     stop()
+    heard = len(seen)
     gc.collect()
-    assert [generation for generation, _ in seen] == [1]
-    assert seen[0][1] >= 0
+    generation, seconds = seen[-1]
+    assert generation == 1 and seconds >= 0
+    assert len(seen) == heard
