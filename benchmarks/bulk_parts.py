@@ -18,7 +18,8 @@ On a generated news corpus (``dedup.synth.news_corpus``, 30 % reprints, written 
 5. **Start-up**: a fresh process from its first statement until the fingerprinting kernels have
    run once (what the bulk job does before forking its workers), with numba's BLAS probe
    (``numba.np.arraymath`` imported before dedup, so the probe runs as it did before
-   :mod:`dedup._numba_start`) against without (dedup imported first, as every program does).
+   :mod:`dedup._numba_start`) against without (the kernel modules answer it as they load, as
+   in every program).
 
 ``write_outputs`` with one job against two is timed by :mod:`benchmarks.bulk_outputs`.
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from dedup import _numba_start  # noqa: F401  (before any kernel runs: no BLAS probe)
 from dedup._xxh64 import xxh64
 
 

@@ -27,6 +27,8 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
+from dedup import _numba_start  # noqa: F401  (before any kernel runs: no BLAS probe)
+
 #: A run's directory has an entry for every 8 to 16 of its pairs (one or two cache lines of
 #: hashes to search), at 8 bytes an entry: at most a byte per pair, beside the pair's 12.
 _PER_ENTRY = 16

@@ -13,6 +13,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from dedup import _numba_start  # noqa: F401  (before any kernel runs: no BLAS probe)
+
 
 @njit(inline="always")
 def _merge_count(x: np.ndarray, i: int, ie: int, y: np.ndarray, j: int, je: int, need: int) -> int:

@@ -20,6 +20,8 @@ from collections.abc import Sequence
 import numpy as np
 from numba import njit
 
+from dedup import _numba_start  # noqa: F401  (before any kernel runs: no BLAS probe)
+
 _NO_DATE = "\uffff"  # sorts after every ISO date
 
 

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dedup import _kernels
 from dedup.errors import ConfigError
 
 _GRID = 2001  # integration points per side of the threshold
@@ -76,6 +75,10 @@ class Banding:
                 f"signatures of shape {sigs.shape} cannot hold "
                 f"{self.bands} bands x {self.rows} rows"
             )
+        # Imported here: the settings (dedup.config) use this module, and the CLI's --help
+        # should not load numba for them.
+        from dedup import _kernels
+
         keys: np.ndarray = _kernels.band_keys(sigs, self.bands, self.rows)
         return keys
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from dedup import _numba_start  # noqa: F401  (before any kernel runs: no BLAS probe)
 from dedup.align import Aligner, AlignSide, PairReuse, ReuseRule, Spans
 from dedup.errors import ConfigError
 from dedup.normalize import Tokens

@@ -5,7 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from dedup.verify import Relation
+
+class Relation(StrEnum):
+    """How document ``a`` relates to document ``b``."""
+
+    DUPLICATE = "duplicate"  # identical normalised text
+    NEAR_DUPLICATE = "near_duplicate"  # Jaccard >= threshold
+    CONTAINS = "contains"  # most of b's shingles are in a (b is an excerpt of a)
+    CONTAINED_IN = "contained_in"  # most of a's shingles are in b
+    SHARES_PASSAGES = "shares_passages"  # aligned passages pass dedup.align.ReuseRule
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,21 +7,11 @@ arrays, so one merge walk (linear time, compiled) gives the intersection and eve
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
 import numpy as np
 
 from dedup import _set_kernels
-
-
-class Relation(StrEnum):
-    """How document ``a`` relates to document ``b``."""
-
-    DUPLICATE = "duplicate"  # identical normalised text
-    NEAR_DUPLICATE = "near_duplicate"  # Jaccard >= threshold
-    CONTAINS = "contains"  # most of b's shingles are in a (b is an excerpt of a)
-    CONTAINED_IN = "contained_in"  # most of a's shingles are in b
-    SHARES_PASSAGES = "shares_passages"  # aligned passages pass dedup.align.ReuseRule
+from dedup.types import Relation
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,8 @@ import pytest
 from dedup import Config, Document, Fingerprinter
 from dedup.bulk import BulkOptions, CandidatePairs, PairVerifier, ShingleSpool, run_bulk
 from dedup.bulk.verify import _chunk_starts
-from dedup.verify import RELATIONS, Relation
+from dedup.types import Relation
+from dedup.verify import RELATIONS
 
 
 def _reprint(text: str, keep: float, footer: str) -> str:

@@ -13,7 +13,8 @@ from dedup.bulk import BulkOptions, run_bulk
 from dedup.cli import main
 from dedup.reuse import ReuseCandidates
 from dedup.synth import reuse_corpus
-from dedup.verify import RELATIONS, Relation
+from dedup.types import Relation
+from dedup.verify import RELATIONS
 from tests.conftest import SAMPLE_DUMP, read_jsonl
 
 

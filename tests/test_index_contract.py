@@ -14,8 +14,7 @@ from dedup.errors import ConfigError, DocumentNotFoundError, InputError
 from dedup.fingerprint import Fingerprinter
 from dedup.index import Index, IndexCore
 from dedup.index.core import CHUNK
-from dedup.types import AddOutcome, Document, Match
-from dedup.verify import Relation
+from dedup.types import AddOutcome, Document, Match, Relation
 
 A = text(1)
 B = text(2)

@@ -14,8 +14,8 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from dedup.errors import DocumentNotFoundError
 from dedup.fingerprint import Fingerprinter
 from dedup.index import IndexCore, MemoryIndex, SQLiteIndex
-from dedup.types import AddOutcome, Document
-from dedup.verify import Relation, Similarity
+from dedup.types import AddOutcome, Document, Relation
+from dedup.verify import Similarity
 
 # A small pool whose relations are known: two families of copies (one of them differing only
 # in case, so a duplicate by content hash), a chain xy ~ xyz ~ yz whose ends are unrelated,

@@ -24,8 +24,8 @@ from dedup.bulk.spool import ShingleSpool, TempFileSpool
 from dedup.bulk.verify import PairVerifier, VerifiedPairs
 from dedup.normalize import Tokens, tokenize
 from dedup.reuse import ReuseCandidates, ReuseFinder
-from dedup.types import Document
-from dedup.verify import RELATIONS, Relation
+from dedup.types import Document, Relation
+from dedup.verify import RELATIONS
 
 SHARES = RELATIONS.index(Relation.SHARES_PASSAGES)
 #: Boilerplate spans of a document, by its original text and source.

@@ -8,7 +8,10 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from dedup import _set_kernels
+from dedup import (
+    _numba_start,  # noqa: F401  (before any kernel runs: no BLAS probe)
+    _set_kernels,
+)
 from dedup.bulk.spool import MappedSets, ShingleSpool
 from dedup.verify import classify, relation_floor
 

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from dedup.bulk.run import BulkResult
 from dedup.cli._app import (
     _counted,
     _errors_to_exit,
@@ -20,10 +19,11 @@ from dedup.cli._app import (
     main,
 )
 from dedup.config import Config
-from dedup.fingerprint import FingerprintBatch
 from dedup.types import Document
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # (the kernels these bring load only when a command runs)
+    from dedup.bulk.run import BulkResult
+    from dedup.fingerprint import FingerprintBatch
     from dedup.io import FieldNames
 
 

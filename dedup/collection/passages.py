@@ -16,8 +16,8 @@ from dedup.fingerprint import Fingerprint
 from dedup.index import SQLiteIndex
 from dedup.normalize import Tokens, tokenize
 from dedup.reuse import ReuseFinder
-from dedup.types import Document, Match
-from dedup.verify import Relation, Similarity
+from dedup.types import Document, Match, Relation
+from dedup.verify import Similarity
 
 #: Stored texts kept ready for alignment per :class:`Passages` (a few MB each: ~40 KB a text).
 SIDE_CACHE = 256

@@ -8,8 +8,7 @@ from typing import Any, Literal, NamedTuple
 from dedup.align import Passage
 from dedup.boilerplate.store import DocumentEntry
 from dedup.fingerprint import Fingerprint
-from dedup.types import AddOutcome, Document, Match
-from dedup.verify import Relation
+from dedup.types import AddOutcome, Document, Match, Relation
 
 Status = Literal["new", "duplicate", "near_duplicate"]
 Stored = Literal["added", "updated", "unchanged"]

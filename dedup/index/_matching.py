@@ -11,8 +11,8 @@ from dedup import _set_kernels
 from dedup.fingerprint import Fingerprint
 from dedup.index._store import Row, Store
 from dedup.lsh import Banding
-from dedup.types import Match, QueryResult
-from dedup.verify import Relation, Similarity
+from dedup.types import Match, QueryResult, Relation
+from dedup.verify import Similarity
 
 # Candidates pass the vectorised pre-check with this much slack; Similarity.relation decides.
 _SLACK = 1e-9
