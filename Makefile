@@ -53,7 +53,7 @@ bench-quality: $(STAMP)
 # POST check+insert load at 1, 8 and 16 clients on loopback, against direct library calls;
 # the readers' reuse lookups through the runs' directories, against a binary search of each run.
 bench-service: $(STAMP)
-	$(BIN)/python -m benchmarks.service_load
+	$(BIN)/python -m benchmarks.service_load --mixed 60
 	$(BIN)/python -m benchmarks.reuse_lookup
 
 bench-spark: $(STAMP)
