@@ -6,6 +6,7 @@ from __future__ import annotations
 import urllib.request
 
 from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.samples import Sample
 
 
 def scrape(url: str) -> str:
@@ -14,24 +15,31 @@ def scrape(url: str) -> str:
         return str(response.read().decode())
 
 
+def _samples(metrics: str, family: str) -> list[Sample]:
+    """The samples of one metric family in a /metrics text."""
+    return [
+        sample
+        for found in text_string_to_metric_families(metrics)
+        if found.name == family
+        for sample in found.samples
+    ]
+
+
 def gc_pauses(metrics: str) -> str:
     """The service process's collector pauses by generation, from a /metrics scrape: how many,
     their total, and the smallest histogram bound that holds the longest."""
     counts: dict[str, float] = {}
     sums: dict[str, float] = {}
     buckets: dict[str, list[tuple[float, float]]] = {}
-    for family in text_string_to_metric_families(metrics):
-        if family.name != "dedup_gc_pause_seconds":
-            continue
-        for sample in family.samples:
-            generation = sample.labels.get("generation", "?")
-            if sample.name.endswith("_count"):
-                counts[generation] = sample.value
-            elif sample.name.endswith("_sum"):
-                sums[generation] = sample.value
-            elif sample.name.endswith("_bucket"):
-                bound = float(sample.labels["le"])
-                buckets.setdefault(generation, []).append((bound, sample.value))
+    for sample in _samples(metrics, "dedup_gc_pause_seconds"):
+        generation = sample.labels.get("generation", "?")
+        if sample.name.endswith("_count"):
+            counts[generation] = sample.value
+        elif sample.name.endswith("_sum"):
+            sums[generation] = sample.value
+        elif sample.name.endswith("_bucket"):
+            bound = float(sample.labels["le"])
+            buckets.setdefault(generation, []).append((bound, sample.value))
     parts = []
     for generation in sorted(counts, reverse=True):
         count = counts[generation]
@@ -51,13 +59,8 @@ def preparations(metrics: str, before: str | None = None) -> str:
     scrape, less an earlier scrape ``before``: share of each place."""
 
     def counts(text: str) -> dict[str, float]:
-        found: dict[str, float] = {}
-        for family in text_string_to_metric_families(text):
-            if family.name == "dedup_post_preparations":
-                for sample in family.samples:
-                    if sample.name.endswith("_total"):
-                        found[sample.labels["by"]] = sample.value
-        return found
+        samples = _samples(text, "dedup_post_preparations")
+        return {s.labels["by"]: s.value for s in samples if s.name.endswith("_total")}
 
     now, earlier = counts(metrics), counts(before) if before else {}
     done = {by: now[by] - earlier.get(by, 0.0) for by in now}

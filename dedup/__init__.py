@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from dedup.verify import Similarity
 
 # The public names and their modules, imported on first use (PEP 562): ``import dedup.cli`` for
-# ``dedup --help`` then loads neither numba nor the kernels (0.38 s before, most of it numba).
+# ``dedup --help`` then loads neither numba nor the kernels (0.37-0.47 s before, most of it numba).
 _HOME = {
     "Banding": "dedup.lsh",
     "Config": "dedup.config",
