@@ -1,9 +1,9 @@
 """CPU time of a process tree from /proc, in total and by role (Linux only).
 
-The service names its threads and reader processes in the kernel (:mod:`service.threadnames`),
-so a load run can say which of them spent the CPU: the single writer thread is the ceiling of
-posts per second, and whether it waits for the interpreter lock, for a core, or for nothing
-decides what to cut next (README, Performance).
+The service names its threads and its writer and reader processes in the kernel
+(:mod:`service.threadnames`), so a load run can say which of them spent the CPU: the single
+writer is the ceiling of posts per second, and whether it waits for the interpreter lock, for a
+core, or for nothing decides what to cut next (README, Performance).
 """
 
 from __future__ import annotations
@@ -14,8 +14,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 #: Roles of a service's threads, in the order tables show them.
-ROLES = ("writer", "event loop", "reader threads", "reader processes", "checkpoint", "other")
-#: Not CPU: nanoseconds the writer thread spent runnable, waiting for a core (schedstat).
+ROLES = (
+    "writer",
+    "writer process",
+    "event loop",
+    "reader threads",
+    "reader processes",
+    "checkpoint",
+    "other",
+)
+#: Not CPU: seconds the writer (its process's thread, or the writer thread) spent runnable,
+#: waiting for a core (schedstat).
 WRITER_WAIT = "writer waiting for a core"
 
 
@@ -48,14 +57,14 @@ def cpu_by_role(pid: int) -> dict[str, float]:
     Threads that ended are not counted: compare two readings of the same live service.
     """
     found = dict.fromkeys((*ROLES, WRITER_WAIT), 0.0)
+    thread_waited = 0.0
     for task in Path(f"/proc/{pid}/task").iterdir():
         with contextlib.suppress(FileNotFoundError):
             name = (task / "comm").read_text().strip()
             seconds = _ticks((task / "stat").read_text())
             if name.startswith("dedup-writer"):
                 role = "writer"
-                waited = int((task / "schedstat").read_text().split()[1])
-                found[WRITER_WAIT] += waited / 1e9
+                thread_waited += _waited(task)
             elif int(task.name) == pid:
                 role = "event loop"
             elif name.startswith("dedup-reader"):
@@ -65,5 +74,18 @@ def cpu_by_role(pid: int) -> dict[str, float]:
             else:
                 role = "other"
             found[role] += seconds
-    found["reader processes"] = sum(cpu_seconds(child) for child in _children(pid))
+    for child in _children(pid):
+        with contextlib.suppress(FileNotFoundError):
+            if Path(f"/proc/{child}/comm").read_text().strip() == "dedup-writer":
+                found["writer process"] += cpu_seconds(child)
+                found[WRITER_WAIT] += _waited(Path(f"/proc/{child}/task/{child}"))
+                continue
+        found["reader processes"] += cpu_seconds(child)
+    if not found["writer process"]:  # the writer computes on its thread here
+        found[WRITER_WAIT] = thread_waited
     return found
+
+
+def _waited(task: Path) -> float:
+    """Seconds the thread ``task`` spent runnable, waiting for a core."""
+    return int((task / "schedstat").read_text().split()[1]) / 1e9

@@ -18,10 +18,10 @@ Afterwards the same kind of posts go to ``Collection.post`` directly, without HT
 the difference is what the service adds. Then the writer's part of a post is timed alone (its
 CPU, in the service's batches): the ceiling one writer puts on posts per second; then a second
 round, and a third after it deleted a sixth of those posts, whose rows stay dead in its memory
-until a rebuild. Each level also
-splits the server's CPU by thread role, named in the kernel by :mod:`service.threadnames`
-(writer, event loop, reader threads and processes, checkpoint), with the load client's own CPU
-and the time the writer spent runnable but waiting for a core. From the service's /metrics it
+until a rebuild. Each level also splits the server's CPU by role, named in the kernel by
+:mod:`service.threadnames` (writer thread and process, event loop, reader threads and
+processes, checkpoint), with the load client's own CPU and the time the writer spent runnable
+but waiting for a core. From the service's /metrics it
 prints where posts were prepared (on a reader ahead of the writer, or by the writer) and its
 garbage-collector pauses; under the mixed table, whether issue #9's p99 bound was met.
 
@@ -359,7 +359,7 @@ def main() -> None:
             code = process.wait(60)
         print(f"\nPOST /v1/documents into {args.docs:,} stored documents (service exit {code}):\n")
         print(table(results))
-        print("\nCPU ms a post by thread role (the writer thread is the ceiling):\n")
+        print("\nCPU ms a post by role (the writer is the ceiling):\n")
         print(roles_table(results))
         if mixed is not None:
             print(

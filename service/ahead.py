@@ -71,14 +71,34 @@ class Ahead(Generic[C, T]):
 
     def take(self, collection: C) -> T:
         """The result: computed ahead, being computed (then waited for), or computed now."""
+        if self._claim():
+            return self._compute(collection)
+        return self._wait()
+
+    @property
+    def made(self) -> bool:
+        """Whether the result is there (made ahead, or failed)."""
+        return self._done.is_set()
+
+    def claim(self) -> tuple[bool, T | None]:
+        """:meth:`take` for a taker that computes elsewhere: ``(True, result)`` if it was
+        computed ahead (or is being computed: then waited for), ``(False, None)`` if no reader
+        started it, which then never will (the taker computes it its own way)."""
+        if self._claim():
+            return False, None
+        return True, self._wait()
+
+    def _claim(self) -> bool:
+        """Mark the result taken; whether nobody had started it (the taker computes it)."""
         with self._lock:
             state = self._state
             if state == _WAITING:
                 self._state = _TAKEN
         if self._taken is not None:  # who computes it: see Metrics.prepared
             self._taken({_WAITING: "taker", _DONE: "ahead"}.get(state, "waited"))
-        if state == _WAITING:
-            return self._compute(collection)
+        return state == _WAITING
+
+    def _wait(self) -> T:
         self._done.wait()
         if self._error is not None:
             raise self._error

@@ -1,10 +1,11 @@
 """The aiohttp application: typed state, its resources' lifetimes, middlewares and routes.
 
 :func:`create_app` only builds; nothing is opened until the app starts, when ``cleanup_ctx``
-opens, in order, the writer (one thread owning the read-write Collection, which creates the
-file if needed) and the readers (one read-only Collection per thread, opened in a child process
-of the thread's own unless ``reader_mode`` is "thread": :mod:`service.remote`), and marks the
-app ready.
+opens, in order, the writer (one thread driving the read-write Collection, which creates the
+file if needed, in a child process of its own unless ``writer_mode`` is "thread":
+:mod:`service.writer`) and the readers (one read-only Collection per thread, opened in a child
+process of the thread's own unless ``reader_mode`` is "thread": :mod:`service.remote`), and
+marks the app ready.
 On shutdown the same contexts close them in reverse, after aiohttp has let in-flight requests
 finish.
 """
@@ -27,11 +28,12 @@ from service.config import ServiceSettings
 from service.keys import CONFIG, LIMITS, METRICS, OPENAPI, READERS, SETTINGS, STATE, WRITER, State
 from service.metrics import Metrics
 from service.openapi import openapi_document
-from service.pools import BatchedPool, CollectionPool
+from service.pools import BatchedPool, CollectionPool, LocalWriter, Writer
 from service.problems import problem_middleware
 from service.remote import Reader, RemoteCollection
 from service.routes import routes
 from service.schemas import Limits
+from service.writer import RemoteWriter
 
 
 def create_app(settings: ServiceSettings, config: Config | None = None) -> web.Application:
@@ -90,17 +92,20 @@ WAL_BOUND_PAGES = 50_000
 
 
 async def _writer(app: web.Application) -> AsyncIterator[None]:
-    """The single writer thread: every post, delete and bulk line runs there, in order, in
-    batches of one commit each; and the thread that checkpoints the WAL for it."""
+    """The single writer thread: every post, delete and bulk line runs there (or in the
+    writer's process it drives), in order, in batches of one commit each; and the thread that
+    checkpoints the WAL for it."""
     settings = app[SETTINGS]
     open_readonly = _opener(app, readonly=True)
     checkpointer = Checkpointer(open_readonly)
     open_writable = _opener(app, readonly=False)
 
-    def open_writer() -> Collection:
+    def open_writer() -> Writer:
+        if settings.writer_mode == "process":
+            return RemoteWriter(settings.db, app.get(CONFIG), WARM_UP, WAL_BOUND_PAGES)
         collection = open_writable()
         collection.defer_checkpoints(WAL_BOUND_PAGES)
-        return collection
+        return LocalWriter(collection)
 
     pool: BatchedPool[Collection] = BatchedPool(
         "writer",
@@ -134,7 +139,7 @@ async def _readers(app: web.Application) -> AsyncIterator[None]:
         db, config = settings.db, app.get(CONFIG)
 
         def opener() -> Reader:
-            return RemoteCollection(db, config, warm_up=WARM_UP)
+            return RemoteCollection(db, config, warm_up=WARM_UP, nice=settings.reader_nice)
 
     pool: CollectionPool[Reader] = CollectionPool(
         "reader",

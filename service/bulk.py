@@ -22,7 +22,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import StreamReader, web
 
-from dedup.collection import Collection, Pending, Window
+from dedup.collection import Window
 from dedup.errors import DedupError
 from service.ahead import prepare_ahead
 from service.body import (
@@ -36,6 +36,7 @@ from service.body import (
 )
 from service.keys import LIMITS, METRICS, READERS, SETTINGS, STATE, WRITER
 from service.problems import Problem, from_library
+from service.writer import post_call
 
 LOG = logging.getLogger("service")
 NDJSON = "application/x-ndjson"
@@ -111,11 +112,7 @@ async def _answer(
         doc = app[LIMITS].document(parse_json(line, settings.max_json_depth))
 
         ahead = prepare_ahead(app, doc)
-
-        def post(col: Collection) -> Pending:
-            return col.post_pending(doc, prepared=ahead.take(col), **window._asdict())
-
-        pending = await app[WRITER].run(post, wait=True)
+        pending = await app[WRITER].run(post_call(doc, ahead, window._asdict()), wait=True)
         verdict = await app[READERS].run(lambda col: col.report(pending).to_dict(), wait=True)
         app[METRICS].bulk_lines.labels("stored").inc()
         status = 201 if verdict.get("stored") == "added" else 200

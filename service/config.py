@@ -22,7 +22,8 @@ MIB = 1 << 20
 #: Where readers compute: "process", a child process per reader thread, so that checks,
 #: preparations and passages run beside the writer instead of taking turns with it for the
 #: interpreter lock (see :mod:`service.remote`); "thread", in this process (starts at once:
-#: what tests of everything but the readers' transport use).
+#: what tests of everything but the readers' transport use). The same for the writer
+#: (``writer_mode``, :mod:`service.writer`).
 READER_MODES = ("process", "thread")
 
 
@@ -45,6 +46,8 @@ class ServiceSettings:
     max_json_depth: int = 16  # nesting of arrays and objects in a JSON body
     readers: int = 0  # reader threads (each with its own read-only connection); 0 = cores
     reader_mode: str = "process"  # "process": each reader computes in a child; "thread": here
+    writer_mode: str = "process"  # "process": the writer computes in a child; "thread": here
+    reader_nice: int = 5  # how much reader processes lower their CPU priority (0-19)
     queue_size: int = 64  # jobs waiting per pool before 503
     bulk_window: int = 16  # lines of one bulk request in flight at once
     idle_timeout: float = 15.0  # s a connection may take to deliver a request's headers
@@ -69,10 +72,11 @@ class ServiceSettings:
         _check_int("max_token_chars", self.max_token_chars, 1, 1 << 30)
         _check_int("max_json_depth", self.max_json_depth, 2, 1000)
         _check_int("readers", self.readers, 0, 256)
-        if self.reader_mode not in READER_MODES:
-            raise ConfigError(
-                f"reader_mode must be one of {', '.join(READER_MODES)}, got {self.reader_mode!r}"
-            )
+        for name in ("reader_mode", "writer_mode"):
+            mode = getattr(self, name)
+            if mode not in READER_MODES:
+                raise ConfigError(f"{name} must be one of {', '.join(READER_MODES)}, got {mode!r}")
+        _check_int("reader_nice", self.reader_nice, 0, 19)
         _check_int("queue_size", self.queue_size, 1, 1_000_000)
         _check_int("bulk_window", self.bulk_window, 1, 1024)
         _check_int("retry_after", self.retry_after, 1, 3600)

@@ -13,7 +13,7 @@ from dedup.collection import Collection
 from dedup.config import Config
 from service.config import ServiceSettings
 from service.metrics import Metrics
-from service.pools import CollectionPool
+from service.pools import BatchedPool, CollectionPool
 from service.remote import Reader
 from service.schemas import Limits
 
@@ -34,5 +34,5 @@ LIMITS = web.AppKey("limits", Limits)
 METRICS = web.AppKey("metrics", Metrics)
 STATE = web.AppKey("state", State)
 OPENAPI = web.AppKey("openapi", dict[str, Any])
-WRITER: web.AppKey[CollectionPool[Collection]] = web.AppKey("writer")
+WRITER: web.AppKey[BatchedPool[Collection]] = web.AppKey("writer")
 READERS: web.AppKey[CollectionPool[Reader]] = web.AppKey("readers")

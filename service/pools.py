@@ -3,9 +3,10 @@
 SQLite connections belong to the thread that opened them, so every worker thread opens its own
 Collection and runs only jobs against it: one writer thread for everything that changes the
 index (posts are serialised there, which is what makes check-and-insert atomic across
-requests, and where posts are committed in batches: :class:`BatchedPool`), and a few reader
-threads with read-only connections that WAL lets read the last committed state while the writer
-writes. The event loop never touches a Collection. Waiting jobs run by priority, then oldest
+requests, and where posts are committed in batches: :class:`BatchedPool`, whose thread drives
+a :class:`Writer`, here or in a process of its own), and a few reader threads with read-only
+connections that WAL lets read the last committed state while the writer writes. The event
+loop never touches a Collection. Waiting jobs run by priority, then oldest
 request first (posts and checks say when their request arrived), then in arrival order.
 
 Capacity is counted on the event loop: at most ``threads + queue_size`` jobs are accepted (running
@@ -23,9 +24,9 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
 from service.problems import Problem
 from service.threadnames import name_this_thread
@@ -38,7 +39,9 @@ class Closable(Protocol):
     def close(self) -> None: ...
 
 
-C = TypeVar("C", bound=Closable)
+R = TypeVar("R", bound=Closable)
+C = TypeVar("C")
+C_co = TypeVar("C_co", covariant=True)
 W = TypeVar("W", bound="Transactional")
 Job = Callable[[C], T]
 _Item = tuple["concurrent.futures.Future[object]", Callable[[C], object]] | None
@@ -49,6 +52,21 @@ LAST = 1 << 30
 #: The priority of work done ahead for the writer (see :mod:`service.ahead`): before the jobs of
 #: requests, because it takes work off the writer, the one thread every post waits for in turn.
 AHEAD = -1
+
+
+class Runner(Protocol[C_co]):
+    """A pool as its users see it: :meth:`Pool.run` of jobs that take a ``C_co``."""
+
+    name: str
+
+    async def run(
+        self,
+        job: Callable[[C_co], T],
+        *,
+        wait: bool = False,
+        priority: int = 0,
+        since: float | None = None,
+    ) -> T: ...
 
 
 class Overloaded(Problem):
@@ -63,13 +81,15 @@ class Overloaded(Problem):
         )
 
 
-class CollectionPool(Generic[C]):
-    """``threads`` threads, each running jobs ``job(collection)`` against its own Collection."""
+class Pool(Generic[R, C]):
+    """``threads`` threads, each opening its own ``R`` and running jobs that take a ``C``
+    (:class:`CollectionPool`: the same; :class:`BatchedPool`: a :class:`Writer` that runs
+    jobs against its Collection)."""
 
     def __init__(
         self,
         name: str,
-        opener: Callable[[], C],
+        opener: Callable[[], R],
         *,
         threads: int,
         queue_size: int,
@@ -178,7 +198,7 @@ class CollectionPool(Generic[C]):
             self._slots.release()
 
     def _work(self, opened: concurrent.futures.Future[None]) -> None:
-        """A worker: open the Collection here (its connection is bound to this thread), run jobs."""
+        """A worker: open its resource here (a connection is bound to its thread), run jobs."""
         name_this_thread()
         try:
             collection = self._opener()
@@ -194,23 +214,8 @@ class CollectionPool(Generic[C]):
             except Exception:
                 LOG.exception("closing the %s collection failed", self.name)
 
-    def _serve(self, collection: C) -> None:
-        """Run jobs one at a time until the stop mark."""
-        while (item := self._queue.get()[3]) is not None:
-            future, job = item
-            if not future.set_running_or_notify_cancel():
-                continue  # its caller went away before it started
-            with self._lock:
-                self._running += 1
-            try:
-                result = job(collection)
-            except Exception as exc:
-                future.set_exception(exc)
-            else:
-                future.set_result(result)
-            finally:
-                with self._lock:
-                    self._running -= 1
+    def _serve(self, resource: R) -> None:
+        raise NotImplementedError
 
     def _take(
         self, limit: int
@@ -232,6 +237,29 @@ class CollectionPool(Generic[C]):
         return items, True
 
 
+class CollectionPool(Pool[R, R]):
+    """``threads`` threads, each running jobs ``job(collection)`` against its own Collection."""
+
+    def _serve(self, resource: R) -> None:
+        """Run jobs one at a time until the stop mark."""
+        while True:
+            items, stop = self._take(1)
+            for future, job in items:
+                with self._lock:
+                    self._running += 1
+                try:
+                    result = job(resource)
+                except Exception as exc:
+                    future.set_exception(exc)
+                else:
+                    future.set_result(result)
+                finally:
+                    with self._lock:
+                        self._running -= 1
+            if stop:
+                return
+
+
 class Transactional(Closable, Protocol):
     """A collection whose writes can be grouped in one transaction (savepoints inside)."""
 
@@ -241,15 +269,74 @@ class Transactional(Closable, Protocol):
     def in_transaction(self) -> bool: ...
 
 
-class BatchedPool(CollectionPool[W]):
+class Batch(NamedTuple):
+    """What a batch of jobs gave: ``(True, result)`` or ``(False, error)`` for each job, in
+    order, and whether its transaction was committed."""
+
+    outcomes: list[tuple[bool, Any]]
+    committed: bool
+
+
+def run_batch(collection: W, jobs: Iterable[Callable[[W], object]]) -> Batch:
+    """Run ``jobs`` in order in one transaction, each in a savepoint of its own, and commit.
+
+    Each job sees the writes of those before it. A job that fails is rolled back to its
+    savepoint alone, so its neighbours stay. If the transaction is lost or the commit fails,
+    no job of the batch is stored: each that had succeeded gets that error instead, and so do
+    the jobs not reached (``jobs`` is read to its end: it may be a stream).
+    """
+    outcomes: list[tuple[bool, Any]] = []
+    stream = iter(jobs)
+    try:
+        with collection.transaction():
+            for job in stream:
+                try:
+                    with collection.transaction():  # a savepoint
+                        result = job(collection)
+                except Exception as exc:
+                    outcomes.append((False, exc))
+                else:
+                    outcomes.append((True, result))
+                if not collection.in_transaction:
+                    # An error that ends the whole transaction (a full disk, ...) took the
+                    # jobs before it along: none of them is stored.
+                    raise TransactionLost("the transaction was rolled back")
+    except Exception as exc:
+        lost = [(False, value if not ok else exc) for ok, value in outcomes]
+        return Batch(lost + [(False, exc) for _ in stream], False)
+    return Batch(outcomes, True)
+
+
+class Writer(Closable, Protocol):
+    """What the writer thread drives: :class:`LocalWriter`, or the writer's own process
+    (:class:`service.writer.RemoteWriter`)."""
+
+    def run_batch(self, jobs: Sequence[Callable[[Any], object]]) -> Batch: ...
+
+
+class LocalWriter(Generic[W]):
+    """A Collection of this thread as a :class:`Writer`: :func:`run_batch` against it."""
+
+    def __init__(self, collection: W) -> None:
+        self.collection = collection
+
+    def run_batch(self, jobs: Sequence[Callable[[W], object]]) -> Batch:
+        return run_batch(self.collection, jobs)
+
+    def close(self) -> None:
+        self.collection.close()
+
+
+class BatchedPool(Pool[Writer, C]):
     """One writer thread that commits the jobs waiting for it together (group commit).
 
-    It takes every queued job (up to ``batch``), runs them in order inside one transaction,
-    each in a savepoint of its own, commits once, and only then answers them. The order keeps
-    check-and-insert atomic: each job sees the writes of those before it. A job that fails is
-    rolled back to its savepoint alone, so its neighbours stay. A job is answered only after
-    the commit that holds its writes, so a crash can lose no acknowledged write; if the
-    commit fails, every job of the batch fails with its error.
+    It takes every queued job (up to ``batch``) and has its :class:`Writer` run them in order
+    inside one transaction, each in a savepoint of its own (:func:`run_batch`), and only after
+    the commit answers them. The order keeps check-and-insert atomic: each job sees the writes
+    of those before it. A job that fails is rolled back to its savepoint alone, so its
+    neighbours stay. A job is answered only after the commit that holds its writes, so a crash
+    can lose no acknowledged write; if the commit fails, every job of the batch fails with its
+    error.
 
     A commit writes the WAL frame of every page the transaction changed, and a page changed by
     several posts of a batch (B-tree interior pages, hot leaves) is written once: measured at
@@ -261,7 +348,7 @@ class BatchedPool(CollectionPool[W]):
     def __init__(
         self,
         name: str,
-        opener: Callable[[], W],
+        opener: Callable[[], Writer],
         *,
         queue_size: int,
         batch: int,
@@ -272,42 +359,31 @@ class BatchedPool(CollectionPool[W]):
         self.batch = batch
         self._committed = committed
 
-    def _serve(self, collection: W) -> None:
+    def _serve(self, resource: Writer) -> None:
         stop = False
         while not stop:
             items, stop = self._take(self.batch)
             if items:
-                self._run_batch(collection, items)
+                self._run_batch(resource, items)
 
     def _run_batch(
-        self, collection: W, items: list[tuple[concurrent.futures.Future[object], Job[W, object]]]
+        self,
+        writer: Writer,
+        items: list[tuple[concurrent.futures.Future[object], Job[C, object]]],
     ) -> None:
         with self._lock:
             self._running += len(items)
-        done: list[tuple[concurrent.futures.Future[object], object]] = []
         try:
             try:
-                with collection.transaction():
-                    for future, job in items:
-                        try:
-                            with collection.transaction():  # a savepoint
-                                result = job(collection)
-                        except Exception as exc:
-                            future.set_exception(exc)
-                        else:
-                            done.append((future, result))
-                        if not collection.in_transaction:
-                            # An error that ends the whole transaction (a full disk, ...)
-                            # took the jobs before it along: none of them is stored.
-                            raise TransactionLost("the transaction was rolled back")
-            except Exception as exc:
-                for future, _ in items:
-                    if not future.done():
-                        future.set_exception(exc)
-                return
-            for future, result in done:
-                future.set_result(result)
-            if self._committed is not None:
+                batch = writer.run_batch([job for _, job in items])
+            except Exception as exc:  # the writer failed as a whole (its process died, ...)
+                batch = Batch([(False, exc)] * len(items), False)
+            for (future, _), (ok, value) in zip(items, batch.outcomes, strict=True):
+                if ok:
+                    future.set_result(value)
+                else:
+                    future.set_exception(value)
+            if batch.committed and self._committed is not None:
                 self._committed()
         finally:
             with self._lock:

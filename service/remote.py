@@ -28,11 +28,13 @@ from __future__ import annotations
 import contextlib
 import logging
 import multiprocessing
+import os
 import pickle
 import signal
+from collections.abc import Callable
 from dataclasses import replace
 from multiprocessing.connection import Connection
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
@@ -46,6 +48,7 @@ from service.problems import Problem
 from service.threadnames import name_this_thread
 
 LOG = logging.getLogger("service")
+T = TypeVar("T")
 
 _NO_SIGNATURE = np.empty(0, dtype=np.uint32)
 
@@ -96,13 +99,23 @@ class ReaderLost(Problem):
         )
 
 
-class RemoteCollection:
-    """A read-only Collection of ``db`` in a child process; one thread at a time calls it."""
+class Child:
+    """A child process (``spawn``) running ``target(pipe, *args)``, driven over the pipe by
+    one thread at a time: each call sends a request and waits for ``(ok, value)``. A child
+    that dies fails the call it was running with ``lost()`` and is started again for the next.
+    """
 
-    def __init__(self, db: str, config: Config | None, warm_up: Document | None = None) -> None:
-        self._db = db
-        self._config = config
-        self._warm_up = warm_up
+    def __init__(
+        self,
+        target: Callable[..., None],
+        args: tuple[object, ...],
+        name: str,
+        lost: Callable[[], Exception],
+    ) -> None:
+        self._target = target
+        self._args = args
+        self._name = name
+        self._lost = lost
         self._pipe: Connection | None = None
         self._process: multiprocessing.process.BaseProcess | None = None
         self._start()
@@ -111,10 +124,7 @@ class RemoteCollection:
         context = multiprocessing.get_context("spawn")
         parent, child = context.Pipe()
         process = context.Process(
-            target=_serve,
-            args=(child, self._db, self._config, self._warm_up),
-            name=PROCESS_NAME,
-            daemon=True,
+            target=self._target, args=(child, *self._args), name=self._name, daemon=True
         )
         process.start()
         child.close()
@@ -122,28 +132,39 @@ class RemoteCollection:
             ok, value = parent.recv()
         except (EOFError, OSError):
             process.join(STOP_SECONDS)
-            raise ReaderError(f"the reader process exited while opening {self._db}") from None
+            raise ReaderError(
+                f"the {self._name} process exited while opening {self._args[0]}"
+            ) from None
         if not ok:
             process.join(STOP_SECONDS)
             raise value
         self._pipe, self._process = parent, process
 
-    def _call(self, name: str, *args: Any, **kwargs: Any) -> Any:
+    def _call(self, request: object) -> Any:
+        """Send ``request``, then its answer: the value, or the error raised."""
+
+        def call(pipe: Connection) -> Any:
+            pipe.send(request)
+            return pipe.recv()
+
+        ok, value = self._exchange(call)
+        if ok:
+            return value
+        raise value
+
+    def _exchange(self, talk: Callable[[Connection], T]) -> T:
+        """``talk(pipe)``, with a child started if none runs; ``lost()`` if it dies meanwhile."""
         if self._pipe is None:  # its child died during an earlier job
             self._start()
         pipe = self._pipe
         if pipe is None:  # pragma: no cover - _start sets it or raises
-            raise ReaderError("no reader process")
+            raise ReaderError(f"no {self._name} process")
         try:
-            pipe.send((name, args, kwargs))
-            ok, value = pipe.recv()
+            return talk(pipe)
         except (EOFError, OSError):
-            LOG.error("a reader process died; starting another")
+            LOG.error("the %s process died; starting another", self._name)
             self._discard()
-            raise ReaderLost() from None
-        if ok:
-            return value
-        raise value
+            raise self._lost() from None
 
     def _discard(self) -> None:
         if self._pipe is not None:
@@ -159,20 +180,34 @@ class RemoteCollection:
         """The child's process id (None between a death and the next job)."""
         return None if self._process is None else self._process.pid
 
+    def close(self) -> None:
+        """Let the child close its collection and exit (killed after :data:`STOP_SECONDS`)."""
+        if self._pipe is not None:
+            with contextlib.suppress(OSError):  # it is gone already
+                self._pipe.send(None)
+        self._discard()
+
+
+class RemoteCollection(Child):
+    """A read-only Collection of ``db`` in a child process; one thread at a time calls it.
+
+    ``nice`` lowers the child's CPU priority by that much (``os.nice``): when the cores are
+    short, the writer, which every post waits for in turn, and the event loop get them first.
+    """
+
+    def __init__(
+        self, db: str, config: Config | None, warm_up: Document | None = None, nice: int = 0
+    ) -> None:
+        super().__init__(_serve, (db, config, warm_up, nice), PROCESS_NAME, ReaderLost)
+
     # --- the reader verbs ------------------------------------------------------------------
 
     def prepare(self, doc: Document) -> Prepared:
-        result: Prepared = self._call("prepare", doc)
+        result: Prepared = self._call(("prepare", (doc,), {}))
         return result
 
     def report(self, pending: Pending) -> Verdict:
-        # Without the boilerplate entry, which a report does not read: it is the costliest
-        # part of a pending post to pickle (about 0.1 ms each way for a news article).
-        ready = pending.prepared
-        bare = DocumentEntry(ready.doc.id, ready.doc.source, _NO_SIGNATURE, ())
-        result: Verdict = self._call(
-            "report", replace(pending, prepared=replace(ready, entry=bare))
-        )
+        result: Verdict = self._call(("report", (bare_pending(pending),), {}))
         return result
 
     def check(
@@ -183,43 +218,74 @@ class RemoteCollection:
         until: str | None = None,
         exclude_same_source: bool = False,
     ) -> Verdict:
-        result: Verdict = self._call(
-            "check", doc, since=since, until=until, exclude_same_source=exclude_same_source
-        )
+        window = {"since": since, "until": until, "exclude_same_source": exclude_same_source}
+        result: Verdict = self._call(("check", (doc,), window))
         return result
 
     def strip(self, text: str, source: str | None = None) -> Stripped:
-        result: Stripped = self._call("strip", text, source)
+        result: Stripped = self._call(("strip", (text, source), {}))
         return result
 
     def get(self, doc_id: str) -> DocumentView:
-        result: DocumentView = self._call("get", doc_id)
+        result: DocumentView = self._call(("get", (doc_id,), {}))
         return result
 
     def __len__(self) -> int:
-        return int(self._call("__len__"))
+        return int(self._call(("__len__", (), {})))
 
-    def close(self) -> None:
-        """Let the child close its collection and exit (killed after :data:`STOP_SECONDS`)."""
-        if self._pipe is not None:
-            with contextlib.suppress(OSError):  # it is gone already
-                self._pipe.send(None)
-        self._discard()
+
+def bare_pending(pending: Pending) -> Pending:
+    """``pending`` without its boilerplate entry, which a report does not read: it is the
+    costliest part of a pending post to pickle (about 0.1 ms each way for a news article)."""
+    ready = pending.prepared
+    bare = DocumentEntry(ready.doc.id, ready.doc.source, _NO_SIGNATURE, ())
+    return replace(pending, prepared=replace(ready, entry=bare))
 
 
 _VERBS = frozenset({"prepare", "report", "check", "strip", "get", "__len__"})
 
 
-def _serve(pipe: Connection, db: str, config: Config | None, warm_up: Document | None) -> None:
-    """The child: open the collection, say so, then answer calls until the pipe closes."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    name_this_thread(PROCESS_NAME)
-    try:
+def _serve(
+    pipe: Connection, db: str, config: Config | None, warm_up: Document | None, nice: int
+) -> None:
+    """A reader's child: its read-only collection, warmed up with a check of ``warm_up``, at
+    ``nice`` below the service's CPU priority."""
+
+    def open_reader() -> Collection:
+        if nice and hasattr(os, "nice"):
+            os.nice(nice)
         collection = Collection.open(db, config, readonly=True)
         if warm_up is not None:
             collection.check(warm_up)
-        freeze_startup()  # a check would wait out every full collection here too
+        return collection
+
+    serve_child(pipe, PROCESS_NAME, open_reader, _answer)
+
+
+def _answer(
+    collection: Collection, call: tuple[str, tuple[Any, ...], dict[str, Any]], _: Connection
+) -> Any:
+    name, args, kwargs = call
+    if name not in _VERBS:
+        raise ReaderError(f"not a reader verb: {name}")
+    return getattr(collection, name)(*args, **kwargs)
+
+
+def serve_child(
+    pipe: Connection,
+    name: str,
+    open_collection: Callable[[], Collection],
+    answer: Callable[[Collection, Any, Connection], Any],
+) -> None:
+    """A child's life: open its collection, say so, then send ``(True, answer(collection,
+    request, pipe))`` or ``(False, error)`` for each request until the pipe closes or brings
+    None (``answer`` may read more of a request from the pipe)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    name_this_thread(name)
+    try:
+        collection = open_collection()
+        freeze_startup()  # a request would wait out every full collection here too
     except Exception as exc:
         _send(pipe, False, exc)
         return
@@ -227,17 +293,13 @@ def _serve(pipe: Connection, db: str, config: Config | None, warm_up: Document |
         pipe.send((True, None))
         while True:
             try:
-                call = pipe.recv()
+                request = pipe.recv()
             except EOFError:  # the parent is gone
                 return
-            if call is None:
+            if request is None:
                 return
-            name, args, kwargs = call
-            if name not in _VERBS:
-                _send(pipe, False, ReaderError(f"not a reader verb: {name}"))
-                continue
             try:
-                result = getattr(collection, name)(*args, **kwargs)
+                result = answer(collection, request, pipe)
             except Exception as exc:
                 _send(pipe, False, exc)
             else:
@@ -249,9 +311,14 @@ def _serve(pipe: Connection, db: str, config: Config | None, warm_up: Document |
 
 
 def _send(pipe: Connection, ok: bool, error: Exception) -> None:
-    """Send an error back as itself, or as a :class:`ReaderError` if it cannot be pickled."""
+    pipe.send((ok, crossable(error)))
+
+
+def crossable(error: Exception) -> Exception:
+    """``error`` if it can cross the pipe as itself, else a :class:`ReaderError` with its
+    message."""
     try:
         pickle.loads(pickle.dumps(error))
     except Exception:
-        error = ReaderError(f"{type(error).__name__}: {error}")
-    pipe.send((ok, error))
+        return ReaderError(f"{type(error).__name__}: {error}")
+    return error

@@ -26,13 +26,14 @@ from service import bulk
 from service.ahead import prepare_ahead
 from service.body import encode, read_json
 from service.keys import LIMITS, METRICS, OPENAPI, READERS, SETTINGS, STATE, WRITER
-from service.pools import Closable, CollectionPool, Overloaded
+from service.pools import Overloaded, Runner
 from service.problems import Problem, field_error
 from service.remote import Reader
 from service.schemas import invalid
+from service.writer import delete_call, post_call
 
 T = TypeVar("T")
-C = TypeVar("C", bound=Closable)
+C = TypeVar("C")
 JSON = "application/json"
 
 routes = web.RouteTableDef()
@@ -70,12 +71,12 @@ def verdict_body(verdict: Verdict) -> tuple[int, bytes]:
 
 async def run_on(
     request: web.Request,
-    pool: CollectionPool[C],
+    pool: Runner[C],
     job: Callable[[C], T],
     since: float | None = None,
 ) -> T:
     """``job`` on ``pool``, counting the 503s a full queue answers; ``since`` is when the
-    request arrived (:func:`time.monotonic`; see :meth:`CollectionPool.run`)."""
+    request arrived (:func:`time.monotonic`; see :meth:`service.pools.Pool.run`)."""
     try:
         return await pool.run(job, since=since)
     except Overloaded:
@@ -116,10 +117,11 @@ async def post_document(request: web.Request) -> web.Response:
     window = query_window(request)
     doc = await document_of(request)
     ahead = prepare_ahead(request.app, doc, arrived)
+    pool = request.app[WRITER]
     pending = await run_on(
         request,
-        request.app[WRITER],
-        lambda col: col.post_pending(doc, prepared=ahead.take(col), **window._asdict()),
+        pool,
+        post_call(doc, ahead, window._asdict()),
         arrived,
     )
     # Stored and committed: the passages are aligned on a reader, waiting for one if need be
@@ -137,9 +139,10 @@ async def check_document(request: web.Request) -> web.Response:
     arrived = time.monotonic()
     window = query_window(request)
     doc = await document_of(request)
+    pool = request.app[READERS]
     _, body = await run_on(
         request,
-        request.app[READERS],
+        pool,
         lambda col: verdict_body(col.check(doc, **window._asdict())),
         arrived,
     )
@@ -156,7 +159,8 @@ async def strip_text(request: web.Request) -> web.Response:
         removed = sorted([s, e] for s, e in [*stripped.removed, *stripped.chrome])
         return encode({"text": stripped.text, "removed": removed})
 
-    return json_response(await run_on(request, request.app[READERS], strip))
+    pool = request.app[READERS]
+    return json_response(await run_on(request, pool, strip))
 
 
 # Any id but the reserved one: /v1/documents/bulk is only the bulk endpoint (POST).
@@ -167,9 +171,8 @@ DOCUMENT = "/v1/documents/{id:(?!bulk$).+}"
 async def get_document(request: web.Request) -> web.Response:
     """A stored document's metadata, cluster and matches (404 problem if absent)."""
     doc_id = request.match_info["id"]
-    body = await run_on(
-        request, request.app[READERS], lambda col: encode(col.get(doc_id).to_dict())
-    )
+    pool = request.app[READERS]
+    body = await run_on(request, pool, lambda col: encode(col.get(doc_id).to_dict()))
     return json_response(body)
 
 
@@ -177,7 +180,8 @@ async def get_document(request: web.Request) -> web.Response:
 async def delete_document(request: web.Request) -> web.Response:
     """Remove a document on the writer: 204, or a 404 problem if absent."""
     doc_id = request.match_info["id"]
-    await run_on(request, request.app[WRITER], lambda col: col.delete(doc_id))
+    pool = request.app[WRITER]
+    await run_on(request, pool, delete_call(doc_id))
     return web.Response(status=204)
 
 
@@ -193,7 +197,8 @@ async def readyz(request: web.Request) -> web.Response:
     app = request.app
     if not (app[STATE].ready and app[WRITER].started and app[READERS].started):
         raise Problem(503, "the index is not open", kind="not-ready", headers={"Retry-After": "1"})
-    documents = await run_on(request, app[READERS], len)
+    readers = app[READERS]
+    documents = await run_on(request, readers, len)
     app[METRICS].documents.set(documents)
     return json_response(encode({"status": "ready", "documents": documents}))
 

@@ -1,11 +1,12 @@
-"""Give the service's threads and reader processes names the operating system shows.
+"""Give the service's threads and its writer and reader processes names the system shows.
 
 Python names its threads for itself only: ``top -H``, ``ps -L``, ``py-spy`` and
 ``/proc/<pid>/task/<tid>/comm`` show every thread of the service as ``python``. Which thread
 spends the CPU is the first question about a loaded service (the single writer is its ceiling;
 see README's Performance section), so each thread that runs a pool or the checkpoints, and each
-reader process, sets its kernel name to its Python one: ``dedup-writer-0``, ``dedup-reader-1``,
-``dedup-checkpoint``. ``benchmarks/service_load.py`` reads them to split the server's CPU by role.
+writer or reader process, sets its kernel name to its Python one: ``dedup-writer-0``,
+``dedup-writer``, ``dedup-reader-1``, ``dedup-checkpoint``. ``benchmarks/service_load.py`` reads
+them to split the server's CPU by role.
 
 Linux only (``prctl(PR_SET_NAME)``; the kernel keeps 15 bytes); elsewhere, and if the call
 fails, names stay as they were: a name is a convenience, never a reason to fail.

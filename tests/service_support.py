@@ -43,7 +43,12 @@ def settings(tmp_path: Path, **changes: Any) -> ServiceSettings:
     Readers are threads here (each child process costs a second to start, and most tests
     start an app of their own); the process transport has its own tests
     (``test_service_reader_processes.py``), and the real-process tests run the default."""
-    defaults = {"db": str(tmp_path / "index.db"), "readers": 2, "reader_mode": "thread"}
+    defaults = {
+        "db": str(tmp_path / "index.db"),
+        "readers": 2,
+        "reader_mode": "thread",
+        "writer_mode": "thread",
+    }
     return ServiceSettings(**{**defaults, **changes})
 
 

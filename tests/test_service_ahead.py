@@ -85,6 +85,25 @@ def test_the_taker_says_who_computed_the_result() -> None:
     assert heard == ["ahead", "taker", "waited"]
 
 
+def test_a_claim_takes_a_result_made_ahead() -> None:
+    """A taker that computes elsewhere (the writer's process) gets what a reader made."""
+    heard: list[str] = []
+    ahead: Ahead[str, str] = Ahead(str.upper, heard.append)
+    ahead.offer("reader")
+    assert ahead.made
+    assert ahead.claim() == (True, "READER")
+    assert heard == ["ahead"]
+
+
+def test_a_claim_before_any_reader_leaves_the_work_to_the_claimer() -> None:
+    """Claimed before a reader started it: nothing is computed here, and no reader will."""
+    ahead, calls = counting()
+    assert not ahead.made
+    assert ahead.claim() == (False, None)
+    ahead.offer("reader")
+    assert calls == []
+
+
 async def busy_reader(
     aiohttp_client: Any, tmp_path: Path
 ) -> tuple[CollectionPool[Reader], threading.Event, asyncio.Future[Any]]:

@@ -7,6 +7,7 @@ import asyncio
 import shutil
 import sqlite3
 import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from dedup.collection import Collection
 from dedup.errors import InputError
 from dedup.types import Document
 from service.keys import SETTINGS, WRITER
-from service.pools import TransactionLost
+from service.pools import TransactionLost, run_batch
 
 Client = TestClient[Any, Any]
 
@@ -113,6 +114,34 @@ async def test_a_lost_transaction_fails_its_whole_batch_and_the_next_one_works(
     response = await client.post("/v1/documents", json={"id": "after", "text": article})
     assert response.status == 201
     assert stored_elsewhere(client, "after")
+
+
+def test_a_lost_batch_reads_its_stream_of_jobs_to_the_end(tmp_path: Path, article: str) -> None:
+    """The jobs after a lost transaction are still taken from their stream (the writer's
+    process reads them from its pipe), each failing with the batch's error."""
+    taken: list[str] = []
+
+    def lose(col: Collection) -> None:
+        col.connection.execute("ROLLBACK")
+
+    def stream() -> Iterator[Callable[[Collection], object]]:
+        for name, job in [
+            ("post", lambda col: col.post(_doc("gone", article)).status),
+            ("lose", lose),
+            ("after", lambda col: col.post(_doc("never", article)).status),
+            ("last", lambda col: None),
+        ]:
+            taken.append(name)
+            yield job
+
+    with Collection.open(tmp_path / "index.db") as collection:
+        batch = run_batch(collection, stream())
+        assert "gone" not in collection and "never" not in collection
+    assert not batch.committed
+    assert taken == ["post", "lose", "after", "last"]
+    assert [ok for ok, _ in batch.outcomes] == [False] * 4
+    assert isinstance(batch.outcomes[0][1], TransactionLost)
+    assert all(error is batch.outcomes[0][1] for _, error in batch.outcomes[2:])
 
 
 async def test_the_wal_is_checkpointed_off_the_writer(

@@ -63,6 +63,8 @@ def test_a_bad_environment_value_is_an_error_naming_the_variable() -> None:
         ({"queue_size": 0}, "queue_size"),
         ({"body_timeout": 0}, "body_timeout"),
         ({"max_body_bytes": 10}, "max_body_bytes"),
+        ({"writer_mode": "fork"}, "writer_mode"),
+        ({"reader_nice": 20}, "reader_nice"),
     ],
 )
 def test_out_of_range_settings_are_refused(changes: dict[str, object], message: str) -> None:

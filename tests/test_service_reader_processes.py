@@ -123,7 +123,7 @@ def test_only_reader_verbs_are_run_in_the_child(stored: Path) -> None:
     remote = RemoteCollection(str(stored), None)
     try:
         with pytest.raises(ReaderError, match="not a reader verb"):
-            remote._call("delete", "a1")
+            remote._call(("delete", ("a1",), {}))
         assert len(remote) == 2
     finally:
         remote.close()
@@ -205,19 +205,19 @@ async def test_stopping_the_app_ends_its_reader_children(tmp_path: Path) -> None
     assert gone_within(started, 15)
 
 
-def test_reader_children_exit_with_a_service_killed_by_sigkill(tmp_path: Path) -> None:
-    """A service process killed outright leaves no reader behind: each child sees its pipe
-    close and exits (they ignore the SIGTERM and SIGINT sent to a process group)."""
+def test_children_exit_with_a_service_killed_by_sigkill(tmp_path: Path) -> None:
+    """A service process killed outright leaves no reader or writer behind: each child sees
+    its pipe close and exits (they ignore the SIGTERM and SIGINT sent to a process group)."""
     db = tmp_path / "index.db"
     with running_service(["service"], db, "--readers", "2") as served:
         doc = next(iter(news_corpus(1, seed=3)))
         status, _ = http_json(f"{served.url}/v1/documents", {"id": doc.id, "text": doc.text})
         assert status == 201
-        readers = children(served.process.pid)
-        assert len(readers) == 2
+        started = children(served.process.pid)
+        assert len(started) == 3  # two readers and the writer
         served.process.send_signal(signal.SIGKILL)
         served.process.wait(10)
-        assert gone_within(readers, 15)
+        assert gone_within(started, 15)
 
 
 def kernel_names(pid: int) -> list[str]:

@@ -125,6 +125,16 @@ def curve(
     type=click.Choice(["process", "thread"]),
     help="Readers compute in child processes or in threads here [process].",
 )
+@click.option(
+    "--writer-mode",
+    type=click.Choice(["process", "thread"]),
+    help="The writer computes in a child process or in a thread here [process].",
+)
+@click.option(
+    "--reader-nice",
+    type=int,
+    help="CPU priority reader processes give up, 0-19, for the writer's sake [5].",
+)
 @click.option("--queue-size", type=int, help="Jobs waiting per pool before 503 [64].")
 @click.option("--bulk-window", type=int, help="Lines of one bulk request in flight [16].")
 @click.option("--idle-timeout", type=float, help="Seconds to deliver a request's headers [15].")
