@@ -5,6 +5,7 @@ there, and a child that dies failing only its batch."""
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import os
 import signal
 from collections.abc import Iterator
@@ -20,7 +21,15 @@ from service.ahead import Ahead
 from service.app import WAL_BOUND_PAGES, WARM_UP
 from service.keys import WRITER
 from service.remote import Reader, RemoteCollection
-from service.writer import RemoteWriter, WriteCall, WriterLost, delete_call, post_call
+from service.writer import (
+    OutOfStep,
+    RemoteWriter,
+    WriteCall,
+    WriterLost,
+    delete_call,
+    post_call,
+    read_done,
+)
 from tests.service_support import post, settings, start_client
 from tests.test_service_reader_processes import children, gone_within
 
@@ -227,3 +236,18 @@ def test_write_calls_run_here_as_they_would_there(tmp_path: Path, story: str) ->
             pending = call(collection)
         assert pending.verdict.status == "new"
         assert "here" in collection
+
+
+def test_a_word_out_of_the_batch_protocol_is_refused() -> None:
+    """While a batch streams, the child only says it is done with a call; anything else
+    means the two sides are out of step (the writer thread then replaces the child)."""
+    ours, theirs = multiprocessing.Pipe()
+    try:
+        theirs.send("done")
+        theirs.send((True, "an answer too early"))
+        read_done(ours)
+        with pytest.raises(OutOfStep):
+            read_done(ours)
+    finally:
+        ours.close()
+        theirs.close()
