@@ -2,20 +2,22 @@
 
 Every post's serial part runs on the one writer (:class:`service.pools.BatchedPool`). Run by a
 thread of the service's process, it took turns for the interpreter lock with the event loop
-and the threads that drive the readers, and its CPU a post grew with them: 3.3 ms a post under
-16 clients against 2.4-2.6 ms alone (``benchmarks/service_load.py``; a writer thread beside
-two busy Python threads, timed by hand, took 3.5 ms). A :class:`RemoteWriter` keeps the
+and the threads that drive the readers, and its CPU a post grew with them: 2.8-3.3 ms a post
+under 16 clients (``benchmarks/service_load.py``) against 2.4-2.6 ms alone, and 3.5 ms beside
+two busy Python threads of its process (timed by hand). A :class:`RemoteWriter` keeps the
 read-write :class:`~dedup.collection.Collection` in a child process of its own
 (``writer_mode = "process"``, the default), so its lock is the writer's alone: the writer
-thread hands it each batch of queued jobs in one message and gets every job's outcome back
-after the commit, one round trip a batch.
+thread streams each batch of queued jobs to it and gets every job's outcome back after the
+commit. With the reader processes at a lower priority (``reader_nice``), three alternating
+pairs against the writer thread gave 207-256 docs/s at 16 clients against 145-201, and a
+mixed-load p99 of 152-187 ms against 183-222 (README, Performance, session 12).
 
 Jobs that cross are :class:`WriteCall` values naming a Collection verb, not closures. A post's
 preparation, offered to a reader ahead of the writer (:mod:`service.ahead`), is claimed by the
-writer thread as the batch leaves: the prepared result goes along if a reader made it, and
-otherwise the writer's process prepares the post itself. What the writer answers a post
-leaves out its boilerplate entry (:func:`service.remote.bare_pending`), which only the writer
-reads.
+writer thread when the child comes to the post (:class:`RemoteWriter`): the prepared result
+goes along if a reader made it, and otherwise the writer's process prepares the post itself.
+What the writer answers a post leaves out its boilerplate entry
+(:func:`service.remote.bare_pending`), which only the writer reads.
 
 A child that dies fails its batch with a 503 and is started again for the next. Its batch was
 not committed, unless it died between the commit and the answer: then the posts are stored
@@ -107,8 +109,8 @@ class RemoteWriter(Child):
     once the child is done with the jobs before it, as the writer thread of ``writer_mode =
     "thread"`` takes it only when it comes to it: the readers get that long to make it, and
     whatever they have not started by then the child makes itself. A first version claimed
-    every job as its batch left: the child prepared 6 % of the posts at 16 clients (three
-    runs; 1 % with the writer thread); streamed, 3 % (one run).
+    every job as its batch left: the child prepared 6-11 % of the posts at 16 clients (five
+    runs; the writer thread 0-2 %); streamed, 3-7 % (three runs).
     """
 
     def __init__(
