@@ -13,14 +13,12 @@ finish.
 from __future__ import annotations
 
 import gc
-import sqlite3
 from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
 from dedup.collection import Collection
 from dedup.config import Config
-from dedup.errors import ConfigError
 from dedup.types import Document
 from service.checkpoint import Checkpointer
 from service.collector import freeze_startup, watch_pauses
@@ -30,10 +28,10 @@ from service.metrics import Metrics
 from service.openapi import openapi_document
 from service.pools import BatchedPool, CollectionPool, LocalWriter, Writer
 from service.problems import problem_middleware
-from service.remote import Reader, RemoteCollection
+from service.remote import Reader, RemoteCollection, open_collection
 from service.routes import routes
 from service.schemas import Limits
-from service.writer import RemoteWriter
+from service.writer import RemoteWriter, open_writer
 
 
 def create_app(settings: ServiceSettings, config: Config | None = None) -> web.Application:
@@ -65,23 +63,9 @@ WARM_UP = Document(
 )
 
 
-def _opener(app: web.Application, readonly: bool) -> Callable[[], Collection]:
+def _reader_opener(app: web.Application) -> Callable[[], Collection]:
     settings, config = app[SETTINGS], app.get(CONFIG)
-
-    def open_collection() -> Collection:
-        try:
-            collection = Collection.open(settings.db, config, readonly=readonly)
-        except sqlite3.OperationalError as exc:  # a missing directory, no permission, ...
-            raise ConfigError(f"{settings.db}: cannot open the database ({exc})") from exc
-        if not readonly:
-            try:
-                collection.warm_up(WARM_UP)
-            except BaseException:
-                collection.close()
-                raise
-        return collection
-
-    return open_collection
+    return lambda: open_collection(settings.db, config, readonly=True)
 
 
 #: Jobs the writer commits together at most (see :class:`service.pools.BatchedPool`).
@@ -96,20 +80,17 @@ async def _writer(app: web.Application) -> AsyncIterator[None]:
     writer's process it drives), in order, in batches of one commit each; and the thread that
     checkpoints the WAL for it."""
     settings = app[SETTINGS]
-    open_readonly = _opener(app, readonly=True)
-    checkpointer = Checkpointer(open_readonly)
-    open_writable = _opener(app, readonly=False)
+    checkpointer = Checkpointer(_reader_opener(app))
+    where = (settings.db, app.get(CONFIG), WARM_UP, WAL_BOUND_PAGES)
 
-    def open_writer() -> Writer:
+    def writer() -> Writer:
         if settings.writer_mode == "process":
-            return RemoteWriter(settings.db, app.get(CONFIG), WARM_UP, WAL_BOUND_PAGES)
-        collection = open_writable()
-        collection.defer_checkpoints(WAL_BOUND_PAGES)
-        return LocalWriter(collection)
+            return RemoteWriter(*where)
+        return LocalWriter(open_writer(*where))
 
     pool: BatchedPool[Collection] = BatchedPool(
         "writer",
-        open_writer,
+        writer,
         queue_size=settings.queue_size,
         batch=WRITE_BATCH,
         retry_after=settings.retry_after,
@@ -134,7 +115,7 @@ async def _readers(app: web.Application) -> AsyncIterator[None]:
     """Reader threads, one read-only Collection each (in a child process of its own, unless
     ``reader_mode`` is "thread"), for checks, strips, lookups and the readers' part of posts."""
     settings = app[SETTINGS]
-    opener: Callable[[], Reader] = _opener(app, readonly=True)
+    opener: Callable[[], Reader] = _reader_opener(app)
     if settings.reader_mode == "process":
         db, config = settings.db, app.get(CONFIG)
 

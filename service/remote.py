@@ -31,6 +31,7 @@ import multiprocessing
 import os
 import pickle
 import signal
+import sqlite3
 from collections.abc import Callable
 from dataclasses import replace
 from multiprocessing.connection import Connection
@@ -42,6 +43,7 @@ from dedup.boilerplate import Stripped
 from dedup.boilerplate.store import DocumentEntry
 from dedup.collection import Collection, DocumentView, Pending, Prepared, Verdict
 from dedup.config import Config
+from dedup.errors import ConfigError
 from dedup.types import Document
 from service.collector import freeze_startup
 from service.problems import Problem
@@ -245,6 +247,14 @@ def bare_pending(pending: Pending) -> Pending:
 _VERBS = frozenset({"prepare", "report", "check", "strip", "get", "__len__"})
 
 
+def open_collection(db: str, config: Config | None, *, readonly: bool) -> Collection:
+    """The collection in ``db``; a file that cannot be opened is a :class:`ConfigError`."""
+    try:
+        return Collection.open(db, config, readonly=readonly)
+    except sqlite3.OperationalError as exc:  # a missing directory, no permission, ...
+        raise ConfigError(f"{db}: cannot open the database ({exc})") from exc
+
+
 def _serve(
     pipe: Connection, db: str, config: Config | None, warm_up: Document | None, nice: int
 ) -> None:
@@ -254,7 +264,7 @@ def _serve(
     def open_reader() -> Collection:
         if nice and hasattr(os, "nice"):
             os.nice(nice)
-        collection = Collection.open(db, config, readonly=True)
+        collection = open_collection(db, config, readonly=True)
         if warm_up is not None:
             collection.check(warm_up)
         return collection

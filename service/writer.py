@@ -39,7 +39,15 @@ from dedup.types import Document
 from service.ahead import Ahead
 from service.pools import Batch, run_batch
 from service.problems import Problem
-from service.remote import Child, Reader, ReaderError, bare_pending, crossable, serve_child
+from service.remote import (
+    Child,
+    Reader,
+    ReaderError,
+    bare_pending,
+    crossable,
+    open_collection,
+    serve_child,
+)
 
 T = TypeVar("T")
 LOG = logging.getLogger("service")
@@ -185,20 +193,25 @@ def _serve(
     warm_up: Document | None,
     wal_bound_pages: int,
 ) -> None:
-    """The writer's child: its read-write collection, warmed up as the service's writer is."""
+    """The writer's child: :func:`open_writer`, then batches until the pipe closes."""
+    serve_child(pipe, PROCESS_NAME, lambda: open_writer(db, config, warm_up, wal_bound_pages), _run)
 
-    def open_writer() -> Collection:
-        collection = Collection.open(db, config)
-        try:
-            collection.defer_checkpoints(wal_bound_pages)
-            if warm_up is not None:
-                collection.warm_up(warm_up)
-        except BaseException:
-            collection.close()
-            raise
-        return collection
 
-    serve_child(pipe, PROCESS_NAME, open_writer, _run)
+def open_writer(
+    db: str, config: Config | None, warm_up: Document | None, wal_bound_pages: int
+) -> Collection:
+    """The writer's read-write collection (which creates the file if needed), checkpointing
+    itself only past ``wal_bound_pages`` (a thread of the service does it), its kernels
+    loaded by a warm-up post of ``warm_up`` that stores nothing."""
+    collection = open_collection(db, config, readonly=False)
+    try:
+        collection.defer_checkpoints(wal_bound_pages)
+        if warm_up is not None:
+            collection.warm_up(warm_up)
+    except BaseException:
+        collection.close()
+        raise
+    return collection
 
 
 def _run(collection: Collection, first: object, pipe: Connection) -> Batch:

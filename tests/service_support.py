@@ -11,7 +11,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -195,3 +195,29 @@ def threaded_service(app_settings: ServiceSettings) -> Iterator[str]:
 def hold(pool: CollectionPool[Any], release: threading.Event) -> asyncio.Future[Any]:
     """Occupy one of the pool's threads until ``release`` is set."""
     return asyncio.ensure_future(pool.run(lambda _: release.wait(10)))
+
+
+async def answers_in_each_mode(
+    tmp_path: Path, setting: str, ask: Callable[[TestClient[Any, Any]], Awaitable[list[Any]]]
+) -> dict[str, list[Any]]:
+    """``ask(client)`` of a fresh app with ``setting`` (``reader_mode``, ``writer_mode``) at
+    "process" and at "thread", by mode."""
+    answers: dict[str, list[Any]] = {}
+    for mode in ("process", "thread"):
+        (tmp_path / mode).mkdir()
+        client = await start_client(settings(tmp_path / mode, **{setting: mode}))
+        try:
+            answers[mode] = await ask(client)
+        finally:
+            await client.close()
+    return answers
+
+
+async def post_with_reprints(client: TestClient[Any, Any], texts: list[str]) -> list[Any]:
+    """Post each text as ``d<k>``, then its first half from another source as ``r<k>``."""
+    answers: list[Any] = []
+    for k, text in enumerate(texts):
+        answers.append(await post(client, "/v1/documents", {"id": f"d{k}", "text": text}))
+        reprint = {"id": f"r{k}", "text": text[: len(text) // 2], "source": "other"}
+        answers.append(await post(client, "/v1/documents", reprint))
+    return answers

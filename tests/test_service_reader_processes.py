@@ -20,7 +20,15 @@ from dedup.synth import news_corpus
 from dedup.types import Document
 from service.app import WARM_UP
 from service.remote import ReaderError, RemoteCollection
-from tests.service_support import http_json, post, running_service, settings, start_client
+from tests.service_support import (
+    answers_in_each_mode,
+    http_json,
+    post,
+    post_with_reprints,
+    running_service,
+    settings,
+    start_client,
+)
 
 Client = TestClient[Any, Any]
 
@@ -150,24 +158,17 @@ async def test_process_readers_answer_what_thread_readers_answer(
 ) -> None:
     """The same posts, checks, strips and lookups get the same bodies in both reader modes."""
     texts = long_english_articles[:4]
-    bodies: dict[str, list[Any]] = {}
-    for mode in ("process", "thread"):
-        (tmp_path / mode).mkdir()
-        client = await start_client(settings(tmp_path / mode, reader_mode=mode))
-        try:
-            answers: list[Any] = []
-            for k, text in enumerate(texts):
-                answers.append(await post(client, "/v1/documents", {"id": f"d{k}", "text": text}))
-                reprint = {"id": f"r{k}", "text": text[: len(text) // 2], "source": "other"}
-                answers.append(await post(client, "/v1/documents", reprint))
-            answers.append(await post(client, "/v1/check", {"id": "c", "text": texts[0]}))
-            answers.append(await post(client, "/v1/strip", {"text": texts[1]}))
-            for path in ("/v1/documents/r0", "/v1/documents/missing", "/readyz"):
-                response = await client.get(path)
-                answers.append((response.status, await response.json(content_type=None)))
-            bodies[mode] = answers
-        finally:
-            await client.close()
+
+    async def ask(client: Client) -> list[Any]:
+        answers = await post_with_reprints(client, texts)
+        answers.append(await post(client, "/v1/check", {"id": "c", "text": texts[0]}))
+        answers.append(await post(client, "/v1/strip", {"text": texts[1]}))
+        for path in ("/v1/documents/r0", "/v1/documents/missing", "/readyz"):
+            response = await client.get(path)
+            answers.append((response.status, await response.json(content_type=None)))
+        return answers
+
+    bodies = await answers_in_each_mode(tmp_path, "reader_mode", ask)
     assert bodies["process"] == bodies["thread"]
     assert [status for status, _ in bodies["process"][:8]] == [201] * 8
     assert bodies["process"][1][1]["status"] == "near_duplicate"

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp.test_utils import TestClient
 
 from dedup.collection import Collection, Prepared
 from dedup.errors import DocumentNotFoundError, InputError
@@ -30,10 +31,17 @@ from service.writer import (
     post_call,
     read_done,
 )
-from tests.service_support import post, settings, start_client
+from tests.service_support import (
+    answers_in_each_mode,
+    post,
+    post_with_reprints,
+    settings,
+    start_client,
+)
 from tests.test_service_reader_processes import children, gone_within
 
 NO_WINDOW: dict[str, Any] = {}
+Client = TestClient[Any, Any]
 
 
 @pytest.fixture(scope="module")
@@ -159,25 +167,18 @@ async def test_process_writer_answers_what_thread_writer_answers(
 ) -> None:
     """Posts, re-posts, reprints, deletes and lookups get the same bodies in both modes."""
     texts = long_english_articles[:3]
-    bodies: dict[str, list[Any]] = {}
-    for mode in ("process", "thread"):
-        (tmp_path / mode).mkdir()
-        client = await start_client(settings(tmp_path / mode, writer_mode=mode))
-        try:
-            answers: list[Any] = []
-            for k, text in enumerate(texts):
-                answers.append(await post(client, "/v1/documents", {"id": f"d{k}", "text": text}))
-                reprint = {"id": f"r{k}", "text": text[: len(text) // 2], "source": "other"}
-                answers.append(await post(client, "/v1/documents", reprint))
-            answers.append(await post(client, "/v1/documents", {"id": "d0", "text": texts[0]}))
-            for path in ("/v1/documents/d1", "/v1/documents/missing"):
-                response = await client.delete(path)
-                answers.append(response.status)
-            response = await client.get("/v1/documents/r0")
-            answers.append((response.status, await response.json()))
-            bodies[mode] = answers
-        finally:
-            await client.close()
+
+    async def ask(client: Client) -> list[Any]:
+        answers = await post_with_reprints(client, texts)
+        answers.append(await post(client, "/v1/documents", {"id": "d0", "text": texts[0]}))
+        for path in ("/v1/documents/d1", "/v1/documents/missing"):
+            response = await client.delete(path)
+            answers.append(response.status)
+        response = await client.get("/v1/documents/r0")
+        answers.append((response.status, await response.json()))
+        return answers
+
+    bodies = await answers_in_each_mode(tmp_path, "writer_mode", ask)
     assert bodies["process"] == bodies["thread"]
     assert [status for status, _ in bodies["process"][:6]] == [201] * 6
     assert bodies["process"][1][1]["status"] == "near_duplicate"
