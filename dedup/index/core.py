@@ -94,9 +94,12 @@ class IndexCore:
         """Store ``document`` and place it in a cluster; ``fingerprint`` skips fingerprinting.
 
         Re-adding the same id with the same text and metadata is a no-op (``UNCHANGED``); the
-        same id with anything different replaces the stored version (``UPDATED``).
+        same id with anything different replaces the stored version (``UPDATED``). Without
+        :meth:`add_many`'s bulk cache: sizing it up and back costs a post two statements.
         """
-        return self.add_many([document], None if fingerprint is None else [fingerprint])[0]
+        with self.atomic():
+            fps = None if fingerprint is None else [fingerprint]
+            return self._add_all([document], fps)[0]
 
     def add_many(
         self, documents: Iterable[Document], fingerprints: Iterable[Fingerprint] | None = None
@@ -108,10 +111,15 @@ class IndexCore:
         ``fingerprints``, when given, must be the documents' fingerprints under this index's
         config, in the same order (they are trusted, not recomputed).
         """
-        outcomes: list[AddOutcome] = []
         with self._store.bulk(), self.atomic():
-            for docs, fps in self._chunks(documents, fingerprints):
-                outcomes.extend(self._add_chunk(docs, fps))
+            return self._add_all(documents, fingerprints)
+
+    def _add_all(
+        self, documents: Iterable[Document], fingerprints: Iterable[Fingerprint] | None
+    ) -> list[AddOutcome]:
+        outcomes: list[AddOutcome] = []
+        for docs, fps in self._chunks(documents, fingerprints):
+            outcomes.extend(self._add_chunk(docs, fps))
         return outcomes
 
     def remove(self, doc_id: str) -> None:
