@@ -8,9 +8,10 @@ two busy Python threads of its process (timed by hand). A :class:`RemoteWriter` 
 read-write :class:`~dedup.collection.Collection` in a child process of its own
 (``writer_mode = "process"``, the default), so its lock is the writer's alone: the writer
 thread streams each batch of queued jobs to it and gets every job's outcome back after the
-commit. With the reader processes at a lower priority (``reader_nice``), three alternating
+commit. With the reader processes at a lower priority (``reader_nice``), four alternating
 pairs against the writer thread gave 207-256 docs/s at 16 clients against 145-201, and a
-mixed-load p99 of 152-187 ms against 183-222 (README, Performance, session 12).
+mixed-load p99 of 152-195 ms against 180-222, lower in three of the pairs (README,
+Performance, session 12).
 
 Jobs that cross are :class:`WriteCall` values naming a Collection verb, not closures. A post's
 preparation, offered to a reader ahead of the writer (:mod:`service.ahead`), is claimed by the
