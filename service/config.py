@@ -19,12 +19,11 @@ from dedup.settings import ENV_PREFIX, read_toml
 
 MIB = 1 << 20
 
-#: Where readers compute: "process", a child process per reader thread, so that checks,
-#: preparations and passages run beside the writer instead of taking turns with it for the
-#: interpreter lock (see :mod:`service.remote`); "thread", in this process (starts at once:
-#: what tests of everything but the readers' transport use). The same for the writer
-#: (``writer_mode``, :mod:`service.writer`).
-READER_MODES = ("process", "thread")
+#: Where readers (``reader_mode``) and the writer (``writer_mode``) compute: "process", each in
+#: a child process driven by its thread, so that they run side by side instead of taking turns
+#: for the interpreter lock (see :mod:`service.remote`, :mod:`service.writer`); "thread", in
+#: this process (starts at once: what tests of everything but the transports use).
+MODES = ("process", "thread")
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,8 +73,8 @@ class ServiceSettings:
         _check_int("readers", self.readers, 0, 256)
         for name in ("reader_mode", "writer_mode"):
             mode = getattr(self, name)
-            if mode not in READER_MODES:
-                raise ConfigError(f"{name} must be one of {', '.join(READER_MODES)}, got {mode!r}")
+            if mode not in MODES:
+                raise ConfigError(f"{name} must be one of {', '.join(MODES)}, got {mode!r}")
         _check_int("reader_nice", self.reader_nice, 0, 19)
         _check_int("queue_size", self.queue_size, 1, 1_000_000)
         _check_int("bulk_window", self.bulk_window, 1, 1024)

@@ -2,7 +2,7 @@
 
 Every post's serial part runs on the one writer (:class:`service.pools.BatchedPool`). Run by a
 thread of the service's process, it took turns for the interpreter lock with the event loop
-and the threads that drive the readers, and its CPU a post grew with them: 2.8-3.3 ms a post
+and the threads that drive the readers, and its CPU a post grew with them: 2.8-3.4 ms a post
 under 16 clients (``benchmarks/service_load.py``) against 2.4-2.6 ms alone, and 3.5 ms beside
 two busy Python threads of its process (timed by hand). A :class:`RemoteWriter` keeps the
 read-write :class:`~dedup.collection.Collection` in a child process of its own

@@ -21,7 +21,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from service import ServiceSettings, create_app
 from service.main import runner_options
-from service.pools import CollectionPool
+from service.pools import Pool
 from service.schemas import components, validate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,9 +40,10 @@ async def start_client(app_settings: ServiceSettings) -> TestClient[Any, Any]:
 def settings(tmp_path: Path, **changes: Any) -> ServiceSettings:
     """Settings of a test app: a real SQLite file in ``tmp_path``, two readers.
 
-    Readers are threads here (each child process costs a second to start, and most tests
-    start an app of their own); the process transport has its own tests
-    (``test_service_reader_processes.py``), and the real-process tests run the default."""
+    Readers and the writer are threads here (each child process costs a second to start, and
+    most tests start an app of their own); the process transports have their own tests
+    (``test_service_reader_processes.py``, ``test_service_writer_process.py``), and the
+    real-process tests run the defaults."""
     defaults = {
         "db": str(tmp_path / "index.db"),
         "readers": 2,
@@ -192,7 +193,7 @@ def threaded_service(app_settings: ServiceSettings) -> Iterator[str]:
         loop.close()
 
 
-def hold(pool: CollectionPool[Any], release: threading.Event) -> asyncio.Future[Any]:
+def hold(pool: Pool[Any, Any], release: threading.Event) -> asyncio.Future[Any]:
     """Occupy one of the pool's threads until ``release`` is set."""
     return asyncio.ensure_future(pool.run(lambda _: release.wait(10)))
 
