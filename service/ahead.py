@@ -28,11 +28,10 @@ from typing import Generic, TypeVar
 
 from aiohttp import web
 
-from dedup.collection import Prepared
 from dedup.types import Document
 from service.keys import METRICS, READERS
 from service.pools import AHEAD
-from service.remote import Reader
+from service.remote import Preparation, Reader
 
 C = TypeVar("C")
 T = TypeVar("T")
@@ -107,13 +106,13 @@ class Ahead(Generic[C, T]):
 
 def prepare_ahead(
     app: web.Application, doc: Document, since: float | None = None
-) -> Ahead[Reader, Prepared]:
+) -> Ahead[Reader, Preparation]:
     """``doc``'s preparation, offered to a reader now: unless the readers' queue is half
     full, since an offer takes a place in it, which requests that must be answered need more
     (a full queue answers them 503); the writer then prepares the post itself. Reports come
     in bursts (a batch's commit releases them all at once), so a tighter bound left the
     writer preparing most posts itself under load. ``since``: when the post arrived."""
-    ahead: Ahead[Reader, Prepared] = Ahead(lambda col: col.prepare(doc), app[METRICS].prepared)
+    ahead: Ahead[Reader, Preparation] = Ahead(lambda col: col.prepare(doc), app[METRICS].prepared)
     readers = app[READERS]
     if readers.depth < readers.capacity // 2:
         task = asyncio.ensure_future(readers.run(ahead.offer, priority=AHEAD, since=since))

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any, Generic, TypeVar, cast
 
-from dedup.collection import Collection, Pending, Prepared
+from dedup.collection import Collection, Pending
 from dedup.config import Config
 from dedup.types import Document
 from service.ahead import Ahead
@@ -42,12 +42,14 @@ from service.pools import Batch, run_batch
 from service.problems import Problem
 from service.remote import (
     Child,
+    Preparation,
     Reader,
     ReaderError,
     bare_pending,
     crossable,
     open_collection,
     serve_child,
+    unpacked,
 )
 
 T = TypeVar("T")
@@ -77,18 +79,19 @@ class WriteCall(Generic[T]):
     verb: str
     args: tuple[Any, ...]
     kwargs: Mapping[str, Any] = field(default_factory=dict)
-    ahead: Ahead[Reader, Prepared] | None = None
+    ahead: Ahead[Reader, Preparation] | None = None
 
     def __call__(self, collection: Collection) -> T:
         kwargs = dict(self.kwargs)
         if self.ahead is not None:
-            kwargs["prepared"] = self.ahead.take(collection)
+            kwargs["prepared"] = unpacked(self.ahead.take(collection))
         result: T = getattr(collection, self.verb)(*self.args, **kwargs)
         return result
 
     def shipped(self) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
         """The call as a message for the writer's process: the preparation goes along if a
-        reader made it (waited for, if one is making it), else that process prepares."""
+        reader made it (waited for, if one is making it), else that process prepares.
+        A reader's process sends it packed, and so it goes on (:class:`service.remote.Packed`)."""
         kwargs = dict(self.kwargs)
         if self.ahead is not None:
             made, prepared = self.ahead.claim()
@@ -98,7 +101,7 @@ class WriteCall(Generic[T]):
 
 
 def post_call(
-    doc: Document, ahead: Ahead[Reader, Prepared], window: Mapping[str, Any]
+    doc: Document, ahead: Ahead[Reader, Preparation], window: Mapping[str, Any]
 ) -> WriteCall[Pending]:
     """A post's writer job: :meth:`Collection.post_pending` within ``window``."""
     return WriteCall("post_pending", (doc,), dict(window), ahead)
@@ -243,6 +246,8 @@ def _job(call: object) -> Callable[[Collection], Any]:
         if not (isinstance(call, tuple) and len(call) == 3 and call[0] in VERBS):
             raise ReaderError(f"not a writer call: {call!r:.80}")
         verb, args, kwargs = call
+        if "prepared" in kwargs:
+            kwargs = {**kwargs, "prepared": unpacked(kwargs["prepared"])}
         return getattr(collection, verb)(*args, **kwargs)
 
     return job

@@ -19,7 +19,7 @@ from dedup.errors import DocumentNotFoundError
 from dedup.synth import news_corpus
 from dedup.types import Document
 from service.app import WARM_UP
-from service.remote import ReaderError, RemoteCollection
+from service.remote import Packed, ReaderError, RemoteCollection
 from tests.service_support import (
     answers_in_each_mode,
     http_json,
@@ -105,11 +105,25 @@ def test_a_remote_collection_answers_what_a_local_one_answers(stored: Path, arti
             assert remote.strip(article) == local.strip(article)
             assert remote.get("a2") == local.get("a2")
             assert len(remote) == len(local) == 2
-            prepared = remote.prepare(doc)
+            prepared = remote.prepare(doc).unpack()
             assert same_preparation(prepared, local.prepare(doc))
             with Collection.open(stored) as writer:
                 pending = writer.post_pending(doc, prepared=prepared)
             assert remote.report(pending) == local.report(pending)
+    finally:
+        remote.close()
+
+
+def test_a_remote_preparation_comes_packed_for_the_writer(stored: Path, article: str) -> None:
+    """A preparation is for the writer, so the child sends it packed: the service's process
+    hands it on as bytes, and unpacked it is what a local collection prepares."""
+    remote = RemoteCollection(str(stored), None)
+    try:
+        doc = Document("new", article)
+        packed = remote.prepare(doc)
+        assert isinstance(packed, Packed) and isinstance(packed.blob, bytes)
+        with Collection.open(stored, readonly=True) as local:
+            assert same_preparation(packed.unpack(), local.prepare(doc))
     finally:
         remote.close()
 

@@ -21,7 +21,7 @@ from dedup.types import Document
 from service.ahead import Ahead
 from service.app import WAL_BOUND_PAGES, WARM_UP
 from service.keys import WRITER
-from service.remote import Reader, RemoteCollection
+from service.remote import Packed, Preparation, Reader, RemoteCollection
 from service.writer import (
     OutOfStep,
     RemoteWriter,
@@ -62,7 +62,7 @@ def stored(db: Path, doc_id: str) -> bool:
         return doc_id in other
 
 
-def fresh(doc: Document, heard: list[str] | None = None) -> Ahead[Reader, Prepared]:
+def fresh(doc: Document, heard: list[str] | None = None) -> Ahead[Reader, Preparation]:
     """``doc``'s preparation, not offered to any reader yet."""
     return Ahead(lambda col: col.prepare(doc), heard.append if heard is not None else None)
 
@@ -99,7 +99,7 @@ def test_a_preparation_made_ahead_crosses_with_its_post(
     makes the post fail there, which it could only do if it crossed."""
     heard: list[str] = []
     with Collection.open(db, readonly=True) as reader:
-        ahead: Ahead[Reader, Prepared] = Ahead(
+        ahead: Ahead[Reader, Preparation] = Ahead(
             lambda col: col.prepare(Document("other", story)), heard.append
         )
         ahead.offer(reader)
@@ -108,6 +108,31 @@ def test_a_preparation_made_ahead_crosses_with_its_post(
     assert not ok and isinstance(error, InputError)
     assert heard == ["ahead"]
     assert not stored(db, "wp-c")
+
+
+def test_a_packed_preparation_is_unpacked_in_the_writer_process(
+    writer: RemoteWriter, db: Path, story: str
+) -> None:
+    """A reader's process hands its preparation over packed; the writer's process unpacks
+    and uses it (one packed for another document fails the post there)."""
+    with Collection.open(db, readonly=True) as reader:
+        made = reader.prepare(Document("wp-p", story + " Packed."))
+        other = reader.prepare(Document("other", story))
+    good: Ahead[Reader, Preparation] = Ahead(lambda col: Packed.of(made))
+    bad: Ahead[Reader, Preparation] = Ahead(lambda col: Packed.of(other))
+    with Collection.open(db, readonly=True) as reader:
+        good.offer(reader)
+        bad.offer(reader)
+    batch = writer.run_batch(
+        [
+            post_call(Document("wp-p", story + " Packed."), good, NO_WINDOW),
+            post_call(Document("wp-q", story), bad, NO_WINDOW),
+        ]
+    )
+    [(ok, pending), (failed, error)] = batch.outcomes
+    assert ok and pending.prepared.doc.id == "wp-p"
+    assert not failed and isinstance(error, InputError)
+    assert stored(db, "wp-p") and not stored(db, "wp-q")
 
 
 def test_a_preparation_no_reader_started_is_made_by_the_writer_process(
@@ -127,7 +152,7 @@ def test_a_preparation_that_failed_on_a_reader_fails_its_post_alone(
     def fail(col: Reader) -> Prepared:
         raise InputError("could not prepare")
 
-    failing: Ahead[Reader, Prepared] = Ahead(fail)
+    failing: Ahead[Reader, Preparation] = Ahead(fail)
     with Collection.open(db, readonly=True) as reader:
         failing.offer(reader)
     batch = writer.run_batch(
@@ -236,6 +261,20 @@ def test_write_calls_run_here_as_they_would_there(tmp_path: Path, story: str) ->
         with collection.transaction():
             pending = call(collection)
         assert pending.verdict.status == "new"
+        assert "here" in collection
+
+
+def test_a_packed_preparation_is_unpacked_by_the_writer_thread(tmp_path: Path, story: str) -> None:
+    """In ``writer_mode = "thread"`` a preparation packed by a reader's process is unpacked
+    here and used."""
+    doc = Document("here", story)
+    with Collection.open(tmp_path / "index.db") as collection:
+        made = collection.prepare(doc)
+        packed: Ahead[Reader, Preparation] = Ahead(lambda col: Packed.of(made))
+        packed.offer(collection)
+        with collection.transaction():
+            pending = post_call(doc, packed, NO_WINDOW)(collection)
+        assert pending.prepared is not made and pending.prepared.doc == doc
         assert "here" in collection
 
 
