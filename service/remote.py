@@ -12,7 +12,7 @@ What crosses the pipe is pickled by :mod:`multiprocessing` (documents, prepared 
 values the service built itself; nothing from disk is unpickled). Errors come back as
 themselves, so the service answers a missing document with its 404 whether the reader ran here
 or there; an error that cannot cross (an unpicklable exception) comes back as
-:class:`ReaderError` with its message.
+:class:`ChildError` with its message.
 
 Children use the ``spawn`` start method (a fresh interpreter: forking a process that runs
 threads and holds SQLite connections is unsafe), open the file themselves and load the compiled
@@ -119,10 +119,11 @@ class Reader(Protocol):
     def close(self) -> None: ...
 
 
-class ReaderError(RuntimeError):
-    """A reader's child failed with an error that could not be sent back as itself, or could
-    not start. Not a :class:`~dedup.errors.DedupError`: it is a fault of the service, which
-    answers it with a 500 and a log line, never blamed on the request."""
+class ChildError(RuntimeError):
+    """A child process (a reader's or the writer's) failed with an error that could not be
+    sent back as itself, could not start, or was sent something it does not run. Not a
+    :class:`~dedup.errors.DedupError`: it is a fault of the service, which answers it with a
+    500 and a log line, never blamed on the request."""
 
 
 class ReaderLost(Problem):
@@ -167,7 +168,7 @@ class Child:
             ok, value = parent.recv()
         except (EOFError, OSError):
             process.join(STOP_SECONDS)
-            raise ReaderError(
+            raise ChildError(
                 f"the {self._name} process exited while opening {self._args[0]}"
             ) from None
         if not ok:
@@ -193,7 +194,7 @@ class Child:
             self._start()
         pipe = self._pipe
         if pipe is None:  # pragma: no cover - _start sets it or raises
-            raise ReaderError(f"no {self._name} process")
+            raise ChildError(f"no {self._name} process")
         try:
             return talk(pipe)
         except (EOFError, OSError):
@@ -311,7 +312,7 @@ def _answer(
 ) -> Any:
     name, args, kwargs = call
     if name not in _VERBS:
-        raise ReaderError(f"not a reader verb: {name}")
+        raise ChildError(f"not a reader verb: {name}")
     result = getattr(collection, name)(*args, **kwargs)
     return Packed.of(result) if name == "prepare" else result
 
@@ -360,10 +361,10 @@ def _send(pipe: Connection, ok: bool, error: Exception) -> None:
 
 
 def crossable(error: Exception) -> Exception:
-    """``error`` if it can cross the pipe as itself, else a :class:`ReaderError` with its
+    """``error`` if it can cross the pipe as itself, else a :class:`ChildError` with its
     message."""
     try:
         pickle.loads(pickle.dumps(error))
     except Exception:
-        return ReaderError(f"{type(error).__name__}: {error}")
+        return ChildError(f"{type(error).__name__}: {error}")
     return error

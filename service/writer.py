@@ -42,9 +42,9 @@ from service.pools import Batch, run_batch
 from service.problems import Problem
 from service.remote import (
     Child,
+    ChildError,
     Preparation,
     Reader,
-    ReaderError,
     bare_pending,
     crossable,
     open_collection,
@@ -244,7 +244,7 @@ def _job(call: object) -> Callable[[Collection], Any]:
 
     def job(collection: Collection) -> Any:
         if not (isinstance(call, tuple) and len(call) == 3 and call[0] in VERBS):
-            raise ReaderError(f"not a writer call: {call!r:.80}")
+            raise ChildError(f"not a writer call: {call!r:.80}")
         verb, args, kwargs = call
         if "prepared" in kwargs:
             kwargs = {**kwargs, "prepared": unpacked(kwargs["prepared"])}

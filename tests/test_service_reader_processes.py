@@ -19,7 +19,7 @@ from dedup.errors import DocumentNotFoundError
 from dedup.synth import news_corpus
 from dedup.types import Document
 from service.app import WARM_UP
-from service.remote import Packed, ReaderError, RemoteCollection
+from service.remote import ChildError, Packed, RemoteCollection
 from tests.service_support import (
     answers_in_each_mode,
     http_json,
@@ -144,7 +144,7 @@ def test_only_reader_verbs_are_run_in_the_child(stored: Path) -> None:
     """A call of anything but a reader verb is refused there, not run."""
     remote = RemoteCollection(str(stored), None)
     try:
-        with pytest.raises(ReaderError, match="not a reader verb"):
+        with pytest.raises(ChildError, match="not a reader verb"):
             remote._call(("delete", ("a1",), {}))
         assert len(remote) == 2
     finally:
