@@ -66,8 +66,8 @@ class Postings:
     ``merge_small`` also merges every run of at most :data:`SMALL_RUN` pairs into the run
     added after it, for an index that takes many small batches (a service reading each
     commit's rows) between many lookups. Each run costs a lookup a few microseconds however
-    small it is: at 100,000 documents the reuse and boilerplate indexes held 5 to 8 runs
-    each, the last ones of a few hundred pairs, and a lookup of 55 hashes took 55 us in 7
+    small it is: at 100,000 documents the reuse, band and boilerplate indexes held 5 to 8
+    runs each, the smallest of a dozen to a few hundred pairs, and a lookup of 55 hashes took 55 us in 7
     such runs against 33 us in 3 (``find_rare``, hashes drawn at random, by hand). Merging a
     run of 32,768 pairs takes a few tens of microseconds. A view that adds its transaction's
     rows before each lookup (:meth:`copy`) does not merge them so: it would copy the small
