@@ -33,9 +33,9 @@ from dedup import _numba_start  # noqa: F401  (before any kernel runs: no BLAS p
 #: A run's directory has an entry for every 8 to 16 of its pairs (one or two cache lines of
 #: hashes to search), at 8 bytes an entry: at most a byte per pair, beside the pair's 12.
 _PER_ENTRY = 16
-#: With ``merge_small``, runs of at most this many pairs (384 KB of them) merge with every run
+#: With ``merge_small``, runs of at most this many pairs (48 KB of them) merge with every run
 #: added after them, whatever its size.
-SMALL_RUN = 1 << 15
+SMALL_RUN = 1 << 12
 
 
 class Run(NamedTuple):
@@ -67,11 +67,12 @@ class Postings:
     added after it, for an index that takes many small batches (a service reading each
     commit's rows) between many lookups. Each run costs a lookup a few microseconds however
     small it is: a writer at 100,000 documents, after 600 posts, held 5 to 8 runs in each of
-    its band and boilerplate indexes, the smallest of a dozen to a few hundred pairs, and a
-    lookup of 55 hashes took 55 us in 7 such runs against 33 us in 3 (``find_rare``, hashes
-    drawn at random, by hand). Merging a run of 32,768 pairs takes a few tens of
-    microseconds. A view that adds its transaction's rows before each lookup (:meth:`copy`)
-    does not merge them so: it would copy the small run each time.
+    its band and boilerplate indexes, the smallest of a dozen to a few hundred pairs. A lookup
+    of 55 hashes (``find_rare``, hashes drawn at random, by hand) took 58.5 us in runs of
+    11.7 M, 1.7 M, 103 k, 11 k, 1,616, 560 and 192 pairs, 49.9 us with the last three as one,
+    and 37.4 us in three runs; but merging costs the adding side about 20 us at 4,096 pairs
+    and about 110 us at 32,768, once a commit. A view that adds its transaction's rows before
+    each lookup (:meth:`copy`) does not merge them so: it would copy the small run each time.
     """
 
     def __init__(self, merge_small: bool = False) -> None:
