@@ -7,8 +7,7 @@ made every stored document insert dozens of rows at random places, each dirtying
 its own, which was most of a single writer's time.
 
 Each batch of pairs is sorted into a run of its own; runs merge while the newest is at least
-half the size of the one before it, so a lookup searches a logarithmic number of them (and
-small runs merge sooner where batches are many and small: :class:`Postings`). Runs
+half the size of the one before it, so a lookup searches a logarithmic number of them. Runs
 never change once made (merging makes new arrays), so a copy of a :class:`Postings` that adds
 pairs leaves the original as it was.
 
@@ -33,9 +32,6 @@ from dedup import _numba_start  # noqa: F401  (before any kernel runs: no BLAS p
 #: A run's directory has an entry for every 8 to 16 of its pairs (one or two cache lines of
 #: hashes to search), at 8 bytes an entry: at most a byte per pair, beside the pair's 12.
 _PER_ENTRY = 16
-#: With ``merge_small``, runs of at most this many pairs (48 KB of them) merge with every run
-#: added after them, whatever its size.
-SMALL_RUN = 1 << 12
 
 
 class Run(NamedTuple):
@@ -61,27 +57,13 @@ class Run(NamedTuple):
 
 
 class Postings:
-    """Runs of ``(hash, value)`` pairs; see the module docstring.
+    """Runs of ``(hash, value)`` pairs; see the module docstring."""
 
-    ``merge_small`` also merges every run of at most :data:`SMALL_RUN` pairs into the run
-    added after it, for an index that takes many small batches (a service reading each
-    commit's rows) between many lookups. Each run costs a lookup a few microseconds however
-    small it is: a writer at 100,000 documents, after 600 posts, held 5 to 8 runs in each of
-    its band and boilerplate indexes, the smallest of a dozen to a few hundred pairs. A lookup
-    of 55 hashes (``find_rare``, hashes drawn at random, by hand) took 58.5 us in runs of
-    11.7 M, 1.7 M, 103 k, 11 k, 1,616, 560 and 192 pairs, 49.9 us with the last three as one,
-    and 37.4 us in three runs; but merging costs the adding side about 20 us at 4,096 pairs
-    and about 110 us at 32,768, once a commit. A view that adds its transaction's rows before
-    each lookup (:meth:`copy`) does not merge them so: it would copy the small run each time.
-    """
-
-    def __init__(self, merge_small: bool = False) -> None:
+    def __init__(self) -> None:
         self.runs: list[Run] = []
-        self.merge_small = merge_small
 
     def copy(self) -> Postings:
-        """Another index with these runs, to add pairs to without changing this one (merged
-        by size only)."""
+        """Another index with these runs, to add pairs to without changing this one."""
         other = Postings()
         other.runs = list(self.runs)
         return other
@@ -93,11 +75,7 @@ class Postings:
         order = np.argsort(hashes, kind="stable")
         runs = self.runs
         runs.append(Run.of(hashes[order], values[order]))
-        small = SMALL_RUN if self.merge_small else 0
-        while len(runs) > 1 and (
-            2 * runs[-1].hashes.shape[0] >= runs[-2].hashes.shape[0]
-            or runs[-2].hashes.shape[0] <= small
-        ):
+        while len(runs) > 1 and 2 * runs[-1].hashes.shape[0] >= runs[-2].hashes.shape[0]:
             newer, older = runs.pop(), runs.pop()
             runs.append(Run.of(*_merge(older.hashes, older.values, newer.hashes, newer.values)))
 

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
-from dedup._postings import SMALL_RUN, Postings
+from dedup._postings import Postings
 
 
 def _postings() -> Postings:
@@ -61,12 +60,11 @@ def test_count_in_counts_the_pairs_whose_value_is_wanted_short_and_long_spans_al
         assert got.tolist() == expected
 
 
-@pytest.mark.parametrize("merge_small", [False, True])
-def test_find_rare_matches_a_brute_force_search_over_many_runs(merge_small: bool) -> None:
+def test_find_rare_matches_a_brute_force_search_over_many_runs() -> None:
     """Pairs of many batches (runs of every size, merged or not): each lookup counts every
     hash's pairs and gives all the pairs of the hashes held at most ``most`` times."""
     rng = np.random.default_rng(11)
-    postings, batches = Postings(merge_small), []
+    postings, batches = Postings(), []
     for size in (500, 40, 300, 7, 7, 120, 1, 60):
         hashes = rng.integers(0, 50, size).astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
         values = rng.integers(0, 1_000, size).astype(np.uint32)
@@ -87,36 +85,3 @@ def test_find_rare_matches_a_brute_force_search_over_many_runs(merge_small: bool
         )
         assert got == expected
         assert values.dtype == np.uint32
-
-
-def test_merge_small_leaves_no_small_run_but_the_newest() -> None:
-    """Batch after small batch, every run but the last holds more than SMALL_RUN pairs; by
-    size alone, the small runs pile up. Both find the same pairs."""
-    rng = np.random.default_rng(3)
-    merged, by_size = Postings(merge_small=True), Postings()
-    big = rng.integers(0, 1 << 40, 4 * SMALL_RUN).astype(np.uint64)
-    for postings in (merged, by_size):
-        postings.add(big, np.zeros(big.shape[0], dtype=np.uint32))
-    for batch in range(1, 300):
-        hashes = rng.integers(0, 1 << 40, 100).astype(np.uint64)
-        for postings in (merged, by_size):
-            postings.add(hashes, np.full(100, batch, dtype=np.uint32))
-    assert all(run.hashes.shape[0] > SMALL_RUN for run in merged.runs[:-1])
-    assert len(merged.runs) < len(by_size.runs)
-    query = np.concatenate([big[::997], hashes])
-    held, which, values = merged.find_rare(query, 3)
-    held_too, which_too, values_too = by_size.find_rare(query, 3)
-    assert held.tolist() == held_too.tolist()
-    pairs = sorted(zip(which.tolist(), values.tolist(), strict=True))
-    assert pairs == sorted(zip(which_too.tolist(), values_too.tolist(), strict=True))
-
-
-def test_a_copy_merges_by_size_only() -> None:
-    """A view's copy takes a few pairs before each lookup: it must not copy the small run
-    each time."""
-    postings = Postings(merge_small=True)
-    postings.add(np.arange(10, dtype=np.uint64), np.zeros(10, dtype=np.uint32))
-    view = postings.copy()
-    view.add(np.array([99], dtype=np.uint64), np.zeros(1, dtype=np.uint32))
-    assert [run.hashes.shape[0] for run in view.runs] == [10, 1]
-    assert len(postings.runs) == 1

@@ -46,7 +46,7 @@ class Inversion:
         self.dead: set[int] = set()  # only grows until the next reset
         self._generation = next(_GENERATIONS)
         self._dead_sorted: tuple[tuple[int, ...], np.ndarray] | None = None
-        self.postings = Postings(merge_small=True)  # read a commit at a time, in a service
+        self.postings = Postings()
         self.last = 0  # the highest seq read
         self.last_removed = 0  # the highest bp_removed n read
 

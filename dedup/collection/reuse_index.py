@@ -117,15 +117,14 @@ class ReuseIndex:
     """The stored samples inverted in memory; see the module docstring.
 
     The documents read at a refresh are sorted into a run of their own; runs merge while the
-    newest is at least half the size of the one before it, and small ones sooner
-    (:class:`dedup._postings.Postings` with ``merge_small``).
+    newest is at least half the size of the one before it.
     """
 
     def __init__(self, rule: ReuseCandidates) -> None:
         self.rule = rule
         self._ids: list[str] = []  # document number -> id
         self._numbers: dict[str, int] = {}
-        self._postings = Postings(merge_small=True)
+        self._postings = Postings()
         self._last = 0  # the highest seq read
         self._removed: str | None = None
 
@@ -138,7 +137,7 @@ class ReuseIndex:
             row = conn.execute("SELECT value FROM meta WHERE key = ?", (_REMOVED,)).fetchone()
             removed = None if row is None else str(row[0])
             if removed != self._removed:
-                self._ids, self._numbers, self._postings, self._last = [], {}, Postings(True), 0
+                self._ids, self._numbers, self._postings, self._last = [], {}, Postings(), 0
                 self._removed = removed
             cursor = conn.execute(
                 "SELECT seq, id, hashes FROM reuse_sets WHERE seq > ? ORDER BY seq", (self._last,)

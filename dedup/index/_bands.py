@@ -57,7 +57,7 @@ class BandIndex:
         self._pending_dead: set[int] = set()
 
     def _reset(self) -> None:
-        self._postings = Postings(merge_small=True)
+        self._postings = Postings()
         self._dead: set[int] = set()
         self._rows = 0
         self._last = 0  # the highest handle read
