@@ -70,8 +70,8 @@ class Packed(Generic[T]):
     again (its boilerplate entry is about 12 KB for a news article): ``ForkingPickler.dumps``
     was a fifth of that process's samples holding the interpreter lock at 16 clients (py-spy
     ``--gil``). As bytes it is copied, not rebuilt: at 16 clients the service's writer thread
-    and reader threads spent 0.53-0.62 ms of CPU a post with it against 0.74-0.77 ms before
-    (four alternating pairs, README, Performance, session 13).
+    and reader threads spent 0.45-0.56 ms of CPU a post with it against 0.63-0.75 ms before
+    (four alternating pairs of ``benchmarks/service_load.py``; README, Performance, session 13).
     """
 
     blob: bytes
