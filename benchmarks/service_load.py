@@ -38,8 +38,8 @@ from the article pool's paragraphs as they are, the corpus of every figure befor
 at 100,000 documents each such paragraph is in about 300 articles, at 20,000 in about 60, which
 a learned boilerplate model takes for boilerplate (3,455 patterns learned at 20,000 documents,
 against the 47 real footers with fresh bodies) and the reuse finder reports as passages shared
-with up to 20 unrelated articles a post. The figures, both ways, are in README's Performance
-section.
+with up to 20 unrelated articles a post. The figures, both ways, are in
+``docs/performance-log.md`` (session 8).
 """
 
 from __future__ import annotations

@@ -71,7 +71,8 @@ class Packed(Generic[T]):
     was a fifth of that process's samples holding the interpreter lock at 16 clients (py-spy
     ``--gil``). As bytes it is copied, not rebuilt: at 16 clients the service's writer thread
     and reader threads spent 0.45-0.56 ms of CPU a post with it against 0.63-0.75 ms before
-    (four alternating pairs of ``benchmarks/service_load.py``; README, Performance, session 13).
+    (four alternating pairs of ``benchmarks/service_load.py``; ``docs/performance-log.md``,
+    session 13).
     """
 
     blob: bytes

@@ -10,8 +10,8 @@ read-write :class:`~dedup.collection.Collection` in a child process of its own
 thread streams each batch of queued jobs to it and gets every job's outcome back after the
 commit. With the reader processes at a lower priority (``reader_nice``), four alternating
 pairs against the writer thread gave 207-256 docs/s at 16 clients against 145-201, and a
-mixed-load p99 of 152-195 ms against 180-222, lower in three of the pairs (README,
-Performance, session 12).
+mixed-load p99 of 152-195 ms against 180-222, lower in three of the pairs
+(``docs/performance-log.md``, session 12).
 
 Jobs that cross are :class:`WriteCall` values naming a Collection verb, not closures. A post's
 preparation, offered to a reader ahead of the writer (:mod:`service.ahead`), is claimed by the
