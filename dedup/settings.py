@@ -66,7 +66,14 @@ def load_config(
 
 
 def _parse(name: str, raw: str, where: str) -> Any:
-    default = _FIELDS[name].default
+    return parse_env_value(_FIELDS[name].default, raw, where)
+
+
+def parse_env_value(default: object, raw: str, where: str) -> Any:
+    """An environment variable's text as the type of a setting's ``default``: bool (1, true,
+    yes, on; 0, false, no, off), int, float, or the text itself. ``where`` names the variable
+    in the :class:`ConfigError` of a text that is not of that type. Shared by every settings
+    class that reads ``DEDUP_*`` variables (:mod:`service.config` too)."""
     text = raw.strip()
     try:
         if isinstance(default, bool):

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from dedup.errors import ConfigError
-from dedup.settings import ENV_PREFIX, read_toml
+from dedup.settings import ENV_PREFIX, parse_env_value, read_toml
 
 MIB = 1 << 20
 
@@ -122,7 +122,7 @@ def load_settings(
     for name in _FIELDS:
         raw = environ.get(ENV_PREFIX + name.upper())
         if raw is not None:
-            data[name] = _parse(name, raw, ENV_PREFIX + name.upper())
+            data[name] = parse_env_value(_FIELDS[name].default, raw, ENV_PREFIX + name.upper())
     if overrides:
         data.update({k: v for k, v in overrides.items() if v is not None})
     unknown = sorted(set(data) - set(_FIELDS))
@@ -131,21 +131,6 @@ def load_settings(
     if isinstance(data.get("db"), os.PathLike):
         data["db"] = os.fspath(data["db"])
     return ServiceSettings(**data)
-
-
-def _parse(name: str, raw: str, where: str) -> Any:
-    """An environment variable's text as the type of the field's default."""
-    default = _FIELDS[name].default
-    text = raw.strip()
-    try:
-        if isinstance(default, int):
-            return int(text)
-        if isinstance(default, float):
-            return float(text)
-    except ValueError:
-        kind = type(default).__name__
-        raise ConfigError(f"{where}={raw!r} is not a valid {kind}") from None
-    return text
 
 
 def _check_int(name: str, value: object, lo: int, hi: int) -> None:
