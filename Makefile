@@ -52,11 +52,13 @@ bench-quality: $(STAMP)
 
 # POST check+insert load at 1, 8 and 16 clients on loopback, against direct library calls;
 # the readers' reuse lookups through the runs' directories, against a binary search of each run;
-# find_rare gathering each run's pairs in one kernel, against the numpy calls it replaced.
+# find_rare gathering each run's pairs in one kernel, against the numpy calls it replaced;
+# a start-up build of the indexes, each run sorted once, against the merges it replaced.
 bench-service: $(STAMP)
 	$(BIN)/python -m benchmarks.service_load --mixed 60
 	$(BIN)/python -m benchmarks.reuse_lookup
 	$(BIN)/python -m benchmarks.postings_lookup
+	$(BIN)/python -m benchmarks.postings_build
 
 bench-spark: $(STAMP)
 	$(BIN)/python -m benchmarks.spark_bench --docs 20000

@@ -85,3 +85,63 @@ def test_find_rare_matches_a_brute_force_search_over_many_runs() -> None:
         )
         assert got == expected
         assert values.dtype == np.uint32
+
+
+def _hash_sets(rng: np.random.Generator, size: int) -> np.ndarray:
+    """Hashes of three kinds at once: spread over all 64 bits, a few recurring ones (ties, and
+    a directory entry far above its share) and the largest value."""
+    spread = rng.integers(0, 2**63, size, dtype=np.int64).astype(np.uint64) * np.uint64(2)
+    recurring = rng.integers(0, 5, size).astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    pick = rng.integers(0, 3, size)
+    return np.where(pick == 0, spread, np.where(pick == 1, recurring, np.uint64(2**64 - 1)))
+
+
+def test_a_run_is_its_pairs_stably_sorted_by_hash_with_the_directory_of_their_top_bits() -> None:
+    rng = np.random.default_rng(3)
+    for size in (0, 1, 2, 15, 16, 17, 100, 5_000):
+        hashes = _hash_sets(rng, size)
+        values = rng.integers(0, 2**32, size, dtype=np.int64).astype(np.uint32)
+        postings = Postings()
+        postings.add(hashes, values)
+        if size == 0:
+            assert postings.runs == []
+            continue
+        (run,) = postings.runs
+        order = np.argsort(hashes, kind="stable")
+        assert run.hashes.tolist() == hashes[order].tolist()
+        assert run.values.tolist() == values[order].tolist()
+        top = (run.hashes >> run.shift).astype(np.int64)
+        entries = run.directory.shape[0] - 1
+        assert run.directory.tolist() == np.searchsorted(top, np.arange(entries + 1)).tolist()
+        assert 8 <= size / entries <= 16 or size < 32
+
+
+def test_adding_batches_at_once_makes_the_runs_adding_them_one_by_one_makes() -> None:
+    """Same runs (sizes, pairs, order of ties, directories) whatever runs were there before."""
+    rng = np.random.default_rng(8)
+    for before, sizes in (
+        ([], [1_000] * 13),
+        ([], [700, 700, 700, 300]),
+        ([4_000, 2_000, 900], [800, 800, 10]),
+        ([50], []),
+        ([], [0, 5, 0, 3]),
+    ):
+        batches = []
+        for size in sizes:
+            values = rng.integers(0, 2**32, size, dtype=np.int64).astype(np.uint32)
+            batches.append((_hash_sets(rng, size), values))
+        one_by_one, at_once = Postings(), Postings()
+        for size in before:
+            hashes = _hash_sets(rng, size)
+            values = rng.integers(0, 2**32, size, dtype=np.int64).astype(np.uint32)
+            one_by_one.add(hashes, values)
+            at_once.add(hashes, values)
+        for hashes, values in batches:
+            one_by_one.add(hashes, values)
+        at_once.add_many(batches)
+        assert len(at_once.runs) == len(one_by_one.runs)
+        for mine, theirs in zip(at_once.runs, one_by_one.runs, strict=True):
+            assert mine.hashes.tolist() == theirs.hashes.tolist()
+            assert mine.values.tolist() == theirs.values.tolist()
+            assert mine.directory.tolist() == theirs.directory.tolist()
+            assert mine.shift == theirs.shift

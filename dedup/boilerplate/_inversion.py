@@ -72,16 +72,20 @@ class Inversion:
             f"SELECT seq, {self._COLUMNS} FROM {self._TABLE} WHERE seq > ? ORDER BY seq",
             (self.last,),
         )
-        while rows := cursor.fetchmany(_CHUNK):
-            hashes, sizes = self._hashes(rows)
-            first = len(self)
-            numbers = np.arange(first, first + len(rows), dtype=np.uint32)
-            values = np.repeat(numbers, sizes)
-            self.postings.add(hashes, values)
-            self._added(hashes, values)
-            self.seqs.extend([row[0] for row in rows])
-            self._keep(rows)
-            self.last = rows[-1][0]
+        batches = []  # added at the end, each run sorted once (Postings.add_many)
+        try:
+            while rows := cursor.fetchmany(_CHUNK):
+                hashes, sizes = self._hashes(rows)
+                first = len(self)
+                numbers = np.arange(first, first + len(rows), dtype=np.uint32)
+                values = np.repeat(numbers, sizes)
+                batches.append((hashes, values))
+                self._added(hashes, values)
+                self.seqs.extend([row[0] for row in rows])
+                self._keep(rows)
+                self.last = rows[-1][0]
+        finally:  # the rows counted as read are in, whatever stopped the reading
+            self.postings.add_many(batches)
         for n, kind, seq in conn.execute(
             "SELECT n, kind, seq FROM bp_removed WHERE n > ? ORDER BY n", (self.last_removed,)
         ):

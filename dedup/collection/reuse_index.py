@@ -143,8 +143,13 @@ class ReuseIndex:
                 "SELECT seq, id, hashes FROM reuse_sets WHERE seq > ? ORDER BY seq", (self._last,)
             )
             # In chunks: a first read of 100,000 documents' rows would hold 130 MB of blobs.
-            while rows := cursor.fetchmany(_CHUNK):
-                self._add(rows)
+            # Their pairs go in at the end, each run sorted once (Postings.add_many).
+            batches = []
+            try:
+                while rows := cursor.fetchmany(_CHUNK):
+                    batches.append(self._add(rows))
+            finally:  # the rows counted as read are in, whatever stopped the reading
+                self._postings.add_many(batches)
         finally:
             if own_transaction:
                 conn.execute("COMMIT")
@@ -162,7 +167,8 @@ class ReuseIndex:
         view.refresh(conn)  # merging runs makes new arrays: this index's are never changed
         return view
 
-    def _add(self, rows: list[tuple[int, str, bytes]]) -> None:
+    def _add(self, rows: list[tuple[int, str, bytes]]) -> tuple[np.ndarray, np.ndarray]:
+        """Number the rows' documents; their ``(hashes, numbers)`` pairs, to be added."""
         first = len(self._ids)
         sets = [np.frombuffer(blob, dtype="<u8") for _, _, blob in rows]
         for k, (_, doc_id, _) in enumerate(rows):
@@ -172,7 +178,7 @@ class ReuseIndex:
         hashes = np.concatenate(sets).astype(np.uint64, copy=False)
         sizes = np.fromiter((s.shape[0] for s in sets), dtype=np.int64, count=len(sets))
         docs = np.repeat(np.arange(first, first + len(rows), dtype=np.uint32), sizes)
-        self._postings.add(hashes, docs)
+        return hashes, docs
 
     def candidates(self, query: np.ndarray, own: str | None, exclude: Sequence[str]) -> list[str]:
         """:meth:`ReuseSets.candidates` for the query's distinct kept hashes."""

@@ -87,12 +87,16 @@ class BandIndex:
         cursor = conn.execute(
             "SELECT doc, keys FROM band_keys WHERE doc > ? ORDER BY doc", (self._last,)
         )
-        while rows := cursor.fetchmany(_CHUNK):
-            handles = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-            keys = np.stack([np.frombuffer(r[1], dtype="<u8") for r in rows])
-            self._postings.add(self._tagged(keys), _repeat(handles, keys.shape[1]))
-            self._rows += len(rows)
-            self._last = int(handles[-1])
+        batches = []  # added at the end, each run sorted once (Postings.add_many)
+        try:
+            while rows := cursor.fetchmany(_CHUNK):
+                handles = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+                keys = np.stack([np.frombuffer(r[1], dtype="<u8") for r in rows])
+                batches.append((self._tagged(keys), _repeat(handles, keys.shape[1])))
+                self._rows += len(rows)
+                self._last = int(handles[-1])
+        finally:  # the rows counted as read are in, whatever stopped the reading
+            self._postings.add_many(batches)
         for n, handle in conn.execute(
             "SELECT n, doc FROM removed WHERE n > ? ORDER BY n", (self._last_removed,)
         ):
