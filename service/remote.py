@@ -39,6 +39,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 import numpy as np
 
+from dedup._malloc import release_free_memory
 from dedup.boilerplate import Stripped
 from dedup.boilerplate.store import DocumentEntry
 from dedup.collection import Collection, DocumentView, Pending, Prepared, Verdict
@@ -333,6 +334,7 @@ def serve_child(
     try:
         collection = open_collection()
         freeze_startup()  # a request would wait out every full collection here too
+        release_free_memory()  # the temporary arrays of building its indexes
     except Exception as exc:
         _send(pipe, False, exc)
         return
