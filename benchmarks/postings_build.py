@@ -29,7 +29,7 @@ from benchmarks._common import machine
 from dedup._postings import Postings, Run, _merge
 
 _CHUNK = 8192  # rows a start-up read takes at a time, as the indexes read them
-_PER_ENTRY = 16  # pairs a directory entry covers at most on average, as in dedup._postings
+_PER_ENTRY = 16  # pairs a directory entry covers at most on average, as in dedup._run_sort
 
 
 def old_run(hashes: np.ndarray, values: np.ndarray) -> Run:
@@ -98,7 +98,7 @@ def main() -> None:
         commit["before"].append((time.perf_counter() - started) / len(commits))
         started = time.perf_counter()
         postings = Postings()
-        postings.add_many(batches)
+        postings.add_many(list(batches))  # it takes the batches off the list it gets
         build["now"].append(time.perf_counter() - started)
         started = time.perf_counter()
         for hashes, values in commits:

@@ -28,10 +28,7 @@ import numpy as np
 from numba import njit
 
 from dedup import _numba_start  # noqa: F401  (before any kernel runs: no BLAS probe)
-
-#: A run's directory has an entry for every 8 to 16 of its pairs (one or two cache lines of
-#: hashes to search), at 8 bytes an entry: at most a byte per pair, beside the pair's 12.
-_PER_ENTRY = 16
+from dedup._run_sort import directory_of, shift_for, sort_pairs
 
 
 class Run(NamedTuple):
@@ -45,14 +42,16 @@ class Run(NamedTuple):
     @classmethod
     def of(cls, hashes: np.ndarray, values: np.ndarray) -> Run:
         """The run of pairs already sorted by hash (a merge's), with its directory."""
-        shift = _shift(hashes.shape[0])
-        return cls(hashes, values, _directory(hashes, shift, 1 << (64 - int(shift))), shift)
+        shift = shift_for(hashes.shape[0])
+        return cls(hashes, values, directory_of(hashes, shift, 1 << (64 - int(shift))), shift)
 
     @classmethod
-    def sorted(cls, hashes: np.ndarray, values: np.ndarray) -> Run:
-        """The run of pairs in any order: sorted by hash, equal hashes keeping their order."""
-        shift = _shift(hashes.shape[0])
-        return cls(*_bucket_sort(hashes, values, shift, 1 << (64 - int(shift))), shift)
+    def sorted(cls, batches: list[tuple[np.ndarray, np.ndarray]]) -> Run:
+        """The run of the pairs of ``batches`` (one or more, not all empty), in any order:
+        sorted by hash, equal hashes keeping their order, a batch's before the next's; takes
+        the batches off the list (:func:`dedup._run_sort.sort_pairs`)."""
+        shift = shift_for(sum(hashes.shape[0] for hashes, _ in batches))
+        return cls(*sort_pairs(batches, shift), shift)
 
     def spans(self, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``np.searchsorted(hashes, query, "left")`` and ``"right"``, through the directory."""
@@ -75,8 +74,9 @@ class Postings:
         """Add pairs (``uint64`` hashes, ``uint32`` values); equal hashes keep their order."""
         self.add_many([(hashes, values)])
 
-    def add_many(self, batches: Sequence[tuple[np.ndarray, np.ndarray]]) -> None:
-        """:meth:`add` of each batch in turn, to the same runs, but each new run sorted once.
+    def add_many(self, batches: list[tuple[np.ndarray, np.ndarray]]) -> None:
+        """:meth:`add` of each batch in turn, to the same runs, but each new run sorted once;
+        takes the batches off the list, so that they are freed as their runs are made.
 
         One by one, a first read of a table (a few dozen batches of up to a million pairs)
         merged every pair again each time a later batch's run reached its own: a reader's
@@ -84,18 +84,7 @@ class Postings:
         Which runs there will be depends on the sizes alone, so they are worked out first;
         each is then the stable sort of its pairs, the runs it takes in merged into it.
         """
-        groups: list[tuple[int, list[Run], list[tuple[np.ndarray, np.ndarray]]]] = [
-            (run.hashes.shape[0], [run], []) for run in self.runs
-        ]
-        for hashes, values in batches:
-            if hashes.shape[0] == 0:
-                continue
-            groups.append((hashes.shape[0], [], [(hashes, values)]))
-            while len(groups) > 1 and 2 * groups[-1][0] >= groups[-2][0]:
-                size, runs, fresh = groups.pop()
-                older_size, older_runs, older_fresh = groups.pop()
-                groups.append((older_size + size, older_runs + runs, older_fresh + fresh))
-        self.runs = [_built(runs, fresh) for _, runs, fresh in groups]
+        self.runs = [_built(runs, fresh) for runs, fresh in _groups(self.runs, batches)]
 
     def find(self, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Every pair whose hash is in ``query`` (``uint64``): ``(which, values)``, the
@@ -185,152 +174,35 @@ class Seqs:
         return k if k < self.size and array[k] == seq else None
 
 
+def _groups(
+    runs: list[Run], batches: list[tuple[np.ndarray, np.ndarray]]
+) -> list[tuple[list[Run], list[tuple[np.ndarray, np.ndarray]]]]:
+    """The runs that adding ``batches`` one by one to ``runs`` would leave, each as the old
+    runs and the batches it is made of, oldest first; takes the batches off their list."""
+    groups: list[tuple[int, list[Run], list[tuple[np.ndarray, np.ndarray]]]] = [
+        (run.hashes.shape[0], [run], []) for run in runs
+    ]
+    while batches:
+        batch = batches.pop(0)
+        if batch[0].shape[0] == 0:
+            continue
+        groups.append((batch[0].shape[0], [], [batch]))
+        while len(groups) > 1 and 2 * groups[-1][0] >= groups[-2][0]:
+            size, newer_runs, newer_fresh = groups.pop()
+            older_size, older_runs, older_fresh = groups.pop()
+            groups.append((older_size + size, older_runs + newer_runs, older_fresh + newer_fresh))
+    return [(group_runs, fresh) for _, group_runs, fresh in groups]
+
+
 def _built(runs: list[Run], fresh: list[tuple[np.ndarray, np.ndarray]]) -> Run:
     """The run of existing ``runs`` (oldest first) and ``fresh`` batches after them: the
     batches sorted together, then merged with the runs, ties keeping the older pair first."""
     if fresh:
-        if len(fresh) == 1:
-            hashes, values = fresh[0]
-        else:
-            hashes = np.concatenate([h for h, _ in fresh])
-            values = np.concatenate([v for _, v in fresh])
-        runs = [*runs, Run.sorted(hashes, values)]
+        runs = [*runs, Run.sorted(fresh)]
     built = runs[-1]
     for older in reversed(runs[:-1]):  # the smaller newer runs first, as one by one
         built = Run.of(*_merge(older.hashes, older.values, built.hashes, built.values))
     return built
-
-
-def _shift(pairs: int) -> np.uint64:
-    """``64 - bits``, where ``2 ** bits`` directory entries put 8 to 16 pairs in each."""
-    return np.uint64(64 - max(1, (pairs // _PER_ENTRY).bit_length()))
-
-
-#: A directory entry's pairs are sorted by insertion up to this many, by a merge sort beyond
-#: (an entry holds 16 pairs at most on average; more only where a hash recurs).
-_INSERTION_MAX = 64
-
-
-#: Runs whose directory has more than ``2 ** _TOP_BITS`` entries are first split by the top
-#: ``_TOP_BITS`` bits of their hashes, so that each part's counting sort writes to a span that
-#: stays in the cache: 15 million random pairs in 0.81-0.83 s in one pass, 0.48-0.49 s in two
-#: (three runs each, by hand).
-_TOP_BITS = 8
-
-
-@njit(cache=True, nogil=True)
-def _bucket_sort(
-    hashes: np.ndarray, values: np.ndarray, shift: np.uint64, size: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Pairs sorted by hash, equal hashes keeping their order, and the directory of their top
-    bits: a counting sort by the directory's entry, then each entry's few pairs sorted.
-
-    It replaced a stable ``np.argsort`` (a merge sort of the whole batch), two gathers and the
-    directory's count, which were most of a process's start: a reader builds its indexes of
-    100,000 stored documents from about 20 million pairs.
-    """
-    n = hashes.shape[0]
-    out_hashes = np.empty(n, dtype=hashes.dtype)
-    out_values = np.empty(n, dtype=values.dtype)
-    directory = np.empty(size + 1, dtype=np.int64)
-    directory[size] = n
-    if size <= 1 << _TOP_BITS:
-        _sort_entries(hashes, values, 0, n, out_hashes, out_values, directory, 0, size, shift)
-        return out_hashes, out_values, directory
-    top = np.uint64(64 - _TOP_BITS)
-    parts = 1 << _TOP_BITS
-    starts = np.zeros(parts + 1, dtype=np.int64)
-    for i in range(n):
-        starts[np.intp(hashes[i] >> top) + 1] += 1
-    for k in range(parts):
-        starts[k + 1] += starts[k]
-    fill = starts[:parts].copy()
-    split_hashes = np.empty(n, dtype=hashes.dtype)
-    split_values = np.empty(n, dtype=values.dtype)
-    for i in range(n):  # in input order, so each part keeps it
-        into = np.intp(hashes[i] >> top)
-        k = fill[into]
-        split_hashes[k] = hashes[i]
-        split_values[k] = values[i]
-        fill[into] = k + 1
-    per_part = size // parts
-    for part in range(parts):
-        _sort_entries(
-            split_hashes,
-            split_values,
-            starts[part],
-            starts[part + 1],
-            out_hashes,
-            out_values,
-            directory,
-            part * per_part,
-            (part + 1) * per_part,
-            shift,
-        )
-    return out_hashes, out_values, directory
-
-
-@njit(cache=True, nogil=True)
-def _sort_entries(
-    hashes: np.ndarray,
-    values: np.ndarray,
-    lo: int,
-    hi: int,
-    out_hashes: np.ndarray,
-    out_values: np.ndarray,
-    directory: np.ndarray,
-    first: int,
-    end: int,
-    shift: np.uint64,
-) -> None:
-    """Sort the pairs ``lo:hi``, whose directory entries all lie in ``first:end``, into the
-    same places of ``out_*``, stably, and fill those entries of ``directory``."""
-    starts = np.zeros(end - first + 1, dtype=np.int64)
-    for i in range(lo, hi):
-        starts[np.intp(hashes[i] >> shift) - first + 1] += 1
-    starts[0] = lo
-    for k in range(end - first):
-        starts[k + 1] += starts[k]
-    directory[first:end] = starts[: end - first]
-    for i in range(lo, hi):  # in input order, so each entry keeps it
-        entry = np.intp(hashes[i] >> shift) - first
-        k = starts[entry]
-        out_hashes[k] = hashes[i]
-        out_values[k] = values[i]
-        starts[entry] = k + 1
-    for e in range(end - first):
-        a, b = directory[first + e], starts[e]
-        if b - a <= _INSERTION_MAX:
-            for i in range(a + 1, b):  # stable: a pair moves only past greater hashes
-                h, v = out_hashes[i], out_values[i]
-                j = i
-                while j > a and out_hashes[j - 1] > h:
-                    out_hashes[j] = out_hashes[j - 1]
-                    out_values[j] = out_values[j - 1]
-                    j -= 1
-                out_hashes[j] = h
-                out_values[j] = v
-        else:
-            order = np.argsort(out_hashes[a:b], kind="mergesort") + a
-            out_hashes[a:b] = out_hashes[order]
-            out_values[a:b] = out_values[order]
-
-
-@njit(cache=True, nogil=True)
-def _directory(hashes: np.ndarray, shift: np.uint64, size: int) -> np.ndarray:
-    """The directory of pairs sorted by hash: entry ``k`` is the first pair whose top bits
-    are ``k`` or more (``size`` entries and the end)."""
-    directory = np.empty(size + 1, dtype=np.int64)
-    k = 0
-    for i in range(hashes.shape[0]):
-        entry = np.intp(hashes[i] >> shift)
-        while k <= entry:
-            directory[k] = i
-            k += 1
-    while k <= size:
-        directory[k] = hashes.shape[0]
-        k += 1
-    return directory
 
 
 @njit(cache=True, nogil=True)

@@ -139,6 +139,7 @@ def test_adding_batches_at_once_makes_the_runs_adding_them_one_by_one_makes() ->
         for hashes, values in batches:
             one_by_one.add(hashes, values)
         at_once.add_many(batches)
+        assert batches == []  # taken off the list, to be freed as their runs are made
         assert len(at_once.runs) == len(one_by_one.runs)
         for mine, theirs in zip(at_once.runs, one_by_one.runs, strict=True):
             assert mine.hashes.tolist() == theirs.hashes.tolist()
