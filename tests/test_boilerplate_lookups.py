@@ -6,6 +6,9 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
+from _faults import adding_pairs_fails
+
 from dedup.boilerplate import BoilerplateModel
 from dedup.boilerplate.sqlite_lookups import tagged
 from dedup.boilerplate.sqlite_store import SQLiteBoilerplateStore
@@ -76,6 +79,18 @@ def test_another_connection_sees_the_removal_of_a_document_it_had_read(tmp_path:
     writer.remove("a")
     assert _carriers(reader, first) == ["b"]
     writer.put(_entry("a", "A story, corrected."))
+    assert _carriers(reader, first) == ["a", "b"]
+
+
+def test_rows_whose_pairs_could_not_be_added_are_read_again_whole(tmp_path: Path) -> None:
+    """A read adds its rows' pairs once all are read; if that fails (memory), the rows are
+    not taken as indexed, and the next lookup reads every row again."""
+    writer, reader = _store(tmp_path / "bp.db"), _store(tmp_path / "bp.db")
+    first = _entry("a", "A story.")
+    writer.put(first)
+    with adding_pairs_fails(), pytest.raises(MemoryError):
+        _carriers(reader, first)
+    writer.put(_entry("b", "Another story."))
     assert _carriers(reader, first) == ["a", "b"]
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _faults import adding_pairs_fails
 from _index_support import CONFIG, doc, edited, text
 
 from dedup.config import Config
@@ -170,6 +171,17 @@ def test_a_second_connection_sees_committed_documents(tmp_path: Path) -> None:
     with SQLiteIndex(tmp_path / "i.db", CONFIG) as writer, SQLiteIndex(tmp_path / "i.db") as reader:
         writer.add(doc("a", A))
         assert [m.id for m in reader.query(A).matches] == ["a"]
+
+
+def test_band_keys_whose_pairs_could_not_be_added_are_read_again_whole(tmp_path: Path) -> None:
+    """A read of the band keys adds their pairs once all are read; if that fails (memory),
+    the rows are not taken as indexed, and the next query reads every row again."""
+    with SQLiteIndex(tmp_path / "i.db", CONFIG) as writer, SQLiteIndex(tmp_path / "i.db") as reader:
+        writer.add(doc("a", edited(A, 60, 1)))  # near copies of A: found through their bands
+        with adding_pairs_fails(), pytest.raises(MemoryError):
+            reader.query(A)
+        writer.add(doc("b", edited(A, 60, 2)))
+        assert sorted(m.id for m in reader.query(A).matches) == ["a", "b"]
 
 
 def test_open_index_picks_the_backend_from_the_path(tmp_path: Path) -> None:

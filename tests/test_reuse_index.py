@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _faults import adding_pairs_fails
 
 from dedup._postings import Run
 from dedup.collection.reuse_index import SCHEMA, ReuseSets
@@ -141,6 +142,21 @@ def test_rows_of_a_rolled_back_transaction_are_never_kept(
     writer_conn.execute("ROLLBACK")
     writer.put("kept", text)  # the seq "lost" had
     assert writer.candidates(text, own="q") == ["kept"]
+
+
+def test_a_read_whose_pairs_could_not_be_added_is_made_again_whole(
+    connections: tuple[sqlite3.Connection, sqlite3.Connection],
+) -> None:
+    """A read adds its rows' pairs after reading them all; if that fails (memory), the rows
+    counted as read are not taken as indexed: the next lookup reads everything again."""
+    writer_conn, reader_conn = connections
+    writer, reader = ReuseSets(writer_conn, RULE), ReuseSets(reader_conn, RULE)
+    text = np.arange(0, 80, 4, dtype=np.uint64)
+    writer.put("a", text)
+    with adding_pairs_fails(), pytest.raises(MemoryError):
+        reader.candidates(text, own="q")
+    writer.put("b", text)
+    assert reader.candidates(text, own="q") == ["a", "b"]
 
 
 @pytest.mark.parametrize("pairs", [0, 1, 7, 300, 50_000])

@@ -85,7 +85,12 @@ class Inversion:
                 self._keep(rows)
                 self.last = rows[-1][0]
         finally:  # the rows counted as read are in, whatever stopped the reading
-            self.postings.add_many(batches)
+            try:
+                self.postings.add_many(batches)
+            except BaseException:  # counted as read but not in: the next read starts over
+                if self._base is None:  # (a view that fails is dropped with its savepoint)
+                    self.last = 0
+                raise
         for n, kind, seq in conn.execute(
             "SELECT n, kind, seq FROM bp_removed WHERE n > ? ORDER BY n", (self.last_removed,)
         ):

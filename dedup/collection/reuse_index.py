@@ -149,7 +149,11 @@ class ReuseIndex:
                 while rows := cursor.fetchmany(_CHUNK):
                     batches.append(self._add(rows))
             finally:  # the rows counted as read are in, whatever stopped the reading
-                self._postings.add_many(batches)
+                try:
+                    self._postings.add_many(batches)
+                except BaseException:  # counted as read but not in: the next read starts over
+                    self._ids, self._numbers, self._postings, self._last = [], {}, Postings(), 0
+                    raise
         finally:
             if own_transaction:
                 conn.execute("COMMIT")

@@ -96,7 +96,11 @@ class BandIndex:
                 self._rows += len(rows)
                 self._last = int(handles[-1])
         finally:  # the rows counted as read are in, whatever stopped the reading
-            self._postings.add_many(batches)
+            try:
+                self._postings.add_many(batches)
+            except BaseException:
+                self._last = 0  # counted as read but not in: the next read starts over
+                raise
         for n, handle in conn.execute(
             "SELECT n, doc FROM removed WHERE n > ? ORDER BY n", (self._last_removed,)
         ):
