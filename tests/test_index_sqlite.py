@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,7 @@ from dedup.config import Config
 from dedup.errors import ConfigMismatchError, InputError
 from dedup.fingerprint import Fingerprinter
 from dedup.index import SCHEMA_VERSION, SQLiteIndex, open_index
+from dedup.index._bands import BandIndex
 from dedup.index.core import CHUNK
 from dedup.index.memory import MemoryIndex
 from dedup.lsh import Banding
@@ -182,6 +184,42 @@ def test_band_keys_whose_pairs_could_not_be_added_are_read_again_whole(tmp_path:
             reader.query(A)
         writer.add(doc("b", edited(A, 60, 2)))
         assert sorted(m.id for m in reader.query(A).matches) == ["a", "b"]
+
+
+def test_removed_documents_take_no_place_in_a_capped_bucket(tmp_path: Path) -> None:
+    """A connection's band buckets are cut at the cap after the removed documents are left
+    out: each removal by another connection, read between lookups, and one pending in the
+    connection's own transaction, lets the next living copy in (the sorted dead handles are
+    kept between lookups, and must follow every removal)."""
+    path = tmp_path / "i.db"
+    connection = sqlite3.connect(path, isolation_level=None)
+    with SQLiteIndex(path, CONFIG) as writer, closing(connection) as conn:
+        writer.add_many([doc(f"c{k}", A) for k in range(6)])  # the same band keys
+        handle = dict(conn.execute("SELECT id, doc FROM documents").fetchall())
+        row = conn.execute("SELECT keys FROM band_keys LIMIT 1").fetchone()
+        keys = np.frombuffer(row[0], dtype="<u8").reshape(1, -1)
+        bands = BandIndex()
+
+        def bucket() -> set[int]:
+            found = bands.buckets(keys, cap=2)
+            return {int(h) for members in found.members for h in members}
+
+        conn.execute("BEGIN")
+        bands.read(conn)
+        conn.execute("COMMIT")
+        assert bucket() == {handle["c0"], handle["c1"]}
+        for k in range(3):
+            writer.remove(f"c{k}")
+            conn.execute("BEGIN")
+            bands.read(conn)
+            conn.execute("COMMIT")
+            assert bucket() == {handle[f"c{k + 1}"], handle[f"c{k + 2}"]}
+        conn.execute("BEGIN IMMEDIATE")
+        bands.begin(conn)
+        bands.remove(handle["c3"])
+        assert bucket() == {handle["c4"], handle["c5"]}
+        conn.execute("ROLLBACK")
+        bands.end()
 
 
 def test_open_index_picks_the_backend_from_the_path(tmp_path: Path) -> None:
