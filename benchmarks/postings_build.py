@@ -27,14 +27,14 @@ import numpy as np
 
 from benchmarks._common import machine
 from dedup._postings import Postings, Run, _merge
+from dedup._run_sort import PER_ENTRY
 
 _CHUNK = 8192  # rows a start-up read takes at a time, as the indexes read them
-_PER_ENTRY = 16  # pairs a directory entry covers at most on average, as in dedup._run_sort
 
 
 def old_run(hashes: np.ndarray, values: np.ndarray) -> Run:
     """A run as it was made before: stable argsort, two gathers, a counted directory."""
-    bits = max(1, (hashes.shape[0] // _PER_ENTRY).bit_length())
+    bits = max(1, (hashes.shape[0] // PER_ENTRY).bit_length())
     shift = np.uint64(64 - bits)
     counts = np.bincount((hashes >> shift).astype(np.intp), minlength=1 << bits)
     directory = np.zeros(counts.shape[0] + 1, dtype=np.int64)

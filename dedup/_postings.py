@@ -50,8 +50,7 @@ class Run(NamedTuple):
         """The run of the pairs of ``batches`` (one or more, not all empty), in any order:
         sorted by hash, equal hashes keeping their order, a batch's before the next's; takes
         the batches off the list (:func:`dedup._run_sort.sort_pairs`)."""
-        shift = shift_for(sum(hashes.shape[0] for hashes, _ in batches))
-        return cls(*sort_pairs(batches, shift), shift)
+        return cls(*sort_pairs(batches))
 
     def spans(self, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``np.searchsorted(hashes, query, "left")`` and ``"right"``, through the directory."""

@@ -21,24 +21,28 @@ PER_ENTRY = 16
 
 
 def sort_pairs(
-    batches: list[tuple[np.ndarray, np.ndarray]], shift: np.uint64
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    batches: list[tuple[np.ndarray, np.ndarray]],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.uint64]:
     """The pairs of ``batches`` (one or more, not all empty) sorted by hash, equal hashes
-    keeping their order (a batch's before the next's), and their directory for ``shift``.
+    keeping their order (a batch's before the next's): ``(hashes, values, directory, shift)``.
 
     Above ``2 ** _TOP_BITS`` entries the pairs are first split by their top bits, so that
     each part's scatter stays in the cache, and the batches are read into that split one by
     one, taken off the list: a caller holding no other reference to them frees each as it
     goes, and the sort needs about twice its pairs' memory.
     """
+    size = sum(hashes.shape[0] for hashes, _ in batches)
+    shift = shift_for(size)
     entries = 1 << (64 - int(shift))
-    if entries <= 1 << _TOP_BITS:  # a few thousand pairs at most: in one pass
+    if entries > 1 << _TOP_BITS:
+        return (*_sort_parts(*_split(batches, size), shift, entries), shift)
+    if len(batches) == 1:  # a commit's few pairs, the usual case
+        hashes, values = batches.pop()
+    else:
         hashes = np.concatenate([h for h, _ in batches])
         values = np.concatenate([v for _, v in batches])
         batches.clear()
-        return _sort_all(hashes, values, shift, entries)
-    size = sum(hashes.shape[0] for hashes, _ in batches)
-    return _sort_parts(*_split(batches, size), shift, entries)
+    return (*_sort_all(hashes, values, shift, entries), shift)
 
 
 def shift_for(pairs: int) -> np.uint64:
@@ -62,7 +66,7 @@ _TOP_BITS = 8
 def _sort_all(
     hashes: np.ndarray, values: np.ndarray, shift: np.uint64, size: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """:meth:`Run.sorted` in one pass: the sorted pairs and their directory."""
+    """:func:`sort_pairs` in one pass: the sorted pairs and their directory."""
     n = hashes.shape[0]
     out_hashes = np.empty(n, dtype=hashes.dtype)
     out_values = np.empty(n, dtype=values.dtype)
