@@ -82,10 +82,11 @@ async def _writer(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     checkpointer = Checkpointer(_reader_opener(app))
     where = (settings.db, app.get(CONFIG), WARM_UP, WAL_BOUND_PAGES)
+    died = app[METRICS].child_died("writer")
 
     def writer() -> Writer:
         if settings.writer_mode == "process":
-            return RemoteWriter(*where)
+            return RemoteWriter(*where, died=died)
         return LocalWriter(open_writer(*where))
 
     pool: BatchedPool[Collection] = BatchedPool(
@@ -118,9 +119,11 @@ async def _readers(app: web.Application) -> AsyncIterator[None]:
     opener: Callable[[], Reader] = _reader_opener(app)
     if settings.reader_mode == "process":
         db, config = settings.db, app.get(CONFIG)
+        died = app[METRICS].child_died("reader")
 
         def opener() -> Reader:
-            return RemoteCollection(db, config, warm_up=WARM_UP, nice=settings.reader_nice)
+            nice = settings.reader_nice
+            return RemoteCollection(db, config, warm_up=WARM_UP, nice=nice, died=died)
 
     pool: CollectionPool[Reader] = CollectionPool(
         "reader",

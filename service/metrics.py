@@ -81,6 +81,13 @@ class Metrics:
             ["by"],
             registry=self.registry,
         )
+        self.child_deaths = Counter(
+            "dedup_child_process_deaths",
+            "Writer and reader processes that died while serving; each fails the job it ran "
+            "with a 503 and is started again for the next.",
+            ["role"],
+            registry=self.registry,
+        )
         self.bulk_lines = Counter(
             "dedup_bulk_lines",
             "Lines of bulk requests, by outcome (stored, error).",
@@ -96,6 +103,10 @@ class Metrics:
     def prepared(self, by: str) -> None:
         """Count one post's preparation (see :mod:`service.ahead`)."""
         self.preparations.labels(by).inc()
+
+    def child_died(self, role: str) -> Callable[[], None]:
+        """What a child process of ``role`` (writer, reader) calls when it has died."""
+        return self.child_deaths.labels(role).inc
 
     def gc_pause(self, generation: int, seconds: float) -> None:
         """Count one collection (see :func:`service.collector.watch_pauses`)."""

@@ -140,7 +140,8 @@ class ReaderLost(Problem):
 class Child:
     """A child process (``spawn``) running ``target(pipe, *args)``, driven over the pipe by
     one thread at a time: each call sends a request and waits for ``(ok, value)``. A child
-    that dies fails the call it was running with ``lost()`` and is started again for the next.
+    that dies fails the call it was running with ``lost()``, is counted with ``died()`` (the
+    service's ``dedup_child_process_deaths``), and is started again for the next.
     """
 
     def __init__(
@@ -149,11 +150,13 @@ class Child:
         args: tuple[object, ...],
         name: str,
         lost: Callable[[], Exception],
+        died: Callable[[], None] | None = None,
     ) -> None:
         self._target = target
         self._args = args
         self._name = name
         self._lost = lost
+        self._died = died
         self._pipe: Connection | None = None
         self._process: multiprocessing.process.BaseProcess | None = None
         self._start()
@@ -202,6 +205,8 @@ class Child:
         except (EOFError, OSError):
             LOG.error("the %s process died; starting another", self._name)
             self._discard()
+            if self._died is not None:
+                self._died()
             raise self._lost() from None
 
     def _discard(self) -> None:
@@ -234,9 +239,14 @@ class RemoteCollection(Child):
     """
 
     def __init__(
-        self, db: str, config: Config | None, warm_up: Document | None = None, nice: int = 0
+        self,
+        db: str,
+        config: Config | None,
+        warm_up: Document | None = None,
+        nice: int = 0,
+        died: Callable[[], None] | None = None,
     ) -> None:
-        super().__init__(_serve, (db, config, warm_up, nice), PROCESS_NAME, ReaderLost)
+        super().__init__(_serve, (db, config, warm_up, nice), PROCESS_NAME, ReaderLost, died)
 
     # --- the reader verbs ------------------------------------------------------------------
 

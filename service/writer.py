@@ -126,10 +126,15 @@ class RemoteWriter(Child):
     """
 
     def __init__(
-        self, db: str, config: Config | None, warm_up: Document | None, wal_bound_pages: int
+        self,
+        db: str,
+        config: Config | None,
+        warm_up: Document | None,
+        wal_bound_pages: int,
+        died: Callable[[], None] | None = None,
     ) -> None:
         args = (db, config, warm_up, wal_bound_pages)
-        super().__init__(_serve, args, PROCESS_NAME, WriterLost)
+        super().__init__(_serve, args, PROCESS_NAME, WriterLost, died)
 
     def run_batch(self, jobs: Sequence[Callable[[Any], object]]) -> Batch:
         """Stream the jobs (:class:`WriteCall` only), then commit; a job whose preparation

@@ -29,6 +29,7 @@ from tests.service_support import (
     settings,
     start_client,
 )
+from tests.test_service_metrics import labels, scrape
 
 Client = TestClient[Any, Any]
 
@@ -207,6 +208,27 @@ async def test_a_killed_reader_child_is_replaced(tmp_path: Path, story: str) -> 
         assert set(statuses) <= {200, 503}, statuses
         assert statuses.count(503) <= len(before), statuses  # one failed job per dead child
         assert children(os.getpid()).isdisjoint(before)
+    finally:
+        await client.close()
+
+
+async def test_each_reader_child_found_dead_is_counted_in_the_metrics(
+    tmp_path: Path, story: str
+) -> None:
+    """A dead reader child is counted once, when the job sent to it finds it gone (that job is
+    answered 503), in ``dedup_child_process_deaths_total{role="reader"}``."""
+    own = children(os.getpid())
+    client = await start_client(settings(tmp_path, reader_mode="process", writer_mode="thread"))
+    try:
+        readers = children(os.getpid()) - own
+        for pid in readers:
+            os.kill(pid, signal.SIGKILL)
+        assert gone_within(readers, 10)
+        statuses: list[int] = []
+        while statuses[-6:] != [200] * 6 and len(statuses) < 20:
+            statuses.append((await post(client, "/v1/check", {"id": "c", "text": story}))[0])
+        deaths = (await scrape(client))[("dedup_child_process_deaths_total", labels(role="reader"))]
+        assert deaths == statuses.count(503) >= 1, statuses
     finally:
         await client.close()
 

@@ -187,6 +187,27 @@ def test_a_dead_writer_child_fails_its_batch_and_is_replaced(tmp_path: Path, sto
         remote.close()
 
 
+def test_a_dead_writer_child_is_reported_once_when_found(tmp_path: Path, story: str) -> None:
+    """The ``died`` hook (the service counts it in its metrics) runs once for a dead child,
+    when a batch finds it gone, and not for the child started after it."""
+    deaths: list[int] = []
+    remote = RemoteWriter(
+        str(tmp_path / "index.db"), None, None, WAL_BOUND_PAGES, died=lambda: deaths.append(1)
+    )
+    try:
+        first = remote.pid
+        assert first is not None
+        os.kill(first, signal.SIGKILL)
+        assert gone_within({first}, 10)
+        assert deaths == []
+        with pytest.raises(WriterLost):
+            remote.run_batch([delete_call("x")])
+        remote.run_batch([post_of(Document("after", story))])
+        assert deaths == [1]
+    finally:
+        remote.close()
+
+
 async def test_process_writer_answers_what_thread_writer_answers(
     tmp_path: Path, long_english_articles: list[str]
 ) -> None:
