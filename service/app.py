@@ -28,9 +28,11 @@ from service.metrics import Metrics
 from service.openapi import openapi_document
 from service.pools import BatchedPool, CollectionPool, LocalWriter, Writer
 from service.problems import problem_middleware
+from service.remote import PROCESS_NAME as READER_PROCESS
 from service.remote import Reader, RemoteCollection, open_collection
 from service.routes import routes
 from service.schemas import Limits
+from service.writer import PROCESS_NAME as WRITER_PROCESS
 from service.writer import RemoteWriter, open_writer
 
 
@@ -105,6 +107,8 @@ async def _writer(app: web.Application) -> AsyncIterator[None]:
         raise
     app[WRITER] = pool
     app[METRICS].watch_pool("writer", lambda: pool.depth, lambda: pool.running)
+    if settings.writer_mode == "process":
+        app[METRICS].watch_children("writer", WRITER_PROCESS)
     try:
         yield
     finally:
@@ -135,6 +139,8 @@ async def _readers(app: web.Application) -> AsyncIterator[None]:
     await pool.start()
     app[READERS] = pool
     app[METRICS].watch_pool("reader", lambda: pool.depth, lambda: pool.running)
+    if settings.reader_mode == "process":
+        app[METRICS].watch_children("reader", READER_PROCESS)
     try:
         yield
     finally:

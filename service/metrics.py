@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -88,6 +89,13 @@ class Metrics:
             ["role"],
             registry=self.registry,
         )
+        self.child_memory = Gauge(
+            "dedup_child_resident_bytes",
+            "Resident memory (VmRSS) of the writer's and the reader processes, summed by role: "
+            "each holds the collection's rows inverted in memory (Linux only).",
+            ["role"],
+            registry=self.registry,
+        )
         self.bulk_lines = Counter(
             "dedup_bulk_lines",
             "Lines of bulk requests, by outcome (stored, error).",
@@ -103,6 +111,10 @@ class Metrics:
     def prepared(self, by: str) -> None:
         """Count one post's preparation (see :mod:`service.ahead`)."""
         self.preparations.labels(by).inc()
+
+    def watch_children(self, role: str, name: str) -> None:
+        """Read the resident memory of the child processes called ``name`` at every scrape."""
+        self.child_memory.labels(role).set_function(lambda: resident_bytes(name))
 
     def child_died(self, role: str) -> Callable[[], None]:
         """What a child process of ``role`` (writer, reader) calls when it has died."""
@@ -135,6 +147,28 @@ class Metrics:
                 self.latency.labels(*labels).observe(time.perf_counter() - started)
 
         return metrics_middleware
+
+
+def resident_bytes(name: str) -> float:
+    """The resident memory of this process's children whose kernel name is ``name``
+    (:mod:`service.threadnames`), summed; 0 without ``/proc``."""
+    total = 0
+    for children in Path("/proc/self/task").glob("*/children"):
+        try:
+            pids = children.read_text().split()
+        except OSError:  # the thread ended meanwhile
+            continue
+        for pid in pids:
+            try:
+                if Path(f"/proc/{pid}/comm").read_text().strip() != name:
+                    continue
+                status = Path(f"/proc/{pid}/status").read_text()
+            except OSError:  # the child ended meanwhile
+                continue
+            for line in status.splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) * 1024
+    return float(total)
 
 
 def _route(request: web.Request) -> str:

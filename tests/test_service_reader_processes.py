@@ -233,6 +233,29 @@ async def test_each_reader_child_found_dead_is_counted_in_the_metrics(
         await client.close()
 
 
+async def test_the_metrics_give_the_memory_of_the_writer_and_reader_processes(
+    tmp_path: Path,
+) -> None:
+    """``dedup_child_resident_bytes{role}`` is the resident memory of that role's processes,
+    summed (read here from ``/proc`` too, moments apart)."""
+    own = children(os.getpid())
+    client = await start_client(settings(tmp_path, reader_mode="process", writer_mode="process"))
+    try:
+        samples = await scrape(client)
+        expected = {"dedup-reader": 0, "dedup-writer": 0}
+        for pid in children(os.getpid()) - own:
+            with open(f"/proc/{pid}/comm") as comm, open(f"/proc/{pid}/status") as status:
+                name = comm.read().strip()
+                rss = next(line for line in status if line.startswith("VmRSS:"))
+            expected[name] += int(rss.split()[1]) * 1024
+        for role in ("reader", "writer"):
+            got = samples[("dedup_child_resident_bytes", labels(role=role))]
+            assert got > 50 << 20
+            assert abs(got - expected[f"dedup-{role}"]) < 0.1 * expected[f"dedup-{role}"]
+    finally:
+        await client.close()
+
+
 async def test_stopping_the_app_ends_its_reader_children(tmp_path: Path) -> None:
     own = children(os.getpid())
     client = await start_client(settings(tmp_path, reader_mode="process", readers=2))
