@@ -190,6 +190,18 @@ async def test_process_readers_answer_what_thread_readers_answer(
     assert bodies["process"][-2][0] == 404
 
 
+async def checks_after_killing(client: Client, pids: set[int], story: str) -> list[int]:
+    """SIGKILL ``pids``, then the statuses of checks of ``story`` until six in a row are 200
+    (20 at most)."""
+    for pid in pids:
+        os.kill(pid, signal.SIGKILL)
+    assert gone_within(pids, 10)
+    statuses: list[int] = []
+    while statuses[-6:] != [200] * 6 and len(statuses) < 20:
+        statuses.append((await post(client, "/v1/check", {"id": "c", "text": story}))[0])
+    return statuses
+
+
 async def test_a_killed_reader_child_is_replaced(tmp_path: Path, story: str) -> None:
     """SIGKILL of every reader child: requests go on being answered, never with a 500, and
     new children take their place."""
@@ -198,12 +210,7 @@ async def test_a_killed_reader_child_is_replaced(tmp_path: Path, story: str) -> 
     try:
         assert (await post(client, "/v1/documents", {"id": "s", "text": story}))[0] == 201
         before = children(os.getpid()) - own
-        for pid in before:
-            os.kill(pid, signal.SIGKILL)
-        assert gone_within(before, 10)
-        statuses: list[int] = []
-        while statuses[-6:] != [200] * 6 and len(statuses) < 20:
-            statuses.append((await post(client, "/v1/check", {"id": "c", "text": story}))[0])
+        statuses = await checks_after_killing(client, before, story)
         assert statuses[-6:] == [200] * 6, statuses
         assert set(statuses) <= {200, 503}, statuses
         assert statuses.count(503) <= len(before), statuses  # one failed job per dead child
@@ -220,13 +227,7 @@ async def test_each_reader_child_found_dead_is_counted_in_the_metrics(
     own = children(os.getpid())
     client = await start_client(settings(tmp_path, reader_mode="process", writer_mode="thread"))
     try:
-        readers = children(os.getpid()) - own
-        for pid in readers:
-            os.kill(pid, signal.SIGKILL)
-        assert gone_within(readers, 10)
-        statuses: list[int] = []
-        while statuses[-6:] != [200] * 6 and len(statuses) < 20:
-            statuses.append((await post(client, "/v1/check", {"id": "c", "text": story}))[0])
+        statuses = await checks_after_killing(client, children(os.getpid()) - own, story)
         deaths = (await scrape(client))[("dedup_child_process_deaths_total", labels(role="reader"))]
         assert deaths == statuses.count(503) >= 1, statuses
     finally:
