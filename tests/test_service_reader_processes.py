@@ -257,6 +257,22 @@ async def test_the_metrics_give_the_memory_of_the_writer_and_reader_processes(
         await client.close()
 
 
+async def test_readers_that_cannot_start_stop_the_writer_started_beside_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writer's and the readers' children start together: when the readers cannot, the
+    start fails with their error and leaves no child behind, the writer's included."""
+    own = children(os.getpid())
+
+    def cannot_start(*args: object, **kwargs: object) -> RemoteCollection:
+        raise ChildError("the dedup-reader process exited while opening it")
+
+    monkeypatch.setattr("service.app.RemoteCollection", cannot_start)
+    with pytest.raises(ChildError):
+        await start_client(settings(tmp_path, reader_mode="process", writer_mode="process"))
+    assert gone_within(children(os.getpid()) - own, 10)
+
+
 async def test_stopping_the_app_ends_its_reader_children(tmp_path: Path) -> None:
     own = children(os.getpid())
     client = await start_client(settings(tmp_path, reader_mode="process", readers=2))
