@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
 from pathlib import Path
+
+from service.threadnames import child_pids
 
 #: Roles of a service's threads, in the order tables show them.
 ROLES = (
@@ -34,12 +35,6 @@ def _ticks(stat: str) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _children(pid: int) -> Iterator[int]:
-    for task in Path(f"/proc/{pid}/task").glob("*/children"):
-        with contextlib.suppress(FileNotFoundError):  # the thread ended meanwhile
-            yield from map(int, task.read_text().split())
-
-
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time so far of a process and of its live descendants (the
     service's reader processes)."""
@@ -47,7 +42,7 @@ def cpu_seconds(pid: int) -> float:
         total = _ticks(Path(f"/proc/{pid}/stat").read_text())
     except FileNotFoundError:  # ended meanwhile
         return 0.0
-    return total + sum(cpu_seconds(child) for child in _children(pid))
+    return total + sum(cpu_seconds(child) for child in child_pids(pid))
 
 
 def cpu_by_role(pid: int) -> dict[str, float]:
@@ -74,7 +69,7 @@ def cpu_by_role(pid: int) -> dict[str, float]:
             else:
                 role = "other"
             found[role] += seconds
-    for child in _children(pid):
+    for child in child_pids(pid):
         with contextlib.suppress(FileNotFoundError):
             if Path(f"/proc/{child}/comm").read_text().strip() == "dedup-writer":
                 found["writer process"] += cpu_seconds(child)

@@ -14,6 +14,7 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from service.problems import Handler
+from service.threadnames import child_pids
 
 # Latency buckets around the 50 ms target, up to the slow tail of a bulk request.
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -153,21 +154,16 @@ def resident_bytes(name: str) -> float:
     """The resident memory of this process's children whose kernel name is ``name``
     (:mod:`service.threadnames`), summed; 0 without ``/proc``."""
     total = 0
-    for children in Path("/proc/self/task").glob("*/children"):
+    for pid in child_pids():
         try:
-            pids = children.read_text().split()
-        except OSError:  # the thread ended meanwhile
-            continue
-        for pid in pids:
-            try:
-                if Path(f"/proc/{pid}/comm").read_text().strip() != name:
-                    continue
-                status = Path(f"/proc/{pid}/status").read_text()
-            except OSError:  # the child ended meanwhile
+            if Path(f"/proc/{pid}/comm").read_text().strip() != name:
                 continue
-            for line in status.splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1]) * 1024
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:  # the child ended meanwhile
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1]) * 1024
     return float(total)
 
 
