@@ -59,6 +59,7 @@ bench-service: $(STAMP)
 	$(BIN)/python -m benchmarks.reuse_lookup
 	$(BIN)/python -m benchmarks.postings_lookup
 	$(BIN)/python -m benchmarks.postings_build
+	$(BIN)/python -m benchmarks.crossing
 
 bench-spark: $(STAMP)
 	$(BIN)/python -m benchmarks.spark_bench --docs 20000

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from dedup import _kernels
+from dedup._pickling import ArrayState, array_of, array_state
 from dedup.config import Config
 from dedup.normalize import TokenStreams, tables, token_streams
 
@@ -47,6 +48,12 @@ class Fingerprint:
     content_hash: int  # XXH64 of the token stream: equal iff the normalised texts are equal
     seed: int
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        """Pickled with its arrays as bytes (:mod:`dedup._pickling`): a service sends each
+        post's fingerprint from the writer's process to a reader's."""
+        state = (array_state(self.signature), array_state(self.shingles))
+        return _fingerprint, (*state, self.content_hash, self.seed)
+
     @property
     def empty(self) -> bool:
         """True for a text without a single token; such a text matches nothing."""
@@ -57,6 +64,13 @@ class Fingerprint:
         from datasketch import LeanMinHash
 
         return LeanMinHash(seed=self.seed, hashvalues=self.signature, scheme="affine32")
+
+
+def _fingerprint(
+    signature: ArrayState, shingles: ArrayState, content_hash: int, seed: int
+) -> Fingerprint:
+    """A :class:`Fingerprint` unpickled."""
+    return Fingerprint(array_of(signature), array_of(shingles), content_hash, seed)
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from dedup._pickling import by_fields
+
 
 class Relation(StrEnum):
     """How document ``a`` relates to document ``b``."""
@@ -16,6 +18,7 @@ class Relation(StrEnum):
     SHARES_PASSAGES = "shares_passages"  # aligned passages pass dedup.align.ReuseRule
 
 
+@by_fields
 @dataclass(frozen=True, slots=True)
 class Document:
     """One article as it enters dedup.
@@ -51,6 +54,7 @@ _RELATION_RANK = {
 }
 
 
+@by_fields
 @dataclass(frozen=True, slots=True)
 class Match:
     """A stored document that verified against a query, and why.
@@ -80,6 +84,7 @@ class Match:
         return (_RELATION_RANK[self.relation], -self.score, self.id)
 
 
+@by_fields
 @dataclass(frozen=True, slots=True)
 class QueryResult:
     """The verified matches of one query, best first, and how complete the search was.

@@ -285,7 +285,8 @@ class RemoteCollection(Child):
 
 def bare_pending(pending: Pending) -> Pending:
     """``pending`` without its boilerplate entry, which a report does not read: it is the
-    costliest part of a pending post to pickle (about 0.1 ms each way for a news article)."""
+    costliest part of a pending post to pickle (about 0.03 ms each way for a news article,
+    pickled as columns by :mod:`dedup._pickling`; 0.1 ms before)."""
     ready = pending.prepared
     bare = DocumentEntry(ready.doc.id, ready.doc.source, _NO_SIGNATURE, ())
     return replace(pending, prepared=replace(ready, entry=bare))

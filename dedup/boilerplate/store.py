@@ -14,15 +14,17 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, cast, runtime_checkable
 
 import numpy as np
 
+from dedup._pickling import ArrayState, array_of, array_state, by_fields
 from dedup._postings import Postings
 
 KeyKind = Literal["exact", "masked", "template", "label"]
 
 
+@by_fields
 @dataclass(frozen=True, slots=True)
 class Occurrence:
     """One eligible paragraph of a document, with every key it can be matched by.
@@ -61,6 +63,82 @@ class DocumentEntry:
     source: str | None
     signature: np.ndarray  # uint32
     occurrences: tuple[Occurrence, ...]
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        """Pickled as columns: the paragraphs' arrays joined into one of each kind.
+
+        A news article's entry has about a dozen paragraphs with two small arrays each,
+        which :mod:`pickle` wrote and read one by one: the service sends every post's entry
+        from a reader's process to the writer's. Unpickled, each paragraph's arrays are
+        views of the joined ones.
+        """
+        occurrences = self.occurrences
+        shingles = [o.shingles for o in occurrences if o.shingles is not None]
+        bands = [o.bands for o in occurrences if o.bands is not None]
+        rows: tuple[_Row, ...] = tuple(
+            (o.start, o.end, o.text, o.exact, o.masked, o.template, o.label) for o in occurrences
+        )
+        columns = (
+            self.doc_id,
+            self.source,
+            array_state(self.signature),
+            rows,
+            _joined(shingles, [o.shingles is not None for o in occurrences]),
+            _joined(bands, [o.bands is not None for o in occurrences]),
+        )
+        return _entry_from_columns, columns
+
+
+#: An occurrence's fields but its arrays, in order.
+_Row = tuple[int, int, str, int, int, int | None, int | None]
+#: A kind of array of an entry's paragraphs, joined: ``(values, sizes)``, a size of -1 for a
+#: paragraph without one; or the arrays as they are and None, when one array cannot hold them
+#: unchanged (two dtypes, or more than one dimension).
+_Joined = tuple[ArrayState, list[int]] | tuple[tuple[np.ndarray | None, ...], None]
+
+
+def _joined(arrays: list[np.ndarray], present: list[bool]) -> _Joined:
+    """The paragraphs' arrays of one kind as one array and their sizes; as they are if
+    they cannot be joined without changing them."""
+    one_kind = all(a.ndim == 1 and a.dtype == arrays[0].dtype for a in arrays)
+    if not arrays or not one_kind:
+        it = iter(arrays)
+        return tuple(next(it) if p else None for p in present), None
+    sizes = iter([a.shape[0] for a in arrays])
+    return array_state(np.concatenate(arrays)), [next(sizes) if p else -1 for p in present]
+
+
+def _split(joined: _Joined) -> list[np.ndarray | None]:
+    """:func:`_joined` undone."""
+    state, sizes = joined
+    if sizes is None:
+        return list(cast(tuple[np.ndarray | None, ...], state))
+    values = array_of(cast(ArrayState, state))
+    out: list[np.ndarray | None] = []
+    at = 0
+    for size in sizes:
+        if size < 0:
+            out.append(None)
+        else:
+            out.append(values[at : at + size])
+            at += size
+    return out
+
+
+def _entry_from_columns(
+    doc_id: str,
+    source: str | None,
+    signature: ArrayState,
+    rows: tuple[_Row, ...],
+    shingles: _Joined,
+    bands: _Joined,
+) -> DocumentEntry:
+    """A :class:`DocumentEntry` from :meth:`DocumentEntry.__reduce__`'s columns."""
+    occurrences = tuple(
+        Occurrence(*row, shingles=sh, bands=bd)
+        for row, sh, bd in zip(rows, _split(shingles), _split(bands), strict=True)
+    )
+    return DocumentEntry(doc_id, source, array_of(signature), occurrences)
 
 
 class BoilerplateStore(Protocol):

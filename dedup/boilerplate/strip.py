@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from dedup._pickling import by_fields
 from dedup.boilerplate.chrome import PageChrome
 from dedup.boilerplate.model import BoilerplateModel
 from dedup.boilerplate.store import DocumentEntry
@@ -29,6 +30,7 @@ _WORD = re.compile(r"[^\W_]")
 Span = tuple[int, int]
 
 
+@by_fields
 @dataclass(frozen=True, slots=True)
 class Stripped:
     """A text with boilerplate cut out.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 
+from dedup._pickling import by_fields
 from dedup.align import Passage
 from dedup.boilerplate.store import DocumentEntry
 from dedup.fingerprint import Fingerprint
@@ -15,6 +16,7 @@ Stored = Literal["added", "updated", "unchanged"]
 _DIGITS = 6
 
 
+@by_fields
 @dataclass(frozen=True, slots=True)
 class MatchReport:
     """A stored document related to the checked one, and how.
@@ -45,6 +47,7 @@ class MatchReport:
         }
 
 
+@by_fields
 @dataclass(frozen=True, slots=True)
 class Verdict:
     """The answer to "what is this article?" for one checked or posted document.
@@ -78,6 +81,7 @@ class Verdict:
         }
 
 
+@by_fields
 @dataclass(frozen=True, slots=True)
 class DocumentView:
     """A stored document: its metadata, its cluster and what it matches."""
@@ -106,6 +110,7 @@ class DocumentView:
         }
 
 
+@by_fields
 @dataclass(frozen=True, slots=True, eq=False)
 class Prepared:
     """:meth:`Collection.prepare`'s result: ``doc``'s boilerplate entry under one config.
@@ -121,6 +126,7 @@ class Prepared:
     entry: DocumentEntry
 
 
+@by_fields
 @dataclass(frozen=True, slots=True, eq=False)
 class Pending:
     """A posted (or checked) document's verdict before its passages are aligned.

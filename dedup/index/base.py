@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import NamedTuple, Protocol, Self, runtime_checkable
 
+from dedup._pickling import by_fields
 from dedup.config import Config
 from dedup.fingerprint import Fingerprint
 from dedup.types import AddOutcome, Document, QueryResult
@@ -34,6 +35,7 @@ DEFAULT_BUCKET_CAP = 1000
 QueryInput = str | Fingerprint | Document
 
 
+@by_fields
 @dataclass(frozen=True, slots=True)
 class StoredDocument:
     """What an index knows about a stored document (the text itself is not kept)."""
