@@ -26,7 +26,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
-from typing import Any, Generic, NamedTuple, Protocol, TypeVar
+from typing import Any, Generic, NamedTuple, Protocol, TypeVar, cast
 
 from service.problems import Problem
 from service.threadnames import name_this_thread
@@ -44,7 +44,9 @@ C = TypeVar("C")
 C_co = TypeVar("C_co", covariant=True)
 W = TypeVar("W", bound="Transactional")
 Job = Callable[[C], T]
-_Item = tuple["concurrent.futures.Future[object]", Callable[[C], object]] | None
+_Item = tuple["asyncio.Future[object]", Callable[[C], object]] | None
+#: A job's end as a worker hands it to the loop: its future, whether it returned, and what.
+_Outcome = tuple["asyncio.Future[object]", bool, object]
 
 
 #: The priority of the stop marks: after every job.
@@ -106,8 +108,10 @@ class Pool(Generic[R, C]):
         self._arrivals = itertools.count()
         self._workers: list[threading.Thread] = []
         self._slots: asyncio.Semaphore | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._accepted = 0  # accepted and not finished, counted on the loop
         self._running = 0  # counted by the workers under _lock
+        self._finished: list[_Outcome] = []  # jobs done, for the loop to settle (under _lock)
         self._lock = threading.Lock()
 
     @property
@@ -128,7 +132,7 @@ class Pool(Generic[R, C]):
 
     async def start(self) -> None:
         """Start the threads and wait until each has opened its Collection (or one failed)."""
-        loop = asyncio.get_running_loop()
+        loop = self._loop = asyncio.get_running_loop()
         self._slots = asyncio.Semaphore(self.capacity)
         opened: list[concurrent.futures.Future[None]] = []
         for k in range(self.threads):
@@ -176,26 +180,46 @@ class Pool(Generic[R, C]):
         if not wait and slots.locked():
             raise Overloaded(self.name, self.retry_after)
         await slots.acquire()
-        loop = asyncio.get_running_loop()
-        future: concurrent.futures.Future[T] = concurrent.futures.Future()
+        # The slot is freed when a thread is done with the job (or skips it, its caller gone),
+        # not when the caller stops waiting: a cancelled request must not let more work in
+        # than the threads can do.
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         with self._lock:
             self._accepted += 1
-
-        def finished(_: object) -> None:
-            # The slot is freed when the thread is done with the job, not when the caller
-            # stops waiting: a cancelled request must not let more work in than threads can do.
-            loop.call_soon_threadsafe(self._release)
-
-        future.add_done_callback(finished)
         since = time.monotonic() if since is None else since
         self._queue.put((priority, since, next(self._arrivals), (future, job)))  # type: ignore[arg-type]
-        return await asyncio.wrap_future(future, loop=loop)
+        return await future
 
-    def _release(self) -> None:
+    def _deliver(self, outcomes: Sequence[_Outcome]) -> None:
+        """Hand jobs' outcomes to the loop (from a worker): one wake-up of the loop for all
+        the outcomes that wait for it.
+
+        Each wake-up is a byte written to the loop's self-pipe, and the loop's turn to read
+        it. A :class:`concurrent.futures.Future` wrapped for the loop cost two a job (its
+        result, and the callback that freed its slot), and a writer's batch of six posts
+        twelve: sampled at 16 clients, over half of the pool threads' busy time went to
+        writing them (``docs/performance-log.md``, session 15).
+        """
         with self._lock:
-            self._accepted -= 1
-        if self._slots is not None:
-            self._slots.release()
+            wake = not self._finished  # else a wake-up is on its way and will take these too
+            self._finished.extend(outcomes)
+        if wake and self._loop is not None:
+            self._loop.call_soon_threadsafe(self._settle)
+
+    def _settle(self) -> None:
+        """Free the slots of the jobs done and answer their callers (on the loop)."""
+        with self._lock:
+            finished, self._finished = self._finished, []
+            self._accepted -= len(finished)
+        for future, ok, value in finished:
+            if self._slots is not None:
+                self._slots.release()
+            if future.cancelled():  # its caller went away
+                continue
+            if ok:
+                future.set_result(value)
+            else:
+                future.set_exception(cast(BaseException, value))
 
     def _work(self, opened: concurrent.futures.Future[None]) -> None:
         """A worker: open its resource here (a connection is bound to its thread), run jobs."""
@@ -217,16 +241,17 @@ class Pool(Generic[R, C]):
     def _serve(self, resource: R) -> None:
         raise NotImplementedError
 
-    def _take(
-        self, limit: int
-    ) -> tuple[list[tuple[concurrent.futures.Future[object], Job[C, object]]], bool]:
+    def _take(self, limit: int) -> tuple[list[tuple[asyncio.Future[object], Job[C, object]]], bool]:
         """The next job (waiting for one) and those queued behind it, at most ``limit``; and
-        whether the stop mark was met."""
+        whether the stop mark was met. A job whose caller went away is skipped (its slot
+        freed)."""
         items = []
         item = self._queue.get()[3]
         while item is not None:
             future, job = item
-            if future.set_running_or_notify_cancel():  # else its caller went away
+            if future.cancelled():  # read from this thread: a caller that goes away later
+                self._deliver([(future, False, None)])  # finds its result dropped instead
+            else:
                 items.append((future, job))
             if len(items) >= limit:
                 return items, False
@@ -247,15 +272,15 @@ class CollectionPool(Pool[R, R]):
             for future, job in items:
                 with self._lock:
                     self._running += 1
+                outcome: _Outcome
                 try:
-                    result = job(resource)
+                    outcome = (future, True, job(resource))
                 except Exception as exc:
-                    future.set_exception(exc)
-                else:
-                    future.set_result(result)
+                    outcome = (future, False, exc)
                 finally:
                     with self._lock:
                         self._running -= 1
+                self._deliver([outcome])
             if stop:
                 return
 
@@ -367,27 +392,21 @@ class BatchedPool(Pool[Writer, C]):
                 self._run_batch(resource, items)
 
     def _run_batch(
-        self,
-        writer: Writer,
-        items: list[tuple[concurrent.futures.Future[object], Job[C, object]]],
+        self, writer: Writer, items: list[tuple[asyncio.Future[object], Job[C, object]]]
     ) -> None:
         with self._lock:
             self._running += len(items)
         try:
-            try:
-                batch = writer.run_batch([job for _, job in items])
-            except Exception as exc:  # the writer failed as a whole (its process died, ...)
-                batch = Batch([(False, exc)] * len(items), False)
-            for (future, _), (ok, value) in zip(items, batch.outcomes, strict=True):
-                if ok:
-                    future.set_result(value)
-                else:
-                    future.set_exception(value)
-            if batch.committed and self._committed is not None:
-                self._committed()
+            batch = writer.run_batch([job for _, job in items])
+        except Exception as exc:  # the writer failed as a whole (its process died, ...)
+            batch = Batch([(False, exc)] * len(items), False)
         finally:
             with self._lock:
                 self._running -= len(items)
+        outcomes = batch.outcomes
+        self._deliver([(f, ok, v) for (f, _), (ok, v) in zip(items, outcomes, strict=True)])
+        if batch.committed and self._committed is not None:
+            self._committed()
 
 
 class TransactionLost(Exception):
