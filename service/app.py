@@ -24,13 +24,14 @@ from aiohttp import web
 from dedup.collection import Collection
 from dedup.config import Config
 from dedup.types import Document
+from service.batches import BatchedPool, LocalWriter, Writer
 from service.checkpoint import Checkpointer
 from service.collector import freeze_startup, watch_pauses
 from service.config import ServiceSettings
 from service.keys import CONFIG, LIMITS, METRICS, OPENAPI, READERS, SETTINGS, STATE, WRITER, State
 from service.metrics import Metrics
 from service.openapi import openapi_document
-from service.pools import BatchedPool, CollectionPool, LocalWriter, Writer
+from service.pools import CollectionPool
 from service.problems import problem_middleware
 from service.remote import PROCESS_NAME as READER_PROCESS
 from service.remote import Reader, RemoteCollection, open_collection
@@ -74,7 +75,7 @@ def _reader_opener(app: web.Application) -> Callable[[], Collection]:
     return lambda: open_collection(settings.db, config, readonly=True)
 
 
-#: Jobs the writer commits together at most (see :class:`service.pools.BatchedPool`).
+#: Jobs the writer commits together at most (see :class:`service.batches.BatchedPool`).
 WRITE_BATCH = 64
 #: The WAL pages at which the writer checkpoints itself, should the checkpoint thread fall
 #: behind (about 200 MB; the thread normally keeps it to a few batches).

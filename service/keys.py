@@ -11,9 +11,10 @@ from aiohttp import web
 
 from dedup.collection import Collection
 from dedup.config import Config
+from service.batches import BatchedPool
 from service.config import ServiceSettings
 from service.metrics import Metrics
-from service.pools import BatchedPool, CollectionPool
+from service.pools import CollectionPool
 from service.remote import Reader
 from service.schemas import Limits
 

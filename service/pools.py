@@ -3,11 +3,12 @@
 SQLite connections belong to the thread that opened them, so every worker thread opens its own
 Collection and runs only jobs against it: one writer thread for everything that changes the
 index (posts are serialised there, which is what makes check-and-insert atomic across
-requests, and where posts are committed in batches: :class:`BatchedPool`, whose thread drives
-a :class:`Writer`, here or in a process of its own), and a few reader threads with read-only
-connections that WAL lets read the last committed state while the writer writes. The event
-loop never touches a Collection. Waiting jobs run by priority, then oldest
-request first (posts and checks say when their request arrived), then in arrival order.
+requests, and where posts are committed in batches: :class:`service.batches.BatchedPool`,
+whose thread drives a :class:`service.batches.Writer`, here or in a process of its own), and
+a few reader threads with read-only connections that WAL lets read the last committed state
+while the writer writes. The event loop never touches a Collection. Waiting jobs run by
+priority, then oldest request first (posts and checks say when their request arrived), then
+in arrival order.
 
 Capacity is counted on the event loop: at most ``threads + queue_size`` jobs are accepted (running
 or waiting). A request that finds the pool full gets a 503 with ``Retry-After`` at once instead of
@@ -24,9 +25,8 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
-from contextlib import AbstractContextManager
-from typing import Any, Generic, NamedTuple, Protocol, TypeVar, cast
+from collections.abc import Callable, Sequence
+from typing import Generic, Protocol, TypeVar, cast
 
 from service.problems import Problem
 from service.threadnames import name_this_thread
@@ -42,7 +42,6 @@ class Closable(Protocol):
 R = TypeVar("R", bound=Closable)
 C = TypeVar("C")
 C_co = TypeVar("C_co", covariant=True)
-W = TypeVar("W", bound="Transactional")
 Job = Callable[[C], T]
 _Item = tuple["asyncio.Future[object]", Callable[[C], object]] | None
 #: A job's end as a worker hands it to the loop: its future, whether it returned, and what.
@@ -85,8 +84,8 @@ class Overloaded(Problem):
 
 class Pool(Generic[R, C]):
     """``threads`` threads, each opening its own ``R`` and running jobs that take a ``C``
-    (:class:`CollectionPool`: the same; :class:`BatchedPool`: a :class:`Writer` that runs
-    jobs against its Collection)."""
+    (:class:`CollectionPool`: the same; :class:`service.batches.BatchedPool`: a
+    :class:`service.batches.Writer` that runs jobs against its Collection)."""
 
     def __init__(
         self,
@@ -285,131 +284,3 @@ class CollectionPool(Pool[R, R]):
                 self._deliver([outcome])
             if stop:
                 return
-
-
-class Transactional(Closable, Protocol):
-    """A collection whose writes can be grouped in one transaction (savepoints inside)."""
-
-    def transaction(self) -> AbstractContextManager[None]: ...
-
-    @property
-    def in_transaction(self) -> bool: ...
-
-
-class Batch(NamedTuple):
-    """What a batch of jobs gave: ``(True, result)`` or ``(False, error)`` for each job, in
-    order, and whether its transaction was committed."""
-
-    outcomes: list[tuple[bool, Any]]
-    committed: bool
-
-
-def run_batch(collection: W, jobs: Iterable[Callable[[W], object]]) -> Batch:
-    """Run ``jobs`` in order in one transaction, each in a savepoint of its own, and commit.
-
-    Each job sees the writes of those before it. A job that fails is rolled back to its
-    savepoint alone, so its neighbours stay. If the transaction is lost or the commit fails,
-    no job of the batch is stored: each that had succeeded gets that error instead, and so do
-    the jobs not reached (``jobs`` is read to its end: it may be a stream).
-    """
-    outcomes: list[tuple[bool, Any]] = []
-    stream = iter(jobs)
-    try:
-        with collection.transaction():
-            for job in stream:
-                try:
-                    with collection.transaction():  # a savepoint
-                        result = job(collection)
-                except Exception as exc:
-                    outcomes.append((False, exc))
-                else:
-                    outcomes.append((True, result))
-                if not collection.in_transaction:
-                    # An error that ends the whole transaction (a full disk, ...) took the
-                    # jobs before it along: none of them is stored.
-                    raise TransactionLost("the transaction was rolled back")
-    except Exception as exc:
-        lost = [(False, value if not ok else exc) for ok, value in outcomes]
-        return Batch(lost + [(False, exc) for _ in stream], False)
-    return Batch(outcomes, True)
-
-
-class Writer(Closable, Protocol):
-    """What the writer thread drives: :class:`LocalWriter`, or the writer's own process
-    (:class:`service.writer.RemoteWriter`)."""
-
-    def run_batch(self, jobs: Sequence[Callable[[Any], object]]) -> Batch: ...
-
-
-class LocalWriter(Generic[W]):
-    """A Collection of this thread as a :class:`Writer`: :func:`run_batch` against it."""
-
-    def __init__(self, collection: W) -> None:
-        self.collection = collection
-
-    def run_batch(self, jobs: Sequence[Callable[[W], object]]) -> Batch:
-        return run_batch(self.collection, jobs)
-
-    def close(self) -> None:
-        self.collection.close()
-
-
-class BatchedPool(Pool[Writer, C]):
-    """One writer thread that commits the jobs waiting for it together (group commit).
-
-    It takes every queued job (up to ``batch``) and has its :class:`Writer` run them in order
-    inside one transaction, each in a savepoint of its own (:func:`run_batch`), and only after
-    the commit answers them. The order keeps check-and-insert atomic: each job sees the writes
-    of those before it. A job that fails is rolled back to its savepoint alone, so its
-    neighbours stay. A job is answered only after the commit that holds its writes, so a crash
-    can lose no acknowledged write; if the commit fails, every job of the batch fails with its
-    error.
-
-    A commit writes the WAL frame of every page the transaction changed, and a page changed by
-    several posts of a batch (B-tree interior pages, hot leaves) is written once: measured at
-    20,000 stored documents with checkpoints left to another thread, 5.0 ms of commit per post
-    one by one, 3.8 ms in batches of 8. A lone post still commits at once: nothing waits to
-    fill a batch.
-    """
-
-    def __init__(
-        self,
-        name: str,
-        opener: Callable[[], Writer],
-        *,
-        queue_size: int,
-        batch: int,
-        retry_after: int = 1,
-        committed: Callable[[], None] | None = None,
-    ) -> None:
-        super().__init__(name, opener, threads=1, queue_size=queue_size, retry_after=retry_after)
-        self.batch = batch
-        self._committed = committed
-
-    def _serve(self, resource: Writer) -> None:
-        stop = False
-        while not stop:
-            items, stop = self._take(self.batch)
-            if items:
-                self._run_batch(resource, items)
-
-    def _run_batch(
-        self, writer: Writer, items: list[tuple[asyncio.Future[object], Job[C, object]]]
-    ) -> None:
-        with self._lock:
-            self._running += len(items)
-        try:
-            batch = writer.run_batch([job for _, job in items])
-        except Exception as exc:  # the writer failed as a whole (its process died, ...)
-            batch = Batch([(False, exc)] * len(items), False)
-        finally:
-            with self._lock:
-                self._running -= len(items)
-        outcomes = batch.outcomes
-        self._deliver([(f, ok, v) for (f, _), (ok, v) in zip(items, outcomes, strict=True)])
-        if batch.committed and self._committed is not None:
-            self._committed()
-
-
-class TransactionLost(Exception):
-    """A batch's transaction ended before its commit; its jobs are not stored."""

@@ -1,6 +1,6 @@
 """The writer's jobs as calls that can cross to a process, and the writer's own process.
 
-Every post's serial part runs on the one writer (:class:`service.pools.BatchedPool`). Run by a
+Every post's serial part runs on the one writer (:class:`service.batches.BatchedPool`). Run by a
 thread of the service's process, it took turns for the interpreter lock with the event loop
 and the threads that drive the readers, and its CPU a post grew with them: 2.8-3.4 ms a post
 under 16 clients (``benchmarks/service_load.py``) against 2.4-2.6 ms alone, and 3.5 ms beside
@@ -38,7 +38,7 @@ from dedup.collection import Collection, Pending
 from dedup.config import Config
 from dedup.types import Document
 from service.ahead import Ahead
-from service.pools import Batch, run_batch
+from service.batches import Batch, run_batch
 from service.problems import Problem
 from service.remote import (
     Child,
@@ -114,7 +114,7 @@ def delete_call(doc_id: str) -> WriteCall[None]:
 
 class RemoteWriter(Child):
     """The read-write Collection of ``db`` in a child process, run in batches
-    (:func:`service.pools.run_batch` there): a :class:`service.pools.Writer`.
+    (:func:`service.batches.run_batch` there): a :class:`service.batches.Writer`.
 
     A batch streams: each job goes as soon as it is claimed, and the child runs it at once
     and says when it is done. A job whose preparation no reader has made yet is claimed only

@@ -16,8 +16,8 @@ from aiohttp.test_utils import TestClient
 from dedup.collection import Collection
 from dedup.errors import InputError
 from dedup.types import Document
+from service.batches import TransactionLost, run_batch
 from service.keys import SETTINGS, WRITER
-from service.pools import TransactionLost, run_batch
 
 Client = TestClient[Any, Any]
 

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from dedup.collection import Collection
-from service.pools import BatchedPool, CollectionPool, LocalWriter
+from service.batches import BatchedPool, LocalWriter
+from service.pools import CollectionPool
 from tests.service_support import hold
 
 
