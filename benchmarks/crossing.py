@@ -153,6 +153,7 @@ def main() -> None:
     print("| object | bytes | pickle | unpickle | ratio |")
     print("| --- | ---: | ---: | ---: | ---: |")
     compare("a preparation (reader to writer)", prepared, args.rounds)
+    compare("a pending post with its entry", pending, args.rounds)
     bare = [bare_pending(p) for p in pending]
     compare("a pending post, bare (writer to reader)", bare, args.rounds)
     compare("its verdict", [p.verdict for p in pending], args.rounds)
