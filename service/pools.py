@@ -111,6 +111,7 @@ class Pool(Generic[R, C]):
         self._accepted = 0  # accepted and not finished, counted on the loop
         self._running = 0  # counted by the workers under _lock
         self._finished: list[_Outcome] = []  # jobs done, for the loop to settle (under _lock)
+        self._waiting: set[asyncio.Future[object]] = set()  # accepted, not taken (under _lock)
         self._lock = threading.Lock()
 
     @property
@@ -179,15 +180,34 @@ class Pool(Generic[R, C]):
         if not wait and slots.locked():
             raise Overloaded(self.name, self.retry_after)
         await slots.acquire()
-        # The slot is freed when a thread is done with the job (or skips it, its caller gone),
-        # not when the caller stops waiting: a cancelled request must not let more work in
-        # than the threads can do.
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         with self._lock:
             self._accepted += 1
+            self._waiting.add(future)  # type: ignore[arg-type]
         since = time.monotonic() if since is None else since
         self._queue.put((priority, since, next(self._arrivals), (future, job)))  # type: ignore[arg-type]
-        return await future
+        try:
+            return await future
+        except asyncio.CancelledError:
+            self._abandon(future)  # type: ignore[arg-type]
+            raise
+
+    def _abandon(self, future: asyncio.Future[object]) -> None:
+        """Free the slot of a job whose caller went away, if no thread has taken it yet (on
+        the loop).
+
+        A waiting job that will never run gives its place back at once, so a client that
+        hangs up does not keep later requests out until a thread reaches its job. A job a
+        thread has taken keeps its slot until the thread is done with it: a cancelled request
+        must not let more work in than the threads can do.
+        """
+        with self._lock:
+            waiting = future in self._waiting
+            if waiting:
+                self._waiting.discard(future)
+                self._accepted -= 1
+        if waiting and self._slots is not None:
+            self._slots.release()
 
     def _deliver(self, outcomes: Sequence[_Outcome]) -> None:
         """Hand jobs' outcomes to the loop (from a worker): one wake-up of the loop for all
@@ -244,13 +264,19 @@ class Pool(Generic[R, C]):
 
     def _take(self, limit: int) -> tuple[list[tuple[asyncio.Future[object], Job[C, object]]], bool]:
         """The next job (waiting for one) and those queued behind it, at most ``limit``; and
-        whether the stop mark was met. A job whose caller went away is skipped (its slot
-        freed)."""
+        whether the stop mark was met. A job whose caller went away is skipped: its slot was
+        freed by :meth:`_abandon`, or is freed here if the caller's leaving has not reached
+        the loop's side yet."""
         items = []
         item = self._queue.get()[3]
         while item is not None:
             future, job = item
-            if future.cancelled():  # read from this thread: a caller that goes away later
+            with self._lock:
+                taken = future in self._waiting
+                self._waiting.discard(future)
+            if not taken:
+                pass  # abandoned: its slot is free already
+            elif future.cancelled():  # read from this thread: a caller that goes away later
                 self._deliver([(future, False, None)])  # finds its result dropped instead
             else:
                 items.append((future, job))

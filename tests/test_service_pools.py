@@ -73,11 +73,20 @@ async def test_a_job_whose_caller_went_away_does_not_run_and_frees_its_place(
         gone = asyncio.ensure_future(pool.run(lambda _: ran.append("gone")))
         await asyncio.sleep(0.05)
         gone.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await gone
+        # Its place is free at once, while the one thread is still held: another job is
+        # accepted, not answered 503.
+        after = asyncio.ensure_future(pool.run(len))
+        await asyncio.sleep(0.05)
+        assert not after.done()
         release.set()
+        assert await after == 0
         await held
-        # Both places are free again: two jobs are accepted at once, not answered 503.
+        # Both places are free again: two jobs are accepted at once.
         assert await asyncio.gather(pool.run(len), pool.run(len)) == [0, 0]
         assert ran == []
+        assert pool.depth == 0 and pool.running == 0
     finally:
         release.set()
         await pool.stop()
