@@ -5,14 +5,15 @@ carriers and forms, band keys, reuse samples) whole when they start, 8,192 rows 
 Before, each batch was sorted with a stable ``np.argsort`` (a merge sort), gathered, given its
 directory with ``np.bincount``, and merged into the runs before it whenever it reached half
 their size, so every pair was merged again several times; this keeps that way as the baseline.
-Now the batches go in together (``Postings.add_many``): the runs they make are worked out from
-their sizes, and each is sorted once by a two-pass counting sort on the directory's bits
-(``Run.sorted``). Both must give the same runs, pair for pair.
+Now the batches go in together (``Postings.add_many``) and, into an empty index, make one run,
+sorted once by a two-pass counting sort on the directory's bits (``Run.sorted``); before, they
+made the several runs adding them one by one left. Both must find the same pairs.
 
 Builds from random 64-bit hashes (as the indexes' keys are), ``--docs`` documents of
 ``--pairs`` pairs (145 is a reuse sample's size), alternating the two ways for ``--rounds``
 rounds; prints the median of each and their ratio, then the same for a commit's few pairs
-added to the built index, the steady state of a running service.
+added to the built index, the steady state of a running service, and for a lookup of a
+document's pairs (half of them stored) in the index so built, which searches every run.
 
 Run: ``python -m benchmarks.postings_build [--docs 100000] [--pairs 145] [--rounds 3]``
 """
@@ -60,13 +61,30 @@ def _batch(rng: np.random.Generator, first: int, docs: int, pairs: int) -> Batch
     return hashes, np.repeat(np.arange(first, first + docs, dtype=np.uint32), pairs)
 
 
-def _same(runs: list[Run], postings: Postings) -> bool:
-    return len(runs) == len(postings.runs) and all(
-        np.array_equal(a.hashes, b.hashes)
-        and np.array_equal(a.values, b.values)
-        and np.array_equal(a.directory, b.directory)
-        for a, b in zip(runs, postings.runs, strict=True)
-    )
+def _found(postings: Postings, query: np.ndarray) -> list[tuple[int, int]]:
+    which, values = postings.find(query)
+    return sorted(zip(which.tolist(), values.tolist(), strict=True))
+
+
+def _queries(
+    rng: np.random.Generator, batches: list[Batch], count: int, pairs: int
+) -> list[np.ndarray]:
+    """``count`` lookups of ``pairs`` hashes, half of them stored ones."""
+    stored = np.concatenate([hashes for hashes, _ in batches])
+    out = []
+    for _ in range(count):
+        query = rng.integers(0, 1 << 63, pairs, dtype=np.uint64) << np.uint64(1)
+        half = rng.random(pairs) < 0.5
+        query[half] = stored[rng.integers(0, stored.shape[0], int(half.sum()))]
+        out.append(query)
+    return out
+
+
+def _lookup(postings: Postings, queries: list[np.ndarray]) -> float:
+    started = time.perf_counter()
+    for query in queries:
+        postings.find_rare(query, 51)
+    return (time.perf_counter() - started) / len(queries)
 
 
 def main() -> None:
@@ -83,9 +101,11 @@ def main() -> None:
         for start in range(0, args.docs, _CHUNK)
     ]
     commits = [_batch(rng, args.docs + 6 * k, 6, args.pairs) for k in range(args.commits)]
+    queries = _queries(rng, batches, 2000, args.pairs)
     Postings().add_many(batches[:1])  # load the kernels before timing
     build: dict[str, list[float]] = {"before": [], "now": []}
     commit: dict[str, list[float]] = {"before": [], "now": []}
+    lookup: dict[str, list[float]] = {"before": [], "now": []}
     for _ in range(args.rounds):
         started = time.perf_counter()
         runs: list[Run] = []
@@ -104,17 +124,23 @@ def main() -> None:
         for hashes, values in commits:
             postings.add(hashes, values)
         commit["now"].append((time.perf_counter() - started) / len(commits))
-        if not _same(runs, postings):
-            raise SystemExit("the two ways built different runs")
+        merged = Postings()
+        merged.runs = runs
+        lookup["before"].append(_lookup(merged, queries))
+        lookup["now"].append(_lookup(postings, queries))
+        if any(_found(merged, q) != _found(postings, q) for q in queries[:200]):
+            raise SystemExit("the two ways find different pairs")
     pairs = sum(hashes.shape[0] for hashes, _ in batches)
-    sizes = ", ".join(f"{run.hashes.shape[0]:,}" for run in postings.runs)
     print(
         f"{args.docs:,} documents of {args.pairs} pairs ({pairs:,}) read {_CHUNK:,} at a time, "
-        f"then {args.commits} commits of 6: {len(postings.runs)} runs ({sizes}), the same both ways"
+        f"then {args.commits} commits of 6; the same pairs found both ways"
     )
+    for name, postings_runs in (("merged again", runs), ("sorted once", postings.runs)):
+        print(f"  runs {name}: " + ", ".join(f"{run.hashes.shape[0]:,}" for run in postings_runs))
     for label, took, unit, scale in (
         ("start-up build", build, "s", 1.0),
         ("a commit's add", commit, "us", 1e6),
+        (f"a lookup of {args.pairs} hashes", lookup, "us", 1e6),
     ):
         before, now = (statistics.median(took[name]) for name in ("before", "now"))
         print(

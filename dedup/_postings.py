@@ -7,9 +7,11 @@ made every stored document insert dozens of rows at random places, each dirtying
 its own, which was most of a single writer's time.
 
 Each batch of pairs is sorted into a run of its own; runs merge while the newest is at least
-half the size of the one before it, so a lookup searches a logarithmic number of them. Runs
-never change once made (merging makes new arrays), so a copy of a :class:`Postings` that adds
-pairs leaves the original as it was.
+half the size of the one before it, so a lookup searches a logarithmic number of them. What
+an empty index is given at once (a process reading a table whole as it starts, or again
+after removals) becomes a single run: a lookup searches every run, and each large one costs
+it cache misses (see :meth:`Postings.add_many`). Runs never change once made (merging makes
+new arrays), so a copy of a :class:`Postings` that adds pairs leaves the original as it was.
 
 Each run has a directory: where each value of the hashes' top bits starts, 8 to 16 pairs
 apart. A lookup goes straight to its hash's few pairs instead of binary-searching the whole
@@ -82,6 +84,17 @@ class Postings:
         indexes of 100,000 documents, about 20 million pairs, were merged four times over.
         Which runs there will be depends on the sizes alone, so they are worked out first;
         each is then the stable sort of its pairs, the runs it takes in merged into it.
+
+        Batches given to an empty index make one run, not the runs adding them one by one
+        would leave. Those were four large runs for a read of 100,000 reuse samples (9.5, 3.6,
+        1.2 and 0.25 million pairs), and a lookup's hashes missed the cache in each: after 300
+        commits, a lookup of 145 hashes took 116 us against 70 us
+        (``python -m benchmarks.postings_build``). In the service, every process's indexes
+        now start as single runs; at 16 clients posts took 4.9-5.1 ms of CPU against
+        5.3-5.4 (three alternating pairs of ``benchmarks/service_load.py``;
+        ``docs/performance-log.md``, session 16). The price is at the start: sorting 14.5
+        million pairs as one run peaked 58 MB higher than as those four (483 MB against
+        425 MB, the batches included) and took about 0.15 s longer (by hand, twice each).
         """
         self.runs = [_built(runs, fresh) for runs, fresh in _groups(self.runs, batches)]
 
@@ -177,7 +190,12 @@ def _groups(
     runs: list[Run], batches: list[tuple[np.ndarray, np.ndarray]]
 ) -> list[tuple[list[Run], list[tuple[np.ndarray, np.ndarray]]]]:
     """The runs that adding ``batches`` one by one to ``runs`` would leave, each as the old
-    runs and the batches it is made of, oldest first; takes the batches off their list."""
+    runs and the batches it is made of, oldest first; takes the batches off their list. With
+    no runs, the one run of every batch (:meth:`Postings.add_many` says why)."""
+    if not runs:
+        fresh = [batch for batch in batches if batch[0].shape[0]]
+        batches.clear()
+        return [([], fresh)] if fresh else []
     groups: list[tuple[int, list[Run], list[tuple[np.ndarray, np.ndarray]]]] = [
         (run.hashes.shape[0], [run], []) for run in runs
     ]

@@ -116,15 +116,35 @@ def test_a_run_is_its_pairs_stably_sorted_by_hash_with_the_directory_of_their_to
         assert 8 <= size / entries <= 16 or size < 32
 
 
-def test_adding_batches_at_once_makes_the_runs_adding_them_one_by_one_makes() -> None:
+def test_batches_given_to_an_empty_index_make_one_run_of_all_their_pairs_stably_sorted() -> None:
+    rng = np.random.default_rng(9)
+    batches = []
+    for size in (1_000, 0, 700, 1_000, 3):
+        values = rng.integers(0, 2**32, size, dtype=np.int64).astype(np.uint32)
+        batches.append((_hash_sets(rng, size), values))
+    hashes = np.concatenate([h for h, _ in batches])
+    values = np.concatenate([v for _, v in batches])
+    postings = Postings()
+    postings.add_many(batches)
+    assert batches == []  # taken off the list, to be freed as the run is made
+    (run,) = postings.runs
+    order = np.argsort(hashes, kind="stable")
+    assert run.hashes.tolist() == hashes[order].tolist()
+    assert run.values.tolist() == values[order].tolist()
+    empty = Postings()
+    empty.add_many([(np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.uint32))])
+    assert empty.runs == []
+
+
+def test_adding_batches_at_once_to_runs_makes_the_runs_adding_them_one_by_one_makes() -> None:
     """Same runs (sizes, pairs, order of ties, directories) whatever runs were there before."""
     rng = np.random.default_rng(8)
     for before, sizes in (
-        ([], [1_000] * 13),
-        ([], [700, 700, 700, 300]),
+        ([3_000], [1_000] * 13),
+        ([2_100], [700, 700, 700, 300]),
         ([4_000, 2_000, 900], [800, 800, 10]),
         ([50], []),
-        ([], [0, 5, 0, 3]),
+        ([40], [0, 5, 0, 3]),
     ):
         batches = []
         for size in sizes:

@@ -14,11 +14,11 @@ table). Whoever looks candidates up (a service's readers, after a post is commit
 rows in memory, :class:`ReuseIndex`: sorted runs of ``(hash, document)`` pairs
 (:class:`dedup._postings.Postings`), 12 bytes per kept hash and at most one more for the
 run's directory (about 1.9 KB per document: 190 MB for
-100,000 documents per process that looks candidates up), built when first needed and kept
-current from the rows appended since (``seq`` only grows). A removed or replaced row bumps
-``meta.reuse_removed`` in the same transaction; a reader that sees it change builds its index
-again (deletes are rare). Runs are merged when a newer one grows as large as the one before it,
-so a lookup searches a logarithmic number of them.
+100,000 documents per process that looks candidates up), built when first needed (one run)
+and kept current from the rows appended since (``seq`` only grows). A removed or replaced row
+bumps ``meta.reuse_removed`` in the same transaction; a reader that sees it change builds its
+index again (deletes are rare). Runs are merged when a newer one grows as large as the one
+before it, so a lookup searches a logarithmic number of them.
 
 The runs and their directories (one lookup of a query's hashes takes 83 us against 437 us
 for a binary search of each run, at 100,000 documents) are :mod:`dedup._postings`.
