@@ -5,10 +5,11 @@
    for the service), unless ``--db`` already holds that many documents (of whatever corpus).
 2. **Serve**: ``python -m service --db ...`` runs as its own process on a free loopback port.
 3. **Load**: an aiohttp client posts news-length documents (``news_corpus`` seed 1: new
-   articles, 30 % of them reprints of articles posted earlier in the run) with ``c`` requests
-   in flight, for ``--requests`` requests or ``--max-seconds`` per level, whichever comes
-   first, after a short warm-up. Latency is measured per request at the client (send to last
-   byte); throughput is completed requests over the level's wall time.
+   articles, 30 % of them reprints of articles posted earlier in the run, made and encoded
+   before each level) with ``c`` requests in flight, for ``--requests`` requests or
+   ``--max-seconds`` per level, whichever comes first, after a short warm-up. Latency is
+   measured per request at the client (send to last byte); throughput is completed requests
+   over the level's wall time.
 
 Client and server share the machine's cores, as they would on a small host. The server's CPU
 time per request is read from /proc. Only loopback addresses are used, and every loop is
@@ -60,6 +61,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import aiohttp
+import orjson
 
 from benchmarks._common import ROOT, machine
 from benchmarks._load_figures import Level, Mixed, mixed_table, roles_table, table
@@ -157,16 +159,22 @@ def start_service(db: Path, port: int, queue_size: int) -> subprocess.Popen[byte
 async def run_level(
     url: str, docs: Iterator[Document], clients: int, requests: int, max_seconds: float, pid: int
 ) -> Level:
-    """``requests`` posts (or ``max_seconds``) with ``clients`` in flight."""
+    """``requests`` posts (or ``max_seconds``) with ``clients`` in flight.
+
+    The level's documents are made and encoded before it starts: made during it, they took
+    about 0.12 ms of the client's CPU a post (``news_corpus`` writes each article afresh),
+    CPU the service's processes then lacked on the same two cores. Figures from before
+    2026-11-27 include that cost (``docs/performance-log.md``, session 16).
+    """
     latencies: list[float] = []
     failed = 0
     connector = aiohttp.TCPConnector(limit=clients)
+    headers = {"Content-Type": "application/json"}
     async with aiohttp.ClientSession(connector=connector) as session:
 
-        async def post(doc: Document) -> bool:
-            body = {"id": doc.id, "text": doc.text, "source": doc.source}
+        async def post(body: bytes) -> bool:
             started = time.perf_counter()
-            async with session.post(f"{url}/v1/documents", json=body) as response:
+            async with session.post(f"{url}/v1/documents", data=body, headers=headers) as response:
                 await response.read()
                 ok = response.status in (200, 201)
             if ok:
@@ -174,17 +182,15 @@ async def run_level(
             return ok
 
         for _ in range(WARM_UP):
-            await post(next(docs))
+            await post(_body(next(docs)))
         latencies.clear()
-        remaining = requests
+        bodies = iter([_body(next(docs)) for _ in range(requests)])
         deadline = time.monotonic() + max_seconds
 
         async def client() -> int:
-            nonlocal remaining
             bad = 0
-            while remaining > 0 and time.monotonic() < deadline:
-                remaining -= 1
-                bad += not await post(next(docs))
+            while time.monotonic() < deadline and (body := next(bodies, None)) is not None:
+                bad += not await post(body)
             return bad
 
         cpu, roles, own = cpu_seconds(pid), cpu_by_role(pid), _own_cpu()
@@ -197,6 +203,11 @@ async def run_level(
         own = _own_cpu() - own
     load = os.getloadavg()[0]
     return Level(clients, len(latencies), failed, seconds, latencies, cpu, load, roles, own)
+
+
+def _body(doc: Document) -> bytes:
+    """A post's JSON body."""
+    return orjson.dumps({"id": doc.id, "text": doc.text, "source": doc.source})
 
 
 def _own_cpu() -> float:
