@@ -88,13 +88,13 @@ class Postings:
         Batches given to an empty index make one run, not the runs adding them one by one
         would leave. Those were four large runs for a read of 100,000 reuse samples (9.5, 3.6,
         1.2 and 0.25 million pairs), and a lookup's hashes missed the cache in each: after 300
-        commits, a lookup of 145 hashes took 116 us against 70 us
-        (``python -m benchmarks.postings_build``). In the service, every process's indexes
+        commits, a lookup of 145 hashes took 65-70 us against 100-116 us (three runs of
+        ``python -m benchmarks.postings_build``). In the service, every process's indexes
         now start as single runs; at 16 clients posts took 4.9-5.1 ms of CPU against
         5.3-5.4 (three alternating pairs of ``benchmarks/service_load.py``;
-        ``docs/performance-log.md``, session 16). The price is at the start: sorting 14.5
-        million pairs as one run peaked 58 MB higher than as those four (483 MB against
-        425 MB, the batches included) and took about 0.15 s longer (by hand, twice each).
+        ``docs/performance-log.md``, session 16). The price is at the start: the readers'
+        peak memory rose from about 890 MB to 960 MB, and a service is ready about 0.3 s
+        later (four alternating pairs at 100,000 documents).
         """
         self.runs = [_built(runs, fresh) for runs, fresh in _groups(self.runs, batches)]
 
