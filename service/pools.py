@@ -274,12 +274,11 @@ class Pool(Generic[R, C]):
             with self._lock:
                 taken = future in self._waiting
                 self._waiting.discard(future)
-            if not taken:
-                pass  # abandoned: its slot is free already
-            elif future.cancelled():  # read from this thread: a caller that goes away later
-                self._deliver([(future, False, None)])  # finds its result dropped instead
-            else:
-                items.append((future, job))
+            if taken and not future.cancelled():  # (read from this thread: a caller that
+                items.append((future, job))  # goes away later finds its result dropped)
+            elif taken:  # its caller went away, which the loop has not seen yet
+                self._deliver([(future, False, None)])
+            # else abandoned (_abandon): its slot is free already
             if len(items) >= limit:
                 return items, False
             try:
