@@ -160,7 +160,7 @@ async def run_level(
     """``requests`` posts (or ``max_seconds``) with ``clients`` in flight.
 
     The level's documents are made and encoded before it starts: made during it, they took
-    about 0.12 ms of the client's CPU a post (``news_corpus`` writes each article afresh),
+    about 0.12 ms of the client's CPU a post (by hand; ``news_corpus`` writes each article afresh),
     CPU the service's processes then lacked on the same two cores. Figures from before
     2026-11-27 include that cost (``docs/performance-log.md``, session 16).
     """

@@ -94,7 +94,7 @@ class Postings:
         5.3-5.4 (three alternating pairs of ``benchmarks/service_load.py``;
         ``docs/performance-log.md``, session 16). The price is at the start: the readers'
         peak memory rose from about 890 MB to 960 MB, and a service is ready about 0.3 s
-        later (four alternating pairs at 100,000 documents).
+        later (four alternating pairs at 100,000 documents, by hand).
         """
         self.runs = [_built(runs, fresh) for runs, fresh in _groups(self.runs, batches)]
 
