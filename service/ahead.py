@@ -5,9 +5,11 @@ signatures) needs no file, so it can run on a reader while the post waits for th
 must still queue for the writer as it arrives: posts reach the writer in arrival order, which
 is what decides which of fifty concurrent copies of an article is the ``new`` one and what the
 others are duplicates of. So the post is queued at once and its preparation offered to a reader
-beside it; when the writer comes to the post, it takes the prepared result if it is there,
-waits for it if a reader is computing it, and computes it itself if no reader started yet (the
-reader then skips it).
+beside it (as an :class:`Offer`, a reader call: :mod:`service.calls`); when the writer comes
+to the post, it takes the prepared result if it is there, waits for it if a reader thread has
+claimed it (computing it, or sent to its process behind at most
+:data:`~service.calls.IN_FLIGHT` - 1 other calls), and computes it itself if no reader thread
+took it yet (the reader then skips it).
 
 Readers take these preparations before the jobs of requests (checks, reports; :data:`AHEAD`):
 every preparation the writer makes itself delays every post behind it. Under the mixed load of
@@ -24,11 +26,13 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from aiohttp import web
 
 from dedup.types import Document
+from service.calls import Call
 from service.keys import METRICS, READERS
 from service.pools import AHEAD
 from service.remote import Preparation, Reader
@@ -55,18 +59,33 @@ class Ahead(Generic[C, T]):
 
     def offer(self, collection: C) -> None:
         """Compute the result ahead, unless the taker came first (a reader job)."""
+        if not self.start():
+            return
+        try:
+            result = self._compute(collection)
+        except Exception as exc:  # the taker sees it
+            self.done(False, exc)
+        else:
+            self.done(True, result)
+
+    def start(self) -> bool:
+        """Mark the result as being computed ahead, unless the taker came first (then False:
+        the taker computes it)."""
         with self._lock:
             if self._state != _WAITING:
-                return
+                return False
             self._state = _COMPUTING
-        try:
-            self._result = self._compute(collection)
-        except Exception as exc:  # the taker sees it
-            self._error = exc
-        finally:
-            with self._lock:
-                self._state = _DONE
-            self._done.set()
+            return True
+
+    def done(self, ok: bool, value: Any) -> None:
+        """The result computed ahead after :meth:`start` (``ok``), or the error it raised."""
+        if ok:
+            self._result = value
+        else:
+            self._error = value
+        with self._lock:
+            self._state = _DONE
+        self._done.set()
 
     def take(self, collection: C) -> T:
         """The result: computed ahead, being computed (then waited for), or computed now."""
@@ -104,6 +123,21 @@ class Ahead(Generic[C, T]):
         return self._result  # type: ignore[return-value]
 
 
+@dataclass(frozen=True, kw_only=True)
+class Offer(Call[None]):
+    """A post's preparation offered to a reader, as a reader call (:mod:`service.calls`):
+    claimed as a reader thread takes it (skipped if the writer came first), its answer (or
+    error) kept in ``ahead`` for the writer; the job itself answers None."""
+
+    ahead: Ahead[Reader, Preparation]
+
+    def claim(self) -> bool:
+        return self.ahead.start()
+
+    def settle(self, ok: bool, answer: Any) -> None:
+        self.ahead.done(ok, answer)
+
+
 def prepare_ahead(
     app: web.Application, doc: Document, since: float | None = None
 ) -> Ahead[Reader, Preparation]:
@@ -115,7 +149,8 @@ def prepare_ahead(
     ahead: Ahead[Reader, Preparation] = Ahead(lambda col: col.prepare(doc), app[METRICS].prepared)
     readers = app[READERS]
     if readers.depth < readers.capacity // 2:
-        task = asyncio.ensure_future(readers.run(ahead.offer, priority=AHEAD, since=since))
+        offer = Offer("prepare", (doc,), ahead=ahead)
+        task = asyncio.ensure_future(readers.run(offer, priority=AHEAD, since=since))
         task.add_done_callback(_ignore)
     return ahead
 

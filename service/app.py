@@ -26,6 +26,7 @@ from dedup.config import Config
 from dedup.types import Document
 from service.batches import BatchedPool, LocalWriter, Writer
 from service.checkpoint import Checkpointer
+from service.children import open_collection
 from service.collector import freeze_startup, watch_pauses
 from service.config import ServiceSettings
 from service.keys import CONFIG, LIMITS, METRICS, OPENAPI, READERS, SETTINGS, STATE, WRITER, State
@@ -34,7 +35,7 @@ from service.openapi import openapi_document
 from service.pools import CollectionPool
 from service.problems import problem_middleware
 from service.remote import PROCESS_NAME as READER_PROCESS
-from service.remote import Reader, RemoteCollection, open_collection
+from service.remote import Reader, RemoteCollection
 from service.routes import routes
 from service.schemas import Limits
 from service.writer import PROCESS_NAME as WRITER_PROCESS

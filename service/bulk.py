@@ -19,10 +19,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
 from aiohttp import StreamReader, web
 
-from dedup.collection import Window
+from dedup.collection import Verdict, Window
 from dedup.errors import DedupError
 from service.ahead import prepare_ahead
 from service.body import (
@@ -34,6 +35,7 @@ from service.body import (
     require_media_type,
     shutting_down,
 )
+from service.calls import Call
 from service.keys import LIMITS, METRICS, READERS, SETTINGS, STATE, WRITER
 from service.problems import Problem, from_library
 from service.writer import post_call
@@ -100,6 +102,10 @@ async def _put(
         raise ConnectionResetError("the bulk answer stopped")
 
 
+def _dict(verdict: Verdict) -> dict[str, Any]:
+    return verdict.to_dict()
+
+
 async def _answer(
     request: web.Request, window: Window, number: int, line: bytes | Problem
 ) -> bytes:
@@ -113,7 +119,7 @@ async def _answer(
 
         ahead = prepare_ahead(app, doc)
         pending = await app[WRITER].run(post_call(doc, ahead, window._asdict()), wait=True)
-        verdict = await app[READERS].run(lambda col: col.report(pending).to_dict(), wait=True)
+        verdict = await app[READERS].run(Call("report", (pending,), finish=_dict), wait=True)
         app[METRICS].bulk_lines.labels("stored").inc()
         status = 201 if verdict.get("stored") == "added" else 200
         return encode({"line": number, "id": doc.id, "status": status, "result": verdict}) + b"\n"

@@ -25,9 +25,11 @@ import logging
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
-from typing import Generic, Protocol, TypeVar, cast
+from typing import Any, Generic, Protocol, TypeVar, cast
 
+from service.calls import IN_FLIGHT, Call, Channel
 from service.problems import Problem
 from service.threadnames import name_this_thread
 
@@ -262,13 +264,18 @@ class Pool(Generic[R, C]):
     def _serve(self, resource: R) -> None:
         raise NotImplementedError
 
-    def _take(self, limit: int) -> tuple[list[tuple[asyncio.Future[object], Job[C, object]]], bool]:
-        """The next job (waiting for one) and those queued behind it, at most ``limit``; and
-        whether the stop mark was met. A job whose caller went away is skipped: its slot was
-        freed by :meth:`_abandon`, or is freed here if the caller's leaving has not reached
-        the loop's side yet."""
-        items = []
-        item = self._queue.get()[3]
+    def _take(
+        self, limit: int, block: bool = True
+    ) -> tuple[list[tuple[asyncio.Future[object], Job[C, object]]], bool]:
+        """The next job (waiting for one, if ``block``) and those queued behind it, at most
+        ``limit``; and whether the stop mark was met. A job whose caller went away is skipped:
+        its slot was freed by :meth:`_abandon`, or is freed here if the caller's leaving has
+        not reached the loop's side yet."""
+        items: list[tuple[asyncio.Future[object], Job[C, object]]] = []
+        try:
+            item = self._queue.get(block)[3]
+        except queue.Empty:
+            return items, False
         while item is not None:
             future, job = item
             with self._lock:
@@ -289,23 +296,97 @@ class Pool(Generic[R, C]):
 
 
 class CollectionPool(Pool[R, R]):
-    """``threads`` threads, each running jobs ``job(collection)`` against its own Collection."""
+    """``threads`` threads, each running jobs ``job(collection)`` against its own Collection;
+    a :class:`~service.calls.Call` is claimed first (and skipped if its claim fails), and
+    sent ahead of its answer when the collection is a :class:`~service.calls.Channel`."""
 
     def _serve(self, resource: R) -> None:
-        """Run jobs one at a time until the stop mark."""
+        """Run jobs until the stop mark."""
+        if isinstance(resource, Channel):
+            self._stream(resource)
+            return
         while True:
             items, stop = self._take(1)
             for future, job in items:
-                with self._lock:
-                    self._running += 1
-                outcome: _Outcome
-                try:
-                    outcome = (future, True, job(resource))
-                except Exception as exc:
-                    outcome = (future, False, exc)
-                finally:
-                    with self._lock:
-                        self._running -= 1
-                self._deliver([outcome])
+                self._begin()
+                if isinstance(job, Call) and not job.claim():
+                    self._end([(future, True, None)])
+                    continue
+                self._end([_run(future, job, resource)])
             if stop:
                 return
+
+    def _stream(self, channel: Channel) -> None:
+        """Run jobs with up to :data:`~service.calls.IN_FLIGHT` calls in the channel's pipe
+        (see :mod:`service.calls`): take and send while there is room and a job waiting, else
+        read the oldest answer (waiting for a job only with none in the pipe). A job that is
+        not a :class:`~service.calls.Call` talks to the channel itself: it runs once the
+        answers of the calls before it are in."""
+        sent: deque[tuple[asyncio.Future[object], Call[object]]] = deque()
+        stop = False
+        while sent or not stop:
+            items: list[tuple[asyncio.Future[object], Job[R, object]]] = []
+            if not stop and len(sent) < IN_FLIGHT:
+                items, stop = self._take(1, block=not sent)
+            for future, job in items:
+                self._begin()
+                if not isinstance(job, Call):
+                    while sent:
+                        self._answer(channel, sent)
+                    self._end([_run(future, job, cast(R, channel))])
+                elif not job.claim():
+                    self._end([(future, True, None)])
+                else:
+                    sent.append((future, job))
+                    try:
+                        channel.send(job)
+                    except Exception as exc:  # its process is gone, and the calls sent to it
+                        self._lose(sent, exc)
+            if sent and not items:
+                self._answer(channel, sent)
+
+    def _answer(
+        self, channel: Channel, sent: deque[tuple[asyncio.Future[object], Call[object]]]
+    ) -> None:
+        """Read the answer of the oldest call sent and end its job."""
+        try:
+            ok, answer = channel.receive()
+        except Exception as exc:  # the process died: the calls in its pipe died with it
+            self._lose(sent, exc)
+            return
+        future, call = sent.popleft()
+        self._end([_settled(future, call, ok, answer)])
+
+    def _lose(
+        self, sent: deque[tuple[asyncio.Future[object], Call[object]]], error: Exception
+    ) -> None:
+        """End every call sent and not answered with ``error`` (each settled with it, so that
+        a preparation offered ahead hands the error to the writer waiting for it)."""
+        lost = [_settled(future, call, False, error) for future, call in sent]
+        sent.clear()
+        self._end(lost)
+
+    def _begin(self) -> None:
+        with self._lock:
+            self._running += 1
+
+    def _end(self, outcomes: list[_Outcome]) -> None:
+        with self._lock:
+            self._running -= len(outcomes)
+        self._deliver(outcomes)
+
+
+def _run(future: asyncio.Future[object], job: Callable[[T], object], resource: T) -> _Outcome:
+    """``job(resource)`` as an outcome: its result, or the error it raised."""
+    try:
+        return (future, True, job(resource))
+    except Exception as exc:
+        return (future, False, exc)
+
+
+def _settled(future: asyncio.Future[object], call: Call[object], ok: bool, answer: Any) -> _Outcome:
+    """A call's outcome from its reader's answer (``ok``) or error."""
+    try:
+        return (future, True, call.settle(ok, answer))
+    except Exception as exc:
+        return (future, False, exc)

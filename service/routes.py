@@ -19,16 +19,17 @@ from urllib.parse import quote
 from aiohttp import web
 from prometheus_client.exposition import choose_encoder
 
-from dedup.collection import Verdict, Window
+from dedup.boilerplate import Stripped
+from dedup.collection import DocumentView, Verdict, Window
 from dedup.io import parse_published
 from dedup.types import Document
 from service import bulk
 from service.ahead import prepare_ahead
 from service.body import encode, read_json
+from service.calls import Call
 from service.keys import LIMITS, METRICS, OPENAPI, READERS, SETTINGS, STATE, WRITER
 from service.pools import Overloaded, Runner
 from service.problems import Problem, field_error
-from service.remote import Reader
 from service.schemas import invalid
 from service.writer import delete_call, post_call
 
@@ -61,6 +62,10 @@ def query_window(request: web.BaseRequest) -> Window:
     if errors:
         raise invalid(errors)
     return Window(dates["since"], dates["until"], exclude in ("true", "1"))
+
+
+def _view_body(view: DocumentView) -> bytes:
+    return encode(view.to_dict())
 
 
 def verdict_body(verdict: Verdict) -> tuple[int, bytes]:
@@ -127,7 +132,7 @@ async def post_document(request: web.Request) -> web.Response:
     # Stored and committed: the passages are aligned on a reader, waiting for one if need be
     # (a post that is stored must not be answered 503).
     status, body = await request.app[READERS].run(
-        lambda col: verdict_body(col.report(pending)), wait=True, since=arrived
+        Call("report", (pending,), finish=verdict_body), wait=True, since=arrived
     )
     headers = {"Location": "/v1/documents/" + quote(doc.id, safe="")} if status == 201 else {}
     return json_response(body, status, **headers)
@@ -141,10 +146,7 @@ async def check_document(request: web.Request) -> web.Response:
     doc = await document_of(request)
     pool = request.app[READERS]
     _, body = await run_on(
-        request,
-        pool,
-        lambda col: verdict_body(col.check(doc, **window._asdict())),
-        arrived,
+        request, pool, Call("check", (doc,), window._asdict(), verdict_body), arrived
     )
     return json_response(body)
 
@@ -154,13 +156,12 @@ async def strip_text(request: web.Request) -> web.Response:
     """The text without the boilerplate learned so far; ``removed`` spans are in the input."""
     text, source = request.app[LIMITS].strip_request(await json_body(request))
 
-    def strip(col: Reader) -> bytes:
-        stripped = col.strip(text, source)
+    def body(stripped: Stripped) -> bytes:
         removed = sorted([s, e] for s, e in [*stripped.removed, *stripped.chrome])
         return encode({"text": stripped.text, "removed": removed})
 
     pool = request.app[READERS]
-    return json_response(await run_on(request, pool, strip))
+    return json_response(await run_on(request, pool, Call("strip", (text, source), finish=body)))
 
 
 # Any id but the reserved one: /v1/documents/bulk is only the bulk endpoint (POST).
@@ -172,7 +173,7 @@ async def get_document(request: web.Request) -> web.Response:
     """A stored document's metadata, cluster and matches (404 problem if absent)."""
     doc_id = request.match_info["id"]
     pool = request.app[READERS]
-    body = await run_on(request, pool, lambda col: encode(col.get(doc_id).to_dict()))
+    body = await run_on(request, pool, Call("get", (doc_id,), finish=_view_body))
     return json_response(body)
 
 
@@ -198,7 +199,7 @@ async def readyz(request: web.Request) -> web.Response:
     if not (app[STATE].ready and app[WRITER].started and app[READERS].started):
         raise Problem(503, "the index is not open", kind="not-ready", headers={"Retry-After": "1"})
     readers = app[READERS]
-    documents = await run_on(request, readers, len)
+    documents = await run_on(request, readers, Call("__len__", finish=int))
     app[METRICS].documents.set(documents)
     return json_response(encode({"status": "ready", "documents": documents}))
 
@@ -209,7 +210,7 @@ async def metrics(request: web.Request) -> web.Response:
     app = request.app
     # A busy index keeps its last known size: the scrape itself must not fail.
     with contextlib.suppress(Overloaded):
-        app[METRICS].documents.set(await app[READERS].run(len))
+        app[METRICS].documents.set(await app[READERS].run(Call("__len__", finish=int)))
     encoder, content_type = choose_encoder(request.headers.get("Accept", ""))
     return web.Response(body=encoder(app[METRICS].registry), headers={"Content-Type": content_type})
 

@@ -39,18 +39,9 @@ from dedup.config import Config
 from dedup.types import Document
 from service.ahead import Ahead
 from service.batches import Batch, run_batch
+from service.children import Child, ChildError, crossable, open_collection, serve_child
 from service.problems import Problem
-from service.remote import (
-    Child,
-    ChildError,
-    Preparation,
-    Reader,
-    bare_pending,
-    crossable,
-    open_collection,
-    serve_child,
-    unpacked,
-)
+from service.remote import Preparation, Reader, bare_pending, unpacked
 
 T = TypeVar("T")
 LOG = logging.getLogger("service")

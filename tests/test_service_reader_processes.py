@@ -19,7 +19,8 @@ from dedup.errors import DocumentNotFoundError
 from dedup.synth import news_corpus
 from dedup.types import Document
 from service.app import WARM_UP
-from service.remote import ChildError, Packed, RemoteCollection
+from service.children import ChildError
+from service.remote import Packed, RemoteCollection
 from tests.service_support import (
     answers_in_each_mode,
     http_json,
