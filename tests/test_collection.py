@@ -255,7 +255,7 @@ def test_a_prepared_post_gives_the_verdict_of_an_unprepared_one(
     tmp_path: Path, sample: list[Document]
 ) -> None:
     """Posts prepared elsewhere (another instance on the same file) store and answer exactly
-    what unprepared posts do."""
+    what unprepared posts do: their texts too, compressed by the preparer."""
     texts = [*sample, Document("copy", sample[0].text, sample[0].source)]
     with (
         Collection.open(tmp_path / "plain.db") as plain,
@@ -266,6 +266,11 @@ def test_a_prepared_post_gives_the_verdict_of_an_unprepared_one(
             expected = plain.post(doc)
             assert prepared.post(doc, prepared=preparer.prepare(doc)) == expected
         assert sorted(plain) == sorted(prepared)
+        texts_stored = "SELECT id, text, boilerplate FROM texts ORDER BY id"
+        assert (
+            plain.connection.execute(texts_stored).fetchall()
+            == prepared.connection.execute(texts_stored).fetchall()
+        )
 
 
 def test_a_post_refuses_what_was_prepared_for_another_document(

@@ -71,7 +71,7 @@ def gone_within(pids: set[int], seconds: float) -> bool:
 
 def same_preparation(a: Prepared, b: Prepared) -> bool:
     """Prepared values hold arrays: equal field by field."""
-    same = a.doc == b.doc and a.config_id == b.config_id
+    same = a.doc == b.doc and a.config_id == b.config_id and a.compressed == b.compressed
     same = same and np.array_equal(a.entry.signature, b.entry.signature)
     pairs = list(zip(a.entry.occurrences, b.entry.occurrences, strict=True))
     for x, y in pairs:

@@ -191,7 +191,8 @@ class Collection:
         """
         if not isinstance(doc, Document):
             raise InputError(f"expected a Document, got {type(doc).__name__}")
-        return Prepared(doc, self.config.id, self._model.build([doc])[0])
+        entry = self._model.build([doc])[0]
+        return Prepared(doc, self.config.id, entry, tables.compress(doc.text))
 
     def check(
         self,
@@ -257,7 +258,8 @@ class Collection:
             fp, ready = pending.fingerprint, pending.prepared
             outcome = self.index.add(doc, fp)
             if outcome is not AddOutcome.UNCHANGED:
-                self._texts.put(doc.id, doc.text, list(pending.verdict.boilerplate))
+                spans = list(pending.verdict.boilerplate)
+                self._texts.put(doc.id, doc.text, spans, ready.compressed)
                 self._postings.put(doc.id, fp.shingles)
                 self._boilerplate.put(ready.entry)  # what observe(doc) stores, built once
         stored = STORED_AS[outcome]

@@ -82,8 +82,15 @@ class TextTable:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
 
-    def put(self, doc_id: str, text: str, boilerplate: list[tuple[int, int]] | None = None) -> None:
-        data = zlib.compress(text.encode("utf-8", "surrogatepass"), 1)
+    def put(
+        self,
+        doc_id: str,
+        text: str,
+        boilerplate: list[tuple[int, int]] | None = None,
+        compressed: bytes | None = None,
+    ) -> None:
+        """Store ``text``; ``compressed`` is :func:`compress` of it, if made already."""
+        data = compress(text) if compressed is None else compressed
         spans = None if boilerplate is None else json.dumps([list(s) for s in boilerplate])
         self._conn.execute("INSERT OR REPLACE INTO texts VALUES (?, ?, ?)", (doc_id, data, spans))
 
@@ -94,7 +101,7 @@ class TextTable:
             [
                 (
                     doc_id,
-                    zlib.compress(text.encode("utf-8", "surrogatepass"), 1),
+                    compress(text),
                     None if spans is None else json.dumps([list(s) for s in spans]),
                 )
                 for doc_id, text, spans in rows
@@ -114,6 +121,11 @@ class TextTable:
 
     def delete(self, doc_id: str) -> None:
         self._conn.execute("DELETE FROM texts WHERE id = ?", (doc_id,))
+
+
+def compress(text: str) -> bytes:
+    """A text as :class:`TextTable` stores it: UTF-8 (lone surrogates kept), zlib level 1."""
+    return zlib.compress(text.encode("utf-8", "surrogatepass"), 1)
 
 
 def decompress(data: bytes) -> str:
