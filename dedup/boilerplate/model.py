@@ -291,26 +291,40 @@ class _Judgement:
 
         The first :data:`_FIRST` carriers usually decide: a story count walks them in the
         same order as all of them and stops at ``min_documents`` stories. Only if they hold
-        fewer, and are not all, is the whole list read.
+        fewer, and are not all, is the whole list read. When they do hold enough, the store is
+        told which ids did (:meth:`CarriersInOrder.found_enough`): the SQLite store keeps that
+        for the next judgements, which count no stories while the same documents come first.
+        A footer's keys are asked about by nearly every post of its source.
         """
         cache_key = (kind, key, source)
         enough = self._key_decided.get(cache_key)
         if enough is None:
+            in_order = self._carriers_in_order()
             first, complete = self._first(kind, key, source, _FIRST)
-            enough = self._stories(first)
-            if not enough and not complete:
-                enough = self._stories(self._group(kind, key, source))
+            enough = in_order.holds_enough(kind, key, source, self.rules, first)
+            if not enough:
+                founded = self._founded(first)
+                enough = founded is not None
+                if founded is not None:
+                    in_order.found_enough(kind, key, source, self.rules, first[:founded])
+                elif not complete:
+                    enough = self._stories(self._group(kind, key, source))
             self._key_decided[cache_key] = enough
         return enough
 
     def _stories(self, doc_ids: list[str]) -> bool:
-        """Whether ``doc_ids`` (sorted) hold ``min_documents`` stories that are not copies.
+        """Whether ``doc_ids`` (sorted) hold ``min_documents`` stories that are not copies."""
+        return self._founded(doc_ids) is not None
+
+    def _founded(self, doc_ids: list[str]) -> int | None:
+        """How many of ``doc_ids`` (sorted) were read to find ``min_documents`` stories that
+        are not copies, or None if they hold fewer.
 
         Greedy in id order: a document founds a story unless its estimated Jaccard similarity
         to an earlier founder reaches ``story_threshold``. Deterministic for a set of documents.
         """
         if len(doc_ids) < self.rules.min_documents:
-            return False
+            return None
         founders: list[np.ndarray] = []
         threshold = self.rules.story_threshold
         for k, doc_id in enumerate(doc_ids):
@@ -326,8 +340,8 @@ class _Judgement:
                 continue
             founders.append(signature)
             if len(founders) >= self.rules.min_documents:
-                return True
-        return False
+                return k + 1
+        return None
 
     def _signature_of(self, doc_id: str) -> np.ndarray | None:
         if doc_id not in self._signatures:

@@ -36,7 +36,7 @@ carrier and 55 band pairs of 12 bytes each, and in a writer 8 masked-key pairs m
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Hashable, Iterator, Sequence
 from typing import TypeVar, cast
 
 import numpy as np
@@ -49,6 +49,7 @@ from dedup.boilerplate._prefixes import Prefixes
 from dedup.boilerplate.store import KeyKind
 
 _CACHED_FORMS = 4096  # forms kept with their shingles (cleared when full)
+_FOUNDED = 8192  # story counts kept (Carriers.found_enough; cleared when full)
 _TAGS: dict[str, int] = {
     kind: xxhash.xxh64_intdigest(f"dedup-boilerplate-{kind}".encode())
     for kind in ("exact", "masked", "template", "label")
@@ -76,6 +77,9 @@ class Carriers(Inversion):
         self.sources: list[str | None] = []
         self.prefixes = Prefixes()  # the committed inversion's only: a view's stay empty
         self.own = Postings()  # a view's own rows again, apart from its base's
+        # (tagged key, source, rules) -> the first carriers, as (id, row number), in which a
+        # story count found enough stories: the committed inversion's only (see found_enough)
+        self.founded: dict[tuple[int, str | None, Hashable], tuple[tuple[str, int], ...]] = {}
 
     def _keep(self, rows: list[tuple[object, ...]]) -> None:
         number = len(self) - len(rows)
@@ -154,26 +158,61 @@ class Carriers(Inversion):
         """``(id, number)`` of those of these rows that are of ``source``, sorted."""
         return sorted((doc_id, n) for n, doc_id, s in self.rows(numbers) if s == source)
 
-    def prefix(self, tag: int, source: str | None) -> tuple[list[str], bool]:
-        """The first ids of the living carriers of ``source`` under this tagged key, from the
-        committed inversion's :class:`Prefix` (made if missing), and whether they are all:
-        in a view, without the rows its transaction removed, and with its own rows
-        (:meth:`own_numbers`) that sort among them."""
-        base = self if self._base is None else self._base
-        if not isinstance(base, Carriers):  # pragma: no cover - a view's base is a Carriers
-            raise TypeError("a carriers view over another inversion")
+    def prefix(self, tag: int, source: str | None) -> tuple[list[tuple[str, int]], bool]:
+        """The first ``(id, row number)`` of the living carriers of ``source`` under this
+        tagged key, from the committed inversion's :class:`Prefix` (made if missing), and
+        whether they are all: in a view, without the rows its transaction removed, and with its
+        own rows (:meth:`own_numbers`) that sort among them."""
+        base = self._committed()
         prefix = base.prefixes.get(tag, source)
         if prefix is None:
             prefix = base.prefixes.put(tag, source, base.pairs(base.numbers([tag])[0], source))
+        pairs = list(zip(prefix.ids, prefix.numbers, strict=True))
         if base is self:
-            return prefix.ids, prefix.complete
-        pairs = [p for p in zip(prefix.ids, prefix.numbers, strict=True) if p[1] not in self.dead]
-        pairs.extend(self.pairs(self.own_numbers(tag), source))
+            return pairs, prefix.complete
+        if self.dead:
+            pairs = [p for p in pairs if p[1] not in self.dead]
+        own = self.pairs(self.own_numbers(tag), source)
+        if not own:  # still sorted, and none past the prefix's last id
+            return pairs, prefix.complete
+        pairs.extend(own)
         pairs.sort()
         if not prefix.complete:
             bound = prefix.ids[-1]
             pairs = [p for p in pairs if p[0] <= bound]
-        return [doc_id for doc_id, _ in pairs], prefix.complete
+        return pairs, prefix.complete
+
+    def holds_enough(
+        self, tag: int, source: str | None, rules: Hashable, rows: Sequence[tuple[str, int]]
+    ) -> bool:
+        """Whether ``rows``, the first carriers of ``source`` under this tagged key as this
+        inversion sees them, begin with those a story count found enough stories in under
+        ``rules`` (:meth:`found_enough`). The same ids in the same rows are the same
+        documents with the same signatures: a replaced document is a new row."""
+        found = self._committed().founded.get((tag, source, rules))
+        return found is not None and tuple(rows[: len(found)]) == found
+
+    def found_enough(
+        self, tag: int, source: str | None, rules: Hashable, rows: Sequence[tuple[str, int]]
+    ) -> None:
+        """``rows``, the first carriers of ``source`` under this tagged key as this inversion
+        sees them, hold enough stories under ``rules``: kept by the committed inversion for
+        later judgements, unless a row is a transaction's own (it may yet be rolled back, and
+        its number given to another row). Row numbers hold until the inversion is read whole
+        again, which forgets these."""
+        base = self._committed()
+        if base is not self and any(number >= len(base) for _, number in rows):
+            return
+        if len(base.founded) >= _FOUNDED:
+            base.founded.clear()
+        base.founded[(tag, source, rules)] = tuple(rows)
+
+    def _committed(self) -> Carriers:
+        """The committed inversion: this one, or a view's base."""
+        base = self if self._base is None else self._base
+        if not isinstance(base, Carriers):  # pragma: no cover - a view's base is a Carriers
+            raise TypeError("a carriers view over another inversion")
+        return base
 
     def find(self, keys: Sequence[int]) -> list[dict[str, str | None]]:
         """``{doc_id: source}`` of the living carriers of each tagged key, in storing order."""

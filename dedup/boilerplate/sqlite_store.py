@@ -40,8 +40,8 @@ from typing import Any
 import numpy as np
 
 from dedup.boilerplate._inversion import CARRIER, FORM
-from dedup.boilerplate._prefixes import SIZE
-from dedup.boilerplate.sqlite_lookups import Carriers, Lookups, tagged
+from dedup.boilerplate._sqlite_in_order import SQLiteInOrder
+from dedup.boilerplate.sqlite_lookups import Lookups, tagged
 from dedup.boilerplate.store import CarriersInOrder, DocumentEntry, KeyKind, Occurrence, _keys
 
 SCHEMA = """
@@ -304,7 +304,7 @@ class SQLiteBoilerplateStore:
 
     def carriers_in_order(self, keys: Iterable[tuple[KeyKind, int]]) -> CarriersInOrder:
         """The carriers as this connection sees them now, those of ``keys`` looked up at once."""
-        return _InOrder(self._lookups.carriers(), keys)
+        return SQLiteInOrder(self._lookups.carriers(), keys)
 
     def signatures(self, doc_ids: Iterable[str]) -> dict[str, np.ndarray]:
         """The whole-text signatures of these stored documents, in one query."""
@@ -339,47 +339,3 @@ def _occurrence(r: tuple[Any, ...]) -> Occurrence:
         shingles=_array(r[7], "<u8"),
         bands=_array(r[8], "<u8"),
     )
-
-
-class _InOrder:
-    """:class:`CarriersInOrder` for one judgement: every key's living carriers counted at once
-    (:meth:`Carriers.census`), and listed only for keys with few of them; the first of a key
-    with many come from the committed inversion's prefixes
-    (:mod:`dedup.boilerplate._prefixes`) instead of sorting them all."""
-
-    def __init__(self, carriers: Carriers, keys: Iterable[tuple[KeyKind, int]]) -> None:
-        self._carriers = carriers
-        self._counts: dict[tuple[KeyKind, int], int] = {}
-        self._numbers: dict[tuple[KeyKind, int], np.ndarray] = {}
-        self._census(list(dict.fromkeys(keys)))
-
-    def first(
-        self, kind: KeyKind, key: int, source: str | None, limit: int | None
-    ) -> tuple[list[str], bool]:
-        carriers = self._carriers
-        if limit is not None and limit <= SIZE and self.count(kind, key) > SIZE:
-            ids, complete = carriers.prefix(tagged(kind, key), source)
-            if complete or len(ids) >= limit:  # else removals took some of its first ids
-                return ids[:limit], complete and len(ids) <= limit
-        pairs = carriers.pairs(self._numbers_of(kind, key), source)
-        return [doc_id for doc_id, _ in pairs[:limit]], limit is None or len(pairs) <= limit
-
-    def count(self, kind: KeyKind, key: int) -> int:
-        if (kind, key) not in self._counts:
-            self._census([(kind, key)])
-        return self._counts[(kind, key)]
-
-    def _census(self, wanted: list[tuple[KeyKind, int]]) -> None:
-        if not wanted:
-            return
-        counts, numbers = self._carriers.census([tagged(kind, key) for kind, key in wanted], SIZE)
-        for found, count, listed in zip(wanted, counts, numbers, strict=True):
-            self._counts[found] = count
-            if listed is not None:
-                self._numbers[found] = listed
-
-    def _numbers_of(self, kind: KeyKind, key: int) -> np.ndarray:
-        numbers = self._numbers.get((kind, key))
-        if numbers is None:
-            numbers = self._numbers[(kind, key)] = self._carriers.numbers([tagged(kind, key)])[0]
-        return numbers

@@ -12,7 +12,7 @@ Long mid-article paragraphs are content by rule, so they are never stored as occ
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, cast, runtime_checkable
 
@@ -204,6 +204,19 @@ class CarriersInOrder(Protocol):
     def count(self, kind: KeyKind, key: int) -> int:
         """How many documents, of every source, carry this key."""
 
+    def holds_enough(
+        self, kind: KeyKind, key: int, source: str | None, rules: Hashable, doc_ids: list[str]
+    ) -> bool:
+        """Whether ``doc_ids``, the key's first carriers in ``source`` from :meth:`first`,
+        begin with the same documents, unchanged, as an earlier :meth:`found_enough` (a
+        store that keeps nothing between judgements says False)."""
+
+    def found_enough(
+        self, kind: KeyKind, key: int, source: str | None, rules: Hashable, doc_ids: list[str]
+    ) -> None:
+        """``doc_ids``, the first of the key's carriers in ``source`` from :meth:`first`, hold
+        enough stories under ``rules``: a store may keep that (:meth:`holds_enough`)."""
+
 
 class SortedCarriers:
     """:class:`CarriersInOrder` of a store's :meth:`BoilerplateStore.carriers`, sorted whole."""
@@ -219,6 +232,16 @@ class SortedCarriers:
 
     def count(self, kind: KeyKind, key: int) -> int:
         return len(self._store.carriers(kind, key))
+
+    def holds_enough(
+        self, kind: KeyKind, key: int, source: str | None, rules: Hashable, doc_ids: list[str]
+    ) -> bool:
+        return False
+
+    def found_enough(
+        self, kind: KeyKind, key: int, source: str | None, rules: Hashable, doc_ids: list[str]
+    ) -> None:
+        return None
 
 
 _Carried = tuple[str, str | None] | dict[str, str | None]
