@@ -107,11 +107,12 @@ class RemoteWriter(Child):
     """The read-write Collection of ``db`` in a child process, run in batches
     (:func:`service.batches.run_batch` there): a :class:`service.batches.Writer`.
 
-    A batch streams: each job goes as soon as it is claimed, and the child runs it at once
-    and says when it is done. A job whose preparation no reader has made yet is claimed only
-    once the child is done with the jobs before it, as the writer thread of ``writer_mode =
-    "thread"`` takes it only when it comes to it: the readers get that long to make it, and
-    whatever they have not started by then the child makes itself. A first version claimed
+    A batch streams: each job goes as soon as it is claimed, and the child runs it at once.
+    A job whose preparation no reader has made yet is claimed only once the child says it is
+    done with the jobs before it (asked with :data:`_SYNC`), as the writer thread of
+    ``writer_mode = "thread"`` takes it only when it comes to it: the readers get that long
+    to make it, and whatever they have not started by then the child makes itself. A first
+    version claimed
     every job as its batch left: the child prepared 6-11 % of the posts at 16 clients (five
     runs; the writer thread 0-2 %); streamed, 3-7 % (three runs).
     """
@@ -145,23 +146,21 @@ class RemoteWriter(Child):
 def _stream(pipe: Connection, calls: Sequence[WriteCall[object]]) -> Batch:
     """One batch over ``pipe``: see :class:`RemoteWriter`."""
     outcomes: list[tuple[bool, Any] | None] = []
-    running = 0  # jobs sent that the child has not said it is done with
+    unsynced = False  # calls sent that the child may not be done with
     for call in calls:
-        if running and call.ahead is not None and not call.ahead.made:
-            while running:  # the readers get until the child comes to this job
-                read_done(pipe)
-                running -= 1
+        if unsynced and call.ahead is not None and not call.ahead.made:
+            pipe.send(_SYNC)  # the readers get until the child comes to this job
+            read_done(pipe)
+            unsynced = False
         try:
             shipped = call.shipped()
         except Exception as exc:  # its preparation failed on a reader
             outcomes.append((False, exc))
             continue
         pipe.send(shipped)
-        running += 1
+        unsynced = True
         outcomes.append(None)
     pipe.send(_COMMIT)
-    for _ in range(running):
-        read_done(pipe)
     ok, batch = pipe.recv()
     if not ok:
         raise batch
@@ -170,7 +169,7 @@ def _stream(pipe: Connection, calls: Sequence[WriteCall[object]]) -> Batch:
 
 
 def read_done(pipe: Connection) -> None:
-    """Read the child's word that it is done with a call of the stream."""
+    """Read the child's word that it is done with the calls sent before a :data:`_SYNC`."""
     said = pipe.recv()
     if said != _DONE:  # it answered before the stream ended: it does not, unless broken
         raise OutOfStep(f"expected {_DONE!r} from the writer process, got {said!r:.80}")
@@ -182,7 +181,9 @@ class OutOfStep(RuntimeError):
 
 #: The end of a batch's stream of calls.
 _COMMIT = "commit"
-#: What the child says when done with a call of the stream.
+#: Asks the child to say when it is done with the calls sent before.
+_SYNC = "sync"
+#: What the child says to a :data:`_SYNC`.
 _DONE = "done"
 
 
@@ -227,11 +228,19 @@ def _run(collection: Collection, first: object, pipe: Connection) -> Batch:
 
 
 def _calls(first: object, pipe: Connection) -> Iterator[Callable[[Collection], Any]]:
-    """The stream's calls as jobs, each read once the one before it is done (and said so)."""
+    """The stream's calls as jobs, each read once the one before it is done; a
+    :data:`_SYNC` is answered :data:`_DONE` then.
+
+    The child used to say it was done with every call, and each word woke the writer thread,
+    which mostly had nothing to do with it but read it: at 16 clients, 15 % of the child's
+    samples were in sending them (py-spy, session 17), most of it the core taken by the thread
+    it woke."""
     call = first
     while call != _COMMIT:
-        yield _job(call)
-        pipe.send(_DONE)
+        if call == _SYNC:
+            pipe.send(_DONE)
+        else:
+            yield _job(call)
         call = pipe.recv()
 
 

@@ -8,6 +8,7 @@ import asyncio
 import multiprocessing
 import os
 import signal
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from dedup.errors import DocumentNotFoundError, InputError
 from dedup.types import Document
 from service.ahead import Ahead
 from service.app import WAL_BOUND_PAGES, WARM_UP
+from service.batches import Batch
 from service.keys import WRITER
 from service.remote import Packed, Preparation, Reader, RemoteCollection
 from service.writer import (
@@ -27,6 +29,7 @@ from service.writer import (
     RemoteWriter,
     WriteCall,
     WriterLost,
+    _stream,
     delete_call,
     post_call,
     read_done,
@@ -297,6 +300,48 @@ def test_a_packed_preparation_is_unpacked_by_the_writer_thread(tmp_path: Path, s
             pending = post_call(doc, packed, NO_WINDOW)(collection)
         assert pending.prepared is not made and pending.prepared.doc == doc
         assert "here" in collection
+
+
+def test_the_child_is_asked_if_done_only_before_a_job_no_reader_prepared(story: str) -> None:
+    """A batch's calls go one after the other without waiting for the child; only before a
+    job whose preparation no reader has made does the thread ask the child whether it is done
+    with those before (and wait for its word), so that the readers get that long."""
+    ours, theirs = multiprocessing.Pipe()
+    made: Ahead[Reader, Preparation] = Ahead(lambda col: col.prepare(Document("a", story)))
+    with Collection.open(":memory:") as collection:
+        made.offer(collection)
+    not_made: Ahead[Reader, Preparation] = Ahead(lambda col: col.prepare(Document("b", story)))
+    calls = [
+        post_call(Document("a", story), made, NO_WINDOW),
+        delete_call("x"),
+        post_call(Document("b", story), not_made, NO_WINDOW),
+    ]
+    result: list[Any] = []
+    thread = threading.Thread(target=lambda: result.append(_stream(ours, calls)), daemon=True)
+    thread.start()
+
+    def hear() -> Any:
+        assert theirs.poll(10), "the thread sent nothing more"
+        return theirs.recv()
+
+    try:
+        heard = [hear() for _ in range(3)]
+        assert [word if isinstance(word, str) else word[0] for word in heard] == [
+            "post_pending",
+            "delete",
+            "sync",
+        ]
+        assert "prepared" in heard[0][2]
+        theirs.send("done")
+        verb, _, kwargs = hear()
+        assert verb == "post_pending" and "prepared" not in kwargs  # the child prepares it
+        assert hear() == "commit"
+        theirs.send((True, Batch([(True, 1), (True, 2), (True, 3)], True)))
+        thread.join(10)
+        assert result[0].outcomes == [(True, 1), (True, 2), (True, 3)]
+    finally:
+        ours.close()
+        theirs.close()
 
 
 def test_a_word_out_of_the_batch_protocol_is_refused() -> None:
