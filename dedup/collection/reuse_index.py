@@ -116,8 +116,8 @@ class ReuseSets:
 class ReuseIndex:
     """The stored samples inverted in memory; see the module docstring.
 
-    The documents read at a refresh are sorted into a run of their own; runs merge while the
-    newest is at least half the size of the one before it.
+    The documents read at a refresh are sorted into a run of their own; runs merge as
+    :class:`dedup._postings.Postings` says (:data:`dedup._postings.MERGE_RATIO`).
     """
 
     def __init__(self, rule: ReuseCandidates) -> None:
