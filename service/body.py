@@ -16,6 +16,7 @@ from asyncio import FIRST_COMPLETED
 from collections.abc import Awaitable
 from typing import Any, NoReturn, TypeVar
 
+import orjson
 from aiohttp import web
 
 from service.problems import Problem
@@ -27,8 +28,12 @@ _BOM = b"\xef\xbb\xbf"
 
 
 def encode(data: Any) -> bytes:
-    """Compact UTF-8 JSON (inputs are checked for lone surrogates, so this cannot fail)."""
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    """Compact UTF-8 JSON (inputs are checked for lone surrogates, so this cannot fail).
+
+    orjson rather than :mod:`json`: a post's answer is encoded on a reader thread of the
+    service's process, which every other thread of it waits for while it holds the
+    interpreter lock."""
+    return orjson.dumps(data)
 
 
 def require_media_type(request: web.BaseRequest, allowed: frozenset[str]) -> None:
