@@ -70,9 +70,11 @@ class Channel(Protocol):
     back in the order the calls were sent, one :meth:`receive` each."""
 
     def send(self, call: Call[Any]) -> None:
-        """Put the call in the process's pipe (raises if the process is gone)."""
+        """Put the call in the process's pipe; if it raises, the call was not sent (the
+        calls sent before are answered as usual, or lost: :meth:`receive` says)."""
 
     def receive(self) -> tuple[bool, Any]:
         """The answer of the oldest call sent and not received: ``(True, answer)`` or
-        ``(False, error)``; raises if the process died, after which the calls still in its
-        pipe are lost."""
+        ``(False, error)``. It raises if the process died, or if the answer could not be read
+        (then the process is replaced: the answers behind it would reach the wrong calls);
+        either way the calls still in its pipe are lost, and it starts no process."""

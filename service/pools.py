@@ -337,11 +337,14 @@ class CollectionPool(Pool[R, R]):
                 elif not job.claim():
                     self._end([(future, True, None)])
                 else:
-                    sent.append((future, job))
                     try:
                         channel.send(job)
-                    except Exception as exc:  # its process is gone, and the calls sent to it
-                        self._lose(sent, exc)
+                    except Exception as exc:  # not sent: the calls before it are answered
+                        while sent:  # first (or lost, if its process is gone)
+                            self._answer(channel, sent)
+                        self._end([_settled(future, job, False, exc)])
+                    else:
+                        sent.append((future, job))
             if sent and not items:
                 self._answer(channel, sent)
 

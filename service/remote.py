@@ -136,8 +136,15 @@ class RemoteCollection(Child):
 
     def receive(self) -> tuple[bool, Any]:
         """The answer of the oldest call sent; :class:`ReaderLost` if the child died (the
-        calls sent to it are lost: a child started since has not seen them)."""
-        answer: tuple[bool, Any] = self._exchange(lambda pipe: pipe.recv(), start=False)
+        calls sent to it are lost: a child started since has not seen them). An answer that
+        cannot be read ends the child, whose later answers would go to the wrong calls."""
+        try:
+            answer: tuple[bool, Any] = self._exchange(lambda pipe: pipe.recv(), start=False)
+        except ReaderLost:
+            raise
+        except Exception:
+            self._discard()
+            raise
         return answer
 
     # --- the reader verbs ------------------------------------------------------------------

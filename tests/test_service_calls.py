@@ -122,6 +122,21 @@ async def test_an_error_of_one_call_fails_that_call_alone(db: str) -> None:
         await pool.stop()
 
 
+async def test_a_call_that_cannot_be_sent_fails_alone_after_those_before_it(db: str) -> None:
+    """Its arguments cannot be pickled: nothing crossed, the calls before and after it are
+    answered as usual."""
+    pool = await one_reader(db, [])
+    try:
+        jobs = [Call("get", ("d0",)), Call("get", (lambda: "d1",)), Call("__len__")]
+        found = await asyncio.gather(
+            *await queued_behind_a_held_job(pool, jobs), return_exceptions=True
+        )
+        assert found[0].id == "d0" and found[2] == 3
+        assert isinstance(found[1], Exception)
+    finally:
+        await pool.stop()
+
+
 async def test_calls_in_the_pipe_of_a_dead_process_fail_and_the_next_call_starts_another(
     db: str,
 ) -> None:
