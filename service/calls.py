@@ -21,12 +21,14 @@ from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
 T = TypeVar("T")
 
-#: Calls a reader thread keeps in its process's pipe at most. Two were not enough to keep the
-#: process busy: at 16 clients the readers' processes took 1.61-1.64 ms of CPU a post against
-#: 1.67-1.73 sending one at a time; four and eight, 1.54-1.56 (``benchmarks/service_load.py``,
-#: alternating runs, session 17). A call in the pipe is this reader's, however soon another
-#: reader is free, and a preparation in it keeps the writer waiting until it is done: four
-#: keeps that short (a call takes a reader about 0.5-0.8 ms).
+#: Calls a reader thread keeps in its process's pipe at most. In a prototype, two were not
+#: enough to keep the process busy: at 16 clients the readers' processes took 1.61-1.64 ms of
+#: CPU a post against 1.67-1.73 sending one at a time; four and eight, 1.54-1.56
+#: (``benchmarks/service_load.py``, alternating runs, session 17). A call in the pipe is this
+#: reader's, however soon another reader is free, and a preparation in it keeps the writer
+#: waiting until it is done: under the mixed load the writer waited for 29 % of the posts'
+#: preparations against 18 % before. Four keeps that short (a call takes a reader about
+#: 0.5-0.8 ms, a check a few).
 IN_FLIGHT = 4
 
 
