@@ -16,6 +16,7 @@ from dedup.boilerplate._prefixes import SIZE
 from dedup.boilerplate.sqlite_store import SQLiteBoilerplateStore
 from dedup.boilerplate.store import DocumentEntry
 from dedup.types import Document
+from tests._boilerplate_support import RandomTransactions
 from tests.test_boilerplate_prefixes import FOOTER, _judge_footer, _mirror, _store
 
 WIRE = "The same wire story about the storm, reprinted word for word by every site in the chain."
@@ -53,36 +54,23 @@ def test_a_remembered_story_count_answers_what_counting_again_does(
     rng = random.Random(seed)
     copies, versions = _versions(busy)
     store = _store(tmp_path / "bp.db", keep_views)
-    conn = store._conn
     stored: dict[str, DocumentEntry] = {}
     for entry in copies:
         store.put(entry)
         stored[entry.doc_id] = entry
-    at_begin: dict[str, DocumentEntry] = {}
-    at_savepoint: dict[str, DocumentEntry] | None = None
+
+    def restore(saved: dict[str, DocumentEntry]) -> None:
+        stored.clear()
+        stored.update(saved)
+
+    transactions = RandomTransactions(
+        store, rng, lambda: dict(stored), restore, begin=0.15, end=0.25, rollback=0.4
+    )
     answers: set[bool] = set()
     for _ in range(160):
         roll = rng.random()
-        if not conn.in_transaction and roll < 0.15:
-            conn.execute("BEGIN")
-            store.catch_up()
-            at_begin = dict(stored)
-        elif conn.in_transaction and at_savepoint is None and roll < 0.1:
-            conn.execute("SAVEPOINT post")
-            at_savepoint = dict(stored)
-        elif at_savepoint is not None and roll < 0.2:
-            if rng.random() < 0.5:
-                conn.execute("ROLLBACK TO post")
-                store.rolled_back()
-                stored = at_savepoint
-            conn.execute("RELEASE post")
-            at_savepoint = None
-        elif conn.in_transaction and at_savepoint is None and roll < 0.25:
-            if rng.random() < 0.4:
-                conn.execute("ROLLBACK")
-                stored = at_begin
-            else:
-                conn.execute("COMMIT")
+        if transactions.step(roll):
+            pass
         elif roll < 0.45 and any(doc_id in stored for doc_id in versions):
             gone = rng.choice([doc_id for doc_id in versions if doc_id in stored])
             store.remove(gone)

@@ -21,6 +21,7 @@ from dedup.boilerplate.sqlite_lookups import tagged
 from dedup.boilerplate.sqlite_store import SQLiteBoilerplateStore
 from dedup.boilerplate.store import DocumentEntry, KeyKind, MemoryStore, SortedCarriers
 from dedup.types import Document
+from tests._boilerplate_support import RandomTransactions
 
 FOOTER = "Follow us on every platform for the latest local news and weather updates today"
 SIGN_UP = "Sign up for the morning newsletter to get every story of the day in your inbox"
@@ -106,54 +107,37 @@ def test_first_carriers_follow_puts_removals_and_rollbacks(
     keys = _footer_keys(entries[0])
     writer, reader = _store(tmp_path / "bp.db", keep_views), _store(tmp_path / "bp.db")
     conn = writer._conn
-    mirror = MemoryStore()
     stored: list[DocumentEntry] = []
-    at_begin: list[DocumentEntry] = []
-    at_savepoint: list[DocumentEntry] | None = None
+    mirror = [MemoryStore()]
+
+    def restore(saved: list[DocumentEntry]) -> None:
+        stored[:] = saved
+        mirror[0] = _mirror(stored)
+
+    transactions = RandomTransactions(
+        writer, rng, lambda: list(stored), restore, begin=0.2, end=0.3, rollback=0.3
+    )
     for step in range(300):
         roll = rng.random()
-        if not conn.in_transaction and roll < 0.2:
-            conn.execute("BEGIN")
-            writer.catch_up()
-            at_begin = list(stored)
-        elif conn.in_transaction and at_savepoint is None and roll < 0.1:
-            conn.execute("SAVEPOINT post")
-            at_savepoint = list(stored)
-        elif at_savepoint is not None and roll < 0.2:
-            if rng.random() < 0.5:
-                conn.execute("ROLLBACK TO post")
-                writer.rolled_back()
-                stored = at_savepoint
-                mirror = _mirror(stored)
-            conn.execute("RELEASE post")
-            at_savepoint = None
-        elif conn.in_transaction and at_savepoint is None and roll < 0.3:
-            if rng.random() < 0.3:
-                conn.execute("ROLLBACK")
-                stored = at_begin
-                mirror = _mirror(stored)
-            else:
-                conn.execute("COMMIT")
+        if transactions.step(roll):
+            pass
         elif stored and roll < 0.45:
             gone = stored.pop(rng.randrange(len(stored)))
             writer.remove(gone.doc_id)
-            mirror._remove(gone.doc_id)
+            mirror[0]._remove(gone.doc_id)
         else:
             entry = entries[step % len(entries)]
             writer.put(entry)
-            mirror.put(entry)
-            stored = [e for e in stored if e.doc_id != entry.doc_id] + [entry]
+            mirror[0].put(entry)
+            stored[:] = [e for e in stored if e.doc_id != entry.doc_id] + [entry]
         if step % 4 == 0:
-            _expect_same(writer, mirror, keys)
+            _expect_same(writer, mirror[0], keys)
             _expect_forms(writer, stored)
         if step % 20 == 0 and not conn.in_transaction:
-            _expect_same(reader, mirror, keys)
-    if conn.in_transaction:
-        if at_savepoint is not None:
-            conn.execute("RELEASE post")
-        conn.execute("COMMIT")
-    _expect_same(writer, mirror, keys)
-    _expect_same(reader, mirror, keys)
+            _expect_same(reader, mirror[0], keys)
+    transactions.close()
+    _expect_same(writer, mirror[0], keys)
+    _expect_same(reader, mirror[0], keys)
     _expect_forms(writer, stored)
 
 

@@ -191,8 +191,7 @@ class Collection:
         """
         if not isinstance(doc, Document):
             raise InputError(f"expected a Document, got {type(doc).__name__}")
-        entry = self._model.build([doc])[0]
-        return Prepared(doc, self.config.id, entry, tables.compress(doc.text))
+        return Prepared(doc, self.config.id, self._model.build([doc])[0], tables.compress(doc.text))
 
     def check(
         self,
