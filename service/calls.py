@@ -5,12 +5,12 @@ with nothing to do between jobs: the process sleeps on its pipe while the thread
 answer to the event loop and takes the next job, and other processes fill the core's caches
 meanwhile. The same preparations and reports ran 1.3-1.5 times slower in a reader process of
 the service than one after another in a process alone; alone, reading 32 MB between jobs made
-them 25-40 % slower (``docs/performance-log.md``, session 17). So a reader's job is a
-:class:`Call`: a verb of the reader and its arguments, which a thread can send to its process
-before the answer of the call before it has come back (:meth:`service.pools.CollectionPool`
-keeps up to :data:`IN_FLIGHT` in a process's pipe). The process then goes from one call to the
-next without sleeping. A reader in the service's own process (``reader_mode = "thread"``)
-simply runs the call.
+them 25-40 % slower (both timed by hand: ``docs/performance-log.md``, session 17). So a
+reader's job is a :class:`Call`: a verb of the reader and its arguments, which a thread can
+send to its process before the answer of the call before it has come back
+(:meth:`service.pools.CollectionPool` keeps up to :data:`IN_FLIGHT` in a process's pipe). The
+process then goes from one call to the next without sleeping. A reader in the service's own
+process (``reader_mode = "thread"``) simply runs the call.
 """
 
 from __future__ import annotations

@@ -47,7 +47,8 @@ class ChildError(RuntimeError):
 
 class Child:
     """A child process (``spawn``) running ``target(pipe, *args)``, driven over the pipe by
-    one thread at a time: each call sends a request and waits for ``(ok, value)``. A child
+    one thread at a time: each call sends a request and waits for ``(ok, value)`` (or sends
+    several, whose answers come in order: :meth:`service.remote.RemoteCollection.send`). A child
     that dies fails the call it was running with ``lost()``, is counted with ``died()`` (the
     service's ``dedup_child_process_deaths``), and is started again for the next.
     """
