@@ -9,6 +9,7 @@ import pytest
 
 from dedup import Config, ConfigMismatchError, Document, DocumentNotFoundError
 from dedup.collection import Collection, ReadOnlyError
+from dedup.collection.tables import decompress
 from dedup.errors import InputError
 from dedup.io import read_documents
 from dedup.synth import reuse_corpus
@@ -271,6 +272,16 @@ def test_a_prepared_post_gives_the_verdict_of_an_unprepared_one(
             plain.connection.execute(texts_stored).fetchall()
             == prepared.connection.execute(texts_stored).fetchall()
         )
+
+
+def test_a_preparation_holds_the_text_as_stored_unless_it_serves_a_check_only(
+    collection: Collection, sample: list[Document]
+) -> None:
+    """A post stores the text its preparation compressed; a check, which stores nothing, has
+    it prepared without (``compress=False``) and pays no compression."""
+    compressed = collection.prepare(sample[0]).compressed
+    assert compressed is not None and decompress(compressed) == sample[0].text
+    assert collection.prepare(sample[0], compress=False).compressed is None
 
 
 def test_a_post_refuses_what_was_prepared_for_another_document(

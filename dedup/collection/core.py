@@ -182,16 +182,17 @@ class Collection:
         """``text`` without the boilerplate the stored corpus shows (per ``source``)."""
         return self._stripper.strip(text, source)
 
-    def prepare(self, doc: Document) -> Prepared:
+    def prepare(self, doc: Document, *, compress: bool = True) -> Prepared:
         """What checking ``doc`` computes from its text alone, reading nothing stored.
 
         Thread-safe and free of the file, so it can run anywhere before :meth:`check` or
         :meth:`post` get it: its boilerplate model entry (paragraph keys and signatures),
-        which is about a fifth of a post's computing (see :class:`Prepared`).
+        about a fifth of a post's computing, and (``compress``) its text as a post stores it.
         """
         if not isinstance(doc, Document):
             raise InputError(f"expected a Document, got {type(doc).__name__}")
-        return Prepared(doc, self.config.id, self._model.build([doc])[0], tables.compress(doc.text))
+        compressed = tables.compress(doc.text) if compress else None
+        return Prepared(doc, self.config.id, self._model.build([doc])[0], compressed)
 
     def check(
         self,
@@ -257,8 +258,7 @@ class Collection:
             fp, ready = pending.fingerprint, pending.prepared
             outcome = self.index.add(doc, fp)
             if outcome is not AddOutcome.UNCHANGED:
-                spans = list(pending.verdict.boilerplate)
-                self._texts.put(doc.id, doc.text, spans, ready.compressed)
+                self._texts.put(doc.id, doc.text, [*pending.verdict.boilerplate], ready.compressed)
                 self._postings.put(doc.id, fp.shingles)
                 self._boilerplate.put(ready.entry)  # what observe(doc) stores, built once
         stored = STORED_AS[outcome]
@@ -362,8 +362,8 @@ class Collection:
             raise ReadOnlyError("this collection was opened read-only")
 
     def _prepared(self, doc: Document, prepared: Prepared | None) -> Prepared:
-        if prepared is None:
-            return self.prepare(doc)
+        if prepared is None:  # a post that stores it compresses its text then
+            return self.prepare(doc, compress=False)
         if prepared.config_id != self.config.id or prepared.doc != doc:
             raise InputError("prepared for another document or config than this one")
         return prepared
