@@ -285,14 +285,11 @@ class Collection:
         doc, fp = pending.prepared.doc, pending.fingerprint
         matched = [m.id for m in pending.matches]
         reuse = self._postings.candidates(fp.shingles, own=doc.id, exclude=matched)
-        reuse = self._passages.filtered(reuse, doc, *pending.window)
-        reports = self._passages.reports(
-            tokenize(doc.text),
-            list(pending.verdict.boilerplate),
-            pending.matches,
-            reuse[:MAX_REUSE_CANDIDATES],
-            fp,
-        )
+        reuse = self._passages.filtered(reuse, doc, *pending.window)[:MAX_REUSE_CANDIDATES]
+        if not pending.matches and not reuse:  # two posts in three: nothing to tokenize
+            return replace(pending.verdict, matches=())
+        spans = list(pending.verdict.boilerplate)
+        reports = self._passages.reports(tokenize(doc.text), spans, pending.matches, reuse, fp)
         return replace(pending.verdict, matches=tuple(reports))
 
     def load(
