@@ -62,8 +62,8 @@ def create_app(settings: ServiceSettings, config: Config | None = None) -> web.A
     return app
 
 
-# A check of this text loads every compiled kernel a request needs (numba loads them from its
-# cache on first call, ~1 s in all), so that the first client does not pay for it.
+# What each child process reads first, once every compiled kernel is loaded
+# (Collection.warm_up), so that the first clients do not pay for either.
 WARM_UP = Document(
     "service-warm-up",
     "Leaders met at the summit on Monday to talk about trade and security.\n\n"

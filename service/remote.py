@@ -207,7 +207,7 @@ def _request(
 def _serve(
     pipe: Connection, db: str, config: Config | None, warm_up: Document | None, nice: int
 ) -> None:
-    """A reader's child: its read-only collection, warmed up with a check of ``warm_up``, at
+    """A reader's child: its read-only collection, warmed up with ``warm_up``, at
     ``nice`` below the service's CPU priority."""
 
     def open_reader() -> Collection:
@@ -215,7 +215,7 @@ def _serve(
             os.nice(nice)
         collection = open_collection(db, config, readonly=True)
         if warm_up is not None:
-            collection.check(warm_up)
+            collection.warm_up(warm_up)
         return collection
 
     serve_child(pipe, PROCESS_NAME, open_reader, _answer)

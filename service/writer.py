@@ -202,8 +202,8 @@ def open_writer(
     db: str, config: Config | None, warm_up: Document | None, wal_bound_pages: int
 ) -> Collection:
     """The writer's read-write collection (which creates the file if needed), checkpointing
-    itself only past ``wal_bound_pages`` (a thread of the service does it), its kernels
-    loaded by a warm-up post of ``warm_up`` that stores nothing."""
+    itself only past ``wal_bound_pages`` (a thread of the service does it), warmed up with
+    ``warm_up`` (:meth:`Collection.warm_up`: it stores nothing)."""
     collection = open_collection(db, config, readonly=False)
     try:
         collection.defer_checkpoints(wal_bound_pages)

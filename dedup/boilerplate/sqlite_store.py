@@ -127,7 +127,7 @@ class SQLiteBoilerplateStore:
         """Bring the in-memory lookups up to the committed rows, as a transaction begins (the
         write lock held, nothing written yet): lookups inside it then read only the rows it
         writes beside them (:meth:`dedup.index.SQLiteIndex.on_transaction`)."""
-        self._lookups.catch_up()
+        self._lookups.catch_up(writing=True)
 
     def rolled_back(self) -> None:
         """A savepoint of the connection was rolled back

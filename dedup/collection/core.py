@@ -34,7 +34,7 @@ from typing import Self
 from dedup.boilerplate import BoilerplateModel, Stripped, Stripper, content_or_full
 from dedup.boilerplate.sqlite_store import SQLiteBoilerplateStore
 from dedup.boilerplate.store import DocumentEntry
-from dedup.collection import loading, tables
+from dedup.collection import loading, tables, warm
 from dedup.collection.loading import Loader
 from dedup.collection.passages import Passages
 from dedup.collection.reports import (
@@ -268,14 +268,17 @@ class Collection:
         return replace(pending, verdict=verdict)
 
     def warm_up(self, doc: Document) -> None:
-        """Compute what a post of ``doc`` decides, storing nothing and leaving the passages.
-
-        numba loads each compiled kernel from its cache on first call (about a second in all),
-        which the first post would otherwise pay. A writer that leaves the passages to readers
-        needs no more, and stays without the reuse index they build (:meth:`report`): a
-        reader warms up with :meth:`check`.
-        """
-        self._match(doc, None, None, False)
+        """Load every compiled kernel the verbs use (:mod:`dedup.collection.warm`), then read
+        what a first request reads: a read-only collection checks ``doc`` (building the reuse
+        index a report uses), a writable one computes what a post of it decides, in a write
+        transaction (whose start reads what a writer looks up). Nothing is stored: a writer
+        that leaves the passages to readers stays without the reuse index."""
+        warm.exercise(self.config)
+        if self.readonly:
+            self.check(doc)
+            return
+        with self.index.atomic():
+            self._match(doc, None, None, False)
 
     def report(self, pending: Pending) -> Verdict:
         """The verdict of a :meth:`post_pending` or a check, with the passages of its matches
