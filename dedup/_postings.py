@@ -176,6 +176,11 @@ class Seqs:
         self._array = np.empty(1024, dtype=np.int64)
         self.size = 0
 
+    def copy(self) -> Seqs:
+        other = Seqs()
+        other._array, other.size = self._array.copy(), self.size
+        return other
+
     def extend(self, seqs: list[int]) -> None:
         end = self.size + len(seqs)
         if end > self._array.shape[0]:

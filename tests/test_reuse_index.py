@@ -13,6 +13,7 @@ import pytest
 from _faults import adding_pairs_fails
 
 from dedup._postings import Run
+from dedup.collection import reuse_index
 from dedup.collection.reuse_index import SCHEMA, ReuseSets
 from dedup.reuse import ReuseCandidates
 
@@ -40,7 +41,7 @@ def connections(tmp_path: Path) -> Iterator[tuple[sqlite3.Connection, sqlite3.Co
     writer = sqlite3.connect(path, isolation_level=None)
     writer.execute("PRAGMA journal_mode = WAL")
     writer.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
-    writer.execute(SCHEMA)
+    writer.executescript(SCHEMA)
     reader = sqlite3.connect(path, isolation_level=None)
     yield writer, reader
     writer.close()
@@ -57,7 +58,7 @@ def test_candidates_follow_every_change_as_brute_force_reads_them(
     ids: int, connections: tuple[sqlite3.Connection, sqlite3.Connection]
 ) -> None:
     """Adds, replacements and deletes by the writer; the reader refreshes between queries
-    (rebuilding after a removal, merging runs of new rows otherwise)."""
+    (marking the rows of removals dead, merging runs of new rows)."""
     writer_conn, reader_conn = connections
     writer, reader = ReuseSets(writer_conn, RULE), ReuseSets(reader_conn, RULE)
     rng = np.random.default_rng(7)
@@ -83,6 +84,55 @@ def test_candidates_follow_every_change_as_brute_force_reads_them(
             assert reader.candidates(query, own, sorted(exclude)) == expected
             checked += bool(expected)
     assert checked > 20  # the draws made many non-empty answers
+
+
+def test_a_removal_is_read_from_its_log_without_reading_the_samples_again(
+    connections: tuple[sqlite3.Connection, sqlite3.Connection],
+) -> None:
+    writer_conn, reader_conn = connections
+    writer, reader = ReuseSets(writer_conn, RULE), ReuseSets(reader_conn, RULE)
+    text = np.arange(0, 80, 4, dtype=np.uint64)
+    for doc_id in ("a", "b", "c"):
+        writer.put(doc_id, text)
+    assert reader.candidates(text, own="q") == ["a", "b", "c"]
+    writer.delete("a")
+    writer.put("b", np.arange(1000, 1080, 4, dtype=np.uint64))  # replaced: unlike text now
+    statements: list[str] = []
+    reader_conn.set_trace_callback(statements.append)
+    assert reader.candidates(text, own="q") == ["c"]
+    read = [s for s in statements if "FROM reuse_sets" in s]
+    assert read == ["SELECT seq, id, hashes FROM reuse_sets WHERE seq > 3 ORDER BY seq"]
+
+
+def test_a_counter_moved_without_its_log_makes_a_reader_read_everything_again(
+    connections: tuple[sqlite3.Connection, sqlite3.Connection],
+) -> None:
+    """As a file written by a version without the removal log leaves it."""
+    writer_conn, reader_conn = connections
+    writer, reader = ReuseSets(writer_conn, RULE), ReuseSets(reader_conn, RULE)
+    text = np.arange(0, 80, 4, dtype=np.uint64)
+    for doc_id in ("a", "b", "c"):
+        writer.put(doc_id, text)
+    assert reader.candidates(text, own="q") == ["a", "b", "c"]
+    writer_conn.execute("DELETE FROM reuse_sets WHERE id = 'b'")
+    writer_conn.execute("INSERT INTO meta VALUES ('reuse_removed', '1')")
+    assert reader.candidates(text, own="q") == ["a", "c"]
+
+
+def test_a_reader_that_missed_pruned_removals_reads_everything_again(
+    connections: tuple[sqlite3.Connection, sqlite3.Connection], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(reuse_index, "LOG_KEPT", 2)
+    writer_conn, reader_conn = connections
+    writer, reader = ReuseSets(writer_conn, RULE), ReuseSets(reader_conn, RULE)
+    text = np.arange(0, 80, 4, dtype=np.uint64)
+    for doc_id in "abcde":
+        writer.put(doc_id, text)
+    assert reader.candidates(text, own="q") == list("abcde")
+    for doc_id in "abc":
+        writer.delete(doc_id)
+    assert writer_conn.execute("SELECT count(*) FROM reuse_removed").fetchone()[0] == 2
+    assert reader.candidates(text, own="q") == ["d", "e"]
 
 
 def test_bulk_rows_are_found_like_single_ones(

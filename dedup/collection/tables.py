@@ -44,7 +44,7 @@ COLLECTION_VERSION = 6
 
 def create(conn: sqlite3.Connection) -> None:
     """Create the tables if they are missing (in the caller's transaction)."""
-    for statement in [*SCHEMA.split(";"), REUSE_SCHEMA]:
+    for statement in [*SCHEMA.split(";"), *REUSE_SCHEMA.split(";")]:
         if statement.strip():
             conn.execute(statement)
 
