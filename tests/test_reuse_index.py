@@ -86,20 +86,31 @@ def test_candidates_follow_every_change_as_brute_force_reads_them(
     assert checked > 20  # the draws made many non-empty answers
 
 
+TEXT = np.arange(0, 80, 4, dtype=np.uint64)
+
+
+def stored_and_read(
+    connections: tuple[sqlite3.Connection, sqlite3.Connection], ids: str
+) -> tuple[ReuseSets, ReuseSets]:
+    """The writer's and the reader's sets once ``ids`` are stored with :data:`TEXT` and the
+    reader has read them."""
+    writer_conn, reader_conn = connections
+    writer, reader = ReuseSets(writer_conn, RULE), ReuseSets(reader_conn, RULE)
+    for doc_id in ids:
+        writer.put(doc_id, TEXT)
+    assert reader.candidates(TEXT, own="q") == list(ids)
+    return writer, reader
+
+
 def test_a_removal_is_read_from_its_log_without_reading_the_samples_again(
     connections: tuple[sqlite3.Connection, sqlite3.Connection],
 ) -> None:
-    writer_conn, reader_conn = connections
-    writer, reader = ReuseSets(writer_conn, RULE), ReuseSets(reader_conn, RULE)
-    text = np.arange(0, 80, 4, dtype=np.uint64)
-    for doc_id in ("a", "b", "c"):
-        writer.put(doc_id, text)
-    assert reader.candidates(text, own="q") == ["a", "b", "c"]
+    writer, reader = stored_and_read(connections, "abc")
     writer.delete("a")
-    writer.put("b", np.arange(1000, 1080, 4, dtype=np.uint64))  # replaced: unlike text now
+    writer.put("b", np.arange(1000, 1080, 4, dtype=np.uint64))  # replaced: unlike TEXT now
     statements: list[str] = []
-    reader_conn.set_trace_callback(statements.append)
-    assert reader.candidates(text, own="q") == ["c"]
+    connections[1].set_trace_callback(statements.append)
+    assert reader.candidates(TEXT, own="q") == ["c"]
     read = [s for s in statements if "FROM reuse_sets" in s]
     assert read == ["SELECT seq, id, hashes FROM reuse_sets WHERE seq > 3 ORDER BY seq"]
 
@@ -108,31 +119,21 @@ def test_a_counter_moved_without_its_log_makes_a_reader_read_everything_again(
     connections: tuple[sqlite3.Connection, sqlite3.Connection],
 ) -> None:
     """As a file written by a version without the removal log leaves it."""
-    writer_conn, reader_conn = connections
-    writer, reader = ReuseSets(writer_conn, RULE), ReuseSets(reader_conn, RULE)
-    text = np.arange(0, 80, 4, dtype=np.uint64)
-    for doc_id in ("a", "b", "c"):
-        writer.put(doc_id, text)
-    assert reader.candidates(text, own="q") == ["a", "b", "c"]
-    writer_conn.execute("DELETE FROM reuse_sets WHERE id = 'b'")
-    writer_conn.execute("INSERT INTO meta VALUES ('reuse_removed', '1')")
-    assert reader.candidates(text, own="q") == ["a", "c"]
+    _, reader = stored_and_read(connections, "abc")
+    connections[0].execute("DELETE FROM reuse_sets WHERE id = 'b'")
+    connections[0].execute("INSERT INTO meta VALUES ('reuse_removed', '1')")
+    assert reader.candidates(TEXT, own="q") == ["a", "c"]
 
 
 def test_a_reader_that_missed_pruned_removals_reads_everything_again(
     connections: tuple[sqlite3.Connection, sqlite3.Connection], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(reuse_index, "LOG_KEPT", 2)
-    writer_conn, reader_conn = connections
-    writer, reader = ReuseSets(writer_conn, RULE), ReuseSets(reader_conn, RULE)
-    text = np.arange(0, 80, 4, dtype=np.uint64)
-    for doc_id in "abcde":
-        writer.put(doc_id, text)
-    assert reader.candidates(text, own="q") == list("abcde")
+    writer, reader = stored_and_read(connections, "abcde")
     for doc_id in "abc":
         writer.delete(doc_id)
-    assert writer_conn.execute("SELECT count(*) FROM reuse_removed").fetchone()[0] == 2
-    assert reader.candidates(text, own="q") == ["d", "e"]
+    assert connections[0].execute("SELECT count(*) FROM reuse_removed").fetchone()[0] == 2
+    assert reader.candidates(TEXT, own="q") == ["d", "e"]
 
 
 def test_bulk_rows_are_found_like_single_ones(
@@ -174,6 +175,19 @@ def test_rows_written_inside_an_open_transaction_are_seen_by_their_own_connectio
     assert ReuseSets(reader_conn, RULE).candidates(text, own="b") == []  # not committed
     writer_conn.execute("COMMIT")
     assert ReuseSets(reader_conn, RULE).candidates(text, own="b") == ["a"]
+
+
+def test_a_lookup_inside_a_transaction_leaves_out_the_rows_removed_before_it(
+    connections: tuple[sqlite3.Connection, sqlite3.Connection],
+) -> None:
+    writer, _ = stored_and_read(connections, "abc")
+    assert writer.candidates(TEXT, own="q") == ["a", "b", "c"]  # the writer's index is read
+    writer.delete("b")
+    assert writer.candidates(TEXT, own="q") == ["a", "c"]  # and marks "b" dead
+    connections[0].execute("BEGIN")
+    writer.put("d", TEXT)
+    assert writer.candidates(TEXT, own="q") == ["a", "c", "d"]
+    connections[0].execute("ROLLBACK")
 
 
 def test_rows_of_a_rolled_back_transaction_are_never_kept(

@@ -202,7 +202,8 @@ class ReuseIndex:
             self._seqs.copy(),
         )
         view._postings, view._last = self._postings.copy(), self._last
-        view._dead, view._removed = set(self._dead), self._removed
+        view._dead, view._dead_sorted = set(self._dead), self._dead_sorted
+        view._dead_pairs, view._removed = self._dead_pairs.copy(), self._removed
         view.refresh(conn)  # merging runs makes new arrays: this index's are never changed
         return view
 
