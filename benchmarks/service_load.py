@@ -27,8 +27,11 @@ prints where posts were prepared (on a reader ahead of the writer, or by the wri
 garbage-collector pauses; under the mixed table, whether issue #9's p99 bound was met.
 
 Run: ``python -m benchmarks.service_load [--docs 100000] [--requests 800] [--db PATH]
-[--mixed 60] [--boilerplate] [--recycled-bodies]``; ``--mixed S`` adds issue #9's load: 32
-clients for S seconds, half posts, half checks. ``--boilerplate`` pre-loads with
+[--mixed 60] [--updates 0.1] [--boilerplate] [--recycled-bodies]``; ``--mixed S`` adds issue
+#9's load: 32 clients for S seconds, half posts, half checks. ``--updates F`` makes that share
+of the mixed load's requests updates instead: a client posts again an article it posted, with a
+sentence added (a correction), which replaces the stored one. With none (the default) the load
+is issue #9's, request for request. ``--boilerplate`` pre-loads with
 ``--strip-boilerplate``, so that the collection holds the corpus's boilerplate model as a real
 one would: a post's judgement then looks up footers carried by thousands of stored articles.
 Without it the model holds only the posts.
@@ -215,11 +218,19 @@ def _own_cpu() -> float:
 
 
 async def run_mixed(
-    url: str, docs: Iterator[Document], clients: int, seconds: float, pid: int
+    url: str,
+    docs: Iterator[Document],
+    clients: int,
+    seconds: float,
+    pid: int,
+    updates: float = 0.0,
 ) -> Mixed:
     """``clients`` clients for ``seconds``, each request a post or a check (half each, seeded):
-    issue #9's load. Every answer counts, whatever its status."""
+    issue #9's load; a share ``updates`` of them posts again an article the client posted,
+    corrected. Every answer counts, whatever its status."""
     latencies: dict[str, list[float]] = {"post": [], "check": []}
+    if updates:
+        latencies["update"] = []
     statuses: dict[int, int] = {}
     timeout = aiohttp.ClientTimeout(total=60)
     connector = aiohttp.TCPConnector(limit=clients)
@@ -228,10 +239,19 @@ async def run_mixed(
 
         async def client(k: int) -> None:
             rng = random.Random(k)
+            posted: list[Document] = []
             while time.monotonic() < deadline:
-                doc = next(docs)
-                kind = "post" if rng.random() < 0.5 else "check"
-                path = "/v1/documents" if kind == "post" else "/v1/check"
+                if updates and posted and rng.random() < updates:
+                    kind, old = "update", rng.choice(posted)
+                    doc = Document(
+                        old.id, f"{old.text} Corrected at {time.time():.3f}.", old.source
+                    )
+                else:
+                    doc = next(docs)
+                    kind = "post" if rng.random() < 0.5 else "check"
+                    if kind == "post":
+                        posted.append(doc)
+                path = "/v1/check" if kind == "check" else "/v1/documents"
                 body = {"id": doc.id, "text": doc.text, "source": doc.source}
                 started = time.perf_counter()
                 async with session.post(f"{url}{path}", json=body) as response:
@@ -257,6 +277,7 @@ def main() -> None:
     parser.add_argument("--db", type=Path, help="collection file to reuse (else a temporary one)")
     parser.add_argument("--mixed", type=float, default=0.0, help="s of mixed load, 0 = none")
     parser.add_argument("--mixed-clients", type=int, default=32, help="clients of the mixed load")
+    parser.add_argument("--updates", type=float, default=0.0, help="share of mixed updates")
     parser.add_argument(
         "--recycled-bodies",
         action="store_true",
@@ -268,6 +289,8 @@ def main() -> None:
         help="pre-load with --strip-boilerplate (the corpus's boilerplate model stored too)",
     )
     args = parser.parse_args()
+    if not 0.0 <= args.updates < 1.0:
+        parser.error("--updates must be at least 0 and below 1")
     levels = [int(c) for c in args.clients.split(",")]
     print(machine())
     with tempfile.TemporaryDirectory(prefix="service-load-") as tmp:
@@ -307,7 +330,7 @@ def main() -> None:
             levels_metrics = scrape(url)
             if args.mixed:
                 mixed = asyncio.run(
-                    run_mixed(url, docs, args.mixed_clients, args.mixed, process.pid)
+                    run_mixed(url, docs, args.mixed_clients, args.mixed, process.pid, args.updates)
                 )
             final_metrics = scrape(url)
         finally:
@@ -318,9 +341,10 @@ def main() -> None:
         print("\nCPU ms a post by role (the writer is the ceiling):\n")
         print(roles_table(results))
         if mixed is not None:
+            updated = f" ({args.updates:.0%} of them updates)" if args.updates else ""
             print(
                 f"\nmixed load: {args.mixed_clients} clients for {args.mixed:g} s, "
-                "half posts, half checks:\n"
+                f"half posts, half checks{updated}:\n"
             )
             print(mixed_table(mixed, args.mixed_clients))
         print(f"\nposts prepared (levels): {preparations(levels_metrics)}")
