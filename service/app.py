@@ -167,9 +167,18 @@ def _readers(app: web.Application) -> CollectionPool[Reader]:
     """Reader threads, one read-only Collection each (in a child process of its own, unless
     ``reader_mode`` is "thread"), for checks, strips, lookups and the readers' part of posts."""
     settings = app[SETTINGS]
-    opener: Callable[[], Reader] = _reader_opener(app)
+    db, config = settings.db, app.get(CONFIG)
+
+    def opener() -> Reader:  # a reader thread's own collection, warmed up as a child's is
+        collection = open_collection(db, config, readonly=True)
+        try:
+            collection.warm_up(WARM_UP)
+        except BaseException:
+            collection.close()
+            raise
+        return collection
+
     if settings.reader_mode == "process":
-        db, config = settings.db, app.get(CONFIG)
         died = app[METRICS].child_died("reader")
 
         def opener() -> Reader:
