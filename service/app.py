@@ -168,9 +168,10 @@ def _readers(app: web.Application) -> CollectionPool[Reader]:
     ``reader_mode`` is "thread"), for checks, strips, lookups and the readers' part of posts."""
     settings = app[SETTINGS]
     db, config = settings.db, app.get(CONFIG)
+    open_reader = _reader_opener(app)
 
     def opener() -> Reader:  # a reader thread's own collection, warmed up as a child's is
-        collection = open_collection(db, config, readonly=True)
+        collection = open_reader()
         try:
             collection.warm_up(WARM_UP)
         except BaseException:
