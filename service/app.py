@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
+from dedup._hugepages import collapse_into_huge_pages
 from dedup.collection import Collection
 from dedup.config import Config
 from dedup.types import Document
@@ -197,8 +198,11 @@ def _readers(app: web.Application) -> CollectionPool[Reader]:
 
 async def _readiness(app: web.Application) -> AsyncIterator[None]:
     """Mark the app ready once everything is open, after taking what startup made out of the
-    garbage collector's reach (:mod:`service.collector`); on shutdown, give it back."""
+    garbage collector's reach (:mod:`service.collector`) and moving the indexes that reader or
+    writer threads hold in this process onto huge pages (:mod:`dedup._hugepages`, as each
+    child does); on shutdown, give the objects back."""
     freeze_startup()
+    await asyncio.to_thread(collapse_into_huge_pages)
     unwatch = watch_pauses(app[METRICS].gc_pause)
     app[STATE].ready = True
     yield

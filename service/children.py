@@ -24,6 +24,7 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
 
+from dedup._hugepages import collapse_into_huge_pages
 from dedup._malloc import release_free_memory
 from dedup.collection import Collection
 from dedup.config import Config
@@ -167,6 +168,7 @@ def serve_child(
         collection = open_collection()
         freeze_startup()  # a request would wait out every full collection here too
         release_free_memory()  # the temporary arrays of building its indexes
+        collapse_into_huge_pages()  # its indexes, looked up at random: see dedup._hugepages
     except Exception as exc:
         _send(pipe, False, exc)
         return
