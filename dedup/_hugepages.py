@@ -11,10 +11,11 @@ arrays had touched: a reader of 100,000 documents held 45 MB of its 700 MB on hu
 ``MADV_COLLAPSE`` (Linux 6.1) copies a range's pages into huge pages now, whatever the
 system's THP setting, unless it is ``never``. Collapsing a 2 MiB block also fills in its pages
 not yet touched, or handed back by :func:`dedup._malloc.release_free_memory`, so only blocks
-at least half resident are collapsed. The writer of a service of 100,000 documents (learned
-model) collapsed 710-750 MB this way in about a second and held 25-40 MB more; its part of a
-post took 1.96 ms against 2.07 (nine rounds of 1,500 posts each way, alternating, by hand).
-Collapsing only blocks 90 % resident left 550 MB of it on small pages.
+at least half resident are collapsed. A service's children of 100,000 documents (learned
+model) collapsed 530-620 MB each this way in 0.6-0.9 s and held up to 30 MB more; alone, the
+writer's part of a post took 1.96 ms against 2.07 (nine rounds of 1,500 posts each way,
+alternating, by hand), and the service took 312-394 posts a second at 16 clients against
+300-359 (seven alternating pairs; README, session 19).
 """
 
 from __future__ import annotations
