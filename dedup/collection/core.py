@@ -259,7 +259,7 @@ class Collection:
             outcome = self.index.add(doc, fp)
             if outcome is not AddOutcome.UNCHANGED:
                 self._texts.put(doc.id, doc.text, [*pending.verdict.boilerplate], ready.compressed)
-                self._postings.put(doc.id, fp.shingles)
+                self._postings.put(doc.id, fp.shingles, new=outcome is AddOutcome.ADDED)
                 self._boilerplate.put(ready.entry)  # what observe(doc) stores, built once
         stored = STORED_AS[outcome]
         verdict = replace(pending.verdict, stored=stored)

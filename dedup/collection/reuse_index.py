@@ -90,9 +90,11 @@ class ReuseSets:
         kept = shingles[shingles % np.uint64(self.rule.sample_mod) == 0]
         return sorted_unique(kept.astype(np.uint64, copy=False))
 
-    def put(self, doc_id: str, shingles: np.ndarray) -> None:
-        """Store (or replace) a document's sample."""
-        self.delete(doc_id)
+    def put(self, doc_id: str, shingles: np.ndarray, *, new: bool = False) -> None:
+        """Store (or replace) a document's sample; ``new``: the caller knows it has none
+        stored (the index had no document of this id), so there is nothing to delete."""
+        if not new:
+            self.delete(doc_id)
         self._conn.execute(
             "INSERT INTO reuse_sets (id, hashes) VALUES (?, ?)",
             (doc_id, self.sampled(shingles).astype("<u8").tobytes()),

@@ -265,11 +265,15 @@ class SQLiteStore:
         return None if r is None else _row(r)
 
     def rows_by_id(self, doc_ids: Sequence[str]) -> dict[str, Row]:
+        if not doc_ids:
+            return {}
         # One JSON parameter instead of one per id: no SQLite variable limit to chunk under.
         sql = f"SELECT {_ROW} FROM documents WHERE id IN (SELECT value FROM json_each(?))"
         return {r[1]: _row(r) for r in self._conn.execute(sql, (json.dumps(list(doc_ids)),))}
 
     def rows(self, handles: Sequence[int]) -> dict[int, Row]:
+        if not handles:  # a post with no candidates asks twice: a statement each time
+            return {}
         sql = f"SELECT {_ROW} FROM documents WHERE doc IN (SELECT value FROM json_each(?))"
         return {r[0]: _row(r) for r in self._conn.execute(sql, (_json_ints(handles),))}
 
