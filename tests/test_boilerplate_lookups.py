@@ -18,11 +18,11 @@ from dedup.types import Document
 FOOTER = "Follow us on every platform for the latest local news and weather updates today"
 
 
-def _store(path: Path) -> SQLiteBoilerplateStore:
+def _store(path: Path, keep_views: bool = False) -> SQLiteBoilerplateStore:
     conn = sqlite3.connect(path, isolation_level=None)  # each statement commits, or BEGIN
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = OFF")
-    store = SQLiteBoilerplateStore(conn)
+    store = SQLiteBoilerplateStore(conn, keep_views=keep_views)
     store.create()
     return store
 
@@ -141,6 +141,49 @@ def test_a_connection_opened_after_removals_holds_no_dead_row(tmp_path: Path) ->
     assert len(carriers.ids) == 10 and not carriers.dead
     log_reads = [s for s in statements if "FROM bp_removed WHERE n >" in s]
     assert log_reads and all(s.endswith("n > 30 ORDER BY n") for s in log_reads)
+
+
+def _removals(store: SQLiteBoilerplateStore) -> tuple[int, int]:
+    low, count = store._conn.execute("SELECT min(n), count(*) FROM bp_removed").fetchone()
+    return int(low or 0), int(count)
+
+
+def test_the_removal_log_keeps_its_last_rows_and_a_reader_behind_them_reads_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("dedup.boilerplate.sqlite_store.REMOVALS_KEPT", 4)
+    writer, reader = _store(tmp_path / "bp.db"), _store(tmp_path / "bp.db")
+    entries = [_entry(f"d{i:03}", f"Story number {i} about the town.") for i in range(20)]
+    for entry in entries:
+        writer.put(entry)
+    assert len(_carriers(reader, entries[0])) == 20
+    for entry in entries[:10]:
+        writer._conn.execute("BEGIN")
+        writer.catch_up()  # as a Collection's writer does as each transaction begins
+        writer.remove(entry.doc_id)
+        writer._conn.execute("COMMIT")
+    low, count = _removals(writer)
+    assert count == 4 and low > 1  # every removal logs rows; only the last four are kept
+    assert _carriers(reader, entries[0]) == [e.doc_id for e in entries[10:]]
+    carriers = reader._lookups._carriers
+    assert len(carriers.ids) == 10 and not carriers.dead  # read whole: no dead row
+
+
+def test_a_writer_keeps_the_removals_its_own_lookups_have_not_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("dedup.boilerplate.sqlite_store.REMOVALS_KEPT", 1)
+    store = _store(tmp_path / "bp.db", keep_views=True)
+    entries = [_entry(f"d{i}", f"Story number {i} about the bay.") for i in range(6)]
+    for entry in entries:
+        store.put(entry)
+    store._conn.execute("BEGIN")
+    store.catch_up()  # its lookups read the log as the transaction begins (as a Collection's)
+    for k, entry in enumerate(entries[:3]):
+        store.remove(entry.doc_id)
+        assert _carriers(store, entries[5]) == [e.doc_id for e in entries[k + 1 :]]
+    assert _removals(store)[0] == 1  # none pruned: its lookups had not read them
+    store._conn.execute("COMMIT")
 
 
 def test_a_key_stands_apart_from_the_same_value_of_another_kind() -> None:

@@ -94,14 +94,17 @@ def _mirror(entries: list[DocumentEntry]) -> MemoryStore:
     return mirror
 
 
+@pytest.mark.parametrize("removals_kept", [4096, 3])
 @pytest.mark.parametrize("keep_views", [False, True])
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_first_carriers_follow_puts_removals_and_rollbacks(
-    tmp_path: Path, seed: int, keep_views: bool
+    tmp_path: Path, seed: int, keep_views: bool, removals_kept: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Random puts and removals in transactions that commit or roll back, with savepoints
     released or rolled back inside them; with ``keep_views``, the hooks a Collection wires
-    (catch_up as a transaction begins, rolled_back after a savepoint's rollback)."""
+    (catch_up as a transaction begins, rolled_back after a savepoint's rollback). With a
+    removal log of three rows, the reader keeps missing pruned ones and reads whole again."""
+    monkeypatch.setattr("dedup.boilerplate.sqlite_store.REMOVALS_KEPT", removals_kept)
     rng = random.Random(seed)
     entries = _entries(3 * SIZE, rng)
     keys = _footer_keys(entries[0])

@@ -327,6 +327,47 @@ def test_a_reader_opened_after_removals_holds_no_dead_document(tmp_path: Path) -
         assert bands._rows == 20 and not bands._dead
 
 
+def _removed_log(path: Path) -> tuple[int, int]:
+    with closing(sqlite3.connect(path)) as conn:
+        low, count = conn.execute("SELECT min(n), count(*) FROM removed").fetchone()
+        return int(low or 0), int(count)
+
+
+def test_the_removal_log_keeps_its_last_rows_and_a_reader_behind_them_reads_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A writer prunes the ``removed`` log to its last rows; a reader that read the log
+    before the pruned rows reads the band keys whole again and finds only the living."""
+    monkeypatch.setattr("dedup.index.sqlite.REMOVALS_KEPT", 5)
+    docs = [doc(f"d{i:03}", text(i, 40)) for i in range(40)]
+    with SQLiteIndex(tmp_path / "i.db", CONFIG) as writer, SQLiteIndex(tmp_path / "i.db") as reader:
+        writer.add_many(docs)
+        assert [m.id for m in reader.query(docs[3].text).matches] == ["d003"]
+        for d in docs[:12]:
+            writer.remove(d.id)
+        assert _removed_log(tmp_path / "i.db") == (8, 5)  # 12 removals, the last 5 kept
+        assert reader.query(docs[3].text).matches == ()
+        assert [m.id for m in reader.query(docs[20].text).matches] == ["d020"]
+        bands = reader._store._bands  # type: ignore[attr-defined]
+        assert bands._rows == 28 and not bands._dead  # read whole: no dead handle
+
+
+def test_a_writer_keeps_the_removals_its_own_lookups_have_not_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("dedup.index.sqlite.REMOVALS_KEPT", 2)
+    docs = [doc(f"d{i:03}", text(i, 40)) for i in range(10)]
+    with SQLiteIndex(tmp_path / "i.db", CONFIG) as writer:
+        writer.add_many(docs)
+        with writer.atomic():  # its inversion read the log as the transaction began
+            for d in docs[:6]:
+                writer.remove(d.id)
+            assert _removed_log(tmp_path / "i.db")[1] == 0  # uncommitted, unseen from outside
+        assert _removed_log(tmp_path / "i.db") == (1, 6)  # none read when they were made
+        writer.remove(docs[6].id)  # its inversion has read the six now
+        assert _removed_log(tmp_path / "i.db") == (6, 2)
+
+
 def test_transaction_hooks_run_as_each_outermost_transaction_begins(tmp_path: Path) -> None:
     """A hook runs once per outermost transaction, before its writes (a savepoint inside
     runs none), and sees only committed rows."""

@@ -18,6 +18,9 @@ from dedup._arrays import in_sorted
 from dedup._postings import Postings, Seqs
 
 _CHUNK = 8192  # rows read at a time
+#: Rows of ``bp_removed`` a writer keeps: a process that last read the log further back than
+#: this reads the inversion's table whole again instead of the log.
+REMOVALS_KEPT = 4096
 #: Numbers each reset of an inversion's dead rows, so that no two sets share one.
 _GENERATIONS = itertools.count()
 
@@ -91,9 +94,18 @@ class Inversion:
                 if self._base is None:  # (a view that fails is dropped with its savepoint)
                     self.last = 0
                 raise
-        for n, kind, seq in conn.execute(
+        removals = conn.execute(
             "SELECT n, kind, seq FROM bp_removed WHERE n > ? ORDER BY n", (self.last_removed,)
-        ):
+        ).fetchall()
+        if self._base is None and removals and removals[0][0] != self.last_removed + 1:
+            # Some were pruned unread (``n`` has no gaps: AUTOINCREMENT, and only the oldest are
+            # pruned). A view cannot miss any: its connection prunes only what its committed
+            # inversions have read (Lookups.removals_read), and those catch up as a
+            # transaction begins.
+            self.last = 0
+            self.read(conn)
+            return
+        for n, kind, seq in removals:
             number = self._number(seq) if kind == self._KIND else None
             if number is not None:
                 self.dead.add(number)

@@ -22,8 +22,10 @@ from the rows appended since (``seq`` only grows):
 
 A removed document, and a form no paragraph refers to any more, leave a row in
 ``bp_removed (n, kind, seq)``, read like the others, which marks them dead here; an
-inversion is rebuilt from its table when its dead outnumber its living. Those rows are kept
-(about 20 bytes a removal): a process that has not read them yet still needs them.
+inversion is rebuilt from its table when its dead outnumber its living. A writer keeps the
+last :data:`~dedup.boilerplate._inversion.REMOVALS_KEPT` of those rows (and any its own
+inversions have not read, :meth:`Lookups.removals_read`); a process that finds one it had not
+read pruned reads the table whole again, as a first read does.
 
 Inside a transaction the rows it wrote may yet be rolled back (and their ``seq`` given to
 other rows), so they are read into a view over the inversion (:meth:`Carriers.view`), which
@@ -347,6 +349,15 @@ class Lookups:
             self._form_keys = FormKeys()
         if self._form_keys is not None:
             self._form_keys.read(self._conn)
+
+    def removals_read(self) -> int:
+        """The last ``bp_removed.n`` every committed inversion of this connection has read:
+        the log may be pruned up to it (and :data:`~dedup.boilerplate._inversion.REMOVALS_KEPT`
+        back from its end) without this connection missing a removal."""
+        inversions: list[Inversion] = [self._carriers, self._forms]
+        if self._form_keys is not None:
+            inversions.append(self._form_keys)
+        return min(inversion.last_removed for inversion in inversions)
 
     def rolled_back(self) -> None:
         """Rows this connection wrote may be gone: views kept so far are dropped."""

@@ -21,7 +21,8 @@ Tables (all keys are uint64 hashes stored as their int64 bit pattern):
   places, each dirtying a page of its own, and a batch's commit took 0.56 ms a post against
   0.19 ms without the index, into 100,000 articles stored with their model (collection
   version 6);
-* ``bp_removed (n, kind, seq)`` - the ``bp_carriers`` and ``bp_forms`` rows removed since.
+* ``bp_removed (n, kind, seq)`` - the ``bp_carriers`` and ``bp_forms`` rows removed since (the
+  last :data:`~dedup.boilerplate._inversion.REMOVALS_KEPT` kept).
 
 Which documents carry a key and which forms share a band key are looked up in memory, from
 ``bp_carriers`` and ``bp_forms`` inverted (:mod:`dedup.boilerplate.sqlite_lookups`): as rows of
@@ -39,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from dedup.boilerplate._inversion import CARRIER, FORM
+from dedup.boilerplate._inversion import CARRIER, FORM, REMOVALS_KEPT
 from dedup.boilerplate._sqlite_in_order import SQLiteInOrder
 from dedup.boilerplate.sqlite_lookups import Lookups, tagged
 from dedup.boilerplate.store import CarriersInOrder, DocumentEntry, KeyKind, Occurrence, _keys
@@ -241,7 +242,18 @@ class SQLiteBoilerplateStore:
                 "INSERT INTO bp_removed (kind, seq) VALUES (?, ?)", [(FORM, r[0]) for r in gone]
             )
             dropped.update(r[0] for r in gone)
+        self._prune_removals()
         return dropped
+
+    def _prune_removals(self) -> None:
+        """Keep the last :data:`REMOVALS_KEPT` rows of ``bp_removed``, and every row this
+        connection's lookups have not read (the readers of others that missed a pruned row
+        read their tables whole again)."""
+        conn = self._conn
+        last = conn.execute("SELECT max(n) FROM bp_removed").fetchone()[0] or 0
+        pruned = min(last - REMOVALS_KEPT, self._lookups.removals_read())
+        if pruned > 0:
+            conn.execute("DELETE FROM bp_removed WHERE n <= ?", (pruned,))
 
     def remove(self, doc_id: str) -> None:
         """Forget a document (nothing happens if it is not stored)."""
@@ -287,6 +299,7 @@ class SQLiteBoilerplateStore:
         conn.execute(f"INSERT INTO bp_removed (kind, seq) SELECT {FORM}, seq FROM bp_forms")
         for table in ("bp_documents", "bp_occurrences", "bp_carriers", "bp_forms"):
             conn.execute(f"DELETE FROM {table}")
+        self._prune_removals()
 
     def carriers(self, kind: KeyKind, key: int) -> Mapping[str, str | None]:
         """Documents with an occurrence under this key, as ``{doc_id: source}``."""

@@ -20,7 +20,7 @@ import sqlite_utils
 
 from dedup.config import Config
 from dedup.errors import ConfigMismatchError, InputError
-from dedup.index._bands import BandIndex
+from dedup.index._bands import REMOVALS_KEPT, BandIndex
 from dedup.index._store import BandRows, Buckets, Entry, Row
 from dedup.index.base import DEFAULT_BUCKET_CAP
 from dedup.index.core import IndexCore
@@ -387,7 +387,10 @@ class SQLiteStore:
         conn = self._conn
         self._memo = None
         conn.execute("DELETE FROM band_keys WHERE doc = ?", (handle,))
-        conn.execute("INSERT INTO removed (doc) VALUES (?)", (handle,))
+        n = conn.execute("INSERT INTO removed (doc) VALUES (?)", (handle,)).lastrowid or 0
+        pruned = min(n - REMOVALS_KEPT, self._bands.removals_read)
+        if pruned > 0:  # one row a removal, once the log is full
+            conn.execute("DELETE FROM removed WHERE n <= ?", (pruned,))
         self._bands.remove(handle)
         conn.execute("DELETE FROM fingerprints WHERE doc = ?", (handle,))
         conn.execute("DELETE FROM documents WHERE doc = ?", (handle,))
