@@ -40,6 +40,7 @@ from typing import Any
 
 import numpy as np
 
+from dedup._int64 import signed, unsigned
 from dedup.boilerplate._inversion import CARRIER, FORM, REMOVALS_KEPT
 from dedup.boilerplate._sqlite_in_order import SQLiteInOrder
 from dedup.boilerplate.sqlite_lookups import Lookups, tagged
@@ -87,16 +88,6 @@ CREATE TABLE IF NOT EXISTS bp_removed (
 
 #: Documents a :meth:`SQLiteBoilerplateStore.put_many` looks their forms up for at once.
 _BATCH = 256
-_BIT63 = 1 << 63
-_BIT64 = 1 << 64
-
-
-def _signed(value: int) -> int:
-    return value - _BIT64 if value >= _BIT63 else value
-
-
-def _unsigned(value: int) -> int:
-    return value + _BIT64 if value < 0 else value
 
 
 def _blob(array: np.ndarray | None, dtype: str) -> bytes | None:
@@ -173,10 +164,10 @@ class SQLiteBoilerplateStore:
             "INSERT INTO bp_documents VALUES (?, ?, ?, ?)",
             (entry.doc_id, entry.source, _blob(entry.signature, "<u4"), seq),
         )
-        signed = [occ for occ in entry.occurrences if _is_signed(occ)]
-        counts = Counter(occ.masked for occ in signed)
+        with_forms = [occ for occ in entry.occurrences if _is_signed(occ)]
+        counts = Counter(occ.masked for occ in with_forms)
         firsts: dict[int, Occurrence] = {}
-        for occ in signed:
+        for occ in with_forms:
             firsts.setdefault(occ.masked, occ)
         for masked, occ in firsts.items():
             if masked in forms:
@@ -189,7 +180,7 @@ class SQLiteBoilerplateStore:
                 conn.execute(
                     "INSERT INTO bp_forms (masked, shingles, bands, refs) VALUES (?, ?, ?, ?)",
                     (
-                        _signed(masked),
+                        signed(masked),
                         _blob(occ.shingles, "<u8"),
                         _blob(occ.bands, "<u8"),
                         counts[masked],
@@ -205,10 +196,10 @@ class SQLiteBoilerplateStore:
                     occ.start,
                     occ.end,
                     occ.text,
-                    _signed(occ.exact),
-                    _signed(occ.masked),
-                    None if occ.template is None else _signed(occ.template),
-                    None if occ.label is None else _signed(occ.label),
+                    signed(occ.exact),
+                    signed(occ.masked),
+                    None if occ.template is None else signed(occ.template),
+                    None if occ.label is None else signed(occ.label),
                     forms[occ.masked] if _is_signed(occ) else None,
                 )
                 for i, occ in enumerate(entry.occurrences)
@@ -345,10 +336,10 @@ def _occurrence(r: tuple[Any, ...]) -> Occurrence:
         start=r[0],
         end=r[1],
         text=r[2],
-        exact=_unsigned(r[3]),
-        masked=_unsigned(r[4]),
-        template=None if r[5] is None else _unsigned(r[5]),
-        label=None if r[6] is None else _unsigned(r[6]),
+        exact=unsigned(r[3]),
+        masked=unsigned(r[4]),
+        template=None if r[5] is None else unsigned(r[5]),
+        label=None if r[6] is None else unsigned(r[6]),
         shingles=_array(r[7], "<u8"),
         bands=_array(r[8], "<u8"),
     )

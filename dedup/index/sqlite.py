@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import sqlite_utils
 
+from dedup._int64 import signed, unsigned
 from dedup.config import Config
 from dedup.errors import ConfigMismatchError, InputError
 from dedup.index._bands import REMOVALS_KEPT, BandIndex
@@ -28,8 +29,6 @@ from dedup.index.schema import SCHEMA, SCHEMA_VERSION
 
 Hook = Callable[[], None]
 _ROW = "doc, id, source, published, title, length, text_hash, content_hash, canonical"
-_BIT63 = 1 << 63
-_BIT64 = 1 << 64
 
 
 class SQLiteIndex(IndexCore):
@@ -95,16 +94,8 @@ class SQLiteIndex(IndexCore):
         return store
 
 
-def _signed(value: int) -> int:
-    return value - _BIT64 if value >= _BIT63 else value
-
-
-def _unsigned(value: int) -> int:
-    return value + _BIT64 if value < 0 else value
-
-
 def _row(r: tuple[Any, ...]) -> Row:
-    return Row(r[0], r[1], r[2], r[3], r[4], r[5], _unsigned(r[6]), _unsigned(r[7]), r[8])
+    return Row(r[0], r[1], r[2], r[3], r[4], r[5], unsigned(r[6]), unsigned(r[7]), r[8])
 
 
 class SQLiteStore:
@@ -340,7 +331,7 @@ class SQLiteStore:
 
     def same_content(self, content_hash: int, cap: int) -> tuple[list[int], bool]:
         sql = "SELECT doc FROM documents WHERE content_hash = ? ORDER BY doc LIMIT ?"
-        found = [r[0] for r in self._conn.execute(sql, (_signed(content_hash), cap + 1))]
+        found = [r[0] for r in self._conn.execute(sql, (signed(content_hash), cap + 1))]
         return found[:cap], len(found) > cap
 
     # --- writes ----------------------------------------------------------------------------------
@@ -359,8 +350,8 @@ class SQLiteStore:
                     e.document.published,
                     e.document.title,
                     len(e.document.text),
-                    _signed(e.text_hash),
-                    _signed(e.fingerprint.content_hash),
+                    signed(e.text_hash),
+                    signed(e.fingerprint.content_hash),
                     e.canonical,
                 )
                 for e in entries
