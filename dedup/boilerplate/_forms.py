@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from dedup._int64 import unsigned
 from dedup.boilerplate._inversion import FORM, Inversion
 
 _CACHED_FORMS = 4096  # forms kept with their shingles (cleared when full)
@@ -43,7 +44,7 @@ class Forms(Inversion):
             for seq, masked, blob in conn.execute(
                 f"SELECT seq, masked, shingles FROM bp_forms WHERE seq IN ({marks})", wanted
             ):
-                form = (masked + (1 << 64) if masked < 0 else masked, np.frombuffer(blob, "<u8"))
+                form = (unsigned(masked), np.frombuffer(blob, "<u8"))
                 found[seq] = form
                 # Only forms the base has read are committed: a view's may be rolled back,
                 # and their seq given to another form.
