@@ -106,14 +106,22 @@ def test_a_form_removed_then_stored_again_is_found_once(tmp_path: Path) -> None:
     assert [k for k, _ in reader.near(bands)] == [masked]  # type: ignore[arg-type]
 
 
+def _stored_and_read(
+    path: Path, n: int
+) -> tuple[SQLiteBoilerplateStore, SQLiteBoilerplateStore, list[DocumentEntry]]:
+    """A writer that stored ``n`` stories sharing a footer, and a reader that has read them."""
+    writer, reader = _store(path), _store(path)
+    entries = [_entry(f"d{i:03}", f"Story number {i} about the town.") for i in range(n)]
+    for entry in entries:
+        writer.put(entry)
+    assert len(_carriers(reader, entries[0])) == n
+    return writer, reader, entries
+
+
 def test_after_most_documents_are_removed_a_reader_holds_only_the_living(tmp_path: Path) -> None:
     """The inversion is rebuilt once the removed outnumber the stored: it answers as a fresh
     one does and no longer holds the removed."""
-    writer, reader = _store(tmp_path / "bp.db"), _store(tmp_path / "bp.db")
-    entries = [_entry(f"d{i:03}", f"Story number {i} about the town.") for i in range(300)]
-    for entry in entries:
-        writer.put(entry)
-    assert len(_carriers(reader, entries[0])) == 300
+    writer, reader, entries = _stored_and_read(tmp_path / "bp.db", 300)
     for entry in entries[:250]:
         writer.remove(entry.doc_id)
     expected = [e.doc_id for e in entries[250:]]
@@ -152,11 +160,7 @@ def test_the_removal_log_keeps_its_last_rows_and_a_reader_behind_them_reads_whol
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("dedup.boilerplate.sqlite_store.REMOVALS_KEPT", 4)
-    writer, reader = _store(tmp_path / "bp.db"), _store(tmp_path / "bp.db")
-    entries = [_entry(f"d{i:03}", f"Story number {i} about the town.") for i in range(20)]
-    for entry in entries:
-        writer.put(entry)
-    assert len(_carriers(reader, entries[0])) == 20
+    writer, reader, entries = _stored_and_read(tmp_path / "bp.db", 20)
     for entry in entries[:10]:
         writer._conn.execute("BEGIN")
         writer.catch_up()  # as a Collection's writer does as each transaction begins
