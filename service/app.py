@@ -202,7 +202,9 @@ async def _readiness(app: web.Application) -> AsyncIterator[None]:
     writer threads hold in this process onto huge pages (:mod:`dedup._hugepages`, as each
     child does); on shutdown, give the objects back."""
     freeze_startup()
-    await asyncio.to_thread(collapse_into_huge_pages)
+    settings = app[SETTINGS]
+    if "thread" in (settings.reader_mode, settings.writer_mode):  # else it holds no index
+        await asyncio.to_thread(collapse_into_huge_pages)
     unwatch = watch_pauses(app[METRICS].gc_pause)
     app[STATE].ready = True
     yield
