@@ -159,7 +159,7 @@ def _removals(store: SQLiteBoilerplateStore) -> tuple[int, int]:
 def test_the_removal_log_keeps_its_last_rows_and_a_reader_behind_them_reads_whole(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("dedup.boilerplate.sqlite_store.REMOVALS_KEPT", 4)
+    monkeypatch.setattr("dedup._removal_log.KEPT", 4)
     writer, reader, entries = _stored_and_read(tmp_path / "bp.db", 20)
     for entry in entries[:10]:
         writer._conn.execute("BEGIN")
@@ -176,7 +176,7 @@ def test_the_removal_log_keeps_its_last_rows_and_a_reader_behind_them_reads_whol
 def test_a_writer_keeps_the_removals_its_own_lookups_have_not_read(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("dedup.boilerplate.sqlite_store.REMOVALS_KEPT", 1)
+    monkeypatch.setattr("dedup._removal_log.KEPT", 1)
     store = _store(tmp_path / "bp.db", keep_views=True)
     entries = [_entry(f"d{i}", f"Story number {i} about the bay.") for i in range(6)]
     for entry in entries:

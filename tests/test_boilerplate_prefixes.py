@@ -104,7 +104,7 @@ def test_first_carriers_follow_puts_removals_and_rollbacks(
     released or rolled back inside them; with ``keep_views``, the hooks a Collection wires
     (catch_up as a transaction begins, rolled_back after a savepoint's rollback). With a
     removal log of three rows, the reader keeps missing pruned ones and reads whole again."""
-    monkeypatch.setattr("dedup.boilerplate.sqlite_store.REMOVALS_KEPT", removals_kept)
+    monkeypatch.setattr("dedup._removal_log.KEPT", removals_kept)
     rng = random.Random(seed)
     entries = _entries(3 * SIZE, rng)
     keys = _footer_keys(entries[0])

@@ -338,7 +338,7 @@ def test_the_removal_log_keeps_its_last_rows_and_a_reader_behind_them_reads_whol
 ) -> None:
     """A writer prunes the ``removed`` log to its last rows; a reader that read the log
     before the pruned rows reads the band keys whole again and finds only the living."""
-    monkeypatch.setattr("dedup.index.sqlite.REMOVALS_KEPT", 5)
+    monkeypatch.setattr("dedup._removal_log.KEPT", 5)
     docs = [doc(f"d{i:03}", text(i, 40)) for i in range(40)]
     with SQLiteIndex(tmp_path / "i.db", CONFIG) as writer, SQLiteIndex(tmp_path / "i.db") as reader:
         writer.add_many(docs)
@@ -355,7 +355,7 @@ def test_the_removal_log_keeps_its_last_rows_and_a_reader_behind_them_reads_whol
 def test_a_writer_keeps_the_removals_its_own_lookups_have_not_read(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("dedup.index.sqlite.REMOVALS_KEPT", 2)
+    monkeypatch.setattr("dedup._removal_log.KEPT", 2)
     docs = [doc(f"d{i:03}", text(i, 40)) for i in range(10)]
     with SQLiteIndex(tmp_path / "i.db", CONFIG) as writer:
         writer.add_many(docs)

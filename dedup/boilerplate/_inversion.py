@@ -16,11 +16,9 @@ import numpy as np
 
 from dedup._arrays import in_sorted
 from dedup._postings import Postings, Seqs
+from dedup._removal_log import missed
 
 _CHUNK = 8192  # rows read at a time
-#: Rows of ``bp_removed`` a writer keeps: a process that last read the log further back than
-#: this reads the inversion's table whole again instead of the log.
-REMOVALS_KEPT = 4096
 #: Numbers each reset of an inversion's dead rows, so that no two sets share one.
 _GENERATIONS = itertools.count()
 
@@ -97,11 +95,10 @@ class Inversion:
         removals = conn.execute(
             "SELECT n, kind, seq FROM bp_removed WHERE n > ? ORDER BY n", (self.last_removed,)
         ).fetchall()
-        if self._base is None and removals and removals[0][0] != self.last_removed + 1:
-            # Some were pruned unread (``n`` has no gaps: AUTOINCREMENT, and only the oldest are
-            # pruned). A view cannot miss any: its connection prunes only what its committed
-            # inversions have read (Lookups.removals_read), and those catch up as a
-            # transaction begins.
+        if self._base is None and missed(removals, self.last_removed):
+            # Pruned unread: read whole again. A view cannot miss any: its connection prunes
+            # only what its committed inversions have read (Lookups.removals_read), and those
+            # catch up as a transaction begins.
             self.last = 0
             self.read(conn)
             return

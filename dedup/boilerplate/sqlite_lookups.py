@@ -23,7 +23,7 @@ from the rows appended since (``seq`` only grows):
 A removed document, and a form no paragraph refers to any more, leave a row in
 ``bp_removed (n, kind, seq)``, read like the others, which marks them dead here; an
 inversion is rebuilt from its table when its dead outnumber its living. A writer keeps the
-last :data:`~dedup.boilerplate._inversion.REMOVALS_KEPT` of those rows (and any its own
+last :data:`dedup._removal_log.KEPT` of those rows (and any its own
 inversions have not read, :meth:`Lookups.removals_read`); a process that finds one it had not
 read pruned reads the table whole again, as a first read does.
 
@@ -273,8 +273,8 @@ class Lookups:
 
     def removals_read(self) -> int:
         """The last ``bp_removed.n`` every committed inversion of this connection has read:
-        the log may be pruned up to it (and :data:`~dedup.boilerplate._inversion.REMOVALS_KEPT`
-        back from its end) without this connection missing a removal."""
+        the log may be pruned up to it (:func:`dedup._removal_log.prune`) without this
+        connection missing a removal."""
         inversions: list[Inversion] = [self._carriers, self._forms]
         if self._form_keys is not None:
             inversions.append(self._form_keys)

@@ -22,7 +22,7 @@ Tables (all keys are uint64 hashes stored as their int64 bit pattern):
   0.19 ms without the index, into 100,000 articles stored with their model (collection
   version 6);
 * ``bp_removed (n, kind, seq)`` - the ``bp_carriers`` and ``bp_forms`` rows removed since (the
-  last :data:`~dedup.boilerplate._inversion.REMOVALS_KEPT` kept).
+  last :data:`dedup._removal_log.KEPT` kept).
 
 Which documents carry a key and which forms share a band key are looked up in memory, from
 ``bp_carriers`` and ``bp_forms`` inverted (:mod:`dedup.boilerplate.sqlite_lookups`): as rows of
@@ -41,7 +41,8 @@ from typing import Any
 import numpy as np
 
 from dedup._int64 import signed, unsigned
-from dedup.boilerplate._inversion import CARRIER, FORM, REMOVALS_KEPT
+from dedup._removal_log import prune
+from dedup.boilerplate._inversion import CARRIER, FORM
 from dedup.boilerplate._sqlite_in_order import SQLiteInOrder
 from dedup.boilerplate.sqlite_lookups import Lookups, tagged
 from dedup.boilerplate.store import CarriersInOrder, DocumentEntry, KeyKind, Occurrence, _keys
@@ -237,14 +238,11 @@ class SQLiteBoilerplateStore:
         return dropped
 
     def _prune_removals(self) -> None:
-        """Keep the last :data:`REMOVALS_KEPT` rows of ``bp_removed``, and every row this
-        connection's lookups have not read (the readers of others that missed a pruned row
-        read their tables whole again)."""
+        """Keep the last rows of ``bp_removed`` and every row this connection's lookups have
+        not read (:func:`dedup._removal_log.prune`)."""
         conn = self._conn
         last = conn.execute("SELECT max(n) FROM bp_removed").fetchone()[0] or 0
-        pruned = min(last - REMOVALS_KEPT, self._lookups.removals_read())
-        if pruned > 0:
-            conn.execute("DELETE FROM bp_removed WHERE n <= ?", (pruned,))
+        prune(conn, "bp_removed", last, self._lookups.removals_read())
 
     def remove(self, doc_id: str) -> None:
         """Forget a document (nothing happens if it is not stored)."""

@@ -19,10 +19,9 @@ transaction ends. The committed inversion is brought up to date when a transacti
 (the write lock is held then, so nothing is committed meanwhile) and before a lookup outside
 one; a transaction's own rows are read back from the file after its commit. Removed handles
 are marked dead; the inversion is rebuilt from ``band_keys`` once the dead outnumber the
-living. The last :data:`REMOVALS_KEPT` ``removed`` rows are kept (a writer prunes older ones
-that it has read itself, :attr:`BandIndex.removals_read`); a process that finds one it had not
-read gone reads the table whole again, as a first read does: the rows in the file are the
-living ones.
+living. The ``removed`` log keeps its last rows (:mod:`dedup._removal_log`: a writer prunes
+older ones it has read itself, :attr:`BandIndex.removals_read`); a process that finds one it
+had not read gone reads the table whole again, as a first read does.
 12 bytes per band and document, and at most 1 more for the runs' directories: about 400
 bytes per document and process (40 MB for 100,000 documents).
 """
@@ -36,13 +35,11 @@ import xxhash
 
 from dedup._arrays import in_sorted
 from dedup._postings import Postings
+from dedup._removal_log import missed
 from dedup.index._store import BandRows, Buckets
 
 _CHUNK = 8192  # rows read at a time
 _REBUILD_AFTER = 64  # dead handles tolerated before the living-versus-dead test
-#: Rows of ``removed`` a writer keeps: a process that last read the log further back than this
-#: reads the band keys whole again instead of the log, as it did when it started.
-REMOVALS_KEPT = 4096
 
 
 def _salts(bands: int) -> np.ndarray:
@@ -110,8 +107,8 @@ class BandIndex:
         removals = conn.execute(
             "SELECT n, doc FROM removed WHERE n > ? ORDER BY n", (self._last_removed,)
         ).fetchall()
-        if removals and removals[0][0] != self._last_removed + 1:  # some were pruned unread
-            self._last = 0  # (``n`` has no gaps: AUTOINCREMENT, and only the oldest are pruned)
+        if missed(removals, self._last_removed):  # pruned unread: read whole again
+            self._last = 0
             self.read(conn)
             return
         for n, handle in removals:
@@ -122,7 +119,7 @@ class BandIndex:
     @property
     def removals_read(self) -> int:
         """The last ``removed.n`` the committed inversion has read: the log may be pruned up
-        to it (and :data:`REMOVALS_KEPT` back from its end) without this connection missing a
+        to it (:func:`dedup._removal_log.prune`) without this connection missing a
         removal (a transaction's own are marked dead as they are made, not read back)."""
         return self._last_removed
 

@@ -19,9 +19,10 @@ import numpy as np
 import sqlite_utils
 
 from dedup._int64 import signed, unsigned
+from dedup._removal_log import prune
 from dedup.config import Config
 from dedup.errors import ConfigMismatchError, InputError
-from dedup.index._bands import REMOVALS_KEPT, BandIndex
+from dedup.index._bands import BandIndex
 from dedup.index._store import BandRows, Buckets, Entry, Row
 from dedup.index.base import DEFAULT_BUCKET_CAP
 from dedup.index.core import IndexCore
@@ -379,9 +380,7 @@ class SQLiteStore:
         self._memo = None
         conn.execute("DELETE FROM band_keys WHERE doc = ?", (handle,))
         n = conn.execute("INSERT INTO removed (doc) VALUES (?)", (handle,)).lastrowid or 0
-        pruned = min(n - REMOVALS_KEPT, self._bands.removals_read)
-        if pruned > 0:  # one row a removal, once the log is full
-            conn.execute("DELETE FROM removed WHERE n <= ?", (pruned,))
+        prune(conn, "removed", n, self._bands.removals_read)  # one row, once the log is full
         self._bands.remove(handle)
         conn.execute("DELETE FROM fingerprints WHERE doc = ?", (handle,))
         conn.execute("DELETE FROM documents WHERE doc = ?", (handle,))
