@@ -62,3 +62,20 @@ class DocumentNotFoundError(DedupError, KeyError):
 
 class ReadOnlyError(DedupError):
     """A write was asked of a collection opened read-only."""
+
+
+class IndexBusyError(DedupError):
+    """Another connection held the index's write lock for longer than this one waits for it
+    (``busy_timeout``): a ``dedup bulk --db`` run holds it until its end. Nothing was written;
+    the same write can be made again later."""
+
+    def __init__(self, path: str, waited: float) -> None:
+        self.path = path
+        self.waited = waited
+        super().__init__(
+            f"{path}: another process is writing the index (this one waited {waited:g} s for "
+            "its write lock; a `dedup bulk --db` run holds it to its end); nothing was written"
+        )
+
+    def __reduce__(self) -> tuple[type[IndexBusyError], tuple[str, float]]:
+        return type(self), (self.path, self.waited)

@@ -8,8 +8,7 @@ Checking a document:
 
 1. its boilerplate is judged against the stored corpus (per source), and its
    boilerplate-aware text is fingerprinted;
-2. the index proposes and verifies document-level matches (duplicate, near-duplicate,
-   containment either way);
+2. the index proposes and verifies matches (duplicate, near-duplicate, containment);
 3. every match gets its passages, aligned on the original texts with boilerplate left out;
 4. the reuse postings propose documents sharing passages; those are aligned and kept when they
    pass the :class:`~dedup.align.ReuseRule`.
@@ -28,7 +27,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import replace
 from pathlib import Path
-from types import TracebackType
 from typing import Self
 
 from dedup.boilerplate import BoilerplateModel, Stripped, Stripper, content_or_full
@@ -69,7 +67,7 @@ class Collection:
         self.config: Config = index.config
         self.readonly = readonly
         conn = index.connection
-        if not readonly:
+        if not readonly and tables.missing(conn):
             with index.atomic():
                 tables.create(conn)
                 SQLiteBoilerplateStore(conn).create()
@@ -86,14 +84,21 @@ class Collection:
 
     @classmethod
     def open(
-        cls, path: str | Path, config: Config | None = None, *, readonly: bool = False
+        cls,
+        path: str | Path,
+        config: Config | None = None,
+        *,
+        readonly: bool = False,
+        busy_timeout: float = 10.0,
     ) -> Collection:
         """The collection in ``path`` (created if missing; ``":memory:"`` for a private one).
 
-        ``config=None`` uses the stored config; another config than the stored one raises
-        :class:`~dedup.errors.ConfigMismatchError`.
+        ``config=None`` uses the stored config (another one raises :class:`ConfigMismatchError`).
+        A write waits ``busy_timeout`` s at most while another process writes (a ``dedup bulk
+        --db`` run), then raises :class:`IndexBusyError` with nothing written.
         """
-        index = SQLiteIndex(path, config, cache_mb=READER_CACHE_MB if readonly else 256)
+        cache = READER_CACHE_MB if readonly else 256
+        index = SQLiteIndex(path, config, cache_mb=cache, busy_timeout=busy_timeout)
         try:
             return cls(index, readonly=readonly)
         except BaseException:
@@ -109,12 +114,7 @@ class Collection:
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def __len__(self) -> int:

@@ -13,12 +13,14 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import zlib
 from collections.abc import Sequence
 from dataclasses import fields
 
 from dedup.boilerplate import Rules
+from dedup.boilerplate.sqlite_store import SCHEMA as BOILERPLATE_SCHEMA
 from dedup.collection.reuse_index import SCHEMA as REUSE_SCHEMA
 from dedup.errors import ConfigMismatchError
 from dedup.paragraphs import Segmenter
@@ -43,10 +45,26 @@ COLLECTION_VERSION = 6
 
 
 def create(conn: sqlite3.Connection) -> None:
-    """Create the tables if they are missing (in the caller's transaction)."""
+    """Create the tables if they are missing (in the caller's transaction); the boilerplate
+    model's are :class:`~dedup.boilerplate.sqlite_store.SQLiteBoilerplateStore`'s to make."""
     for statement in [*SCHEMA.split(";"), *REUSE_SCHEMA.split(";")]:
         if statement.strip():
             conn.execute(statement)
+
+
+_NAMES = re.compile(r"CREATE TABLE IF NOT EXISTS (\w+)")
+
+
+def missing(conn: sqlite3.Connection) -> bool:
+    """Whether any table of a collection beside the index's is missing from the file.
+
+    Asked before creating them, so that opening a complete file for writing takes no write
+    lock: while another process holds it (a ``dedup bulk --db`` run), a service can still
+    open its writer and answer reads, its writes failing alone (with
+    :class:`~dedup.errors.IndexBusyError`)."""
+    wanted = set(_NAMES.findall(SCHEMA + REUSE_SCHEMA + BOILERPLATE_SCHEMA))
+    rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+    return not wanted <= {row[0] for row in rows}
 
 
 def stored_settings() -> dict[str, object]:

@@ -23,6 +23,7 @@ from dedup._removal_log import prune
 from dedup.config import Config
 from dedup.errors import ConfigMismatchError, InputError
 from dedup.index._bands import BandIndex
+from dedup.index._connect import begin_immediate, connect
 from dedup.index._store import BandRows, Buckets, Entry, Row
 from dedup.index.base import DEFAULT_BUCKET_CAP
 from dedup.index.core import IndexCore
@@ -48,8 +49,9 @@ class SQLiteIndex(IndexCore):
     the bulk insert ends. Band buckets are looked up in memory (:mod:`dedup.index._bands`).
 
     One connection per instance, used by one thread at a time (not necessarily the one that
-    opened it); other instances and processes may read and write the same file, writers
-    waiting up to 10 s for each other.
+    opened it); other instances and processes may read and write the same file, a writer
+    waiting up to ``busy_timeout`` seconds for another's write lock, then raising
+    :class:`~dedup.errors.IndexBusyError` with nothing written.
     """
 
     def __init__(
@@ -60,9 +62,10 @@ class SQLiteIndex(IndexCore):
         bucket_cap: int = DEFAULT_BUCKET_CAP,
         cache_mb: int = 256,
         bulk_cache_mb: int = 1024,
+        busy_timeout: float = 10.0,
     ) -> None:
         self.path = Path(path)
-        store = SQLiteStore(path, cache_mb, bulk_cache_mb)
+        store = SQLiteStore(path, cache_mb, bulk_cache_mb, busy_timeout)
         try:
             config = store.load_config(config)
         except BaseException:
@@ -102,23 +105,14 @@ def _row(r: tuple[Any, ...]) -> Row:
 class SQLiteStore:
     """The tables of :data:`SCHEMA` behind the :class:`~dedup.index._store.Store` verbs."""
 
-    def __init__(self, path: str | Path, cache_mb: int, bulk_cache_mb: int) -> None:
+    def __init__(
+        self, path: str | Path, cache_mb: int, bulk_cache_mb: int, busy_timeout: float
+    ) -> None:
         self._where = str(path)
+        self._busy_timeout = busy_timeout
         self._cache = f"PRAGMA cache_size = {-1024 * int(cache_mb)}"
         self._bulk_cache = f"PRAGMA cache_size = {-1024 * max(int(cache_mb), int(bulk_cache_mb))}"
-        # One thread at a time uses a connection, but not always the one that opened it (a
-        # service opens its connections, then hands each to its own worker thread).
-        try:
-            conn = sqlite3.connect(self._where, isolation_level=None, check_same_thread=False)
-        except sqlite3.OperationalError as exc:  # say, a directory that does not exist
-            raise InputError(f"cannot open the database ({exc})", self._where) from exc
-        try:
-            conn.execute("PRAGMA busy_timeout = 10000")
-            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        except sqlite3.DatabaseError as exc:
-            conn.close()
-            raise InputError(f"not an SQLite database ({exc})", self._where) from exc
-        self._conn = conn
+        self._conn = conn = connect(self._where, busy_timeout)
         self._bulk_depth = 0
         self._memo: tuple[bytes, int, Buckets] | None = None  # see buckets()
         self._bands = BandIndex()  # the band keys inverted in memory: dedup.index._bands
@@ -178,7 +172,8 @@ class SQLiteStore:
     @contextmanager
     def atomic(self) -> Iterator[None]:
         """``BEGIN IMMEDIATE`` at the outermost level (the write lock is taken up front, so a
-        concurrent writer waits for ``busy_timeout`` instead of failing half-way), savepoints
+        concurrent writer waits for ``busy_timeout``, then raises
+        :class:`~dedup.errors.IndexBusyError`, instead of failing half-way), savepoints
         through sqlite-utils inside. The in-memory band keys follow: read up to the commits
         of others at the start, and a savepoint rolled back takes its band rows along."""
         try:
@@ -193,7 +188,7 @@ class SQLiteStore:
                         hook()
                     raise
                 return
-            self._conn.execute("BEGIN IMMEDIATE")
+            begin_immediate(self._conn, self._where, self._busy_timeout)
             try:
                 try:
                     self._bands.begin(self._conn if self._opened else None)

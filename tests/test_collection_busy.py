@@ -1,0 +1,93 @@
+"""Writing while another process writes the file (a ``dedup bulk --db`` run holds SQLite's write
+lock to its end): a write waits ``busy_timeout`` seconds, then fails alone with
+IndexBusyError and nothing written; reads go on meanwhile."""
+
+from __future__ import annotations
+
+import math
+import pickle
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from dedup import ConfigError, Document
+from dedup.collection import Collection
+from dedup.errors import IndexBusyError
+from dedup.io import read_documents
+from tests.conftest import SAMPLE_DUMP
+
+WAIT = 0.05  # s: how long a write waits for the lock in these tests
+
+
+@contextmanager
+def held_write_lock(path: Path) -> Iterator[None]:
+    """The file's write lock, held by a connection of its own as another process holds it."""
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        yield
+        other.execute("ROLLBACK")
+    finally:
+        other.close()
+
+
+@pytest.fixture(scope="module")
+def sample() -> list[Document]:
+    return list(read_documents([str(SAMPLE_DUMP)]))
+
+
+@pytest.fixture
+def path(tmp_path: Path, sample: list[Document]) -> Path:
+    """A collection file holding the sample's first article."""
+    path = tmp_path / "articles.db"
+    with Collection.open(path) as collection:
+        collection.post(sample[0])
+    return path
+
+
+def test_a_post_while_another_process_writes_is_busy_and_stores_nothing(
+    path: Path, sample: list[Document]
+) -> None:
+    with Collection.open(path, busy_timeout=WAIT) as collection:
+        with held_write_lock(path), pytest.raises(IndexBusyError) as raised:
+            collection.post(sample[1])
+        assert sample[1].id not in collection
+        assert collection.post(sample[1]).stored == "added"  # once the lock is free
+    assert raised.value.waited == WAIT
+    assert str(path) in str(raised.value)
+
+
+def test_a_delete_while_another_process_writes_is_busy_and_deletes_nothing(
+    path: Path, sample: list[Document]
+) -> None:
+    with Collection.open(path, busy_timeout=WAIT) as collection:
+        with held_write_lock(path), pytest.raises(IndexBusyError):
+            collection.delete(sample[0].id)
+        assert sample[0].id in collection
+
+
+def test_a_complete_file_opens_for_writing_and_reads_while_another_process_writes(
+    path: Path, sample: list[Document]
+) -> None:
+    """Opening takes no write lock when the tables are there: a service can start its writer
+    during a bulk load, and answer checks and lookups."""
+    with held_write_lock(path), Collection.open(path, busy_timeout=WAIT) as collection:
+        copy = Document("copy", sample[0].text)
+        assert collection.check(copy).duplicate_of == sample[0].id
+        assert collection.get(sample[0].id).id == sample[0].id
+
+
+def test_the_busy_error_crosses_a_pipe_as_itself() -> None:
+    """The service's writer process sends it back to be answered by its type."""
+    crossed = pickle.loads(pickle.dumps(IndexBusyError("/data/index.db", 2.5)))
+    assert isinstance(crossed, IndexBusyError)
+    assert (crossed.path, crossed.waited) == ("/data/index.db", 2.5)
+
+
+@pytest.mark.parametrize("wait", [-1, math.nan, 86401, True, "10"])
+def test_busy_timeout_is_a_number_of_seconds_up_to_a_day(tmp_path: Path, wait: object) -> None:
+    with pytest.raises(ConfigError, match="busy_timeout"):
+        Collection.open(tmp_path / "articles.db", busy_timeout=wait)  # type: ignore[arg-type]
