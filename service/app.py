@@ -93,7 +93,7 @@ async def _pools(app: web.Application) -> AsyncIterator[None]:
     100,000 documents stored with their model was ready after 6.9-7.2 s, against 5.5-6.0 s
     started together (four alternating pairs, by hand)."""
     settings = app[SETTINGS]
-    await asyncio.to_thread(_tables, settings.db, app.get(CONFIG))
+    await asyncio.to_thread(_tables, settings.db, app.get(CONFIG), settings.write_wait)
     writer, checkpointer = _writer(app)
     readers = _readers(app)
     started = await asyncio.gather(writer.start(), readers.start(), return_exceptions=True)
@@ -123,7 +123,7 @@ async def _pools(app: web.Application) -> AsyncIterator[None]:
         await checkpointer.stop()
 
 
-def _tables(db: str, config: Config | None) -> None:
+def _tables(db: str, config: Config | None, busy_timeout: float) -> None:
     """Create the file's tables unless it has them, by opening it read-write (which checks
     ``config`` against a stored one as well)."""
     found = 0
@@ -136,7 +136,7 @@ def _tables(db: str, config: Config | None) -> None:
         except sqlite3.Error:  # not a database: the read-write open says so
             pass
     if not found:
-        open_collection(db, config, readonly=False).close()
+        open_collection(db, config, readonly=False, busy_timeout=busy_timeout).close()
 
 
 def _writer(app: web.Application) -> tuple[BatchedPool[Collection], Checkpointer]:
@@ -146,12 +146,12 @@ def _writer(app: web.Application) -> tuple[BatchedPool[Collection], Checkpointer
     settings = app[SETTINGS]
     checkpointer = Checkpointer(_reader_opener(app))
     where = (settings.db, app.get(CONFIG), WARM_UP, WAL_BOUND_PAGES)
-    died = app[METRICS].child_died("writer")
+    died, wait = app[METRICS].child_died("writer"), settings.write_wait
 
     def writer() -> Writer:
         if settings.writer_mode == "process":
-            return RemoteWriter(*where, died=died)
-        return LocalWriter(open_writer(*where))
+            return RemoteWriter(*where, died=died, busy_timeout=wait)
+        return LocalWriter(open_writer(*where, busy_timeout=wait))
 
     pool: BatchedPool[Collection] = BatchedPool(
         "writer",

@@ -144,10 +144,13 @@ class Child:
         self._discard()
 
 
-def open_collection(db: str, config: Config | None, *, readonly: bool) -> Collection:
-    """The collection in ``db``; a file that cannot be opened is a :class:`ConfigError`."""
+def open_collection(
+    db: str, config: Config | None, *, readonly: bool, busy_timeout: float = 10.0
+) -> Collection:
+    """The collection in ``db``; a file that cannot be opened is a :class:`ConfigError`.
+    ``busy_timeout``: :meth:`Collection.open`'s."""
     try:
-        return Collection.open(db, config, readonly=readonly)
+        return Collection.open(db, config, readonly=readonly, busy_timeout=busy_timeout)
     except sqlite3.OperationalError as exc:  # a missing directory, no permission, ...
         raise ConfigError(f"{db}: cannot open the database ({exc})") from exc
 

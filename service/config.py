@@ -53,6 +53,7 @@ class ServiceSettings:
     body_timeout: float = 30.0  # s to receive a whole body (a bulk body: each line)
     shutdown_timeout: float = 30.0  # s in-flight requests get to finish on SIGTERM
     retry_after: int = 1  # s, the Retry-After of a 503 when a queue is full
+    write_wait: float = 10.0  # s a write waits while another process writes the file, then 503
 
     def __post_init__(self) -> None:
         if not self.db:
@@ -79,7 +80,7 @@ class ServiceSettings:
         _check_int("queue_size", self.queue_size, 1, 1_000_000)
         _check_int("bulk_window", self.bulk_window, 1, 1024)
         _check_int("retry_after", self.retry_after, 1, 3600)
-        for name in ("idle_timeout", "body_timeout", "shutdown_timeout"):
+        for name in ("idle_timeout", "body_timeout", "shutdown_timeout", "write_wait"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise ConfigError(f"{name} must be a number of seconds, got {value!r}")

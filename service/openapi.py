@@ -24,7 +24,11 @@ def _problem(description: str, headers: dict[str, Any] | None = None) -> dict[st
     return answer
 
 
-_OVERLOADED = _problem("A queue is full (or the service is not ready); retry later.", _RETRY_AFTER)
+_OVERLOADED = _problem(
+    "A queue is full, the service is not ready, or a write found another process writing the "
+    "index for write_wait seconds (`index-busy`: a `dedup bulk --db` run); retry later.",
+    _RETRY_AFTER,
+)
 _BODY_ERRORS = {
     "400": _problem("The body is not one UTF-8 JSON text (BOM, NaN, duplicate key, depth)."),
     "408": _problem("The body did not arrive in time."),

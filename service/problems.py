@@ -11,13 +11,20 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
 from aiohttp import web
 
-from dedup.errors import ConfigMismatchError, DedupError, DocumentNotFoundError, InputError
+from dedup.errors import (
+    ConfigMismatchError,
+    DedupError,
+    DocumentNotFoundError,
+    IndexBusyError,
+    InputError,
+)
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_PREFIX = "urn:dedup:problem:"
@@ -102,6 +109,14 @@ def from_library(exc: DedupError) -> Problem:
         return Problem(422, exc.message, kind="validation")
     if isinstance(exc, ConfigMismatchError):
         return Problem(409, str(exc), kind="config-mismatch")
+    if isinstance(exc, IndexBusyError):  # the file's path stays out of the answer
+        # Retry no sooner than the lock was seen held: a bulk load holds it for minutes.
+        retry = str(max(1, math.ceil(exc.waited)))
+        detail = (
+            f"another process is writing the index (the writer waited {exc.waited:g} s for it);"
+            " nothing was stored: retry later"
+        )
+        return Problem(503, detail, kind="index-busy", headers={"Retry-After": retry})
     return Problem(422, str(exc), kind="rejected")
 
 

@@ -36,6 +36,7 @@ from typing import Any, Generic, TypeVar, cast
 
 from dedup.collection import Collection, Pending
 from dedup.config import Config
+from dedup.errors import IndexBusyError
 from dedup.types import Document
 from service.ahead import Ahead
 from service.batches import Batch, run_batch
@@ -124,8 +125,10 @@ class RemoteWriter(Child):
         warm_up: Document | None,
         wal_bound_pages: int,
         died: Callable[[], None] | None = None,
+        *,
+        busy_timeout: float = 10.0,
     ) -> None:
-        args = (db, config, warm_up, wal_bound_pages)
+        args = (db, config, warm_up, wal_bound_pages, busy_timeout)
         super().__init__(_serve, args, PROCESS_NAME, WriterLost, died)
 
     def run_batch(self, jobs: Sequence[Callable[[Any], object]]) -> Batch:
@@ -193,22 +196,41 @@ def _serve(
     config: Config | None,
     warm_up: Document | None,
     wal_bound_pages: int,
+    busy_timeout: float,
 ) -> None:
     """The writer's child: :func:`open_writer`, then batches until the pipe closes."""
-    serve_child(pipe, PROCESS_NAME, lambda: open_writer(db, config, warm_up, wal_bound_pages), _run)
+    serve_child(
+        pipe,
+        PROCESS_NAME,
+        lambda: open_writer(db, config, warm_up, wal_bound_pages, busy_timeout=busy_timeout),
+        _run,
+    )
 
 
 def open_writer(
-    db: str, config: Config | None, warm_up: Document | None, wal_bound_pages: int
+    db: str,
+    config: Config | None,
+    warm_up: Document | None,
+    wal_bound_pages: int,
+    *,
+    busy_timeout: float = 10.0,
 ) -> Collection:
     """The writer's read-write collection (which creates the file if needed), checkpointing
     itself only past ``wal_bound_pages`` (a thread of the service does it), warmed up with
-    ``warm_up`` (:meth:`Collection.warm_up`: it stores nothing)."""
-    collection = open_collection(db, config, readonly=False)
+    ``warm_up`` (:meth:`Collection.warm_up`: it stores nothing), each write waiting up to
+    ``busy_timeout`` s while another process writes the file.
+
+    The warm-up takes the write lock: while another process holds it (a ``dedup bulk --db``
+    run), the writer starts without, and its first batch pays for it instead. The service then
+    answers reads, and writes fail alone with :class:`~dedup.errors.IndexBusyError` (503)."""
+    collection = open_collection(db, config, readonly=False, busy_timeout=busy_timeout)
     try:
         collection.defer_checkpoints(wal_bound_pages)
         if warm_up is not None:
-            collection.warm_up(warm_up)
+            try:
+                collection.warm_up(warm_up)
+            except IndexBusyError:
+                LOG.warning("the index is being written by another process: no warm-up")
     except BaseException:
         collection.close()
         raise

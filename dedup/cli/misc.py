@@ -140,6 +140,11 @@ def curve(
 @click.option("--idle-timeout", type=float, help="Seconds to deliver a request's headers [15].")
 @click.option("--body-timeout", type=float, help="Seconds to deliver a body / bulk chunk [30].")
 @click.option("--shutdown-timeout", type=float, help="Seconds requests get on SIGTERM [30].")
+@click.option(
+    "--write-wait",
+    type=float,
+    help="Seconds a write waits while another process (dedup bulk --db) writes, then 503 [10].",
+)
 @config_options
 @_errors_to_exit
 def serve(

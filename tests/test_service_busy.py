@@ -1,0 +1,111 @@
+"""The service while another process writes its file (a ``dedup bulk --db`` run holds SQLite's
+write lock to its end): writes wait ``write_wait`` seconds, then answer 503 ``index-busy``
+with Retry-After and store nothing; reads go on; the service starts all the same."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from service import ServiceSettings
+from tests.service_support import post, settings, start_client
+from tests.test_collection_busy import held_write_lock
+
+Client = TestClient[Any, Any]
+WAIT = 0.1  # s: write_wait in these tests
+BUSY = "urn:dedup:problem:index-busy"
+
+
+async def started(tmp_path: Path, **changes: Any) -> tuple[Client, Path]:
+    """A client of a service over a fresh file, and the file."""
+    app_settings: ServiceSettings = settings(tmp_path, write_wait=WAIT, **changes)
+    return await start_client(app_settings), Path(app_settings.db)
+
+
+@pytest.fixture
+async def served(tmp_path: Path) -> AsyncIterator[tuple[Client, Path]]:
+    """A client of a thread-mode service over a fresh file, and the file."""
+    client, db = await started(tmp_path)
+    yield client, db
+    await client.close()
+
+
+async def test_a_post_is_503_index_busy_with_retry_after_and_stores_nothing(
+    served: tuple[Client, Path], article: str
+) -> None:
+    client, db = served
+    with held_write_lock(db):
+        response = await client.post("/v1/documents", json={"id": "a", "text": article})
+        problem = await response.json(content_type=None)
+        assert response.status == 503
+        assert response.content_type == "application/problem+json"
+        assert (problem["type"], response.headers["Retry-After"]) == (BUSY, "1")
+        assert str(db) not in problem["detail"]
+        assert (await client.get("/v1/documents/a")).status == 404
+    status, body = await post(client, "/v1/documents", {"id": "a", "text": article})
+    assert (status, body["status"]) == (201, "new")
+
+
+async def test_a_delete_is_503_index_busy_and_deletes_nothing(
+    served: tuple[Client, Path], article: str
+) -> None:
+    client, db = served
+    await post(client, "/v1/documents", {"id": "a", "text": article})
+    with held_write_lock(db):
+        response = await client.delete("/v1/documents/a")
+        assert response.status == 503
+        assert (await response.json(content_type=None))["type"] == BUSY
+    assert (await client.get("/v1/documents/a")).status == 200
+
+
+async def test_each_bulk_line_is_answered_503_index_busy(
+    served: tuple[Client, Path], article: str
+) -> None:
+    client, db = served
+    lines = [json.dumps({"id": f"b{k}", "text": f"{article}\n\nPart {k}."}) for k in range(3)]
+    with held_write_lock(db):
+        response = await client.post(
+            "/v1/documents/bulk",
+            data="\n".join(lines).encode(),
+            headers={"Content-Type": "application/x-ndjson"},
+        )
+        answers = [json.loads(line) for line in (await response.text()).splitlines()]
+    assert response.status == 200
+    assert [(a["line"], a["error"]["status"], a["error"]["type"]) for a in answers] == [
+        (k + 1, 503, BUSY) for k in range(3)
+    ]
+    assert (await client.get("/v1/documents/b0")).status == 404
+
+
+async def test_checks_and_strips_go_on(served: tuple[Client, Path], article: str) -> None:
+    client, db = served
+    await post(client, "/v1/documents", {"id": "a", "text": article})
+    with held_write_lock(db):
+        status, body = await post(client, "/v1/check", {"id": "b", "text": article})
+        assert (status, body["duplicate_of"]) == (200, "a")
+        status, _ = await post(client, "/v1/strip", {"text": article})
+        assert status == 200
+
+
+async def test_the_service_starts_with_its_writer_process_while_the_file_is_written(
+    tmp_path: Path, article: str
+) -> None:
+    """The writer's process opens the file and skips its warm-up; the busy error crosses back
+    from it as itself."""
+    first, db = await started(tmp_path)
+    await post(first, "/v1/documents", {"id": "a", "text": article})
+    await first.close()
+    with held_write_lock(db):
+        client, _ = await started(tmp_path, writer_mode="process")
+        try:
+            assert (await client.get("/readyz")).status == 200
+            response = await client.post("/v1/documents", json={"id": "b", "text": article})
+            assert response.status == 503
+            assert (await response.json(content_type=None))["type"] == BUSY
+        finally:
+            await client.close()
