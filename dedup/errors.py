@@ -79,3 +79,17 @@ class IndexBusyError(DedupError):
 
     def __reduce__(self) -> tuple[type[IndexBusyError], tuple[str, float]]:
         return type(self), (self.path, self.waited)
+
+
+class IndexFullError(DedupError):
+    """The disk holding the index is full (or the file reached a size limit): the write's
+    transaction was rolled back, nothing of it was written."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        super().__init__(
+            f"{path}: the disk holding the index is full; nothing of this write was stored"
+        )
+
+    def __reduce__(self) -> tuple[type[IndexFullError], tuple[str]]:
+        return type(self), (self.path,)

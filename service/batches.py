@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
+from dedup.errors import DedupError
 from service.pools import Closable, Job, Pool
 
 C = TypeVar("C")
@@ -57,7 +58,11 @@ def run_batch(collection: W, jobs: Iterable[Callable[[W], object]]) -> Batch:
                     outcomes.append((True, result))
                 if not collection.in_transaction:
                     # An error that ends the whole transaction (a full disk, ...) took the
-                    # jobs before it along: none of them is stored.
+                    # jobs before it along: none of them is stored, and each fails with it
+                    # if the library named it (IndexFullError), else as lost.
+                    ok, error = outcomes[-1]
+                    if not ok and isinstance(error, DedupError):
+                        raise error
                     raise TransactionLost("the transaction was rolled back")
     except Exception as exc:
         lost = [(False, value if not ok else exc) for ok, value in outcomes]

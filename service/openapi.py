@@ -29,6 +29,7 @@ _OVERLOADED = _problem(
     "index for write_wait seconds (`index-busy`: a `dedup bulk --db` run); retry later.",
     _RETRY_AFTER,
 )
+_FULL = _problem("The disk holding the index is full (`storage-full`); nothing was stored.")
 _BODY_ERRORS = {
     "400": _problem("The body is not one UTF-8 JSON text (BOM, NaN, duplicate key, depth)."),
     "408": _problem("The body did not arrive in time."),
@@ -101,6 +102,7 @@ def _operations() -> dict[str, dict[str, Op]]:
                     "201": {**_json(ref("Verdict"), "Stored under a new id."), "headers": location},
                     "200": _json(ref("Verdict"), "The id was stored already (updated/unchanged)."),
                     **_BODY_ERRORS,
+                    "507": _FULL,
                 },
             }
         },
@@ -145,6 +147,7 @@ def _operations() -> dict[str, dict[str, Op]]:
                     "204": {"description": "Removed."},
                     "404": _problem("No document with that id."),
                     "503": _OVERLOADED,
+                    "507": _FULL,
                 },
             },
         },

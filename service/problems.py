@@ -23,6 +23,7 @@ from dedup.errors import (
     DedupError,
     DocumentNotFoundError,
     IndexBusyError,
+    IndexFullError,
     InputError,
 )
 
@@ -117,6 +118,9 @@ def from_library(exc: DedupError) -> Problem:
             " nothing was stored: retry later"
         )
         return Problem(503, detail, kind="index-busy", headers={"Retry-After": retry})
+    if isinstance(exc, IndexFullError):
+        detail = "the disk holding the index is full; nothing was stored"
+        return Problem(507, detail, kind="storage-full")
     return Problem(422, str(exc), kind="rejected")
 
 

@@ -1,11 +1,11 @@
-"""The SQLite index's connection: opening the file and taking its write lock, with SQLite's
-errors turned into the library's (:mod:`dedup.errors`)."""
+"""The SQLite index's connection: opening the file, taking its write lock and writing, with
+SQLite's errors turned into the library's (:mod:`dedup.errors`)."""
 
 from __future__ import annotations
 
 import sqlite3
 
-from dedup.errors import ConfigError, IndexBusyError, InputError
+from dedup.errors import ConfigError, IndexBusyError, IndexFullError, InputError
 
 #: The longest wait for another connection's write lock a caller may ask for, in seconds.
 MAX_BUSY_TIMEOUT = 86400.0
@@ -42,3 +42,14 @@ def begin_immediate(conn: sqlite3.Connection, where: str, busy_timeout: float) -
         if getattr(exc, "sqlite_errorcode", 0) & 0xFF != sqlite3.SQLITE_BUSY:
             raise
         raise IndexBusyError(where, busy_timeout) from exc
+
+
+def full_disk(error: BaseException, where: str) -> IndexFullError | None:
+    """:class:`IndexFullError` if SQLite's ``error`` (or one it was raised while handling: a
+    savepoint's release after SQLite rolled the transaction back) says the disk is full."""
+    seen: BaseException | None = error
+    while isinstance(seen, sqlite3.Error):
+        if getattr(seen, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_FULL:
+            return IndexFullError(where)
+        seen = seen.__context__
+    return None

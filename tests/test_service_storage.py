@@ -1,6 +1,7 @@
-"""The service while another process writes its file (a ``dedup bulk --db`` run holds SQLite's
-write lock to its end): writes wait ``write_wait`` seconds, then answer 503 ``index-busy``
-with Retry-After and store nothing; reads go on; the service starts all the same."""
+"""The service when its file cannot take a write. While another process writes it (a ``dedup
+bulk --db`` run holds SQLite's write lock to its end), writes wait ``write_wait`` seconds,
+then answer 503 ``index-busy`` with Retry-After; reads go on, and the service starts all the
+same. On a full disk, writes answer 507 ``storage-full``. Nothing is stored either way."""
 
 from __future__ import annotations
 
@@ -12,13 +13,20 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
+from dedup.collection import Collection
+from dedup.errors import IndexFullError
+from dedup.types import Document
 from service import ServiceSettings
+from service.batches import run_batch
+from service.keys import WRITER
+from service.writer import WriteCall
 from tests.service_support import post, settings, start_client
-from tests.test_collection_busy import held_write_lock
+from tests.test_collection_storage import full_disk, held_write_lock
 
 Client = TestClient[Any, Any]
 WAIT = 0.1  # s: write_wait in these tests
 BUSY = "urn:dedup:problem:index-busy"
+FULL = "urn:dedup:problem:storage-full"
 
 
 async def started(tmp_path: Path, **changes: Any) -> tuple[Client, Path]:
@@ -109,3 +117,51 @@ async def test_the_service_starts_with_its_writer_process_while_the_file_is_writ
             assert (await response.json(content_type=None))["type"] == BUSY
         finally:
             await client.close()
+
+
+def fill_disk(collection: Collection) -> None:
+    """A writer job: no page more for the file, as on a full disk."""
+    pages = collection.connection.execute("PRAGMA page_count").fetchone()[0]
+    collection.connection.execute(f"PRAGMA max_page_count = {pages}")
+
+
+def free_disk(collection: Collection) -> None:
+    """A writer job: room for the file again."""
+    collection.connection.execute("PRAGMA max_page_count = 4294967294")
+
+
+async def test_a_post_on_a_full_disk_is_507_storage_full_and_stores_nothing(
+    served: tuple[Client, Path], article: str
+) -> None:
+    client, _ = served
+    writer = client.app[WRITER]
+    await post(client, "/v1/documents", {"id": "a", "text": article})
+    await writer.run(fill_disk)
+    response = await client.post("/v1/documents", json={"id": "b", "text": article + " More."})
+    problem = await response.json(content_type=None)
+    assert (response.status, problem["type"]) == (507, FULL)
+    assert response.content_type == "application/problem+json"
+    assert (await client.get("/v1/documents/b")).status == 404
+    await writer.run(free_disk)
+    status, _ = await post(client, "/v1/documents", {"id": "b", "text": article + " More."})
+    assert status == 201
+
+
+def test_every_post_of_a_batch_that_found_the_disk_full_fails_with_it(
+    tmp_path: Path, article: str
+) -> None:
+    """SQLite takes the whole transaction back: a post before the failing one is not stored
+    either, and is answered the same error, not a bare lost-transaction one."""
+    with Collection.open(tmp_path / "index.db") as collection:
+        collection.post(Document("a", article))
+        with full_disk(collection):
+            batch = run_batch(
+                collection,
+                [
+                    WriteCall("post_pending", (Document("a", article),)),  # unchanged
+                    WriteCall("post_pending", (Document("b", article + " More."),)),
+                ],
+            )
+        assert "b" not in collection
+    assert not batch.committed
+    assert [(ok, type(error)) for ok, error in batch.outcomes] == [(False, IndexFullError)] * 2

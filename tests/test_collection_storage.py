@@ -15,7 +15,7 @@ import pytest
 
 from dedup import ConfigError, Document
 from dedup.collection import Collection
-from dedup.errors import IndexBusyError
+from dedup.errors import IndexBusyError, IndexFullError
 from dedup.io import read_documents
 from tests.conftest import SAMPLE_DUMP
 
@@ -32,6 +32,16 @@ def held_write_lock(path: Path) -> Iterator[None]:
         other.execute("ROLLBACK")
     finally:
         other.close()
+
+
+@contextmanager
+def full_disk(collection: Collection) -> Iterator[None]:
+    """No page more for the file, as on a full disk (SQLite answers SQLITE_FULL either way)."""
+    conn = collection.connection
+    pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    conn.execute(f"PRAGMA max_page_count = {pages}")
+    yield
+    conn.execute("PRAGMA max_page_count = 4294967294")
 
 
 @pytest.fixture(scope="module")
@@ -91,3 +101,32 @@ def test_the_busy_error_crosses_a_pipe_as_itself() -> None:
 def test_busy_timeout_is_a_number_of_seconds_up_to_a_day(tmp_path: Path, wait: object) -> None:
     with pytest.raises(ConfigError, match="busy_timeout"):
         Collection.open(tmp_path / "articles.db", busy_timeout=wait)  # type: ignore[arg-type]
+
+
+def test_a_post_on_a_full_disk_is_index_full_and_stores_nothing(
+    path: Path, sample: list[Document]
+) -> None:
+    with Collection.open(path) as collection:
+        with full_disk(collection), pytest.raises(IndexFullError) as raised:
+            collection.post(sample[1])
+        assert sample[1].id not in collection and not collection.in_transaction
+        assert collection.post(sample[1]).stored == "added"  # once there is room again
+    assert str(path) in str(raised.value)
+
+
+def test_a_full_disk_inside_a_transaction_takes_all_of_it_back(
+    path: Path, sample: list[Document]
+) -> None:
+    """SQLite rolls the whole transaction back: the posts before the one that found the disk
+    full are gone too, and the error says so however deep the savepoint was."""
+    with Collection.open(path) as collection:
+        with full_disk(collection), pytest.raises(IndexFullError), collection.transaction():
+            collection.post(sample[0])  # unchanged: it writes nothing
+            with collection.transaction():
+                collection.post(sample[1])
+        assert len(collection) == 1 and sample[1].id not in collection
+
+
+def test_the_full_disk_error_crosses_a_pipe_as_itself() -> None:
+    crossed = pickle.loads(pickle.dumps(IndexFullError("/data/index.db")))
+    assert isinstance(crossed, IndexFullError) and crossed.path == "/data/index.db"
