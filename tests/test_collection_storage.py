@@ -16,6 +16,7 @@ import pytest
 from dedup import ConfigError, Document
 from dedup.collection import Collection
 from dedup.errors import IndexBusyError, IndexFullError
+from dedup.index._connect import RETRY_WAIT
 from dedup.io import read_documents
 from tests.conftest import SAMPLE_DUMP
 
@@ -68,6 +69,24 @@ def test_a_post_while_another_process_writes_is_busy_and_stores_nothing(
         assert collection.post(sample[1]).stored == "added"  # once the lock is free
     assert raised.value.waited == WAIT
     assert str(path) in str(raised.value)
+
+
+def test_after_a_wait_in_vain_the_next_writes_wait_briefly_until_one_gets_the_lock(
+    path: Path, sample: list[Document]
+) -> None:
+    """A bulk load holds the lock for minutes: the writes behind the first that waited for it
+    are told so soon, not each after the whole wait."""
+    with Collection.open(path, busy_timeout=0.6) as collection:
+        waits = []
+        with held_write_lock(path):
+            for doc in sample[1:3]:
+                with pytest.raises(IndexBusyError) as raised:
+                    collection.post(doc)
+                waits.append(raised.value.waited)
+            pragma = collection.connection.execute("PRAGMA busy_timeout").fetchone()[0]
+        collection.post(sample[1])
+        assert collection.connection.execute("PRAGMA busy_timeout").fetchone()[0] == 600
+    assert waits == [0.6, RETRY_WAIT] and pragma == RETRY_WAIT * 1000
 
 
 def test_a_delete_while_another_process_writes_is_busy_and_deletes_nothing(

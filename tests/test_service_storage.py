@@ -31,7 +31,7 @@ FULL = "urn:dedup:problem:storage-full"
 
 async def started(tmp_path: Path, **changes: Any) -> tuple[Client, Path]:
     """A client of a service over a fresh file, and the file."""
-    app_settings: ServiceSettings = settings(tmp_path, write_wait=WAIT, **changes)
+    app_settings: ServiceSettings = settings(tmp_path, **{"write_wait": WAIT, **changes})
     return await start_client(app_settings), Path(app_settings.db)
 
 
@@ -57,6 +57,21 @@ async def test_a_post_is_503_index_busy_with_retry_after_and_stores_nothing(
         assert (await client.get("/v1/documents/a")).status == 404
     status, body = await post(client, "/v1/documents", {"id": "a", "text": article})
     assert (status, body["status"]) == (201, "new")
+
+
+async def test_posts_behind_one_that_waited_in_vain_are_answered_soon(
+    tmp_path: Path, article: str
+) -> None:
+    client, db = await started(tmp_path, write_wait=0.6)
+    try:
+        with held_write_lock(db):
+            details = []
+            for k in range(2):
+                response = await client.post("/v1/documents", json={"id": f"p{k}", "text": article})
+                details.append((await response.json(content_type=None))["detail"])
+        assert "waited 0.6 s" in details[0] and "waited 0.5 s" in details[1]
+    finally:
+        await client.close()
 
 
 async def test_a_delete_is_503_index_busy_and_deletes_nothing(

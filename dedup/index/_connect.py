@@ -33,15 +33,40 @@ def connect(where: str, busy_timeout: float) -> sqlite3.Connection:
     return conn
 
 
-def begin_immediate(conn: sqlite3.Connection, where: str, busy_timeout: float) -> None:
-    """Begin a write transaction, its lock taken now: :class:`IndexBusyError` if another
-    connection held it all ``busy_timeout`` seconds (nothing is written then)."""
-    try:
-        conn.execute("BEGIN IMMEDIATE")
-    except sqlite3.OperationalError as exc:
-        if getattr(exc, "sqlite_errorcode", 0) & 0xFF != sqlite3.SQLITE_BUSY:
-            raise
-        raise IndexBusyError(where, busy_timeout) from exc
+#: Once a write has waited its whole ``busy_timeout`` in vain, the next ones wait this long
+#: at most (seconds), until one gets the lock: a ``dedup bulk --db`` run holds it for minutes,
+#: and a service's writes behind the first should be told so at once, not each after the
+#: whole wait (the writer thread would spend that wait on every batch).
+RETRY_WAIT = 0.5
+
+
+class WriteLock:
+    """Beginning write transactions on one connection (``BEGIN IMMEDIATE``: the lock is taken
+    up front, so a write waits for another connection's instead of failing half-way)."""
+
+    def __init__(self, conn: sqlite3.Connection, where: str, busy_timeout: float) -> None:
+        self._conn = conn
+        self._where = where
+        self._timeout = busy_timeout
+        self._wait = busy_timeout  # what the connection's busy_timeout is now
+
+    def begin(self) -> None:
+        """Begin one, waiting up to the connection's wait for the lock, or raise
+        :class:`IndexBusyError` (nothing is written then; see :data:`RETRY_WAIT`)."""
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if getattr(exc, "sqlite_errorcode", 0) & 0xFF != sqlite3.SQLITE_BUSY:
+                raise
+            waited = self._wait
+            self._set_wait(min(self._timeout, RETRY_WAIT))
+            raise IndexBusyError(self._where, waited) from exc
+        if self._wait != self._timeout:
+            self._set_wait(self._timeout)
+
+    def _set_wait(self, seconds: float) -> None:
+        self._conn.execute(f"PRAGMA busy_timeout = {round(seconds * 1000)}")
+        self._wait = seconds
 
 
 def full_disk(error: BaseException, where: str) -> IndexFullError | None:

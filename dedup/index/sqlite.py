@@ -23,7 +23,7 @@ from dedup._removal_log import prune
 from dedup.config import Config
 from dedup.errors import ConfigMismatchError, InputError
 from dedup.index._bands import BandIndex
-from dedup.index._connect import begin_immediate, connect, full_disk
+from dedup.index._connect import WriteLock, connect, full_disk
 from dedup.index._store import BandRows, Buckets, Entry, Row
 from dedup.index.base import DEFAULT_BUCKET_CAP
 from dedup.index.core import IndexCore
@@ -51,7 +51,8 @@ class SQLiteIndex(IndexCore):
     One connection per instance, used by one thread at a time (not necessarily the one that
     opened it); other instances and processes may read and write the same file, a writer
     waiting up to ``busy_timeout`` seconds for another's write lock, then raising
-    :class:`~dedup.errors.IndexBusyError` with nothing written.
+    :class:`~dedup.errors.IndexBusyError` with nothing written (the writes after it wait
+    :data:`~dedup.index._connect.RETRY_WAIT` at most, until one gets the lock).
     """
 
     def __init__(
@@ -109,10 +110,10 @@ class SQLiteStore:
         self, path: str | Path, cache_mb: int, bulk_cache_mb: int, busy_timeout: float
     ) -> None:
         self._where = str(path)
-        self._busy_timeout = busy_timeout
         self._cache = f"PRAGMA cache_size = {-1024 * int(cache_mb)}"
         self._bulk_cache = f"PRAGMA cache_size = {-1024 * max(int(cache_mb), int(bulk_cache_mb))}"
         self._conn = conn = connect(self._where, busy_timeout)
+        self._lock = WriteLock(conn, self._where, busy_timeout)
         self._bulk_depth = 0
         self._memo: tuple[bytes, int, Buckets] | None = None  # see buckets()
         self._bands = BandIndex()  # the band keys inverted in memory: dedup.index._bands
@@ -188,7 +189,7 @@ class SQLiteStore:
                         hook()
                     raise
                 return
-            begin_immediate(self._conn, self._where, self._busy_timeout)
+            self._lock.begin()
             try:
                 try:
                     self._bands.begin(self._conn if self._opened else None)
