@@ -61,7 +61,8 @@ class DocumentNotFoundError(DedupError, KeyError):
 
 
 class ReadOnlyError(DedupError):
-    """A write was asked of a collection opened read-only."""
+    """A write was asked of a collection opened read-only, or of one whose file cannot be
+    written (its permissions, a read-only mount); nothing was written."""
 
 
 class IndexBusyError(DedupError):

@@ -25,8 +25,9 @@ def _problem(description: str, headers: dict[str, Any] | None = None) -> dict[st
 
 
 _OVERLOADED = _problem(
-    "A queue is full, the service is not ready, or a write found another process writing the "
-    "index for write_wait seconds (`index-busy`: a `dedup bulk --db` run); retry later.",
+    "A queue is full, the service is not ready, a write found another process writing the "
+    "index for write_wait seconds (`index-busy`: a `dedup bulk --db` run), or the index file "
+    "cannot be written (`read-only`); retry later.",
     _RETRY_AFTER,
 )
 _FULL = _problem("The disk holding the index is full (`storage-full`); nothing was stored.")

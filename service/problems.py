@@ -25,6 +25,7 @@ from dedup.errors import (
     IndexBusyError,
     IndexFullError,
     InputError,
+    ReadOnlyError,
 )
 
 PROBLEM_JSON = "application/problem+json"
@@ -121,6 +122,9 @@ def from_library(exc: DedupError) -> Problem:
     if isinstance(exc, IndexFullError):
         detail = "the disk holding the index is full; nothing was stored"
         return Problem(507, detail, kind="storage-full")
+    if isinstance(exc, ReadOnlyError):  # the file's permissions, a read-only mount
+        detail = "the index file cannot be written; nothing was stored"
+        return Problem(503, detail, kind="read-only")
     return Problem(422, str(exc), kind="rejected")
 
 

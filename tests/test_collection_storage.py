@@ -1,12 +1,15 @@
-"""Writing while another process writes the file (a ``dedup bulk --db`` run holds SQLite's write
-lock to its end): a write waits ``busy_timeout`` seconds, then fails alone with
-IndexBusyError and nothing written; reads go on meanwhile."""
+"""Writes the file cannot take: while another process writes it (a ``dedup bulk --db`` run holds
+SQLite's write lock to its end), a write waits ``busy_timeout``, then fails alone with
+IndexBusyError; on a full disk, with IndexFullError; on a file that cannot be written, with
+ReadOnlyError. Nothing is written in any case, and reads go on."""
 
 from __future__ import annotations
 
 import math
+import os
 import pickle
 import sqlite3
+import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,7 +18,7 @@ import pytest
 
 from dedup import ConfigError, Document
 from dedup.collection import Collection
-from dedup.errors import IndexBusyError, IndexFullError
+from dedup.errors import IndexBusyError, IndexFullError, ReadOnlyError
 from dedup.index._connect import RETRY_WAIT
 from dedup.io import read_documents
 from tests.conftest import SAMPLE_DUMP
@@ -43,6 +46,25 @@ def full_disk(collection: Collection) -> Iterator[None]:
     conn.execute(f"PRAGMA max_page_count = {pages}")
     yield
     conn.execute("PRAGMA max_page_count = 4294967294")
+
+
+@contextmanager
+def unwritable(path: Path) -> Iterator[None]:
+    """The file made impossible to write, as by its permissions or a read-only mount: for
+    root, whom permissions do not stop, immutable (``chattr +i``)."""
+    if os.geteuid() != 0:
+        path.chmod(0o444)
+        try:
+            yield
+        finally:
+            path.chmod(0o644)
+        return
+    if subprocess.run(["chattr", "+i", str(path)], capture_output=True).returncode != 0:
+        pytest.skip("chattr +i is not available here to make a file read-only for root")
+    try:
+        yield
+    finally:
+        subprocess.run(["chattr", "-i", str(path)], check=True)
 
 
 @pytest.fixture(scope="module")
@@ -149,3 +171,13 @@ def test_a_full_disk_inside_a_transaction_takes_all_of_it_back(
 def test_the_full_disk_error_crosses_a_pipe_as_itself() -> None:
     crossed = pickle.loads(pickle.dumps(IndexFullError("/data/index.db")))
     assert isinstance(crossed, IndexFullError) and crossed.path == "/data/index.db"
+
+
+def test_a_post_to_a_file_that_cannot_be_written_is_read_only_and_checks_go_on(
+    path: Path, sample: list[Document]
+) -> None:
+    with unwritable(path), Collection.open(path) as collection:
+        with pytest.raises(ReadOnlyError, match="cannot be written"):
+            collection.post(sample[1])
+        assert collection.check(Document("copy", sample[0].text)).duplicate_of == sample[0].id
+        assert sample[1].id not in collection

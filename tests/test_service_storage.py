@@ -1,7 +1,8 @@
 """The service when its file cannot take a write. While another process writes it (a ``dedup
 bulk --db`` run holds SQLite's write lock to its end), writes wait ``write_wait`` seconds,
 then answer 503 ``index-busy`` with Retry-After; reads go on, and the service starts all the
-same. On a full disk, writes answer 507 ``storage-full``. Nothing is stored either way."""
+same. On a full disk, writes answer 507 ``storage-full``; to a file that cannot be written,
+503 ``read-only``. Nothing is stored in any case."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from service.batches import run_batch
 from service.keys import WRITER
 from service.writer import WriteCall
 from tests.service_support import post, settings, start_client
-from tests.test_collection_storage import full_disk, held_write_lock
+from tests.test_collection_storage import full_disk, held_write_lock, unwritable
 
 Client = TestClient[Any, Any]
 WAIT = 0.1  # s: write_wait in these tests
@@ -180,3 +181,23 @@ def test_every_post_of_a_batch_that_found_the_disk_full_fails_with_it(
         assert "b" not in collection
     assert not batch.committed
     assert [(ok, type(error)) for ok, error in batch.outcomes] == [(False, IndexFullError)] * 2
+
+
+async def test_a_post_to_a_file_that_cannot_be_written_is_503_read_only(
+    tmp_path: Path, article: str
+) -> None:
+    """A service deployed on a file it may not write (say, a read-only snapshot) starts and
+    answers checks; its writes say why they fail."""
+    db = tmp_path / "index.db"
+    with Collection.open(db) as collection:
+        collection.post(Document("a", article))
+    with unwritable(db):
+        client, _ = await started(tmp_path)
+        try:
+            response = await client.post("/v1/documents", json={"id": "b", "text": article})
+            problem = await response.json(content_type=None)
+            assert (response.status, problem["type"]) == (503, "urn:dedup:problem:read-only")
+            status, body = await post(client, "/v1/check", {"id": "c", "text": article})
+            assert (status, body["duplicate_of"]) == (200, "a")
+        finally:
+            await client.close()

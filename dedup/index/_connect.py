@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import sqlite3
 
-from dedup.errors import ConfigError, IndexBusyError, IndexFullError, InputError
+from dedup.errors import (
+    ConfigError,
+    DedupError,
+    IndexBusyError,
+    IndexFullError,
+    InputError,
+    ReadOnlyError,
+)
 
 #: The longest wait for another connection's write lock a caller may ask for, in seconds.
 MAX_BUSY_TIMEOUT = 86400.0
@@ -69,12 +76,19 @@ class WriteLock:
         self._wait = seconds
 
 
-def full_disk(error: BaseException, where: str) -> IndexFullError | None:
-    """:class:`IndexFullError` if SQLite's ``error`` (or one it was raised while handling: a
-    savepoint's release after SQLite rolled the transaction back) says the disk is full."""
+def storage_error(error: BaseException, where: str) -> DedupError | None:
+    """The library's error for what SQLite's ``error`` (or one it was raised while handling:
+    a savepoint's release after SQLite rolled the transaction back) says of the file: full
+    (:class:`IndexFullError`) or not writable (:class:`ReadOnlyError`); None for the rest."""
     seen: BaseException | None = error
     while isinstance(seen, sqlite3.Error):
-        if getattr(seen, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_FULL:
+        code = getattr(seen, "sqlite_errorcode", 0) & 0xFF
+        if code == sqlite3.SQLITE_FULL:
             return IndexFullError(where)
+        if code == sqlite3.SQLITE_READONLY:
+            return ReadOnlyError(
+                f"{where}: the index file cannot be written (its permissions or a read-only "
+                "mount); nothing was written"
+            )
         seen = seen.__context__
     return None

@@ -23,7 +23,7 @@ from dedup._removal_log import prune
 from dedup.config import Config
 from dedup.errors import ConfigMismatchError, InputError
 from dedup.index._bands import BandIndex
-from dedup.index._connect import WriteLock, connect, full_disk
+from dedup.index._connect import WriteLock, connect, storage_error
 from dedup.index._store import BandRows, Buckets, Entry, Row
 from dedup.index.base import DEFAULT_BUCKET_CAP
 from dedup.index.core import IndexCore
@@ -208,11 +208,11 @@ class SQLiteStore:
                     raise
             finally:
                 self._bands.end()
-        except sqlite3.Error as exc:  # a full disk rolls the whole transaction back
-            full = full_disk(exc, self._where)
-            if full is None:
+        except sqlite3.Error as exc:  # a full disk, a file that cannot be written
+            translated = storage_error(exc, self._where)
+            if translated is None:
                 raise
-            raise full from exc
+            raise translated from exc
         finally:
             self._memo = None
 
