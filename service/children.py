@@ -29,6 +29,7 @@ from dedup._malloc import release_free_memory
 from dedup.collection import Collection
 from dedup.config import Config
 from dedup.errors import ConfigError
+from dedup.index import DEFAULT_BUSY_TIMEOUT
 from service.collector import freeze_startup
 from service.threadnames import name_this_thread
 
@@ -145,7 +146,7 @@ class Child:
 
 
 def open_collection(
-    db: str, config: Config | None, *, readonly: bool, busy_timeout: float = 10.0
+    db: str, config: Config | None, *, readonly: bool, busy_timeout: float = DEFAULT_BUSY_TIMEOUT
 ) -> Collection:
     """The collection in ``db``; a file that cannot be opened is a :class:`ConfigError`.
     ``busy_timeout``: :meth:`Collection.open`'s."""

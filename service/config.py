@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from dedup.errors import ConfigError
+from dedup.index import DEFAULT_BUSY_TIMEOUT
 from dedup.settings import ENV_PREFIX, parse_env_value, read_toml
 
 MIB = 1 << 20
@@ -53,7 +54,7 @@ class ServiceSettings:
     body_timeout: float = 30.0  # s to receive a whole body (a bulk body: each line)
     shutdown_timeout: float = 30.0  # s in-flight requests get to finish on SIGTERM
     retry_after: int = 1  # s, the Retry-After of a 503 when a queue is full
-    write_wait: float = 10.0  # s a write waits while another process writes the file, then 503
+    write_wait: float = DEFAULT_BUSY_TIMEOUT  # s a write waits while another process writes
 
     def __post_init__(self) -> None:
         if not self.db:

@@ -37,6 +37,7 @@ from typing import Any, Generic, TypeVar, cast
 from dedup.collection import Collection, Pending
 from dedup.config import Config
 from dedup.errors import IndexBusyError
+from dedup.index import DEFAULT_BUSY_TIMEOUT
 from dedup.types import Document
 from service.ahead import Ahead
 from service.batches import Batch, run_batch
@@ -126,7 +127,7 @@ class RemoteWriter(Child):
         wal_bound_pages: int,
         died: Callable[[], None] | None = None,
         *,
-        busy_timeout: float = 10.0,
+        busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
     ) -> None:
         args = (db, config, warm_up, wal_bound_pages, busy_timeout)
         super().__init__(_serve, args, PROCESS_NAME, WriterLost, died)
@@ -213,7 +214,7 @@ def open_writer(
     warm_up: Document | None,
     wal_bound_pages: int,
     *,
-    busy_timeout: float = 10.0,
+    busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
 ) -> Collection:
     """The writer's read-write collection (which creates the file if needed), checkpointing
     itself only past ``wal_bound_pages`` (a thread of the service does it), warmed up with

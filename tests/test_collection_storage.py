@@ -38,14 +38,23 @@ def held_write_lock(path: Path) -> Iterator[None]:
         other.close()
 
 
+def fill_disk(collection: Collection) -> None:
+    """No page more for the file, as on a full disk (SQLite answers SQLITE_FULL either way)."""
+    pages = collection.connection.execute("PRAGMA page_count").fetchone()[0]
+    collection.connection.execute(f"PRAGMA max_page_count = {pages}")
+
+
+def free_disk(collection: Collection) -> None:
+    """Room for the file again."""
+    collection.connection.execute("PRAGMA max_page_count = 4294967294")
+
+
 @contextmanager
 def full_disk(collection: Collection) -> Iterator[None]:
-    """No page more for the file, as on a full disk (SQLite answers SQLITE_FULL either way)."""
-    conn = collection.connection
-    pages = conn.execute("PRAGMA page_count").fetchone()[0]
-    conn.execute(f"PRAGMA max_page_count = {pages}")
+    """:func:`fill_disk` inside the block."""
+    fill_disk(collection)
     yield
-    conn.execute("PRAGMA max_page_count = 4294967294")
+    free_disk(collection)
 
 
 @contextmanager

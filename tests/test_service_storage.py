@@ -22,7 +22,13 @@ from service.batches import run_batch
 from service.keys import WRITER
 from service.writer import WriteCall
 from tests.service_support import post, settings, start_client
-from tests.test_collection_storage import full_disk, held_write_lock, unwritable
+from tests.test_collection_storage import (
+    fill_disk,
+    free_disk,
+    full_disk,
+    held_write_lock,
+    unwritable,
+)
 
 Client = TestClient[Any, Any]
 WAIT = 0.1  # s: write_wait in these tests
@@ -133,17 +139,6 @@ async def test_the_service_starts_with_its_writer_process_while_the_file_is_writ
             assert (await response.json(content_type=None))["type"] == BUSY
         finally:
             await client.close()
-
-
-def fill_disk(collection: Collection) -> None:
-    """A writer job: no page more for the file, as on a full disk."""
-    pages = collection.connection.execute("PRAGMA page_count").fetchone()[0]
-    collection.connection.execute(f"PRAGMA max_page_count = {pages}")
-
-
-def free_disk(collection: Collection) -> None:
-    """A writer job: room for the file again."""
-    collection.connection.execute("PRAGMA max_page_count = 4294967294")
 
 
 async def test_a_post_on_a_full_disk_is_507_storage_full_and_stores_nothing(

@@ -48,7 +48,7 @@ from dedup.collection.reuse_index import ReuseSets
 from dedup.config import Config
 from dedup.errors import ConfigError, DocumentNotFoundError, InputError, ReadOnlyError
 from dedup.fingerprint import Fingerprint, Fingerprinter
-from dedup.index import SQLiteIndex
+from dedup.index import DEFAULT_BUSY_TIMEOUT, SQLiteIndex
 from dedup.normalize import tokenize
 from dedup.types import AddOutcome, Document
 
@@ -89,7 +89,7 @@ class Collection:
         config: Config | None = None,
         *,
         readonly: bool = False,
-        busy_timeout: float = 10.0,
+        busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
     ) -> Collection:
         """The collection in ``path`` (created if missing; ``":memory:"`` for a private one).
 

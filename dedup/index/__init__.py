@@ -17,6 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from dedup.config import Config
+from dedup.index._connect import DEFAULT_BUSY_TIMEOUT
 from dedup.index.base import DEFAULT_BUCKET_CAP, Candidates, Index, StoredDocument
 from dedup.index.core import IndexCore
 from dedup.index.memory import MemoryIndex
@@ -37,6 +38,7 @@ def open_index(
 
 __all__ = [
     "DEFAULT_BUCKET_CAP",
+    "DEFAULT_BUSY_TIMEOUT",
     "MEMORY",
     "SCHEMA",
     "SCHEMA_VERSION",

@@ -14,6 +14,8 @@ from dedup.errors import (
     ReadOnlyError,
 )
 
+#: How long a write waits for another connection's write lock by default, in seconds.
+DEFAULT_BUSY_TIMEOUT = 10.0
 #: The longest wait for another connection's write lock a caller may ask for, in seconds.
 MAX_BUSY_TIMEOUT = 86400.0
 

@@ -23,7 +23,7 @@ from dedup._removal_log import prune
 from dedup.config import Config
 from dedup.errors import ConfigMismatchError, InputError
 from dedup.index._bands import BandIndex
-from dedup.index._connect import WriteLock, connect, storage_error
+from dedup.index._connect import DEFAULT_BUSY_TIMEOUT, WriteLock, connect, storage_error
 from dedup.index._store import BandRows, Buckets, Entry, Row
 from dedup.index.base import DEFAULT_BUCKET_CAP
 from dedup.index.core import IndexCore
@@ -63,7 +63,7 @@ class SQLiteIndex(IndexCore):
         bucket_cap: int = DEFAULT_BUCKET_CAP,
         cache_mb: int = 256,
         bulk_cache_mb: int = 1024,
-        busy_timeout: float = 10.0,
+        busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
     ) -> None:
         self.path = Path(path)
         store = SQLiteStore(path, cache_mb, bulk_cache_mb, busy_timeout)
