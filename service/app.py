@@ -5,7 +5,7 @@ creates the file's tables if it has none, then opens together the writer (one th
 the read-write Collection, in a child process of its own unless ``writer_mode`` is "thread":
 :mod:`service.writer`) and the readers (one read-only Collection per thread, opened in a child
 process of the thread's own unless ``reader_mode`` is "thread": :mod:`service.remote`), and
-marks the app ready.
+marks the app ready. A ``read_only`` service opens only the readers.
 On shutdown the same contexts close them in reverse, after aiohttp has let in-flight requests
 finish.
 """
@@ -18,12 +18,15 @@ import gc
 import os
 import sqlite3
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
 from dedup._hugepages import collapse_into_huge_pages
 from dedup.collection import Collection
 from dedup.config import Config
+from dedup.errors import InputError
 from dedup.types import Document
 from service.batches import BatchedPool, LocalWriter, Writer
 from service.checkpoint import Checkpointer
@@ -33,7 +36,7 @@ from service.config import ServiceSettings
 from service.keys import CONFIG, LIMITS, METRICS, OPENAPI, READERS, SETTINGS, STATE, WRITER, State
 from service.metrics import Metrics
 from service.openapi import openapi_document
-from service.pools import CollectionPool
+from service.pools import CollectionPool, Pool
 from service.problems import problem_middleware
 from service.remote import PROCESS_NAME as READER_PROCESS
 from service.remote import Reader, RemoteCollection
@@ -86,57 +89,74 @@ WAL_BOUND_PAGES = 50_000
 
 async def _pools(app: web.Application) -> AsyncIterator[None]:
     """The writer and the readers, started together once the file has its tables (the
-    readers open it read-only), and the thread that checkpoints the WAL for the writer.
+    readers open it read-only), and the thread that checkpoints the WAL for the writer; a
+    ``read_only`` service starts the readers alone, and never writes the file (it must be a
+    collection already).
 
     Each child process spends seconds reading the stored rows into memory before it answers.
     Started one pool after the other, the readers waited for the writer's child: a service of
     100,000 documents stored with their model was ready after 6.9-7.2 s, against 5.5-6.0 s
     started together (four alternating pairs, by hand)."""
     settings = app[SETTINGS]
-    await asyncio.to_thread(_tables, settings.db, app.get(CONFIG), settings.write_wait)
+    writing = not settings.read_only
+    config, wait = app.get(CONFIG), settings.write_wait
+    await asyncio.to_thread(_tables, settings.db, config, wait, create=writing)
     writer, checkpointer = _writer(app)
     readers = _readers(app)
-    started = await asyncio.gather(writer.start(), readers.start(), return_exceptions=True)
+    pools: list[Pool[Any, Any]] = [writer, readers] if writing else [readers]
+    started = await asyncio.gather(*(p.start() for p in pools), return_exceptions=True)
     failed = [error for error in started if isinstance(error, BaseException)]
-    if not failed:
+    if writing and not failed:
         try:
             await checkpointer.start()
         except BaseException as error:
             failed.append(error)
     if failed:
         # A pool whose start failed has stopped already; stopping it again does nothing.
-        await asyncio.gather(readers.stop(), writer.stop())
+        await asyncio.gather(*(p.stop() for p in reversed(pools)))
         raise failed[0]
-    app[WRITER], app[READERS] = writer, readers
+    app[READERS] = readers
     metrics = app[METRICS]
-    metrics.watch_pool("writer", lambda: writer.depth, lambda: writer.running)
     metrics.watch_pool("reader", lambda: readers.depth, lambda: readers.running)
-    if settings.writer_mode == "process":
-        metrics.watch_children("writer", WRITER_PROCESS)
     if settings.reader_mode == "process":
         metrics.watch_children("reader", READER_PROCESS)
+    if writing:
+        app[WRITER] = writer
+        metrics.watch_pool("writer", lambda: writer.depth, lambda: writer.running)
+        if settings.writer_mode == "process":
+            metrics.watch_children("writer", WRITER_PROCESS)
     try:
         yield
     finally:
         await readers.stop()
-        await writer.stop()
-        await checkpointer.stop()
+        if writing:
+            await writer.stop()
+            await checkpointer.stop()
 
 
-def _tables(db: str, config: Config | None, busy_timeout: float) -> None:
+def _tables(db: str, config: Config | None, busy_timeout: float, *, create: bool) -> None:
     """Create the file's tables unless it has them, by opening it read-write (which checks
-    ``config`` against a stored one as well)."""
+    ``config`` against a stored one as well); without ``create`` (a read-only service), they
+    must be there: a reader's open would otherwise write them, or make the file."""
     found = 0
     if os.path.isfile(db):
         try:
-            with contextlib.closing(sqlite3.connect(db)) as conn:
-                found = conn.execute(
+            with contextlib.closing(sqlite3.connect(_read_only_uri(db), uri=True)) as c:
+                found = c.execute(
                     "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
                 ).fetchone()[0]
         except sqlite3.Error:  # not a database: the read-write open says so
             pass
-    if not found:
-        open_collection(db, config, readonly=False, busy_timeout=busy_timeout).close()
+    if found:
+        return
+    if not create:
+        raise InputError("no dedup collection in this file, which a read-only service needs", db)
+    open_collection(db, config, readonly=False, busy_timeout=busy_timeout).close()
+
+
+def _read_only_uri(db: str) -> str:
+    """The URI that opens ``db`` for reading only (never creating or writing it)."""
+    return Path(db).resolve().as_uri() + "?mode=ro"
 
 
 def _writer(app: web.Application) -> tuple[BatchedPool[Collection], Checkpointer]:

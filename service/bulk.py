@@ -36,7 +36,7 @@ from service.body import (
     shutting_down,
 )
 from service.calls import Call
-from service.keys import LIMITS, METRICS, READERS, SETTINGS, STATE, WRITER
+from service.keys import LIMITS, METRICS, READERS, SETTINGS, STATE, WRITER, writer_of
 from service.problems import Problem, from_library
 from service.writer import post_call
 
@@ -46,10 +46,11 @@ NDJSON = "application/x-ndjson"
 
 async def post_bulk(request: web.Request, window: Window) -> web.StreamResponse:
     """Stream the answers to a bulk body (see the module docstring)."""
-    require_media_type(request, NDJSON_TYPES)
     app = request.app
+    pool = writer_of(app)  # a read-only service refuses the whole body
+    require_media_type(request, NDJSON_TYPES)
     settings = app[SETTINGS]
-    if not app[WRITER].started:
+    if not pool.started:
         raise Problem(503, "the writer is not running", kind="not-ready")
     response = web.StreamResponse(status=200)
     response.content_type = NDJSON

@@ -1,5 +1,6 @@
 """The typed keys of the app's state (``app[WRITER]``, ...), in a module of their own so that
-routes and the app factory can both import them."""
+routes and the app factory can both import them, and :func:`writer_of`, the one way routes
+reach the writer."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from service.batches import BatchedPool
 from service.config import ServiceSettings
 from service.metrics import Metrics
 from service.pools import CollectionPool
+from service.problems import Problem
 from service.remote import Reader
 from service.schemas import Limits
 
@@ -37,3 +39,13 @@ STATE = web.AppKey("state", State)
 OPENAPI = web.AppKey("openapi", dict[str, Any])
 WRITER: web.AppKey[BatchedPool[Collection]] = web.AppKey("writer")
 READERS: web.AppKey[CollectionPool[Reader]] = web.AppKey("readers")
+
+
+def writer_of(app: web.Application) -> BatchedPool[Collection]:
+    """The writer pool, or the 403 ``writes-disabled`` of a service started ``read_only``
+    (which has none): a snapshot or replica serving checks. Not a 503: nothing changes by
+    retrying, and clients that honour ``Retry-After`` would retry for ever."""
+    if app[SETTINGS].read_only:
+        detail = "this service only reads (read_only = true): post and delete on one that writes"
+        raise Problem(403, detail, kind="writes-disabled")
+    return app[WRITER]

@@ -31,6 +31,10 @@ _OVERLOADED = _problem(
     _RETRY_AFTER,
 )
 _FULL = _problem("The disk holding the index is full (`storage-full`); nothing was stored.")
+_READ_ONLY = _problem(
+    "The service was started read-only (`writes-disabled`: a snapshot or replica serving "
+    "checks, strips and lookups); nothing was stored. Post and delete where the index is written."
+)
 _BODY_ERRORS = {
     "400": _problem("The body is not one UTF-8 JSON text (BOM, NaN, duplicate key, depth)."),
     "408": _problem("The body did not arrive in time."),
@@ -102,6 +106,7 @@ def _operations() -> dict[str, dict[str, Op]]:
                 "responses": {
                     "201": {**_json(ref("Verdict"), "Stored under a new id."), "headers": location},
                     "200": _json(ref("Verdict"), "The id was stored already (updated/unchanged)."),
+                    "403": _READ_ONLY,
                     **_BODY_ERRORS,
                     "507": _FULL,
                 },
@@ -123,6 +128,7 @@ def _operations() -> dict[str, dict[str, Op]]:
                         "description": "Per-line results.",
                         "content": {"application/x-ndjson": ndjson_out},
                     },
+                    "403": _READ_ONLY,
                     "415": _BODY_ERRORS["415"],
                     "422": _problem("A query parameter is invalid; `errors` names it."),
                     "503": _OVERLOADED,
@@ -146,6 +152,7 @@ def _operations() -> dict[str, dict[str, Op]]:
                 "parameters": [doc_id],
                 "responses": {
                     "204": {"description": "Removed."},
+                    "403": _READ_ONLY,
                     "404": _problem("No document with that id."),
                     "503": _OVERLOADED,
                     "507": _FULL,

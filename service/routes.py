@@ -27,7 +27,7 @@ from service import bulk
 from service.ahead import prepare_ahead
 from service.body import encode, read_json
 from service.calls import Call
-from service.keys import LIMITS, METRICS, OPENAPI, READERS, SETTINGS, STATE, WRITER
+from service.keys import LIMITS, METRICS, OPENAPI, READERS, SETTINGS, STATE, WRITER, writer_of
 from service.pools import Overloaded, Runner
 from service.problems import Problem, field_error
 from service.schemas import invalid
@@ -119,10 +119,10 @@ async def post_document(request: web.Request) -> web.Response:
     reader after the commit (:meth:`Collection.report`).
     """
     arrived = time.monotonic()
+    pool = writer_of(request.app)  # before the body is read: a read-only service refuses it
     window = query_window(request)
     doc = await document_of(request)
     ahead = prepare_ahead(request.app, doc, arrived)
-    pool = request.app[WRITER]
     pending = await run_on(
         request,
         pool,
@@ -181,7 +181,7 @@ async def get_document(request: web.Request) -> web.Response:
 async def delete_document(request: web.Request) -> web.Response:
     """Remove a document on the writer: 204, or a 404 problem if absent."""
     doc_id = request.match_info["id"]
-    pool = request.app[WRITER]
+    pool = writer_of(request.app)
     await run_on(request, pool, delete_call(doc_id))
     return web.Response(status=204)
 
@@ -194,9 +194,11 @@ async def livez(request: web.Request) -> web.Response:
 
 @routes.get("/readyz")
 async def readyz(request: web.Request) -> web.Response:
-    """Ready when the index is open and a reader thread answers (503 while starting/stopping)."""
+    """Ready when the index is open and a reader thread answers (503 while starting/stopping);
+    a read-only service has no writer to wait for."""
     app = request.app
-    if not (app[STATE].ready and app[WRITER].started and app[READERS].started):
+    writing = not app[SETTINGS].read_only
+    if not (app[STATE].ready and (not writing or app[WRITER].started) and app[READERS].started):
         raise Problem(503, "the index is not open", kind="not-ready", headers={"Retry-After": "1"})
     readers = app[READERS]
     documents = await run_on(request, readers, Call("__len__", finish=int))

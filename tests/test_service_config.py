@@ -66,6 +66,7 @@ def test_a_bad_environment_value_is_an_error_naming_the_variable() -> None:
         ({"writer_mode": "fork"}, "writer_mode"),
         ({"reader_nice": 20}, "reader_nice"),
         ({"write_wait": 0}, "write_wait"),
+        ({"read_only": "yes"}, "read_only"),
     ],
 )
 def test_out_of_range_settings_are_refused(changes: dict[str, object], message: str) -> None:

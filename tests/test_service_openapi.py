@@ -14,6 +14,7 @@ from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 from schemathesis.specs.openapi.checks import negative_data_rejection
 
+from dedup.collection import Collection
 from service import ServiceSettings
 from service.openapi import openapi_document
 from tests.service_support import settings, threaded_service
@@ -26,10 +27,16 @@ schema = schemathesis.openapi.from_dict(openapi_document(SERVED))
 schemathesis.serializer.alias("application/x-ndjson", "text/plain")
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The service on a loopback port over a fresh file, for the whole module."""
-    app_settings = settings(tmp_path_factory.mktemp("openapi"))
+@pytest.fixture(scope="module", params=["writing", "read-only"])
+def served(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """The service on a loopback port over a fresh file, for the whole module; then the same
+    started ``read_only`` (whose writes answer 403) over a file holding an empty collection."""
+    read_only = request.param == "read-only"
+    app_settings = settings(tmp_path_factory.mktemp("openapi"), read_only=read_only)
+    if read_only:
+        Collection.open(app_settings.db).close()
     with threaded_service(app_settings) as url:
         yield url
 

@@ -145,6 +145,13 @@ def curve(
     type=float,
     help="Seconds a write waits while another process (dedup bulk --db) writes, then 503 [10].",
 )
+@click.option(
+    "--read-only",
+    is_flag=True,
+    default=None,
+    help="Serve checks, strips and lookups only (a snapshot, a replica): no writer; "
+    "posts, deletes and bulk bodies answer 403.",
+)
 @config_options
 @_errors_to_exit
 def serve(
