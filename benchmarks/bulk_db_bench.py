@@ -8,6 +8,10 @@ peak RSS, the bytes it wrote (``write_bytes`` of ``/proc/self/io`` at exit: the 
 WAL, its checkpoint and any temporary files) and the collection file's size, with the
 1-minute load average just before the run.
 
+A third run per size stores with ``--commit-every 4096`` (one commit per loading step instead
+of one for the run: what a file a service is using should be loaded with; ``--commit-every 0``
+leaves it out).
+
 ``--root DIR`` runs the code of another checkout (the same corpus and settings), for a
 before/after comparison; ``--skip-plain`` leaves out the runs without ``--db``.
 
@@ -42,8 +46,11 @@ main(prog_name='dedup')
 """
 
 
-def bulk(corpus: Path, work: Path, root: Path, db: bool) -> tuple[ChildRun, int, int]:
-    """One ``dedup bulk`` run; returns it, the bytes it wrote and the collection's size."""
+def bulk(
+    corpus: Path, work: Path, root: Path, db: bool, flags: list[str]
+) -> tuple[ChildRun, int, int]:
+    """One ``dedup bulk`` run (``flags`` added); returns it, the bytes it wrote and the
+    collection's size."""
     out = work / "out"
     shutil.rmtree(out, ignore_errors=True)
     path = work / "articles.db"
@@ -51,7 +58,7 @@ def bulk(corpus: Path, work: Path, root: Path, db: bool) -> tuple[ChildRun, int,
         stale.unlink(missing_ok=True)
     io_file = work / "io.txt"
     args = [sys.executable, "-c", CHILD, "bulk", str(corpus), "--out", str(out), "--jobs", "0"]
-    args += ["--quiet", *(["--db", str(path)] if db else [])]
+    args += ["--quiet", *(["--db", str(path)] if db else []), *flags]
     run = run_child(args, env={"PYTHONPATH": str(root), "DEDUP_BENCH_IO": str(io_file)})
     if run.returncode != 0:
         raise SystemExit(f"dedup bulk failed:\n{run.stderr}")
@@ -65,21 +72,31 @@ def main() -> None:
     parser.add_argument("--root", type=Path, default=ROOT, help="checkout whose code runs")
     parser.add_argument("--skip-plain", action="store_true", help="only the --db runs")
     parser.add_argument("--keep", type=Path, help="directory to write corpora to and keep")
+    parser.add_argument("--commit-every", type=int, default=4096, help="0 = no such run")
     args = parser.parse_args()
     print(f"machine: {machine()}; code: {args.root}")
     header = ("job", "docs", "load", "seconds", "CPU s", "peak RSS MB", "written MB", "db MB")
-    print("{:<20}{:>9}{:>6}{:>9}{:>8}{:>13}{:>12}{:>8}".format(*header))
+    print("{:<32}{:>9}{:>6}{:>9}{:>8}{:>13}{:>12}{:>8}".format(*header))
+    jobs: list[tuple[str, bool, list[str]]] = [
+        ("dedup bulk", False, []),
+        ("dedup bulk --db", True, []),
+    ]
+    if args.skip_plain:
+        jobs = jobs[1:]
+    if args.commit_every:
+        every = ["--commit-every", str(args.commit_every)]
+        jobs.append((f"dedup bulk --db {' '.join(every)}", True, every))
     with tempfile.TemporaryDirectory(prefix="dedup-dbbench-") as tmp:
         work = Path(tmp)
         for n in args.docs:
             corpus = (args.keep or work) / f"corpus-{n}.jsonl"
             if not corpus.exists():
                 write_corpus(corpus, n)
-            for db in (False, True) if not args.skip_plain else (True,):
+            for name, db, flags in jobs:
                 load = os.getloadavg()[0]
-                run, written, size = bulk(corpus, work, args.root, db)
+                run, written, size = bulk(corpus, work, args.root, db, flags)
                 cells = (
-                    "dedup bulk --db" if db else "dedup bulk",
+                    name,
                     n,
                     f"{load:.1f}",
                     f"{run.seconds:.1f}",
@@ -88,7 +105,7 @@ def main() -> None:
                     f"{written / 1e6:.0f}",
                     f"{size / 1e6:.0f}" if db else "-",
                 )
-                print("{:<20}{:>9}{:>6}{:>9}{:>8}{:>13}{:>12}{:>8}".format(*cells), flush=True)
+                print("{:<32}{:>9}{:>6}{:>9}{:>8}{:>13}{:>12}{:>8}".format(*cells), flush=True)
 
 
 if __name__ == "__main__":

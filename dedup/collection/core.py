@@ -318,12 +318,12 @@ class Collection:
             self._boilerplate.put_many(boilerplate)
         return outcomes
 
-    def loading(self) -> AbstractContextManager[Loader]:
-        """A bulk load in one transaction (``with c.loading() as load: load.add(docs, fps)``):
-        why and how in :mod:`dedup.collection.loading`. Make no other writes to this
-        collection inside the block."""
+    def loading(self, commit_every: int | None = None) -> AbstractContextManager[Loader]:
+        """A bulk load (``with c.loading() as load: load.add(docs, fps)``), one transaction or one
+        per ``commit_every`` documents (:mod:`dedup.collection.loading`); no other writes in it."""
         self._writable()
-        return loading.session(self.index, self._texts, self._postings, self._boilerplate)
+        stores = (self._texts, self._postings, self._boilerplate)
+        return loading.session(self.index, *stores, commit_every=commit_every)
 
     def get(self, doc_id: str) -> DocumentView:
         """A stored document with its cluster and its matches (passages included)."""
