@@ -76,7 +76,7 @@ def main() -> None:
     args = parser.parse_args()
     print(f"machine: {machine()}; code: {args.root}")
     header = ("job", "docs", "load", "seconds", "CPU s", "peak RSS MB", "written MB", "db MB")
-    print("{:<32}{:>9}{:>6}{:>9}{:>8}{:>13}{:>12}{:>8}".format(*header))
+    print("{:<38}{:>9}{:>6}{:>9}{:>8}{:>13}{:>12}{:>8}".format(*header))
     jobs: list[tuple[str, bool, list[str]]] = [
         ("dedup bulk", False, []),
         ("dedup bulk --db", True, []),
@@ -105,7 +105,7 @@ def main() -> None:
                     f"{written / 1e6:.0f}",
                     f"{size / 1e6:.0f}" if db else "-",
                 )
-                print("{:<32}{:>9}{:>6}{:>9}{:>8}{:>13}{:>12}{:>8}".format(*cells), flush=True)
+                print("{:<38}{:>9}{:>6}{:>9}{:>8}{:>13}{:>12}{:>8}".format(*cells), flush=True)
 
 
 if __name__ == "__main__":
