@@ -18,7 +18,6 @@ import gc
 import os
 import sqlite3
 from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -26,7 +25,6 @@ from aiohttp import web
 from dedup._hugepages import collapse_into_huge_pages
 from dedup.collection import Collection
 from dedup.config import Config
-from dedup.errors import InputError
 from dedup.types import Document
 from service.batches import BatchedPool, LocalWriter, Writer
 from service.checkpoint import Checkpointer
@@ -136,27 +134,22 @@ async def _pools(app: web.Application) -> AsyncIterator[None]:
 
 def _tables(db: str, config: Config | None, busy_timeout: float, *, create: bool) -> None:
     """Create the file's tables unless it has them, by opening it read-write (which checks
-    ``config`` against a stored one as well); without ``create`` (a read-only service), they
-    must be there: a reader's open would otherwise write them, or make the file."""
+    ``config`` against a stored one as well); without ``create`` (a read-only service), open it
+    as the readers will, which checks that it holds a collection and makes or writes nothing."""
+    if not create:
+        open_collection(db, config, readonly=True).close()
+        return
     found = 0
     if os.path.isfile(db):
         try:
-            with contextlib.closing(sqlite3.connect(_read_only_uri(db), uri=True)) as c:
-                found = c.execute(
+            with contextlib.closing(sqlite3.connect(db)) as conn:
+                found = conn.execute(
                     "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
                 ).fetchone()[0]
         except sqlite3.Error:  # not a database: the read-write open says so
             pass
-    if found:
-        return
-    if not create:
-        raise InputError("no dedup collection in this file, which a read-only service needs", db)
-    open_collection(db, config, readonly=False, busy_timeout=busy_timeout).close()
-
-
-def _read_only_uri(db: str) -> str:
-    """The URI that opens ``db`` for reading only (never creating or writing it)."""
-    return Path(db).resolve().as_uri() + "?mode=ro"
+    if not found:
+        open_collection(db, config, readonly=False, busy_timeout=busy_timeout).close()
 
 
 def _writer(app: web.Application) -> tuple[BatchedPool[Collection], Checkpointer]:

@@ -29,6 +29,7 @@ from tests.service_support import (
     settings,
     start_client,
 )
+from tests.test_collection_read_only import read_only_directory
 from tests.test_collection_storage import unwritable
 from tests.test_service_metrics import labels, scrape
 
@@ -132,12 +133,25 @@ async def test_it_serves_a_file_it_cannot_write(stored: Path, article: str) -> N
             await client.close()
 
 
+async def test_it_serves_a_snapshot_in_a_directory_that_cannot_be_written(
+    stored: Path, article: str
+) -> None:
+    """A read-only mount: no file can be made beside it (the readers open it immutable)."""
+    with read_only_directory(stored.parent):
+        client = await start_client(read_only(stored))
+        try:
+            status, verdict = await post(client, "/v1/check", {"id": "c", "text": article})
+            assert (status, verdict["duplicate_of"]) == (200, "a")
+        finally:
+            await client.close()
+
+
 async def test_it_does_not_start_on_a_file_without_a_collection(tmp_path: Path) -> None:
     """A missing file is not made, an empty one not given tables: the start fails, naming it."""
     missing, empty = tmp_path / "missing.db", tmp_path / "empty.db"
     empty.touch()
-    for db in (missing, empty):
-        with pytest.raises(InputError, match="no dedup collection") as raised:
+    for db, message in ((missing, "no such file"), (empty, "no dedup index")):
+        with pytest.raises(InputError, match=message) as raised:
             await start_client(read_only(db))
         assert str(db) in str(raised.value)
     assert not missing.exists()
@@ -148,7 +162,7 @@ def test_serve_read_only_on_a_missing_file_exits_2_with_one_line(tmp_path: Path)
     db = tmp_path / "missing.db"
     result = CliRunner().invoke(main, ["serve", "--db", str(db), "--read-only", "--port", "0"])
     assert result.exit_code == 2
-    assert result.output.startswith("dedup: error:") and "no dedup collection" in result.output
+    assert result.output.startswith("dedup: error:") and "no such file" in result.output
     assert not db.exists()
 
 

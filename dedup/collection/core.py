@@ -91,14 +91,14 @@ class Collection:
         readonly: bool = False,
         busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
     ) -> Collection:
-        """The collection in ``path`` (created if missing; ``":memory:"`` for a private one).
-
-        ``config=None`` uses the stored config (another one raises :class:`ConfigMismatchError`).
-        A write waits ``busy_timeout`` s at most while another process writes (a ``dedup bulk
-        --db`` run), then raises :class:`IndexBusyError` with nothing written.
-        """
+        """The collection in ``path`` (made if missing, unless ``readonly``; ``":memory:"``: a
+        private one). ``config=None`` uses the stored config (another raises
+        :class:`ConfigMismatchError`). A write waits ``busy_timeout`` s at most while another
+        process writes (``dedup bulk --db``), then raises :class:`IndexBusyError` unwritten."""
         cache = READER_CACHE_MB if readonly else 256
-        index = SQLiteIndex(path, config, cache_mb=cache, busy_timeout=busy_timeout)
+        index = SQLiteIndex(
+            path, config, cache_mb=cache, busy_timeout=busy_timeout, readonly=readonly
+        )
         try:
             return cls(index, readonly=readonly)
         except BaseException:

@@ -3,7 +3,9 @@ SQLite's errors turned into the library's (:mod:`dedup.errors`)."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
+from pathlib import Path
 
 from dedup.errors import (
     ConfigError,
@@ -20,17 +22,43 @@ DEFAULT_BUSY_TIMEOUT = 10.0
 MAX_BUSY_TIMEOUT = 86400.0
 
 
-def connect(where: str, busy_timeout: float) -> sqlite3.Connection:
+def connect(where: str, busy_timeout: float, *, readonly: bool = False) -> sqlite3.Connection:
     """A connection to the SQLite file ``where`` in autocommit mode, waiting up to
-    ``busy_timeout`` seconds for another connection's lock before giving up."""
+    ``busy_timeout`` seconds for another connection's lock before giving up.
+
+    ``readonly``: the file must exist (it is not made), and on storage that cannot be written
+    (a read-only mount, a snapshot) it is opened immutable, since SQLite cannot make the
+    shared-memory file a WAL-mode file is read through there."""
     if isinstance(busy_timeout, bool) or not isinstance(busy_timeout, int | float):
         raise ConfigError(f"busy_timeout must be a number of seconds, got {busy_timeout!r}")
     if not 0 <= busy_timeout <= MAX_BUSY_TIMEOUT:  # (a NaN fails this too)
         raise ConfigError(f"busy_timeout must be 0-{MAX_BUSY_TIMEOUT:g} s, got {busy_timeout}")
+    if readonly and where != ":memory:" and not os.path.isfile(where):
+        raise InputError("no such file (a collection opened read-only is not made)", where)
+    try:
+        return _connect(where, busy_timeout, where)
+    except InputError as error:
+        if not (_unable_to_open(error) and os.path.isfile(where)):  # else: a missing directory
+            raise
+        if not readonly:
+            message = "cannot open it to write (is its directory writable?): open it read-only"
+            raise InputError(message, where) from error
+    wal = Path(where + "-wal")
+    if wal.exists() and wal.stat().st_size > 0:
+        raise InputError(
+            "its directory cannot be written and its WAL file holds commits: open it read-write "
+            "once where it can be written (which moves them into the file), then serve that copy",
+            where,
+        )
+    immutable = Path(where).resolve().as_uri() + "?mode=ro&immutable=1"
+    return _connect(immutable, busy_timeout, where, uri=True)
+
+
+def _connect(target: str, busy_timeout: float, where: str, uri: bool = False) -> sqlite3.Connection:
     # One thread at a time uses a connection, but not always the one that opened it (a
     # service opens its connections, then hands each to its own worker thread).
     try:
-        conn = sqlite3.connect(where, isolation_level=None, check_same_thread=False)
+        conn = sqlite3.connect(target, isolation_level=None, check_same_thread=False, uri=uri)
     except sqlite3.OperationalError as exc:  # say, a directory that does not exist
         raise InputError(f"cannot open the database ({exc})", where) from exc
     try:
@@ -40,6 +68,13 @@ def connect(where: str, busy_timeout: float) -> sqlite3.Connection:
         conn.close()
         raise InputError(f"not an SQLite database ({exc})", where) from exc
     return conn
+
+
+def _unable_to_open(error: InputError) -> bool:
+    """Whether SQLite could not open the file (``SQLITE_CANTOPEN``: for a WAL-mode file in a
+    directory that cannot be written, the shared-memory file it cannot make)."""
+    cause = error.__cause__
+    return isinstance(cause, sqlite3.Error) and getattr(cause, "sqlite_errorcode", 0) == 14
 
 
 #: Once a write has waited its whole ``busy_timeout`` in vain, the next ones wait this long

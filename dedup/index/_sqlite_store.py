@@ -40,12 +40,18 @@ class SQLiteStore:
     """The tables of :data:`SCHEMA` behind the :class:`~dedup.index._store.Store` verbs."""
 
     def __init__(
-        self, path: str | Path, cache_mb: int, bulk_cache_mb: int, busy_timeout: float
+        self,
+        path: str | Path,
+        cache_mb: int,
+        bulk_cache_mb: int,
+        busy_timeout: float,
+        readonly: bool = False,
     ) -> None:
         self._where = str(path)
+        self._readonly = readonly
         self._cache = f"PRAGMA cache_size = {-1024 * int(cache_mb)}"
         self._bulk_cache = f"PRAGMA cache_size = {-1024 * max(int(cache_mb), int(bulk_cache_mb))}"
-        self._conn = conn = connect(self._where, busy_timeout)
+        self._conn = conn = connect(self._where, busy_timeout, readonly=readonly)
         self._lock = WriteLock(conn, self._where, busy_timeout)
         self._bulk_depth = 0
         self._memo: tuple[bytes, int, Buckets] | None = None  # see buckets()
@@ -70,6 +76,8 @@ class SQLiteStore:
         if "meta" not in names:
             if names:
                 raise InputError("not a dedup index (it has tables but no meta table)", self._where)
+            if self._readonly:
+                raise InputError("no dedup index in this file (opened read-only)", self._where)
             self._create(config if config is not None else Config())
         meta = {r["key"]: r["value"] for r in self._db.table("meta").rows}
         version = meta.get("schema_version")

@@ -43,9 +43,10 @@ class SQLiteIndex(IndexCore):
         cache_mb: int = 256,
         bulk_cache_mb: int = 1024,
         busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+        readonly: bool = False,
     ) -> None:
         self.path = Path(path)
-        store = SQLiteStore(path, cache_mb, bulk_cache_mb, busy_timeout)
+        store = SQLiteStore(path, cache_mb, bulk_cache_mb, busy_timeout, readonly)
         try:
             config = store.load_config(config)
         except BaseException:
