@@ -5,11 +5,7 @@ WAL-mode file is otherwise read through."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -17,25 +13,7 @@ import pytest
 from dedup import Document
 from dedup.collection import Collection
 from dedup.errors import InputError, ReadOnlyError
-
-
-@contextmanager
-def read_only_directory(path: Path) -> Iterator[None]:
-    """No file can be made in ``path``, as on a read-only mount: for root, whom permissions do
-    not stop, the directory is made immutable (``chattr +i``)."""
-    if os.geteuid() != 0:
-        path.chmod(0o555)
-        try:
-            yield
-        finally:
-            path.chmod(0o755)
-        return
-    if subprocess.run(["chattr", "+i", str(path)], capture_output=True).returncode != 0:
-        pytest.skip("chattr +i is not available here to make a directory read-only for root")
-    try:
-        yield
-    finally:
-        subprocess.run(["chattr", "-i", str(path)], check=True)
+from tests.test_collection_storage import unwritable
 
 
 @pytest.fixture
@@ -68,7 +46,7 @@ def test_a_file_without_a_collection_is_refused_and_left_as_it_was(tmp_path: Pat
 def test_a_snapshot_in_a_directory_that_cannot_be_written_is_read(
     snapshot: Path, article: str
 ) -> None:
-    with read_only_directory(snapshot.parent), Collection.open(snapshot, readonly=True) as c:
+    with unwritable(snapshot.parent), Collection.open(snapshot, readonly=True) as c:
         assert len(c) == 2
         verdict = c.check(Document("c", article))
         assert (verdict.status, verdict.duplicate_of) == ("duplicate", "a")
@@ -90,10 +68,10 @@ def test_a_snapshot_whose_wal_holds_commits_is_refused_naming_the_wal(
         for suffix in ("", "-wal"):
             shutil.copy(f"{snapshot}{suffix}", copy / f"articles.db{suffix}")
     assert (copy / "articles.db-wal").stat().st_size > 0
-    with read_only_directory(copy), pytest.raises(InputError, match="WAL"):
+    with unwritable(copy), pytest.raises(InputError, match="WAL"):
         Collection.open(copy / "articles.db", readonly=True)
 
 
 def test_opening_it_to_write_there_says_to_open_it_read_only(snapshot: Path) -> None:
-    with read_only_directory(snapshot.parent), pytest.raises(InputError, match="read-only"):
+    with unwritable(snapshot.parent), pytest.raises(InputError, match="read-only"):
         Collection.open(snapshot)

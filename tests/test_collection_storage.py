@@ -59,14 +59,16 @@ def full_disk(collection: Collection) -> Iterator[None]:
 
 @contextmanager
 def unwritable(path: Path) -> Iterator[None]:
-    """The file made impossible to write, as by its permissions or a read-only mount: for
-    root, whom permissions do not stop, immutable (``chattr +i``)."""
+    """The file made impossible to write, as by its permissions (a directory: no file can be
+    made in it, as on a read-only mount); for root, whom permissions do not stop, immutable
+    (``chattr +i``)."""
     if os.geteuid() != 0:
-        path.chmod(0o444)
+        directory = path.is_dir()
+        path.chmod(0o555 if directory else 0o444)
         try:
             yield
         finally:
-            path.chmod(0o644)
+            path.chmod(0o755 if directory else 0o644)
         return
     if subprocess.run(["chattr", "+i", str(path)], capture_output=True).returncode != 0:
         pytest.skip("chattr +i is not available here to make a file read-only for root")

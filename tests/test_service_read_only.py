@@ -29,7 +29,6 @@ from tests.service_support import (
     settings,
     start_client,
 )
-from tests.test_collection_read_only import read_only_directory
 from tests.test_collection_storage import unwritable
 from tests.test_service_metrics import labels, scrape
 
@@ -137,7 +136,7 @@ async def test_it_serves_a_snapshot_in_a_directory_that_cannot_be_written(
     stored: Path, article: str
 ) -> None:
     """A read-only mount: no file can be made beside it (the readers open it immutable)."""
-    with read_only_directory(stored.parent):
+    with unwritable(stored.parent):
         client = await start_client(read_only(stored))
         try:
             status, verdict = await post(client, "/v1/check", {"id": "c", "text": article})
