@@ -43,7 +43,8 @@ def load(collection: Collection, batches: list[Batch], every: int | None) -> loa
     with collection.loading(every) as loader:
         for docs, fps, spans in batches:
             loader.add(docs, fps, spans=spans)
-        loader.add_boilerplate(collection.boilerplate.build(batches[0][0][:2]))
+        docs = [d for step in batches[:3] for d in step[0]][: 2 * STEP + 5]
+        loader.add_boilerplate(collection.boilerplate.build(docs))
     return loader
 
 
@@ -60,12 +61,13 @@ def lock_is_free(path: Path) -> bool:
         conn.close()
 
 
-@pytest.mark.parametrize(("every", "commits"), [(STEP, 9), (45, 5), (10_000, 1)])
+@pytest.mark.parametrize(("every", "commits"), [(STEP, 11), (45, 6), (10_000, 1)])
 def test_the_rows_are_those_of_one_transaction(
     every: int, commits: int, corpus: list[Document], tmp_path: Path
 ) -> None:
     """A commit comes at the end of the step that reaches ``every`` documents since the last
-    (45 rounds up to two steps of 30), and one at the end."""
+    (45 rounds up to two steps of 30), then after each ``every`` boilerplate entries (65 here:
+    three commits of 30, two of 45)."""
     batches = fingerprinted(corpus, STEP, spans=True)
     with Collection.open(tmp_path / "one.db") as one, Collection.open(tmp_path / "many.db") as many:
         expected = load(one, batches, None)

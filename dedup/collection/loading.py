@@ -24,8 +24,9 @@ There, holding the lock for a whole run stops every post for as long (37 s for 1
 articles, by hand), and each of the service's processes then reads the run's rows at its next
 request, which waited 8.1-8.6 s after that run. Committing every ``commit_every`` documents
 (at the end of a step, so in multiples of :data:`STEP`) and taking the lock again only for the
-next step's writes lets the service write between steps and read the run a step at a time; a
-step's commit rewrites the pages it shares with the others, which one transaction writes once.
+next step's writes lets the service write between steps and read the run a step at a time
+(boilerplate entries too, ``commit_every`` at a time); a step's commit rewrites the pages it
+shares with the others, which one transaction writes once.
 Readers then see the run as it is committed, and a failed session leaves its committed steps
 (loading the same documents again stores nothing twice: same ids and texts are unchanged).
 
@@ -38,6 +39,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
+from itertools import islice
 
 import numpy as np
 
@@ -147,11 +149,17 @@ class Loader:
             self._commit()
 
     def add_boilerplate(self, entries: Iterable[DocumentEntry]) -> None:
-        """Store boilerplate model entries learned elsewhere, as they are."""
+        """Store boilerplate model entries learned elsewhere, as they are; committing as it
+        goes, ``commit_every`` entries a transaction (a corpus's entries, written at the end
+        of its run, are most of what a learned model's collection holds)."""
         self._check_open()
         self._write()  # the documents first, as the calls came
-        self._begin()
-        self._boilerplate.put_many(entries)
+        it = iter(entries)
+        while chunk := list(islice(it, self._commit_every)):  # all at once if None
+            self._begin()
+            self._boilerplate.put_many(chunk)
+            if self._commit_every is not None:
+                self._commit()
 
     def finish(self) -> None:
         """Write what is still buffered (the session's last writes) and commit."""
