@@ -67,7 +67,7 @@ if TYPE_CHECKING:  # (the kernels these bring load only when a command runs)
     type=click.IntRange(min=1),
     metavar="N",
     help="With --db: commit every N documents (in steps of 4,096), so that a service on the "
-    "file can write between commits [one commit at the end].",
+    "file can write between commits; a failed run keeps what it committed [one commit].",
 )
 @click.option(
     "--engine",
