@@ -7,6 +7,7 @@ its committed steps, and loading the same documents again completes it.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections import Counter
 from dataclasses import replace
@@ -163,3 +164,25 @@ def test_bulk_commit_every_without_db_or_below_one_is_a_usage_error(
     assert code == 2
     assert message in output
     assert not (tmp_path / "out").exists()
+
+
+def test_a_bad_line_stops_a_bulk_run_before_its_first_commit(
+    corpus: list[Document], tmp_path: Path
+) -> None:
+    """Every input is read once before anything is stored, as in one transaction: the bad
+    line comes after steps that would have been committed, and nothing is (nor any --out)."""
+    good = [{"id": d.id, "text": d.text} for d in corpus]
+    lines = [json.dumps(r) for r in good[:200]] + ['{"id": "x", "text": 5}']
+    lines += [json.dumps(r) for r in good[200:]]
+    path = tmp_path / "corpus.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    db, out = tmp_path / "articles.db", tmp_path / "out"
+    code, output = run(
+        "bulk", str(path), "--out", str(out), "--db", str(db), "--commit-every", str(STEP),
+        "--jobs", "1", "--quiet",
+    )  # fmt: skip
+    assert code == 2
+    assert output.strip().splitlines() == [
+        f"dedup: error: {path}:201: field 'text' must be a string, got number"
+    ]
+    assert not db.exists() and not out.exists()

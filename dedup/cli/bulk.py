@@ -165,6 +165,12 @@ def bulk(
             started = time.perf_counter()
             stage.learn(_counted(documents(), reporter.stage("learn boilerplate")))
             learn_seconds = time.perf_counter() - started
+        elif commit_every is not None:
+            # Committing as it goes, a bad line must stop the run before its first commit, as
+            # one transaction would (nothing half-written): every input is read once first,
+            # as learning boilerplate does (1.2 s for 100,000 news articles, by hand).
+            for _ in documents():
+                pass
         collection = None
         if db_path:  # imported only when needed: sqlite-utils adds a tenth of a second
             from dedup.collection import Collection

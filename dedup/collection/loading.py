@@ -28,7 +28,8 @@ next step's writes lets the service write between steps and read the run a step 
 (boilerplate entries too, ``commit_every`` at a time); a step's commit rewrites the pages it
 shares with the others, which one transaction writes once.
 Readers then see the run as it is committed, and a failed session leaves its committed steps
-(loading the same documents again stores nothing twice: same ids and texts are unchanged).
+(loading the same documents again stores nothing twice: same ids and texts are unchanged);
+``dedup bulk`` reads its inputs once before, so that a bad line stops it before any commit.
 
 The stored rows are exactly those of :meth:`Collection.load` called with the same batches in
 order (tests/test_collection_loading.py compares whole tables).
