@@ -99,12 +99,12 @@ async def _pools(app: web.Application) -> AsyncIterator[None]:
     writing = not settings.read_only
     config, wait = app.get(CONFIG), settings.write_wait
     await asyncio.to_thread(_tables, settings.db, config, wait, create=writing)
-    writer, checkpointer = _writer(app)
+    writer, checkpointer = _writer(app) if writing else (None, None)
     readers = _readers(app)
-    pools: list[Pool[Any, Any]] = [writer, readers] if writing else [readers]
+    pools: list[Pool[Any, Any]] = [readers] if writer is None else [writer, readers]
     started = await asyncio.gather(*(p.start() for p in pools), return_exceptions=True)
     failed = [error for error in started if isinstance(error, BaseException)]
-    if writing and not failed:
+    if checkpointer is not None and not failed:
         try:
             await checkpointer.start()
         except BaseException as error:
@@ -118,17 +118,17 @@ async def _pools(app: web.Application) -> AsyncIterator[None]:
     metrics.watch_pool("reader", lambda: readers.depth, lambda: readers.running)
     if settings.reader_mode == "process":
         metrics.watch_children("reader", READER_PROCESS)
-    if writing:
-        app[WRITER] = writer
-        metrics.watch_pool("writer", lambda: writer.depth, lambda: writer.running)
+    if writer is not None:
+        app[WRITER] = written = writer
+        metrics.watch_pool("writer", lambda: written.depth, lambda: written.running)
         if settings.writer_mode == "process":
             metrics.watch_children("writer", WRITER_PROCESS)
     try:
         yield
     finally:
-        await readers.stop()
-        if writing:
-            await writer.stop()
+        for started_pool in reversed(pools):  # the readers first, then the writer
+            await started_pool.stop()
+        if checkpointer is not None:
             await checkpointer.stop()
 
 

@@ -11,8 +11,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,16 @@ async def start_client(app_settings: ServiceSettings) -> TestClient[Any, Any]:
     client: TestClient[Any, Any] = TestClient(server)
     await client.start_server()
     return client
+
+
+@asynccontextmanager
+async def serving(app_settings: ServiceSettings) -> AsyncIterator[TestClient[Any, Any]]:
+    """:func:`start_client` for the block, closed when it ends."""
+    client = await start_client(app_settings)
+    try:
+        yield client
+    finally:
+        await client.close()
 
 
 def settings(tmp_path: Path, **changes: Any) -> ServiceSettings:

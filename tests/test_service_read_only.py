@@ -26,6 +26,7 @@ from tests.service_support import (
     matches_schema,
     post,
     running_service,
+    serving,
     settings,
     start_client,
 )
@@ -51,9 +52,8 @@ def read_only(db: Path, **changes: Any) -> ServiceSettings:
 
 @pytest.fixture
 async def client(stored: Path) -> AsyncIterator[Client]:
-    client = await start_client(read_only(stored))
-    yield client
-    await client.close()
+    async with serving(read_only(stored)) as client:
+        yield client
 
 
 def digest(db: Path) -> str:
@@ -123,13 +123,10 @@ async def test_it_sees_what_a_writer_commits_meanwhile(
 
 async def test_it_serves_a_file_it_cannot_write(stored: Path, article: str) -> None:
     with unwritable(stored):
-        client = await start_client(read_only(stored))
-        try:
+        async with serving(read_only(stored)) as client:
             status, verdict = await post(client, "/v1/check", {"id": "c", "text": article})
             assert (status, verdict["duplicate_of"]) == (200, "a")
             await assert_disabled(await client.post("/v1/documents", json={"id": "b", "text": "B"}))
-        finally:
-            await client.close()
 
 
 async def test_it_serves_a_snapshot_in_a_directory_that_cannot_be_written(
@@ -137,12 +134,9 @@ async def test_it_serves_a_snapshot_in_a_directory_that_cannot_be_written(
 ) -> None:
     """A read-only mount: no file can be made beside it (the readers open it immutable)."""
     with unwritable(stored.parent):
-        client = await start_client(read_only(stored))
-        try:
+        async with serving(read_only(stored)) as client:
             status, verdict = await post(client, "/v1/check", {"id": "c", "text": article})
             assert (status, verdict["duplicate_of"]) == (200, "a")
-        finally:
-            await client.close()
 
 
 async def test_it_does_not_start_on_a_file_without_a_collection(tmp_path: Path) -> None:

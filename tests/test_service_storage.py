@@ -21,7 +21,7 @@ from service import ServiceSettings
 from service.batches import run_batch
 from service.keys import WRITER
 from service.writer import WriteCall
-from tests.service_support import post, settings, start_client
+from tests.service_support import post, serving, settings
 from tests.test_collection_storage import (
     fill_disk,
     free_disk,
@@ -36,18 +36,18 @@ BUSY = "urn:dedup:problem:index-busy"
 FULL = "urn:dedup:problem:storage-full"
 
 
-async def started(tmp_path: Path, **changes: Any) -> tuple[Client, Path]:
-    """A client of a service over a fresh file, and the file."""
+def storage_settings(tmp_path: Path, **changes: Any) -> ServiceSettings:
+    """A service over ``tmp_path / "index.db"`` whose writes wait :data:`WAIT` seconds."""
     app_settings: ServiceSettings = settings(tmp_path, **{"write_wait": WAIT, **changes})
-    return await start_client(app_settings), Path(app_settings.db)
+    return app_settings
 
 
 @pytest.fixture
 async def served(tmp_path: Path) -> AsyncIterator[tuple[Client, Path]]:
     """A client of a thread-mode service over a fresh file, and the file."""
-    client, db = await started(tmp_path)
-    yield client, db
-    await client.close()
+    app_settings = storage_settings(tmp_path)
+    async with serving(app_settings) as client:
+        yield client, Path(app_settings.db)
 
 
 async def test_a_post_is_503_index_busy_with_retry_after_and_stores_nothing(
@@ -69,16 +69,13 @@ async def test_a_post_is_503_index_busy_with_retry_after_and_stores_nothing(
 async def test_posts_behind_one_that_waited_in_vain_are_answered_soon(
     tmp_path: Path, article: str
 ) -> None:
-    client, db = await started(tmp_path, write_wait=0.6)
-    try:
-        with held_write_lock(db):
+    async with serving(storage_settings(tmp_path, write_wait=0.6)) as client:
+        with held_write_lock(tmp_path / "index.db"):
             details = []
             for k in range(2):
                 response = await client.post("/v1/documents", json={"id": f"p{k}", "text": article})
                 details.append((await response.json(content_type=None))["detail"])
         assert "waited 0.6 s" in details[0] and "waited 0.5 s" in details[1]
-    finally:
-        await client.close()
 
 
 async def test_a_delete_is_503_index_busy_and_deletes_nothing(
@@ -127,18 +124,14 @@ async def test_the_service_starts_with_its_writer_process_while_the_file_is_writ
 ) -> None:
     """The writer's process opens the file and skips its warm-up; the busy error crosses back
     from it as itself."""
-    first, db = await started(tmp_path)
-    await post(first, "/v1/documents", {"id": "a", "text": article})
-    await first.close()
-    with held_write_lock(db):
-        client, _ = await started(tmp_path, writer_mode="process")
-        try:
+    async with serving(storage_settings(tmp_path)) as first:
+        await post(first, "/v1/documents", {"id": "a", "text": article})
+    with held_write_lock(tmp_path / "index.db"):
+        async with serving(storage_settings(tmp_path, writer_mode="process")) as client:
             assert (await client.get("/readyz")).status == 200
             response = await client.post("/v1/documents", json={"id": "b", "text": article})
             assert response.status == 503
             assert (await response.json(content_type=None))["type"] == BUSY
-        finally:
-            await client.close()
 
 
 async def test_a_post_on_a_full_disk_is_507_storage_full_and_stores_nothing(
@@ -187,12 +180,9 @@ async def test_a_post_to_a_file_that_cannot_be_written_is_503_read_only(
     with Collection.open(db) as collection:
         collection.post(Document("a", article))
     with unwritable(db):
-        client, _ = await started(tmp_path)
-        try:
+        async with serving(storage_settings(tmp_path)) as client:
             response = await client.post("/v1/documents", json={"id": "b", "text": article})
             problem = await response.json(content_type=None)
             assert (response.status, problem["type"]) == (503, "urn:dedup:problem:read-only")
             status, body = await post(client, "/v1/check", {"id": "c", "text": article})
             assert (status, body["duplicate_of"]) == (200, "a")
-        finally:
-            await client.close()
