@@ -308,6 +308,56 @@ def content_hashes(buf: np.ndarray, buf_offsets: np.ndarray, seed: np.uint64) ->
     return out
 
 
+@njit(cache=True, nogil=True)
+def joined_streams(
+    buf: np.ndarray,
+    buf_offsets: np.ndarray,
+    token_starts: np.ndarray,
+    token_offsets: np.ndarray,
+    rows: np.ndarray,
+    groups: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Token streams made of others: stream ``g`` is the streams of ``rows[groups[g]:groups[g
+    + 1]]`` joined by single spaces, empty ones left out. That is the stream of their texts
+    joined by white space, since white space only separates tokens (see :mod:`dedup.normalize`).
+    Returns ``(buf, buf_offsets, token_starts, token_offsets)``, as :func:`token_streams`."""
+    n_out = groups.shape[0] - 1
+    size = 0
+    n_tokens = 0
+    for g in range(n_out):
+        joined = 0
+        for k in range(groups[g], groups[g + 1]):
+            length = buf_offsets[rows[k] + 1] - buf_offsets[rows[k]]
+            if length:
+                size += length + (1 if joined else 0)
+                joined += 1
+            n_tokens += token_offsets[rows[k] + 1] - token_offsets[rows[k]]
+    out = np.empty(size, dtype=np.uint8)
+    starts = np.empty(n_tokens, dtype=np.int64)
+    out_offsets = np.empty(n_out + 1, dtype=np.int64)
+    out_token_offsets = np.empty(n_out + 1, dtype=np.int64)
+    pos = 0
+    t = 0
+    for g in range(n_out):
+        out_offsets[g] = pos
+        out_token_offsets[g] = t
+        for k in range(groups[g], groups[g + 1]):
+            lo, hi = buf_offsets[rows[k]], buf_offsets[rows[k] + 1]
+            if hi == lo:
+                continue
+            if pos > out_offsets[g]:
+                out[pos] = 32  # the space between two streams
+                pos += 1
+            for j in range(token_offsets[rows[k]], token_offsets[rows[k] + 1]):
+                starts[t] = token_starts[j] - lo + pos
+                t += 1
+            out[pos : pos + hi - lo] = buf[lo:hi]
+            pos += hi - lo
+    out_offsets[n_out] = pos
+    out_token_offsets[n_out] = t
+    return out, out_offsets, starts, out_token_offsets
+
+
 # --- MinHash -------------------------------------------------------------------------------
 
 

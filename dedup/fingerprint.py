@@ -132,8 +132,12 @@ class Fingerprinter:
 
     def fingerprint(self, texts: Sequence[str]) -> FingerprintBatch:
         """Fingerprints of a batch of texts; batches of a few hundred amortise the overhead."""
+        return self.fingerprint_streams(self.token_streams(texts, spans=False))
+
+    def fingerprint_streams(self, streams: TokenStreams) -> FingerprintBatch:
+        """Fingerprints of texts already tokenised by :meth:`token_streams` (under this
+        config's ``nfkc`` and ``casefold``), one per stream."""
         cfg = self.config
-        streams = self.token_streams(texts, spans=False)
         shingles, offsets = _kernels.shingle_sets(
             streams.buf,
             streams.offsets,

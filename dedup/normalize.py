@@ -88,6 +88,23 @@ class TokenStreams(NamedTuple):
         """Document ``d``'s token stream as a string."""
         return bytes(self.buf[self.offsets[d] : self.offsets[d + 1]]).decode("utf-8")
 
+    def joined(self, rows: np.ndarray, groups: np.ndarray | None = None) -> TokenStreams:
+        """The streams of documents ``rows``, in that order; with ``groups``, stream ``g`` is
+        those of ``rows[groups[g]:groups[g + 1]]`` joined, which is the stream of their texts
+        joined by white space. Without token sources (fingerprinting needs none).
+
+        What a batch tokenised once yields again: a paragraph's stream and its document's
+        need not be made twice (:class:`dedup.paragraphs.ParagraphFingerprinter`)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if groups is None:
+            groups = np.arange(rows.shape[0] + 1, dtype=np.int64)
+        buf, offsets, starts, token_offsets = _kernels.joined_streams(
+            self.buf, self.offsets, self.token_starts, self.token_offsets, rows, groups
+        )
+        n = groups.shape[0] - 1
+        sources = np.empty((0, 2), dtype=np.int64)
+        return TokenStreams(buf, offsets, starts, token_offsets, sources, np.ones(n, dtype=bool))
+
 
 def _code_points(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """All texts' code points in one uint32 array, with per-text offsets.

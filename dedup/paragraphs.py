@@ -30,6 +30,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -37,6 +38,7 @@ from dedup import _kernels
 from dedup.config import Config
 from dedup.fingerprint import HASH_SEED, Fingerprinter
 from dedup.mask import Masker
+from dedup.normalize import TokenStreams
 
 _BLANK_LINE = re.compile(r"\n[^\S\n]*\n|\u2029")
 _LINE_BREAK = re.compile(r"\r\n|[\n\r\u2028\u0085]")
@@ -172,6 +174,21 @@ class ParagraphTable:
         return shingles
 
 
+class MaskedParagraphs(NamedTuple):
+    """:meth:`ParagraphFingerprinter.masked_paragraphs`: the table, the masked text of every
+    paragraph (row order), and where their token streams are."""
+
+    table: ParagraphTable
+    texts: list[str]
+    streams: TokenStreams  # the paragraphs' streams, then those of masked texts that differ
+    masked_rows: np.ndarray  # int64: the stream of each paragraph's masked text
+
+    def masked_streams(self, rows: np.ndarray, groups: np.ndarray | None = None) -> TokenStreams:
+        """The streams of these paragraphs' masked texts, or of ``groups`` of them joined
+        (:meth:`dedup.normalize.TokenStreams.joined`)."""
+        return self.streams.joined(self.masked_rows[np.asarray(rows, dtype=np.int64)], groups)
+
+
 class ParagraphFingerprinter:
     """Segments documents and fingerprints all their paragraphs in one batch."""
 
@@ -206,32 +223,53 @@ class ParagraphFingerprinter:
         ``signatures=False`` skips MinHash (the table's ``signatures`` then has no columns and
         ``shingles`` is empty): keys and masked texts are what a boilerplate model needs.
         """
+        masked = self.masked_paragraphs(texts, signatures=signatures)
+        return masked.table, masked.texts
+
+    def masked_paragraphs(
+        self, texts: Sequence[str], *, signatures: bool = True
+    ) -> MaskedParagraphs:
+        """:meth:`fingerprint_masked` with the token streams of the paragraphs' masked texts.
+
+        Every paragraph and every masked text that differs from its paragraph is tokenised
+        once, in one batch; the streams a caller fingerprints next (the signed paragraphs', the
+        masked documents') are made of those (:meth:`MaskedParagraphs.masked_streams`) instead
+        of tokenising the same text again.
+        """
         per_doc = [self.segmenter.split(t) for t in texts]
         counts = [len(p) for p in per_doc]
         doc_offsets = np.zeros(len(texts) + 1, dtype=np.int64)
         np.cumsum(counts, out=doc_offsets[1:])
         flat = [p for paras in per_doc for p in paras]
         para_texts = [p.text for p in flat]
-        exact, tokens = self.keys(para_texts)
         masked_texts = [self.masker.mask(t) for t in para_texts]
         # Most paragraphs have nothing to mask (the masker then returns the text itself).
         changed = [
             i for i, (m, t) in enumerate(zip(masked_texts, para_texts, strict=True)) if m is not t
         ]
+        n = len(flat)
+        streams = self.fingerprinter.token_streams(
+            [*para_texts, *(masked_texts[i] for i in changed)], spans=False
+        )
+        hashes = _kernels.content_hashes(streams.buf, streams.offsets, HASH_SEED)
+        exact = hashes[:n].copy()
+        tokens = np.diff(streams.token_offsets[: n + 1])
         masked = exact.copy()
-        masked[changed] = self.keys([masked_texts[i] for i in changed])[0]
+        masked[changed] = hashes[n:]
+        masked_rows = np.arange(n, dtype=np.int64)
+        masked_rows[changed] = np.arange(n, n + len(changed), dtype=np.int64)
         signed = tokens >= self.min_tokens
         num_perm = self.config.num_perm if signatures else 0
-        sigs = np.full((len(flat), num_perm), 0xFFFFFFFF, dtype=np.uint32)
-        sizes = np.zeros(len(flat), dtype=np.int64)
+        sigs = np.full((n, num_perm), 0xFFFFFFFF, dtype=np.uint32)
+        sizes = np.zeros(n, dtype=np.int64)
         shingles = np.empty(0, dtype=np.uint64)
         if signatures:
             index = np.flatnonzero(signed)
-            batch = self.fingerprinter.fingerprint([para_texts[i] for i in index])
+            batch = self.fingerprinter.fingerprint_streams(streams.joined(index))
             sigs[index] = batch.signatures
             sizes[index] = batch.sizes
             shingles = batch.shingles
-        shingle_offsets = np.zeros(len(flat) + 1, dtype=np.int64)
+        shingle_offsets = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(sizes, out=shingle_offsets[1:])
         table = ParagraphTable(
             doc=np.repeat(np.arange(len(texts), dtype=np.int64), counts),
@@ -246,4 +284,4 @@ class ParagraphFingerprinter:
             shingles=shingles,
             shingle_offsets=shingle_offsets,
         )
-        return table, masked_texts
+        return MaskedParagraphs(table, masked_texts, streams, masked_rows)

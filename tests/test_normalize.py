@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 import unicodedata
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 from unicode_samples import (
     ALL_CODE_POINTS,
     CASE_CHANGED,
@@ -328,3 +330,25 @@ def test_streams_without_spans_are_the_same_streams() -> None:
         assert np.array_equal(getattr(full, field), getattr(lean, field)), field
     assert full.sources.shape[0] == full.token_starts.shape[0]
     assert lean.sources.shape == (0, 2)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(tricky_text, max_size=6), st.data())
+def test_joined_streams_are_the_streams_of_the_joined_texts(texts, data) -> None:
+    """Streams taken from a batch, alone or joined in groups, are the streams of those texts
+    joined by blank lines: fingerprinting them needs no second tokenising."""
+    rows = data.draw(st.lists(st.integers(0, len(texts) - 1), max_size=8) if texts else st.just([]))
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(rows)), max_size=3)))
+    groups = np.array([0, *cuts, len(rows)], dtype=np.int64)
+    batch = token_streams(texts, spans=False)
+    joined = batch.joined(np.array(rows, dtype=np.int64), groups)
+    expected = token_streams(
+        ["\n\n".join(texts[r] for r in rows[lo:hi]) for lo, hi in itertools.pairwise(groups)],
+        spans=False,
+    )
+    for field in ("buf", "offsets", "token_starts", "token_offsets"):
+        assert np.array_equal(getattr(joined, field), getattr(expected, field)), field
+    alone = batch.joined(np.array(rows, dtype=np.int64))
+    one_each = token_streams([texts[r] for r in rows], spans=False)
+    assert np.array_equal(alone.buf, one_each.buf)
+    assert np.array_equal(alone.token_starts, one_each.token_starts)

@@ -3,7 +3,10 @@
 Everything is batched: one segmentation and key pass over all paragraphs
 (:class:`~dedup.paragraphs.ParagraphFingerprinter`, without signatures); for eligible paragraphs
 only, a key pass over name templates, one over labels and a MinHash pass over the masked texts
-of the signed ones; and a MinHash pass over each document's whole masked text.
+of the signed ones; and a MinHash pass over each document's whole masked text. The two MinHash
+passes take their token streams from the key pass (a document's masked text is its paragraphs'
+joined), which tokenised each text once: tokenising them again took a tenth of a news
+article's build (0.515 ms against 0.46, by hand, session 23).
 """
 
 from __future__ import annotations
@@ -72,7 +75,8 @@ class EntryBuilder:
     def build(self, documents: Sequence[Document]) -> list[DocumentEntry]:
         """One entry per document, in order."""
         texts = [d.text for d in documents]
-        table, all_masked = self.paragraphs.fingerprint_masked(texts, signatures=False)
+        paragraphs = self.paragraphs.masked_paragraphs(texts, signatures=False)
+        table, all_masked = paragraphs.table, paragraphs.texts
         rules = self.rules
         masker = self.paragraphs.masker
         counts = np.diff(table.doc_offsets)
@@ -93,7 +97,9 @@ class EntryBuilder:
         template_of = dict(zip(templates, template_keys.tolist(), strict=True))
         label_of = self._labels(rows, table.doc, para_text)
         signed = [k for k, r in enumerate(rows) if table.signed[r]]
-        batch = self.near.fingerprint([masked_text[k] for k in signed])
+        batch = self.near.fingerprint_streams(
+            paragraphs.masked_streams(np.array([rows[k] for k in signed], dtype=np.int64))
+        )
         bands = self.banding.keys(batch.signatures) if signed else np.empty((0, 0), np.uint64)
         near_of = {k: j for j, k in enumerate(signed)}
 
@@ -114,11 +120,10 @@ class EntryBuilder:
                     bands=None if j is None else bands[j],
                 )
             )
-        doc_masked = [
-            "\n\n".join(all_masked[table.doc_offsets[d] : table.doc_offsets[d + 1]])
-            for d in range(len(documents))
-        ]
-        doc_signatures = self.near.fingerprint(doc_masked).signatures
+        # Each document's masked text is its paragraphs' joined by blank lines.
+        every = np.arange(len(table), dtype=np.int64)
+        doc_streams = paragraphs.masked_streams(every, table.doc_offsets)
+        doc_signatures = self.near.fingerprint_streams(doc_streams).signatures
         entries: list[DocumentEntry] = []
         for d, doc in enumerate(documents):
             entries.append(
