@@ -54,6 +54,7 @@ class SQLiteStore:
         self._conn = conn = connect(self._where, busy_timeout, readonly=readonly)
         self._lock = WriteLock(conn, self._where, busy_timeout)
         self._bulk_depth = 0
+        self._savepoints = 0  # savepoints open (see _savepoint)
         self._memo: tuple[bytes, int, Buckets] | None = None  # see buckets()
         self._bands = BandIndex()  # the band keys inverted in memory: dedup.index._bands
         self._opened = False  # the schema is there and checked (load_config)
@@ -122,7 +123,7 @@ class SQLiteStore:
             if self._conn.in_transaction:
                 saved = self._bands.savepoint()
                 try:
-                    with self._db.atomic():
+                    with self._savepoint():
                         yield
                 except BaseException:
                     self._bands.restore(saved)
@@ -156,6 +157,34 @@ class SQLiteStore:
             raise translated from exc
         finally:
             self._memo = None
+
+    @contextmanager
+    def _savepoint(self) -> Iterator[None]:
+        """A savepoint named by its depth, released at the end or rolled back to on an error.
+
+        sqlite-utils' ``Database.atomic`` names each savepoint with 16 random bytes: a
+        ``getrandom`` call and two statements no cache holds, for every nested level (a post in
+        a service's batch opens three). Two nested levels took 7.3 us against 12.3 (by hand,
+        session 23). A name may repeat: SQLite acts on the innermost savepoint of a name, and a
+        level's name is free again once the level ends.
+        """
+        name = f"dedup_{self._savepoints}"
+        self._savepoints += 1
+        conn = self._conn
+        try:
+            conn.execute(f"SAVEPOINT {name}")
+            try:
+                yield
+            except BaseException:
+                # An error such as a full disk can end the whole transaction, savepoints and
+                # all: rolling back to one then would hide the error with "no such savepoint".
+                if conn.in_transaction:
+                    conn.execute(f"ROLLBACK TO {name}")
+                    conn.execute(f"RELEASE {name}")
+                raise
+            conn.execute(f"RELEASE {name}")
+        finally:
+            self._savepoints -= 1
 
     def read_ahead(self) -> None:
         conn = self._conn
