@@ -5,7 +5,8 @@ Everything here works on flat numpy arrays for a whole *batch* of documents at o
 tokens or shingles; it only prepares the batch and slices the results.
 
 The behaviour of each kernel is pinned by a plain-Python reference in the tests (xxhash's own
-``xxh64``, datasketch's ``MinHash.update_batch``), so the speed here never changes the results.
+``xxh64``, the reference tokenizer), so the speed here never changes the results. The MinHash
+kernels are in :mod:`dedup._minhash_kernels`.
 """
 
 from __future__ import annotations
@@ -356,57 +357,3 @@ def joined_streams(
     out_offsets[n_out] = pos
     out_token_offsets[n_out] = t
     return out, out_offsets, starts, out_token_offsets
-
-
-# --- MinHash -------------------------------------------------------------------------------
-
-
-@njit(inline="always")
-def _fmix32(h: np.uint32) -> np.uint32:
-    # numba widens 32-bit arithmetic to 64 bits; the casts restore wrap-around modulo 2**32.
-    h = np.uint32(h ^ (h >> np.uint32(16)))
-    h = np.uint32(h * np.uint32(0x85EBCA6B))
-    h = np.uint32(h ^ (h >> np.uint32(13)))
-    h = np.uint32(h * np.uint32(0xC2B2AE35))
-    return np.uint32(h ^ (h >> np.uint32(16)))
-
-
-@njit(cache=True, nogil=True)
-def signatures(hashes: np.ndarray, offsets: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """MinHash signatures in datasketch's "affine32" scheme, one row per document.
-
-    Each 64-bit shingle hash is cut to its low 32 bits (datasketch's 32-bit input hash), mixed
-    with the MurmurHash3 finaliser and permuted as ``a * h + b mod 2**32``. The permutation loop
-    runs over a contiguous row of ``num_perm`` lanes, which LLVM vectorises.
-    """
-    n_docs = offsets.shape[0] - 1
-    num_perm = a.shape[0]
-    out = np.full((n_docs, num_perm), np.uint32(0xFFFFFFFF), dtype=np.uint32)
-    for d in range(n_docs):
-        row = out[d]
-        for j in range(offsets[d], offsets[d + 1]):
-            h = _fmix32(np.uint32(hashes[j] & np.uint64(0xFFFFFFFF)))
-            for k in range(num_perm):
-                v = np.uint32(a[k] * h + b[k])
-                if v < row[k]:
-                    row[k] = v
-    return out
-
-
-@njit(cache=True, nogil=True)
-def band_keys(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:
-    """XXH64 of each band's ``rows`` values as little-endian uint32 bytes, seeded by band index.
-
-    Explicit byte order makes keys identical on every machine (datasketch uses native order).
-    """
-    n_docs = sigs.shape[0]
-    out = np.empty((n_docs, bands), dtype=np.uint64)
-    scratch = np.empty(rows * 4, dtype=np.uint8)
-    for d in range(n_docs):
-        for band in range(bands):
-            for r in range(rows):
-                v = sigs[d, band * rows + r]
-                for k in range(4):
-                    scratch[r * 4 + k] = (v >> np.uint32(8 * k)) & np.uint32(0xFF)
-            out[d, band] = xxh64(scratch, 0, rows * 4, np.uint64(band))
-    return out

@@ -3,7 +3,8 @@
 This is the hot path of every dedup job. Per batch, Python only encodes each text to code points;
 three compiled kernels do the rest over flat arrays: normalisation and tokens
 (:func:`dedup.normalize.token_streams`), XXH64 shingle hashing with sort-and-unique
-(:func:`dedup._kernels.shingle_sets`), and MinHash (:func:`dedup._kernels.signatures`).
+(:func:`dedup._kernels.shingle_sets`), and MinHash
+(:func:`dedup._minhash_kernels.signatures`).
 
 Signatures use datasketch's default ("affine32") scheme with the permutations datasketch draws
 for the same ``seed`` and ``num_perm``; the 32-bit input hash of a shingle is the low half of its
@@ -19,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from dedup import _kernels
+from dedup import _kernels, _minhash_kernels
 from dedup._pickling import ArrayState, array_of, array_state
 from dedup.config import Config
 from dedup.normalize import TokenStreams, tables, token_streams
@@ -147,7 +148,7 @@ class Fingerprinter:
             cfg.shingle == "word",
             HASH_SEED,
         )
-        sigs = _kernels.signatures(shingles, offsets, self._a, self._b)
+        sigs = _minhash_kernels.signatures(shingles, offsets, self._a, self._b)
         content = _kernels.content_hashes(streams.buf, streams.offsets, HASH_SEED)
         return FingerprintBatch(
             signatures=sigs,

@@ -77,9 +77,9 @@ class Banding:
             )
         # Imported here: the settings (dedup.config) use this module, and the CLI's --help
         # should not load numba for them.
-        from dedup import _kernels
+        from dedup import _minhash_kernels
 
-        keys: np.ndarray = _kernels.band_keys(sigs, self.bands, self.rows)
+        keys: np.ndarray = _minhash_kernels.band_keys(sigs, self.bands, self.rows)
         return keys
 
     def probability(self, similarity: float | np.ndarray) -> np.ndarray:

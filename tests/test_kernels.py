@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from dedup import Config, Fingerprinter, tokenize
 from dedup import _kernels as k
+from dedup import _minhash_kernels as mk
 from dedup import _set_kernels as sk
 from dedup._xxh64 import xxh64
 
@@ -166,7 +167,7 @@ def test_signatures_of_an_empty_set_are_all_max():
     MinHash."""
     a = np.array([3, 5], dtype=np.uint32)
     b = np.array([7, 11], dtype=np.uint32)
-    sigs = k.signatures(np.empty(0, dtype=np.uint64), np.array([0, 0], dtype=np.int64), a, b)
+    sigs = mk.signatures(np.empty(0, dtype=np.uint64), np.array([0, 0], dtype=np.int64), a, b)
     assert sigs.tolist() == [[0xFFFFFFFF, 0xFFFFFFFF]]
 
 
@@ -185,7 +186,7 @@ def test_signatures_match_a_numpy_reference():
         h = h * np.uint32(0xC2B2AE35)
         return h ^ (h >> np.uint32(16))
 
-    got = k.signatures(hashes, offsets, a, b)
+    got = mk.signatures(hashes, offsets, a, b)
     for d in range(4):
         part = hashes[offsets[d] : offsets[d + 1]]
         if part.size == 0:
@@ -198,7 +199,7 @@ def test_signatures_match_a_numpy_reference():
 def test_band_keys_are_seeded_xxh64_of_little_endian_rows():
     """Band key j is XXH64, seeded with j, of band j's values as little-endian uint32 bytes."""
     sigs = np.random.default_rng(5).integers(0, 1 << 32, (3, 12), dtype=np.uint32)
-    keys = k.band_keys(sigs, 4, 3)
+    keys = mk.band_keys(sigs, 4, 3)
     assert keys.shape == (3, 4)
     for d in range(3):
         for band in range(4):
