@@ -102,8 +102,11 @@ class TokenStreams(NamedTuple):
             self.buf, self.offsets, self.token_starts, self.token_offsets, rows, groups
         )
         n = groups.shape[0] - 1
+        exact = np.ones(n, dtype=bool)  # a stream is inexact if one of its parts is
+        owner = np.repeat(np.arange(n, dtype=np.int64), np.diff(groups))
+        exact[owner[~self.exact[rows]]] = False
         sources = np.empty((0, 2), dtype=np.int64)
-        return TokenStreams(buf, offsets, starts, token_offsets, sources, np.ones(n, dtype=bool))
+        return TokenStreams(buf, offsets, starts, token_offsets, sources, exact)
 
 
 def _code_points(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:

@@ -346,7 +346,7 @@ def test_joined_streams_are_the_streams_of_the_joined_texts(texts, data) -> None
         ["\n\n".join(texts[r] for r in rows[lo:hi]) for lo, hi in itertools.pairwise(groups)],
         spans=False,
     )
-    for field in ("buf", "offsets", "token_starts", "token_offsets"):
+    for field in ("buf", "offsets", "token_starts", "token_offsets", "exact"):
         assert np.array_equal(getattr(joined, field), getattr(expected, field)), field
     alone = batch.joined(np.array(rows, dtype=np.int64))
     one_each = token_streams([texts[r] for r in rows], spans=False)
