@@ -81,7 +81,6 @@ class Inversion:
                 numbers = np.arange(first, first + len(rows), dtype=np.uint32)
                 values = np.repeat(numbers, sizes)
                 batches.append((hashes, values))
-                self._added(hashes, values)
                 self.seqs.extend([row[0] for row in rows])
                 self._keep(rows)
                 self.last = rows[-1][0]
@@ -115,9 +114,6 @@ class Inversion:
         hashes = [np.frombuffer(cast(bytes, row[-1]), dtype="<u8") for row in rows]
         sizes = np.fromiter((h.shape[0] for h in hashes), dtype=np.int64, count=len(rows))
         return np.concatenate(hashes).astype(np.uint64), sizes
-
-    def _added(self, hashes: np.ndarray, numbers: np.ndarray) -> None:
-        """Pairs just read (a subclass may keep them apart as well)."""
 
     def _keep(self, rows: list[tuple[object, ...]]) -> None:
         """Keep what a subclass needs of the rows beside their seq and hashes."""
