@@ -207,9 +207,14 @@ class ParagraphFingerprinter:
 
     def keys(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Content hashes and token counts of texts (a batch), by the Fingerprinter's rule."""
+        streams, hashes = self._keyed_streams(texts)
+        return hashes, np.diff(streams.token_offsets)
+
+    def _keyed_streams(self, texts: Sequence[str]) -> tuple[TokenStreams, np.ndarray]:
+        """The texts' token streams (without sources) and their content hashes."""
         streams = self.fingerprinter.token_streams(texts, spans=False)
         hashes: np.ndarray = _kernels.content_hashes(streams.buf, streams.offsets, HASH_SEED)
-        return hashes, np.diff(streams.token_offsets)
+        return streams, hashes
 
     def fingerprint(self, texts: Sequence[str]) -> ParagraphTable:
         """Paragraph fingerprints of documents ``texts`` (batches of a few hundred are best)."""
@@ -248,10 +253,7 @@ class ParagraphFingerprinter:
             i for i, (m, t) in enumerate(zip(masked_texts, para_texts, strict=True)) if m is not t
         ]
         n = len(flat)
-        streams = self.fingerprinter.token_streams(
-            [*para_texts, *(masked_texts[i] for i in changed)], spans=False
-        )
-        hashes = _kernels.content_hashes(streams.buf, streams.offsets, HASH_SEED)
+        streams, hashes = self._keyed_streams([*para_texts, *(masked_texts[i] for i in changed)])
         exact = hashes[:n].copy()
         tokens = np.diff(streams.token_offsets[: n + 1])
         masked = exact.copy()
