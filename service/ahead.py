@@ -33,9 +33,10 @@ from aiohttp import web
 
 from dedup.types import Document
 from service.calls import Call
+from service.crossing import Preparation
 from service.keys import METRICS, READERS
 from service.pools import AHEAD
-from service.remote import Preparation, Reader
+from service.remote import Reader
 
 C = TypeVar("C")
 T = TypeVar("T")

@@ -15,8 +15,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import logging
 import os
+import shutil
 import sqlite3
+import tempfile
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -31,7 +34,19 @@ from service.checkpoint import Checkpointer
 from service.children import open_collection
 from service.collector import freeze_startup, watch_pauses
 from service.config import ServiceSettings
-from service.keys import CONFIG, LIMITS, METRICS, OPENAPI, READERS, SETTINGS, STATE, WRITER, State
+from service.keys import (
+    CONFIG,
+    LANES,
+    LIMITS,
+    METRICS,
+    OPENAPI,
+    READERS,
+    SETTINGS,
+    STATE,
+    WRITER,
+    State,
+)
+from service.lanes import PostLanes
 from service.metrics import Metrics
 from service.openapi import openapi_document
 from service.pools import CollectionPool, Pool
@@ -41,7 +56,9 @@ from service.remote import Reader, RemoteCollection
 from service.routes import routes
 from service.schemas import Limits
 from service.writer import PROCESS_NAME as WRITER_PROCESS
-from service.writer import RemoteWriter, open_writer
+from service.writer import REVIVE, RemoteWriter, open_writer
+
+LOG = logging.getLogger("service")
 
 
 def create_app(settings: ServiceSettings, config: Config | None = None) -> web.Application:
@@ -99,8 +116,11 @@ async def _pools(app: web.Application) -> AsyncIterator[None]:
     writing = not settings.read_only
     config, wait = app.get(CONFIG), settings.write_wait
     await asyncio.to_thread(_tables, settings.db, config, wait, create=writing)
-    writer, checkpointer = _writer(app) if writing else (None, None)
-    readers = _readers(app)
+    lanes = _lanes(app) if writing else None
+    writer, checkpointer = _writer(app, lanes) if writing else (None, None)
+    if lanes is not None and checkpointer is not None:
+        lanes.committed = checkpointer.poke
+    readers = _readers(app, lanes)
     pools: list[Pool[Any, Any]] = [readers] if writer is None else [writer, readers]
     started = await asyncio.gather(*(p.start() for p in pools), return_exceptions=True)
     failed = [error for error in started if isinstance(error, BaseException)]
@@ -112,6 +132,9 @@ async def _pools(app: web.Application) -> AsyncIterator[None]:
     if failed:
         # A pool whose start failed has stopped already; stopping it again does nothing.
         await asyncio.gather(*(p.stop() for p in reversed(pools)))
+        if lanes is not None:
+            await lanes.stop()
+            shutil.rmtree(os.path.dirname(lanes.path), ignore_errors=True)
         raise failed[0]
     app[READERS] = readers
     metrics = app[METRICS]
@@ -121,6 +144,9 @@ async def _pools(app: web.Application) -> AsyncIterator[None]:
     if writer is not None:
         app[WRITER] = written = writer
         metrics.watch_pool("writer", lambda: written.depth, lambda: written.running)
+    if lanes is not None:
+        app[LANES] = lanes
+        metrics.watch_lanes(lambda: lanes.depth, lambda: lanes.open)
         if settings.writer_mode == "process":
             metrics.watch_children("writer", WRITER_PROCESS)
     try:
@@ -130,6 +156,9 @@ async def _pools(app: web.Application) -> AsyncIterator[None]:
             await started_pool.stop()
         if checkpointer is not None:
             await checkpointer.stop()
+        if lanes is not None:
+            await lanes.stop()
+            shutil.rmtree(os.path.dirname(lanes.path), ignore_errors=True)
 
 
 def _tables(db: str, config: Config | None, busy_timeout: float, *, create: bool) -> None:
@@ -152,18 +181,54 @@ def _tables(db: str, config: Config | None, busy_timeout: float, *, create: bool
         open_collection(db, config, readonly=False, busy_timeout=busy_timeout).close()
 
 
-def _writer(app: web.Application) -> tuple[BatchedPool[Collection], Checkpointer]:
+def _lanes(app: web.Application) -> PostLanes | None:
+    """The post lanes (:mod:`service.lanes`), if ``post_lanes`` and both the readers and
+    the writer run in processes: their socket goes in a directory of the service's own."""
+    settings = app[SETTINGS]
+    if not (settings.post_lanes and settings.reader_mode == settings.writer_mode == "process"):
+        return None
+    path = os.path.join(tempfile.mkdtemp(prefix="dedup-lanes-"), "writer.sock")
+    reviving: set[asyncio.Task[None]] = set()
+
+    def revive() -> None:  # one at a time: a dead writer is found by every lane at once
+        if not reviving and WRITER in app:
+            task = asyncio.ensure_future(app[WRITER].run(REVIVE, wait=True))
+            reviving.add(task)
+            task.add_done_callback(revived)
+
+    def revived(task: asyncio.Task[None]) -> None:
+        reviving.discard(task)
+        if not task.cancelled() and task.exception() is not None:  # the lanes answer 503
+            LOG.error("starting the writer's process again failed: %s", task.exception())
+
+    metrics = app[METRICS]
+    lanes = PostLanes(
+        path,
+        capacity=1 + settings.queue_size,  # as many posts as the writer pool takes
+        retry_after=settings.retry_after,
+        revive=revive,
+        prepared=lambda: metrics.prepared("ahead"),
+    )
+    lanes.start()
+    return lanes
+
+
+def _writer(
+    app: web.Application, lanes: PostLanes | None
+) -> tuple[BatchedPool[Collection], Checkpointer]:
     """The single writer thread: every post, delete and bulk line runs there (or in the
     writer's process it drives), in order, in batches of one commit each; and the thread that
-    checkpoints the WAL for it."""
+    checkpoints the WAL for it. With ``lanes``, the writer's process also takes posts from
+    the readers' processes directly."""
     settings = app[SETTINGS]
     checkpointer = Checkpointer(_reader_opener(app))
     where = (settings.db, app.get(CONFIG), WARM_UP, WAL_BOUND_PAGES)
     died, wait = app[METRICS].child_died("writer"), settings.write_wait
+    lanes_at = None if lanes is None else (lanes.path, WRITE_BATCH)
 
     def writer() -> Writer:
         if settings.writer_mode == "process":
-            return RemoteWriter(*where, died=died, busy_timeout=wait)
+            return RemoteWriter(*where, died=died, busy_timeout=wait, lanes=lanes_at)
         return LocalWriter(open_writer(*where, busy_timeout=wait))
 
     pool: BatchedPool[Collection] = BatchedPool(
@@ -177,7 +242,7 @@ def _writer(app: web.Application) -> tuple[BatchedPool[Collection], Checkpointer
     return pool, checkpointer
 
 
-def _readers(app: web.Application) -> CollectionPool[Reader]:
+def _readers(app: web.Application, lanes: PostLanes | None) -> CollectionPool[Reader]:
     """Reader threads, one read-only Collection each (in a child process of its own, unless
     ``reader_mode`` is "thread"), for checks, strips, lookups and the readers' part of posts."""
     settings = app[SETTINGS]
@@ -198,7 +263,7 @@ def _readers(app: web.Application) -> CollectionPool[Reader]:
 
         def opener() -> Reader:
             nice = settings.reader_nice
-            return RemoteCollection(db, config, warm_up=WARM_UP, nice=nice, died=died)
+            return RemoteCollection(db, config, warm_up=WARM_UP, nice=nice, died=died, lanes=lanes)
 
     return CollectionPool(
         "reader",

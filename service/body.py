@@ -19,6 +19,7 @@ from typing import Any, NoReturn, TypeVar
 import orjson
 from aiohttp import web
 
+from dedup.collection import Verdict
 from service.problems import Problem
 
 T = TypeVar("T")
@@ -34,6 +35,12 @@ def encode(data: Any) -> bytes:
     service's process, which every other thread of it waits for while it holds the
     interpreter lock."""
     return orjson.dumps(data)
+
+
+def verdict_body(verdict: Verdict) -> tuple[int, bytes]:
+    """A post's or a check's status (201 for a post that added its id, else 200) and body."""
+    data = verdict.to_dict()
+    return (201 if data.get("stored") == "added" else 200), encode(data)
 
 
 def require_media_type(request: web.BaseRequest, allowed: frozenset[str]) -> None:

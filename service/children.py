@@ -19,6 +19,7 @@ import logging
 import multiprocessing
 import pickle
 import signal
+import socket
 import sqlite3
 from collections.abc import Callable
 from multiprocessing.connection import Connection
@@ -72,14 +73,21 @@ class Child:
         self._process: multiprocessing.process.BaseProcess | None = None
         self._start()
 
-    def _start(self) -> None:
+    def _start(self, *extra: object) -> None:
+        """Start the child, with ``extra`` arguments after the others (closed here once the
+        child has them)."""
         context = multiprocessing.get_context("spawn")
         parent, child = context.Pipe()
         process = context.Process(
-            target=self._target, args=(child, *self._args), name=self._name, daemon=True
+            target=self._target, args=(child, *self._args, *extra), name=self._name, daemon=True
         )
-        process.start()
-        child.close()
+        try:
+            process.start()
+        finally:
+            child.close()
+            for arg in extra:
+                if isinstance(arg, socket.socket):
+                    arg.close()
         try:
             ok, value = parent.recv()
         except (EOFError, OSError):
@@ -161,10 +169,13 @@ def serve_child(
     name: str,
     open_collection: Callable[[], Collection],
     answer: Callable[[Collection, Any, Connection], Any],
+    between: Callable[[Collection, Connection], None] | None = None,
 ) -> None:
     """A child's life: open its collection, say so, then send ``(True, answer(collection,
     request, pipe))`` or ``(False, error)`` for each request until the pipe closes or brings
-    None (``answer`` may read more of a request from the pipe)."""
+    None (``answer`` may read more of a request from the pipe). ``between(collection, pipe)``,
+    if given, runs before each request is read and returns once the pipe has something to
+    read: the child's other work (its post lanes: :mod:`service.lanes`)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     name_this_thread(name)
@@ -179,6 +190,8 @@ def serve_child(
     try:
         pipe.send((True, None))
         while True:
+            if between is not None:
+                between(collection, pipe)
             try:
                 request = pipe.recv()
             except EOFError:  # the parent is gone

@@ -56,6 +56,7 @@ class ServiceSettings:
     retry_after: int = 1  # s, the Retry-After of a 503 when a queue is full
     write_wait: float = DEFAULT_BUSY_TIMEOUT  # s a write waits while another process writes
     read_only: bool = False  # serve reads only: no writer; posts, deletes and bulk bodies 403
+    post_lanes: bool = True  # posts go reader process -> writer process directly (both "process")
 
     def __post_init__(self) -> None:
         if not self.db:
@@ -79,8 +80,9 @@ class ServiceSettings:
             if mode not in MODES:
                 raise ConfigError(f"{name} must be one of {', '.join(MODES)}, got {mode!r}")
         _check_int("reader_nice", self.reader_nice, 0, 19)
-        if not isinstance(self.read_only, bool):
-            raise ConfigError(f"read_only must be true or false, got {self.read_only!r}")
+        for flag in ("read_only", "post_lanes"):
+            if not isinstance(getattr(self, flag), bool):
+                raise ConfigError(f"{flag} must be true or false, got {getattr(self, flag)!r}")
         _check_int("queue_size", self.queue_size, 1, 1_000_000)
         _check_int("bulk_window", self.bulk_window, 1, 1024)
         _check_int("retry_after", self.retry_after, 1, 3600)

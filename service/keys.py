@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -19,6 +19,9 @@ from service.pools import CollectionPool
 from service.problems import Problem
 from service.remote import Reader
 from service.schemas import Limits
+
+if TYPE_CHECKING:  # service.lanes reaches this module through service.writer
+    from service.lanes import PostLanes
 
 
 @dataclass
@@ -39,6 +42,8 @@ STATE = web.AppKey("state", State)
 OPENAPI = web.AppKey("openapi", dict[str, Any])
 WRITER: web.AppKey[BatchedPool[Collection]] = web.AppKey("writer")
 READERS: web.AppKey[CollectionPool[Reader]] = web.AppKey("readers")
+#: The post lanes (:mod:`service.lanes`), when the service runs them.
+LANES: web.AppKey[PostLanes] = web.AppKey("lanes")
 
 
 def writer_of(app: web.Application) -> BatchedPool[Collection]:

@@ -97,6 +97,16 @@ class Metrics:
             ["role"],
             registry=self.registry,
         )
+        self.lane_posts = Gauge(
+            "dedup_post_lane_posts",
+            "Posts on the post lanes: sent to a reader's process and not yet answered.",
+            registry=self.registry,
+        )
+        self.lanes_open = Gauge(
+            "dedup_post_lanes_open",
+            "Post lanes that take posts (one a reader process, when lanes run).",
+            registry=self.registry,
+        )
         self.bulk_lines = Counter(
             "dedup_bulk_lines",
             "Lines of bulk requests, by outcome (stored, error).",
@@ -112,6 +122,11 @@ class Metrics:
     def prepared(self, by: str) -> None:
         """Count one post's preparation (see :mod:`service.ahead`)."""
         self.preparations.labels(by).inc()
+
+    def watch_lanes(self, posts: Callable[[], int], open_lanes: Callable[[], int]) -> None:
+        """Read the post lanes' posts and open lanes at every scrape."""
+        self.lane_posts.set_function(lambda: float(posts()))
+        self.lanes_open.set_function(lambda: float(open_lanes()))
 
     def watch_children(self, role: str, name: str) -> None:
         """Read the resident memory of the child processes called ``name`` at every scrape."""

@@ -17,63 +17,25 @@ or there. How a child process starts, stops and dies: :mod:`service.children`.
 from __future__ import annotations
 
 import os
-import pickle
+import socket
 from collections.abc import Callable
-from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection
-from typing import Any, Generic, Protocol, TypeVar
-
-import numpy as np
+from typing import Any, Protocol, TypeVar
 
 from dedup.boilerplate import Stripped
-from dedup.boilerplate.store import DocumentEntry
 from dedup.collection import Collection, DocumentView, Pending, Prepared, Verdict
 from dedup.config import Config
 from dedup.types import Document
 from service.calls import Call
 from service.children import Child, ChildError, open_collection, serve_child
+from service.crossing import Packed, Preparation, bare_pending
+from service.lane_ends import PostDesk
 from service.problems import Problem
 
 T = TypeVar("T")
 
-_NO_SIGNATURE = np.empty(0, dtype=np.uint32)
-
 #: A reader process's name, in Python and in the kernel (:mod:`service.threadnames`).
 PROCESS_NAME = "dedup-reader"
-
-
-@dataclass(frozen=True, slots=True)
-class Packed(Generic[T]):
-    """A value pickled in the process that made it, unpickled only in the one that uses it.
-
-    A post's preparation is made by a reader's process and used by the writer's; the
-    service's own process only hands it on. It used to unpickle the preparation and pickle it
-    again (its boilerplate entry is about 12 KB for a news article): ``ForkingPickler.dumps``
-    was a fifth of that process's samples holding the interpreter lock at 16 clients (py-spy
-    ``--gil``). As bytes it is copied, not rebuilt: at 16 clients the service's writer thread
-    and reader threads spent 0.45-0.56 ms of CPU a post with it against 0.63-0.75 ms before
-    (four alternating pairs of ``benchmarks/service_load.py``; ``docs/performance-log.md``,
-    session 13).
-    """
-
-    blob: bytes
-
-    @classmethod
-    def of(cls, value: T) -> Packed[T]:
-        return cls(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
-
-    def unpack(self) -> T:
-        value: T = pickle.loads(self.blob)
-        return value
-
-
-#: A post's preparation as a reader hands it over: made here, or packed in a reader's process.
-Preparation = Prepared | Packed[Prepared]
-
-
-def unpacked(preparation: Preparation) -> Prepared:
-    """The :class:`Prepared` itself, unpacked if it came packed."""
-    return preparation.unpack() if isinstance(preparation, Packed) else preparation
 
 
 class Reader(Protocol):
@@ -101,6 +63,14 @@ class Reader(Protocol):
     def close(self) -> None: ...
 
 
+class LaneHook(Protocol):
+    """Where a reader's post lanes go (:class:`service.lanes.PostLanes` and its path)."""
+
+    path: str
+
+    def attach(self, key: object, sock: socket.socket) -> None: ...
+
+
 class ReaderLost(Problem):
     """The 503 of a job whose reader process died under it (it is restarted for the next)."""
 
@@ -115,6 +85,9 @@ class RemoteCollection(Child):
 
     ``nice`` lowers the child's CPU priority by that much (``os.nice``): when the cores are
     short, the writer, which every post waits for in turn, and the event loop get them first.
+    With ``lanes``, each child started also has a post lane (:mod:`service.lanes`): it
+    connects to the writer's process at ``lanes.path``, and the service's end of its socket
+    goes to ``lanes.attach(self, sock)``.
     """
 
     def __init__(
@@ -124,8 +97,25 @@ class RemoteCollection(Child):
         warm_up: Document | None = None,
         nice: int = 0,
         died: Callable[[], None] | None = None,
+        lanes: LaneHook | None = None,
     ) -> None:
-        super().__init__(_serve, (db, config, warm_up, nice), PROCESS_NAME, ReaderLost, died)
+        self._lanes = lanes
+        path = None if lanes is None else lanes.path
+        args = (db, config, warm_up, nice, path)
+        super().__init__(_serve, args, PROCESS_NAME, ReaderLost, died)
+
+    def _start(self, *extra: object) -> None:
+        lanes = self._lanes
+        if lanes is None:
+            super()._start(*extra)
+            return
+        ours, theirs = socket.socketpair()
+        try:
+            super()._start(*extra, theirs)
+        except BaseException:
+            ours.close()
+            raise
+        lanes.attach(self, ours)
 
     # --- calls sent ahead of their answers (a service.calls.Channel) -------------------------
 
@@ -182,16 +172,6 @@ class RemoteCollection(Child):
         return int(self._call(("__len__", (), {})))
 
 
-def bare_pending(pending: Pending) -> Pending:
-    """``pending`` without its boilerplate entry and compressed text, which a report does not
-    read. The entry is the costliest part of a pending post to pickle: for a news article
-    about 0.02 ms to pickle and 0.03 ms to unpickle as columns (:mod:`dedup._pickling`), 0.08
-    and 0.07 ms the generic way (``python -m benchmarks.crossing``, with and without it)."""
-    ready = pending.prepared
-    bare = DocumentEntry(ready.doc.id, ready.doc.source, _NO_SIGNATURE, ())
-    return replace(pending, prepared=replace(ready, entry=bare, compressed=None))
-
-
 _VERBS = frozenset({"prepare", "report", "check", "strip", "get", "__len__"})
 
 
@@ -205,10 +185,17 @@ def _request(
 
 
 def _serve(
-    pipe: Connection, db: str, config: Config | None, warm_up: Document | None, nice: int
+    pipe: Connection,
+    db: str,
+    config: Config | None,
+    warm_up: Document | None,
+    nice: int,
+    writer_path: str | None,
+    lane: socket.socket | None = None,
 ) -> None:
     """A reader's child: its read-only collection, warmed up with ``warm_up``, at
-    ``nice`` below the service's CPU priority."""
+    ``nice`` below the service's CPU priority; with a ``lane``, the posts that come on it
+    go to the writer's process at ``writer_path`` (:class:`~service.lane_ends.PostDesk`)."""
 
     def open_reader() -> Collection:
         if nice and hasattr(os, "nice"):
@@ -218,7 +205,10 @@ def _serve(
             collection.warm_up(warm_up)
         return collection
 
-    serve_child(pipe, PROCESS_NAME, open_reader, _answer)
+    between = None
+    if lane is not None and writer_path is not None:
+        between = PostDesk(lane, writer_path).serve_until
+    serve_child(pipe, PROCESS_NAME, open_reader, _answer, between)
 
 
 def _answer(

@@ -13,21 +13,32 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from aiohttp import web
 from prometheus_client.exposition import choose_encoder
 
 from dedup.boilerplate import Stripped
-from dedup.collection import DocumentView, Verdict, Window
+from dedup.collection import DocumentView, Window
 from dedup.io import parse_published
 from dedup.types import Document
 from service import bulk
 from service.ahead import prepare_ahead
-from service.body import encode, read_json
+from service.body import encode, read_json, verdict_body
 from service.calls import Call
-from service.keys import LIMITS, METRICS, OPENAPI, READERS, SETTINGS, STATE, WRITER, writer_of
+from service.keys import (
+    LANES,
+    LIMITS,
+    METRICS,
+    OPENAPI,
+    READERS,
+    SETTINGS,
+    STATE,
+    WRITER,
+    writer_of,
+)
+from service.lanes import PostLanes
 from service.pools import Overloaded, Runner
 from service.problems import Problem, field_error
 from service.schemas import invalid
@@ -66,12 +77,6 @@ def query_window(request: web.BaseRequest) -> Window:
 
 def _view_body(view: DocumentView) -> bytes:
     return encode(view.to_dict())
-
-
-def verdict_body(verdict: Verdict) -> tuple[int, bytes]:
-    """A post's status (201 for a new id, else 200) and body."""
-    data = verdict.to_dict()
-    return (201 if data.get("stored") == "added" else 200), encode(data)
 
 
 async def run_on(
@@ -122,6 +127,10 @@ async def post_document(request: web.Request) -> web.Response:
     pool = writer_of(request.app)  # before the body is read: a read-only service refuses it
     window = query_window(request)
     doc = await document_of(request)
+    lanes = request.app.get(LANES)
+    answer = None if lanes is None else await on_lane(request, lanes, doc, window._asdict())
+    if answer is not None:
+        return posted(doc, *answer)
     ahead = prepare_ahead(request.app, doc, arrived)
     pending = await run_on(
         request,
@@ -134,6 +143,23 @@ async def post_document(request: web.Request) -> web.Response:
     status, body = await request.app[READERS].run(
         Call("report", (pending,), finish=verdict_body), wait=True, since=arrived
     )
+    return posted(doc, status, body)
+
+
+async def on_lane(
+    request: web.Request, lanes: PostLanes, doc: Document, window: dict[str, Any]
+) -> tuple[int, bytes] | None:
+    """A post's status and body through a post lane (:mod:`service.lanes`), or None if no
+    lane is open; counting the 503s of full lanes as the writer pool's."""
+    try:
+        return await lanes.post(doc, window)
+    except Overloaded:
+        request.app[METRICS].rejected.labels("writer").inc()
+        raise
+
+
+def posted(doc: Document, status: int, body: bytes) -> web.Response:
+    """A post's response: a new id's has its ``Location``."""
     headers = {"Location": "/v1/documents/" + quote(doc.id, safe="")} if status == 201 else {}
     return json_response(body, status, **headers)
 

@@ -18,7 +18,7 @@ preparation, offered to a reader ahead of the writer (:mod:`service.ahead`), is 
 writer thread when the child comes to the post (:class:`RemoteWriter`): the prepared result
 goes along if a reader made it, and otherwise the writer's process prepares the post itself.
 What the writer answers a post leaves out its boilerplate entry
-(:func:`service.remote.bare_pending`), which only the writer reads.
+(:func:`service.crossing.bare_pending`), which only the writer reads.
 
 A child that dies fails its batch with a 503 and is started again for the next. Its batch was
 not committed, unless it died between the commit and the answer: then the posts are stored
@@ -42,8 +42,10 @@ from dedup.types import Document
 from service.ahead import Ahead
 from service.batches import Batch, run_batch
 from service.children import Child, ChildError, crossable, open_collection, serve_child
+from service.crossing import Preparation, bare_pending, unpacked
+from service.lane_ends import LaneServer
 from service.problems import Problem
-from service.remote import Preparation, Reader, bare_pending, unpacked
+from service.remote import Reader
 
 T = TypeVar("T")
 LOG = logging.getLogger("service")
@@ -128,13 +130,22 @@ class RemoteWriter(Child):
         died: Callable[[], None] | None = None,
         *,
         busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+        lanes: tuple[str, int] | None = None,
     ) -> None:
-        args = (db, config, warm_up, wal_bound_pages, busy_timeout)
+        args = (db, config, warm_up, wal_bound_pages, busy_timeout, lanes)
         super().__init__(_serve, args, PROCESS_NAME, WriterLost, died)
 
     def run_batch(self, jobs: Sequence[Callable[[Any], object]]) -> Batch:
         """Stream the jobs (:class:`WriteCall` only), then commit; a job whose preparation
-        failed on a reader fails alone, without crossing."""
+        failed on a reader fails alone, without crossing. :data:`REVIVE` jobs only start a
+        child if the one there has died (a reader found it gone: :mod:`service.lanes`)."""
+        if any(job is REVIVE for job in jobs):
+            self._revive()
+            rest = [job for job in jobs if job is not REVIVE]
+            done = self.run_batch(rest) if rest else Batch([], False)
+            outcomes = iter(done.outcomes)
+            revived = [(True, None) if job is REVIVE else next(outcomes) for job in jobs]
+            return Batch(revived, done.committed)
         for job in jobs:
             if not isinstance(job, WriteCall):
                 raise TypeError(f"the writer's process runs WriteCall jobs, not {job!r}")
@@ -145,6 +156,26 @@ class RemoteWriter(Child):
             LOG.error("the writer process answered out of step; starting another")
             self._discard()
             raise WriterLost() from None
+
+    def _revive(self) -> None:
+        """Start a child if the one there has died (or none runs)."""
+        process = self._process
+        if process is not None and process.is_alive():
+            return
+        if process is not None:
+            LOG.error("the %s process died; starting another", PROCESS_NAME)
+            self._discard()
+            if self._died is not None:
+                self._died()
+        self._start()
+
+
+def _revive(collection: object) -> None:
+    """:data:`REVIVE` as a job of a writer in this process: there is nothing to start."""
+
+
+#: A writer job that starts a writer's process if it died (see :meth:`RemoteWriter.run_batch`).
+REVIVE: Callable[[Any], None] = _revive
 
 
 def _stream(pipe: Connection, calls: Sequence[WriteCall[object]]) -> Batch:
@@ -198,13 +229,18 @@ def _serve(
     warm_up: Document | None,
     wal_bound_pages: int,
     busy_timeout: float,
+    lanes: tuple[str, int] | None,
 ) -> None:
-    """The writer's child: :func:`open_writer`, then batches until the pipe closes."""
+    """The writer's child: :func:`open_writer`, then batches until the pipe closes; with
+    ``lanes`` (a socket path and a batch size), the posts of the readers' lanes too
+    (:class:`~service.lane_ends.LaneServer`)."""
+    between = None if lanes is None else LaneServer(*lanes).serve_until
     serve_child(
         pipe,
         PROCESS_NAME,
         lambda: open_writer(db, config, warm_up, wal_bound_pages, busy_timeout=busy_timeout),
         _run,
+        between,
     )
 
 

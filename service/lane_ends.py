@@ -1,0 +1,261 @@
+"""The child processes' ends of the post lanes (:mod:`service.lanes`): a reader's
+:class:`PostDesk` and the writer's :class:`LaneServer`.
+
+Each runs as :func:`service.children.serve_child`'s ``between``: it does the lanes' work until
+the child's own pipe from the service brings a request, which is then answered as before.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import selectors
+import socket
+from collections import deque
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from typing import Any
+
+from dedup.collection import Collection, Pending
+from service.batches import run_batch
+from service.body import verdict_body
+from service.children import ChildError, crossable
+from service.crossing import Packed, bare_pending
+from service.frames import Framed
+
+#: What a reader answers a post whose writer's process was lost (or not there to connect to).
+WRITER_LOST = "writer-lost"
+
+_READ, _WRITE = selectors.EVENT_READ, selectors.EVENT_WRITE
+
+
+class PostDesk:
+    """A reader's part of the posts of its lane: it prepares each post
+    (:meth:`Collection.prepare`), hands it to the writer's process, and reports the writer's
+    answer (:meth:`Collection.report`) to the service as the response's status and body.
+
+    It works in turns, one step of each kind a turn: a preparation first (the writer may
+    have nothing else to do), then a report, then a request of the service's pipe if one
+    waits. What goes to the writer is sent without blocking (:meth:`Framed.queue`).
+    """
+
+    def __init__(self, posts: socket.socket, writer_path: str) -> None:
+        self._posts = Framed(posts)
+        self._writer_path = writer_path
+        self._writer: Framed | None = None
+        self._at_writer: set[int] = set()  # tags handed to the writer, not answered
+        self._todo: deque[Any] = deque()  # posts to prepare
+        self._answers: deque[Any] = deque()  # the writer's answers to report
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(self._posts, _READ)
+        self._pipe: Connection | None = None
+
+    def serve_until(self, collection: Collection, pipe: Connection) -> None:
+        """Work the lane until ``pipe`` has a request."""
+        if self._pipe is None:
+            self._pipe = pipe
+            self._selector.register(pipe, _READ)
+        while True:
+            busy = bool(self._todo or self._answers)
+            events = self._selector.select(0 if busy else None)
+            called = False
+            for key, mask in events:
+                if key.fileobj is pipe:
+                    called = True
+                elif key.fileobj is self._posts:
+                    self._take_posts()
+                elif mask & _WRITE:
+                    self._flush()
+                if mask & _READ and key.fileobj is self._writer:
+                    self._take_answers()
+            if self._todo:
+                self._prepare(collection, self._todo.popleft())
+            if self._answers:
+                self._report(collection, self._answers.popleft())
+            if called:
+                return
+
+    def _take_posts(self) -> None:
+        try:
+            self._todo.extend(self._posts.receive())
+        except EOFError:  # the service is gone: its pipe says so too
+            self._selector.unregister(self._posts)
+
+    def _take_answers(self) -> None:
+        if self._writer is None:
+            return
+        try:
+            for batch in self._writer.receive():
+                self._answers.extend(batch)
+        except EOFError:
+            self._lose_writer()
+
+    def _prepare(self, collection: Collection, post: Any) -> None:
+        tag, doc, window = post
+        try:
+            prepared = Packed.of(collection.prepare(doc))
+        except Exception as exc:
+            self._answer(tag, False, crossable(exc))
+            return
+        writer = self._writer or self._connect()
+        if writer is None:
+            self._answer(tag, False, WRITER_LOST)
+            return
+        self._at_writer.add(tag)
+        try:
+            writer.queue((tag, doc, prepared, window))
+        except OSError:
+            self._lose_writer()
+            return
+        self._watch_writer()
+
+    def _report(self, collection: Collection, answer: Any) -> None:
+        tag, ok, value = answer
+        self._at_writer.discard(tag)
+        if not ok:
+            self._answer(tag, False, value)
+            return
+        try:
+            body = verdict_body(collection.report(value))
+        except Exception as exc:
+            self._answer(tag, False, crossable(exc))
+        else:
+            self._answer(tag, True, body)
+
+    def _answer(self, tag: int, ok: bool, value: object) -> None:
+        with contextlib.suppress(OSError):  # the service is gone: its pipe says so too
+            self._posts.send((tag, ok, value))
+
+    def _connect(self) -> Framed | None:
+        """A lane to the writer's process, or None if it is not there (being restarted)."""
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.connect(self._writer_path)
+        except OSError:
+            sock.close()
+            return None
+        self._writer = Framed(sock)
+        self._selector.register(self._writer, _READ)
+        return self._writer
+
+    def _flush(self) -> None:
+        if self._writer is None:
+            return
+        try:
+            self._writer.flush()
+        except OSError:
+            self._lose_writer()
+            return
+        self._watch_writer()
+
+    def _watch_writer(self) -> None:
+        """Wait for room in the writer's socket only while something waits to be sent."""
+        writer = self._writer
+        if writer is not None:
+            self._selector.modify(writer, _READ | _WRITE if writer.pending else _READ)
+
+    def _lose_writer(self) -> None:
+        """The writer's process is gone: every post handed to it is answered lost (it may
+        have been committed just before: posting it again is idempotent)."""
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            self._selector.unregister(writer)
+            writer.close()
+        lost, self._at_writer = self._at_writer, set()
+        for tag in sorted(lost):
+            self._answer(tag, False, WRITER_LOST)
+
+
+class LaneServer:
+    """The writer's end: it listens at ``path`` for the readers' lanes and commits the
+    posts that come in batches of at most ``batch``, each in a savepoint of its own
+    (:func:`service.batches.run_batch`), in the order they came; after the commit it answers
+    each lane the outcomes of its posts, in one message. ``committed()`` follows a commit."""
+
+    def __init__(self, path: str, batch: int) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)  # a writer's process before this one left it
+        self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._listener.bind(path)
+        self._listener.listen(64)
+        self._batch = batch
+        self._waiting: deque[tuple[Framed, Any]] = deque()
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(self._listener, _READ)
+        self._pipe: Connection | None = None
+
+    def serve_until(self, collection: Collection, pipe: Connection) -> None:
+        """Commit the lanes' posts until ``pipe`` has a request."""
+        if self._pipe is None:
+            self._pipe = pipe
+            self._selector.register(pipe, _READ)
+        while True:
+            events = self._selector.select(0 if self._waiting else None)
+            called = False
+            for key, _ in events:
+                if key.fileobj is pipe:
+                    called = True
+                elif key.fileobj is self._listener:
+                    self._accept()
+                else:
+                    self._read(key.fileobj)  # type: ignore[arg-type]
+            if self._waiting:
+                self._commit(collection)
+            if called:
+                return
+
+    def _accept(self) -> None:
+        with contextlib.suppress(OSError):
+            sock, _ = self._listener.accept()
+            self._selector.register(Framed(sock), _READ)
+
+    def _read(self, lane: Framed) -> None:
+        try:
+            posts = lane.receive()
+        except EOFError:  # its reader's process is gone
+            self._drop(lane)
+            return
+        self._waiting.extend((lane, post) for post in posts)
+
+    def _commit(self, collection: Collection) -> None:
+        taken = [self._waiting.popleft() for _ in range(min(self._batch, len(self._waiting)))]
+        batch = run_batch(collection, [_job(post) for _, post in taken])
+        answers: dict[Framed, list[tuple[int, bool, object]]] = {}
+        for (lane, post), (ok, value) in zip(taken, batch.outcomes, strict=True):
+            answers.setdefault(lane, []).append((_tag(post), ok, _crossing(ok, value)))
+        for lane, outcomes in answers.items():
+            try:
+                lane.send(outcomes)
+            except OSError:
+                self._drop(lane)
+
+    def _drop(self, lane: Framed) -> None:
+        with contextlib.suppress(KeyError, ValueError):
+            self._selector.unregister(lane)
+        lane.close()
+        self._waiting = deque((k, post) for k, post in self._waiting if k is not lane)
+
+
+def _tag(post: Any) -> int:
+    return post[0] if isinstance(post, tuple) and post and isinstance(post[0], int) else -1
+
+
+def _job(post: Any) -> Callable[[Collection], Any]:
+    """A lane's post as a writer job: :meth:`Collection.post_pending` with its preparation."""
+
+    def job(collection: Collection) -> Any:
+        if not (isinstance(post, tuple) and len(post) == 4 and isinstance(post[3], dict)):
+            raise ChildError(f"not a post of a lane: {post!r:.80}")
+        _, doc, prepared, window = post
+        if not isinstance(prepared, Packed):
+            raise ChildError(f"not a packed preparation: {prepared!r:.80}")
+        return collection.post_pending(doc, prepared=prepared.unpack(), **window)
+
+    return job
+
+
+def _crossing(ok: bool, value: Any) -> object:
+    """An outcome as it crosses back: a pending post without what a report does not read."""
+    if not ok:
+        return crossable(value)
+    return bare_pending(value) if isinstance(value, Pending) else value
