@@ -43,6 +43,9 @@ class Call(Generic[T]):
     args: tuple[Any, ...] = ()
     kwargs: Mapping[str, Any] = field(default_factory=dict)
     finish: Callable[[Any], T] | None = None
+    #: When its request arrived (:func:`time.monotonic`), set by the pool: a reader's process
+    #: that also serves a post lane puts its work in that order (:mod:`service.lane_ends`).
+    arrived: float | None = None
 
     def claim(self) -> bool:
         """Whether to run the call at all, asked by the pool's thread as it takes the job (the

@@ -169,13 +169,14 @@ def serve_child(
     name: str,
     open_collection: Callable[[], Collection],
     answer: Callable[[Collection, Any, Connection], Any],
-    between: Callable[[Collection, Connection], None] | None = None,
+    between: Callable[[Collection, Connection], object] | None = None,
 ) -> None:
     """A child's life: open its collection, say so, then send ``(True, answer(collection,
     request, pipe))`` or ``(False, error)`` for each request until the pipe closes or brings
     None (``answer`` may read more of a request from the pipe). ``between(collection, pipe)``,
     if given, runs before each request is read and returns once the pipe has something to
-    read: the child's other work (its post lanes: :mod:`service.lanes`)."""
+    read, or the request it read itself: the child's other work (its post lanes:
+    :mod:`service.lanes`)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     name_this_thread(name)
@@ -190,10 +191,10 @@ def serve_child(
     try:
         pipe.send((True, None))
         while True:
-            if between is not None:
-                between(collection, pipe)
             try:
-                request = pipe.recv()
+                request = None if between is None else between(collection, pipe)
+                if request is None:
+                    request = pipe.recv()
             except EOFError:  # the parent is gone
                 return
             if request is None:

@@ -137,9 +137,12 @@ class PostLanes:
         elif made.transport is not None:  # its process was replaced meanwhile
             made.transport.close()
 
-    async def post(self, doc: Any, window: dict[str, Any]) -> tuple[int, bytes] | None:
-        """The status and body of ``doc``'s post, or None if no lane is open (the caller
-        takes the pools' path)."""
+    async def post(
+        self, doc: Any, window: dict[str, Any], arrived: float
+    ) -> tuple[int, bytes] | None:
+        """The status and body of ``doc``'s post, whose request ``arrived`` then
+        (:func:`time.monotonic`), or None if no lane is open (the caller takes the pools'
+        path)."""
         open_lanes = [lane for lane in self._lanes.values() if lane.protocol is not None]
         if not open_lanes:
             return None
@@ -149,7 +152,7 @@ class PostLanes:
         tag = next(self._tags)
         future: asyncio.Future[tuple[int, bytes]] = asyncio.get_running_loop().create_future()
         protocol = lane.protocol
-        if protocol is None or not protocol.send((tag, doc, window)):
+        if protocol is None or not protocol.send((tag, doc, window, arrived)):
             return None
         future.add_done_callback(_retrieved)
         self._futures[tag] = future

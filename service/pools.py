@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import dataclasses
 import itertools
 import logging
 import queue
@@ -187,6 +188,8 @@ class Pool(Generic[R, C]):
             self._accepted += 1
             self._waiting.add(future)  # type: ignore[arg-type]
         since = time.monotonic() if since is None else since
+        if isinstance(job, Call) and job.arrived is None:
+            job = dataclasses.replace(job, arrived=since)
         self._queue.put((priority, since, next(self._arrivals), (future, job)))  # type: ignore[arg-type]
         try:
             return await future

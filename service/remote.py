@@ -121,7 +121,7 @@ class RemoteCollection(Child):
 
     def send(self, call: Call[Any]) -> None:
         """Put ``call`` in the child's pipe (a child is started if none runs)."""
-        request = _request(call.verb, call.args, dict(call.kwargs))
+        request = _request(call.verb, call.args, dict(call.kwargs), call.arrived)
         self._exchange(lambda pipe: pipe.send(request))
 
     def receive(self) -> tuple[bool, Any]:
@@ -141,7 +141,7 @@ class RemoteCollection(Child):
 
     def prepare(self, doc: Document) -> Packed[Prepared]:
         """``doc``'s preparation, packed: it is for the writer (see :class:`Packed`)."""
-        result: Packed[Prepared] = self._call(("prepare", (doc,), {}))
+        result: Packed[Prepared] = self._call(_request("prepare", (doc,), {}))
         return result
 
     def report(self, pending: Pending) -> Verdict:
@@ -157,31 +157,32 @@ class RemoteCollection(Child):
         exclude_same_source: bool = False,
     ) -> Verdict:
         window = {"since": since, "until": until, "exclude_same_source": exclude_same_source}
-        result: Verdict = self._call(("check", (doc,), window))
+        result: Verdict = self._call(_request("check", (doc,), window))
         return result
 
     def strip(self, text: str, source: str | None = None) -> Stripped:
-        result: Stripped = self._call(("strip", (text, source), {}))
+        result: Stripped = self._call(_request("strip", (text, source), {}))
         return result
 
     def get(self, doc_id: str) -> DocumentView:
-        result: DocumentView = self._call(("get", (doc_id,), {}))
+        result: DocumentView = self._call(_request("get", (doc_id,), {}))
         return result
 
     def __len__(self) -> int:
-        return int(self._call(("__len__", (), {})))
+        return int(self._call(_request("__len__", (), {})))
 
 
 _VERBS = frozenset({"prepare", "report", "check", "strip", "get", "__len__"})
 
 
 def _request(
-    verb: str, args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
-    """A reader call as it crosses: a report's pending post goes without its entry."""
+    verb: str, args: tuple[Any, ...], kwargs: dict[str, Any], arrived: float | None = None
+) -> tuple[str, tuple[Any, ...], dict[str, Any], float | None]:
+    """A reader call as it crosses, with when its request arrived (see
+    :class:`~service.lane_ends.PostDesk`): a report's pending post goes without its entry."""
     if verb == "report" and args:
         args = (bare_pending(args[0]), *args[1:])
-    return verb, args, kwargs
+    return verb, args, kwargs, arrived
 
 
 def _serve(
@@ -211,10 +212,9 @@ def _serve(
     serve_child(pipe, PROCESS_NAME, open_reader, _answer, between)
 
 
-def _answer(
-    collection: Collection, call: tuple[str, tuple[Any, ...], dict[str, Any]], _: Connection
-) -> Any:
-    name, args, kwargs = call
+def _answer(collection: Collection, call: tuple[Any, ...], _: Connection) -> Any:
+    """A request's answer: ``(verb, args, kwargs, arrived)`` (see :func:`_request`)."""
+    name, args, kwargs = call[:3]
     if name not in _VERBS:
         raise ChildError(f"not a reader verb: {name}")
     result = getattr(collection, name)(*args, **kwargs)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 from urllib.parse import quote
 
 from aiohttp import web
@@ -128,7 +128,7 @@ async def post_document(request: web.Request) -> web.Response:
     window = query_window(request)
     doc = await document_of(request)
     lanes = request.app.get(LANES)
-    answer = None if lanes is None else await on_lane(request, lanes, doc, window._asdict())
+    answer = None if lanes is None else await on_lane(request, lanes, doc, window, arrived)
     if answer is not None:
         return posted(doc, *answer)
     ahead = prepare_ahead(request.app, doc, arrived)
@@ -147,12 +147,12 @@ async def post_document(request: web.Request) -> web.Response:
 
 
 async def on_lane(
-    request: web.Request, lanes: PostLanes, doc: Document, window: dict[str, Any]
+    request: web.Request, lanes: PostLanes, doc: Document, window: Window, arrived: float
 ) -> tuple[int, bytes] | None:
     """A post's status and body through a post lane (:mod:`service.lanes`), or None if no
     lane is open; counting the 503s of full lanes as the writer pool's."""
     try:
-        return await lanes.post(doc, window)
+        return await lanes.post(doc, window._asdict(), arrived)
     except Overloaded:
         request.app[METRICS].rejected.labels("writer").inc()
         raise
