@@ -30,6 +30,7 @@ from dedup.collection import Collection
 from dedup.config import Config
 from dedup.types import Document
 from service.batches import BatchedPool, LocalWriter, Writer
+from service.calls import Call
 from service.checkpoint import Checkpointer
 from service.children import open_collection
 from service.collector import freeze_startup, watch_pauses
@@ -208,6 +209,8 @@ def _lanes(app: web.Application) -> PostLanes | None:
         retry_after=settings.retry_after,
         revive=revive,
         prepared=lambda: metrics.prepared("ahead"),
+        readers=settings.reader_threads,
+        probe=lambda: app[READERS].run(Call("__len__"), wait=True),
     )
     lanes.start()
     return lanes

@@ -27,10 +27,11 @@ socket the readers connect to for their next posts.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
 import socket
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from service.frames import FrameProtocol
@@ -41,6 +42,10 @@ from service.remote import ReaderLost
 from service.writer import WriterLost
 
 LOG = logging.getLogger("service")
+
+#: Seconds between probes of the readers while a lane is closed, and the probes at most.
+PROBE_SECONDS = 0.1
+PROBES = 300
 
 
 def _nothing() -> None:
@@ -65,6 +70,11 @@ class PostLanes:
     :attr:`committed` when an answer says something was committed (the checkpoint thread's
     poke), ``prepared()`` for each post a lane takes (the ``dedup_post_preparations`` count:
     a reader prepared it).
+
+    A lane lost while its reader's pool has no job for that reader would stay closed (posts
+    take the other lanes): until ``readers`` lanes are open again, ``probe()`` (a cheap reader
+    job) runs every :data:`PROBE_SECONDS`, which a reader thread whose process died fails,
+    then answers by starting another.
     """
 
     def __init__(
@@ -75,8 +85,13 @@ class PostLanes:
         retry_after: int,
         revive: Callable[[], None],
         prepared: Callable[[], None],
+        readers: int = 0,
+        probe: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         self.path = path
+        self.readers = readers
+        self._probe = probe
+        self._probing: asyncio.Task[None] | None = None
         self.capacity = capacity
         self.retry_after = retry_after
         self._revive = revive
@@ -184,6 +199,17 @@ class PostLanes:
         if self._lanes.get(lane.key) is lane:
             del self._lanes[lane.key]
         self._end(lane)
+        idle = self._probing is None or self._probing.done()
+        if self._probe is not None and self._loop is not None and idle:
+            self._probing = asyncio.ensure_future(self._probe_until_open(self._probe))
+
+    async def _probe_until_open(self, probe: Callable[[], Awaitable[object]]) -> None:
+        for _ in range(PROBES):
+            if self.open >= self.readers:
+                return
+            with contextlib.suppress(Exception):  # a dead process's thread fails it, then
+                await probe()  # starts another with the next
+            await asyncio.sleep(PROBE_SECONDS)
 
     def _end(self, lane: _Lane) -> None:
         protocol, lane.protocol = lane.protocol, None
@@ -197,6 +223,8 @@ class PostLanes:
 
     async def stop(self) -> None:
         """Close every lane (after the requests have finished)."""
+        if self._probing is not None:
+            self._probing.cancel()
         for task in list(self._connecting):
             task.cancel()
         for lane in list(self._lanes.values()):

@@ -184,6 +184,31 @@ async def test_posts_go_on_when_every_reader_process_is_killed(
         await client.close()
 
 
+async def test_a_lane_lost_with_its_reader_process_opens_again_with_posts_alone(
+    tmp_path: Path, long_english_articles: list[str]
+) -> None:
+    """SIGKILL of one reader's process while only posts come: its lane closes, posts take
+    the other, and the readers are probed until a new process opens the lane again."""
+    own = children(os.getpid())
+    client = await start_client(lanes_settings(tmp_path))
+    try:
+        await wait_for_lanes(client, 2)
+        started = children(os.getpid()) - own
+        victim = min(started - {writer_pid(started)})
+        os.kill(victim, signal.SIGKILL)
+        assert gone_within({victim}, 10)
+        lanes = client.app[LANES]
+        async with asyncio.timeout(10):
+            while lanes.open == 2:  # the loop sees the lane close
+                await asyncio.sleep(0.02)
+        statuses = await posts_until_stored(client, long_english_articles[:6], "p")
+        assert statuses[-3:] == [201] * 3, statuses
+        await wait_for_lanes(client, 2)
+        assert victim not in children(os.getpid())
+    finally:
+        await client.close()
+
+
 def test_framed_messages_arrive_whole_however_the_bytes_are_cut() -> None:
     """A reader's end takes what has come and keeps a message's start for its rest."""
     ours, theirs = socket.socketpair()
