@@ -100,6 +100,7 @@ class PostLanes:
         self._lanes: dict[object, _Lane] = {}
         self._futures: dict[int, asyncio.Future[tuple[int, bytes]]] = {}
         self._tags = itertools.count()
+        self._turns = itertools.count()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._connecting: set[asyncio.Task[None]] = set()
 
@@ -163,7 +164,12 @@ class PostLanes:
             return None
         if len(self._futures) >= self.capacity:
             raise Overloaded("writer", self.retry_after)
-        lane = min(open_lanes, key=lambda k: len(k.waiting))
+        # The least loaded; among equals, each in turn: one client posting one article at a
+        # time would otherwise keep one reader busy and the other cold (at the start of a
+        # 16-client level after such posts, half its first posts took 74-99 ms, the other
+        # half 10-40).
+        turn = next(self._turns) % len(open_lanes)
+        lane = min(open_lanes[turn:] + open_lanes[:turn], key=lambda k: len(k.waiting))
         tag = next(self._tags)
         future: asyncio.Future[tuple[int, bytes]] = asyncio.get_running_loop().create_future()
         protocol = lane.protocol
