@@ -41,7 +41,7 @@ from benchmarks._common import machine
 from dedup.collection import Collection, Pending
 from dedup.synth.news import news_corpus
 from dedup.types import Document
-from service.remote import bare_pending
+from service.crossing import bare_pending
 
 _PROTOCOL = pickle.HIGHEST_PROTOCOL
 
