@@ -174,9 +174,8 @@ def serve_child(
     """A child's life: open its collection, say so, then send ``(True, answer(collection,
     request, pipe))`` or ``(False, error)`` for each request until the pipe closes or brings
     None (``answer`` may read more of a request from the pipe). ``between(collection, pipe)``,
-    if given, runs before each request is read and returns once the pipe has something to
-    read, or the request it read itself: the child's other work (its post lanes:
-    :mod:`service.lanes`)."""
+    if given, reads each request instead (raising :class:`EOFError` as ``pipe.recv`` does),
+    doing the child's other work until one comes (its post lanes: :mod:`service.lanes`)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     name_this_thread(name)
@@ -192,9 +191,7 @@ def serve_child(
         pipe.send((True, None))
         while True:
             try:
-                request = None if between is None else between(collection, pipe)
-                if request is None:
-                    request = pipe.recv()
+                request = pipe.recv() if between is None else between(collection, pipe)
             except EOFError:  # the parent is gone
                 return
             if request is None:

@@ -27,6 +27,8 @@ from service.frames import Framed
 WRITER_LOST = "writer-lost"
 
 _READ, _WRITE = selectors.EVENT_READ, selectors.EVENT_WRITE
+#: No request of the pipe held yet (None is one: the parent's word to stop).
+_NOTHING = object()
 
 
 class PostDesk:
@@ -59,21 +61,18 @@ class PostDesk:
         self._pipe: Connection | None = None
 
     def serve_until(self, collection: Collection, pipe: Connection) -> object:
-        """Work the lane until a request of ``pipe`` is the oldest work; return it (None if
-        the pipe is closed: :func:`~service.children.serve_child` then finds it so)."""
+        """Work the lane until a request of ``pipe`` is the oldest work, and return it
+        (:class:`EOFError` once the pipe is closed)."""
         if self._pipe is None:
             self._pipe = pipe
             self._selector.register(pipe, _READ)
-        held: object = None
+        held: object = _NOTHING
         while True:
             busy = bool(self._todo or self._answers)
             for key, mask in self._selector.select(0 if busy else None):
                 if key.fileobj is pipe:
-                    if held is None:
-                        try:
-                            held = pipe.recv()
-                        except EOFError:
-                            return None
+                    if held is _NOTHING:
+                        held = pipe.recv()
                 elif key.fileobj is self._posts:
                     self._take_posts()
                 elif mask & _WRITE:
@@ -82,7 +81,7 @@ class PostDesk:
                     self._take_answers()
             for _ in range(len(self._todo)):
                 self._prepare(collection, self._todo.popleft())
-            if held is None:
+            if held is _NOTHING:
                 if self._answers:  # one, then look for preparations again
                     self._report(collection, self._answers.popleft())
                 continue
@@ -209,8 +208,9 @@ class LaneServer:
         self._selector.register(self._listener, _READ)
         self._pipe: Connection | None = None
 
-    def serve_until(self, collection: Collection, pipe: Connection) -> None:
-        """Commit the lanes' posts until ``pipe`` has a request (read by the caller)."""
+    def serve_until(self, collection: Collection, pipe: Connection) -> object:
+        """Commit the lanes' posts until ``pipe`` has a request, and return it
+        (:class:`EOFError` once the pipe is closed)."""
         if self._pipe is None:
             self._pipe = pipe
             self._selector.register(pipe, _READ)
@@ -227,7 +227,7 @@ class LaneServer:
             if self._waiting:
                 self._commit(collection)
             if called:
-                return
+                return pipe.recv()
 
     def _accept(self) -> None:
         with contextlib.suppress(OSError):
