@@ -145,11 +145,11 @@ async def _pools(app: web.Application) -> AsyncIterator[None]:
     if writer is not None:
         app[WRITER] = written = writer
         metrics.watch_pool("writer", lambda: written.depth, lambda: written.running)
+        if settings.writer_mode == "process":
+            metrics.watch_children("writer", WRITER_PROCESS)
     if lanes is not None:
         app[LANES] = lanes
         metrics.watch_lanes(lambda: lanes.depth, lambda: lanes.open)
-        if settings.writer_mode == "process":
-            metrics.watch_children("writer", WRITER_PROCESS)
     try:
         yield
     finally:

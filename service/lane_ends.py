@@ -31,7 +31,22 @@ _READ, _WRITE = selectors.EVENT_READ, selectors.EVENT_WRITE
 _NOTHING = object()
 
 
-class PostDesk:
+class _Multiplexed:
+    """A child's end of the lanes: one selector for its sockets and the pipe from the
+    service, which :func:`~service.children.serve_child` passes to every call."""
+
+    def __init__(self) -> None:
+        self._selector = selectors.DefaultSelector()
+        self._pipe: Connection | None = None
+
+    def _watch(self, pipe: Connection) -> None:
+        """Wait on ``pipe`` too (the same pipe all the child's life)."""
+        if self._pipe is None:
+            self._pipe = pipe
+            self._selector.register(pipe, _READ)
+
+
+class PostDesk(_Multiplexed):
     """A reader's part of the posts of its lane: it prepares each post
     (:meth:`Collection.prepare`), hands it to the writer's process, and reports the writer's
     answer (:meth:`Collection.report`) to the service as the response's status and body.
@@ -49,6 +64,7 @@ class PostDesk:
     """
 
     def __init__(self, posts: socket.socket, writer_path: str) -> None:
+        super().__init__()
         self._posts = Framed(posts)
         self._writer_path = writer_path
         self._writer: Framed | None = None
@@ -56,16 +72,12 @@ class PostDesk:
         self._at_writer: dict[int, tuple[float, dict[str, Any], Prepared]] = {}
         self._todo: deque[Any] = deque()  # posts to prepare
         self._answers: deque[Any] = deque()  # the writer's answers to report
-        self._selector = selectors.DefaultSelector()
         self._selector.register(self._posts, _READ)
-        self._pipe: Connection | None = None
 
     def serve_until(self, collection: Collection, pipe: Connection) -> object:
         """Work the lane until a request of ``pipe`` is the oldest work, and return it
         (:class:`EOFError` once the pipe is closed)."""
-        if self._pipe is None:
-            self._pipe = pipe
-            self._selector.register(pipe, _READ)
+        self._watch(pipe)
         held: object = _NOTHING
         while True:
             busy = bool(self._todo or self._answers)
@@ -190,13 +202,14 @@ class PostDesk:
             self._answer(tag, False, WRITER_LOST)
 
 
-class LaneServer:
+class LaneServer(_Multiplexed):
     """The writer's end: it listens at ``path`` for the readers' lanes and commits the
     posts that come in batches of at most ``batch``, each in a savepoint of its own
     (:func:`service.batches.run_batch`), in the order they came; after the commit it answers
     each lane the outcomes of its posts, in one message. ``committed()`` follows a commit."""
 
     def __init__(self, path: str, batch: int) -> None:
+        super().__init__()
         with contextlib.suppress(FileNotFoundError):
             os.unlink(path)  # a writer's process before this one left it
         self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -204,16 +217,12 @@ class LaneServer:
         self._listener.listen(64)
         self._batch = batch
         self._waiting: deque[tuple[Framed, Any]] = deque()
-        self._selector = selectors.DefaultSelector()
         self._selector.register(self._listener, _READ)
-        self._pipe: Connection | None = None
 
     def serve_until(self, collection: Collection, pipe: Connection) -> object:
         """Commit the lanes' posts until ``pipe`` has a request, and return it
         (:class:`EOFError` once the pipe is closed)."""
-        if self._pipe is None:
-            self._pipe = pipe
-            self._selector.register(pipe, _READ)
+        self._watch(pipe)
         while True:
             events = self._selector.select(0 if self._waiting else None)
             called = False

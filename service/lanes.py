@@ -17,11 +17,12 @@ reader prepares the post, hands it to the writer's process over a Unix socket of
 Lanes run when both the readers and the writer have processes of their own, unless
 ``post_lanes`` is off. Posts reach the writer in the order their preparations are done, so
 among concurrent copies of an article the one prepared first is ``new``; every other sees
-it. A reader's process that dies fails the posts in its lane with a 503 and is started again
-with the next request its pool gives it; posts go to the other lanes meanwhile, or take the
-pools' path if there is none. A writer's process that dies fails the posts it holds with a
-503 (``Retry-After``); the first such answer has the writer's pool start another, whose
-socket the readers connect to for their next posts.
+it. A reader's process that dies fails the posts in its lane with a 503 (some may have been
+committed: posting them again is idempotent) and is started again with the next request its
+pool gives it, which the lanes make sure comes (:meth:`PostLanes._probe_until_open`); posts
+go to the other lanes meanwhile, or take the pools' path if there is none. A writer's process
+that dies fails the posts it holds with a 503 (``Retry-After``); the first such answer has
+the writer's pool start another, whose socket the readers connect to for their next posts.
 """
 
 from __future__ import annotations

@@ -85,6 +85,24 @@ async def test_posts_on_lanes_answer_what_the_pools_path_answers(
     assert answers[True][6][1]["stored"] == "unchanged"
 
 
+async def test_with_lanes_off_posts_take_the_pools_and_the_writer_process_is_watched(
+    tmp_path: Path, article: str
+) -> None:
+    client = await start_client(lanes_settings(tmp_path, post_lanes=False))
+    try:
+        assert LANES not in client.app
+        assert (await post(client, "/v1/documents", {"id": "a", "text": article}))[0] == 201
+        samples = await scrape(client)
+        assert samples[("dedup_child_resident_bytes", labels(role="writer"))] > 50 << 20
+        assert samples[("dedup_post_lanes_open", ())] == 0
+        prepared = [
+            v for (name, _), v in samples.items() if name == "dedup_post_preparations_total"
+        ]
+        assert sum(prepared) == 1  # counted where it ran: ahead, waited for, or by the writer
+    finally:
+        await client.close()
+
+
 async def test_fifty_concurrent_posts_of_one_article_give_one_new_on_the_lanes(
     tmp_path: Path, article: str
 ) -> None:
