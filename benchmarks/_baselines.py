@@ -45,6 +45,7 @@ def writer_baseline(db: Path, docs: Iterator[Document], n: int) -> tuple[float, 
 
     with Collection.open(db) as collection:
         collection.defer_checkpoints(WAL_BOUND_PAGES)
+        collection.journal_savepoints_in_memory()  # as the service's writer
         posts = [next(docs) for _ in range(3 * n + 2 * WRITER_BATCH)]
         prepared = [collection.prepare(doc) for doc in posts]
 

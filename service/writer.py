@@ -263,6 +263,7 @@ def open_writer(
     collection = open_collection(db, config, readonly=False, busy_timeout=busy_timeout)
     try:
         collection.defer_checkpoints(wal_bound_pages)
+        collection.journal_savepoints_in_memory()  # a savepoint a post: see there
         if warm_up is not None:
             try:
                 collection.warm_up(warm_up)

@@ -312,6 +312,28 @@ def test_group_commit_keeps_posts_whose_neighbours_fail(
         assert sorted(other) == sorted([sample[0].id, "copy"])
 
 
+def test_a_savepoint_journal_in_memory_still_rolls_a_failing_batch_back_alone(
+    tmp_path: Path, sample: list[Document]
+) -> None:
+    """A writer's savepoint journal kept in memory (temporary storage in memory) restores
+    every page a failing savepoint changed, and the file stays whole."""
+    path = tmp_path / "articles.db"
+    with Collection.open(path) as collection:
+        collection.journal_savepoints_in_memory()
+        assert collection.connection.execute("PRAGMA temp_store").fetchone()[0] == 2
+        with collection.transaction():
+            collection.post(sample[0])
+            with pytest.raises(InputError), collection.transaction():
+                for doc in sample[1:]:
+                    collection.post(doc)
+                raise InputError("a bad batch")
+            collection.post(sample[1])
+        assert collection.connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    with Collection.open(path, readonly=True) as other:
+        assert sorted(other) == sorted([sample[0].id, sample[1].id])
+        assert other.check(sample[2]).status == "new"
+
+
 def test_a_post_reported_on_another_instance_gives_the_verdict_of_a_plain_post(
     tmp_path: Path,
 ) -> None:

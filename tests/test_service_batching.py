@@ -18,6 +18,7 @@ from dedup.errors import InputError
 from dedup.types import Document
 from service.batches import TransactionLost, run_batch
 from service.keys import SETTINGS, WRITER
+from service.writer import open_writer
 
 Client = TestClient[Any, Any]
 
@@ -191,3 +192,13 @@ async def test_pages_a_reader_held_back_are_checkpointed_without_another_commit(
 
 def _doc(doc_id: str, text: str) -> Document:
     return Document(doc_id, text)
+
+
+def test_the_writer_keeps_its_savepoint_journal_in_memory(tmp_path: Path) -> None:
+    """Each post of a batch runs in a savepoint: the writer's journal of them stays in memory
+    (``Collection.journal_savepoints_in_memory``), not in a temporary file."""
+    collection = open_writer(str(tmp_path / "articles.db"), None, None, 1000)
+    try:
+        assert collection.connection.execute("PRAGMA temp_store").fetchone()[0] == 2
+    finally:
+        collection.close()

@@ -40,14 +40,18 @@ def children(pid: int) -> set[int]:
     resource tracker."""
     found: set[int] = set()
     for task in os.listdir(f"/proc/{pid}/task"):
-        with open(f"/proc/{pid}/task/{task}/children") as handle:
-            for child in map(int, handle.read().split()):
-                try:
-                    with open(f"/proc/{child}/cmdline", "rb") as cmdline:
-                        if b"spawn_main" in cmdline.read():
-                            found.add(child)
-                except FileNotFoundError:  # ended meanwhile
-                    continue
+        try:
+            with open(f"/proc/{pid}/task/{task}/children") as handle:
+                spawned = list(map(int, handle.read().split()))
+        except FileNotFoundError:  # the thread ended meanwhile
+            continue
+        for child in spawned:
+            try:
+                with open(f"/proc/{child}/cmdline", "rb") as cmdline:
+                    if b"spawn_main" in cmdline.read():
+                        found.add(child)
+            except FileNotFoundError:  # ended meanwhile
+                continue
     return found
 
 

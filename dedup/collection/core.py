@@ -166,6 +166,16 @@ class Collection:
             raise ConfigError(f"pages must be a non-negative integer, got {pages!r}")
         self.index.connection.execute(f"PRAGMA wal_autocheckpoint = {pages}")
 
+    def journal_savepoints_in_memory(self) -> None:
+        """Keep this connection's savepoint journal (and temporary tables and sorts) in memory.
+
+        A writer running each post of a batch in a savepoint has SQLite copy every page a post
+        changes into that journal first; past 64 KiB it went to a temporary file, twice as many
+        writes as the WAL's (session 25 of ``docs/performance-log.md``). Jobs with large
+        savepoints or sorts (a bulk load, a migration) leave this out: memory would hold them.
+        """
+        self.index.connection.execute("PRAGMA temp_store = MEMORY")
+
     def checkpoint(self) -> tuple[int, int]:
         """Copy committed WAL pages into the database file, waiting for no reader or writer.
 
