@@ -32,8 +32,9 @@ import sqlite3
 
 import numpy as np
 import xxhash
+from numba import njit
 
-from dedup._arrays import in_sorted
+from dedup import _numba_start  # noqa: F401  (before any kernel runs: no BLAS probe)
 from dedup._postings import Postings
 from dedup._removal_log import missed
 from dedup.index._store import BandRows, Buckets
@@ -163,29 +164,28 @@ class BandIndex:
     # --- lookups -------------------------------------------------------------------------------
 
     def buckets(self, keys: np.ndarray, cap: int) -> Buckets:
-        """:meth:`dedup.index._store.Store.buckets` over the committed and pending rows."""
+        """:meth:`dedup.index._store.Store.buckets` over the committed and pending rows.
+
+        Apart from the postings' searches, two compiled calls over a few dozen keys and
+        handles: as some twenty NumPy calls they took a post's writer 50-60 us, each paying
+        NumPy's fixed cost in a process whose caches the lookups had just filled (session 25
+        of ``docs/performance-log.md``).
+        """
         n, bands = keys.shape
-        unique, inverse = np.unique(self._tagged(keys), return_inverse=True)
-        found = [self._postings.find(unique)]
+        unique, inverse = _distinct(self._tagged(keys))
+        which, handles = self._postings.find(unique)
         if self._pending is not None:
-            found.append(self._pending.find(unique))
-        which = np.concatenate([w for w, _ in found])
-        handles = np.concatenate([h for _, h in found]).astype(np.int64)
-        if self._dead or self._pending_dead:
-            alive = ~in_sorted(handles, self._dead_handles())
-            which, handles = which[alive], handles[alive]
-        order = np.lexsort((handles, which))
-        which, handles = which[order], handles[order]
-        bounds = np.searchsorted(which, np.arange(unique.shape[0] + 1))
-        counts = np.diff(bounds)
-        present = np.flatnonzero(counts)
-        slot_of = np.full(unique.shape[0], -1, dtype=np.int64)
-        slot_of[present] = np.arange(present.shape[0])
+            more_which, more_handles = self._pending.find(unique)
+        else:
+            more_which, more_handles = _NO_WHICH, _NO_HANDLES
+        dead = self._dead_handles() if self._dead or self._pending_dead else _NO_DEAD
+        table = _table(unique.shape[0], which, handles, more_which, more_handles, dead)
+        members_of, starts, counts, slot_of = table
         members = [
-            handles[start : start + min(count, cap)]
-            for start, count in zip(bounds[present].tolist(), counts[present].tolist(), strict=True)
+            members_of[start : start + min(count, cap)]
+            for start, count in zip(starts.tolist(), counts.tolist(), strict=True)
+            if count
         ]
-        inverse = inverse.reshape(-1)
         slot = slot_of[inverse].reshape(n, bands)
         truncated = (counts > cap)[inverse].reshape(n, bands)
         return Buckets(slot, members, truncated)
@@ -202,6 +202,74 @@ class BandIndex:
             return self._dead_sorted
         pending = np.fromiter(self._pending_dead, np.int64, count=len(self._pending_dead))
         return np.union1d(self._dead_sorted, pending)
+
+
+_NO_WHICH = np.empty(0, dtype=np.int64)
+_NO_HANDLES = np.empty(0, dtype=np.uint32)
+_NO_DEAD = np.empty(0, dtype=np.int64)
+
+
+@njit(cache=True, nogil=True)
+def _distinct(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(values, return_inverse=True)`` of a few dozen tagged keys."""
+    order = np.argsort(values)
+    unique = np.empty(values.shape[0], dtype=values.dtype)
+    inverse = np.empty(values.shape[0], dtype=np.int64)
+    m = 0
+    for i in order:
+        if m == 0 or unique[m - 1] != values[i]:
+            unique[m] = values[i]
+            m += 1
+        inverse[i] = m - 1
+    return unique[:m], inverse
+
+
+@njit(cache=True, nogil=True)
+def _table(
+    keys: int,
+    which: np.ndarray,
+    handles: np.ndarray,
+    more_which: np.ndarray,
+    more_handles: np.ndarray,
+    dead: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The living handles found for each of ``keys`` distinct keys (``which``/``handles`` and
+    ``more_which``/``more_handles``, from two inversions; ``dead``: sorted), grouped by key
+    and ascending in each group: ``(handles, starts, counts, slot)``, where ``slot[k]``
+    numbers key ``k`` among those with any handle (-1: none)."""
+    total = which.shape[0] + more_which.shape[0]
+    all_which = np.empty(total, dtype=np.int64)
+    all_handles = np.empty(total, dtype=np.int64)
+    counts = np.zeros(keys, dtype=np.int64)
+    n = 0
+    for part_which, part_handles in ((which, handles), (more_which, more_handles)):
+        for i in range(part_which.shape[0]):
+            handle = np.int64(part_handles[i])
+            if dead.shape[0]:
+                j = np.searchsorted(dead, handle)
+                if j < dead.shape[0] and dead[j] == handle:
+                    continue
+            all_which[n] = part_which[i]
+            all_handles[n] = handle
+            counts[part_which[i]] += 1
+            n += 1
+    starts = np.zeros(keys, dtype=np.int64)
+    slot = np.full(keys, -1, dtype=np.int64)
+    at, slots = 0, 0
+    for k in range(keys):
+        starts[k] = at
+        at += counts[k]
+        if counts[k]:
+            slot[k] = slots
+            slots += 1
+    grouped = np.empty(n, dtype=np.int64)
+    fill = starts.copy()
+    for i in range(n):
+        grouped[fill[all_which[i]]] = all_handles[i]
+        fill[all_which[i]] += 1
+    for k in range(keys):
+        grouped[starts[k] : starts[k] + counts[k]].sort()
+    return grouped, starts, counts, slot
 
 
 def _repeat(handles: np.ndarray, bands: int) -> np.ndarray:
