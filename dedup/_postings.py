@@ -31,7 +31,7 @@ import numpy as np
 from numba import njit
 
 from dedup import _numba_start  # noqa: F401  (before any kernel runs: no BLAS probe)
-from dedup._run_sort import directory_of, shift_for, sort_pairs
+from dedup._run_sort import directory_of, filter_of, may_hold, shift_for, sort_pairs
 
 #: Runs merge while the newest is at least this fraction (1/MERGE_RATIO) of the one before.
 #: A lookup pays about 7 us a run in calls and allocations whatever its size, and a service
@@ -44,29 +44,36 @@ MERGE_RATIO = 4
 
 
 class Run(NamedTuple):
-    """``(hash, value)`` pairs sorted by hash, with the directory of their top bits."""
+    """``(hash, value)`` pairs sorted by hash, with the directory of their top bits and, for
+    a large run, its filter (:func:`dedup._run_sort.filter_of`)."""
 
     hashes: np.ndarray  # uint64, sorted
     values: np.ndarray  # uint32, the value of each hash
     directory: np.ndarray  # int64: the first pair whose top bits are k, for k in 0 .. 2**bits
     shift: np.uint64  # 64 - bits: a hash's top bits are ``hash >> shift``
+    filter: np.ndarray = np.empty(0, dtype=np.uint64)  # uint64 words (empty: none)
 
     @classmethod
     def of(cls, hashes: np.ndarray, values: np.ndarray) -> Run:
         """The run of pairs already sorted by hash (a merge's), with its directory."""
         shift = shift_for(hashes.shape[0])
-        return cls(hashes, values, directory_of(hashes, shift, 1 << (64 - int(shift))), shift)
+        directory = directory_of(hashes, shift, 1 << (64 - int(shift)))
+        return cls(hashes, values, directory, shift, filter_of(hashes))
 
     @classmethod
     def sorted(cls, batches: list[tuple[np.ndarray, np.ndarray]]) -> Run:
         """The run of the pairs of ``batches`` (one or more, not all empty), in any order:
         sorted by hash, equal hashes keeping their order, a batch's before the next's; takes
         the batches off the list (:func:`dedup._run_sort.sort_pairs`)."""
-        return cls(*sort_pairs(batches))
+        hashes, values, directory, shift = sort_pairs(batches)
+        return cls(hashes, values, directory, shift, filter_of(hashes))
 
     def spans(self, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``np.searchsorted(hashes, query, "left")`` and ``"right"``, through the directory."""
-        return _spans(self.hashes, self.directory, self.shift, query)
+        """``np.searchsorted(hashes, query, "left")`` and ``"right"``, through the directory;
+        a hash the filter rules out gets the empty span ``(0, 0)``."""
+        words = self.filter
+        bits = max(words.shape[0].bit_length() - 1, 0)
+        return _spans(self.hashes, self.directory, self.shift, words, np.uint64(64 - bits), query)
 
 
 class Postings:
@@ -158,15 +165,17 @@ class Postings:
 
     def find_each(self, arrays: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """Every ``(array number, value)`` where a hash of ``arrays[k]`` has that value, each
-        pair once however many hashes they share: ``(owners, values)``, sorted."""
+        pair once however many hashes they share: ``(owners, values)``, sorted.
+
+        The pairs are sorted and made distinct in one compiled call: with NumPy's ``repeat``
+        and ``unique`` that took a post's writer about 20 us more (session 25 of
+        ``docs/performance-log.md``)."""
         sizes = [a.shape[0] for a in arrays]
         if not sum(sizes):
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
         query = np.concatenate([np.asarray(a, dtype=np.uint64) for a in arrays])
-        owner = np.repeat(np.arange(len(arrays), dtype=np.int64), sizes)
         which, values = self.find(query)
-        pairs = np.unique((owner[which] << 32) | values.astype(np.int64))
-        return pairs >> 32, pairs & 0xFFFFFFFF
+        return _owned(which, values, np.cumsum(np.array(sizes, dtype=np.int64)))
 
 
 class Seqs:
@@ -239,14 +248,23 @@ def _built(runs: list[Run], fresh: list[tuple[np.ndarray, np.ndarray]]) -> Run:
 
 @njit(cache=True, nogil=True)
 def _spans(
-    hashes: np.ndarray, directory: np.ndarray, shift: np.uint64, query: np.ndarray
+    hashes: np.ndarray,
+    directory: np.ndarray,
+    shift: np.uint64,
+    words: np.ndarray,
+    filter_shift: np.uint64,
+    query: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Where each query hash's pairs start and end: equal hashes share their top bits, so they
-    all lie in the directory entry of those bits, searched alone."""
+    all lie in the directory entry of those bits, searched alone. A hash the run's filter
+    (``words``, ``filter_shift``) rules out is not searched for: ``(0, 0)``."""
     lo = np.empty(query.shape[0], dtype=np.int64)
     hi = np.empty(query.shape[0], dtype=np.int64)
     for i in range(query.shape[0]):
         q = query[i]
+        if not may_hold(words, filter_shift, q):
+            lo[i] = hi[i] = 0
+            continue
         entry = q >> shift
         left, right = directory[entry], directory[entry + 1]
         while left < right:  # the first pair not below q
@@ -331,6 +349,28 @@ def _count_in(values: np.ndarray, lo: np.ndarray, hi: np.ndarray, wanted: np.nda
                 found += left - start
         out[i] = found
     return out
+
+
+@njit(cache=True, nogil=True)
+def _owned(
+    which: np.ndarray, values: np.ndarray, ends: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct ``(owner, value)`` of found pairs, sorted: a pair's owner is the array its
+    query hash came from, whose hashes end at ``ends[owner]`` in the query."""
+    keys = np.empty(which.shape[0], dtype=np.int64)
+    for i in range(which.shape[0]):
+        owner = np.searchsorted(ends, which[i], side="right")
+        keys[i] = (owner << 32) | np.int64(values[i])
+    keys.sort()
+    owners = np.empty(keys.shape[0], dtype=np.int64)
+    found = np.empty(keys.shape[0], dtype=np.int64)
+    n = 0
+    for i in range(keys.shape[0]):
+        if n == 0 or keys[i] != keys[i - 1]:
+            owners[n] = keys[i] >> 32
+            found[n] = keys[i] & 0xFFFFFFFF
+            n += 1
+    return owners[:n], found[:n]
 
 
 @njit(cache=True, nogil=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from dedup._postings import Postings
+from dedup._run_sort import FILTER_MIN
 
 
 def _postings() -> Postings:
@@ -166,3 +167,30 @@ def test_adding_batches_at_once_to_runs_makes_the_runs_adding_them_one_by_one_ma
             assert mine.values.tolist() == theirs.values.tolist()
             assert mine.directory.tolist() == theirs.directory.tolist()
             assert mine.shift == theirs.shift
+
+
+def test_a_large_runs_filter_hides_no_stored_hash_and_skips_most_others() -> None:
+    """A run of FILTER_MIN pairs or more has a filter: every stored hash is still found with
+    all its pairs (the reuse postings' hashes too, multiples of their sample rate), and most
+    hashes it does not hold are ruled out before any search."""
+    rng = np.random.default_rng(11)
+    hashes = rng.integers(0, 2**62, FILTER_MIN, dtype=np.uint64) * np.uint64(4)
+    hashes[:1000] = hashes[1000:2000]  # some hashes held twice
+    postings = Postings()
+    postings.add(hashes, np.arange(FILTER_MIN, dtype=np.uint32))
+    (run,) = postings.runs
+    assert run.filter.shape[0] > 0
+    stored = hashes[rng.integers(0, FILTER_MIN, 5000)]
+    lo, hi = run.spans(stored)
+    assert lo.tolist() == np.searchsorted(run.hashes, stored, "left").tolist()
+    assert hi.tolist() == np.searchsorted(run.hashes, stored, "right").tolist()
+    absent = rng.integers(0, 2**62, 5000, dtype=np.uint64) * np.uint64(4) + np.uint64(1)
+    lo, hi = run.spans(absent)
+    assert (lo == hi).all()
+    assert np.count_nonzero(lo) < 0.1 * absent.shape[0]  # searched: the filter let it by
+
+
+def test_a_small_run_has_no_filter() -> None:
+    postings = Postings()
+    postings.add(np.arange(1, 100, dtype=np.uint64), np.zeros(99, dtype=np.uint32))
+    assert postings.runs[0].filter.shape == (0,)
