@@ -214,3 +214,54 @@ def test_storing_a_batch_writes_what_storing_one_by_one_writes(tmp_path: Path) -
     batch.put_many(entries)
     assert _forms_and_names(batch) == _forms_and_names(one)
     assert len(_forms_and_names(one)[0]) > 2  # the footer and stories still stored
+
+
+def _writers_transaction(
+    tmp_path: Path, committed: DocumentEntry, steps: list[DocumentEntry | None]
+) -> tuple[SQLiteBoilerplateStore, SQLiteBoilerplateStore]:
+    """A writer (``keep_views``: told as each transaction begins and whenever a savepoint
+    rolls back) that stores ``steps`` in one transaction after ``committed``, and a plain
+    store that stores the same one by one, each lookup read from the file. A step of None
+    is a savepoint that stores a document (the next step), then rolls back."""
+    plain, writer = _store(tmp_path / "plain.db"), _store(tmp_path / "writer.db", keep_views=True)
+    plain.put(committed)
+    writer.put(committed)
+    conn = writer._conn
+    conn.execute("BEGIN IMMEDIATE")
+    writer.catch_up()
+    it = iter(steps)
+    for entry in it:
+        if entry is None:
+            conn.execute("SAVEPOINT s")
+            writer.put(next(it))  # type: ignore[arg-type]
+            conn.execute("ROLLBACK TO s")
+            conn.execute("RELEASE s")
+            writer.rolled_back()
+            continue
+        plain.put(entry)
+        writer.put(entry)
+    conn.execute("COMMIT")
+    return plain, writer
+
+
+def test_a_writers_transaction_finds_the_forms_it_made_and_dropped_itself(tmp_path: Path) -> None:
+    """A writer's transaction looks its own forms up from what it made and dropped, over the
+    committed ones: the rows are those of storing each document in turn, a form made twice
+    over by documents replaced meanwhile, and one made in the transaction found again."""
+    places = ["harbour", "council", "school", "market", "bridge", "station"]
+    stories = [f"A story about the {place}, told at length by those there." for place in places]
+    entries = [_entry(f"d{k % 4}", stories[k % len(stories)]) for k in range(14)]
+    pier = "A story about the pier, told at length by those who were there."
+    steps = [*entries[1:], _entry("e1", pier), _entry("e2", pier)]
+    plain, writer = _writers_transaction(tmp_path, entries[0], steps)  # type: ignore[arg-type]
+    assert _forms_and_names(writer) == _forms_and_names(plain)
+
+
+def test_a_form_a_rolled_back_savepoint_made_is_not_found_again(tmp_path: Path) -> None:
+    """Its seq goes to the next form made: the document that stores its text again makes
+    a form of its own, as storing one by one does."""
+    lost = "A story about the lighthouse, told at length by those who were there."
+    other = "A story about the ferry, told at length by those who were there."
+    steps = [None, _entry("gone", lost), _entry("x", other), _entry("y", lost)]
+    plain, writer = _writers_transaction(tmp_path, _entry("a", "The council met."), steps)
+    assert _forms_and_names(writer) == _forms_and_names(plain)

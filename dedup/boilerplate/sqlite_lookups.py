@@ -249,6 +249,10 @@ class Lookups:
         self._kept_forms: Forms | None = None
         self._form_keys: FormKeys | None = None  # a writer's only: made on first use
         self._kept_form_keys: FormKeys | None = None
+        # The forms this transaction made (masked key -> seq) and the seqs it dropped, while
+        # known: from a transaction's begin (catch_up, with keep_views) to a rollback.
+        self._made: dict[int, int] | None = None
+        self._dropped: set[int] = set()
 
     def refresh(self) -> None:
         """Read what was committed since the last refresh (nothing, inside a transaction:
@@ -277,6 +281,7 @@ class Lookups:
             self._form_keys = FormKeys()
         if self._form_keys is not None:
             self._form_keys.read(self._conn)
+        self._made, self._dropped = ({} if self._keep else None), set()
 
     def removals_read(self) -> int:
         """The last ``bp_removed.n`` every committed inversion of this connection has read:
@@ -288,8 +293,39 @@ class Lookups:
         return min(inversion.last_removed for inversion in inversions)
 
     def rolled_back(self) -> None:
-        """Rows this connection wrote may be gone: views kept so far are dropped."""
+        """Rows this connection wrote may be gone: views kept so far are dropped, and which
+        forms the transaction made is no longer known (:meth:`form_seqs` reads them)."""
         self._kept_carriers = self._kept_forms = self._kept_form_keys = None
+        self._made = None
+
+    def form_seqs(self, keys: Sequence[int]) -> list[int | None]:
+        """:meth:`FormKeys.of_masked` as the connection sees the forms now.
+
+        While the transaction's own forms are known (:meth:`made_form`, :meth:`dropped_forms`),
+        the committed forms are looked up and those laid over them: a view of the forms by
+        masked key, read again before each post's store, cost the writer about 35 us a post
+        (session 25 of ``docs/performance-log.md``). Otherwise, from that view."""
+        committed, made = self._form_keys, self._made
+        if committed is None or made is None or not self._conn.in_transaction:
+            return self.form_keys().of_masked(keys)
+        dropped = self._dropped
+        return [
+            made.get(key, None if seq is None or seq in dropped else seq)
+            for key, seq in zip(keys, committed.of_masked(keys), strict=True)
+        ]
+
+    def made_form(self, masked: int, seq: int) -> None:
+        """The transaction made form ``seq`` for masked key ``masked``."""
+        if self._made is not None:
+            self._made[masked] = seq
+
+    def dropped_forms(self, seqs: set[int] | None) -> None:
+        """The transaction dropped the forms of ``seqs`` (None: some, not known which)."""
+        if seqs is None:
+            self._made = None
+        elif self._made is not None and seqs:
+            self._dropped |= seqs
+            self._made = {key: seq for key, seq in self._made.items() if seq not in seqs}
 
     def carriers(self) -> Carriers:
         """The carriers as the connection sees them now."""

@@ -143,7 +143,7 @@ class SQLiteBoilerplateStore:
         it = iter(entries)
         while batch := list(islice(it, _BATCH)):
             keys = sorted({occ.masked for e in batch for occ in e.occurrences if _is_signed(occ)})
-            seqs = self._lookups.form_keys().of_masked(keys) if keys else []
+            seqs = self._lookups.form_seqs(keys) if keys else []
             # masked key -> living form, as the batch's removals and new forms change them
             forms = {m: seq for m, seq in zip(keys, seqs, strict=True) if seq is not None}
             for entry in batch:
@@ -188,6 +188,7 @@ class SQLiteBoilerplateStore:
                     ),
                 )
             )
+            self._lookups.made_form(masked, forms[masked])
         conn.executemany(
             "INSERT INTO bp_occurrences VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
@@ -234,6 +235,7 @@ class SQLiteBoilerplateStore:
                 "INSERT INTO bp_removed (kind, seq) VALUES (?, ?)", [(FORM, r[0]) for r in gone]
             )
             dropped.update(r[0] for r in gone)
+        self._lookups.dropped_forms(dropped)
         self._prune_removals()
         return dropped
 
@@ -284,6 +286,7 @@ class SQLiteBoilerplateStore:
     def clear(self) -> None:
         """Forget everything."""
         conn = self._conn
+        self._lookups.dropped_forms(None)
         conn.execute(f"INSERT INTO bp_removed (kind, seq) SELECT {CARRIER}, seq FROM bp_carriers")
         conn.execute(f"INSERT INTO bp_removed (kind, seq) SELECT {FORM}, seq FROM bp_forms")
         for table in ("bp_documents", "bp_occurrences", "bp_carriers", "bp_forms"):
