@@ -240,8 +240,15 @@ def _writers_transaction(
             continue
         plain.put(entry)
         writer.put(entry)
+        assert _near(writer, entry) == _near(plain, entry)
     conn.execute("COMMIT")
     return plain, writer
+
+
+def _near(store: SQLiteBoilerplateStore, entry: DocumentEntry) -> list[list[object]]:
+    """The forms near each signed paragraph of ``entry``, as ``store`` sees them now."""
+    bands = [o.bands for o in entry.occurrences if o.bands is not None]
+    return [[(k, s.tolist()) for k, s in found] for found in store.near_many(bands)]
 
 
 def test_a_writers_transaction_finds_the_forms_it_made_and_dropped_itself(tmp_path: Path) -> None:
