@@ -23,7 +23,7 @@ import numpy as np
 from dedup import _kernels, _minhash_kernels
 from dedup._pickling import ArrayState, array_of, array_state
 from dedup.config import Config
-from dedup.normalize import TokenStreams, tables, token_streams
+from dedup.normalize import TokenStreams, code_points, tables, token_streams
 
 #: Seed of every XXH64 shingle and content hash. Fixed: it is part of the stored format.
 HASH_SEED = np.uint64(0)
@@ -159,5 +159,30 @@ class Fingerprinter:
         )
 
     def fingerprint_one(self, text: str) -> Fingerprint:
-        """Fingerprint of a single text (a batch of one)."""
-        return self.fingerprint([text])[0]
+        """Fingerprint of a single text: what a batch of one gives, in one compiled call
+        (:func:`dedup._minhash_kernels.fingerprint_text`). A service's writer fingerprints each
+        post alone, and four calls with their arrays and batch objects cost it about 20 us
+        more a post (session 25 of ``docs/performance-log.md``)."""
+        cfg, tab = self.config, self._tables
+        cps, offsets = code_points([text])
+        signature, shingles, content, unsafe = _minhash_kernels.fingerprint_text(
+            cps,
+            offsets,
+            tab.classes,
+            tab.fold,
+            tab.fold_ext,
+            tab.nfkc_index,
+            tab.nfkc_offsets,
+            tab.nfkc_chars,
+            tab.expansion,
+            cfg.nfkc,
+            cfg.casefold,
+            cfg.ngram,
+            cfg.shingle == "word",
+            HASH_SEED,
+            self._a,
+            self._b,
+        )
+        if unsafe:  # its NFKC depends on neighbouring characters: the batch path has that
+            return self.fingerprint([text])[0]
+        return Fingerprint(signature, shingles, int(content), cfg.seed)
