@@ -23,6 +23,8 @@ class SQLiteInOrder:
         self._carriers = carriers
         self._counts: dict[tuple[KeyKind, int], int] = {}
         self._numbers: dict[tuple[KeyKind, int], np.ndarray] = {}
+        # key -> where the census put its numbers: (grouped, start, end), sliced when asked
+        self._listed: dict[tuple[KeyKind, int], tuple[np.ndarray, int, int]] = {}
         # (kind, key, source) -> the (id, row number) pairs :meth:`first` last gave the ids of
         self._rows: dict[tuple[KeyKind, int, str | None], list[tuple[str, int]]] = {}
         self._census(list(dict.fromkeys(keys)))
@@ -76,14 +78,21 @@ class SQLiteInOrder:
     def _census(self, wanted: list[tuple[KeyKind, int]]) -> None:
         if not wanted:
             return
-        counts, numbers = self._carriers.census([tagged(kind, key) for kind, key in wanted], SIZE)
-        for found, count, listed in zip(wanted, counts, numbers, strict=True):
-            self._counts[found] = count
-            if listed is not None:
-                self._numbers[found] = listed
+        tags = [tagged(kind, key) for kind, key in wanted]
+        counts, grouped, bounds, listed = self._carriers.census(tags, SIZE)
+        for k, found in enumerate(wanted):
+            self._counts[found] = counts[k]
+            if listed[k]:
+                self._listed[found] = (grouped, bounds[k], bounds[k + 1])
 
     def _numbers_of(self, kind: KeyKind, key: int) -> np.ndarray:
         numbers = self._numbers.get((kind, key))
         if numbers is None:
-            numbers = self._numbers[(kind, key)] = self._carriers.numbers([tagged(kind, key)])[0]
+            listed = self._listed.get((kind, key))
+            if listed is not None:
+                grouped, start, end = listed
+                numbers = grouped[start:end]
+            else:
+                numbers = self._carriers.numbers([tagged(kind, key)])[0]
+            self._numbers[(kind, key)] = numbers
         return numbers

@@ -43,6 +43,7 @@ from typing import TypeVar, cast
 
 import numpy as np
 import xxhash
+from numba import njit
 
 from dedup._arrays import in_sorted
 from dedup._postings import Postings
@@ -104,9 +105,15 @@ class Carriers(Inversion):
         which, numbers = self._living(*self.postings.find(np.array(tags, dtype=np.uint64)))
         return _split(which, numbers, len(tags))
 
-    def census(self, tags: Sequence[int], most: int) -> tuple[list[int], list[np.ndarray | None]]:
+    def census(
+        self, tags: Sequence[int], most: int
+    ) -> tuple[list[int], np.ndarray, list[int], list[bool]]:
         """How many living carriers each tagged key has, and :meth:`numbers` of the keys with
-        at most ``most`` pairs, dead rows' included (None for the others).
+        at most ``most`` pairs, dead rows' included: ``(counts, grouped, bounds, listed)``,
+        where the numbers of key ``k`` are ``grouped[bounds[k]:bounds[k + 1]]`` if
+        ``listed[k]`` (sliced by the caller as it needs them: a post's census asks about some
+        sixty keys, and sixty slices and the NumPy calls that grouped them cost the writer
+        about 30 us a post; session 25 of ``docs/performance-log.md``).
 
         A key's count is the number of its pairs, less those of dead rows, so the thousands
         of carriers of a busy source's footer are counted without being gathered: judging a
@@ -119,15 +126,12 @@ class Carriers(Inversion):
         dead = self.dead_numbers()
         if dead.shape[0]:
             which, values = self._living(which, values)
-        split = _split(which, values, len(tags))
-        counts = held.copy()
-        rare = held <= most
-        listed = rare.tolist()
-        counts[rare] = [n.shape[0] for n, r in zip(split, listed, strict=True) if r]
-        busy = np.flatnonzero(~rare)
-        if dead.shape[0] and busy.shape[0]:
+        grouped, bounds, counts = _census_counts(which, values, held, most)
+        listed = held <= most
+        if dead.shape[0] and not listed.all():
+            busy = np.flatnonzero(~listed)
             counts[busy] -= self.postings.count_in(query[busy], dead)
-        return counts.tolist(), [n if r else None for n, r in zip(split, listed, strict=True)]
+        return counts.tolist(), grouped, bounds.tolist(), listed.tolist()
 
     def own_numbers(self, tag: int) -> np.ndarray:
         """The row numbers of a view's own living rows carrying the tagged key.
@@ -355,6 +359,30 @@ class Lookups:
             return view, view if self._keep else None
         kept.read(conn)
         return kept, kept
+
+
+@njit(cache=True, nogil=True)
+def _census_counts(
+    which: np.ndarray, values: np.ndarray, held: np.ndarray, most: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``values`` grouped by ``which`` (their key's place among ``held``'s), each group in its
+    order, with the groups' bounds; and each key's count: its group's size if it held at most
+    ``most`` pairs, else ``held``."""
+    n = held.shape[0]
+    bounds = np.zeros(n + 1, dtype=np.int64)
+    for i in range(which.shape[0]):
+        bounds[which[i] + 1] += 1
+    for k in range(n):
+        bounds[k + 1] += bounds[k]
+    grouped = np.empty(which.shape[0], dtype=values.dtype)
+    fill = bounds[:n].copy()
+    for i in range(which.shape[0]):
+        grouped[fill[which[i]]] = values[i]
+        fill[which[i]] += 1
+    counts = np.empty(n, dtype=np.int64)
+    for k in range(n):
+        counts[k] = held[k] if held[k] > most else bounds[k + 1] - bounds[k]
+    return grouped, bounds, counts
 
 
 def _split(which: np.ndarray, numbers: np.ndarray, n: int) -> list[np.ndarray]:
