@@ -277,10 +277,5 @@ def _repeat(handles: np.ndarray, bands: int) -> np.ndarray:
 
 
 def _per_document(bands: BandRows) -> tuple[np.ndarray, np.ndarray]:
-    """Band rows (sorted by band, key, document) back to handles and their keys by band."""
-    if bands.band.shape[0] == 0:
-        return np.empty(0, dtype=np.int64), np.empty((0, 0), dtype=np.uint64)
-    width = int(bands.band.max()) + 1
-    order = np.lexsort((bands.band, bands.doc))
-    keys = bands.key[order].view(np.uint64).reshape(-1, width)
-    return bands.doc[order][::width], keys
+    """Band rows as handles and their keys by band (``[n, bands]``)."""
+    return bands.handles, bands.keys

@@ -43,22 +43,49 @@ class Entry(NamedTuple):
     canonical: int | None = None  # decided before the insert
 
 
-class BandRows(NamedTuple):
-    """LSH band rows, sorted by ``(band, key, doc)``: the order the SQLite B-tree wants."""
+class BandRows:
+    """LSH band rows of some documents: ``(handles, keys)`` as made, and sorted by ``(band,
+    key, doc)`` (:attr:`band`, :attr:`key`, :attr:`doc`), the order a B-tree of them wants,
+    worked out when first asked for. The SQLite store keeps each document's keys as one row
+    and never asks: sorting them, then sorting them back by document, cost a post's writer
+    about 25 us (session 25 of ``docs/performance-log.md``)."""
 
-    band: np.ndarray  # int64
-    key: np.ndarray  # int64: the uint64 band key's bits, read as signed
-    doc: np.ndarray  # int64 handles
+    __slots__ = ("_sorted", "handles", "keys")
+
+    def __init__(self, handles: np.ndarray, keys: np.ndarray) -> None:
+        self.handles = np.asarray(handles, dtype=np.int64)  # [n]
+        self.keys = np.ascontiguousarray(keys, dtype=np.uint64)  # [n, bands]
+        self._sorted: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     @classmethod
     def of(cls, handles: np.ndarray, keys: np.ndarray) -> BandRows:
         """Rows of documents ``handles`` with band keys ``keys`` (uint64 ``[n, bands]``)."""
-        n, bands = keys.shape
-        band = np.tile(np.arange(bands, dtype=np.int64), n)
-        key = np.ascontiguousarray(keys, dtype=np.uint64).reshape(-1).view(np.int64)
-        doc = np.repeat(np.asarray(handles, dtype=np.int64), bands)
-        order = np.lexsort((doc, key, band))
-        return cls(band[order], key[order], doc[order])
+        return cls(handles, keys)
+
+    def _rows(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if self._sorted is None:
+            n, bands = self.keys.shape
+            band = np.tile(np.arange(bands, dtype=np.int64), n)
+            key = self.keys.reshape(-1).view(np.int64)
+            doc = np.repeat(self.handles, bands)
+            order = np.lexsort((doc, key, band))
+            self._sorted = (band[order], key[order], doc[order])
+        return self._sorted
+
+    @property
+    def band(self) -> np.ndarray:
+        """Each row's band (int64), rows sorted by ``(band, key, doc)``."""
+        return self._rows()[0]
+
+    @property
+    def key(self) -> np.ndarray:
+        """Each row's band key (int64: the uint64 key's bits, read as signed)."""
+        return self._rows()[1]
+
+    @property
+    def doc(self) -> np.ndarray:
+        """Each row's document handle (int64)."""
+        return self._rows()[2]
 
 
 class Buckets(NamedTuple):
