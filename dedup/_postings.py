@@ -31,7 +31,8 @@ import numpy as np
 from numba import njit
 
 from dedup import _numba_start  # noqa: F401  (before any kernel runs: no BLAS probe)
-from dedup._run_sort import directory_of, filter_of, may_hold, shift_for, sort_pairs
+from dedup._run_search import count_in, find_in, gather_wanted, spans
+from dedup._run_sort import directory_of, filter_of, shift_for, sort_pairs
 
 #: Runs merge while the newest is at least this fraction (1/MERGE_RATIO) of the one before.
 #: A lookup pays about 7 us a run in calls and allocations whatever its size, and a service
@@ -73,7 +74,7 @@ class Run(NamedTuple):
         a hash the filter rules out gets the empty span ``(0, 0)``."""
         words = self.filter
         bits = max(words.shape[0].bit_length() - 1, 0)
-        return _spans(self.hashes, self.directory, self.shift, words, np.uint64(64 - bits), query)
+        return spans(self.hashes, self.directory, self.shift, words, np.uint64(64 - bits), query)
 
 
 class Postings:
@@ -127,7 +128,7 @@ class Postings:
         for run in self.runs:
             words = run.filter
             bits = max(words.shape[0].bit_length() - 1, 0)
-            found_which, found_values = _find_in(
+            found_which, found_values = find_in(
                 run.hashes, run.directory, run.shift, words, np.uint64(64 - bits), run.values, query
             )
             if found_which.shape[0]:
@@ -157,7 +158,7 @@ class Postings:
         which: list[np.ndarray] = []
         values: list[np.ndarray] = []
         for run, (lo, hi) in zip(self.runs, spans, strict=True):
-            found_which, found_values = _gather_wanted(run.values, lo, hi, wanted)
+            found_which, found_values = gather_wanted(run.values, lo, hi, wanted)
             if found_which.shape[0]:
                 which.append(found_which)
                 values.append(found_values)
@@ -178,7 +179,7 @@ class Postings:
         counts = np.zeros(query.shape[0], dtype=np.int64)
         for run in self.runs:
             lo, hi = run.spans(query)
-            counts += _count_in(run.values, lo, hi, numbers)
+            counts += count_in(run.values, lo, hi, numbers)
         return counts
 
     def find_each(self, arrays: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -262,126 +263,6 @@ def _built(runs: list[Run], fresh: list[tuple[np.ndarray, np.ndarray]]) -> Run:
     for older in reversed(runs[:-1]):  # the smaller newer runs first, as one by one
         built = Run.of(*_merge(older.hashes, older.values, built.hashes, built.values))
     return built
-
-
-@njit(cache=True, nogil=True)
-def _spans(
-    hashes: np.ndarray,
-    directory: np.ndarray,
-    shift: np.uint64,
-    words: np.ndarray,
-    filter_shift: np.uint64,
-    query: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Where each query hash's pairs start and end: equal hashes share their top bits, so they
-    all lie in the directory entry of those bits, searched alone. A hash the run's filter
-    (``words``, ``filter_shift``) rules out is not searched for: ``(0, 0)``."""
-    lo = np.empty(query.shape[0], dtype=np.int64)
-    hi = np.empty(query.shape[0], dtype=np.int64)
-    for i in range(query.shape[0]):
-        q = query[i]
-        if not may_hold(words, filter_shift, q):
-            lo[i] = hi[i] = 0
-            continue
-        entry = q >> shift
-        left, right = directory[entry], directory[entry + 1]
-        while left < right:  # the first pair not below q
-            middle = (left + right) >> 1
-            if hashes[middle] < q:
-                left = middle + 1
-            else:
-                right = middle
-        lo[i] = left
-        right = directory[entry + 1]
-        while left < right:  # the first pair above q
-            middle = (left + right) >> 1
-            if hashes[middle] <= q:
-                left = middle + 1
-            else:
-                right = middle
-        hi[i] = left
-    return lo, hi
-
-
-@njit(cache=True, nogil=True)
-def _find_in(
-    hashes: np.ndarray,
-    directory: np.ndarray,
-    shift: np.uint64,
-    words: np.ndarray,
-    filter_shift: np.uint64,
-    values: np.ndarray,
-    query: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`_spans` and :func:`_gather_wanted` of every query hash, in one call."""
-    lo, hi = _spans(hashes, directory, shift, words, filter_shift, query)
-    return _gather_wanted(values, lo, hi, hi > lo)
-
-
-@njit(cache=True, nogil=True)
-def _gather_wanted(
-    values: np.ndarray, lo: np.ndarray, hi: np.ndarray, wanted: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """The pairs of the ``wanted`` query hashes in one run: ``(which, values)``, the query
-    position of each pair and its value, ``values[lo[i]:hi[i]]`` for each wanted ``i``."""
-    total = 0
-    for i in range(lo.shape[0]):
-        if wanted[i]:
-            total += hi[i] - lo[i]
-    which = np.empty(total, dtype=np.int64)
-    out = np.empty(total, dtype=values.dtype)
-    k = 0
-    for i in range(lo.shape[0]):
-        if wanted[i]:
-            for j in range(lo[i], hi[i]):
-                which[k] = i
-                out[k] = values[j]
-                k += 1
-    return which, out
-
-
-@njit(cache=True, nogil=True)
-def _count_in(values: np.ndarray, lo: np.ndarray, hi: np.ndarray, wanted: np.ndarray) -> np.ndarray:
-    """For each span ``values[lo[i]:hi[i]]`` (ascending), how many of its values are in
-    ``wanted`` (sorted, distinct): the shorter side is walked and the other searched."""
-    out = np.zeros(lo.shape[0], dtype=np.int64)
-    m = wanted.shape[0]
-    for i in range(lo.shape[0]):
-        a, b = lo[i], hi[i]
-        found = 0
-        if b - a <= m:
-            for j in range(a, b):
-                v = np.int64(values[j])
-                left, right = 0, m
-                while left < right:
-                    middle = (left + right) >> 1
-                    if wanted[middle] < v:
-                        left = middle + 1
-                    else:
-                        right = middle
-                if left < m and wanted[left] == v:
-                    found += 1
-        else:
-            for k in range(m):
-                w = wanted[k]
-                left, right = a, b
-                while left < right:  # the first value not below w
-                    middle = (left + right) >> 1
-                    if np.int64(values[middle]) < w:
-                        left = middle + 1
-                    else:
-                        right = middle
-                start = left
-                right = b
-                while left < right:  # the first value above w
-                    middle = (left + right) >> 1
-                    if np.int64(values[middle]) <= w:
-                        left = middle + 1
-                    else:
-                        right = middle
-                found += left - start
-        out[i] = found
-    return out
 
 
 @njit(cache=True, nogil=True)

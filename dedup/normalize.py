@@ -127,18 +127,7 @@ def _run(
     tab = tables()
     cps, doc_offsets = code_points(texts)
     buf, offsets, starts, token_offsets, sources, unsafe = _kernels.token_streams(
-        cps,
-        doc_offsets,
-        tab.classes,
-        tab.fold,
-        tab.fold_ext,
-        tab.nfkc_index,
-        tab.nfkc_offsets,
-        tab.nfkc_chars,
-        tab.expansion,
-        nfkc,
-        casefold,
-        spans,
+        cps, doc_offsets, *tab.arrays(), nfkc, casefold, spans
     )
     exact = np.ones(len(texts), dtype=bool)
     return TokenStreams(buf, offsets, starts, token_offsets, sources, exact), unsafe

@@ -66,6 +66,20 @@ class Tables:
     nfkc_chars: np.ndarray  # int32[...]
     expansion: np.ndarray  # uint8[_NFKC_LIMIT]: most UTF-8 bytes (and spaces) a code point yields
 
+    def arrays(
+        self,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The tables in the order the tokenising kernels take them, after the code points."""
+        return (
+            self.classes,
+            self.fold,
+            self.fold_ext,
+            self.nfkc_index,
+            self.nfkc_offsets,
+            self.nfkc_chars,
+            self.expansion,
+        )
+
 
 def _builder_digest() -> str:
     """A digest of the code that builds and reads the tables.

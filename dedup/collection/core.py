@@ -33,6 +33,7 @@ from dedup.boilerplate import BoilerplateModel, Stripped, Stripper, content_or_f
 from dedup.boilerplate.sqlite_store import SQLiteBoilerplateStore
 from dedup.boilerplate.store import DocumentEntry
 from dedup.collection import loading, tables, warm
+from dedup.collection.file_settings import FileSettings
 from dedup.collection.loading import Loader
 from dedup.collection.passages import Passages
 from dedup.collection.reports import (
@@ -46,7 +47,7 @@ from dedup.collection.reports import (
 )
 from dedup.collection.reuse_index import ReuseSets
 from dedup.config import Config
-from dedup.errors import ConfigError, DocumentNotFoundError, InputError, ReadOnlyError
+from dedup.errors import DocumentNotFoundError, InputError, ReadOnlyError
 from dedup.fingerprint import Fingerprint, Fingerprinter
 from dedup.index import DEFAULT_BUSY_TIMEOUT, SQLiteIndex
 from dedup.normalize import tokenize
@@ -59,7 +60,7 @@ READER_CACHE_MB = 64
 MAX_REUSE_CANDIDATES = 20
 
 
-class Collection:
+class Collection(FileSettings):
     """Articles in one SQLite file; see the module docstring."""
 
     def __init__(self, index: SQLiteIndex, *, readonly: bool = False) -> None:
@@ -152,39 +153,6 @@ class Collection:
     def in_transaction(self) -> bool:
         """Whether a transaction is open (an I/O error can end one before its block does)."""
         return self.index.connection.in_transaction
-
-    def defer_checkpoints(self, pages: int) -> None:
-        """Let the WAL grow to ``pages`` pages before a commit of this connection checkpoints.
-
-        A checkpoint copies the WAL into the database file and syncs it: with the default
-        (1,000 pages, a few posts' worth) it ran inside most commits and was most of their
-        cost. A writer that has :meth:`checkpoint` called from elsewhere sets this high, as a
-        bound on the WAL should that fall behind. Durability does not change: a commit is in
-        the WAL either way.
-        """
-        if isinstance(pages, bool) or not isinstance(pages, int) or pages < 0:
-            raise ConfigError(f"pages must be a non-negative integer, got {pages!r}")
-        self.index.connection.execute(f"PRAGMA wal_autocheckpoint = {pages}")
-
-    def journal_savepoints_in_memory(self) -> None:
-        """Keep this connection's savepoint journal (and temporary tables and sorts) in memory.
-
-        A writer running each post of a batch in a savepoint has SQLite copy every page a post
-        changes into that journal first; past 64 KiB it went to a temporary file, twice as many
-        writes as the WAL's (session 25 of ``docs/performance-log.md``). Jobs with large
-        savepoints or sorts (a bulk load, a migration) leave this out: memory would hold them.
-        """
-        self.index.connection.execute("PRAGMA temp_store = MEMORY")
-
-    def checkpoint(self) -> tuple[int, int]:
-        """Copy committed WAL pages into the database file, waiting for no reader or writer.
-
-        Allowed on a read-only collection: it changes no content, only where committed pages
-        live, so another thread can take the checkpoints off the writer's commits. Returns
-        SQLite's ``(WAL pages, pages checkpointed)``.
-        """
-        row = self.index.connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-        return int(row[1]), int(row[2])
 
     # --- the verbs -----------------------------------------------------------------------------
 
