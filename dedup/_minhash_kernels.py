@@ -13,6 +13,7 @@ from numba import njit
 from dedup import _numba_start  # noqa: F401  (before any kernel runs: no BLAS probe)
 from dedup._kernels import content_hashes, shingle_sets, token_streams
 from dedup._xxh64 import xxh64
+from dedup.unicode_tables import TableArrays
 
 
 @njit(inline="always")
@@ -70,13 +71,7 @@ def band_keys(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:
 def fingerprint_text(
     cps: np.ndarray,
     doc_offsets: np.ndarray,
-    classes: np.ndarray,
-    fold: np.ndarray,
-    fold_ext: np.ndarray,
-    nfkc_index: np.ndarray,
-    nfkc_offsets: np.ndarray,
-    nfkc_chars: np.ndarray,
-    expansion: np.ndarray,
+    tables: TableArrays,
     nfkc: bool,
     casefold: bool,
     n: int,
@@ -87,22 +82,11 @@ def fingerprint_text(
 ) -> tuple[np.ndarray, np.ndarray, np.uint64, bool]:
     """One text's fingerprint in one call: its token stream, shingle set, signature and content
     hash, as :meth:`dedup.fingerprint.Fingerprinter.fingerprint` computes them in four (the
-    text's code points and the tables as :func:`dedup.normalize.token_streams` passes them).
-    Returns ``(signature, shingles, content_hash, unsafe)``; an ``unsafe`` text needs the
-    whole-text NFKC that only the batch path does."""
+    text's code points, and ``tables`` as :meth:`dedup.unicode_tables.Tables.arrays` gives
+    them). Returns ``(signature, shingles, content_hash, unsafe)``; an ``unsafe`` text needs
+    the whole-text NFKC that only the batch path does."""
     buf, offsets, starts, token_offsets, _, unsafe = token_streams(
-        cps,
-        doc_offsets,
-        classes,
-        fold,
-        fold_ext,
-        nfkc_index,
-        nfkc_offsets,
-        nfkc_chars,
-        expansion,
-        nfkc,
-        casefold,
-        False,
+        cps, doc_offsets, *tables, nfkc, casefold, False
     )
     shingles, shingle_offsets = shingle_sets(buf, offsets, starts, token_offsets, n, words, seed)
     sigs = signatures(shingles, shingle_offsets, a, b)

@@ -168,7 +168,7 @@ class Fingerprinter:
         signature, shingles, content, unsafe = _minhash_kernels.fingerprint_text(
             cps,
             offsets,
-            *tab.arrays(),
+            tab.arrays(),
             cfg.nfkc,
             cfg.casefold,
             cfg.ngram,

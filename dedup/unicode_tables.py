@@ -50,6 +50,12 @@ _SOLO_RANGES = (
 )
 
 
+#: :meth:`Tables.arrays`: the seven tables in the order the tokenising kernels take them.
+TableArrays = tuple[
+    np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray
+]
+
+
 @dataclass(frozen=True, slots=True)
 class Tables:
     """Lookup tables shared by both paths, built from Python's Unicode database.
@@ -66,9 +72,7 @@ class Tables:
     nfkc_chars: np.ndarray  # int32[...]
     expansion: np.ndarray  # uint8[_NFKC_LIMIT]: most UTF-8 bytes (and spaces) a code point yields
 
-    def arrays(
-        self,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def arrays(self) -> TableArrays:
         """The tables in the order the tokenising kernels take them, after the code points."""
         return (
             self.classes,
