@@ -69,12 +69,15 @@ class Run(NamedTuple):
         hashes, values, directory, shift = sort_pairs(batches)
         return cls(hashes, values, directory, shift, filter_of(hashes))
 
+    @property
+    def filter_shift(self) -> np.uint64:
+        """64 less the bits that number the filter's words (a power of two of them)."""
+        return np.uint64(64 - max(self.filter.shape[0].bit_length() - 1, 0))
+
     def spans(self, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``np.searchsorted(hashes, query, "left")`` and ``"right"``, through the directory;
         a hash the filter rules out gets the empty span ``(0, 0)``."""
-        words = self.filter
-        bits = max(words.shape[0].bit_length() - 1, 0)
-        return spans(self.hashes, self.directory, self.shift, words, np.uint64(64 - bits), query)
+        return spans(self.hashes, self.directory, self.shift, self.filter, self.filter_shift, query)
 
 
 class Postings:
@@ -126,10 +129,14 @@ class Postings:
         which: list[np.ndarray] = []
         values: list[np.ndarray] = []
         for run in self.runs:
-            words = run.filter
-            bits = max(words.shape[0].bit_length() - 1, 0)
             found_which, found_values = find_in(
-                run.hashes, run.directory, run.shift, words, np.uint64(64 - bits), run.values, query
+                run.hashes,
+                run.directory,
+                run.shift,
+                run.filter,
+                run.filter_shift,
+                run.values,
+                query,
             )
             if found_which.shape[0]:
                 which.append(found_which)
