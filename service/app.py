@@ -17,9 +17,7 @@ import contextlib
 import gc
 import logging
 import os
-import shutil
 import sqlite3
-import tempfile
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -47,7 +45,7 @@ from service.keys import (
     WRITER,
     State,
 )
-from service.lanes import PostLanes
+from service.lanes import PostLanes, remove_socket_dir, socket_path
 from service.metrics import Metrics
 from service.openapi import openapi_document
 from service.pools import CollectionPool, Pool
@@ -135,7 +133,7 @@ async def _pools(app: web.Application) -> AsyncIterator[None]:
         await asyncio.gather(*(p.stop() for p in reversed(pools)))
         if lanes is not None:
             await lanes.stop()
-            shutil.rmtree(os.path.dirname(lanes.path), ignore_errors=True)
+            remove_socket_dir(lanes.path)
         raise failed[0]
     app[READERS] = readers
     metrics = app[METRICS]
@@ -159,7 +157,7 @@ async def _pools(app: web.Application) -> AsyncIterator[None]:
             await checkpointer.stop()
         if lanes is not None:
             await lanes.stop()
-            shutil.rmtree(os.path.dirname(lanes.path), ignore_errors=True)
+            remove_socket_dir(lanes.path)
 
 
 def _tables(db: str, config: Config | None, busy_timeout: float, *, create: bool) -> None:
@@ -188,7 +186,7 @@ def _lanes(app: web.Application) -> PostLanes | None:
     settings = app[SETTINGS]
     if not (settings.post_lanes and settings.reader_mode == settings.writer_mode == "process"):
         return None
-    path = os.path.join(tempfile.mkdtemp(prefix="dedup-lanes-"), "writer.sock")
+    path = socket_path()
     reviving: set[asyncio.Task[None]] = set()
 
     def revive() -> None:  # one at a time: a dead writer is found by every lane at once

@@ -31,7 +31,11 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import os
+import re
+import shutil
 import socket
+import tempfile
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -47,6 +51,70 @@ LOG = logging.getLogger("service")
 #: Seconds between probes of the readers while a lane is closed, and the probes at most.
 PROBE_SECONDS = 0.1
 PROBES = 300
+
+
+#: A lanes directory's name: this prefix, the service's process id, a dash, random letters.
+DIRECTORY_PREFIX = "dedup-lanes-"
+_DIRECTORY = re.compile(re.escape(DIRECTORY_PREFIX) + r"(\d+)-\w+")
+#: The writer's socket in a lanes directory.
+SOCKET_NAME = "writer.sock"
+
+
+def socket_path() -> str:
+    """Where the writer's process listens for the lanes: a socket in a new directory of the
+    system's temporary one, private to this user (``mkdtemp``: mode 0700, so no other user
+    can hand the writer a post) and named after this process.
+
+    A service that stops removes its directory (:func:`remove_socket_dir`); one killed
+    (SIGKILL, the OOM killer) cannot, so each start first removes what such services left:
+    every lanes directory of this user whose process is gone and whose socket nobody listens
+    on. Under a supervisor that restarts a crashing service, they would pile up otherwise.
+    """
+    _remove_orphans(tempfile.gettempdir())
+    directory = tempfile.mkdtemp(prefix=f"{DIRECTORY_PREFIX}{os.getpid()}-")
+    return os.path.join(directory, SOCKET_NAME)
+
+
+def remove_socket_dir(path: str) -> None:
+    """Remove the directory of :func:`socket_path`'s ``path``, socket and all."""
+    shutil.rmtree(os.path.dirname(path), ignore_errors=True)
+
+
+def _remove_orphans(parent: str) -> None:
+    """Remove the lanes directories in ``parent`` that a killed service left (see
+    :func:`socket_path`). A directory stays if its process id is in use (a service still
+    running, or another process reusing the number) or its socket accepts a connection (a
+    service whose process ids the kernel shows this one under other numbers)."""
+    with contextlib.suppress(OSError), os.scandir(parent) as entries:
+        for entry in entries:
+            named = _DIRECTORY.fullmatch(entry.name)
+            if named is None or not entry.is_dir(follow_symlinks=False):
+                continue
+            with contextlib.suppress(OSError):
+                if entry.stat(follow_symlinks=False).st_uid != os.getuid():
+                    continue
+                if _running(int(named.group(1))) or _listening(entry.path):
+                    continue
+                shutil.rmtree(entry.path)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def _listening(directory: str) -> bool:
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        try:
+            probe.connect(os.path.join(directory, SOCKET_NAME))
+        except OSError:  # no socket, or nobody accepting on it
+            return False
+    return True
 
 
 def _nothing() -> None:
