@@ -13,7 +13,9 @@
 
 Client and server share the machine's cores, as they would on a small host. The server's CPU
 time per request is read from /proc. Only loopback addresses are used, and every loop is
-bounded in count and time.
+bounded in count and time. The box's speed is probed before the levels and after everything
+(:mod:`benchmarks._box`: a fixed loop's best and median time, a wake-up across cores): the
+same code's figures moved twofold between sessions on boxes that looked alike.
 
 Afterwards the same kind of posts go to ``Collection.post`` directly, without HTTP, on one thread:
 the difference is what the service adds. Then the writer's part of a post is timed alone (its
@@ -67,6 +69,7 @@ import aiohttp
 import orjson
 
 from benchmarks._baselines import WRITER_BATCH, library_baseline, writer_baseline
+from benchmarks._box import probe
 from benchmarks._common import ROOT, machine
 from benchmarks._load_figures import Level, Mixed, mixed_table, roles_table, table
 from benchmarks._proc import cpu_by_role, cpu_seconds
@@ -293,6 +296,7 @@ def main() -> None:
         parser.error("--updates must be at least 0 and below 1")
     levels = [int(c) for c in args.clients.split(",")]
     print(machine())
+    print(probe().line(), flush=True)
     with tempfile.TemporaryDirectory(prefix="service-load-") as tmp:
         db = args.db or Path(tmp) / "index.db"
         fresh = not args.recycled_bodies
@@ -367,6 +371,7 @@ def main() -> None:
             )
         load = os.getloadavg()
         print(f"\nload average at the end: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
+        print(probe().line())
 
 
 if __name__ == "__main__":
