@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from _faults import adding_pairs_fails
 
-from dedup.boilerplate import BoilerplateModel
+from dedup.boilerplate import BoilerplateModel, sqlite_lookups
 from dedup.boilerplate.sqlite_lookups import tagged
 from dedup.boilerplate.sqlite_store import SQLiteBoilerplateStore
 from dedup.boilerplate.store import DocumentEntry
@@ -27,7 +27,7 @@ def _store(path: Path, keep_views: bool = False) -> SQLiteBoilerplateStore:
     return store
 
 
-def _entry(doc_id: str, story: str, source: str = "site") -> DocumentEntry:
+def _entry(doc_id: str, story: str, source: str | None = "site") -> DocumentEntry:
     doc = Document(doc_id, f"{story}\n\nA second paragraph of the story.\n\n{FOOTER}", source)
     return BoilerplateModel().build([doc])[0]
 
@@ -272,3 +272,32 @@ def test_a_form_a_rolled_back_savepoint_made_is_not_found_again(tmp_path: Path) 
     steps = [None, _entry("gone", lost), _entry("x", other), _entry("y", lost)]
     plain, writer = _writers_transaction(tmp_path, _entry("a", "The council met."), steps)
     assert _forms_and_names(writer) == _forms_and_names(plain)
+
+
+@pytest.mark.parametrize("few_rows", [sqlite_lookups._FEW_ROWS, 0], ids=["one-by-one", "arrays"])
+def test_a_sources_carriers_come_sorted_by_id_from_committed_and_own_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, few_rows: int
+) -> None:
+    """What a story count walks: one source's carriers of a key, the committed ones and a
+    transaction's own together, each id with its own row, the first few alone if asked;
+    looked at row by row, and through the rows' source codes as a busy key's are."""
+    monkeypatch.setattr(sqlite_lookups, "_FEW_ROWS", few_rows)
+    store = _store(tmp_path / "bp.db")
+    committed = [("c3", "site"), ("a1", "other"), ("c1", "site"), ("d4", None)]
+    own = [("b2", "site"), ("z9", "other"), ("a0", "site"), ("e5", None)]
+    for doc_id, source in committed:
+        store.put(_entry(doc_id, f"Story {doc_id}.", source))
+    store._conn.execute("BEGIN")
+    for doc_id, source in own:
+        store.put(_entry(doc_id, f"Story {doc_id}.", source))
+    carriers = store._lookups.carriers()
+    tag = tagged("masked", _footer(_entry("any", "Any story."))[0])
+    numbers = carriers.numbers([tag])[0]
+    rows = {n: doc_id for n, doc_id, _ in carriers.rows(numbers)}
+    site = carriers.pairs(numbers, "site")
+    assert [doc_id for doc_id, _ in site] == ["a0", "b2", "c1", "c3"]
+    assert all(rows[n] == doc_id for doc_id, n in site)
+    assert carriers.pairs(numbers, "site", 3) == site[:3]
+    assert [doc_id for doc_id, _ in carriers.pairs(numbers, None)] == ["d4", "e5"]
+    assert carriers.pairs(numbers, "nowhere") == []
+    store._conn.execute("ROLLBACK")

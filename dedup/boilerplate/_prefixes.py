@@ -70,8 +70,9 @@ class Prefixes:
         return self._entries.get((key, source))
 
     def put(self, key: int, source: str | None, pairs: list[tuple[str, int]]) -> Prefix:
-        """Keep the first of ``pairs``, every living ``(id, number)`` of the key and source,
-        sorted."""
+        """Keep the first of ``pairs``: the living ``(id, number)`` of the key and source,
+        sorted, all of them or at least the first ``SIZE + 1`` (one more than it keeps tells
+        that they are not all)."""
         if len(self._entries) >= ENTRIES:
             self.clear()
         prefix = self._entries[(key, source)] = Prefix(pairs)

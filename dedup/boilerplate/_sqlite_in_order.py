@@ -37,7 +37,9 @@ class SQLiteInOrder:
             pairs, complete = carriers.prefix(tagged(kind, key), source)
             if complete or len(pairs) >= limit:  # else removals took some of its first ids
                 return self._ids(kind, key, source, pairs[:limit]), complete and len(pairs) <= limit
-        pairs = carriers.pairs(self._numbers_of(kind, key), source)
+        pairs = carriers.pairs(
+            self._numbers_of(kind, key), source, None if limit is None else limit + 1
+        )
         ids = self._ids(kind, key, source, pairs[:limit])
         return ids, limit is None or len(pairs) <= limit
 

@@ -37,22 +37,25 @@ carrier and 55 band pairs of 12 bytes each, and in a writer 8 masked-key pairs m
 
 from __future__ import annotations
 
+import heapq
 import sqlite3
 from collections.abc import Hashable, Iterator, Sequence
 from typing import TypeVar, cast
 
 import numpy as np
 import xxhash
-from numba import njit
 
 from dedup._arrays import in_sorted
 from dedup._postings import Postings
+from dedup.boilerplate._carrier_rows import SourceCodes, census_counts, code_of, split_by_key
 from dedup.boilerplate._forms import FormKeys, Forms
 from dedup.boilerplate._inversion import CARRIER, Inversion
-from dedup.boilerplate._prefixes import Prefixes
+from dedup.boilerplate._prefixes import SIZE, Prefixes
 from dedup.boilerplate.store import KeyKind
 
 _FOUNDED = 8192  # story counts kept (Carriers.found_enough; cleared when full)
+#: Up to this many rows, Carriers.pairs looks at each in Python: NumPy's calls cost more.
+_FEW_ROWS = 64
 _TAGS: dict[str, int] = {
     kind: xxhash.xxh64_intdigest(f"dedup-boilerplate-{kind}".encode())
     for kind in ("exact", "masked", "template", "label")
@@ -78,6 +81,7 @@ class Carriers(Inversion):
         super()._reset()
         self.ids: list[str] = []
         self.sources: list[str | None] = []
+        self.source_codes = SourceCodes()  # the same sources, for picking one out with NumPy
         self.prefixes = Prefixes()  # the committed inversion's only: a view's stay empty
         # (tagged key, source, rules) -> the first carriers, as (id, row number), in which a
         # story count found enough stories: the committed inversion's only (see found_enough)
@@ -91,6 +95,7 @@ class Carriers(Inversion):
             source = None if row[2] is None else str(row[2])
             self.ids.append(doc_id)
             self.sources.append(source)
+            self.source_codes.append(source)
             if prefixes:
                 keys = np.frombuffer(cast(bytes, row[3]), dtype="<u8").tolist()
                 prefixes.stored(keys, source, doc_id, number)
@@ -103,7 +108,7 @@ class Carriers(Inversion):
     def numbers(self, tags: Sequence[int]) -> list[np.ndarray]:
         """The row numbers of the living carriers of each tagged key (in no given order)."""
         which, numbers = self._living(*self.postings.find(np.array(tags, dtype=np.uint64)))
-        return _split(which, numbers, len(tags))
+        return split_by_key(which, numbers, len(tags))
 
     def census(
         self, tags: Sequence[int], most: int
@@ -126,7 +131,7 @@ class Carriers(Inversion):
         dead = self.dead_numbers()
         if dead.shape[0]:
             which, values = self._living(which, values)
-        grouped, bounds, counts = _census_counts(which, values, held, most)
+        grouped, bounds, counts = census_counts(which, values, held, most)
         listed = held <= most
         if dead.shape[0] and not listed.all():
             busy = np.flatnonzero(~listed)
@@ -167,9 +172,39 @@ class Carriers(Inversion):
             else:
                 yield n, ids[n - split], sources[n - split]
 
-    def pairs(self, numbers: np.ndarray, source: str | None) -> list[tuple[str, int]]:
-        """``(id, number)`` of those of these rows that are of ``source``, sorted."""
-        return sorted((doc_id, n) for n, doc_id, s in self.rows(numbers) if s == source)
+    def pairs(
+        self, numbers: np.ndarray, source: str | None, first: int | None = None
+    ) -> list[tuple[str, int]]:
+        """``(id, number)`` of those of these rows that are of ``source``, sorted; only the
+        ``first`` of them if given.
+
+        Most lookups list a few rows, which are looked at one by one. A busy source's footer
+        has thousands of carriers, of which a story count or a prefix wants a few dozen: its
+        rows are picked out by their source codes (:mod:`._carrier_rows`), and only ``first``
+        of them sorted out (``heapq.nsmallest``)."""
+        if numbers.shape[0] <= _FEW_ROWS:
+            found = [(doc_id, n) for n, doc_id, s in self.rows(numbers) if s == source]
+            found.sort()
+            return found if first is None else found[:first]
+        code = code_of(source)
+        if code is None:
+            return []
+        numbers = numbers.astype(np.int64, copy=False)
+        base = self._base
+        split = len(base) if isinstance(base, Carriers) else 0
+        if isinstance(base, Carriers) and split:
+            own = numbers >= split
+            codes = np.empty(numbers.shape[0], dtype=np.int32)
+            codes[~own] = base.source_codes.of(numbers[~own])
+            codes[own] = self.source_codes.of(numbers[own] - split)
+            chosen = numbers[codes == code].tolist()
+            older, mine = base.ids, self.ids
+            ids = [older[n] if n < split else mine[n - split] for n in chosen]
+        else:
+            chosen = numbers[self.source_codes.of(numbers) == code].tolist()
+            ids = list(map(self.ids.__getitem__, chosen))
+        pairs = zip(ids, chosen, strict=True)
+        return sorted(pairs) if first is None else heapq.nsmallest(first, pairs)
 
     def prefix(self, tag: int, source: str | None) -> tuple[list[tuple[str, int]], bool]:
         """The first ``(id, row number)`` of the living carriers of ``source`` under this
@@ -178,8 +213,9 @@ class Carriers(Inversion):
         own rows (:meth:`own_numbers`) that sort among them."""
         base = self._committed()
         prefix = base.prefixes.get(tag, source)
-        if prefix is None:
-            prefix = base.prefixes.put(tag, source, base.pairs(base.numbers([tag])[0], source))
+        if prefix is None:  # one pair more than it keeps: whether it holds them all
+            first = base.pairs(base.numbers([tag])[0], source, SIZE + 1)
+            prefix = base.prefixes.put(tag, source, first)
         pairs = list(zip(prefix.ids, prefix.numbers, strict=True))
         if base is self:
             return pairs, prefix.complete
@@ -359,37 +395,3 @@ class Lookups:
             return view, view if self._keep else None
         kept.read(conn)
         return kept, kept
-
-
-@njit(cache=True, nogil=True)
-def _census_counts(
-    which: np.ndarray, values: np.ndarray, held: np.ndarray, most: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``values`` grouped by ``which`` (their key's place among ``held``'s), each group in its
-    order, with the groups' bounds; and each key's count: its group's size if it held at most
-    ``most`` pairs, else ``held``."""
-    n = held.shape[0]
-    bounds = np.zeros(n + 1, dtype=np.int64)
-    for i in range(which.shape[0]):
-        bounds[which[i] + 1] += 1
-    for k in range(n):
-        bounds[k + 1] += bounds[k]
-    grouped = np.empty(which.shape[0], dtype=values.dtype)
-    fill = bounds[:n].copy()
-    for i in range(which.shape[0]):
-        grouped[fill[which[i]]] = values[i]
-        fill[which[i]] += 1
-    counts = np.empty(n, dtype=np.int64)
-    for k in range(n):
-        counts[k] = held[k] if held[k] > most else bounds[k + 1] - bounds[k]
-    return grouped, bounds, counts
-
-
-def _split(which: np.ndarray, numbers: np.ndarray, n: int) -> list[np.ndarray]:
-    """``numbers`` grouped by ``which`` (their key's place among ``n``)."""
-    # A stable sort of small integers is a radix sort: a footer's keys find thousands.
-    small = np.int16 if n <= np.iinfo(np.int16).max else np.int64
-    order = np.argsort(which.astype(small), kind="stable")
-    numbers, which = numbers[order], which[order]
-    bounds = np.searchsorted(which, np.arange(n + 1)).tolist()
-    return [numbers[bounds[k] : bounds[k + 1]] for k in range(n)]
