@@ -18,17 +18,25 @@ over and over: into 100,000 articles stored with their model, the writer's 300 p
 it deleted every sixth of the 600 before took 1.48 and 1.52 times the CPU of the 300 before
 them; with this (and dead rows found by binary search, :func:`dedup._arrays.in_sorted`),
 1.04 and 1.08 (``python -m benchmarks.service_load``, alternating runs). At most
-:data:`ENTRIES` prefixes of :data:`SIZE` ids and row numbers: about 25 MB.
+:data:`ENTRIES` prefixes of :data:`SIZE` ids and row numbers: about 25 MB. When that many
+are kept, the one used longest ago is dropped for the next: dropping them all at once, as
+before, had the writer build every busy key's prefix again over the next posts, each a few
+milliseconds of listing up to thousands of carriers (session 26 of
+``docs/performance-log.md``).
 """
 
 from __future__ import annotations
 
 import bisect
+from typing import TypeVar
+
+_K = TypeVar("_K")
+_V = TypeVar("_V")
 
 #: Ids kept per ``(key, source)``; a story count reads past them only when their documents hold
 #: fewer than three stories (copies of one article), and then lists the key's carriers whole.
 SIZE = 64
-#: ``(key, source)`` pairs kept; all are dropped when that many more are asked for.
+#: ``(key, source)`` pairs kept; past that, the one used longest ago is dropped.
 ENTRIES = 8192
 
 
@@ -67,15 +75,17 @@ class Prefixes:
         return bool(self._entries)
 
     def get(self, key: int, source: str | None) -> Prefix | None:
-        return self._entries.get((key, source))
+        """The prefix of ``(key, source)``, if kept; it is then the last to be dropped."""
+        return recent(self._entries, (key, source))
 
     def put(self, key: int, source: str | None, pairs: list[tuple[str, int]]) -> Prefix:
         """Keep the first of ``pairs``: the living ``(id, number)`` of the key and source,
         sorted, all of them or at least the first ``SIZE + 1`` (one more than it keeps tells
         that they are not all)."""
-        if len(self._entries) >= ENTRIES:
-            self.clear()
-        prefix = self._entries[(key, source)] = Prefix(pairs)
+        prefix = Prefix(pairs)
+        dropped = keep(self._entries, (key, source), prefix, ENTRIES)
+        if dropped is not None:
+            self._keys[dropped[1]].discard(dropped[0])
         self._keys.setdefault(source, set()).add(key)
         return prefix
 
@@ -105,6 +115,21 @@ class Prefixes:
                 del self._entries[(key, source)]
                 keys.discard(key)
 
-    def clear(self) -> None:
-        self._entries.clear()
-        self._keys.clear()
+
+def recent(kept: dict[_K, _V], key: _K) -> _V | None:
+    """``kept[key]`` if there, moved last: ``kept``'s order is that of use, oldest first."""
+    value = kept.pop(key, None)
+    if value is not None:
+        kept[key] = value
+    return value
+
+
+def keep(kept: dict[_K, _V], key: _K, value: _V, most: int) -> _K | None:
+    """``kept[key] = value``, last in order; if that would make more than ``most`` keys, the
+    first (used longest ago, with :func:`recent`) is dropped, and returned."""
+    dropped = None
+    if kept.pop(key, None) is None and len(kept) >= most:
+        dropped = next(iter(kept))
+        del kept[dropped]
+    kept[key] = value
+    return dropped

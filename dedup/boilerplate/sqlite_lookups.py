@@ -50,10 +50,10 @@ from dedup._postings import Postings
 from dedup.boilerplate._carrier_rows import SourceCodes, census_counts, code_of, split_by_key
 from dedup.boilerplate._forms import FormKeys, Forms
 from dedup.boilerplate._inversion import CARRIER, Inversion
-from dedup.boilerplate._prefixes import SIZE, Prefixes
+from dedup.boilerplate._prefixes import SIZE, Prefixes, keep, recent
 from dedup.boilerplate.store import KeyKind
 
-_FOUNDED = 8192  # story counts kept (Carriers.found_enough; cleared when full)
+_FOUNDED = 8192  # story counts kept (Carriers.found_enough; the one used longest ago goes)
 #: Up to this many rows, Carriers.pairs looks at each in Python: NumPy's calls cost more.
 _FEW_ROWS = 64
 _TAGS: dict[str, int] = {
@@ -238,7 +238,7 @@ class Carriers(Inversion):
         inversion sees them, begin with those a story count found enough stories in under
         ``rules`` (:meth:`found_enough`). The same ids in the same rows are the same
         documents with the same signatures: a replaced document is a new row."""
-        found = self._committed().founded.get((tag, source, rules))
+        found = recent(self._committed().founded, (tag, source, rules))
         return found is not None and tuple(rows[: len(found)]) == found
 
     def found_enough(
@@ -252,9 +252,7 @@ class Carriers(Inversion):
         base = self._committed()
         if base is not self and any(number >= len(base) for _, number in rows):
             return
-        if len(base.founded) >= _FOUNDED:
-            base.founded.clear()
-        base.founded[(tag, source, rules)] = tuple(rows)
+        keep(base.founded, (tag, source, rules), tuple(rows), _FOUNDED)
 
     def _committed(self) -> Carriers:
         """The committed inversion: this one, or a view's base."""
