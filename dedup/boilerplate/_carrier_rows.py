@@ -5,7 +5,7 @@ Listing one source's carriers of a key used to walk every carrier of the key in 
 compare sources one by one. A key as common as a date line's masked form is carried by
 thousands of documents of every source, so the first judgement of such a key in a source
 (each writer's, and again whenever its prefix is rebuilt, :mod:`dedup.boilerplate._prefixes`)
-took 20-30 ms of the writer's CPU for one post on session 26's box, where a post takes 3-4.
+took 17-27 ms of the writer's CPU for one post on session 26's box, where a post takes 3-6.
 With each row's source code in an array, NumPy picks out the source's rows first, and only
 those are looked at in Python.
 """
