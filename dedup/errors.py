@@ -82,15 +82,44 @@ class IndexBusyError(DedupError):
         return type(self), (self.path, self.waited)
 
 
-class IndexFullError(DedupError):
+class StorageError(DedupError):
+    """The system refused to write (or read back) a file: a full disk, an I/O error, a file-size
+    limit. What was being written is not kept: an index's transaction is rolled back, a run's
+    outputs are staged and removed, its temporary files have no names. ``path`` names the file
+    or directory; ``reason`` says what the system said."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"{path}: {reason}")
+
+    def __reduce__(self) -> tuple[type[StorageError], tuple[str, str]]:
+        return type(self), (self.path, self.reason)
+
+
+class IndexFullError(StorageError):
     """The disk holding the index is full (or the file reached a size limit): the write's
     transaction was rolled back, nothing of it was written."""
 
     def __init__(self, path: str) -> None:
-        self.path = path
         super().__init__(
-            f"{path}: the disk holding the index is full; nothing of this write was stored"
+            path, "the disk holding the index is full; nothing of this write was stored"
         )
 
-    def __reduce__(self) -> tuple[type[IndexFullError], tuple[str]]:
+    def __reduce__(self) -> tuple[type[IndexFullError], tuple[str]]:  # type: ignore[override]
         return type(self), (self.path,)
+
+
+class IndexIOError(StorageError):
+    """SQLite reported an I/O error on the index's files (a failing disk, a file-size limit, a
+    file changed under it): the write's transaction was rolled back, nothing of it was written.
+    ``code`` is SQLite's name for it (``SQLITE_IOERR_WRITE``, ...)."""
+
+    def __init__(self, path: str, code: str) -> None:
+        self.code = code
+        super().__init__(
+            path, f"an I/O error on the index's files ({code}); nothing of this write was stored"
+        )
+
+    def __reduce__(self) -> tuple[type[IndexIOError], tuple[str, str]]:
+        return type(self), (self.path, self.code)

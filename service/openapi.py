@@ -26,8 +26,9 @@ def _problem(description: str, headers: dict[str, Any] | None = None) -> dict[st
 
 _OVERLOADED = _problem(
     "A queue is full, the service is not ready, a write found another process writing the "
-    "index for write_wait seconds (`index-busy`: a `dedup bulk --db` run), or the index file "
-    "cannot be written (`read-only`); retry later.",
+    "index for write_wait seconds (`index-busy`: a `dedup bulk --db` run), the index file "
+    "cannot be written (`read-only`), or writing it failed (`storage-error`: an I/O error); "
+    "nothing was stored; retry later.",
     _RETRY_AFTER,
 )
 _FULL = _problem("The disk holding the index is full (`storage-full`); nothing was stored.")

@@ -24,6 +24,7 @@ from dedup.errors import (
     DocumentNotFoundError,
     IndexBusyError,
     IndexFullError,
+    IndexIOError,
     InputError,
     ReadOnlyError,
 )
@@ -31,6 +32,8 @@ from dedup.errors import (
 PROBLEM_JSON = "application/problem+json"
 TYPE_PREFIX = "urn:dedup:problem:"
 LOG = logging.getLogger("service")
+#: Seconds a client is told to wait after an I/O error on the index file (``storage-error``).
+IO_RETRY_AFTER = 5
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -122,6 +125,13 @@ def from_library(exc: DedupError) -> Problem:
     if isinstance(exc, IndexFullError):
         detail = "the disk holding the index is full; nothing was stored"
         return Problem(507, detail, kind="storage-full")
+    if isinstance(exc, IndexIOError):  # a failing disk: the operator must hear of it
+        LOG.error("%s; answered 503 storage-error", exc)
+        detail = "the index file could not be written (an I/O error, logged); nothing was stored"
+        # The writer lives on and writes again once the disk does: retry, but not at once.
+        return Problem(
+            503, detail, kind="storage-error", headers={"Retry-After": str(IO_RETRY_AFTER)}
+        )
     if isinstance(exc, ReadOnlyError):  # the file's permissions, a read-only mount
         detail = "the index file cannot be written; nothing was stored"
         return Problem(503, detail, kind="read-only")

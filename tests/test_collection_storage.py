@@ -1,13 +1,15 @@
 """Writes the file cannot take: while another process writes it (a ``dedup bulk --db`` run holds
 SQLite's write lock to its end), a write waits ``busy_timeout``, then fails alone with
-IndexBusyError; on a full disk, with IndexFullError; on a file that cannot be written, with
-ReadOnlyError. Nothing is written in any case, and reads go on."""
+IndexBusyError; on a full disk, with IndexFullError; on a failing disk, with IndexIOError; on a
+file that cannot be written, with ReadOnlyError. Nothing is written in any case, and reads go
+on."""
 
 from __future__ import annotations
 
 import math
 import os
 import pickle
+import resource
 import sqlite3
 import subprocess
 from collections.abc import Iterator
@@ -18,7 +20,7 @@ import pytest
 
 from dedup import ConfigError, Document
 from dedup.collection import Collection
-from dedup.errors import IndexBusyError, IndexFullError, ReadOnlyError
+from dedup.errors import IndexBusyError, IndexFullError, IndexIOError, ReadOnlyError
 from dedup.index._connect import RETRY_WAIT
 from dedup.io import read_documents
 from tests.conftest import SAMPLE_DUMP
@@ -55,6 +57,20 @@ def full_disk(collection: Collection) -> Iterator[None]:
     fill_disk(collection)
     yield
     free_disk(collection)
+
+
+@contextmanager
+def failing_disk() -> Iterator[None]:
+    """Every write of this process to a file fails inside the block, as on a failing disk: a
+    file-size limit of 0 bytes (``RLIMIT_FSIZE``; Python ignores the SIGXFSZ that comes with
+    it), which SQLite reports as an I/O error (``SQLITE_IOERR_WRITE``). Nothing may print in
+    the block: pytest's captured output is a file too."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (0, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
 
 
 @contextmanager
@@ -182,6 +198,24 @@ def test_a_full_disk_inside_a_transaction_takes_all_of_it_back(
 def test_the_full_disk_error_crosses_a_pipe_as_itself() -> None:
     crossed = pickle.loads(pickle.dumps(IndexFullError("/data/index.db")))
     assert isinstance(crossed, IndexFullError) and crossed.path == "/data/index.db"
+
+
+def test_a_post_on_a_failing_disk_is_an_io_error_and_stores_nothing(
+    path: Path, sample: list[Document]
+) -> None:
+    with Collection.open(path) as collection:
+        with failing_disk(), pytest.raises(IndexIOError) as raised:
+            collection.post(sample[1])
+        assert sample[1].id not in collection and not collection.in_transaction
+        assert collection.check(Document("copy", sample[0].text)).duplicate_of == sample[0].id
+        assert collection.post(sample[1]).stored == "added"  # once the disk writes again
+    assert raised.value.code.startswith("SQLITE_IOERR") and str(path) in str(raised.value)
+
+
+def test_the_io_error_crosses_a_pipe_as_itself() -> None:
+    crossed = pickle.loads(pickle.dumps(IndexIOError("/data/index.db", "SQLITE_IOERR_WRITE")))
+    assert isinstance(crossed, IndexIOError)
+    assert (crossed.path, crossed.code) == ("/data/index.db", "SQLITE_IOERR_WRITE")
 
 
 def test_a_post_to_a_file_that_cannot_be_written_is_read_only_and_checks_go_on(

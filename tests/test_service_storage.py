@@ -1,12 +1,15 @@
 """The service when its file cannot take a write. While another process writes it (a ``dedup
 bulk --db`` run holds SQLite's write lock to its end), writes wait ``write_wait`` seconds,
 then answer 503 ``index-busy`` with Retry-After; reads go on, and the service starts all the
-same. On a full disk, writes answer 507 ``storage-full``; to a file that cannot be written,
-503 ``read-only``. Nothing is stored in any case."""
+same. On a full disk, writes answer 507 ``storage-full``; on a failing disk, 503
+``storage-error``; to a file that cannot be written, 503 ``read-only``. Nothing is stored in
+any case."""
 
 from __future__ import annotations
 
 import json
+import os
+import resource
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -29,6 +32,8 @@ from tests.test_collection_storage import (
     held_write_lock,
     unwritable,
 )
+from tests.test_service_lanes import lanes_settings, wait_for_lanes, writer_pid
+from tests.test_service_reader_processes import children
 
 Client = TestClient[Any, Any]
 WAIT = 0.1  # s: write_wait in these tests
@@ -149,6 +154,33 @@ async def test_a_post_on_a_full_disk_is_507_storage_full_and_stores_nothing(
     await writer.run(free_disk)
     status, _ = await post(client, "/v1/documents", {"id": "b", "text": article + " More."})
     assert status == 201
+
+
+async def test_a_post_on_a_failing_disk_is_503_storage_error_and_stores_nothing(
+    tmp_path: Path, article: str
+) -> None:
+    """The writer's own process (as deployed) finds every write failing: a file-size limit of
+    0 bytes set on it from here, which SQLite reports as an I/O error. The post is answered,
+    not lost in a 500; the writer lives on and stores posts once the disk writes again."""
+    own = children(os.getpid())
+    async with serving(lanes_settings(tmp_path)) as client:
+        await wait_for_lanes(client, 2)
+        await post(client, "/v1/documents", {"id": "a", "text": article})
+        writer = writer_pid(children(os.getpid()) - own)
+        limits = resource.prlimit(writer, resource.RLIMIT_FSIZE)
+        resource.prlimit(writer, resource.RLIMIT_FSIZE, (0, limits[1]))
+        try:
+            response = await client.post(
+                "/v1/documents", json={"id": "b", "text": article + " More."}
+            )
+            problem = await response.json(content_type=None)
+        finally:
+            resource.prlimit(writer, resource.RLIMIT_FSIZE, limits)
+        assert (response.status, problem["type"]) == (503, "urn:dedup:problem:storage-error")
+        assert response.headers["Retry-After"] == "5" and str(tmp_path) not in problem["detail"]
+        assert (await client.get("/v1/documents/b")).status == 404
+        status, body = await post(client, "/v1/documents", {"id": "b", "text": article + " More."})
+        assert (status, body["duplicate_of"]) == (201, "a")
 
 
 def test_every_post_of_a_batch_that_found_the_disk_full_fails_with_it(

@@ -12,6 +12,7 @@ from dedup.errors import (
     DedupError,
     IndexBusyError,
     IndexFullError,
+    IndexIOError,
     InputError,
     ReadOnlyError,
 )
@@ -116,12 +117,15 @@ class WriteLock:
 def storage_error(error: BaseException, where: str) -> DedupError | None:
     """The library's error for what SQLite's ``error`` (or one it was raised while handling:
     a savepoint's release after SQLite rolled the transaction back) says of the file: full
-    (:class:`IndexFullError`) or not writable (:class:`ReadOnlyError`); None for the rest."""
+    (:class:`IndexFullError`), failing (:class:`IndexIOError`: a disk's I/O error, a file-size
+    limit) or not writable (:class:`ReadOnlyError`); None for the rest."""
     seen: BaseException | None = error
     while isinstance(seen, sqlite3.Error):
         code = getattr(seen, "sqlite_errorcode", 0) & 0xFF
         if code == sqlite3.SQLITE_FULL:
             return IndexFullError(where)
+        if code == sqlite3.SQLITE_IOERR:
+            return IndexIOError(where, getattr(seen, "sqlite_errorname", "SQLITE_IOERR"))
         if code == sqlite3.SQLITE_READONLY:
             return ReadOnlyError(
                 f"{where}: the index file cannot be written (its permissions or a read-only "
