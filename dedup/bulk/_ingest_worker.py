@@ -19,6 +19,7 @@ import numpy as np
 
 from dedup._malloc import keep_freed_memory
 from dedup.bulk.records import encode_records
+from dedup.bulk.spool import spool_error
 from dedup.config import Config
 from dedup.errors import InputError
 from dedup.fingerprint import Fingerprinter
@@ -37,6 +38,7 @@ class Task:
     end: int
     shingles: str  # spool segment paths to fill
     records: str | None
+    spool_dir: str  # where the segments are, for an error writing them
 
 
 @dataclass(slots=True)
@@ -116,12 +118,17 @@ def ingest_range(task: Task) -> Part:
                 docs.append(parse_line(raw, worker.fields, task.path, lineno + shift))
                 lines.append(lineno)
                 if len(docs) == worker.batch_size:
-                    out.add(worker, docs, shingles, records if task.records else None)
+                    out.add(worker, docs, task, shingles, records)
                     docs = []
         except InputError as exc:
             error = (exc.message, lineno)
         if docs:
-            out.add(worker, docs, shingles, records if task.records else None)
+            out.add(worker, docs, task, shingles, records)
+        try:  # what is buffered is written here, not by the closes that report no file
+            shingles.flush()
+            records.flush()
+        except OSError as exc:
+            raise spool_error(task.spool_dir, exc) from exc
     return out.part(np.asarray(lines, dtype=np.int64), lineno, error)
 
 
@@ -140,16 +147,25 @@ class _PartBuilder:
         self.record_sizes: list[np.ndarray] = []
 
     def add(
-        self, worker: _Worker, docs: list[Document], shingles: IO[bytes], records: IO[bytes] | None
+        self,
+        worker: _Worker,
+        docs: list[Document],
+        task: Task,
+        shingles: IO[bytes],
+        records: IO[bytes],
     ) -> None:
+        """Spool ``docs`` (their records only if ``task`` asks for them) and keep their figures."""
         texts = [d.text for d in docs]
         batch = worker.fingerprinter.fingerprint(texts)
-        shingles.write(np.ascontiguousarray(batch.shingles, dtype="<u8").data.cast("B"))
+        try:
+            shingles.write(np.ascontiguousarray(batch.shingles, dtype="<u8").data.cast("B"))
+            if task.records:
+                data, sizes = encode_records(docs)
+                records.write(data)
+                self.record_sizes.append(sizes)
+        except OSError as exc:
+            raise spool_error(task.spool_dir, exc) from exc
         self.shingle_sizes.append(np.diff(batch.offsets).astype(np.int64))
-        if records is not None:
-            data, sizes = encode_records(docs)
-            records.write(data)
-            self.record_sizes.append(sizes)
         self.lengths.append(np.fromiter(map(len, texts), np.int64, len(texts)))
         self.keys.append(worker.banding.keys(batch.signatures))
         self.hashes.append(batch.content_hashes)

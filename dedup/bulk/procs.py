@@ -212,6 +212,7 @@ class ProcessIngest:
                 end,
                 str(spool.segment(named)),
                 None if records is None else str(records.segment(named)),
+                spool.directory,
             )
             for k, (path, size) in enumerate(zip(files.paths, sizes, strict=True))
             for start, end in line_ranges(path, max(1, math.ceil(size / span)))

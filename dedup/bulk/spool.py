@@ -36,8 +36,20 @@ from typing import IO, Self
 
 import numpy as np
 
+from dedup.errors import StorageError
+
 _ITEM = 8  # bytes per uint64 hash
 _LITTLE_ENDIAN = sys.byteorder == "little"  # the spool is little-endian whatever the host
+
+
+def spool_error(directory: str, exc: OSError) -> StorageError:
+    """The error for a write to a spool's files that the system refused (a full disk, a
+    file-size limit): the files have no names, so it names their directory."""
+    return StorageError(
+        directory,
+        f"cannot write the run's temporary files ({exc.strerror or exc}); "
+        "TMPDIR chooses where they go",
+    )
 
 
 class TempFileSpool:
@@ -88,11 +100,19 @@ class TempFileSpool:
 
     def _write(self, data: bytes | memoryview) -> None:
         fd = self._files[-1][0]
-        os.lseek(fd, 0, os.SEEK_END)  # the last file may be a segment another process filled
         view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
+        try:
+            os.lseek(fd, 0, os.SEEK_END)  # the last file may be a segment another process filled
+            while view:
+                view = view[os.write(fd, view) :]
+        except OSError as exc:
+            raise spool_error(self.directory, exc) from exc
         self._ends = None
+
+    @property
+    def directory(self) -> str:
+        """The directory the spool's files are made in."""
+        return os.fspath(self._naming[2] or tempfile.gettempdir())
 
     def _size(self) -> int:
         """Bytes in all the files together."""

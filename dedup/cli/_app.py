@@ -30,7 +30,12 @@ T = TypeVar("T")
 
 
 def _errors_to_exit(func: Callable[P, R]) -> Callable[P, R]:
-    """Library errors become one line on stderr and exit code 2; nothing else is swallowed."""
+    """Library errors, and the system's refusals (a full disk, a port in use: an
+    :class:`OSError`), become one line on stderr and exit code 2; nothing else is swallowed.
+
+    A closed stdout (``dedup ... | head``) is left to Python's own handling: it is no error of
+    the run's.
+    """
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -39,8 +44,25 @@ def _errors_to_exit(func: Callable[P, R]) -> Callable[P, R]:
         except DedupError as exc:
             click.echo(f"dedup: error: {exc}", err=True)
             sys.exit(2)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            click.echo(f"dedup: error: {system_error(exc)}", err=True)
+            sys.exit(2)
 
     return wrapper
+
+
+def system_error(exc: OSError) -> str:
+    """``exc`` in one line: the file it names, if any, and what the system said."""
+    reason = exc.strerror or str(exc)
+    if exc.strerror and not exc.filename:  # asyncio's bind error puts its words in strerror
+        reason = str(exc).removeprefix(f"[Errno {exc.errno}] ")
+    if exc.filename is None:
+        return reason
+    if exc.filename2 is not None:
+        return f"{exc.filename} -> {exc.filename2}: {reason}"
+    return f"{exc.filename}: {reason}"
 
 
 def config_options(func: Callable[P, R]) -> Callable[P, R]:
