@@ -41,15 +41,29 @@ async def serve(
     *,
     on_ready: Callable[[str], None] | None = None,
 ) -> None:
-    """Serve until SIGTERM or SIGINT; ``on_ready`` gets the URL once the index is open."""
+    """Serve until SIGTERM or SIGINT; ``on_ready`` gets the URL once the index is open.
+
+    The signals are caught from the start: one that comes while the service starts (its
+    children read 100,000 documents' indexes for seconds) lets the start finish, then stops
+    the service as it would have stopped a running one, without listening. Left to their
+    default action, they ended this process at once and left its children reading for tens
+    of seconds with no parent.
+    """
     app = create_app(settings, config)
     runner = web.AppRunner(app, **runner_options(settings))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    await runner.setup()  # opens the index (cleanup_ctx); raises if it cannot be opened
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
     try:
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
+        await runner.setup()  # opens the index (cleanup_ctx); raises if it cannot be opened
+    except BaseException:
+        _forget_signals(loop)
+        raise
+    try:
+        if stop.is_set():
+            LOG.info("stopping: a signal came while starting")
+            return
         site = web.TCPSite(runner, settings.host, settings.port, reuse_address=True)
         await site.start()
         host, port = runner.addresses[0][:2]
@@ -60,9 +74,13 @@ async def serve(
             "shutting down: finishing in-flight requests (up to %gs)", settings.shutdown_timeout
         )
     finally:
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.remove_signal_handler(sig)
+        _forget_signals(loop)
         await runner.cleanup()
+
+
+def _forget_signals(loop: asyncio.AbstractEventLoop) -> None:
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.remove_signal_handler(sig)
 
 
 def _announce(url: str) -> None:

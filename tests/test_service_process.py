@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
+import subprocess
+import sys
+import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +19,12 @@ from aiohttp import web
 
 from dedup.collection import Collection
 from dedup.synth import news_corpus
+from dedup.types import Document
 from service import create_app
 from service.main import runner_options
+from tests.conftest import ROOT
 from tests.service_support import LOOPBACK, free_port, http_json, running_service, settings
+from tests.test_service_reader_processes import children, gone_within
 
 
 def test_documents_survive_sigterm_and_a_restart(tmp_path: Path, article: str) -> None:
@@ -32,6 +40,40 @@ def test_documents_survive_sigterm_and_a_restart(tmp_path: Path, article: str) -
         status, again = http_json(f"{second.url}/v1/documents", {"id": "a1", "text": article})
         assert (status, again["stored"]) == (200, "unchanged")
         assert second.stop() == 0
+
+
+def test_sigterm_while_starting_stops_the_service_once_started_and_leaves_no_child(
+    tmp_path: Path, article: str
+) -> None:
+    """SIGTERM while the children open the file: the start completes, the service stops
+    without listening, exit code 0, and no child process or socket directory outlives it
+    (left to SIGTERM's default action, the parent died at once and its children read on)."""
+    db = tmp_path / "index.db"
+    with Collection.open(db) as collection:
+        collection.post(Document("a", article))
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "service", "--db", str(db), "--port", str(port)],
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not (spawned := children(process.pid)) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        process.send_signal(signal.SIGTERM)
+        code = process.wait(60)
+    finally:
+        process.kill()
+        _, stderr = process.communicate()
+    assert spawned and code == 0, stderr
+    assert "a signal came while starting" in stderr and "serving" not in stderr
+    assert gone_within(spawned, 10)
+    assert not list(Path(tempfile.gettempdir()).glob(f"dedup-lanes-{process.pid}-*"))
+    with Collection.open(db, readonly=True) as collection:
+        assert list(collection) == ["a"]
 
 
 async def in_flight(session: aiohttp.ClientSession, url: str) -> float:
