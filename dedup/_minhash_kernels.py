@@ -91,3 +91,39 @@ def fingerprint_text(
     shingles, shingle_offsets = shingle_sets(buf, offsets, starts, token_offsets, n, words, seed)
     sigs = signatures(shingles, shingle_offsets, a, b)
     return sigs[0], shingles, content_hashes(buf, offsets, seed)[0], unsafe[0]
+
+
+@njit(cache=True, nogil=True)
+def found_stories(
+    signatures: np.ndarray, founders: np.ndarray, count: int, threshold: float
+) -> tuple[int, int]:
+    """Greedy story founding over ``signatures`` (rows, in order), continuing ``founders``.
+
+    A row founds a story unless the share of values it has equal to an earlier founder's (the
+    estimated Jaccard similarity) reaches ``threshold``. ``founders[:count]`` are the founders
+    so far; a new one is written into the next row. Returns the count of founders and the row
+    that made it ``founders.shape[0]`` (the number wanted), or -1 if none did.
+
+    The boilerplate judgement asks this of every key's carriers (:mod:`dedup.boilerplate.model`).
+    A story reprinted in many documents of one source makes every one of its paragraphs a key
+    whose carriers are all copies of one founder, so each is walked to its end: compared one
+    NumPy call a pair, that was most of a ``--strip-boilerplate`` run over such a corpus.
+    """
+    width = signatures.shape[1]
+    wanted = founders.shape[0]
+    for row in range(signatures.shape[0]):
+        copy = False
+        for f in range(count):
+            same = 0
+            for j in range(width):
+                same += signatures[row, j] == founders[f, j]
+            if same / width >= threshold:
+                copy = True
+                break
+        if copy:
+            continue
+        founders[count, :] = signatures[row, :]
+        count += 1
+        if count >= wanted:
+            return count, row
+    return count, -1

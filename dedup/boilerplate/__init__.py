@@ -20,7 +20,8 @@ Stages: :class:`EntryBuilder` (documents -> paragraph keys), :class:`Boilerplate
 """
 
 from dedup.boilerplate.chrome import DEFAULT_CHROME_LINES, PageChrome
-from dedup.boilerplate.model import BoilerplateModel, Carriers, Pattern
+from dedup.boilerplate.model import BoilerplateModel
+from dedup.boilerplate.patterns import Carriers, Pattern
 from dedup.boilerplate.prepare import EntryBuilder
 from dedup.boilerplate.rules import Rules
 from dedup.boilerplate.store import BoilerplateStore, DocumentEntry, MemoryStore, Occurrence

@@ -15,12 +15,14 @@ never boilerplate.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable, Iterable, Sequence
 from itertools import islice
 
 import numpy as np
 
+from dedup._minhash_kernels import found_stories
+from dedup.boilerplate.patterns import Carriers, Groups, Pattern, carriers_of
 from dedup.boilerplate.prepare import EntryBuilder
 from dedup.boilerplate.rules import Rules
 from dedup.boilerplate.store import (
@@ -41,32 +43,13 @@ from dedup.verify import jaccard
 _Key = tuple[str | None, int, int, int | None, int | None]
 #: Carriers of a key a story count reads first (it usually stops after three documents).
 _FIRST = 32
+#: Carriers whose signatures a story count fetches and compares at a time.
+_CHUNK = 16
+#: Decisions a :meth:`BoilerplateModel.steady_judge` keeps at most (a few hundred bytes each).
+STEADY_DECISIONS = 1 << 18
 
-
-@dataclass(frozen=True, slots=True)
-class Carriers:
-    """Who carries a paragraph's pattern: stored document ids and their sources, sorted."""
-
-    documents: tuple[str, ...]
-    sources: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Pattern:
-    """One boilerplate pattern: a representative original paragraph and who carries it."""
-
-    text: str
-    documents: tuple[str, ...]
-    sources: tuple[str, ...]
-
-    def to_record(self) -> dict[str, object]:
-        """The ``boilerplate.jsonl`` record: ``{"text", "documents", "sources"}``."""
-        return {"text": self.text, "documents": list(self.documents), "sources": list(self.sources)}
-
-
-def _carriers(found: dict[str, str | None]) -> Carriers:
-    sources = sorted({s for s in found.values() if s is not None})
-    return Carriers(tuple(sorted(found)), tuple(sources))
+#: Judges entries: the boilerplate occurrences of each, in order.
+Judge = Callable[[Sequence[DocumentEntry]], list[list[Occurrence]]]
 
 
 class BoilerplateModel:
@@ -114,9 +97,28 @@ class BoilerplateModel:
 
     def judge(self, entries: Sequence[DocumentEntry]) -> list[list[Occurrence]]:
         """The boilerplate paragraphs of each entry (observed or only built), in text order."""
-        judge = _Judgement(self.store, self.rules)
-        judge.prefetch([occ for e in entries for occ in e.occurrences])
-        return [[occ for occ in e.occurrences if judge.boilerplate(occ, e.source)] for e in entries]
+        return _Judgement(self.store, self.rules).judge(entries)
+
+    def steady_judge(self, most: int = STEADY_DECISIONS) -> Judge:
+        """:meth:`judge` for batch after batch while the store does not change (a bulk run
+        judges its corpus once it has learned all of it); safe to call from several threads.
+
+        Decisions carry over from one batch to the next, up to ``most`` of them (then they
+        start over), where :meth:`judge` decides every key of a batch again. A story reprinted
+        in many documents of one source (or of a corpus without sources) makes each of its
+        paragraphs a key whose carriers must all be read to find them one story: decided
+        again in every batch, that was most of a ``--strip-boilerplate`` run over such a corpus.
+        """
+        judgement = _Judgement(self.store, self.rules)
+        lock = threading.Lock()
+
+        def judge(entries: Sequence[DocumentEntry]) -> list[list[Occurrence]]:
+            with lock:
+                if judgement.decisions > most:
+                    judgement.forget()
+            return judgement.judge(entries)
+
+        return judge
 
     def carriers(self, paragraph: str) -> Carriers:
         """Stored documents (of every source) carrying ``paragraph``'s pattern.
@@ -128,7 +130,7 @@ class BoilerplateModel:
         if not entry.occurrences:
             return Carriers((), ())
         found = _Judgement(self.store, self.rules).carriers(entry.occurrences[0])
-        return _carriers(found)
+        return carriers_of(found)
 
     def patterns(self) -> list[Pattern]:
         """Every boilerplate pattern of the stored corpus, most widespread first.
@@ -149,7 +151,7 @@ class BoilerplateModel:
                 for occ in entry.occurrences
                 if judge.boilerplate(occ, entry.source)
             )
-        groups = _Groups()
+        groups = Groups()
         for i, (_, _, occ) in enumerate(found):
             groups.add(i, judge.keys(occ))
         patterns: list[Pattern] = []
@@ -160,7 +162,7 @@ class BoilerplateModel:
                 texts.setdefault(occ.exact, []).append((doc_id, occ.start, occ.text))
             best = min(texts.values(), key=lambda v: (-len(v), min(v)))
             carriers = {found[i][0]: found[i][1] for i in members}
-            c = _carriers(carriers)
+            c = carriers_of(carriers)
             patterns.append(Pattern(min(best)[2], c.documents, c.sources))
         patterns.sort(key=lambda p: (-len(p.documents), p.text))
         return patterns
@@ -182,6 +184,24 @@ class _Judgement:
         self._near: dict[int, list[tuple[int, np.ndarray]]] = {}
         self._batch = store if isinstance(store, BatchLookups) else None
         self._in_order: CarriersInOrder | None = None
+
+    def judge(self, entries: Sequence[DocumentEntry]) -> list[list[Occurrence]]:
+        """:meth:`BoilerplateModel.judge`, with what this judgement has kept."""
+        self.prefetch([occ for e in entries for occ in e.occurrences])
+        return [[occ for occ in e.occurrences if self.boilerplate(occ, e.source)] for e in entries]
+
+    @property
+    def decisions(self) -> int:
+        """How many decisions are kept."""
+        return len(self._decided) + len(self._key_decided)
+
+    def forget(self) -> None:
+        """Drop the decisions and lookups kept (a judgement in another thread redoes any it
+        needs: they depend only on the store)."""
+        self._decided.clear()
+        self._key_decided.clear()
+        self._signatures.clear()
+        self._near.clear()
 
     def prefetch(self, occurrences: Sequence[Occurrence]) -> None:
         """Look up everything judging ``occurrences`` reads, in a few batched lookups.
@@ -323,24 +343,33 @@ class _Judgement:
         Greedy in id order: a document founds a story unless its estimated Jaccard similarity
         to an earlier founder reaches ``story_threshold``. Deterministic for a set of documents.
         """
-        if len(doc_ids) < self.rules.min_documents:
+        need = self.rules.min_documents
+        if len(doc_ids) < need:
             return None
-        founders: list[np.ndarray] = []
-        threshold = self.rules.story_threshold
-        for k, doc_id in enumerate(doc_ids):
-            if doc_id not in self._signatures and self._batch is not None:
-                # The next few at once: a story count usually stops after a handful.
-                wanted = [d for d in doc_ids[k : k + 16] if d not in self._signatures]
-                found = self._batch.signatures(wanted)
-                self._signatures.update({d: found.get(d) for d in wanted})
-            signature = self._signature_of(doc_id)
-            if signature is None:
+        founders: np.ndarray | None = None
+        count = 0
+        # A few at a time (signatures fetched together): a story count usually stops early.
+        for start in range(0, len(doc_ids), _CHUNK):
+            chunk = doc_ids[start : start + _CHUNK]
+            if self._batch is not None:
+                wanted = [d for d in chunk if d not in self._signatures]
+                if wanted:
+                    found = self._batch.signatures(wanted)
+                    self._signatures.update({d: found.get(d) for d in wanted})
+            rows, known = [], []
+            for k, doc_id in enumerate(chunk):
+                signature = self._signature_of(doc_id)
+                if signature is not None:
+                    rows.append(k)
+                    known.append(signature)
+            if not rows:
                 continue
-            if any(float(np.mean(signature == f)) >= threshold for f in founders):
-                continue
-            founders.append(signature)
-            if len(founders) >= self.rules.min_documents:
-                return k + 1
+            matrix = np.stack(known)
+            if founders is None:
+                founders = np.empty((need, matrix.shape[1]), dtype=matrix.dtype)
+            count, row = found_stories(matrix, founders, count, self.rules.story_threshold)
+            if row >= 0:
+                return start + rows[row] + 1
         return None
 
     def _signature_of(self, doc_id: str) -> np.ndarray | None:
@@ -348,36 +377,3 @@ class _Judgement:
             entry = self.store.get(doc_id)
             self._signatures[doc_id] = None if entry is None else entry.signature
         return self._signatures[doc_id]
-
-
-class _Groups:
-    """Union-find over found occurrences, joined by equal keys and near-duplicate forms."""
-
-    def __init__(self) -> None:
-        self._parent: list[int] = []
-        self._first: dict[tuple[KeyKind, int], int] = {}
-
-    def _find(self, i: int) -> int:
-        while self._parent[i] != i:
-            self._parent[i] = self._parent[self._parent[i]]
-            i = self._parent[i]
-        return i
-
-    def _join(self, i: int, kind: KeyKind, key: int) -> None:
-        other = self._first.setdefault((kind, key), i)
-        a, b = self._find(i), self._find(other)
-        if a != b:
-            self._parent[max(a, b)] = min(a, b)
-
-    def add(self, i: int, keys: list[tuple[KeyKind, int]]) -> None:
-        """Add occurrence ``i`` (numbered from 0 in order) with every key it matches under."""
-        self._parent.append(i)
-        for kind, key in keys:
-            self._join(i, kind, key)
-
-    def members(self) -> list[list[int]]:
-        """The groups, each a sorted list of occurrence numbers."""
-        groups: dict[int, list[int]] = {}
-        for i in range(len(self._parent)):
-            groups.setdefault(self._find(i), []).append(i)
-        return list(groups.values())

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from dedup._pickling import by_fields
 from dedup.boilerplate.chrome import PageChrome
-from dedup.boilerplate.model import BoilerplateModel
+from dedup.boilerplate.model import BoilerplateModel, Judge
 from dedup.boilerplate.store import DocumentEntry
 from dedup.types import Document
 
@@ -81,9 +81,14 @@ class Stripper:
     the corpus without counting itself, one that was observed counts once.
     """
 
-    def __init__(self, model: BoilerplateModel, chrome: PageChrome | None = None) -> None:
+    def __init__(
+        self, model: BoilerplateModel, chrome: PageChrome | None = None, judge: Judge | None = None
+    ) -> None:
+        """``judge``: how entries are judged (default ``model.judge``; a bulk run passes
+        :meth:`BoilerplateModel.steady_judge`)."""
         self.model = model
         self.chrome = chrome
+        self._judge = judge or model.judge
 
     def strip(self, text: str, source: str | None = None) -> Stripped:
         """``text`` (from ``source``) without its boilerplate paragraphs."""
@@ -97,7 +102,7 @@ class Stripper:
         self, documents: Sequence[Document], entries: Sequence[DocumentEntry]
     ) -> list[Stripped]:
         """Strip documents whose entries are already built (e.g. returned by ``observe_many``)."""
-        found = self.model.judge(entries)
+        found = self._judge(entries)
         out: list[Stripped] = []
         for doc, occurrences in zip(documents, found, strict=True):
             removed = [(o.start, o.end) for o in occurrences]

@@ -66,7 +66,10 @@ class BoilerplateStage:
                 self._learned[doc.id] = hash(doc.text)
                 yield doc
 
-        return len(self.model.observe_many(noted(documents)))
+        learned = len(self.model.observe_many(noted(documents)))
+        # The model stays as it is now while batches are rewritten: their decisions carry over.
+        self.stripper = Stripper(self.model, self.stripper.chrome, judge=self.model.steady_judge())
+        return learned
 
     def content(self, batch: list[Document]) -> list[Document]:
         """The batch with each text replaced by its boilerplate-aware text."""
