@@ -94,6 +94,7 @@ def strip(
 
 @main.command()
 @config_options
+@_errors_to_exit
 def curve(
     config_path: str | None, threshold: float | None, ngram: int | None, num_perm: int | None
 ) -> None:

@@ -1,0 +1,52 @@
+"""What every ``dedup`` command shares: settings it cannot use are one line and exit code 2."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from dedup.cli import main
+
+#: Each command that takes settings, with the arguments it needs to get as far as reading them.
+COMMANDS = {
+    "bulk": ["in.jsonl", "--out", "out"],
+    "strip": ["in.jsonl", "--out", "out.jsonl"],
+    "curve": [],
+    "eval": ["in.jsonl"],
+    "tune": ["in.jsonl"],
+    "serve": ["--db", "index.db"],
+}
+
+
+def test_the_table_covers_every_command_that_takes_settings() -> None:
+    assert isinstance(main, click.Group)
+    taking = {
+        name
+        for name, command in main.commands.items()
+        if any(p.name == "config_path" for p in command.params)
+    }
+    assert taking == set(COMMANDS)
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ("threshold = 2\n", "threshold must be in (0, 1]"),
+        ("threshold = = 1\n", "settings.toml: "),
+    ],
+    ids=["out-of-range", "not-toml"],
+)
+def test_settings_it_cannot_use_are_one_line_and_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, settings: str, message: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("in.jsonl").write_text('{"id": "a", "text": "a text of a few words"}\n', encoding="utf-8")
+    Path("settings.toml").write_text(settings, encoding="utf-8")
+    result = CliRunner().invoke(main, [name, *COMMANDS[name], "--config", "settings.toml"])
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith("dedup: error: ") and message in result.output
+    assert len(result.output.splitlines()) == 1 and not Path("out").exists()
