@@ -1,6 +1,7 @@
 """The system's refusals at the command line: a disk that takes no more of a run's temporary
-files, a port another process listens on. Each is one line on stderr naming what was refused,
-exit code 2, no traceback, and no output written (real processes: the limits are per process)."""
+files or of its output, an index file the disk fails to write, a port another process listens
+on. Each is one line on stderr naming what was refused, exit code 2, no traceback, and no
+output written (real processes: the limits are per process)."""
 
 from __future__ import annotations
 
@@ -74,6 +75,28 @@ def test_a_disk_that_takes_no_more_temporary_files_ends_bulk_with_one_line(
     ]
     assert not (tmp_path / "out").exists()
     assert list(spool.iterdir()) == []  # the spool's files had no names
+
+
+def test_a_disk_that_takes_no_more_of_an_output_ends_strip_with_one_line(tmp_path: Path) -> None:
+    out = tmp_path / "stripped.jsonl"
+    out.write_text("the previous run's\n", encoding="utf-8")
+    corpus = articles(tmp_path / "in.jsonl", 300)  # 1.2 MB, written out as much again
+    code, stderr = dedup("strip", str(corpus), "--out", str(out), limit=FILE_SIZE_LIMIT)
+    assert code == 2, stderr
+    assert stderr.splitlines() == [
+        f"dedup: error: {out}: cannot write it (File too large); nothing of it was kept"
+    ]
+    assert out.read_text(encoding="utf-8") == "the previous run's\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl", "stripped.jsonl"]
+
+
+def test_an_output_where_no_file_can_be_made_is_named(tmp_path: Path) -> None:
+    out = tmp_path / "missing" / "stripped.jsonl"
+    code, stderr = dedup("strip", str(articles(tmp_path / "in.jsonl", 3)), "--out", str(out))
+    assert code == 2
+    assert stderr.splitlines() == [
+        f"dedup: error: {out}: cannot write a file there: No such file or directory"
+    ]
 
 
 def test_an_io_error_on_the_index_ends_bulk_with_one_line_and_stores_nothing(

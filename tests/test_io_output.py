@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from dedup.errors import InputError
+from dedup.errors import InputError, StorageError
 from dedup.io import MARKER_FILE, OutputDir, write_jsonl
 from dedup.io._output import swap_by_renames
+from tests.test_collection_storage import failing_disk
 
 
 def snapshot(root: Path) -> dict[str, bytes]:
@@ -65,6 +66,35 @@ def test_failure_leaves_directory_exactly_as_before(tmp_path: Path, error: BaseE
         raise error
     assert snapshot(tmp_path) == before
     assert os.listdir(tmp_path) == ["out"]
+
+
+def test_a_write_the_disk_refuses_names_the_outputs_and_keeps_the_previous_ones(
+    tmp_path: Path,
+) -> None:
+    """A write refused by the system (a file-size limit of 0 bytes: for this process, the
+    refusal of a full disk) names the output directory, not the staging file it was writing,
+    and nothing of the run is installed."""
+    target = tmp_path / "out"
+    before = previous_run(target, {"pairs.jsonl": "old\n"})
+    with pytest.raises(StorageError) as raised, OutputDir(target) as out:
+        handle = out.open("pairs.jsonl")
+        handle.write("new\n" * 1000)
+        with failing_disk():
+            handle.flush()
+    assert raised.value.path == str(target) and "File too large" in str(raised.value)
+    assert snapshot(tmp_path) == before
+
+
+def test_a_close_the_disk_refuses_names_the_outputs_and_keeps_the_previous_ones(
+    tmp_path: Path,
+) -> None:
+    """The same when what was written waited in a handle's buffer for the end of the run."""
+    target = tmp_path / "out"
+    before = previous_run(target, {"pairs.jsonl": "old\n"})
+    with pytest.raises(StorageError) as raised, failing_disk(), OutputDir(target) as out:
+        out.open("pairs.jsonl").write("new\n" * 1000)
+    assert raised.value.path == str(target) and "File too large" in str(raised.value)
+    assert snapshot(tmp_path) == before
 
 
 def test_failure_on_first_run_creates_nothing(tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ from typing import IO, Any, TextIO, TypeAlias
 import orjson
 
 from dedup.errors import InputError
+from dedup.io._atomic import refused_write
 
 if sys.platform != "win32":
     import fcntl
@@ -139,6 +140,11 @@ class OutputDir:
         try:
             if exc_type is None:
                 self._commit()
+        except OSError as error:  # a full disk as the files are closed: say which outputs
+            refused = refused_write(error, self._shown)
+            if refused is None:
+                raise
+            raise refused from error
         finally:
             for handle in self._handles.values():
                 with contextlib.suppress(OSError):  # already failing; staging goes anyway
@@ -149,6 +155,8 @@ class OutputDir:
             if self._lock_fd is not None:
                 os.close(self._lock_fd)  # releases the flock
                 self._lock_fd = None
+        if isinstance(exc, OSError) and (refused := refused_write(exc, self._shown)) is not None:
+            raise refused from exc  # a write to an output's handle names no file
 
     def _commit(self) -> None:
         staging = self._staging
