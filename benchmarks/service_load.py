@@ -3,6 +3,8 @@
 1. **Pre-load**: ``--docs`` documents of ``dedup.synth.news_corpus`` (seed 0, fresh bodies) are
    written as JSONL and stored with ``dedup bulk --db`` (the documented way to fill a collection
    for the service), unless ``--db`` already holds that many documents (of whatever corpus).
+   A collection that holds an earlier run's posts is refused: the same posts again would be
+   answered as re-posts of themselves, a cheaper path (copy the pre-loaded file per run).
 2. **Serve**: ``python -m service --db ...`` runs as its own process on a free loopback port.
 3. **Load**: an aiohttp client posts news-length documents (``news_corpus`` seed 1: new
    articles, 30 % of them reprints of articles posted earlier in the run, made and encoded
@@ -52,6 +54,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import random
@@ -61,6 +64,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -127,6 +131,17 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind((LOOPBACK, 0))
         return int(sock.getsockname()[1])
+
+
+def stored(url: str, doc_id: str) -> bool:
+    """Whether the service at ``url`` holds ``doc_id``."""
+    try:
+        with urllib.request.urlopen(f"{url}/v1/documents/{doc_id}", timeout=10):
+            return True
+    except urllib.error.HTTPError as error:
+        if error.code == 404:
+            return False
+        raise
 
 
 def start_service(db: Path, port: int, queue_size: int) -> subprocess.Popen[bytes]:
@@ -310,10 +325,17 @@ def main() -> None:
             total = sum(WARM_UP + args.requests for _ in levels) + 10 + args.baseline
             total += 9 * args.baseline + 2 * WRITER_BATCH
             total += int(args.mixed * 2_000)
-            docs = (
+            made = (
                 Document(f"load-{d.id}", d.text, d.source, d.published, d.title)
                 for d in news_corpus(total, seed=1, fresh_bodies=fresh)
             )
+            first = next(made)
+            if stored(url, first.id):
+                raise SystemExit(
+                    f"{db} already holds this benchmark's posts ({first.id}: an earlier run's):"
+                    " they would be answered as re-posts of themselves; give a fresh copy"
+                )
+            docs = itertools.chain([first], made)
             results = []
             for clients in levels:
                 level = asyncio.run(
