@@ -81,13 +81,13 @@ def start_worker(
 ) -> None:
     keep.close()  # only the parent may hold the writing end, or the lifeline never breaks
     keep_freed_memory()
-    threading.Thread(target=_exit_with_parent, args=(lifeline,), daemon=True).start()
+    threading.Thread(target=exit_with_parent, args=(lifeline,), daemon=True).start()
     _WORKER.append(
         _Worker(Fingerprinter(config), Banding(config.bands, config.rows), fields, batch_size)
     )
 
 
-def _exit_with_parent(lifeline: Connection) -> None:
+def exit_with_parent(lifeline: Connection) -> None:
     """Block until the parent is gone (the pipe's only writer closed), then leave at once."""
     with contextlib.suppress(EOFError, OSError):
         lifeline.recv_bytes()

@@ -163,7 +163,8 @@ def bulk(
         learn_seconds = 0.0
         if stage is not None:
             started = time.perf_counter()
-            stage.learn(_counted(documents(), reporter.stage("learn boilerplate")))
+            progress = reporter.stage("learn boilerplate")
+            stage.learn(_counted(documents(), progress), jobs=options.resolved_jobs())
             learn_seconds = time.perf_counter() - started
         elif commit_every is not None:
             # Committing as it goes, a bad line must stop the run before its first commit, as

@@ -1,0 +1,117 @@
+"""Learning boilerplate with worker processes (``dedup bulk --strip-boilerplate --jobs 2``):
+the model, and everything judged from it, is what one process learns; an error reading the
+input stops it as in one process; no worker outlives a killed run."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dedup.bulk import learn_procs
+from dedup.bulk.boilerplate import BoilerplateStage
+from dedup.config import Config
+from dedup.errors import InputError
+from dedup.synth import boilerplate_corpus
+from dedup.types import Document
+from tests.conftest import ROOT
+from tests.test_bulk_procs import _session
+
+pytestmark = pytest.mark.skipif(not learn_procs.forkable(), reason="workers are forked (Linux)")
+
+
+@pytest.fixture(autouse=True)
+def small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Batches of 8 documents: many in flight, and more than the workers hold at once."""
+    monkeypatch.setattr(learn_procs, "BATCH", 8)
+
+
+@pytest.fixture(scope="module")
+def corpus() -> list[Document]:
+    """Six outlets' pages with their headers and footers (84 documents)."""
+    return boilerplate_corpus(seed=3, docs_per_source=14)[0]
+
+
+def canonical(value: object) -> object:
+    """A stored entry as plain values (its arrays as lists), to compare with ``==``."""
+    if isinstance(value, np.ndarray):
+        return (str(value.dtype), value.tolist())
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return tuple(canonical(getattr(value, f.name)) for f in dataclasses.fields(value))
+    if isinstance(value, tuple):
+        return tuple(canonical(v) for v in value)
+    return value
+
+
+def learned(corpus: list[Document], jobs: int) -> BoilerplateStage:
+    stage = BoilerplateStage(Config())
+    assert stage.learn(corpus, jobs=jobs) == len(corpus)
+    return stage
+
+
+def test_workers_learn_the_model_one_process_learns(corpus: list[Document]) -> None:
+    one, two = learned(corpus, 1), learned(corpus, 2)
+    assert [canonical(e) for e in two.model.store.entries()] == [
+        canonical(e) for e in one.model.store.entries()
+    ]
+    assert two.patterns() == one.patterns()
+    assert two.content(corpus) == one.content(corpus)
+
+
+def test_a_bad_document_stops_the_learning_with_its_error(corpus: list[Document]) -> None:
+    def reading() -> Iterator[Document]:
+        yield from corpus[:60]
+        raise InputError("not a JSON object", "in.jsonl", 61)
+
+    with pytest.raises(InputError, match=r"in\.jsonl:61"):
+        BoilerplateStage(Config()).learn(reading(), jobs=2)
+
+
+_STUCK_PARENT = """
+import sys, time
+from dedup import Config
+from dedup.bulk import learn_procs
+from dedup.bulk.boilerplate import BoilerplateStage
+from dedup.synth import boilerplate_corpus
+
+learn_procs.BATCH = 4
+
+def stuck():
+    yield from boilerplate_corpus(seed=3, docs_per_source=14)[0]
+    print("workers running", flush=True)
+    time.sleep(120)
+
+BoilerplateStage(Config()).learn(stuck(), jobs=2)
+"""
+
+
+def test_workers_exit_when_the_parent_is_killed(tmp_path: Path) -> None:
+    script = tmp_path / "stuck.py"
+    script.write_text(_STUCK_PARENT)
+    proc = subprocess.Popen(
+        [sys.executable, str(script)],
+        stdout=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        start_new_session=True,
+    )
+    try:
+        assert proc.stdout is not None and proc.stdout.readline() == b"workers running\n"
+        assert len(_session(proc.pid) - {proc.pid}) >= 2
+        proc.kill()
+        proc.wait(timeout=10)
+        deadline = time.monotonic() + 15
+        while _session(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _session(proc.pid) == set()
+    finally:
+        proc.kill()
+        for pid in _session(proc.pid):
+            os.kill(pid, signal.SIGKILL)
