@@ -66,6 +66,16 @@ def test_workers_learn_the_model_one_process_learns(corpus: list[Document]) -> N
     assert two.content(corpus) == one.content(corpus)
 
 
+def test_fewer_documents_than_a_batch_start_no_worker(
+    corpus: list[Document], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(learn_procs, "BATCH", 100)
+    started: list[object] = []
+    monkeypatch.setattr(learn_procs, "ProcessPoolExecutor", lambda **kw: started.append(kw))
+    stage = learned(corpus, 2)
+    assert started == [] and len(list(stage.model.store.entries())) == len(corpus)
+
+
 def test_a_bad_document_stops_the_learning_with_its_error(corpus: list[Document]) -> None:
     def reading() -> Iterator[Document]:
         yield from corpus[:60]

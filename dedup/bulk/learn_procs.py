@@ -47,7 +47,8 @@ def learn(model: BoilerplateModel, documents: Iterable[Document], jobs: int) -> 
     """Observe every document into ``model`` with ``jobs`` worker processes; how many.
 
     An error reading ``documents`` (a bad line) stops the run as in one process: what was
-    sent out is dropped, and the workers leave.
+    sent out is dropped, and the workers leave. Fewer documents than a batch are learned here:
+    starting workers would cost more than they save.
     """
     context = multiprocessing.get_context("fork")
     lifeline, keep = context.Pipe(duplex=False)
@@ -61,6 +62,11 @@ def learn(model: BoilerplateModel, documents: Iterable[Document], jobs: int) -> 
             count += 1
 
     it = iter(documents)
+    first = list(islice(it, BATCH))
+    if len(first) < BATCH:  # one batch in all: not worth starting workers for
+        for entry in model.builder.build(first):
+            model.store.put(entry)
+        return len(first)
     with (
         keep,
         lifeline,
@@ -72,6 +78,7 @@ def learn(model: BoilerplateModel, documents: Iterable[Document], jobs: int) -> 
         ) as pool,
     ):
         try:
+            pending.append(pool.submit(_build, first))
             while batch := list(islice(it, BATCH)):
                 pending.append(pool.submit(_build, batch))
                 if len(pending) >= jobs * AHEAD:
