@@ -40,6 +40,15 @@ def test_a_rewritten_document_strips_as_judged_afresh(corpus: list[Document]) ->
         assert stage.strip(doc) == stage.stripper.strip(doc.text, doc.source)
 
 
+def test_a_batch_strips_as_each_document_judged_afresh(corpus: list[Document]) -> None:
+    """``dedup strip`` strips batches from the entries learned: the same as judging each
+    document's text again."""
+    stage = _learned(corpus)
+    batch = stage.strip_many(corpus)
+    assert sum(len(s.removed) for s in batch) > 0
+    assert batch == [stage.stripper.strip(d.text, d.source) for d in corpus]
+
+
 def test_a_repeated_id_is_judged_by_the_text_at_hand(corpus: list[Document]) -> None:
     """Two texts under one id: each is rewritten and stripped by its own text, not by the
     entry or the cut remembered for the other."""

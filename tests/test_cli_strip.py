@@ -168,6 +168,23 @@ def test_strip_never_removes_a_paragraph_seen_once(tmp_path: Path) -> None:
     assert all(r["removed"] == [] for r in read_jsonl(out))
 
 
+def test_strip_writes_the_same_whatever_the_jobs(tmp_path: Path) -> None:
+    """300 articles: more than a batch, so two jobs learn in worker processes."""
+    from dedup.synth import news_corpus
+
+    path = write_jsonl(
+        tmp_path / "in.jsonl",
+        [{"id": d.id, "text": d.text, "source": d.source} for d in news_corpus(300, seed=2)],
+    )
+    for jobs in ("1", "2"):
+        assert (
+            invoke("strip", str(path), "--out", str(tmp_path / f"{jobs}.jsonl"), "--jobs", jobs)[0]
+            == 0
+        )
+    one, two = (tmp_path / "1.jsonl").read_bytes(), (tmp_path / "2.jsonl").read_bytes()
+    assert one == two and any(r["removed"] for r in read_jsonl(tmp_path / "1.jsonl"))
+
+
 def test_strip_with_bad_input_writes_nothing(tmp_path: Path) -> None:
     """A bad record is an error naming its line, and no output file is left."""
     path = tmp_path / "in.jsonl"

@@ -80,9 +80,14 @@ class BoilerplateStage:
         self.stripper = Stripper(self.model, self.stripper.chrome, judge=self.model.steady_judge())
         return learned
 
+    def strip_many(self, batch: list[Document]) -> list[Stripped]:
+        """Each document without its boilerplate, judged from the entry learned for it (built
+        again for a text that was not learned)."""
+        return self.stripper.apply(batch, self._entries(batch))
+
     def content(self, batch: list[Document]) -> list[Document]:
         """The batch with each text replaced by its boilerplate-aware text."""
-        stripped = self.stripper.apply(batch, self._entries(batch))
+        stripped = self.strip_many(batch)
         cuts = {
             doc.id: np.array(
                 [

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -37,6 +39,13 @@ if TYPE_CHECKING:
     type=click.Path(dir_okay=False, exists=True),
     help="Judge boilerplate against this stored collection instead of learning the inputs.",
 )
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Processes that learn the inputs' boilerplate; 0 = all cores.",
+)
 @_errors_to_exit
 def strip(
     inputs: tuple[str, ...],
@@ -50,6 +59,7 @@ def strip(
     source_field: str,
     page_chrome: bool,
     db_path: str | None,
+    jobs: int,
 ) -> None:
     """Learn boilerplate from INPUT... and write them to --out as JSONL without it.
 
@@ -71,17 +81,19 @@ def strip(
             count = sum(1 for _ in documents())
         else:
             stage = BoilerplateStage(config, chrome=page_chrome)
-            count = stage.learn(documents())
+            count = stage.learn(documents(), jobs=jobs or len(os.sched_getaffinity(0)))
 
         def records() -> Iterator[dict[str, Any]]:
-            for doc in documents():
-                stripped = stage.strip(doc)
-                record: dict[str, Any] = {"id": doc.id, "text": stripped.text}
-                record["removed"] = [list(span) for span in stripped.removed + stripped.chrome]
-                for name in ("source", "published", "title"):
-                    if (value := getattr(doc, name)) is not None:
-                        record[name] = value
-                yield record
+            docs = documents()
+            while batch := list(islice(docs, 256)):  # judged together, from the learned entries
+                for doc, stripped in zip(batch, stage.strip_many(batch), strict=True):
+                    record: dict[str, Any] = {"id": doc.id, "text": stripped.text}
+                    spans = stripped.removed + stripped.chrome
+                    record["removed"] = [list(span) for span in spans]
+                    for name in ("source", "published", "title"):
+                        if (value := getattr(doc, name)) is not None:
+                            record[name] = value
+                    yield record
 
         with atomic_text_file(out_file) as handle:
             write_jsonl(handle, records())
