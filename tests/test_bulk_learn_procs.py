@@ -5,11 +5,7 @@ input stops it as in one process; no worker outlives a killed run."""
 from __future__ import annotations
 
 import dataclasses
-import os
-import signal
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,8 +18,7 @@ from dedup.config import Config
 from dedup.errors import InputError
 from dedup.synth import boilerplate_corpus
 from dedup.types import Document
-from tests.conftest import ROOT
-from tests.test_bulk_procs import _session
+from tests.test_bulk_procs import _session, killed_leaves, session_of
 
 pytestmark = pytest.mark.skipif(not learn_procs.forkable(), reason="workers are forked (Linux)")
 
@@ -106,22 +101,7 @@ BoilerplateStage(Config()).learn(stuck(), jobs=2)
 def test_workers_exit_when_the_parent_is_killed(tmp_path: Path) -> None:
     script = tmp_path / "stuck.py"
     script.write_text(_STUCK_PARENT)
-    proc = subprocess.Popen(
-        [sys.executable, str(script)],
-        stdout=subprocess.PIPE,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        start_new_session=True,
-    )
-    try:
+    with session_of([sys.executable, str(script)]) as proc:
         assert proc.stdout is not None and proc.stdout.readline() == b"workers running\n"
         assert len(_session(proc.pid) - {proc.pid}) >= 2
-        proc.kill()
-        proc.wait(timeout=10)
-        deadline = time.monotonic() + 15
-        while _session(proc.pid) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert _session(proc.pid) == set()
-    finally:
-        proc.kill()
-        for pid in _session(proc.pid):
-            os.kill(pid, signal.SIGKILL)
+        assert killed_leaves(proc) == set()

@@ -11,6 +11,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -333,6 +335,35 @@ def _session(sid: int) -> set[int]:
     return found
 
 
+@contextmanager
+def session_of(args: list[str]) -> Iterator[subprocess.Popen[bytes]]:
+    """``args`` run as the leader of a new session (its stdout piped); whatever of the session
+    is left at the end of the block is killed."""
+    proc = subprocess.Popen(
+        args,
+        stdout=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        start_new_session=True,
+    )
+    try:
+        yield proc
+    finally:
+        proc.kill()
+        for pid in _session(proc.pid):
+            os.kill(pid, signal.SIGKILL)
+
+
+def killed_leaves(proc: subprocess.Popen[bytes]) -> set[int]:
+    """SIGKILL the session's leader, give the rest of its session 15 s to end by itself, and
+    return the processes still in it."""
+    proc.kill()
+    proc.wait(timeout=10)
+    deadline = time.monotonic() + 15
+    while _session(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return _session(proc.pid)
+
+
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="needs /proc to find the workers")
 def test_workers_exit_when_the_parent_is_killed(tmp_path: Path) -> None:
     """SIGKILL gives the parent no chance to stop its workers: they must notice by themselves,
@@ -340,27 +371,12 @@ def test_workers_exit_when_the_parent_is_killed(tmp_path: Path) -> None:
     corpus = _corpus_file(tmp_path / "in.jsonl", 60)
     script = tmp_path / "stuck.py"
     script.write_text(_STUCK_PARENT)
-    proc = subprocess.Popen(
-        [sys.executable, str(script), str(corpus), str(tmp_path)],
-        stdout=subprocess.PIPE,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        start_new_session=True,
-    )
-    try:
+    with session_of([sys.executable, str(script), str(corpus), str(tmp_path)]) as proc:
         assert proc.stdout is not None and proc.stdout.readline() == b"workers running\n"
         helpers = _session(proc.pid) - {proc.pid}
         assert len(helpers) >= 2  # two workers (from a forkserver: it and a resource tracker too)
-        proc.kill()
-        proc.wait(timeout=10)
-        deadline = time.monotonic() + 15
-        while _session(proc.pid) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert _session(proc.pid) == set()
+        assert killed_leaves(proc) == set()
         assert list(tmp_path.glob("dedup-*")) == []  # no spool file outlives the run
-    finally:
-        proc.kill()
-        for pid in _session(proc.pid):
-            os.kill(pid, signal.SIGKILL)
 
 
 def test_an_input_given_twice_counts_its_lines_anew(tmp_path: Path) -> None:

@@ -45,6 +45,13 @@ def dedup(
     return done.returncode, done.stderr
 
 
+def refused(*args: str, env: dict[str, str] | None = None, limit: int | None = None) -> list[str]:
+    """:func:`dedup`, which must exit with code 2; the lines of its stderr."""
+    code, stderr = dedup(*args, env=env, limit=limit)
+    assert code == 2, stderr
+    return stderr.splitlines()
+
+
 def articles(path: Path, count: int) -> Path:
     """``count`` news-length articles from the shipped web articles, as JSONL."""
     with open(ROOT / "data" / "web-articles.jsonl", encoding="utf-8") as source:
@@ -63,13 +70,12 @@ def test_a_disk_that_takes_no_more_temporary_files_ends_bulk_with_one_line(
     spool = tmp_path / "spool"
     spool.mkdir()
     corpus = articles(tmp_path / "in.jsonl", 300)
-    code, stderr = dedup(
+    lines = refused(
         "bulk", str(corpus), "--out", str(tmp_path / "out"), "--quiet", "--jobs", jobs,
         env={"TMPDIR": str(spool)},
         limit=FILE_SIZE_LIMIT,
     )  # fmt: skip
-    assert code == 2, stderr
-    assert stderr.splitlines() == [
+    assert lines == [
         f"dedup: error: {spool}: cannot write the run's temporary files (File too large); "
         "TMPDIR chooses where they go"
     ]
@@ -81,9 +87,7 @@ def test_a_disk_that_takes_no_more_of_an_output_ends_strip_with_one_line(tmp_pat
     out = tmp_path / "stripped.jsonl"
     out.write_text("the previous run's\n", encoding="utf-8")
     corpus = articles(tmp_path / "in.jsonl", 300)  # 1.2 MB, written out as much again
-    code, stderr = dedup("strip", str(corpus), "--out", str(out), limit=FILE_SIZE_LIMIT)
-    assert code == 2, stderr
-    assert stderr.splitlines() == [
+    assert refused("strip", str(corpus), "--out", str(out), limit=FILE_SIZE_LIMIT) == [
         f"dedup: error: {out}: cannot write it (File too large); nothing of it was kept"
     ]
     assert out.read_text(encoding="utf-8") == "the previous run's\n"
@@ -92,9 +96,7 @@ def test_a_disk_that_takes_no_more_of_an_output_ends_strip_with_one_line(tmp_pat
 
 def test_an_output_where_no_file_can_be_made_is_named(tmp_path: Path) -> None:
     out = tmp_path / "missing" / "stripped.jsonl"
-    code, stderr = dedup("strip", str(articles(tmp_path / "in.jsonl", 3)), "--out", str(out))
-    assert code == 2
-    assert stderr.splitlines() == [
+    assert refused("strip", str(articles(tmp_path / "in.jsonl", 3)), "--out", str(out)) == [
         f"dedup: error: {out}: cannot write a file there: No such file or directory"
     ]
 
@@ -110,14 +112,13 @@ def test_an_io_error_on_the_index_ends_bulk_with_one_line_and_stores_nothing(
         "bulk", str(first), "--out", str(tmp_path / "first"), "--db", str(db), "--quiet"
     )
     assert code == 0
-    code, stderr = dedup(
+    lines = refused(
         "bulk", str(articles(tmp_path / "in.jsonl", 300)), "--out", str(tmp_path / "out"),
         "--db", str(db), "--quiet",
         env={"TMPDIR": str(tmp_path)},
         limit=2 * 1024 * 1024,
     )  # fmt: skip
-    assert code == 2, stderr
-    assert stderr.splitlines() == [
+    assert lines == [
         f"dedup: error: {db}: an I/O error on the index's files (SQLITE_IOERR_WRITE); "
         "nothing of this write was stored"
     ]
