@@ -18,7 +18,7 @@ from dedup.config import Config
 from dedup.errors import InputError
 from dedup.synth import boilerplate_corpus
 from dedup.types import Document
-from tests.test_bulk_procs import _session, killed_leaves, session_of
+from tests._process_support import killed_leaves, session_members, session_of
 
 pytestmark = pytest.mark.skipif(not learn_procs.forkable(), reason="workers are forked (Linux)")
 
@@ -103,5 +103,5 @@ def test_workers_exit_when_the_parent_is_killed(tmp_path: Path) -> None:
     script.write_text(_STUCK_PARENT)
     with session_of([sys.executable, str(script)]) as proc:
         assert proc.stdout is not None and proc.stdout.readline() == b"workers running\n"
-        assert len(_session(proc.pid) - {proc.pid}) >= 2
+        assert len(session_members(proc.pid) - {proc.pid}) >= 2
         assert killed_leaves(proc) == set()

@@ -7,12 +7,7 @@ import itertools
 import json
 import math
 import os
-import signal
-import subprocess
 import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +22,7 @@ from dedup.fingerprint import Fingerprinter
 from dedup.io import FieldNames, line_ranges, range_lines, read_documents
 from dedup.lsh import Banding
 from dedup.synth import news_corpus
-from tests.conftest import ROOT
+from tests._process_support import killed_leaves, session_members, session_of
 
 FIELDS = FieldNames()
 
@@ -322,48 +317,6 @@ if __name__ == "__main__":
 """
 
 
-def _session(sid: int) -> set[int]:
-    found = set()
-    for name in os.listdir("/proc"):
-        try:
-            with open(f"/proc/{name}/stat", "rb") as handle:
-                fields = handle.read().rsplit(b")", 1)[1].split()
-        except (OSError, ValueError):
-            continue
-        if name.isdigit() and int(fields[3]) == sid and fields[0] != b"Z":
-            found.add(int(name))
-    return found
-
-
-@contextmanager
-def session_of(args: list[str]) -> Iterator[subprocess.Popen[bytes]]:
-    """``args`` run as the leader of a new session (its stdout piped); whatever of the session
-    is left at the end of the block is killed."""
-    proc = subprocess.Popen(
-        args,
-        stdout=subprocess.PIPE,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        start_new_session=True,
-    )
-    try:
-        yield proc
-    finally:
-        proc.kill()
-        for pid in _session(proc.pid):
-            os.kill(pid, signal.SIGKILL)
-
-
-def killed_leaves(proc: subprocess.Popen[bytes]) -> set[int]:
-    """SIGKILL the session's leader, give the rest of its session 15 s to end by itself, and
-    return the processes still in it."""
-    proc.kill()
-    proc.wait(timeout=10)
-    deadline = time.monotonic() + 15
-    while _session(proc.pid) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    return _session(proc.pid)
-
-
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="needs /proc to find the workers")
 def test_workers_exit_when_the_parent_is_killed(tmp_path: Path) -> None:
     """SIGKILL gives the parent no chance to stop its workers: they must notice by themselves,
@@ -373,7 +326,7 @@ def test_workers_exit_when_the_parent_is_killed(tmp_path: Path) -> None:
     script.write_text(_STUCK_PARENT)
     with session_of([sys.executable, str(script), str(corpus), str(tmp_path)]) as proc:
         assert proc.stdout is not None and proc.stdout.readline() == b"workers running\n"
-        helpers = _session(proc.pid) - {proc.pid}
+        helpers = session_members(proc.pid) - {proc.pid}
         assert len(helpers) >= 2  # two workers (from a forkserver: it and a resource tracker too)
         assert killed_leaves(proc) == set()
         assert list(tmp_path.glob("dedup-*")) == []  # no spool file outlives the run
