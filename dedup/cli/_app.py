@@ -55,9 +55,7 @@ def _errors_to_exit(func: Callable[P, R]) -> Callable[P, R]:
 
 def system_error(exc: OSError) -> str:
     """``exc`` in one line: the file it names, if any, and what the system said."""
-    reason = exc.strerror or str(exc)
-    if exc.strerror and not exc.filename:  # asyncio's bind error puts its words in strerror
-        reason = str(exc).removeprefix(f"[Errno {exc.errno}] ")
+    reason = exc.strerror or str(exc)  # asyncio's bind error says it all in strerror
     if exc.filename is None:
         return reason
     if exc.filename2 is not None:
