@@ -12,6 +12,7 @@ from _boilerplate_support import FOOTER, body, page
 
 from dedup._minhash_kernels import found_stories
 from dedup.boilerplate import BoilerplateModel, DocumentEntry, MemoryStore
+from dedup.boilerplate import model as model_module
 from dedup.types import Document
 
 
@@ -118,3 +119,15 @@ def test_a_steady_judge_past_its_bound_forgets_and_reads_again() -> None:
     first = steady(entries[:10])
     store.reads = 0
     assert steady(entries[:10]) == first and store.reads > 0
+
+
+def test_patterns_are_the_same_when_their_judgement_forgets_as_it_goes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Judged four documents at a time, all its decisions forgotten before each batch."""
+    model = BoilerplateModel()
+    model.observe_many([*copies_corpus(), page("other", None, [*body(99), *FOOTER])])
+    kept = model.patterns()
+    monkeypatch.setattr(model_module, "_PATTERN_BATCH", 4)
+    monkeypatch.setattr(model_module, "STEADY_DECISIONS", 0)
+    assert model.patterns() == kept and {p.text for p in kept} == set(FOOTER)
