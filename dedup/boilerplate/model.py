@@ -15,7 +15,6 @@ never boilerplate.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterable, Sequence
 from itertools import islice
 
@@ -111,16 +110,7 @@ class BoilerplateModel:
         paragraphs a key whose carriers must all be read to find them one story: decided
         again in every batch, that was most of a ``--strip-boilerplate`` run over such a corpus.
         """
-        judgement = _Judgement(self.store, self.rules)
-        lock = threading.Lock()
-
-        def judge(entries: Sequence[DocumentEntry]) -> list[list[Occurrence]]:
-            with lock:
-                if judgement.decisions > most:
-                    judgement.forget()
-            return judgement.judge(entries)
-
-        return judge
+        return _Judgement(self.store, self.rules, most).judge
 
     def carriers(self, paragraph: str) -> Carriers:
         """Stored documents (of every source) carrying ``paragraph``'s pattern.
@@ -142,20 +132,16 @@ class BoilerplateModel:
         smallest document id); ``documents`` and ``sources`` list the documents in which a
         paragraph of the pattern is boilerplate.
         """
-        judge = _Judgement(self.store, self.rules)
+        # Decisions bounded as a steady judge's: unbounded, they held 36 MB of RSS at 20,000
+        # news articles and grew with the corpus.
+        judge = _Judgement(self.store, self.rules, STEADY_DECISIONS)
         found: list[tuple[str, str | None, Occurrence]] = []
         entries = iter(self.store.entries())
         while batch := list(islice(entries, _PATTERN_BATCH)):  # near forms looked up together
-            # Decisions kept as a steady judge keeps them: unbounded, they held 36 MB of RSS at
-            # 20,000 news articles and grew with the corpus.
-            if judge.decisions > STEADY_DECISIONS:
-                judge.forget()
-            judge.prefetch([occ for entry in batch for occ in entry.occurrences])
             found.extend(
                 (entry.doc_id, entry.source, occ)
-                for entry in batch
-                for occ in entry.occurrences
-                if judge.boilerplate(occ, entry.source)
+                for entry, occurrences in zip(batch, judge.judge(batch), strict=True)
+                for occ in occurrences
             )
         groups = Groups()
         for i, (_, _, occ) in enumerate(found):
@@ -181,9 +167,11 @@ class BoilerplateModel:
 class _Judgement:
     """One round of decisions over a store that does not change meanwhile (results cached)."""
 
-    def __init__(self, store: BoilerplateStore, rules: Rules) -> None:
+    def __init__(self, store: BoilerplateStore, rules: Rules, most: int | None = None) -> None:
+        """``most``: decisions kept at most; past it, :meth:`judge` forgets them all first."""
         self.store = store
         self.rules = rules
+        self._most = most
         self._decided: dict[_Key, bool] = {}
         self._key_decided: dict[tuple[KeyKind, int, str | None], bool] = {}
         self._signatures: dict[str, np.ndarray | None] = {}
@@ -193,6 +181,8 @@ class _Judgement:
 
     def judge(self, entries: Sequence[DocumentEntry]) -> list[list[Occurrence]]:
         """:meth:`BoilerplateModel.judge`, with what this judgement has kept."""
+        if self._most is not None and self.decisions > self._most:
+            self.forget()  # another thread judging meanwhile redoes what it needs
         self.prefetch([occ for e in entries for occ in e.occurrences])
         return [[occ for occ in e.occurrences if self.boilerplate(occ, e.source)] for e in entries]
 
