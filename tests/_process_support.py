@@ -54,3 +54,13 @@ def killed_leaves(proc: subprocess.Popen[bytes]) -> set[int]:
     while session_members(proc.pid) and time.monotonic() < deadline:
         time.sleep(0.1)
     return session_members(proc.pid)
+
+
+def ignores_sigint(pid: int) -> bool:
+    """Whether process ``pid`` ignores SIGINT (its ``SigIgn`` mask in /proc); False once gone."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as handle:
+            mask = next(line for line in handle if line.startswith("SigIgn:"))
+    except (OSError, StopIteration):
+        return False
+    return bool(int(mask.split()[1], 16) & (1 << (signal.SIGINT - 1)))

@@ -18,6 +18,7 @@ from typing import IO
 import numpy as np
 
 from dedup._malloc import keep_freed_memory
+from dedup.bulk._interrupts import ignore_interrupts
 from dedup.bulk.records import encode_records
 from dedup.bulk.spool import spool_error
 from dedup.config import Config
@@ -79,6 +80,7 @@ def load_kernels(config: Config) -> None:
 def start_worker(
     config: Config, fields: FieldNames, batch_size: int, lifeline: Connection, keep: Connection
 ) -> None:
+    ignore_interrupts()
     keep.close()  # only the parent may hold the writing end, or the lifeline never breaks
     keep_freed_memory()
     threading.Thread(target=exit_with_parent, args=(lifeline,), daemon=True).start()

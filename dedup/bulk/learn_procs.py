@@ -12,7 +12,8 @@ from it. An entry comes back pickled (about 8 KiB; 0.07 ms to pickle, 0.14 ms to
 Workers are forked (Linux only: elsewhere the learning stays in this process), from a process
 that has loaded the compiled kernels and runs no thread of its own yet, as ingest's workers are
 (:mod:`dedup.bulk.procs`); each watches a pipe only this process writes to and leaves when it
-closes, so a run killed with SIGKILL leaves no worker behind.
+closes, so a run killed with SIGKILL leaves no worker behind. Ctrl-C is this process's to
+answer (:mod:`dedup.bulk._interrupts`): the workers finish the batch they build and leave.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from multiprocessing.connection import Connection
 
 from dedup.boilerplate import BoilerplateModel, DocumentEntry, EntryBuilder
 from dedup.bulk._ingest_worker import exit_with_parent
+from dedup.bulk._interrupts import ignore_interrupts, interrupts_deferred
 from dedup.types import Document
 
 #: Documents a worker builds at a time.
@@ -78,7 +80,8 @@ def learn(model: BoilerplateModel, documents: Iterable[Document], jobs: int) -> 
         ) as pool,
     ):
         try:
-            pending.append(pool.submit(_build, first))
+            with interrupts_deferred():  # the first submit starts the workers
+                pending.append(pool.submit(_build, first))
             while batch := list(islice(it, BATCH)):
                 pending.append(pool.submit(_build, batch))
                 if len(pending) >= jobs * AHEAD:
@@ -92,6 +95,7 @@ def learn(model: BoilerplateModel, documents: Iterable[Document], jobs: int) -> 
 
 
 def _start(builder: EntryBuilder, lifeline: Connection, keep: Connection) -> None:
+    ignore_interrupts()
     keep.close()  # only the parent may hold the writing end, or the lifeline never breaks
     threading.Thread(target=exit_with_parent, args=(lifeline,), daemon=True).start()
     _BUILDER.append(builder)

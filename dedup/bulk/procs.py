@@ -51,6 +51,7 @@ import numpy as np
 
 from dedup.bulk import _ingest_worker
 from dedup.bulk._ingest_worker import Part, Task, ingest_range, load_kernels, start_worker
+from dedup.bulk._interrupts import interrupts_deferred
 from dedup.bulk.ingest import Corpus, Progress
 from dedup.bulk.records import RecordSpool
 from dedup.bulk.spool import ShingleSpool
@@ -185,8 +186,10 @@ class ProcessIngest:
                 initargs=(self.config, files.fields, self.batch_size, lifeline, keep),
             ) as pool,
         ):
-            futures: list[Future[Part]] = [pool.submit(ingest_range, t) for t in tasks]
+            futures: list[Future[Part]] = []
             try:
+                with interrupts_deferred():  # the first submit starts the workers
+                    futures.extend(pool.submit(ingest_range, t) for t in tasks)
                 if meanwhile is not None:
                     meanwhile()
                 for task, future in zip(tasks, futures, strict=True):

@@ -28,13 +28,18 @@ P = ParamSpec("P")
 R = TypeVar("R")
 T = TypeVar("T")
 
+#: The exit code of a run stopped by Ctrl-C: 128 + SIGINT, as shells report it.
+INTERRUPTED = 130
+
 
 def _errors_to_exit(func: Callable[P, R]) -> Callable[P, R]:
     """Library errors, and the system's refusals (a full disk, a port in use: an
     :class:`OSError`), become one line on stderr and exit code 2; nothing else is swallowed.
 
     A closed stdout (``dedup ... | head``) is left to Python's own handling: it is no error of
-    the run's.
+    the run's. Ctrl-C (SIGINT) ends the run with one line too, and exit code 130, the shells'
+    code for a command interrupted by it (click's own answer would be "Aborted!" and 1, the
+    code of a failure). What a run leaves then is what any failed run leaves.
     """
 
     @functools.wraps(func)
@@ -49,6 +54,9 @@ def _errors_to_exit(func: Callable[P, R]) -> Callable[P, R]:
         except OSError as exc:
             click.echo(f"dedup: error: {system_error(exc)}", err=True)
             sys.exit(2)
+        except KeyboardInterrupt:
+            click.echo("dedup: interrupted", err=True)
+            sys.exit(INTERRUPTED)
 
     return wrapper
 

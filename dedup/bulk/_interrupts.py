@@ -1,0 +1,55 @@
+"""Ctrl-C and the bulk job's worker pools (ingest's and learning's).
+
+A terminal's Ctrl-C sends SIGINT to the whole process group, the workers included. Only the
+job's process answers it (the command line ends the run, see :mod:`dedup.cli`):
+
+* workers ignore it (:func:`ignore_interrupts`, the first step of their initializer), else an
+  idle worker, waiting on its task queue, prints a traceback of its own;
+* the job's process holds it back while a pool starts (:func:`interrupts_deferred`): a
+  ``ProcessPoolExecutor`` interrupted between forking its workers and starting its manager
+  thread fails again on shutdown, with an error of its own instead of the interrupt. A
+  worker forked meanwhile inherits the deferring handler, so it cannot be interrupted before
+  its initializer either.
+
+The interrupted job's process then leaves its pool as on any error: the tasks not begun are
+cancelled, and the workers finish those they hold (a range of ingest, up to a couple of
+seconds) before they leave. Letting them go at once instead (closing their lifeline) was
+tried: a worker that exits while it writes its result leaves the pool's manager thread
+waiting for the rest of the message, and the job hangs.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+
+
+def ignore_interrupts() -> None:
+    """In a worker: leave SIGINT to the job's process."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@contextmanager
+def interrupts_deferred() -> Iterator[None]:
+    """Hold SIGINT back for the block, then raise :class:`KeyboardInterrupt` if one came.
+
+    Only in the main thread, the only one Python delivers signals to; elsewhere a no-op.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    came: list[int] = []
+
+    def note(signum: int, frame: FrameType | None) -> None:
+        came.append(signum)
+
+    previous = signal.signal(signal.SIGINT, note)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if came:
+        raise KeyboardInterrupt

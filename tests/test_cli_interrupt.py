@@ -1,0 +1,148 @@
+"""Ctrl-C at the command line: the terminal sends SIGINT to the whole process group, the run's
+worker processes included. The run ends with one line, ``dedup: interrupted``, and exit code
+130; no traceback from any process, no output, no temporary file, no process left behind."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+import pytest
+
+from dedup.bulk._interrupts import interrupts_deferred
+from tests._process_support import ignores_sigint, session_members
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="worker processes and /proc are Linux's"
+)
+
+
+@contextmanager
+def dedup_group(
+    args: list[str], tmp: Path, stdin: int | None = None
+) -> Iterator[subprocess.Popen[str]]:
+    """``dedup ARGS`` leading a process group of its own, as a shell runs a command, with
+    SIGINT at its default action and ``TMPDIR`` set to ``tmp``; killed if still there."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dedup", *args],
+        cwd=tmp,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(tmp)},
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        stdin=stdin,
+    )
+    try:
+        yield proc
+    finally:
+        proc.kill()
+        for pid in session_members(proc.pid):
+            with suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+
+
+def wait_for(condition: Callable[[], bool], what: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.02)
+
+
+def opened_for_writing(fifo: Path) -> int:
+    """A blocking descriptor writing to ``fifo``, once a reader opened it (without waiting
+    forever for a run that never does)."""
+    opened: list[int] = []
+
+    def try_open() -> bool:
+        try:
+            opened.append(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        except OSError as exc:
+            if exc.errno != errno.ENXIO:  # ENXIO: no reader yet
+                raise
+        return bool(opened)
+
+    wait_for(try_open, "the run to open its input")
+    os.set_blocking(opened[0], True)
+    return opened[0]
+
+
+def workers_ignoring_sigint(leader: int) -> int:
+    return sum(ignores_sigint(pid) for pid in session_members(leader) - {leader})
+
+
+def interrupted(proc: subprocess.Popen[str]) -> str:
+    """Ctrl-C to the process group; the run's stderr, once it ended as an interrupted run."""
+    os.killpg(proc.pid, signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert stderr.splitlines()[-1] == "dedup: interrupted"
+    assert "Traceback" not in stderr, stderr
+    wait_for(lambda: not session_members(proc.pid), "the workers to leave", 15)
+    return stderr
+
+
+def articles(count: int) -> str:
+    """``count`` news-length JSONL records: the shipped web articles, each under several ids."""
+    with open(ROOT / "data" / "web-articles.jsonl", encoding="utf-8") as source:
+        texts = [json.loads(line)["text"] for line in source]
+    return "".join(
+        json.dumps({"id": f"a{k}", "text": f"Copy {k}. {texts[k % len(texts)]}"}) + "\n"
+        for k in range(count)
+    )
+
+
+def test_ctrl_c_while_workers_learn_ends_the_run_with_exit_130(tmp_path: Path) -> None:
+    fifo = tmp_path / "corpus.jsonl"
+    os.mkfifo(fifo)
+    args = ["bulk", str(fifo), "--out", "out", "--strip-boilerplate", "--jobs", "2"]
+    with dedup_group(args, tmp_path) as proc:
+        writer = opened_for_writing(fifo)
+        # two batches for the workers; the run then waits for more
+        os.write(writer, articles(300).encode())
+        wait_for(lambda: workers_ignoring_sigint(proc.pid) >= 2, "the learning workers")
+        interrupted(proc)
+        os.close(writer)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus.jsonl"]
+
+
+def test_ctrl_c_while_workers_ingest_ends_the_run_with_exit_130(tmp_path: Path) -> None:
+    # 8,000 articles: seconds of ingest on any box, so the signal comes while workers run
+    (tmp_path / "corpus.jsonl").write_text(articles(8000), encoding="utf-8")
+    args = ["bulk", "corpus.jsonl", "--out", "out", "--jobs", "2"]
+    with dedup_group(args, tmp_path) as proc:
+        wait_for(lambda: workers_ignoring_sigint(proc.pid) >= 2, "the ingest workers")
+        interrupted(proc)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus.jsonl"]
+
+
+def test_ctrl_c_while_stdin_is_read_leaves_no_copy_of_it(tmp_path: Path) -> None:
+    args = ["strip", "-", "--out", "stripped.jsonl"]
+    with dedup_group(args, tmp_path, stdin=subprocess.PIPE) as proc:
+        assert proc.stdin is not None
+        proc.stdin.write(articles(3))
+        proc.stdin.flush()
+        wait_for(lambda: any(tmp_path.glob("dedup-stdin-*")), "stdin's copy")
+        interrupted(proc)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_interrupt_while_workers_start_is_raised_once_they_started() -> None:
+    handler = signal.getsignal(signal.SIGINT)
+    finished = False
+    with pytest.raises(KeyboardInterrupt), interrupts_deferred():
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.05)  # the handler has run: Python runs handlers between bytecodes
+        finished = True
+    assert finished
+    assert signal.getsignal(signal.SIGINT) is handler
