@@ -112,14 +112,31 @@ class IndexFullError(StorageError):
 
 class IndexIOError(StorageError):
     """SQLite reported an I/O error on the index's files (a failing disk, a file-size limit, a
-    file changed under it): the write's transaction was rolled back, nothing of it was written.
-    ``code`` is SQLite's name for it (``SQLITE_IOERR_WRITE``, ...)."""
+    file changed under it), writing or reading: a write's transaction was rolled back, nothing
+    of it was written. ``code`` is SQLite's name for it (``SQLITE_IOERR_WRITE``, ...)."""
 
     def __init__(self, path: str, code: str) -> None:
         self.code = code
-        super().__init__(
-            path, f"an I/O error on the index's files ({code}); nothing of this write was stored"
-        )
+        super().__init__(path, f"an I/O error on the index's files ({code}); nothing was written")
 
     def __reduce__(self) -> tuple[type[IndexIOError], tuple[str, str]]:
         return type(self), (self.path, self.code)
+
+
+class IndexCorruptError(StorageError):
+    """SQLite found the index file damaged (``SQLITE_CORRUPT``: "database disk image is
+    malformed"): pages overwritten or cut by something other than SQLite, such as a copy taken
+    while it was written without its WAL file, a failing disk or an edit in place. Nothing was
+    written; the file must be restored from a copy or built again. ``detail`` is SQLite's
+    message."""
+
+    def __init__(self, path: str, detail: str) -> None:
+        self.detail = detail
+        super().__init__(
+            path,
+            f"the index file is damaged ({detail}); nothing was written: restore a copy of "
+            "it, or build it again with dedup bulk --db",
+        )
+
+    def __reduce__(self) -> tuple[type[IndexCorruptError], tuple[str, str]]:
+        return type(self), (self.path, self.detail)

@@ -27,9 +27,13 @@ def _problem(description: str, headers: dict[str, Any] | None = None) -> dict[st
 _OVERLOADED = _problem(
     "A queue is full, the service is not ready, a write found another process writing the "
     "index for write_wait seconds (`index-busy`: a `dedup bulk --db` run), the index file "
-    "cannot be written (`read-only`), or writing it failed (`storage-error`: an I/O error); "
-    "nothing was stored; retry later.",
+    "cannot be written (`read-only`), or reading or writing it failed (`storage-error`: an I/O "
+    "error); nothing was stored; retry later.",
     _RETRY_AFTER,
+)
+_DAMAGED = _problem(
+    "The index file is damaged (`index-damaged`, logged): its operator must restore it; nothing "
+    "was stored. Any other 500 is a bug of the service's, logged."
 )
 _FULL = _problem("The disk holding the index is full (`storage-full`); nothing was stored.")
 _READ_ONLY = _problem(
@@ -42,6 +46,7 @@ _BODY_ERRORS = {
     "413": _problem("The body is larger than max_body_bytes."),
     "415": _problem("The body is not application/json in UTF-8."),
     "422": _problem("The JSON is not what the operation takes; `errors` names the fields."),
+    "500": _DAMAGED,
     "503": _OVERLOADED,
 }
 
@@ -132,6 +137,7 @@ def _operations() -> dict[str, dict[str, Op]]:
                     "403": _READ_ONLY,
                     "415": _BODY_ERRORS["415"],
                     "422": _problem("A query parameter is invalid; `errors` names it."),
+                    "500": _DAMAGED,
                     "503": _OVERLOADED,
                 },
             }
@@ -144,6 +150,7 @@ def _operations() -> dict[str, dict[str, Op]]:
                 "responses": {
                     "200": _json(ref("DocumentView"), "The document."),
                     "404": _problem("No document with that id."),
+                    "500": _DAMAGED,
                     "503": _OVERLOADED,
                 },
             },
@@ -155,6 +162,7 @@ def _operations() -> dict[str, dict[str, Op]]:
                     "204": {"description": "Removed."},
                     "403": _READ_ONLY,
                     "404": _problem("No document with that id."),
+                    "500": _DAMAGED,
                     "503": _OVERLOADED,
                     "507": _FULL,
                 },
@@ -191,7 +199,11 @@ def _operations() -> dict[str, dict[str, Op]]:
             "get": {
                 "operationId": "readyz",
                 "summary": "The index is open and the worker threads answer.",
-                "responses": {"200": _json(ref("Health"), "Ready."), "503": _OVERLOADED},
+                "responses": {
+                    "200": _json(ref("Health"), "Ready."),
+                    "500": _DAMAGED,
+                    "503": _OVERLOADED,
+                },
             }
         },
         "/metrics": {

@@ -23,10 +23,12 @@ from dedup.errors import (
     DedupError,
     DocumentNotFoundError,
     IndexBusyError,
+    IndexCorruptError,
     IndexFullError,
     IndexIOError,
     InputError,
     ReadOnlyError,
+    StorageError,
 )
 
 PROBLEM_JSON = "application/problem+json"
@@ -125,9 +127,15 @@ def from_library(exc: DedupError) -> Problem:
     if isinstance(exc, IndexFullError):
         detail = "the disk holding the index is full; nothing was stored"
         return Problem(507, detail, kind="storage-full")
-    if isinstance(exc, IndexIOError):  # a failing disk: the operator must hear of it
+    if isinstance(exc, IndexCorruptError):  # retrying will not mend it: the operator must
+        LOG.error("%s; answered 500 index-damaged", exc)
+        detail = "the index file is damaged (logged) and must be restored; nothing was stored"
+        return Problem(500, detail, kind="index-damaged")
+    if isinstance(exc, IndexIOError | StorageError):  # a failing disk: the operator must hear
         LOG.error("%s; answered 503 storage-error", exc)
-        detail = "the index file could not be written (an I/O error, logged); nothing was stored"
+        detail = (
+            "the index file could not be read or written (an I/O error, logged); nothing was stored"
+        )
         # The writer lives on and writes again once the disk does: retry, but not at once.
         return Problem(
             503, detail, kind="storage-error", headers={"Retry-After": str(IO_RETRY_AFTER)}

@@ -120,7 +120,7 @@ def test_an_io_error_on_the_index_ends_bulk_with_one_line_and_stores_nothing(
     )  # fmt: skip
     assert lines == [
         f"dedup: error: {db}: an I/O error on the index's files (SQLITE_IOERR_WRITE); "
-        "nothing of this write was stored"
+        "nothing was written"
     ]
     assert not (tmp_path / "out").exists()
     with Collection.open(db, readonly=True) as collection:

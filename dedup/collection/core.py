@@ -33,6 +33,7 @@ from dedup.boilerplate import BoilerplateModel, Stripped, Stripper, content_or_f
 from dedup.boilerplate.sqlite_store import SQLiteBoilerplateStore
 from dedup.boilerplate.store import DocumentEntry
 from dedup.collection import loading, tables, warm
+from dedup.collection._storage import storage_errors
 from dedup.collection.file_settings import FileSettings
 from dedup.collection.loading import Loader
 from dedup.collection.passages import Passages
@@ -102,9 +103,12 @@ class Collection(FileSettings):
         )
         try:
             return cls(index, readonly=readonly)
-        except BaseException:
+        except BaseException as exc:
             index.close()
-            raise
+            translated = index.storage_error(exc)
+            if translated is None:
+                raise
+            raise translated from exc
 
     # --- lifetime ----------------------------------------------------------------------------
 
@@ -118,9 +122,11 @@ class Collection(FileSettings):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @storage_errors
     def __len__(self) -> int:
         return len(self.index)
 
+    @storage_errors
     def __contains__(self, doc_id: object) -> bool:
         return doc_id in self.index
 
@@ -156,10 +162,12 @@ class Collection(FileSettings):
 
     # --- the verbs -----------------------------------------------------------------------------
 
+    @storage_errors
     def strip(self, text: str, source: str | None = None) -> Stripped:
         """``text`` without the boilerplate the stored corpus shows (per ``source``)."""
         return self._stripper.strip(text, source)
 
+    @storage_errors
     def prepare(self, doc: Document, *, compress: bool = True) -> Prepared:
         """What checking ``doc`` computes from its text alone, reading nothing stored.
 
@@ -172,6 +180,7 @@ class Collection(FileSettings):
         compressed = tables.compress(doc.text) if compress else None
         return Prepared(doc, self.config.id, self._model.build([doc])[0], compressed)
 
+    @storage_errors
     def check(
         self,
         doc: Document,
@@ -187,6 +196,7 @@ class Collection(FileSettings):
         """
         return self.report(self._match(doc, since, until, exclude_same_source, prepared))
 
+    @storage_errors
     def post(
         self,
         doc: Document,
@@ -212,6 +222,7 @@ class Collection(FileSettings):
         )
         return self.report(pending)
 
+    @storage_errors
     def post_pending(
         self,
         doc: Document,
@@ -245,6 +256,7 @@ class Collection(FileSettings):
             verdict = replace(verdict, status="duplicate", duplicate_of=doc.id)
         return replace(pending, verdict=verdict)
 
+    @storage_errors
     def warm_up(self, doc: Document) -> None:
         """Load every compiled kernel the verbs use (:mod:`dedup.collection.warm`), then read
         what a first request reads: a read-only collection checks ``doc`` (building the reuse
@@ -258,6 +270,7 @@ class Collection(FileSettings):
         with self.index.atomic():
             self._match(doc, None, None, False)
 
+    @storage_errors
     def report(self, pending: Pending) -> Verdict:
         """The verdict of a :meth:`post_pending` or a check, with the passages of its matches
         and the reuse candidates that share passages."""
@@ -273,6 +286,7 @@ class Collection(FileSettings):
         reports = self._passages.reports(tokenize(doc.text), spans, pending.matches, reuse, fp)
         return replace(pending.verdict, matches=tuple(reports))
 
+    @storage_errors
     def load(
         self,
         docs: Sequence[Document],
@@ -303,6 +317,7 @@ class Collection(FileSettings):
         stores = (self._texts, self._postings, self._boilerplate)
         return loading.session(self.index, *stores, commit_every=commit_every)
 
+    @storage_errors
     def get(self, doc_id: str) -> DocumentView:
         """A stored document with its cluster and its matches (passages included)."""
         stored = self.index.get(doc_id)
@@ -322,6 +337,7 @@ class Collection(FileSettings):
             matches=tuple(matches),
         )
 
+    @storage_errors
     def delete(self, doc_id: str) -> None:
         """Remove a stored document everywhere (:class:`DocumentNotFoundError` if absent)."""
         self._writable()

@@ -11,6 +11,7 @@ from dedup.errors import (
     ConfigError,
     DedupError,
     IndexBusyError,
+    IndexCorruptError,
     IndexFullError,
     IndexIOError,
     InputError,
@@ -118,7 +119,8 @@ def storage_error(error: BaseException, where: str) -> DedupError | None:
     """The library's error for what SQLite's ``error`` (or one it was raised while handling:
     a savepoint's release after SQLite rolled the transaction back) says of the file: full
     (:class:`IndexFullError`), failing (:class:`IndexIOError`: a disk's I/O error, a file-size
-    limit) or not writable (:class:`ReadOnlyError`); None for the rest."""
+    limit), damaged (:class:`IndexCorruptError`) or not writable (:class:`ReadOnlyError`); None
+    for the rest."""
     seen: BaseException | None = error
     while isinstance(seen, sqlite3.Error):
         code = getattr(seen, "sqlite_errorcode", 0) & 0xFF
@@ -126,6 +128,8 @@ def storage_error(error: BaseException, where: str) -> DedupError | None:
             return IndexFullError(where)
         if code == sqlite3.SQLITE_IOERR:
             return IndexIOError(where, getattr(seen, "sqlite_errorname", "SQLITE_IOERR"))
+        if code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
+            return IndexCorruptError(where, str(seen))
         if code == sqlite3.SQLITE_READONLY:
             return ReadOnlyError(
                 f"{where}: the index file cannot be written (its permissions or a read-only "

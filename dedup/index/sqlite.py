@@ -6,7 +6,8 @@ import sqlite3
 from pathlib import Path
 
 from dedup.config import Config
-from dedup.index._connect import DEFAULT_BUSY_TIMEOUT
+from dedup.errors import DedupError
+from dedup.index._connect import DEFAULT_BUSY_TIMEOUT, storage_error
 from dedup.index._sqlite_store import Hook, SQLiteStore
 from dedup.index.base import DEFAULT_BUCKET_CAP
 from dedup.index.core import IndexCore
@@ -49,13 +50,22 @@ class SQLiteIndex(IndexCore):
         store = SQLiteStore(path, cache_mb, bulk_cache_mb, busy_timeout, readonly)
         try:
             config = store.load_config(config)
-        except BaseException:
+        except BaseException as exc:
             store.close()
-            raise
+            translated = storage_error(exc, str(path))
+            if translated is None:
+                raise
+            raise translated from exc
         super().__init__(store, config, bucket_cap)
 
     def __repr__(self) -> str:
         return f"SQLiteIndex({str(self.path)!r}, config {self.config.id})"
+
+    def storage_error(self, error: BaseException) -> DedupError | None:
+        """What SQLite's ``error`` says of this index's file as the library's error (full,
+        failing, damaged, not writable: :func:`dedup.index._connect.storage_error`), or None.
+        Its transactions raise those already; this is for the reads outside them."""
+        return storage_error(error, str(self.path))
 
     @property
     def connection(self) -> sqlite3.Connection:
