@@ -136,3 +136,36 @@ def test_serve_on_a_file_damaged_where_a_start_reads_is_one_line_and_exit_2(
         f"dedup: error: {damaged}: the index file is damaged ("
     )
     assert "Traceback" not in done.stderr
+
+
+def test_strip_against_a_damaged_collection_is_one_line_and_exit_2(
+    damaged: Path, tmp_path: Path
+) -> None:
+    damage(damaged, "bp_occurrences")  # what the stored boilerplate model reads
+    corpus = tmp_path / "in.jsonl"
+    corpus.write_text(json.dumps({"id": "x", "text": "An article.\n\nSubscribe now."}) + "\n")
+    out = tmp_path / "stripped.jsonl"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "dedup",
+            "strip",
+            str(corpus),
+            "--out",
+            str(out),
+            "--db",
+            str(damaged),
+        ],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.splitlines()[-1].startswith(
+        f"dedup: error: {damaged}: the index file is damaged ("
+    )
+    assert "Traceback" not in done.stderr
+    assert not out.exists()

@@ -97,7 +97,7 @@ def strip(
 
         with atomic_text_file(out_file) as handle:
             write_jsonl(handle, records())
-        patterns = len(stage.patterns())
+            patterns = len(stage.patterns())  # before the output is in place: it may fail
     click.echo(
         f"dedup: stripped {count} documents of {patterns} boilerplate pattern(s) -> {out_file}",
         err=True,
