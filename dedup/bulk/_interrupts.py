@@ -9,7 +9,12 @@ job's process answers it (the command line ends the run, see :mod:`dedup.cli`):
   ``ProcessPoolExecutor`` interrupted between forking its workers and starting its manager
   thread fails again on shutdown, with an error of its own instead of the interrupt. A
   worker forked meanwhile inherits the deferring handler, so it cannot be interrupted before
-  its initializer either.
+  its initializer either;
+* and while it loads the compiled kernels ahead of their use (ingest's ``load_kernels`` and
+  ``meanwhile``): interrupted inside llvmlite's object-cache callback, which ignores the
+  exception and goes on with a buffer it never got, the process died of SIGSEGV (once in a
+  full test run). A kernel loaded on its first call elsewhere is still exposed, for the
+  milliseconds its loading takes.
 
 The interrupted job's process then leaves its pool as on any error: the tasks not begun are
 cancelled, and the workers finish those they hold (a range of ingest, up to a couple of

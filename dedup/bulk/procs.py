@@ -167,7 +167,8 @@ class ProcessIngest:
         tasks = self._tasks(files, spool, records, named=method != "fork")
         context = multiprocessing.get_context(method)
         if method == "fork":
-            load_kernels(self.config)  # before forking: every worker inherits them
+            with interrupts_deferred():  # numba's loading, see dedup.bulk._interrupts
+                load_kernels(self.config)  # before forking: every worker inherits them
         else:
             context.set_forkserver_preload([_ingest_worker.__name__])
         merged = _Merge(self.config.bands)
@@ -191,7 +192,8 @@ class ProcessIngest:
                 with interrupts_deferred():  # the first submit starts the workers
                     futures.extend(pool.submit(ingest_range, t) for t in tasks)
                 if meanwhile is not None:
-                    meanwhile()
+                    with interrupts_deferred():  # it loads kernels
+                        meanwhile()
                 for task, future in zip(tasks, futures, strict=True):
                     merged.add(task, future.result(), spool, records)
                     if progress is not None:
