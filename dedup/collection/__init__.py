@@ -10,6 +10,7 @@
 ('new', 'duplicate', 'a')
 """
 
+from dedup.collection.backup import Backup, backup
 from dedup.collection.core import MAX_REUSE_CANDIDATES, Collection
 from dedup.collection.reports import (
     DocumentView,
@@ -25,6 +26,7 @@ from dedup.errors import ReadOnlyError
 
 __all__ = [
     "MAX_REUSE_CANDIDATES",
+    "Backup",
     "Collection",
     "DocumentView",
     "MatchReport",
@@ -35,4 +37,5 @@ __all__ = [
     "Stored",
     "Verdict",
     "Window",
+    "backup",
 ]
