@@ -9,9 +9,10 @@ snapshot until it ends, a few seconds for a file of gigabytes).
 
 The copy is written to a hidden file beside ``target``, checked (``PRAGMA quick_check``, a read
 of every page: a damaged source is copied page for page, and this is where it shows), opened as
-a collection (its settings must be the source's), flushed to disk, and only then renamed to
-``target``. On any error nothing is left at ``target``. An existing ``target`` is refused:
-a backup never replaces a file, whatever it holds.
+a collection and counted, flushed to disk, and only then given the name ``target`` (a hard
+link, which fails rather than replace a file made there meanwhile). On any error nothing is
+left at ``target``. An existing ``target`` is refused: a backup never replaces a file,
+whatever it holds.
 """
 
 from __future__ import annotations
