@@ -8,7 +8,8 @@ import signal
 import subprocess
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from typing import Any
 
 from tests.conftest import ROOT
 
@@ -40,8 +41,14 @@ def session_of(args: list[str]) -> Iterator[subprocess.Popen[bytes]]:
     try:
         yield proc
     finally:
-        proc.kill()
-        for pid in session_members(proc.pid):
+        end_session(proc)
+
+
+def end_session(proc: subprocess.Popen[Any]) -> None:
+    """SIGKILL the session ``proc`` leads: ``proc`` and whatever else is left in it."""
+    proc.kill()
+    for pid in session_members(proc.pid):
+        with suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
 
 

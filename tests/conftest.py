@@ -10,11 +10,19 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
+from dedup.io import read_documents
 from dedup.synth import Article, clean_articles, load_articles
+from dedup.types import Document
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_DUMP = ROOT / "examples" / "sample_dump.txt"
 WEB_ARTICLES = ROOT / "data" / "web-articles.jsonl"
+
+
+@pytest.fixture(scope="session")
+def sample() -> list[Document]:
+    """The shipped sample's ten articles (``examples/sample_dump.txt``)."""
+    return list(read_documents([str(SAMPLE_DUMP)]))
 
 
 @pytest.fixture(scope="session")

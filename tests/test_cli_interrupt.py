@@ -12,13 +12,13 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from dedup.bulk._interrupts import interrupts_deferred
-from tests._process_support import ignores_sigint, session_members
+from tests._process_support import end_session, ignores_sigint, session_members
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.skipif(
@@ -45,10 +45,7 @@ def dedup_group(
     try:
         yield proc
     finally:
-        proc.kill()
-        for pid in session_members(proc.pid):
-            with suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
+        end_session(proc)
         proc.wait(timeout=10)
 
 

@@ -11,9 +11,7 @@ from dedup import Config, ConfigMismatchError, Document, DocumentNotFoundError
 from dedup.collection import Collection, ReadOnlyError
 from dedup.collection.tables import decompress
 from dedup.errors import InputError
-from dedup.io import read_documents
 from dedup.synth import reuse_corpus
-from tests.conftest import SAMPLE_DUMP
 
 FOOTERS = ("Check out our Latest News and Follow us at Facebook", "Original Source")
 
@@ -23,12 +21,6 @@ def collection(tmp_path: Path) -> Collection:
     """A fresh collection file."""
     with Collection.open(tmp_path / "articles.db") as articles:
         yield articles
-
-
-@pytest.fixture(scope="module")
-def sample() -> list[Document]:
-    """The shipped sample's ten articles."""
-    return list(read_documents([str(SAMPLE_DUMP)]))
 
 
 def test_first_post_is_new_and_stored(collection: Collection, sample: list[Document]) -> None:

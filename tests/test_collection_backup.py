@@ -3,10 +3,7 @@ page by page, and made whole or not at all; never over an existing file."""
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import subprocess
-import sys
 import threading
 from pathlib import Path
 
@@ -15,15 +12,9 @@ import pytest
 from dedup import Document, InputError
 from dedup.collection import Collection, backup
 from dedup.errors import IndexCorruptError
-from dedup.io import read_documents
 from dedup.synth import news_corpus
-from tests.conftest import ROOT, SAMPLE_DUMP
+from tests.test_cli_system_errors import dedup, refused
 from tests.test_damaged_index import damage
-
-
-@pytest.fixture(scope="module")
-def sample() -> list[Document]:
-    return list(read_documents([str(SAMPLE_DUMP)]))
 
 
 @pytest.fixture
@@ -111,28 +102,16 @@ def test_a_source_that_is_no_collection_is_refused(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["other.db"]
 
 
-def dedup(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "dedup", *args],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 def test_the_command_says_what_it_copied(source: Path, tmp_path: Path) -> None:
-    done = dedup("backup", str(tmp_path / "copy.db"), "--db", str(source))
-    assert done.returncode == 0, done.stderr
-    assert done.stderr.startswith("dedup: backed up 10 documents (0.")
-    assert done.stderr.rstrip().endswith(", every page checked")
+    code, stderr = dedup("backup", str(tmp_path / "copy.db"), "--db", str(source))
+    assert code == 0, stderr
+    assert stderr.startswith("dedup: backed up 10 documents (0.")
+    assert stderr.rstrip().endswith(", every page checked")
 
 
 def test_the_command_refuses_a_damaged_source_in_one_line(source: Path, tmp_path: Path) -> None:
     damage(source, "fingerprints")
-    done = dedup("backup", str(tmp_path / "copy.db"), "--db", str(source))
-    assert done.returncode == 2
-    assert len(done.stderr.splitlines()) == 1
-    assert done.stderr.startswith(f"dedup: error: {source}: the index file is damaged (")
+    lines = refused("backup", str(tmp_path / "copy.db"), "--db", str(source))
+    assert len(lines) == 1
+    assert lines[0].startswith(f"dedup: error: {source}: the index file is damaged (")
     assert not (tmp_path / "copy.db").exists()

@@ -22,8 +22,6 @@ from dedup import ConfigError, Document
 from dedup.collection import Collection
 from dedup.errors import IndexBusyError, IndexFullError, IndexIOError, ReadOnlyError
 from dedup.index._connect import RETRY_WAIT
-from dedup.io import read_documents
-from tests.conftest import SAMPLE_DUMP
 
 WAIT = 0.05  # s: how long a write waits for the lock in these tests
 
@@ -92,11 +90,6 @@ def unwritable(path: Path) -> Iterator[None]:
         yield
     finally:
         subprocess.run(["chattr", "-i", str(path)], check=True)
-
-
-@pytest.fixture(scope="module")
-def sample() -> list[Document]:
-    return list(read_documents([str(SAMPLE_DUMP)]))
 
 
 @pytest.fixture

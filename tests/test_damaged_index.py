@@ -7,11 +7,8 @@ start, in one line)."""
 from __future__ import annotations
 
 import json
-import os
 import pickle
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,16 +16,10 @@ import pytest
 from dedup import Document
 from dedup.collection import Collection
 from dedup.errors import IndexCorruptError
-from dedup.io import read_documents
-from tests.conftest import ROOT, SAMPLE_DUMP
 from tests.service_support import serving, settings
+from tests.test_cli_system_errors import refused
 
 DAMAGED = "urn:dedup:problem:index-damaged"
-
-
-@pytest.fixture(scope="module")
-def sample() -> list[Document]:
-    return list(read_documents([str(SAMPLE_DUMP)]))
 
 
 def damage(path: Path, table: str) -> None:
@@ -81,24 +72,18 @@ def test_the_damaged_file_error_crosses_a_pipe_as_itself() -> None:
     assert (crossed.path, crossed.detail) == ("/data/a.db", "malformed")
 
 
+def damaged_file_line(path: Path) -> str:
+    return f"dedup: error: {path}: the index file is damaged (database disk image is malformed)"
+
+
 def test_bulk_into_a_damaged_file_is_one_line_and_exit_2(damaged: Path, tmp_path: Path) -> None:
     corpus = tmp_path / "in.jsonl"
     corpus.write_text(json.dumps({"id": "x", "text": "A new article, stored nowhere."}) + "\n")
     out = tmp_path / "out"
-    args = ["bulk", str(corpus), "--quiet", "--out", str(out), "--db", str(damaged)]
-    done = subprocess.run(
-        [sys.executable, "-m", "dedup", *args],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 2, done.stderr
-    assert done.stderr.splitlines() == [
-        f"dedup: error: {damaged}: the index file is damaged (database disk image is "
-        "malformed); nothing was written: restore a copy of it, or build it again with "
-        "dedup bulk --db"
+    lines = refused("bulk", str(corpus), "--quiet", "--out", str(out), "--db", str(damaged))
+    assert lines == [
+        damaged_file_line(damaged) + "; nothing was written: restore a copy of it, or build it "
+        "again with dedup bulk --db"
     ]
     assert not out.exists()
 
@@ -123,19 +108,9 @@ def test_serve_on_a_file_damaged_where_a_start_reads_is_one_line_and_exit_2(
     damaged: Path,
 ) -> None:
     damage(damaged, "band_keys")  # read whole as the service starts
-    done = subprocess.run(
-        [sys.executable, "-m", "dedup", "serve", "--db", str(damaged), "--port", "0"],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 2, done.stderr
-    assert done.stderr.splitlines()[-1].startswith(
-        f"dedup: error: {damaged}: the index file is damaged ("
-    )
-    assert "Traceback" not in done.stderr
+    lines = refused("serve", "--db", str(damaged), "--port", "0")
+    assert lines[-1].startswith(damaged_file_line(damaged))
+    assert not any("Traceback" in line for line in lines)
 
 
 def test_strip_against_a_damaged_collection_is_one_line_and_exit_2(
@@ -145,27 +120,7 @@ def test_strip_against_a_damaged_collection_is_one_line_and_exit_2(
     corpus = tmp_path / "in.jsonl"
     corpus.write_text(json.dumps({"id": "x", "text": "An article.\n\nSubscribe now."}) + "\n")
     out = tmp_path / "stripped.jsonl"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "dedup",
-            "strip",
-            str(corpus),
-            "--out",
-            str(out),
-            "--db",
-            str(damaged),
-        ],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 2, done.stderr
-    assert done.stderr.splitlines()[-1].startswith(
-        f"dedup: error: {damaged}: the index file is damaged ("
-    )
-    assert "Traceback" not in done.stderr
+    lines = refused("strip", str(corpus), "--out", str(out), "--db", str(damaged))
+    assert lines[-1].startswith(damaged_file_line(damaged))
+    assert not any("Traceback" in line for line in lines)
     assert not out.exists()
