@@ -13,7 +13,7 @@ from pathlib import Path
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from service.problems import Handler
+from service.problems import PROBLEM_KIND, Handler
 from service.threadnames import child_pids
 
 # Latency buckets around the 50 ms target, up to the slow tail of a bulk request.
@@ -107,6 +107,14 @@ class Metrics:
             "Post lanes that take posts (one a reader process, when lanes run).",
             registry=self.registry,
         )
+        self.problems = Counter(
+            "dedup_http_problems",
+            "Problem answers by type (the part after urn:dedup:problem:; untyped ones as "
+            "about:blank): tells a damaged index file (index-damaged) or a failing disk "
+            "(storage-error) from the rest of the 500s and 503s.",
+            ["type"],
+            registry=self.registry,
+        )
         self.bulk_lines = Counter(
             "dedup_bulk_lines",
             "Lines of bulk requests, by outcome (stored, error).",
@@ -152,6 +160,9 @@ class Metrics:
             try:
                 response = await handler(request)
                 status = response.status
+                kind = response.get(PROBLEM_KIND)
+                if kind is not None:
+                    self.problems.labels(kind or "about:blank").inc()
                 return response
             except web.HTTPException as exc:
                 status = exc.status

@@ -33,6 +33,8 @@ from dedup.errors import (
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_PREFIX = "urn:dedup:problem:"
+#: A problem response's kind (``storage-error``, ...; ``""`` for an untyped one), for metrics.
+PROBLEM_KIND = web.ResponseKey("problem_kind", str)
 LOG = logging.getLogger("service")
 #: Seconds a client is told to wait after an I/O error on the index file (``storage-error``).
 IO_RETRY_AFTER = 5
@@ -95,6 +97,7 @@ class Problem(Exception):
             content_type=PROBLEM_JSON,
             headers=self.headers,
         )
+        response[PROBLEM_KIND] = self.kind or ""
         if self.close:
             response.force_close()
         return response

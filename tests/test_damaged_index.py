@@ -18,6 +18,7 @@ from dedup.collection import Collection
 from dedup.errors import IndexCorruptError
 from tests.service_support import serving, settings
 from tests.test_cli_system_errors import refused
+from tests.test_service_metrics import labels, scrape
 
 DAMAGED = "urn:dedup:problem:index-damaged"
 
@@ -102,6 +103,9 @@ async def test_the_service_answers_500_index_damaged_from_its_reader_and_writer_
             assert problem["type"] == DAMAGED
             assert str(damaged) not in problem["detail"]
         assert (await client.get("/v1/documents/x")).status == 404
+        counted = await scrape(client)
+        assert counted[("dedup_http_problems_total", labels(type="index-damaged"))] == 2
+        assert counted[("dedup_http_problems_total", labels(type="not-found"))] == 1
 
 
 def test_serve_on_a_file_damaged_where_a_start_reads_is_one_line_and_exit_2(
