@@ -1,6 +1,8 @@
 """Ctrl-C at the command line: the terminal sends SIGINT to the whole process group, the run's
 worker processes included. The run ends with one line, ``dedup: interrupted``, and exit code
-130; no traceback from any process, no output, no temporary file, no process left behind."""
+130; no traceback from any process, no output, no temporary file, no process left behind.
+SIGTERM to the run's process (``timeout``, ``kill``) ends it the same way, with ``dedup:
+terminated`` and exit code 143."""
 
 from __future__ import annotations
 
@@ -81,9 +83,21 @@ def workers_ignoring_sigint(leader: int) -> int:
 def interrupted(proc: subprocess.Popen[str]) -> str:
     """Ctrl-C to the process group; the run's stderr, once it ended as an interrupted run."""
     os.killpg(proc.pid, signal.SIGINT)
+    return ended(proc, 130, "dedup: interrupted")
+
+
+def terminated(proc: subprocess.Popen[str]) -> str:
+    """SIGTERM to the run's process alone, as ``timeout`` and ``kill`` send it; its stderr."""
+    proc.terminate()
+    return ended(proc, 143, "dedup: terminated")
+
+
+def ended(proc: subprocess.Popen[str], code: int, last_line: str) -> str:
+    """The run's stderr, once it ended with ``code`` and ``last_line``, no traceback, and no
+    process of its own left."""
     _, stderr = proc.communicate(timeout=60)
-    assert proc.returncode == 130, stderr
-    assert stderr.splitlines()[-1] == "dedup: interrupted"
+    assert proc.returncode == code, stderr
+    assert stderr.splitlines()[-1] == last_line
     assert "Traceback" not in stderr, stderr
     wait_for(lambda: not session_members(proc.pid), "the workers to leave", 15)
     return stderr
@@ -99,7 +113,10 @@ def articles(count: int) -> str:
     )
 
 
-def test_ctrl_c_while_workers_learn_ends_the_run_with_exit_130(tmp_path: Path) -> None:
+@pytest.mark.parametrize("stop", [interrupted, terminated], ids=["ctrl-c", "sigterm"])
+def test_a_stop_while_workers_learn_ends_the_run_cleanly(
+    tmp_path: Path, stop: Callable[[subprocess.Popen[str]], str]
+) -> None:
     fifo = tmp_path / "corpus.jsonl"
     os.mkfifo(fifo)
     args = ["bulk", str(fifo), "--out", "out", "--strip-boilerplate", "--jobs", "2"]
@@ -108,7 +125,7 @@ def test_ctrl_c_while_workers_learn_ends_the_run_with_exit_130(tmp_path: Path) -
         # two batches for the workers; the run then waits for more
         os.write(writer, articles(300).encode())
         wait_for(lambda: workers_ignoring_sigint(proc.pid) >= 2, "the learning workers")
-        interrupted(proc)
+        stop(proc)
         os.close(writer)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus.jsonl"]
 
@@ -123,14 +140,17 @@ def test_ctrl_c_while_workers_ingest_ends_the_run_with_exit_130(tmp_path: Path) 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus.jsonl"]
 
 
-def test_ctrl_c_while_stdin_is_read_leaves_no_copy_of_it(tmp_path: Path) -> None:
+@pytest.mark.parametrize("stop", [interrupted, terminated], ids=["ctrl-c", "sigterm"])
+def test_a_stop_while_stdin_is_read_leaves_no_copy_of_it(
+    tmp_path: Path, stop: Callable[[subprocess.Popen[str]], str]
+) -> None:
     args = ["strip", "-", "--out", "stripped.jsonl"]
     with dedup_group(args, tmp_path, stdin=subprocess.PIPE) as proc:
         assert proc.stdin is not None
         proc.stdin.write(articles(3))
         proc.stdin.flush()
         wait_for(lambda: any(tmp_path.glob("dedup-stdin-*")), "stdin's copy")
-        interrupted(proc)
+        stop(proc)
     assert list(tmp_path.iterdir()) == []
 
 

@@ -1,4 +1,4 @@
-"""Ctrl-C and the bulk job's worker pools (ingest's and learning's).
+"""Ctrl-C (and SIGTERM) and the bulk job's worker pools (ingest's and learning's).
 
 A terminal's Ctrl-C sends SIGINT to the whole process group, the workers included. Only the
 job's process answers it (the command line ends the run, see :mod:`dedup.cli`):
@@ -16,6 +16,10 @@ job's process answers it (the command line ends the run, see :mod:`dedup.cli`):
   full test run). A kernel loaded on its first call elsewhere is still exposed, for the
   milliseconds its loading takes.
 
+SIGTERM is held back the same way, for a program that answers it by unwinding too (the
+command line does); workers keep its default action, with which the pool itself ends the
+workers of a broken pool.
+
 The interrupted job's process then leaves its pool as on any error: the tasks not begun are
 cancelled, and the workers finish those they hold (a range of ingest, up to a couple of
 seconds) before they leave. Letting them go at once instead (closing their lifeline) was
@@ -31,15 +35,22 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
 
+#: The signals a job's process answers by unwinding: Ctrl-C, and SIGTERM under the command line.
+_HELD = (signal.SIGINT, signal.SIGTERM)
+
 
 def ignore_interrupts() -> None:
-    """In a worker: leave SIGINT to the job's process."""
+    """In a worker: leave SIGINT to the job's process, and let SIGTERM kill (the pool's own
+    way to end a worker; the handler a forked worker inherits from the command line would
+    raise in it instead)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 @contextmanager
 def interrupts_deferred() -> Iterator[None]:
-    """Hold SIGINT back for the block, then raise :class:`KeyboardInterrupt` if one came.
+    """Hold SIGINT and SIGTERM back for the block, then deliver the first that came to the
+    handler the block began with (SIGINT's raises :class:`KeyboardInterrupt`).
 
     Only in the main thread, the only one Python delivers signals to; elsewhere a no-op.
     """
@@ -51,10 +62,11 @@ def interrupts_deferred() -> Iterator[None]:
     def note(signum: int, frame: FrameType | None) -> None:
         came.append(signum)
 
-    previous = signal.signal(signal.SIGINT, note)
+    previous = {signum: signal.signal(signum, note) for signum in _HELD}
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     if came:
-        raise KeyboardInterrupt
+        signal.raise_signal(came[0])

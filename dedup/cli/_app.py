@@ -7,6 +7,7 @@ import functools
 import gc
 import os
 import shutil
+import signal
 import sqlite3
 import sys
 import tempfile
@@ -31,6 +32,19 @@ T = TypeVar("T")
 
 #: The exit code of a run stopped by Ctrl-C: 128 + SIGINT, as shells report it.
 INTERRUPTED = 130
+#: The exit code of a run stopped by SIGTERM (``timeout``, ``kill``, a service manager).
+TERMINATED = 128 + signal.SIGTERM
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread by :func:`run`'s handler so that a run unwinds as on
+    Ctrl-C (temporary files removed, outputs left as they were) instead of dying at once.
+    A :class:`BaseException`, as :class:`KeyboardInterrupt` is: no ``except Exception`` takes
+    it for an error of the run's."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated
 
 
 def _errors_to_exit(func: Callable[P, R]) -> Callable[P, R]:
@@ -40,7 +54,8 @@ def _errors_to_exit(func: Callable[P, R]) -> Callable[P, R]:
     A closed stdout (``dedup ... | head``) is left to Python's own handling: it is no error of
     the run's. Ctrl-C (SIGINT) ends the run with one line too, and exit code 130, the shells'
     code for a command interrupted by it (click's own answer would be "Aborted!" and 1, the
-    code of a failure). What a run leaves then is what any failed run leaves.
+    code of a failure); SIGTERM, under :func:`run`, with exit code 143. What a run leaves then
+    is what any failed run leaves.
     """
 
     @functools.wraps(func)
@@ -64,6 +79,9 @@ def _errors_to_exit(func: Callable[P, R]) -> Callable[P, R]:
         except KeyboardInterrupt:
             click.echo("dedup: interrupted", err=True)
             sys.exit(INTERRUPTED)
+        except Terminated:
+            click.echo("dedup: terminated", err=True)
+            sys.exit(TERMINATED)
 
     return wrapper
 
@@ -128,7 +146,12 @@ def run() -> None:
     0.19 s from the last statement to the end of a process that loaded the kernels, 0.02 s
     frozen (``python -m benchmarks.bulk_parts``), to free memory the process gives back whole.
     Not part of :func:`main`, which tests (click's ``CliRunner``) call in a process that goes on.
+
+    SIGTERM raises :class:`Terminated` (a command that serves replaces the handler with its
+    own graceful stop): by default it would end the process at once and leave, say, the copy
+    of stdin a run was reading in ``TMPDIR``.
     """
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         main(prog_name="dedup")
     finally:
