@@ -25,7 +25,6 @@ from dedup.errors import (
     IndexBusyError,
     IndexCorruptError,
     IndexFullError,
-    IndexIOError,
     InputError,
     ReadOnlyError,
     StorageError,
@@ -134,7 +133,7 @@ def from_library(exc: DedupError) -> Problem:
         LOG.error("%s; answered 500 index-damaged", exc)
         detail = "the index file is damaged (logged) and must be restored; nothing was stored"
         return Problem(500, detail, kind="index-damaged")
-    if isinstance(exc, IndexIOError | StorageError):  # a failing disk: the operator must hear
+    if isinstance(exc, StorageError):  # a failing disk (IndexIOError): the operator must hear
         LOG.error("%s; answered 503 storage-error", exc)
         detail = (
             "the index file could not be read or written (an I/O error, logged); nothing was stored"

@@ -11,7 +11,6 @@ lost. :func:`storage_errors` translates them at the collection's public methods.
 from __future__ import annotations
 
 import functools
-import sqlite3
 from collections.abc import Callable
 from typing import Concatenate, ParamSpec, Protocol, TypeVar
 
@@ -33,12 +32,7 @@ def storage_errors(method: Callable[Concatenate[S, P], R]) -> Callable[Concatena
 
     @functools.wraps(method)
     def translating(self: S, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        try:
+        with self.index.storage_errors_raised():
             return method(self, *args, **kwargs)
-        except sqlite3.DatabaseError as exc:
-            translated = self.index.storage_error(exc)
-            if translated is None:
-                raise
-            raise translated from exc
 
     return translating

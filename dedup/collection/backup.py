@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dedup.errors import IndexCorruptError, InputError
+from dedup.io import fsync_path
 
 
 @dataclass(frozen=True)
@@ -68,9 +69,9 @@ def backup(source: str | Path, target: str | Path, *, check: bool = True) -> Bac
                 copy.close()
         with Collection.open(staging, readonly=True) as copied:
             documents = len(copied)
-        _flush(staging)
+        fsync_path(staging)
         _place(staging, target)
-        _flush(target.parent)
+        fsync_path(target.parent)
     finally:
         for leftover in (staging, Path(f"{staging}-wal"), Path(f"{staging}-shm")):
             with contextlib.suppress(FileNotFoundError):
@@ -100,12 +101,3 @@ def _place(staging: Path, target: Path) -> None:
         ) from exc
     except OSError:
         os.rename(staging, target)
-
-
-def _flush(path: Path) -> None:
-    """Make ``path`` (a file, or a directory's entries) durable before it is relied on."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

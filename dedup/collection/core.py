@@ -102,13 +102,11 @@ class Collection(FileSettings):
             path, config, cache_mb=cache, busy_timeout=busy_timeout, readonly=readonly
         )
         try:
-            return cls(index, readonly=readonly)
-        except BaseException as exc:
+            with index.storage_errors_raised():
+                return cls(index, readonly=readonly)
+        except BaseException:
             index.close()
-            translated = index.storage_error(exc)
-            if translated is None:
-                raise
-            raise translated from exc
+            raise
 
     # --- lifetime ----------------------------------------------------------------------------
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from dedup.errors import (
@@ -113,6 +115,19 @@ class WriteLock:
     def _set_wait(self, seconds: float) -> None:
         self._conn.execute(f"PRAGMA busy_timeout = {round(seconds * 1000)}")
         self._wait = seconds
+
+
+@contextmanager
+def storage_errors_raised(where: str) -> Iterator[None]:
+    """Inside the block, SQLite's errors that speak of the file at ``where`` are raised as the
+    library's (:func:`storage_error`); the others as they are."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        translated = storage_error(exc, where)
+        if translated is None:
+            raise
+        raise translated from exc
 
 
 def storage_error(error: BaseException, where: str) -> DedupError | None:

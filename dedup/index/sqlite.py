@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import sqlite3
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 from dedup.config import Config
-from dedup.errors import DedupError
-from dedup.index._connect import DEFAULT_BUSY_TIMEOUT, storage_error
+from dedup.index._connect import DEFAULT_BUSY_TIMEOUT, storage_errors_raised
 from dedup.index._sqlite_store import Hook, SQLiteStore
 from dedup.index.base import DEFAULT_BUCKET_CAP
 from dedup.index.core import IndexCore
@@ -49,23 +49,21 @@ class SQLiteIndex(IndexCore):
         self.path = Path(path)
         store = SQLiteStore(path, cache_mb, bulk_cache_mb, busy_timeout, readonly)
         try:
-            config = store.load_config(config)
-        except BaseException as exc:
+            with storage_errors_raised(str(path)):
+                config = store.load_config(config)
+        except BaseException:
             store.close()
-            translated = storage_error(exc, str(path))
-            if translated is None:
-                raise
-            raise translated from exc
+            raise
         super().__init__(store, config, bucket_cap)
 
     def __repr__(self) -> str:
         return f"SQLiteIndex({str(self.path)!r}, config {self.config.id})"
 
-    def storage_error(self, error: BaseException) -> DedupError | None:
-        """What SQLite's ``error`` says of this index's file as the library's error (full,
-        failing, damaged, not writable: :func:`dedup.index._connect.storage_error`), or None.
-        Its transactions raise those already; this is for the reads outside them."""
-        return storage_error(error, str(self.path))
+    def storage_errors_raised(self) -> AbstractContextManager[None]:
+        """A block in which SQLite's errors that speak of this index's file (full, failing,
+        damaged, not writable) are raised as the library's. Its transactions do so already;
+        this is for the reads outside them."""
+        return storage_errors_raised(str(self.path))
 
     @property
     def connection(self) -> sqlite3.Connection:

@@ -9,7 +9,14 @@ set of output files behind, :func:`write_jsonl` and :func:`write_documents`.
 from dedup.io._atomic import atomic_text_file
 from dedup.io._dates import parse_published
 from dedup.io._jsonl import FieldNames, parse_line, parse_record, record_document
-from dedup.io._output import MARKER_FILE, OutputDir, Plain, write_documents, write_jsonl
+from dedup.io._output import (
+    MARKER_FILE,
+    OutputDir,
+    Plain,
+    fsync_path,
+    write_documents,
+    write_jsonl,
+)
 from dedup.io._ranges import line_ranges, range_lines
 from dedup.io._readers import read_documents, read_selected
 from dedup.io._streams import decode_line
@@ -21,6 +28,7 @@ __all__ = [
     "Plain",
     "atomic_text_file",
     "decode_line",
+    "fsync_path",
     "line_ranges",
     "parse_line",
     "parse_published",

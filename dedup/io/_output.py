@@ -166,12 +166,12 @@ class OutputDir:
             handle.close()  # a flush error (disk full) aborts the run here
         (staging / MARKER_FILE).write_text(_MARKER_TEXT, encoding="utf-8")
         for entry in os.scandir(staging):
-            _fsync(entry.path)
-        _fsync(staging)
+            fsync_path(entry.path)
+        fsync_path(staging)
         _check_target(self._target, self._shown)  # it may have changed during a long run
         previous = _install(staging, self._target)
         self._staging = None  # from here on the new set is in place: nothing to roll back
-        _fsync(self._target.parent)
+        fsync_path(self._target.parent)
         if previous is not None:
             shutil.rmtree(previous, ignore_errors=True)  # leftovers go at the next run
 
@@ -329,7 +329,8 @@ def _exchange(first: Path, second: Path) -> bool:
     raise OSError(code, os.strerror(code), os.fspath(first), None, os.fspath(second))
 
 
-def _fsync(path: str | os.PathLike[str]) -> None:
+def fsync_path(path: str | os.PathLike[str]) -> None:
+    """Make ``path`` (a file, or a directory's entries) durable before it is relied on."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
