@@ -29,6 +29,12 @@ WRITER_LOST = "writer-lost"
 _READ, _WRITE = selectors.EVENT_READ, selectors.EVENT_WRITE
 #: No request of the pipe held yet (None is one: the parent's word to stop).
 _NOTHING = object()
+#: Posts a reader prepares together at most (:meth:`PostDesk._prepare`). A batch shares the
+#: fixed cost of a preparation's array calls (one news article 1.17 ms, 0.81 each in twos,
+#: 0.69 in fours, 0.61 in eights, on session 29's box), but the first post of a batch reaches
+#: the writer only once the whole batch is prepared: past four, the writer would wait longer
+#: for less.
+PREPARE_BATCH = 4
 
 
 class _Multiplexed:
@@ -91,8 +97,8 @@ class PostDesk(_Multiplexed):
                     self._flush()
                 if mask & _READ and key.fileobj is self._writer:
                     self._take_answers()
-            for _ in range(len(self._todo)):
-                self._prepare(collection, self._todo.popleft())
+            while self._todo:
+                self._prepare(collection)
             if held is _NOTHING:
                 if self._answers:  # one, then look for preparations again
                     self._report(collection, self._answers.popleft())
@@ -122,10 +128,24 @@ class PostDesk(_Multiplexed):
         except EOFError:
             self._lose_writer()
 
-    def _prepare(self, collection: Collection, post: Any) -> None:
+    def _prepare(self, collection: Collection) -> None:
+        """Prepare the oldest posts to do, :data:`PREPARE_BATCH` at most, together
+        (:meth:`Collection.prepare_many`), and hand them to the writer. Should the batch
+        fail, each is prepared alone, so that a post's error is its own answer."""
+        todo = self._todo
+        posts = [todo.popleft() for _ in range(min(len(todo), PREPARE_BATCH))]
+        try:
+            made = collection.prepare_many([doc for _, doc, _, _ in posts])
+        except Exception:
+            made = None
+        for k, post in enumerate(posts):
+            self._hand_over(collection, post, None if made is None else made[k])
+
+    def _hand_over(self, collection: Collection, post: Any, ready: Prepared | None) -> None:
         tag, doc, window, arrived = post
         try:
-            ready = collection.prepare(doc)
+            if ready is None:
+                ready = collection.prepare(doc)
             prepared = Packed.of(ready)
         except Exception as exc:
             self._answer(tag, False, crossable(exc))

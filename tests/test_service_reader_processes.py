@@ -10,17 +10,18 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 from aiohttp.test_utils import TestClient
 
-from dedup.collection import Collection, Prepared
+from dedup.collection import Collection
 from dedup.errors import DocumentNotFoundError
 from dedup.synth import news_corpus
 from dedup.types import Document
 from service.app import WARM_UP
 from service.children import ChildError
-from service.remote import Packed, RemoteCollection
+from service.crossing import Packed
+from service.remote import RemoteCollection
+from tests._collection_support import same_preparation
 from tests.service_support import (
     answers_in_each_mode,
     http_json,
@@ -71,21 +72,6 @@ def gone_within(pids: set[int], seconds: float) -> bool:
             return False
         time.sleep(0.05)
     return True
-
-
-def same_preparation(a: Prepared, b: Prepared) -> bool:
-    """Prepared values hold arrays: equal field by field."""
-    same = a.doc == b.doc and a.config_id == b.config_id and a.compressed == b.compressed
-    same = same and np.array_equal(a.entry.signature, b.entry.signature)
-    pairs = list(zip(a.entry.occurrences, b.entry.occurrences, strict=True))
-    for x, y in pairs:
-        for name in ("start", "end", "text", "exact", "masked", "template", "label"):
-            same = same and getattr(x, name) == getattr(y, name)
-        for name in ("shingles", "bands"):
-            ax, ay = getattr(x, name), getattr(y, name)
-            same = same and (ax is None) == (ay is None)
-            same = same and (ax is None or np.array_equal(ax, ay))
-    return same
 
 
 @pytest.fixture

@@ -165,18 +165,25 @@ class Collection(FileSettings):
         """``text`` without the boilerplate the stored corpus shows (per ``source``)."""
         return self._stripper.strip(text, source)
 
-    @storage_errors
     def prepare(self, doc: Document, *, compress: bool = True) -> Prepared:
-        """What checking ``doc`` computes from its text alone, reading nothing stored.
+        """What checking ``doc`` computes from its text alone, reading nothing stored: so it
+        can run anywhere (thread-safe) before :meth:`check` or :meth:`post` get it. It is its
+        boilerplate model entry (paragraph keys and signatures), about a fifth of a post's
+        computing, and (``compress``) its text as a post stores it."""
+        return self.prepare_many([doc], compress=compress)[0]
 
-        Thread-safe and free of the file, so it can run anywhere before :meth:`check` or
-        :meth:`post` get it: its boilerplate model entry (paragraph keys and signatures),
-        about a fifth of a post's computing, and (``compress``) its text as a post stores it.
-        """
-        if not isinstance(doc, Document):
-            raise InputError(f"expected a Document, got {type(doc).__name__}")
-        compressed = tables.compress(doc.text) if compress else None
-        return Prepared(doc, self.config.id, self._model.build([doc])[0], compressed)
+    @storage_errors
+    def prepare_many(self, docs: Sequence[Document], *, compress: bool = True) -> list[Prepared]:
+        """:meth:`prepare` of each of ``docs``, together: they share the fixed cost of its array
+        calls, most of a lone article's (news: 1.17 ms alone, 0.69 each in fours, session 29)."""
+        for doc in docs:
+            if not isinstance(doc, Document):
+                raise InputError(f"expected a Document, got {type(doc).__name__}")
+        entries = self._model.build(docs)
+        return [
+            Prepared(doc, self.config.id, entry, tables.compress(doc.text) if compress else None)
+            for doc, entry in zip(docs, entries, strict=True)
+        ]
 
     @storage_errors
     def check(

@@ -1,0 +1,22 @@
+"""Comparing what collections compute, for the tests of the places that compute it."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dedup.collection import Prepared
+
+
+def same_preparation(a: Prepared, b: Prepared) -> bool:
+    """Prepared values hold arrays: equal field by field."""
+    same = a.doc == b.doc and a.config_id == b.config_id and a.compressed == b.compressed
+    same = same and np.array_equal(a.entry.signature, b.entry.signature)
+    same = same and len(a.entry.occurrences) == len(b.entry.occurrences)
+    for x, y in zip(a.entry.occurrences, b.entry.occurrences, strict=False):
+        for name in ("start", "end", "text", "exact", "masked", "template", "label"):
+            same = same and getattr(x, name) == getattr(y, name)
+        for name in ("shingles", "bands"):
+            ax, ay = getattr(x, name), getattr(y, name)
+            same = same and (ax is None) == (ay is None)
+            same = same and (ax is None or np.array_equal(ax, ay))
+    return same
