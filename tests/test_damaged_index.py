@@ -67,6 +67,26 @@ def test_a_post_that_meets_a_damaged_page_stores_nothing(
         assert len(collection) == 3
 
 
+def test_the_boilerplate_model_of_a_damaged_collection_raises_index_corrupt(
+    damaged: Path,
+) -> None:
+    """The model a collection hands out reads the file outside the collection's verbs: its
+    reads translate SQLite's errors too, and the damaged file still closes."""
+    damage(damaged, "bp_occurrences")
+    with (
+        Collection.open(damaged, readonly=True) as collection,
+        pytest.raises(IndexCorruptError) as raised,
+    ):
+        collection.boilerplate.patterns()
+    assert raised.value.path == str(damaged)
+
+
+def test_listing_the_ids_of_a_damaged_collection_raises_index_corrupt(damaged: Path) -> None:
+    damage(damaged, "documents")
+    with Collection.open(damaged, readonly=True) as collection, pytest.raises(IndexCorruptError):
+        list(collection)
+
+
 def test_the_damaged_file_error_crosses_a_pipe_as_itself() -> None:
     crossed = pickle.loads(pickle.dumps(IndexCorruptError("/data/a.db", "malformed")))
     assert isinstance(crossed, IndexCorruptError)

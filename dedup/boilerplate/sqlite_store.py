@@ -34,12 +34,14 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from itertools import islice
 from typing import Any
 
 import numpy as np
 
+from dedup._guarded import storage_errors
 from dedup._int64 import signed, unsigned
 from dedup._removal_log import prune
 from dedup.boilerplate._inversion import CARRIER, FORM
@@ -102,12 +104,21 @@ def _array(blob: bytes | None, dtype: str) -> np.ndarray | None:
 class SQLiteBoilerplateStore:
     """Boilerplate model storage over an open SQLite connection (see the module docstring)."""
 
-    def __init__(self, conn: sqlite3.Connection, *, keep_views: bool = False) -> None:
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        *,
+        keep_views: bool = False,
+        guard: Callable[[], AbstractContextManager[None]] = nullcontext,
+    ) -> None:
         """``keep_views``: the caller calls :meth:`catch_up` as each transaction begins and
         :meth:`rolled_back` whenever a savepoint rolls back, so that lookups inside a
         transaction may keep what they read of its rows (see
-        :class:`~dedup.boilerplate.sqlite_lookups.Lookups`)."""
+        :class:`~dedup.boilerplate.sqlite_lookups.Lookups`). ``guard``: a block in which the
+        lookups read (:func:`dedup._guarded.storage_errors`), the file's translation of
+        SQLite's errors into the library's, for a model that reads outside the owner's."""
         self._conn = conn
+        self._guard = guard
         self._lookups = Lookups(conn, keep_views=keep_views)
 
     def create(self) -> None:
@@ -127,6 +138,7 @@ class SQLiteBoilerplateStore:
         (:meth:`dedup.index.SQLiteIndex.on_transaction`)."""
         self._lookups.rolled_back()
 
+    @storage_errors
     def __len__(self) -> int:
         return int(self._conn.execute("SELECT count(*) FROM bp_documents").fetchone()[0])
 
@@ -250,6 +262,7 @@ class SQLiteBoilerplateStore:
         """Forget a document (nothing happens if it is not stored)."""
         self._remove(doc_id)
 
+    @storage_errors
     def get(self, doc_id: str) -> DocumentEntry | None:
         """The stored document with this id, if any."""
         row = self._conn.execute(
@@ -277,7 +290,9 @@ class SQLiteBoilerplateStore:
 
     def entries(self) -> Iterator[DocumentEntry]:
         """Every stored document, in id order."""
-        ids = [r[0] for r in self._conn.execute("SELECT doc_id FROM bp_documents ORDER BY doc_id")]
+        with self._guard():
+            query = "SELECT doc_id FROM bp_documents ORDER BY doc_id"
+            ids = [r[0] for r in self._conn.execute(query)]
         for doc_id in ids:
             entry = self.get(doc_id)
             if entry is not None:
@@ -293,6 +308,7 @@ class SQLiteBoilerplateStore:
             conn.execute(f"DELETE FROM {table}")
         self._prune_removals()
 
+    @storage_errors
     def carriers(self, kind: KeyKind, key: int) -> Mapping[str, str | None]:
         """Documents with an occurrence under this key, as ``{doc_id: source}``."""
         return self._lookups.carriers().find([tagged(kind, key)])[0]
@@ -303,14 +319,17 @@ class SQLiteBoilerplateStore:
 
     # --- many lookups at once (:class:`~dedup.boilerplate.store.BatchLookups`) ---------------
 
+    @storage_errors
     def near_many(self, bands: Sequence[np.ndarray]) -> list[list[tuple[int, np.ndarray]]]:
         """:meth:`near` of each array of band keys."""
         return self._lookups.forms().find(self._conn, bands)
 
+    @storage_errors
     def carriers_in_order(self, keys: Iterable[tuple[KeyKind, int]]) -> CarriersInOrder:
         """The carriers as this connection sees them now, those of ``keys`` looked up at once."""
         return SQLiteInOrder(self._lookups.carriers(), keys)
 
+    @storage_errors
     def signatures(self, doc_ids: Iterable[str]) -> dict[str, np.ndarray]:
         """The whole-text signatures of these stored documents, in one query."""
         rows = self._conn.execute(

@@ -8,7 +8,6 @@ import gc
 import os
 import shutil
 import signal
-import sqlite3
 import sys
 import tempfile
 import time
@@ -65,12 +64,6 @@ def _errors_to_exit(func: Callable[P, R]) -> Callable[P, R]:
         except DedupError as exc:
             click.echo(f"dedup: error: {exc}", err=True)
             sys.exit(2)
-        except sqlite3.DatabaseError as exc:  # one the library let through (a model's reads)
-            translated = _db_error(exc, kwargs)
-            if translated is None:
-                raise
-            click.echo(f"dedup: error: {translated}", err=True)
-            sys.exit(2)
         except BrokenPipeError:
             raise
         except OSError as exc:
@@ -84,15 +77,6 @@ def _errors_to_exit(func: Callable[P, R]) -> Callable[P, R]:
             sys.exit(TERMINATED)
 
     return wrapper
-
-
-def _db_error(exc: sqlite3.DatabaseError, options: Mapping[str, Any]) -> DedupError | None:
-    """What ``exc`` says of the command's ``--db`` file (the only SQLite file a command opens)
-    as the library's error (damaged, failing, full), or None."""
-    from dedup.index._connect import storage_error
-
-    path = options.get("db_path") or options.get("db")
-    return None if path is None else storage_error(exc, str(path))
 
 
 def system_error(exc: OSError) -> str:

@@ -22,18 +22,17 @@ instances opened ``readonly`` on the same file: SQLite's WAL lets them read whil
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import replace
 from pathlib import Path
 from typing import Self
 
+from dedup._guarded import storage_errors
 from dedup.boilerplate import BoilerplateModel, Stripped, Stripper, content_or_full
 from dedup.boilerplate.sqlite_store import SQLiteBoilerplateStore
 from dedup.boilerplate.store import DocumentEntry
 from dedup.collection import loading, tables, warm
-from dedup.collection._storage import storage_errors
 from dedup.collection.file_settings import FileSettings
 from dedup.collection.loading import Loader
 from dedup.collection.passages import Passages
@@ -68,6 +67,7 @@ class Collection(FileSettings):
         self.index = index
         self.config: Config = index.config
         self.readonly = readonly
+        self._guard = index.storage_errors_raised  # the verbs' (storage_errors)
         conn = index.connection
         if not readonly and tables.missing(conn):
             with index.atomic():
@@ -76,7 +76,7 @@ class Collection(FileSettings):
         tables.check_version(conn, tables.stored_settings(), where=str(index.path))
         self._texts = tables.TextTable(conn)
         self._postings = ReuseSets(conn)
-        self._boilerplate = SQLiteBoilerplateStore(conn, keep_views=True)
+        self._boilerplate = SQLiteBoilerplateStore(conn, keep_views=True, guard=self._guard)
         # Lookups then read only new rows, and keep a transaction's views until a rollback.
         index.on_transaction(self._boilerplate.catch_up, self._boilerplate.rolled_back)
         self._model = BoilerplateModel(self.config, store=self._boilerplate)
@@ -129,17 +129,14 @@ class Collection(FileSettings):
         return doc_id in self.index
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self.index)
+        with self._guard():
+            yield from self.index
 
     @property
     def boilerplate(self) -> BoilerplateModel:
-        """The boilerplate model over the stored corpus (to strip texts in bulk)."""
+        """The boilerplate model over the stored corpus (to strip texts in bulk); its reads of
+        a failing or damaged file raise the library's errors, as the verbs do."""
         return self._model
-
-    @property
-    def connection(self) -> sqlite3.Connection:
-        """The underlying connection (for maintenance such as ``PRAGMA integrity_check``)."""
-        return self.index.connection
 
     # --- transactions and the WAL ---------------------------------------------------------------
 
@@ -152,11 +149,6 @@ class Collection(FileSettings):
         """
         self._writable()
         return self.index.atomic()
-
-    @property
-    def in_transaction(self) -> bool:
-        """Whether a transaction is open (an I/O error can end one before its block does)."""
-        return self.index.connection.in_transaction
 
     # --- the verbs -----------------------------------------------------------------------------
 

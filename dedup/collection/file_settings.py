@@ -1,19 +1,31 @@
-"""How a collection's connection uses its file: when it checkpoints the WAL, where its
+"""A collection's connection and how it uses its file: when it checkpoints the WAL, where its
 savepoint journal lives, and a checkpoint on demand. Settings for one long-running
 process (a service's writer and its checkpoint thread), mixed into
 :class:`~dedup.collection.Collection`."""
 
 from __future__ import annotations
 
+import sqlite3
+
 from dedup.errors import ConfigError
 from dedup.index import SQLiteIndex
 
 
 class FileSettings:
-    """The methods of :class:`~dedup.collection.Collection` that set how its connection uses
-    the file (see the module docstring)."""
+    """The methods of :class:`~dedup.collection.Collection` that give its connection and set
+    how it uses the file (see the module docstring)."""
 
     index: SQLiteIndex
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The underlying connection (for maintenance such as ``PRAGMA integrity_check``)."""
+        return self.index.connection
+
+    @property
+    def in_transaction(self) -> bool:
+        """Whether a transaction is open (an I/O error can end one before its block does)."""
+        return self.index.connection.in_transaction
 
     def defer_checkpoints(self, pages: int) -> None:
         """Let the WAL grow to ``pages`` pages before a commit of this connection checkpoints.

@@ -24,7 +24,7 @@ from dedup._removal_log import prune
 from dedup.config import Config
 from dedup.errors import ConfigMismatchError, InputError
 from dedup.index._bands import BandIndex
-from dedup.index._connect import WriteLock, connect, storage_error
+from dedup.index._connect import WriteLock, connect, storage_errors_raised
 from dedup.index._store import BandRows, Buckets, Entry, Row
 from dedup.index.schema import SCHEMA, SCHEMA_VERSION
 
@@ -120,41 +120,37 @@ class SQLiteStore:
         through sqlite-utils inside. The in-memory band keys follow: read up to the commits
         of others at the start, and a savepoint rolled back takes its band rows along."""
         try:
-            if self._conn.in_transaction:
-                saved = self._bands.savepoint()
+            with storage_errors_raised(self._where):  # a full disk, a file not writable
+                if self._conn.in_transaction:
+                    saved = self._bands.savepoint()
+                    try:
+                        with self._savepoint():
+                            yield
+                    except BaseException:
+                        self._bands.restore(saved)
+                        for hook in self.rollback_hooks:
+                            hook()
+                        raise
+                    return
+                self._lock.begin()
                 try:
-                    with self._savepoint():
+                    try:
+                        self._bands.begin(self._conn if self._opened else None)
+                        for hook in self.hooks:
+                            hook()
                         yield
-                except BaseException:
-                    self._bands.restore(saved)
-                    for hook in self.rollback_hooks:
-                        hook()
-                    raise
-                return
-            self._lock.begin()
-            try:
-                try:
-                    self._bands.begin(self._conn if self._opened else None)
-                    for hook in self.hooks:
-                        hook()
-                    yield
-                except BaseException:
-                    if self._conn.in_transaction:
-                        self._conn.execute("ROLLBACK")
-                    raise
-                try:
-                    self._conn.execute("COMMIT")
-                except BaseException:
-                    if self._conn.in_transaction:
-                        self._conn.execute("ROLLBACK")
-                    raise
-            finally:
-                self._bands.end()
-        except sqlite3.Error as exc:  # a full disk, a file that cannot be written
-            translated = storage_error(exc, self._where)
-            if translated is None:
-                raise
-            raise translated from exc
+                    except BaseException:
+                        if self._conn.in_transaction:
+                            self._conn.execute("ROLLBACK")
+                        raise
+                    try:
+                        self._conn.execute("COMMIT")
+                    except BaseException:
+                        if self._conn.in_transaction:
+                            self._conn.execute("ROLLBACK")
+                        raise
+                finally:
+                    self._bands.end()
         finally:
             self._memo = None
 
@@ -217,7 +213,7 @@ class SQLiteStore:
             self._conn.execute("PRAGMA optimize")  # keeps the planner's statistics current
         except sqlite3.ProgrammingError:  # already closed
             return
-        except sqlite3.OperationalError:  # busy: statistics can wait, closing cannot
+        except sqlite3.DatabaseError:  # busy, a damaged page: statistics can wait, closing cannot
             pass
         self._conn.close()
 
