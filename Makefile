@@ -60,6 +60,7 @@ bench-service: $(STAMP)
 	$(BIN)/python -m benchmarks.postings_lookup
 	$(BIN)/python -m benchmarks.postings_build
 	$(BIN)/python -m benchmarks.crossing
+	$(BIN)/python -m benchmarks.prepare_batches
 
 bench-spark: $(STAMP)
 	$(BIN)/python -m benchmarks.spark_bench --docs 20000

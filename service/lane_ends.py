@@ -30,10 +30,10 @@ _READ, _WRITE = selectors.EVENT_READ, selectors.EVENT_WRITE
 #: No request of the pipe held yet (None is one: the parent's word to stop).
 _NOTHING = object()
 #: Posts a reader prepares together at most (:meth:`PostDesk._prepare`). A batch shares the
-#: fixed cost of a preparation's array calls (one news article 1.17 ms, 0.81 each in twos,
-#: 0.69 in fours, 0.61 in eights, on session 29's box), but the first post of a batch reaches
-#: the writer only once the whole batch is prepared: past four, the writer would wait longer
-#: for less.
+#: fixed cost of a preparation's array calls: a news article took 0.65-0.77 of its time alone
+#: in fours, 0.64-0.70 in eights (``benchmarks/prepare_batches.py``, session 29). But the first
+#: post of a batch reaches the writer only once the whole batch is prepared: past four, the
+#: writer would wait longer for little.
 PREPARE_BATCH = 4
 
 

@@ -167,7 +167,7 @@ class Collection(FileSettings):
     @storage_errors
     def prepare_many(self, docs: Sequence[Document], *, compress: bool = True) -> list[Prepared]:
         """:meth:`prepare` of each of ``docs``, together: they share the fixed cost of its array
-        calls, most of a lone article's (news: 1.17 ms alone, 0.69 each in fours, session 29)."""
+        calls, a third of a lone news article's (``benchmarks/prepare_batches.py``)."""
         for doc in docs:
             if not isinstance(doc, Document):
                 raise InputError(f"expected a Document, got {type(doc).__name__}")
