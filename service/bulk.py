@@ -37,7 +37,7 @@ from service.body import (
 )
 from service.calls import Call
 from service.keys import LIMITS, METRICS, READERS, SETTINGS, STATE, WRITER, writer_of
-from service.problems import Problem, from_library
+from service.problems import Problem, from_library, undecodable
 from service.writer import post_call
 
 LOG = logging.getLogger("service")
@@ -59,6 +59,7 @@ async def post_bulk(request: web.Request, window: Window) -> web.StreamResponse:
     # queue's size is the window of lines in flight (reading stops while it is full).
     answers: asyncio.Queue[asyncio.Task[bytes] | None] = asyncio.Queue(settings.bulk_window)
     writer = asyncio.ensure_future(_write_answers(response, answers))
+    # From here on the answer has begun: an error can end it, not replace it with another.
     try:
         stopping = app[STATE].stopping
         lines = _lines(request.content, settings.max_body_bytes, settings.body_timeout, stopping)
@@ -72,6 +73,9 @@ async def post_bulk(request: web.Request, window: Window) -> web.StreamResponse:
         await _put(answers, None, writer)
         await writer
         await response.write_eof()
+    except ConnectionResetError:  # the client went away; lines posted stay stored (idempotent)
+        LOG.info("a bulk answer ended early: the client closed the connection")
+        response.force_close()
     finally:
         writer.cancel()
         while not answers.empty():
@@ -176,6 +180,11 @@ async def _lines(
             problem.detail = (
                 f"the service is shutting down; lines from {number + 1} on are not read"
             )
+            yield number + 1, problem
+            return
+        except web.RequestPayloadError as exc:
+            problem = undecodable(exc)
+            problem.detail += f"; lines from {number + 1} on are not read"
             yield number + 1, problem
             return
         if not chunk:

@@ -41,7 +41,10 @@ _READ_ONLY = _problem(
     "checks, strips and lookups); nothing was stored. Post and delete where the index is written."
 )
 _BODY_ERRORS = {
-    "400": _problem("The body is not one UTF-8 JSON text (BOM, NaN, duplicate key, depth)."),
+    "400": _problem(
+        "The body is not one UTF-8 JSON text (BOM, NaN, duplicate key, depth), or its "
+        "Content-Encoding or chunking does not decode (`undecodable-body`)."
+    ),
     "408": _problem("The body did not arrive in time."),
     "413": _problem("The body is larger than max_body_bytes."),
     "415": _problem("The body is not application/json in UTF-8."),

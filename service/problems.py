@@ -161,6 +161,14 @@ def from_http(exc: web.HTTPException, request: web.BaseRequest) -> Problem:
     return Problem(exc.status, detail, kind=kind, headers=headers)
 
 
+def undecodable(exc: web.RequestPayloadError) -> Problem:
+    """A body that its transfer or content coding does not decode (a ``Content-Encoding:
+    gzip`` body that is not gzip, a broken chunk): 400, and the connection closes, since
+    where the next request starts is not known."""
+    detail = f"the body could not be decoded as sent ({exc}); send it as its headers say"
+    return Problem(400, detail, kind="undecodable-body", close=True)
+
+
 @web.middleware
 async def problem_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Answer every error with problem details; never let a traceback reach the client."""
@@ -174,6 +182,8 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
         return from_http(exc, request).response(request)
     except DedupError as exc:
         return from_library(exc).response(request)
+    except web.RequestPayloadError as exc:
+        return undecodable(exc).response(request)
     except Exception:
         LOG.exception("unhandled error answering %s %s", request.method, request.path)
         return Problem(500, "the server failed to answer; the error is logged").response(request)
