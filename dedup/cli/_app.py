@@ -8,6 +8,7 @@ import gc
 import os
 import shutil
 import signal
+import stat
 import sys
 import tempfile
 import time
@@ -18,7 +19,7 @@ from typing import IO, TYPE_CHECKING, Any, ParamSpec, TypeVar
 import click
 
 from dedup.config import Config
-from dedup.errors import DedupError
+from dedup.errors import DedupError, InputError
 from dedup.settings import load_config
 from dedup.types import Document
 
@@ -159,56 +160,94 @@ def _config_given(
 class Inputs:
     """The job's inputs, readable from the start as many times as needed.
 
-    Jobs read their input more than once (learn, fingerprint, write); standard input is copied
-    to a temporary file first so that it can be read again too. Calling the object reads every
-    document; :meth:`selected` reads again only the ones a mask marks (see
-    :func:`dedup.io.read_selected`).
+    Jobs read their input more than once (learn, fingerprint, write); standard input, and any
+    input that is not a regular file or a directory (a shell's ``<(cmd)``, a FIFO), can be
+    read only once, so each is copied to a temporary file first, and read again from there
+    under its own name. Calling the object reads every document; :meth:`selected` reads again
+    only the ones a mask marks (see :func:`dedup.io.read_selected`).
     """
 
-    def __init__(self, inputs: Sequence[str], fields: Mapping[str, str], stdin: str | None):
+    def __init__(
+        self,
+        inputs: Sequence[str],
+        fields: Mapping[str, str],
+        stdin: str | None,
+        copies: Mapping[str, str] | None = None,
+    ):
         self.inputs = list(inputs)
         self.fields = dict(fields)
         self.stdin = stdin
+        self.copies = dict(copies or {})
 
     def __call__(self) -> Iterator[Document]:
         from dedup.io import read_documents
 
         with ExitStack() as files:
-            stdin = (
-                files.enter_context(open(self.stdin, "rb", buffering=1 << 20))
-                if self.stdin
-                else None
-            )
-            yield from read_documents(self.inputs, stdin=stdin, **self.fields)
+            stdin = self._stdin(files)
+            yield from read_documents(self.inputs, stdin=stdin, copies=self.copies, **self.fields)
 
     def selected(self, wanted: np.ndarray) -> Iterator[tuple[int, Document]]:
         """``(position, document)`` for the positions ``wanted`` marks."""
         from dedup.io import read_selected
 
         with ExitStack() as files:
-            stdin = (
-                files.enter_context(open(self.stdin, "rb", buffering=1 << 20))
-                if self.stdin
-                else None
+            stdin = self._stdin(files)
+            yield from read_selected(
+                self.inputs, wanted, stdin=stdin, copies=self.copies, **self.fields
             )
-            yield from read_selected(self.inputs, wanted, stdin=stdin, **self.fields)
+
+    def _stdin(self, files: ExitStack) -> IO[bytes] | None:
+        if self.stdin is None:
+            return None
+        return files.enter_context(open(self.stdin, "rb", buffering=1 << 20))
 
 
 @contextmanager
 def _rereadable(inputs: Sequence[str], fields: Mapping[str, str]) -> Iterator[Inputs]:
-    """The inputs as :class:`Inputs`, with standard input spooled for as long as needed."""
+    """The inputs as :class:`Inputs`, those read once copied for as long as needed."""
     with ExitStack() as stack:
-        stdin_copy = stack.enter_context(_stdin_spooled()) if "-" in inputs else None
-        yield Inputs(inputs, fields, stdin_copy)
+        stdin = sys.stdin.buffer
+        stdin_copy = stack.enter_context(_spooled(stdin, "stdin")) if "-" in inputs else None
+        copies = {
+            name: stack.enter_context(_spooled_input(name))
+            for name in dict.fromkeys(inputs)
+            if _read_once(name)
+        }
+        yield Inputs(inputs, fields, stdin_copy, copies)
+
+
+def _read_once(name: str) -> bool:
+    """Whether input ``name`` exists and is a stream rather than a file or a directory: a
+    pipe (``<(cmd)``, ``/dev/fd/N``), a FIFO, a character device. Opened again, a pipe's
+    reader finds it empty and a FIFO waits for another writer."""
+    if name == "-":
+        return False
+    try:
+        mode = os.stat(name).st_mode
+    except OSError:  # missing or unreadable: the reader says so, naming it
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
 
 
 @contextmanager
-def _stdin_spooled() -> Iterator[str]:
-    """Standard input copied to a temporary file: the bulk job reads its input twice."""
-    fd, path = tempfile.mkstemp(prefix="dedup-stdin-", suffix=".jsonl")
+def _spooled_input(name: str) -> Iterator[str]:
+    """Input ``name`` copied to a temporary file, for as long as the block runs."""
+    try:
+        source = open(name, "rb")  # noqa: SIM115 - closed as soon as it is copied
+    except OSError as exc:
+        raise InputError(f"cannot open: {exc.strerror}", name) from None
+    with source, _spooled(source, "input") as path:
+        source.close()
+        yield path
+
+
+@contextmanager
+def _spooled(source: IO[bytes], what: str) -> Iterator[str]:
+    """``source`` copied to a temporary file (removed at the end of the block)."""
+    fd, path = tempfile.mkstemp(prefix=f"dedup-{what}-", suffix=".jsonl")
     try:
         with os.fdopen(fd, "wb") as handle:
-            shutil.copyfileobj(sys.stdin.buffer, handle, 1 << 20)
+            shutil.copyfileobj(source, handle, 1 << 20)
         yield path
     finally:
         os.unlink(path)
