@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import io
 import os
 import shutil
 import signal
@@ -160,11 +161,13 @@ def _config_given(
 class Inputs:
     """The job's inputs, readable from the start as many times as needed.
 
-    Jobs read their input more than once (learn, fingerprint, write); standard input, and any
-    input that is not a regular file or a directory (a shell's ``<(cmd)``, a FIFO), can be
-    read only once, so each is copied to a temporary file first, and read again from there
-    under its own name. Calling the object reads every document; :meth:`selected` reads again
-    only the ones a mask marks (see :func:`dedup.io.read_selected`).
+    Jobs read their input more than once (learn, fingerprint, write). Standard input is copied
+    to a temporary file first. An input that is neither a regular file nor a directory (a
+    shell's ``<(cmd)``, a FIFO) can be read only once too: opened again, a pipe gives nothing
+    and a FIFO waits for another writer. The first pass reads it through a copy it writes
+    (:class:`_Tee`), so it streams as a file does; later passes read the copy, under the
+    input's name. Calling the object reads every document; :meth:`selected` reads again only
+    the ones a mask marks (see :func:`dedup.io.read_selected`).
     """
 
     def __init__(
@@ -177,23 +180,27 @@ class Inputs:
         self.inputs = list(inputs)
         self.fields = dict(fields)
         self.stdin = stdin
-        self.copies = dict(copies or {})
+        self.copies = dict(copies or {})  # input read once -> the path of its copy
+        self._copied = False  # whether a pass read them through (their copies are whole)
 
     def __call__(self) -> Iterator[Document]:
         from dedup.io import read_documents
 
         with ExitStack() as files:
-            stdin = self._stdin(files)
-            yield from read_documents(self.inputs, stdin=stdin, copies=self.copies, **self.fields)
+            streams = self._streams(files)
+            yield from read_documents(
+                self.inputs, stdin=self._stdin(files), streams=streams, **self.fields
+            )
+        self._copied = True
 
     def selected(self, wanted: np.ndarray) -> Iterator[tuple[int, Document]]:
         """``(position, document)`` for the positions ``wanted`` marks."""
         from dedup.io import read_selected
 
         with ExitStack() as files:
-            stdin = self._stdin(files)
+            streams = self._streams(files)
             yield from read_selected(
-                self.inputs, wanted, stdin=stdin, copies=self.copies, **self.fields
+                self.inputs, wanted, stdin=self._stdin(files), streams=streams, **self.fields
             )
 
     def _stdin(self, files: ExitStack) -> IO[bytes] | None:
@@ -201,15 +208,48 @@ class Inputs:
             return None
         return files.enter_context(open(self.stdin, "rb", buffering=1 << 20))
 
+    def _streams(self, files: ExitStack) -> dict[str, IO[bytes]]:
+        """The inputs read once: their copies, or the first time, themselves through a tee."""
+        streams: dict[str, IO[bytes]] = {}
+        for name, copy in self.copies.items():
+            if self._copied:
+                streams[name] = files.enter_context(open(copy, "rb", buffering=1 << 20))  # noqa: SIM115
+                continue
+            try:
+                source = files.enter_context(open(name, "rb", buffering=0))  # noqa: SIM115
+            except OSError as exc:
+                raise InputError(f"cannot open: {exc.strerror}", name) from None
+            sink = files.enter_context(open(copy, "wb"))  # noqa: SIM115
+            streams[name] = io.BufferedReader(_Tee(source, sink), 1 << 20)
+        return streams
+
+
+class _Tee(io.RawIOBase):
+    """A stream that reads ``source`` and writes every byte it reads to ``sink``."""
+
+    def __init__(self, source: IO[bytes], sink: IO[bytes]) -> None:
+        super().__init__()
+        self._source, self._sink = source, sink
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        count = self._source.readinto(buffer)  # type: ignore[attr-defined]
+        if count:
+            self._sink.write(memoryview(buffer)[:count])
+        return int(count or 0)
+
 
 @contextmanager
 def _rereadable(inputs: Sequence[str], fields: Mapping[str, str]) -> Iterator[Inputs]:
-    """The inputs as :class:`Inputs`, those read once copied for as long as needed."""
+    """The inputs as :class:`Inputs`, stdin copied and the copies of the inputs read once
+    kept for as long as needed."""
     with ExitStack() as stack:
         stdin = sys.stdin.buffer
         stdin_copy = stack.enter_context(_spooled(stdin, "stdin")) if "-" in inputs else None
         copies = {
-            name: stack.enter_context(_spooled_input(name))
+            name: stack.enter_context(_temporary("input"))
             for name in dict.fromkeys(inputs)
             if _read_once(name)
         }
@@ -218,8 +258,7 @@ def _rereadable(inputs: Sequence[str], fields: Mapping[str, str]) -> Iterator[In
 
 def _read_once(name: str) -> bool:
     """Whether input ``name`` exists and is a stream rather than a file or a directory: a
-    pipe (``<(cmd)``, ``/dev/fd/N``), a FIFO, a character device. Opened again, a pipe's
-    reader finds it empty and a FIFO waits for another writer."""
+    pipe (``<(cmd)``, ``/dev/fd/N``), a FIFO, a character device."""
     if name == "-":
         return False
     try:
@@ -230,24 +269,20 @@ def _read_once(name: str) -> bool:
 
 
 @contextmanager
-def _spooled_input(name: str) -> Iterator[str]:
-    """Input ``name`` copied to a temporary file, for as long as the block runs."""
-    try:
-        source = open(name, "rb")  # noqa: SIM115 - closed as soon as it is copied
-    except OSError as exc:
-        raise InputError(f"cannot open: {exc.strerror}", name) from None
-    with source, _spooled(source, "input") as path:
-        source.close()
+def _spooled(source: IO[bytes], what: str) -> Iterator[str]:
+    """``source`` copied to a temporary file (removed at the end of the block)."""
+    with _temporary(what) as path:
+        with open(path, "wb") as handle:
+            shutil.copyfileobj(source, handle, 1 << 20)
         yield path
 
 
 @contextmanager
-def _spooled(source: IO[bytes], what: str) -> Iterator[str]:
-    """``source`` copied to a temporary file (removed at the end of the block)."""
+def _temporary(what: str) -> Iterator[str]:
+    """The path of a new temporary file, removed at the end of the block."""
     fd, path = tempfile.mkstemp(prefix=f"dedup-{what}-", suffix=".jsonl")
+    os.close(fd)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            shutil.copyfileobj(source, handle, 1 << 20)
         yield path
     finally:
         os.unlink(path)

@@ -32,7 +32,7 @@ def read_documents(
     published_field: str = "published",
     title_field: str = "title",
     stdin: IO[bytes] | None = None,
-    copies: Mapping[str, str] | None = None,
+    streams: Mapping[str, IO[bytes]] | None = None,
 ) -> Iterator[Document]:
     """Stream documents from files, directories and stdin, in input order.
 
@@ -46,8 +46,9 @@ def read_documents(
 
     * ``-``: JSON Lines on ``stdin`` (binary; default ``sys.stdin.buffer``), gzip-compressed if
       it starts with the gzip magic bytes. Errors name it ``<stdin>``. At most once.
-    * A name in ``copies`` (a pipe or a FIFO, which can be read only once, copied to a file by
-      the caller): read from its copy, as a file of that name; errors name the input.
+    * A name in ``streams`` (a pipe or a FIFO, which can be read only once: the caller reads
+      it through a copy it keeps, then reads the copy): read from that open stream, as a file
+      of that name would be; errors name the input.
     * A directory: every regular file named ``*.txt`` (case-sensitive) anywhere below it,
       symlinked directories not followed, in code-point order of the relative path. Each file is
       one document: id = path relative to the directory with ``/`` separators, text = the file
@@ -95,7 +96,7 @@ def read_documents(
     if isinstance(inputs, str):  # a str is a Sequence[str] too: "in.jsonl" would be 8 inputs
         raise TypeError("inputs must be a sequence of paths, not a single string")
     fields = FieldNames(id_field, text_field, source_field, published_field, title_field)
-    return _read_all(list(inputs), fields, stdin, copies or {})
+    return _read_all(list(inputs), fields, stdin, streams or {})
 
 
 def read_selected(
@@ -108,7 +109,7 @@ def read_selected(
     published_field: str = "published",
     title_field: str = "title",
     stdin: IO[bytes] | None = None,
-    copies: Mapping[str, str] | None = None,
+    streams: Mapping[str, IO[bytes]] | None = None,
 ) -> Iterator[tuple[int, Document]]:
     """Read inputs again, already read whole by :func:`read_documents`: ``(position, document)``
     for every position ``wanted`` (a boolean array, one entry per document) marks.
@@ -124,7 +125,7 @@ def read_selected(
     count = len(wanted)
     position = -1
     for position, (parse, path, line) in enumerate(
-        _pending(list(inputs), fields, stdin, copies or {})
+        _pending(list(inputs), fields, stdin, streams or {})
     ):
         if position >= count:
             raise InputError(
@@ -137,10 +138,13 @@ def read_selected(
 
 
 def _read_all(
-    inputs: list[str], fields: FieldNames, stdin: IO[bytes] | None, copies: Mapping[str, str]
+    inputs: list[str],
+    fields: FieldNames,
+    stdin: IO[bytes] | None,
+    streams: Mapping[str, IO[bytes]],
 ) -> Iterator[Document]:
     first_seen: dict[str, tuple[str, int]] = {}
-    for parse, path, line in _pending(inputs, fields, stdin, copies):
+    for parse, path, line in _pending(inputs, fields, stdin, streams):
         doc = parse()
         where = first_seen.get(doc.id)
         if where is not None:
@@ -156,7 +160,10 @@ _Pending = tuple[Callable[[], Document], str, int]
 
 
 def _pending(
-    inputs: list[str], fields: FieldNames, stdin: IO[bytes] | None, copies: Mapping[str, str]
+    inputs: list[str],
+    fields: FieldNames,
+    stdin: IO[bytes] | None,
+    streams: Mapping[str, IO[bytes]],
 ) -> Iterator[_Pending]:
     if inputs.count("-") > 1:
         raise InputError("stdin ('-') can be read only once", "-")
@@ -164,7 +171,7 @@ def _pending(
         if name != "-" and not os.path.exists(name):
             raise InputError("no such file or directory", name)
     for name in inputs:
-        yield from _read_input(name, fields, stdin, copies.get(name))
+        yield from _read_input(name, fields, stdin, streams.get(name))
 
 
 def _ready(doc: Document) -> Callable[[], Document]:
@@ -172,7 +179,7 @@ def _ready(doc: Document) -> Callable[[], Document]:
 
 
 def _read_input(
-    name: str, fields: FieldNames, stdin: IO[bytes] | None, copy: str | None
+    name: str, fields: FieldNames, stdin: IO[bytes] | None, stream: IO[bytes] | None
 ) -> Iterator[_Pending]:
     if name == "-":
         source = stdin if stdin is not None else sys.stdin.buffer
@@ -180,20 +187,20 @@ def _read_input(
     elif os.path.isdir(name):
         yield from _read_txt_dir(name)
     else:
-        with _open(copy or name, name) as handle:
+        with ExitStack() as opened:
+            handle = stream if stream is not None else opened.enter_context(_open(name))
             lowered = name.lower()
             jsonl = True if lowered.endswith(_JSONL_SUFFIXES) else None
             yield from _read_stream(handle, name, fields, jsonl=jsonl, gz=lowered.endswith(".gz"))
 
 
-def _open(path: str, name: str) -> IO[bytes]:
-    """``path``, the input called ``name`` (or its copy), opened for reading."""
+def _open(path: str) -> IO[bytes]:
     try:
         # A 1 MiB buffer: with the default 8 KiB, every couple of news-length lines is a read
         # call that drops and re-takes the GIL, which stalls the fingerprinting threads.
         return open(path, "rb", buffering=_READ_BUFFER)  # closed by the caller's with-block
     except OSError as exc:
-        raise InputError(f"cannot open: {exc.strerror}", name) from None
+        raise InputError(f"cannot open: {exc.strerror}", path) from None
 
 
 def _read_stream(
@@ -246,6 +253,6 @@ def _read_txt_dir(root: str) -> Iterator[_Pending]:
                 found.append((os.path.relpath(full, root).replace(os.sep, "/"), full))
     found.sort()
     for doc_id, full in found:
-        with _open(full, full) as handle:
+        with _open(full) as handle:
             text = "".join(line for _, line in checked_lines(decoded_lines(handle, full), full))
         yield _ready(Document(id=doc_id, text=text)), full, 1
