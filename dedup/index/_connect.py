@@ -28,9 +28,14 @@ def connect(where: str, busy_timeout: float, *, readonly: bool = False) -> sqlit
     """A connection to the SQLite file ``where`` in autocommit mode, waiting up to
     ``busy_timeout`` seconds for another connection's lock before giving up.
 
-    ``readonly``: the file must exist (it is not made), and on storage that cannot be written
-    (a read-only mount, a snapshot) it is opened immutable, since SQLite cannot make the
-    shared-memory file a WAL-mode file is read through there."""
+    ``readonly``: the file must exist (it is not made), and where no file can be made beside it
+    (a read-only mount, a snapshot, a directory this user may not write) it is opened
+    immutable, since SQLite cannot make the WAL and shared-memory files a WAL-mode file is read
+    through there. Immutable, SQLite takes the file for one nobody writes (a snapshot), so one
+    whose WAL file holds commits is refused: the read would leave them out. A file a writer
+    has open has those files beside it, and is read through them (its commits seen) without
+    coming to this; a writer that opens it later, one whose user may write the directory, is
+    not followed: serve a copy nobody writes."""
     if isinstance(busy_timeout, bool) or not isinstance(busy_timeout, int | float):
         raise ConfigError(f"busy_timeout must be a number of seconds, got {busy_timeout!r}")
     if not 0 <= busy_timeout <= MAX_BUSY_TIMEOUT:  # (a NaN fails this too)
@@ -68,15 +73,26 @@ def _connect(target: str, busy_timeout: float, where: str, uri: bool = False) ->
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
     except sqlite3.DatabaseError as exc:
         conn.close()
-        raise InputError(f"not an SQLite database ({exc})", where) from exc
+        if getattr(exc, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_NOTADB:
+            raise InputError(f"not an SQLite database ({exc})", where) from exc
+        raise InputError(f"cannot read the database ({exc})", where) from exc
     return conn
 
 
+#: SQLite's codes for a WAL-mode file whose WAL or shared-memory file it cannot make beside it:
+#: ``SQLITE_CANTOPEN`` where the system refuses any new file there (a read-only mount, a
+#: directory made immutable), ``SQLITE_READONLY_DIRECTORY`` where the directory's permissions
+#: refuse this user (no override capability, as for root).
+_CANNOT_MAKE_BESIDE = frozenset({sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY_DIRECTORY})
+
+
 def _unable_to_open(error: InputError) -> bool:
-    """Whether SQLite could not open the file (``SQLITE_CANTOPEN``: for a WAL-mode file in a
-    directory that cannot be written, the shared-memory file it cannot make)."""
+    """Whether SQLite could not open the file for want of the files it makes beside it
+    (:data:`_CANNOT_MAKE_BESIDE`)."""
     cause = error.__cause__
-    return isinstance(cause, sqlite3.Error) and getattr(cause, "sqlite_errorcode", 0) == 14
+    return isinstance(cause, sqlite3.Error) and (
+        getattr(cause, "sqlite_errorcode", 0) in _CANNOT_MAKE_BESIDE
+    )
 
 
 #: Once a write has waited its whole ``busy_timeout`` in vain, the next ones wait this long
