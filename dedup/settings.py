@@ -32,6 +32,8 @@ def read_toml(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise ConfigError(f"{path}: no such config file") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: {exc}") from None
+    except UnicodeDecodeError as exc:  # TOML is UTF-8
+        raise ConfigError(f"{path}: not UTF-8 (byte {exc.start}); TOML is UTF-8 text") from None
 
 
 def from_env(env: Mapping[str, str]) -> dict[str, Any]:
@@ -58,11 +60,21 @@ def load_config(
         )
         if unknown:
             raise ConfigError(f"{path}: unknown setting(s): {', '.join(unknown)}")
-        data.update({k: v for k, v in table.items() if k in _FIELDS})
-    data.update(from_env(os.environ if env is None else env))
+        data.update(_checked({k: v for k, v in table.items() if k in _FIELDS}, str(path)))
+    data.update(_checked(from_env(os.environ if env is None else env), "DEDUP_* variables"))
     if overrides:
         data.update({k: v for k, v in overrides.items() if v is not None})
     return Config.from_dict(data)
+
+
+def _checked(values: dict[str, Any], where: str) -> dict[str, Any]:
+    """``values`` of one source, if they make a config with the defaults; else its error,
+    naming ``where`` they came from (a file's bad value, not a flag's)."""
+    try:
+        Config.from_dict(values)
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+    return values
 
 
 def _parse(name: str, raw: str, where: str) -> Any:

@@ -35,17 +35,18 @@ def test_the_table_covers_every_command_that_takes_settings() -> None:
 @pytest.mark.parametrize(
     ("settings", "message"),
     [
-        ("threshold = 2\n", "threshold must be in (0, 1]"),
-        ("threshold = = 1\n", "settings.toml: "),
+        (b"threshold = 2\n", "settings.toml: threshold must be in (0, 1]"),
+        (b"threshold = = 1\n", "settings.toml: "),
+        (b'source = "\xff"\n', "settings.toml: not UTF-8 (byte 10)"),
     ],
-    ids=["out-of-range", "not-toml"],
+    ids=["out-of-range", "not-toml", "not-utf-8"],
 )
 def test_settings_it_cannot_use_are_one_line_and_exit_2(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, settings: str, message: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, settings: bytes, message: str
 ) -> None:
     monkeypatch.chdir(tmp_path)
     Path("in.jsonl").write_text('{"id": "a", "text": "a text of a few words"}\n', encoding="utf-8")
-    Path("settings.toml").write_text(settings, encoding="utf-8")
+    Path("settings.toml").write_bytes(settings)
     result = CliRunner().invoke(main, [name, *COMMANDS[name], "--config", "settings.toml"])
     assert result.exit_code == 2, result.output
     assert result.output.startswith("dedup: error: ") and message in result.output
