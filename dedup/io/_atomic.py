@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -44,6 +45,7 @@ def atomic_text_file(path: str | os.PathLike[str]) -> Iterator[TextIO]:
     except OSError as exc:
         raise InputError(f"cannot write a file there: {exc.strerror}", os.fspath(path)) from None
     try:
+        os.fchmod(fd, _mode_for(target))  # mkstemp's 0600 would hide the file from others
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             yield handle
             handle.flush()
@@ -55,3 +57,14 @@ def atomic_text_file(path: str | os.PathLike[str]) -> Iterator[TextIO]:
         if isinstance(exc, OSError) and (refused := refused_write(exc, os.fspath(path))):
             raise refused from exc
         raise
+
+
+def _mode_for(target: Path) -> int:
+    """The permissions a file written to ``target`` gets: those of the file it replaces, or
+    what ``open`` gives a new file (0666 less the process's umask)."""
+    try:
+        return stat.S_IMODE(os.stat(target).st_mode)
+    except OSError:
+        mask = os.umask(0o022)  # read by setting it, then set back at once
+        os.umask(mask)
+        return 0o666 & ~mask

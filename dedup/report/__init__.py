@@ -36,7 +36,6 @@ def write_report(
     data = load_run(directory, documents, limits)
     page = render_report(data)
     with atomic_text_file(path) as handle:
-        os.fchmod(handle.fileno(), 0o644)  # a page to share, not a secret (mkstemp makes 0600)
         handle.write(page)
     return path
 
