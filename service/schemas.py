@@ -25,6 +25,9 @@ from service.problems import Problem, field_error
 Schema = dict[str, Any]
 
 MAX_ID_CHARS = 512
+#: The largest integer id (and the negative least): past it, JSON clients that read numbers as
+#: doubles (JavaScript's) would read another id than the one sent. Longer ids are strings.
+MAX_SAFE_INTEGER = 2**53 - 1
 RESERVED_ID = "bulk"
 MAX_META_CHARS = 4096
 RELATIONS = ["duplicate", "near_duplicate", "contains", "contained_in", "shares_passages"]
@@ -85,10 +88,14 @@ def components(settings: ServiceSettings) -> dict[str, Schema]:
                     "type": ["string", "integer"],
                     "minLength": 1,
                     "maxLength": MAX_ID_CHARS,
+                    "minimum": -MAX_SAFE_INTEGER,
+                    "maximum": MAX_SAFE_INTEGER,
                     "pattern": NO_NUL,
                     "not": {"const": RESERVED_ID},
                     "description": (
-                        "Unique id; an integer is stored as its decimal string. "
+                        f"Unique id: a string of at most {MAX_ID_CHARS} characters, or an integer "
+                        "of at most 2^53 - 1 (one every JSON client reads exactly), stored as its "
+                        "decimal string. "
                         f"{RESERVED_ID!r} is reserved: /v1/documents/{RESERVED_ID} is the bulk "
                         "endpoint."
                     ),
@@ -224,7 +231,9 @@ _TYPES: dict[str, Any] = {
 
 
 def _is(kind: str, value: Any) -> bool:
-    if kind == "integer":
+    if kind == "integer":  # JSON Schema's: a number without a fraction (2.0 and 2e3 too)
+        if isinstance(value, float):
+            return value.is_integer()
         return isinstance(value, int) and not isinstance(value, bool)
     if kind == "number":
         return isinstance(value, int | float) and not isinstance(value, bool)
@@ -279,7 +288,7 @@ def validate(
             return [(path, f"is not an ISO 8601 {schema['format']}")]
     low, high = schema.get("minimum", -math.inf), schema.get("maximum", math.inf)
     if _is("number", value) and not low <= value <= high:
-        return [(path, "is out of range")]
+        return [(path, f"must be from {low} to {high}")]
     if isinstance(value, list):
         if not schema.get("minItems", 0) <= len(value) <= schema.get("maxItems", math.inf):
             return [(path, "has the wrong number of items")]
@@ -361,7 +370,7 @@ class Limits:
         doc_id = body["id"]
         published = body.get("published")
         return Document(
-            id=str(doc_id),
+            id=doc_id if isinstance(doc_id, str) else str(int(doc_id)),  # 2.0 is the id "2"
             text=body["text"],
             source=body.get("source"),
             published=parse_published(published) if published is not None else None,

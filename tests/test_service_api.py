@@ -86,6 +86,12 @@ async def test_an_integer_id_is_stored_as_its_decimal_string(client: Client, art
     assert (await client.get("/v1/documents/42")).status == 200
 
 
+async def test_an_integral_number_is_the_integer_id_it_equals(client: Client, article: str) -> None:
+    """JSON does not tell 42 from 42.0: both are the integer JSON Schema's ``integer`` means."""
+    status, body = await post(client, "/v1/documents", {"id": 43.0, "text": article})
+    assert (status, body["id"]) == (201, "43")
+
+
 async def test_check_answers_the_verdict_and_stores_nothing(client: Client, article: str) -> None:
     """/v1/check reports the duplicate a post would, with stored null, and stores nothing."""
     await post(client, "/v1/documents", {"id": "a1", "text": article})
