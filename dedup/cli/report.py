@@ -109,7 +109,11 @@ def evaluate_command(
     config = build_config(config_path, threshold, ngram, num_perm)
     _check_files(inputs)
     labels = read_labels(
-        inputs, id_field=id_field, cluster_field=cluster_field, boilerplate_field=boilerplate_field
+        inputs,
+        id_field=id_field,
+        cluster_field=cluster_field,
+        boilerplate_field=boilerplate_field,
+        text_field=text_field,
     )
     fields = {"id_field": id_field, "text_field": text_field, "source_field": source_field}
     with _rereadable(inputs, fields) as documents:
@@ -176,7 +180,9 @@ def tune(
     for value in sweep_ngrams:
         base.replace(ngram=value)
     _check_files(inputs)
-    labels = read_labels(inputs, id_field=id_field, cluster_field=cluster_field)
+    labels = read_labels(
+        inputs, id_field=id_field, cluster_field=cluster_field, text_field=text_field
+    )
     fields = {"id_field": id_field, "text_field": text_field, "source_field": source_field}
     with _rereadable(inputs, fields) as documents:
         result = run_tune(

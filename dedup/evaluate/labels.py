@@ -6,15 +6,16 @@ A labelled file is an ordinary input file (``id``, ``text``, ...; read by
 * ``cluster`` (required; string or integer): documents with equal values are copies of one
   another; a document alone in its cluster has no copy.
 * ``boilerplate`` (optional): the ``[start, end]`` character spans of the text that are
-  boilerplate. Documents without the field are left out of the boilerplate scores; an empty
-  list means "no boilerplate here", so anything predicted in it counts against precision.
+  boilerplate, each with ``0 <= start < end <= len(text)``. Documents without the field are
+  left out of the boilerplate scores; an empty list means "no boilerplate here", so anything
+  predicted in it counts against precision.
 
 Labels are read in a pass of their own, keeping only ids, cluster names and spans in memory.
 """
 
 from __future__ import annotations
 
-import json
+import reprlib
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from typing import Any
 
 from dedup.errors import InputError
 from dedup.evaluate.metrics import Span
+from dedup.io._jsonl import decode_object
 from dedup.io._streams import decoded_lines, gunzip, sniff_gzip
 
 
@@ -46,11 +48,13 @@ def read_labels(
     id_field: str = "id",
     cluster_field: str = "cluster",
     boilerplate_field: str = "boilerplate",
+    text_field: str = "text",
 ) -> Labels:
     """Read the gold labels of JSON Lines files (plain or gzip), locating errors by file:line.
 
-    Only the label fields are checked here; the documents themselves are validated when they
-    are read for the pipeline.
+    Only the label fields are checked here, and the spans against the length of the text in
+    ``text_field``; the documents themselves are validated when they are read for the pipeline
+    (a record whose text is missing or no string is refused there).
     """
     if isinstance(paths, str):
         raise TypeError("paths must be a sequence of paths, not a single string")
@@ -60,7 +64,9 @@ def read_labels(
             doc_id = _label(record, id_field, path, line, "id")
             labels.clusters[doc_id] = _label(record, cluster_field, path, line, "cluster")
             if boilerplate_field in record:
-                spans = _spans(record[boilerplate_field], path, line, boilerplate_field)
+                text = record.get(text_field)
+                length = len(text) if isinstance(text, str) else None
+                spans = _spans(record[boilerplate_field], length, path, line, boilerplate_field)
                 labels.boilerplate[doc_id] = spans
     return labels
 
@@ -75,15 +81,9 @@ def _records(path: str) -> Iterator[tuple[int, dict[str, Any]]]:
         is_gzip, stream = sniff_gzip(raw)
         lines = stack.enter_context(gunzip(stream)) if is_gzip else stream
         for number, text in decoded_lines(lines, path):
-            if not text.strip():
-                continue
-            try:
-                record = json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise InputError(f"invalid JSON: {exc.msg}", path, number) from None
-            if not isinstance(record, dict):
-                raise InputError("a line must hold a JSON object", path, number)
-            yield number, record
+            if text.strip():
+                # The bulk reader's own decoding: the same lines refused with the same messages.
+                yield number, decode_object(text, path, number)
 
 
 def _label(record: dict[str, Any], name: str, path: str, line: int, what: str) -> str:
@@ -93,19 +93,31 @@ def _label(record: dict[str, Any], name: str, path: str, line: int, what: str) -
     return str(value)
 
 
-def _spans(value: object, path: str, line: int, name: str) -> list[Span]:
+def _spans(value: object, length: int | None, path: str, line: int, name: str) -> list[Span]:
+    """Gold spans, each ``[start, end]`` with ``0 <= start < end <= length`` (the text's length;
+    ``None`` when the record has no text, which the document reader refuses)."""
     if not isinstance(value, list):
         raise InputError(f"{name!r} must be a list of [start, end] spans", path, line)
     spans: list[Span] = []
     for item in value:
-        ok = (
-            isinstance(item, list)
-            and len(item) == 2
-            and all(isinstance(x, int) and not isinstance(x, bool) for x in item)
-            and 0 <= item[0] <= item[1]
-        )
-        if not ok:
-            raise InputError(f"{name!r} span {item!r} is not [start, end] with 0 <= start <= end",
-                             path, line)  # fmt: skip
+        problem = _span_problem(item, length)
+        if problem:
+            raise InputError(f"{name!r} span {reprlib.repr(item)} {problem}", path, line)
         spans.append((item[0], item[1]))
     return spans
+
+
+def _span_problem(item: Any, length: int | None) -> str | None:
+    """What is wrong with one gold span, or None."""
+    if not (
+        isinstance(item, list)
+        and len(item) == 2
+        and all(isinstance(x, int) and not isinstance(x, bool) for x in item)
+        and 0 <= item[0] <= item[1]
+    ):
+        return "is not [start, end] with 0 <= start <= end"
+    if item[0] == item[1]:
+        return "is empty (a span needs start < end)"
+    if length is not None and item[1] > length:
+        return f"ends past the end of the text ({length:,} characters)"
+    return None

@@ -97,6 +97,19 @@ def _optional_string(
 
 def parse_record(line: str, fields: FieldNames, path: str, lineno: int) -> Document:
     """Decode and validate one non-blank JSONL line."""
+    record = decode_object(line, path, lineno)
+    escaped = _SURROGATE_ESCAPE.search(line) is not None
+    return record_document(record, fields, path, lineno, escaped)
+
+
+def decode_object(line: str, path: str, lineno: int) -> dict[str, Any]:
+    """One non-blank JSONL line as a JSON object, or an :class:`InputError` at ``path:lineno``.
+
+    Everything the standard parser can raise on a line is named here, so that every reader of
+    JSON Lines (documents, gold labels, a run's outputs) rejects the same lines the same way:
+    bad syntax, NaN and Infinity, an integer beyond ``int_max_str_digits``, nesting too deep for
+    the parser's recursion, and a value that is not an object.
+    """
     try:
         record = _DECODER.decode(line)
     except _NonFiniteNumberError as exc:
@@ -111,8 +124,7 @@ def parse_record(line: str, fields: FieldNames, path: str, lineno: int) -> Docum
         raise InputError(f"invalid JSON: {exc}", path, lineno) from None
     if not isinstance(record, dict):
         raise InputError(f"expected a JSON object, got {json_type(record)}", path, lineno)
-    escaped = _SURROGATE_ESCAPE.search(line) is not None
-    return record_document(record, fields, path, lineno, escaped)
+    return record
 
 
 def record_document(

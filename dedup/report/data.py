@@ -7,20 +7,27 @@ histogram (all pairs, counted into fixed bins) and for the pairs of the shown do
 or the original input for the shown texts. Memory grows with the number of clusters (one
 counter each) and with the shown documents (bounded by :class:`Limits`), never with the texts
 or the pairs of the corpus.
+
+The files may have been damaged or edited by hand: a record is checked as it is read, for all
+the page uses of it; a bad one is an :class:`InputError` at its file:line (:func:`_jsonl`).
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Iterator
+import reprlib
+import sys
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from dedup.align import Aligner
 from dedup.config import Config
 from dedup.errors import InputError
+from dedup.io import decode_line
+from dedup.io._jsonl import decode_object
 from dedup.report.highlight import Highlight, Span
 from dedup.report.selection import Limits, Selection, select
 from dedup.types import Document
@@ -28,6 +35,7 @@ from dedup.types import Document
 BINS = 50  # histogram bins over Jaccard [0, 1]
 RELATION_ORDER = ("duplicate", "near_duplicate", "contains", "contained_in", "shares_passages")
 SAMPLES_FILE = "samples.jsonl"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,8 +121,7 @@ def load_run(
     """
     limits = limits or Limits()
     root = Path(directory)
-    summary = _summary(root)
-    config = Config.from_dict(summary["config"])
+    summary, config = _summary(root)
     selection = select(lambda: _cluster_records(root / "clusters.jsonl"), limits)
     shown = selection.documents()
     wanted_pairs = {
@@ -125,10 +132,11 @@ def load_run(
     histogram = Histogram()
     pair_records: dict[frozenset[str], dict[str, Any]] = {}
     run_passages = False
-    for record in _jsonl(root / "pairs.jsonl"):
-        histogram.add(float(record["jaccard"]), str(record.get("relation")))
+    for key, jaccard, record in _jsonl(
+        root / "pairs.jsonl", lambda r: _pair_record(r, wanted_pairs)
+    ):
+        histogram.add(jaccard, str(record.get("relation")))
         run_passages = run_passages or "passages" in record
-        key = frozenset((record["a"], record["b"]))
         if key in wanted_pairs:
             pair_records[key] = record
     texts: Literal["samples", "input", "none"] = "none"
@@ -214,62 +222,100 @@ def _pair(
     )
 
 
-def _summary(root: Path) -> dict[str, Any]:
+def _summary(root: Path) -> tuple[dict[str, Any], Config]:
     path = root / "summary.json"
     try:
         with path.open(encoding="utf-8") as handle:
             data = json.load(handle)
     except FileNotFoundError:
         raise InputError("not a dedup output directory (no summary.json)", str(root)) from None
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:
         raise InputError(f"cannot read summary.json: {exc}", str(path)) from None
     if not isinstance(data, dict) or not isinstance(data.get("config"), dict):
         raise InputError("summary.json has no config", str(path))
-    return data
+    try:  # and what the page shows of it
+        _field(data, "relations", _OBJECT, {})
+        for stage, seconds in _field(data, "timings", _OBJECT, {}).items():
+            _checked(seconds, _NUMBER, f"timing {stage!r}")
+        return data, Config.from_dict(data["config"])
+    except _DAMAGE as exc:  # ConfigError is a ValueError
+        raise _damaged(exc, str(path)) from None
 
 
-def _jsonl(path: Path) -> Iterator[dict[str, Any]]:
-    """Records of one of the run's JSONL files (a missing file reads as empty)."""
+# What reading a record of a damaged or hand-edited file raises: a field missing, of the wrong
+# type or out of range.
+_DAMAGE = (KeyError, TypeError, ValueError, IndexError, OverflowError)
+
+
+def _damaged(exc: Exception, path: str, line: int | None = None) -> InputError:
+    """``exc``, one of ``_DAMAGE``, as an :class:`InputError` at ``path:line``."""
+    return InputError(f"missing field {exc}" if isinstance(exc, KeyError) else str(exc), path, line)
+
+
+def _jsonl(path: Path, read: Callable[[dict[str, Any]], T]) -> Iterator[T]:
+    """``read(record)`` for each record of one of the run's JSONL files (a missing file reads as
+    empty). The one place their lines are read: a line that is no UTF-8 or no JSON object, or a
+    record ``read`` refuses, stops the report at its file:line."""
     try:
-        handle = path.open(encoding="utf-8")
+        handle = path.open("rb")
     except FileNotFoundError:
         return
+    name = str(path)
     with handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except ValueError as exc:
-                raise InputError(f"invalid JSON: {exc}", str(path), number) from None
-            if not isinstance(record, dict):
-                raise InputError("a line must hold a JSON object", str(path), number)
-            yield record
+        for number, raw in enumerate(handle, 1):
+            if raw.strip():
+                record = decode_object(decode_line(raw, name, number), name, number)
+                try:
+                    value = read(record)
+                except _DAMAGE as exc:
+                    raise _damaged(exc, name, number) from None
+                yield value
 
 
 def _cluster_records(path: Path) -> Iterator[tuple[str, str]]:
     if not path.is_file():
         raise InputError("not a dedup output directory (no clusters.jsonl)", str(path.parent))
-    for record in _jsonl(path):
-        yield str(record["id"]), str(record["cluster"])
+    return _jsonl(path, lambda record: (str(record["id"]), str(record["cluster"])))
+
+
+def _pair_record(
+    record: dict[str, Any], wanted: set[frozenset[str]]
+) -> tuple[frozenset[str], float, dict[str, Any]]:
+    """A pair's key, Jaccard and record; a shown pair's numbers and passages checked too."""
+    jaccard = float(_field(record, "jaccard", _NUMBER))
+    key = frozenset((str(record["a"]), str(record["b"])))
+    if key in wanted:
+        names = ["containment_a_in_b", "containment_b_in_a"]
+        for name in names + (["coverage_a", "coverage_b"] if "coverage_a" in record else []):
+            _field(record, name, _NUMBER)
+        for passage in _field(record, "passages", _LIST, []):
+            _checked(passage, _OBJECT, "a passage")
+            _field(passage, "a", _SPAN)
+            _field(passage, "b", _SPAN)
+            _field(passage, "score", _NUMBER, 0.0)
+    return key, jaccard, record
 
 
 def _from_samples(path: Path, wanted: set[str], limits: Limits) -> dict[str, DocView]:
-    views: dict[str, DocView] = {}
-    for record in _jsonl(path):
-        doc_id = str(record["id"])
-        if doc_id in wanted:
-            text = str(record["text"])[: limits.text_chars]
-            views[doc_id] = DocView(
-                doc_id,
-                text,
-                int(record.get("length", len(text))),
-                record.get("source"),
-                record.get("published"),
-                record.get("title"),
-                tuple((int(s), int(e)) for s, e in record.get("removed", [])),
-            )
-    return views
+    views = _jsonl(path, lambda record: _sample(record, wanted, limits.text_chars))
+    return {view.id: view for view in views if view is not None}
+
+
+def _sample(record: dict[str, Any], wanted: set[str], text_chars: int) -> DocView | None:
+    doc_id = str(record["id"])
+    if doc_id not in wanted:
+        return None
+    text: str = _field(record, "text", _STRING)
+    spans = _field(record, "removed", _LIST, [])
+    return DocView(
+        doc_id,
+        text[:text_chars],
+        _field(record, "length", _COUNT, len(text)),
+        _field(record, "source", _OPTIONAL_STRING, None),
+        _field(record, "published", _OPTIONAL_STRING, None),
+        _field(record, "title", _OPTIONAL_STRING, None),
+        tuple((s, e) for s, e in (_checked(x, _SPAN, "a 'removed' span") for x in spans)),
+    )
 
 
 def _from_documents(
@@ -297,11 +343,11 @@ def _patterns(
     kept: list[dict[str, Any]] = []
     totals: dict[str, list[int]] = {}
     count = 0
-    for record in _jsonl(path):
+    for record, sources in _jsonl(path, lambda r: (r, pattern_sources(r))):
         count += 1
         if len(kept) < limit:
             kept.append(record)
-        for source, documents in pattern_sources(record).items():
+        for source, documents in sources.items():
             entry = totals.setdefault(source, [0, 0])
             entry[0] += 1
             entry[1] += documents
@@ -313,8 +359,38 @@ def _patterns(
 
 def pattern_sources(record: dict[str, Any]) -> dict[str, int]:
     """Documents carrying a pattern, per source: ``per_source`` as the bulk job writes it, or
-    (older runs) each listed source with an unknown count, shown as 0."""
+    (older runs) each listed source with an unknown count, shown as 0. A ValueError if the
+    record has no such counts, or its ``documents`` are no list."""
+    _field(record, "documents", _LIST, [])
     counts = record.get("per_source")
     if isinstance(counts, dict):
-        return {str(k): int(v) for k, v in counts.items()}
-    return {str(source): 0 for source in record.get("sources", [])}
+        return {str(k): _checked(v, _COUNT, "a 'per_source' count") for k, v in counts.items()}
+    return {str(source): 0 for source in _field(record, "sources", _LIST, [])}
+
+
+# What a value must be, and the test of it (of a decoded JSON value: a bool is no int); a bad
+# value raises ValueError, which _damaged locates.
+Kind = tuple[str, Callable[[Any], bool]]
+_NUMBER: Kind = "a number", lambda v: type(v) in (int, float) and abs(v) <= sys.float_info.max
+_COUNT: Kind = "a whole number >= 0", lambda v: type(v) is int and v >= 0
+_STRING: Kind = "a string", lambda v: isinstance(v, str)
+_OPTIONAL_STRING: Kind = "a string or null", lambda v: v is None or isinstance(v, str)
+_LIST: Kind = "a list", lambda v: isinstance(v, list)
+_OBJECT: Kind = "an object", lambda v: isinstance(v, dict)
+_SPAN: Kind = (
+    "[start, end] with 0 <= start <= end",
+    lambda v: type(v) is list and [*map(type, v)] == [int, int] and 0 <= v[0] <= v[1],
+)
+
+
+def _checked(value: Any, kind: Kind, what: str) -> Any:
+    """``value``, if it is of ``kind``."""
+    if not kind[1](value):
+        raise ValueError(f"{what} must be {kind[0]}, got {reprlib.repr(value)}")
+    return value
+
+
+def _field(record: dict[str, Any], name: str, kind: Kind, default: Any = ...) -> Any:
+    """``record[name]`` (``default`` when absent; required without one), if of ``kind``."""
+    value = record[name] if default is ... else record.get(name, default)
+    return _checked(value, kind, f"field {name!r}")
