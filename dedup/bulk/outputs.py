@@ -269,8 +269,13 @@ def write_outputs(
     canonicals: Iterable[Document] | None = None,
     records: RecordSpool | None = None,
     jobs: int = 1,
+    before_commit: Callable[[OutputDir], None] | None = None,
 ) -> dict[str, Any]:
     """Write all six files into ``target`` atomically; returns the summary.
+
+    ``before_commit`` runs once they are all written, before they take ``target``'s place: what
+    it adds (a report of them) or does (a collection's commit) is part of the run, and its
+    error fails the run as theirs would, leaving ``target`` as it was.
 
     ``deduped.jsonl`` is copied from ``records`` (every document's record, kept during
     ingest) when given and nothing is stripped; else it comes from ``reread`` (a second read
@@ -324,4 +329,6 @@ def write_outputs(
             raise
         if copying is not None:
             copying()  # waits for the child, raises its error (before the commit)
+        if before_commit is not None:
+            before_commit(out)
     return data

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sqlite3
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +27,7 @@ from dedup.types import Document
 if TYPE_CHECKING:  # (the kernels these bring load only when a command runs)
     from dedup.bulk.run import BulkResult
     from dedup.fingerprint import FingerprintBatch
-    from dedup.io import FieldNames
+    from dedup.io import FieldNames, OutputDir
 
 
 @main.command()
@@ -176,6 +179,8 @@ def bulk(
         if db_path:  # imported only when needed: sqlite-utils adds a tenth of a second
             from dedup.collection import Collection
 
+            if not os.path.exists(db_path):  # made by this run: a failed one leaves none
+                stack.push(_dropped_if_empty(db_path))
             collection = stack.enter_context(Collection.open(db_path, config))
         # One loading session for the whole run, ended (committed) right after it: one
         # transaction (or one per --commit-every documents), postings inserted in order at the
@@ -209,7 +214,6 @@ def bulk(
         )
         if loader is not None and stage is not None:
             loader.add_boilerplate(stage.model.store.entries())
-        session.close()  # the collection's commit (its postings are written first), or nothing
         reporter.close()
         if stage is not None:
             result.timings["learn_boilerplate"] = learn_seconds
@@ -223,6 +227,19 @@ def bulk(
         }
         if records is not None:
             records.seal()
+
+        def finish(out: OutputDir) -> None:
+            """Once the outputs are written, before they take --out's place: the report of
+            them, then the collection's commit (its postings written first). A run that fails
+            up to here leaves --out and the collection as they were."""
+            if with_report:
+                from dedup.report import REPORT_FILE, load_run, render_report
+
+                page = render_report(load_run(out.staging))
+                with out.open(REPORT_FILE) as handle:
+                    handle.write(page)
+            session.close()
+
         data = write_outputs(
             out_dir,
             result,
@@ -232,17 +249,36 @@ def bulk(
             strip=stage.strip if stage else None,
             records=records,
             jobs=options.resolved_jobs(),
+            before_commit=finish,
         )
-        if with_report:
-            from dedup.report import write_report
-
-            write_report(out_dir)
         if not quiet:
             _print_summary(data, out_dir, patterns=patterns)
             if with_report:
                 click.echo(f"  report: {out_dir}/report.html", err=True)
             if passages:
                 _print_passages(result, documents())
+
+
+def _dropped_if_empty(path: str) -> Callable[..., None]:
+    """An exit callback that removes the collection file ``path`` (with its WAL files), made by
+    this run, if the run fails with nothing committed in it: bad input would otherwise leave a
+    new, empty file behind, its config fixed. A file holding committed steps of a
+    ``--commit-every`` run is kept: running it again completes it."""
+
+    def drop(kind: type[BaseException] | None, *_: object) -> None:
+        if kind is None or not os.path.exists(path):
+            return
+        try:
+            with contextlib.closing(sqlite3.connect(path)) as conn:
+                stored = conn.execute("SELECT count(*) FROM documents").fetchone()[0]
+        except sqlite3.Error:  # not one this run could make sense of: left as it is
+            return
+        if stored == 0:
+            for suffix in ("", "-wal", "-shm"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(path + suffix)
+
+    return drop
 
 
 def _bulk_on_spark(

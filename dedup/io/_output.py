@@ -85,6 +85,14 @@ class OutputDir:
         """The directory that receives the outputs (symlinks resolved)."""
         return self._target
 
+    @property
+    def staging(self) -> Path:
+        """The directory the run's files are in until the commit (inside the with-block only):
+        a step that reads them before they are in place (a report of them) reads them here."""
+        if self._staging is None:
+            raise RuntimeError("OutputDir.staging is only there inside its with-block")
+        return self._staging
+
     def __enter__(self) -> OutputDir:
         if self._used:
             raise RuntimeError("an OutputDir can be entered only once")
