@@ -67,12 +67,20 @@ def query_window(request: web.BaseRequest) -> Window:
             dates[name] = parse_published(raw) if raw is not None else None
         except ValueError as exc:
             errors.append(field_error(name, str(exc), where="query"))
-    exclude = (values["exclude_same_source"] or "false").lower()
+    exclude = values["exclude_same_source"]
+    exclude = "false" if exclude is None else exclude.lower()
     if exclude not in ("true", "false", "1", "0"):
         errors.append(field_error("exclude_same_source", "must be true or false", where="query"))
     if errors:
         raise invalid(errors)
     return Window(dates["since"], dates["until"], exclude in ("true", "1"))
+
+
+def _segment(doc_id: str) -> str:
+    """``doc_id`` as one path segment: percent-encoded, and the dot segments "." and ".."
+    (which clients resolve away, RFC 3986 5.2.4) with their dots encoded too."""
+    segment = quote(doc_id, safe="")
+    return segment.replace(".", "%2E") if segment in (".", "..") else segment
 
 
 def _view_body(view: DocumentView) -> bytes:
@@ -160,7 +168,7 @@ async def on_lane(
 
 def posted(doc: Document, status: int, body: bytes) -> web.Response:
     """A post's response: a new id's has its ``Location``."""
-    headers = {"Location": "/v1/documents/" + quote(doc.id, safe="")} if status == 201 else {}
+    headers = {"Location": "/v1/documents/" + _segment(doc.id)} if status == 201 else {}
     return json_response(body, status, **headers)
 
 

@@ -7,9 +7,10 @@ import json
 from typing import Any
 from urllib.parse import quote
 
+import pytest
 from aiohttp.test_utils import TestClient
 
-from tests.service_support import matches_schema, post
+from tests.service_support import matches_schema, post, raw_request
 
 Client = TestClient[Any, Any]
 
@@ -142,6 +143,14 @@ async def test_a_bad_window_parameter_is_a_422_naming_it(client: Client, article
     }
 
 
+async def test_an_empty_exclude_same_source_is_a_422(client: Client, article: str) -> None:
+    status, body = await post(
+        client, "/v1/check", {"id": "q", "text": article}, exclude_same_source=""
+    )
+    assert status == 422
+    assert [(e["field"], e["in"]) for e in body["errors"]] == [("exclude_same_source", "query")]
+
+
 async def test_strip_answers_the_text_and_the_removed_spans(client: Client, article: str) -> None:
     """/v1/strip answers the text and sorted spans that index into the input."""
     status, body = await post(client, "/v1/strip", {"text": article, "source": "wire"})
@@ -178,6 +187,20 @@ async def test_ids_with_slashes_and_unicode_work_in_the_path(client: Client, art
     response = await client.get("/v1/documents/" + quote(doc_id, safe=""))
     assert response.status == 200
     assert (await response.json())["id"] == doc_id
+
+
+@pytest.mark.parametrize("doc_id", [".", ".."])
+async def test_a_dot_segment_id_has_a_location_clients_keep(
+    client: Client, article: str, doc_id: str
+) -> None:
+    """Clients resolve "." and ".." path segments away: the Location encodes their dots, and
+    the document is there, as sent on the wire."""
+    response = await client.post("/v1/documents", json={"id": doc_id, "text": article})
+    location = response.headers["Location"]
+    assert location == "/v1/documents/" + "%2E" * len(doc_id)
+    head = f"GET {location} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode()
+    answer, _ = await raw_request(client.port, head)
+    assert answer.startswith(b"HTTP/1.1 200"), answer[:200]
 
 
 async def test_get_of_an_absent_id_is_a_404_problem(client: Client) -> None:
