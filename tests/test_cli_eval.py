@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from dedup.cli import main
@@ -87,6 +88,13 @@ def test_tune_rejects_a_bad_threshold_list() -> None:
     code, out = run("tune", LABELLED, "--thresholds", "1.5")
     assert code == 2
     assert "threshold must be in (0, 1]" in out
+
+
+@pytest.mark.parametrize("command", ["eval", "tune"])
+def test_negative_jobs_are_refused(command: str) -> None:
+    """--jobs is a count of threads, 0 meaning all cores: -7 is no count (it meant all cores)."""
+    code, out = run(command, LABELLED, "--jobs", "-7")
+    assert code == 2 and "--jobs" in out
 
 
 def test_make_eval_comparison_scores_ours_and_the_datasketch_baseline() -> None:

@@ -83,6 +83,13 @@ def test_page_chrome_is_kept_unless_asked(tmp_path: Path) -> None:
     assert "Exit mobile version" not in str(cut["text"])
 
 
+def test_page_chrome_without_stripping_is_a_usage_error(tmp_path: Path) -> None:
+    """--page-chrome only acts with --strip-boilerplate: alone it would be ignored in silence."""
+    code, output = invoke("bulk", str(SAMPLE_DUMP), "--out", str(tmp_path / "o"), "--page-chrome")
+    assert code == 2 and "--page-chrome needs --strip-boilerplate" in output
+    assert not (tmp_path / "o").exists()
+
+
 def _briefs(tmp_path: Path, articles: list[str]) -> Path:
     """Six briefs and four full articles of one outlet, all ending with its footer block.
 

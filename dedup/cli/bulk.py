@@ -135,6 +135,8 @@ def bulk(
         raise click.BadParameter("must be 0 (all cores) or more", param_hint="--jobs")
     if commit_every is not None and db_path is None:
         raise click.UsageError("--commit-every needs --db")
+    if page_chrome and not strip_boilerplate:
+        raise click.UsageError("--page-chrome needs --strip-boilerplate")
     if engine == "spark":
         unsupported = [
             flag
