@@ -120,18 +120,22 @@ class Served:
 
 
 @contextmanager
-def running_service(command: Sequence[str], db: Path, *args: str) -> Iterator[Served]:
-    """Start ``command --db db --port P`` on loopback and wait until it is ready (≤ 60 s)."""
+def running_service(
+    command: Sequence[str], db: Path, *args: str, prefix: Sequence[str] = ()
+) -> Iterator[Served]:
+    """Start ``command --db db --port P`` on loopback (run under ``prefix``, as ``setpriv``)
+    and wait until it is ready (≤ 60 s); killed with whatever it started if still there."""
     import urllib.request
 
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     process = subprocess.Popen(
-        [sys.executable, "-m", *command, "--db", str(db), "--port", str(port), *args],
+        [*prefix, sys.executable, "-m", *command, "--db", str(db), "--port", str(port), *args],
         env=env,
         stderr=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         text=True,
+        start_new_session=True,
     )
     served = Served(process, port)
     try:
@@ -152,7 +156,7 @@ def running_service(command: Sequence[str], db: Path, *args: str) -> Iterator[Se
         yield served
     finally:
         if process.poll() is None:
-            process.kill()
+            os.killpg(process.pid, signal.SIGKILL)
             process.wait(10)
         if process.stderr:
             process.stderr.close()

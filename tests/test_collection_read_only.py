@@ -28,6 +28,18 @@ def snapshot(tmp_path: Path, article: str) -> Path:
     return directory / "articles.db"
 
 
+def copied_while_written(snapshot: Path, copy: Path, article: str) -> Path:
+    """``copy``, a new directory holding ``snapshot``'s file and WAL copied while a writer had
+    it open after a post: its last commits are in the WAL only."""
+    copy.mkdir()
+    with Collection.open(snapshot) as writer:
+        writer.post(Document("e", article + "\n\nA paragraph only this copy has."))
+        for suffix in ("", "-wal"):
+            shutil.copy(f"{snapshot}{suffix}", copy / f"articles.db{suffix}")
+    assert (copy / "articles.db-wal").stat().st_size > 0
+    return copy
+
+
 def test_a_missing_file_is_an_input_error_and_is_not_made(tmp_path: Path) -> None:
     path = tmp_path / "missing.db"
     with pytest.raises(InputError, match="no such file"):
@@ -61,13 +73,7 @@ def test_a_snapshot_whose_wal_holds_commits_is_refused_naming_the_wal(
 ) -> None:
     """Copied while a writer had it open: its last commits are in the WAL, which an immutable
     read would leave out, so it is refused rather than read without them."""
-    copy = tmp_path / "copy"
-    copy.mkdir()
-    with Collection.open(snapshot) as writer:
-        writer.post(Document("e", article + "\n\nA paragraph only this copy has."))
-        for suffix in ("", "-wal"):
-            shutil.copy(f"{snapshot}{suffix}", copy / f"articles.db{suffix}")
-    assert (copy / "articles.db-wal").stat().st_size > 0
+    copy = copied_while_written(snapshot, tmp_path / "copy", article)
     with unwritable(copy), pytest.raises(InputError, match="WAL"):
         Collection.open(copy / "articles.db", readonly=True)
 

@@ -11,11 +11,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,7 +22,8 @@ import pytest
 from dedup import Document
 from dedup.collection import Collection
 from tests.conftest import ROOT
-from tests.service_support import Served, free_port, http_json
+from tests.service_support import free_port, http_json, running_service
+from tests.test_collection_read_only import copied_while_written
 
 #: The capabilities by which root writes where permissions say no one may.
 OVERRIDES = "-dac_override,-dac_read_search,-fowner"
@@ -125,49 +123,14 @@ def test_backup_copies_a_snapshot_there(
         assert copied.get("b").length == len(SECOND)
 
 
-@contextmanager
-def served_read_only(prefix: list[str], db: Path) -> Iterator[Served]:
-    """``dedup serve --db db --read-only`` run under ``prefix`` on a free loopback port, ready
-    (≤ 60 s); killed with whatever it started if it is still there at the end."""
-    port = free_port()
-    command = ["serve", "--db", str(db), "--read-only", "--port", str(port)]
-    process = subprocess.Popen(
-        [*prefix, sys.executable, "-m", "dedup", *command],
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    served = Served(process, port)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                stderr = process.stderr.read() if process.stderr else ""
-                raise AssertionError(f"the service exited: {stderr}")
-            try:
-                with urllib.request.urlopen(f"{served.url}/readyz", timeout=2) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
-        yield served
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(10)
-        if process.stderr:
-            process.stderr.close()
-
-
 def test_serve_read_only_serves_a_snapshot_there(
     no_override: list[str], snapshot: Path, article: str
 ) -> None:
     """``dedup serve --read-only`` starts, answers checks and lookups, refuses posts (403)."""
-    with read_only_modes(snapshot.parent), served_read_only(no_override, snapshot) as served:
+    with (
+        read_only_modes(snapshot.parent),
+        running_service(["dedup", "serve"], snapshot, "--read-only", prefix=no_override) as served,
+    ):
         status, verdict = http_json(f"{served.url}/v1/check", {"id": "c", "text": article})
         assert (status, verdict["duplicate_of"]) == (200, "a")
         assert http_json(f"{served.url}/v1/documents/b")[0] == 200
@@ -182,13 +145,7 @@ def test_a_snapshot_whose_wal_holds_commits_is_refused_there_naming_the_wal(
 ) -> None:
     """Copied while a writer had it open, its last commits are in its WAL, which an immutable
     read would leave out: the CLI exits 2 with one line naming the WAL."""
-    copy = tmp_path / "copy"
-    copy.mkdir()
-    with Collection.open(snapshot) as writer:
-        writer.post(Document("e", article + "\n\nA paragraph only this copy has."))
-        for suffix in ("", "-wal"):
-            shutil.copy(f"{snapshot}{suffix}", copy / f"articles.db{suffix}")
-    assert (copy / "articles.db-wal").stat().st_size > 0
+    copy = copied_while_written(snapshot, tmp_path / "copy", article)
     out = tmp_path / "stripped.jsonl"
     with read_only_modes(copy):
         args = ("strip", inputs(tmp_path, article), "--out", out, "--db", copy / "articles.db")

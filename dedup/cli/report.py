@@ -24,6 +24,16 @@ _FIELD_OPTIONS = (
 )
 
 
+#: eval's and tune's threads.
+_JOBS = click.option(
+    "--jobs",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Threads; 0 = all cores.",
+)
+
+
 def _field_options(func: click.decorators.FC) -> click.decorators.FC:
     for option in reversed(_FIELD_OPTIONS):
         func = option(func)
@@ -79,13 +89,7 @@ def report(
 @click.argument("inputs", nargs=-1, required=True)
 @config_options
 @click.option("--strip-boilerplate", is_flag=True, help="Fingerprint without boilerplate.")
-@click.option(
-    "--jobs",
-    type=click.IntRange(min=0),
-    default=0,
-    show_default=True,
-    help="Threads; 0 = all cores.",
-)
+@_JOBS
 @click.option("--cluster-field", default="cluster", show_default=True)
 @click.option("--boilerplate-field", default="boilerplate", show_default=True)
 @_field_options
@@ -149,13 +153,7 @@ def evaluate_command(
     help="Recommend only settings with at least this pairwise precision.",
 )
 @click.option("--strip-boilerplate", is_flag=True, help="Fingerprint without boilerplate.")
-@click.option(
-    "--jobs",
-    type=click.IntRange(min=0),
-    default=0,
-    show_default=True,
-    help="Threads; 0 = all cores.",
-)
+@_JOBS
 @click.option("--cluster-field", default="cluster", show_default=True)
 @_field_options
 @click.option("--json", "as_json", is_flag=True, help="Print the sweep as JSON.")
