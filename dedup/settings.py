@@ -54,17 +54,22 @@ def load_config(
     """Merge the three sources into a :class:`Config` (``None`` overrides are ignored)."""
     data: dict[str, Any] = {}
     if path is not None:
-        table = read_toml(path)
-        unknown = sorted(
-            k for k, v in table.items() if k not in _FIELDS and not isinstance(v, dict)
-        )
-        if unknown:
-            raise ConfigError(f"{path}: unknown setting(s): {', '.join(unknown)}")
-        data.update(_checked({k: v for k, v in table.items() if k in _FIELDS}, str(path)))
+        data.update(file_settings(path))
     data.update(_checked(from_env(os.environ if env is None else env), "DEDUP_* variables"))
     if overrides:
         data.update({k: v for k, v in overrides.items() if v is not None})
     return Config.from_dict(data)
+
+
+def file_settings(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The fingerprint settings at the top level of a TOML file, checked: an unknown key or a
+    bad value is a :class:`ConfigError` naming the file. Its tables (``[service]``) are other
+    readers' business."""
+    table = read_toml(path)
+    unknown = sorted(k for k, v in table.items() if k not in _FIELDS and not isinstance(v, dict))
+    if unknown:
+        raise ConfigError(f"{path}: unknown setting(s): {', '.join(unknown)}")
+    return _checked({k: v for k, v in table.items() if k in _FIELDS}, str(path))
 
 
 def _checked(values: dict[str, Any], where: str) -> dict[str, Any]:

@@ -38,8 +38,9 @@ def test_the_table_covers_every_command_that_takes_settings() -> None:
         (b"threshold = 2\n", "settings.toml: threshold must be in (0, 1]"),
         (b"threshold = = 1\n", "settings.toml: "),
         (b'source = "\xff"\n', "settings.toml: not UTF-8 (byte 10)"),
+        (b"port = 1\n", "settings.toml: unknown setting(s): port"),
     ],
-    ids=["out-of-range", "not-toml", "not-utf-8"],
+    ids=["out-of-range", "not-toml", "not-utf-8", "unknown-key"],
 )
 def test_settings_it_cannot_use_are_one_line_and_exit_2(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, settings: bytes, message: str

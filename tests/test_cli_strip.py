@@ -90,6 +90,16 @@ def test_page_chrome_without_stripping_is_a_usage_error(tmp_path: Path) -> None:
     assert not (tmp_path / "o").exists()
 
 
+def test_strip_with_a_collection_refuses_settings_it_was_not_built_with(tmp_path: Path) -> None:
+    """As `dedup serve` does: given settings must be the stored ones, not ignored."""
+    db = str(tmp_path / "articles.db")
+    assert invoke("bulk", str(SAMPLE_DUMP), "--out", str(tmp_path / "o"), "--db", db)[0] == 0
+    out = tmp_path / "stripped.jsonl"
+    code, output = invoke("strip", str(SAMPLE_DUMP), "--out", str(out), "--db", db, "--ngram", "3")
+    assert code == 2 and "was built with config" in output
+    assert not out.exists()
+
+
 def _briefs(tmp_path: Path, articles: list[str]) -> Path:
     """Six briefs and four full articles of one outlet, all ending with its footer block.
 

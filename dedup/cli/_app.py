@@ -147,15 +147,14 @@ def run() -> None:
 def _config_given(
     config_path: str | None, threshold: float | None, ngram: int | None, num_perm: int | None
 ) -> bool:
-    """Whether any fingerprint setting is given at all (else an index keeps its stored ones)."""
-    from dataclasses import fields
+    """Whether any fingerprint setting is given at all (else an index keeps its stored ones);
+    a settings file is checked either way (an unknown key in it is an error, not ignored)."""
+    from dedup.settings import file_settings, from_env
 
-    from dedup.settings import from_env, read_toml
-
-    if any(v is not None for v in (threshold, ngram, num_perm)) or from_env(os.environ):
-        return True
-    names = {f.name for f in fields(Config)}
-    return config_path is not None and any(k in names for k in read_toml(config_path))
+    in_file = file_settings(config_path) if config_path is not None else {}
+    return bool(in_file or from_env(os.environ)) or any(
+        v is not None for v in (threshold, ngram, num_perm)
+    )
 
 
 class Inputs:

@@ -75,9 +75,10 @@ def strip(
     config = build_config(config_path, threshold, ngram, num_perm)
     fields = {"id_field": id_field, "text_field": text_field, "source_field": source_field}
     with _rereadable(inputs, fields) as documents, ExitStack() as stack:
-        if db_path is not None:
-            stored = stack.enter_context(Collection.open(db_path, readonly=True))
-            stage = BoilerplateStage(config, chrome=page_chrome, model=stored.boilerplate)
+        if db_path is not None:  # its stored settings, which given ones must match (as serve)
+            given = config if _config_given(config_path, threshold, ngram, num_perm) else None
+            stored = stack.enter_context(Collection.open(db_path, given, readonly=True))
+            stage = BoilerplateStage(stored.config, chrome=page_chrome, model=stored.boilerplate)
             count = sum(1 for _ in documents())
         else:
             stage = BoilerplateStage(config, chrome=page_chrome)
