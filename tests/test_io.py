@@ -126,6 +126,8 @@ BAD_RECORDS = {
     "surrogate text": ('{"id": "b", "text": "x\\ud800y"}', "lone surrogate \\ud800"),
     "surrogate id": ('{"id": "\\udfff", "text": "x"}', "'id' contains a lone surrogate"),
     "NUL text": ('{"id": "b", "text": "a\\u0000b"}', "'text' contains a NUL character"),
+    "NUL source": ('{"id": "b", "text": "t", "source": "a\\u0000"}', "'source' contains a NUL"),
+    "NUL title": ('{"id": "b", "text": "t", "title": "\\u0000"}', "'title' contains a NUL"),
     "bad date": ('{"id": "b", "text": "x", "published": "yesterday"}', "not an ISO 8601"),
     "number date": ('{"id": "b", "text": "x", "published": 2024}', "ISO 8601 date string or null"),
     "number source": ('{"id": "b", "text": "x", "source": 5}', "'source' must be a string or"),

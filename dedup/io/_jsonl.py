@@ -91,6 +91,8 @@ def _optional_string(
         raise InputError(
             f"field {field!r} must be {what} or null, got {json_type(value)}", path, lineno
         )
+    if "\x00" in value:  # as in an id or a text: stored, then written raw into pages
+        raise InputError(f"field {field!r} contains a NUL character", path, lineno)
     _check_chars(value, field, path, lineno, escaped)
     return value
 

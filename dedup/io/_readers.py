@@ -90,7 +90,8 @@ def read_documents(
     empty or non-string/integer id, a duplicate id (across all inputs; the message says where it
     was first seen), a missing or non-string text, a ``source``/``title`` that is not a string or
     null, a ``published`` that is not ISO 8601, bytes that are not UTF-8, lone surrogate escapes
-    (``"\\ud800"``, which cannot be encoded), NUL characters in an id or text, corrupt gzip data.
+    (``"\\ud800"``, which cannot be encoded), NUL characters in an id, text, source or title,
+    corrupt gzip data.
     A UTF-8 BOM at the start of a file is accepted and dropped.
     """
     if isinstance(inputs, str):  # a str is a Sequence[str] too: "in.jsonl" would be 8 inputs
