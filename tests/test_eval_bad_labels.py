@@ -112,3 +112,14 @@ def test_spans_are_measured_against_the_named_text_field(tmp_path: Path) -> None
     record = spanned([0, 13], text="a longer text", text_field="body")
     path = write_jsonl(tmp_path / "labelled.jsonl", [record])
     assert read_labels([str(path)], text_field="body").boilerplate == {"x": [(0, 13)]}
+
+
+@pytest.mark.parametrize("command", ["eval", "tune"])
+def test_an_input_without_documents_is_refused_not_scored_perfect(
+    tmp_path: Path, command: str
+) -> None:
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n", encoding="utf-8")
+    code, output = run(command, str(empty))
+    assert code == 2
+    assert output.strip() == f"dedup: error: {empty}: no labelled documents to evaluate"

@@ -68,6 +68,8 @@ def read_labels(
                 length = len(text) if isinstance(text, str) else None
                 spans = _spans(record[boilerplate_field], length, path, line, boilerplate_field)
                 labels.boilerplate[doc_id] = spans
+    if not labels.clusters:  # scores of nothing would read as perfect ones
+        raise InputError("no labelled documents to evaluate", ", ".join(paths))
     return labels
 
 
