@@ -9,7 +9,6 @@ import pytest
 
 from dedup import Config, ConfigMismatchError, Document, DocumentNotFoundError
 from dedup.collection import Collection, ReadOnlyError
-from dedup.collection.tables import decompress
 from dedup.errors import InputError
 from dedup.synth import reuse_corpus
 
@@ -52,6 +51,22 @@ def test_reposting_the_same_id_and_text_changes_nothing(
         "unchanged",
     )
     assert len(collection) == 1
+
+
+def test_a_check_of_a_stored_document_answers_what_its_repost_answers(
+    collection: Collection, sample: list[Document]
+) -> None:
+    """A check is a post that stores nothing: for the stored id and text, a duplicate of itself;
+    for the stored id with another text, what an update would answer."""
+    collection.post(sample[0])
+    checked = collection.check(sample[0])
+    assert (checked.status, checked.duplicate_of, checked.stored) == (
+        "duplicate",
+        sample[0].id,
+        None,
+    )
+    assert checked.matches == collection.post(sample[0]).matches
+    assert collection.check(Document(sample[0].id, sample[1].text)).status == "new"
 
 
 def test_same_id_with_new_text_is_an_update(collection: Collection, sample: list[Document]) -> None:
@@ -242,48 +257,6 @@ def test_stored_boilerplate_spans_are_used_for_alignment(
         "SELECT boilerplate FROM texts WHERE id = ?", (sample[9].id,)
     ).fetchone()
     assert row[0] is not None and len(json.loads(row[0])) == 2
-
-
-def test_a_prepared_post_gives_the_verdict_of_an_unprepared_one(
-    tmp_path: Path, sample: list[Document]
-) -> None:
-    """Posts prepared elsewhere (another instance on the same file) store and answer exactly
-    what unprepared posts do: their texts too, compressed by the preparer."""
-    texts = [*sample, Document("copy", sample[0].text, sample[0].source)]
-    with (
-        Collection.open(tmp_path / "plain.db") as plain,
-        Collection.open(tmp_path / "prepared.db") as prepared,
-        Collection.open(tmp_path / "prepared.db", readonly=True) as preparer,
-    ):
-        for doc in texts:
-            expected = plain.post(doc)
-            assert prepared.post(doc, prepared=preparer.prepare(doc)) == expected
-        assert sorted(plain) == sorted(prepared)
-        texts_stored = "SELECT id, text, boilerplate FROM texts ORDER BY id"
-        assert (
-            plain.connection.execute(texts_stored).fetchall()
-            == prepared.connection.execute(texts_stored).fetchall()
-        )
-
-
-def test_a_preparation_holds_the_text_as_stored_unless_it_serves_a_check_only(
-    collection: Collection, sample: list[Document]
-) -> None:
-    """A post stores the text its preparation compressed; a check, which stores nothing, has
-    it prepared without (``compress=False``) and pays no compression."""
-    compressed = collection.prepare(sample[0]).compressed
-    assert compressed is not None and decompress(compressed) == sample[0].text
-    assert collection.prepare(sample[0], compress=False).compressed is None
-
-
-def test_a_post_refuses_what_was_prepared_for_another_document(
-    collection: Collection, sample: list[Document]
-) -> None:
-    """A preparation is bound to its document: using it for another is an input error."""
-    ready = collection.prepare(sample[0])
-    with pytest.raises(InputError, match="prepared for another document"):
-        collection.post(sample[1], prepared=ready)
-    assert len(collection) == 0
 
 
 def test_group_commit_keeps_posts_whose_neighbours_fail(

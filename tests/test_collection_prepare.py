@@ -1,5 +1,6 @@
-"""Preparing posts in batches (:meth:`Collection.prepare_many`): what a reader of the service
-computes for several posts at once is what it computes for each alone."""
+"""Preparing posts elsewhere than where they are stored (:meth:`Collection.prepare`,
+:meth:`Collection.prepare_many`): a preparation is bound to its document, gives the verdict an
+unprepared post gives, and several prepared at once are what each prepared alone is."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from dedup.collection import Collection
+from dedup.collection.tables import decompress
 from dedup.errors import InputError
 from dedup.synth import news_corpus
 from dedup.types import Document
@@ -67,3 +69,45 @@ def test_posts_prepared_together_store_what_posts_prepared_alone_store(
         prepared = together.prepare_many(sample)
         for doc, ready in zip(sample, prepared, strict=True):
             assert together.post(doc, prepared=ready) == alone.post(doc)
+
+
+def test_a_prepared_post_gives_the_verdict_of_an_unprepared_one(
+    tmp_path: Path, sample: list[Document]
+) -> None:
+    """Posts prepared elsewhere (another instance on the same file) store and answer exactly
+    what unprepared posts do: their texts too, compressed by the preparer."""
+    texts = [*sample, Document("copy", sample[0].text, sample[0].source)]
+    with (
+        Collection.open(tmp_path / "plain.db") as plain,
+        Collection.open(tmp_path / "prepared.db") as prepared,
+        Collection.open(tmp_path / "prepared.db", readonly=True) as preparer,
+    ):
+        for doc in texts:
+            expected = plain.post(doc)
+            assert prepared.post(doc, prepared=preparer.prepare(doc)) == expected
+        assert sorted(plain) == sorted(prepared)
+        texts_stored = "SELECT id, text, boilerplate FROM texts ORDER BY id"
+        assert (
+            plain.connection.execute(texts_stored).fetchall()
+            == prepared.connection.execute(texts_stored).fetchall()
+        )
+
+
+def test_a_preparation_holds_the_text_as_stored_unless_it_serves_a_check_only(
+    collection: Collection, sample: list[Document]
+) -> None:
+    """A post stores the text its preparation compressed; a check, which stores nothing, has
+    it prepared without (``compress=False``) and pays no compression."""
+    compressed = collection.prepare(sample[0]).compressed
+    assert compressed is not None and decompress(compressed) == sample[0].text
+    assert collection.prepare(sample[0], compress=False).compressed is None
+
+
+def test_a_post_refuses_what_was_prepared_for_another_document(
+    collection: Collection, sample: list[Document]
+) -> None:
+    """A preparation is bound to its document: using it for another is an input error."""
+    ready = collection.prepare(sample[0])
+    with pytest.raises(InputError, match="prepared for another document"):
+        collection.post(sample[1], prepared=ready)
+    assert len(collection) == 0

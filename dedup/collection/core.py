@@ -191,7 +191,11 @@ class Collection(FileSettings):
 
         ``prepared`` is :meth:`prepare`'s result for ``doc``, computed elsewhere beforehand.
         """
-        return self.report(self._match(doc, since, until, exclude_same_source, prepared))
+        pending = self._match(doc, since, until, exclude_same_source, prepared)
+        if self.index.holds(doc):  # as a post of it answers: unchanged, a duplicate of itself
+            verdict = replace(pending.verdict, status="duplicate", duplicate_of=doc.id)
+            pending = replace(pending, verdict=verdict)
+        return self.report(pending)
 
     @storage_errors
     def post(

@@ -177,20 +177,19 @@ class IndexCore:
         self._insert_run([(docs[j], fps[j], hashes[j]) for j in run])
         return outcomes
 
+    def holds(self, doc: Document) -> bool:
+        """Whether ``doc`` is stored as it is (same id, text and metadata): adding it again
+        would be ``UNCHANGED``, which a check reports as a post would."""
+        row = self._store.row(doc.id)
+        return row is not None and _same(row, doc, _text_hash(doc.text))
+
     def _put(self, doc: Document, fp: Fingerprint, text_hash: int) -> AddOutcome:
         """Add or update one document whose id may be stored."""
         row = self._store.row(doc.id)
         if row is None:
             self._insert_run([(doc, fp, text_hash)])
             return AddOutcome.ADDED
-        same = (row.text_hash, row.length, row.source, row.published, row.title) == (
-            text_hash,
-            len(doc.text),
-            doc.source,
-            doc.published,
-            doc.title,
-        )
-        if same:
+        if _same(row, doc, text_hash):
             return AddOutcome.UNCHANGED
         orphans = self._delete(row, rehome=False)
         self._insert_run([(doc, fp, text_hash)])
@@ -371,6 +370,12 @@ class IndexCore:
                 f"this index uses {self.config.num_perm} and seed {self.config.seed}"
             )
         return fp
+
+
+def _same(row: Row, doc: Document, text_hash: int) -> bool:
+    """Whether stored ``row`` is ``doc`` (whose text hashes to ``text_hash``)."""
+    stored = (row.text_hash, row.length, row.source, row.published, row.title)
+    return stored == (text_hash, len(doc.text), doc.source, doc.published, doc.title)
 
 
 def _text_hash(text: str) -> int:
