@@ -181,6 +181,7 @@ class Inputs:
         self.stdin = stdin
         self.copies = dict(copies or {})  # input read once -> the path of its copy
         self._copied = False  # whether a pass read them through (their copies are whole)
+        self._teed = False  # whether a pass began reading them
 
     def __call__(self) -> Iterator[Document]:
         from dedup.io import read_documents
@@ -214,6 +215,9 @@ class Inputs:
             if self._copied:
                 streams[name] = files.enter_context(open(copy, "rb", buffering=1 << 20))  # noqa: SIM115
                 continue
+            if self._teed:  # a pass stopped before its end: the rest is gone from the pipe
+                raise InputError("can be read only once, and its first read did not end", name)
+            self._teed = True
             try:
                 source = files.enter_context(open(name, "rb", buffering=0))  # noqa: SIM115
             except OSError as exc:
@@ -245,8 +249,9 @@ def _rereadable(inputs: Sequence[str], fields: Mapping[str, str]) -> Iterator[In
     """The inputs as :class:`Inputs`, stdin copied and the copies of the inputs read once
     kept for as long as needed."""
     with ExitStack() as stack:
-        stdin = sys.stdin.buffer
-        stdin_copy = stack.enter_context(_spooled(stdin, "stdin")) if "-" in inputs else None
+        stdin_copy = None
+        if "-" in inputs:
+            stdin_copy = stack.enter_context(_spooled(sys.stdin.buffer, "stdin"))
         copies = {
             name: stack.enter_context(_temporary("input"))
             for name in dict.fromkeys(inputs)
