@@ -4,6 +4,7 @@ they write for the same bytes in a regular file, and errors name the input, not 
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from collections.abc import Iterator
@@ -15,7 +16,7 @@ from click.testing import CliRunner
 
 from dedup import Document
 from dedup.cli import main
-from tests.conftest import read_jsonl, write_jsonl
+from tests.conftest import ROOT, read_jsonl, write_jsonl
 
 
 def invoke(*args: str) -> tuple[int, str]:
@@ -47,7 +48,9 @@ def pipe_of(data: bytes) -> Iterator[str]:
 @pytest.fixture
 def articles(tmp_path: Path, sample: list[Document]) -> Path:
     """The shipped sample's articles as JSON Lines (ids in the records, not from a file name)."""
-    records = [{"id": d.id, "text": d.text, "source": d.source} for d in sample]
+    records: list[dict[str, object]] = [
+        {"id": d.id, "text": d.text, "source": d.source} for d in sample
+    ]
     return write_jsonl(tmp_path / "articles.jsonl", records)
 
 
@@ -83,3 +86,17 @@ def test_a_bad_line_of_a_pipe_is_named_by_the_pipe_and_its_line(tmp_path: Path) 
     assert code == 2
     assert f"{pipe}:2: invalid JSON" in output
     assert not (tmp_path / "out.jsonl").exists()
+
+
+def test_eval_of_a_pipe_scores_what_eval_of_the_file_scores() -> None:
+    """The gold labels are read through the same copy the documents are read from again."""
+    labelled = ROOT / "examples" / "labelled.jsonl"
+    code, from_file = invoke("eval", str(labelled), "--json")
+    assert code == 0, from_file
+    with pipe_of(labelled.read_bytes()) as pipe:
+        code, from_pipe = invoke("eval", pipe, "--json")
+    assert code == 0, from_pipe
+    scores, piped = json.loads(from_file), json.loads(from_pipe)
+    for timed in (scores, piped):
+        timed.pop("seconds")
+    assert piped == scores and piped["documents"] == 132

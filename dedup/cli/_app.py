@@ -203,6 +203,14 @@ class Inputs:
                 self.inputs, wanted, stdin=self._stdin(files), streams=streams, **self.fields
             )
 
+    @contextmanager
+    def opened(self) -> Iterator[dict[str, IO[bytes]]]:
+        """The inputs read once, open for a reader of the job's own that reads them whole (the
+        gold labels) before any pass: it reads them through the tee, as a first pass would."""
+        with ExitStack() as files:
+            yield self._streams(files)
+        self._copied = True
+
     def _stdin(self, files: ExitStack) -> IO[bytes] | None:
         if self.stdin is None:
             return None

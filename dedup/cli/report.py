@@ -118,15 +118,17 @@ def evaluate_command(
 
     config = build_config(config_path, threshold, ngram, num_perm)
     _check_files(inputs)
-    labels = read_labels(
-        inputs,
-        id_field=id_field,
-        cluster_field=cluster_field,
-        boilerplate_field=boilerplate_field,
-        text_field=text_field,
-    )
     fields = {"id_field": id_field, "text_field": text_field, "source_field": source_field}
     with _rereadable(inputs, fields) as documents:
+        with documents.opened() as streams:
+            labels = read_labels(
+                inputs,
+                id_field=id_field,
+                cluster_field=cluster_field,
+                boilerplate_field=boilerplate_field,
+                text_field=text_field,
+                streams=streams,
+            )
         result = evaluate(documents, labels, config, strip_boilerplate=strip_boilerplate, jobs=jobs)
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2))
@@ -190,11 +192,16 @@ def tune(
     for value in sweep_ngrams:
         base.replace(ngram=value)
     _check_files(inputs)
-    labels = read_labels(
-        inputs, id_field=id_field, cluster_field=cluster_field, text_field=text_field
-    )
     fields = {"id_field": id_field, "text_field": text_field, "source_field": source_field}
     with _rereadable(inputs, fields) as documents:
+        with documents.opened() as streams:
+            labels = read_labels(
+                inputs,
+                id_field=id_field,
+                cluster_field=cluster_field,
+                text_field=text_field,
+                streams=streams,
+            )
         result = run_tune(
             documents,
             labels,

@@ -16,10 +16,10 @@ Labels are read in a pass of their own, keeping only ids, cluster names and span
 from __future__ import annotations
 
 import reprlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
 from dedup.errors import InputError
 from dedup.evaluate.metrics import Span
@@ -49,18 +49,20 @@ def read_labels(
     cluster_field: str = "cluster",
     boilerplate_field: str = "boilerplate",
     text_field: str = "text",
+    streams: Mapping[str, IO[bytes]] | None = None,
 ) -> Labels:
     """Read the gold labels of JSON Lines files (plain or gzip), locating errors by file:line.
 
     Only the label fields are checked here, and the spans against the length of the text in
     ``text_field``; the documents themselves are validated when they are read for the pipeline
-    (a record whose text is missing or no string is refused there).
+    (a record whose text is missing or no string is refused there). A path in ``streams`` is
+    read from that open stream (as :func:`dedup.io.read_documents` reads one).
     """
     if isinstance(paths, str):
         raise TypeError("paths must be a sequence of paths, not a single string")
     labels = Labels()
     for path in paths:
-        for line, record in _records(path):
+        for line, record in _records(path, (streams or {}).get(path)):
             doc_id = _label(record, id_field, path, line, "id")
             labels.clusters[doc_id] = _label(record, cluster_field, path, line, "cluster")
             if boilerplate_field in record:
@@ -73,13 +75,15 @@ def read_labels(
     return labels
 
 
-def _records(path: str) -> Iterator[tuple[int, dict[str, Any]]]:
-    try:
-        raw = open(path, "rb")  # noqa: SIM115 - closed by the ExitStack below
-    except OSError as exc:
-        raise InputError(f"cannot open: {exc.strerror}", path) from None
+def _records(path: str, opened: IO[bytes] | None) -> Iterator[tuple[int, dict[str, Any]]]:
     with ExitStack() as stack:
-        stack.enter_context(raw)
+        if opened is not None:  # the caller's (an input that can be read only once)
+            raw = opened
+        else:
+            try:
+                raw = stack.enter_context(open(path, "rb"))
+            except OSError as exc:
+                raise InputError(f"cannot open: {exc.strerror}", path) from None
         is_gzip, stream = sniff_gzip(raw)
         lines = stack.enter_context(gunzip(stream)) if is_gzip else stream
         for number, text in decoded_lines(lines, path):
