@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sqlite3
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import ExitStack
@@ -268,12 +267,15 @@ def _dropped_if_empty(path: str) -> Callable[..., None]:
     ``--commit-every`` run is kept: running it again completes it."""
 
     def drop(kind: type[BaseException] | None, *_: object) -> None:
+        from dedup.collection import Collection
+        from dedup.errors import DedupError
+
         if kind is None or not os.path.exists(path):
             return
         try:
-            with contextlib.closing(sqlite3.connect(path)) as conn:
-                stored = conn.execute("SELECT count(*) FROM documents").fetchone()[0]
-        except sqlite3.Error:  # not one this run could make sense of: left as it is
+            with Collection.open(path, readonly=True) as made:
+                stored = len(made)
+        except DedupError:  # not one this run could make sense of: left as it is
             return
         if stored == 0:
             for suffix in ("", "-wal", "-shm"):

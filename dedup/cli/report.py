@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
 from dedup.cli._app import _errors_to_exit, _rereadable, build_config, config_options, main
 from dedup.errors import InputError
+
+if TYPE_CHECKING:
+    from dedup.cli._app import Inputs
+    from dedup.evaluate import Labels
 
 N = TypeVar("N", int, float)
 
@@ -113,22 +117,20 @@ def evaluate_command(
     """Run the pipeline on labelled JSONL (each record with a gold `cluster`, optionally gold
     `boilerplate` spans) and print pairwise precision/recall/F1, the Adjusted Rand Index and,
     with gold spans, character-level boilerplate precision/recall/F1."""
-    from dedup.evaluate import evaluate, read_labels
+    from dedup.evaluate import evaluate
     from dedup.evaluate.text import format_evaluation
 
     config = build_config(config_path, threshold, ngram, num_perm)
     _check_files(inputs)
     fields = {"id_field": id_field, "text_field": text_field, "source_field": source_field}
     with _rereadable(inputs, fields) as documents:
-        with documents.opened() as streams:
-            labels = read_labels(
-                inputs,
-                id_field=id_field,
-                cluster_field=cluster_field,
-                boilerplate_field=boilerplate_field,
-                text_field=text_field,
-                streams=streams,
-            )
+        labels = _gold_labels(
+            documents,
+            id_field=id_field,
+            cluster_field=cluster_field,
+            boilerplate_field=boilerplate_field,
+            text_field=text_field,
+        )
         result = evaluate(documents, labels, config, strip_boilerplate=strip_boilerplate, jobs=jobs)
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2))
@@ -178,7 +180,6 @@ def tune(
     """Sweep the threshold and n-gram size on labelled JSONL; print the precision/recall
     trade-off, the S-curve and the recommended settings (best F1 with precision >=
     --min-precision). Higher threshold and larger n-gram are stricter."""
-    from dedup.evaluate import read_labels
     from dedup.evaluate import tune as run_tune
     from dedup.evaluate.text import format_tune
 
@@ -194,14 +195,9 @@ def tune(
     _check_files(inputs)
     fields = {"id_field": id_field, "text_field": text_field, "source_field": source_field}
     with _rereadable(inputs, fields) as documents:
-        with documents.opened() as streams:
-            labels = read_labels(
-                inputs,
-                id_field=id_field,
-                cluster_field=cluster_field,
-                text_field=text_field,
-                streams=streams,
-            )
+        labels = _gold_labels(
+            documents, id_field=id_field, cluster_field=cluster_field, text_field=text_field
+        )
         result = run_tune(
             documents,
             labels,
@@ -227,6 +223,15 @@ def _numbers(text: str, kind: type[N], hint: str) -> list[N]:
     if not values:
         raise click.BadParameter("give at least one value", param_hint=hint)
     return values
+
+
+def _gold_labels(documents: Inputs, **fields: str) -> Labels:
+    """The gold labels of the job's inputs, read through the copies their documents are read
+    again from (an input that can be read only once is read once)."""
+    from dedup.evaluate import read_labels
+
+    with documents.opened() as streams:
+        return read_labels(documents.inputs, streams=streams, **fields)
 
 
 def _check_files(inputs: Sequence[str]) -> None:
