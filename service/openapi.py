@@ -40,6 +40,10 @@ _READ_ONLY = _problem(
     "The service was started read-only (`writes-disabled`: a snapshot or replica serving "
     "checks, strips and lookups); nothing was stored. Post and delete where the index is written."
 )
+_BAD_PATH = _problem(
+    "The path's percent-escapes do not decode to UTF-8 (`undecodable-path`): an id is sent as "
+    "the escapes of its UTF-8 bytes, a '%' in it as %25."
+)
 _BODY_ERRORS = {
     "400": _problem(
         "The body is not one UTF-8 JSON text (BOM, NaN, duplicate key, depth), or its "
@@ -91,7 +95,7 @@ def _operations() -> dict[str, dict[str, Op]]:
         "in": "path",
         "required": True,
         "schema": {"type": "string", "minLength": 1},
-        "description": "The document id, percent-encoded.",
+        "description": "The document id, its UTF-8 bytes percent-encoded.",
     }
     location = {"Location": {"description": "The stored document.", "schema": {"type": "string"}}}
     ndjson_in = {
@@ -152,6 +156,7 @@ def _operations() -> dict[str, dict[str, Op]]:
                 "parameters": [doc_id],
                 "responses": {
                     "200": _json(ref("DocumentView"), "The document."),
+                    "400": _BAD_PATH,
                     "404": _problem("No document with that id."),
                     "500": _DAMAGED,
                     "503": _OVERLOADED,
@@ -163,6 +168,7 @@ def _operations() -> dict[str, dict[str, Op]]:
                 "parameters": [doc_id],
                 "responses": {
                     "204": {"description": "Removed."},
+                    "400": _BAD_PATH,
                     "403": _READ_ONLY,
                     "404": _problem("No document with that id."),
                     "500": _DAMAGED,

@@ -14,7 +14,7 @@ import contextlib
 import time
 from collections.abc import Callable
 from typing import TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, unquote_to_bytes
 
 from aiohttp import web
 from prometheus_client.exposition import choose_encoder
@@ -81,6 +81,29 @@ def _segment(doc_id: str) -> str:
     (which clients resolve away, RFC 3986 5.2.4) with their dots encoded too."""
     segment = quote(doc_id, safe="")
     return segment.replace(".", "%2E") if segment in (".", "..") else segment
+
+
+def path_id(request: web.Request) -> str:
+    """The id of a ``/v1/documents/{id}`` path, or a 400 if its percent-escapes are not UTF-8.
+
+    aiohttp decodes the escapes it can and leaves the others as they are, so ``%FF`` would look
+    up the id "%FF", which is asked for as ``%25FF``: one id would answer at two paths, and a
+    client's broken encoding would read as a missing document. The id itself may be anything:
+    a lookup only finds what a post stored.
+    """
+    raw = request.raw_path.partition("?")[0]
+    try:
+        unquote_to_bytes(raw).decode("utf-8")
+    # UnicodeEncodeError too: raw bytes that are not UTF-8 (aiohttp's C parser refuses any
+    # byte outside ASCII before this, with its own text/plain 400; its Python parser may not).
+    except UnicodeError:
+        detail = (
+            "the path's percent-escapes do not decode to UTF-8: send an id as the escapes of "
+            "its UTF-8 bytes, a '%' in it as %25"
+        )
+        error = field_error("id", "has percent-escapes that are not UTF-8", where="path")
+        raise Problem(400, detail, kind="undecodable-path", errors=[error]) from None
+    return request.match_info["id"]
 
 
 def _view_body(view: DocumentView) -> bytes:
@@ -205,7 +228,7 @@ DOCUMENT = "/v1/documents/{id:(?!bulk$).+}"
 @routes.get(DOCUMENT)
 async def get_document(request: web.Request) -> web.Response:
     """A stored document's metadata, cluster and matches (404 problem if absent)."""
-    doc_id = request.match_info["id"]
+    doc_id = path_id(request)
     pool = request.app[READERS]
     body = await run_on(request, pool, Call("get", (doc_id,), finish=_view_body))
     return json_response(body)
@@ -214,8 +237,8 @@ async def get_document(request: web.Request) -> web.Response:
 @routes.delete(DOCUMENT)
 async def delete_document(request: web.Request) -> web.Response:
     """Remove a document on the writer: 204, or a 404 problem if absent."""
-    doc_id = request.match_info["id"]
     pool = writer_of(request.app)
+    doc_id = path_id(request)
     await run_on(request, pool, delete_call(doc_id))
     return web.Response(status=204)
 

@@ -2,27 +2,25 @@
 
 The schemas are JSON Schema 2020-12 (the dialect of OpenAPI 3.1), built from the settings so that
 the limits a client reads in ``/openapi.json`` are the limits the service enforces.
-:func:`validate` implements the small subset of keywords used here; what JSON Schema cannot say
-(no NUL characters, no lone surrogates, no word longer than ``max_token_chars``, a date that
-exists) is checked by :class:`Limits` and listed in the fields' descriptions.
+:func:`service.validator.validate` implements the keywords used here; what JSON Schema cannot say
+(no lone surrogates, no word longer than ``max_token_chars``, a date that exists) is checked by
+:class:`Limits` and listed in the fields' descriptions. What an id or a text may hold is the
+library's rule (:mod:`dedup.fields`), published here as its patterns.
 """
 
 from __future__ import annotations
 
-import functools
-import math
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from dedup.fields import ID_PATTERN, NO_NUL_PATTERN, TEXT_PATTERN
 from dedup.io import parse_published
 from dedup.types import Document
 from dedup.unicode_tables import _SOLO_RANGES
 from service.config import ServiceSettings
 from service.problems import Problem, field_error
-
-Schema = dict[str, Any]
+from service.validator import Schema, validate
 
 MAX_ID_CHARS = 512
 #: The largest integer id (and the negative least): past it, JSON clients that read numbers as
@@ -37,8 +35,6 @@ STORED = ["added", "updated", "unchanged"]
 # Scripts written without spaces are one token per character, so they never make a long token.
 _SOLO_CLASS = "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in _SOLO_RANGES)
 _SURROGATE = re.compile("[\ud800-\udfff]")
-NO_NUL = "^[^\\u0000]*$"  # an ECMA-262 and Python pattern alike
-_PATTERN_MESSAGES = {NO_NUL: "contains a NUL character"}
 
 
 def ref(name: str) -> Schema:
@@ -67,18 +63,28 @@ _SPAN: Schema = {
 
 def components(settings: ServiceSettings) -> dict[str, Schema]:
     """Every named schema, with the limits of ``settings``."""
+    rules = (
+        "No NUL characters, no lone surrogates (JSON escapes of half a pair), no run of "
+        f"more than {settings.max_token_chars} letters and digits (words of scripts "
+        "written without spaces are one character each)."
+    )
+    # Stripping an empty or blank text is harmless (it answers it back with nothing removed,
+    # and stores nothing), and a client strips pages as scraped: only a document needs words.
     text = {
         "type": "string",
         "maxLength": settings.max_text_chars,
-        "pattern": NO_NUL,
+        "pattern": NO_NUL_PATTERN,
+        "description": f"The text to strip; removed spans are offsets into it. {rules}",
+    }
+    document_text = {
+        **text,
+        "pattern": TEXT_PATTERN,
         "description": (
-            "The article text, kept exactly as given (every span is an offset into it). "
-            "No NUL characters, no lone surrogates (JSON escapes of half a pair), no run of "
-            f"more than {settings.max_token_chars} letters and digits (words of scripts "
-            "written without spaces are one character each)."
+            "The article text, kept exactly as given (every span is an offset into it). Not "
+            f"empty or only white space (a document with no words is a client's bug). {rules}"
         ),
     }
-    meta = {"type": "string", "maxLength": MAX_META_CHARS, "pattern": NO_NUL}
+    meta = {"type": "string", "maxLength": MAX_META_CHARS, "pattern": NO_NUL_PATTERN}
     return {
         "DocumentIn": {
             "type": "object",
@@ -90,17 +96,18 @@ def components(settings: ServiceSettings) -> dict[str, Schema]:
                     "maxLength": MAX_ID_CHARS,
                     "minimum": -MAX_SAFE_INTEGER,
                     "maximum": MAX_SAFE_INTEGER,
-                    "pattern": NO_NUL,
+                    "pattern": ID_PATTERN,
                     "not": {"const": RESERVED_ID},
                     "description": (
-                        f"Unique id: a string of at most {MAX_ID_CHARS} characters, or an integer "
-                        "of at most 2^53 - 1 (one every JSON client reads exactly), stored as its "
-                        "decimal string. "
+                        f"Unique id: a string of at most {MAX_ID_CHARS} characters, not only white "
+                        "space and without control characters (U+0000-U+001F, U+007F-U+009F), or "
+                        "an integer of at most 2^53 - 1 (one every JSON client reads exactly), "
+                        "stored as its decimal string. "
                         f"{RESERVED_ID!r} is reserved: /v1/documents/{RESERVED_ID} is the bulk "
                         "endpoint."
                     ),
                 },
-                "text": text,
+                "text": document_text,
                 "source": {**_nullable(meta), "description": "Outlet (site, feed) name."},
                 "published": {"anyOf": [*_DATE["anyOf"], {"type": "null"}]},
                 "title": _nullable(meta),
@@ -219,103 +226,6 @@ def components(settings: ServiceSettings) -> dict[str, Schema]:
             },
         },
     }
-
-
-_TYPES: dict[str, Any] = {
-    "object": dict,
-    "array": list,
-    "string": str,
-    "boolean": bool,
-    "null": type(None),
-}
-
-
-def _is(kind: str, value: Any) -> bool:
-    if kind == "integer":  # JSON Schema's: a number without a fraction (2.0 and 2e3 too)
-        if isinstance(value, float):
-            return value.is_integer()
-        return isinstance(value, int) and not isinstance(value, bool)
-    if kind == "number":
-        return isinstance(value, int | float) and not isinstance(value, bool)
-    return isinstance(value, _TYPES[kind])
-
-
-@functools.lru_cache(maxsize=16)
-def _compiled(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
-
-
-def _format_ok(fmt: str, value: str) -> bool:
-    if fmt not in ("date", "date-time"):
-        return True
-    try:
-        parse_published(value)
-    except ValueError:
-        return False
-    return (fmt == "date") == ("T" not in value.upper() and " " not in value)
-
-
-def validate(
-    schema: Schema, value: Any, defs: Mapping[str, Schema], path: str = ""
-) -> list[tuple[str, str]]:
-    """``(field path, problem)`` for every way ``value`` breaks ``schema`` (empty if valid)."""
-    if "$ref" in schema:
-        return validate(defs[schema["$ref"].rsplit("/", 1)[1]], value, defs, path)
-    if "anyOf" in schema:
-        if any(not validate(s, value, defs, path) for s in schema["anyOf"]):
-            return []
-        return [(path, schema.get("description") or "matches none of the allowed forms")]
-    if "not" in schema and not validate(schema["not"], value, defs, path):
-        return [(path, "is not allowed here")]
-    if "const" in schema and value != schema["const"]:
-        return [(path, f"must be {schema['const']!r}")]
-    if "enum" in schema and value not in schema["enum"]:
-        return [(path, f"must be one of {schema['enum']}")]
-    kinds = schema.get("type")
-    if kinds is not None:
-        kinds = [kinds] if isinstance(kinds, str) else kinds
-        if not any(_is(k, value) for k in kinds):
-            return [(path, f"must be {' or '.join(kinds)}, not {_json_type(value)}")]
-    if isinstance(value, str):
-        if len(value) < schema.get("minLength", 0):
-            return [(path, f"must have at least {schema['minLength']} character(s)")]
-        if len(value) > schema.get("maxLength", math.inf):
-            return [(path, f"must have at most {schema['maxLength']} characters")]
-        if "pattern" in schema and not _compiled(schema["pattern"]).search(value):
-            pattern = schema["pattern"]
-            return [(path, _PATTERN_MESSAGES.get(pattern, f"does not match {pattern}"))]
-        if "format" in schema and not _format_ok(schema["format"], value):
-            return [(path, f"is not an ISO 8601 {schema['format']}")]
-    low, high = schema.get("minimum", -math.inf), schema.get("maximum", math.inf)
-    if _is("number", value) and not low <= value <= high:
-        return [(path, f"must be from {low} to {high}")]
-    if isinstance(value, list):
-        if not schema.get("minItems", 0) <= len(value) <= schema.get("maxItems", math.inf):
-            return [(path, "has the wrong number of items")]
-        items = schema.get("items", {})
-        return [e for i, v in enumerate(value) for e in validate(items, v, defs, f"{path}/{i}")]
-    if isinstance(value, dict):
-        errors = [
-            (_join(path, name), "is required")
-            for name in schema.get("required", ())
-            if name not in value
-        ]
-        for name, sub in schema.get("properties", {}).items():
-            if name in value:
-                errors += validate(sub, value[name], defs, _join(path, name))
-        return errors
-    return []
-
-
-def _join(path: str, name: str) -> str:
-    return f"{path}/{name}" if path else name
-
-
-def _json_type(value: Any) -> str:
-    for kind in ("null", "boolean", "integer", "number", "string", "array", "object"):
-        if _is(kind, value):
-            return kind
-    return type(value).__name__
 
 
 @dataclass(frozen=True)

@@ -124,6 +124,15 @@ def test_add_many_refuses_fingerprints_that_do_not_pair_with_documents(index: In
     assert len(index) == 0
 
 
+@pytest.mark.parametrize("bad_id", ["", " \u3000", "a\tb", "nul\x00"])
+def test_an_id_the_readers_refuse_is_refused_with_its_batch(index: IndexCore, bad_id: str) -> None:
+    """An empty or blank id, or one with a control character, stores nothing of its batch: the
+    library keeps the rule of the CLI's readers and the service (dedup.fields)."""
+    with pytest.raises(InputError, match="id "):
+        index.add_many([doc("a", A), doc(bad_id, B)])
+    assert len(index) == 0
+
+
 def test_a_fingerprint_from_another_config_is_refused(index: IndexCore) -> None:
     """A fingerprint with another permutation count cannot be stored or queried."""
     other = Fingerprinter(Config(num_perm=64)).fingerprint_one(A)

@@ -121,6 +121,14 @@ BAD_RECORDS = {
     "boolean id": ('{"id": true, "text": "x"}', "'id' must be a string or an integer, got boolean"),
     "null id": ('{"id": null, "text": "x"}', "'id' must be a string or an integer, got null"),
     "empty id": ('{"id": "", "text": "x"}', "'id' is empty"),
+    "blank id": ('{"id": "  ", "text": "x"}', "'id' is only whitespace"),
+    "ideographic space id": ('{"id": "\\u3000", "text": "x"}', "'id' is only whitespace"),
+    "tab in id": ('{"id": "a\\tb", "text": "x"}', "control character (U+0009 at character 1)"),
+    "newline ending id": ('{"id": "a\\n", "text": "x"}', "control character (U+000A at"),
+    "bell in id": ('{"id": "\\u0007", "text": "x"}', "'id' contains a control character"),
+    "NUL in id": ('{"id": "a\\u0000", "text": "x"}', "control character (U+0000 at"),
+    "DEL in id": ('{"id": "a\\u007f", "text": "x"}', "control character (U+007F at"),
+    "C1 control in id": ('{"id": "\\u0085x", "text": "x"}', "control character (U+0085 at"),
     "number text": ('{"id": "b", "text": 3}', "'text' must be a string, got number"),
     "null text": ('{"id": "b", "text": null}', "'text' must be a string, got null"),
     "surrogate text": ('{"id": "b", "text": "x\\ud800y"}', "lone surrogate \\ud800"),
@@ -143,6 +151,23 @@ def test_bad_record_is_rejected_with_file_and_line(tmp_path: Path, line: str, me
     assert (error.path, error.line) == (str(path), 3)
     assert message in error.message
     assert str(error).startswith(f"{path}:3: ")
+
+
+@pytest.mark.parametrize("doc_id", [" padded ", "\u3000id", "two words"])
+def test_an_id_with_spaces_beside_other_characters_is_kept_as_given(
+    tmp_path: Path, doc_id: str
+) -> None:
+    """Spaces around or inside an id's other characters are part of it: some ids have them."""
+    assert read(write(tmp_path / "in.jsonl", jsonl({"id": doc_id, "text": "x"})))[0].id == doc_id
+
+
+@pytest.mark.parametrize("text", ["", " \n\t\u3000"])
+def test_an_empty_or_blank_text_is_read(tmp_path: Path, text: str) -> None:
+    """Corpora come as scraped: a page whose text was lost is a document that matches nothing
+    (the service, where a client sends it, refuses it)."""
+    assert read(write(tmp_path / "in.jsonl", jsonl({"id": "a", "text": text}))) == [
+        Document("a", text)
+    ]
 
 
 def test_duplicate_id_in_one_file_names_the_first_line(tmp_path: Path) -> None:

@@ -41,6 +41,26 @@ def test_plain_txt_file_is_one_document_named_after_the_file(tmp_path: Path) -> 
     assert read(write(tmp_path / "note.txt", content)) == [Document("note.txt", content)]
 
 
+def test_a_txt_file_name_that_is_no_valid_id_is_refused(tmp_path: Path) -> None:
+    """A file in a directory whose name holds a control character gives no id: an error at
+    that file, as a JSON Lines record with that id would be."""
+    root = tmp_path / "corpus"
+    write(root / "a.txt", "first")
+    bad = write(root / "tab\there.txt", "second")
+    error = read_error(root)
+    assert (error.path, error.line) == (str(bad), 1)
+    assert error.message == (
+        "the id 'tab\\there.txt', taken from the file's name, "
+        "contains a control character (U+0009 at character 3)"
+    )
+
+
+def test_a_text_file_named_only_white_space_is_refused(tmp_path: Path) -> None:
+    """A plain text file is one document named after the file; a name of spaces is no id."""
+    error = read_error(write(tmp_path / "  ", "A note.\n"))
+    assert error.message == "the id '  ', taken from the file's name, is only whitespace"
+
+
 def test_bom_at_start_of_text_file_is_dropped(tmp_path: Path) -> None:
     """A UTF-8 byte order mark is not part of a text document."""
     path = write(tmp_path / "note.txt", b"\xef\xbb\xbfHello\n")

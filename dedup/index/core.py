@@ -22,6 +22,7 @@ import xxhash
 from dedup.cluster import canonical_order
 from dedup.config import Config
 from dedup.errors import ConfigError, DocumentNotFoundError, InputError
+from dedup.fields import id_problem
 from dedup.fingerprint import Fingerprint, Fingerprinter
 from dedup.index._clusters import Placer
 from dedup.index._matching import Filters, Matcher
@@ -135,6 +136,10 @@ class IndexCore:
         for doc in documents:
             if not isinstance(doc, Document):
                 raise InputError(f"expected a Document, got {type(doc).__name__}")
+            # Every way into an index keeps the readers' and the service's rule on ids.
+            problem = id_problem(doc.id) if isinstance(doc.id, str) else "is not a string"
+            if problem is not None:
+                raise InputError(f"id {doc.id!r} {problem}")
             docs.append(doc)
             if len(docs) == CHUNK:
                 yield docs, self._fingerprints_for(docs, fp_iter)

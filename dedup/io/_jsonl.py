@@ -12,6 +12,7 @@ from typing import Any, NoReturn
 import orjson
 
 from dedup.errors import InputError
+from dedup.fields import id_problem
 from dedup.io._dates import parse_published
 from dedup.io._streams import decode_line
 from dedup.types import Document
@@ -148,11 +149,10 @@ def record_document(
             lineno,
         )
     doc_id = str(raw_id)
-    if not doc_id:
-        raise InputError(f"field {fields.id!r} is empty", path, lineno)
     _check_chars(doc_id, fields.id, path, lineno, escaped)
-    if "\x00" in doc_id:
-        raise InputError(f"field {fields.id!r} contains a NUL character", path, lineno)
+    problem = id_problem(doc_id)
+    if problem is not None:
+        raise InputError(f"field {fields.id!r} {problem}", path, lineno)
 
     if fields.text not in record:
         raise InputError(f"missing text field {fields.text!r}", path, lineno)

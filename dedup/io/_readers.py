@@ -13,6 +13,7 @@ from typing import IO
 import numpy as np
 
 from dedup.errors import InputError
+from dedup.fields import id_problem
 from dedup.io._jsonl import FieldNames, jsonl_records
 from dedup.io._streams import decode_line, decoded_lines, gunzip, numbered_lines, sniff_gzip
 from dedup.io._text import checked_lines, read_text_file
@@ -61,9 +62,10 @@ def read_documents(
       name (``notes.txt``) and whose text is the file content exactly.
 
     **JSON Lines**: one JSON object per line; blank lines are skipped; line numbers count every
-    physical line. Fields (names overridable): ``id`` (non-empty string, or an integer, turned
-    into its decimal string), ``text`` (string), optional ``source`` and ``title`` (string or
-    null), ``published`` (ISO 8601 string or null, normalised by :func:`parse_published`).
+    physical line. Fields (names overridable): ``id`` (a string with a character other than
+    white space and no control character, or an integer, turned into its decimal string),
+    ``text`` (string, empty too), optional ``source`` and ``title`` (string or null),
+    ``published`` (ISO 8601 string or null, normalised by :func:`parse_published`).
     Other keys are ignored. CRLF line endings are accepted; string values are data and are kept
     exactly, so an escaped ``\\r\\n`` inside ``text`` stays ``\\r\\n``.
 
@@ -87,11 +89,12 @@ def read_documents(
 
     **Errors**: an :class:`InputError` naming the file and 1-based line for: a missing path,
     invalid JSON (including ``NaN``/``Infinity``), a line that is not an object, a missing,
-    empty or non-string/integer id, a duplicate id (across all inputs; the message says where it
-    was first seen), a missing or non-string text, a ``source``/``title`` that is not a string or
-    null, a ``published`` that is not ISO 8601, bytes that are not UTF-8, lone surrogate escapes
-    (``"\\ud800"``, which cannot be encoded), NUL characters in an id, text, source or title,
-    corrupt gzip data.
+    empty or non-string/integer id, an id that is only white space or holds a control character
+    (:func:`dedup.fields.id_problem`; ids made from file names too), a duplicate id (across all
+    inputs; the message says where it was first seen), a missing or non-string text, a
+    ``source``/``title`` that is not a string or null, a ``published`` that is not ISO 8601,
+    bytes that are not UTF-8, lone surrogate escapes (``"\\ud800"``, which cannot be encoded),
+    NUL characters in a text, source or title, corrupt gzip data.
     A UTF-8 BOM at the start of a file is accepted and dropped.
     """
     if isinstance(inputs, str):  # a str is a Sequence[str] too: "in.jsonl" would be 8 inputs
@@ -233,11 +236,8 @@ def _read_stream(
             stem = Path(path).stem
             lines = ((n, decode_line(line, path, n)) for n, line in raw)
             for part in read_text_file(checked_lines(lines, path), Path(path).name, stem):
-                yield (
-                    _ready(Document(id=part.id, text=part.text, title=part.title)),
-                    path,
-                    part.line,
-                )
+                doc_id = _named(part.id, path, part.line)
+                yield _ready(Document(id=doc_id, text=part.text, title=part.title)), path, part.line
 
 
 def _walk_error(error: OSError) -> None:
@@ -256,4 +256,13 @@ def _read_txt_dir(root: str) -> Iterator[_Pending]:
     for doc_id, full in found:
         with _open(full) as handle:
             text = "".join(line for _, line in checked_lines(decoded_lines(handle, full), full))
-        yield _ready(Document(id=doc_id, text=text)), full, 1
+        yield _ready(Document(id=_named(doc_id, full, 1), text=text)), full, 1
+
+
+def _named(doc_id: str, path: str, line: int) -> str:
+    """``doc_id``, made from a file's name, if it is an id a JSON Lines record could give: a
+    name may hold what an id may not (a line break, a tab), and every input takes the same ids."""
+    problem = id_problem(doc_id)
+    if problem is not None:
+        raise InputError(f"the id {doc_id!r}, taken from the file's name, {problem}", path, line)
+    return doc_id
