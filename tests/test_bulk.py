@@ -109,6 +109,15 @@ def test_empty_documents_match_nothing() -> None:
     assert result.clusters == 4
 
 
+def test_texts_without_a_word_are_counted() -> None:
+    """The result counts the documents whose text has no word: blank, white space, dots."""
+    texts = ["", "  ", "A text with words in it, a few of them.", "..."]
+    result = run_bulk(
+        [Document(str(i), t) for i, t in enumerate(texts)], Config(), BulkOptions(jobs=1)
+    )
+    assert result.empty_texts == 3
+
+
 def test_no_documents_is_an_empty_result() -> None:
     """An empty input gives an empty, valid result."""
     result = run_bulk([], Config(), BulkOptions(jobs=1))

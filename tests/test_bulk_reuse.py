@@ -39,6 +39,15 @@ def test_planted_reuse_is_found_and_nothing_else(seed: int) -> None:
     assert {tuple(sorted(p)) for p in _shared(result)} == planted
 
 
+def test_passage_candidates_are_counted_apart_from_the_lsh_candidates() -> None:
+    """The pairs sampled shingles propose are counted; the pairs sharing passages are among them."""
+    docs, _ = reuse_corpus(seed=0)
+    result = run_bulk(docs, Config(), BulkOptions(jobs=1, passages=True))
+    assert result.passage_candidates is not None
+    assert 0 < len(_shared(result)) <= result.passage_candidates
+    assert run_bulk(docs, Config(), BulkOptions(jobs=1)).passage_candidates is None
+
+
 def test_passage_offsets_point_into_both_original_texts() -> None:
     """Each reported passage's spans cut matching text out of both originals."""
     docs, _ = reuse_corpus(seed=2)

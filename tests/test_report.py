@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from dedup.cli import main
 from dedup.report import Limits, load_run, render_report, select
 from tests._report_support import SCRIPT, bulk, hostile_records, write_records
-from tests.conftest import ROOT, read_jsonl
+from tests.conftest import ROOT, WEB_ARTICLES, read_jsonl
 
 LABELLED = ROOT / "examples" / "labelled.jsonl"
 SECTIONS = ("summary", "similarity", "sizes", "clusters", "boilerplate")
@@ -140,6 +140,57 @@ def test_texts_can_come_from_the_input(run: Path, tmp_path: Path) -> None:
     page = (tmp_path / "r.html").read_text(encoding="utf-8")
     assert "text not available" not in page
     assert page.count('class="text"') >= 2
+
+
+def _part_of_labelled(path: Path, lines: int) -> Path:
+    """The first ``lines`` lines of the labelled sample: the run's input cut short."""
+    with LABELLED.open(encoding="utf-8") as handle:
+        path.write_text("".join(handle.readlines()[:lines]), encoding="utf-8")
+    return path
+
+
+def test_input_lacking_shown_documents_is_one_warning_with_counts(
+    run: Path, tmp_path: Path
+) -> None:
+    """`--input` without some of the shown documents warns once, counting them, and writes."""
+    part = _part_of_labelled(tmp_path / "part.jsonl", 60)
+    shown = load_run(run).selection.documents()
+    missing = shown - {r["id"] for r in read_jsonl(part)}
+    out = tmp_path / "r.html"
+    result = CliRunner().invoke(main, ["report", str(run), "--input", str(part), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.stderr.splitlines() if "warning" in line]
+    assert 0 < len(missing) < len(shown)
+    assert warnings == [
+        f"dedup: warning: {len(missing)} of the {len(shown)} documents the report shows are "
+        f"not in --input {part}; their text is not shown"
+    ]
+    assert out.is_file()
+
+
+def test_the_page_says_how_many_shown_texts_the_input_lacks(run: Path, tmp_path: Path) -> None:
+    """A page made from an input lacking shown documents says how many, above the clusters."""
+    from dedup.io import read_documents
+
+    part = _part_of_labelled(tmp_path / "part.jsonl", 60)
+    data = load_run(run, read_documents([str(part)]))
+    shown = len(data.selection.documents())
+    assert 0 < data.missing_texts < shown
+    assert (
+        f"{data.missing_texts:,} of the {shown:,} documents shown are not in the input given "
+        "to the report: their text is not shown." in render_report(data)
+    )
+
+
+def test_input_holding_none_of_the_shown_documents_is_an_error(run: Path, tmp_path: Path) -> None:
+    """`--input` of another corpus is one error line, exit code 2, and no page written."""
+    out = tmp_path / "r.html"
+    result = CliRunner().invoke(
+        main, ["report", str(run), "--input", str(WEB_ARTICLES), "--out", str(out)]
+    )
+    assert result.exit_code == 2
+    assert result.output.startswith(f"dedup: error: {WEB_ARTICLES}: none of the ")
+    assert len(result.output.splitlines()) == 1 and not out.exists()
 
 
 def test_report_command_defaults_to_the_run_directory(run: Path, tmp_path: Path) -> None:

@@ -53,6 +53,18 @@ class Corpus:
     def __len__(self) -> int:
         return len(self.ids)
 
+    def worded(self) -> np.ndarray:
+        """Whether each document's fingerprinted text has a word, i.e. a shingle.
+
+        Read off the set sizes ingest spooled: nothing is computed again. A text without one
+        (empty, white space, punctuation only: a scraped page that came back blank) is
+        accepted, as failing a large run for it would be hostile, and matches nothing: it
+        stays a cluster of its own. The job counts these (:attr:`BulkResult.empty_texts`) so
+        that the run says how many there were instead of keeping them silently.
+        """
+        worded: np.ndarray = self.spool.sizes > 0
+        return worded
+
 
 @dataclass(frozen=True, slots=True)
 class _Done:

@@ -14,7 +14,10 @@ function of the input and the config: byte-identical whatever ``--jobs`` is.
   "per_source"}`` (``per_source``: how many of ``documents`` come from each source).
 * ``samples.jsonl`` - the original texts (cut at 8,000 characters) of the documents the report
   shows: ``{"id", "cluster", "text", "length", ...}`` (see :mod:`dedup.bulk.samples`).
-* ``summary.json`` - counts, per-stage timings and the config.
+* ``summary.json`` - counts, per-stage timings and the config. ``candidate_pairs`` are the
+  candidates of the whole-text relations; the ``shares_passages`` pairs of a ``--passages`` run
+  come from ``passage_candidates`` (``null`` without passages), so each count of pairs has its
+  own candidates.
 """
 
 from __future__ import annotations
@@ -155,6 +158,8 @@ class SummaryCounts:
     pairs: int
     relations: Mapping[str, int]  # relation name -> pairs
     candidates: CandidateStats
+    empty_texts: int = 0  # documents whose text has no word (each its own cluster)
+    passage_candidates: int | None = None  # None: passages were not looked for
 
     @classmethod
     def of(cls, result: BulkResult) -> SummaryCounts:
@@ -169,6 +174,8 @@ class SummaryCounts:
             pairs=len(result.pairs),
             relations=relations,
             candidates=result.candidates,
+            empty_texts=result.empty_texts,
+            passage_candidates=result.passage_candidates,
         )
 
 
@@ -190,10 +197,12 @@ def summary_data(
         "duplicate_clusters": counts.duplicate_clusters,
         "largest_cluster": counts.largest_cluster,
         "duplicates": counts.documents - counts.clusters,
+        "empty_texts": counts.empty_texts,
         "pairs": counts.pairs,
         "relations": dict(sorted(counts.relations.items())),
         "candidate_pairs": counts.candidates.pairs,
         "hot_buckets": counts.candidates.hot_buckets,
+        "passage_candidates": counts.passage_candidates,
         "boilerplate_paragraphs": 0,
         "boilerplate_patterns": 0,
         "seconds": round(timings.get("total", 0.0), 3),

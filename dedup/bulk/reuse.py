@@ -101,8 +101,10 @@ class ReuseStage:
         spool: ShingleSpool,
         content_hashes: np.ndarray,
         sources: list[str | None],
-    ) -> tuple[VerifiedPairs, list[PairReuse]]:
-        """All pairs to report, sorted, each with its passages.
+    ) -> tuple[VerifiedPairs, list[PairReuse], int]:
+        """All pairs to report, sorted, each with its passages, and how many extra candidates
+        were looked at (the ``shares_passages`` pairs are found among them, not among the
+        verified pairs' candidates: a run reports the two counts apart).
 
         Verified pairs keep their relation and gain passages; extra candidates that share
         passages are added as ``shares_passages`` with their exact measures.
@@ -123,7 +125,7 @@ class ReuseStage:
                 _pairs(verified) + _pairs(extra), reuse_verified + kept_extra, strict=True
             )
         }
-        return merged, [by_pair[pair] for pair in _pairs(merged)]
+        return merged, [by_pair[pair] for pair in _pairs(merged)], len(left)
 
     def _compare(self, a: int, b: int, sources: list[str | None]) -> PairReuse:
         tokens_a, excl_a = self._tokens(a, sources[a])

@@ -59,6 +59,13 @@ class BulkResult:
     candidates: CandidateStats
     timings: dict[str, float] = field(default_factory=dict)
     passages: list[PairReuse] | None = None  # per pair, with options.passages
+    #: Documents whose text has no word: each its own cluster, matching nothing (counted so
+    #: that a run can say so: see :meth:`Corpus.worded`).
+    empty_texts: int = 0
+    #: With options.passages: the pairs proposed by shared sampled shingles that were not
+    #: verified pairs already, the candidates of the ``shares_passages`` pairs (the verified
+    #: pairs come from ``candidates``, and the two counts are reported apart).
+    passage_candidates: int | None = None
 
     @property
     def clusters(self) -> int:
@@ -138,8 +145,9 @@ def run_bulk(
                 )
         with _timed(timings, "candidates"):
             rank = canonical_order(corpus.ids, corpus.published, corpus.lengths.tolist())
+            worded = corpus.worded()
             left, right, stats = CandidatePairs(options.max_bucket, options.resolved_jobs()).find(
-                corpus.keys, rank, spool.sizes > 0
+                corpus.keys, rank, worded
             )
         verifier = PairVerifier(config.threshold, jobs=options.resolved_jobs())
         with _timed(timings, "verify"):
@@ -147,9 +155,10 @@ def run_bulk(
         with _timed(timings, "cluster"):
             canon = star_clusters(rank, pairs.left, pairs.right)
         passages = None
+        passage_candidates = None
         if reuse is not None:
             with _timed(timings, "passages"):
-                pairs, passages = reuse.run(
+                pairs, passages, passage_candidates = reuse.run(
                     pairs, verifier, spool, corpus.content_hashes, corpus.sources
                 )
     timings["total"] = time.perf_counter() - start
@@ -162,6 +171,8 @@ def run_bulk(
         candidates=stats,
         timings=timings,
         passages=passages,
+        empty_texts=len(corpus) - int(np.count_nonzero(worded)),
+        passage_candidates=passage_candidates,
     )
 
 

@@ -1,8 +1,9 @@
 """The ``dedup`` command line: a thin layer over the library.
 
 Each command builds library objects, calls them, and turns :class:`dedup.DedupError` into a
-one-line ``dedup: error: ...`` message on stderr with exit code 2 (click's own usage errors
-use 2 as well). Results go to files or stdout; progress and summaries go to stderr.
+one-line ``dedup: error: ...`` message on stderr with exit code 2; usage errors are one line
+with exit code 2 as well (``dedup bulk: error: ...``, :mod:`dedup.cli._usage`). Results go to
+files or stdout; progress and summaries go to stderr.
 Commands live in the modules of this package and register themselves on :func:`main`.
 """
 

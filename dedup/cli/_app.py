@@ -19,6 +19,7 @@ from typing import IO, TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import click
 
+from dedup.cli._usage import Group
 from dedup.config import Config
 from dedup.errors import DedupError, InputError
 from dedup.settings import load_config
@@ -118,7 +119,7 @@ def build_config(
     )
 
 
-@click.group()
+@click.group(name="dedup", cls=Group)
 @click.version_option(package_name="dedup")
 def main() -> None:
     """Find near-duplicate articles, reused passages and boilerplate."""

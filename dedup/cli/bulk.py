@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable
 from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any
 
@@ -20,11 +20,11 @@ from dedup.cli._app import (
     config_options,
     main,
 )
+from dedup.cli._summary import print_passages, print_summary
 from dedup.config import Config
 from dedup.types import Document
 
 if TYPE_CHECKING:  # (the kernels these bring load only when a command runs)
-    from dedup.bulk.run import BulkResult
     from dedup.fingerprint import FingerprintBatch
     from dedup.io import FieldNames, OutputDir
 
@@ -152,7 +152,7 @@ def bulk(
         names = FieldNames(id=id_field, text=text_field, source=source_field)
         data = _bulk_on_spark(inputs, out_dir, config, names, spark_master, out_format)
         if not quiet:
-            _print_summary(data, out_dir, out_format)
+            print_summary(data, out_dir, out_format)
         return
     if spark_master is not None or out_format != "jsonl":
         option = "--spark-master" if spark_master is not None else "--format parquet"
@@ -253,11 +253,11 @@ def bulk(
             before_commit=finish,
         )
         if not quiet:
-            _print_summary(data, out_dir, patterns=patterns)
+            print_summary(data, out_dir, patterns=patterns)
             if with_report:
                 click.echo(f"  report: {out_dir}/report.html", err=True)
             if passages:
-                _print_passages(result, documents())
+                print_passages(result, documents())
 
 
 def _dropped_if_empty(path: str) -> Callable[..., None]:
@@ -318,75 +318,3 @@ def _bulk_on_spark(
             return write(run, out_dir, extra)
         finally:
             run.release()
-
-
-def _print_passages(result: BulkResult, documents: Iterable[Document], pairs: int = 5) -> None:
-    """The pairs with the longest shared passages, passages side by side."""
-    from dedup.verify import RELATIONS
-
-    reuse = result.passages or []
-    chosen = sorted(
-        (k for k in range(len(reuse)) if reuse[k].passages), key=lambda k: -reuse[k].longest
-    )[:pairs]
-    if not chosen:
-        click.echo("  no pairs share passages", err=True)
-        return
-    left_of = result.pairs.left.tolist()
-    right_of = result.pairs.right.tolist()
-    wanted = {left_of[k] for k in chosen} | {right_of[k] for k in chosen}
-    texts = {i: doc.text for i, doc in enumerate(documents) if i in wanted}
-    width = 60
-    for k in chosen:
-        a, b = left_of[k], right_of[k]
-        click.echo(
-            f"\n  {result.ids[a]} <-> {result.ids[b]}: {RELATIONS[int(result.pairs.relation[k])]}, "
-            f"{len(reuse[k].passages)} passage(s) covering "
-            f"{reuse[k].coverage_a:.0%} / {reuse[k].coverage_b:.0%}",
-            err=True,
-        )
-        for passage in reuse[k].passages[:2]:
-            left = _wrap(texts[a][passage.a[0] : passage.a[1]], width)
-            right = _wrap(texts[b][passage.b[0] : passage.b[1]], width)
-            spans = f"[{passage.a[0]}:{passage.a[1]}]"
-            click.echo(f"    {spans:<{width}} | [{passage.b[0]}:{passage.b[1]}]", err=True)
-            for i in range(max(len(left), len(right))):
-                one = left[i] if i < len(left) else ""
-                two = right[i] if i < len(right) else ""
-                click.echo(f"    {one:<{width}} | {two}", err=True)
-
-
-def _wrap(text: str, width: int, lines: int = 4) -> list[str]:
-    import textwrap
-
-    wrapped = textwrap.wrap(" ".join(text.split()), width)
-    return wrapped[:lines] if len(wrapped) <= lines else [*wrapped[: lines - 1], "..."]
-
-
-def _print_summary(
-    data: dict[str, Any],
-    out_dir: str,
-    kind: str = "jsonl",
-    patterns: Sequence[Mapping[str, Any]] = (),
-) -> None:
-    relations = ", ".join(f"{k} {v}" for k, v in data["relations"].items()) or "none"
-    timings = ", ".join(f"{k} {v:.2f}s" for k, v in data["timings"].items() if k != "total")
-    lines = [
-        f"dedup: {data['documents']} documents -> {data['clusters']} clusters "
-        f"({data['duplicate_clusters']} with duplicates, largest {data['largest_cluster']})",
-        f"  duplicates removed: {data['duplicates']}",
-        f"  verified pairs: {data['pairs']} ({relations}) of {data['candidate_pairs']} candidates",
-        f"  time: {data['seconds']:.2f}s ({timings}), {data['jobs']} job(s) on {data['engine']}",
-        f"  config: {data['config_id']}",
-        f"  outputs: {out_dir}/{{clusters,pairs,deduped}}.{kind}, "
-        "boilerplate.jsonl, samples.jsonl, summary.json",
-    ]
-    if patterns:
-        lines.append(
-            f"  boilerplate: {len(patterns)} pattern(s), "
-            f"{data['boilerplate_paragraphs']} paragraph(s) kept out of similarity:"
-        )
-        for pattern in patterns[:10]:
-            text = " ".join(str(pattern["text"]).split())
-            text = text if len(text) <= 70 else text[:67] + "..."
-            lines.append(f"    [{len(pattern['documents'])} docs] {text}")
-    click.echo("\n".join(lines), err=True)

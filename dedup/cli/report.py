@@ -77,15 +77,24 @@ def report(
     """Write an HTML report of the bulk run in DIRECTORY: summary, similarity histogram with the
     S-curve, cluster sizes, the largest clusters side by side with shared passages highlighted,
     and the boilerplate learned. One self-contained file: no scripts, no network."""
-    from dedup.report import Limits, write_report
+    from dedup.report import Limits, load_run, save_report
 
     limits = Limits(clusters=clusters, members=members, text_chars=text_chars)
     fields = {"id_field": id_field, "text_field": text_field, "source_field": source_field}
+    named = ", ".join(inputs)
     if inputs:
         with _rereadable(inputs, fields) as documents:
-            path = write_report(directory, out_file, documents=documents(), limits=limits)
+            data = load_run(directory, documents(), limits, input_name=named)
     else:
-        path = write_report(directory, out_file, limits=limits)
+        data = load_run(directory, limits=limits)
+    path = save_report(data, out_file)
+    if data.missing_texts:
+        shown = len(data.selection.documents())
+        click.echo(
+            f"dedup: warning: {data.missing_texts} of the {shown} documents the report shows "
+            f"are not in --input {named}; their text is not shown",
+            err=True,
+        )
     click.echo(f"dedup: report -> {path}", err=True)
 
 

@@ -32,8 +32,14 @@ def write_report(
     ``documents`` is the run's input read again, for runs without ``samples.jsonl`` or to show
     more than the run kept; the file appears complete or not at all. Returns its path.
     """
-    path = Path(target) if target is not None else Path(directory) / REPORT_FILE
-    data = load_run(directory, documents, limits)
+    return save_report(load_run(directory, documents, limits), target)
+
+
+def save_report(data: RunData, target: str | os.PathLike[str] | None = None) -> Path:
+    """Render ``data`` and write it to ``target`` (default: its run's report.html), complete or
+    not at all; returns its path. Apart from :func:`write_report` for a caller that reads
+    ``data`` first (what it found: :attr:`RunData.missing_texts`)."""
+    path = Path(target) if target is not None else Path(data.directory) / REPORT_FILE
     page = render_report(data)
     with atomic_text_file(path) as handle:
         handle.write(page)
@@ -48,6 +54,7 @@ __all__ = [
     "Selection",
     "load_run",
     "render_report",
+    "save_report",
     "select",
     "write_report",
 ]

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from dedup.lsh import s_curve
-from dedup.report.data import BINS, Histogram
 from dedup.report.markup import Child, Markup, el, join
+from dedup.report.views import BINS, Histogram
 
 WIDTH, HEIGHT = 760, 320
 LEFT, RIGHT, TOP, BOTTOM = 64, 64, 24, 52

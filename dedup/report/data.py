@@ -19,7 +19,7 @@ import os
 import reprlib
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -28,67 +28,13 @@ from dedup.config import Config
 from dedup.errors import InputError
 from dedup.io import decode_line
 from dedup.io._jsonl import decode_object
-from dedup.report.highlight import Highlight, Span
+from dedup.report.highlight import Highlight
 from dedup.report.selection import Limits, Selection, select
+from dedup.report.views import ClusterView, DocView, Histogram, PairView
 from dedup.types import Document
 
-BINS = 50  # histogram bins over Jaccard [0, 1]
-RELATION_ORDER = ("duplicate", "near_duplicate", "contains", "contained_in", "shares_passages")
 SAMPLES_FILE = "samples.jsonl"
 T = TypeVar("T")
-
-
-@dataclass(frozen=True, slots=True)
-class DocView:
-    """A shown document: its text (perhaps cut), full length, metadata, boilerplate spans."""
-
-    id: str
-    text: str
-    length: int
-    source: str | None = None
-    published: str | None = None
-    title: str | None = None
-    removed: tuple[Span, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class PairView:
-    """A member beside its canonical: the pair record and the passages on each side."""
-
-    member_id: str
-    member: DocView | None
-    record: dict[str, Any] | None
-    canonical_marks: tuple[Highlight, ...] = ()
-    member_marks: tuple[Highlight, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class ClusterView:
-    """A shown cluster: its canonical, its size and the shown members."""
-
-    id: str
-    size: int
-    canonical: DocView | None
-    pairs: tuple[PairView, ...]
-
-
-@dataclass(slots=True)
-class Histogram:
-    """Verified pairs counted by Jaccard bin (``BINS`` equal bins over [0, 1]) and relation."""
-
-    counts: dict[str, list[int]] = field(default_factory=dict)
-    total: int = 0
-
-    def add(self, jaccard: float, relation: str) -> None:
-        """Count one pair."""
-        row = self.counts.setdefault(relation, [0] * BINS)
-        row[min(max(int(jaccard * BINS), 0), BINS - 1)] += 1
-        self.total += 1
-
-    def relations(self) -> list[str]:
-        """Relations present, in the fixed display order (unknown ones last)."""
-        known = [r for r in RELATION_ORDER if r in self.counts]
-        return known + sorted(set(self.counts) - set(RELATION_ORDER))
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,17 +53,29 @@ class RunData:
     per_source: dict[str, tuple[int, int]]  # source -> (patterns, documents carrying them)
     passages: Literal["run", "report"]  # from pairs.jsonl, or aligned for the report
     texts: Literal["samples", "input", "none"]
+    #: With texts from the input: how many of the shown documents it lacks (shown without
+    #: text), so that a report made from the wrong corpus says so instead of looking complete.
+    missing_texts: int = 0
 
 
 def load_run(
     directory: str | os.PathLike[str],
     documents: Iterable[Document] | None = None,
     limits: Limits | None = None,
+    *,
+    input_name: str | None = None,
 ) -> RunData:
     """Read what the report needs from a bulk output ``directory``.
 
     Texts come from ``documents`` (the run's input, read again) when given, else from the
     run's ``samples.jsonl``; without either the clusters are listed without texts.
+    ``input_name`` names what ``documents`` were read from, in the error below.
+
+    Shown documents that ``documents`` lacks are shown without text and counted
+    (:attr:`RunData.missing_texts`). If it holds none of them at all, that is an
+    :class:`InputError`: the documents were given to show texts, and finding none means they
+    are another corpus (or were read with another id field), not the run's input cut short;
+    a page of its clusters without a single text would pass for a report of the run.
     """
     limits = limits or Limits()
     root = Path(directory)
@@ -140,8 +98,16 @@ def load_run(
         if key in wanted_pairs:
             pair_records[key] = record
     texts: Literal["samples", "input", "none"] = "none"
+    missing = 0
     if documents is not None:
         views, texts = _from_documents(documents, shown, limits), "input"
+        missing = len(shown) - len(views)
+        if shown and not views:
+            raise InputError(
+                f"none of the {len(shown)} documents the report shows are in the documents "
+                "given (another corpus, or ids read from another field than the run's)",
+                input_name,
+            )
     elif (root / SAMPLES_FILE).is_file():
         views, texts = _from_samples(root / SAMPLES_FILE, shown, limits), "samples"
     else:
@@ -179,6 +145,7 @@ def load_run(
         per_source=per_source,
         passages="run" if run_passages else "report",
         texts=texts,
+        missing_texts=missing,
     )
 
 

@@ -15,9 +15,10 @@ from importlib import metadata
 from typing import Any
 
 from dedup.report.charts import COLORS, similarity_chart, size_bins, size_chart
-from dedup.report.data import ClusterView, DocView, PairView, RunData, pattern_sources
+from dedup.report.data import RunData, pattern_sources
 from dedup.report.highlight import render_text
 from dedup.report.markup import AttrValue, Child, Markup, el
+from dedup.report.views import ClusterView, DocView, PairView
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'"
 OPEN_CLUSTERS = 5  # the first clusters are expanded, the rest collapsed
@@ -127,15 +128,17 @@ def _summary(data: RunData) -> Markup:
             ("duplicate_clusters", "clusters with duplicates"),
             ("largest_cluster", "largest cluster"),
             ("duplicates", "duplicates removed"),
+            ("empty_texts", "empty texts (no words)"),
             ("pairs", "verified pairs"),
             ("candidate_pairs", "candidate pairs"),
+            ("passage_candidates", "passage candidates"),
             ("hot_buckets", "hot buckets"),
             ("boilerplate_paragraphs", "boilerplate paragraphs"),
             ("boilerplate_patterns", "boilerplate patterns"),
             ("seconds", "seconds"),
             ("jobs", "jobs"),
         )
-        if key in s
+        if s.get(key) is not None  # passage_candidates: null without --passages
     ]
     counts += [(f"pairs: {k}", v) for k, v in dict(s.get("relations", {})).items()]
     timings = [(k, f"{float(v):.3f} s") for k, v in dict(s.get("timings", {})).items()]
@@ -201,6 +204,11 @@ def _clusters(data: RunData) -> Markup:
         notes.append(
             "The run was made without --passages: the highlighted passages were aligned for "
             "this report (same aligner, boilerplate excluded where known)."
+        )
+    if data.missing_texts:
+        notes.append(
+            f"{data.missing_texts:,} of the {len(data.selection.documents()):,} documents shown "
+            "are not in the input given to the report: their text is not shown."
         )
     if data.texts == "none":
         notes.append(

@@ -48,6 +48,7 @@ class SparkBulkRun:
     candidates: CandidateStats
     count: int
     rounds: int  # distributed clustering rounds that ran
+    empty_texts: int = 0  # documents whose text has no word (BulkResult.empty_texts)
     timings: dict[str, float] = field(default_factory=dict)
     cached: list[DataFrame] = field(default_factory=list)
 
@@ -78,7 +79,16 @@ class SparkBulkRun:
             b_in_a=column("b_in_a", np.float64),
             relation=column("relation", np.int8),
         )
-        return BulkResult(self.config, ids, lengths, canon, pairs, self.candidates, self.timings)
+        return BulkResult(
+            self.config,
+            ids,
+            lengths,
+            canon,
+            pairs,
+            self.candidates,
+            self.timings,
+            empty_texts=self.empty_texts,
+        )
 
     def canonical_documents(self) -> Iterator[Document]:
         """The canonical documents in input order, streamed a partition at a time."""
@@ -114,6 +124,7 @@ class SparkBulkRun:
             pairs=sum(relations.values()),
             relations=relations,
             candidates=self.candidates,
+            empty_texts=self.empty_texts,
         )
 
     def release(self) -> None:
@@ -146,6 +157,7 @@ def run_spark_bulk(
         located = ingest.locate(ingested)
         docs = ingest.documents(ingested, located)
         ingest.check_input(ingested, docs, located, files)
+        empty_texts = docs.filter(F.col("size") == 0).count()  # as Corpus.worded, locally
     except BaseException:
         ingested.unpersist()
         raise
@@ -181,6 +193,7 @@ def run_spark_bulk(
         candidates=stats,
         count=located.documents,
         rounds=rounds,
+        empty_texts=empty_texts,
         timings=timings,
         cached=[ingested],
     )
