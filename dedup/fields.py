@@ -2,7 +2,8 @@
 
 The CLI's readers (:func:`dedup.io.record_document`) and the service (:mod:`service.schemas`)
 call these functions, so a record refused on one path is refused on the other with the same
-words; an index refuses to store an id :func:`id_problem` refuses, whoever calls it. The service also publishes the rules in its OpenAPI document as JSON Schema patterns
+words; an index refuses to store an id :func:`id_problem` refuses, whoever calls it. The
+service also publishes the rules in its OpenAPI document as JSON Schema patterns
 (:data:`ID_PATTERN`, :data:`TEXT_PATTERN`, :data:`NO_NUL_PATTERN`), so that a client, or a test
 generator, validating against the document takes exactly the values the service takes. They are
 written for ECMA-262 (JSON Schema's dialect) and Python's ``re`` alike: ``\\uXXXX`` escapes and
