@@ -117,3 +117,20 @@ def test_passages_in_pairs_jsonl_leave_boilerplate_out(tmp_path: Path) -> None:
     CliRunner().invoke(main, [*args[:3], str(tmp_path / "raw"), *args[4:]])
     raw = read_jsonl(tmp_path / "raw" / "pairs.jsonl")
     assert len(raw[0]["passages"]) == 3  # type: ignore[arg-type]
+
+
+def test_an_excerpt_lsh_misses_joins_its_article_with_passages(
+    long_english_articles: list[str],
+) -> None:
+    """A short excerpt of a long article (containment 1, Jaccard about 0.1) is rarely an LSH
+    candidate; the sampled shingles propose it, and its whole-text relation makes it a verified
+    pair and a member of the article's cluster, as an LSH candidate's would."""
+    article = "\n\n".join(long_english_articles[:6])
+    excerpt = long_english_articles[2]
+    docs = [Document("article", article), Document("excerpt", excerpt)]
+    plain = run_bulk(docs, Config(), BulkOptions(jobs=1))
+    assert len(plain.pairs) == 0  # the premise: LSH did not propose this pair
+    result = run_bulk(docs, Config(), BulkOptions(jobs=1, passages=True))
+    assert RELATIONS[int(result.pairs.relation[0])] is Relation.CONTAINS
+    assert result.canon.tolist() == [0, 0]
+    assert result.alike_from_passage_candidates == 1

@@ -38,26 +38,29 @@ def test_empty_texts_are_kept_and_counted_in_both_summaries(tmp_path: Path) -> N
 
 
 def test_passage_pairs_are_counted_against_their_own_candidates(tmp_path: Path) -> None:
-    """With --passages, the whole-text pairs are given of the LSH candidates and the pairs
-    sharing passages of the candidates sampled shingles proposed, as summary.json has them."""
+    """With --passages, the whole-text pairs are given of the LSH candidates and of the
+    candidates sampled shingles proposed, and the pairs sharing passages of the other proposed
+    ones, as summary.json has them."""
     lines, s = _bulk(tmp_path, str(LABELLED), "--passages")
     relations = dict(s["relations"])
     shares = relations.pop("shares_passages")
     alike = sum(relations.values())
+    found, proposed = s["alike_from_passage_candidates"], s["passage_candidates"]
     named = ", ".join(f"{k} {v}" for k, v in relations.items())
-    assert alike <= s["candidate_pairs"] and shares <= s["passage_candidates"]
+    assert found > 0 and alike - found <= s["candidate_pairs"]  # the sample finds some here
+    assert shares <= proposed - found
     start = lines.index(f"  verified pairs: {s['pairs']}")
     assert lines[start - 1] == f"  duplicates removed: {s['duplicates']}"  # no empty texts
     assert lines[start + 1 : start + 3] == [
-        f"    texts alike: {alike} ({named}) of {s['candidate_pairs']} candidates",
-        f"    sharing passages: {shares} of {s['passage_candidates']} candidates from shared "
-        "sampled shingles",
+        f"    texts alike: {alike} ({named}): {alike - found} of {s['candidate_pairs']} "
+        f"candidates, {found} of {proposed} from shared sampled shingles",
+        f"    sharing passages: {shares} of the other {proposed - found}",
     ]
 
 
 def test_without_passages_no_passage_candidates_are_counted(tmp_path: Path) -> None:
     """Without --passages, summary.json's passage_candidates is null and one line has the pairs."""
     lines, s = _bulk(tmp_path, str(LABELLED))
-    assert s["passage_candidates"] is None
+    assert s["passage_candidates"] is None and s["alike_from_passage_candidates"] is None
     named = ", ".join(f"{k} {v}" for k, v in s["relations"].items())
     assert f"  verified pairs: {s['pairs']} ({named}) of {s['candidate_pairs']} candidates" in lines

@@ -41,6 +41,18 @@ def test_eval_json_has_every_figure() -> None:
     assert data["config_id"].startswith("v1-word5")
 
 
+def test_eval_with_passages_finds_the_pairs_lsh_missed_without_losing_precision() -> None:
+    """--passages adds the whole-text pairs sampled shingles find: on the shipped sample, more
+    gold pairs (cut reprints, short against their story) and still no wrong one."""
+    plain = json.loads(run("eval", LABELLED, "--json")[1])["pairwise"]
+    code, out = run("eval", LABELLED, "--json", "--passages")
+    assert code == 0
+    data = json.loads(out)
+    assert data["passages"] is True
+    assert data["pairwise"]["true_positives"] > plain["true_positives"]
+    assert data["pairwise"]["precision"] == plain["precision"] == 1.0
+
+
 def test_eval_settings_flags_reach_the_pipeline() -> None:
     """--threshold changes the evaluated config."""
     code, out = run("eval", LABELLED, "--json", "--threshold", "0.9")
@@ -98,12 +110,14 @@ def test_negative_jobs_are_refused(command: str) -> None:
 
 
 def test_make_eval_comparison_scores_ours_and_the_datasketch_baseline() -> None:
-    """benchmarks.eval_compare scores dedup (plain, stripped) and datasketch the same way."""
+    """benchmarks.eval_compare scores dedup (plain, stripped, each with and without passages)
+    and datasketch the same way."""
     from benchmarks.eval_compare import compare, render
 
     result = compare(ROOT / "examples" / "labelled.jsonl")
-    assert len(result["rows"]) == 3
+    assert len(result["rows"]) == 5
     assert result["gold_pairs"] == 119
     table = render(result)
     assert "datasketch MinHashLSH(0.7) + union-find" in table
     assert "dedup --strip-boilerplate" in table
+    assert "dedup --strip-boilerplate --passages" in table

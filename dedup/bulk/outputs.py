@@ -14,9 +14,11 @@ function of the input and the config: byte-identical whatever ``--jobs`` is.
   "per_source"}`` (``per_source``: how many of ``documents`` come from each source).
 * ``samples.jsonl`` - the original texts (cut at 8,000 characters) of the documents the report
   shows: ``{"id", "cluster", "text", "length", ...}`` (see :mod:`dedup.bulk.samples`).
-* ``summary.json`` - counts, per-stage timings and the config. ``candidate_pairs`` are the
-  candidates of the whole-text relations; the ``shares_passages`` pairs of a ``--passages`` run
-  come from ``passage_candidates`` (``null`` without passages), so each count of pairs has its
+* ``summary.json`` - counts, per-stage timings and the config. ``candidate_pairs`` are the LSH
+  candidates of the whole-text relations. A ``--passages`` run also has ``passage_candidates``
+  (``null`` without passages), the pairs shared sampled shingles propose beyond those verified:
+  ``alike_from_passage_candidates`` of them reach a whole-text relation and join the clusters,
+  and the ``shares_passages`` pairs are found among the rest, so each count of pairs has its
   own candidates.
 """
 
@@ -160,6 +162,7 @@ class SummaryCounts:
     candidates: CandidateStats
     empty_texts: int = 0  # documents whose text has no word (each its own cluster)
     passage_candidates: int | None = None  # None: passages were not looked for
+    alike_from_passage_candidates: int | None = None
 
     @classmethod
     def of(cls, result: BulkResult) -> SummaryCounts:
@@ -176,6 +179,7 @@ class SummaryCounts:
             candidates=result.candidates,
             empty_texts=result.empty_texts,
             passage_candidates=result.passage_candidates,
+            alike_from_passage_candidates=result.alike_from_passage_candidates,
         )
 
 
@@ -203,6 +207,7 @@ def summary_data(
         "candidate_pairs": counts.candidates.pairs,
         "hot_buckets": counts.candidates.hot_buckets,
         "passage_candidates": counts.passage_candidates,
+        "alike_from_passage_candidates": counts.alike_from_passage_candidates,
         "boilerplate_paragraphs": 0,
         "boilerplate_patterns": 0,
         "seconds": round(timings.get("total", 0.0), 3),

@@ -63,9 +63,12 @@ class BulkResult:
     #: that a run can say so: see :meth:`Corpus.worded`).
     empty_texts: int = 0
     #: With options.passages: the pairs proposed by shared sampled shingles that were not
-    #: verified pairs already, the candidates of the ``shares_passages`` pairs (the verified
-    #: pairs come from ``candidates``, and the two counts are reported apart).
+    #: verified pairs already (the LSH candidates are ``candidates``; the counts are reported
+    #: apart), and how many of them reach a whole-text relation: those are verified pairs and
+    #: cluster edges like the LSH candidates' (:mod:`dedup.bulk.reuse`), the others are the
+    #: candidates of the ``shares_passages`` pairs.
     passage_candidates: int | None = None
+    alike_from_passage_candidates: int | None = None
 
     @property
     def clusters(self) -> int:
@@ -152,15 +155,17 @@ def run_bulk(
         verifier = PairVerifier(config.threshold, jobs=options.resolved_jobs())
         with _timed(timings, "verify"):
             pairs = verifier.verify(left, right, spool, corpus.content_hashes)
+        proposed = None
+        if reuse is not None:  # the whole-text pairs LSH missed join the clusters too
+            with _timed(timings, "passage candidates"):
+                proposed = reuse.propose(pairs, verifier, spool, corpus.content_hashes)
+                pairs = VerifiedPairs.concat([pairs, proposed.alike])
         with _timed(timings, "cluster"):
             canon = star_clusters(rank, pairs.left, pairs.right)
         passages = None
-        passage_candidates = None
-        if reuse is not None:
+        if reuse is not None and proposed is not None:
             with _timed(timings, "passages"):
-                pairs, passages, passage_candidates = reuse.run(
-                    pairs, verifier, spool, corpus.content_hashes, corpus.sources
-                )
+                pairs, passages = reuse.run(pairs, proposed, corpus.sources)
     timings["total"] = time.perf_counter() - start
     return BulkResult(
         config=config,
@@ -172,7 +177,8 @@ def run_bulk(
         timings=timings,
         passages=passages,
         empty_texts=len(corpus) - int(np.count_nonzero(worded)),
-        passage_candidates=passage_candidates,
+        passage_candidates=None if proposed is None else proposed.count,
+        alike_from_passage_candidates=None if proposed is None else len(proposed.alike),
     )
 
 

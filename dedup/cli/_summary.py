@@ -26,10 +26,11 @@ def summary_lines(
 ) -> list[str]:
     """The summary of a run whose ``summary.json`` holds ``data``.
 
-    The pairs of a ``--passages`` run come from two sets of candidates: the whole-text pairs
-    (duplicate, near-duplicate, containment) from the LSH candidates (``candidate_pairs``),
-    the ``shares_passages`` pairs from the pairs sampled shingles propose
-    (``passage_candidates``). Each count is given with its own candidates: all pairs "of"
+    The pairs of a ``--passages`` run come from two sets of candidates: the LSH candidates
+    (``candidate_pairs``), which give whole-text pairs (duplicate, near-duplicate,
+    containment), and the pairs sampled shingles propose beyond them (``passage_candidates``),
+    which give whole-text pairs LSH missed (``alike_from_passage_candidates``) and the
+    ``shares_passages`` pairs. Each count is given with its own candidates: all pairs "of"
     the LSH candidates would read as more pairs verified than there were candidates.
     """
     timings = ", ".join(f"{k} {v:.2f}s" for k, v in data["timings"].items() if k != "total")
@@ -45,16 +46,20 @@ def summary_lines(
     relations: Mapping[str, int] = data["relations"]
     whole = {k: v for k, v in relations.items() if k != SHARES_PASSAGES}
     named = ", ".join(f"{k} {v}" for k, v in whole.items()) or "none"
-    alike = f"({named}) of {data['candidate_pairs']} candidates"
     passage_candidates = data.get("passage_candidates")
     if passage_candidates is None:  # no passages looked for: every pair is a whole-text one
-        lines.append(f"  verified pairs: {data['pairs']} {alike}")
+        lines.append(
+            f"  verified pairs: {data['pairs']} ({named}) of {data['candidate_pairs']} candidates"
+        )
     else:
+        found = int(data.get("alike_from_passage_candidates") or 0)
+        alike = sum(whole.values())
         lines += [
             f"  verified pairs: {data['pairs']}",
-            f"    texts alike: {sum(whole.values())} {alike}",
-            f"    sharing passages: {relations.get(SHARES_PASSAGES, 0)} of "
-            f"{passage_candidates} candidates from shared sampled shingles",
+            f"    texts alike: {alike} ({named}): {alike - found} of {data['candidate_pairs']} "
+            f"candidates, {found} of {passage_candidates} from shared sampled shingles",
+            f"    sharing passages: {relations.get(SHARES_PASSAGES, 0)} of the other "
+            f"{passage_candidates - found}",
         ]
     lines += [
         f"  time: {data['seconds']:.2f}s ({timings}), {data['jobs']} job(s) on {data['engine']}",

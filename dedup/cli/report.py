@@ -102,6 +102,11 @@ def report(
 @click.argument("inputs", nargs=-1, required=True)
 @config_options
 @click.option("--strip-boilerplate", is_flag=True, help="Fingerprint without boilerplate.")
+@click.option(
+    "--passages",
+    is_flag=True,
+    help="Look for passages as bulk --passages does (its sampled candidates join the clusters).",
+)
 @_JOBS
 @click.option("--cluster-field", default="cluster", show_default=True)
 @click.option("--boilerplate-field", default="boilerplate", show_default=True)
@@ -115,6 +120,7 @@ def evaluate_command(
     ngram: int | None,
     num_perm: int | None,
     strip_boilerplate: bool,
+    passages: bool,
     jobs: int,
     cluster_field: str,
     boilerplate_field: str,
@@ -140,7 +146,14 @@ def evaluate_command(
             boilerplate_field=boilerplate_field,
             text_field=text_field,
         )
-        result = evaluate(documents, labels, config, strip_boilerplate=strip_boilerplate, jobs=jobs)
+        result = evaluate(
+            documents,
+            labels,
+            config,
+            strip_boilerplate=strip_boilerplate,
+            jobs=jobs,
+            passages=passages,
+        )
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2))
     else:

@@ -38,6 +38,7 @@ class Evaluation:
     boilerplate_documents: int  # documents with gold boilerplate spans
     strip_boilerplate: bool
     seconds: float
+    passages: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (``dedup eval --json``)."""
@@ -50,6 +51,7 @@ class Evaluation:
             "boilerplate": None if self.boilerplate is None else self.boilerplate.to_dict(),
             "boilerplate_documents": self.boilerplate_documents,
             "strip_boilerplate": self.strip_boilerplate,
+            "passages": self.passages,
             "seconds": round(self.seconds, 3),
             "config_id": self.config.id,
             "config": self.config.to_dict(),
@@ -64,6 +66,7 @@ def evaluate(
     strip_boilerplate: bool = False,
     jobs: int = 0,
     stage: BoilerplateStage | None = None,
+    passages: bool = False,
 ) -> Evaluation:
     """Cluster ``documents()`` with ``config`` and score the result against ``labels``.
 
@@ -71,6 +74,8 @@ def evaluate(
     as ``dedup bulk --strip-boilerplate`` does. Boilerplate is learned (and scored) whenever
     ``labels`` has gold spans, stripped or not: the spans a user would get from ``dedup strip``.
     ``stage`` reuses a boilerplate stage already trained on the same documents and config.
+    With ``passages`` the run looks for passages as ``dedup bulk --passages`` does, whose
+    candidates from sampled shingles add the whole-text pairs LSH missed to the clusters.
     """
     started = time.perf_counter()
     needs_stage = strip_boilerplate or bool(labels.boilerplate)
@@ -80,8 +85,9 @@ def evaluate(
     result = run_bulk(
         documents(),
         config,
-        BulkOptions(jobs=jobs),
+        BulkOptions(jobs=jobs, passages=passages),
         transform=stage.content if strip_boilerplate and stage else None,
+        exclusions=stage.spans if passages and stage else None,
     )
     gold = [labels.cluster_of(doc_id) for doc_id in result.ids]
     predicted = result.canon.tolist()
@@ -99,6 +105,7 @@ def evaluate(
         boilerplate_documents=sum(1 for doc_id in result.ids if doc_id in labels.boilerplate),
         strip_boilerplate=strip_boilerplate,
         seconds=time.perf_counter() - started,
+        passages=passages,
     )
 
 

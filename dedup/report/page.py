@@ -132,6 +132,7 @@ def _summary(data: RunData) -> Markup:
             ("pairs", "verified pairs"),
             ("candidate_pairs", "candidate pairs"),
             ("passage_candidates", "passage candidates"),
+            ("alike_from_passage_candidates", "texts alike among them"),
             ("hot_buckets", "hot buckets"),
             ("boilerplate_paragraphs", "boilerplate paragraphs"),
             ("boilerplate_patterns", "boilerplate patterns"),
