@@ -21,6 +21,11 @@ async def stored(client: Client) -> int:
     return int((await (await client.get("/readyz")).json())["documents"])
 
 
+def only(field: str, detail: str) -> list[dict[str, str]]:
+    """A 422's ``errors`` when ``field`` alone is wrong, for ``detail``."""
+    return [{"field": field, "pointer": f"#/{field}", "detail": detail}]
+
+
 async def send(client: Client, method: str, path: str) -> tuple[int, str, dict[str, Any]]:
     """``method path`` with the path's bytes on the wire exactly as given (no client's
     quoting); the status, the content type and the JSON body ({} if none)."""
@@ -40,13 +45,7 @@ async def test_a_control_character_in_an_id_is_named_with_its_place(
     """The 422 says which control character the id holds and where, in the library's words."""
     status, problem = await post(client, route, {"id": "ab\tc", "text": TEXT})
     assert status == 422
-    assert problem["errors"] == [
-        {
-            "field": "id",
-            "pointer": "#/id",
-            "detail": "contains a control character (U+0009 at character 2)",
-        }
-    ]
+    assert problem["errors"] == only("id", "contains a control character (U+0009 at character 2)")
 
 
 async def test_an_id_of_only_white_space_is_refused_in_those_words(client: Client) -> None:
@@ -74,13 +73,7 @@ async def test_a_text_with_no_words_is_a_422_naming_text(
     """An empty or blank text is a client's bug: 422 on text, saying it has no words."""
     status, problem = await post(client, route, {"id": "blank", "text": text})
     assert status == 422
-    assert problem["errors"] == [
-        {
-            "field": "text",
-            "pointer": "#/text",
-            "detail": "is empty or only whitespace: it has no words",
-        }
-    ]
+    assert problem["errors"] == only("text", "is empty or only whitespace: it has no words")
     assert await stored(client) == 0
 
 
