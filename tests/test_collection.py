@@ -93,6 +93,37 @@ def test_cut_reprint_is_near_duplicate_with_passages(
     assert half[passage.a[0] : passage.a[1]] == original[passage.b[0] : passage.b[1]]
 
 
+def test_a_short_excerpt_lsh_misses_is_contained_in_its_story(
+    collection: Collection, long_english_articles: list[str]
+) -> None:
+    """An excerpt a tenth of its story's length is no LSH candidate of it (Jaccard about 0.1);
+    the reuse candidates propose it, and measured whole it is contained in the story: the
+    post says so, as it would of an LSH match, and points to its story."""
+    story = "\n\n".join(long_english_articles[:6])
+    collection.post(Document("story", story))
+    excerpt = Document("excerpt", long_english_articles[2])
+    assert not collection.index.query(excerpt).matches  # the premise: LSH did not propose it
+    verdict = collection.post(excerpt)
+    assert (verdict.status, verdict.duplicate_of) == ("near_duplicate", "story")
+    match = verdict.matches[0]
+    assert (match.id, match.relation, match.containment) == ("story", "contained_in", 1.0)
+    assert match.passages
+
+
+def test_a_post_reported_after_a_later_copy_is_stored_stays_new(
+    collection: Collection, long_english_articles: list[str]
+) -> None:
+    """A report may run after later posts are stored (a service's readers report while its
+    writer goes on): a copy stored after the post was decided is no match of it, so the first
+    of many posts of one article stays the one ``new``."""
+    text = long_english_articles[0]
+    with collection.transaction():
+        first = collection.post_pending(Document("first", text))
+    assert collection.post(Document("second", text)).duplicate_of == "first"
+    verdict = collection.report(first)
+    assert (verdict.status, verdict.duplicate_of) == ("new", None)
+
+
 def test_check_stores_nothing(collection: Collection, sample: list[Document]) -> None:
     """A check answers like a post but leaves the collection as it was."""
     verdict = collection.check(sample[0])

@@ -44,6 +44,7 @@ from dedup.collection.reports import (
     Verdict,
     Window,
     status_of,
+    widened,
 )
 from dedup.collection.reuse_index import ReuseSets
 from dedup.config import Config
@@ -274,7 +275,8 @@ class Collection(FileSettings):
     @storage_errors
     def report(self, pending: Pending) -> Verdict:
         """The verdict of a :meth:`post_pending` or a check, with the passages of its matches
-        and the reuse candidates that share passages."""
+        and the reuse candidates that relate to it whole (the status follows them) or by
+        passages."""
         if pending.prepared.config_id != self.config.id:
             raise InputError("pending from a collection with another config than this one")
         doc, fp = pending.prepared.doc, pending.fingerprint
@@ -283,9 +285,11 @@ class Collection(FileSettings):
         reuse = self._passages.filtered(reuse, doc, *pending.window)[:MAX_REUSE_CANDIDATES]
         if not pending.matches and not reuse:  # two posts in three: nothing to tokenize
             return replace(pending.verdict, matches=())
-        spans = list(pending.verdict.boilerplate)
-        reports = self._passages.reports(tokenize(doc.text), spans, pending.matches, reuse, fp)
-        return replace(pending.verdict, matches=tuple(reports))
+        found = self._passages.alike(reuse, fp, self.config.threshold, pending.mark)
+        verdict, matches, reuse = widened(pending.verdict, pending.matches, found, reuse)
+        spans = list(verdict.boilerplate)
+        reports = self._passages.reports(tokenize(doc.text), spans, matches, reuse, fp)
+        return replace(verdict, matches=tuple(reports))
 
     @storage_errors
     def load(
@@ -392,4 +396,4 @@ class Collection(FileSettings):
             truncated=result.truncated,
         )
         window = Window(since, until, exclude_same_source)
-        return Pending(verdict, result.matches, window, fp, ready)
+        return Pending(verdict, result.matches, window, fp, ready, self.index.mark())

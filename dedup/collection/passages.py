@@ -109,6 +109,36 @@ class Passages:
                 )
         return reports
 
+    def alike(
+        self, reuse: list[str], fp: Fingerprint, threshold: float, before: int | None
+    ) -> list[Match]:
+        """The reuse candidates stored before the mark ``before`` whose whole texts relate to
+        ``fp``'s at ``threshold``.
+
+        LSH is tuned to Jaccard similarity, so it seldom proposes a short excerpt of a long
+        article (contained in it, at a Jaccard of a tenth): the reuse candidates, from shared
+        sampled shingles, do. Measured exactly, as LSH candidates are, such a pair is a
+        document-level match, not a pair that merely shares passages.
+        """
+        sets = self.index.shingles(reuse, before) if reuse else {}
+        found = []
+        for doc_id in reuse:
+            if doc_id not in sets:  # removed, or stored after the verdict was decided
+                continue
+            sim = Similarity.of(fp.shingles, sets[doc_id])
+            relation = sim.relation(threshold)
+            if relation is not None:
+                found.append(
+                    Match(
+                        doc_id,
+                        relation,
+                        sim.jaccard,
+                        sim.containment_a_in_b,
+                        sim.containment_b_in_a,
+                    )
+                )
+        return found
+
     def compare(self, side: AlignSide, other_id: str) -> PairReuse | None:
         """Passages shared with a stored document, boilerplate left out on both sides.
 

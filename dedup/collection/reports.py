@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, NamedTuple
 
 from dedup._pickling import by_fields
@@ -54,8 +54,9 @@ class Verdict:
 
     ``status`` is ``duplicate`` when a stored document has the same normalised text (or the
     same id and text were posted before), ``near_duplicate`` when one is related as a near
-    duplicate or by containment either way, else ``new`` (passage reuse alone leaves an article
-    ``new``; its matches say what it shares). ``duplicate_of`` is the best match's id.
+    duplicate or by containment either way (found by LSH, or among the reuse candidates: a
+    short excerpt of a long story, which LSH misses), else ``new`` (passage reuse alone leaves
+    an article ``new``; its matches say what it shares). ``duplicate_of`` is the best match's id.
     ``boilerplate`` lists the checked text's boilerplate spans; ``stored`` what posting did
     (None for a check); ``truncated`` that a hot LSH bucket was cut short.
     """
@@ -138,7 +139,10 @@ class Pending:
 
     ``verdict`` has every field but ``matches``; ``matches`` are the verified document-level
     matches, which :meth:`Collection.report` aligns, and to which it adds the documents that
-    share passages, found within ``window``.
+    share passages, found within ``window``. ``mark`` is the index's mark
+    (:meth:`~dedup.index.IndexCore.mark`) when the verdict was decided: a report, which may run
+    after later posts are stored, takes only documents stored before it as whole-text matches,
+    so that the first of many concurrent posts of one article stays ``new``.
     """
 
     verdict: Verdict
@@ -146,6 +150,7 @@ class Pending:
     window: Window
     fingerprint: Fingerprint
     prepared: Prepared
+    mark: int | None = None  # None: any stored document
 
 
 class Window(NamedTuple):
@@ -172,3 +177,21 @@ def status_of(matches: tuple[Match, ...]) -> Status:
     if matches:
         return "near_duplicate"
     return "new"
+
+
+def widened(
+    verdict: Verdict, matches: tuple[Match, ...], found: list[Match], reuse: list[str]
+) -> tuple[Verdict, tuple[Match, ...], list[str]]:
+    """``verdict`` and its ``matches`` with ``found`` added (reuse candidates whose whole texts
+    relate to the checked one), and the reuse candidates left to judge by their passages.
+
+    The status and best match follow all the matches, unless the verdict is a stored
+    document's own (a re-post, or a check of its id and text): that stays a duplicate of itself.
+    """
+    if not found:
+        return verdict, matches, reuse
+    merged = tuple(sorted([*matches, *found], key=Match.sort_key))
+    taken = {m.id for m in found}
+    if verdict.duplicate_of != verdict.id:
+        verdict = replace(verdict, status=status_of(merged), duplicate_of=merged[0].id)
+    return verdict, merged, [doc_id for doc_id in reuse if doc_id not in taken]

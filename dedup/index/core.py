@@ -299,9 +299,17 @@ class IndexCore:
         filters = Filters(row.id, row.source if exclude_same_source else None, since, until)
         return self._matcher.match(fp, filters, self._threshold(threshold))
 
-    def shingles(self, doc_ids: Sequence[str]) -> dict[str, np.ndarray]:
-        """The stored shingle sets of these documents (ids not stored are left out)."""
+    def mark(self) -> int:
+        """A mark of what is stored now: every document stored from now on (an update too) is
+        at or after it, for :meth:`shingles` to leave out."""
+        return self._store.next_handle()
+
+    def shingles(self, doc_ids: Sequence[str], before: int | None = None) -> dict[str, np.ndarray]:
+        """The stored shingle sets of these documents (ids not stored are left out, and with
+        ``before``, a :meth:`mark`, those stored at or after it)."""
         rows = self._store.rows_by_id(list(doc_ids))
+        if before is not None:
+            rows = {doc_id: row for doc_id, row in rows.items() if row.handle < before}
         sets = self._store.shingles([r.handle for r in rows.values()])
         return {doc_id: sets[row.handle] for doc_id, row in rows.items()}
 
