@@ -45,8 +45,11 @@ async def queued_behind_held_writer(
     return futures, release, held
 
 
-async def test_a_failing_post_in_a_batch_keeps_its_neighbours(client: Client, article: str) -> None:
+async def test_a_failing_post_in_a_batch_keeps_its_neighbours(
+    client: Client, long_english_articles: list[str]
+) -> None:
     """Posts queued around one that fails are stored; the failing one gets its own error."""
+    article, other = long_english_articles[:2]
     paragraphs = article.split("\n\n")
 
     def bad(col: Collection) -> None:
@@ -56,7 +59,7 @@ async def test_a_failing_post_in_a_batch_keeps_its_neighbours(client: Client, ar
     jobs = [
         lambda col: col.post(_doc("a", article)).status,
         bad,
-        lambda col: col.post(_doc("b", "\n\n".join(paragraphs[1:3]))).status,
+        lambda col: col.post(_doc("b", other)).status,
     ]
     futures, release, held = await queued_behind_held_writer(client, jobs)
     release.set()
