@@ -285,10 +285,10 @@ class Collection(FileSettings):
         reuse = self._passages.filtered(reuse, doc, *pending.window)[:MAX_REUSE_CANDIDATES]
         if not pending.matches and not reuse:  # two posts in three: nothing to tokenize
             return replace(pending.verdict, matches=())
-        found = self._passages.alike(reuse, fp, self.config.threshold, pending.mark)
+        found, sets = self._passages.alike(reuse, fp, self.config.threshold, pending.mark)
         verdict, matches, reuse = widened(pending.verdict, pending.matches, found, reuse)
         spans = list(verdict.boilerplate)
-        reports = self._passages.reports(tokenize(doc.text), spans, matches, reuse, fp)
+        reports = self._passages.reports(tokenize(doc.text), spans, matches, reuse, fp, sets)
         return replace(verdict, matches=tuple(reports))
 
     @storage_errors

@@ -7,6 +7,9 @@ boilerplate as judged when they were stored) and aligns them with the checked do
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Mapping
+
+import numpy as np
 
 from dedup.align import AlignSide, PairReuse
 from dedup.boilerplate import Stripper
@@ -71,10 +74,12 @@ class Passages:
         matches: tuple[Match, ...],
         reuse: list[str],
         fp: Fingerprint | None = None,
+        sets: Mapping[str, np.ndarray] | None = None,
     ) -> list[MatchReport]:
         """Matches with their passages, then the reuse candidates that share passages.
 
-        ``tokens`` are those of ``doc.text`` (tokenised on the way in, see ``Prepared``).
+        ``tokens`` are those of ``doc.text`` (tokenised on the way in, see ``Prepared``);
+        ``sets`` are stored shingle sets already read (:meth:`alike`'s), not read again.
         """
         reports = []
         side = self._reuse.side(tokens, spans)
@@ -91,7 +96,9 @@ class Passages:
                 )
             )
         if reuse and fp is not None:
-            sets = self.index.shingles(reuse)
+            known = sets or {}
+            missing = [doc_id for doc_id in reuse if doc_id not in known]
+            sets = {**known, **self.index.shingles(missing)} if missing else known
             for doc_id in reuse:
                 found = self.compare(side, doc_id)
                 if found is None or not found.shares_passages or doc_id not in sets:
@@ -111,9 +118,10 @@ class Passages:
 
     def alike(
         self, reuse: list[str], fp: Fingerprint, threshold: float, before: int | None
-    ) -> list[Match]:
+    ) -> tuple[list[Match], dict[str, np.ndarray]]:
         """The reuse candidates stored before the mark ``before`` whose whole texts relate to
-        ``fp``'s at ``threshold``.
+        ``fp``'s at ``threshold``, and the stored shingle sets read to measure them (for
+        :meth:`reports`).
 
         LSH is tuned to Jaccard similarity, so it seldom proposes a short excerpt of a long
         article (contained in it, at a Jaccard of a tenth): the reuse candidates, from shared
@@ -137,7 +145,7 @@ class Passages:
                         sim.containment_b_in_a,
                     )
                 )
-        return found
+        return found, sets
 
     def compare(self, side: AlignSide, other_id: str) -> PairReuse | None:
         """Passages shared with a stored document, boilerplate left out on both sides.
