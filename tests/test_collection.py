@@ -110,6 +110,31 @@ def test_a_short_excerpt_lsh_misses_is_contained_in_its_story(
     assert match.passages
 
 
+def test_a_short_excerpt_lsh_misses_joins_its_storys_cluster(
+    collection: Collection, long_english_articles: list[str]
+) -> None:
+    """The post that finds its story among the reuse candidates also places the excerpt in the
+    story's cluster: a stored document's view agrees with what its post answered."""
+    collection.post(Document("story", "\n\n".join(long_english_articles[:6])))
+    excerpt = Document("excerpt", long_english_articles[2])
+    assert not collection.index.query(excerpt).matches  # the premise: LSH did not propose it
+    collection.post(excerpt)
+    view = collection.get("excerpt")
+    assert (view.cluster, view.members) == ("story", ("story", "excerpt"))
+    assert [(m.id, m.relation) for m in view.matches] == [("story", "contained_in")]
+
+
+def test_a_storys_view_lists_an_excerpt_stored_after_it(
+    collection: Collection, long_english_articles: list[str]
+) -> None:
+    """A stored document's matches include what LSH does not propose: its excerpts."""
+    collection.post(Document("story", "\n\n".join(long_english_articles[:6])))
+    collection.post(Document("excerpt", long_english_articles[2]))
+    match = collection.get("story").matches[0]
+    assert (match.id, match.relation, match.containment_reverse) == ("excerpt", "contains", 1.0)
+    assert match.passages
+
+
 def test_a_post_reported_after_a_later_copy_is_stored_stays_new(
     collection: Collection, long_english_articles: list[str]
 ) -> None:

@@ -12,6 +12,7 @@ import pytest
 from _index_support import BACKENDS, CONFIG, Backends, doc, edited, head, text
 
 from dedup.cluster import canonical_order, star_clusters
+from dedup.errors import DocumentNotFoundError
 from dedup.fingerprint import Fingerprinter
 from dedup.index import IndexCore
 from dedup.types import Document
@@ -68,6 +69,59 @@ def test_an_earlier_original_arriving_late_joins_the_existing_cluster(index: Ind
     index.add(doc("reprint", edited(A, 60), at(10)))
     index.add(doc("original", A, at(9)))
     assert index.cluster_of("original") == "reprint"
+
+
+# --- joining after the add: documents related whole that LSH did not propose ----------------
+
+STORY = text(21, 1200)
+EXCERPT = head(STORY, 0.1)  # contained in STORY, at a Jaccard of about a tenth
+
+
+def stored_excerpt(index: IndexCore) -> None:
+    """STORY, then its EXCERPT, which LSH did not propose: it founded a cluster of its own."""
+    index.add(doc("story", STORY, at(9)))
+    index.add(doc("excerpt", EXCERPT, at(10)))
+    assert index.cluster_of("excerpt") == "excerpt"  # the premise
+
+
+def test_join_cluster_places_an_excerpt_with_the_story_it_is_contained_in(
+    index: IndexCore,
+) -> None:
+    """Told of the story it relates to, a lone excerpt joins the story's cluster."""
+    stored_excerpt(index)
+    assert index.join_cluster("excerpt", ["story"]) == "story"
+    assert index.cluster_members("excerpt") == ["story", "excerpt"]
+
+
+def test_join_cluster_keeps_a_document_that_others_joined_meanwhile(index: IndexCore) -> None:
+    """A copy of the excerpt joined its cluster before the join: the excerpt keeps its place."""
+    stored_excerpt(index)
+    index.add(doc("copy", EXCERPT, at(11)))
+    assert index.join_cluster("excerpt", ["story"]) is None
+    assert index.cluster_members("excerpt") == ["excerpt", "copy"]
+
+
+def test_join_cluster_verifies_against_the_canonical_not_the_related_member(
+    index: IndexCore,
+) -> None:
+    """The chaining guard: C relates to member B only, not to B's canonical A, so it stays."""
+    index.add_many([doc("a", X + " " + Y, at(9)), doc("b", f"{X} {Y} {Z}", at(10))])
+    index.add(doc("c", Y + " " + Z, at(11)))
+    assert index.join_cluster("c", ["b"]) is None
+    assert index.cluster_of("c") == "c"
+
+
+def test_join_cluster_leaves_a_document_unrelated_to_those_named(index: IndexCore) -> None:
+    """Naming documents it does not verify against moves nothing."""
+    index.add_many([doc("a", A, at(9)), doc("x", X, at(10))])
+    assert index.join_cluster("x", ["a", "not stored"]) is None
+    assert index.cluster_of("x") == "x"
+
+
+def test_join_cluster_of_a_document_not_stored_raises(index: IndexCore) -> None:
+    """An unknown id is DocumentNotFoundError, as for every verb that names one."""
+    with pytest.raises(DocumentNotFoundError):
+        index.join_cluster("nowhere", ["a"])
 
 
 def test_cluster_members_lists_the_canonical_first_then_canonical_order(

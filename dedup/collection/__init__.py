@@ -11,7 +11,8 @@
 """
 
 from dedup.collection.backup import Backup, backup
-from dedup.collection.core import MAX_REUSE_CANDIDATES, Collection
+from dedup.collection.core import Collection
+from dedup.collection.passages import MAX_REUSE_CANDIDATES
 from dedup.collection.reports import (
     DocumentView,
     MatchReport,
@@ -21,6 +22,7 @@ from dedup.collection.reports import (
     Stored,
     Verdict,
     Window,
+    joins,
 )
 from dedup.errors import ReadOnlyError
 
@@ -38,4 +40,5 @@ __all__ = [
     "Verdict",
     "Window",
     "backup",
+    "joins",
 ]

@@ -35,7 +35,7 @@ from dedup.boilerplate.store import DocumentEntry
 from dedup.collection import loading, tables, warm
 from dedup.collection.file_settings import FileSettings
 from dedup.collection.loading import Loader
-from dedup.collection.passages import Passages
+from dedup.collection.passages import MAX_REUSE_CANDIDATES, Passages
 from dedup.collection.reports import (
     STORED_AS,
     DocumentView,
@@ -43,6 +43,7 @@ from dedup.collection.reports import (
     Prepared,
     Verdict,
     Window,
+    joins,
     status_of,
     widened,
 )
@@ -57,8 +58,6 @@ from dedup.types import AddOutcome, Document
 #: The SQLite page cache of a collection opened read-only, in MB: a reader reads scattered rows
 #: once each (the OS caches the file anyway), and a service keeps several.
 READER_CACHE_MB = 64
-#: At most this many reuse candidates are aligned per check (the most-shared first).
-MAX_REUSE_CANDIDATES = 20
 
 
 class Collection(FileSettings):
@@ -83,7 +82,7 @@ class Collection(FileSettings):
         self._model = BoilerplateModel(self.config, store=self._boilerplate)
         self._stripper = Stripper(self._model)
         self._fingerprinter = Fingerprinter(self.config)
-        self._passages = Passages(index, self._texts, self._stripper)
+        self._passages = Passages(index, self._texts, self._postings, self._stripper)
 
     @classmethod
     def open(
@@ -222,7 +221,10 @@ class Collection(FileSettings):
             exclude_same_source=exclude_same_source,
             prepared=prepared,
         )
-        return self.report(pending)
+        verdict = self.report(pending)
+        if related := joins(pending, verdict):
+            self.join_cluster(doc.id, related)
+        return verdict
 
     @storage_errors
     def post_pending(
@@ -259,6 +261,16 @@ class Collection(FileSettings):
         return replace(pending, verdict=verdict)
 
     @storage_errors
+    def join_cluster(self, doc_id: str, related: Sequence[str]) -> str | None:
+        """After a post's :meth:`report`, place the document in the cluster of those it
+        relates to whole beyond the index's matches (:func:`~dedup.collection.reports.joins`):
+        :meth:`~dedup.index.IndexCore.join_cluster`. :meth:`post` does this itself; a writer
+        that leaves reports to readers runs it once the report is back."""
+        self._writable()
+        with self.index.atomic():
+            return self.index.join_cluster(doc_id, related)
+
+    @storage_errors
     def warm_up(self, doc: Document) -> None:
         """Load every compiled kernel the verbs use (:mod:`dedup.collection.warm`), then read
         what a first request reads: a read-only collection checks ``doc`` (building the reuse
@@ -285,10 +297,12 @@ class Collection(FileSettings):
         reuse = self._passages.filtered(reuse, doc, *pending.window)[:MAX_REUSE_CANDIDATES]
         if not pending.matches and not reuse:  # two posts in three: nothing to tokenize
             return replace(pending.verdict, matches=())
-        found, sets = self._passages.alike(reuse, fp, self.config.threshold, pending.mark)
+        found, sets = self._passages.alike(reuse, fp.shingles, self.config.threshold, pending.mark)
         verdict, matches, reuse = widened(pending.verdict, pending.matches, found, reuse)
         spans = list(verdict.boilerplate)
-        reports = self._passages.reports(tokenize(doc.text), spans, matches, reuse, fp, sets)
+        reports = self._passages.reports(
+            tokenize(doc.text), spans, matches, reuse, fp.shingles, sets
+        )
         return replace(verdict, matches=tuple(reports))
 
     @storage_errors
@@ -325,22 +339,7 @@ class Collection(FileSettings):
     @storage_errors
     def get(self, doc_id: str) -> DocumentView:
         """A stored document with its cluster and its matches (passages included)."""
-        stored = self.index.get(doc_id)
-        text = self._texts.get(doc_id) or ""
-        doc = Document(doc_id, text, stored.source, stored.published, stored.title)
-        result = self.index.similar(doc_id)
-        spans = self._passages.spans(doc)
-        matches = self._passages.reports(tokenize(text), spans, result.matches, [])
-        return DocumentView(
-            id=stored.id,
-            source=stored.source,
-            published=stored.published,
-            title=stored.title,
-            length=stored.length,
-            cluster=stored.cluster,
-            members=tuple(self.index.cluster_members(doc_id)),
-            matches=tuple(matches),
-        )
+        return self._passages.view(doc_id, self.config.threshold)
 
     @storage_errors
     def delete(self, doc_id: str) -> None:

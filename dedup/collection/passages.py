@@ -14,8 +14,8 @@ import numpy as np
 from dedup.align import AlignSide, PairReuse
 from dedup.boilerplate import Stripper
 from dedup.collection import tables
-from dedup.collection.reports import MatchReport
-from dedup.fingerprint import Fingerprint
+from dedup.collection.reports import DocumentView, MatchReport
+from dedup.collection.reuse_index import ReuseSets
 from dedup.index import SQLiteIndex
 from dedup.normalize import Tokens, tokenize
 from dedup.reuse import ReuseFinder
@@ -24,14 +24,23 @@ from dedup.verify import Similarity
 
 #: Stored texts kept ready for alignment per :class:`Passages` (a few MB each: ~40 KB a text).
 SIDE_CACHE = 256
+#: At most this many reuse candidates are aligned per check (the most-shared first).
+MAX_REUSE_CANDIDATES = 20
 
 
 class Passages:
     """Reports of a checked document's matches against the stored texts."""
 
-    def __init__(self, index: SQLiteIndex, texts: tables.TextTable, stripper: Stripper) -> None:
+    def __init__(
+        self,
+        index: SQLiteIndex,
+        texts: tables.TextTable,
+        postings: ReuseSets,
+        stripper: Stripper,
+    ) -> None:
         self.index = index
         self._texts = texts
+        self._postings = postings
         self._stripper = stripper
         self._reuse = ReuseFinder()
         # Stored texts made ready for alignment, by id, most recently used last; see _side.
@@ -73,13 +82,14 @@ class Passages:
         spans: list[tuple[int, int]],
         matches: tuple[Match, ...],
         reuse: list[str],
-        fp: Fingerprint | None = None,
+        shingles: np.ndarray | None = None,
         sets: Mapping[str, np.ndarray] | None = None,
     ) -> list[MatchReport]:
         """Matches with their passages, then the reuse candidates that share passages.
 
-        ``tokens`` are those of ``doc.text`` (tokenised on the way in, see ``Prepared``);
-        ``sets`` are stored shingle sets already read (:meth:`alike`'s), not read again.
+        ``tokens`` are those of ``doc.text`` (tokenised on the way in, see ``Prepared``) and
+        ``shingles`` its shingle set; ``sets`` are stored shingle sets already read
+        (:meth:`alike`'s), not read again.
         """
         reports = []
         side = self._reuse.side(tokens, spans)
@@ -95,7 +105,7 @@ class Passages:
                     passages.passages if passages else (),
                 )
             )
-        if reuse and fp is not None:
+        if reuse and shingles is not None:
             known = sets or {}
             missing = [doc_id for doc_id in reuse if doc_id not in known]
             sets = {**known, **self.index.shingles(missing)} if missing else known
@@ -103,7 +113,7 @@ class Passages:
                 found = self.compare(side, doc_id)
                 if found is None or not found.shares_passages or doc_id not in sets:
                     continue
-                sim = Similarity.of(fp.shingles, sets[doc_id])
+                sim = Similarity.of(shingles, sets[doc_id])
                 reports.append(
                     MatchReport(
                         doc_id,
@@ -117,11 +127,11 @@ class Passages:
         return reports
 
     def alike(
-        self, reuse: list[str], fp: Fingerprint, threshold: float, before: int | None
+        self, reuse: list[str], shingles: np.ndarray, threshold: float, before: int | None
     ) -> tuple[list[Match], dict[str, np.ndarray]]:
         """The reuse candidates stored before the mark ``before`` whose whole texts relate to
-        ``fp``'s at ``threshold``, and the stored shingle sets read to measure them (for
-        :meth:`reports`).
+        the text of ``shingles`` at ``threshold``, and the stored shingle sets read to measure
+        them (for :meth:`reports`).
 
         LSH is tuned to Jaccard similarity, so it seldom proposes a short excerpt of a long
         article (contained in it, at a Jaccard of a tenth): the reuse candidates, from shared
@@ -133,7 +143,7 @@ class Passages:
         for doc_id in reuse:
             if doc_id not in sets:  # removed, or stored after the verdict was decided
                 continue
-            sim = Similarity.of(fp.shingles, sets[doc_id])
+            sim = Similarity.of(shingles, sets[doc_id])
             relation = sim.relation(threshold)
             if relation is not None:
                 found.append(
@@ -146,6 +156,32 @@ class Passages:
                     )
                 )
         return found, sets
+
+    def view(self, doc_id: str, threshold: float) -> DocumentView:
+        """A stored document with its cluster and its matches, as a post of it answers them
+        now: the index's, the reuse candidates related whole (an excerpt and its story,
+        whichever was stored first), and those that share passages, with their passages."""
+        stored = self.index.get(doc_id)
+        text = self._texts.get(doc_id) or ""
+        doc = Document(doc_id, text, stored.source, stored.published, stored.title)
+        lsh = self.index.similar(doc_id).matches
+        mine = self.index.shingles([doc_id])[doc_id]
+        reuse = self._postings.candidates(mine, own=doc_id, exclude=[m.id for m in lsh])
+        found, sets = self.alike(reuse[:MAX_REUSE_CANDIDATES], mine, threshold, None)
+        matches = tuple(sorted([*lsh, *found], key=Match.sort_key))
+        taken = {m.id for m in found}
+        rest = [r for r in reuse[:MAX_REUSE_CANDIDATES] if r not in taken]
+        reports = self.reports(tokenize(text), self.spans(doc), matches, rest, mine, sets)
+        return DocumentView(
+            id=stored.id,
+            source=stored.source,
+            published=stored.published,
+            title=stored.title,
+            length=stored.length,
+            cluster=stored.cluster,
+            members=tuple(self.index.cluster_members(doc_id)),
+            matches=tuple(reports),
+        )
 
     def compare(self, side: AlignSide, other_id: str) -> PairReuse | None:
         """Passages shared with a stored document, boilerplate left out on both sides.

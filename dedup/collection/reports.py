@@ -195,3 +195,15 @@ def widened(
     if verdict.duplicate_of != verdict.id:
         verdict = replace(verdict, status=status_of(merged), duplicate_of=merged[0].id)
     return verdict, merged, [doc_id for doc_id in reuse if doc_id not in taken]
+
+
+def joins(pending: Pending, verdict: Verdict) -> tuple[str, ...]:
+    """The documents a post's report found related to it whole that the index did not match
+    (reuse candidates LSH did not propose): where :meth:`Collection.join_cluster` places the
+    posted document, which the index placed without them. Empty for a check or an unchanged
+    post, which placed nothing."""
+    if verdict.stored not in ("added", "updated"):
+        return ()
+    known = {m.id for m in pending.matches}
+    passages = Relation.SHARES_PASSAGES.value
+    return tuple(m.id for m in verdict.matches if m.relation != passages and m.id not in known)

@@ -154,6 +154,36 @@ class Placer:
                 linked[q].append(c)
         return linked
 
+    def join(self, handle: int, related: Sequence[int]) -> int | None:
+        """Move a document that is alone in a cluster of its own into the cluster of the
+        best-ranked canonical, among those of ``related``, that it verifies against directly.
+
+        ``related`` are documents found related to it whole after it was placed: LSH, tuned
+        to Jaccard similarity, seldom proposes a short excerpt of a long story (a Jaccard of
+        a tenth), so the add rule leaves the excerpt founding a cluster; the reuse candidates
+        find the story later. This is the add rule with those candidates, and the chaining
+        guard holds: only their canonicals count, each verified against directly. A document
+        that others joined meanwhile keeps them and its place. The new canonical, or None.
+        """
+        rows = self._store.rows([handle, *related])
+        row = rows.get(handle)
+        if row is None or row.canonical != handle or len(self._store.members(handle)) > 1:
+            return None
+        canon = {c for h in related if h in rows and (c := rows[h].canonical) is not None}
+        canon_rows = self._store.rows(sorted(canon - {handle}))
+        sets = self._store.shingles([handle, *canon_rows])
+        verified = [
+            c
+            for c, r in canon_rows.items()
+            if sets[handle].size  # an empty document matches nothing
+            and self.verifies(sets[handle], row.content_hash, sets[c], r.content_hash)
+        ]
+        if not verified:
+            return None
+        best = _best(verified, lambda h: _meta(canon_rows[h]))
+        self._store.set_canonical([handle], [best])
+        return best
+
     def rehome(self, orphans: Sequence[int]) -> None:
         """Place documents whose canonical was removed, in canonical order, by the add rule."""
         rows = self._store.rows(orphans)
@@ -239,6 +269,10 @@ class _RunBuckets:
         """Record that run document ``q`` founded a cluster."""
         for g, position, _ in self._reach.get(q, ()):
             self._founders.setdefault(g, []).append((position, q))
+
+
+def _meta(row: Row) -> _Meta:
+    return row.id, row.published, row.length
 
 
 def _best(handles: list[int], meta: Callable[[int], _Meta]) -> int:

@@ -14,6 +14,7 @@ from contextlib import AbstractContextManager
 from typing import NamedTuple, Protocol
 
 import numpy as np
+import xxhash
 
 from dedup.fingerprint import Fingerprint
 from dedup.types import Document
@@ -188,3 +189,14 @@ class Store(Protocol):
         """Up to ``cap`` handles with this content hash (smallest first), and whether more
         exist."""
         ...
+
+
+def same_version(row: Row, doc: Document, text_hash: int) -> bool:
+    """Whether stored ``row`` is ``doc`` (whose text hashes to ``text_hash``)."""
+    stored = (row.text_hash, row.length, row.source, row.published, row.title)
+    return stored == (text_hash, len(doc.text), doc.source, doc.published, doc.title)
+
+
+def hash_text(text: str) -> int:
+    """XXH64 of the exact text: equal texts, and (up to 2**-64) only they, hash equal."""
+    return int(xxhash.xxh64_intdigest(text.encode("utf-8", "surrogatepass")))

@@ -19,7 +19,7 @@ both backends.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from types import TracebackType
@@ -79,6 +79,11 @@ class Index(Protocol):
 
     def remove(self, doc_id: str) -> None:
         """Delete a document (:class:`DocumentNotFoundError` if absent)."""
+        ...
+
+    def join_cluster(self, doc_id: str, related: Sequence[str]) -> str | None:
+        """Move ``doc_id``, alone in its cluster, into the cluster of a canonical of
+        ``related`` that it verifies against; the new cluster id, or None if it stays."""
         ...
 
     def candidates(self, query: QueryInput) -> Candidates:

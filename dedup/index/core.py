@@ -17,7 +17,6 @@ from types import TracebackType
 from typing import Self
 
 import numpy as np
-import xxhash
 
 from dedup.cluster import canonical_order
 from dedup.config import Config
@@ -26,7 +25,7 @@ from dedup.fields import id_problem
 from dedup.fingerprint import Fingerprint, Fingerprinter
 from dedup.index._clusters import Placer
 from dedup.index._matching import Filters, Matcher
-from dedup.index._store import BandRows, Entry, Row, Store
+from dedup.index._store import BandRows, Entry, Row, Store, hash_text, same_version
 from dedup.index.base import DEFAULT_BUCKET_CAP, Candidates, QueryInput, StoredDocument
 from dedup.lsh import Banding
 from dedup.types import AddOutcome, Document, QueryResult
@@ -128,6 +127,17 @@ class IndexCore:
         with self.atomic():
             self._delete(self._row(doc_id))
 
+    def join_cluster(self, doc_id: str, related: Sequence[str]) -> str | None:
+        """Place ``doc_id``, if it is alone in a cluster of its own, in the cluster of a
+        document of ``related`` (found related to it whole, where LSH did not propose the
+        pair), by the add rule (:meth:`Placer.join`); the new cluster's id, or None."""
+        with self.atomic():
+            found = self._store.rows_by_id([r for r in related if r != doc_id])
+            canonical = self._placer.join(
+                self._row(doc_id).handle, [r.handle for r in found.values()]
+            )
+            return None if canonical is None else self._store.rows([canonical])[canonical].id
+
     def _chunks(
         self, documents: Iterable[Document], fingerprints: Iterable[Fingerprint] | None
     ) -> Iterator[tuple[list[Document], list[Fingerprint]]]:
@@ -164,7 +174,7 @@ class IndexCore:
         return fps
 
     def _add_chunk(self, docs: list[Document], fps: list[Fingerprint]) -> list[AddOutcome]:
-        hashes = [_text_hash(d.text) for d in docs]
+        hashes = [hash_text(d.text) for d in docs]
         known = self._store.rows_by_id([d.id for d in docs])
         outcomes: list[AddOutcome] = []
         run: list[int] = []  # new ids, inserted together when the run ends
@@ -186,7 +196,7 @@ class IndexCore:
         """Whether ``doc`` is stored as it is (same id, text and metadata): adding it again
         would be ``UNCHANGED``, which a check reports as a post would."""
         row = self._store.row(doc.id)
-        return row is not None and _same(row, doc, _text_hash(doc.text))
+        return row is not None and same_version(row, doc, hash_text(doc.text))
 
     def _put(self, doc: Document, fp: Fingerprint, text_hash: int) -> AddOutcome:
         """Add or update one document whose id may be stored."""
@@ -194,7 +204,7 @@ class IndexCore:
         if row is None:
             self._insert_run([(doc, fp, text_hash)])
             return AddOutcome.ADDED
-        if _same(row, doc, text_hash):
+        if same_version(row, doc, text_hash):
             return AddOutcome.UNCHANGED
         orphans = self._delete(row, rehome=False)
         self._insert_run([(doc, fp, text_hash)])
@@ -383,14 +393,3 @@ class IndexCore:
                 f"this index uses {self.config.num_perm} and seed {self.config.seed}"
             )
         return fp
-
-
-def _same(row: Row, doc: Document, text_hash: int) -> bool:
-    """Whether stored ``row`` is ``doc`` (whose text hashes to ``text_hash``)."""
-    stored = (row.text_hash, row.length, row.source, row.published, row.title)
-    return stored == (text_hash, len(doc.text), doc.source, doc.published, doc.title)
-
-
-def _text_hash(text: str) -> int:
-    """XXH64 of the exact text: equal texts, and (up to 2**-64) only they, hash equal."""
-    return int(xxhash.xxh64_intdigest(text.encode("utf-8", "surrogatepass")))
