@@ -19,7 +19,7 @@ from typing import Any, NoReturn, TypeVar
 import orjson
 from aiohttp import web
 
-from dedup.collection import Verdict
+from dedup.collection import Pending, Verdict, joins
 from service.problems import Problem
 
 T = TypeVar("T")
@@ -41,6 +41,17 @@ def verdict_body(verdict: Verdict) -> tuple[int, bytes]:
     """A post's or a check's status (201 for a post that added its id, else 200) and body."""
     data = verdict.to_dict()
     return (201 if data.get("stored") == "added" else 200), encode(data)
+
+
+#: A post's answer from a reader: its status and body, and the documents its report found
+#: related whole beyond the writer's matches (where the post is then placed).
+PostAnswer = tuple[int, bytes, tuple[str, ...]]
+
+
+def post_answer(pending: Pending, verdict: Verdict) -> PostAnswer:
+    """A post's :func:`verdict_body` and the documents to place it with
+    (:func:`dedup.collection.joins`)."""
+    return (*verdict_body(verdict), joins(pending, verdict))
 
 
 def require_media_type(request: web.BaseRequest, allowed: frozenset[str]) -> None:

@@ -19,11 +19,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
+from functools import partial
 from typing import Any
 
 from aiohttp import StreamReader, web
 
-from dedup.collection import Verdict, Window
+from dedup.collection import Pending, Verdict, Window, joins
 from dedup.errors import DedupError
 from service.ahead import prepare_ahead
 from service.body import (
@@ -37,6 +38,7 @@ from service.body import (
 )
 from service.calls import Call
 from service.keys import LIMITS, METRICS, READERS, SETTINGS, STATE, WRITER, writer_of
+from service.placing import place
 from service.problems import Problem, from_library, undecodable
 from service.writer import post_call
 
@@ -107,8 +109,9 @@ async def _put(
         raise ConnectionResetError("the bulk answer stopped")
 
 
-def _dict(verdict: Verdict) -> dict[str, Any]:
-    return verdict.to_dict()
+def _result(pending: Pending, verdict: Verdict) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """A line's verdict as JSON-ready data, and what to place its document with."""
+    return verdict.to_dict(), joins(pending, verdict)
 
 
 async def _answer(
@@ -124,7 +127,11 @@ async def _answer(
 
         ahead = prepare_ahead(app, doc)
         pending = await app[WRITER].run(post_call(doc, ahead, window._asdict()), wait=True)
-        verdict = await app[READERS].run(Call("report", (pending,), finish=_dict), wait=True)
+        finish = partial(_result, pending)
+        verdict, related = await app[READERS].run(
+            Call("report", (pending,), finish=finish), wait=True
+        )
+        await place(app, doc.id, related)
         app[METRICS].bulk_lines.labels("stored").inc()
         status = 201 if verdict.get("stored") == "added" else 200
         return encode({"line": number, "id": doc.id, "status": status, "result": verdict}) + b"\n"

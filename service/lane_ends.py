@@ -18,7 +18,7 @@ from typing import Any
 
 from dedup.collection import Collection, Pending, Prepared, Window
 from service.batches import run_batch
-from service.body import verdict_body
+from service.body import post_answer
 from service.children import ChildError, crossable
 from service.crossing import Packed
 from service.frames import Framed
@@ -172,11 +172,11 @@ class PostDesk(_Multiplexed):
             _, window, ready = post
             verdict, matches, fingerprint, mark = value
             pending = Pending(verdict, matches, Window(**window), fingerprint, ready, mark)
-            body = verdict_body(collection.report(pending))
+            answer = post_answer(pending, collection.report(pending))
         except Exception as exc:
             self._answer(tag, False, crossable(exc))
         else:
-            self._answer(tag, True, body)
+            self._answer(tag, True, answer)
 
     def _answer(self, tag: int, ok: bool, value: object) -> None:
         with contextlib.suppress(OSError):  # the service is gone: its pipe says so too

@@ -39,6 +39,7 @@ import tempfile
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from service.body import PostAnswer
 from service.frames import FrameProtocol
 from service.lane_ends import WRITER_LOST
 from service.pools import Overloaded
@@ -167,7 +168,7 @@ class PostLanes:
         self.committed: Callable[[], None] = _nothing
         self._prepared = prepared
         self._lanes: dict[object, _Lane] = {}
-        self._futures: dict[int, asyncio.Future[tuple[int, bytes]]] = {}
+        self._futures: dict[int, asyncio.Future[PostAnswer]] = {}
         self._tags = itertools.count()
         self._turns = itertools.count()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -222,10 +223,9 @@ class PostLanes:
         elif made.transport is not None:  # its process was replaced meanwhile
             made.transport.close()
 
-    async def post(
-        self, doc: Any, window: dict[str, Any], arrived: float
-    ) -> tuple[int, bytes] | None:
-        """The status and body of ``doc``'s post, whose request ``arrived`` then
+    async def post(self, doc: Any, window: dict[str, Any], arrived: float) -> PostAnswer | None:
+        """The status and body of ``doc``'s post (and what to place it with,
+        :mod:`service.placing`), whose request ``arrived`` then
         (:func:`time.monotonic`), or None if no lane is open (the caller takes the pools'
         path)."""
         open_lanes = [lane for lane in self._lanes.values() if lane.protocol is not None]
@@ -240,7 +240,7 @@ class PostLanes:
         turn = next(self._turns) % len(open_lanes)
         lane = min(open_lanes[turn:] + open_lanes[:turn], key=lambda k: len(k.waiting))
         tag = next(self._tags)
-        future: asyncio.Future[tuple[int, bytes]] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[PostAnswer] = asyncio.get_running_loop().create_future()
         protocol = lane.protocol
         if protocol is None or not protocol.send((tag, doc, window, arrived)):
             return None

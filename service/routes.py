@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import TypeVar
 from urllib.parse import quote, unquote_to_bytes
 
@@ -25,7 +26,7 @@ from dedup.io import parse_published
 from dedup.types import Document
 from service import bulk
 from service.ahead import prepare_ahead
-from service.body import encode, read_json, verdict_body
+from service.body import PostAnswer, encode, post_answer, read_json, verdict_body
 from service.calls import Call
 from service.keys import (
     LANES,
@@ -39,6 +40,7 @@ from service.keys import (
     writer_of,
 )
 from service.lanes import PostLanes
+from service.placing import place
 from service.pools import Overloaded, Runner
 from service.problems import Problem, field_error
 from service.schemas import invalid
@@ -152,7 +154,9 @@ async def post_document(request: web.Request) -> web.Response:
     The writer, which every post waits for in turn, does only what decides what is stored:
     what the post computes from the text alone (:meth:`Collection.prepare`) is offered to a
     reader meanwhile (:mod:`service.ahead`), and the passages of its matches are aligned on a
-    reader after the commit (:meth:`Collection.report`).
+    reader after the commit (:meth:`Collection.report`). A post whose report found documents
+    related to it whole that LSH had not proposed is placed with them before it is answered
+    (:mod:`service.placing`).
     """
     arrived = time.monotonic()
     pool = writer_of(request.app)  # before the body is read: a read-only service refuses it
@@ -160,26 +164,24 @@ async def post_document(request: web.Request) -> web.Response:
     doc = await document_of(request)
     lanes = request.app.get(LANES)
     answer = None if lanes is None else await on_lane(request, lanes, doc, window, arrived)
-    if answer is not None:
-        return posted(doc, *answer)
-    ahead = prepare_ahead(request.app, doc, arrived)
-    pending = await run_on(
-        request,
-        pool,
-        post_call(doc, ahead, window._asdict()),
-        arrived,
-    )
-    # Stored and committed: the passages are aligned on a reader, waiting for one if need be
-    # (a post that is stored must not be answered 503).
-    status, body = await request.app[READERS].run(
-        Call("report", (pending,), finish=verdict_body), wait=True, since=arrived
-    )
+    if answer is None:
+        ahead = prepare_ahead(request.app, doc, arrived)
+        pending = await run_on(request, pool, post_call(doc, ahead, window._asdict()), arrived)
+        # Stored and committed: the passages are aligned on a reader, waiting for one if need
+        # be (a post that is stored must not be answered 503).
+        answer = await request.app[READERS].run(
+            Call("report", (pending,), finish=partial(post_answer, pending)),
+            wait=True,
+            since=arrived,
+        )
+    status, body, related = answer
+    await place(request.app, doc.id, related)
     return posted(doc, status, body)
 
 
 async def on_lane(
     request: web.Request, lanes: PostLanes, doc: Document, window: Window, arrived: float
-) -> tuple[int, bytes] | None:
+) -> PostAnswer | None:
     """A post's status and body through a post lane (:mod:`service.lanes`), or None if no
     lane is open; counting the 503s of full lanes as the writer pool's."""
     try:

@@ -54,7 +54,7 @@ LOG = logging.getLogger("service")
 PROCESS_NAME = "dedup-writer"
 
 #: The Collection verbs a :class:`WriteCall` may name.
-VERBS = frozenset({"post_pending", "delete"})
+VERBS = frozenset({"post_pending", "delete", "join_cluster"})
 
 
 class WriterLost(Problem):
@@ -105,6 +105,11 @@ def post_call(
 def delete_call(doc_id: str) -> WriteCall[None]:
     """A delete's writer job: :meth:`Collection.delete`."""
     return WriteCall("delete", (doc_id,))
+
+
+def join_call(doc_id: str, related: Sequence[str]) -> WriteCall[str | None]:
+    """A posted document's placement with what its report found: :meth:`Collection.join_cluster`."""
+    return WriteCall("join_cluster", (doc_id, tuple(related)))
 
 
 class RemoteWriter(Child):

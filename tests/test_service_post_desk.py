@@ -97,8 +97,8 @@ def test_a_report_counts_only_what_was_stored_before_its_post_was_decided(
             time.sleep(0.05)
             pipe.send(("a request that came after the post", None, None, 1.0))
             desk.serve_until(collection, desk_pipe)
-            [(_, ok, (status, body))] = messages(lane, 1)
-            assert (ok, status) == (True, 201)
+            [(_, ok, (status, body, related))] = messages(lane, 1)
+            assert (ok, status, related) == (True, 201, ())
             assert json.loads(body)["status"] == "new"
             writer.close()
     finally:

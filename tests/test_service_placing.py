@@ -1,0 +1,85 @@
+"""A posted excerpt that LSH does not propose is placed in its story's cluster before the post
+is answered, on every path a post takes: the pools', the post lanes' and the bulk endpoint's."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from dedup.collection import Collection
+from dedup.types import Document
+from tests.service_support import post, serving, settings
+from tests.test_service_lanes import lanes_settings, wait_for_lanes
+
+Client = TestClient[Any, Any]
+
+
+@pytest.fixture(scope="module")
+def story_and_excerpt(long_english_articles: list[str]) -> tuple[str, str]:
+    """A six-article story and one of its articles, which LSH does not propose for it."""
+    story, excerpt = "\n\n".join(long_english_articles[:6]), long_english_articles[2]
+    with Collection.open(":memory:") as collection:
+        collection.post(Document("story", story))
+        assert not collection.index.query(Document("excerpt", excerpt)).matches  # the premise
+    return story, excerpt
+
+
+async def cluster_of(client: Client, doc_id: str) -> tuple[str, list[str]]:
+    response = await client.get(f"/v1/documents/{doc_id}")
+    assert response.status == 200
+    view = await response.json()
+    return view["cluster"], view["members"]
+
+
+async def test_a_posted_excerpt_joins_its_storys_cluster(
+    client: Client, story_and_excerpt: tuple[str, str]
+) -> None:
+    """The pools' path: the answer says contained_in, and the document's view agrees."""
+    story, excerpt = story_and_excerpt
+    await post(client, "/v1/documents", {"id": "story", "text": story})
+    status, body = await post(client, "/v1/documents", {"id": "excerpt", "text": excerpt})
+    assert (status, body["status"], body["duplicate_of"]) == (201, "near_duplicate", "story")
+    assert await cluster_of(client, "excerpt") == ("story", ["story", "excerpt"])
+
+
+async def test_an_excerpt_posted_on_a_lane_joins_its_storys_cluster(
+    tmp_path: Path, story_and_excerpt: tuple[str, str]
+) -> None:
+    """The post lanes (reader and writer processes): the reader's report sends the placement."""
+    story, excerpt = story_and_excerpt
+    async with serving(lanes_settings(tmp_path)) as client:
+        await wait_for_lanes(client, 2)
+        await post(client, "/v1/documents", {"id": "story", "text": story})
+        status, body = await post(client, "/v1/documents", {"id": "excerpt", "text": excerpt})
+        assert (status, body["duplicate_of"]) == (201, "story")
+        assert await cluster_of(client, "excerpt") == ("story", ["story", "excerpt"])
+
+
+async def test_a_bulk_excerpt_joins_its_storys_cluster(
+    tmp_path: Path, story_and_excerpt: tuple[str, str]
+) -> None:
+    """The bulk endpoint places each line's document before answering the line."""
+    story, excerpt = story_and_excerpt
+    lines = [{"id": "story", "text": story}, {"id": "excerpt", "text": excerpt}]
+    body = "".join(json.dumps(line) + "\n" for line in lines)
+    async with serving(settings(tmp_path)) as client:
+        headers = {"Content-Type": "application/x-ndjson"}
+        response = await client.post("/v1/documents/bulk", data=body, headers=headers)
+        answers = [json.loads(line) for line in (await response.text()).splitlines()]
+        assert answers[1]["result"]["duplicate_of"] == "story"
+        assert await cluster_of(client, "excerpt") == ("story", ["story", "excerpt"])
+
+
+async def test_a_storys_view_lists_the_excerpt_posted_after_it(
+    client: Client, story_and_excerpt: tuple[str, str]
+) -> None:
+    """GET's matches include what LSH does not propose: the story shows its excerpt."""
+    story, excerpt = story_and_excerpt
+    await post(client, "/v1/documents", {"id": "story", "text": story})
+    await post(client, "/v1/documents", {"id": "excerpt", "text": excerpt})
+    view = await (await client.get("/v1/documents/story")).json()
+    assert [(m["id"], m["relation"]) for m in view["matches"]] == [("excerpt", "contains")]
