@@ -312,6 +312,29 @@ def test_db_option_stores_the_corpus_for_the_service(
         assert stored.check(probe).duplicate_of == records[0]["id"]
 
 
+def test_db_with_passages_places_an_excerpt_lsh_misses_in_its_storys_cluster(
+    long_english_articles: list[str], tmp_path: Path
+) -> None:
+    """With --passages, the whole-text pairs the sampled shingles find place documents in the
+    --db collection as in clusters.jsonl: an excerpt LSH did not propose joins its story."""
+    from dedup.collection import Collection
+
+    story = "\n\n".join(long_english_articles[:6])
+    records = [{"id": "story", "text": story}, {"id": "excerpt", "text": long_english_articles[2]}]
+    write_jsonl(tmp_path / "in.jsonl", records)
+    for flags in ([], ["--passages"]):
+        db, out = tmp_path / f"{len(flags)}.db", tmp_path / f"out{len(flags)}"
+        code, _ = run(
+            "bulk", str(tmp_path / "in.jsonl"), "--out", str(out), "--db", str(db), *flags
+        )
+        assert code == 0
+        with Collection.open(db) as stored:
+            placed = stored.index.cluster_of("excerpt")
+        assert placed == ("story" if flags else "excerpt")  # without: LSH alone, the premise
+        clusters = {str(r["id"]): r["cluster"] for r in read_jsonl(out / "clusters.jsonl")}
+        assert clusters["excerpt"] == placed
+
+
 def test_db_built_with_other_settings_is_refused(tmp_path: Path) -> None:
     """--db pointing at a collection built with another config is an error, exit 2."""
     db = tmp_path / "articles.db"

@@ -208,3 +208,19 @@ def test_bulk_db_in_a_missing_directory_is_a_one_line_error(tmp_path: Path) -> N
         f"dedup: error: {db}: cannot open the database (unable to open database file)"
     ]
     assert not (tmp_path / "out").exists() and not db.parent.exists()
+
+
+def test_join_clusters_places_later_documents_with_earlier_ones_and_commits(
+    long_english_articles: list[str], tmp_path: Path
+) -> None:
+    """The bulk job's whole-text pairs LSH missed: a loaded excerpt joins its story's cluster
+    (a story with members moves no more), committed with the session's last step."""
+    story = "\n\n".join(long_english_articles[:6])
+    docs = [Document("story", story), Document("excerpt", long_english_articles[2])]
+    fps = list(Fingerprinter(Config()).fingerprint([d.text for d in docs]))
+    with Collection.open(tmp_path / "c.db") as collection:
+        with collection.loading(commit_every=1) as load:
+            load.add(docs, fps)
+            assert load.join_clusters([("story", "excerpt"), ("excerpt", "story")]) == 1
+    with Collection.open(tmp_path / "c.db", readonly=True) as stored:
+        assert stored.index.cluster_members("story") == ["story", "excerpt"]

@@ -64,11 +64,28 @@ class BulkResult:
     empty_texts: int = 0
     #: With options.passages: the pairs proposed by shared sampled shingles that were not
     #: verified pairs already (the LSH candidates are ``candidates``; the counts are reported
-    #: apart), and how many of them reach a whole-text relation: those are verified pairs and
-    #: cluster edges like the LSH candidates' (:mod:`dedup.bulk.reuse`), the others are the
-    #: candidates of the ``shares_passages`` pairs.
+    #: apart), and those of them that reach a whole-text relation: verified pairs and cluster
+    #: edges like the LSH candidates' (:mod:`dedup.bulk.reuse`; in ``pairs`` too, kept apart
+    #: here for a ``--db`` collection to place them), the others being the candidates of the
+    #: ``shares_passages`` pairs.
     passage_candidates: int | None = None
-    alike_from_passage_candidates: int | None = None
+    alike: VerifiedPairs | None = None
+
+    @property
+    def alike_from_passage_candidates(self) -> int | None:
+        """How many of the passage candidates reach a whole-text relation."""
+        return None if self.alike is None else len(self.alike)
+
+    def alike_ids(self) -> list[tuple[str, str]]:
+        """:attr:`alike` as ``(earlier, later)`` ids by input position, the later ones in
+        input order: how a ``--db`` collection places them
+        (:meth:`~dedup.collection.loading.Loader.join_clusters`)."""
+        if self.alike is None or not len(self.alike):
+            return []
+        earlier = np.minimum(self.alike.left, self.alike.right)
+        later = np.maximum(self.alike.left, self.alike.right)
+        order = np.lexsort((earlier, later)).tolist()
+        return [(self.ids[int(earlier[k])], self.ids[int(later[k])]) for k in order]
 
     @property
     def clusters(self) -> int:
@@ -178,7 +195,7 @@ def run_bulk(
         passages=passages,
         empty_texts=len(corpus) - int(np.count_nonzero(worded)),
         passage_candidates=None if proposed is None else proposed.count,
-        alike_from_passage_candidates=None if proposed is None else len(proposed.alike),
+        alike=None if proposed is None else proposed.alike,
     )
 
 

@@ -215,6 +215,8 @@ def bulk(
         )
         if loader is not None and stage is not None:
             loader.add_boilerplate(stage.model.store.entries())
+        if loader is not None:  # the whole-text pairs LSH missed place documents too
+            loader.join_clusters(result.alike_ids())
         reporter.close()
         if stage is not None:
             result.timings["learn_boilerplate"] = learn_seconds

@@ -162,6 +162,20 @@ class Loader:
             if self._commit_every is not None:
                 self._commit()
 
+    def join_clusters(self, pairs: Iterable[tuple[str, str]]) -> int:
+        """Place loaded documents with documents they relate to whole where LSH did not
+        propose the pair (the bulk job's sampled candidates): for each ``(earlier, later)``
+        pair of ids, in the order the later ones were loaded, the later document, if alone in
+        a cluster of its own, joins the earlier one's (:meth:`IndexCore.join_cluster`), as
+        the add would have placed it had LSH proposed the pair. Returns how many moved."""
+        self._check_open()
+        self._write()  # the documents first
+        related: dict[str, list[str]] = {}
+        for earlier, later in pairs:
+            related.setdefault(later, []).append(earlier)
+        self._begin()
+        return sum(self._index.join_cluster(doc, ids) is not None for doc, ids in related.items())
+
     def finish(self) -> None:
         """Write what is still buffered (the session's last writes) and commit."""
         self._check_open()
