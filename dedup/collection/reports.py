@@ -201,7 +201,8 @@ def joins(pending: Pending, verdict: Verdict) -> tuple[str, ...]:
     """The documents a post's report found related to it whole that the index did not match
     (reuse candidates LSH did not propose): where :meth:`Collection.join_cluster` places the
     posted document, which the index placed without them. Empty for a check or an unchanged
-    post, which placed nothing."""
+    post, which placed nothing. A post's window (``since``, ``until``, ``exclude_same_source``)
+    limits its report, so these too: the index's own placement ignores windows."""
     if verdict.stored not in ("added", "updated"):
         return ()
     known = {m.id for m in pending.matches}
