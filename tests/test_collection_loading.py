@@ -218,9 +218,8 @@ def test_join_clusters_places_later_documents_with_earlier_ones_and_commits(
     story = "\n\n".join(long_english_articles[:6])
     docs = [Document("story", story), Document("excerpt", long_english_articles[2])]
     fps = list(Fingerprinter(Config()).fingerprint([d.text for d in docs]))
-    with Collection.open(tmp_path / "c.db") as collection:
-        with collection.loading(commit_every=1) as load:
-            load.add(docs, fps)
-            assert load.join_clusters([("story", "excerpt"), ("excerpt", "story")]) == 1
+    with Collection.open(tmp_path / "c.db") as collection, collection.loading(1) as load:
+        load.add(docs, fps)
+        assert load.join_clusters([("story", "excerpt"), ("excerpt", "story")]) == 1
     with Collection.open(tmp_path / "c.db", readonly=True) as stored:
         assert stored.index.cluster_members("story") == ["story", "excerpt"]
