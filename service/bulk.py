@@ -12,6 +12,11 @@ Answer lines are ``{"line": n, "id": ..., "status": 201|200, "result": verdict}`
 body from 1, blank lines included (they get no answer). A body that stalls for ``body_timeout``
 seconds ends the answer with a 408 error line; so does shutdown (SIGTERM), with a 503 line
 naming the first line not read, after every line read so far has been answered.
+
+A body with no line but blank ones (an empty body) is a 400 ``empty-body`` problem, as
+Elasticsearch answers: the answer starts only once the first line is read, so it can still be
+one. A client that meant to send nothing learns nothing was sent; one whose file was empty
+learns that, rather than reading an empty 200 as "all stored".
 """
 
 from __future__ import annotations
@@ -54,6 +59,14 @@ async def post_bulk(request: web.Request, window: Window) -> web.StreamResponse:
     settings = app[SETTINGS]
     if not pool.started:
         raise Problem(503, "the writer is not running", kind="not-ready")
+    stopping = app[STATE].stopping
+    lines = _documents(
+        _lines(request.content, settings.max_body_bytes, settings.body_timeout, stopping)
+    )
+    first = await anext(lines, None)
+    if first is None:
+        detail = "the body has no lines: send one JSON document per line"
+        raise Problem(400, detail, kind="empty-body")
     response = web.StreamResponse(status=200)
     response.content_type = NDJSON
     await response.prepare(request)
@@ -63,11 +76,7 @@ async def post_bulk(request: web.Request, window: Window) -> web.StreamResponse:
     writer = asyncio.ensure_future(_write_answers(response, answers))
     # From here on the answer has begun: an error can end it, not replace it with another.
     try:
-        stopping = app[STATE].stopping
-        lines = _lines(request.content, settings.max_body_bytes, settings.body_timeout, stopping)
-        async for number, line in lines:
-            if isinstance(line, bytes) and not line.strip():
-                continue
+        async for number, line in _chained(first, lines):
             if isinstance(line, Problem) and line.close:
                 response.force_close()  # the rest of the body is still on the wire
             task = asyncio.ensure_future(_answer(request, window, number, line))
@@ -148,6 +157,23 @@ def _problem_of(exc: Exception) -> Problem:
         return from_library(exc)
     LOG.exception("unhandled error in a bulk line", exc_info=exc)
     return Problem(500, "the server failed to answer this line; the error is logged")
+
+
+async def _documents(
+    lines: AsyncIterator[tuple[int, bytes | Problem]],
+) -> AsyncIterator[tuple[int, bytes | Problem]]:
+    """The lines that get an answer: all but the blank ones."""
+    async for number, line in lines:
+        if isinstance(line, Problem) or line.strip():
+            yield number, line
+
+
+async def _chained(
+    first: tuple[int, bytes | Problem], rest: AsyncIterator[tuple[int, bytes | Problem]]
+) -> AsyncIterator[tuple[int, bytes | Problem]]:
+    yield first
+    async for item in rest:
+        yield item
 
 
 async def _lines(

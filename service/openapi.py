@@ -99,7 +99,13 @@ def _operations() -> dict[str, dict[str, Op]]:
     }
     location = {"Location": {"description": "The stored document.", "schema": {"type": "string"}}}
     ndjson_in = {
-        "schema": {"type": "string", "description": "One DocumentIn object per line."},
+        "schema": {
+            "type": "string",
+            "description": "One DocumentIn object per line; blank lines are skipped, and a "
+            "body of blank lines only is refused (`empty-body`).",
+            # Some character that is not ASCII white space: some line that is not blank.
+            "pattern": "[^ \\t\\n\\r\\v\\f]",
+        },
         "example": '{"id": "a1", "text": "Leaders met at the summit on Monday."}\n'
         '{"id": "a2", "text": "Leaders met at the summit on Monday."}\n',
     }
@@ -141,6 +147,7 @@ def _operations() -> dict[str, dict[str, Op]]:
                         "description": "Per-line results.",
                         "content": {"application/x-ndjson": ndjson_out},
                     },
+                    "400": _problem("The body has no lines but blank ones (`empty-body`)."),
                     "403": _READ_ONLY,
                     "415": _BODY_ERRORS["415"],
                     "422": _problem("A query parameter is invalid; `errors` names it."),

@@ -163,9 +163,13 @@ def test_a_fuzzed_bulk_answers_each_line_and_stores_the_good_ones(
         assert (status, kind) == (415, "application/problem+json")
         assert stored(server.url) == before
         return
+    numbered = [n for n, line in enumerate(bulk.lines, 1) if line.strip()]
+    if not numbered:  # nothing but blank lines: refused whole
+        assert (status, kind) == (400, "application/problem+json")
+        assert stored(server.url) == before
+        return
     assert status == 200
     answers = [json.loads(line) for line in body.splitlines()]
-    numbered = [n for n, line in enumerate(bulk.lines, 1) if line.strip()]
     assert [a["line"] for a in answers] == numbered
     for line, answer in zip(numbered, answers, strict=True):
         assert matches_schema("BulkLine", answer), answer

@@ -290,6 +290,15 @@ async def test_bulk_skips_a_line_over_the_size_limit(aiohttp_client: Any, tmp_pa
     assert answers[1]["error"]["status"] == 413
 
 
+@pytest.mark.parametrize("body", [b"", b"\n\r\n  \n"])
+async def test_a_bulk_body_with_no_lines_is_a_400_problem(client: Client, body: bytes) -> None:
+    """An empty body, or one of blank lines only, is refused whole: nothing was sent to post."""
+    headers = {"Content-Type": "application/x-ndjson"}
+    response = await client.post("/v1/documents/bulk", data=body, headers=headers)
+    assert (response.status, response.content_type) == (400, "application/problem+json")
+    assert (await response.json())["type"] == "urn:dedup:problem:empty-body"
+
+
 async def test_bulk_wants_ndjson(client: Client) -> None:
     """A bulk body sent as application/json is a 415 problem."""
     response = await client.post("/v1/documents/bulk", json={"id": "x", "text": "y"})
