@@ -82,7 +82,7 @@ def _window() -> list[dict[str, Any]]:
         {
             "name": "exclude_same_source",
             "in": "query",
-            "description": "Ignore documents of the posted document's source.",
+            "description": "Ignore documents of the posted (or looked-up) document's source.",
             "schema": {"type": "boolean"},
         },
     ]
@@ -160,11 +160,13 @@ def _operations() -> dict[str, dict[str, Op]]:
             "get": {
                 "operationId": "getDocument",
                 "summary": "A stored document's metadata, cluster and matches.",
-                "parameters": [doc_id],
+                "description": "The query's window filters the matches, not the cluster.",
+                "parameters": [doc_id, *_window()],
                 "responses": {
                     "200": _json(ref("DocumentView"), "The document."),
                     "400": _BAD_PATH,
                     "404": _problem("No document with that id."),
+                    "422": _problem("A query parameter is invalid; `errors` names it."),
                     "500": _DAMAGED,
                     "503": _OVERLOADED,
                 },

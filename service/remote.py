@@ -56,7 +56,14 @@ class Reader(Protocol):
 
     def strip(self, text: str, source: str | None = None) -> Stripped: ...
 
-    def get(self, doc_id: str) -> DocumentView: ...
+    def get(
+        self,
+        doc_id: str,
+        *,
+        since: str | None = None,
+        until: str | None = None,
+        exclude_same_source: bool = False,
+    ) -> DocumentView: ...
 
     def __len__(self) -> int: ...
 
@@ -164,8 +171,16 @@ class RemoteCollection(Child):
         result: Stripped = self._call(_request("strip", (text, source), {}))
         return result
 
-    def get(self, doc_id: str) -> DocumentView:
-        result: DocumentView = self._call(_request("get", (doc_id,), {}))
+    def get(
+        self,
+        doc_id: str,
+        *,
+        since: str | None = None,
+        until: str | None = None,
+        exclude_same_source: bool = False,
+    ) -> DocumentView:
+        window = {"since": since, "until": until, "exclude_same_source": exclude_same_source}
+        result: DocumentView = self._call(_request("get", (doc_id,), window))
         return result
 
     def __len__(self) -> int:

@@ -229,10 +229,12 @@ DOCUMENT = "/v1/documents/{id:(?!bulk$).+}"
 
 @routes.get(DOCUMENT)
 async def get_document(request: web.Request) -> web.Response:
-    """A stored document's metadata, cluster and matches (404 problem if absent)."""
+    """A stored document's metadata, cluster and matches within the query's window (404
+    problem if absent)."""
     doc_id = path_id(request)
+    window = query_window(request)
     pool = request.app[READERS]
-    body = await run_on(request, pool, Call("get", (doc_id,), finish=_view_body))
+    body = await run_on(request, pool, Call("get", (doc_id,), window._asdict(), _view_body))
     return json_response(body)
 
 

@@ -263,6 +263,25 @@ def test_get_returns_cluster_and_matches(collection: Collection, sample: list[Do
     assert view.to_dict()["canonical"] is False
 
 
+def test_get_filters_its_matches_by_the_window_but_not_its_cluster(
+    collection: Collection, long_english_articles: list[str]
+) -> None:
+    """A window narrows a stored document's matches, LSH's and the reuse candidates' alike;
+    its cluster and members stay whole."""
+    text, story = long_english_articles[0], "\n\n".join(long_english_articles[1:7])
+    collection.post(Document("a", text, source="Wire", published="2024-05-01"))
+    collection.post(Document("story", story, source="Wire", published="2024-05-01"))
+    collection.post(Document("b", text, source="Wire", published="2024-05-02"))
+    excerpt = long_english_articles[3]
+    collection.post(Document("excerpt", excerpt, source="Wire", published="2024-05-03"))
+    for doc_id, match in (("b", "a"), ("excerpt", "story")):
+        assert [m.id for m in collection.get(doc_id).matches] == [match]
+        assert collection.get(doc_id, exclude_same_source=True).matches == ()
+        assert collection.get(doc_id, since="2024-05-02").matches == ()
+        assert collection.get(doc_id, until="2024-05-02").matches[0].id == match
+        assert collection.get(doc_id, since="2024-05-02").cluster == match
+
+
 def test_exclude_same_source_drops_matches_from_the_source(collection: Collection) -> None:
     """With exclude_same_source, an article from the same outlet is not a match."""
     text = "A wire story about the summit of leaders on trade, energy and security policy."

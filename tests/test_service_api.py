@@ -127,6 +127,20 @@ async def test_exclude_same_source_ignores_the_posted_documents_outlet(
     assert other["status"] == "duplicate"
 
 
+async def test_get_takes_the_window_for_its_matches(client: Client, article: str) -> None:
+    """GET's since, until and exclude_same_source filter a stored document's matches."""
+    await post(client, "/v1/documents", {"id": "a1", "text": article, "source": "wire"})
+    await post(client, "/v1/documents", {"id": "a2", "text": article, "source": "wire"})
+    views = [
+        await (await client.get("/v1/documents/a2", params=params)).json()
+        for params in ({}, {"exclude_same_source": "true"})
+    ]
+    assert [[m["id"] for m in view["matches"]] for view in views] == [["a1"], []]
+    assert views[1]["members"] == ["a1", "a2"]
+    response = await client.get("/v1/documents/a2", params={"since": "someday"})
+    assert response.status == 422
+
+
 async def test_a_bad_window_parameter_is_a_422_naming_it(client: Client, article: str) -> None:
     """An unparsable since and a non-boolean exclude_same_source are both listed in errors."""
     status, body = await post(

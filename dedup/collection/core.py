@@ -207,20 +207,16 @@ class Collection(FileSettings):
         exclude_same_source: bool = False,
         prepared: Prepared | None = None,
     ) -> Verdict:
-        """Check ``doc`` and store it, in one transaction.
+        """Check ``doc`` and store it (:meth:`post_pending`, :meth:`report`, then
+        :meth:`join_cluster` with what the report found beyond the index's matches).
 
         Re-posting an id with the same text and metadata changes nothing and answers
         ``duplicate`` of itself; an id with another text is an update. ``prepared`` is
         :meth:`prepare`'s result for ``doc``: a writer that serialises posts computes it on
         another thread first, leaving only the work that reads the file to the writer.
         """
-        pending = self.post_pending(
-            doc,
-            since=since,
-            until=until,
-            exclude_same_source=exclude_same_source,
-            prepared=prepared,
-        )
+        window = Window(since, until, exclude_same_source)._asdict()
+        pending = self.post_pending(doc, **window, prepared=prepared)
         verdict = self.report(pending)
         if related := joins(pending, verdict):
             self.join_cluster(doc.id, related)
@@ -236,14 +232,13 @@ class Collection(FileSettings):
         exclude_same_source: bool = False,
         prepared: Prepared | None = None,
     ) -> Pending:
-        """:meth:`post` without aligning the passages of its matches: :meth:`report` does that.
+        """The part of :meth:`post` that stores: the document, placed by the index's matches.
 
-        Everything that decides what is stored and the verdict's status happens here; the
-        passages only describe matches already found, from stored texts, and are a third of
-        a post's computing. A writer that serialises posts leaves them to other threads
-        (any instance on the file, once this post is committed), so that the next post
-        starts sooner. A matched document deleted or replaced meanwhile is aligned as it is
-        then (or loses its passages): the same as if it had changed just after the post.
+        :meth:`report` then aligns the passages (a third of a post's computing) and measures
+        the reuse candidates, which may widen the status; a writer that serialises posts
+        leaves it to other threads (any instance on the file, once this post is committed),
+        so that the next post starts sooner. A matched document deleted or replaced meanwhile
+        is aligned as it is then: as if it had changed just after the post.
         """
         self._writable()
         with self.index.atomic():
@@ -262,10 +257,8 @@ class Collection(FileSettings):
 
     @storage_errors
     def join_cluster(self, doc_id: str, related: Sequence[str]) -> str | None:
-        """After a post's :meth:`report`, place the document in the cluster of those it
-        relates to whole beyond the index's matches (:func:`~dedup.collection.reports.joins`):
-        :meth:`~dedup.index.IndexCore.join_cluster`. :meth:`post` does this itself; a writer
-        that leaves reports to readers runs it once the report is back."""
+        """:meth:`~dedup.index.IndexCore.join_cluster`: after a post's :meth:`report`, where
+        :func:`~dedup.collection.reports.joins` names documents (:meth:`post` does it)."""
         self._writable()
         with self.index.atomic():
             return self.index.join_cluster(doc_id, related)
@@ -337,9 +330,18 @@ class Collection(FileSettings):
         return loading.session(self.index, *stores, commit_every=commit_every)
 
     @storage_errors
-    def get(self, doc_id: str) -> DocumentView:
-        """A stored document with its cluster and its matches (passages included)."""
-        return self._passages.view(doc_id, self.config.threshold)
+    def get(
+        self,
+        doc_id: str,
+        *,
+        since: str | None = None,
+        until: str | None = None,
+        exclude_same_source: bool = False,
+    ) -> DocumentView:
+        """A stored document with its cluster and its matches (passages included), the
+        matches within a window as :meth:`check`'s are (the cluster is the document's own)."""
+        window = Window(since, until, exclude_same_source)
+        return self._passages.view(doc_id, self.config.threshold, window)
 
     @storage_errors
     def delete(self, doc_id: str) -> None:

@@ -14,7 +14,7 @@ import numpy as np
 from dedup.align import AlignSide, PairReuse
 from dedup.boilerplate import Stripper
 from dedup.collection import tables
-from dedup.collection.reports import DocumentView, MatchReport
+from dedup.collection.reports import DocumentView, MatchReport, Window
 from dedup.collection.reuse_index import ReuseSets
 from dedup.index import SQLiteIndex
 from dedup.normalize import Tokens, tokenize
@@ -157,20 +157,25 @@ class Passages:
                 )
         return found, sets
 
-    def view(self, doc_id: str, threshold: float) -> DocumentView:
-        """A stored document with its cluster and its matches, as a post of it answers them
-        now: the index's, the reuse candidates related whole (an excerpt and its story,
-        whichever was stored first), and those that share passages, with their passages."""
+    def view(self, doc_id: str, threshold: float, window: Window) -> DocumentView:
+        """A stored document with its cluster and its matches within ``window``, as a post
+        of it answers them now: the index's, the reuse candidates related whole (an excerpt
+        and its story, whichever was stored first), and those that share passages, with
+        their passages."""
         stored = self.index.get(doc_id)
         text = self._texts.get(doc_id) or ""
         doc = Document(doc_id, text, stored.source, stored.published, stored.title)
-        lsh = self.index.similar(doc_id).matches
+        since, until, exclude = window
+        lsh = self.index.similar(
+            doc_id, since=since, until=until, exclude_same_source=exclude
+        ).matches
         mine = self.index.shingles([doc_id])[doc_id]
         reuse = self._postings.candidates(mine, own=doc_id, exclude=[m.id for m in lsh])
-        found, sets = self.alike(reuse[:MAX_REUSE_CANDIDATES], mine, threshold, None)
+        reuse = self.filtered(reuse, doc, *window)[:MAX_REUSE_CANDIDATES]
+        found, sets = self.alike(reuse, mine, threshold, None)
         matches = tuple(sorted([*lsh, *found], key=Match.sort_key))
         taken = {m.id for m in found}
-        rest = [r for r in reuse[:MAX_REUSE_CANDIDATES] if r not in taken]
+        rest = [r for r in reuse if r not in taken]
         reports = self.reports(tokenize(text), self.spans(doc), matches, rest, mine, sets)
         return DocumentView(
             id=stored.id,
