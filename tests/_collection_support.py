@@ -1,10 +1,14 @@
-"""Comparing what collections compute, for the tests of the places that compute it."""
+"""The collection tests' shared pieces: the sample's footers, and comparing what collections
+compute, for the tests of the places that compute it."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from dedup.collection import Prepared
+
+#: The footers every article of the shipped sample carries.
+FOOTERS = ("Check out our Latest News and Follow us at Facebook", "Original Source")
 
 
 def same_preparation(a: Prepared, b: Prepared) -> bool:

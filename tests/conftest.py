@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
+from dedup.collection import Collection
 from dedup.io import read_documents
 from dedup.synth import Article, clean_articles, load_articles
 from dedup.types import Document
@@ -54,6 +55,13 @@ def long_english_articles(web_articles: list[dict[str, object]]) -> list[str]:
         if lang.startswith("en") and len(text) >= 2000 and text.count("\n\n") >= 5:
             texts.append(text)
     return texts
+
+
+@pytest.fixture
+def collection(tmp_path: Path) -> Iterator[Collection]:
+    """A fresh collection file (the Collection tests')."""
+    with Collection.open(tmp_path / "articles.db") as articles:
+        yield articles
 
 
 @pytest.fixture

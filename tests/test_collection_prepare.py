@@ -4,7 +4,6 @@ unprepared post gives, and several prepared at once are what each prepared alone
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,12 +14,6 @@ from dedup.errors import InputError
 from dedup.synth import news_corpus
 from dedup.types import Document
 from tests._collection_support import same_preparation
-
-
-@pytest.fixture
-def collection(tmp_path: Path) -> Iterator[Collection]:
-    with Collection.open(tmp_path / "articles.db") as articles:
-        yield articles
 
 
 def mixed_batch(sample: list[Document]) -> list[Document]:
