@@ -20,7 +20,7 @@ import os
 import socket
 from collections.abc import Callable
 from multiprocessing.connection import Connection
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypedDict, TypeVar, Unpack
 
 from dedup.boilerplate import Stripped
 from dedup.collection import Collection, DocumentView, Pending, Prepared, Verdict
@@ -38,6 +38,14 @@ T = TypeVar("T")
 PROCESS_NAME = "dedup-reader"
 
 
+class WindowArgs(TypedDict, total=False):
+    """A check's or a lookup's window, as keyword arguments (:class:`dedup.collection.Window`)."""
+
+    since: str | None
+    until: str | None
+    exclude_same_source: bool
+
+
 class Reader(Protocol):
     """What the service asks of a reader: a :class:`Collection` or a :class:`RemoteCollection`."""
 
@@ -45,25 +53,11 @@ class Reader(Protocol):
 
     def report(self, pending: Pending) -> Verdict: ...
 
-    def check(
-        self,
-        doc: Document,
-        *,
-        since: str | None = None,
-        until: str | None = None,
-        exclude_same_source: bool = False,
-    ) -> Verdict: ...
+    def check(self, doc: Document, **window: Unpack[WindowArgs]) -> Verdict: ...
 
     def strip(self, text: str, source: str | None = None) -> Stripped: ...
 
-    def get(
-        self,
-        doc_id: str,
-        *,
-        since: str | None = None,
-        until: str | None = None,
-        exclude_same_source: bool = False,
-    ) -> DocumentView: ...
+    def get(self, doc_id: str, **window: Unpack[WindowArgs]) -> DocumentView: ...
 
     def __len__(self) -> int: ...
 
@@ -155,32 +149,16 @@ class RemoteCollection(Child):
         result: Verdict = self._call(_request("report", (pending,), {}))
         return result
 
-    def check(
-        self,
-        doc: Document,
-        *,
-        since: str | None = None,
-        until: str | None = None,
-        exclude_same_source: bool = False,
-    ) -> Verdict:
-        window = {"since": since, "until": until, "exclude_same_source": exclude_same_source}
-        result: Verdict = self._call(_request("check", (doc,), window))
+    def check(self, doc: Document, **window: Unpack[WindowArgs]) -> Verdict:
+        result: Verdict = self._call(_request("check", (doc,), dict(window)))
         return result
 
     def strip(self, text: str, source: str | None = None) -> Stripped:
         result: Stripped = self._call(_request("strip", (text, source), {}))
         return result
 
-    def get(
-        self,
-        doc_id: str,
-        *,
-        since: str | None = None,
-        until: str | None = None,
-        exclude_same_source: bool = False,
-    ) -> DocumentView:
-        window = {"since": since, "until": until, "exclude_same_source": exclude_same_source}
-        result: DocumentView = self._call(_request("get", (doc_id,), window))
+    def get(self, doc_id: str, **window: Unpack[WindowArgs]) -> DocumentView:
+        result: DocumentView = self._call(_request("get", (doc_id,), dict(window)))
         return result
 
     def __len__(self) -> int:
