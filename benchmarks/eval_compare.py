@@ -37,19 +37,22 @@ def compare(path: Path) -> dict[str, Any]:
     labels = read_labels([str(path)])
     config = Config()
     rows: dict[str, Any] = {}
-    methods = (
-        ("dedup", False, False),
-        ("dedup --strip-boilerplate", True, False),
-        ("dedup --passages", False, True),
-        ("dedup --strip-boilerplate --passages", True, True),
+    methods = (  # name, --strip-boilerplate, --excerpts, --passages
+        ("dedup", False, False, False),
+        ("dedup --strip-boilerplate", True, False, False),
+        ("dedup --excerpts", False, True, False),
+        ("dedup --strip-boilerplate --excerpts", True, True, False),
+        ("dedup --passages", False, False, True),
+        ("dedup --strip-boilerplate --passages", True, False, True),
     )
-    for name, strip, passages in methods:
+    for name, strip, excerpts, passages in methods:
         for _ in range(2):  # the first run warms the kernels and caches; the second is timed
             ev = evaluate(
                 lambda: read_documents([str(path)]),
                 labels,
                 config,
                 strip_boilerplate=strip,
+                excerpts=excerpts,
                 passages=passages,
             )
         rows[name] = _scores(ev.pairs.to_dict(), ev.ari, ev.seconds)

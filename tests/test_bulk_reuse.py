@@ -134,3 +134,17 @@ def test_an_excerpt_lsh_misses_joins_its_article_with_passages(
     assert RELATIONS[int(result.pairs.relation[0])] is Relation.CONTAINS
     assert result.canon.tolist() == [0, 0]
     assert result.alike_from_passage_candidates == 1
+
+
+def test_excerpts_alone_join_an_excerpt_lsh_misses_without_aligning(
+    long_english_articles: list[str],
+) -> None:
+    """--excerpts: the same whole-text pair and cluster as with passages, and no passages."""
+    docs = [
+        Document("article", "\n\n".join(long_english_articles[:6])),
+        Document("excerpt", long_english_articles[2]),
+    ]
+    result = run_bulk(docs, Config(), BulkOptions(jobs=1, excerpts=True))
+    assert RELATIONS[int(result.pairs.relation[0])] is Relation.CONTAINS
+    assert (result.canon.tolist(), result.passages) == ([0, 0], None)
+    assert (result.passage_candidates, result.alike_from_passage_candidates) == (1, 1)

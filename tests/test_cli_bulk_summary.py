@@ -58,6 +58,20 @@ def test_passage_pairs_are_counted_against_their_own_candidates(tmp_path: Path) 
     ]
 
 
+def test_excerpts_count_their_candidates_and_look_for_no_passages(tmp_path: Path) -> None:
+    """With --excerpts, the whole-text pairs are counted as with --passages, the line of the
+    pairs sharing passages is left out, and summary.json says no passages were looked for."""
+    lines, s = _bulk(tmp_path, str(LABELLED), "--excerpts")
+    assert "shares_passages" not in s["relations"] and s["passages"] is False
+    found, proposed = s["alike_from_passage_candidates"], s["passage_candidates"]
+    assert 0 < found <= proposed
+    alike = sum(s["relations"].values())
+    start = lines.index(f"  verified pairs: {s['pairs']}")
+    assert lines[start + 1].endswith(f"{found} of {proposed} from shared sampled shingles")
+    assert lines[start + 1].startswith(f"    texts alike: {alike} (")
+    assert not any("sharing passages" in line for line in lines)
+
+
 def test_without_passages_no_passage_candidates_are_counted(tmp_path: Path) -> None:
     """Without --passages, summary.json's passage_candidates is null and one line has the pairs."""
     lines, s = _bulk(tmp_path, str(LABELLED))

@@ -53,6 +53,17 @@ def test_eval_with_passages_finds_the_pairs_lsh_missed_without_losing_precision(
     assert data["pairwise"]["precision"] == plain["precision"] == 1.0
 
 
+def test_eval_with_excerpts_finds_the_same_pairs_as_with_passages() -> None:
+    """--excerpts proposes the same whole-text pairs as --passages, without aligning: the same
+    pairwise figures."""
+    passages = json.loads(run("eval", LABELLED, "--json", "--passages")[1])
+    code, out = run("eval", LABELLED, "--json", "--excerpts")
+    assert code == 0
+    data = json.loads(out)
+    assert (data["excerpts"], data["passages"]) == (True, False)
+    assert data["pairwise"] == passages["pairwise"]
+
+
 def test_eval_settings_flags_reach_the_pipeline() -> None:
     """--threshold changes the evaluated config."""
     code, out = run("eval", LABELLED, "--json", "--threshold", "0.9")
@@ -110,14 +121,15 @@ def test_negative_jobs_are_refused(command: str) -> None:
 
 
 def test_make_eval_comparison_scores_ours_and_the_datasketch_baseline() -> None:
-    """benchmarks.eval_compare scores dedup (plain, stripped, each with and without passages)
-    and datasketch the same way."""
+    """benchmarks.eval_compare scores dedup (plain, stripped, each also with excerpts and with
+    passages) and datasketch the same way."""
     from benchmarks.eval_compare import compare, render
 
     result = compare(ROOT / "examples" / "labelled.jsonl")
-    assert len(result["rows"]) == 5
+    assert len(result["rows"]) == 7
     assert result["gold_pairs"] == 119
     table = render(result)
     assert "datasketch MinHashLSH(0.7) + union-find" in table
     assert "dedup --strip-boilerplate" in table
     assert "dedup --strip-boilerplate --passages" in table
+    assert "dedup --excerpts" in table

@@ -21,6 +21,7 @@ from dedup.bulk.procs import JsonlFiles, ProcessIngest
 from dedup.bulk.procs import available as processes_available
 from dedup.bulk.records import RecordSpool
 from dedup.bulk.reuse import Exclusions, ReuseStage, TextSpool
+from dedup.bulk.sampled import SampledPairs
 from dedup.bulk.spool import ShingleSpool
 from dedup.bulk.verify import PairVerifier, VerifiedPairs
 from dedup.cluster import canonical_order, star_clusters
@@ -39,6 +40,9 @@ class BulkOptions:
     max_bucket: int = 100
     spool_dir: str | None = None  # where the temporary shingle (and text) files go
     passages: bool = False  # align pairs and find shares_passages pairs (dedup.bulk.reuse)
+    #: Propose pairs from shared sampled shingles too, whose whole-text pairs (the excerpts
+    #: LSH misses) join the clusters (dedup.bulk.sampled); ``passages`` does it anyway.
+    excerpts: bool = False
 
     def resolved_jobs(self) -> int:
         """``jobs``, with 0 meaning the cores this process may use."""
@@ -73,7 +77,7 @@ class BulkResult:
 
     @property
     def alike_from_passage_candidates(self) -> int | None:
-        """How many of the passage candidates reach a whole-text relation."""
+        """How many of the sampled candidates reach a whole-text relation."""
         return None if self.alike is None else len(self.alike)
 
     def alike_ids(self) -> list[tuple[str, str]]:
@@ -119,7 +123,8 @@ def run_bulk(
 
     ``files``, when the same input is plain JSON Lines files, lets ingest run in worker
     processes (:mod:`dedup.bulk.procs`) instead of reading ``documents``: with two jobs or
-    more and no ``sink``, ``transform`` or passages, which need each document in this process.
+    more and no ``sink``, ``transform``, passages or excerpts, which need each document (or
+    batch of shingles) in this process.
     The results are the same either way. As with any multiprocessing, the calling script must
     be safe to import again (``if __name__ == "__main__":``): the workers import it.
     """
@@ -139,6 +144,7 @@ def run_bulk(
         if options.passages:
             texts = stack.enter_context(TextSpool(options.spool_dir))
             reuse = ReuseStage(texts, exclusions=exclusions)
+        sampled = SampledPairs() if options.passages or options.excerpts else None
         with _timed(timings, "ingest"):
             jobs = options.resolved_jobs()
             if (
@@ -146,7 +152,7 @@ def run_bulk(
                 and jobs > 1
                 and sink is None
                 and transform is None
-                and reuse is None
+                and sampled is None
                 and processes_available()
             ):
                 corpus = ProcessIngest(config, jobs, options.batch_size).run(
@@ -160,7 +166,7 @@ def run_bulk(
                 corpus = ingest.run(
                     documents,
                     spool,
-                    sink=_both(_both(sink, _records_sink(records)), _reuse_sink(reuse)),
+                    sink=_both(_both(sink, _records_sink(records)), _sampling_sink(sampled, reuse)),
                     progress=progress("ingest") if progress else None,
                 )
         with _timed(timings, "candidates"):
@@ -173,9 +179,9 @@ def run_bulk(
         with _timed(timings, "verify"):
             pairs = verifier.verify(left, right, spool, corpus.content_hashes)
         proposed = None
-        if reuse is not None:  # the whole-text pairs LSH missed join the clusters too
-            with _timed(timings, "passage candidates"):
-                proposed = reuse.propose(pairs, verifier, spool, corpus.content_hashes)
+        if sampled is not None:  # the whole-text pairs LSH missed join the clusters too
+            with _timed(timings, "sampled candidates"):
+                proposed = sampled.propose(pairs, verifier, spool, corpus.content_hashes)
                 pairs = VerifiedPairs.concat([pairs, proposed.alike])
         with _timed(timings, "cluster"):
             canon = star_clusters(rank, pairs.left, pairs.right)
@@ -225,10 +231,16 @@ def _records_sink(records: RecordSpool | None) -> BatchSink | None:
     return None if records is None else records.observe
 
 
-def _reuse_sink(reuse: ReuseStage | None) -> BatchSink | None:
-    if reuse is None:
+def _sampling_sink(sampled: SampledPairs | None, reuse: ReuseStage | None) -> BatchSink | None:
+    if sampled is None:
         return None
-    return lambda docs, batch: reuse.observe(docs, batch.shingles, batch.offsets)
+
+    def observe(docs: list[Document], batch: FingerprintBatch) -> None:
+        sampled.observe(batch.shingles, batch.offsets)
+        if reuse is not None:
+            reuse.observe(docs)
+
+    return observe
 
 
 @contextmanager

@@ -26,7 +26,8 @@ def summary_lines(
 ) -> list[str]:
     """The summary of a run whose ``summary.json`` holds ``data``.
 
-    The pairs of a ``--passages`` run come from two sets of candidates: the LSH candidates
+    The pairs of a ``--passages`` (or ``--excerpts``) run come from two sets of candidates:
+    the LSH candidates
     (``candidate_pairs``), which give whole-text pairs (duplicate, near-duplicate,
     containment), and the pairs sampled shingles propose beyond them (``passage_candidates``),
     which give whole-text pairs LSH missed (``alike_from_passage_candidates``) and the
@@ -58,9 +59,12 @@ def summary_lines(
             f"  verified pairs: {data['pairs']}",
             f"    texts alike: {alike} ({named}): {alike - found} of {data['candidate_pairs']} "
             f"candidates, {found} of {passage_candidates} from shared sampled shingles",
-            f"    sharing passages: {relations.get(SHARES_PASSAGES, 0)} of the other "
-            f"{passage_candidates - found}",
         ]
+        if data.get("passages", True):  # not with --excerpts alone (older runs: --passages)
+            lines.append(
+                f"    sharing passages: {relations.get(SHARES_PASSAGES, 0)} of the other "
+                f"{passage_candidates - found}"
+            )
     lines += [
         f"  time: {data['seconds']:.2f}s ({timings}), {data['jobs']} job(s) on {data['engine']}",
         f"  config: {data['config_id']}",

@@ -56,7 +56,14 @@ if TYPE_CHECKING:  # (the kernels these bring load only when a command runs)
 @click.option(
     "--passages",
     is_flag=True,
-    help="Attach shared passages to pairs and report pairs that share passages.",
+    help="Attach shared passages to pairs and report pairs that share passages (implies "
+    "--excerpts).",
+)
+@click.option(
+    "--excerpts",
+    is_flag=True,
+    help="Also find the short excerpts of long articles LSH misses: pairs sharing sampled "
+    "shingles, measured whole, join the clusters.",
 )
 @click.option(
     "--db",
@@ -108,6 +115,7 @@ def bulk(
     strip_boilerplate: bool,
     page_chrome: bool,
     passages: bool,
+    excerpts: bool,
     db_path: str | None,
     commit_every: int | None,
     engine: str,
@@ -142,6 +150,7 @@ def bulk(
             for flag, used in (
                 ("--strip-boilerplate", strip_boilerplate),
                 ("--passages", passages),
+                ("--excerpts", excerpts),
                 ("--db", db_path is not None),
                 ("--report", with_report),
             )
@@ -158,7 +167,7 @@ def bulk(
         option = "--spark-master" if spark_master is not None else "--format parquet"
         raise click.UsageError(f"{option} needs --engine spark")
     keep_freed_memory()  # see dedup._malloc: 12 % less CPU at --jobs 1, same peak RSS
-    options = BulkOptions(jobs=jobs, passages=passages)
+    options = BulkOptions(jobs=jobs, passages=passages, excerpts=excerpts)
     fields = {"id_field": id_field, "text_field": text_field, "source_field": source_field}
     field_names = FieldNames(id=id_field, text=text_field, source=source_field)
     with _rereadable(inputs, fields) as documents, ExitStack() as stack:
@@ -227,6 +236,7 @@ def bulk(
             "jobs": options.resolved_jobs(),
             "boilerplate_paragraphs": stage.removed if stage else 0,
             "boilerplate_patterns": len(patterns),
+            "passages": passages,
         }
         if records is not None:
             records.seal()

@@ -107,6 +107,11 @@ def report(
     is_flag=True,
     help="Look for passages as bulk --passages does (its sampled candidates join the clusters).",
 )
+@click.option(
+    "--excerpts",
+    is_flag=True,
+    help="Propose pairs from shared sampled shingles as bulk --excerpts does.",
+)
 @_JOBS
 @click.option("--cluster-field", default="cluster", show_default=True)
 @click.option("--boilerplate-field", default="boilerplate", show_default=True)
@@ -121,6 +126,7 @@ def evaluate_command(
     num_perm: int | None,
     strip_boilerplate: bool,
     passages: bool,
+    excerpts: bool,
     jobs: int,
     cluster_field: str,
     boilerplate_field: str,
@@ -153,6 +159,7 @@ def evaluate_command(
             strip_boilerplate=strip_boilerplate,
             jobs=jobs,
             passages=passages,
+            excerpts=excerpts,
         )
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2))

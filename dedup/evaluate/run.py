@@ -39,6 +39,7 @@ class Evaluation:
     strip_boilerplate: bool
     seconds: float
     passages: bool = False
+    excerpts: bool = False  # sampled candidates proposed pairs (with passages too)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (``dedup eval --json``)."""
@@ -52,6 +53,7 @@ class Evaluation:
             "boilerplate_documents": self.boilerplate_documents,
             "strip_boilerplate": self.strip_boilerplate,
             "passages": self.passages,
+            "excerpts": self.excerpts,
             "seconds": round(self.seconds, 3),
             "config_id": self.config.id,
             "config": self.config.to_dict(),
@@ -67,6 +69,7 @@ def evaluate(
     jobs: int = 0,
     stage: BoilerplateStage | None = None,
     passages: bool = False,
+    excerpts: bool = False,
 ) -> Evaluation:
     """Cluster ``documents()`` with ``config`` and score the result against ``labels``.
 
@@ -75,7 +78,8 @@ def evaluate(
     ``labels`` has gold spans, stripped or not: the spans a user would get from ``dedup strip``.
     ``stage`` reuses a boilerplate stage already trained on the same documents and config.
     With ``passages`` the run looks for passages as ``dedup bulk --passages`` does, whose
-    candidates from sampled shingles add the whole-text pairs LSH missed to the clusters.
+    candidates from sampled shingles add the whole-text pairs LSH missed to the clusters;
+    ``excerpts`` adds those pairs alone, as ``dedup bulk --excerpts`` does.
     """
     started = time.perf_counter()
     needs_stage = strip_boilerplate or bool(labels.boilerplate)
@@ -85,7 +89,7 @@ def evaluate(
     result = run_bulk(
         documents(),
         config,
-        BulkOptions(jobs=jobs, passages=passages),
+        BulkOptions(jobs=jobs, passages=passages, excerpts=excerpts),
         transform=stage.content if strip_boilerplate and stage else None,
         exclusions=stage.spans if passages and stage else None,
     )
@@ -106,6 +110,7 @@ def evaluate(
         strip_boilerplate=strip_boilerplate,
         seconds=time.perf_counter() - started,
         passages=passages,
+        excerpts=excerpts or passages,
     )
 
 

@@ -19,7 +19,7 @@ def format_evaluation(ev: Evaluation) -> str:
         f"dedup eval: {ev.documents:,} documents, {ev.gold_clusters:,} gold clusters, "
         f"{ev.predicted_clusters:,} predicted (config {ev.config.id}, threshold "
         f"{ev.config.threshold:g}{', boilerplate stripped' if ev.strip_boilerplate else ''}"
-        f"{', with passages' if ev.passages else ''})",
+        f"{', with passages' if ev.passages else ', with excerpts' if ev.excerpts else ''})",
         f"  pairwise     {_prf(p)}  "
         f"({p.true_positives:,} of {p.predicted:,} predicted pairs are gold; "
         f"{p.gold:,} gold pairs)",

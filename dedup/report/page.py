@@ -131,7 +131,7 @@ def _summary(data: RunData) -> Markup:
             ("empty_texts", "empty texts (no words)"),
             ("pairs", "verified pairs"),
             ("candidate_pairs", "candidate pairs"),
-            ("passage_candidates", "passage candidates"),
+            ("passage_candidates", "candidates from shared sampled shingles"),
             ("alike_from_passage_candidates", "texts alike among them"),
             ("hot_buckets", "hot buckets"),
             ("boilerplate_paragraphs", "boilerplate paragraphs"),
@@ -139,7 +139,7 @@ def _summary(data: RunData) -> Markup:
             ("seconds", "seconds"),
             ("jobs", "jobs"),
         )
-        if s.get(key) is not None  # passage_candidates: null without --passages
+        if s.get(key) is not None  # passage_candidates: null without --passages or --excerpts
     ]
     counts += [(f"pairs: {k}", v) for k, v in dict(s.get("relations", {})).items()]
     timings = [(k, f"{float(v):.3f} s") for k, v in dict(s.get("timings", {})).items()]
