@@ -19,7 +19,7 @@ from click.testing import CliRunner
 
 from dedup import Config
 from dedup.cli import main
-from dedup.synth import news_corpus
+from dedup.synth import news_corpus, news_corpus_labelled
 from tests.conftest import read_jsonl
 
 COMPARED = ("clusters.jsonl", "pairs.jsonl", "deduped.jsonl", "boilerplate.jsonl")
@@ -113,6 +113,24 @@ def test_summary_has_the_local_keys_and_counts(local_out: Path, spark_out: Path)
         k: v for k, v in local.items() if k not in varying
     }
     assert set(spark["timings"]) >= {"session", "ingest", "candidates", "verify", "cluster"}
+
+
+def test_excerpts_give_the_local_engines_outputs(spark: Any, tmp_path: Path) -> None:
+    """--excerpts on Spark: the same whole-text pairs from shared sampled shingles, measures and
+    clusters as locally, byte for byte, and the same counts in summary.json."""
+    path = tmp_path / "news.jsonl"
+    docs = (doc for doc, _ in news_corpus_labelled(2000, seed=7, fresh_bodies=True))
+    with path.open("w", encoding="utf-8") as handle:
+        for doc in docs:
+            record = {"id": doc.id, "text": doc.text, "source": doc.source}
+            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+    local, spark_dir = tmp_path / "local", tmp_path / "spark"
+    bulk(str(path), "--out", str(local), "--excerpts")
+    bulk(str(path), "--out", str(spark_dir), "--excerpts", "--engine", "spark")
+    assert_same_files(local, spark_dir)
+    summaries = [json.loads((out / "summary.json").read_text()) for out in (local, spark_dir)]
+    counted = [(s["passage_candidates"], s["alike_from_passage_candidates"]) for s in summaries]
+    assert counted[0] == counted[1] and counted[0][1] > 0  # the sample found pairs LSH missed
 
 
 def test_results_do_not_depend_on_partitioning(

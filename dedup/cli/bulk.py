@@ -150,7 +150,6 @@ def bulk(
             for flag, used in (
                 ("--strip-boilerplate", strip_boilerplate),
                 ("--passages", passages),
-                ("--excerpts", excerpts),
                 ("--db", db_path is not None),
                 ("--report", with_report),
             )
@@ -159,7 +158,9 @@ def bulk(
         if unsupported:
             raise click.UsageError(f"{', '.join(unsupported)}: not available with --engine spark")
         names = FieldNames(id=id_field, text=text_field, source=source_field)
-        data = _bulk_on_spark(inputs, out_dir, config, names, spark_master, out_format)
+        data = _bulk_on_spark(
+            inputs, out_dir, config, names, spark_master, out_format, excerpts=excerpts
+        )
         if not quiet:
             print_summary(data, out_dir, out_format)
         return
@@ -304,6 +305,8 @@ def _bulk_on_spark(
     fields: FieldNames,
     master: str | None,
     out_format: str,
+    *,
+    excerpts: bool = False,
 ) -> dict[str, Any]:
     """The bulk command on Spark: same inputs' meaning where Spark can read them, same outputs."""
     from dedup.engines.spark import (
@@ -320,12 +323,12 @@ def _bulk_on_spark(
     start = time.perf_counter()
     with bulk_session(master) as spark:
         session = time.perf_counter() - start
-        run = run_spark_bulk(spark, inputs, config, fields)
+        run = run_spark_bulk(spark, inputs, config, fields, excerpts=excerpts)
         try:
             run.timings["session"] = round(session, 3)
             run.timings["total"] += session
             context = spark.sparkContext
-            extra = {"engine": "spark", "jobs": context.defaultParallelism}
+            extra = {"engine": "spark", "jobs": context.defaultParallelism, "passages": False}
             write = write_parquet_outputs if out_format == "parquet" else write_jsonl_outputs
             return write(run, out_dir, extra)
         finally:

@@ -1,4 +1,5 @@
-"""The bulk job on Spark end to end: ingest -> candidates -> verify -> cluster.
+"""The bulk job on Spark end to end: ingest -> candidates -> verify [-> sampled candidates]
+-> cluster.
 
 Stages are the local engine's (:mod:`dedup.bulk`) with the same rules, each one materialised
 before the next starts so that its timing means something. What the run found stays in
@@ -19,7 +20,7 @@ import numpy as np
 from dedup.bulk import BulkResult, CandidateStats, VerifiedPairs
 from dedup.bulk.outputs import SummaryCounts
 from dedup.config import Config
-from dedup.engines.spark import candidates, cluster, ingest, sources, verify
+from dedup.engines.spark import candidates, cluster, ingest, sampled, sources, verify
 from dedup.io import FieldNames
 from dedup.types import Document
 from dedup.verify import RELATIONS
@@ -51,6 +52,10 @@ class SparkBulkRun:
     empty_texts: int = 0  # documents whose text has no word (BulkResult.empty_texts)
     timings: dict[str, float] = field(default_factory=dict)
     cached: list[DataFrame] = field(default_factory=list)
+    #: With excerpts: how many candidates the sampled shingles proposed beyond the verified
+    #: pairs, and those of them that reach a whole-text relation (in ``pairs`` too).
+    sampled_candidates: int | None = None
+    alike: DataFrame | None = None
 
     def result(self) -> BulkResult:
         """Everything but the texts, collected on the driver in the local engine's form."""
@@ -62,32 +67,17 @@ class SparkBulkRun:
             "pos", "id", "length", "canon"
         ).toLocalIterator():
             ids[pos], lengths[pos], canon[pos] = doc_id, length, canonical
-        rows = self.pairs.collect()
-        m = len(rows)
-        left = np.fromiter((r["left"] for r in rows), np.int64, m)
-        right = np.fromiter((r["right"] for r in rows), np.int64, m)
-        order = np.lexsort((right, left))
-
-        def column(name: str, dtype: type[np.generic]) -> np.ndarray:
-            return np.fromiter((r[name] for r in rows), dtype, m)[order]
-
-        pairs = VerifiedPairs(
-            left=left[order],
-            right=right[order],
-            jaccard=column("jaccard", np.float64),
-            a_in_b=column("a_in_b", np.float64),
-            b_in_a=column("b_in_a", np.float64),
-            relation=column("relation", np.int8),
-        )
         return BulkResult(
             self.config,
             ids,
             lengths,
             canon,
-            pairs,
+            _collected(self.pairs),
             self.candidates,
             self.timings,
             empty_texts=self.empty_texts,
+            passage_candidates=self.sampled_candidates,
+            alike=None if self.alike is None else _collected(self.alike),
         )
 
     def canonical_documents(self) -> Iterator[Document]:
@@ -125,6 +115,8 @@ class SparkBulkRun:
             relations=relations,
             candidates=self.candidates,
             empty_texts=self.empty_texts,
+            passage_candidates=self.sampled_candidates,
+            alike_from_passage_candidates=None if self.alike is None else self.alike.count(),
         )
 
     def release(self) -> None:
@@ -140,8 +132,12 @@ def run_spark_bulk(
     config: Config,
     fields: FieldNames | None = None,
     options: SparkOptions | None = None,
+    *,
+    excerpts: bool = False,
 ) -> SparkBulkRun:
-    """Run the bulk job over ``inputs`` (paths Spark can read; see :mod:`.sources`)."""
+    """Run the bulk job over ``inputs`` (paths Spark can read; see :mod:`.sources`); with
+    ``excerpts``, the sampled candidates' whole-text pairs join the verified pairs
+    (:mod:`.sampled`), as ``BulkOptions.excerpts`` does locally."""
     from pyspark.sql import functions as F
 
     fields = fields or FieldNames()
@@ -175,6 +171,16 @@ def run_spark_bulk(
     pair_count = verified.count()
     timings["verify"] = time.perf_counter() - mark
 
+    proposed, alike = None, None
+    if excerpts:
+        mark = time.perf_counter()
+        extra = sampled.sampled_pairs(shingles, verified).localCheckpoint(eager=True)
+        proposed = extra.count()
+        alike = verify.verify_pairs(extra, shingles, config.threshold)
+        verified = verified.union(alike).localCheckpoint(eager=True)
+        pair_count = verified.count()
+        timings["sampled candidates"] = time.perf_counter() - mark
+
     mark = time.perf_counter()
     canon, rounds = cluster.star_canonicals(verified, ranks, pair_count, options.local_finish)
     documents = (
@@ -196,6 +202,8 @@ def run_spark_bulk(
         empty_texts=empty_texts,
         timings=timings,
         cached=[ingested],
+        sampled_candidates=proposed,
+        alike=alike,
     )
 
 
@@ -227,3 +235,24 @@ def _ingested(
     for part in parts[1:]:
         frame = frame.union(part)
     return frame
+
+
+def _collected(frame: DataFrame) -> VerifiedPairs:
+    """Rows of :data:`verify.VERIFIED_SCHEMA` on the driver, sorted as the local engine's."""
+    rows = frame.collect()
+    m = len(rows)
+    left = np.fromiter((r["left"] for r in rows), np.int64, m)
+    right = np.fromiter((r["right"] for r in rows), np.int64, m)
+    order = np.lexsort((right, left))
+
+    def column(name: str, dtype: type[np.generic]) -> np.ndarray:
+        return np.fromiter((r[name] for r in rows), dtype, m)[order]
+
+    return VerifiedPairs(
+        left=left[order],
+        right=right[order],
+        jaccard=column("jaccard", np.float64),
+        a_in_b=column("a_in_b", np.float64),
+        b_in_a=column("b_in_a", np.float64),
+        relation=column("relation", np.int8),
+    )
