@@ -25,18 +25,19 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class KeptShingles:
-    """``(hash, pos)`` for every kept shingle of a partition's documents (runs on executors);
-    the unsigned hashes travel as the signed 64-bit integers of the same bits."""
+    """``(pos, hashes)`` of each of a partition's documents: its kept shingles (runs on
+    executors), exploded by Spark. The unsigned hashes travel as the signed 64-bit integers of
+    the same bits. A row per document, not per shingle: with a row per shingle the stage took
+    21.3 s against 13.7 s for 20,000 articles in ``local[2]`` (one run each, by hand)."""
 
     sample_mod: int
 
-    def __call__(self, rows: Iterable[Any]) -> Iterator[tuple[int, int]]:
+    def __call__(self, rows: Iterable[Any]) -> Iterator[tuple[int, list[int]]]:
         mod = np.uint64(self.sample_mod)
         for row in rows:
             shingles = np.frombuffer(row["shingles"], dtype="<u8")
             kept = shingles[shingles % mod == 0].astype(np.uint64).view(np.int64)
-            pos = int(row["pos"])
-            yield from ((h, pos) for h in kept.tolist())
+            yield int(row["pos"]), kept.tolist()
 
 
 def sampled_pairs(
@@ -50,7 +51,9 @@ def sampled_pairs(
     rule = rule or ReuseCandidates()
     spark = fingerprints.sparkSession
     rows = fingerprints.select("pos", "shingles").rdd.mapPartitions(KeptShingles(rule.sample_mod))
-    kept = spark.createDataFrame(rows, "hash bigint, pos bigint")
+    kept = spark.createDataFrame(rows, "pos bigint, hashes array<bigint>").select(
+        F.explode("hashes").alias("hash"), "pos"
+    )
     held = kept.groupBy("hash").count()
     useful = kept.join(
         held.where((F.col("count") >= 2) & (F.col("count") <= rule.max_df)).select("hash"),
