@@ -66,12 +66,12 @@ class BulkResult:
     #: Documents whose text has no word: each its own cluster, matching nothing (counted so
     #: that a run can say so: see :meth:`Corpus.worded`).
     empty_texts: int = 0
-    #: With options.passages: the pairs proposed by shared sampled shingles that were not
-    #: verified pairs already (the LSH candidates are ``candidates``; the counts are reported
-    #: apart), and those of them that reach a whole-text relation: verified pairs and cluster
-    #: edges like the LSH candidates' (:mod:`dedup.bulk.reuse`; in ``pairs`` too, kept apart
-    #: here for a ``--db`` collection to place them), the others being the candidates of the
-    #: ``shares_passages`` pairs.
+    #: With options.passages or excerpts: the pairs proposed by shared sampled shingles that
+    #: were not verified pairs already (the LSH candidates are ``candidates``; the counts are
+    #: reported apart), and those of them that reach a whole-text relation: verified pairs and
+    #: cluster edges like the LSH candidates' (:mod:`dedup.bulk.sampled`; in ``pairs`` too,
+    #: kept apart here for a ``--db`` collection to place them), the others being, with
+    #: passages, the candidates of the ``shares_passages`` pairs.
     passage_candidates: int | None = None
     alike: VerifiedPairs | None = None
 
