@@ -96,6 +96,17 @@ def test_tune_json_recommends_by_the_stated_rule() -> None:
     assert data["recommended"] == {"ngram": best["ngram"], "threshold": best["threshold"]}
 
 
+def test_tune_with_excerpts_runs_every_point_with_them() -> None:
+    """--excerpts reaches each run of the sweep: more gold pairs at the same settings."""
+    sweep = ("tune", LABELLED, "--json", "--ngrams", "5", "--thresholds", "0.7")
+    plain = json.loads(run(*sweep)[1])["points"][0]
+    code, out = run(*sweep, "--excerpts")
+    assert code == 0
+    point = json.loads(out)["points"][0]
+    assert (plain["excerpts"], point["excerpts"]) == (False, True)
+    assert point["pairwise"]["true_positives"] > plain["pairwise"]["true_positives"]
+
+
 def test_tune_text_shows_table_curve_and_choice() -> None:
     """The text output has the table header, the S-curve and the recommendation line."""
     code, out = run("tune", LABELLED, "--ngrams", "5", "--thresholds", "0.7,0.9")

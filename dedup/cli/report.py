@@ -186,6 +186,11 @@ def evaluate_command(
     help="Recommend only settings with at least this pairwise precision.",
 )
 @click.option("--strip-boilerplate", is_flag=True, help="Fingerprint without boilerplate.")
+@click.option(
+    "--excerpts",
+    is_flag=True,
+    help="Propose pairs from shared sampled shingles in every run, as bulk --excerpts does.",
+)
 @_JOBS
 @click.option("--cluster-field", default="cluster", show_default=True)
 @_field_options
@@ -199,6 +204,7 @@ def tune(
     ngrams: str,
     min_precision: float,
     strip_boilerplate: bool,
+    excerpts: bool,
     jobs: int,
     cluster_field: str,
     id_field: str,
@@ -236,6 +242,7 @@ def tune(
             min_precision=min_precision,
             strip_boilerplate=strip_boilerplate,
             jobs=jobs,
+            excerpts=excerpts,
         )
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2))

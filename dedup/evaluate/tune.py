@@ -70,6 +70,7 @@ class TunePoint:
             "pairwise": ev.pairs.to_dict(),
             "ari": round(ev.ari, 6),
             "predicted_clusters": ev.predicted_clusters,
+            "excerpts": ev.excerpts,
             "p_candidate_at_threshold": round(self.p_candidate, 6),
             "config_id": ev.config.id,
         }
@@ -126,11 +127,14 @@ def tune(
     min_precision: float = DEFAULT_MIN_PRECISION,
     strip_boilerplate: bool = False,
     jobs: int = 0,
+    excerpts: bool = False,
 ) -> TuneResult:
     """Run the pipeline for every (n-gram, threshold) and recommend one by :data:`RULE`.
 
     With ``strip_boilerplate`` the boilerplate is learned once per n-gram size (the model's
-    near-duplicate fingerprints use it; the threshold does not affect it).
+    near-duplicate fingerprints use it; the threshold does not affect it). With ``excerpts``
+    every run adds the sampled candidates' whole-text pairs, as ``dedup bulk --excerpts``:
+    the trade-off of the runs a user makes with it.
     """
     if not thresholds or not ngrams:
         raise ValueError("give at least one threshold and one n-gram size")
@@ -151,6 +155,7 @@ def tune(
                 strip_boilerplate=strip_boilerplate,
                 jobs=jobs,
                 stage=stage,
+                excerpts=excerpts,
             )
             points.append(TunePoint(ngram, threshold, result))
     return TuneResult(tuple(points), recommend(points, min_precision), min_precision, base)
