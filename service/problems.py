@@ -169,9 +169,19 @@ def undecodable(exc: web.RequestPayloadError) -> Problem:
     return Problem(400, detail, kind="undecodable-body", close=True)
 
 
+#: The status counted for a request whose client left before its answer (nginx's "client
+#: closed request"): nobody reads it, and ``/metrics`` keeps it apart from the server's 5xx.
+CLIENT_GONE = 499
+
+
 @web.middleware
 async def problem_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Answer every error with problem details; never let a traceback reach the client."""
+    """Answer every error with problem details; never let a traceback reach the client.
+
+    A client that closes its connection while its body is still being read is no error of the
+    service's: it was logged as one with a traceback and counted as a 500 (a post or a bulk
+    body cut before its first line). It is logged in a line and counted as :data:`CLIENT_GONE`.
+    """
     try:
         return await handler(request)
     except Problem as problem:
@@ -184,6 +194,16 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
         return from_library(exc).response(request)
     except web.RequestPayloadError as exc:
         return undecodable(exc).response(request)
+    except ConnectionResetError:
+        if request.transport is None or request.transport.is_closing():
+            LOG.info("the client left before its answer: %s %s", request.method, request.path)
+            return web.Response(status=CLIENT_GONE)
+        return _failed(request)
     except Exception:
-        LOG.exception("unhandled error answering %s %s", request.method, request.path)
-        return Problem(500, "the server failed to answer; the error is logged").response(request)
+        return _failed(request)
+
+
+def _failed(request: web.Request) -> web.Response:
+    """The 500 of an error the service did not expect, logged with its traceback."""
+    LOG.exception("unhandled error answering %s %s", request.method, request.path)
+    return Problem(500, "the server failed to answer; the error is logged").response(request)
