@@ -18,7 +18,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.service_support import settings, threaded_service
+from tests.service_support import raw_request, settings, threaded_service
 
 
 async def bulk_statuses(
@@ -74,13 +74,11 @@ async def test_a_client_gone_before_its_body_ends_is_counted_499_and_stores_noth
     """The body promised 500 bytes; the client sends a few and closes the connection."""
     head = f"POST {route} HTTP/1.1\r\nHost: x\r\nContent-Type: {media_type}\r\n"
     with threaded_service(settings(tmp_path)) as url:
-        host, port = url.removeprefix("http://").rsplit(":", 1)
+        port = url.rsplit(":", 1)[1]
         async with aiohttp.ClientSession() as session, asyncio.timeout(30):
-            _, writer = await asyncio.open_connection(host, int(port))
-            writer.write(f"{head}Content-Length: 500\r\n\r\n".encode() + b'{"id": "x", "te')
-            await writer.drain()
-            await asyncio.sleep(0.2)  # the handler is reading the body
-            writer.close()
+            body = f"{head}Content-Length: 500\r\n\r\n".encode() + b'{"id": "x", "te'
+            # closed after 0.2 s with the body unfinished, while the handler reads it
+            await raw_request(int(port), body, wait=0.2)
             while not await bulk_statuses(session, url, route):
                 await asyncio.sleep(0.05)
             assert await bulk_statuses(session, url, route) == {"499": 1.0}
