@@ -19,7 +19,7 @@ from typing import Any, NoReturn, TypeVar
 import orjson
 from aiohttp import web
 
-from dedup.collection import Pending, Verdict, joins
+from dedup.collection import PostReport, Verdict
 from service.problems import Problem
 
 T = TypeVar("T")
@@ -48,10 +48,10 @@ def verdict_body(verdict: Verdict) -> tuple[int, bytes]:
 PostAnswer = tuple[int, bytes, tuple[str, ...]]
 
 
-def post_answer(pending: Pending, verdict: Verdict) -> PostAnswer:
+def post_answer(report: PostReport) -> PostAnswer:
     """A post's :func:`verdict_body` and the documents to place it with
-    (:func:`dedup.collection.joins`)."""
-    return (*verdict_body(verdict), joins(pending, verdict))
+    (:meth:`dedup.collection.Collection.report_post`)."""
+    return (*verdict_body(report.verdict), report.related)
 
 
 def require_media_type(request: web.BaseRequest, allowed: frozenset[str]) -> None:

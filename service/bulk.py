@@ -24,12 +24,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
-from functools import partial
 from typing import Any
 
 from aiohttp import StreamReader, web
 
-from dedup.collection import Pending, Verdict, Window, joins
+from dedup.collection import PostReport, Window
 from dedup.errors import DedupError
 from service.ahead import prepare_ahead
 from service.body import (
@@ -118,9 +117,9 @@ async def _put(
         raise ConnectionResetError("the bulk answer stopped")
 
 
-def _result(pending: Pending, verdict: Verdict) -> tuple[dict[str, Any], tuple[str, ...]]:
+def _result(report: PostReport) -> tuple[dict[str, Any], tuple[str, ...]]:
     """A line's verdict as JSON-ready data, and what to place its document with."""
-    return verdict.to_dict(), joins(pending, verdict)
+    return report.verdict.to_dict(), report.related
 
 
 async def _answer(
@@ -136,9 +135,8 @@ async def _answer(
 
         ahead = prepare_ahead(app, doc)
         pending = await app[WRITER].run(post_call(doc, ahead, window._asdict()), wait=True)
-        finish = partial(_result, pending)
         verdict, related = await app[READERS].run(
-            Call("report", (pending,), finish=finish), wait=True
+            Call("report_post", (pending,), finish=_result), wait=True
         )
         await place(app, doc.id, related)
         app[METRICS].bulk_lines.labels("stored").inc()

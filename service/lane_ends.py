@@ -172,7 +172,7 @@ class PostDesk(_Multiplexed):
             _, window, ready = post
             verdict, matches, fingerprint, mark = value
             pending = Pending(verdict, matches, Window(**window), fingerprint, ready, mark)
-            answer = post_answer(pending, collection.report(pending))
+            answer = post_answer(collection.report_post(pending))
         except Exception as exc:
             self._answer(tag, False, crossable(exc))
         else:

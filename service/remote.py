@@ -23,7 +23,7 @@ from multiprocessing.connection import Connection
 from typing import Any, Protocol, TypedDict, TypeVar, Unpack
 
 from dedup.boilerplate import Stripped
-from dedup.collection import Collection, DocumentView, Pending, Prepared, Verdict
+from dedup.collection import Collection, DocumentView, Pending, PostReport, Prepared, Verdict
 from dedup.config import Config
 from dedup.types import Document
 from service.calls import Call
@@ -51,7 +51,7 @@ class Reader(Protocol):
 
     def prepare(self, doc: Document) -> Preparation: ...
 
-    def report(self, pending: Pending) -> Verdict: ...
+    def report_post(self, pending: Pending) -> PostReport: ...
 
     def check(self, doc: Document, **window: Unpack[WindowArgs]) -> Verdict: ...
 
@@ -145,8 +145,8 @@ class RemoteCollection(Child):
         result: Packed[Prepared] = self._call(_request("prepare", (doc,), {}))
         return result
 
-    def report(self, pending: Pending) -> Verdict:
-        result: Verdict = self._call(_request("report", (pending,), {}))
+    def report_post(self, pending: Pending) -> PostReport:
+        result: PostReport = self._call(_request("report_post", (pending,), {}))
         return result
 
     def check(self, doc: Document, **window: Unpack[WindowArgs]) -> Verdict:
@@ -165,7 +165,7 @@ class RemoteCollection(Child):
         return int(self._call(_request("__len__", (), {})))
 
 
-_VERBS = frozenset({"prepare", "report", "check", "strip", "get", "__len__"})
+_VERBS = frozenset({"prepare", "report_post", "check", "strip", "get", "__len__"})
 
 
 def _request(
@@ -173,7 +173,7 @@ def _request(
 ) -> tuple[str, tuple[Any, ...], dict[str, Any], float | None]:
     """A reader call as it crosses, with when its request arrived (see
     :class:`~service.lane_ends.PostDesk`): a report's pending post goes without its entry."""
-    if verb == "report" and args:
+    if verb == "report_post" and args:
         args = (bare_pending(args[0]), *args[1:])
     return verb, args, kwargs, arrived
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable
-from functools import partial
 from typing import TypeVar
 from urllib.parse import quote, unquote_to_bytes
 
@@ -170,7 +169,7 @@ async def post_document(request: web.Request) -> web.Response:
         # Stored and committed: the passages are aligned on a reader, waiting for one if need
         # be (a post that is stored must not be answered 503).
         answer = await request.app[READERS].run(
-            Call("report", (pending,), finish=partial(post_answer, pending)),
+            Call("report_post", (pending,), finish=post_answer),
             wait=True,
             since=arrived,
         )

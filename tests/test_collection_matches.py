@@ -59,6 +59,36 @@ def test_a_short_excerpt_lsh_misses_joins_its_storys_cluster(
     assert [(m.id, m.relation) for m in view.matches] == [("story", "contained_in")]
 
 
+def test_a_posts_window_narrows_its_answer_but_not_its_placement(
+    collection: Collection, long_english_articles: list[str]
+) -> None:
+    """Posted with a window that leaves its story out (the same source, or published before
+    ``since``), an excerpt answers new, as the window asks, and still joins the story's
+    cluster: the index places every document by everything stored."""
+    story = "\n\n".join(long_english_articles[:6])
+    collection.post(Document("story", story, source="Wire", published="2024-05-01"))
+    windows = ({"exclude_same_source": True}, {"since": "2024-05-02"})
+    for k, window in enumerate(windows):
+        excerpt = Document(f"excerpt{k}", long_english_articles[2 + k], "Wire", "2024-05-03")
+        assert not collection.index.query(excerpt).matches  # the premise: LSH did not propose it
+        verdict = collection.post(excerpt, **window)
+        assert (verdict.status, verdict.matches) == ("new", ())
+        assert collection.get(excerpt.id).cluster == "story"
+
+
+def test_a_post_report_names_nothing_to_place_for_a_re_post(
+    collection: Collection, long_english_articles: list[str]
+) -> None:
+    """A re-post of a stored document places nothing (the index placed it when it was stored),
+    window or not."""
+    collection.post(Document("story", "\n\n".join(long_english_articles[:6]), source="Wire"))
+    excerpt = Document("excerpt", long_english_articles[2], source="Wire")
+    collection.post(excerpt)
+    for window in ({}, {"exclude_same_source": True}):
+        report = collection.report_post(collection.post_pending(excerpt, **window))
+        assert (report.verdict.stored, report.related) == ("unchanged", ())
+
+
 def test_a_storys_view_lists_an_excerpt_stored_after_it(
     collection: Collection, long_english_articles: list[str]
 ) -> None:

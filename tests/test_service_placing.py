@@ -59,6 +59,33 @@ async def test_an_excerpt_posted_on_a_lane_joins_its_storys_cluster(
         assert await cluster_of(client, "excerpt") == ("story", ["story", "excerpt"])
 
 
+async def post_from_the_storys_source(client: Client, story: str, excerpt: str) -> None:
+    """The story, then the excerpt from the same source with ``exclude_same_source``: its
+    answer leaves the story out, as asked, and it still joins the story's cluster."""
+    await post(client, "/v1/documents", {"id": "story", "text": story, "source": "Wire"})
+    doc = {"id": "excerpt", "text": excerpt, "source": "Wire"}
+    status, body = await post(client, "/v1/documents", doc, exclude_same_source="true")
+    assert (status, body["status"], body["matches"]) == (201, "new", [])
+    assert await cluster_of(client, "excerpt") == ("story", ["story", "excerpt"])
+
+
+async def test_a_posts_window_narrows_its_answer_not_its_placement(
+    client: Client, story_and_excerpt: tuple[str, str]
+) -> None:
+    """The pools' path: the index places a document by everything stored, whatever the
+    window of its post, and so does the post's report."""
+    await post_from_the_storys_source(client, *story_and_excerpt)
+
+
+async def test_a_lane_posts_window_narrows_its_answer_not_its_placement(
+    tmp_path: Path, story_and_excerpt: tuple[str, str]
+) -> None:
+    """The post lanes: the reader's process names the story the window left out."""
+    async with serving(lanes_settings(tmp_path)) as client:
+        await wait_for_lanes(client, 2)
+        await post_from_the_storys_source(client, *story_and_excerpt)
+
+
 async def test_a_bulk_excerpt_joins_its_storys_cluster(
     tmp_path: Path, story_and_excerpt: tuple[str, str]
 ) -> None:

@@ -85,7 +85,7 @@ def stored(tmp_path: Path, article: str) -> Path:
 
 
 def test_a_remote_collection_answers_what_a_local_one_answers(stored: Path, article: str) -> None:
-    """check, strip, get, prepare+report and len give equal values in the child and here."""
+    """check, strip, get, prepare+report_post and len give equal values in the child and here."""
     remote = RemoteCollection(str(stored), None, warm_up=WARM_UP)
     try:
         with Collection.open(stored, readonly=True) as local:
@@ -101,7 +101,7 @@ def test_a_remote_collection_answers_what_a_local_one_answers(stored: Path, arti
             assert same_preparation(prepared, local.prepare(doc))
             with Collection.open(stored) as writer:
                 pending = writer.post_pending(doc, prepared=prepared)
-            assert remote.report(pending) == local.report(pending)
+            assert remote.report_post(pending) == local.report_post(pending)
     finally:
         remote.close()
 

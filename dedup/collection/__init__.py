@@ -17,12 +17,12 @@ from dedup.collection.reports import (
     DocumentView,
     MatchReport,
     Pending,
+    PostReport,
     Prepared,
     Status,
     Stored,
     Verdict,
     Window,
-    joins,
 )
 from dedup.errors import ReadOnlyError
 
@@ -33,6 +33,7 @@ __all__ = [
     "DocumentView",
     "MatchReport",
     "Pending",
+    "PostReport",
     "Prepared",
     "ReadOnlyError",
     "Status",
@@ -40,5 +41,4 @@ __all__ = [
     "Verdict",
     "Window",
     "backup",
-    "joins",
 ]

@@ -35,24 +35,24 @@ from dedup.boilerplate.store import DocumentEntry
 from dedup.collection import loading, tables, warm
 from dedup.collection.file_settings import FileSettings
 from dedup.collection.loading import Loader
-from dedup.collection.passages import MAX_REUSE_CANDIDATES, Passages
+from dedup.collection.passages import Passages
 from dedup.collection.reports import (
     STORED_AS,
     DocumentView,
     Pending,
+    PostReport,
     Prepared,
     Verdict,
     Window,
     joins,
+    placed,
     status_of,
-    widened,
 )
 from dedup.collection.reuse_index import ReuseSets
 from dedup.config import Config
 from dedup.errors import DocumentNotFoundError, InputError, ReadOnlyError
 from dedup.fingerprint import Fingerprint, Fingerprinter
 from dedup.index import DEFAULT_BUSY_TIMEOUT, SQLiteIndex
-from dedup.normalize import tokenize
 from dedup.types import AddOutcome, Document
 
 #: The SQLite page cache of a collection opened read-only, in MB: a reader reads scattered rows
@@ -207,7 +207,7 @@ class Collection(FileSettings):
         exclude_same_source: bool = False,
         prepared: Prepared | None = None,
     ) -> Verdict:
-        """Check ``doc`` and store it (:meth:`post_pending`, :meth:`report`, then
+        """Check ``doc`` and store it (:meth:`post_pending`, :meth:`report_post`, then
         :meth:`join_cluster` with what the report found beyond the index's matches).
 
         Re-posting an id with the same text and metadata changes nothing and answers
@@ -217,10 +217,10 @@ class Collection(FileSettings):
         """
         window = Window(since, until, exclude_same_source)._asdict()
         pending = self.post_pending(doc, **window, prepared=prepared)
-        verdict = self.report(pending)
-        if related := joins(pending, verdict):
-            self.join_cluster(doc.id, related)
-        return verdict
+        report = self.report_post(pending)
+        if report.related:
+            self.join_cluster(doc.id, report.related)
+        return report.verdict
 
     @storage_errors
     def post_pending(
@@ -257,8 +257,8 @@ class Collection(FileSettings):
 
     @storage_errors
     def join_cluster(self, doc_id: str, related: Sequence[str]) -> str | None:
-        """:meth:`~dedup.index.IndexCore.join_cluster`: after a post's :meth:`report`, where
-        :func:`~dedup.collection.reports.joins` names documents (:meth:`post` does it)."""
+        """:meth:`~dedup.index.IndexCore.join_cluster` with the documents a post's
+        :meth:`report_post` names (:meth:`post` does it)."""
         self._writable()
         with self.index.atomic():
             return self.index.join_cluster(doc_id, related)
@@ -284,19 +284,19 @@ class Collection(FileSettings):
         passages."""
         if pending.prepared.config_id != self.config.id:
             raise InputError("pending from a collection with another config than this one")
-        doc, fp = pending.prepared.doc, pending.fingerprint
-        matched = [m.id for m in pending.matches]
-        reuse = self._postings.candidates(fp.shingles, own=doc.id, exclude=matched)
-        reuse = self._passages.filtered(reuse, doc, *pending.window)[:MAX_REUSE_CANDIDATES]
-        if not pending.matches and not reuse:  # two posts in three: nothing to tokenize
-            return replace(pending.verdict, matches=())
-        found, sets = self._passages.alike(reuse, fp.shingles, self.config.threshold, pending.mark)
-        verdict, matches, reuse = widened(pending.verdict, pending.matches, found, reuse)
-        spans = list(verdict.boilerplate)
-        reports = self._passages.reports(
-            tokenize(doc.text), spans, matches, reuse, fp.shingles, sets
-        )
-        return replace(verdict, matches=tuple(reports))
+        return self._passages.report(pending, self.config.threshold)
+
+    @storage_errors
+    def report_post(self, pending: Pending) -> PostReport:
+        """A post's :meth:`report`, and the documents to place it with (:meth:`join_cluster`):
+        those the report found related to it whole that the index did not match
+        (:func:`~dedup.collection.reports.joins`), and those its window left out of the report
+        (the index places a document by every stored one, whatever a post's window)."""
+        verdict = self.report(pending)
+        related = joins(pending, verdict)
+        if placed(verdict):
+            related += tuple(self._passages.related_outside(pending, self.config.threshold))
+        return PostReport(verdict, related)
 
     @storage_errors
     def load(

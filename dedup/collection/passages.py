@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Mapping
+from dataclasses import replace
 
 import numpy as np
 
 from dedup.align import AlignSide, PairReuse
 from dedup.boilerplate import Stripper
 from dedup.collection import tables
-from dedup.collection.reports import DocumentView, MatchReport, Window
+from dedup.collection.reports import DocumentView, MatchReport, Pending, Verdict, Window, widened
 from dedup.collection.reuse_index import ReuseSets
 from dedup.index import SQLiteIndex
 from dedup.normalize import Tokens, tokenize
@@ -45,6 +46,37 @@ class Passages:
         self._reuse = ReuseFinder()
         # Stored texts made ready for alignment, by id, most recently used last; see _side.
         self._sides: OrderedDict[str, tuple[bytes, str, AlignSide]] = OrderedDict()
+
+    def report(self, pending: Pending, threshold: float) -> Verdict:
+        """:meth:`Collection.report`: the verdict with the passages of its matches, and the
+        reuse candidates within its window that relate to it whole (the status follows them)
+        or by passages."""
+        doc, shingles = pending.prepared.doc, pending.fingerprint.shingles
+        matched = [m.id for m in pending.matches]
+        reuse = self._postings.candidates(shingles, own=doc.id, exclude=matched)
+        reuse = self.filtered(reuse, doc, *pending.window)[:MAX_REUSE_CANDIDATES]
+        if not pending.matches and not reuse:  # two posts in three: nothing to tokenize
+            return replace(pending.verdict, matches=())
+        found, sets = self.alike(reuse, shingles, threshold, pending.mark)
+        verdict, matches, reuse = widened(pending.verdict, pending.matches, found, reuse)
+        spans = list(verdict.boilerplate)
+        reports = self.reports(tokenize(doc.text), spans, matches, reuse, shingles, sets)
+        return replace(verdict, matches=tuple(reports))
+
+    def related_outside(self, pending: Pending, threshold: float) -> list[str]:
+        """The reuse candidates a post's window kept out of its report that relate to it
+        whole (an excerpt's story from its own source, under ``exclude_same_source``): the
+        index places a document by every stored one, whatever the window of the post that
+        stored it, so a post joins these as it joins those in its report. Nothing to look up
+        for a post without a window."""
+        if pending.window == Window():
+            return []
+        doc, shingles = pending.prepared.doc, pending.fingerprint.shingles
+        matched = [m.id for m in pending.matches]
+        reuse = self._postings.candidates(shingles, own=doc.id, exclude=matched)
+        inside = set(self.filtered(reuse, doc, *pending.window))
+        outside = [doc_id for doc_id in reuse if doc_id not in inside][:MAX_REUSE_CANDIDATES]
+        return [m.id for m in self.alike(outside, shingles, threshold, pending.mark)[0]]
 
     def spans(self, doc: Document) -> list[tuple[int, int]]:
         """The boilerplate spans of ``doc`` as the stored corpus judges them now."""
@@ -166,10 +198,11 @@ class Passages:
         text = self._texts.get(doc_id) or ""
         doc = Document(doc_id, text, stored.source, stored.published, stored.title)
         since, until, exclude = window
-        lsh = self.index.similar(
-            doc_id, since=since, until=until, exclude_same_source=exclude
+        fp = self.index.fingerprint_of(doc_id)  # read once: the query's and the reuse lookup's
+        lsh = self.index.query(
+            doc, fingerprint=fp, since=since, until=until, exclude_same_source=exclude
         ).matches
-        mine = self.index.shingles([doc_id])[doc_id]
+        mine = fp.shingles
         reuse = self._postings.candidates(mine, own=doc_id, exclude=[m.id for m in lsh])
         reuse = self.filtered(reuse, doc, *window)[:MAX_REUSE_CANDIDATES]
         found, sets = self.alike(reuse, mine, threshold, None)

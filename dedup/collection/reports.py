@@ -197,13 +197,27 @@ def widened(
     return verdict, merged, [doc_id for doc_id in reuse if doc_id not in taken]
 
 
+class PostReport(NamedTuple):
+    """A post's :meth:`Collection.report_post`: its verdict, and the documents related to it
+    whole that the index did not match, where :meth:`Collection.join_cluster` places it."""
+
+    verdict: Verdict
+    related: tuple[str, ...]
+
+
+def placed(verdict: Verdict) -> bool:
+    """Whether the verdict's document was placed in a cluster: a post that stored it (not a
+    check, nor an unchanged re-post)."""
+    return verdict.stored in ("added", "updated")
+
+
 def joins(pending: Pending, verdict: Verdict) -> tuple[str, ...]:
     """The documents a post's report found related to it whole that the index did not match
     (reuse candidates LSH did not propose): where :meth:`Collection.join_cluster` places the
     posted document, which the index placed without them. Empty for a check or an unchanged
-    post, which placed nothing. A post's window (``since``, ``until``, ``exclude_same_source``)
-    limits its report, so these too: the index's own placement ignores windows."""
-    if verdict.stored not in ("added", "updated"):
+    post, which placed nothing. Only those within the post's window (``since``, ``until``,
+    ``exclude_same_source``), as its report is: :meth:`Collection.report_post` adds the rest."""
+    if not placed(verdict):
         return ()
     known = {m.id for m in pending.matches}
     passages = Relation.SHARES_PASSAGES.value

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
-from types import TracebackType
 from typing import Self
 
 import numpy as np
@@ -66,12 +65,7 @@ class IndexCore:
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def close(self) -> None:
@@ -300,14 +294,12 @@ class IndexCore:
     ) -> QueryResult:
         """:meth:`query` with a stored document's own fingerprint (itself excluded)."""
         row = self._row(doc_id)
-        fp = Fingerprint(
-            signature=self._store.signatures([row.handle])[row.handle],
-            shingles=self._store.shingles([row.handle])[row.handle],
-            content_hash=row.content_hash,
-            seed=self.config.seed,
-        )
         filters = Filters(row.id, row.source if exclude_same_source else None, since, until)
-        return self._matcher.match(fp, filters, self._threshold(threshold))
+        return self._matcher.match(self._stored(row), filters, self._threshold(threshold))
+
+    def fingerprint_of(self, doc_id: str) -> Fingerprint:
+        """A stored document's fingerprint, as stored (its boilerplate-aware text's)."""
+        return self._stored(self._row(doc_id))
 
     def mark(self) -> int:
         """A mark of what is stored now: every document stored from now on (an update too) is
@@ -346,6 +338,14 @@ class IndexCore:
         if row is None:
             raise DocumentNotFoundError(doc_id)
         return row
+
+    def _stored(self, row: Row) -> Fingerprint:
+        return Fingerprint(
+            signature=self._store.signatures([row.handle])[row.handle],
+            shingles=self._store.shingles([row.handle])[row.handle],
+            content_hash=row.content_hash,
+            seed=self.config.seed,
+        )
 
     def _cluster_row(self, row: Row) -> Row:
         if row.canonical is None or row.canonical == row.handle:
