@@ -118,7 +118,9 @@ def _operations() -> dict[str, dict[str, Op]]:
                 "description": (
                     "Idempotent per id and text: posting the same id and text again answers "
                     "200 with stored = unchanged. A new text for a stored id replaces it "
-                    "(200, stored = updated)."
+                    "(200, stored = updated). The window parameters narrow the answer's "
+                    "matches, not where the document is clustered: that follows everything "
+                    "stored."
                 ),
                 "parameters": _window(),
                 "requestBody": body,
