@@ -93,11 +93,36 @@ def test_join_cluster_places_an_excerpt_with_the_story_it_is_contained_in(
     assert index.cluster_members("excerpt") == ["story", "excerpt"]
 
 
-def test_join_cluster_keeps_a_document_that_others_joined_meanwhile(index: IndexCore) -> None:
-    """A copy of the excerpt joined its cluster before the join: the excerpt keeps its place."""
+def test_join_cluster_moves_the_copies_that_joined_the_excerpt_meanwhile(
+    index: IndexCore,
+) -> None:
+    """A copy of the excerpt joined the excerpt's cluster before the join: it verifies against
+    the story too, so the two join the story's cluster together."""
     stored_excerpt(index)
     index.add(doc("copy", EXCERPT, at(11)))
+    assert index.cluster_of("copy") == "excerpt"  # the premise
+    assert index.join_cluster("excerpt", ["story"]) == "story"
+    assert index.cluster_members("story") == ["story", "excerpt", "copy"]
+
+
+def test_join_cluster_keeps_a_cluster_with_a_member_unrelated_to_the_story(
+    index: IndexCore,
+) -> None:
+    """The chaining guard for every member: one that relates to the excerpt but not to the
+    story keeps the excerpt's cluster where it is."""
+    stored_excerpt(index)
+    index.add(doc("longer", EXCERPT + " " + X, at(11)))
+    index.join_cluster("longer", ["excerpt"])  # if LSH did not place it there already
+    assert index.cluster_of("longer") == "excerpt"  # the premise
     assert index.join_cluster("excerpt", ["story"]) is None
+    assert index.cluster_members("excerpt") == ["excerpt", "longer"]
+
+
+def test_join_cluster_leaves_a_member_of_another_cluster(index: IndexCore) -> None:
+    """Only a canonical moves, with its cluster: a copy in the excerpt's cluster stays."""
+    stored_excerpt(index)
+    index.add(doc("copy", EXCERPT, at(11)))
+    assert index.join_cluster("copy", ["story"]) is None
     assert index.cluster_members("excerpt") == ["excerpt", "copy"]
 
 

@@ -165,9 +165,10 @@ class Loader:
     def join_clusters(self, pairs: Iterable[tuple[str, str]]) -> int:
         """Place loaded documents with documents they relate to whole where LSH did not
         propose the pair (the bulk job's sampled candidates): for each ``(earlier, later)``
-        pair of ids, in the order the later ones were loaded, the later document, if alone in
-        a cluster of its own, joins the earlier one's (:meth:`IndexCore.join_cluster`), as
-        the add would have placed it had LSH proposed the pair. Returns how many moved."""
+        pair of ids, in the order the later ones were loaded, the later document, if it
+        founded a cluster, joins the earlier one's with its cluster's members
+        (:meth:`IndexCore.join_cluster`), as the add would have placed it had LSH proposed the
+        pair. Returns how many clusters moved."""
         self._check_open()
         self._write()  # the documents first
         related: dict[str, list[str]] = {}

@@ -155,33 +155,44 @@ class Placer:
         return linked
 
     def join(self, handle: int, related: Sequence[int]) -> int | None:
-        """Move a document that is alone in a cluster of its own into the cluster of the
-        best-ranked canonical, among those of ``related``, that it verifies against directly.
+        """Move the cluster a canonical founded into the cluster of the best-ranked canonical,
+        among those of ``related``, that each of its members verifies against directly.
 
-        ``related`` are documents found related to it whole after it was placed: LSH, tuned
-        to Jaccard similarity, seldom proposes a short excerpt of a long story (a Jaccard of
-        a tenth), so the add rule leaves the excerpt founding a cluster; the reuse candidates
-        find the story later. This is the add rule with those candidates, and the chaining
-        guard holds: only their canonicals count, each verified against directly. A document
-        that others joined meanwhile keeps them and its place. The new canonical, or None.
+        ``related`` are documents found related to ``handle`` whole after it was placed: LSH,
+        tuned to Jaccard similarity, seldom proposes a short excerpt of a long story (a
+        Jaccard of a tenth), so the add rule leaves the excerpt founding a cluster; the reuse
+        candidates find the story later. This is the add rule with those candidates, and the
+        chaining guard holds: only their canonicals count, each verified against directly by
+        every member that moves. Copies of the excerpt that joined it meanwhile (a reprint of
+        the excerpt, posted at the same moment or loaded before the pairs are placed) move
+        with it; a cluster with a member that does not verify against the story, or with more
+        members than the bucket cap, keeps its place. Nothing moves unless ``handle`` is a
+        canonical. The new canonical, or None.
         """
         rows = self._store.rows([handle, *related])
         row = rows.get(handle)
-        if row is None or row.canonical != handle or len(self._store.members(handle)) > 1:
+        if row is None or row.canonical != handle:
+            return None
+        members = self._store.members(handle)
+        if len(members) > self._cap:
             return None
         canon = {c for h in related if h in rows and (c := rows[h].canonical) is not None}
         canon_rows = self._store.rows(sorted(canon - {handle}))
-        sets = self._store.shingles([handle, *canon_rows])
-        verified = [
-            c
-            for c, r in canon_rows.items()
-            if sets[handle].size  # an empty document matches nothing
-            and self.verifies(sets[handle], row.content_hash, sets[c], r.content_hash)
-        ]
+        member_rows = self._store.rows(members)
+        sets = self._store.shingles([*members, *canon_rows])
+
+        def joins(c: int) -> bool:
+            return all(
+                sets[m].size  # an empty document matches nothing
+                and self.verifies(sets[m], r.content_hash, sets[c], canon_rows[c].content_hash)
+                for m, r in member_rows.items()
+            )
+
+        verified = [c for c in canon_rows if joins(c)]
         if not verified:
             return None
         best = _best(verified, lambda h: _meta(canon_rows[h]))
-        self._store.set_canonical([handle], [best])
+        self._store.set_canonical(list(member_rows), [best] * len(member_rows))
         return best
 
     def rehome(self, orphans: Sequence[int]) -> None:

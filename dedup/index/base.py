@@ -82,8 +82,8 @@ class Index(Protocol):
         ...
 
     def join_cluster(self, doc_id: str, related: Sequence[str]) -> str | None:
-        """Move ``doc_id``, alone in its cluster, into the cluster of a canonical of
-        ``related`` that it verifies against; the new cluster id, or None if it stays."""
+        """Move the cluster ``doc_id`` founded into the cluster of a canonical of ``related``
+        that each of its members verifies against; the new cluster id, or None if it stays."""
         ...
 
     def candidates(self, query: QueryInput) -> Candidates:

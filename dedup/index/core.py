@@ -122,9 +122,10 @@ class IndexCore:
             self._delete(self._row(doc_id))
 
     def join_cluster(self, doc_id: str, related: Sequence[str]) -> str | None:
-        """Place ``doc_id``, if it is alone in a cluster of its own, in the cluster of a
-        document of ``related`` (found related to it whole, where LSH did not propose the
-        pair), by the add rule (:meth:`Placer.join`); the new cluster's id, or None."""
+        """Place ``doc_id``, if it founded a cluster, with the cluster's other members, in the
+        cluster of a document of ``related`` (found related to it whole, where LSH did not
+        propose the pair), by the add rule (:meth:`Placer.join`); the new cluster's id, or
+        None."""
         with self.atomic():
             found = self._store.rows_by_id([r for r in related if r != doc_id])
             canonical = self._placer.join(
