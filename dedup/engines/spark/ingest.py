@@ -58,6 +58,7 @@ _COLUMNS = (
     ("size", "bigint"),
     ("shingles", "binary"),
     ("keys", "array<bigint>"),
+    ("kept", "array<bigint>"),
 )
 
 
@@ -83,6 +84,9 @@ class IngestPartition:
     files: dict[str, tuple[int, str]]  # uri -> (file index, name shown in errors)
     parquet: bool
     batch_size: int = 256
+    #: With ``--excerpts``, each document's shingles whose hash this divides are kept in the
+    #: ``kept`` column (:mod:`.sampled`); 0 keeps none (the column is null).
+    sample_mod: int = 0
 
     def __call__(self, rows: Iterable[Any]) -> Iterator[tuple[Any, ...]]:
         """Rows of :data:`INGEST_SCHEMA` for the raw rows of one partition."""
@@ -109,10 +113,10 @@ class IngestPartition:
                 pending.append(_Pending(file, key[1], lines, docs, doc))
                 docs += 1
                 if len(pending) >= self.batch_size:
-                    yield from _fingerprinted(fingerprinter, banding, pending)
+                    yield from _fingerprinted(fingerprinter, banding, pending, self.sample_mod)
                     pending = []
             lines += 1
-        yield from _fingerprinted(fingerprinter, banding, pending)
+        yield from _fingerprinted(fingerprinter, banding, pending, self.sample_mod)
         if current is not None:
             yield _summary(current, lines, docs, errors)
 
@@ -152,7 +156,7 @@ def _summary(key: tuple[int, int], lines: int, docs: int, errors: int) -> tuple[
 
 
 def _fingerprinted(
-    fingerprinter: Fingerprinter, banding: Banding, pending: Sequence[_Pending]
+    fingerprinter: Fingerprinter, banding: Banding, pending: Sequence[_Pending], sample_mod: int
 ) -> Iterator[tuple[Any, ...]]:
     if not pending:
         return
@@ -164,6 +168,10 @@ def _fingerprinted(
     for k, p in enumerate(pending):
         lo, hi = offsets[k], offsets[k + 1]
         d = p.doc
+        kept = None
+        if sample_mod:  # the unsigned hashes as the signed 64-bit integers of the same bits
+            mine = shingles[lo:hi]
+            kept = mine[mine % np.uint64(sample_mod) == 0].view(np.int64).tolist()
         yield (
             DOC,
             p.file,
@@ -182,6 +190,7 @@ def _fingerprinted(
             hi - lo,
             shingles[lo:hi].tobytes(),
             keys[k].tolist(),
+            kept,
         )
 
 
@@ -264,6 +273,7 @@ def documents(ingested: DataFrame, located: Located) -> DataFrame:
         "size",
         "shingles",
         "keys",
+        "kept",
     )
 
 

@@ -22,6 +22,7 @@ from dedup.bulk.outputs import SummaryCounts
 from dedup.config import Config
 from dedup.engines.spark import candidates, cluster, ingest, sampled, sources, verify
 from dedup.io import FieldNames
+from dedup.reuse import ReuseCandidates
 from dedup.types import Document
 from dedup.verify import RELATIONS
 
@@ -148,7 +149,8 @@ def run_spark_bulk(
     mark = time.perf_counter()
     files = sources.resolve_inputs(spark, inputs)
     # The one cache of the run: every later stage reads documents from it.
-    ingested = _ingested(spark, files, config, fields, options).persist()
+    sample_mod = ReuseCandidates().sample_mod if excerpts else 0
+    ingested = _ingested(spark, files, config, fields, options, sample_mod).persist()
     try:
         located = ingest.locate(ingested)
         docs = ingest.documents(ingested, located)
@@ -174,7 +176,8 @@ def run_spark_bulk(
     proposed, alike = None, None
     if excerpts:
         mark = time.perf_counter()
-        extra = sampled.sampled_pairs(shingles, verified).localCheckpoint(eager=True)
+        kept = docs.select("pos", "kept")
+        extra = sampled.sampled_pairs(kept, verified).localCheckpoint(eager=True)
         proposed = extra.count()
         alike = verify.verify_pairs(extra, shingles, config.threshold)
         verified = verified.union(alike).localCheckpoint(eager=True)
@@ -213,8 +216,10 @@ def _ingested(
     config: Config,
     fields: FieldNames,
     options: SparkOptions,
+    sample_mod: int,
 ) -> DataFrame:
-    """Rows of :data:`ingest.INGEST_SCHEMA` for every input file."""
+    """Rows of :data:`ingest.INGEST_SCHEMA` for every input file (``sample_mod``: see
+    :class:`ingest.IngestPartition`)."""
     index = {f.uri: (i, f.shown) for i, f in enumerate(files)}
     schema = ingest.INGEST_SCHEMA
     parts: list[DataFrame] = []
@@ -227,7 +232,9 @@ def _ingested(
             if parquet
             else sources.jsonl_rows(spark, chosen)
         )
-        work = ingest.IngestPartition(config, fields, index, parquet, options.batch_size)
+        work = ingest.IngestPartition(
+            config, fields, index, parquet, options.batch_size, sample_mod
+        )
         parts.append(spark.createDataFrame(raw.rdd.mapPartitions(work), schema))
     if not parts:
         return spark.createDataFrame([], schema)

@@ -7,15 +7,18 @@ them; a pair sharing at least ``min_shared`` kept shingles is a candidate. The c
 are not verified pairs already are then measured exactly by the verify stage, and those that
 reach a whole-text relation (mostly short excerpts of long articles, which LSH misses) join
 the verified pairs before clustering: the same pairs, measures and clusters as locally.
+
+The kept shingles are picked at ingest, where the executors hold each document's shingles
+anyway (:class:`~dedup.engines.spark.ingest.IngestPartition`'s ``sample_mod``), so this stage
+runs in the JVM alone. For 20,000 articles in ``local[2]`` the stage took 13.5-13.8 s when it
+picked them in a Python pass over the cached shingles and paired the holders of a hash with a
+self-join, 11.0-11.9 s with them picked at ingest (which took 0.3-1.1 s longer), and 6.7-6.9 s
+with the holders of each hash collected and paired in one row (``docs/performance-log.md``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from dedup.reuse import ReuseCandidates
 
@@ -23,47 +26,26 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
 
-@dataclass(frozen=True)
-class KeptShingles:
-    """``(pos, hashes)`` of each of a partition's documents: its kept shingles (runs on
-    executors), exploded by Spark. The unsigned hashes travel as the signed 64-bit integers of
-    the same bits. A row per document, not per shingle: with a row per shingle the stage took
-    21.3 s against 13.7 s for 20,000 articles in ``local[2]`` (one run each, by hand)."""
-
-    sample_mod: int
-
-    def __call__(self, rows: Iterable[Any]) -> Iterator[tuple[int, list[int]]]:
-        mod = np.uint64(self.sample_mod)
-        for row in rows:
-            shingles = np.frombuffer(row["shingles"], dtype="<u8")
-            kept = shingles[shingles % mod == 0].astype(np.uint64).view(np.int64)
-            yield int(row["pos"]), kept.tolist()
-
-
 def sampled_pairs(
     fingerprints: DataFrame, verified: DataFrame, rule: ReuseCandidates | None = None
 ) -> DataFrame:
     """``left, right`` (``left < right``) of the candidates from shared sampled shingles that
-    are not among ``verified``; ``fingerprints`` has ``pos`` and ``shingles`` of every
-    document."""
+    are not among ``verified``; ``fingerprints`` has ``pos`` and ``kept`` (the kept shingles'
+    hashes, ingested with ``rule``'s ``sample_mod``) of every document."""
     from pyspark.sql import functions as F
 
     rule = rule or ReuseCandidates()
-    spark = fingerprints.sparkSession
-    rows = fingerprints.select("pos", "shingles").rdd.mapPartitions(KeptShingles(rule.sample_mod))
-    kept = spark.createDataFrame(rows, "pos bigint, hashes array<bigint>").select(
-        F.explode("hashes").alias("hash"), "pos"
+    kept = fingerprints.select(F.explode("kept").alias("hash"), "pos")
+    # The documents holding each kept hash, one row a hash, then each pair of them: two
+    # shuffles (by hash, by pair), where counting the holders, joining them back and joining
+    # the holders to themselves by hash took four.
+    held = kept.groupBy("hash").agg(F.collect_list("pos").alias("holders"))
+    held = held.where((F.size("holders") >= 2) & (F.size("holders") <= rule.max_df))
+    pairs = held.select("holders", F.explode("holders").alias("left")).select(
+        "left", F.explode("holders").alias("right")
     )
-    held = kept.groupBy("hash").count()
-    useful = kept.join(
-        held.where((F.col("count") >= 2) & (F.col("count") <= rule.max_df)).select("hash"),
-        "hash",
-    )
-    left = useful.select("hash", F.col("pos").alias("left"))
-    right = useful.select("hash", F.col("pos").alias("right"))
     shared = (
-        left.join(right, "hash")
-        .where(F.col("left") < F.col("right"))
+        pairs.where(F.col("left") < F.col("right"))
         .groupBy("left", "right")
         .count()
         .where(F.col("count") >= rule.min_shared)
