@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -128,6 +129,49 @@ def test_a_stop_while_workers_learn_ends_the_run_cleanly(
         stop(proc)
         os.close(writer)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus.jsonl"]
+
+
+def masks_both(pid: int, tid: int) -> bool:
+    """Whether thread ``tid`` of process ``pid`` masks SIGINT and SIGTERM (/proc's SigBlk)."""
+    with open(f"/proc/{pid}/task/{tid}/status", encoding="ascii") as handle:
+        fields = dict(line.split(":", 1) for line in handle if ":" in line)
+    blocked = int(fields["SigBlk"], 16)
+    return all(blocked >> (sig - 1) & 1 for sig in (signal.SIGINT, signal.SIGTERM))
+
+
+def test_only_the_runs_main_thread_takes_ctrl_c_while_workers_learn(tmp_path: Path) -> None:
+    """The kernel gives a signal sent to the process to any thread that does not mask it, and
+    one taken by another thread leaves a main thread blocked reading a FIFO asleep: the
+    pool's threads mask SIGINT and SIGTERM, the main thread does not."""
+    fifo = tmp_path / "corpus.jsonl"
+    os.mkfifo(fifo)
+    args = ["bulk", str(fifo), "--out", "out", "--strip-boilerplate", "--jobs", "2"]
+    with dedup_group(args, tmp_path) as proc:
+        writer = opened_for_writing(fifo)
+        os.write(writer, articles(300).encode())
+        wait_for(lambda: workers_ignoring_sigint(proc.pid) >= 2, "the learning workers")
+        others = [int(t) for t in os.listdir(f"/proc/{proc.pid}/task") if int(t) != proc.pid]
+        assert others  # the pool's manager thread, at least
+        assert [masks_both(proc.pid, t) for t in others] == [True] * len(others)
+        assert not masks_both(proc.pid, proc.pid)
+        os.close(writer)
+
+
+def test_threads_started_while_interrupts_are_deferred_mask_them() -> None:
+    """A thread started in the block (a pool's manager thread) masks SIGINT and SIGTERM for
+    good; the main thread's mask is back as it was after the block."""
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, [])
+    seen: list[set[int]] = []
+
+    def note_mask() -> None:
+        seen.append(set(signal.pthread_sigmask(signal.SIG_BLOCK, [])))
+
+    with interrupts_deferred():
+        thread = threading.Thread(target=note_mask)
+        thread.start()
+    thread.join()
+    assert {signal.SIGINT, signal.SIGTERM} <= seen[0]
+    assert signal.pthread_sigmask(signal.SIG_BLOCK, []) == before
 
 
 def test_ctrl_c_while_workers_ingest_ends_the_run_with_exit_130(tmp_path: Path) -> None:
