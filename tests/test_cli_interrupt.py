@@ -114,20 +114,29 @@ def articles(count: int) -> str:
     )
 
 
+@contextmanager
+def learning_from_a_fifo(tmp: Path) -> Iterator[subprocess.Popen[str]]:
+    """A ``--strip-boilerplate`` run reading a FIFO, once its workers learn the two batches
+    written to it and its main thread waits for more; the FIFO is closed after the block."""
+    fifo = tmp / "corpus.jsonl"
+    os.mkfifo(fifo)
+    args = ["bulk", str(fifo), "--out", "out", "--strip-boilerplate", "--jobs", "2"]
+    with dedup_group(args, tmp) as proc:
+        writer = opened_for_writing(fifo)
+        try:
+            os.write(writer, articles(300).encode())
+            wait_for(lambda: workers_ignoring_sigint(proc.pid) >= 2, "the learning workers")
+            yield proc
+        finally:
+            os.close(writer)
+
+
 @pytest.mark.parametrize("stop", [interrupted, terminated], ids=["ctrl-c", "sigterm"])
 def test_a_stop_while_workers_learn_ends_the_run_cleanly(
     tmp_path: Path, stop: Callable[[subprocess.Popen[str]], str]
 ) -> None:
-    fifo = tmp_path / "corpus.jsonl"
-    os.mkfifo(fifo)
-    args = ["bulk", str(fifo), "--out", "out", "--strip-boilerplate", "--jobs", "2"]
-    with dedup_group(args, tmp_path) as proc:
-        writer = opened_for_writing(fifo)
-        # two batches for the workers; the run then waits for more
-        os.write(writer, articles(300).encode())
-        wait_for(lambda: workers_ignoring_sigint(proc.pid) >= 2, "the learning workers")
+    with learning_from_a_fifo(tmp_path) as proc:
         stop(proc)
-        os.close(writer)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus.jsonl"]
 
 
@@ -143,18 +152,11 @@ def test_only_the_runs_main_thread_takes_ctrl_c_while_workers_learn(tmp_path: Pa
     """The kernel gives a signal sent to the process to any thread that does not mask it, and
     one taken by another thread leaves a main thread blocked reading a FIFO asleep: the
     pool's threads mask SIGINT and SIGTERM, the main thread does not."""
-    fifo = tmp_path / "corpus.jsonl"
-    os.mkfifo(fifo)
-    args = ["bulk", str(fifo), "--out", "out", "--strip-boilerplate", "--jobs", "2"]
-    with dedup_group(args, tmp_path) as proc:
-        writer = opened_for_writing(fifo)
-        os.write(writer, articles(300).encode())
-        wait_for(lambda: workers_ignoring_sigint(proc.pid) >= 2, "the learning workers")
+    with learning_from_a_fifo(tmp_path) as proc:
         others = [int(t) for t in os.listdir(f"/proc/{proc.pid}/task") if int(t) != proc.pid]
         assert others  # the pool's manager thread, at least
         assert [masks_both(proc.pid, t) for t in others] == [True] * len(others)
         assert not masks_both(proc.pid, proc.pid)
-        os.close(writer)
 
 
 def test_threads_started_while_interrupts_are_deferred_mask_them() -> None:
