@@ -279,12 +279,9 @@ class Collection(FileSettings):
 
     @storage_errors
     def report(self, pending: Pending) -> Verdict:
-        """The verdict of a :meth:`post_pending` or a check, with the passages of its matches
-        and the reuse candidates that relate to it whole (the status follows them) or by
-        passages."""
-        if pending.prepared.config_id != self.config.id:
-            raise InputError("pending from a collection with another config than this one")
-        return self._passages.report(pending, self.config.threshold)
+        """The verdict of a :meth:`post_pending` or a check, with the passages of its matches and
+        the reuse candidates that relate to it whole (the status follows them) or by passages."""
+        return self.report_post(pending).verdict
 
     @storage_errors
     def report_post(self, pending: Pending) -> PostReport:
@@ -292,10 +289,13 @@ class Collection(FileSettings):
         those the report found related to it whole that the index did not match
         (:func:`~dedup.collection.reports.joins`), and those its window left out of the report
         (the index places a document by every stored one, whatever a post's window)."""
-        verdict = self.report(pending)
+        if pending.prepared.config_id != self.config.id:
+            raise InputError("pending from a collection with another config than this one")
+        threshold = self.config.threshold
+        verdict, left_out = self._passages.report(pending, threshold)
         related = joins(pending, verdict)
-        if placed(verdict):
-            related += tuple(self._passages.related_outside(pending, self.config.threshold))
+        if placed(verdict) and left_out:
+            related += tuple(self._passages.related_outside(pending, left_out, threshold))
         return PostReport(verdict, related)
 
     @storage_errors

@@ -47,36 +47,35 @@ class Passages:
         # Stored texts made ready for alignment, by id, most recently used last; see _side.
         self._sides: OrderedDict[str, tuple[bytes, str, AlignSide]] = OrderedDict()
 
-    def report(self, pending: Pending, threshold: float) -> Verdict:
+    def report(self, pending: Pending, threshold: float) -> tuple[Verdict, list[str]]:
         """:meth:`Collection.report`: the verdict with the passages of its matches, and the
         reuse candidates within its window that relate to it whole (the status follows them)
-        or by passages."""
+        or by passages; and the reuse candidates the window left out (for
+        :meth:`related_outside`: none without a window)."""
         doc, shingles = pending.prepared.doc, pending.fingerprint.shingles
         matched = [m.id for m in pending.matches]
-        reuse = self._postings.candidates(shingles, own=doc.id, exclude=matched)
-        reuse = self.filtered(reuse, doc, *pending.window)[:MAX_REUSE_CANDIDATES]
+        every = self._postings.candidates(shingles, own=doc.id, exclude=matched)
+        inside = self.filtered(every, doc, *pending.window)
+        kept = set(inside)
+        left_out = [doc_id for doc_id in every if doc_id not in kept]
+        reuse = inside[:MAX_REUSE_CANDIDATES]
         if not pending.matches and not reuse:  # two posts in three: nothing to tokenize
-            return replace(pending.verdict, matches=())
+            return replace(pending.verdict, matches=()), left_out
         found, sets = self.alike(reuse, shingles, threshold, pending.mark)
         verdict, matches, reuse = widened(pending.verdict, pending.matches, found, reuse)
         spans = list(verdict.boilerplate)
         reports = self.reports(tokenize(doc.text), spans, matches, reuse, shingles, sets)
-        return replace(verdict, matches=tuple(reports))
+        return replace(verdict, matches=tuple(reports)), left_out
 
-    def related_outside(self, pending: Pending, threshold: float) -> list[str]:
-        """The reuse candidates a post's window kept out of its report that relate to it
-        whole (an excerpt's story from its own source, under ``exclude_same_source``): the
-        index places a document by every stored one, whatever the window of the post that
-        stored it, so a post joins these as it joins those in its report. Nothing to look up
-        for a post without a window."""
-        if pending.window == Window():
-            return []
-        doc, shingles = pending.prepared.doc, pending.fingerprint.shingles
-        matched = [m.id for m in pending.matches]
-        reuse = self._postings.candidates(shingles, own=doc.id, exclude=matched)
-        inside = set(self.filtered(reuse, doc, *pending.window))
-        outside = [doc_id for doc_id in reuse if doc_id not in inside][:MAX_REUSE_CANDIDATES]
-        return [m.id for m in self.alike(outside, shingles, threshold, pending.mark)[0]]
+    def related_outside(self, pending: Pending, left_out: list[str], threshold: float) -> list[str]:
+        """Those of the reuse candidates a post's window kept out of its report (``left_out``,
+        from :meth:`report`) that relate to it whole, such as an excerpt's story from its own
+        source under ``exclude_same_source``: the index places a document by every stored
+        one, whatever the window of the post that stored it, so a post joins these as it
+        joins those in its report."""
+        shingles = pending.fingerprint.shingles
+        found, _ = self.alike(left_out[:MAX_REUSE_CANDIDATES], shingles, threshold, pending.mark)
+        return [m.id for m in found]
 
     def spans(self, doc: Document) -> list[tuple[int, int]]:
         """The boilerplate spans of ``doc`` as the stored corpus judges them now."""
