@@ -114,6 +114,18 @@ def test_add_many_accepts_precomputed_fingerprints(index: IndexCore) -> None:
     assert ids(index.similar("a").matches) == ["b"]
 
 
+def test_fingerprint_of_gives_a_stored_documents_fingerprint_back(index: IndexCore) -> None:
+    """The fingerprint a document was stored with, read back whole; an unknown id raises."""
+    given = Fingerprinter(CONFIG).fingerprint_one(A)
+    index.add(doc("a", A), given)
+    stored = index.fingerprint_of("a")
+    assert np.array_equal(stored.signature, given.signature)
+    assert np.array_equal(stored.shingles, given.shingles)
+    assert (stored.content_hash, stored.seed) == (given.content_hash, given.seed)
+    with pytest.raises(DocumentNotFoundError):
+        index.fingerprint_of("missing")
+
+
 def test_add_many_refuses_fingerprints_that_do_not_pair_with_documents(index: IndexCore) -> None:
     """Fewer or more fingerprints than documents is an InputError."""
     batch = Fingerprinter(CONFIG).fingerprint([A, B])
