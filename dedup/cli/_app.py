@@ -63,7 +63,12 @@ def _errors_to_exit(func: Callable[P, R]) -> Callable[P, R]:
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
-            return func(*args, **kwargs)
+            try:
+                return func(*args, **kwargs)
+            except Exception as exc:
+                if (stop := _stopped_by(exc)) is not None:
+                    raise stop from None
+                raise
         except DedupError as exc:
             click.echo(f"dedup: error: {exc}", err=True)
             sys.exit(2)
@@ -80,6 +85,18 @@ def _errors_to_exit(func: Callable[P, R]) -> Callable[P, R]:
             sys.exit(TERMINATED)
 
     return wrapper
+
+
+def _stopped_by(exc: BaseException) -> BaseException | None:
+    """The interrupt (Ctrl-C, SIGTERM) an error was raised while unwinding from, if any: a
+    consequence of the interrupt, not an error of the run's. A Spark run's JVM takes the
+    terminal's Ctrl-C too and stops at once, so a call to it on the way out fails."""
+    seen: BaseException | None = exc.__context__
+    while seen is not None:
+        if isinstance(seen, KeyboardInterrupt | Terminated):
+            return seen
+        seen = seen.__context__
+    return None
 
 
 def system_error(exc: OSError) -> str:

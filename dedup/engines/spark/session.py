@@ -8,12 +8,15 @@ executors on a cluster run whatever Python and packages the cluster provides (se
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import shutil
+import signal
 import sys
+import threading
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -102,7 +105,20 @@ def under_spark_submit() -> bool:
 
 @contextmanager
 def bulk_session(master: str | None = None) -> Iterator[SparkSession]:
-    """The running session if there is one (left running), else a new one stopped at the end."""
+    """The running session if there is one (left running), else a new one stopped at the end.
+
+    A run interrupted (Ctrl-C, or SIGTERM under the command line) ends as a local one does,
+    with one line. The interrupt comes while the driver's thread waits for the JVM's answer
+    to a call, which py4j then reads as the answer to the thread's next call: stopping the
+    session from that thread failed with a Py4JError and a traceback (after SIGTERM, exit 1).
+    So the jobs are cancelled and the session stopped from a thread of its own, which gets a
+    connection of its own, with the JVM's logs off: each task the stop tears down logged an
+    error and a Java stack trace (57-195 lines after a Ctrl-C). PySpark's own SIGINT handler
+    (cancelling the jobs from the interrupted thread, with the logs on) is replaced by
+    Python's default one for the run, and py4j's logs of the interrupted call it cleans up
+    after (a traceback on the root logger, errors on its own) are dropped: py4j's failures
+    reach the run as exceptions anyway.
+    """
     require_spark()
     from pyspark.sql import SparkSession
 
@@ -110,11 +126,52 @@ def bulk_session(master: str | None = None) -> Iterator[SparkSession]:
     if running is not None:
         yield running
         return
-    session = start_session(master)
+    main = threading.current_thread() is threading.main_thread()
+    handler = signal.getsignal(signal.SIGINT) if main else None
+    root, py4j = logging.getLogger(), logging.getLogger("py4j")
+    root.addFilter(_py4j_interrupt)
+    py4j_level = py4j.level
+    py4j.setLevel(logging.CRITICAL)  # its errors while cleaning up an interrupted call
     try:
-        yield session
-    finally:
+        session = start_session(master)
+        if handler is not None:
+            signal.signal(signal.SIGINT, handler)
+        try:
+            yield session
+        except BaseException as exc:
+            if isinstance(exc, Exception):
+                session.stop()
+            else:  # KeyboardInterrupt, or the command line's SIGTERM
+                _stop_interrupted(session)
+            raise
         session.stop()
+    finally:
+        root.removeFilter(_py4j_interrupt)
+        py4j.setLevel(py4j_level)
+
+
+def _py4j_interrupt(record: logging.LogRecord) -> bool:
+    """False for py4j's log of an interrupt that came while it waited for the JVM."""
+    return record.getMessage() != "KeyboardInterrupt while sending command."
+
+
+def _stop_interrupted(session: SparkSession) -> None:
+    """Cancel the jobs and stop ``session`` quietly from a new thread (see
+    :func:`bulk_session`). A failure is left unsaid: the run is ending on an interrupt, and
+    the JVM ends with this process anyway."""
+
+    def stop() -> None:
+        context = session.sparkContext
+        with suppress(Exception):
+            context.setLogLevel("OFF")
+        with suppress(Exception):
+            context.cancelAllJobs()
+        with suppress(Exception):
+            session.stop()
+
+    stopper = threading.Thread(target=stop, name="dedup-spark-stop")
+    stopper.start()
+    stopper.join()
 
 
 def _local_cores(master: str) -> int:

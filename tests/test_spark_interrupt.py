@@ -1,0 +1,47 @@
+"""Ctrl-C and SIGTERM during a Spark run (``dedup bulk --engine spark``, a JVM of its own): the
+run ends as a local one does, with one line and exit code 130 or 143, and no traceback or
+Java stack trace from the stop that cancels its jobs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests._process_support import session_members
+from tests.test_cli_interrupt import dedup_group, interrupted, terminated, wait_for
+from tests.test_spark_engine import write_news
+
+pytestmark = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="the run's processes are found in /proc"
+)
+
+
+def running_python_tasks(leader: int) -> bool:
+    """Whether the run's JVM started its Python workers: a job of the run is under way."""
+    for pid in session_members(leader):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as handle:
+                if b"pyspark.daemon" in handle.read():
+                    return True
+        except OSError:
+            continue
+    return False
+
+
+@pytest.mark.parametrize("stop", [interrupted, terminated], ids=["ctrl-c", "sigterm"])
+def test_a_stop_while_spark_runs_a_job_ends_the_run_in_one_line(
+    spark: object, tmp_path: Path, stop: Callable[[subprocess.Popen[str]], str]
+) -> None:
+    """The signal comes while the driver waits for the JVM; the stop that follows cancels the
+    jobs with the JVM's logs off, from a connection of its own."""
+    write_news(tmp_path / "news.jsonl", 3000, seed=3)
+    args = ["bulk", "news.jsonl", "--out", "out", "--engine", "spark", "--quiet"]
+    with dedup_group([*args, "--spark-master", "local[2]"], tmp_path) as proc:
+        wait_for(lambda: running_python_tasks(proc.pid), "the run's first Spark job", 120)
+        stderr = stop(proc)
+    assert " ERROR " not in stderr, stderr  # no task torn down by the stop logs its failure
+    assert not (tmp_path / "out").exists()
