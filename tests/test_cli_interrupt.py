@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from dedup.bulk._interrupts import interrupts_deferred
+from dedup.cli._app import _errors_to_exit
 from tests._process_support import end_session, ignores_sigint, session_members
 from tests.conftest import ROOT
 
@@ -209,3 +210,21 @@ def test_an_interrupt_while_workers_start_is_raised_once_they_started() -> None:
         finished = True
     assert finished
     assert signal.getsignal(signal.SIGINT) is handler
+
+
+def test_an_error_raised_while_an_interrupt_unwinds_is_reported_as_the_interrupt(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A call that fails on the way out of Ctrl-C (a Spark run's JVM, stopped by the same
+    Ctrl-C) is the interrupt's consequence: one line and exit 130, not a traceback."""
+
+    def run() -> None:
+        try:
+            raise KeyboardInterrupt
+        finally:
+            raise ConnectionError("the other end stopped too")
+
+    with pytest.raises(SystemExit) as exit_info:
+        _errors_to_exit(run)()
+    assert exit_info.value.code == 130
+    assert capsys.readouterr().err == "dedup: interrupted\n"
