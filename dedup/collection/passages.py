@@ -55,9 +55,9 @@ class Passages:
         doc, shingles = pending.prepared.doc, pending.fingerprint.shingles
         matched = [m.id for m in pending.matches]
         every = self._postings.candidates(shingles, own=doc.id, exclude=matched)
-        inside = self.filtered(every, doc, *pending.window)
-        kept = set(inside)
-        left_out = [doc_id for doc_id in every if doc_id not in kept]
+        inside = self.filtered(every, doc, *pending.window)  # ``every`` itself without a window
+        kept = set(inside) if inside is not every else None
+        left_out = [] if kept is None else [doc_id for doc_id in every if doc_id not in kept]
         reuse = inside[:MAX_REUSE_CANDIDATES]
         if not pending.matches and not reuse:  # two posts in three: nothing to tokenize
             return replace(pending.verdict, matches=()), left_out
