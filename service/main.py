@@ -20,6 +20,7 @@ from aiohttp import web
 from dedup.config import Config
 from service.app import create_app
 from service.config import ServiceSettings
+from service.unparsable import answer_unparsable_as_problems
 
 LOG = logging.getLogger("service")
 
@@ -56,7 +57,7 @@ async def serve(
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     try:
-        await runner.setup()  # opens the index (cleanup_ctx); raises if it cannot be opened
+        await set_up(runner)
     except BaseException:
         _forget_signals(loop)
         raise
@@ -76,6 +77,14 @@ async def serve(
     finally:
         _forget_signals(loop)
         await runner.cleanup()
+
+
+async def set_up(runner: web.AppRunner) -> None:
+    """Open the app's resources (its ``cleanup_ctx``: the index, the pools), raising if they
+    cannot be opened, and make its server answer unparsable requests as problems."""
+    await runner.setup()
+    if runner.server is not None:  # set by setup
+        answer_unparsable_as_problems(runner.server)
 
 
 def _forget_signals(loop: asyncio.AbstractEventLoop) -> None:

@@ -42,16 +42,22 @@ _READ_ONLY = _problem(
 )
 _BAD_PATH = _problem(
     "The path's percent-escapes do not decode to UTF-8 (`undecodable-path`): an id is sent as "
-    "the escapes of its UTF-8 bytes, a '%' in it as %25."
+    "the escapes of its UTF-8 bytes, a '%' in it as %25. A request line over 8190 bytes is "
+    "`unparsable-request`, and the connection closes."
 )
 _BODY_ERRORS = {
     "400": _problem(
         "The body is not one UTF-8 JSON text (BOM, NaN, duplicate key, depth), or its "
-        "Content-Encoding or chunking does not decode (`undecodable-body`)."
+        "Content-Encoding or chunking does not decode (`undecodable-body`), or the request is "
+        "not parsable HTTP/1.1 (`unparsable-request`: a request line or header over 8190 "
+        "bytes, a broken chunk; the connection closes)."
     ),
     "408": _problem("The body did not arrive in time."),
     "413": _problem("The body is larger than max_body_bytes."),
-    "415": _problem("The body is not application/json in UTF-8."),
+    "415": _problem(
+        "The body is not application/json in UTF-8, or its Content-Encoding is not one the "
+        "service decodes (`unsupported-encoding`; `Accept-Encoding` names gzip and deflate)."
+    ),
     "422": _problem("The JSON is not what the operation takes; `errors` names the fields."),
     "500": _DAMAGED,
     "503": _OVERLOADED,

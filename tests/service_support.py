@@ -20,9 +20,10 @@ from typing import Any
 from aiohttp.test_utils import TestClient, TestServer
 
 from service import ServiceSettings, create_app
-from service.main import runner_options
+from service.main import runner_options, set_up
 from service.pools import Pool
 from service.schemas import components, validate
+from service.unparsable import answer_unparsable_as_problems
 
 ROOT = Path(__file__).resolve().parent.parent
 LOOPBACK = "127.0.0.1"
@@ -32,6 +33,8 @@ async def start_client(app_settings: ServiceSettings) -> TestClient[Any, Any]:
     """A client of a real loopback server run with the runner options ``dedup serve`` uses."""
     server = TestServer(create_app(app_settings))
     await server.start_server(**runner_options(app_settings))
+    if server.runner is not None and server.runner.server is not None:
+        answer_unparsable_as_problems(server.runner.server)
     client: TestClient[Any, Any] = TestClient(server)
     await client.start_server()
     return client
@@ -192,7 +195,7 @@ def threaded_service(app_settings: ServiceSettings) -> Iterator[str]:
     port = free_port()
 
     async def start() -> None:
-        await runner.setup()
+        await set_up(runner)
         await web.TCPSite(runner, LOOPBACK, port).start()
 
     thread = threading.Thread(target=loop.run_forever, name="test-service", daemon=True)

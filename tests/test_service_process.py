@@ -21,7 +21,7 @@ from dedup.collection import Collection
 from dedup.synth import news_corpus
 from dedup.types import Document
 from service import create_app
-from service.main import runner_options
+from service.main import runner_options, set_up
 from tests.conftest import ROOT
 from tests.service_support import LOOPBACK, free_port, http_json, running_service, settings
 from tests.test_service_reader_processes import children, gone_within
@@ -114,7 +114,7 @@ async def shutdown_during(tmp_path: Path, head: bytes, sent: bytes) -> bytes:
     runner down (what SIGTERM does) and return everything answered on that connection."""
     app_settings = settings(tmp_path, shutdown_timeout=20.0)
     runner = web.AppRunner(create_app(app_settings), **runner_options(app_settings))
-    await runner.setup()
+    await set_up(runner)
     port = free_port()
     await web.TCPSite(runner, LOOPBACK, port).start()
     reader, writer = await asyncio.open_connection(LOOPBACK, port)

@@ -1,0 +1,118 @@
+"""Requests aiohttp's parser rejects before the app sees them are answered as problems too:
+``application/problem+json``, the connection closed, nothing stored, one log line each."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from service import create_app
+from service.main import runner_options, set_up
+from tests.service_support import LOOPBACK, free_port, raw_request, settings
+
+HOST = b"Host: localhost\r\n"
+POST_HEAD = b"POST /v1/documents HTTP/1.1\r\n" + HOST + b"Content-Type: application/json\r\n"
+BODY = json.dumps({"id": "a", "text": "A short story about the harbour."}).encode()
+
+
+@pytest.fixture
+async def port(tmp_path: Path) -> AsyncIterator[int]:
+    """A loopback port served the way ``dedup serve`` serves (its runner and its set-up)."""
+    app_settings = settings(tmp_path)
+    runner = web.AppRunner(create_app(app_settings), **runner_options(app_settings))
+    await set_up(runner)
+    chosen = free_port()
+    await web.TCPSite(runner, LOOPBACK, chosen).start()
+    try:
+        yield chosen
+    finally:
+        await runner.cleanup()
+
+
+async def answer(port: int, request: bytes) -> tuple[int, dict[str, str], dict[str, Any]]:
+    """Send ``request`` raw; the status, headers (lower-case names) and JSON body. The server
+    must close the connection after answering."""
+    received, closed = await raw_request(port, request)
+    assert closed
+    head, _, body = received.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    headers = {k.strip().lower(): v.strip() for k, _, v in (h.partition(":") for h in lines)}
+    return int(status_line.split()[1]), headers, json.loads(body)
+
+
+async def stored(port: int) -> int:
+    _, _, ready = await answer(
+        port, b"GET /readyz HTTP/1.1\r\n" + HOST + b"Connection: close\r\n\r\n"
+    )
+    return int(ready["documents"])
+
+
+async def test_a_path_over_the_request_line_limit_is_a_400_problem(port: int) -> None:
+    status, headers, problem = await answer(
+        port, b"GET /v1/documents/" + b"a" * 20_000 + b" HTTP/1.1\r\n" + HOST + b"\r\n"
+    )
+    assert status == 400
+    assert headers["content-type"] == "application/problem+json"
+    assert problem["type"] == "urn:dedup:problem:unparsable-request"
+    assert problem["status"] == 400
+    assert "8190 bytes" in problem["detail"]
+
+
+async def test_a_header_over_the_limit_stores_nothing(port: int) -> None:
+    request = POST_HEAD + b"X-Note: " + b"n" * 9000 + b"\r\n"
+    request += b"Content-Length: %d\r\n\r\n" % len(BODY) + BODY
+    status, headers, problem = await answer(port, request)
+    assert (status, headers["content-type"]) == (400, "application/problem+json")
+    assert problem["type"] == "urn:dedup:problem:unparsable-request"
+    assert await stored(port) == 0
+
+
+async def test_a_content_coding_without_a_decoder_is_a_415_naming_the_accepted_ones(
+    port: int,
+) -> None:
+    request = POST_HEAD + b"Content-Encoding: br\r\nContent-Length: %d\r\n\r\n" % len(BODY)
+    status, headers, problem = await answer(port, request + BODY)
+    assert status == 415
+    assert headers["accept-encoding"] == "gzip, deflate"
+    assert problem["type"] == "urn:dedup:problem:unsupported-encoding"
+    assert "(br)" in problem["detail"] and "gzip, deflate" in problem["detail"]
+    assert "install" not in problem["detail"]
+    assert await stored(port) == 0
+
+
+async def test_bytes_that_are_not_http_are_a_400_problem(port: int) -> None:
+    status, headers, problem = await answer(port, b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03")
+    assert (status, headers["content-type"]) == (400, "application/problem+json")
+    assert problem["title"] == "Bad Request"
+
+
+async def test_the_problem_body_is_ascii_json_with_the_message_on_one_line(port: int) -> None:
+    """aiohttp's message spans lines and quotes the request's bytes; the detail does neither
+    raw: one line, JSON-escaped."""
+    received, _ = await raw_request(port, b"GET / HTTP/9.9\r\n\r\n")
+    body = received.partition(b"\r\n\r\n")[2]
+    detail = json.loads(body.decode("ascii"))["detail"]
+    assert detail.startswith("the request could not be parsed as HTTP/1.1: ")
+    assert "\n" not in detail and "HTTP/9.9" in detail
+
+
+async def test_a_refused_request_is_logged_in_one_line_without_a_traceback(
+    port: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.DEBUG):
+        await answer(port, b"GET /livez HTTP/1.1\r\n" + HOST + b"X-A: " + b"a" * 9000 + b"\r\n\r\n")
+    refused = [
+        r
+        for r in caplog.records
+        if r.levelno >= logging.INFO and r.name.startswith(("service", "aiohttp"))
+    ]
+    assert [r.getMessage().partition(":")[0] for r in refused] == [
+        "refused an unparsable request from 127.0.0.1"
+    ]
+    assert all(r.exc_info is None for r in caplog.records)
