@@ -38,6 +38,8 @@ def answer_unparsable_as_problems(server: web.Server) -> None:
 
 
 class _ProblemServer(web.Server):
+    __slots__ = ()  # the same layout as web.Server's, whether or not it declares slots
+
     def __call__(self) -> web.RequestHandler:
         handler = super().__call__()
         handler.__class__ = _ProblemHandler  # same slots: only handle_error differs
