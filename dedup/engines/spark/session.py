@@ -20,6 +20,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from dedup.bulk._interrupts import interrupts_deferred
 from dedup.errors import DedupError
 
 if TYPE_CHECKING:
@@ -133,7 +134,7 @@ def bulk_session(master: str | None = None) -> Iterator[SparkSession]:
     py4j_level = py4j.level
     py4j.setLevel(logging.CRITICAL)  # its errors while cleaning up an interrupted call
     try:
-        session = start_session(master)
+        session = _started(master)
         if handler is not None:
             signal.signal(signal.SIGINT, handler)
         try:
@@ -148,6 +149,26 @@ def bulk_session(master: str | None = None) -> Iterator[SparkSession]:
     finally:
         root.removeFilter(_py4j_interrupt)
         py4j.setLevel(py4j_level)
+
+
+def _started(master: str | None) -> SparkSession:
+    """:func:`start_session`, with Ctrl-C and SIGTERM held back until the JVM is up.
+
+    Interrupted while PySpark waited for the JVM it had launched to say where to connect,
+    the run ended and left the JVM running with no parent, for good (it had lost the file to
+    write that to, and it ends when its parent's pipe closes only once it has written it);
+    a test's pipe of its output stayed open with it. Held back, the interrupt comes once the
+    session is up (a few seconds), and the session is stopped as a running one is.
+    """
+    session = None
+    try:
+        with interrupts_deferred():
+            session = start_session(master)
+    except BaseException:
+        if session is not None:
+            _stop_interrupted(session)
+        raise
+    return session
 
 
 def _py4j_interrupt(record: logging.LogRecord) -> bool:
