@@ -44,29 +44,35 @@ def launched_its_jvm(leader: int) -> bool:
     return running(leader, b"org.apache.spark.deploy.SparkSubmit")
 
 
-@pytest.mark.parametrize("stop", [interrupted, terminated], ids=["ctrl-c", "sigterm"])
+Stop = Callable[[subprocess.Popen[str]], str]
+STOPS = pytest.mark.parametrize("stop", [interrupted, terminated], ids=["ctrl-c", "sigterm"])
+
+
+def stopped_run(tmp_path: Path, stop: Stop, news: int, when: Callable[[int], bool]) -> None:
+    """A Spark run of ``news`` articles in ``local[2]``, stopped by ``stop`` once ``when`` of
+    its pid holds: ``stop`` checks the exit code, the last line, that no traceback came and no
+    process is left (see ``ended``); no output is left either."""
+    write_news(tmp_path / "news.jsonl", news, seed=3)
+    args = ["bulk", "news.jsonl", "--out", "out", "--engine", "spark", "--quiet"]
+    with dedup_group([*args, "--spark-master", "local[2]"], tmp_path) as proc:
+        wait_for(lambda: when(proc.pid), when.__doc__ or when.__name__, 120)
+        stop(proc)
+    assert not (tmp_path / "out").exists()
+
+
+@STOPS
 def test_a_stop_while_spark_runs_a_job_ends_the_run_in_one_line(
-    spark: object, tmp_path: Path, stop: Callable[[subprocess.Popen[str]], str]
+    spark: object, tmp_path: Path, stop: Stop
 ) -> None:
     """The signal comes while the driver waits for the JVM; the stop that follows cancels the
     jobs with the JVM's logs off, from a connection of its own."""
-    write_news(tmp_path / "news.jsonl", 3000, seed=3)
-    args = ["bulk", "news.jsonl", "--out", "out", "--engine", "spark", "--quiet"]
-    with dedup_group([*args, "--spark-master", "local[2]"], tmp_path) as proc:
-        wait_for(lambda: running_python_tasks(proc.pid), "the run's first Spark job", 120)
-        stop(proc)  # exit code, last line, no traceback, no process left (see ended)
-    assert not (tmp_path / "out").exists()
+    stopped_run(tmp_path, stop, 3000, running_python_tasks)
 
 
-@pytest.mark.parametrize("stop", [interrupted, terminated], ids=["ctrl-c", "sigterm"])
+@STOPS
 def test_a_stop_while_the_jvm_starts_leaves_no_jvm_behind(
-    spark: object, tmp_path: Path, stop: Callable[[subprocess.Popen[str]], str]
+    spark: object, tmp_path: Path, stop: Stop
 ) -> None:
     """The signal waits until the session is up, then stops it: cut short, PySpark's launch
     left its JVM running with no parent, and this test's pipe open with it."""
-    write_news(tmp_path / "news.jsonl", 100, seed=3)
-    args = ["bulk", "news.jsonl", "--out", "out", "--engine", "spark", "--quiet"]
-    with dedup_group([*args, "--spark-master", "local[1]"], tmp_path) as proc:
-        wait_for(lambda: launched_its_jvm(proc.pid), "the run's JVM", 60)
-        stop(proc)  # exit code, last line, no traceback, no process left (see ended)
-    assert not (tmp_path / "out").exists()
+    stopped_run(tmp_path, stop, 100, launched_its_jvm)
