@@ -64,25 +64,25 @@ class _ProblemHandler(web.RequestHandler):
         """
         if status >= 500 or request.writer.output_size > 0:
             super().handle_error(request, status, exc, message)  # logs, or raises if sent
-            problem = Problem(status, "the server failed to answer; the error is logged")
-        else:
-            problem = _rejected(status, exc, message)
-            LOG.info("refused an unparsable request from %s: %s", request.remote, problem.detail)
-        problem.close = True  # where the next request would start is not known
+            failed = "the server failed to answer; the error is logged"
+            return Problem(status, failed, close=True).response()
+        problem = _rejected(status, exc, message)
+        LOG.info("refused an unparsable request from %s: %s", request.remote, problem.detail)
         return problem.response()
 
 
 def _rejected(status: int, exc: BaseException | None, message: str | None) -> Problem:
+    """The problem of a request the parser refused; it closes the connection, as where the
+    next request would start is not known."""
     said = " ".join((message or str(exc or "")).split())  # aiohttp's message, on one line
     if isinstance(exc, ContentEncodingError):
-        said = said.partition(". Please install")[
-            0
-        ]  # advice for the server's owner, not the client
+        # Without its advice to install a decoder: that is for the server's owner.
+        said = said.partition(". Please install")[0]
         detail = (
             f"the body's Content-Encoding cannot be decoded here ({said}); "
             f"send it as {ACCEPTED_ENCODINGS} or identity"
         )
         headers = {"Accept-Encoding": ACCEPTED_ENCODINGS}
-        return Problem(415, detail, kind="unsupported-encoding", headers=headers)
+        return Problem(415, detail, kind="unsupported-encoding", headers=headers, close=True)
     detail = f"the request could not be parsed as HTTP/1.1: {said or 'malformed'}"
-    return Problem(status, detail, kind="unparsable-request")
+    return Problem(status, detail, kind="unparsable-request", close=True)

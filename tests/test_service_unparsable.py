@@ -14,6 +14,7 @@ from aiohttp import web
 
 from service import create_app
 from service.main import runner_options, set_up
+from service.unparsable import answer_unparsable_as_problems
 from tests.service_support import LOOPBACK, free_port, raw_request, settings
 
 HOST = b"Host: localhost\r\n"
@@ -116,3 +117,33 @@ async def test_a_refused_request_is_logged_in_one_line_without_a_traceback(
         "refused an unparsable request from 127.0.0.1"
     ]
     assert all(r.exc_info is None for r in caplog.records)
+
+
+async def test_an_error_past_the_middleware_is_a_500_problem_logged_with_its_traceback(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The service's middleware answers every error a handler raises, so aiohttp's own 500
+    comes only from past it: shown here by an app without that middleware."""
+
+    async def broken(request: web.Request) -> web.Response:
+        raise RuntimeError("a bug")
+
+    app = web.Application()
+    app.router.add_get("/broken", broken)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    assert runner.server is not None
+    answer_unparsable_as_problems(runner.server)
+    chosen = free_port()
+    await web.TCPSite(runner, LOOPBACK, chosen).start()
+    try:
+        with caplog.at_level(logging.ERROR):
+            status, headers, problem = await answer(
+                chosen, b"GET /broken HTTP/1.1\r\n" + HOST + b"\r\n"
+            )
+    finally:
+        await runner.cleanup()
+    assert (status, headers["content-type"]) == (500, "application/problem+json")
+    assert problem["detail"] == "the server failed to answer; the error is logged"
+    logged = [r.exc_info[1] for r in caplog.records if r.exc_info]
+    assert [(type(e), str(e)) for e in logged] == [(RuntimeError, "a bug")]
