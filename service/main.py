@@ -20,6 +20,7 @@ from aiohttp import web
 from dedup.config import Config
 from service.app import create_app
 from service.config import ServiceSettings
+from service.keys import METRICS
 from service.unparsable import answer_unparsable_as_problems
 
 LOG = logging.getLogger("service")
@@ -83,8 +84,14 @@ async def set_up(runner: web.AppRunner) -> None:
     """Open the app's resources (its ``cleanup_ctx``: the index, the pools), raising if they
     cannot be opened, and make its server answer unparsable requests as problems."""
     await runner.setup()
+    answer_refusals(runner)
+
+
+def answer_refusals(runner: web.AppRunner) -> None:
+    """Make the set-up ``runner``'s server answer the requests aiohttp's parser refuses as
+    problems, counted in the app's metrics (:mod:`service.unparsable`)."""
     if runner.server is not None:  # set by setup
-        answer_unparsable_as_problems(runner.server)
+        answer_unparsable_as_problems(runner.server, runner.app[METRICS].refused)
 
 
 def _forget_signals(loop: asyncio.AbstractEventLoop) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from service.problems import PROBLEM_KIND, Handler
+from service.problems import PROBLEM_KIND, Handler, Problem
 from service.threadnames import child_pids
 
 # Latency buckets around the 50 ms target, up to the slow tail of a bulk request.
@@ -147,6 +147,12 @@ class Metrics:
     def gc_pause(self, generation: int, seconds: float) -> None:
         """Count one collection (see :func:`service.collector.watch_pauses`)."""
         self.gc_pauses.labels(str(generation)).observe(seconds)
+
+    def refused(self, problem: Problem) -> None:
+        """Count a request aiohttp's parser refused (:mod:`service.unparsable`), which no
+        route and no middleware saw: method ``-``, route ``unparsable``."""
+        self.requests.labels("-", "unparsable", str(problem.status)).inc()
+        self.problems.labels(problem.kind or "about:blank").inc()
 
     def middleware(self) -> Callable[[web.Request, Handler], object]:
         """Count and time every request (outside the problem middleware: it sees final statuses)."""

@@ -7,8 +7,8 @@ parser rejects these before any handler or middleware runs, and aiohttp answers 
 owed an ``application/problem+json`` body got text, and one bad client could fill the log.
 
 aiohttp has no public hook for that answer, so each connection's handler is made of a subclass
-whose ``handle_error`` answers with :class:`~service.problems.Problem` and logs a client's error
-in one line. The seam is two methods, ``Server.__call__`` (which makes a connection's handler)
+whose ``handle_error`` answers with :class:`~service.problems.Problem`, logs a client's error
+in one line and has the app's metrics count it. The seam is two methods, ``Server.__call__`` (which makes a connection's handler)
 and ``RequestHandler.handle_error``; ``tests/test_service_unparsable.py`` sends each kind of
 request and fails if an aiohttp release moves either.
 """
@@ -16,6 +16,7 @@ request and fails if an aiohttp release moves either.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from aiohttp import web
 from aiohttp.http_exceptions import ContentEncodingError
@@ -28,26 +29,40 @@ LOG = logging.getLogger("service")
 ACCEPTED_ENCODINGS = "gzip, deflate"
 
 
-def answer_unparsable_as_problems(server: web.Server) -> None:
-    """Make the connections ``server`` opens from now on answer parser errors as problems.
+def answer_unparsable_as_problems(
+    server: web.Server, refused: Callable[[Problem], None] | None = None
+) -> None:
+    """Make the connections ``server`` opens from now on answer parser errors as problems,
+    each of a 4xx told to ``refused`` too (the app's metrics count them: no route saw them).
 
     Called once the runner is set up (``runner.server``); connections made before keep
     aiohttp's handler, so call it before the site starts taking connections when it can.
+    The classes are made per call, to hold ``refused``: a handler has slots and no room.
     """
-    server.__class__ = _ProblemServer
 
+    class Handler(_ProblemHandler):
+        __slots__ = ()
 
-class _ProblemServer(web.Server):
-    __slots__ = ()  # the same layout as web.Server's, whether or not it declares slots
+        def refused(self, problem: Problem) -> None:
+            if refused is not None:
+                refused(problem)
 
-    def __call__(self) -> web.RequestHandler:
-        handler = super().__call__()
-        handler.__class__ = _ProblemHandler  # same slots: only handle_error differs
-        return handler
+    class ProblemServer(web.Server):
+        __slots__ = ()  # the same layout as web.Server's, whether or not it declares slots
+
+        def __call__(self) -> web.RequestHandler:
+            handler = super().__call__()
+            handler.__class__ = Handler  # the same slots: only handle_error differs
+            return handler
+
+    server.__class__ = ProblemServer
 
 
 class _ProblemHandler(web.RequestHandler):
     __slots__ = ()
+
+    def refused(self, problem: Problem) -> None:
+        """Told of each request the parser refused, once its problem is made."""
 
     def handle_error(
         self,
@@ -68,6 +83,7 @@ class _ProblemHandler(web.RequestHandler):
             return Problem(status, failed, close=True).response()
         problem = _rejected(status, exc, message)
         LOG.info("refused an unparsable request from %s: %s", request.remote, problem.detail)
+        self.refused(problem)
         return problem.response()
 
 

@@ -17,13 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from service import ServiceSettings, create_app
-from service.main import runner_options, set_up
+from service.main import answer_refusals, runner_options, set_up
 from service.pools import Pool
 from service.schemas import components, validate
-from service.unparsable import answer_unparsable_as_problems
 
 ROOT = Path(__file__).resolve().parent.parent
 LOOPBACK = "127.0.0.1"
@@ -33,8 +33,8 @@ async def start_client(app_settings: ServiceSettings) -> TestClient[Any, Any]:
     """A client of a real loopback server run with the runner options ``dedup serve`` uses."""
     server = TestServer(create_app(app_settings))
     await server.start_server(**runner_options(app_settings))
-    if server.runner is not None and server.runner.server is not None:
-        answer_unparsable_as_problems(server.runner.server)
+    if isinstance(server.runner, web.AppRunner):  # started just now
+        answer_refusals(server.runner)
     client: TestClient[Any, Any] = TestClient(server)
     await client.start_server()
     return client
@@ -186,10 +186,6 @@ def http_json(url: str, body: Any | None = None, method: str | None = None) -> t
 def threaded_service(app_settings: ServiceSettings) -> Iterator[str]:
     """The app served on a loopback port by an event loop in a background thread (for clients
     that block, like schemathesis); yields its base URL, shuts down gracefully on exit."""
-    import threading
-
-    from aiohttp import web
-
     loop = asyncio.new_event_loop()
     runner = web.AppRunner(create_app(app_settings), **runner_options(app_settings))
     port = free_port()

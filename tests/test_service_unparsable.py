@@ -103,6 +103,22 @@ async def test_the_problem_body_is_ascii_json_with_the_message_on_one_line(port:
     assert "\n" not in detail and "HTTP/9.9" in detail
 
 
+async def test_refused_requests_are_counted_by_status_and_problem_type(port: int) -> None:
+    await answer(port, b"GET / HTTP/9.9\r\n\r\n")
+    await answer(port, POST_HEAD + b"Content-Encoding: br\r\nContent-Length: 2\r\n\r\n{}")
+    received, _ = await raw_request(
+        port, b"GET /metrics HTTP/1.1\r\n" + HOST + b"Connection: close\r\n\r\n"
+    )
+    lines = received.decode().splitlines()
+    for counted in (
+        'dedup_http_requests_total{method="-",route="unparsable",status="400"} 1.0',
+        'dedup_http_requests_total{method="-",route="unparsable",status="415"} 1.0',
+        'dedup_http_problems_total{type="unparsable-request"} 1.0',
+        'dedup_http_problems_total{type="unsupported-encoding"} 1.0',
+    ):
+        assert counted in lines
+
+
 async def test_a_refused_request_is_logged_in_one_line_without_a_traceback(
     port: int, caplog: pytest.LogCaptureFixture
 ) -> None:
