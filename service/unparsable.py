@@ -8,9 +8,10 @@ owed an ``application/problem+json`` body got text, and one bad client could fil
 
 aiohttp has no public hook for that answer, so each connection's handler is made of a subclass
 whose ``handle_error`` answers with :class:`~service.problems.Problem`, logs a client's error
-in one line and has the app's metrics count it. The seam is two methods, ``Server.__call__`` (which makes a connection's handler)
-and ``RequestHandler.handle_error``; ``tests/test_service_unparsable.py`` sends each kind of
-request and fails if an aiohttp release moves either.
+in one line and has the app's metrics count it. The seam is two methods, ``Server.__call__``
+(which makes a connection's handler) and ``RequestHandler.handle_error``;
+``tests/test_service_unparsable.py`` sends each kind of request and fails if an aiohttp
+release moves either.
 """
 
 from __future__ import annotations
