@@ -28,7 +28,9 @@ _OVERLOADED = _problem(
     "A queue is full, the service is not ready, a write found another process writing the "
     "index for write_wait seconds (`index-busy`: a `dedup bulk --db` run), the index file "
     "cannot be written (`read-only`), or reading or writing it failed (`storage-error`: an I/O "
-    "error); nothing was stored; retry later.",
+    "error); nothing was stored; retry later. When a reader or the writer process stopped "
+    "under a post or delete (`overloaded`, 'process stopped'), it may have been done just "
+    "before: repeating it is safe.",
     _RETRY_AFTER,
 )
 _DAMAGED = _problem(

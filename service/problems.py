@@ -35,6 +35,12 @@ TYPE_PREFIX = "urn:dedup:problem:"
 #: A problem response's kind (``storage-error``, ...; ``""`` for an untyped one), for metrics.
 PROBLEM_KIND = web.ResponseKey("problem_kind", str)
 LOG = logging.getLogger("service")
+#: What a 503 of a process that stopped under a write says: the write may have been
+#: committed just before, and repeating it is safe.
+MAYBE_STORED = (
+    "a post or delete may have been done already; repeating it is safe: a re-post of the same "
+    "id and text answers stored: unchanged, a repeated delete 404"
+)
 #: Seconds a client is told to wait after an I/O error on the index file (``storage-error``).
 IO_RETRY_AFTER = 5
 

@@ -30,7 +30,7 @@ from service.calls import Call
 from service.children import Child, ChildError, open_collection, serve_child
 from service.crossing import Packed, Preparation, bare_pending
 from service.lane_ends import PostDesk
-from service.problems import Problem
+from service.problems import MAYBE_STORED, Problem
 
 T = TypeVar("T")
 
@@ -73,12 +73,15 @@ class LaneHook(Protocol):
 
 
 class ReaderLost(Problem):
-    """The 503 of a job whose reader process died under it (it is restarted for the next)."""
+    """The 503 of a job whose reader process died under it (it is restarted for the next).
+
+    A post on a lane may have been committed by the writer before its reader died: the
+    answer says so, and a retry is safe (a re-post of the same id and text is ``unchanged``).
+    """
 
     def __init__(self) -> None:
-        super().__init__(
-            503, "a reader process stopped; retry", kind="overloaded", headers={"Retry-After": "1"}
-        )
+        detail = f"a reader process stopped; retry ({MAYBE_STORED})"
+        super().__init__(503, detail, kind="overloaded", headers={"Retry-After": "1"})
 
 
 class RemoteCollection(Child):

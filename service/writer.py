@@ -44,7 +44,7 @@ from service.batches import Batch, run_batch
 from service.children import Child, ChildError, crossable, open_collection, serve_child
 from service.crossing import Preparation, bare_pending, unpacked
 from service.lane_ends import LaneServer
-from service.problems import Problem
+from service.problems import MAYBE_STORED, Problem
 from service.remote import Reader
 
 T = TypeVar("T")
@@ -58,10 +58,11 @@ VERBS = frozenset({"post_pending", "delete", "join_cluster"})
 
 
 class WriterLost(Problem):
-    """The 503 of the jobs whose writer process died under them (it is restarted)."""
+    """The 503 of the jobs whose writer process died under them (it is restarted); one that
+    died after its commit had stored them (see :data:`~service.problems.MAYBE_STORED`)."""
 
     def __init__(self) -> None:
-        message = "the writer process stopped; retry"
+        message = f"the writer process stopped; retry ({MAYBE_STORED})"
         super().__init__(503, message, kind="overloaded", headers={"Retry-After": "1"})
 
 

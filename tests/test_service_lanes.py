@@ -4,9 +4,11 @@ straight to the writer's, with the answers, races, limits and recoveries of the 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -276,3 +278,49 @@ def test_the_loops_end_reads_messages_split_across_reads() -> None:
     for k in range(len(data)):
         protocol.data_received(data[k : k + 1])
     assert received == [{"tag": 1}, [1, 2, 3]]
+
+
+def stored_in(db: Path, doc_id: str) -> bool:
+    """Whether ``doc_id`` is committed to the file at ``db`` (read by a connection of its own)."""
+    with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
+        return (
+            conn.execute("SELECT 1 FROM documents WHERE id = ?", (doc_id,)).fetchone() is not None
+        )
+
+
+async def test_a_post_committed_before_its_reader_died_says_a_retry_is_safe(
+    tmp_path: Path, long_english_articles: list[str]
+) -> None:
+    """The writer commits a post, then the reader that was to report it dies: the 503 says
+    the post may be done already, and posting it again answers 200, unchanged."""
+    own = children(os.getpid())
+    app_settings = lanes_settings(tmp_path)
+    client = await start_client(app_settings)
+    try:
+        await wait_for_lanes(client, 2)
+        started = children(os.getpid()) - own
+        writer = writer_pid(started)
+        readers = started - {writer}
+        body = {"id": "late", "text": long_english_articles[0]}
+        os.kill(writer, signal.SIGSTOP)  # the post waits in the writer's socket
+        try:
+            answer = asyncio.ensure_future(post(client, "/v1/documents", body))
+            await asyncio.sleep(1.0)  # a reader prepares it and hands it on (in milliseconds)
+            for pid in readers:
+                os.kill(pid, signal.SIGSTOP)  # no reader reads the writer's answer
+        finally:
+            os.kill(writer, signal.SIGCONT)
+        async with asyncio.timeout(10):
+            while not stored_in(Path(app_settings.db), "late"):
+                await asyncio.sleep(0.05)
+        for pid in readers:
+            os.kill(pid, signal.SIGKILL)
+        status, problem = await answer
+        assert status == 503
+        assert "may have been done already; repeating it is safe" in problem["detail"]
+        async with asyncio.timeout(20):
+            while (again := await post(client, "/v1/documents", body))[0] == 503:
+                await asyncio.sleep(0.2)
+        assert again[0] == 200 and again[1]["stored"] == "unchanged"
+    finally:
+        await client.close()
