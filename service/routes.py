@@ -96,7 +96,8 @@ def path_id(request: web.Request) -> str:
     try:
         unquote_to_bytes(raw).decode("utf-8")
     # UnicodeEncodeError too: raw bytes that are not UTF-8 (aiohttp's C parser refuses any
-    # byte outside ASCII before this, with its own text/plain 400; its Python parser may not).
+    # byte outside ASCII before this, a 400 unparsable-request (service.unparsable); its
+    # Python parser may not).
     except UnicodeError:
         detail = (
             "the path's percent-escapes do not decode to UTF-8: send an id as the escapes of "
