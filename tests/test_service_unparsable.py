@@ -65,6 +65,13 @@ async def test_a_path_over_the_request_line_limit_is_a_400_problem(port: int) ->
     assert "8190 bytes" in problem["detail"]
 
 
+async def test_a_raw_byte_outside_ascii_in_the_path_is_a_400_problem(port: int) -> None:
+    """An id is sent percent-escaped; a raw 0xFF in the path is not HTTP (``%FF`` is
+    ``undecodable-path``, answered by the route)."""
+    status, _, problem = await answer(port, b"GET /v1/documents/\xff HTTP/1.1\r\n" + HOST + b"\r\n")
+    assert (status, problem["type"]) == (400, "urn:dedup:problem:unparsable-request")
+
+
 async def test_a_header_over_the_limit_stores_nothing(port: int) -> None:
     request = POST_HEAD + b"X-Note: " + b"n" * 9000 + b"\r\n"
     request += b"Content-Length: %d\r\n\r\n" % len(BODY) + BODY
