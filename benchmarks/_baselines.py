@@ -15,17 +15,29 @@ from dedup.types import Document
 WRITER_BATCH = 6
 
 
-def library_baseline(db: Path, docs: Iterator[Document], n: int) -> float:
-    """Milliseconds per ``Collection.post`` called directly (no HTTP), on one thread."""
+def library_baseline(db: Path, docs: Iterator[Document], n: int) -> tuple[float, float]:
+    """Milliseconds per ``Collection.post`` called directly (no HTTP), on one thread: wall
+    time and CPU time. Two cores doing nothing but this CPU work make at most ``2000 / cpu``
+    posts a second: the ceiling of any service around it on the same two cores."""
     from dedup.collection import Collection
 
     with Collection.open(db) as collection:
         for _ in range(10):
             collection.post(next(docs))
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.thread_time()
         for _ in range(n):
             collection.post(next(docs))
-        return (time.perf_counter() - started) / n * 1e3
+        return (time.perf_counter() - started) / n * 1e3, (time.thread_time() - cpu) / n * 1e3
+
+
+def library_line(db: Path, docs: Iterator[Document], n: int) -> str:
+    """:func:`library_baseline`'s figures, as the load benchmark prints them."""
+    ms, cpu = library_baseline(db, docs, n)
+    return (
+        f"the same posts on Collection.post directly (no HTTP, one thread, {n} posts): "
+        f"{ms:.1f} ms each = {1e3 / ms:,.0f} docs/s; {cpu:.1f} ms of CPU, so two cores doing "
+        f"only that: at most {2e3 / cpu:,.0f} docs/s"
+    )
 
 
 def writer_baseline(db: Path, docs: Iterator[Document], n: int) -> tuple[float, float, float]:

@@ -72,7 +72,7 @@ from pathlib import Path
 import aiohttp
 import orjson
 
-from benchmarks._baselines import WRITER_BATCH, library_baseline, writer_baseline
+from benchmarks._baselines import WRITER_BATCH, library_line, writer_baseline
 from benchmarks._box import probe
 from benchmarks._common import ROOT, machine
 from benchmarks._load_figures import Level, Mixed, mixed_table, roles_table, table
@@ -378,11 +378,7 @@ def main() -> None:
             print(f"posts prepared (mixed): {preparations(final_metrics, levels_metrics)}")
         print(f"collector pauses in the service's process: {gc_pauses(final_metrics)}")
         if args.baseline:
-            ms = library_baseline(db, docs, args.baseline)
-            print(
-                f"\nthe same posts on Collection.post directly (no HTTP, one thread, "
-                f"{args.baseline} posts): {ms:.1f} ms each = {1e3 / ms:,.0f} docs/s"
-            )
+            print("\n" + library_line(db, docs, args.baseline))
             writer, later, after = writer_baseline(db, docs, 3 * args.baseline)
             print(
                 f"the writer's part alone (post_pending after prepare, batches of "
