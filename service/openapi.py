@@ -52,7 +52,7 @@ _BODY_ERRORS = {
         "The body is not one UTF-8 JSON text (BOM, NaN, duplicate key, depth), or its "
         "Content-Encoding or chunking does not decode (`undecodable-body`), or the request is "
         "not parsable HTTP/1.1 (`unparsable-request`: a request line or header over 8190 "
-        "bytes, a broken chunk; the connection closes)."
+        "bytes, a chunk broken in the bytes that came with the head; the connection closes)."
     ),
     "408": _problem("The body did not arrive in time."),
     "413": _problem("The body is larger than max_body_bytes."),
