@@ -50,9 +50,10 @@ _BAD_PATH = _problem(
 _BODY_ERRORS = {
     "400": _problem(
         "The body is not one UTF-8 JSON text (BOM, NaN, duplicate key, depth), or its "
-        "Content-Encoding or chunking does not decode (`undecodable-body`), or the request is "
+        "Content-Encoding does not decode (`undecodable-body`), or the request is "
         "not parsable HTTP/1.1 (`unparsable-request`: a request line or header over 8190 "
-        "bytes, a chunk broken in the bytes that came with the head; the connection closes)."
+        "bytes, a chunk broken in the bytes that came with the head; the connection closes; "
+        "one broken later gets the 408 of body_timeout)."
     ),
     "408": _problem("The body did not arrive in time."),
     "413": _problem("The body is larger than max_body_bytes."),

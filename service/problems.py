@@ -169,8 +169,9 @@ def from_http(exc: web.HTTPException, request: web.BaseRequest) -> Problem:
 
 def undecodable(exc: web.RequestPayloadError) -> Problem:
     """A body that its transfer or content coding does not decode (a ``Content-Encoding:
-    gzip`` body that is not gzip, a broken chunk): 400, and the connection closes, since
-    where the next request starts is not known."""
+    gzip`` body that is not gzip; a broken chunk only under aiohttp's pure-Python parser, as
+    its C parser drops the body without an error, see :mod:`service.unparsable`'s tests): 400,
+    and the connection closes, since where the next request starts is not known."""
     detail = f"the body could not be decoded as sent ({exc}); send it as its headers say"
     return Problem(400, detail, kind="undecodable-body", close=True)
 

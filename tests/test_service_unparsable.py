@@ -3,16 +3,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp import web
 
-from service import create_app
+from service import ServiceSettings, create_app
 from service.main import runner_options, set_up
 from service.unparsable import answer_unparsable_as_problems
 from tests.service_support import LOOPBACK, free_port, raw_request, settings
@@ -22,10 +24,9 @@ POST_HEAD = b"POST /v1/documents HTTP/1.1\r\n" + HOST + b"Content-Type: applicat
 BODY = json.dumps({"id": "a", "text": "A short story about the harbour."}).encode()
 
 
-@pytest.fixture
-async def port(tmp_path: Path) -> AsyncIterator[int]:
+@asynccontextmanager
+async def served(app_settings: ServiceSettings) -> AsyncIterator[int]:
     """A loopback port served the way ``dedup serve`` serves (its runner and its set-up)."""
-    app_settings = settings(tmp_path)
     runner = web.AppRunner(create_app(app_settings), **runner_options(app_settings))
     await set_up(runner)
     chosen = free_port()
@@ -34,6 +35,12 @@ async def port(tmp_path: Path) -> AsyncIterator[int]:
         yield chosen
     finally:
         await runner.cleanup()
+
+
+@pytest.fixture
+async def port(tmp_path: Path) -> AsyncIterator[int]:
+    async with served(settings(tmp_path)) as chosen:
+        yield chosen
 
 
 async def answer(port: int, request: bytes) -> tuple[int, dict[str, str], dict[str, Any]]:
@@ -70,6 +77,26 @@ async def test_a_raw_byte_outside_ascii_in_the_path_is_a_400_problem(port: int) 
     ``undecodable-path``, answered by the route)."""
     status, _, problem = await answer(port, b"GET /v1/documents/\xff HTTP/1.1\r\n" + HOST + b"\r\n")
     assert (status, problem["type"]) == (400, "urn:dedup:problem:unparsable-request")
+
+
+async def test_a_chunk_broken_after_the_head_is_a_408_once_the_body_timeout_passes(
+    tmp_path: Path,
+) -> None:
+    """aiohttp's C parser drops a body whose chunking breaks after the handler has started
+    reading it, without an error: the read waits, and ``body_timeout`` ends it (a 400
+    ``undecodable-body`` would be right; aiohttp gives no sign to answer it from)."""
+    async with served(settings(tmp_path, body_timeout=0.5)) as chosen:
+        reader, writer = await asyncio.open_connection(LOOPBACK, chosen)
+        writer.write(POST_HEAD + b"Transfer-Encoding: chunked\r\n\r\n")
+        await writer.drain()
+        await asyncio.sleep(0.2)  # the handler starts reading the body
+        writer.write(b"zz\r\n{}\r\n0\r\n\r\n")
+        async with asyncio.timeout(10):  # the answer; the connection lingers after it
+            received = await reader.readuntil(b"\r\n\r\n")
+        writer.close()
+        assert received.startswith(b"HTTP/1.1 408 ")
+        assert b"Connection: close" in received
+        assert await stored(chosen) == 0
 
 
 async def test_a_header_over_the_limit_stores_nothing(port: int) -> None:
