@@ -199,7 +199,7 @@ def _stop_interrupted(session: SparkSession) -> None:
     stopper.join()
 
 
-#: Seconds an interrupted run waits for its JVM to exit before it kills it.
+#: Seconds a failed or interrupted run waits for its JVM to exit before it kills it.
 JVM_EXIT_SECONDS = 10.0
 
 
@@ -210,10 +210,10 @@ def _end_jvm() -> None:
     process exits; a failed or interrupted run's JVM, tearing its tasks down, then logged an
     error after the run's last line (``test_spark_interrupt`` in CI, and 2 of 7 runs of it by
     hand with the JVM ended on interrupts alone: an interrupt that cuts a py4j call can reach
-    the run as that call's error). Its input closed, the
-    JVM exits (PySpark's gateway server ends with its input); once it has, nothing of it can
-    follow. The next session in this process launches a new one. A JVM this process did not
-    launch (``spark-submit``'s: no ``proc``) is left alone.
+    the run as that call's error). Its input closed, the JVM exits (PySpark's gateway server
+    ends with its input); once it has, nothing of it can follow. The next session in this
+    process launches a new one. A JVM this process did not launch (``spark-submit``'s: no
+    ``proc``) is left alone.
     """
     from pyspark import SparkContext
 
