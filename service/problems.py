@@ -35,6 +35,8 @@ TYPE_PREFIX = "urn:dedup:problem:"
 #: A problem response's kind (``storage-error``, ...; ``""`` for an untyped one), for metrics.
 PROBLEM_KIND = web.ResponseKey("problem_kind", str)
 LOG = logging.getLogger("service")
+#: The detail of a 500: what the service did not expect is logged, never told.
+FAILED = "the server failed to answer; the error is logged"
 #: What a 503 of a process that stopped under a write says: the write may have been
 #: committed just before, and repeating it is safe.
 MAYBE_STORED = (
@@ -213,4 +215,4 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
 def _failed(request: web.Request) -> web.Response:
     """The 500 of an error the service did not expect, logged with its traceback."""
     LOG.exception("unhandled error answering %s %s", request.method, request.path)
-    return Problem(500, "the server failed to answer; the error is logged").response(request)
+    return Problem(500, FAILED).response(request)

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from aiohttp import web
 from aiohttp.http_exceptions import ContentEncodingError
 
-from service.problems import Problem
+from service.problems import FAILED, Problem
 
 LOG = logging.getLogger("service")
 
@@ -53,7 +53,7 @@ def answer_unparsable_as_problems(
 
         def __call__(self) -> web.RequestHandler:
             handler = super().__call__()
-            handler.__class__ = Handler  # the same slots: only handle_error differs
+            handler.__class__ = Handler  # the same slots: only methods differ
             return handler
 
     server.__class__ = ProblemServer
@@ -80,8 +80,7 @@ class _ProblemHandler(web.RequestHandler):
         """
         if status >= 500 or request.writer.output_size > 0:
             super().handle_error(request, status, exc, message)  # logs, or raises if sent
-            failed = "the server failed to answer; the error is logged"
-            return Problem(status, failed, close=True).response()
+            return Problem(status, FAILED, close=True).response()
         problem = _rejected(status, exc, message)
         LOG.info("refused an unparsable request from %s: %s", request.remote, problem.detail)
         self.refused(problem)
