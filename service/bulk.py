@@ -40,9 +40,8 @@ from service.body import (
     require_media_type,
     shutting_down,
 )
-from service.calls import Call
-from service.keys import LIMITS, METRICS, READERS, SETTINGS, STATE, WRITER, writer_of
-from service.placing import place
+from service.keys import LIMITS, METRICS, SETTINGS, STATE, WRITER, writer_of
+from service.placing import place, report
 from service.problems import Problem, from_library, undecodable
 from service.writer import post_call
 
@@ -135,9 +134,7 @@ async def _answer(
 
         ahead = prepare_ahead(app, doc)
         pending = await app[WRITER].run(post_call(doc, ahead, window._asdict()), wait=True)
-        verdict, related = await app[READERS].run(
-            Call("report_post", (pending,), finish=_result), wait=True
-        )
+        verdict, related = await report(app, pending, _result)
         await place(app, doc.id, related)
         app[METRICS].bulk_lines.labels("stored").inc()
         status = 201 if verdict.get("stored") == "added" else 200

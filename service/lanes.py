@@ -294,7 +294,7 @@ class PostLanes:
         for tag in waiting:
             future = self._futures.pop(tag, None)
             if future is not None and not future.done():
-                future.set_exception(ReaderLost())
+                future.set_exception(ReaderLost(after_write=True))
 
     async def stop(self) -> None:
         """Close every lane (after the requests have finished)."""

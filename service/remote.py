@@ -75,12 +75,16 @@ class LaneHook(Protocol):
 class ReaderLost(Problem):
     """The 503 of a job whose reader process died under it (it is restarted for the next).
 
-    A post on a lane may have been committed by the writer before its reader died: the
-    answer says so, and a retry is safe (a re-post of the same id and text is ``unchanged``).
+    ``after_write``: the job was part of a post the writer may have committed already (a
+    post on a lane, or a stored post's report). The answer then says so, and that a retry is
+    safe (a re-post of the same id and text is ``unchanged``); a check's, a strip's or a
+    lookup's stored nothing, and its answer does not claim otherwise.
     """
 
-    def __init__(self) -> None:
-        detail = f"a reader process stopped; retry ({MAYBE_STORED})"
+    def __init__(self, *, after_write: bool = False) -> None:
+        detail = "a reader process stopped; retry"
+        if after_write:
+            detail = f"{detail} ({MAYBE_STORED})"
         super().__init__(503, detail, kind="overloaded", headers={"Retry-After": "1"})
 
 

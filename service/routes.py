@@ -39,7 +39,7 @@ from service.keys import (
     writer_of,
 )
 from service.lanes import PostLanes
-from service.placing import place
+from service.placing import place, report
 from service.pools import Overloaded, Runner
 from service.problems import Problem, field_error
 from service.schemas import invalid
@@ -167,13 +167,8 @@ async def post_document(request: web.Request) -> web.Response:
     if answer is None:
         ahead = prepare_ahead(request.app, doc, arrived)
         pending = await run_on(request, pool, post_call(doc, ahead, window._asdict()), arrived)
-        # Stored and committed: the passages are aligned on a reader, waiting for one if need
-        # be (a post that is stored must not be answered 503).
-        answer = await request.app[READERS].run(
-            Call("report_post", (pending,), finish=post_answer),
-            wait=True,
-            since=arrived,
-        )
+        # Stored and committed: the passages are aligned on a reader.
+        answer = await report(request.app, pending, post_answer, arrived)
     status, body, related = answer
     await place(request.app, doc.id, related)
     return posted(doc, status, body)

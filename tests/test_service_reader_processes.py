@@ -181,16 +181,18 @@ async def test_process_readers_answer_what_thread_readers_answer(
     assert bodies["process"][-2][0] == 404
 
 
-async def checks_after_killing(client: Client, pids: set[int], story: str) -> list[int]:
-    """SIGKILL ``pids``, then the statuses of checks of ``story`` until six in a row are 200
-    (20 at most)."""
+async def checks_after_killing(
+    client: Client, pids: set[int], story: str
+) -> list[tuple[int, dict[str, Any]]]:
+    """SIGKILL ``pids``, then the answers (status, body) to checks of ``story`` until six in a
+    row are 200 (20 at most)."""
     for pid in pids:
         os.kill(pid, signal.SIGKILL)
     assert gone_within(pids, 10)
-    statuses: list[int] = []
-    while statuses[-6:] != [200] * 6 and len(statuses) < 20:
-        statuses.append((await post(client, "/v1/check", {"id": "c", "text": story}))[0])
-    return statuses
+    answers: list[tuple[int, dict[str, Any]]] = []
+    while [s for s, _ in answers[-6:]] != [200] * 6 and len(answers) < 20:
+        answers.append(await post(client, "/v1/check", {"id": "c", "text": story}))
+    return answers
 
 
 async def test_a_killed_reader_child_is_replaced(tmp_path: Path, story: str) -> None:
@@ -201,11 +203,27 @@ async def test_a_killed_reader_child_is_replaced(tmp_path: Path, story: str) -> 
     try:
         assert (await post(client, "/v1/documents", {"id": "s", "text": story}))[0] == 201
         before = children(os.getpid()) - own
-        statuses = await checks_after_killing(client, before, story)
+        statuses = [s for s, _ in await checks_after_killing(client, before, story)]
         assert statuses[-6:] == [200] * 6, statuses
         assert set(statuses) <= {200, 503}, statuses
         assert statuses.count(503) <= len(before), statuses  # one failed job per dead child
         assert children(os.getpid()).isdisjoint(before)
+    finally:
+        await client.close()
+
+
+async def test_a_check_whose_reader_child_died_is_a_503_that_claims_no_write(
+    tmp_path: Path, story: str
+) -> None:
+    """A check stores nothing: the 503 of one whose reader died says retry, and not that a
+    post or delete may have been done (the detail of a post's lost reader)."""
+    own = children(os.getpid())
+    client = await start_client(settings(tmp_path, reader_mode="process", writer_mode="thread"))
+    try:
+        answers = await checks_after_killing(client, children(os.getpid()) - own, story)
+        lost = [body for status, body in answers if status == 503]
+        assert lost, answers
+        assert {body["detail"] for body in lost} == {"a reader process stopped; retry"}
     finally:
         await client.close()
 
@@ -218,7 +236,8 @@ async def test_each_reader_child_found_dead_is_counted_in_the_metrics(
     own = children(os.getpid())
     client = await start_client(settings(tmp_path, reader_mode="process", writer_mode="thread"))
     try:
-        statuses = await checks_after_killing(client, children(os.getpid()) - own, story)
+        answers = await checks_after_killing(client, children(os.getpid()) - own, story)
+        statuses = [s for s, _ in answers]
         deaths = (await scrape(client))[("dedup_child_process_deaths_total", labels(role="reader"))]
         assert deaths == statuses.count(503) >= 1, statuses
     finally:
