@@ -79,13 +79,20 @@ def _window() -> list[dict[str, Any]]:
         {
             "name": "since",
             "in": "query",
-            "description": "Only match documents published at or after this (inclusive; ISO 8601).",
+            "description": (
+                "Only match documents published at or after this (inclusive; ISO 8601, UTC "
+                "without an offset; a fraction of a second rounds up, as stored dates keep "
+                "whole seconds)."
+            ),
             "schema": date,
         },
         {
             "name": "until",
             "in": "query",
-            "description": "Only match documents published before this (exclusive; ISO 8601).",
+            "description": (
+                "Only match documents published before this (exclusive; ISO 8601, a fraction "
+                "of a second rounds up); it must be later than since (else 422)."
+            ),
             "schema": date,
         },
         {

@@ -21,7 +21,7 @@ from prometheus_client.exposition import choose_encoder
 
 from dedup.boilerplate import Stripped
 from dedup.collection import DocumentView, Window
-from dedup.io import parse_published
+from dedup.io import window_bound
 from dedup.types import Document
 from service import bulk
 from service.ahead import prepare_ahead
@@ -53,7 +53,10 @@ routes = web.RouteTableDef()
 
 
 def query_window(request: web.BaseRequest) -> Window:
-    """``since``/``until`` (ISO 8601) and ``exclude_same_source`` (true/false), or a 422."""
+    """``since``/``until`` (ISO 8601; :func:`~dedup.io.window_bound`) and
+    ``exclude_same_source`` (true/false), or a 422. An ``until`` not later than ``since``
+    is one: the window would be empty, most likely its bounds swapped or ``until`` taken as
+    inclusive."""
     errors: list[dict[str, str]] = []
     values: dict[str, str | None] = {}
     for name in ("since", "until", "exclude_same_source"):
@@ -65,16 +68,20 @@ def query_window(request: web.BaseRequest) -> Window:
     for name in ("since", "until"):
         raw = values[name]
         try:
-            dates[name] = parse_published(raw) if raw is not None else None
+            dates[name] = window_bound(raw) if raw is not None else None
         except ValueError as exc:
             errors.append(field_error(name, str(exc), where="query"))
+    since, until = dates.get("since"), dates.get("until")
+    if since is not None and until is not None and until <= since:
+        detail = "must be later than since (since is inclusive, until exclusive)"
+        errors.append(field_error("until", detail, where="query"))
     exclude = values["exclude_same_source"]
     exclude = "false" if exclude is None else exclude.lower()
     if exclude not in ("true", "false", "1", "0"):
         errors.append(field_error("exclude_same_source", "must be true or false", where="query"))
     if errors:
         raise invalid(errors)
-    return Window(dates["since"], dates["until"], exclude in ("true", "1"))
+    return Window(since, until, exclude in ("true", "1"))
 
 
 def _segment(doc_id: str) -> str:

@@ -262,6 +262,23 @@ def test_since_and_until_keep_matches_published_in_the_window(index: IndexCore) 
     assert len(index.query(A).matches) == 4
 
 
+def test_window_bounds_are_read_as_instants_not_compared_as_spelled(index: IndexCore) -> None:
+    """A bound with an offset is converted to UTC, and one with a fraction of a second
+    rounds up to the stored dates' whole seconds, for query and similar alike."""
+    index.add_many(
+        [doc("noon", A, "2024-05-01T12:00:00Z"), doc("other", A, "2024-05-01T12:00:01Z")]
+    )
+    assert ids(index.query(A, since="2024-05-01T14:00:00+02:00").matches) == ["noon", "other"]
+    assert ids(index.query(A, since="2024-05-01T12:00:00.6Z").matches) == ["other"]
+    assert ids(index.query(A, until="2024-05-01T12:00:00.5Z").matches) == ["noon"]
+    assert ids(index.similar("other", until="2024-05-01T14:00:00.5+02:00").matches) == ["noon"]
+
+
+def test_a_window_bound_that_is_no_date_is_an_input_error_naming_it(index: IndexCore) -> None:
+    with pytest.raises(InputError, match="until"):
+        index.query(A, until="tomorrow")
+
+
 def test_exclude_same_source_drops_matches_from_the_query_source(index: IndexCore) -> None:
     """With exclude_same_source, only other outlets' copies match a Document query."""
     index.add_many([doc("x1", A, source="x"), doc("y1", A, source="y"), doc("n", A)])

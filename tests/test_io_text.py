@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 import tracemalloc
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dedup.errors import InputError
-from dedup.io import parse_published, read_documents
+from dedup.io import parse_published, read_documents, window_bound
 from dedup.types import Document
 
 # --- text: directories, plain files, dumps ------------------------------------------------------
@@ -191,6 +191,24 @@ def test_a_value_already_normal_comes_back_as_the_full_normalisation_gives_it(
 def test_a_value_shaped_like_the_normal_form_is_still_validated(value: str) -> None:
     with pytest.raises(ValueError, match="ISO 8601"):
         parse_published(value)
+
+
+@given(st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30)))
+def test_a_window_bound_keeps_a_stored_date_exactly_when_the_bound_itself_would(
+    moment: datetime,
+) -> None:
+    """Stored dates keep whole seconds; a bound's fraction rounds up, so that comparing the
+    stored strings with it answers as comparing the instants with the bound as given."""
+    bound = window_bound(moment.isoformat() + "Z")
+    for stored in (moment.replace(microsecond=0), moment.replace(microsecond=0) + timedelta(0, 1)):
+        text = parse_published(stored.isoformat() + "Z")
+        assert (text >= bound) == (stored >= moment)
+        assert (text < bound) == (stored < moment)
+
+
+def test_a_window_bound_past_the_last_second_of_9999_is_refused() -> None:
+    with pytest.raises(ValueError, match="out of range"):
+        window_bound("9999-12-31T23:59:59.5Z")
 
 
 # --- streaming -----------------------------------------------------------------------------------

@@ -113,6 +113,30 @@ async def test_since_leaves_out_documents_published_before_it(client: Client, ar
     assert outside["status"] == "new"
 
 
+async def test_a_window_bounds_fraction_of_a_second_rounds_up(client: Client, article: str) -> None:
+    """Stored dates keep whole seconds: since=12:00:00.6 leaves 12:00:00 out, until=12:00:00.5
+    keeps it in, as the instants compare."""
+    published = "2024-06-10T12:00:00Z"
+    await post(client, "/v1/documents", {"id": "a1", "text": article, "published": published})
+    _, after = await post(
+        client, "/v1/check", {"id": "q", "text": article}, since="2024-06-10T12:00:00.6Z"
+    )
+    _, before = await post(
+        client, "/v1/check", {"id": "q", "text": article}, until="2024-06-10T12:00:00.5Z"
+    )
+    assert (after["status"], before["status"]) == ("new", "duplicate")
+
+
+async def test_an_until_not_later_than_since_is_a_422_naming_until(
+    client: Client, article: str
+) -> None:
+    status, body = await post(
+        client, "/v1/check", {"id": "q", "text": article}, since="2024-06-10", until="2024-06-10"
+    )
+    assert status == 422
+    assert [(e["field"], e["in"]) for e in body["errors"]] == [("until", "query")]
+
+
 async def test_exclude_same_source_ignores_the_posted_documents_outlet(
     client: Client, article: str
 ) -> None:

@@ -52,7 +52,7 @@ from dedup.collection.reuse_index import ReuseSets
 from dedup.config import Config
 from dedup.errors import DocumentNotFoundError, InputError, ReadOnlyError
 from dedup.fingerprint import Fingerprint, Fingerprinter
-from dedup.index import DEFAULT_BUSY_TIMEOUT, SQLiteIndex
+from dedup.index import DEFAULT_BUSY_TIMEOUT, SQLiteIndex, window_bounds
 from dedup.types import AddOutcome, Document
 
 #: The SQLite page cache of a collection opened read-only, in MB: a reader reads scattered rows
@@ -340,7 +340,7 @@ class Collection(FileSettings):
     ) -> DocumentView:
         """A stored document with its cluster and its matches (passages included), the
         matches within a window as :meth:`check`'s are (the cluster is the document's own)."""
-        window = Window(since, until, exclude_same_source)
+        window = Window(*window_bounds(since, until), exclude_same_source)
         return self._passages.view(doc_id, self.config.threshold, window)
 
     @storage_errors
@@ -378,6 +378,7 @@ class Collection(FileSettings):
     ) -> Pending:
         """Everything of a check but what :meth:`report` adds: boilerplate, fingerprint and
         verified matches, what decides a post's status and what it stores."""
+        since, until = window_bounds(since, until)  # the report filters by them too
         ready = self._prepared(doc, prepared)
         stripped = self._stripper.apply([doc], [ready.entry])[0]
         fp = self._fingerprinter.fingerprint_one(content_or_full(doc.text, stripped))

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from dedup.config import Config
 from dedup.index._connect import DEFAULT_BUSY_TIMEOUT
+from dedup.index._matching import window_bounds
 from dedup.index.base import DEFAULT_BUCKET_CAP, Candidates, Index, StoredDocument
 from dedup.index.core import IndexCore
 from dedup.index.memory import MemoryIndex
@@ -49,4 +50,5 @@ __all__ = [
     "SQLiteIndex",
     "StoredDocument",
     "open_index",
+    "window_bounds",
 ]

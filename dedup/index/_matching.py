@@ -8,8 +8,10 @@ from typing import NamedTuple
 import numpy as np
 
 from dedup import _set_kernels
+from dedup.errors import InputError
 from dedup.fingerprint import Fingerprint
 from dedup.index._store import Row, Store
+from dedup.io import window_bound
 from dedup.lsh import Banding
 from dedup.types import Match, QueryResult, Relation
 from dedup.verify import Similarity
@@ -38,6 +40,19 @@ class Filters(NamedTuple):
         return (self.since is None or published >= self.since) and (
             self.until is None or published < self.until
         )
+
+
+def window_bounds(since: str | None, until: str | None) -> tuple[str | None, str | None]:
+    """``since`` and ``until`` in the stored ``YYYY-MM-DDTHH:MM:SSZ`` form
+    (:func:`dedup.io.window_bound`), so that a bound with an offset or a fraction of a second
+    compares right with stored dates as a string; :class:`InputError` naming a bad one."""
+    bounds: list[str | None] = []
+    for name, value in (("since", since), ("until", until)):
+        try:
+            bounds.append(None if value is None else window_bound(value))
+        except (TypeError, ValueError) as exc:
+            raise InputError(f"{name}: {exc}") from None
+    return bounds[0], bounds[1]
 
 
 class Matcher:

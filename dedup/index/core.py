@@ -23,7 +23,7 @@ from dedup.errors import ConfigError, DocumentNotFoundError, InputError
 from dedup.fields import id_problem
 from dedup.fingerprint import Fingerprint, Fingerprinter
 from dedup.index._clusters import Placer
-from dedup.index._matching import Filters, Matcher
+from dedup.index._matching import Filters, Matcher, window_bounds
 from dedup.index._store import BandRows, Entry, Row, Store, hash_text, same_version
 from dedup.index.base import DEFAULT_BUCKET_CAP, Candidates, QueryInput, StoredDocument
 from dedup.lsh import Banding
@@ -265,17 +265,19 @@ class IndexCore:
         """Verified matches of a text, fingerprint or document, best first.
 
         ``threshold`` overrides ``Config.threshold`` for this query. ``since`` (inclusive) and
-        ``until`` (exclusive) keep documents published in that window, compared as strings in
-        the stored ``YYYY-MM-DDTHH:MM:SSZ`` form (so ``"2024-05-01"`` works); documents without
-        a date are dropped when a window is given. A :class:`Document` query never matches the
-        stored document with its own id, and ``exclude_same_source`` (which needs a Document)
-        drops matches from its source. ``fingerprint`` stands for a Document query's text (say,
-        a fingerprint of its boilerplate-aware text) while its id and source still filter.
+        ``until`` (exclusive) keep documents published in that window: any ISO 8601 date or
+        datetime, read as stored dates are (UTC if it gives no offset; see
+        :func:`dedup.io.window_bound`); documents without a date are dropped when a window is
+        given. A :class:`Document` query never matches the stored document with its own id,
+        and ``exclude_same_source`` (which needs a Document) drops matches from its source.
+        ``fingerprint`` stands for a Document query's text (say, a fingerprint of its
+        boilerplate-aware text) while its id and source still filter.
         """
         if exclude_same_source and not isinstance(query, Document):
             raise InputError("exclude_same_source needs a Document query, whose source it uses")
         fp = self._check(fingerprint) if fingerprint is not None else self._fingerprint(query)
         doc = query if isinstance(query, Document) else None
+        since, until = window_bounds(since, until)
         filters = Filters(
             self_id=doc.id if doc else None,
             source=doc.source if doc and exclude_same_source else None,
@@ -295,6 +297,7 @@ class IndexCore:
     ) -> QueryResult:
         """:meth:`query` with a stored document's own fingerprint (itself excluded)."""
         row = self._row(doc_id)
+        since, until = window_bounds(since, until)
         filters = Filters(row.id, row.source if exclude_same_source else None, since, until)
         return self._matcher.match(self._stored(row), filters, self._threshold(threshold))
 

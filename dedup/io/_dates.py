@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 
 # A corpus repeats the same few dates (a day of news, a feed's timestamps) thousands of times;
@@ -26,6 +26,35 @@ def parse_published(value: str) -> str:
     """
     if _canonical(value):
         return value  # already the normal form, and fromisoformat found it a real instant
+    return _formatted(_utc(value))
+
+
+@functools.lru_cache(maxsize=1 << 10)
+def window_bound(value: str) -> str:
+    """A window's bound (``since``, inclusive, or ``until``, exclusive) in the stored form.
+
+    Read as :func:`parse_published` reads a date, but a fraction of a second rounds *up* to
+    the next second. Stored times are whole seconds, so for every stored ``p``, ``p >= bound``
+    exactly when ``p >= value`` and ``p < bound`` exactly when ``p < value``. Dropping the
+    fraction, as stored dates do, let ``since=12:00:00.6`` keep a document of 12:00:00 and
+    ``until=12:00:00.5`` drop it.
+
+    Raises:
+        ValueError: as :func:`parse_published`.
+    """
+    if _canonical(value):
+        return value
+    utc = _utc(value)
+    if utc.microsecond:
+        try:
+            utc = utc.replace(microsecond=0) + timedelta(seconds=1)
+        except OverflowError:
+            raise ValueError(f"date out of range once rounded up: {value!r}") from None
+    return _formatted(utc)
+
+
+def _utc(value: str) -> datetime:
+    """``value`` read by :meth:`datetime.fromisoformat`, in UTC (UTC if it gives no offset)."""
     try:
         parsed = datetime.fromisoformat(value)
     except (TypeError, ValueError):
@@ -36,9 +65,13 @@ def parse_published(value: str) -> str:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     try:
-        utc = parsed.astimezone(UTC)
+        return parsed.astimezone(UTC)
     except OverflowError:
         raise ValueError(f"date out of range once converted to UTC: {value!r}") from None
+
+
+def _formatted(utc: datetime) -> str:
+    """``YYYY-MM-DDTHH:MM:SSZ``, the fraction dropped."""
     # Formatted by hand: strftime("%Y") does not zero-pad years below 1000 on every platform.
     return (
         f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}"
