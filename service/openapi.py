@@ -91,7 +91,7 @@ def _window() -> list[dict[str, Any]]:
             "in": "query",
             "description": (
                 "Only match documents published before this (exclusive; ISO 8601, a fraction "
-                "of a second rounds up); it must be later than since (else 422)."
+                "of a second rounds up); one not later than since matches nothing."
             ),
             "schema": date,
         },
@@ -102,6 +102,19 @@ def _window() -> list[dict[str, Any]]:
             "schema": {"type": "boolean"},
         },
     ]
+
+
+def _of_bulk(operation: Op) -> Op:
+    """``operation`` of /v1/documents/{id} for the id "bulk". OpenAPI matches a concrete path
+    before a templated one, so /v1/documents/bulk must list the GET and DELETE that reach the
+    document stored as "bulk" (the bulk endpoint takes POST only)."""
+    return {
+        **operation,
+        "operationId": operation["operationId"] + "Bulk",
+        "summary": operation["summary"] + ' The document whose id is "bulk".',
+        "parameters": [p for p in operation["parameters"] if p["in"] != "path"],
+        "responses": {k: v for k, v in operation["responses"].items() if k != "400"},
+    }
 
 
 def _operations() -> dict[str, dict[str, Op]]:
@@ -126,6 +139,34 @@ def _operations() -> dict[str, dict[str, Op]]:
         '{"id": "a2", "text": "Leaders met at the summit on Monday."}\n',
     }
     ndjson_out = {"schema": {"type": "string", "description": "One BulkLine object per line."}}
+    get_document: Op = {
+        "operationId": "getDocument",
+        "summary": "A stored document's metadata, cluster and matches.",
+        "description": "The query's window filters the matches, not the cluster.",
+        "parameters": [doc_id, *_window()],
+        "responses": {
+            "200": _json(ref("DocumentView"), "The document."),
+            "400": _BAD_PATH,
+            "404": _problem("No document with that id."),
+            "422": _problem("A query parameter is invalid; `errors` names it."),
+            "500": _DAMAGED,
+            "503": _OVERLOADED,
+        },
+    }
+    delete_document: Op = {
+        "operationId": "deleteDocument",
+        "summary": "Remove a stored document.",
+        "parameters": [doc_id],
+        "responses": {
+            "204": {"description": "Removed."},
+            "400": _BAD_PATH,
+            "403": _READ_ONLY,
+            "404": _problem("No document with that id."),
+            "500": _DAMAGED,
+            "503": _OVERLOADED,
+            "507": _FULL,
+        },
+    }
     return {
         "/v1/documents": {
             "post": {
@@ -150,6 +191,8 @@ def _operations() -> dict[str, dict[str, Op]]:
             }
         },
         "/v1/documents/bulk": {
+            "get": _of_bulk(get_document),
+            "delete": _of_bulk(delete_document),
             "post": {
                 "operationId": "postDocumentsBulk",
                 "summary": "Post many documents: NDJSON in, one NDJSON result line per input line.",
@@ -172,38 +215,9 @@ def _operations() -> dict[str, dict[str, Op]]:
                     "500": _DAMAGED,
                     "503": _OVERLOADED,
                 },
-            }
-        },
-        "/v1/documents/{id}": {
-            "get": {
-                "operationId": "getDocument",
-                "summary": "A stored document's metadata, cluster and matches.",
-                "description": "The query's window filters the matches, not the cluster.",
-                "parameters": [doc_id, *_window()],
-                "responses": {
-                    "200": _json(ref("DocumentView"), "The document."),
-                    "400": _BAD_PATH,
-                    "404": _problem("No document with that id."),
-                    "422": _problem("A query parameter is invalid; `errors` names it."),
-                    "500": _DAMAGED,
-                    "503": _OVERLOADED,
-                },
-            },
-            "delete": {
-                "operationId": "deleteDocument",
-                "summary": "Remove a stored document.",
-                "parameters": [doc_id],
-                "responses": {
-                    "204": {"description": "Removed."},
-                    "400": _BAD_PATH,
-                    "403": _READ_ONLY,
-                    "404": _problem("No document with that id."),
-                    "500": _DAMAGED,
-                    "503": _OVERLOADED,
-                    "507": _FULL,
-                },
             },
         },
+        "/v1/documents/{id}": {"get": get_document, "delete": delete_document},
         "/v1/check": {
             "post": {
                 "operationId": "checkDocument",

@@ -26,7 +26,6 @@ MAX_ID_CHARS = 512
 #: The largest integer id (and the negative least): past it, JSON clients that read numbers as
 #: doubles (JavaScript's) would read another id than the one sent. Longer ids are strings.
 MAX_SAFE_INTEGER = 2**53 - 1
-RESERVED_ID = "bulk"
 MAX_META_CHARS = 4096
 RELATIONS = ["duplicate", "near_duplicate", "contains", "contained_in", "shares_passages"]
 STATUSES = ["new", "duplicate", "near_duplicate"]
@@ -97,14 +96,11 @@ def components(settings: ServiceSettings) -> dict[str, Schema]:
                     "minimum": -MAX_SAFE_INTEGER,
                     "maximum": MAX_SAFE_INTEGER,
                     "pattern": ID_PATTERN,
-                    "not": {"const": RESERVED_ID},
                     "description": (
                         f"Unique id: a string of at most {MAX_ID_CHARS} characters, not only white "
                         "space and without control characters (U+0000-U+001F, U+007F-U+009F), or "
                         "an integer of at most 2^53 - 1 (one every JSON client reads exactly), "
-                        "stored as its decimal string. "
-                        f"{RESERVED_ID!r} is reserved: /v1/documents/{RESERVED_ID} is the bulk "
-                        "endpoint."
+                        "stored as its decimal string."
                     ),
                 },
                 "text": document_text,

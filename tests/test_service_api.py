@@ -127,16 +127,6 @@ async def test_a_window_bounds_fraction_of_a_second_rounds_up(client: Client, ar
     assert (after["status"], before["status"]) == ("new", "duplicate")
 
 
-async def test_an_until_not_later_than_since_is_a_422_naming_until(
-    client: Client, article: str
-) -> None:
-    status, body = await post(
-        client, "/v1/check", {"id": "q", "text": article}, since="2024-06-10", until="2024-06-10"
-    )
-    assert status == 422
-    assert [(e["field"], e["in"]) for e in body["errors"]] == [("until", "query")]
-
-
 async def test_exclude_same_source_ignores_the_posted_documents_outlet(
     client: Client, article: str
 ) -> None:
@@ -225,6 +215,17 @@ async def test_ids_with_slashes_and_unicode_work_in_the_path(client: Client, art
     response = await client.get("/v1/documents/" + quote(doc_id, safe=""))
     assert response.status == 200
     assert (await response.json())["id"] == doc_id
+
+
+async def test_the_id_bulk_is_a_document_like_any_other(client: Client, article: str) -> None:
+    """The bulk endpoint takes POST only: a document with the id "bulk" (which `dedup bulk
+    --db` stores as any) is posted, looked up and deleted at its path."""
+    response = await client.post("/v1/documents", json={"id": "bulk", "text": article})
+    assert (response.status, response.headers["Location"]) == (201, "/v1/documents/bulk")
+    found = await client.get("/v1/documents/bulk")
+    assert (found.status, (await found.json())["id"]) == (200, "bulk")
+    assert (await client.delete("/v1/documents/bulk")).status == 204
+    assert (await client.get("/v1/documents/bulk")).status == 404
 
 
 @pytest.mark.parametrize("doc_id", [".", ".."])
