@@ -8,7 +8,8 @@ order as soon as they are ready. Memory is bounded by the window, not by the bod
 faster than the writer is slowed down by TCP: while the window is full, nothing more is read.
 
 Answer lines are ``{"line": n, "id": ..., "status": 201|200, "result": verdict}`` or
-``{"line": n, "error": problem}`` (Elasticsearch ``_bulk`` style); ``n`` counts every line of the
+``{"line": n, "id": ..., "error": problem}`` (Elasticsearch ``_bulk`` style; an error line has
+its ``id`` when the line gives one and the problem is not with it); ``n`` counts every line of the
 body from 1, blank lines included (they get no answer). A body that stalls for ``body_timeout``
 seconds ends the answer with a 408 error line; so does shutdown (SIGTERM), with a 503 line
 naming the first line not read, after every line read so far has been answered.
@@ -124,13 +125,16 @@ def _result(report: PostReport) -> tuple[dict[str, Any], tuple[str, ...]]:
 async def _answer(
     request: web.Request, window: Window, number: int, line: bytes | Problem
 ) -> bytes:
-    """The answer line for input line ``number``: its verdict, or the problem with it."""
+    """The answer line for input line ``number``: its verdict, or the problem with it (with
+    the line's id, when the problem is not with that; counted as the problem answers are)."""
     app = request.app
+    body: Any = None
     try:
         if isinstance(line, Problem):
             raise line
         settings = app[SETTINGS]
-        doc = app[LIMITS].document(parse_json(line, settings.max_json_depth))
+        body = parse_json(line, settings.max_json_depth)
+        doc = app[LIMITS].document(body)
 
         ahead = prepare_ahead(app, doc)
         pending = await app[WRITER].run(post_call(doc, ahead, window._asdict()), wait=True)
@@ -142,7 +146,24 @@ async def _answer(
     except Exception as exc:
         app[METRICS].bulk_lines.labels("error").inc()
         problem = _problem_of(exc)
-        return encode({"line": number, "error": problem.to_dict(request.path)}) + b"\n"
+        app[METRICS].problems.labels(problem.kind or "about:blank").inc()
+        answer: dict[str, Any] = {"line": number}
+        if (doc_id := _line_id(body, problem)) is not None:
+            answer["id"] = doc_id
+        return encode({**answer, "error": problem.to_dict(request.path)}) + b"\n"
+
+
+def _line_id(body: Any, problem: Problem) -> str | None:
+    """The id a line's JSON object gives, as stored, unless it is missing or the problem is
+    with it (then the line number alone tells the line)."""
+    if not isinstance(body, dict) or any(e.get("field") == "id" for e in problem.errors):
+        return None
+    doc_id = body.get("id")
+    if isinstance(doc_id, str):
+        return doc_id
+    if isinstance(doc_id, int | float) and not isinstance(doc_id, bool):
+        return str(int(doc_id))  # valid ids only: the problem names a bad one
+    return None
 
 
 def _problem_of(exc: Exception) -> Problem:

@@ -110,8 +110,9 @@ class Metrics:
         self.problems = Counter(
             "dedup_http_problems",
             "Problem answers by type (the part after urn:dedup:problem:; untyped ones as "
-            "about:blank): tells a damaged index file (index-damaged) or a failing disk "
-            "(storage-error) from the rest of the 500s and 503s.",
+            "about:blank), bulk answers' error lines included: tells a damaged index file "
+            "(index-damaged) or a failing disk (storage-error) from the rest of the 500s and "
+            "503s.",
             ["type"],
             registry=self.registry,
         )

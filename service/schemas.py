@@ -188,7 +188,10 @@ def components(settings: ServiceSettings) -> dict[str, Schema]:
                 "result": ref("Verdict"),
                 "error": ref("Problem"),
             },
-            "description": "One line of a bulk answer: a result or an error, per input line.",
+            "description": (
+                "One line of a bulk answer: a result or an error, per input line. An error "
+                "line has the line's id when it gives one and the problem is not with it."
+            ),
         },
         "Health": {
             "type": "object",

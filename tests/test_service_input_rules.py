@@ -12,9 +12,11 @@ from aiohttp.test_utils import TestClient
 from tests.malformed_cases import chunked
 from tests.malformed_cases import raw as raw_body
 from tests.service_support import post, raw_request
+from tests.test_service_metrics import labels, scrape
 
 Client = TestClient[Any, Any]
 TEXT = "A short story about the harbour on a windy day."
+NDJSON = {"Content-Type": "application/x-ndjson"}
 
 
 async def stored(client: Client) -> int:
@@ -92,6 +94,25 @@ async def test_a_bulk_line_with_no_words_or_a_blank_id_is_an_error_line(client: 
     assert [a.get("status") or a["error"]["status"] for a in answers] == [422, 201, 422]
     assert [a["error"]["errors"][0]["field"] for a in (answers[0], answers[2])] == ["text", "id"]
     assert await stored(client) == 1
+
+
+async def test_a_bulk_error_line_names_its_id_unless_the_problem_is_the_id(client: Client) -> None:
+    """An error line carries the line's id when the id itself is good, as a result line
+    does, so a client can tell which document failed without counting lines."""
+    lines = [{"id": "no-text"}, {"id": " ", "text": TEXT}, {"id": 7, "text": ""}]
+    body = b"".join(json.dumps(line).encode() + b"\n" for line in lines)
+    response = await client.post("/v1/documents/bulk", data=body, headers=NDJSON)
+    answers = [json.loads(line) for line in (await response.text()).splitlines()]
+    assert [(a["line"], a.get("id")) for a in answers] == [(1, "no-text"), (2, None), (3, "7")]
+
+
+async def test_bulk_error_lines_are_counted_as_problem_answers(client: Client) -> None:
+    """dedup_http_problems_total{type} counts each bulk error line by its problem type."""
+    before = (await scrape(client)).get(("dedup_http_problems_total", labels(type="validation")), 0)
+    body = b'{"id": "a"}\n{"id": "b", "text": ""}\n'
+    await (await client.post("/v1/documents/bulk", data=body, headers=NDJSON)).read()
+    after = (await scrape(client))[("dedup_http_problems_total", labels(type="validation"))]
+    assert after - before == 2
 
 
 async def test_stripping_an_empty_text_answers_it_back(client: Client) -> None:
