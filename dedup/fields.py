@@ -105,7 +105,7 @@ def text_problem(text: str) -> str | None:
     nul = text.find("\x00")
     if nul >= 0:
         return f"contains a NUL character (at character {nul})"
-    return "is empty or only whitespace: it has no words" if is_blank(text) else None
+    return "is empty or only white space: there is no text" if is_blank(text) else None
 
 
 def _no_nul_problem(value: str) -> str | None:

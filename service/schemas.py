@@ -80,7 +80,9 @@ def components(settings: ServiceSettings) -> dict[str, Schema]:
         "pattern": TEXT_PATTERN,
         "description": (
             "The article text, kept exactly as given (every span is an offset into it). Not "
-            f"empty or only white space (a document with no words is a client's bug). {rules}"
+            "empty or only white space (a client that posts one lost its text on the way). A "
+            "text with no word (punctuation or emoji only) is taken, as the bulk job takes it: "
+            f"it has no shingle and matches nothing, an exact copy included. {rules}"
         ),
     }
     meta = {"type": "string", "maxLength": MAX_META_CHARS, "pattern": NO_NUL_PATTERN}

@@ -79,9 +79,9 @@ def test_white_space_is_what_python_calls_white_space() -> None:
 
 @pytest.mark.parametrize("text", ["", " ", "\n\n\t ", "\u3000\u2028\r\n"])
 def test_a_text_of_only_white_space_is_blank(text: str) -> None:
-    """Empty and white-space-only texts are blank, and the problem says they have no words."""
+    """Empty and white-space-only texts are blank, and the problem says there is no text."""
     assert is_blank(text)
-    assert text_problem(text) == "is empty or only whitespace: it has no words"
+    assert text_problem(text) == "is empty or only white space: there is no text"
 
 
 @pytest.mark.parametrize("text", [".", " a ", "\u200b", "\n\n-\n"])

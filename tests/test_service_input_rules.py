@@ -72,11 +72,19 @@ async def test_an_id_with_spaces_around_other_characters_is_stored_as_given(
 async def test_a_text_with_no_words_is_a_422_naming_text(
     client: Client, route: str, text: str
 ) -> None:
-    """An empty or blank text is a client's bug: 422 on text, saying it has no words."""
+    """An empty or blank text is a client's bug: 422 on text, saying there is no text."""
     status, problem = await post(client, route, {"id": "blank", "text": text})
     assert status == 422
-    assert problem["errors"] == only("text", "is empty or only whitespace: it has no words")
+    assert problem["errors"] == only("text", "is empty or only white space: there is no text")
     assert await stored(client) == 0
+
+
+async def test_a_text_with_no_word_is_stored_and_matches_nothing(client: Client) -> None:
+    """Punctuation or emoji only is a text, taken as the bulk job takes it: it has no shingle,
+    so even its exact copy is new."""
+    for doc_id in ("first", "copy"):
+        status, verdict = await post(client, "/v1/documents", {"id": doc_id, "text": "😀😀 🎉 !!!"})
+        assert (status, verdict["status"], verdict["matches"]) == (201, "new", [])
 
 
 async def test_a_bulk_line_with_no_words_or_a_blank_id_is_an_error_line(client: Client) -> None:
