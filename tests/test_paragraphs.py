@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from dedup.config import Config
 from dedup.fingerprint import Fingerprinter
@@ -55,6 +57,26 @@ def test_a_line_of_only_white_space_is_blank() -> None:
 def test_unicode_paragraph_separator_separates_paragraphs() -> None:
     """U+2029 PARAGRAPH SEPARATOR is a paragraph break."""
     assert texts("One.\u2029Two.") == ["One.", "Two."]
+
+
+@pytest.mark.parametrize("blank", ["\r\r", "\r \r", "\u2028\u2028", "\x85\x85", "\n\r\n"])
+def test_a_blank_line_of_any_line_break_separates_paragraphs(blank: str) -> None:
+    """A lone CR (old Mac files), U+2028 and NEL end lines in the fallback, and two of them
+    make a blank line as two LFs do."""
+    assert texts(f"Footer line.{blank}Body of the story.") == ["Footer line.", "Body of the story."]
+
+
+def test_one_crlf_is_one_line_break_not_a_blank_line() -> None:
+    assert texts("Title\r\nBody") == ["Title\r\nBody"]
+
+
+@given(st.lists(st.sampled_from(["Words here.", "more", " ", "\t", "\n"]), max_size=30))
+def test_paragraphs_are_the_same_whatever_ends_the_lines(parts: list[str]) -> None:
+    """CRLF, a lone CR, U+2028 or NEL in place of every LF cut the same paragraphs."""
+    text = "".join(parts)
+    for ending in ("\r\n", "\r", "\u2028", "\x85"):
+        cut = texts(text.replace("\n", ending))
+        assert [t.replace(ending, "\n") for t in cut] == texts(text)
 
 
 def test_single_line_breaks_stay_inside_paragraphs_when_there_are_blank_lines() -> None:
