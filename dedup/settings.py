@@ -1,8 +1,8 @@
 """Where settings come from: a TOML file, then ``DEDUP_*`` environment variables, then flags.
 
 Later sources override earlier ones, key by key. The keys are :class:`dedup.Config`'s fields
-(``threshold = 0.85``, ``DEDUP_THRESHOLD=0.85``, ``--threshold 0.85``). Tables in the TOML
-file (``[service]``, ...) belong to other components and are returned separately.
+(``threshold = 0.85``, ``DEDUP_THRESHOLD=0.85``, ``--threshold 0.85``). A table in the TOML
+file belongs to another component (:data:`TABLES`), which checks its keys when it reads it.
 """
 
 from __future__ import annotations
@@ -21,6 +21,11 @@ ENV_PREFIX = "DEDUP_"
 _FIELDS = {f.name: f for f in fields(Config)}
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
+
+#: The tables a settings file may have, each read by another component: ``[service]`` by
+#: :mod:`service.config`. Any other is refused rather than ignored: ``[dedup]`` holding
+#: ``ngram = 3`` would otherwise leave a run at the defaults without a word.
+TABLES = ("service",)
 
 
 def read_toml(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -62,10 +67,17 @@ def load_config(
 
 
 def file_settings(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """The fingerprint settings at the top level of a TOML file, checked: an unknown key or a
-    bad value is a :class:`ConfigError` naming the file. Its tables (``[service]``) are other
-    readers' business."""
+    """The fingerprint settings at the top level of a TOML file, checked: an unknown key, an
+    unknown table or a bad value is a :class:`ConfigError` naming the file. The keys of a
+    known table (:data:`TABLES`) are its reader's business."""
     table = read_toml(path)
+    tables = sorted(k for k, v in table.items() if isinstance(v, dict) and k not in _FIELDS)
+    if unknown := [f"[{name}]" for name in tables if name not in TABLES]:
+        known = ", ".join(f"[{name}]" for name in TABLES)
+        raise ConfigError(
+            f"{path}: unknown table(s) {', '.join(unknown)} (fingerprint settings go at the "
+            f"top of the file, before any table; the tables read are {known})"
+        )
     unknown = sorted(k for k, v in table.items() if k not in _FIELDS and not isinstance(v, dict))
     if unknown:
         raise ConfigError(f"{path}: unknown setting(s): {', '.join(unknown)}")

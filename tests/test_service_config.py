@@ -95,6 +95,18 @@ def test_serve_without_a_database_exits_2_with_one_line(tmp_path: Path) -> None:
     assert "dedup: error: no database" in result.output
 
 
+def test_serve_with_a_misspelt_service_key_exits_2_naming_the_file_and_key(
+    tmp_path: Path,
+) -> None:
+    """A typo in [service] stops `dedup serve` before it opens anything, in one line."""
+    path = toml(tmp_path, "[service]\nprot = 9000\n")
+    db = tmp_path / "index.db"
+    result = CliRunner().invoke(main, ["serve", "--db", str(db), "--config", str(path)])
+    assert result.exit_code == 2
+    assert result.output == f"dedup: error: {path}: unknown [service] setting(s): prot\n"
+    assert not db.exists()
+
+
 def test_serve_refuses_a_config_other_than_the_stored_one(tmp_path: Path) -> None:
     """`dedup serve --ngram 3` on an index built with ngram 5 exits 2 naming the mismatch."""
     from dedup.collection import Collection
