@@ -23,7 +23,7 @@ from dedup.index.base import DEFAULT_BUCKET_CAP, Candidates, Index, StoredDocume
 from dedup.index.core import IndexCore
 from dedup.index.memory import MemoryIndex
 from dedup.index.schema import SCHEMA, SCHEMA_VERSION
-from dedup.index.sqlite import SQLiteIndex
+from dedup.index.sqlite import SQLiteIndex, stored_config
 
 MEMORY = ":memory:"
 
@@ -50,5 +50,6 @@ __all__ = [
     "SQLiteIndex",
     "StoredDocument",
     "open_index",
+    "stored_config",
     "window_bounds",
 ]

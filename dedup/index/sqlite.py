@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
 import sqlite3
 from contextlib import AbstractContextManager
 from pathlib import Path
 
 from dedup.config import Config
-from dedup.index._connect import DEFAULT_BUSY_TIMEOUT, storage_errors_raised
+from dedup.errors import DedupError
+from dedup.index._connect import DEFAULT_BUSY_TIMEOUT, connect, storage_errors_raised
 from dedup.index._sqlite_store import Hook, SQLiteStore
 from dedup.index.base import DEFAULT_BUCKET_CAP
 from dedup.index.core import IndexCore
@@ -91,3 +95,25 @@ class SQLiteIndex(IndexCore):
         if not isinstance(store, SQLiteStore):  # pragma: no cover - set in __init__
             raise TypeError("SQLiteIndex without an SQLiteStore")
         return store
+
+
+def stored_config(path: str | Path) -> Config | None:
+    """The config the index in ``path`` was built with, read without opening it for use (or
+    making anything): a command settles its settings on it before it reads its inputs, and
+    opens the index only later (``dedup bulk --db``).
+
+    ``None`` where there is none to read: no file, a file with no index in it yet, or one this
+    cannot read; opening it then makes the index, or says what is wrong with the file.
+    """
+    where = str(path)
+    if where == ":memory:" or not os.path.isfile(where):
+        return None
+    try:
+        with contextlib.closing(connect(where, DEFAULT_BUSY_TIMEOUT, readonly=True)) as conn:
+            tables = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            if "meta" not in {name for (name,) in tables}:
+                return None
+            row = conn.execute("SELECT value FROM meta WHERE key = 'config'").fetchone()
+        return None if row is None else Config.from_dict(json.loads(row[0]))
+    except (DedupError, sqlite3.Error, ValueError, TypeError):  # see the docstring
+        return None
