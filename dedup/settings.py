@@ -55,15 +55,37 @@ def load_config(
     path: str | os.PathLike[str] | None = None,
     env: Mapping[str, str] | None = None,
     overrides: Mapping[str, Any] | None = None,
+    *,
+    base: Config | None = None,
 ) -> Config:
-    """Merge the three sources into a :class:`Config` (``None`` overrides are ignored)."""
+    """The settings the three sources give, on ``base`` (the defaults when ``None``): a
+    collection's stored config, whose settings not given stay as they were stored.
+
+    A given value equal to the base's changes nothing: ``num_perm = 128`` on a base of 128
+    permutations keeps its banding, as it would not if it were set again (see
+    :meth:`Config.replace`)."""
+    given = given_settings(path, env, overrides)
+    if base is None:
+        return Config.from_dict(given)
+    stored = base.to_dict()
+    return base.replace(**{k: v for k, v in given.items() if k not in stored or stored[k] != v})
+
+
+def given_settings(
+    path: str | os.PathLike[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The settings the file, the ``DEDUP_*`` variables (``os.environ`` unless ``env``) and
+    ``overrides`` (flags; ``None`` ones are not given) give, the later overriding the earlier
+    key by key; only those: the ones no source gives are left to :func:`load_config`'s base."""
     data: dict[str, Any] = {}
     if path is not None:
         data.update(file_settings(path))
     data.update(_checked(from_env(os.environ if env is None else env), "DEDUP_* variables"))
     if overrides:
         data.update({k: v for k, v in overrides.items() if v is not None})
-    return Config.from_dict(data)
+    return data
 
 
 def file_settings(path: str | os.PathLike[str]) -> dict[str, Any]:

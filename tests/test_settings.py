@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from dedup.config import Config
 from dedup.errors import ConfigError
-from dedup.settings import file_settings
+from dedup.settings import file_settings, load_config
 
 
 def toml(tmp_path: Path, text: str) -> Path:
@@ -34,3 +35,27 @@ def test_the_service_table_is_left_to_the_service(tmp_path: Path) -> None:
     """[service] is read (and its keys checked) by service.config, not here."""
     path = toml(tmp_path, 'ngram = 3\n[service]\ndb = "a.db"\n')
     assert file_settings(path) == {"ngram": 3}
+
+
+def test_settings_not_given_are_the_bases() -> None:
+    """A threshold given on a stored word-3 config keeps its 3-grams."""
+    loaded = load_config(env={}, overrides={"threshold": 0.9}, base=Config(ngram=3))
+    assert (loaded.ngram, loaded.threshold) == (3, 0.9)
+
+
+def test_with_no_base_the_defaults_fill_in() -> None:
+    """Without a stored config, what is not given is the default."""
+    loaded = load_config(env={}, overrides={"threshold": 0.9})
+    assert loaded == Config(threshold=0.9)
+
+
+def test_a_given_value_equal_to_the_bases_keeps_its_banding() -> None:
+    """num_perm = 128 on 128 permutations banded 16 x 8 changes nothing: it is no new value."""
+    base = Config(bands=16, rows=8)
+    assert load_config(env={}, overrides={"num_perm": 128}, base=base) == base
+
+
+def test_a_given_fingerprint_setting_changes_the_bases_id() -> None:
+    """A setting given over a stored one wins, so that opening the index can refuse it."""
+    loaded = load_config(env={"DEDUP_NGRAM": "5"}, base=Config(ngram=3))
+    assert loaded.id != Config(ngram=3).id and loaded.ngram == 5
