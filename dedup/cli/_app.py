@@ -136,6 +136,34 @@ def build_config(
     )
 
 
+def collection_config(
+    db_path: str,
+    config_path: str | None,
+    threshold: float | None,
+    ngram: int | None,
+    num_perm: int | None,
+) -> Config:
+    """The effective config of a command on the collection in ``db_path`` (``bulk --db``,
+    ``strip --db``, ``serve``): the settings it was built with, those given on top (file <
+    environment < flags); for a collection not made yet, the defaults with those on top.
+
+    Settings not given are never the defaults for an existing collection: ``--threshold``
+    alone must not ask a collection built with ``--ngram 3`` for word 5-grams. A given setting
+    that is part of the config id and differs from the stored one is refused here, naming both
+    ids, before a run reads its inputs (opening the collection checks it again: another
+    process may make the file meanwhile); one that is not (the threshold) applies to this run.
+    """
+    from dedup.errors import ConfigMismatchError
+    from dedup.index import stored_config
+
+    stored = stored_config(db_path)
+    overrides = {"threshold": threshold, "ngram": ngram, "num_perm": num_perm}
+    config = load_config(config_path, overrides=overrides, base=stored)
+    if stored is not None and config.id != stored.id:
+        raise ConfigMismatchError(config.id, stored.id, where=f"index {db_path}")
+    return config
+
+
 @click.group(name="dedup", cls=Group)
 @click.version_option(package_name="dedup")
 def main() -> None:
@@ -160,19 +188,6 @@ def run() -> None:
         main(prog_name="dedup")
     finally:
         gc.freeze()
-
-
-def _config_given(
-    config_path: str | None, threshold: float | None, ngram: int | None, num_perm: int | None
-) -> bool:
-    """Whether any fingerprint setting is given at all (else an index keeps its stored ones);
-    a settings file is checked either way (an unknown key in it is an error, not ignored)."""
-    from dedup.settings import file_settings, from_env
-
-    in_file = file_settings(config_path) if config_path is not None else {}
-    return bool(in_file or from_env(os.environ)) or any(
-        v is not None for v in (threshold, ngram, num_perm)
-    )
 
 
 class Inputs:

@@ -17,6 +17,7 @@ from dedup.cli._app import (
     _Progress,
     _rereadable,
     build_config,
+    collection_config,
     config_options,
     main,
 )
@@ -137,7 +138,10 @@ def bulk(
     from dedup.bulk.records import RecordSpool
     from dedup.io import FieldNames
 
-    config = build_config(config_path, threshold, ngram, num_perm)
+    if db_path:  # its stored settings, under those given (as strip and serve)
+        config = collection_config(db_path, config_path, threshold, ngram, num_perm)
+    else:
+        config = build_config(config_path, threshold, ngram, num_perm)
     if jobs < 0:
         raise click.BadParameter("must be 0 (all cores) or more", param_hint="--jobs")
     if commit_every is not None and db_path is None:

@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from dedup.cli._app import (
-    _config_given,
     _errors_to_exit,
     _rereadable,
     build_config,
+    collection_config,
     config_options,
     main,
 )
@@ -72,12 +72,14 @@ def strip(
     from dedup.collection import Collection
     from dedup.io import atomic_text_file, write_jsonl
 
-    config = build_config(config_path, threshold, ngram, num_perm)
+    if db_path is not None:  # its stored settings, under those given (as bulk and serve)
+        config = collection_config(db_path, config_path, threshold, ngram, num_perm)
+    else:
+        config = build_config(config_path, threshold, ngram, num_perm)
     fields = {"id_field": id_field, "text_field": text_field, "source_field": source_field}
     with _rereadable(inputs, fields) as documents, ExitStack() as stack:
-        if db_path is not None:  # its stored settings, which given ones must match (as serve)
-            given = config if _config_given(config_path, threshold, ngram, num_perm) else None
-            stored = stack.enter_context(Collection.open(db_path, given, readonly=True))
+        if db_path is not None:
+            stored = stack.enter_context(Collection.open(db_path, config, readonly=True))
             stage = BoilerplateStage(stored.config, chrome=page_chrome, model=stored.boilerplate)
             count = sum(1 for _ in documents())
         else:
@@ -178,8 +180,8 @@ def serve(
     """Serve the index in --db over HTTP until SIGTERM (see /openapi.json for the API).
 
     Service settings come from the [service] table of --config, DEDUP_<KEY> variables
-    (DEDUP_PORT=9000) and these flags. Fingerprint settings are the ones stored in the index
-    unless given (then they must match it)."""
+    (DEDUP_PORT=9000) and these flags. Fingerprint settings are the ones stored in the index,
+    under those given (the ones that are part of its config id must match it)."""
     import asyncio
     import logging
 
@@ -188,9 +190,7 @@ def serve(
 
     logging.basicConfig(level=logging.INFO, format="dedup: %(message)s", stream=sys.stderr)
     settings = load_settings(config_path, overrides=service_options)
-    config = None
-    if _config_given(config_path, threshold, ngram, num_perm):
-        config = build_config(config_path, threshold, ngram, num_perm)
+    config = collection_config(settings.db, config_path, threshold, ngram, num_perm)
     asyncio.run(
         run_service(
             settings,
