@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from dedup._pickling import by_fields
@@ -26,6 +26,14 @@ class Document:
     ``text`` is kept exactly as given: every span dedup reports is a character offset into it.
     ``published`` is an ISO 8601 string normalised by :func:`dedup.io.parse_published`
     (``YYYY-MM-DDTHH:MM:SSZ``, UTC), so string order is time order.
+
+    ``record`` is the JSON object the document was read from, its bytes as they stood in the
+    input (one line, no line break), when it came from a JSON Lines record; ``None`` otherwise.
+    Outputs that give a corpus back (``deduped.jsonl``, ``dedup strip``) write it rather than
+    the fields above, so that a team gets its own records back: every field, under its own
+    names, values as given. Kept as bytes so that passing it through costs a copy, not an
+    encoding. It takes no part in equality: two documents are the same document whatever
+    their records spelt.
     """
 
     id: str
@@ -33,6 +41,7 @@ class Document:
     source: str | None = None
     published: str | None = None
     title: str | None = None
+    record: bytes | None = field(default=None, compare=False, repr=False)
 
 
 class AddOutcome(StrEnum):

@@ -73,8 +73,8 @@ def test_a_copy_into_a_file_is_the_same_as_into_memory(tmp_path: Path) -> None:
 
 def test_a_copy_spans_the_segments_other_processes_filled(tmp_path: Path) -> None:
     """Records written into a segment file by another process are copied out in their place."""
-    first, _ = encode_records(DOCS[:2])
-    later, later_sizes = encode_records(DOCS[2:])
+    first, _, _ = encode_records(DOCS[:2])
+    later, later_sizes, _ = encode_records(DOCS[2:])
     with RecordSpool(str(tmp_path)) as spool:
         spool.observe(DOCS[:2])
         spool.segment().write_bytes(later)

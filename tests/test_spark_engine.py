@@ -177,7 +177,28 @@ def test_parquet_input_gives_the_same_outputs(
     frame.write.parquet(str(tmp_path / "docs.parquet"))
     assert len(list((tmp_path / "docs.parquet").glob("part-*.parquet"))) >= 2
     bulk(str(tmp_path / "docs.parquet"), "--out", str(tmp_path / "out"), "--engine", "spark")
-    assert_same_files(local, tmp_path / "out")
+    assert_same_files(
+        local, tmp_path / "out", ("clusters.jsonl", "pairs.jsonl", "boilerplate.jsonl")
+    )
+    # A Parquet row is no JSON record: its deduped.jsonl line is the document's fields.
+    assert read_jsonl(tmp_path / "out" / "deduped.jsonl") == read_jsonl(local / "deduped.jsonl")
+
+
+def test_deduped_records_keep_the_input_fields(spark: Any, tmp_path: Path) -> None:
+    """JSON Lines records come back as read, fields of their own too, as the local engine gives."""
+    story = " ".join(f"word{k}" for k in range(60))
+    lines = [
+        b'{"doc_id": "a", "body": "%s", "url": "http://x/a", '
+        b'"published": "2024-01-02T10:00:00+02:00"}' % story.encode(),
+        b'{"doc_id": "b", "body": "%s", "url": "http://x/b"}' % story.encode(),
+        b'{"doc_id": 3, "body": "another text, not like the first one", "lang": "en"}',
+    ]
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    fields = ("--id-field", "doc_id", "--text-field", "body")
+    bulk(str(path), "--out", str(tmp_path / "out"), "--engine", "spark", *fields)
+    deduped = (tmp_path / "out" / "deduped.jsonl").read_bytes()
+    assert deduped == lines[0] + b"\n" + lines[2] + b"\n"
 
 
 def test_parquet_output_holds_the_jsonl_records(

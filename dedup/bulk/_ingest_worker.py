@@ -55,6 +55,7 @@ class Part:
     hashes: np.ndarray
     shingle_sizes: np.ndarray
     record_sizes: np.ndarray
+    record_own: np.ndarray  # bool: which records are the input's own (all, from JSON Lines)
     line_count: int  # physical lines read
     error: tuple[str, int] | None  # message and line of the first bad line, reading stopped
 
@@ -147,6 +148,7 @@ class _PartBuilder:
         self.hashes: list[np.ndarray] = []
         self.shingle_sizes: list[np.ndarray] = []
         self.record_sizes: list[np.ndarray] = []
+        self.record_own: list[np.ndarray] = []
 
     def add(
         self,
@@ -162,9 +164,10 @@ class _PartBuilder:
         try:
             shingles.write(np.ascontiguousarray(batch.shingles, dtype="<u8").data.cast("B"))
             if task.records:
-                data, sizes = encode_records(docs)
+                data, sizes, own = encode_records(docs)
                 records.write(data)
                 self.record_sizes.append(sizes)
+                self.record_own.append(own)
         except OSError as exc:
             raise spool_error(task.spool_dir, exc) from exc
         self.shingle_sizes.append(np.diff(batch.offsets).astype(np.int64))
@@ -191,6 +194,7 @@ class _PartBuilder:
             hashes=joined(self.hashes, np.empty(0, np.uint64)),
             shingle_sizes=joined(self.shingle_sizes, sizes),
             record_sizes=joined(self.record_sizes, sizes),
+            record_own=joined(self.record_own, np.empty(0, bool)),
             line_count=line_count,
             error=error,
         )

@@ -9,7 +9,8 @@ function of the input and the config: byte-identical whatever ``--jobs`` is.
   document and ``canonical`` says whether this document is it.
 * ``pairs.jsonl`` - verified pairs, ``a`` before ``b`` in input order:
   ``{"a", "b", "jaccard", "containment_a_in_b", "containment_b_in_a", "relation"}``.
-* ``deduped.jsonl`` - the canonical documents, in input order, as read.
+* ``deduped.jsonl`` - the canonical documents, in input order, as read: the input's own
+  records where they were JSON (see :mod:`dedup.bulk.records`).
 * ``boilerplate.jsonl`` - learned boilerplate, ``{"text", "documents", "sources",
   "per_source"}`` (``per_source``: how many of ``documents`` come from each source).
 * ``samples.jsonl`` - the original texts (cut at 8,000 characters) of the documents the report
@@ -38,7 +39,7 @@ import numpy as np
 
 from dedup.boilerplate import Stripped
 from dedup.bulk.candidates import CandidateStats
-from dedup.bulk.records import RecordSpool, document_record
+from dedup.bulk.records import RecordSpool, output_line
 from dedup.bulk.run import BulkResult
 from dedup.bulk.samples import ReportSamples
 from dedup.config import Config
@@ -134,19 +135,33 @@ def deduped_records(
     result: BulkResult,
     documents: Iterable[tuple[int, Document]],
     strip: Callable[[Document], Stripped] | None = None,
-) -> Iterable[dict[str, Plain]]:
+    text_field: str = "text",
+) -> Iterable[bytes]:
     """``deduped.jsonl`` lines from a second read of the input (texts are not kept in memory).
 
     ``documents`` are ``(position, document)`` pairs in input order, the canonical ones among
-    them. With ``strip``, the text is the stripped one and ``removed`` lists the
-    ``[start, end]`` spans of the original text that were cut.
+    them. Each line is :func:`~dedup.bulk.records.output_line`'s: with ``strip``, the value of
+    ``text_field`` is the stripped text and ``removed`` lists the ``[start, end]`` spans of the
+    original text that were cut.
     """
     canon = result.canon
     for position, doc in documents:
         if doc.id != result.ids[position]:
             raise InputError("the input changed while the job was running (document order differs)")
         if canon[position] == position:
-            yield document_record(doc, strip)
+            yield output_line(doc, None if strip is None else strip(doc), text_field)
+
+
+def write_lines(handle: TextIO, lines: Iterable[bytes]) -> int:
+    """Write encoded lines (each with its line break) to ``handle``'s bytes; how many."""
+    handle.flush()  # what went through the text layer goes first
+    raw = handle.buffer
+    count = 0
+    for line in lines:
+        raw.write(line)
+        count += 1
+    raw.flush()
+    return count
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,6 +297,7 @@ def write_outputs(
     *,
     canonicals: Iterable[Document] | None = None,
     records: RecordSpool | None = None,
+    text_field: str = "text",
     jobs: int = 1,
     before_commit: Callable[[OutputDir], None] | None = None,
 ) -> dict[str, Any]:
@@ -296,7 +312,8 @@ def write_outputs(
     of the input, asked for the canonical documents and those the report's ``samples.jsonl``
     shows), or, when given, from ``canonicals``: just the canonical documents in input order,
     for an engine that can select them where the texts are (pass ``reread=None`` then; the
-    samples then hold no texts).
+    samples then hold no texts). ``text_field`` names the text in the input's own records,
+    which a stripped text replaces.
 
     With ``jobs > 1`` on Linux, the copy from ``records`` and its flush to disk run in a forked
     child process while this one formats the other files (see :func:`_in_child`).
@@ -321,9 +338,13 @@ def write_outputs(
                 if reread is None:
                     raise ValueError("write_outputs needs records, reread or canonicals")
                 documents = samples.watch(reread(canonical | samples.wanted(result.ids)))
-                write_documents(deduped, deduped_records(result, documents, strip))
+                write_lines(deduped, deduped_records(result, documents, strip, text_field))
             else:
-                write_documents(deduped, (document_record(doc, strip) for doc in canonicals))
+                lines = (
+                    output_line(doc, None if strip is None else strip(doc), text_field)
+                    for doc in canonicals
+                )
+                write_lines(deduped, lines)
             with out.open("clusters.jsonl") as handle:
                 write_documents(handle, cluster_records(result))
             with out.open("pairs.jsonl") as handle:

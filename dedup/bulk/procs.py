@@ -259,7 +259,7 @@ class _Merge:
         self.published.extend(part.published)
         spool.extend(part.shingle_sizes)
         if records is not None:
-            records.extend(part.record_sizes)
+            records.extend(part.record_sizes, part.record_own)
         part.ids, part.sources, part.published = [], [], []  # held once, in the lists above
         self.parts.append(part)
 

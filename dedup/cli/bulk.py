@@ -208,7 +208,11 @@ def bulk(
 
         # Without stripping, deduped.jsonl is copied from records kept during ingest instead of
         # a second parse of the input (dedup.bulk.records).
-        records = None if stage is not None else stack.enter_context(RecordSpool(options.spool_dir))
+        records = (
+            None
+            if stage is not None
+            else stack.enter_context(RecordSpool(options.spool_dir, field_names))
+        )
 
         def store(docs: list[Document], batch: FingerprintBatch) -> None:
             if loader is not None:
@@ -266,6 +270,7 @@ def bulk(
             extra_summary=extra,
             strip=stage.strip if stage else None,
             records=records,
+            text_field=text_field,
             jobs=options.resolved_jobs(),
             before_commit=finish,
         )

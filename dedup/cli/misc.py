@@ -63,14 +63,18 @@ def strip(
 ) -> None:
     """Learn boilerplate from INPUT... and write them to --out as JSONL without it.
 
-    Each line is the input record with ``text`` stripped and ``removed``: the ``[start, end]``
-    character spans of the original text that were cut. A paragraph is only ever cut when its
+    Each line is the input record, every field as given but the text (--text-field), which is
+    stripped, and ``removed``: the ``[start, end]`` character spans of the original text that
+    were cut. Documents that were not JSON records (.txt files, dump articles) get ``id``,
+    ``text``, ``removed`` and their ``source`` and ``title``. A paragraph is only ever cut when its
     pattern recurs in other documents (of its source, when sources are known). With --db the
     patterns are those of a stored collection (`dedup bulk --db`, the service) and the inputs
     are only stripped, not learned."""
     from dedup.bulk.boilerplate import BoilerplateStage
+    from dedup.bulk.outputs import write_lines
+    from dedup.bulk.records import output_line
     from dedup.collection import Collection
-    from dedup.io import atomic_text_file, write_jsonl
+    from dedup.io import atomic_text_file
 
     if db_path is not None:  # its stored settings, under those given (as bulk and serve)
         config = collection_config(db_path, config_path, threshold, ngram, num_perm)
@@ -86,20 +90,14 @@ def strip(
             stage = BoilerplateStage(config, chrome=page_chrome)
             count = stage.learn(documents(), jobs=jobs or len(os.sched_getaffinity(0)))
 
-        def records() -> Iterator[dict[str, Any]]:
+        def lines() -> Iterator[bytes]:
             docs = documents()
             while batch := list(islice(docs, 256)):  # judged together, from the learned entries
                 for doc, stripped in zip(batch, stage.strip_many(batch), strict=True):
-                    record: dict[str, Any] = {"id": doc.id, "text": stripped.text}
-                    spans = stripped.removed + stripped.chrome
-                    record["removed"] = [list(span) for span in spans]
-                    for name in ("source", "published", "title"):
-                        if (value := getattr(doc, name)) is not None:
-                            record[name] = value
-                    yield record
+                    yield output_line(doc, stripped, text_field)
 
         with atomic_text_file(out_file) as handle:
-            write_jsonl(handle, records())
+            write_lines(handle, lines())
             patterns = len(stage.patterns())  # before the output is in place: it may fail
     click.echo(
         f"dedup: stripped {count} documents of {patterns} boilerplate pattern(s) -> {out_file}",

@@ -8,7 +8,13 @@ set of output files behind, :func:`write_jsonl` and :func:`write_documents`.
 
 from dedup.io._atomic import atomic_text_file
 from dedup.io._dates import parse_published, window_bound
-from dedup.io._jsonl import FieldNames, parse_line, parse_record, record_document
+from dedup.io._jsonl import (
+    FieldNames,
+    parse_line,
+    parse_record,
+    record_bytes,
+    record_document,
+)
 from dedup.io._output import (
     MARKER_FILE,
     OutputDir,
@@ -36,6 +42,7 @@ __all__ = [
     "range_lines",
     "read_documents",
     "read_selected",
+    "record_bytes",
     "record_document",
     "window_bound",
     "write_documents",

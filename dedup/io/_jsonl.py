@@ -14,7 +14,7 @@ import orjson
 from dedup.errors import InputError
 from dedup.fields import id_problem
 from dedup.io._dates import parse_published
-from dedup.io._streams import decode_line
+from dedup.io._streams import UTF8_BOM, decode_line
 from dedup.types import Document
 
 # Lone UTF-16 surrogates: JSON can spell them ("\ud800") but no UTF-8 output can hold them, so a
@@ -131,13 +131,19 @@ def decode_object(line: str, path: str, lineno: int) -> dict[str, Any]:
 
 
 def record_document(
-    record: dict[str, Any], fields: FieldNames, path: str, lineno: int, escaped: bool = True
+    record: dict[str, Any],
+    fields: FieldNames,
+    path: str,
+    lineno: int,
+    escaped: bool = True,
+    raw: bytes | None = None,
 ) -> Document:
     """Validate one decoded record (a JSON object, or a row of another format) as a Document.
 
     Shared by every reader, so that a record is accepted or rejected, with the same message,
     whatever format or engine it came through. ``escaped=False`` skips the lone-surrogate
-    search when the caller knows none can be present.
+    search when the caller knows none can be present. ``raw`` becomes the document's
+    ``record`` (the JSON text the record was decoded from, see :func:`record_bytes`).
     """
     if fields.id not in record:
         raise InputError(f"missing id field {fields.id!r}", path, lineno)
@@ -183,7 +189,23 @@ def record_document(
         source=_optional_string(record, fields.source, path, lineno, escaped),
         published=published,
         title=_optional_string(record, fields.title, path, lineno, escaped),
+        record=raw,
     )
+
+
+def record_bytes(raw: bytes) -> bytes:
+    """A raw JSON Lines line that holds an object, as a :attr:`Document.record`: one line.
+
+    The JSON white space around it (the line break, a CR) and a leading UTF-8 BOM are dropped.
+    A CR inside it can only be white space between tokens (JSON strings cannot hold one raw);
+    it becomes a space, since readers with universal newlines would take it for a line break.
+    """
+    record = raw.strip(b" \t\r\n")
+    if record.startswith(UTF8_BOM):
+        record = record[len(UTF8_BOM) :].lstrip(b" \t\r\n")
+    if b"\r" in record:
+        record = record.replace(b"\r", b" ")
+    return record
 
 
 def parse_line(raw: bytes, fields: FieldNames, path: str, lineno: int) -> Document:
@@ -201,8 +223,11 @@ def parse_line(raw: bytes, fields: FieldNames, path: str, lineno: int) -> Docume
     except orjson.JSONDecodeError:
         record = None
     if isinstance(record, dict) and not isinstance(record.get(fields.id), float):
-        return record_document(record, fields, path, lineno, escaped=False)
-    return parse_record(decode_line(raw, path, lineno), fields, path, lineno)
+        return record_document(record, fields, path, lineno, False, record_bytes(raw))
+    line = decode_line(raw, path, lineno)
+    decoded = decode_object(line, path, lineno)
+    escaped = _SURROGATE_ESCAPE.search(line) is not None
+    return record_document(decoded, fields, path, lineno, escaped, record_bytes(raw))
 
 
 def jsonl_records(

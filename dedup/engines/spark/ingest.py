@@ -18,7 +18,7 @@ as rows, and the driver raises the first one in input order with the message and
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -27,7 +27,7 @@ from dedup.config import Config
 from dedup.engines.spark.sources import BLOCK, FILE, InputFile, uri_key
 from dedup.errors import InputError
 from dedup.fingerprint import Fingerprinter
-from dedup.io import FieldNames, decode_line, parse_record, record_document
+from dedup.io import FieldNames, decode_line, parse_record, record_bytes, record_document
 from dedup.lsh import Banding
 from dedup.types import Document
 
@@ -53,6 +53,7 @@ _COLUMNS = (
     ("source", "string"),
     ("published", "string"),
     ("title", "string"),
+    ("record", "binary"),
     ("length", "bigint"),
     ("content_hash", "bigint"),
     ("size", "bigint"),
@@ -137,10 +138,12 @@ class IngestPartition:
         if self.parquet:
             record = {name: row[name] for name in row.__fields__ if name in self._names}
             return record_document(record, self.fields, shown, 0)
-        line = decode_line(bytes(row["raw"]), shown, 1 if first else 0)
+        raw = bytes(row["raw"])
+        line = decode_line(raw, shown, 1 if first else 0)
         if not line.strip(" \t\r\n"):  # JSON whitespace only, as the local reader skips
             return None
-        return parse_record(line, self.fields, shown, 0)
+        # The record as read, which deduped.jsonl gives back (as locally: Document.record).
+        return replace(parse_record(line, self.fields, shown, 0), record=record_bytes(raw))
 
     @property
     def _names(self) -> frozenset[str]:
@@ -185,6 +188,7 @@ def _fingerprinted(
             d.source,
             d.published,
             d.title,
+            d.record,
             len(d.text),
             hashes[k],
             hi - lo,
@@ -268,6 +272,7 @@ def documents(ingested: DataFrame, located: Located) -> DataFrame:
         "source",
         "published",
         "title",
+        "record",
         "length",
         "content_hash",
         "size",

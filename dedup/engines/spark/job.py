@@ -87,11 +87,19 @@ class SparkBulkRun:
 
         canonicals = (
             self.documents.filter(F.col("pos") == F.col("canon"))
-            .select("id", "text", "source", "published", "title", "pos")
+            .select("id", "text", "source", "published", "title", "record", "pos")
             .orderBy("pos")
         )
         for r in canonicals.toLocalIterator(prefetchPartitions=True):
-            yield Document(r["id"], r["text"], r["source"], r["published"], r["title"])
+            record = r["record"]  # the JSON Lines record as read; null for a Parquet row
+            yield Document(
+                r["id"],
+                r["text"],
+                r["source"],
+                r["published"],
+                r["title"],
+                None if record is None else bytes(record),
+            )
 
     def counts(self) -> SummaryCounts:
         """The figures of ``summary.json``, counted by Spark (nothing per document collected)."""
@@ -187,7 +195,7 @@ def run_spark_bulk(
     mark = time.perf_counter()
     canon, rounds = cluster.star_canonicals(verified, ranks, pair_count, options.local_finish)
     documents = (
-        docs.select("pos", "id", "text", "source", "published", "title", "length")
+        docs.select("pos", "id", "text", "source", "published", "title", "record", "length")
         .join(canon, "pos", "left")
         .withColumn("canon", F.coalesce("canon_pos", "pos"))
         .drop("canon_pos")
