@@ -113,6 +113,8 @@ def similarity_chart(
         )
     parts.append(_vline(x(threshold), plot_h, f"threshold {threshold:g}", "threshold"))
     parts.append(_vline(x(lsh_threshold), plot_h, f"LSH tuned for {lsh_threshold:g}", "lsh"))
+    if not histogram.total:
+        parts.append(_label(LEFT + plot_w / 2, TOP + plot_h / 3, "no verified pairs"))
     parts.append(_label(LEFT + plot_w / 2, HEIGHT - 12, "Jaccard similarity of the pair"))
     parts.append(_label(14, TOP + plot_h / 2, "verified pairs", rotate=True))
     parts.append(_label(WIDTH - 10, TOP + plot_h / 2, "P(candidate)", rotate=True))
@@ -133,10 +135,15 @@ def size_bins(sizes: Counter[int]) -> list[tuple[str, int]]:
 
 
 def size_chart(sizes: Counter[int]) -> Markup:
-    """Clusters per size bin, on a log scale (singletons outnumber the rest by far)."""
+    """Clusters per size bin, on a log scale (singletons outnumber the rest by far).
+
+    A run of no documents has no clusters: its chart is the bare axes with a note saying so
+    (the largest count is 0, which has no logarithm, so the scale is kept at its minimum).
+    """
     bins = size_bins(sizes)
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-    top = max(1.0, math.log10(max((n for _, n in bins), default=1)) + 0.3)
+    largest = max((n for _, n in bins), default=0)
+    top = max(1.0, math.log10(max(largest, 1)) + 0.3)
 
     def y(count: int) -> float:
         return TOP + plot_h - (math.log10(count) + 0.3) / top * plot_h if count else TOP + plot_h
@@ -187,6 +194,8 @@ def size_chart(sizes: Counter[int]) -> Markup:
                 label,
             )
         )
+    if not largest:
+        parts.append(_label(LEFT + plot_w / 2, TOP + plot_h / 2, "no clusters: no documents"))
     parts.append(_label(LEFT + plot_w / 2, HEIGHT - 12, "documents in the cluster"))
     parts.append(_label(14, TOP + plot_h / 2, "clusters (log scale)", rotate=True))
     return _svg("size-chart", "Number of clusters by size", parts)

@@ -102,7 +102,8 @@ def render_report(data: RunData) -> str:
 
 def _bounds(data: RunData) -> Markup:
     sel, limits = data.selection, data.limits
-    text = (
+    empty = "The run had no documents: its charts and tables are empty. " if _empty(data) else ""
+    text = empty + (
         f"What this page shows: the histogram counts all {data.histogram.total:,} verified pairs "
         f"and the size chart all {sum(sel.sizes.values()):,} clusters; the {len(sel.clusters):,} "
         f"largest of {sel.duplicate_clusters:,} clusters with duplicates are shown (at most "
@@ -116,6 +117,12 @@ def _bounds(data: RunData) -> Markup:
         )
     )
     return el("p", {"class": "note", "id": "bounds"}, text)
+
+
+def _empty(data: RunData) -> bool:
+    """Whether the run read no documents: an empty input is a run like any other, and its
+    report says so rather than leaving a reader to wonder whether the page is broken."""
+    return not data.summary.get("documents") and not data.selection.sizes
 
 
 def _summary(data: RunData) -> Markup:
@@ -201,7 +208,7 @@ def _sizes(data: RunData) -> Markup:
 
 def _clusters(data: RunData) -> Markup:
     notes: list[Child] = []
-    if data.passages == "report":
+    if data.passages == "report" and data.clusters:  # nothing was aligned for no cluster
         notes.append(
             "The run was made without --passages: the highlighted passages were aligned for "
             "this report (same aligner, boilerplate excluded where known)."
