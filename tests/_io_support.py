@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -52,3 +54,23 @@ def dump(*articles: tuple[str, list[str]], tail: str = "") -> str:
     """Build a dump in the shipped format from (title line, paragraphs) pairs."""
     parts = ["\n\n".join([title, *paragraphs, FOOTERS]) + "\n\n" for title, paragraphs in articles]
     return "".join(parts) + tail
+
+
+def read_fifo(fifo: Path) -> Future[bytes]:
+    """Everything a reader of the FIFO ``fifo`` gets, read in a thread that opens it as any
+    reader does: its open waits for a writer, and the read ends when the writer closes.
+
+    A daemon thread, not a pool's: a writer that never opens the FIFO (one that replaced it by
+    a regular file) leaves the reader waiting for good, and a waiting daemon thread does not
+    hold up the end of the test run. Wait for the result with a timeout.
+    """
+    result: Future[bytes] = Future()
+
+    def read() -> None:
+        try:
+            result.set_result(fifo.read_bytes())
+        except BaseException as exc:  # handed to the test, which raises it
+            result.set_exception(exc)
+
+    threading.Thread(target=read, name=f"read {fifo.name}", daemon=True).start()
+    return result

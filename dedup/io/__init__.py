@@ -3,7 +3,8 @@
 Reading (:func:`read_documents`) streams JSON Lines (plain or gzip, files or stdin), directories
 of ``.txt`` files and concatenated article dumps, validating every record and locating every
 problem by file and line. Writing goes through :class:`OutputDir`, which never leaves a partial
-set of output files behind, :func:`write_jsonl` and :func:`write_documents`.
+set of output files behind, :func:`atomic_text_file` (one file: complete or not at all where it
+can be replaced), :func:`write_jsonl` and :func:`write_documents`.
 """
 
 from dedup.io._atomic import atomic_text_file

@@ -1,4 +1,8 @@
-"""One output file written all at once or not at all."""
+"""One output file: written all at once or not at all where it is a file that can be replaced.
+
+:func:`atomic_text_file` replaces a regular file atomically, writes through a symlink into the
+file it points to, and writes straight into what cannot be replaced (a device, a FIFO).
+"""
 
 from __future__ import annotations
 
@@ -30,20 +34,38 @@ def refused_write(exc: OSError, shown: str) -> StorageError | None:
 
 @contextlib.contextmanager
 def atomic_text_file(path: str | os.PathLike[str]) -> Iterator[TextIO]:
-    """A text handle whose content replaces ``path`` only if the block ends without error.
+    """A text handle whose content replaces the file at ``path`` only if the block ends without
+    error.
 
-    The data goes to a temporary file beside ``path`` (same file system), is flushed to disk,
-    and is renamed over ``path`` at the end; on an exception the temporary file is removed and
-    ``path`` is untouched. A directory where no file can be made is an :class:`InputError`, a
-    full disk a :class:`StorageError`, both naming ``path``.
+    ``path`` is resolved first (:func:`os.path.realpath`): through a symlink it is the file the
+    link points to that is replaced, and the link stays. Renaming over the link itself would
+    turn it into a regular file and leave the file it pointed to stale.
+
+    The data goes to a temporary file beside that file (same file system), is flushed to disk,
+    and is renamed over it at the end; on an exception the temporary file is removed and the
+    file is untouched. A directory where no file can be made, or ``path`` naming a directory,
+    is an :class:`InputError`, a full disk a :class:`StorageError`, both naming ``path``.
+
+    Where ``path`` exists and is not a regular file (a character device such as ``/dev/null``,
+    a FIFO, a socket), the data is written straight into it, not atomically: there is no file
+    to replace, and a rename would put a regular file in place of the device node or the pipe
+    (as root, in place of the machine's ``/dev/stdout``). As with a shell's ``>``, a FIFO's
+    open waits for its reader, the reader sees the data as it comes, and a failure part-way
+    leaves what was written.
     """
-    target = Path(path)
+    shown = os.fspath(path)
+    target = Path(os.path.realpath(path))
+    mode = _existing_mode(target, shown)
+    if mode is not None and stat.S_ISDIR(mode):
+        raise InputError("cannot write a file there: it is a directory", shown)
+    if mode is not None and not stat.S_ISREG(mode):
+        with _direct_text_file(target, shown) as handle:
+            yield handle
+        return
     try:
-        fd, tmp = tempfile.mkstemp(
-            prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or "."
-        )
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     except OSError as exc:
-        raise InputError(f"cannot write a file there: {exc.strerror}", os.fspath(path)) from None
+        raise InputError(f"cannot write a file there: {exc.strerror}", shown) from None
     try:
         os.fchmod(fd, _mode_for(target))  # mkstemp's 0600 would hide the file from others
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
@@ -54,7 +76,33 @@ def atomic_text_file(path: str | os.PathLike[str]) -> Iterator[TextIO]:
     except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        if isinstance(exc, OSError) and (refused := refused_write(exc, os.fspath(path))):
+        if isinstance(exc, OSError) and (refused := refused_write(exc, shown)):
+            raise refused from exc
+        raise
+
+
+def _existing_mode(target: Path, shown: str) -> int | None:
+    """The ``st_mode`` of what is at ``target`` (symlinks resolved), None if nothing is."""
+    try:
+        return os.stat(target).st_mode
+    except FileNotFoundError:
+        return None
+    except OSError as exc:  # a symlink loop, a path through a file, no permission
+        raise InputError(f"cannot write a file there: {exc.strerror}", shown) from None
+
+
+@contextlib.contextmanager
+def _direct_text_file(target: Path, shown: str) -> Iterator[TextIO]:
+    """A text handle writing straight into the device, FIFO or socket at ``target``."""
+    try:
+        handle = open(target, "w", encoding="utf-8", newline="\n")  # noqa: SIM115
+    except OSError as exc:  # a socket cannot be opened, a device may refuse
+        raise InputError(f"cannot write to it: {exc.strerror}", shown) from None
+    try:
+        with handle:
+            yield handle
+    except OSError as exc:
+        if refused := refused_write(exc, shown):
             raise refused from exc
         raise
 
