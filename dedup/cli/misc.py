@@ -27,7 +27,13 @@ if TYPE_CHECKING:
 
 @main.command()
 @click.argument("inputs", nargs=-1, required=True)
-@click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False))
+@click.option(
+    "--out",
+    "out_file",
+    required=True,
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help="The JSONL file to write, complete or not at all; - for standard output.",
+)
 @config_options
 @click.option("--id-field", default="id", show_default=True)
 @click.option("--text-field", default="text", show_default=True)
@@ -74,7 +80,7 @@ def strip(
     from dedup.bulk.outputs import write_lines
     from dedup.bulk.records import output_line
     from dedup.collection import Collection
-    from dedup.io import atomic_text_file
+    from dedup.io import STDOUT_NAME, output_text_file
 
     if db_path is not None:  # its stored settings, under those given (as bulk and serve)
         config = collection_config(db_path, config_path, threshold, ngram, num_perm)
@@ -96,11 +102,12 @@ def strip(
                 for doc, stripped in zip(batch, stage.strip_many(batch), strict=True):
                     yield output_line(doc, stripped, text_field)
 
-        with atomic_text_file(out_file) as handle:
+        with output_text_file(out_file) as handle:
             write_lines(handle, lines())
             patterns = len(stage.patterns())  # before the output is in place: it may fail
+    shown = STDOUT_NAME if out_file == "-" else out_file
     click.echo(
-        f"dedup: stripped {count} documents of {patterns} boilerplate pattern(s) -> {out_file}",
+        f"dedup: stripped {count} documents of {patterns} boilerplate pattern(s) -> {shown}",
         err=True,
     )
 

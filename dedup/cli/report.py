@@ -49,8 +49,8 @@ def _field_options(func: click.decorators.FC) -> click.decorators.FC:
 @click.option(
     "--out",
     "out_file",
-    type=click.Path(dir_okay=False),
-    help="Where to write the page [DIRECTORY/report.html].",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help="Where to write the page; - for standard output [DIRECTORY/report.html].",
 )
 @click.option(
     "--input",
@@ -77,6 +77,7 @@ def report(
     """Write an HTML report of the bulk run in DIRECTORY: summary, similarity histogram with the
     S-curve, cluster sizes, the largest clusters side by side with shared passages highlighted,
     and the boilerplate learned. One self-contained file: no scripts, no network."""
+    from dedup.io import STDOUT_NAME
     from dedup.report import Limits, load_run, save_report
 
     limits = Limits(clusters=clusters, members=members, text_chars=text_chars)
@@ -95,7 +96,7 @@ def report(
             f"are not in --input {named}; their text is not shown",
             err=True,
         )
-    click.echo(f"dedup: report -> {path}", err=True)
+    click.echo(f"dedup: report -> {STDOUT_NAME if out_file == '-' else path}", err=True)
 
 
 @main.command("eval")

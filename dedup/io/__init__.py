@@ -4,10 +4,11 @@ Reading (:func:`read_documents`) streams JSON Lines (plain or gzip, files or std
 of ``.txt`` files and concatenated article dumps, validating every record and locating every
 problem by file and line. Writing goes through :class:`OutputDir`, which never leaves a partial
 set of output files behind, :func:`atomic_text_file` (one file: complete or not at all where it
-can be replaced), :func:`write_jsonl` and :func:`write_documents`.
+can be replaced), :func:`output_text_file` (the same, ``-`` for standard output),
+:func:`write_jsonl` and :func:`write_documents`.
 """
 
-from dedup.io._atomic import atomic_text_file
+from dedup.io._atomic import STDOUT_NAME, atomic_text_file, output_text_file
 from dedup.io._dates import parse_published, window_bound
 from dedup.io._jsonl import (
     FieldNames,
@@ -30,6 +31,7 @@ from dedup.io._streams import decode_line
 
 __all__ = [
     "MARKER_FILE",
+    "STDOUT_NAME",
     "FieldNames",
     "OutputDir",
     "Plain",
@@ -37,6 +39,7 @@ __all__ = [
     "decode_line",
     "fsync_path",
     "line_ranges",
+    "output_text_file",
     "parse_line",
     "parse_published",
     "parse_record",

@@ -1,15 +1,19 @@
 """One output file: written all at once or not at all where it is a file that can be replaced.
 
 :func:`atomic_text_file` replaces a regular file atomically, writes through a symlink into the
-file it points to, and writes straight into what cannot be replaced (a device, a FIFO).
+file it points to, and writes straight into what cannot be replaced (a device, a FIFO);
+:func:`output_text_file` adds ``-`` for standard output, as ``-`` is standard input among the
+inputs.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import io
 import os
 import stat
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +23,9 @@ from dedup.errors import InputError, StorageError
 
 #: What a write, not a read, is refused with: the disk is full, a quota or size limit reached.
 WRITE_REFUSALS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+
+#: The name an output given as ``-`` is shown by in messages.
+STDOUT_NAME = "standard output"
 
 
 def refused_write(exc: OSError, shown: str) -> StorageError | None:
@@ -79,6 +86,33 @@ def atomic_text_file(path: str | os.PathLike[str]) -> Iterator[TextIO]:
         if isinstance(exc, OSError) and (refused := refused_write(exc, shown)):
             raise refused from exc
         raise
+
+
+@contextlib.contextmanager
+def output_text_file(path: str | os.PathLike[str]) -> Iterator[TextIO]:
+    """:func:`atomic_text_file`, except that ``-`` is standard output (UTF-8, ``\\n`` newlines).
+
+    ``-`` names standard input among the inputs, so a user giving it as the output means
+    standard output, not a file named ``-``. That is a stream: it is written as the block
+    writes, and a failure part-way leaves what was written. A write the system refuses (a
+    full disk under a redirection) is a :class:`StorageError` naming standard output.
+    """
+    if os.fspath(path) != "-":
+        with atomic_text_file(path) as handle:
+            yield handle
+        return
+    sys.stdout.flush()  # what was printed before comes first
+    stream = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="\n")
+    try:
+        yield stream
+        stream.flush()
+    except OSError as exc:
+        if refused := refused_write(exc, STDOUT_NAME):
+            raise refused from exc
+        raise
+    finally:
+        with contextlib.suppress(OSError, ValueError):  # a failed flush is already raised
+            stream.detach()  # standard output stays open for the rest of the program
 
 
 def _existing_mode(target: Path, shown: str) -> int | None:

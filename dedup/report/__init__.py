@@ -11,7 +11,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from dedup.io import atomic_text_file
+from dedup.io import output_text_file
 from dedup.report.data import SAMPLES_FILE, RunData, load_run
 from dedup.report.page import render_report
 from dedup.report.selection import Limits, Selection, select
@@ -27,7 +27,8 @@ def write_report(
     documents: Iterable[Document] | None = None,
     limits: Limits | None = None,
 ) -> Path:
-    """Write the report of the run in ``directory`` to ``target`` (default: its report.html).
+    """Write the report of the run in ``directory`` to ``target`` (default: its report.html;
+    ``-``: standard output).
 
     ``documents`` is the run's input read again, for runs without ``samples.jsonl`` or to show
     more than the run kept; the file appears complete or not at all. Returns its path.
@@ -37,11 +38,12 @@ def write_report(
 
 def save_report(data: RunData, target: str | os.PathLike[str] | None = None) -> Path:
     """Render ``data`` and write it to ``target`` (default: its run's report.html), complete or
-    not at all; returns its path. Apart from :func:`write_report` for a caller that reads
+    not at all (:func:`dedup.io.output_text_file`: ``-`` is standard output, a symlink is
+    written through); returns its path. Apart from :func:`write_report` for a caller that reads
     ``data`` first (what it found: :attr:`RunData.missing_texts`)."""
     path = Path(target) if target is not None else Path(data.directory) / REPORT_FILE
     page = render_report(data)
-    with atomic_text_file(path) as handle:
+    with output_text_file(path) as handle:
         handle.write(page)
     return path
 
