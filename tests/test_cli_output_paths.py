@@ -121,3 +121,14 @@ def test_report_out_dash_writes_the_page_to_standard_output(
     result = invoke("report", str(run), "--out", "-")
     assert result.stdout.startswith(PAGE_START) and result.stdout.endswith("</html>\n")
     assert not (tmp_path / "-").exists()
+
+
+def test_bulk_out_dash_is_refused_in_one_line(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`bulk --out -` is a usage error (a run writes a directory), exit 2, nothing made."""
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["bulk", str(corpus), "--out", "-", "--quiet"])
+    assert result.exit_code == 2
+    assert len(result.output.splitlines()) == 1 and "--out" in result.output
+    assert list(tmp_path.iterdir()) == []

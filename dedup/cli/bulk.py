@@ -144,6 +144,11 @@ def bulk(
         config = build_config(config_path, threshold, ngram, num_perm)
     if jobs < 0:
         raise click.BadParameter("must be 0 (all cores) or more", param_hint="--jobs")
+    if out_dir == "-":  # elsewhere standard output, which cannot hold a directory of files
+        raise click.BadParameter(
+            "a run's outputs are a directory of files, not standard output; name a directory",
+            param_hint="--out",
+        )
     if commit_every is not None and db_path is None:
         raise click.UsageError("--commit-every needs --db")
     if page_chrome and not strip_boilerplate:
