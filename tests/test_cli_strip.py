@@ -239,3 +239,15 @@ def test_strip_against_a_stored_collection(tmp_path: Path) -> None:
     code, _ = invoke("strip", str(fresh), "--out", str(out), "--db", str(db))
     assert code == 0
     assert read_jsonl(out)[0]["text"] == "A fresh story about the weather."
+
+
+def test_strip_against_a_collection_without_a_model_says_so(tmp_path: Path) -> None:
+    """A collection loaded without --strip-boilerplate has no model: the run strips nothing
+    and says why on stderr, rather than looking like a corpus without boilerplate."""
+    db = tmp_path / "plain.db"
+    invoke("bulk", str(SAMPLE_DUMP), "--out", str(tmp_path / "o"), "--db", str(db), "--quiet")
+    out = tmp_path / "stripped.jsonl"
+    code, output = invoke("strip", str(SAMPLE_DUMP), "--out", str(out), "--db", str(db))
+    assert code == 0
+    assert "no boilerplate model (it was built without --strip-boilerplate)" in output
+    assert all(record["removed"] == [] for record in read_jsonl(out))

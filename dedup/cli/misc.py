@@ -90,6 +90,8 @@ def strip(
     with _rereadable(inputs, fields) as documents, ExitStack() as stack:
         if db_path is not None:
             stored = stack.enter_context(Collection.open(db_path, config, readonly=True))
+            if len(stored) and not len(stored.boilerplate.store):
+                click.echo(f"dedup: note: {db_path} {NO_MODEL}", err=True)
             stage = BoilerplateStage(stored.config, chrome=page_chrome, model=stored.boilerplate)
             count = sum(1 for _ in documents())
         else:
@@ -110,6 +112,15 @@ def strip(
         f"dedup: stripped {count} documents of {patterns} boilerplate pattern(s) -> {shown}",
         err=True,
     )
+
+
+#: What ``strip --db`` says of a collection whose documents its boilerplate model does not
+#: know (``bulk --db`` without ``--strip-boilerplate``): stripping nothing silently would look
+#: like a corpus without boilerplate.
+NO_MODEL = (
+    "has documents but no boilerplate model (it was built without --strip-boilerplate): "
+    "nothing recurs in it, so nothing is stripped"
+)
 
 
 @main.command()
