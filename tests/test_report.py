@@ -60,6 +60,13 @@ def test_bulk_report_writes_a_page_with_every_section(run: Path) -> None:
     assert ids == set(SECTIONS)
 
 
+def test_bulk_report_is_titled_by_the_output_directory(run: Path) -> None:
+    """The page is made where the outputs are staged, but names where they went."""
+    page = (run / "report.html").read_text(encoding="utf-8")
+    assert f"<title>dedup report: {run}</title>" in page
+    assert "staging" not in page
+
+
 def test_samples_hold_the_original_texts_of_the_shown_documents(run: Path) -> None:
     """samples.jsonl has exactly the documents the report shows, with their original text."""
     originals = {r["id"]: r["text"] for r in read_jsonl(LABELLED)}

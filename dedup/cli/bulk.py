@@ -7,6 +7,7 @@ import os
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -262,7 +263,9 @@ def bulk(
             if with_report:
                 from dedup.report import REPORT_FILE, load_run, render_report
 
-                page = render_report(load_run(out.staging))
+                # Read where the outputs are staged, named where they are going.
+                data = replace(load_run(out.staging), directory=os.fspath(out_dir))
+                page = render_report(data)
                 with out.open(REPORT_FILE) as handle:
                     handle.write(page)
             session.close()
