@@ -24,7 +24,8 @@ class ConfigMismatchError(DedupError):
         self.where = where
         super().__init__(
             f"{where} was built with config {found}, but config {expected} was requested; "
-            "rebuild the index or open it with the settings it was built with"
+            "rebuild the index, or leave out the settings that differ (a command on an "
+            "existing index takes the ones it was built with)"
         )
 
     def __reduce__(self) -> tuple[type[ConfigMismatchError], tuple[str, str, str]]:

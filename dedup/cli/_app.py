@@ -111,6 +111,16 @@ def system_error(exc: OSError) -> str:
 
 def config_options(func: Callable[P, R]) -> Callable[P, R]:
     """The settings every command shares: a TOML file and the common overrides."""
+    return _settings_options(func, "")
+
+
+def collection_config_options(func: Callable[P, R]) -> Callable[P, R]:
+    """:func:`config_options` of a command on a ``--db`` collection, whose own settings are the
+    defaults there (:func:`collection_config`): the help says so."""
+    return _settings_options(func, "; with --db, the collection's")
+
+
+def _settings_options(func: Callable[P, R], stored: str) -> Callable[P, R]:
     decorators = [
         click.option(
             "--config",
@@ -118,9 +128,11 @@ def config_options(func: Callable[P, R]) -> Callable[P, R]:
             type=click.Path(dir_okay=False),
             help="TOML file of settings (overridden by DEDUP_* variables, then by flags).",
         ),
-        click.option("--threshold", type=float, help="Similarity a pair must reach [0.7]."),
-        click.option("--ngram", type=int, help="Words per shingle [5]."),
-        click.option("--num-perm", type=int, help="MinHash permutations [128]."),
+        click.option(
+            "--threshold", type=float, help=f"Similarity a pair must reach [0.7{stored}]."
+        ),
+        click.option("--ngram", type=int, help=f"Words per shingle [5{stored}]."),
+        click.option("--num-perm", type=int, help=f"MinHash permutations [128{stored}]."),
     ]
     for decorator in reversed(decorators):
         func = decorator(func)

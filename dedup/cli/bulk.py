@@ -19,7 +19,7 @@ from dedup.cli._app import (
     _rereadable,
     build_config,
     collection_config,
-    config_options,
+    collection_config_options,
     main,
 )
 from dedup.cli._summary import print_passages, print_summary
@@ -34,7 +34,7 @@ if TYPE_CHECKING:  # (the kernels these bring load only when a command runs)
 @main.command()
 @click.argument("inputs", nargs=-1, required=True)
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False))
-@config_options
+@collection_config_options
 @click.option(
     "--jobs",
     type=int,

@@ -16,6 +16,7 @@ from dedup.cli._app import (
     _rereadable,
     build_config,
     collection_config,
+    collection_config_options,
     config_options,
     main,
 )
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
     type=click.Path(dir_okay=False, allow_dash=True),
     help="The JSONL file to write, complete or not at all; - for standard output.",
 )
-@config_options
+@collection_config_options
 @click.option("--id-field", default="id", show_default=True)
 @click.option("--text-field", default="text", show_default=True)
 @click.option("--source-field", default="source", show_default=True)
@@ -184,7 +185,7 @@ def curve(
     help="Serve checks, strips and lookups only (a snapshot, a replica): no writer; "
     "posts, deletes and bulk bodies answer 403.",
 )
-@config_options
+@collection_config_options
 @_errors_to_exit
 def serve(
     config_path: str | None,
