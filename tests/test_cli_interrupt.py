@@ -201,6 +201,35 @@ def test_a_stop_while_stdin_is_read_leaves_no_copy_of_it(
     assert list(tmp_path.iterdir()) == []
 
 
+# Sends the process a real SIGINT the moment it first imports click: inside the command
+# line's imports, which a Ctrl-C in its first fifth of a second cuts short.
+_SIGINT_ON_IMPORT = """
+import os, signal, sys
+
+def _hook(event, args):
+    if event == "import" and args[0] == "click" and not _sent:
+        _sent.append(True)
+        os.kill(os.getpid(), signal.SIGINT)
+
+_sent = []
+sys.addaudithook(_hook)
+"""
+
+
+def test_ctrl_c_while_the_command_line_loads_is_one_line_and_exit_130(tmp_path: Path) -> None:
+    (tmp_path / "sitecustomize.py").write_text(_SIGINT_ON_IMPORT)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)])}
+    done = subprocess.run(
+        [sys.executable, "-m", "dedup", "--version"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert (done.returncode, done.stderr, done.stdout) == (130, "dedup: interrupted\n", "")
+
+
 def test_an_interrupt_while_workers_start_is_raised_once_they_started() -> None:
     handler = signal.getsignal(signal.SIGINT)
     finished = False

@@ -19,6 +19,7 @@ from typing import IO, TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import click
 
+from dedup._exits import INTERRUPTED, TERMINATED
 from dedup.cli._usage import Group
 from dedup.config import Config
 from dedup.errors import DedupError, InputError
@@ -31,11 +32,6 @@ if TYPE_CHECKING:
 P = ParamSpec("P")
 R = TypeVar("R")
 T = TypeVar("T")
-
-#: The exit code of a run stopped by Ctrl-C: 128 + SIGINT, as shells report it.
-INTERRUPTED = 130
-#: The exit code of a run stopped by SIGTERM (``timeout``, ``kill``, a service manager).
-TERMINATED = 128 + signal.SIGTERM
 
 
 class Terminated(BaseException):
