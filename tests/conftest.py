@@ -86,6 +86,13 @@ def story(long_english_articles: list[str]) -> str:
     return long_english_articles[0].split("\n\n")[1]
 
 
+def toml(tmp_path: Path, text: str) -> Path:
+    """A settings file ``dedup.toml`` in ``tmp_path`` holding ``text``."""
+    path = tmp_path / "dedup.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 def write_jsonl(path: Path, records: list[dict[str, object]]) -> Path:
     """Write records as JSON Lines and return the path."""
     with path.open("w", encoding="utf-8") as handle:

@@ -12,12 +12,7 @@ from dedup.cli import main
 from dedup.config import Config
 from dedup.errors import ConfigError
 from service.config import ServiceSettings, load_settings
-
-
-def toml(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "dedup.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
+from tests.conftest import toml
 
 
 def test_later_sources_override_earlier_ones_key_by_key(tmp_path: Path) -> None:

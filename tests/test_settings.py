@@ -9,12 +9,7 @@ import pytest
 from dedup.config import Config
 from dedup.errors import ConfigError
 from dedup.settings import file_settings, load_config
-
-
-def toml(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "dedup.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
+from tests.conftest import toml
 
 
 def test_an_unknown_table_is_an_error_naming_the_file_and_the_table(tmp_path: Path) -> None:
