@@ -378,17 +378,12 @@ class Collection(FileSettings):
     ) -> Pending:
         """Everything of a check but what :meth:`report` adds: boilerplate, fingerprint and
         verified matches, what decides a post's status and what it stores."""
-        since, until = window_bounds(since, until)  # the report filters by them too
+        # Its bounds in the stored form: the report filters its candidates by them too.
+        window = Window(*window_bounds(since, until), exclude_same_source)
         ready = self._prepared(doc, prepared)
         stripped = self._stripper.apply([doc], [ready.entry])[0]
         fp = self._fingerprinter.fingerprint_one(content_or_full(doc.text, stripped))
-        result = self.index.query(
-            doc,
-            since=since,
-            until=until,
-            exclude_same_source=exclude_same_source,
-            fingerprint=fp,
-        )
+        result = self.index.query(doc, fingerprint=fp, **window._asdict())
         verdict = Verdict(
             id=doc.id,
             status=status_of(result.matches),
@@ -397,5 +392,4 @@ class Collection(FileSettings):
             boilerplate=tuple(sorted(stripped.removed + stripped.chrome)),
             truncated=result.truncated,
         )
-        window = Window(since, until, exclude_same_source)
         return Pending(verdict, result.matches, window, fp, ready, self.index.mark())
