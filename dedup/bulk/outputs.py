@@ -44,7 +44,7 @@ from dedup.bulk.run import BulkResult
 from dedup.bulk.samples import ReportSamples
 from dedup.config import Config
 from dedup.errors import InputError
-from dedup.io import OutputDir, Plain, write_documents, write_jsonl
+from dedup.io import OutputDir, Plain, write_documents, write_jsonl, write_lines
 from dedup.types import Document
 from dedup.verify import RELATIONS
 
@@ -150,18 +150,6 @@ def deduped_records(
             raise InputError("the input changed while the job was running (document order differs)")
         if canon[position] == position:
             yield output_line(doc, None if strip is None else strip(doc), text_field)
-
-
-def write_lines(handle: TextIO, lines: Iterable[bytes]) -> int:
-    """Write encoded lines (each with its line break) to ``handle``'s bytes; how many."""
-    handle.flush()  # what went through the text layer goes first
-    raw = handle.buffer
-    count = 0
-    for line in lines:
-        raw.write(line)
-        count += 1
-    raw.flush()
-    return count
 
 
 @dataclass(frozen=True, slots=True)

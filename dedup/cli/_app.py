@@ -145,7 +145,7 @@ def build_config(
 
 
 def collection_config(
-    db_path: str,
+    db_path: str | None,
     config_path: str | None,
     threshold: float | None,
     ngram: int | None,
@@ -153,7 +153,8 @@ def collection_config(
 ) -> Config:
     """The effective config of a command on the collection in ``db_path`` (``bulk --db``,
     ``strip --db``, ``serve``): the settings it was built with, those given on top (file <
-    environment < flags); for a collection not made yet, the defaults with those on top.
+    environment < flags); for a collection not made yet, or none (``db_path`` None), the
+    defaults with those on top, as :func:`build_config` gives them.
 
     Settings not given are never the defaults for an existing collection: ``--threshold``
     alone must not ask a collection built with ``--ngram 3`` for word 5-grams. A given setting
@@ -164,7 +165,7 @@ def collection_config(
     from dedup.errors import ConfigMismatchError
     from dedup.index import stored_config
 
-    stored = stored_config(db_path)
+    stored = None if db_path is None else stored_config(db_path)
     overrides = {"threshold": threshold, "ngram": ngram, "num_perm": num_perm}
     config = load_config(config_path, overrides=overrides, base=stored)
     if stored is not None and config.id != stored.id:

@@ -17,7 +17,6 @@ from dedup.cli._app import (
     _errors_to_exit,
     _Progress,
     _rereadable,
-    build_config,
     collection_config,
     collection_config_options,
     main,
@@ -139,10 +138,7 @@ def bulk(
     from dedup.bulk.records import RecordSpool
     from dedup.io import FieldNames
 
-    if db_path:  # its stored settings, under those given (as strip and serve)
-        config = collection_config(db_path, config_path, threshold, ngram, num_perm)
-    else:
-        config = build_config(config_path, threshold, ngram, num_perm)
+    config = collection_config(db_path, config_path, threshold, ngram, num_perm)
     if jobs < 0:
         raise click.BadParameter("must be 0 (all cores) or more", param_hint="--jobs")
     if out_dir == "-":  # elsewhere standard output, which cannot hold a directory of files

@@ -78,15 +78,11 @@ def strip(
     patterns are those of a stored collection (`dedup bulk --db`, the service) and the inputs
     are only stripped, not learned."""
     from dedup.bulk.boilerplate import BoilerplateStage
-    from dedup.bulk.outputs import write_lines
     from dedup.bulk.records import output_line
     from dedup.collection import Collection
-    from dedup.io import STDOUT_NAME, output_text_file
+    from dedup.io import STDOUT_NAME, output_text_file, write_lines
 
-    if db_path is not None:  # its stored settings, under those given (as bulk and serve)
-        config = collection_config(db_path, config_path, threshold, ngram, num_perm)
-    else:
-        config = build_config(config_path, threshold, ngram, num_perm)
+    config = collection_config(db_path, config_path, threshold, ngram, num_perm)
     fields = {"id_field": id_field, "text_field": text_field, "source_field": source_field}
     with _rereadable(inputs, fields) as documents, ExitStack() as stack:
         if db_path is not None:

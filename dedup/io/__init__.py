@@ -5,7 +5,7 @@ of ``.txt`` files and concatenated article dumps, validating every record and lo
 problem by file and line. Writing goes through :class:`OutputDir`, which never leaves a partial
 set of output files behind, :func:`atomic_text_file` (one file: complete or not at all where it
 can be replaced), :func:`output_text_file` (the same, ``-`` for standard output),
-:func:`write_jsonl` and :func:`write_documents`.
+:func:`write_jsonl`, :func:`write_documents` and :func:`write_lines`.
 """
 
 from dedup.io._atomic import STDOUT_NAME, atomic_text_file, output_text_file
@@ -24,6 +24,7 @@ from dedup.io._output import (
     fsync_path,
     write_documents,
     write_jsonl,
+    write_lines,
 )
 from dedup.io._ranges import line_ranges, range_lines
 from dedup.io._readers import read_documents, read_selected
@@ -51,4 +52,5 @@ __all__ = [
     "window_bound",
     "write_documents",
     "write_jsonl",
+    "write_lines",
 ]

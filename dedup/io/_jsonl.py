@@ -98,11 +98,15 @@ def _optional_string(
     return value
 
 
-def parse_record(line: str, fields: FieldNames, path: str, lineno: int) -> Document:
-    """Decode and validate one non-blank JSONL line."""
+def parse_record(
+    line: str, fields: FieldNames, path: str, lineno: int, raw: bytes | None = None
+) -> Document:
+    """Decode and validate one non-blank JSONL line; ``raw``, the line's bytes, becomes the
+    document's ``record`` (:func:`record_bytes`)."""
     record = decode_object(line, path, lineno)
     escaped = _SURROGATE_ESCAPE.search(line) is not None
-    return record_document(record, fields, path, lineno, escaped)
+    kept = None if raw is None else record_bytes(raw)
+    return record_document(record, fields, path, lineno, escaped, kept)
 
 
 def decode_object(line: str, path: str, lineno: int) -> dict[str, Any]:
@@ -224,10 +228,7 @@ def parse_line(raw: bytes, fields: FieldNames, path: str, lineno: int) -> Docume
         record = None
     if isinstance(record, dict) and not isinstance(record.get(fields.id), float):
         return record_document(record, fields, path, lineno, False, record_bytes(raw))
-    line = decode_line(raw, path, lineno)
-    decoded = decode_object(line, path, lineno)
-    escaped = _SURROGATE_ESCAPE.search(line) is not None
-    return record_document(decoded, fields, path, lineno, escaped, record_bytes(raw))
+    return parse_record(decode_line(raw, path, lineno), fields, path, lineno, raw)
 
 
 def jsonl_records(

@@ -210,11 +210,16 @@ def write_documents(handle: TextIO, records: Iterable[Mapping[str, Plain]]) -> i
     NaN as ``null`` instead of an error), which is why it is kept to records typed without them:
     the documents of ``deduped.jsonl``, where escaping the texts is most of the writing time.
     """
+    return write_lines(handle, (orjson.dumps(r, option=orjson.OPT_APPEND_NEWLINE) for r in records))
+
+
+def write_lines(handle: TextIO, lines: Iterable[bytes]) -> int:
+    """Write encoded lines (each with its line break) to ``handle``'s bytes; how many."""
     handle.flush()  # what went through the text layer goes first
     raw = handle.buffer
     count = 0
-    for record in records:
-        raw.write(orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE))
+    for line in lines:
+        raw.write(line)
         count += 1
     raw.flush()
     return count

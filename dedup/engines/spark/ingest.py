@@ -18,7 +18,7 @@ as rows, and the driver raises the first one in input order with the message and
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -27,7 +27,7 @@ from dedup.config import Config
 from dedup.engines.spark.sources import BLOCK, FILE, InputFile, uri_key
 from dedup.errors import InputError
 from dedup.fingerprint import Fingerprinter
-from dedup.io import FieldNames, decode_line, parse_record, record_bytes, record_document
+from dedup.io import FieldNames, decode_line, parse_record, record_document
 from dedup.lsh import Banding
 from dedup.types import Document
 
@@ -143,7 +143,7 @@ class IngestPartition:
         if not line.strip(" \t\r\n"):  # JSON whitespace only, as the local reader skips
             return None
         # The record as read, which deduped.jsonl gives back (as locally: Document.record).
-        return replace(parse_record(line, self.fields, shown, 0), record=record_bytes(raw))
+        return parse_record(line, self.fields, shown, 0, raw)
 
     @property
     def _names(self) -> frozenset[str]:
