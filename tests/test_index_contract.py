@@ -13,7 +13,7 @@ from dedup.config import Config
 from dedup.errors import ConfigError, DocumentNotFoundError, InputError
 from dedup.fingerprint import Fingerprinter
 from dedup.index import Index, IndexCore
-from dedup.index.core import CHUNK
+from dedup.index._inputs import CHUNK
 from dedup.types import AddOutcome, Document, Match, Relation
 
 A = text(1)

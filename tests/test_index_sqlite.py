@@ -17,7 +17,7 @@ from dedup.errors import ConfigMismatchError, InputError
 from dedup.fingerprint import Fingerprinter
 from dedup.index import SCHEMA_VERSION, SQLiteIndex, open_index
 from dedup.index._bands import BandIndex
-from dedup.index.core import CHUNK
+from dedup.index._inputs import CHUNK
 from dedup.index.memory import MemoryIndex
 from dedup.lsh import Banding
 from dedup.types import Document

@@ -81,6 +81,11 @@ class Index(Protocol):
         """Delete a document (:class:`DocumentNotFoundError` if absent)."""
         ...
 
+    def refingerprint(self, document: Document, fingerprint: Fingerprint) -> bool:
+        """Give the stored version of ``document`` another fingerprint and place it again;
+        False if it had this one already."""
+        ...
+
     def join_cluster(self, doc_id: str, related: Sequence[str]) -> str | None:
         """Move the cluster ``doc_id`` founded into the cluster of a canonical of ``related``
         that each of its members verifies against; the new cluster id, or None if it stays."""

@@ -20,21 +20,14 @@ import numpy as np
 from dedup.cluster import canonical_order
 from dedup.config import Config
 from dedup.errors import ConfigError, DocumentNotFoundError, InputError
-from dedup.fields import id_problem
-from dedup.fingerprint import Fingerprint, Fingerprinter
+from dedup.fingerprint import Fingerprint
 from dedup.index._clusters import Placer
+from dedup.index._inputs import Inputs
 from dedup.index._matching import Filters, Matcher, window_bounds
 from dedup.index._store import BandRows, Entry, Row, Store, hash_text, same_version
 from dedup.index.base import DEFAULT_BUCKET_CAP, Candidates, QueryInput, StoredDocument
 from dedup.lsh import Banding
 from dedup.types import AddOutcome, Document, QueryResult
-
-#: Documents written per step of :meth:`IndexCore.add_many`. Large steps pay: each probes and
-#: inserts its band keys in sorted order, so the bigger the step, the more of them land on the
-#: same B-tree pages (measured at 100,000 documents into SQLite: 16,000 per step takes 30 % less
-#: CPU than 1,000). Texts are fingerprinted :data:`FINGERPRINT_BATCH` at a time.
-CHUNK = 10_000
-FINGERPRINT_BATCH = 1000
 
 
 class IndexCore:
@@ -49,7 +42,7 @@ class IndexCore:
         self._banding = Banding(config.bands, config.rows)
         self._placer = Placer(store, self._banding, config.threshold, bucket_cap)
         self._matcher = Matcher(store, self._banding, bucket_cap)
-        self._fingerprinter: Fingerprinter | None = None
+        self._inputs = Inputs(config)
 
     # --- container protocol and lifetime -------------------------------------------------
 
@@ -100,8 +93,9 @@ class IndexCore:
     ) -> list[AddOutcome]:
         """:meth:`add` for each document in order, as one transaction (all or nothing).
 
-        New documents are written in chunks of :data:`CHUNK` with one bulk statement per table;
-        the outcome and the clusters are exactly those of adding the documents one by one.
+        New documents are written in chunks of :data:`~dedup.index._inputs.CHUNK` with one
+        bulk statement per table; the outcome and the clusters are exactly those of adding the
+        documents one by one.
         ``fingerprints``, when given, must be the documents' fingerprints under this index's
         config, in the same order (they are trusted, not recomputed).
         """
@@ -112,7 +106,7 @@ class IndexCore:
         self, documents: Iterable[Document], fingerprints: Iterable[Fingerprint] | None
     ) -> list[AddOutcome]:
         outcomes: list[AddOutcome] = []
-        for docs, fps in self._chunks(documents, fingerprints):
+        for docs, fps in self._inputs.chunks(documents, fingerprints):
             outcomes.extend(self._add_chunk(docs, fps))
         return outcomes
 
@@ -120,6 +114,20 @@ class IndexCore:
         """Delete a document; if it was a canonical, its members are placed again."""
         with self.atomic():
             self._delete(self._row(doc_id))
+
+    def refingerprint(self, document: Document, fingerprint: Fingerprint) -> bool:
+        """Give a stored document (this very version: same id, text and metadata) another
+        fingerprint, and place it again, as an update would: its text is fingerprinted another
+        way now (its boilerplate, learned since it was stored). False if it was this one."""
+        with self.atomic():
+            row, text_hash = self._row(document.id), hash_text(document.text)
+            if not same_version(row, document, text_hash):
+                raise InputError(f"document {document.id!r} is not the stored version")
+            fp = self._inputs.check(fingerprint)
+            if fp.content_hash == row.content_hash:  # equal iff the normalised texts are
+                return False
+            self._replace(row, document, fp, text_hash)
+            return True
 
     def join_cluster(self, doc_id: str, related: Sequence[str]) -> str | None:
         """Place ``doc_id``, if it founded a cluster, with the cluster's other members, in the
@@ -132,41 +140,6 @@ class IndexCore:
                 self._row(doc_id).handle, [r.handle for r in found.values()]
             )
             return None if canonical is None else self._store.rows([canonical])[canonical].id
-
-    def _chunks(
-        self, documents: Iterable[Document], fingerprints: Iterable[Fingerprint] | None
-    ) -> Iterator[tuple[list[Document], list[Fingerprint]]]:
-        docs: list[Document] = []
-        fp_iter = iter(fingerprints) if fingerprints is not None else None
-        for doc in documents:
-            if not isinstance(doc, Document):
-                raise InputError(f"expected a Document, got {type(doc).__name__}")
-            # Every way into an index keeps the readers' and the service's rule on ids.
-            problem = id_problem(doc.id) if isinstance(doc.id, str) else "is not a string"
-            if problem is not None:
-                raise InputError(f"id {doc.id!r} {problem}")
-            docs.append(doc)
-            if len(docs) == CHUNK:
-                yield docs, self._fingerprints_for(docs, fp_iter)
-                docs = []
-        if docs:
-            yield docs, self._fingerprints_for(docs, fp_iter)
-        if fp_iter is not None and next(fp_iter, None) is not None:
-            raise InputError("more fingerprints than documents")
-
-    def _fingerprints_for(
-        self, docs: list[Document], fp_iter: Iterator[Fingerprint] | None
-    ) -> list[Fingerprint]:
-        if fp_iter is None:
-            return [
-                fp
-                for i in range(0, len(docs), FINGERPRINT_BATCH)
-                for fp in self._fingerprint_texts([d.text for d in docs[i : i + FINGERPRINT_BATCH]])
-            ]
-        fps = [self._check(fp) for fp in (next(fp_iter, None) for _ in docs) if fp is not None]
-        if len(fps) != len(docs):
-            raise InputError("fewer fingerprints than documents")
-        return fps
 
     def _add_chunk(self, docs: list[Document], fps: list[Fingerprint]) -> list[AddOutcome]:
         hashes = [hash_text(d.text) for d in docs]
@@ -201,10 +174,14 @@ class IndexCore:
             return AddOutcome.ADDED
         if same_version(row, doc, text_hash):
             return AddOutcome.UNCHANGED
+        self._replace(row, doc, fp, text_hash)
+        return AddOutcome.UPDATED
+
+    def _replace(self, row: Row, doc: Document, fp: Fingerprint, text_hash: int) -> None:
+        """Replace a stored document by ``doc``: placed anew, the members it leaves behind too."""
         orphans = self._delete(row, rehome=False)
         self._insert_run([(doc, fp, text_hash)])
         self._placer.rehome(orphans)
-        return AddOutcome.UPDATED
 
     def _insert_run(self, items: Sequence[tuple[Document, Fingerprint, int]]) -> None:
         """Place new documents (ids not stored) in clusters, then write them, handles in order."""
@@ -247,7 +224,7 @@ class IndexCore:
 
     def candidates(self, query: QueryInput) -> Candidates:
         """Ids sharing an LSH bucket or the content hash with ``query``, unverified."""
-        fp = self._fingerprint(query)
+        fp = self._inputs.fingerprint(query)
         handles, truncated = self._matcher.candidates(fp)
         rows = self._store.rows(handles)
         return Candidates(tuple(sorted(r.id for r in rows.values())), truncated)
@@ -275,7 +252,11 @@ class IndexCore:
         """
         if exclude_same_source and not isinstance(query, Document):
             raise InputError("exclude_same_source needs a Document query, whose source it uses")
-        fp = self._check(fingerprint) if fingerprint is not None else self._fingerprint(query)
+        fp = (
+            self._inputs.check(fingerprint)
+            if fingerprint is not None
+            else self._inputs.fingerprint(query)
+        )
         doc = query if isinstance(query, Document) else None
         since, until = window_bounds(since, until)
         filters = Filters(
@@ -370,30 +351,3 @@ class IndexCore:
         if isinstance(threshold, bool) or not (0.0 < threshold <= 1.0):
             raise ConfigError(f"threshold must be in (0, 1], got {threshold!r}")
         return float(threshold)
-
-    def _fingerprint_texts(self, texts: Sequence[str]) -> Iterator[Fingerprint]:
-        if self._fingerprinter is None:
-            self._fingerprinter = Fingerprinter(self.config)
-        return iter(self._fingerprinter.fingerprint(texts))
-
-    def _fingerprint(self, query: QueryInput) -> Fingerprint:
-        if isinstance(query, Fingerprint):
-            return self._check(query)
-        if isinstance(query, Document):
-            return next(self._fingerprint_texts([query.text]))
-        if isinstance(query, str):
-            return next(self._fingerprint_texts([query]))
-        raise InputError(
-            f"query must be a text, Fingerprint or Document, got {type(query).__name__}"
-        )
-
-    def _check(self, fp: Fingerprint) -> Fingerprint:
-        """Refuse a fingerprint that cannot come from this index's config."""
-        if not isinstance(fp, Fingerprint):
-            raise InputError(f"expected a Fingerprint, got {type(fp).__name__}")
-        if fp.signature.shape != (self.config.num_perm,) or fp.seed != self.config.seed:
-            raise InputError(
-                f"fingerprint has {fp.signature.shape[-1]} permutations and seed {fp.seed}; "
-                f"this index uses {self.config.num_perm} and seed {self.config.seed}"
-            )
-        return fp
