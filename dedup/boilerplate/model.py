@@ -98,7 +98,12 @@ class BoilerplateModel:
 
     def judge(self, entries: Sequence[DocumentEntry]) -> list[list[Occurrence]]:
         """The boilerplate paragraphs of each entry (observed or only built), in text order."""
-        return _Judgement(self.store, self.rules).judge(entries)
+        return Judgement(self.store, self.rules).judge(entries)
+
+    def judgement(self) -> Judgement:
+        """One round of judging over the store as it is now: its decisions and lookups are
+        kept for later questions about the same paragraphs (:meth:`Judgement.deciding_key`)."""
+        return Judgement(self.store, self.rules)
 
     def steady_judge(self, most: int = STEADY_DECISIONS) -> Judge:
         """:meth:`judge` for batch after batch while the store does not change (a bulk run
@@ -110,7 +115,7 @@ class BoilerplateModel:
         paragraphs a key whose carriers must all be read to find them one story: decided
         again in every batch, that was most of a ``--strip-boilerplate`` run over such a corpus.
         """
-        return _Judgement(self.store, self.rules, most).judge
+        return Judgement(self.store, self.rules, most).judge
 
     def carriers(self, paragraph: str) -> Carriers:
         """Stored documents (of every source) carrying ``paragraph``'s pattern.
@@ -121,7 +126,7 @@ class BoilerplateModel:
         entry = self.builder.build([Document("", paragraph)])[0]
         if not entry.occurrences:
             return Carriers((), ())
-        found = _Judgement(self.store, self.rules).carriers(entry.occurrences[0])
+        found = Judgement(self.store, self.rules).carriers(entry.occurrences[0])
         return carriers_of(found)
 
     def patterns(self) -> list[Pattern]:
@@ -134,7 +139,7 @@ class BoilerplateModel:
         """
         # Decisions bounded as a steady judge's: unbounded, they held 36 MB of RSS at 20,000
         # news articles and grew with the corpus.
-        judge = _Judgement(self.store, self.rules, STEADY_DECISIONS)
+        judge = Judgement(self.store, self.rules, STEADY_DECISIONS)
         found: list[tuple[str, str | None, Occurrence]] = []
         entries = iter(self.store.entries())
         while batch := list(islice(entries, _PATTERN_BATCH)):  # near forms looked up together
@@ -164,8 +169,9 @@ class BoilerplateModel:
         return self.builder.build(documents)
 
 
-class _Judgement:
-    """One round of decisions over a store that does not change meanwhile (results cached)."""
+class Judgement:
+    """One round of decisions over a store that does not change meanwhile (results cached);
+    :meth:`BoilerplateModel.judgement`."""
 
     def __init__(self, store: BoilerplateStore, rules: Rules, most: int | None = None) -> None:
         """``most``: decisions kept at most; past it, :meth:`judge` forgets them all first."""
@@ -277,6 +283,14 @@ class _Judgement:
                     decided = self._stories(sorted(pooled))
             self._decided[cache_key] = decided
         return decided
+
+    def deciding_key(self, occ: Occurrence, source: str | None) -> tuple[KeyKind, int] | None:
+        """The first of ``occ``'s keys whose carriers in ``source`` alone hold enough stories,
+        the one :meth:`boilerplate` found: what made ``occ`` boilerplate, shared by the other
+        carriers it made so. None when no key does alone: content, or a paragraph whose
+        keys' carriers hold enough stories only pooled (those are few)."""
+        keys = self.keys(occ)
+        return next(((kind, key) for kind, key in keys if self._enough(kind, key, source)), None)
 
     def _carriers_in_order(self) -> CarriersInOrder:
         """The store's carriers in order, as they are for this judgement."""

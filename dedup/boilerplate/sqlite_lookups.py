@@ -261,6 +261,11 @@ class Carriers(Inversion):
             raise TypeError("a carriers view over another inversion")
         return base
 
+    def since(self, tag: int, source: str | None, seq: int) -> list[str]:
+        """Sorted ids of the living carriers of ``source`` under this key stored after ``seq``."""
+        numbers = self.numbers([tag])[0].astype(np.int64, copy=False)
+        return [doc_id for doc_id, _ in self.pairs(numbers[self._seqs_of(numbers) > seq], source)]
+
     def find(self, keys: Sequence[int]) -> list[dict[str, str | None]]:
         """``{doc_id: source}`` of the living carriers of each tagged key, in storing order."""
         if not keys:

@@ -313,6 +313,12 @@ class SQLiteBoilerplateStore:
         """Documents with an occurrence under this key, as ``{doc_id: source}``."""
         return self._lookups.carriers().find([tagged(kind, key)])[0]
 
+    @storage_errors
+    def carriers_since(self, kind: KeyKind, key: int, source: str | None, seq: int) -> list[str]:
+        """The documents of ``source`` with an occurrence under this key whose ``bp_carriers``
+        rows are past ``seq`` (stored after it), sorted."""
+        return self._lookups.carriers().since(tagged(kind, key), source, seq)
+
     def near(self, bands: np.ndarray) -> list[tuple[int, np.ndarray]]:
         """``(masked key, masked shingles)`` of the stored signed forms sharing a band key."""
         return self.near_many([bands])[0]

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from dedup._pickling import by_fields
 from dedup.boilerplate.chrome import PageChrome
 from dedup.boilerplate.model import BoilerplateModel, Judge
-from dedup.boilerplate.store import DocumentEntry
+from dedup.boilerplate.store import DocumentEntry, Occurrence
 from dedup.types import Document
 
 _WORD = re.compile(r"[^\W_]")
@@ -102,7 +102,13 @@ class Stripper:
         self, documents: Sequence[Document], entries: Sequence[DocumentEntry]
     ) -> list[Stripped]:
         """Strip documents whose entries are already built (e.g. returned by ``observe_many``)."""
-        found = self._judge(entries)
+        return self.remove(documents, self._judge(entries))
+
+    def remove(
+        self, documents: Sequence[Document], found: Sequence[Sequence[Occurrence]]
+    ) -> list[Stripped]:
+        """Strip documents of the boilerplate paragraphs judged theirs (``found``, of each in
+        order), and of their page chrome: for a caller that judged them itself."""
         out: list[Stripped] = []
         for doc, occurrences in zip(documents, found, strict=True):
             removed = [(o.start, o.end) for o in occurrences]
