@@ -36,6 +36,7 @@ from dedup.collection import loading, tables, warm
 from dedup.collection.file_settings import FileSettings
 from dedup.collection.loading import Loader
 from dedup.collection.passages import Passages
+from dedup.collection.refresh import Refresher
 from dedup.collection.reports import (
     STORED_AS,
     DocumentView,
@@ -71,8 +72,8 @@ class Collection(FileSettings):
         conn = index.connection
         if not readonly and tables.missing(conn):
             with index.atomic():
-                tables.create(conn)
                 SQLiteBoilerplateStore(conn).create()
+                tables.create(conn)
         tables.check_version(conn, tables.stored_settings(), where=str(index.path))
         self._texts = tables.TextTable(conn)
         self._postings = ReuseSets(conn)
@@ -83,6 +84,8 @@ class Collection(FileSettings):
         self._stripper = Stripper(self._model)
         self._fingerprinter = Fingerprinter(self.config)
         self._passages = Passages(index, self._texts, self._postings, self._stripper)
+        self._stores = (self._texts, self._postings, self._boilerplate)
+        self._refresher = Refresher(index, *self._stores, self._stripper, self._fingerprinter)
 
     @classmethod
     def open(
@@ -108,7 +111,7 @@ class Collection(FileSettings):
             index.close()
             raise
 
-    # --- lifetime ----------------------------------------------------------------------------
+    # --- lifetime and transactions ---------------------------------------------------------------
 
     def close(self) -> None:
         """Close the file."""
@@ -138,15 +141,11 @@ class Collection(FileSettings):
         a failing or damaged file raise the library's errors, as the verbs do."""
         return self._model
 
-    # --- transactions and the WAL ---------------------------------------------------------------
-
     def transaction(self) -> AbstractContextManager[None]:
         """Group writes in one commit; nested blocks (and each verb inside) are savepoints.
-
         Posts inside see the writes of those before them, so check-and-insert stays atomic,
         and they become durable together when the outermost block ends: a writer serving many
-        clients commits once per batch instead of once per post (group commit).
-        """
+        clients commits once per batch instead of once per post (group commit)."""
         self._writable()
         return self.index.atomic()
 
@@ -158,10 +157,9 @@ class Collection(FileSettings):
         return self._stripper.strip(text, source)
 
     def prepare(self, doc: Document, *, compress: bool = True) -> Prepared:
-        """What checking ``doc`` computes from its text alone, reading nothing stored: so it
-        can run anywhere (thread-safe) before :meth:`check` or :meth:`post` get it. It is its
-        boilerplate model entry (paragraph keys and signatures), about a fifth of a post's
-        computing, and (``compress``) its text as a post stores it."""
+        """What checking ``doc`` computes from its text alone, reading nothing stored, so that it
+        can run anywhere (thread-safe) before :meth:`check` or :meth:`post`: its boilerplate
+        entry (a fifth of a post's computing) and (``compress``) its text as a post stores it."""
         return self.prepare_many([doc], compress=compress)[0]
 
     @storage_errors
@@ -188,9 +186,7 @@ class Collection(FileSettings):
         prepared: Prepared | None = None,
     ) -> Verdict:
         """What ``doc`` duplicates, contains, reuses or carries as boilerplate; nothing stored.
-
-        ``prepared`` is :meth:`prepare`'s result for ``doc``, computed elsewhere beforehand.
-        """
+        ``prepared`` is :meth:`prepare`'s result for ``doc``, computed elsewhere beforehand."""
         pending = self._match(doc, since, until, exclude_same_source, prepared)
         if self.index.holds(doc):  # as a post of it answers: unchanged, a duplicate of itself
             verdict = replace(pending.verdict, status="duplicate", duplicate_of=doc.id)
@@ -232,17 +228,19 @@ class Collection(FileSettings):
         exclude_same_source: bool = False,
         prepared: Prepared | None = None,
     ) -> Pending:
-        """The part of :meth:`post` that stores: the document, placed by the index's matches.
+        """The part of :meth:`post` that stores: the document, placed by the index's matches,
+        after the stored documents of its source that its boilerplate shows were fingerprinted
+        with it are fingerprinted anew (:mod:`dedup.collection.refresh`).
 
         :meth:`report` then aligns the passages (a third of a post's computing) and measures
         the reuse candidates, which may widen the status; a writer that serialises posts
         leaves it to other threads (any instance on the file, once this post is committed),
         so that the next post starts sooner. A matched document deleted or replaced meanwhile
-        is aligned as it is then: as if it had changed just after the post.
+        (a refreshed one too) is aligned as it is then: as if it had changed just after the post.
         """
         self._writable()
         with self.index.atomic():
-            pending = self._match(doc, since, until, exclude_same_source, prepared)
+            pending = self._match(doc, since, until, exclude_same_source, prepared, refresh=True)
             fp, ready = pending.fingerprint, pending.prepared
             outcome = self.index.add(doc, fp)
             if outcome is not AddOutcome.UNCHANGED:
@@ -310,8 +308,8 @@ class Collection(FileSettings):
 
         ``fingerprints`` are those of the documents' boilerplate-aware texts (the bulk job's)
         and ``spans`` their boilerplate spans (none, when the corpus's boilerplate was not
-        learned); ``boilerplate`` entries, learned elsewhere, are stored as they are.
-        """
+        learned); ``boilerplate`` entries, learned elsewhere, are stored as they are, and the
+        documents judged against them (:func:`~dedup.collection.tables.settle`)."""
         self._writable()
         with self.index.atomic():
             outcomes = self.index.add_many(docs, fingerprints)
@@ -319,15 +317,16 @@ class Collection(FileSettings):
                 if outcome is not AddOutcome.UNCHANGED:
                     self._texts.put(doc.id, doc.text, spans[k] if spans is not None else [])
                     self._postings.put(doc.id, fp.shingles)
-            self._boilerplate.put_many(boilerplate)
+            if entries := list(boilerplate):  # judged against the whole model they make
+                self._boilerplate.put_many(entries)
+                tables.settle(self.index.connection)
         return outcomes
 
     def loading(self, commit_every: int | None = None) -> AbstractContextManager[Loader]:
         """A bulk load (``with c.loading() as load: load.add(docs, fps)``), one transaction or one
         per ``commit_every`` documents (:mod:`dedup.collection.loading`); no other writes in it."""
         self._writable()
-        stores = (self._texts, self._postings, self._boilerplate)
-        return loading.session(self.index, *stores, commit_every=commit_every)
+        return loading.session(self.index, *self._stores, commit_every=commit_every)
 
     @storage_errors
     def get(
@@ -375,13 +374,19 @@ class Collection(FileSettings):
         until: str | None,
         exclude_same_source: bool,
         prepared: Prepared | None = None,
+        *,
+        refresh: bool = False,
     ) -> Pending:
         """Everything of a check but what :meth:`report` adds: boilerplate, fingerprint and
-        verified matches, what decides a post's status and what it stores."""
+        verified matches, what decides a post's status and what it stores (``refresh``: a
+        post's, which first refreshes what its boilerplate shows, :mod:`.refresh`)."""
         # Its bounds in the stored form: the report filters its candidates by them too.
         window = Window(*window_bounds(since, until), exclude_same_source)
         ready = self._prepared(doc, prepared)
-        stripped = self._stripper.apply([doc], [ready.entry])[0]
+        judgement = self._model.judgement()
+        found = judgement.judge([ready.entry])[0]
+        stripped = self._stripper.remove([doc], [found])[0]
+        refreshed = self._refresher.refresh(doc, found, judgement) if refresh else ()
         fp = self._fingerprinter.fingerprint_one(content_or_full(doc.text, stripped))
         result = self.index.query(doc, fingerprint=fp, **window._asdict())
         verdict = Verdict(
@@ -392,4 +397,4 @@ class Collection(FileSettings):
             boilerplate=tuple(sorted(stripped.removed + stripped.chrome)),
             truncated=result.truncated,
         )
-        return Pending(verdict, result.matches, window, fp, ready, self.index.mark())
+        return Pending(verdict, result.matches, window, fp, ready, self.index.mark(), refreshed)

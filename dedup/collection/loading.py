@@ -159,6 +159,7 @@ class Loader:
         while chunk := list(islice(it, self._commit_every)):  # all at once if None
             self._begin()
             self._boilerplate.put_many(chunk)
+            tables.settle(self._index.connection)  # judged against the whole model they make
             if self._commit_every is not None:
                 self._commit()
 

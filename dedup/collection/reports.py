@@ -142,7 +142,8 @@ class Pending:
     share passages, found within ``window``. ``mark`` is the index's mark
     (:meth:`~dedup.index.IndexCore.mark`) when the verdict was decided: a report, which may run
     after later posts are stored, takes only documents stored before it as whole-text matches,
-    so that the first of many concurrent posts of one article stays ``new``.
+    so that the first of many concurrent posts of one article stays ``new``. ``refreshed``
+    are the stored documents a post fingerprinted anew first (:mod:`dedup.collection.refresh`).
     """
 
     verdict: Verdict
@@ -151,6 +152,7 @@ class Pending:
     fingerprint: Fingerprint
     prepared: Prepared
     mark: int | None = None  # None: any stored document
+    refreshed: tuple[str, ...] = ()  # stored documents a post fingerprinted anew (.refresh)
 
 
 class Window(NamedTuple):

@@ -4,6 +4,8 @@
   fast, about a third of the size), because passages are reported in the stored text's
   offsets; and its boilerplate spans as judged when it was posted, so that aligning a new
   article against it does not judge the stored one again (that was three quarters of a post).
+* ``refreshed (tag, source)``: the paragraph keys whose earlier carriers in a source were
+  judged again once the key was boilerplate there (:mod:`dedup.collection.refresh`);
 * ``reuse_sets (seq, id, hashes)``: a 1-in-4 sample of each document's shingle hashes
   (:class:`dedup.reuse.ReuseCandidates`), inverted in memory to propose documents sharing
   passages with a new one although their whole texts are not alike
@@ -32,7 +34,16 @@ CREATE TABLE IF NOT EXISTS texts (
     text BLOB NOT NULL,
     boilerplate TEXT  -- JSON [[start, end], ...] judged when stored, NULL to judge when needed
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS refreshed (
+    tag INTEGER NOT NULL,  -- a tagged paragraph key (dedup.boilerplate.sqlite_lookups.tagged)
+    source TEXT  -- the source whose earlier carriers of it were judged again (NULL: none)
+);
+CREATE INDEX IF NOT EXISTS refreshed_tag ON refreshed (tag);
 """
+
+#: The ``meta`` key of the last ``bp_carriers`` seq of the documents stored already judged
+#: against a model that held them all (:mod:`dedup.collection.refresh`).
+SETTLED = "boilerplate_settled"
 
 
 #: Bumped whenever these tables or the boilerplate tables change meaning (3: reuse postings
@@ -45,11 +56,30 @@ COLLECTION_VERSION = 6
 
 
 def create(conn: sqlite3.Connection) -> None:
-    """Create the tables if they are missing (in the caller's transaction); the boilerplate
-    model's are :class:`~dedup.boilerplate.sqlite_store.SQLiteBoilerplateStore`'s to make."""
+    """Create the tables if they are missing (in the caller's transaction), after the
+    boilerplate model's (:class:`~dedup.boilerplate.sqlite_store.SQLiteBoilerplateStore`'s to
+    make). A file from before the ``refreshed`` table has its documents settled: they are
+    not judged again when this code learns boilerplate."""
     for statement in [*SCHEMA.split(";"), *REUSE_SCHEMA.split(";")]:
         if statement.strip():
             conn.execute(statement)
+    if conn.execute("SELECT 1 FROM meta WHERE key = ?", (SETTLED,)).fetchone() is None:
+        settle(conn)
+
+
+def settle(conn: sqlite3.Connection) -> None:
+    """Record that every document stored so far was judged against a model that held them
+    all (a bulk load that learned its corpus first): none is judged again later."""
+    conn.execute(
+        "INSERT OR REPLACE INTO meta VALUES (?, (SELECT coalesce(max(seq), 0) FROM bp_carriers))",
+        (SETTLED,),
+    )
+
+
+def settled(conn: sqlite3.Connection) -> int:
+    """The last ``bp_carriers`` seq :func:`settle` recorded (0: none)."""
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (SETTLED,)).fetchone()
+    return 0 if row is None else int(row[0])
 
 
 _NAMES = re.compile(r"CREATE TABLE IF NOT EXISTS (\w+)")

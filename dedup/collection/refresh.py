@@ -1,0 +1,148 @@
+"""Stored documents fingerprinted before their source's boilerplate was learned, made anew.
+
+A post is stripped of the boilerplate its source's stored documents show *when it comes*: a
+paragraph is boilerplate once its carriers in the source hold ``Rules.min_documents`` stories,
+the post itself not counted (:mod:`dedup.boilerplate.model`). So the first articles of a new
+outlet keep its footer. Fingerprinted with it, short ones match each other through the footer
+alone (``contains``, Jaccard about a half), and a later copy of one of them without the footer
+is answered ``new``. The bulk job has no such problem: it learns its corpus before it
+fingerprints any of it.
+
+So a post whose paragraphs are judged boilerplate has :class:`Refresher` judge again the
+stored documents of its source that carry those paragraphs and may have been stored before
+they were boilerplate; those whose boilerplate changed get their boilerplate-aware text
+fingerprinted anew (:meth:`~dedup.index.IndexCore.refingerprint` places them again), their
+spans and reuse samples stored anew. It runs in the post's transaction, before the post is
+matched, so that the post's verdict already sees them as they are now.
+
+What bounds the work, which a busy footer's thousands of carriers would otherwise make:
+
+* a paragraph that one of its keys makes boilerplate alone (:meth:`Judgement.deciding_key`:
+  a footer's masked key, a "Read more:" label) is done once per key and source, recorded in
+  the ``refreshed`` table: every later post carrying it was stripped of it when stored;
+* documents stored by a bulk load with their boilerplate learned are *settled*
+  (:func:`~dedup.collection.tables.settle`): the load judged them against its whole model, so
+  only carriers stored after the last such load are judged again. A file from before the
+  ``refreshed`` table is settled as it is when this code first opens it;
+* a paragraph boilerplate only by its keys' carriers pooled has no record: those carriers are
+  few, and judged again at each post carrying it (most of them unchanged, nothing written).
+
+Not done: a key whose carriers fall below enough stories by deletions and reach them again is
+not refreshed again; documents stored by posts before a bulk load into the same file are
+settled with it; a check (nothing stored) judges with the fingerprints as they are, so it may
+miss what the next post of the source makes fresh.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+
+from dedup._int64 import signed
+from dedup.boilerplate import Stripper, content_or_full
+from dedup.boilerplate.model import Judgement
+from dedup.boilerplate.sqlite_lookups import tagged
+from dedup.boilerplate.sqlite_store import SQLiteBoilerplateStore
+from dedup.boilerplate.store import KeyKind, Occurrence
+from dedup.collection import tables
+from dedup.collection.reuse_index import ReuseSets
+from dedup.fingerprint import Fingerprinter
+from dedup.index import SQLiteIndex
+from dedup.types import Document
+
+_Key = tuple[KeyKind, int]
+
+
+class Refresher:
+    """Judges again, inside a post's transaction, the stored documents a post's boilerplate
+    shows were fingerprinted with it (see the module docstring)."""
+
+    def __init__(
+        self,
+        index: SQLiteIndex,
+        texts: tables.TextTable,
+        postings: ReuseSets,
+        boilerplate: SQLiteBoilerplateStore,
+        stripper: Stripper,
+        fingerprinter: Fingerprinter,
+    ) -> None:
+        self._index = index
+        self._texts = texts
+        self._postings = postings
+        self._boilerplate = boilerplate
+        self._stripper = stripper
+        self._fingerprinter = fingerprinter
+
+    def refresh(
+        self, doc: Document, found: Sequence[Occurrence], judgement: Judgement
+    ) -> tuple[str, ...]:
+        """Judge again the stored carriers in ``doc``'s source of ``found``, the paragraphs
+        of ``doc`` that ``judgement`` (over the store without ``doc``) found boilerplate; the
+        ids of those whose boilerplate changed, fingerprinted anew, sorted."""
+        if not found:
+            return ()
+        conn = self._index.connection
+        source, settled = doc.source, tables.settled(conn)
+        candidates: dict[str, set[_Key]] = {}  # id -> the keys it carries the paragraph by
+        recording: list[int] = []
+        for occ in found:
+            deciding = judgement.deciding_key(occ, source)
+            keys: list[_Key]
+            if deciding is None:
+                keys = judgement.keys(occ)  # pooled: few carriers, not recorded
+            else:
+                tag = signed(tagged(*deciding))
+                if tag in recording or _recorded(conn, tag, source):
+                    continue
+                keys = [deciding]
+                recording.append(tag)
+            for kind, key in keys:
+                for doc_id in self._boilerplate.carriers_since(kind, key, source, settled):
+                    candidates.setdefault(doc_id, set()).add((kind, key))
+        candidates.pop(doc.id, None)  # its stored version, if any, is replaced by the post
+        again = self._again
+        done = tuple(d for d in sorted(candidates) if again(d, candidates[d], judgement))
+        conn.executemany(
+            "INSERT INTO refreshed VALUES (?, ?)", [(tag, source) for tag in recording]
+        )
+        return done
+
+    def _again(self, doc_id: str, keys: set[_Key], judgement: Judgement) -> bool:
+        """Judge a stored document again, unless its paragraphs carrying ``keys`` were judged
+        boilerplate already (most carriers of a pooled paragraph, every time); if its
+        boilerplate changed, store it anew."""
+        raw = self._texts.get_raw(doc_id)
+        compressed, stored_spans = raw if raw is not None else (b"", None)
+        entry = self._boilerplate.get(doc_id)
+        if stored_spans is None or entry is None:
+            return False  # spans not stored (loaded without them): left as it was loaded
+        stored = [tuple(span) for span in json.loads(stored_spans)]
+        carrying = [o for o in entry.occurrences if not keys.isdisjoint(_keys_of(o))]
+        if all((o.start, o.end) in stored for o in carrying):
+            return False
+        text = tables.decompress(compressed)
+        row = self._index.get(doc_id)
+        doc = Document(doc_id, text, row.source, row.published, row.title)
+        stripped = self._stripper.remove([doc], judgement.judge([entry]))[0]
+        spans = sorted(stripped.removed + stripped.chrome)
+        if stored == spans:
+            return False
+        fp = self._fingerprinter.fingerprint_one(content_or_full(text, stripped))
+        if self._index.refingerprint(doc, fp):
+            self._postings.put(doc_id, fp.shingles)
+        self._texts.put(doc_id, text, spans, compressed)
+        return True
+
+
+def _keys_of(occ: Occurrence) -> list[_Key]:
+    """The store keys of a stored paragraph (its near forms are other paragraphs' masked keys)."""
+    keys: list[_Key] = [("exact", occ.exact), ("masked", occ.masked)]
+    keys += [("template", occ.template)] if occ.template is not None else []
+    return keys + ([("label", occ.label)] if occ.label is not None else [])
+
+
+def _recorded(conn: sqlite3.Connection, tag: int, source: str | None) -> bool:
+    """Whether this tagged key's carriers in ``source`` were judged again already."""
+    query = "SELECT 1 FROM refreshed WHERE tag = ? AND source IS ? LIMIT 1"
+    return conn.execute(query, (tag, source)).fetchone() is not None
