@@ -10,6 +10,7 @@ import pytest
 from dedup import Document
 from dedup.boilerplate import BoilerplateModel, content_or_full, strip_documents
 from dedup.collection import Collection
+from dedup.errors import InputError
 from dedup.fingerprint import Fingerprinter
 from tests._collection_support import outlet_post, short_story
 
@@ -73,6 +74,17 @@ def test_a_refresh_rolls_back_with_its_post(early: Collection) -> None:
         raise RuntimeError("the batch fails")
     assert early.index.fingerprint_of("new-outlet-0").shingles.tobytes() == before
     assert early.post_pending(outlet_post(3)).refreshed != ()
+
+
+def test_a_post_refused_in_a_batch_takes_its_refresh_back(early: Collection) -> None:
+    """A post refused after its refresh ran (its id) leaves the next post of the batch to
+    refresh the same documents, and the batch commits them refreshed."""
+    refused = Document(" ", outlet_post(3).text, source="new-outlet")
+    with early.transaction():
+        with pytest.raises(InputError):
+            early.post_pending(refused)
+        assert early.post_pending(outlet_post(3)).refreshed != ()
+    assert early.post_pending(outlet_post(4)).refreshed == ()
 
 
 def test_documents_loaded_with_their_boilerplate_are_settled(tmp_path: Path) -> None:

@@ -36,7 +36,6 @@ miss what the next post of the source makes fresh.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Sequence
 
 from dedup._int64 import signed
@@ -52,6 +51,7 @@ from dedup.index import SQLiteIndex
 from dedup.types import Document
 
 _Key = tuple[KeyKind, int]
+_Pair = tuple[int, str | None]  # a tagged key and a source
 
 
 class Refresher:
@@ -73,6 +73,12 @@ class Refresher:
         self._boilerplate = boilerplate
         self._stripper = stripper
         self._fingerprinter = fingerprinter
+        # The (tag, source) pairs known recorded, so that a post looks up only new ones (about
+        # 1.7 lookups a news post): rows are never deleted, but a rollback takes back those a
+        # transaction wrote (``_written``), which are looked up again when it ends either way.
+        self._committed: set[_Pair] = set()
+        self._written: set[_Pair] = set()
+        index.on_transaction(self._began, self._savepoint_rolled_back)
 
     def refresh(
         self, doc: Document, found: Sequence[Occurrence], judgement: Judgement
@@ -83,7 +89,7 @@ class Refresher:
         if not found:
             return ()
         conn = self._index.connection
-        source, settled = doc.source, tables.settled(conn)
+        source, settled = doc.source, None
         candidates: dict[str, set[_Key]] = {}  # id -> the keys it carries the paragraph by
         recording: list[int] = []
         for occ in found:
@@ -93,20 +99,46 @@ class Refresher:
                 keys = judgement.keys(occ)  # pooled: few carriers, not recorded
             else:
                 tag = signed(tagged(*deciding))
-                if tag in recording or _recorded(conn, tag, source):
+                if tag in recording or self._was_recorded(tag, source):
                     continue
                 keys = [deciding]
                 recording.append(tag)
+            if settled is None:
+                settled = tables.settled(conn)
             for kind, key in keys:
                 for doc_id in self._boilerplate.carriers_since(kind, key, source, settled):
                     candidates.setdefault(doc_id, set()).add((kind, key))
         candidates.pop(doc.id, None)  # its stored version, if any, is replaced by the post
         again = self._again
         done = tuple(d for d in sorted(candidates) if again(d, candidates[d], judgement))
-        conn.executemany(
-            "INSERT INTO refreshed VALUES (?, ?)", [(tag, source) for tag in recording]
-        )
+        pairs = [(tag, source) for tag in recording]
+        conn.executemany("INSERT INTO refreshed VALUES (?, ?)", pairs)
+        self._written.update(pairs)
         return done
+
+    def _was_recorded(self, tag: int, source: str | None) -> bool:
+        """Whether this tagged key's carriers in ``source`` were judged again already."""
+        pair = (tag, source)
+        if pair in self._committed or pair in self._written:
+            return True
+        if not self._stored(pair):
+            return False
+        self._committed.add(pair)  # written by none of this transaction's posts: committed
+        return True
+
+    def _began(self) -> None:
+        """A transaction begins, the last one ended: of the pairs it wrote, those stored were
+        committed (the others were rolled back)."""
+        written, self._written = self._written, set()
+        self._committed.update(pair for pair in written if self._stored(pair))
+
+    def _savepoint_rolled_back(self) -> None:
+        """The transaction goes on without what the savepoint wrote."""
+        self._written = {pair for pair in self._written if self._stored(pair)}
+
+    def _stored(self, pair: _Pair) -> bool:
+        query = "SELECT 1 FROM refreshed WHERE tag = ? AND source IS ? LIMIT 1"
+        return self._index.connection.execute(query, pair).fetchone() is not None
 
     def _again(self, doc_id: str, keys: set[_Key], judgement: Judgement) -> bool:
         """Judge a stored document again, unless its paragraphs carrying ``keys`` were judged
@@ -114,12 +146,15 @@ class Refresher:
         boilerplate changed, store it anew."""
         raw = self._texts.get_raw(doc_id)
         compressed, stored_spans = raw if raw is not None else (b"", None)
-        entry = self._boilerplate.get(doc_id)
-        if stored_spans is None or entry is None:
+        if stored_spans is None:
             return False  # spans not stored (loaded without them): left as it was loaded
         stored = [tuple(span) for span in json.loads(stored_spans)]
-        carrying = [o for o in entry.occurrences if not keys.isdisjoint(_keys_of(o))]
+        paragraphs = self._boilerplate.paragraphs(doc_id)
+        carrying = [o for o in paragraphs if not keys.isdisjoint(_keys_of(o))]
         if all((o.start, o.end) in stored for o in carrying):
+            return False
+        entry = self._boilerplate.get(doc_id)
+        if entry is None:  # pragma: no cover - a carrier has its entry (same transaction)
             return False
         text = tables.decompress(compressed)
         row = self._index.get(doc_id)
@@ -140,9 +175,3 @@ def _keys_of(occ: Occurrence) -> list[_Key]:
     keys: list[_Key] = [("exact", occ.exact), ("masked", occ.masked)]
     keys += [("template", occ.template)] if occ.template is not None else []
     return keys + ([("label", occ.label)] if occ.label is not None else [])
-
-
-def _recorded(conn: sqlite3.Connection, tag: int, source: str | None) -> bool:
-    """Whether this tagged key's carriers in ``source`` were judged again already."""
-    query = "SELECT 1 FROM refreshed WHERE tag = ? AND source IS ? LIMIT 1"
-    return conn.execute(query, (tag, source)).fetchone() is not None
