@@ -42,3 +42,14 @@ def in_sorted(values: np.ndarray, wanted: np.ndarray) -> np.ndarray:
     found = np.minimum(np.searchsorted(wanted, keys), wanted.shape[0] - 1)
     hit: np.ndarray = wanted[found] == keys
     return hit
+
+
+def in_ranges(values: np.ndarray, firsts: np.ndarray, lasts: np.ndarray) -> np.ndarray:
+    """Whether each of ``values`` lies in a range ``firsts[i]..lasts[i]`` (both ends in; the
+    ranges sorted by ``firsts`` and apart), by binary search."""
+    if firsts.shape[0] == 0:
+        return np.zeros(values.shape[0], dtype=bool)
+    keys = values.astype(np.int64, copy=False)
+    k = np.searchsorted(firsts, keys, side="right") - 1
+    hit: np.ndarray = (k >= 0) & (keys <= lasts[np.maximum(k, 0)])
+    return hit

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from dedup import Document
 from dedup.boilerplate import BoilerplateModel, content_or_full, strip_documents
+from dedup.boilerplate.store import DocumentEntry
 from dedup.collection import Collection
 from dedup.errors import InputError
 from dedup.fingerprint import Fingerprinter
-from tests._collection_support import outlet_post, short_story
+from tests._collection_support import OUTLET_FOOTER, outlet_post, short_story
+from tests._index_support import text
 
 
 @pytest.fixture
@@ -111,8 +114,71 @@ def test_a_file_from_before_refreshing_is_settled_when_opened(tmp_path: Path) ->
         for n in range(3):
             collection.post(outlet_post(n))
     with sqlite3.connect(path) as conn:  # as an older version of the code left it
-        conn.execute("DROP TABLE refreshed")
-        conn.execute("DELETE FROM meta WHERE key = 'boilerplate_settled'")
+        for table in ("refreshed", "refreshed_documents", "settled"):
+            conn.execute(f"DROP TABLE {table}")
     with Collection.open(path) as collection:
         pending = collection.post_pending(outlet_post(3))
         assert pending.verdict.boilerplate != () and pending.refreshed == ()
+
+
+def test_an_unchanged_repost_that_finds_the_footer_refreshes_its_stored_version(
+    early: Collection,
+) -> None:
+    """A client's retry of an early post, the one that finds the footer, refreshes that post
+    too: it stores nothing new, but its stored fingerprint had the footer."""
+    pending = early.post_pending(outlet_post(0))
+    assert pending.verdict.stored == "unchanged"
+    assert pending.refreshed == ("new-outlet-0", "new-outlet-1", "new-outlet-2")
+    copy = early.check(Document("reprint", short_story(0), source="aggregator"))
+    assert (copy.status, copy.duplicate_of) == ("duplicate", "new-outlet-0")
+
+
+def test_a_report_decided_before_a_refresh_still_finds_the_refreshed_story(
+    tmp_path: Path,
+) -> None:
+    """An excerpt whose report runs after its story was refreshed (stored anew in the index)
+    is still ``contained_in`` the story, and placed in its cluster."""
+    story = "\n\n".join(f"{text(900 + k, 60)}." for k in range(8))
+    long_post = Document("long", f"{story}\n\n{OUTLET_FOOTER}", source="new-outlet")
+    excerpt = Document("excerpt", f"{text(903, 60)}.\n\n{text(904, 60)}.", source="agg")
+    with Collection.open(tmp_path / "c.db") as collection:
+        for doc in (long_post, outlet_post(1), outlet_post(2)):
+            collection.post(doc)
+        with collection.transaction():
+            pending = collection.post_pending(excerpt)
+            assert "long" in collection.post_pending(outlet_post(3)).refreshed
+        report = collection.report_post(pending)
+        assert report.verdict.status == "near_duplicate"
+        assert [(m.id, m.relation) for m in report.verdict.matches] == [("long", "contained_in")]
+        collection.join_cluster("excerpt", report.related)
+        assert collection.index.cluster_of("excerpt") == "long"
+
+
+def test_posts_between_a_loads_commits_are_not_settled_by_it(tmp_path: Path) -> None:
+    """A service's posts stored while a bulk load commits as it goes are refreshed later like
+    any post: only the load's own documents are settled."""
+    wire = [
+        Document(f"wire-{n}", f"{short_story(100 + n)}\n\nCopyright Wire. All rights reserved.")
+        for n in range(5)
+    ]
+    found = strip_documents(wire)
+    entries = BoilerplateModel().observe_many(wire)
+    fingerprinter = Fingerprinter(Collection.open(":memory:").config)
+    fps = [
+        fingerprinter.fingerprint_one(content_or_full(d.text, s))
+        for d, s in zip(wire, found, strict=True)
+    ]
+    path = tmp_path / "c.db"
+    with Collection.open(path) as loader, Collection.open(path) as service:
+
+        def entries_while_the_service_posts() -> Iterator[DocumentEntry]:
+            for n, entry in enumerate(entries):
+                if n < 3:
+                    service.post(outlet_post(n))
+                yield entry
+
+        with loader.loading(commit_every=1) as load:
+            load.add(wire, fps, [s.removed for s in found])
+            load.add_boilerplate(entries_while_the_service_posts())
+        pending = service.post_pending(outlet_post(3))
+        assert pending.refreshed == ("new-outlet-0", "new-outlet-1", "new-outlet-2")

@@ -12,10 +12,8 @@ from the rows appended since (``seq`` only grows):
 * :class:`Carriers`: paragraph key -> documents. A document's keys are *tagged* with their
   kind (``key ^ tag``, :func:`tagged`), so one 64-bit hash stands for ``(kind, key)``; two
   tagged keys collide as rarely as two paragraph keys do, which the model already accepts.
-  The first carriers of busy keys, in id order, are kept as well
-  (:mod:`dedup.boilerplate._prefixes`).
-* :class:`Forms`: band key -> forms. A lookup reads the shingles of the forms it finds from
-  ``bp_forms`` by ``seq``.
+  The first carriers of busy keys, in id order, are kept too (:mod:`._prefixes`).
+* :class:`Forms`: band key -> forms, whose shingles a lookup reads from ``bp_forms``.
 * :class:`FormKeys`: masked key -> form, which a writer storing a signed paragraph looks up
   to count it in its form's row or make one (read as a writer's first transaction begins:
   readers have none).
@@ -45,7 +43,7 @@ from typing import TypeVar, cast
 import numpy as np
 import xxhash
 
-from dedup._arrays import in_sorted
+from dedup._arrays import in_ranges, in_sorted
 from dedup._postings import Postings
 from dedup.boilerplate._carrier_rows import SourceCodes, census_counts, code_of, split_by_key
 from dedup.boilerplate._forms import FormKeys, Forms
@@ -261,10 +259,12 @@ class Carriers(Inversion):
             raise TypeError("a carriers view over another inversion")
         return base
 
-    def since(self, tag: int, source: str | None, seq: int) -> list[str]:
-        """Sorted ids of the living carriers of ``source`` under this key stored after ``seq``."""
+    def outside(self, tag: int, source: str | None, ranges: tuple[np.ndarray, ...]) -> list[str]:
+        """Sorted ids of the living carriers of ``source`` under this key whose rows are in no
+        seq range of ``ranges``, ``(firsts, lasts)``."""
         numbers = self.numbers([tag])[0].astype(np.int64, copy=False)
-        return [doc_id for doc_id, _ in self.pairs(numbers[self._seqs_of(numbers) > seq], source)]
+        inside = in_ranges(self._seqs_of(numbers), *ranges)
+        return [doc_id for doc_id, _ in self.pairs(numbers[~inside], source)]
 
     def find(self, keys: Sequence[int]) -> list[dict[str, str | None]]:
         """``{doc_id: source}`` of the living carriers of each tagged key, in storing order."""

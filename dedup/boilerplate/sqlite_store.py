@@ -324,10 +324,12 @@ class SQLiteBoilerplateStore:
         return self._lookups.carriers().find([tagged(kind, key)])[0]
 
     @storage_errors
-    def carriers_since(self, kind: KeyKind, key: int, source: str | None, seq: int) -> list[str]:
+    def carriers_outside(
+        self, kind: KeyKind, key: int, source: str | None, ranges: tuple[np.ndarray, np.ndarray]
+    ) -> list[str]:
         """The documents of ``source`` with an occurrence under this key whose ``bp_carriers``
-        rows are past ``seq`` (stored after it), sorted."""
-        return self._lookups.carriers().since(tagged(kind, key), source, seq)
+        rows lie in none of the seq ranges ``(firsts, lasts)``, sorted."""
+        return self._lookups.carriers().outside(tagged(kind, key), source, ranges)
 
     def near(self, bands: np.ndarray) -> list[tuple[int, np.ndarray]]:
         """``(masked key, masked shingles)`` of the stored signed forms sharing a band key."""

@@ -309,7 +309,7 @@ class Collection(FileSettings):
         ``fingerprints`` are those of the documents' boilerplate-aware texts (the bulk job's)
         and ``spans`` their boilerplate spans (none, when the corpus's boilerplate was not
         learned); ``boilerplate`` entries, learned elsewhere, are stored as they are, and the
-        documents judged against them (:func:`~dedup.collection.tables.settle`)."""
+        documents judged against them (:func:`~dedup.collection.tables.settling`)."""
         self._writable()
         with self.index.atomic():
             outcomes = self.index.add_many(docs, fingerprints)
@@ -317,9 +317,8 @@ class Collection(FileSettings):
                 if outcome is not AddOutcome.UNCHANGED:
                     self._texts.put(doc.id, doc.text, spans[k] if spans is not None else [])
                     self._postings.put(doc.id, fp.shingles)
-            if entries := list(boilerplate):  # judged against the whole model they make
-                self._boilerplate.put_many(entries)
-                tables.settle(self.index.connection)
+            with tables.settling(self.index.connection):  # judged against their whole model
+                self._boilerplate.put_many(boilerplate)
         return outcomes
 
     def loading(self, commit_every: int | None = None) -> AbstractContextManager[Loader]:

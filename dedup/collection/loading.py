@@ -158,8 +158,8 @@ class Loader:
         it = iter(entries)
         while chunk := list(islice(it, self._commit_every)):  # all at once if None
             self._begin()
-            self._boilerplate.put_many(chunk)
-            tables.settle(self._index.connection)  # judged against the whole model they make
+            with tables.settling(self._index.connection):  # judged against their whole model
+                self._boilerplate.put_many(chunk)
             if self._commit_every is not None:
                 self._commit()
 

@@ -15,6 +15,7 @@ import numpy as np
 from dedup.align import AlignSide, PairReuse
 from dedup.boilerplate import Stripper
 from dedup.collection import tables
+from dedup.collection.refresh import stored_before
 from dedup.collection.reports import DocumentView, MatchReport, Pending, Verdict, Window, widened
 from dedup.collection.reuse_index import ReuseSets
 from dedup.index import SQLiteIndex
@@ -170,6 +171,9 @@ class Passages:
         document-level match, not a pair that merely shares passages.
         """
         sets = self.index.shingles(reuse, before) if reuse else {}
+        if before is not None and len(sets) < len(reuse):  # refreshed since: stored before
+            late = stored_before(self.index, [d for d in reuse if d not in sets], before)
+            sets.update(self.index.shingles(late))
         found = []
         for doc_id in reuse:
             if doc_id not in sets:  # removed, or stored after the verdict was decided

@@ -4,8 +4,8 @@
   fast, about a third of the size), because passages are reported in the stored text's
   offsets; and its boilerplate spans as judged when it was posted, so that aligning a new
   article against it does not judge the stored one again (that was three quarters of a post).
-* ``refreshed (tag, source)``: the paragraph keys whose earlier carriers in a source were
-  judged again once the key was boilerplate there (:mod:`dedup.collection.refresh`);
+* ``refreshed (tag, source)``, ``refreshed_documents (id, since, handle)`` and ``settled
+  (first, last)``: what :mod:`dedup.collection.refresh` did and needs not do (see there);
 * ``reuse_sets (seq, id, hashes)``: a 1-in-4 sample of each document's shingle hashes
   (:class:`dedup.reuse.ReuseCandidates`), inverted in memory to propose documents sharing
   passages with a new one although their whole texts are not alike
@@ -18,8 +18,11 @@ import json
 import re
 import sqlite3
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import fields
+
+import numpy as np
 
 from dedup.boilerplate import Rules
 from dedup.boilerplate.sqlite_store import SCHEMA as BOILERPLATE_SCHEMA
@@ -39,11 +42,16 @@ CREATE TABLE IF NOT EXISTS refreshed (
     source TEXT  -- the source whose earlier carriers of it were judged again (NULL: none)
 );
 CREATE INDEX IF NOT EXISTS refreshed_tag ON refreshed (tag);
+CREATE TABLE IF NOT EXISTS refreshed_documents (
+    id TEXT PRIMARY KEY,
+    since INTEGER NOT NULL,  -- the index mark (handle) its text was first stored at
+    handle INTEGER NOT NULL  -- the handle its last refresh gave it (stale once it changes)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS settled (
+    first INTEGER NOT NULL,  -- bp_carriers seqs first..last, judged against a model that
+    last INTEGER NOT NULL  -- held them all (a bulk load's): never judged again
+);
 """
-
-#: The ``meta`` key of the last ``bp_carriers`` seq of the documents stored already judged
-#: against a model that held them all (:mod:`dedup.collection.refresh`).
-SETTLED = "boilerplate_settled"
 
 
 #: Bumped whenever these tables or the boilerplate tables change meaning (3: reuse postings
@@ -58,28 +66,42 @@ COLLECTION_VERSION = 6
 def create(conn: sqlite3.Connection) -> None:
     """Create the tables if they are missing (in the caller's transaction), after the
     boilerplate model's (:class:`~dedup.boilerplate.sqlite_store.SQLiteBoilerplateStore`'s to
-    make). A file from before the ``refreshed`` table has its documents settled: they are
-    not judged again when this code learns boilerplate."""
+    make). A file from before the ``settled`` table has its documents settled: they are not
+    judged again when this code learns boilerplate (:mod:`dedup.collection.refresh`)."""
+    upgrading = not conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'settled'"
+    ).fetchone()
     for statement in [*SCHEMA.split(";"), *REUSE_SCHEMA.split(";")]:
         if statement.strip():
             conn.execute(statement)
-    if conn.execute("SELECT 1 FROM meta WHERE key = ?", (SETTLED,)).fetchone() is None:
-        settle(conn)
+    if upgrading:
+        conn.execute("INSERT INTO settled SELECT 1, max(seq) FROM bp_carriers HAVING count(*) > 0")
 
 
-def settle(conn: sqlite3.Connection) -> None:
-    """Record that every document stored so far was judged against a model that held them
-    all (a bulk load that learned its corpus first): none is judged again later."""
-    conn.execute(
-        "INSERT OR REPLACE INTO meta VALUES (?, (SELECT coalesce(max(seq), 0) FROM bp_carriers))",
-        (SETTLED,),
-    )
+@contextmanager
+def settling(conn: sqlite3.Connection) -> Iterator[None]:
+    """Settle the ``bp_carriers`` rows written inside (by one transaction: a bulk load's
+    boilerplate entries, judged against the whole model they make): none of them is judged
+    again later. Rows others commit between two such blocks stay unsettled."""
+    before = _last_carrier(conn)
+    yield
+    after = _last_carrier(conn)
+    if after <= before:
+        return
+    extend = "UPDATE settled SET last = ? WHERE last = ?"  # a load's chunks with none between
+    if not conn.execute(extend, (after, before)).rowcount:
+        conn.execute("INSERT INTO settled VALUES (?, ?)", (before + 1, after))
 
 
-def settled(conn: sqlite3.Connection) -> int:
-    """The last ``bp_carriers`` seq :func:`settle` recorded (0: none)."""
-    row = conn.execute("SELECT value FROM meta WHERE key = ?", (SETTLED,)).fetchone()
-    return 0 if row is None else int(row[0])
+def settled(conn: sqlite3.Connection) -> tuple[np.ndarray, np.ndarray]:
+    """The settled ``bp_carriers`` seq ranges: their firsts (sorted) and lasts."""
+    rows = conn.execute("SELECT first, last FROM settled ORDER BY first").fetchall()
+    ranges = np.array(rows, dtype=np.int64).reshape(-1, 2)
+    return ranges[:, 0].copy(), ranges[:, 1].copy()
+
+
+def _last_carrier(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("SELECT coalesce(max(seq), 0) FROM bp_carriers").fetchone()[0])
 
 
 _NAMES = re.compile(r"CREATE TABLE IF NOT EXISTS (\w+)")

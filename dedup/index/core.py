@@ -291,6 +291,11 @@ class IndexCore:
         at or after it, for :meth:`shingles` to leave out."""
         return self._store.next_handle()
 
+    def marks(self, doc_ids: Sequence[str]) -> dict[str, int]:
+        """The :meth:`mark` each of these stored documents was stored at (ids not stored are
+        left out): one is at or after a mark if, and only if, it was stored from then on."""
+        return {doc_id: row.handle for doc_id, row in self._store.rows_by_id(list(doc_ids)).items()}
+
     def shingles(self, doc_ids: Sequence[str], before: int | None = None) -> dict[str, np.ndarray]:
         """The stored shingle sets of these documents (ids not stored are left out, and with
         ``before``, a :meth:`mark`, those stored at or after it)."""
