@@ -54,6 +54,7 @@ from dedup.config import Config
 from dedup.errors import DocumentNotFoundError, InputError, ReadOnlyError
 from dedup.fingerprint import Fingerprint, Fingerprinter
 from dedup.index import DEFAULT_BUSY_TIMEOUT, SQLiteIndex, window_bounds
+from dedup.io import stored_document
 from dedup.types import AddOutcome, Document
 
 #: The SQLite page cache of a collection opened read-only, in MB: a reader reads scattered rows
@@ -166,9 +167,7 @@ class Collection(FileSettings):
     def prepare_many(self, docs: Sequence[Document], *, compress: bool = True) -> list[Prepared]:
         """:meth:`prepare` of each of ``docs``, together: they share the fixed cost of its array
         calls, a third of a lone news article's (``benchmarks/prepare_batches.py``)."""
-        for doc in docs:
-            if not isinstance(doc, Document):
-                raise InputError(f"expected a Document, got {type(doc).__name__}")
+        docs = [stored_document(doc) for doc in docs]  # its date in the stored form
         entries = self._model.build(docs)
         return [
             Prepared(doc, self.config.id, entry, tables.compress(doc.text) if compress else None)
@@ -241,7 +240,7 @@ class Collection(FileSettings):
         self._writable()
         with self.index.atomic():
             pending = self._match(doc, since, until, exclude_same_source, prepared, refresh=True)
-            fp, ready = pending.fingerprint, pending.prepared
+            fp, ready, doc = pending.fingerprint, pending.prepared, pending.prepared.doc
             outcome = self.index.add(doc, fp)
             if outcome is not AddOutcome.UNCHANGED:
                 self._texts.put(doc.id, doc.text, [*pending.verdict.boilerplate], ready.compressed)
@@ -360,6 +359,7 @@ class Collection(FileSettings):
             raise ReadOnlyError("this collection was opened read-only")
 
     def _prepared(self, doc: Document, prepared: Prepared | None) -> Prepared:
+        doc = stored_document(doc)  # its date in the stored form, what the verbs go on with
         if prepared is None:  # a post that stores it compresses its text then
             return self.prepare(doc, compress=False)
         if prepared.config_id != self.config.id or prepared.doc != doc:
@@ -382,6 +382,7 @@ class Collection(FileSettings):
         # Its bounds in the stored form: the report filters its candidates by them too.
         window = Window(*window_bounds(since, until), exclude_same_source)
         ready = self._prepared(doc, prepared)
+        doc = ready.doc
         judgement = self._model.judgement()
         found = judgement.judge([ready.entry])[0]
         stripped = self._stripper.remove([doc], [found])[0]

@@ -10,6 +10,7 @@ from dedup.errors import InputError
 from dedup.fields import id_problem
 from dedup.fingerprint import Fingerprint, Fingerprinter
 from dedup.index.base import QueryInput
+from dedup.io import stored_document
 from dedup.types import Document
 
 #: Documents written per step of :meth:`IndexCore.add_many`. Large steps pay: each probes and
@@ -33,9 +34,8 @@ class Inputs:
         """``documents`` checked, :data:`CHUNK` at a time, each with its fingerprint."""
         docs: list[Document] = []
         fp_iter = iter(fingerprints) if fingerprints is not None else None
-        for doc in documents:
-            if not isinstance(doc, Document):
-                raise InputError(f"expected a Document, got {type(doc).__name__}")
+        for given in documents:
+            doc = stored_document(given)
             # Every way into an index keeps the readers' and the service's rule on ids.
             problem = id_problem(doc.id) if isinstance(doc.id, str) else "is not a string"
             if problem is not None:

@@ -26,6 +26,7 @@ from dedup.index._inputs import Inputs
 from dedup.index._matching import Filters, Matcher, window_bounds
 from dedup.index._store import BandRows, Entry, Row, Store, hash_text, same_version
 from dedup.index.base import DEFAULT_BUCKET_CAP, Candidates, QueryInput, StoredDocument
+from dedup.io import stored_document
 from dedup.lsh import Banding
 from dedup.types import AddOutcome, Document, QueryResult
 
@@ -120,6 +121,7 @@ class IndexCore:
         fingerprint, and place it again, as an update would: its text is fingerprinted another
         way now (its boilerplate, learned since it was stored). False if it was this one."""
         with self.atomic():
+            document = stored_document(document)
             row, text_hash = self._row(document.id), hash_text(document.text)
             if not same_version(row, document, text_hash):
                 raise InputError(f"document {document.id!r} is not the stored version")
@@ -163,6 +165,7 @@ class IndexCore:
     def holds(self, doc: Document) -> bool:
         """Whether ``doc`` is stored as it is (same id, text and metadata): adding it again
         would be ``UNCHANGED``, which a check reports as a post would."""
+        doc = stored_document(doc)
         row = self._store.row(doc.id)
         return row is not None and same_version(row, doc, hash_text(doc.text))
 

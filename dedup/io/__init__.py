@@ -9,7 +9,7 @@ can be replaced), :func:`output_text_file` (the same, ``-`` for standard output)
 """
 
 from dedup.io._atomic import STDOUT_NAME, atomic_text_file, output_text_file
-from dedup.io._dates import parse_published, window_bound
+from dedup.io._dates import parse_published, stored_document, window_bound
 from dedup.io._jsonl import (
     FieldNames,
     parse_line,
@@ -49,6 +49,7 @@ __all__ = [
     "read_selected",
     "record_bytes",
     "record_document",
+    "stored_document",
     "window_bound",
     "write_documents",
     "write_jsonl",

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import functools
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+
+from dedup.errors import InputError
+from dedup.types import Document
 
 
 # A corpus repeats the same few dates (a day of news, a feed's timestamps) thousands of times;
@@ -101,3 +105,25 @@ def _canonical(value: object) -> bool:
     except ValueError:
         return False
     return True
+
+
+def stored_document(doc: object) -> Document:
+    """``doc``, a :class:`Document`, with its ``published`` in the stored form, UTC
+    ``YYYY-MM-DDTHH:MM:SSZ`` (:func:`dedup.io.parse_published`), as the readers and the
+    service give it. A library caller's ``"2024-05-01"`` or ``"...-05:00"`` was stored as
+    spelt, and windows, which compare instants in that form, then kept or left it out wrongly
+    (``since="2024-05-01"`` left out a document published ``"2024-05-01"``)."""
+    if not isinstance(doc, Document):
+        raise InputError(f"expected a Document, got {type(doc).__name__}")
+    published = doc.published
+    if published is None:
+        return doc
+    if not isinstance(published, str):
+        raise InputError(
+            f"published of {doc.id!r} must be a string, got {type(published).__name__}"
+        )
+    try:
+        stored = parse_published(published)
+    except ValueError as exc:
+        raise InputError(f"published of {doc.id!r} is not an ISO 8601 date: {exc}") from None
+    return doc if stored == published else replace(doc, published=stored)
