@@ -12,9 +12,9 @@ class Relation(StrEnum):
     """How document ``a`` relates to document ``b``."""
 
     DUPLICATE = "duplicate"  # identical normalised text
-    NEAR_DUPLICATE = "near_duplicate"  # Jaccard >= threshold
-    CONTAINS = "contains"  # most of b's shingles are in a (b is an excerpt of a)
-    CONTAINED_IN = "contained_in"  # most of a's shingles are in b
+    NEAR_DUPLICATE = "near_duplicate"  # a copy: Jaccard, or containment both ways, >= threshold
+    CONTAINS = "contains"  # most of b's shingles are in a, not most of a's (b is an excerpt)
+    CONTAINED_IN = "contained_in"  # most of a's shingles are in b, not most of b's
     SHARES_PASSAGES = "shares_passages"  # aligned passages pass dedup.align.ReuseRule
 
 
@@ -81,7 +81,9 @@ class Match:
 
     @property
     def score(self) -> float:
-        """The measure that earned the relation: Jaccard, or the containment that passed."""
+        """The measure that ranks the match within its relation: the containment that passed
+        for an excerpt or a superset, else Jaccard (also for a copy earned by containment both
+        ways: its Jaccard says how much the changes cost, as any copy's does)."""
         if self.relation is Relation.CONTAINED_IN:
             return self.containment_a_in_b
         if self.relation is Relation.CONTAINS:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import random
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dedup import Config, Fingerprinter, Relation, Similarity
-from dedup.verify import classify, containment, jaccard, relation_floor
+from dedup.synth import char_noise
+from dedup.verify import RELATIONS, classify, containment, jaccard, relation_floor
 
 
 def u64(*values: int) -> np.ndarray:
@@ -81,6 +84,35 @@ def test_an_excerpt_is_contained_in_its_source_and_the_source_contains_it():
     assert Similarity(0.3, 0.3, 0.95).relation(0.8) is Relation.CONTAINS
 
 
+def test_containment_both_ways_is_a_copy_whatever_the_jaccard():
+    """Most of each text's shingles in the other is one text lightly changed throughout: a
+    near-duplicate in both directions, though its Jaccard (about 0.64) is under the threshold."""
+    assert Similarity(0.636, 0.782, 0.772).relation(0.7) is Relation.NEAR_DUPLICATE
+    assert Similarity(0.636, 0.772, 0.782).relation(0.7) is Relation.NEAR_DUPLICATE
+
+
+def test_an_excerpt_stays_contained_while_it_covers_less_than_the_threshold_of_its_source():
+    """One containment high and the other just under the threshold is an excerpt, not a copy."""
+    assert Similarity(0.69, 1.0, 0.69).relation(0.7) is Relation.CONTAINED_IN
+    assert Similarity(0.69, 0.69, 1.0).relation(0.7) is Relation.CONTAINS
+
+
+def test_classify_makes_every_pair_contained_both_ways_a_copy():
+    """The bulk job's vectorised rule is the same: containment both ways is code 2."""
+    codes = classify(
+        np.array([0.636, 0.3, 0.3]),
+        np.array([0.782, 0.95, 0.3]),
+        np.array([0.772, 0.3, 0.95]),
+        np.array([False, False, False]),
+        0.7,
+    )
+    assert [RELATIONS[c] for c in codes.tolist()] == [
+        Relation.NEAR_DUPLICATE,
+        Relation.CONTAINED_IN,
+        Relation.CONTAINS,
+    ]
+
+
 def test_below_threshold_is_no_relation():
     """A pair below the threshold in every measure has no relation."""
     assert Similarity(0.5, 0.7, 0.6).relation(0.8) is None
@@ -102,6 +134,30 @@ def test_relations_of_real_texts():
     assert relation(a, near) is Relation.NEAR_DUPLICATE
     assert relation(part, a) is Relation.CONTAINED_IN
     assert relation(a, part) is Relation.CONTAINS
+
+
+def _measures(x: str, y: str) -> Similarity:
+    a, b = Fingerprinter(Config()).fingerprint([x, y])
+    return Similarity.of(a.shingles, b.shingles)
+
+
+def test_an_ocr_noised_whole_copy_is_a_near_duplicate_both_ways(article: str) -> None:
+    """A whole article with 1 % of its characters changed (OCR noise) is a copy of it, not an
+    excerpt: each direction is ``near_duplicate``."""
+    noisy = char_noise(article, random.Random(1), 0.01)
+    forth, back = _measures(noisy, article), _measures(article, noisy)
+    assert forth.jaccard < 0.7 <= min(forth.containment_a_in_b, forth.containment_b_in_a)
+    assert forth.relation(0.7) is Relation.NEAR_DUPLICATE
+    assert back.relation(0.7) is Relation.NEAR_DUPLICATE
+
+
+def test_a_copy_with_shuffled_paragraphs_is_a_near_duplicate(article: str) -> None:
+    """The same paragraphs in another order break the shingles at every seam, on both sides."""
+    paragraphs = article.split("\n\n")
+    random.Random(1).shuffle(paragraphs)
+    shuffled = _measures("\n\n".join(paragraphs), article)
+    assert shuffled.jaccard < 0.7
+    assert shuffled.relation(0.7) is Relation.NEAR_DUPLICATE
 
 
 @settings(max_examples=300, deadline=None)
