@@ -132,7 +132,12 @@ def components(settings: ServiceSettings) -> dict[str, Schema]:
             "required": ["id", "relation", "jaccard", "containment", "passages"],
             "properties": {
                 "id": {"type": "string"},
-                "relation": {"enum": RELATIONS},
+                "relation": {
+                    "enum": RELATIONS,
+                    "description": "near_duplicate: a copy (Jaccard, or containment both ways, "
+                    "at the threshold); contained_in: the query is an excerpt of the match "
+                    "(containment one way only); contains: the match is an excerpt of the query.",
+                },
                 "jaccard": {"type": "number", "minimum": 0, "maximum": 1},
                 "containment": {
                     "type": "number",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import random
 
 import numpy as np
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from dedup import Config, Document, Fingerprinter
 from dedup.bulk import BulkOptions, CandidatePairs, PairVerifier, ShingleSpool, run_bulk
 from dedup.bulk.verify import _chunk_starts
+from dedup.synth import char_noise
 from dedup.types import Relation
 from dedup.verify import RELATIONS
 
@@ -77,6 +79,20 @@ def test_cut_reprint_is_contained_in_its_source(corpus: list[Document]) -> None:
             assert result.pairs.b_in_a[k] > 0.9
             return
     pytest.fail("the cut reprint was not paired with its original")
+
+
+def test_an_ocr_noised_whole_copy_is_a_near_duplicate_pair(article: str) -> None:
+    """A whole copy with 1 % of its characters changed keeps about 0.78 of its shingles each
+    way (Jaccard 0.64): the pairs file calls it a copy, not an excerpt, and it joins the
+    original's cluster."""
+    noisy = char_noise(article, random.Random(1), 0.01)
+    docs = [Document("original", article), Document("ocr", noisy)]
+    result = run_bulk(docs, Config(), BulkOptions(jobs=1))
+    assert len(result.pairs) == 1
+    assert result.pairs.jaccard[0] < 0.7
+    assert RELATIONS[int(result.pairs.relation[0])] is Relation.NEAR_DUPLICATE
+    clusters = _clusters(result)
+    assert clusters["ocr"] == clusters["original"]
 
 
 def test_canonical_is_the_earliest_published(long_english_articles: list[str]) -> None:

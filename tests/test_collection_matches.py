@@ -4,11 +4,12 @@ candidates (excerpts LSH misses, passages shared), a stored document's view and 
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 
 from dedup import Document
 from dedup.collection import Collection
-from dedup.synth import reuse_corpus
+from dedup.synth import char_noise, reuse_corpus
 from tests._collection_support import FOOTERS
 
 
@@ -26,6 +27,31 @@ def test_cut_reprint_is_near_duplicate_with_passages(
     assert match.containment > 0.9
     passage = max(match.passages, key=lambda p: p.a[1] - p.a[0])
     assert half[passage.a[0] : passage.a[1]] == original[passage.b[0] : passage.b[1]]
+
+
+def test_an_ocr_noised_whole_copy_is_a_near_duplicate_of_its_original(
+    collection: Collection, article: str
+) -> None:
+    """A whole copy with 1 % of its characters changed (Jaccard 0.64, containment about 0.78
+    each way) is answered as a copy: relation and status near_duplicate, not contained_in."""
+    collection.post(Document("original", article))
+    verdict = collection.post(Document("ocr", char_noise(article, random.Random(1), 0.01)))
+    assert (verdict.status, verdict.duplicate_of) == ("near_duplicate", "original")
+    match = verdict.matches[0]
+    assert match.jaccard < 0.7
+    assert (match.id, match.relation) == ("original", "near_duplicate")
+
+
+def test_the_original_checked_against_its_ocr_noised_copy_is_a_near_duplicate(
+    collection: Collection, article: str
+) -> None:
+    """The other direction agrees: the clean text is a copy of the noisy one, which is stored
+    in its cluster."""
+    collection.post(Document("ocr", char_noise(article, random.Random(1), 0.01)))
+    collection.post(Document("original", article))
+    view = collection.get("original")
+    assert [(m.id, m.relation) for m in view.matches] == [("ocr", "near_duplicate")]
+    assert (view.cluster, view.members) == ("ocr", ("ocr", "original"))
 
 
 def test_a_short_excerpt_lsh_misses_is_contained_in_its_story(

@@ -182,8 +182,8 @@ def _similarity(data: RunData) -> Markup:
         f"bins of 0.02). The red curve is the probability that a pair of that similarity becomes "
         f"an LSH candidate with {c.bands} bands x {c.rows} rows (tuned for "
         f"{c.lsh_threshold:g}); the dashed red line is the verify threshold {c.threshold:g}. "
-        "Pairs left of it were kept by containment (an excerpt or a superset) or by shared "
-        "passages."
+        "Pairs left of it were kept by containment: both ways (a lightly changed whole copy, "
+        "near_duplicate), one way (an excerpt or a superset), or by shared passages."
     )
     return el(
         "section",
