@@ -74,6 +74,7 @@ def fingerprint_text(
     tables: TableArrays,
     nfkc: bool,
     casefold: bool,
+    variants: bool,
     n: int,
     words: bool,
     seed: np.uint64,
@@ -86,7 +87,7 @@ def fingerprint_text(
     them). Returns ``(signature, shingles, content_hash, unsafe)``; an ``unsafe`` text needs
     the whole-text NFKC that only the batch path does."""
     buf, offsets, starts, token_offsets, _, unsafe = token_streams(
-        cps, doc_offsets, *tables, nfkc, casefold, False
+        cps, doc_offsets, *tables, nfkc, casefold, variants, False
     )
     shingles, shingle_offsets = shingle_sets(buf, offsets, starts, token_offsets, n, words, seed)
     sigs = signatures(shingles, shingle_offsets, a, b)

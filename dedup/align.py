@@ -99,7 +99,9 @@ class AlignConfig:
     * ``min_tokens = 12``: matched tokens each side for a passage to be reported (a short
       sentence; a byline or a set phrase does not make it).
     * ``max_repeats = 16``: seed hashes more frequent than this in either text are ignored.
-    * ``nfkc``/``casefold``: the normalisation, as in :class:`dedup.config.Config`.
+    * ``nfkc``/``casefold``/``fold_variants``: the normalisation, as in
+      :class:`dedup.config.Config` (passages are found afresh on each call, never stored, so
+      this need not be the one a collection's fingerprints were made with).
     """
 
     seed_n: int = 4
@@ -108,6 +110,7 @@ class AlignConfig:
     max_repeats: int = 16
     nfkc: bool = True
     casefold: bool = True
+    fold_variants: bool = True
 
     def __post_init__(self) -> None:
         for name, lo, hi in (
@@ -147,8 +150,9 @@ class Aligner:
         part of a passage: a passage running into one is cut there.
         """
         cfg = self.config
-        a = tokenize(a_text, nfkc=cfg.nfkc, casefold=cfg.casefold)
-        b = tokenize(b_text, nfkc=cfg.nfkc, casefold=cfg.casefold)
+        norm = {"nfkc": cfg.nfkc, "casefold": cfg.casefold, "fold_variants": cfg.fold_variants}
+        a = tokenize(a_text, **norm)
+        b = tokenize(b_text, **norm)
         return self.align_tokens(a, b, exclude_a=exclude_a, exclude_b=exclude_b)
 
     def align_tokens(

@@ -129,7 +129,13 @@ class Fingerprinter:
     def token_streams(self, texts: Sequence[str], spans: bool = True) -> TokenStreams:
         """The normalised texts of a batch as UTF-8 token streams (see :mod:`dedup.normalize`)."""
         cfg = self.config
-        return token_streams(texts, nfkc=cfg.nfkc, casefold=cfg.casefold, spans=spans)
+        return token_streams(
+            texts,
+            nfkc=cfg.nfkc,
+            casefold=cfg.casefold,
+            fold_variants=cfg.fold_variants,
+            spans=spans,
+        )
 
     def fingerprint(self, texts: Sequence[str]) -> FingerprintBatch:
         """Fingerprints of a batch of texts; batches of a few hundred amortise the overhead."""
@@ -137,7 +143,7 @@ class Fingerprinter:
 
     def fingerprint_streams(self, streams: TokenStreams) -> FingerprintBatch:
         """Fingerprints of texts already tokenised by :meth:`token_streams` (under this
-        config's ``nfkc`` and ``casefold``), one per stream."""
+        config's ``nfkc``, ``casefold`` and ``fold_variants``), one per stream."""
         cfg = self.config
         shingles, offsets = _kernels.shingle_sets(
             streams.buf,
@@ -171,6 +177,7 @@ class Fingerprinter:
             tab.arrays(),
             cfg.nfkc,
             cfg.casefold,
+            cfg.fold_variants,
             cfg.ngram,
             cfg.shingle == "word",
             HASH_SEED,

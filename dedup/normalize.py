@@ -5,12 +5,18 @@ The rule, applied identically by the fast batch path (:mod:`dedup.fingerprint`) 
 
 1. Unicode NFKC (``Config.nfkc``): canonical and compatibility forms become one form, so NFC and
    NFD input, ligatures, full-width letters and non-breaking spaces compare equal.
-2. Full case folding (``Config.casefold``): ``"Straße"`` and ``"STRASSE"`` compare equal.
-3. Tokens are maximal runs of word characters: letters, digits and combining marks (``_`` and
+2. Spelling variants (``Config.fold_variants``), on the NFKC form: invisible characters are
+   deleted (Unicode's default-ignorable code points: soft hyphens, zero-width spaces and
+   joiners, bidi marks, BOMs), and so are Arabic vowel marks (harakat) and the tatweel;
+   Cyrillic io becomes ie and alef with hamza, madda or wasla plain alef. Deleted, not made
+   separators: they sit inside words, and ``"Bundes\u00adregierung"`` must stay one word.
+   A deleted character is in no token's span.
+3. Full case folding (``Config.casefold``): ``"Straße"`` and ``"STRASSE"`` compare equal.
+4. Tokens are maximal runs of word characters: letters, digits and combining marks (``_`` and
    everything else is a separator). Punctuation, quotes, dashes and all white space therefore
    only separate tokens, which unifies their variants (curly and straight quotes, dashes and
    hyphens, tabs and non-breaking spaces).
-4. Han ideographs, kana, Bopomofo, Thai, Lao, Khmer and Myanmar characters are one token each:
+5. Han ideographs, kana, Bopomofo, Thai, Lao, Khmer and Myanmar characters are one token each:
    those scripts are written without spaces, so a "word" would otherwise be a whole sentence.
 
 The normalised form of a text is its tokens joined by single spaces (the *token stream*).
@@ -27,7 +33,7 @@ from typing import NamedTuple
 import numpy as np
 
 from dedup import _kernels
-from dedup._kernels import CLASS_MASK, SEP, SOLO
+from dedup._kernels import CLASS_MASK, SEP, SOLO, VARIANT
 from dedup.unicode_tables import Tables, tables
 
 __all__ = [
@@ -122,19 +128,24 @@ def code_points(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _run(
-    texts: Sequence[str], nfkc: bool, casefold: bool, spans: bool = True
+    texts: Sequence[str], nfkc: bool, casefold: bool, fold_variants: bool, spans: bool = True
 ) -> tuple[TokenStreams, np.ndarray]:
     tab = tables()
     cps, doc_offsets = code_points(texts)
     buf, offsets, starts, token_offsets, sources, unsafe = _kernels.token_streams(
-        cps, doc_offsets, *tab.arrays(), nfkc, casefold, spans
+        cps, doc_offsets, *tab.arrays(), nfkc, casefold, fold_variants, spans
     )
     exact = np.ones(len(texts), dtype=bool)
     return TokenStreams(buf, offsets, starts, token_offsets, sources, exact), unsafe
 
 
 def token_streams(
-    texts: Sequence[str], *, nfkc: bool = True, casefold: bool = True, spans: bool = True
+    texts: Sequence[str],
+    *,
+    nfkc: bool = True,
+    casefold: bool = True,
+    fold_variants: bool = True,
+    spans: bool = True,
 ) -> TokenStreams:
     """The normalised texts of a batch, by this module's rule, in one compiled pass.
 
@@ -144,11 +155,11 @@ def token_streams(
     the cost of its batch. ``spans=False`` leaves ``sources`` empty, for callers that need only
     the streams (fingerprinting): about a sixth less work in the kernel.
     """
-    streams, unsafe = _run(texts, nfkc, casefold, spans)
+    streams, unsafe = _run(texts, nfkc, casefold, fold_variants, spans)
     if nfkc and unsafe.any():
         bad = np.flatnonzero(unsafe)
         fixed = [unicodedata.normalize("NFKC", texts[i]) for i in bad.tolist()]
-        redo, _ = _run(fixed, nfkc, casefold, spans)
+        redo, _ = _run(fixed, nfkc, casefold, fold_variants, spans)
         streams = _splice(streams, redo, bad, spans)
     return streams
 
@@ -196,16 +207,18 @@ def _splice(
     return TokenStreams(buf, offsets, starts, token_offsets, sources, exact)
 
 
-def tokenize(text: str, *, nfkc: bool = True, casefold: bool = True) -> Tokens:
+def tokenize(
+    text: str, *, nfkc: bool = True, casefold: bool = True, fold_variants: bool = True
+) -> Tokens:
     """Tokens of ``text`` by this module's rule, each with its span in the original text.
 
     The compiled path: a token's span runs from the first to the last original character whose
     normalised form contributed to it (so "ﬁne…" gives "fine" over "ﬁne", not the ellipsis).
     Texts that need whole-text NFKC go through :func:`tokenize_reference`.
     """
-    streams = token_streams([text], nfkc=nfkc, casefold=casefold)
+    streams = token_streams([text], nfkc=nfkc, casefold=casefold, fold_variants=fold_variants)
     if not streams.exact[0]:
-        return tokenize_reference(text, nfkc=nfkc, casefold=casefold)
+        return tokenize_reference(text, nfkc=nfkc, casefold=casefold, fold_variants=fold_variants)
     stream = streams.text(0)
     words = stream.split(" ") if stream else []
     return Tokens(words=words, spans=streams.sources.copy())
@@ -214,7 +227,9 @@ def tokenize(text: str, *, nfkc: bool = True, casefold: bool = True) -> Tokens:
 _CHUNK = re.compile(r"\S+")
 
 
-def tokenize_reference(text: str, *, nfkc: bool = True, casefold: bool = True) -> Tokens:
+def tokenize_reference(
+    text: str, *, nfkc: bool = True, casefold: bool = True, fold_variants: bool = True
+) -> Tokens:
     """Tokens of ``text`` by the module's rule, in plain Python: the executable specification.
 
     NFKC never composes across white space, so normalising each white-space-delimited chunk on
@@ -223,7 +238,7 @@ def tokenize_reference(text: str, *, nfkc: bool = True, casefold: bool = True) -
     the original text). Slow (tens of milliseconds for a long article); the compiled path is
     tested to produce the same tokens.
     """
-    classes = tables().classes
+    classes, variant = tables().classes, tables().variant
     words: list[str] = []
     spans: list[tuple[int, int]] = []
     for chunk in _CHUNK.finditer(text):
@@ -236,7 +251,13 @@ def tokenize_reference(text: str, *, nfkc: bool = True, casefold: bool = True) -
         current: list[str] = []
         cur_start = cur_end = 0
         for i, ch in enumerate(norm):
-            cls = classes[ord(ch)] & CLASS_MASK
+            raw = classes[ord(ch)]
+            if fold_variants and raw & VARIANT:
+                if ord(ch) >= variant.shape[0] or variant[ord(ch)] < 0:
+                    continue  # deleted: it neither ends the token nor extends its span
+                ch = chr(variant[ord(ch)])
+                raw = classes[ord(ch)]
+            cls = raw & CLASS_MASK
             if cls == SEP or (cls == SOLO and current):
                 if current:
                     words.append("".join(current))

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from dedup import _kernels
-from dedup._kernels import SOLO, UNSAFE, WORD
+from dedup._kernels import SOLO, UNSAFE, VARIANT, WORD
 
 _MAX_CP = 0x110000
 # Case folding changes nothing above this code point, NFKC nothing above the next (both checked
@@ -49,10 +49,61 @@ _SOLO_RANGES = (
     (0x20000, 0x3FFFF),  # CJK extensions B..H
 )
 
+# Deleted under ``Config.fold_variants``. Unicode's Default_Ignorable_Code_Point (written out
+# from DerivedCoreProperties.txt rather than derived, so a Python upgrade cannot change stored
+# fingerprints): invisible characters that sit inside words in scraped HTML (soft hyphens in
+# German news, zero-width spaces and joiners, bidi marks, BOMs) and would otherwise split them.
+_IGNORABLE_RANGES = (
+    (0x00AD, 0x00AD),  # soft hyphen
+    (0x034F, 0x034F),  # combining grapheme joiner
+    (0x061C, 0x061C),  # Arabic letter mark
+    (0x115F, 0x1160),  # Hangul fillers
+    (0x17B4, 0x17B5),  # Khmer inherent vowels
+    (0x180B, 0x180F),  # Mongolian variation selectors and vowel separator
+    (0x200B, 0x200F),  # zero width space, ZWNJ, ZWJ, LRM, RLM
+    (0x202A, 0x202E),  # bidi embeddings and overrides
+    (0x2060, 0x206F),  # word joiner, invisible operators, bidi isolates, deprecated formats
+    (0x3164, 0x3164),  # Hangul filler
+    (0xFE00, 0xFE0F),  # variation selectors
+    (0xFEFF, 0xFEFF),  # zero width no-break space (BOM)
+    (0xFFA0, 0xFFA0),  # half-width Hangul filler
+    (0xFFF0, 0xFFF8),  # unassigned, reserved as ignorable
+    (0x1BCA0, 0x1BCA3),  # shorthand format controls
+    (0x1D173, 0x1D17A),  # musical format controls
+    (0xE0000, 0xE0FFF),  # tags, variation selectors supplement, reserved
+)
+# Also deleted under ``fold_variants``: Arabic vowel marks (harakat: tanwin, fatha, damma,
+# kasra, shadda, sukun, maddah and hamza above and below, the rarer ones to U+065F), the
+# superscript alef, the Quranic annotation marks (the combining ones; the end-of-ayah sign and
+# the small waw and yeh letters stay) and the tatweel (kashida), a stretching stroke. News
+# mostly omits the marks, and a copy that has them must still compare equal.
+_ARABIC_MARK_RANGES = (
+    (0x0640, 0x0640),  # tatweel
+    (0x064B, 0x065F),  # harakat
+    (0x0670, 0x0670),  # superscript alef
+    (0x06D6, 0x06DC),  # Quranic small high ligatures
+    (0x06DF, 0x06E4),  # Quranic small high marks
+    (0x06E7, 0x06E8),
+    (0x06EA, 0x06ED),
+)
+# Letters replaced under ``fold_variants`` (before case folding, so both cases are listed):
+# spellings of one word that writers use interchangeably. Russian print mostly writes io (U+0451)
+# as ie (U+0435); Arabic drops the hamza (and madda, wasla) on alef as often as it writes it.
+_VARIANT_LETTERS = {
+    0x0401: 0x0415,  # Cyrillic capital io -> capital ie
+    0x0451: 0x0435,  # Cyrillic small io -> small ie
+    0x0622: 0x0627,  # alef with madda above -> alef
+    0x0623: 0x0627,  # alef with hamza above -> alef
+    0x0625: 0x0627,  # alef with hamza below -> alef
+    0x0671: 0x0627,  # alef wasla -> alef
+}
+# The variant table covers the replaced letters; a VARIANT character at or above this is deleted.
+_VARIANT_LIMIT = 0x0700
 
-#: :meth:`Tables.arrays`: the seven tables in the order the tokenising kernels take them.
+
+#: :meth:`Tables.arrays`: the eight tables in the order the tokenising kernels take them.
 TableArrays = tuple[
-    np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray
+    np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray
 ]
 
 
@@ -64,13 +115,14 @@ class Tables:
     (see :func:`_cache_file`) and loads it in milliseconds in later processes.
     """
 
-    classes: np.ndarray  # uint8[0x110000]: SEP, WORD or SOLO, plus the UNSAFE bit
+    classes: np.ndarray  # uint8[0x110000]: SEP, WORD or SOLO, plus the UNSAFE and VARIANT bits
     fold: np.ndarray  # int32[_FOLD_LIMIT]: folded code point, or -(k+1) into fold_ext
     fold_ext: np.ndarray  # int32[k, 3]: multi-character foldings, zero-padded
     nfkc_index: np.ndarray  # int32[_NFKC_LIMIT]: -1 if NFKC keeps the character, else k
     nfkc_offsets: np.ndarray  # int32[k + 1]: NFKC of character k is nfkc_chars[off[k]:off[k+1]]
     nfkc_chars: np.ndarray  # int32[...]
     expansion: np.ndarray  # uint8[_NFKC_LIMIT]: most UTF-8 bytes (and spaces) a code point yields
+    variant: np.ndarray  # int32[_VARIANT_LIMIT]: a VARIANT character's replacement, -1: deleted
 
     def arrays(self) -> TableArrays:
         """The tables in the order the tokenising kernels take them, after the code points."""
@@ -82,6 +134,7 @@ class Tables:
             self.nfkc_offsets,
             self.nfkc_chars,
             self.expansion,
+            self.variant,
         )
 
 
@@ -181,6 +234,7 @@ def _build_tables() -> Tables:
         span = classes[lo : hi + 1]
         span[span == WORD] = SOLO
     nfkc_index, nfkc_offsets, nfkc_chars = _nfkc_tables(everything, classes)
+    variant = _variant_table(classes)
 
     fold = np.arange(_FOLD_LIMIT, dtype=np.int32)
     expansions: list[list[int]] = []
@@ -203,7 +257,23 @@ def _build_tables() -> Tables:
         nfkc_offsets=nfkc_offsets,
         nfkc_chars=nfkc_chars,
         expansion=expansion,
+        variant=variant,
     )
+
+
+def _variant_table(classes: np.ndarray) -> np.ndarray:
+    """Mark the characters ``fold_variants`` deletes or replaces (the VARIANT bit) and give
+    the replacements. A replacement is never longer in UTF-8 than its character, so the
+    kernels' buffer bound (:func:`_expansion`, computed without it) still holds."""
+    variant = np.full(_VARIANT_LIMIT, -1, dtype=np.int32)
+    for lo, hi in _IGNORABLE_RANGES + _ARABIC_MARK_RANGES:
+        classes[lo : hi + 1] |= VARIANT
+    for cp, target in _VARIANT_LETTERS.items():
+        if len(chr(target).encode("utf-8")) > len(chr(cp).encode("utf-8")):
+            raise ValueError(f"U+{cp:04X} would grow into U+{target:04X}")
+        classes[cp] |= VARIANT
+        variant[cp] = target
+    return variant
 
 
 def _expansion(

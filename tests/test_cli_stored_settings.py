@@ -14,8 +14,8 @@ from dedup.cli import main
 from tests.conftest import SAMPLE_DUMP, WEB_ARTICLES, read_jsonl, write_jsonl
 from tests.service_support import http_json, running_service
 
-WORD3 = "v1-word3-p128-s1-b32r4-nfkc+casefold-xxh64"
-WORD5 = "v1-word5-p128-s1-b32r4-nfkc+casefold-xxh64"
+WORD3 = "v1-word3-p128-s1-b32r4-nfkc+casefold+variants-xxh64"
+WORD5 = "v1-word5-p128-s1-b32r4-nfkc+casefold+variants-xxh64"
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:

@@ -10,7 +10,9 @@ import pytest
 from dedup import Config, ConfigError
 from dedup.config import FINGERPRINT_VERSION
 
-DEFAULT_ID = "v1-word5-p128-s1-b32r4-nfkc+casefold-xxh64"
+DEFAULT_ID = "v1-word5-p128-s1-b32r4-nfkc+casefold+variants-xxh64"
+# The default id before ``fold_variants`` existed, held by the indexes made then.
+OLD_DEFAULT_ID = "v1-word5-p128-s1-b32r4-nfkc+casefold-xxh64"
 
 
 def test_default_id_is_pinned():
@@ -24,8 +26,8 @@ def test_id_is_stable_across_instances_and_round_trips():
     config = Config(num_perm=64, seed=3, shingle="char", ngram=7, nfkc=False)
     assert Config(num_perm=64, seed=3, shingle="char", ngram=7, nfkc=False).id == config.id
     assert Config.from_dict(config.to_dict()).id == config.id
-    assert config.id == "v1-char7-p64-s3-b16r4-casefold-xxh64"
-    assert Config(nfkc=False, casefold=False).id.endswith("-raw-xxh64")
+    assert config.id == "v1-char7-p64-s3-b16r4-casefold+variants-xxh64"
+    assert Config(nfkc=False, casefold=False, fold_variants=False).id.endswith("-raw-xxh64")
     assert re.fullmatch(r"[a-z0-9+-]+", config.id)
 
 
@@ -38,6 +40,7 @@ def test_id_is_stable_across_instances_and_round_trips():
         {"ngram": 4},
         {"nfkc": False},
         {"casefold": False},
+        {"fold_variants": False},
         {"bands": 16, "rows": 8},
         {"bands": 32, "rows": 3},
         {"lsh_threshold": 0.8},  # through the banding it selects
@@ -46,6 +49,24 @@ def test_id_is_stable_across_instances_and_round_trips():
 def test_id_changes_with_every_stored_setting(change):
     """Changing anything that changes stored fingerprints or band keys changes the id."""
     assert Config(**change).id != DEFAULT_ID
+
+
+def test_the_old_normalisation_has_the_old_id():
+    """With ``fold_variants`` off, the id is the one indexes made before it was added hold."""
+    assert Config(fold_variants=False).id == OLD_DEFAULT_ID
+
+
+def test_a_stored_config_without_fold_variants_is_read_as_made():
+    """A config recorded before ``fold_variants`` existed was made without it."""
+    recorded = {k: v for k, v in Config().to_dict().items() if k != "fold_variants"}
+    assert Config.from_stored(recorded).fold_variants is False
+    assert Config.from_stored(recorded).id == OLD_DEFAULT_ID
+    assert Config.from_stored(Config().to_dict()) == Config()
+
+
+def test_given_settings_without_fold_variants_get_the_default():
+    """Settings a user gives (a file, flags) that do not name it take today's default."""
+    assert Config.from_dict({"ngram": 3}).fold_variants is True
 
 
 @pytest.mark.parametrize("threshold", [0.5, 0.9, 1.0])
@@ -123,6 +144,7 @@ def test_to_dict_from_dict_round_trip():
         "ngram": 3,
         "nfkc": True,
         "casefold": True,
+        "fold_variants": True,
         "threshold": 0.7,
         "lsh_threshold": 0.4,
         "bands": 8,

@@ -87,7 +87,7 @@ class SQLiteStore:
                 f"schema {SCHEMA_VERSION}", f"schema {version}", where=f"index {self._where}"
             )
         found = meta["config_id"]
-        stored = Config.from_dict(json.loads(meta["config"]))
+        stored = Config.from_stored(json.loads(meta["config"]))
         wanted = config if config is not None else stored
         if wanted.id != found:
             raise ConfigMismatchError(wanted.id, found, where=f"index {self._where}")

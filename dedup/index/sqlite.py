@@ -114,6 +114,6 @@ def stored_config(path: str | Path) -> Config | None:
             if "meta" not in {name for (name,) in tables}:
                 return None
             row = conn.execute("SELECT value FROM meta WHERE key = 'config'").fetchone()
-        return None if row is None else Config.from_dict(json.loads(row[0]))
+        return None if row is None else Config.from_stored(json.loads(row[0]))
     except (DedupError, sqlite3.Error, ValueError, TypeError):  # see the docstring
         return None

@@ -204,7 +204,7 @@ def _summary(root: Path) -> tuple[dict[str, Any], Config]:
         _field(data, "relations", _OBJECT, {})
         for stage, seconds in _field(data, "timings", _OBJECT, {}).items():
             _checked(seconds, _NUMBER, f"timing {stage!r}")
-        return data, Config.from_dict(data["config"])
+        return data, Config.from_stored(data["config"])
     except _DAMAGE as exc:  # ConfigError is a ValueError
         raise _damaged(exc, str(path)) from None
 
