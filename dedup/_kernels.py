@@ -159,12 +159,13 @@ def token_streams(
             for j in range(lo, hi):
                 c = cp if j < 0 else np.int64(nfkc_chars[j])
                 raw = classes[c] if c < n_classes else SEP
-                bad |= (raw & UNSAFE) != 0
-                if variants and raw & VARIANT:
-                    if c >= n_variant or variant[c] < 0:
-                        continue
-                    c = np.int64(variant[c])
-                    raw = classes[c]
+                if raw & (UNSAFE | VARIANT):  # rare: one test for both on the common path
+                    bad |= (raw & UNSAFE) != 0
+                    if variants and raw & VARIANT:
+                        if c >= n_variant or variant[c] < 0:
+                            continue
+                        c = np.int64(variant[c])
+                        raw = classes[c]
                 cls = raw & CLASS_MASK
                 if cls == SEP:
                     in_word = False
