@@ -184,7 +184,7 @@ def run_bulk(
                 proposed = sampled.propose(pairs, verifier, spool, corpus.content_hashes)
                 pairs = VerifiedPairs.concat([pairs, proposed.alike])
         with _timed(timings, "cluster"):
-            canon = star_clusters(rank, pairs.left, pairs.right)
+            canon = star_clusters(rank, pairs.left, pairs.right, pairs.relation)
         passages = None
         if reuse is not None and proposed is not None:
             with _timed(timings, "passages"):
