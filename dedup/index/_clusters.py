@@ -6,8 +6,12 @@ The rule (the incremental form of :func:`dedup.cluster.star_clusters`):
 * A cluster is a star around its *canonical* document, and its id is the canonical's id.
 * **Add.** A new document joins the cluster of the best-ranked canonical (in
   :func:`dedup.cluster.canonical_order`: earliest ``published``, then longest text, then smallest
-  id) that it *verifies against directly*: identical normalised text, or Jaccard or containment
-  either way at or above ``Config.threshold``. A document that verifies against no canonical
+  id) that it *verifies against directly*: identical normalised text, or Jaccard or its own
+  containment in the canonical at or above ``Config.threshold`` (a copy, or an excerpt of the
+  canonical). A document that only *contains* a canonical does not join it: a long article
+  that quotes a stored 30-word brief is not a copy of the brief, and six unrelated articles
+  quoting it must not become one cluster named after it (:mod:`dedup.cluster` makes an excerpt
+  wait for its containers for the same reason). A document that verifies against no canonical
   founds a cluster, named after itself. Verifying against a mere member does not count: that is
   the chaining guard, so A~B and B~C never put an unrelated A and C together through B.
 * Documents never move while their canonical stays, so cluster ids are stable as documents are
@@ -23,10 +27,12 @@ The rule (the incremental form of :func:`dedup.cluster.star_clusters`):
 * Documents with an empty fingerprint match nothing and are singletons.
 
 Adding documents in canonical order (for news, in order of publication) therefore gives exactly
-the batch star clustering of the same verified pairs; other orders can differ only by which
-document of a group became the canonical. Since a document only founds a cluster when it
-verifies against no canonical, no two canonicals ever verify against each other (within what
-LSH finds and the bucket cap reads).
+the batch star clustering of the same verified pairs when no document contains another; other
+orders can differ only by which document of a group became the canonical. An excerpt stored
+before its containers stays where it is when they arrive (documents do not move while their
+canonical stays), where the batch job, which sees every pair at once, puts it in its best
+container's star. Since a document only founds a cluster when it may join no canonical, no
+canonical is a copy or an excerpt of another (within what LSH finds and the bucket cap reads).
 """
 
 from __future__ import annotations
@@ -40,6 +46,7 @@ from dedup.cluster import canonical_order
 from dedup.index._matching import relations
 from dedup.index._store import Buckets, Entry, Row, Store
 from dedup.lsh import Banding
+from dedup.types import Relation
 from dedup.verify import Similarity
 
 # What ranking needs of a document: (id, published, length).
@@ -58,18 +65,12 @@ class Placer:
     def verifies(
         self, shingles: np.ndarray, content_hash: int, other: np.ndarray, other_hash: int
     ) -> bool:
-        """True when two documents are linked: identical normalised text or any relation.
-
-        :func:`dedup.verify.classify` finds a relation exactly when Jaccard or either
-        containment reaches the threshold, so that is checked on the pair's floats directly:
-        the one-pair NumPy arrays of :meth:`Similarity.relation` cost more than the merge walk,
-        and a bulk insert verifies tens of thousands of pairs this way.
-        """
+        """True when the first document may join the second's cluster: identical normalised
+        text, or a relation other than ``contains`` from its side (:func:`joins`)."""
         if content_hash == other_hash:
             return True
         sim = Similarity.of(shingles, other)
-        best = max(sim.jaccard, sim.containment_a_in_b, sim.containment_b_in_a)
-        return best >= self._threshold
+        return joins(sim.jaccard, sim.containment_a_in_b, self._threshold)
 
     def place_run(self, entries: Sequence[Entry], keys: np.ndarray) -> list[int]:
         """Canonical handles of a run of new documents (consecutive handles, not yet written).
@@ -125,7 +126,8 @@ class Placer:
         rows: dict[int, Row],
         shingles: dict[int, np.ndarray],
     ) -> list[list[int]]:
-        """For each run document, the stored canonicals (of ``stored[q]``) it verifies against.
+        """For each run document, the stored canonicals (of ``stored[q]``) it verifies against
+        and does not merely contain.
 
         Every pair is verified in one batch (:func:`~dedup.index._matching.relations`): in news,
         most documents are the canonical of their own cluster, so nearly every LSH candidate
@@ -149,8 +151,8 @@ class Placer:
             sets, [at[q] for q in left], [column[c] for c in right], self._threshold, identical
         )
         linked: list[list[int]] = [[] for _ in entries]
-        for q, c, relation in zip(left, right, found, strict=True):
-            if relation is not None:
+        for q, c, pair in zip(left, right, found, strict=True):
+            if pair is not None and pair[1] is not Relation.CONTAINS:
                 linked[q].append(c)
         return linked
 
@@ -280,6 +282,20 @@ class _RunBuckets:
         """Record that run document ``q`` founded a cluster."""
         for g, position, _ in self._reach.get(q, ()):
             self._founders.setdefault(g, []).append((position, q))
+
+
+def joins(jaccard: float, contained: float, threshold: float) -> bool:
+    """Whether a document related to a canonical this way may join its cluster: a copy or an
+    excerpt of it, not a document that only contains it.
+
+    :func:`dedup.verify.classify` calls a pair a copy at Jaccard or both containments at the
+    threshold, and ``contained_in`` at the larger containment there; so, short of identical
+    texts, the document is a copy or an excerpt exactly when its own containment in the
+    canonical (``contained``, never below the Jaccard) reaches the threshold. Checked on the
+    pair's floats directly: the one-pair NumPy arrays of :meth:`Similarity.relation` cost
+    more than the merge walk, and a bulk insert verifies tens of thousands of pairs this way.
+    """
+    return jaccard >= threshold or contained >= threshold
 
 
 def _meta(row: Row) -> _Meta:
