@@ -45,6 +45,7 @@ from dedup.collection.reports import (
     Prepared,
     Verdict,
     Window,
+    duplicate_of,
     joins,
     placed,
     status_of,
@@ -392,7 +393,7 @@ class Collection(FileSettings):
         verdict = Verdict(
             id=doc.id,
             status=status_of(result.matches),
-            duplicate_of=result.matches[0].id if result.matches else None,
+            duplicate_of=duplicate_of(result.matches),
             matches=(),
             boilerplate=tuple(sorted(stripped.removed + stripped.chrome)),
             truncated=result.truncated,

@@ -54,9 +54,11 @@ class Verdict:
 
     ``status`` is ``duplicate`` when a stored document has the same normalised text (or the
     same id and text were posted before), ``near_duplicate`` when one is related as a near
-    duplicate or by containment either way (found by LSH, or among the reuse candidates: a
-    short excerpt of a long story, which LSH misses), else ``new`` (passage reuse alone leaves
-    an article ``new``; its matches say what it shares). ``duplicate_of`` is the best match's id.
+    duplicate or contains it (the checked document is a copy or an excerpt: found by LSH, or
+    among the reuse candidates, a short excerpt of a long story, which LSH misses), else
+    ``new``: passage reuse, or containing a stored document (a long article quoting a stored
+    brief), leaves an article ``new``, and its matches say what it shares or contains.
+    ``duplicate_of`` is the id of the best match that made it a duplicate or near duplicate.
     ``boilerplate`` lists the checked text's boilerplate spans; ``stored`` what posting did
     (None for a check); ``truncated`` that a hot LSH bucket was cut short.
     """
@@ -172,13 +174,29 @@ STORED_AS: dict[AddOutcome, Stored] = {
 }
 
 
+#: Relations that make a checked document a copy of the match (or an excerpt of it): the
+#: others, ``contains`` and ``shares_passages``, leave it ``new`` (:func:`status_of`).
+_COPY_OF = (Relation.DUPLICATE, Relation.NEAR_DUPLICATE, Relation.CONTAINED_IN)
+
+
 def status_of(matches: tuple[Match, ...]) -> Status:
-    """A verdict's status from its verified document-level matches."""
+    """A verdict's status from its verified document-level matches.
+
+    A document whose only whole-text matches it ``contains`` is ``new``: a long article that
+    quotes a stored brief, or carries a stored footer-only page, is new content, not a copy of
+    either (the index does not place it in their clusters); its matches still list them.
+    """
     if any(m.relation is Relation.DUPLICATE for m in matches):
         return "duplicate"
-    if matches:
+    if any(m.relation in _COPY_OF for m in matches):
         return "near_duplicate"
     return "new"
+
+
+def duplicate_of(matches: tuple[Match, ...]) -> str | None:
+    """The verdict's ``duplicate_of``: the best match (they are sorted best first) that makes
+    the document a copy or an excerpt (:func:`status_of`), or None for a ``new`` one."""
+    return next((m.id for m in matches if m.relation in _COPY_OF), None)
 
 
 def widened(
@@ -195,7 +213,7 @@ def widened(
     merged = tuple(sorted([*matches, *found], key=Match.sort_key))
     taken = {m.id for m in found}
     if verdict.duplicate_of != verdict.id:
-        verdict = replace(verdict, status=status_of(merged), duplicate_of=merged[0].id)
+        verdict = replace(verdict, status=status_of(merged), duplicate_of=duplicate_of(merged))
     return verdict, merged, [doc_id for doc_id in reuse if doc_id not in taken]
 
 
