@@ -19,6 +19,11 @@ they are collected and finished on the driver by :func:`dedup.cluster.star_clust
 on the remaining subgraph: the founders among undecided vertices depend only on the edges
 between them, so the answer is the same, in fewer rounds. A graph that small from the start
 is clustered on the driver outright (:func:`star_canonicals`), sparing a dozen Spark jobs.
+
+Only the driver path applies the local engine's rule for excerpts (an excerpt waits for the
+documents that contain it, :mod:`dedup.cluster`): the rounds treat every pair as a copy, so a
+graph of more than ``local_finish`` pairs can put an excerpt published first at the centre of
+its containers, as the local engine did before that rule.
 """
 
 from __future__ import annotations
@@ -128,7 +133,7 @@ def star_canonicals(
 
     by_rank = ranks.select(F.col("pos").alias("p"), F.col("rank").alias("r"))
     edges = (
-        verified.select("left", "right")
+        verified.select("left", "right", "relation")
         .join(by_rank.withColumnRenamed("p", "left").withColumnRenamed("r", "ru"), "left")
         .join(by_rank.withColumnRenamed("p", "right").withColumnRenamed("r", "rv"), "right")
     )
@@ -152,7 +157,8 @@ def _stars_on_driver(edges: DataFrame) -> list[tuple[int, int]]:
     ends = np.fromiter((r[k] for k in ("left", "right") for r in rows), np.int64, 2 * m)
     ranks = np.fromiter((r[k] for k in ("ru", "rv") for r in rows), np.int64, 2 * m)
     vertices, first, local = np.unique(ends, return_index=True, return_inverse=True)
+    relation = np.fromiter((r["relation"] for r in rows), np.int8, m)
     # Global ranks order the vertices; star_clusters only compares them.
-    canon = star_clusters(ranks[first], local[:m], local[m:])
+    canon = star_clusters(ranks[first], local[:m], local[m:], relation)
     moved = np.flatnonzero(canon != np.arange(vertices.shape[0]))
     return list(zip(vertices[moved].tolist(), vertices[canon[moved]].tolist(), strict=True))
