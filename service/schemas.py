@@ -154,8 +154,18 @@ def components(settings: ServiceSettings) -> dict[str, Schema]:
             "required": ["id", "status", "duplicate_of", "matches", "boilerplate"],
             "properties": {
                 "id": {"type": "string"},
-                "status": {"enum": STATUSES},
-                "duplicate_of": {"type": ["string", "null"]},
+                "status": {
+                    "enum": STATUSES,
+                    "description": "duplicate: a stored document has the same normalised "
+                    "text; near_duplicate: one is a copy (near_duplicate) of it or contains it "
+                    "(contained_in); else new, also when the query only contains stored "
+                    "documents or shares passages with them (those matches are listed).",
+                },
+                "duplicate_of": {
+                    "type": ["string", "null"],
+                    "description": "The best match that made the status duplicate or "
+                    "near_duplicate; null when new.",
+                },
                 "matches": {"type": "array", "items": ref("MatchReport")},
                 "boilerplate": {"type": "array", "items": ref("Span")},
                 "stored": {"enum": [*STORED, None], "description": "null for /v1/check."},
