@@ -377,9 +377,8 @@ class Collection(FileSettings):
         *,
         refresh: bool = False,
     ) -> Pending:
-        """Everything of a check but what :meth:`report` adds: boilerplate, fingerprint and
-        verified matches, what decides a post's status and what it stores (``refresh``: a
-        post's, which first refreshes what its boilerplate shows, :mod:`.refresh`)."""
+        """A check but what :meth:`report` adds: boilerplate, fingerprint, verified matches,
+        what decides a post's status and what it stores (``refresh``: a post's, :mod:`.refresh`)."""
         # Its bounds in the stored form: the report filters its candidates by them too.
         window = Window(*window_bounds(since, until), exclude_same_source)
         ready = self._prepared(doc, prepared)
