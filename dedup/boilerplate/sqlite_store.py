@@ -263,7 +263,6 @@ class SQLiteBoilerplateStore:
         self._remove(doc_id)
 
     @storage_errors
-    @storage_errors
     def paragraphs(self, doc_id: str) -> list[Occurrence]:
         """A stored document's paragraphs with their keys but not their texts and arrays:
         which of them carry a key, read for a tenth of :meth:`get`'s cost."""
@@ -273,6 +272,7 @@ class SQLiteBoilerplateStore:
         )
         return [_occurrence(r) for r in self._conn.execute(query, (doc_id,))]
 
+    @storage_errors
     def get(self, doc_id: str) -> DocumentEntry | None:
         """The stored document with this id, if any."""
         row = self._conn.execute(
