@@ -40,7 +40,20 @@ def _related(i: int, j: int) -> bool:
     return Similarity.of(a.shingles, b.shingles).relation(CONFIG.threshold, identical) is not None
 
 
+def _joins(i: int, j: int) -> bool:
+    """Whether POOL[i] may join a cluster POOL[j] is the canonical of: a copy or an excerpt."""
+    a, b = _FPS[i], _FPS[j]
+    if a.empty or b.empty:
+        return False
+    relation = Similarity.of(a.shingles, b.shingles).relation(
+        CONFIG.threshold, a.content_hash == b.content_hash
+    )
+    return relation is not None and relation is not Relation.CONTAINS
+
+
 RELATED = {(i, j) for i in range(len(POOL)) for j in range(len(POOL)) if _related(i, j)}
+JOINS = {(i, j) for i, j in RELATED if _joins(i, j)}
+COPIES = {(i, j) for i, j in JOINS if (j, i) in JOINS}  # each may join the other's cluster
 IDS = ["a", "b", "c", "d", "e", "f"]
 DATES = [None, "2024-05-01T09:00:00Z", "2024-05-01T10:00:00Z"]
 
@@ -161,11 +174,12 @@ class IndexMachine(RuleBasedStateMachine):
         assert sorted(m for _, members in memory for m in members) == sorted(self.model)
         for cluster_id, members in memory:
             assert members[0] == cluster_id
-            # Chaining guard: every member verifies against the canonical itself.
-            assert all((pool[m], pool[cluster_id]) in RELATED for m in members[1:])
-        # A document only founds a cluster when it verifies against no canonical.
+            # Chaining guard: every member is a copy or an excerpt of the canonical itself.
+            assert all((pool[m], pool[cluster_id]) in JOINS for m in members[1:])
+        # A document only founds a cluster when it may join no canonical: no two are copies
+        # (an excerpt stored before the story that contains it stays a canonical).
         for a, b in itertools.combinations(canonicals, 2):
-            assert (pool[a], pool[b]) not in RELATED
+            assert (pool[a], pool[b]) not in COPIES
 
 
 TestIndexMachine = IndexMachine.TestCase
