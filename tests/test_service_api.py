@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import random
 from typing import Any
 from urllib.parse import quote
 
 import pytest
 from aiohttp.test_utils import TestClient
 
-from dedup.synth import char_noise
 from tests.service_support import matches_schema, post, raw_request
 
 Client = TestClient[Any, Any]
@@ -71,18 +69,6 @@ async def test_a_lightly_edited_copy_is_a_near_duplicate(client: Client, article
     assert body["status"] == "near_duplicate"
     assert body["duplicate_of"] == "a1"
     assert body["matches"][0]["jaccard"] >= 0.7
-
-
-async def test_an_ocr_noised_whole_copy_is_a_near_duplicate(client: Client, article: str) -> None:
-    """A whole copy with 1 % of its characters changed is a near_duplicate, not contained_in:
-    most of each text's shingles are in the other (its Jaccard is under the threshold)."""
-    await post(client, "/v1/documents", {"id": "a1", "text": article})
-    noisy = char_noise(article, random.Random(1), 0.01)
-    status, body = await post(client, "/v1/documents", {"id": "a2", "text": noisy})
-    assert (status, body["status"], body["duplicate_of"]) == (201, "near_duplicate", "a1")
-    match = body["matches"][0]
-    assert match["jaccard"] < 0.7
-    assert match["relation"] == "near_duplicate"
 
 
 async def test_a_new_text_for_a_stored_id_updates_it(client: Client, article: str) -> None:
