@@ -13,15 +13,20 @@ import numpy as np
 
 from dedup.bulk import CandidatePairs
 from dedup.cluster import star_clusters
+from dedup.types import Relation
+from dedup.verify import RELATIONS
 
 
 def spark_stars(spark: Any, rank: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """``canon`` by the Spark clustering stage in distributed rounds only (no driver finish)."""
+    """``canon`` by the Spark clustering stage in distributed rounds only (no driver finish),
+    every pair a copy (``near_duplicate``), as :func:`star_clusters` without relations."""
     from dedup.engines.spark.cluster import star_canonicals
 
     n = rank.shape[0]
+    copy = RELATIONS.index(Relation.NEAR_DUPLICATE)
     verified = spark.createDataFrame(
-        list(zip(left.tolist(), right.tolist(), strict=True)), "left bigint, right bigint"
+        [(a, b, copy) for a, b in zip(left.tolist(), right.tolist(), strict=True)],
+        "left bigint, right bigint, relation byte",
     )
     ranks = spark.createDataFrame(
         list(zip(range(n), rank.tolist(), strict=True)), "pos bigint, rank bigint"
