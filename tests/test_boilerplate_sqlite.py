@@ -10,7 +10,7 @@ import pytest
 
 from dedup.boilerplate import BoilerplateModel, MemoryStore, Stripper
 from dedup.boilerplate.sqlite_store import SQLiteBoilerplateStore
-from dedup.boilerplate.store import BatchLookups, SortedCarriers, _keys
+from dedup.boilerplate.store import BatchLookups, SortedCarriers, keys_of
 from dedup.io import read_documents
 from dedup.synth import boilerplate_corpus
 from dedup.types import Document
@@ -88,7 +88,7 @@ def test_batched_lookups_answer_what_single_ones_do(corpus: list[Document], tmp_
         model = BoilerplateModel(store=store)
         entries = model.observe_many(corpus)
         occurrences = [occ for e in entries for occ in e.occurrences]
-        keys = {key for occ in occurrences for key in _keys(occ)}
+        keys = {key for occ in occurrences for key in keys_of(occ)}
         in_order, whole = store.carriers_in_order(keys), SortedCarriers(store)
         sources = {doc.source for doc in corpus}
         for (kind, key), source, limit in itertools.product(keys, sources, (3, None)):

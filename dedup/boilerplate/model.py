@@ -33,6 +33,7 @@ from dedup.boilerplate.store import (
     MemoryStore,
     Occurrence,
     SortedCarriers,
+    keys_of,
 )
 from dedup.config import Config
 from dedup.paragraphs import Segmenter
@@ -222,13 +223,7 @@ class Judgement:
 
     def keys(self, occ: Occurrence) -> list[tuple[KeyKind, int]]:
         """Every store key ``occ`` is matched under, near-duplicate forms included."""
-        keys: list[tuple[KeyKind, int]] = [("exact", occ.exact), ("masked", occ.masked)]
-        if occ.template is not None:
-            keys.append(("template", occ.template))
-        if occ.label is not None:
-            keys.append(("label", occ.label))
-        keys.extend(("masked", key) for key, _ in self.near(occ))
-        return keys
+        return keys_of(occ) + [("masked", key) for key, _ in self.near(occ)]
 
     def carriers(self, occ: Occurrence) -> dict[str, str | None]:
         """Stored documents with an eligible paragraph matching ``occ`` (``{id: source}``)."""

@@ -47,7 +47,7 @@ from dedup._removal_log import prune
 from dedup.boilerplate._inversion import CARRIER, FORM
 from dedup.boilerplate._sqlite_in_order import SQLiteInOrder
 from dedup.boilerplate.sqlite_lookups import Lookups, tagged
-from dedup.boilerplate.store import CarriersInOrder, DocumentEntry, KeyKind, Occurrence, _keys
+from dedup.boilerplate.store import CarriersInOrder, DocumentEntry, KeyKind, Occurrence, keys_of
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS bp_documents (
@@ -168,7 +168,9 @@ class SQLiteBoilerplateStore:
         """Store a document not stored; ``forms`` (masked key -> seq) holds every living form
         of its signed paragraphs' masked keys, and gets the forms made for it."""
         conn = self._conn
-        keys = sorted({tagged(kind, key) for occ in entry.occurrences for kind, key in _keys(occ)})
+        keys = sorted(
+            {tagged(kind, key) for occ in entry.occurrences for kind, key in keys_of(occ)}
+        )
         seq = conn.execute(
             "INSERT INTO bp_carriers (doc_id, source, keys) VALUES (?, ?, ?)",
             (entry.doc_id, entry.source, np.array(keys, dtype="<u8").tobytes()),

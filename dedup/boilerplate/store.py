@@ -279,7 +279,7 @@ class MemoryStore:
         self._docs[entry.doc_id] = entry
         new: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         for occ in entry.occurrences:
-            for kind, key in _keys(occ):
+            for kind, key in keys_of(occ):
                 self._carry((kind, key), entry.doc_id, entry.source)
             if occ.shingles is not None and occ.bands is not None:
                 self._form_refs[occ.masked] += 1
@@ -292,7 +292,7 @@ class MemoryStore:
         if old is None:
             return
         for occ in old.occurrences:
-            for kind, key in _keys(occ):
+            for kind, key in keys_of(occ):
                 self._drop((kind, key), doc_id)
             if occ.shingles is not None and occ.bands is not None:
                 self._form_refs[occ.masked] -= 1
@@ -391,10 +391,8 @@ class MemoryStore:
         return SortedCarriers(self)
 
 
-def _keys(occ: Occurrence) -> list[tuple[KeyKind, int]]:
+def keys_of(occ: Occurrence) -> list[tuple[KeyKind, int]]:
+    """A paragraph's own store keys, each with its kind (its near forms are other keys')."""
     keys: list[tuple[KeyKind, int]] = [("exact", occ.exact), ("masked", occ.masked)]
-    if occ.template is not None:
-        keys.append(("template", occ.template))
-    if occ.label is not None:
-        keys.append(("label", occ.label))
-    return keys
+    keys += [("template", occ.template)] if occ.template is not None else []
+    return keys + ([("label", occ.label)] if occ.label is not None else [])

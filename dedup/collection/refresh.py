@@ -56,7 +56,7 @@ from dedup.boilerplate import Stripper, content_or_full
 from dedup.boilerplate.model import Judgement
 from dedup.boilerplate.sqlite_lookups import tagged
 from dedup.boilerplate.sqlite_store import SQLiteBoilerplateStore
-from dedup.boilerplate.store import KeyKind, Occurrence
+from dedup.boilerplate.store import KeyKind, Occurrence, keys_of
 from dedup.collection import tables
 from dedup.collection.reuse_index import ReuseSets
 from dedup.fingerprint import Fingerprinter
@@ -160,7 +160,7 @@ class Refresher:
             return False  # spans not stored (loaded without them): left as it was loaded
         stored = [tuple(span) for span in json.loads(stored_spans)]
         paragraphs = self._boilerplate.paragraphs(doc_id)
-        carrying = [o for o in paragraphs if not keys.isdisjoint(_keys_of(o))]
+        carrying = [o for o in paragraphs if not keys.isdisjoint(keys_of(o))]
         if all((o.start, o.end) in stored for o in carrying):
             return False
         entry = self._boilerplate.get(doc_id)
@@ -220,10 +220,3 @@ def stored_before(index: SQLiteIndex, doc_ids: Sequence[str], before: int) -> li
 def _table(conn: sqlite3.Connection, name: str) -> bool:
     query = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
     return conn.execute(query, (name,)).fetchone() is not None
-
-
-def _keys_of(occ: Occurrence) -> list[_Key]:
-    """The store keys of a stored paragraph (its near forms are other paragraphs' masked keys)."""
-    keys: list[_Key] = [("exact", occ.exact), ("masked", occ.masked)]
-    keys += [("template", occ.template)] if occ.template is not None else []
-    return keys + ([("label", occ.label)] if occ.label is not None else [])
