@@ -55,7 +55,7 @@ from dedup.config import Config
 from dedup.errors import DocumentNotFoundError, InputError, ReadOnlyError
 from dedup.fingerprint import Fingerprint, Fingerprinter
 from dedup.index import DEFAULT_BUSY_TIMEOUT, SQLiteIndex, window_bounds
-from dedup.io import stored_document
+from dedup.io import dated_document, stored_document
 from dedup.types import AddOutcome, Document
 
 #: The SQLite page cache of a collection opened read-only, in MB: a reader reads scattered rows
@@ -360,10 +360,12 @@ class Collection(FileSettings):
             raise ReadOnlyError("this collection was opened read-only")
 
     def _prepared(self, doc: Document, prepared: Prepared | None) -> Prepared:
-        doc = stored_document(doc)  # its date in the stored form, what the verbs go on with
         if prepared is None:  # a post that stores it compresses its text then
-            return self.prepare(doc, compress=False)
-        if prepared.config_id != self.config.id or prepared.doc != doc:
+            return self.prepare(doc, compress=False)  # which checks it (stored_document)
+        # Equal to a document prepare() checked, so only its date needs the stored form.
+        if not isinstance(doc, Document):
+            raise InputError(f"expected a Document, got {type(doc).__name__}")
+        if prepared.config_id != self.config.id or prepared.doc != dated_document(doc):
             raise InputError("prepared for another document or config than this one")
         return prepared
 

@@ -9,7 +9,7 @@ can be replaced), :func:`output_text_file` (the same, ``-`` for standard output)
 """
 
 from dedup.io._atomic import STDOUT_NAME, atomic_text_file, output_text_file
-from dedup.io._dates import parse_published, stored_document, window_bound
+from dedup.io._dates import dated_document, parse_published, stored_document, window_bound
 from dedup.io._jsonl import (
     FieldNames,
     parse_line,
@@ -37,6 +37,7 @@ __all__ = [
     "OutputDir",
     "Plain",
     "atomic_text_file",
+    "dated_document",
     "decode_line",
     "fsync_path",
     "line_ranges",
