@@ -53,7 +53,8 @@ bench-quality: $(STAMP)
 # POST check+insert load at 1, 8 and 16 clients on loopback, against direct library calls;
 # the readers' reuse lookups through the runs' directories, against a binary search of each run;
 # find_rare gathering each run's pairs in one kernel, against the numpy calls it replaced;
-# a start-up build of the indexes, each run sorted once, against the merges it replaced.
+# a start-up build of the indexes, each run sorted once, against the merges it replaced;
+# the refresh of early posts, against the writer's whole part of the same posts.
 bench-service: $(STAMP)
 	$(BIN)/python -m benchmarks.service_load --mixed 60
 	$(BIN)/python -m benchmarks.reuse_lookup
@@ -61,6 +62,7 @@ bench-service: $(STAMP)
 	$(BIN)/python -m benchmarks.postings_build
 	$(BIN)/python -m benchmarks.crossing
 	$(BIN)/python -m benchmarks.prepare_batches
+	$(BIN)/python -m benchmarks.refresh_share
 
 bench-spark: $(STAMP)
 	$(BIN)/python -m benchmarks.spark_bench --docs 20000
