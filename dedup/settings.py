@@ -2,7 +2,8 @@
 
 Later sources override earlier ones, key by key. The keys are :class:`dedup.Config`'s fields
 (``threshold = 0.85``, ``DEDUP_THRESHOLD=0.85``, ``--threshold 0.85``). A table in the TOML
-file belongs to another component (:data:`TABLES`), which checks its keys when it reads it.
+file belongs to another component (:data:`TABLES`), which checks its values when it reads it;
+its key names are checked here, by every command, as the top-level keys are.
 """
 
 from __future__ import annotations
@@ -22,10 +23,38 @@ _FIELDS = {f.name: f for f in fields(Config)}
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
-#: The tables a settings file may have, each read by another component: ``[service]`` by
-#: :mod:`service.config`. Any other is refused rather than ignored: ``[dedup]`` holding
-#: ``ngram = 3`` would otherwise leave a run at the defaults without a word.
-TABLES = ("service",)
+#: The tables a settings file may have, each read by another component, and their keys:
+#: ``[service]`` by :mod:`service.config` (its ``ServiceSettings`` fields; a test keeps the two
+#: equal). Any other table is refused rather than ignored: ``[dedup]`` holding ``ngram = 3``
+#: would otherwise leave a run at the defaults without a word. So is an unknown key in a known
+#: table, in every command: a file shared by ``dedup bulk`` and ``dedup serve`` with a misspelt
+#: ``[service]`` limit was accepted by every run until the service was next started.
+TABLES: dict[str, frozenset[str]] = {
+    "service": frozenset(
+        {
+            "db",
+            "host",
+            "port",
+            "max_body_bytes",
+            "max_text_chars",
+            "max_token_chars",
+            "max_json_depth",
+            "readers",
+            "reader_mode",
+            "writer_mode",
+            "reader_nice",
+            "queue_size",
+            "bulk_window",
+            "idle_timeout",
+            "body_timeout",
+            "shutdown_timeout",
+            "retry_after",
+            "write_wait",
+            "read_only",
+            "post_lanes",
+        }
+    ),
+}
 
 
 def read_toml(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -90,8 +119,9 @@ def given_settings(
 
 def file_settings(path: str | os.PathLike[str]) -> dict[str, Any]:
     """The fingerprint settings at the top level of a TOML file, checked: an unknown key, an
-    unknown table or a bad value is a :class:`ConfigError` naming the file. The keys of a
-    known table (:data:`TABLES`) are its reader's business."""
+    unknown table, an unknown key of a known table (:data:`TABLES`) or a bad value is a
+    :class:`ConfigError` naming the file. The values of a known table are its reader's
+    business."""
     table = read_toml(path)
     tables = sorted(k for k, v in table.items() if isinstance(v, dict) and k not in _FIELDS)
     if unknown := [f"[{name}]" for name in tables if name not in TABLES]:
@@ -103,6 +133,9 @@ def file_settings(path: str | os.PathLike[str]) -> dict[str, Any]:
     unknown = sorted(k for k, v in table.items() if k not in _FIELDS and not isinstance(v, dict))
     if unknown:
         raise ConfigError(f"{path}: unknown setting(s): {', '.join(unknown)}")
+    for name in tables:
+        if wrong := sorted(set(table[name]) - TABLES[name]):
+            raise ConfigError(f"{path}: unknown [{name}] setting(s): {', '.join(wrong)}")
     return _checked({k: v for k, v in table.items() if k in _FIELDS}, str(path))
 
 

@@ -40,8 +40,9 @@ def test_the_table_covers_every_command_that_takes_settings() -> None:
         (b'source = "\xff"\n', "settings.toml: not UTF-8 (byte 10)"),
         (b"port = 1\n", "settings.toml: unknown setting(s): port"),
         (b"[dedup]\nngram = 3\n", "settings.toml: unknown table(s) [dedup] "),
+        (b"[service]\nprot = 9000\n", "settings.toml: unknown [service] setting(s): prot"),
     ],
-    ids=["out-of-range", "not-toml", "not-utf-8", "unknown-key", "unknown-table"],
+    ids=["out-of-range", "not-toml", "not-utf-8", "unknown-key", "unknown-table", "table-key"],
 )
 def test_settings_it_cannot_use_are_one_line_and_exit_2(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, settings: bytes, message: str

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
 
 from dedup.config import Config
 from dedup.errors import ConfigError
-from dedup.settings import file_settings, load_config
+from dedup.settings import TABLES, file_settings, load_config
+from service.config import ServiceSettings
 from tests.conftest import toml
 
 
@@ -27,9 +29,22 @@ def test_a_dotted_table_is_named_by_its_first_part(tmp_path: Path) -> None:
 
 
 def test_the_service_table_is_left_to_the_service(tmp_path: Path) -> None:
-    """[service] is read (and its keys checked) by service.config, not here."""
-    path = toml(tmp_path, 'ngram = 3\n[service]\ndb = "a.db"\n')
+    """[service]'s values are read (and checked) by service.config, not here."""
+    path = toml(tmp_path, 'ngram = 3\n[service]\ndb = "a.db"\nport = "not checked here"\n')
     assert file_settings(path) == {"ngram": 3}
+
+
+def test_a_misspelt_key_of_the_service_table_is_refused_by_every_command(tmp_path: Path) -> None:
+    """A file ``dedup bulk`` shares with ``dedup serve`` is checked whole by both."""
+    path = toml(tmp_path, "threshold = 0.8\n[service]\nprot = 9000\n")
+    with pytest.raises(ConfigError, match=r"dedup\.toml: unknown \[service\] setting\(s\): prot"):
+        file_settings(path)
+
+
+def test_the_service_keys_known_here_are_the_service_settings() -> None:
+    """:data:`dedup.settings.TABLES` spells the service's keys out (the library imports nothing
+    of the service): a setting added to one and not the other fails here."""
+    assert TABLES["service"] == {f.name for f in fields(ServiceSettings)}
 
 
 def test_settings_not_given_are_the_bases() -> None:
