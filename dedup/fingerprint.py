@@ -164,6 +164,13 @@ class Fingerprinter:
             seed=cfg.seed,
         )
 
+    def content_hashes(self, texts: Sequence[str]) -> np.ndarray:
+        """The content hashes alone (uint64, one per text): equal iff the normalised texts are
+        equal, as :attr:`Fingerprint.content_hash`; no shingles nor signatures made."""
+        streams = self.token_streams(texts, spans=False)
+        hashes: np.ndarray = _kernels.content_hashes(streams.buf, streams.offsets, HASH_SEED)
+        return hashes
+
     def fingerprint_one(self, text: str) -> Fingerprint:
         """Fingerprint of a single text: what a batch of one gives, in one compiled call
         (:func:`dedup._minhash_kernels.fingerprint_text`). A service's writer fingerprints each

@@ -34,6 +34,7 @@ from dedup.boilerplate.sqlite_store import SQLiteBoilerplateStore
 from dedup.boilerplate.store import DocumentEntry
 from dedup.collection import loading, tables, warm
 from dedup.collection.file_settings import FileSettings
+from dedup.collection.like_for_like import LikeForLike
 from dedup.collection.loading import Loader
 from dedup.collection.passages import Passages
 from dedup.collection.refresh import Refresher
@@ -85,7 +86,8 @@ class Collection(FileSettings):
         self._model = BoilerplateModel(self.config, store=self._boilerplate)
         self._stripper = Stripper(self._model)
         self._fingerprinter = Fingerprinter(self.config)
-        self._passages = Passages(index, self._texts, self._postings, self._stripper)
+        self._like = LikeForLike(index, self._texts, self._fingerprinter)
+        self._passages = Passages(index, self._texts, self._postings, self._stripper, self._like)
         self._stores = (self._texts, self._postings, self._boilerplate)
         self._refresher = Refresher(index, *self._stores, self._stripper, self._fingerprinter)
 
@@ -247,6 +249,8 @@ class Collection(FileSettings):
                 self._texts.put(doc.id, doc.text, [*pending.verdict.boilerplate], ready.compressed)
                 self._postings.put(doc.id, fp.shingles, new=outcome is AddOutcome.ADDED)
                 self._boilerplate.put(ready.entry)  # what observe(doc) stores, built once
+            if outcome is not AddOutcome.UNCHANGED and pending.compared:
+                self._like.place(pending)  # placed as answered (.like_for_like)
         stored = STORED_AS[outcome]
         verdict = replace(pending.verdict, stored=stored)
         if outcome is AddOutcome.UNCHANGED:
@@ -311,15 +315,7 @@ class Collection(FileSettings):
         learned); ``boilerplate`` entries, learned elsewhere, are stored as they are, and the
         documents judged against them (:func:`~dedup.collection.tables.settling`)."""
         self._writable()
-        with self.index.atomic():
-            outcomes = self.index.add_many(docs, fingerprints)
-            for k, (doc, fp, outcome) in enumerate(zip(docs, fingerprints, outcomes, strict=True)):
-                if outcome is not AddOutcome.UNCHANGED:
-                    self._texts.put(doc.id, doc.text, spans[k] if spans is not None else [])
-                    self._postings.put(doc.id, fp.shingles)
-            with tables.settling(self.index.connection):  # judged against their whole model
-                self._boilerplate.put_many(boilerplate)
-        return outcomes
+        return loading.load(self.index, *self._stores, docs, fingerprints, boilerplate, spans)
 
     def loading(self, commit_every: int | None = None) -> AbstractContextManager[Loader]:
         """A bulk load (``with c.loading() as load: load.add(docs, fps)``), one transaction or one
@@ -391,12 +387,14 @@ class Collection(FileSettings):
         refreshed = self._refresher.refresh(doc, found, judgement) if refresh else ()
         fp = self._fingerprinter.fingerprint_one(content_or_full(doc.text, stripped))
         result = self.index.query(doc, fingerprint=fp, **window._asdict())
+        spans = tuple(sorted(stripped.removed + stripped.chrome))
+        matches, compared = self._like.revise(doc.text, spans, fp, result.matches)
         verdict = Verdict(
             id=doc.id,
-            status=status_of(result.matches),
-            duplicate_of=duplicate_of(result.matches),
+            status=status_of(matches),
+            duplicate_of=duplicate_of(matches),
             matches=(),
-            boilerplate=tuple(sorted(stripped.removed + stripped.chrome)),
+            boilerplate=spans,
             truncated=result.truncated,
         )
-        return Pending(verdict, result.matches, window, fp, ready, self.index.mark(), refreshed)
+        return Pending(verdict, matches, window, fp, ready, self.index.mark(), refreshed, compared)

@@ -215,6 +215,29 @@ class Loader:
             raise InputError("this loading session has ended")
 
 
+def load(
+    index: SQLiteIndex,
+    texts: tables.TextTable,
+    postings: ReuseSets,
+    store: SQLiteBoilerplateStore,
+    docs: Sequence[Document],
+    fingerprints: Sequence[Fingerprint],
+    boilerplate: Iterable[DocumentEntry],
+    spans: Sequence[list[tuple[int, int]]] | None,
+) -> list[AddOutcome]:
+    """:meth:`Collection.load <dedup.collection.Collection.load>`: documents, their texts and
+    reuse samples, and boilerplate entries learned elsewhere, in one transaction."""
+    with index.atomic():
+        outcomes = index.add_many(docs, fingerprints)
+        for k, (doc, fp, outcome) in enumerate(zip(docs, fingerprints, outcomes, strict=True)):
+            if outcome is not AddOutcome.UNCHANGED:
+                texts.put(doc.id, doc.text, spans[k] if spans is not None else [])
+                postings.put(doc.id, fp.shingles)
+        with tables.settling(index.connection):  # judged against their whole model
+            store.put_many(boilerplate)
+    return outcomes
+
+
 @contextmanager
 def session(
     index: SQLiteIndex,

@@ -15,6 +15,7 @@ import numpy as np
 from dedup.align import AlignSide, PairReuse
 from dedup.boilerplate import Stripper
 from dedup.collection import tables
+from dedup.collection.like_for_like import LikeForLike
 from dedup.collection.refresh import stored_before
 from dedup.collection.reports import DocumentView, MatchReport, Pending, Verdict, Window, widened
 from dedup.collection.reuse_index import ReuseSets
@@ -39,8 +40,10 @@ class Passages:
         texts: tables.TextTable,
         postings: ReuseSets,
         stripper: Stripper,
+        like: LikeForLike,
     ) -> None:
         self.index = index
+        self._like = like
         self._texts = texts
         self._postings = postings
         self._stripper = stripper
@@ -198,13 +201,16 @@ class Passages:
         and its story, whichever was stored first), and those that share passages, with
         their passages."""
         stored = self.index.get(doc_id)
-        text = self._texts.get(doc_id) or ""
+        row = self._texts.get_raw(doc_id)
+        text = tables.decompress(row[0]) if row is not None else ""
+        spans = tables.parse_spans(row[1]) if row is not None and row[1] else []
         doc = Document(doc_id, text, stored.source, stored.published, stored.title)
         since, until, exclude = window
         fp = self.index.fingerprint_of(doc_id)  # read once: the query's and the reuse lookup's
         lsh = self.index.query(
             doc, fingerprint=fp, since=since, until=until, exclude_same_source=exclude
         ).matches
+        lsh, _ = self._like.revise(text, spans, fp, lsh)  # as a post of it answers
         mine = fp.shingles
         reuse = self._postings.candidates(mine, own=doc_id, exclude=[m.id for m in lsh])
         reuse = self.filtered(reuse, doc, *window)[:MAX_REUSE_CANDIDATES]

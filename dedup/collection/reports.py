@@ -145,7 +145,9 @@ class Pending:
     (:meth:`~dedup.index.IndexCore.mark`) when the verdict was decided: a report, which may run
     after later posts are stored, takes only documents stored before it as whole-text matches,
     so that the first of many concurrent posts of one article stays ``new``. ``refreshed``
-    are the stored documents a post fingerprinted anew first (:mod:`dedup.collection.refresh`).
+    are the stored documents a post fingerprinted anew first (:mod:`dedup.collection.refresh`);
+    ``compared`` those of ``matches`` compared like for like, their relation not the stored
+    fingerprints' (:mod:`dedup.collection.like_for_like`), where a post is placed too.
     """
 
     verdict: Verdict
@@ -155,6 +157,7 @@ class Pending:
     prepared: Prepared
     mark: int | None = None  # None: any stored document
     refreshed: tuple[str, ...] = ()  # stored documents a post fingerprinted anew (.refresh)
+    compared: tuple[str, ...] = ()  # matches compared like for like (.like_for_like)
 
 
 class Window(NamedTuple):

@@ -1,0 +1,216 @@
+"""Matches between documents fingerprinted with different boilerplate removed, compared again
+like for like.
+
+Boilerplate is learned per source, and a document is fingerprinted with what its source's
+stored documents show to be boilerplate removed, as they show it when it is stored
+(:mod:`dedup.boilerplate`, :mod:`dedup.collection.refresh`). So two documents with the same
+text can be fingerprinted differently: an outlet's brief stored without the outlet's footer,
+and the same text, footer included, posted by an aggregator (whose posts carry no such
+footer) or with no source; or an article loaded by ``dedup bulk --db`` with its footer, before
+the footer was learned, and a copy posted after. Compared as fingerprinted, the text with the
+footer contains the other (Jaccard 0.57 for a brief of two 40-word paragraphs): the same text
+was answered ``new`` (a post that only contains a stored document is new: the excerpt rule),
+or for a long article ``near_duplicate`` (0.93), not ``duplicate``.
+
+The rule. A verified match other than a duplicate is compared again when the two documents were
+treated differently: a paragraph that one of them had removed as boilerplate is in the other's
+text, which kept it (the same characters). Both texts are then cut of every paragraph either
+had removed (each of its own, and of the other's those it has as a paragraph of its own, by
+:class:`~dedup.paragraphs.Segmenter`) and compared as the index compares fingerprints
+(:meth:`~dedup.verify.Similarity.relation`); identical normalised texts, before or after the
+cut, are duplicates. The match takes that relation and that comparison's measures (1.0 each for
+a duplicate, as the index reports one): they measure the same content on both sides, where the
+stored fingerprints measured a text with a footer against one without. A paragraph only one
+side had removed took shingles from one side that the other lacked, so removing it from both
+raises the measures (but for the few shingles that span a cut): an answer grows from
+``contains`` to a copy when the texts are copies, and a long article that quotes a stored
+brief still contains it.
+
+Why not compare the two whole, nothing removed: what both carry would then count as shared
+text, which is what removing boilerplate is for. At the 0.7 threshold the brief of two 25-word
+paragraphs plus a 30-word paragraph of its own contains the brief (``new``) under the brief's
+source; compared whole, the 28-word footer both carry made the same text a near duplicate of
+the brief when an aggregator posted it.
+
+A post placed in a cluster follows its answer: :meth:`LikeForLike.place` puts it in the cluster
+of a document it is a duplicate, copy or excerpt of like for like, by the index's add rule
+(:mod:`dedup.index._clusters`: the canonical verified directly; the canonical itself compared
+like for like when the match is a mere member; an identical text goes where its twin is).
+
+Cost: a match whose two documents had nothing removed costs a read of the stored text's row
+(its spans); otherwise its removed paragraphs are looked for in the other text, and only a match
+treated differently reads the stored text whole and fingerprints the cut text(s) again
+(``benchmarks/like_for_like.py`` measures both).
+
+Not done: reuse candidates found related whole by a report (an excerpt LSH did not propose,
+:meth:`~dedup.collection.passages.Passages.alike`) are measured as fingerprinted, since a
+report's placement (:meth:`~dedup.index.IndexCore.join_cluster`) verifies stored fingerprints;
+a paragraph judged boilerplate since both were stored, removed from neither, stays in both
+(:mod:`dedup.collection.refresh` says when stored documents are judged again).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+import numpy as np
+
+from dedup.boilerplate import Stripped, content_or_full, cut
+from dedup.collection import tables
+from dedup.collection.reports import Pending
+from dedup.fingerprint import Fingerprint, Fingerprinter
+from dedup.index import SQLiteIndex
+from dedup.paragraphs import Segmenter
+from dedup.types import Match, Relation
+from dedup.verify import Similarity
+
+Span = tuple[int, int]
+
+#: Relations that let a document join the other's cluster (a copy or an excerpt of it).
+_JOINS = (Relation.DUPLICATE, Relation.NEAR_DUPLICATE, Relation.CONTAINED_IN)
+
+
+class LikeForLike:
+    """Compares a document with stored ones it matched under other boilerplate, like for like
+    (see the module docstring)."""
+
+    def __init__(
+        self, index: SQLiteIndex, texts: tables.TextTable, fingerprinter: Fingerprinter
+    ) -> None:
+        self._index = index
+        self._texts = texts
+        self._fingerprinter = fingerprinter
+        self._segmenter = Segmenter()  # the collection's (tables.stored_settings)
+        self._threshold = fingerprinter.config.threshold  # the collection's queries'
+
+    def revise(
+        self,
+        text: str,
+        spans: Sequence[Span],
+        fp: Fingerprint,
+        matches: tuple[Match, ...],
+    ) -> tuple[tuple[Match, ...], tuple[str, ...]]:
+        """``matches`` of the document with ``text``, boilerplate ``spans`` and fingerprint
+        ``fp``, each compared like for like where the two were treated differently, best first;
+        and the ids of those that were (sorted)."""
+        out: list[Match] = []
+        revised: list[str] = []
+        for m in matches:
+            duplicate = m.relation is Relation.DUPLICATE  # nothing to grow to
+            found = None if duplicate else self.compare(text, spans, fp, m.id)
+            pair = None if found is None else relation_of(found, self._threshold)
+            if pair is None:
+                out.append(m)
+                continue
+            sim, relation = pair
+            revised.append(m.id)
+            out.append(
+                replace(
+                    m,
+                    relation=relation,
+                    jaccard=sim.jaccard,
+                    containment_a_in_b=sim.containment_a_in_b,
+                    containment_b_in_a=sim.containment_b_in_a,
+                )
+            )
+        if not revised:
+            return matches, ()
+        return tuple(sorted(out, key=Match.sort_key)), tuple(sorted(revised))
+
+    def compare(
+        self, text: str, spans: Sequence[Span], fp: Fingerprint, other_id: str
+    ) -> tuple[Similarity, bool] | None:
+        """The like-for-like measures of the document (``text``, ``spans``, ``fp``) and the
+        stored ``other_id``, and whether their normalised texts are identical (whole or cut);
+        None when the two were treated alike (or ``other_id`` is gone)."""
+        row = self._texts.get_raw(other_id)
+        if row is None:
+            return None
+        data, stored = row
+        other_spans = tables.parse_spans(stored) if stored else []  # NULL: loaded whole
+        if not spans and not other_spans:
+            return None
+        other = tables.decompress(data)
+        mine = {text[s:e] for s, e in spans}
+        theirs = {other[s:e] for s, e in other_spans}
+        carried = any(p in text for p in theirs - mine) or any(p in other for p in mine - theirs)
+        if not carried:
+            return None
+        removed = mine | theirs
+        a = self._cut(text, spans, removed)
+        b = self._cut(other, other_spans, removed)
+        if a is None and b is None:  # carried inside paragraphs of their own: not cut
+            return (Similarity(1.0, 1.0, 1.0), True) if self._same_text(text, other) else None
+        made = iter(self._fingerprinter.fingerprint([t for t in (a, b) if t is not None]))
+        fa = fp if a is None else next(made)
+        fb = self._index.fingerprint_of(other_id) if b is None else next(made)
+        identical = fa.content_hash == fb.content_hash or self._same_text(text, other)
+        return Similarity.of(fa.shingles, fb.shingles), identical
+
+    def place(self, pending: Pending) -> str | None:
+        """Place a post just stored (``pending``, its :meth:`~Collection.post_pending`'s) with
+        the documents of its matches that it joins like for like only (``pending.compared``,
+        from :meth:`revise`), by the add rule; the id of the cluster it moved to, or None."""
+        doc, fp, matches = pending.prepared.doc, pending.fingerprint, pending.matches
+        text, spans = doc.text, pending.verdict.boilerplate
+        joined = {m.id: m.relation for m in matches}
+        canonicals: list[str] = []
+        for m in matches:
+            if m.id not in pending.compared or m.relation not in _JOINS:
+                continue
+            canonical = self._index.cluster_of(m.id)
+            if canonical == m.id or m.relation is Relation.DUPLICATE:
+                canonicals.append(canonical)  # its twin's cluster, which it verifies as its twin
+            elif canonical in joined:
+                if joined[canonical] in _JOINS:
+                    canonicals.append(canonical)
+            elif self._joins(text, spans, fp, canonical):
+                canonicals.append(canonical)
+        return self._index.join_verified(doc.id, canonicals) if canonicals else None
+
+    def _joins(self, text: str, spans: Sequence[Span], fp: Fingerprint, other_id: str) -> bool:
+        """Whether the document may join ``other_id``'s cluster, compared like for like if the
+        two were treated differently, else as fingerprinted."""
+        found = self.compare(text, spans, fp, other_id)
+        if found is None:
+            stored = self._index.shingles([other_id]).get(other_id)
+            if stored is None:
+                return False
+            found = Similarity.of(fp.shingles, stored), False
+        pair = relation_of(found, self._threshold)
+        return pair is not None and pair[1] in _JOINS
+
+    def _cut(self, text: str, spans: Sequence[Span], removed: set[str]) -> str | None:
+        """The boilerplate-aware text of ``text`` without its ``spans`` and every paragraph of
+        it in ``removed``, or None when that is the text it was fingerprinted by (its spans'
+        cut: no paragraph but those in ``spans`` is in ``removed``)."""
+        own = set(spans)
+        extra = [
+            (p.start, p.end)
+            for p in self._segmenter.split(text)
+            if p.text in removed and (p.start, p.end) not in own
+        ]
+        if not extra:
+            return None
+        every = sorted([*spans, *extra])
+        return content_or_full(text, Stripped(cut(text, every), every))
+
+    def _same_text(self, a: str, b: str) -> bool:
+        """Whether the two whole texts normalise alike (paragraphs cut apart another way)."""
+        if a == b:
+            return True
+        hashes: np.ndarray = self._fingerprinter.content_hashes([a, b])
+        return bool(hashes[0] == hashes[1])
+
+
+def relation_of(
+    found: tuple[Similarity, bool], threshold: float
+) -> tuple[Similarity, Relation] | None:
+    """The relation of :meth:`LikeForLike.compare`'s measures, with the measures a match
+    reports: a duplicate's are 1.0 each, as the index reports one."""
+    sim, identical = found
+    if identical:
+        return Similarity(1.0, 1.0, 1.0), Relation.DUPLICATE
+    relation = sim.relation(threshold)
+    return None if relation is None else (sim, relation)
