@@ -9,6 +9,7 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 
 from dedup.synth import char_noise
+from tests._collection_support import outlet_post
 from tests.service_support import post
 
 Client = TestClient[Any, Any]
@@ -36,3 +37,19 @@ async def test_an_article_quoting_a_stored_brief_is_new(client: Client, article:
     assert [(m["id"], m["relation"]) for m in body["matches"]] == [("brief", "contains")]
     response = await client.get("/v1/documents/story")
     assert (await response.json())["cluster"] == "story"
+
+
+async def test_the_same_text_under_another_source_is_a_duplicate(client: Client) -> None:
+    """Four posts of an outlet make its footer boilerplate there; the fourth's text, footer
+    included, posted by an aggregator is a duplicate of it, in its cluster (compared like for
+    like: :mod:`dedup.collection.like_for_like`)."""
+    for n in range(4):
+        doc = outlet_post(n)
+        await post(client, "/v1/documents", {"id": doc.id, "text": doc.text, "source": doc.source})
+    text = outlet_post(3).text
+    status, body = await post(
+        client, "/v1/documents", {"id": "agg", "text": text, "source": "aggregator"}
+    )
+    assert (status, body["status"], body["duplicate_of"]) == (201, "duplicate", "new-outlet-3")
+    response = await client.get("/v1/documents/agg")
+    assert (await response.json())["cluster"] == "new-outlet-3"

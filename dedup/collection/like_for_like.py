@@ -8,7 +8,7 @@ text can be fingerprinted differently: an outlet's brief stored without the outl
 and the same text, footer included, posted by an aggregator (whose posts carry no such
 footer) or with no source; or an article loaded by ``dedup bulk --db`` with its footer, before
 the footer was learned, and a copy posted after. Compared as fingerprinted, the text with the
-footer contains the other (Jaccard 0.57 for a brief of two 40-word paragraphs): the same text
+footer contains the other (Jaccard 0.57 for a tester's one-paragraph brief): the same text
 was answered ``new`` (a post that only contains a stored document is new: the excerpt rule),
 or for a long article ``near_duplicate`` (0.93), not ``duplicate``.
 
@@ -27,10 +27,10 @@ raises the measures (but for the few shingles that span a cut): an answer grows 
 brief still contains it.
 
 Why not compare the two whole, nothing removed: what both carry would then count as shared
-text, which is what removing boilerplate is for. At the 0.7 threshold the brief of two 25-word
-paragraphs plus a 30-word paragraph of its own contains the brief (``new``) under the brief's
-source; compared whole, the 28-word footer both carry made the same text a near duplicate of
-the brief when an aggregator posted it.
+text, which is what removing boilerplate is for. A brief of two 25-word paragraphs with a
+25-word paragraph added contains the brief (containment 0.65: ``new``) under the brief's source;
+compared whole, the 27-word footer both carry raises that to 0.70, and the same text posted by
+an aggregator would be a near duplicate of the brief (tests/test_collection_like_for_like.py).
 
 A post placed in a cluster follows its answer: :meth:`LikeForLike.place` puts it in the cluster
 of a document it is a duplicate, copy or excerpt of like for like, by the index's add rule
@@ -54,18 +54,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-import numpy as np
-
-from dedup.boilerplate import Stripped, content_or_full, cut
 from dedup.collection import tables
 from dedup.collection.reports import Pending
 from dedup.fingerprint import Fingerprint, Fingerprinter
 from dedup.index import SQLiteIndex
-from dedup.paragraphs import Segmenter
+from dedup.treatment import Span, cut_alike, relation_of, same_text, treated_apart
 from dedup.types import Match, Relation
 from dedup.verify import Similarity
-
-Span = tuple[int, int]
 
 #: Relations that let a document join the other's cluster (a copy or an excerpt of it).
 _JOINS = (Relation.DUPLICATE, Relation.NEAR_DUPLICATE, Relation.CONTAINED_IN)
@@ -81,7 +76,6 @@ class LikeForLike:
         self._index = index
         self._texts = texts
         self._fingerprinter = fingerprinter
-        self._segmenter = Segmenter()  # the collection's (tables.stored_settings)
         self._threshold = fingerprinter.config.threshold  # the collection's queries'
 
     def revise(
@@ -129,23 +123,24 @@ class LikeForLike:
             return None
         data, stored = row
         other_spans = tables.parse_spans(stored) if stored else []  # NULL: loaded whole
-        if not spans and not other_spans:
+        if not spans and not other_spans:  # both fingerprinted whole: nothing to read
             return None
         other = tables.decompress(data)
-        mine = {text[s:e] for s, e in spans}
-        theirs = {other[s:e] for s, e in other_spans}
-        carried = any(p in text for p in theirs - mine) or any(p in other for p in mine - theirs)
-        if not carried:
+        if not treated_apart(text, spans, other, other_spans):
             return None
-        removed = mine | theirs
-        a = self._cut(text, spans, removed)
-        b = self._cut(other, other_spans, removed)
+        a, b = cut_alike(text, spans, other, other_spans)
         if a is None and b is None:  # carried inside paragraphs of their own: not cut
-            return (Similarity(1.0, 1.0, 1.0), True) if self._same_text(text, other) else None
+            return (
+                (Similarity(1.0, 1.0, 1.0), True)
+                if same_text(self._fingerprinter, text, other)
+                else None
+            )
         made = iter(self._fingerprinter.fingerprint([t for t in (a, b) if t is not None]))
         fa = fp if a is None else next(made)
         fb = self._index.fingerprint_of(other_id) if b is None else next(made)
-        identical = fa.content_hash == fb.content_hash or self._same_text(text, other)
+        identical = fa.content_hash == fb.content_hash or same_text(
+            self._fingerprinter, text, other
+        )
         return Similarity.of(fa.shingles, fb.shingles), identical
 
     def place(self, pending: Pending) -> str | None:
@@ -180,37 +175,3 @@ class LikeForLike:
             found = Similarity.of(fp.shingles, stored), False
         pair = relation_of(found, self._threshold)
         return pair is not None and pair[1] in _JOINS
-
-    def _cut(self, text: str, spans: Sequence[Span], removed: set[str]) -> str | None:
-        """The boilerplate-aware text of ``text`` without its ``spans`` and every paragraph of
-        it in ``removed``, or None when that is the text it was fingerprinted by (its spans'
-        cut: no paragraph but those in ``spans`` is in ``removed``)."""
-        own = set(spans)
-        extra = [
-            (p.start, p.end)
-            for p in self._segmenter.split(text)
-            if p.text in removed and (p.start, p.end) not in own
-        ]
-        if not extra:
-            return None
-        every = sorted([*spans, *extra])
-        return content_or_full(text, Stripped(cut(text, every), every))
-
-    def _same_text(self, a: str, b: str) -> bool:
-        """Whether the two whole texts normalise alike (paragraphs cut apart another way)."""
-        if a == b:
-            return True
-        hashes: np.ndarray = self._fingerprinter.content_hashes([a, b])
-        return bool(hashes[0] == hashes[1])
-
-
-def relation_of(
-    found: tuple[Similarity, bool], threshold: float
-) -> tuple[Similarity, Relation] | None:
-    """The relation of :meth:`LikeForLike.compare`'s measures, with the measures a match
-    reports: a duplicate's are 1.0 each, as the index reports one."""
-    sim, identical = found
-    if identical:
-        return Similarity(1.0, 1.0, 1.0), Relation.DUPLICATE
-    relation = sim.relation(threshold)
-    return None if relation is None else (sim, relation)

@@ -52,8 +52,9 @@ class MatchReport:
 class Verdict:
     """The answer to "what is this article?" for one checked or posted document.
 
-    ``status`` is ``duplicate`` when a stored document has the same normalised text (or the
-    same id and text were posted before), ``near_duplicate`` when one is related as a near
+    ``status`` is ``duplicate`` when a stored document has the same normalised text, whatever
+    boilerplate either had removed (:mod:`~dedup.collection.like_for_like`), or the same id and
+    text were posted before; ``near_duplicate`` when one is related as a near
     duplicate or contains it (the checked document is a copy or an excerpt: found by LSH, or
     among the reuse candidates, a short excerpt of a long story, which LSH misses), else
     ``new``: passage reuse, or containing a stored document (a long article quoting a stored
