@@ -10,17 +10,19 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
 from dedup import Config, Document
 from dedup.bulk import BulkOptions, run_bulk
 from dedup.bulk.boilerplate import BoilerplateStage
+from dedup.bulk.like_for_like import PairsAlike
 from dedup.cli import main
 from dedup.collection import Collection, loading
 from dedup.errors import InputError
@@ -152,9 +154,14 @@ def test_a_failed_session_stores_nothing(corpus: list[Document], tmp_path: Path)
 
 
 def _old_cli(corpus: Path, db: Path, strip: bool) -> None:
-    """``bulk --db`` as it was: Collection.load once per ingest batch, entries at the end."""
+    """``bulk --db`` as it was: Collection.load once per ingest batch, entries at the end; then
+    the pairs found related like for like only placed, by the rule of Loader.join_verified."""
     config = Config()
     documents = lambda: read_documents([str(corpus)])  # noqa: E731
+
+    def selected(wanted: np.ndarray) -> Iterator[tuple[int, Document]]:
+        return ((k, doc) for k, doc in enumerate(documents()) if wanted[k])
+
     stage = BoilerplateStage(config) if strip else None
     if stage is not None:
         stage.learn(documents())
@@ -164,16 +171,22 @@ def _old_cli(corpus: Path, db: Path, strip: bool) -> None:
             spans = [stage.spans(d) for d in docs] if stage is not None else None
             collection.load(docs, list(batch), spans=spans)
 
-        run_bulk(
+        alike = PairsAlike(stage, selected, Fingerprinter(config)) if stage else None
+        result = run_bulk(
             documents(),
             config,
             BulkOptions(jobs=2),
             sink=store,
             transform=stage.content if stage else None,
             exclusions=stage.spans if stage else None,
+            alike=alike,
         )
         if stage is not None:
             collection.load([], [], stage.model.store.entries())
+        for earlier, later, identical in alike.joins(result.ids) if alike else []:
+            cluster = collection.index.cluster_of(earlier)
+            if identical or cluster == earlier:
+                collection.index.join_verified(later, [cluster])
 
 
 @pytest.mark.parametrize("strip", [False, True])

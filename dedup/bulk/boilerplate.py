@@ -130,6 +130,21 @@ class BoilerplateStage:
         removed, chrome = spans[: cut_before[1]], spans[cut_before[1] :]
         return Stripped(cut(document.text, removed + chrome), removed, chrome)
 
+    def paragraph_keys(self, doc_id: str) -> tuple[frozenset[int], frozenset[int]]:
+        """The exact keys of the eligible paragraphs of ``doc_id`` that its rewrite cut, and of
+        those it kept (both empty for a document not rewritten): what tells, without its
+        text, whether it was treated apart from another (:mod:`dedup.bulk.like_for_like`)."""
+        entry = self.model.store.get(doc_id)
+        with self._lock:
+            packed = self._cuts.get(doc_id)
+        if entry is None or packed is None:
+            return frozenset(), frozenset()
+        values = np.frombuffer(packed, np.int64).tolist()
+        spans = set(zip(values[2::2], values[3::2], strict=True))
+        cut_keys = frozenset(o.exact for o in entry.occurrences if (o.start, o.end) in spans)
+        kept = frozenset(o.exact for o in entry.occurrences) - cut_keys
+        return cut_keys, kept
+
     def spans(self, document: Document) -> list[tuple[int, int]]:
         """The spans of ``document`` that are boilerplate (or page chrome)."""
         stripped = self.strip(document)

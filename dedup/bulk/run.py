@@ -17,6 +17,7 @@ import numpy as np
 from dedup.align import PairReuse
 from dedup.bulk.candidates import CandidatePairs, CandidateStats
 from dedup.bulk.ingest import BatchSink, Corpus, Ingest, Progress, Transform
+from dedup.bulk.like_for_like import PairsAlike
 from dedup.bulk.procs import JsonlFiles, ProcessIngest
 from dedup.bulk.procs import available as processes_available
 from dedup.bulk.records import RecordSpool
@@ -113,13 +114,16 @@ def run_bulk(
     *,
     records: RecordSpool | None = None,
     files: JsonlFiles | None = None,
+    alike: PairsAlike | None = None,
 ) -> BulkResult:
     """Run the whole job over ``documents`` (streamed once).
 
     ``progress(stage)`` returns a callback for that stage's counts, if given; ``transform``
     rewrites each batch before fingerprinting (the boilerplate-aware text, for one);
     ``exclusions`` gives the spans of a document that alignment must skip (its boilerplate);
-    ``records`` receives every document's ``deduped.jsonl`` record.
+    ``records`` receives every document's ``deduped.jsonl`` record; ``alike`` measures the
+    verified pairs of a stripped run whose documents had different boilerplate removed again,
+    like for like, before the clusters are made (:mod:`dedup.bulk.like_for_like`).
 
     ``files``, when the same input is plain JSON Lines files, lets ingest run in worker
     processes (:mod:`dedup.bulk.procs`) instead of reading ``documents``: with two jobs or
@@ -183,6 +187,9 @@ def run_bulk(
             with _timed(timings, "sampled candidates"):
                 proposed = sampled.propose(pairs, verifier, spool, corpus.content_hashes)
                 pairs = VerifiedPairs.concat([pairs, proposed.alike])
+        if alike is not None:
+            with _timed(timings, "like for like"):
+                pairs = alike(pairs, corpus.ids)
         with _timed(timings, "cluster"):
             canon = star_clusters(rank, pairs.left, pairs.right, pairs.relation)
         passages = None

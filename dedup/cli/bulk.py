@@ -134,8 +134,10 @@ def bulk(
     from dedup._malloc import keep_freed_memory
     from dedup.bulk import BulkOptions, run_bulk, write_outputs
     from dedup.bulk.boilerplate import BoilerplateStage
+    from dedup.bulk.like_for_like import PairsAlike
     from dedup.bulk.procs import JsonlFiles
     from dedup.bulk.records import RecordSpool
+    from dedup.fingerprint import Fingerprinter
     from dedup.io import FieldNames
 
     config = collection_config(db_path, config_path, threshold, ngram, num_perm)
@@ -216,6 +218,8 @@ def bulk(
             else stack.enter_context(RecordSpool(options.spool_dir, field_names))
         )
 
+        alike = PairsAlike(stage, documents.selected, Fingerprinter(config)) if stage else None
+
         def store(docs: list[Document], batch: FingerprintBatch) -> None:
             if loader is not None:
                 spans = [stage.spans(d) for d in docs] if stage is not None else None
@@ -230,6 +234,7 @@ def bulk(
             transform=stage.content if stage else None,
             exclusions=stage.spans if stage else None,
             records=records,
+            alike=alike,
             # Plain JSON Lines files can be ingested by worker processes (dedup.bulk.procs).
             files=None if "-" in inputs else JsonlFiles.of(inputs, field_names),
         )
@@ -237,6 +242,8 @@ def bulk(
             loader.add_boilerplate(stage.model.store.entries())
         if loader is not None:  # the whole-text pairs LSH missed place documents too
             loader.join_clusters(result.alike_ids())
+        if loader is not None and alike is not None:  # and those related like for like only
+            loader.join_verified(alike.joins(result.ids))
         reporter.close()
         if stage is not None:
             result.timings["learn_boilerplate"] = learn_seconds

@@ -38,9 +38,12 @@ of a document it is a duplicate, copy or excerpt of like for like, by the index'
 like for like when the match is a mere member; an identical text goes where its twin is).
 
 Cost: a match whose two documents had nothing removed costs a read of the stored text's row
-(its spans); otherwise its removed paragraphs are looked for in the other text, and only a match
-treated differently reads the stored text whole and fingerprints the cut text(s) again
-(``benchmarks/like_for_like.py`` measures both).
+(its spans); otherwise the stored text is decompressed and each side's removed paragraphs looked
+for in the other's text, and only a match treated differently is cut and fingerprinted again.
+``python -m benchmarks.like_for_like`` (2,000 stored news articles, median of 5 rounds):
+ordinary posts spent 0.051 ms of their 3.6 ms in :meth:`~Collection.post_pending` here (1.4 %;
+none answered otherwise), verbatim copies of stored articles under sources of their own 0.63 ms
+of 5.6 (all 200 ``duplicate``, ``near_duplicate`` as fingerprinted).
 
 Not done: reuse candidates found related whole by a report (an excerpt LSH did not propose,
 :meth:`~dedup.collection.passages.Passages.alike`) are measured as fingerprinted, since a

@@ -178,6 +178,23 @@ class Loader:
         self._begin()
         return sum(self._index.join_cluster(doc, ids) is not None for doc, ids in related.items())
 
+    def join_verified(self, pairs: Iterable[tuple[str, str, bool]]) -> int:
+        """Place loaded documents with documents they were found a copy or an excerpt of like
+        for like only (:class:`~dedup.bulk.like_for_like.PairsAlike`): for each ``(earlier,
+        later, identical)``, in the order the later ones were loaded, the later document
+        joins the earlier's cluster (:meth:`IndexCore.join_verified`) when the earlier is its
+        canonical, or the two texts are identical (an identical text goes where its twin is).
+        Returns how many documents moved."""
+        self._check_open()
+        self._write()  # the documents first
+        self._begin()
+        moved = 0
+        for earlier, later, identical in pairs:
+            cluster = self._index.cluster_of(earlier)
+            if identical or cluster == earlier:
+                moved += self._index.join_verified(later, [cluster]) is not None
+        return moved
+
     def finish(self) -> None:
         """Write what is still buffered (the session's last writes) and commit."""
         self._check_open()

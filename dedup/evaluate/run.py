@@ -14,11 +14,15 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from dedup.bulk import BulkOptions, run_bulk
 from dedup.bulk.boilerplate import BoilerplateStage
+from dedup.bulk.like_for_like import PairsAlike
 from dedup.config import Config
 from dedup.evaluate.labels import Labels
 from dedup.evaluate.metrics import Scores, Span, adjusted_rand_index, pair_scores, span_scores
+from dedup.fingerprint import Fingerprinter
 from dedup.types import Document
 
 Documents = Callable[[], Iterable[Document]]
@@ -92,6 +96,7 @@ def evaluate(
         BulkOptions(jobs=jobs, passages=passages, excerpts=excerpts),
         transform=stage.content if strip_boilerplate and stage else None,
         exclusions=stage.spans if passages and stage else None,
+        alike=_alike(documents, stage, config) if strip_boilerplate and stage else None,
     )
     gold = [labels.cluster_of(doc_id) for doc_id in result.ids]
     predicted = result.canon.tolist()
@@ -121,3 +126,13 @@ def _span_pairs(
         gold = labels.boilerplate.get(doc.id)
         if gold is not None:
             yield gold, stage.spans(doc)
+
+
+def _alike(documents: Documents, stage: BoilerplateStage, config: Config) -> PairsAlike:
+    """Like-for-like pairs as ``dedup bulk --strip-boilerplate`` compares them, its documents
+    read again by a pass over ``documents()``."""
+
+    def read(wanted: np.ndarray) -> Iterator[tuple[int, Document]]:
+        return ((k, doc) for k, doc in enumerate(documents()) if wanted[k])
+
+    return PairsAlike(stage, read, Fingerprinter(config))
