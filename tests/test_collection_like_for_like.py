@@ -100,7 +100,7 @@ def test_a_brief_with_an_added_paragraph_answers_as_under_its_own_source(
 ) -> None:
     """The brief plus a paragraph of 25 words, footer included: it contains the brief (new)
     whichever source posts it. Compared whole, the footer both carry would count as shared
-    text and make the aggregator's a copy (containment 0.70 both ways)."""
+    text and make the aggregator's a copy (containments 0.70 and 0.95)."""
     text_of = short_story(3) + "\n\n" + text(999, 25) + ".\n\n" + OUTLET_FOOTER
     own = learned.check(Document("own", text_of, source="new-outlet"))
     other = learned.check(Document("other", text_of, source="aggregator"))
