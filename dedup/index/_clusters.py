@@ -23,7 +23,20 @@ The rule (the incremental form of :func:`dedup.cluster.star_clusters`):
   canonical founds a cluster named after itself, so removing a canonical is the one operation
   that renames a cluster. An update is a remove and an add: the new version is placed first,
   then the orphans, so a corrected canonical usually gets its members (and its cluster id)
-  back.
+  back. So does a refingerprinted document (same text, another fingerprint), placed anew.
+* **Joins after the add.** LSH, tuned to Jaccard similarity, seldom proposes a short excerpt
+  of a long story; a post's report finds the story among the reuse candidates, and the
+  excerpt, which founded a cluster, then joins the story's by the add rule over those
+  (:meth:`Placer.join`: its cluster's members move with it when each verifies against the new
+  canonical directly). Placing orphans again offers them the same: given the hook of
+  :meth:`~dedup.index.IndexCore.place_with` (a collection's reuse candidates), each orphan
+  that founded a cluster, and a refingerprinted document that did (no post follows it), joins
+  the best-ranked canonical it verifies against among those the hook names. The joins come
+  after every orphan is placed, so that an excerpt finds a container that ranks after it (a
+  near-copy of the removed story, dated later) as a canonical: it waits for its containers, as
+  in :func:`dedup.cluster.star_clusters`. Only documents placed again move. Without the hook
+  (a bare index), orphans are placed by LSH alone, and an excerpt it does not propose founds
+  a cluster of its own.
 * Documents with an empty fingerprint match nothing and are singletons.
 
 Adding documents in canonical order (for news, in order of publication) therefore gives exactly
@@ -51,6 +64,9 @@ from dedup.verify import Similarity
 
 # What ranking needs of a document: (id, published, length).
 _Meta = tuple[str, str | None, int]
+#: Given a stored document's id, the ids of documents related to it whole beyond what LSH
+#: proposes (:meth:`dedup.index.IndexCore.place_with`).
+RelatedWhole = Callable[[str], Sequence[str]]
 
 
 class Placer:
@@ -197,22 +213,37 @@ class Placer:
         self._store.set_canonical(list(member_rows), [best] * len(member_rows))
         return best
 
-    def rehome(self, orphans: Sequence[int]) -> None:
-        """Place documents whose canonical was removed, in canonical order, by the add rule."""
+    def rehome(
+        self,
+        orphans: Sequence[int],
+        related: RelatedWhole | None = None,
+        placed: Sequence[int] = (),
+    ) -> None:
+        """Place documents whose canonical was removed, in canonical order, by the add rule;
+        then, with ``related``, each of them (or of ``placed``, documents the add rule placed
+        anew) that founded a cluster, in canonical order, :meth:`join` the documents
+        ``related`` names for it (the module docstring's joins after the add).
+
+        ``related`` stands for a post's report: without it, an excerpt that had joined its
+        story's cluster through the reuse candidates was thrown out into a cluster of its own
+        for good whenever the story's cluster was placed again (a correction of the story, a
+        new title, its refresh or its deletion, by a tester).
+        """
         rows = self._store.rows(orphans)
         handles = sorted(rows)
-        if not handles:
+        if handles:
+            signatures = self._store.signatures(handles)
+            shingles = self._store.shingles(handles)
+            for h in _ranked(rows, handles):
+                canonical = self._rehome_one(rows[h], signatures[h], shingles[h])
+                self._store.set_canonical([h], [canonical])
+        if related is None:
             return
-        rank = canonical_order(
-            [rows[h].id for h in handles],
-            [rows[h].published for h in handles],
-            [rows[h].length for h in handles],
-        )
-        signatures = self._store.signatures(handles)
-        shingles = self._store.shingles(handles)
-        for i in np.argsort(rank).tolist():
-            h = handles[i]
-            self._store.set_canonical([h], [self._rehome_one(rows[h], signatures[h], shingles[h])])
+        again = self._store.rows([*handles, *placed])
+        for h in _ranked(again, sorted(again)):
+            if self._store.rows([h])[h].canonical == h:  # founded a cluster (joins may move it)
+                found = self._store.rows_by_id(list(related(again[h].id)))
+                self.join(h, [r.handle for r in found.values()])
 
     def _rehome_one(self, row: Row, signature: np.ndarray, shingles: np.ndarray) -> int:
         if shingles.size == 0:
@@ -296,6 +327,16 @@ def joins(jaccard: float, contained: float, threshold: float) -> bool:
     more than the merge walk, and a bulk insert verifies tens of thousands of pairs this way.
     """
     return jaccard >= threshold or contained >= threshold
+
+
+def _ranked(rows: dict[int, Row], handles: list[int]) -> list[int]:
+    """``handles`` (of ``rows``) in canonical order."""
+    rank = canonical_order(
+        [rows[h].id for h in handles],
+        [rows[h].published for h in handles],
+        [rows[h].length for h in handles],
+    )
+    return [handles[i] for i in np.argsort(rank).tolist()]
 
 
 def _meta(row: Row) -> _Meta:

@@ -21,7 +21,7 @@ from dedup.cluster import canonical_order
 from dedup.config import Config
 from dedup.errors import ConfigError, DocumentNotFoundError, InputError
 from dedup.fingerprint import Fingerprint
-from dedup.index._clusters import Placer
+from dedup.index._clusters import Placer, RelatedWhole
 from dedup.index._inputs import Inputs
 from dedup.index._matching import Filters, Matcher, window_bounds
 from dedup.index._store import BandRows, Entry, Row, Store, hash_text, same_version
@@ -44,6 +44,7 @@ class IndexCore:
         self._placer = Placer(store, self._banding, config.threshold, bucket_cap)
         self._matcher = Matcher(store, self._banding, bucket_cap)
         self._inputs = Inputs(config)
+        self._related: RelatedWhole | None = None
 
     # --- container protocol and lifetime -------------------------------------------------
 
@@ -116,10 +117,21 @@ class IndexCore:
         with self.atomic():
             self._delete(self._row(doc_id))
 
+    def place_with(self, related: RelatedWhole | None) -> None:
+        """Have the documents placed again (the members of a removed or replaced canonical, a
+        refingerprinted document) that found a cluster offered the documents ``related`` names
+        for them too, as :meth:`join_cluster` offers a post those its report names: given a
+        stored id, the ids of documents related to it whole that LSH may not propose (a
+        collection's reuse candidates). None: LSH's alone. Called inside the write's
+        transaction (:meth:`dedup.index._clusters.Placer.rehome`)."""
+        self._related = related
+
     def refingerprint(self, document: Document, fingerprint: Fingerprint) -> bool:
         """Give a stored document (this very version: same id, text and metadata) another
         fingerprint, and place it again, as an update would: its text is fingerprinted another
-        way now (its boilerplate, learned since it was stored). False if it was this one."""
+        way now (its boilerplate, learned since it was stored). False if it was this one.
+        Unlike an update's new version, which its post places with what its report finds, the
+        document itself is offered :meth:`place_with`'s documents too: no post follows."""
         with self.atomic():
             document = stored_document(document)
             row, text_hash = self._row(document.id), hash_text(document.text)
@@ -128,7 +140,7 @@ class IndexCore:
             fp = self._inputs.check(fingerprint)
             if fp.content_hash == row.content_hash:  # equal iff the normalised texts are
                 return False
-            self._replace(row, document, fp, text_hash)
+            self._replace(row, document, fp, text_hash, itself=True)
             return True
 
     def join_cluster(self, doc_id: str, related: Sequence[str]) -> str | None:
@@ -206,11 +218,15 @@ class IndexCore:
         self._replace(row, doc, fp, text_hash)
         return AddOutcome.UPDATED
 
-    def _replace(self, row: Row, doc: Document, fp: Fingerprint, text_hash: int) -> None:
-        """Replace a stored document by ``doc``: placed anew, the members it leaves behind too."""
+    def _replace(
+        self, row: Row, doc: Document, fp: Fingerprint, text_hash: int, itself: bool = False
+    ) -> None:
+        """Replace a stored document by ``doc``: placed anew, the members it leaves behind too
+        (``itself``: ``doc`` offered :meth:`place_with`'s documents with them)."""
         orphans = self._delete(row, rehome=False)
+        handle = self._store.next_handle()
         self._insert_run([(doc, fp, text_hash)])
-        self._placer.rehome(orphans)
+        self._placer.rehome(orphans, self._related, [handle] if itself else [])
 
     def _insert_run(self, items: Sequence[tuple[Document, Fingerprint, int]]) -> None:
         """Place new documents (ids not stored) in clusters, then write them, handles in order."""
@@ -238,7 +254,7 @@ class IndexCore:
         bands = BandRows.of(np.array([row.handle]), self._banding.keys(signature[None, :]))
         self._store.delete(row.handle, bands)
         if rehome:
-            self._placer.rehome(orphans)
+            self._placer.rehome(orphans, self._related)
         return orphans
 
     # --- reading -----------------------------------------------------------------------------
