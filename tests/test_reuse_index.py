@@ -208,6 +208,68 @@ def test_rows_of_a_rolled_back_transaction_are_never_kept(
     assert writer.candidates(text, own="q") == ["kept"]
 
 
+def told_of_a_transaction(conn: sqlite3.Connection, sets: ReuseSets) -> None:
+    """A transaction begun as :meth:`SQLiteIndex.atomic` begins one, its hook called."""
+    conn.execute("BEGIN IMMEDIATE")
+    sets.began()
+
+
+def test_a_lookup_told_of_transactions_keeps_no_row_of_one_rolled_back(
+    connections: tuple[sqlite3.Connection, sqlite3.Connection],
+) -> None:
+    """Told of transactions, a lookup inside one reads its rows into a view of its own: after
+    a rollback, the next row takes the rolled-back one's seq, and is the one found."""
+    writer_conn, _ = connections
+    writer = ReuseSets(writer_conn, RULE)
+    writer.put("first", np.arange(1000, 1080, 4, dtype=np.uint64))
+    told_of_a_transaction(writer_conn, writer)
+    assert writer.candidates(TEXT, own="q") == []  # committed rows only, read into the index
+    writer.put("lost", TEXT)
+    assert writer.candidates(TEXT, own="q") == ["lost"]
+    writer_conn.execute("ROLLBACK")
+    told_of_a_transaction(writer_conn, writer)
+    writer.put("kept", TEXT)  # the seq "lost" had
+    assert writer.candidates(TEXT, own="q") == ["kept"]
+    writer_conn.execute("COMMIT")
+    assert writer.candidates(TEXT, own="q") == ["kept"]
+
+
+def test_a_transactions_view_follows_each_of_its_writes(
+    connections: tuple[sqlite3.Connection, sqlite3.Connection],
+) -> None:
+    """The view kept through a transaction reads the rows written and removed since its last
+    lookup."""
+    writer_conn, _ = connections
+    writer = ReuseSets(writer_conn, RULE)
+    told_of_a_transaction(writer_conn, writer)
+    writer.put("a", TEXT)
+    assert writer.candidates(TEXT, own="q") == ["a"]
+    writer.put("b", TEXT)
+    assert writer.candidates(TEXT, own="q") == ["a", "b"]
+    writer.delete("a")
+    assert writer.candidates(TEXT, own="q") == ["b"]
+    writer_conn.execute("ROLLBACK")
+
+
+def test_a_savepoint_rolled_back_takes_its_rows_out_of_the_view(
+    connections: tuple[sqlite3.Connection, sqlite3.Connection],
+) -> None:
+    """Told that a savepoint rolled back, the transaction's view is read again: the row
+    written after it (with the rolled-back row's seq) is found, the rolled-back one not."""
+    writer_conn, _ = connections
+    writer = ReuseSets(writer_conn, RULE)
+    told_of_a_transaction(writer_conn, writer)
+    writer.put("a", TEXT)
+    writer_conn.execute("SAVEPOINT s")
+    writer.put("lost", TEXT)
+    assert writer.candidates(TEXT, own="q") == ["a", "lost"]
+    writer_conn.execute("ROLLBACK TO s")
+    writer.rolled_back()
+    writer.put("kept", TEXT)
+    assert writer.candidates(TEXT, own="q") == ["a", "kept"]
+    writer_conn.execute("ROLLBACK")
+
+
 def test_a_read_whose_pairs_could_not_be_added_is_made_again_whole(
     connections: tuple[sqlite3.Connection, sqlite3.Connection],
 ) -> None:
