@@ -90,6 +90,9 @@ class Collection(FileSettings):
         self._passages = Passages(index, self._texts, self._postings, self._stripper, self._like)
         self._stores = (self._texts, self._postings, self._boilerplate)
         self._refresher = Refresher(index, *self._stores, self._stripper, self._fingerprinter)
+        # Placed again (a canonical removed or corrected), a document is offered what a post is.
+        index.place_with(lambda doc_id: self._passages.related(doc_id, self.config.threshold))
+        index.on_transaction(self._postings.began, self._postings.rolled_back)
 
     @classmethod
     def open(

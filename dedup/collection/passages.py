@@ -81,6 +81,17 @@ class Passages:
         found, _ = self.alike(left_out[:MAX_REUSE_CANDIDATES], shingles, threshold, pending.mark)
         return [m.id for m in found]
 
+    def related(self, doc_id: str, threshold: float) -> list[str]:
+        """The documents a post of the stored ``doc_id`` would join beyond the index's
+        matches (:func:`~dedup.collection.reports.joins`): its reuse candidates, LSH's
+        matches left out, that relate to it whole, whenever stored (no window). The index
+        asks when it places a document again (:meth:`~dedup.index.IndexCore.place_with`)."""
+        fp = self.index.fingerprint_of(doc_id)
+        lsh = [m.id for m in self.index.similar(doc_id, threshold=threshold).matches]
+        reuse = self._postings.candidates(fp.shingles, own=doc_id, exclude=lsh)
+        found, _ = self.alike(reuse[:MAX_REUSE_CANDIDATES], fp.shingles, threshold, None)
+        return [m.id for m in found]
+
     def spans(self, doc: Document) -> list[tuple[int, int]]:
         """The boilerplate spans of ``doc`` as the stored corpus judges them now."""
         stripped = self._stripper.strip(doc.text, doc.source)
