@@ -241,7 +241,8 @@ def bulk(
         if loader is not None and stage is not None:
             loader.add_boilerplate(stage.model.store.entries())
         if loader is not None:  # the whole-text pairs LSH missed place documents too
-            loader.join_clusters(result.alike_ids())
+            # Looked for (--excerpts, --passages): those with documents stored before as well.
+            loader.join_clusters(result.alike_ids(), stored=result.alike is not None)
         if loader is not None and alike is not None:  # and those related like for like only
             loader.join_verified(alike.joins(result.ids))
         reporter.close()
