@@ -213,10 +213,11 @@ class Loader:
 
     def _stored_related(self) -> dict[str, list[str]]:
         """For each document the session stored that founded a cluster, the documents stored
-        apart from the session among its first reuse candidates
-        (:data:`~dedup.collection.passages.MAX_REUSE_CANDIDATES` of them) that relate to it
-        whole (:meth:`Passages.related`, LSH's matches not left out: the add placed it by
-        them already). Inside the session's transaction, whose rows one view reads."""
+        apart from the session that relate to it whole among its first reuse candidates
+        (:data:`~dedup.collection.passages.MAX_REUSE_CANDIDATES` of them), as
+        :meth:`Passages.related` finds them for a post but with LSH's matches kept: an LSH
+        query of each document would cost more than the lookup. Inside the session's
+        transaction, whose rows one view of the reuse index reads."""
         index, threshold, session = self._index, self._index.config.threshold, set(self._loaded)
         found: dict[str, list[str]] = {}
         for start in range(0, len(self._loaded), STEP):
