@@ -191,6 +191,20 @@ TestIndexMachine.settings = settings(
 )
 
 
+class HookedIndexMachine(IndexMachine):
+    """The same, with indexes whose re-placement hook names every other stored document (as
+    a collection's reuse candidates might): the joins it adds keep the stars' invariants."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        for index in self.indexes:
+            index.place_with(lambda doc_id, index=index: [d for d in list(index) if d != doc_id])
+
+
+TestHookedIndexMachine = HookedIndexMachine.TestCase
+TestHookedIndexMachine.settings = TestIndexMachine.settings
+
+
 @settings(max_examples=60, deadline=None)
 @given(batch=st.lists(documents, max_size=12))
 def test_add_many_equals_adding_one_by_one(batch: list[Document]) -> None:
