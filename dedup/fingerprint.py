@@ -171,6 +171,18 @@ class Fingerprinter:
         hashes: np.ndarray = _kernels.content_hashes(streams.buf, streams.offsets, HASH_SEED)
         return hashes
 
+    def sign(self, shingles: Sequence[np.ndarray]) -> np.ndarray:
+        """MinHash signatures (uint32, one row each) of shingle sets as
+        :meth:`fingerprint_streams` gives them: a part's signature beside its whole's (the
+        boilerplate story count leaves a paragraph's shingles out of its document's)."""
+        offsets = np.zeros(len(shingles) + 1, dtype=np.int64)
+        np.cumsum([s.shape[0] for s in shingles], out=offsets[1:])
+        joined = np.concatenate(shingles) if shingles else np.empty(0, dtype=np.uint64)
+        signed: np.ndarray = _minhash_kernels.signatures(
+            joined.astype(np.uint64, copy=False), offsets, self._a, self._b
+        )
+        return signed
+
     def fingerprint_one(self, text: str) -> Fingerprint:
         """Fingerprint of a single text: what a batch of one gives, in one compiled call
         (:func:`dedup._minhash_kernels.fingerprint_text`). A service's writer fingerprints each
