@@ -95,35 +95,72 @@ def fingerprint_text(
 
 
 @njit(cache=True, nogil=True)
+def _copies(
+    a: np.ndarray, own_a: np.ndarray, b: np.ndarray, own_b: np.ndarray, threshold: float
+) -> bool:
+    """Whether signatures ``a`` and ``b`` are of copies of one story (:func:`found_stories`)."""
+    width = a.shape[0]
+    same = 0  # equal values: the Jaccard estimate of the whole texts
+    same_own = 0  # equal values at the positions that count for the parts of their own
+    in_a = 0  # positions that count where the union's minimum is a's (equal: both's)
+    in_b = 0
+    for j in range(width):
+        x = a[j]
+        y = b[j]
+        same += x == y
+        if own_a[j] if x <= y else own_b[j]:
+            same_own += x == y
+            in_a += x <= y
+            in_b += y <= x
+    if same / width < threshold:
+        return False
+    smaller = min(in_a, in_b)
+    return smaller == 0 or same_own / smaller >= threshold
+
+
+@njit(cache=True, nogil=True)
 def found_stories(
-    signatures: np.ndarray, founders: np.ndarray, count: int, threshold: float
+    signatures: np.ndarray,
+    own: np.ndarray,
+    founders: np.ndarray,
+    founders_own: np.ndarray,
+    count: int,
+    threshold: float,
 ) -> tuple[int, int]:
     """Greedy story founding over ``signatures`` (rows, in order), continuing ``founders``.
 
-    A row founds a story unless the share of values it has equal to an earlier founder's (the
-    estimated Jaccard similarity) reaches ``threshold``. ``founders[:count]`` are the founders
-    so far; a new one is written into the next row. Returns the count of founders and the row
-    that made it ``founders.shape[0]`` (the number wanted), or -1 if none did.
+    A row founds a story unless it and an earlier founder are copies: the share of values they
+    have equal (the estimated Jaccard similarity of the whole texts) reaches ``threshold``, and
+    so does the estimated containment of the smaller of their own parts in the other's.
+    ``own[r, j]`` says whether value ``j`` of row ``r`` comes from the row's own part rather
+    than from the text left out (the paragraph being judged, :mod:`dedup.boilerplate.stories`).
+    Of a pair, a position counts where the smaller value is its row's own: there it is the
+    minimum of the union of the two own parts, which is the row's own part's at a share of
+    the positions estimating that part's size in the union, and equal in both at a share
+    estimating their intersection's. All true, the containment is at least the Jaccard
+    estimate and the rule is the Jaccard one alone. A pair in which either part holds no
+    position that counts is compared whole.
+
+    ``founders[:count]`` (and ``founders_own[:count]``) are the founders so far; a new one is
+    written into the next row. Returns the count of founders and the row that made it
+    ``founders.shape[0]`` (the number wanted), or -1 if none did.
 
     The boilerplate judgement asks this of every key's carriers (:mod:`dedup.boilerplate.model`).
     A story reprinted in many documents of one source makes every one of its paragraphs a key
     whose carriers are all copies of one founder, so each is walked to its end: compared one
     NumPy call a pair, that was most of a ``--strip-boilerplate`` run over such a corpus.
     """
-    width = signatures.shape[1]
     wanted = founders.shape[0]
     for row in range(signatures.shape[0]):
         copy = False
         for f in range(count):
-            same = 0
-            for j in range(width):
-                same += signatures[row, j] == founders[f, j]
-            if same / width >= threshold:
+            if _copies(signatures[row], own[row], founders[f], founders_own[f], threshold):
                 copy = True
                 break
         if copy:
             continue
         founders[count, :] = signatures[row, :]
+        founders_own[count, :] = own[row, :]
         count += 1
         if count >= wanted:
             return count, row
