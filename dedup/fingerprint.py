@@ -109,6 +109,9 @@ class FingerprintBatch:
         return sizes
 
 
+_NO_SHINGLES = np.empty(0, dtype=np.uint64)
+
+
 class Fingerprinter:
     """Turns texts into fingerprints under one :class:`Config`.
 
@@ -175,11 +178,14 @@ class Fingerprinter:
         """MinHash signatures (uint32, one row each) of shingle sets as
         :meth:`fingerprint_streams` gives them: a part's signature beside its whole's (the
         boilerplate story count leaves a paragraph's shingles out of its document's)."""
-        offsets = np.zeros(len(shingles) + 1, dtype=np.int64)
-        np.cumsum([s.shape[0] for s in shingles], out=offsets[1:])
-        joined = np.concatenate(shingles) if shingles else np.empty(0, dtype=np.uint64)
+        if len(shingles) == 1:  # a story count signs one paragraph at a time, most often
+            joined, offsets = shingles[0], np.array([0, shingles[0].shape[0]], dtype=np.int64)
+        else:
+            joined = np.concatenate([*shingles, _NO_SHINGLES])
+            offsets = np.zeros(len(shingles) + 1, dtype=np.int64)
+            np.cumsum([s.shape[0] for s in shingles], out=offsets[1:])
         signed: np.ndarray = _minhash_kernels.signatures(
-            joined.astype(np.uint64, copy=False), offsets, self._a, self._b
+            np.ascontiguousarray(joined, dtype=np.uint64), offsets, self._a, self._b
         )
         return signed
 

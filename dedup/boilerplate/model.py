@@ -278,35 +278,39 @@ class Judgement:
             keys = self.keys(occ)
             decided = False
             if self._upper(keys) >= self.rules.min_documents:
-                left = self._left_out(occ)
-                decided = any(self._enough(k, key, source, form) for k, key, form in left)
-                if not decided:
-                    pooled = {d for kind, key in keys for d in self._group(kind, key, source)}
-                    forms = [form for _, _, form in left if form is not None]
-                    decided = self._stories.founded(sorted(pooled), forms) is not None
+                decided = any(self._enough(kind, key, source, occ) for kind, key in keys)
+                decided = decided or self._pooled(occ, keys, source)
             self._decided[cache_key] = decided
         return decided
 
-    def _left_out(self, occ: Occurrence) -> list[tuple[KeyKind, int, Form | None]]:
-        """``occ``'s keys (:meth:`keys`, in order), each with the masked form every carrier
-        of that key holds, which its story count leaves out: ``occ``'s own under its exact
-        and masked keys, a near form's under that form's key. None under a name template or
-        a label (each carrier's paragraph is its own) and for a paragraph too short to have
-        shingles: those carriers are compared whole. A function of the key alone, as the
-        decisions kept by key need."""
-        own: Form | None = None if occ.shingles is None else (occ.masked, occ.shingles)
-        out: list[tuple[KeyKind, int, Form | None]] = [
-            (kind, key, own if kind in ("exact", "masked") else None) for kind, key in keys_of(occ)
-        ]
-        return out + [("masked", key, (key, shingles)) for key, shingles in self.near(occ)]
+    def _pooled(self, occ: Occurrence, keys: list[tuple[KeyKind, int]], source: str | None) -> bool:
+        """Whether the carriers in ``source`` of ``occ``'s keys together hold enough stories,
+        every form they share left out."""
+        pooled = sorted({d for kind, key in keys for d in self._group(kind, key, source)})
+        if len(pooled) < self.rules.min_documents:
+            return False
+        forms = [form for kind, key in keys for form in self._left_out(kind, key, occ)]
+        return self._stories.founded(pooled, forms) is not None
+
+    def _left_out(self, kind: KeyKind, key: int, occ: Occurrence) -> list[Form]:
+        """The masked form every carrier of ``occ``'s key ``(kind, key)`` holds, which its
+        story count leaves out: ``occ``'s own under its exact and masked keys, a near form's
+        under that form's key. None under a name template or a label (each carrier's
+        paragraph is its own) and for a paragraph too short to have shingles: those carriers
+        are compared whole. A function of the key alone, as the decisions kept by key need."""
+        if occ.shingles is None or kind in ("template", "label"):
+            return []
+        if kind == "exact" or key == occ.masked:
+            return [(occ.masked, occ.shingles)]
+        return [(masked, shingles) for masked, shingles in self.near(occ) if masked == key]
 
     def deciding_key(self, occ: Occurrence, source: str | None) -> tuple[KeyKind, int] | None:
         """The first of ``occ``'s keys whose carriers in ``source`` alone hold enough stories,
         the one :meth:`boilerplate` found: what made ``occ`` boilerplate, shared by the other
         carriers it made so. None when no key does alone: content, or a paragraph whose
         keys' carriers hold enough stories only pooled (those are few)."""
-        left = self._left_out(occ)
-        return next(((k, key) for k, key, form in left if self._enough(k, key, source, form)), None)
+        keys = self.keys(occ)
+        return next(((k, key) for k, key in keys if self._enough(k, key, source, occ)), None)
 
     def _carriers_in_order(self) -> CarriersInOrder:
         """The store's carriers in order, as they are for this judgement."""
@@ -332,9 +336,9 @@ class Judgement:
         """Sorted ids of the documents of ``source`` carrying this key."""
         return self._first(kind, key, source, None)[0]
 
-    def _enough(self, kind: KeyKind, key: int, source: str | None, form: Form | None) -> bool:
-        """Whether this key's carriers in ``source`` alone hold enough stories, ``form`` (the
-        one they share, :meth:`_left_out`) left out of their comparison (cached by key).
+    def _enough(self, kind: KeyKind, key: int, source: str | None, occ: Occurrence) -> bool:
+        """Whether this key of ``occ``'s carriers in ``source`` alone hold enough stories, the
+        form they share (:meth:`_left_out`) left out of their comparison (cached by key).
 
         The first :data:`_FIRST` carriers usually decide: a story count walks them in the
         same order as all of them and stops at ``min_documents`` stories. Only if they hold
@@ -346,11 +350,11 @@ class Judgement:
         cache_key = (kind, key, source)
         enough = self._key_decided.get(cache_key)
         if enough is None:
-            forms = [] if form is None else [form]
             in_order = self._carriers_in_order()
             first, complete = self._first(kind, key, source, _FIRST)
             enough = in_order.holds_enough(kind, key, source, self.rules, first)
-            if not enough:
+            if not enough and len(first) >= self.rules.min_documents:
+                forms = self._left_out(kind, key, occ)
                 founded = self._stories.founded(first, forms)
                 enough = founded is not None
                 if founded is not None:

@@ -58,6 +58,8 @@ Form = tuple[int, np.ndarray]
 Sign = Callable[[Sequence[np.ndarray]], np.ndarray]
 #: Carriers whose signatures a story count fetches and compares at a time.
 _CHUNK = 16
+#: No form left out: no rows.
+_NOTHING = np.empty((0, 0), dtype=np.uint32)
 
 
 class StoryCount:
@@ -70,7 +72,7 @@ class StoryCount:
         self._sign = sign
         self._batch = store if isinstance(store, BatchLookups) else None
         self._signatures: dict[str, np.ndarray | None] = {}
-        self._left: dict[int, np.ndarray] = {}  # masked key -> its form's signature
+        self._left: dict[int, np.ndarray] = {}  # masked key -> its form's signature, one row
 
     def forget(self) -> None:
         """Drop the signatures kept."""
@@ -81,16 +83,15 @@ class StoryCount:
         """How many of ``doc_ids`` (sorted) were read to find ``min_documents`` stories that
         are not copies once ``forms`` are left out, or None if they hold fewer.
 
-        Greedy in id order: a document founds a story unless its estimated Jaccard similarity
-        to an earlier founder, ``forms`` left out, reaches ``story_threshold``
-        (:func:`~dedup._minhash_kernels.found_stories`). Deterministic for a set of documents.
+        Greedy in id order: a document founds a story unless it and an earlier founder are
+        copies (:func:`~dedup._minhash_kernels.found_stories`). Deterministic for a set of
+        documents.
         """
         need = self.rules.min_documents
         if len(doc_ids) < need:
             return None
         left = self._left_out(forms)
         founders: np.ndarray | None = None
-        founders_own: np.ndarray | None = None
         count = 0
         # A few at a time (signatures fetched together): a story count usually stops early.
         for start in range(0, len(doc_ids), _CHUNK):
@@ -105,33 +106,24 @@ class StoryCount:
             if not rows:
                 continue
             matrix = np.stack(known)
-            own = _own(matrix, left)
-            holding = own.any(axis=1)  # the others have no text of their own: no story
-            if not holding.all():
-                rows = [rows[k] for k in np.flatnonzero(holding).tolist()]
-                matrix, own = matrix[holding], own[holding]
-                if not rows:
-                    continue
-            if founders is None or founders_own is None:
+            if founders is None:
                 founders = np.empty((need, matrix.shape[1]), dtype=matrix.dtype)
-                founders_own = np.empty((need, matrix.shape[1]), dtype=bool)
-            count, row = found_stories(
-                matrix, own, founders, founders_own, count, self.rules.story_threshold
-            )
+            count, row = found_stories(matrix, left, founders, count, self.rules.story_threshold)
             if row >= 0:
                 return start + rows[row] + 1
         return None
 
     def _left_out(self, forms: Sequence[Form]) -> np.ndarray:
-        """The signatures of ``forms`` (one row each, none for none), signed once a key."""
+        """The signatures of ``forms``, one row each (none for none), each signed once."""
+        if not forms:
+            return _NOTHING
         missing = {key: shingles for key, shingles in forms if key not in self._left}
         if missing:
             signed = self._sign(list(missing.values()))
-            self._left.update(zip(missing, signed, strict=True))
-        keys = list(dict.fromkeys(key for key, _ in forms))
-        if not keys:
-            return np.empty((0, 0), dtype=np.uint32)
-        return np.stack([self._left[key] for key in keys])
+            self._left.update({key: signed[k : k + 1] for k, key in enumerate(missing)})
+        if len(forms) == 1:
+            return self._left[forms[0][0]]
+        return np.concatenate([self._left[key] for key in dict.fromkeys(k for k, _ in forms)])
 
     def _fetch(self, doc_ids: list[str]) -> None:
         """Read the signatures of ``doc_ids`` not kept yet in one lookup (a store with
@@ -148,12 +140,3 @@ class StoryCount:
             entry = self.store.get(doc_id)
             self._signatures[doc_id] = None if entry is None else entry.signature
         return self._signatures[doc_id]
-
-
-def _own(matrix: np.ndarray, left: np.ndarray) -> np.ndarray:
-    """Which values of each signature (rows of ``matrix``) are not decided by a left-out
-    form: not equal to that form's value at the same position."""
-    if left.shape[0] == 0:
-        return np.ones(matrix.shape, dtype=bool)
-    own: np.ndarray = ~(matrix[:, None, :] == left[None, :, :]).any(axis=1)
-    return own
