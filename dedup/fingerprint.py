@@ -184,9 +184,10 @@ class Fingerprinter:
             joined = np.concatenate([*shingles, _NO_SHINGLES])
             offsets = np.zeros(len(shingles) + 1, dtype=np.int64)
             np.cumsum([s.shape[0] for s in shingles], out=offsets[1:])
-        signed: np.ndarray = _minhash_kernels.signatures(
-            np.ascontiguousarray(joined, dtype=np.uint64), offsets, self._a, self._b
-        )
+        # Writable as well: a form read from a file is a read-only view, another type to numba
+        # (a kernel loaded again after a service's warm-up, tests/test_collection_warm.py).
+        joined = np.require(joined, dtype=np.uint64, requirements=["C", "W"])
+        signed: np.ndarray = _minhash_kernels.signatures(joined, offsets, self._a, self._b)
         return signed
 
     def fingerprint_one(self, text: str) -> Fingerprint:
