@@ -267,3 +267,28 @@ def test_passages_follow_a_stored_text_replaced_after_it_was_aligned(
         assert match.passages
         for passage in match.passages:
             assert reprint[passage.a[0] : passage.a[1]] == stored[passage.b[0] : passage.b[1]]
+
+
+def test_a_stored_view_lists_back_what_lists_it(
+    collection: Collection, long_english_articles: list[str]
+) -> None:
+    """Three posts of an outlet carry its footer, not yet boilerplate when each was stored (a
+    post is judged without itself); another outlet's page carrying the footer shares it with
+    them. Each view aligns its own side as stored, as it aligns the other's, so the relation
+    is listed from both ends with the same passages mirrored."""
+    footer = (
+        "Copyright 2024 The Daily Ledger. All rights reserved. This material may not be "
+        "published, broadcast, rewritten or redistributed without the prior written permission "
+        "of the publisher.\n\nFollow The Daily Ledger on X and Facebook for the latest news "
+        "from around the world."
+    )
+    for k in range(3):
+        collection.post(Document(f"ledger{k}", f"{long_english_articles[k]}\n\n{footer}", "L"))
+    collection.post(Document("other", f"{long_english_articles[5]}\n\n{footer}", "Gazette"))
+    listed = {m.id: m for m in collection.get("other").matches}
+    assert set(listed) == {"ledger0", "ledger1", "ledger2"}
+    for k in range(3):
+        back = {m.id: m for m in collection.get(f"ledger{k}").matches}
+        assert [(p.b, p.a) for p in back["other"].passages] == [
+            (p.a, p.b) for p in listed[f"ledger{k}"].passages
+        ]
