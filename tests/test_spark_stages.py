@@ -13,29 +13,7 @@ import numpy as np
 
 from dedup.bulk import CandidatePairs
 from dedup.cluster import star_clusters
-from dedup.types import Relation
-from dedup.verify import RELATIONS
-
-
-def spark_stars(spark: Any, rank: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """``canon`` by the Spark clustering stage in distributed rounds only (no driver finish),
-    every pair a copy (``near_duplicate``), as :func:`star_clusters` without relations."""
-    from dedup.engines.spark.cluster import star_canonicals
-
-    n = rank.shape[0]
-    copy = RELATIONS.index(Relation.NEAR_DUPLICATE)
-    verified = spark.createDataFrame(
-        [(a, b, copy) for a, b in zip(left.tolist(), right.tolist(), strict=True)],
-        "left bigint, right bigint, relation byte",
-    )
-    ranks = spark.createDataFrame(
-        list(zip(range(n), rank.tolist(), strict=True)), "pos bigint, rank bigint"
-    )
-    moved, _ = star_canonicals(verified, ranks, len(left), local_finish=0)
-    canon = np.arange(n, dtype=np.int64)
-    for row in moved.collect():
-        canon[row["pos"]] = row["canon_pos"]
-    return canon
+from tests._spark_support import spark_stars
 
 
 def test_candidates_follow_the_local_hot_bucket_rule(spark: Any) -> None:
@@ -66,7 +44,7 @@ def test_a_chain_of_matches_is_cut_into_stars_as_locally(spark: Any) -> None:
     right = left + 1
     rank = np.arange(n, dtype=np.int64)  # 0 best: 0 takes 1, 2 takes 3, ...
     expected = star_clusters(rank, left, right)
-    assert np.array_equal(spark_stars(spark, rank, left, right), expected)
+    assert np.array_equal(spark_stars(spark, rank, left, right)[0], expected)
 
 
 def test_random_graphs_cluster_as_locally(spark: Any) -> None:
@@ -78,7 +56,7 @@ def test_random_graphs_cluster_as_locally(spark: Any) -> None:
     right = np.array([p[1] for p in sorted(pairs)], dtype=np.int64)
     rank = rng.permutation(n).astype(np.int64)
     expected = star_clusters(rank, left, right)
-    assert np.array_equal(spark_stars(spark, rank, left, right), expected)
+    assert np.array_equal(spark_stars(spark, rank, left, right)[0], expected)
 
 
 def test_dense_index_numbers_rows_in_order_across_partitions(spark: Any) -> None:
