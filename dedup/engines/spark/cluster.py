@@ -1,13 +1,16 @@
 """Star clusters on Spark: the local engine's chaining guard and canonical choice, in rounds.
 
-:func:`dedup.cluster.star_clusters` visits documents in rank order; each unclustered one founds
-a cluster and takes in its unclustered neighbours. Its founders are therefore the
-lexicographically-first maximal independent set (MIS) of the verified-pair graph in rank order,
-and every other document belongs to its best-ranked founder neighbour. That set can be built
-in rounds, with vertices named by their rank:
+:func:`dedup.cluster.star_clusters` visits documents in order; each unclustered one founds a
+cluster and takes in its unclustered neighbours. Its founders are therefore the
+lexicographically-first maximal independent set (MIS) of the verified-pair graph in visit
+order, and every other document belongs to its first-visited founder neighbour. The visit
+order is rank order with each excerpt moved after the documents that contain it; with it
+known, the local engine's rule for excerpts needs nothing more (a container is clustered
+before its excerpt founds), and :mod:`.visits` computes it in rounds of its own and names
+vertices by it (rank order itself when no excerpt moves). The MIS can then be built in rounds:
 
 1. among the undecided edges ``(u, v)``, ``u < v``, every ``u`` that is never a ``v`` has no
-   undecided better-ranked neighbour: it is a founder;
+   undecided earlier neighbour: it is a founder;
 2. every neighbour of a new founder is decided as a member;
 3. edges touching a member are dropped; repeat until no undecided edge is left. A vertex
    that is never made a member is a founder (greedy would pick it: no founder neighbours it).
@@ -16,14 +19,10 @@ Each round is checkpointed (reliable checkpoints when a checkpoint directory is 
 SparkContext, local ones otherwise), so lineage stays short however many rounds a long chain
 of decreasingly ranked matches needs. When few undecided edges are left (``local_finish``),
 they are collected and finished on the driver by :func:`dedup.cluster.star_clusters` itself,
-on the remaining subgraph: the founders among undecided vertices depend only on the edges
-between them, so the answer is the same, in fewer rounds. A graph that small from the start
-is clustered on the driver outright (:func:`star_canonicals`), sparing a dozen Spark jobs.
-
-Only the driver path applies the local engine's rule for excerpts (an excerpt waits for the
-documents that contain it, :mod:`dedup.cluster`): the rounds treat every pair as a copy, so a
-graph of more than ``local_finish`` pairs can put an excerpt published first at the centre of
-its containers, as the local engine did before that rule.
+on the remaining subgraph with vertices in visit order and no relations (no waiting is left to
+do): the founders among undecided vertices depend only on the edges between them, so the
+answer is the same, in fewer rounds. A graph that small from the start is clustered on the
+driver outright with its relations (:func:`star_canonicals`), sparing a dozen Spark jobs.
 """
 
 from __future__ import annotations
@@ -33,29 +32,28 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from dedup.cluster import star_clusters
+from dedup.engines.spark.visits import freeze, names_fit, visit_keys, visit_names
+from dedup.types import Relation
+from dedup.verify import RELATIONS
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
 _EMPTY = "x bigint"
-
-
-def _freeze(frame: DataFrame) -> DataFrame:
-    """Materialise and cut lineage: reliable when a checkpoint directory is set."""
-    if frame.sparkSession.sparkContext.getCheckpointDir() is not None:
-        return frame.checkpoint(eager=True)
-    return frame.localCheckpoint(eager=True)
+_CONTAINS = RELATIONS.index(Relation.CONTAINS)  # left contains right
+_CONTAINED_IN = RELATIONS.index(Relation.CONTAINED_IN)  # left is contained in right
 
 
 def members_of_stars(edges: DataFrame, local_finish: int = 100_000) -> tuple[DataFrame, int]:
-    """Vertices ``x`` that are *not* founders, from undirected edges ``u < v`` (ranks).
+    """Vertices ``x`` that are *not* founders, from undirected edges ``u < v`` (named in
+    visit order: ranks, or :mod:`.visits`' names).
 
     Returns the members and the number of distributed rounds that ran.
     """
     from pyspark.sql import functions as F
 
     spark = edges.sparkSession
-    undecided = _freeze(edges.select("u", "v").distinct())
+    undecided = freeze(edges.select("u", "v").distinct())
     decided = [spark.createDataFrame([], _EMPTY)]  # each round's members, already frozen
     rounds = 0
     while True:
@@ -68,13 +66,13 @@ def members_of_stars(edges: DataFrame, local_finish: int = 100_000) -> tuple[Dat
         rounds += 1
         later = undecided.select(F.col("v").alias("f")).distinct()
         founders = undecided.select(F.col("u").alias("f")).distinct().join(later, "f", "left_anti")
-        taken = _freeze(
+        taken = freeze(
             undecided.join(founders, F.col("u") == F.col("f"), "left_semi")
             .select(F.col("v").alias("x"))
             .distinct()
         )
         decided.append(taken)
-        undecided = _freeze(
+        undecided = freeze(
             undecided.join(taken, F.col("u") == F.col("x"), "left_anti").join(
                 taken.select(F.col("x").alias("y")), F.col("v") == F.col("y"), "left_anti"
             )
@@ -91,7 +89,7 @@ def _finish_locally(undecided: DataFrame) -> DataFrame:
     u = np.fromiter((r["u"] for r in rows), np.int64, len(rows))
     v = np.fromiter((r["v"] for r in rows), np.int64, len(rows))
     vertices, local = np.unique(np.concatenate([u, v]), return_inverse=True)
-    # Vertices are ranks, so their sorted order is the canonical order.
+    # Vertices are named in visit order, so their sorted order is the order to visit them in.
     rank = np.arange(vertices.shape[0], dtype=np.int64)
     canon = star_clusters(rank, local[: len(rows)], local[len(rows) :])
     members = vertices[canon != rank]
@@ -99,10 +97,11 @@ def _finish_locally(undecided: DataFrame) -> DataFrame:
 
 
 def member_canonicals(edges: DataFrame, local_finish: int = 100_000) -> tuple[DataFrame, int]:
-    """``x, canon``: every member (non-founder) vertex and the rank of its canonical.
+    """``x, canon``: every member (non-founder) vertex and the name of its canonical.
 
-    A member joins its best-ranked founder neighbour. Founders, and documents without
-    verified pairs, are their own canonical and are not listed. Also returns the rounds run.
+    Vertices are named in visit order; a member joins its first-visited founder neighbour.
+    Founders, and documents without verified pairs, are their own canonical and are not
+    listed. Also returns the rounds run.
     """
     from pyspark.sql import functions as F
 
@@ -127,7 +126,8 @@ def star_canonicals(
 
     ``verified`` has ``left, right`` (input positions), ``ranks`` has ``pos, rank``; ``pairs``
     is the number of verified pairs. Returns the frame (checkpointed) and the distributed
-    rounds that ran (0 when the graph was clustered on the driver).
+    rounds that ran, the visit order's and the MIS's (0 when the graph was clustered on the
+    driver).
     """
     from pyspark.sql import functions as F
 
@@ -140,14 +140,45 @@ def star_canonicals(
     spark = verified.sparkSession
     if pairs <= local_finish:
         return spark.createDataFrame(_stars_on_driver(edges), "pos bigint, canon_pos bigint"), 0
-    undirected = edges.select(F.least("ru", "rv").alias("u"), F.greatest("ru", "rv").alias("v"))
-    canon_ranks, rounds = member_canonicals(undirected, local_finish)
+    named, undirected, visit_rounds = _in_visit_order(edges, by_rank)
+    canon_names, rounds = member_canonicals(undirected, local_finish)
     canon = (
-        canon_ranks.join(by_rank.withColumnRenamed("r", "x"), "x")
-        .join(by_rank.select(F.col("r").alias("canon"), F.col("p").alias("canon_pos")), "canon")
+        canon_names.join(named.withColumnRenamed("name", "x"), "x")
+        .join(named.select(F.col("name").alias("canon"), F.col("p").alias("canon_pos")), "canon")
         .select(F.col("p").alias("pos"), "canon_pos")
     )
-    return _freeze(canon), rounds
+    return freeze(canon), visit_rounds + rounds
+
+
+def _in_visit_order(edges: DataFrame, by_rank: DataFrame) -> tuple[DataFrame, DataFrame, int]:
+    """Vertices named in the local engine's visit order (:mod:`.visits`): ``p, name`` of every
+    document, the edges as ``u < v`` names, and the rounds the visit order took."""
+    from pyspark.sql import functions as F
+
+    inside = F.col("relation") == _CONTAINED_IN
+    containments = edges.where(F.col("relation").isin(_CONTAINS, _CONTAINED_IN)).select(
+        F.when(inside, F.col("rv")).otherwise(F.col("ru")).alias("c"),
+        F.when(inside, F.col("ru")).otherwise(F.col("rv")).alias("e"),
+    )
+    keys, rounds = visit_keys(containments)
+    moved, stride = visit_names(keys)
+    if stride > 1:
+        worst = by_rank.agg(F.max("r")).first()
+        names_fit(int(worst[0]) if worst is not None else 0, stride)
+    named = by_rank.join(moved, "r", "left").select(
+        "p", F.coalesce(F.col("name"), F.col("r") * stride).alias("name")
+    )
+    ends = (
+        edges.select("ru", "rv")
+        .join(moved.select(F.col("r").alias("ru"), F.col("name").alias("nu")), "ru", "left")
+        .join(moved.select(F.col("r").alias("rv"), F.col("name").alias("nv")), "rv", "left")
+        .select(
+            F.coalesce(F.col("nu"), F.col("ru") * stride).alias("a"),
+            F.coalesce(F.col("nv"), F.col("rv") * stride).alias("b"),
+        )
+    )
+    undirected = freeze(ends.select(F.least("a", "b").alias("u"), F.greatest("a", "b").alias("v")))
+    return named, undirected, rounds
 
 
 def _stars_on_driver(edges: DataFrame) -> list[tuple[int, int]]:
