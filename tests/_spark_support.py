@@ -40,3 +40,24 @@ def spark_stars(
     for row in moved.collect():
         canon[row["pos"]] = row["canon_pos"]
     return canon, rounds
+
+
+def random_graph(
+    seed: int, excerpts_first: bool, n: int = 150, m: int = 260
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``rank, left, right, relation``: pairs between documents at most 6 apart (stories that
+    chain), 40 % of them containments by a random size order (so chains of excerpts occur).
+    ``excerpts_first`` ranks the smaller documents first, so every excerpt precedes its
+    containers; otherwise ranks are random."""
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, n, size=m)
+    b = (a + rng.integers(1, 7, size=m)) % n
+    both = np.unique(np.stack([np.minimum(a, b), np.maximum(a, b)], axis=1), axis=0)
+    left, right = both[:, 0].astype(np.int64), both[:, 1].astype(np.int64)
+    size = rng.permutation(n)
+    relation = np.full(left.shape[0], COPY, dtype=np.int8)
+    excerpt = rng.random(left.shape[0]) < 0.4
+    relation[excerpt & (size[left] > size[right])] = CONTAINS
+    relation[excerpt & (size[left] < size[right])] = INSIDE
+    rank = size.astype(np.int64) if excerpts_first else rng.permutation(n).astype(np.int64)
+    return rank, left, right, relation

@@ -13,34 +13,13 @@ import numpy as np
 import pytest
 
 from dedup.cluster import star_clusters
-from tests._spark_support import CONTAINS, COPY, INSIDE, spark_stars
+from tests._spark_support import CONTAINS, COPY, INSIDE, random_graph, spark_stars
 
 
 def graph(*edges: tuple[int, int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``left, right, relation`` arrays from ``(left, right, relation code)`` edges."""
     left, right, codes = (np.array([e[k] for e in edges], dtype=np.int64) for k in range(3))
     return left, right, codes.astype(np.int8)
-
-
-def random_graph(
-    seed: int, excerpts_first: bool, n: int = 150, m: int = 260
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """``rank, left, right, relation``: pairs between documents at most 6 apart (stories that
-    chain), 40 % of them containments by a random size order (so chains of excerpts occur).
-    ``excerpts_first`` ranks the smaller documents first, so every excerpt precedes its
-    containers; otherwise ranks are random."""
-    rng = np.random.default_rng(seed)
-    a = rng.integers(0, n, size=m)
-    b = (a + rng.integers(1, 7, size=m)) % n
-    both = np.unique(np.stack([np.minimum(a, b), np.maximum(a, b)], axis=1), axis=0)
-    left, right = both[:, 0].astype(np.int64), both[:, 1].astype(np.int64)
-    size = rng.permutation(n)
-    relation = np.full(left.shape[0], COPY, dtype=np.int8)
-    excerpt = rng.random(left.shape[0]) < 0.4
-    relation[excerpt & (size[left] > size[right])] = CONTAINS
-    relation[excerpt & (size[left] < size[right])] = INSIDE
-    rank = size.astype(np.int64) if excerpts_first else rng.permutation(n).astype(np.int64)
-    return rank, left, right, relation
 
 
 def test_a_brief_published_first_joins_its_best_ranked_container(spark: Any) -> None:
@@ -54,10 +33,10 @@ def test_a_brief_published_first_joins_its_best_ranked_container(spark: Any) -> 
 def test_nested_excerpts_published_innermost_first(spark: Any) -> None:
     """Document i is contained in i + 1 and ranked i: the outermost takes the one inside it,
     then stars alternate down the chain, as star_clusters visits them."""
-    left, right, relation = graph(*((i, i + 1, INSIDE) for i in range(5)))
-    expected = star_clusters(np.arange(6), left, right, relation)
-    canon, _ = spark_stars(spark, np.arange(6), left, right, relation)
-    assert expected.tolist() == [1, 1, 3, 3, 5, 5]
+    left, right, relation = graph(*((i, i + 1, INSIDE) for i in range(3)))
+    expected = star_clusters(np.arange(4), left, right, relation)
+    canon, _ = spark_stars(spark, np.arange(4), left, right, relation)
+    assert expected.tolist() == [1, 1, 3, 3]
     assert np.array_equal(canon, expected)
 
 
@@ -75,7 +54,7 @@ def test_an_excerpt_joins_a_copy_visited_before_its_container(spark: Any) -> Non
     assert np.array_equal(canon, expected)
 
 
-@pytest.mark.parametrize(("seed", "excerpts_first"), [(1, True), (2, True), (3, False)])
+@pytest.mark.parametrize(("seed", "excerpts_first"), [(1, True), (3, False)])
 def test_random_graphs_with_excerpts_cluster_as_locally(
     spark: Any, seed: int, excerpts_first: bool
 ) -> None:
@@ -88,8 +67,9 @@ def test_random_graphs_with_excerpts_cluster_as_locally(
 
 
 def test_the_driver_finishes_the_rounds_with_excerpts_as_locally(spark: Any) -> None:
-    """With ``local_finish`` one pair short of the graph, one round runs and the driver
-    finishes the rest by star_clusters on the vertices named in visit order: the same answer."""
+    """With ``local_finish`` one pair short of the graph, the driver computes the visit order,
+    one round runs, and the driver finishes the rest by star_clusters on the vertices named in
+    visit order: the same answer."""
     rank, left, right, relation = random_graph(4, excerpts_first=True)
     expected = star_clusters(rank, left, right, relation)
     canon, rounds = spark_stars(spark, rank, left, right, relation, len(left) - 1)

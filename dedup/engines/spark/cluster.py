@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from dedup.cluster import star_clusters
-from dedup.engines.spark.visits import freeze, names_fit, visit_keys, visit_names
+from dedup.engines.spark.visits import freeze, moved_excerpts, names_fit
 from dedup.types import Relation
 from dedup.verify import RELATIONS
 
@@ -140,7 +140,7 @@ def star_canonicals(
     spark = verified.sparkSession
     if pairs <= local_finish:
         return spark.createDataFrame(_stars_on_driver(edges), "pos bigint, canon_pos bigint"), 0
-    named, undirected, visit_rounds = _in_visit_order(edges, by_rank)
+    named, undirected, visit_rounds = _in_visit_order(freeze(edges), by_rank, local_finish)
     canon_names, rounds = member_canonicals(undirected, local_finish)
     canon = (
         canon_names.join(named.withColumnRenamed("name", "x"), "x")
@@ -150,9 +150,12 @@ def star_canonicals(
     return freeze(canon), visit_rounds + rounds
 
 
-def _in_visit_order(edges: DataFrame, by_rank: DataFrame) -> tuple[DataFrame, DataFrame, int]:
-    """Vertices named in the local engine's visit order (:mod:`.visits`): ``p, name`` of every
-    document, the edges as ``u < v`` names, and the rounds the visit order took."""
+def _in_visit_order(
+    edges: DataFrame, by_rank: DataFrame, local_finish: int
+) -> tuple[DataFrame, DataFrame, int]:
+    """Vertices named in the local engine's visit order (:mod:`.visits`; containments up to
+    ``local_finish`` done on the driver): ``p, name`` of every document, the edges as
+    ``u < v`` names, and the distributed rounds the visit order took."""
     from pyspark.sql import functions as F
 
     inside = F.col("relation") == _CONTAINED_IN
@@ -160,8 +163,7 @@ def _in_visit_order(edges: DataFrame, by_rank: DataFrame) -> tuple[DataFrame, Da
         F.when(inside, F.col("rv")).otherwise(F.col("ru")).alias("c"),
         F.when(inside, F.col("ru")).otherwise(F.col("rv")).alias("e"),
     )
-    keys, rounds = visit_keys(containments)
-    moved, stride = visit_names(keys)
+    moved, stride, rounds = moved_excerpts(containments, local_finish)
     if stride > 1:
         worst = by_rank.agg(F.max("r")).first()
         names_fit(int(worst[0]) if worst is not None else 0, stride)

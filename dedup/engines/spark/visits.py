@@ -28,15 +28,19 @@ ancestor of ``x`` that descends from ``g``, and so on).
 the containers ``c`` of ``x`` (``push`` drops the entries smaller than ``x`` and appends
 ``x``; it preserves the order of keys, so the largest key pushed is the largest path's),
 and ``[x]`` without containers. Each round relaxes every containment from the keys of the
-last; the keys are final after as many rounds as the longest chain of containments, and one
-more round confirms it. Only the excerpts visited out of rank order (a key longer than
-``[x]``) are kept. Visit order becomes integer names: ``x * stride`` for a document in its
-place, ``key[0] * stride + j`` for the ``j``-th (1, 2, ...) excerpt, in key order, visited
-right after the document ranked ``key[0]``.
+last, until no key that changed is a container's (the next round would push the same keys):
+at most as many rounds as the longest chain of containments. Only the excerpts visited out of
+rank order (a key longer than ``[x]``) are kept. Visit order becomes integer names:
+``x * stride`` for a document in its place, ``key[0] * stride + j`` for the ``j``-th (1, 2,
+...) excerpt, in key order, visited right after the document ranked ``key[0]``.
+
+As the clustering rounds do, few containments (``local_finish``) are collected and their keys
+computed on the driver instead, by the same propagation in one pass in topological order.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -53,6 +57,13 @@ def freeze(frame: DataFrame) -> DataFrame:
     return frame.localCheckpoint(eager=True)
 
 
+def _no_key() -> Column:
+    """A null key."""
+    from pyspark.sql import functions as F
+
+    return F.lit(None).cast("array<bigint>")
+
+
 def _push(key: Column, x: Column) -> Column:
     """The entries of ``key`` larger than ``x``, then ``x``."""
     from pyspark.sql import functions as F
@@ -60,16 +71,72 @@ def _push(key: Column, x: Column) -> Column:
     return F.concat(F.filter(key, lambda entry: entry > x), F.array(x))
 
 
-def visit_keys(containments: DataFrame) -> tuple[DataFrame, int]:
-    """``e, key`` of every excerpt visited out of rank order, from containments ``c, e``
-    (ranks: ``c`` contains ``e``), and the rounds that ran (0 without containments)."""
+def moved_excerpts(containments: DataFrame, local_finish: int) -> tuple[DataFrame, int, int]:
+    """``r, name`` of every excerpt visited out of rank order, the stride of the other
+    documents' names (``r * stride``), and the distributed rounds that ran. ``containments``
+    has ``c, e`` (ranks: ``c`` contains ``e``); up to ``local_finish`` distinct ones are done
+    on the driver."""
+    edges = freeze(containments.select("c", "e").distinct())
+    if edges.count() <= local_finish:
+        rows = edges.collect()
+        keys = keys_on_driver([r["c"] for r in rows], [r["e"] for r in rows])
+        names, stride = names_on_driver(keys)
+        return edges.sparkSession.createDataFrame(names, "r bigint, name bigint"), stride, 0
+    frame, rounds = visit_keys(edges)
+    moved, stride = visit_names(frame)
+    return moved, stride, rounds
+
+
+def keys_on_driver(container: Sequence[int], excerpt: Sequence[int]) -> dict[int, tuple[int, ...]]:
+    """The keys longer than ``(x,)`` from containments (ranks), each pushed once its
+    container's is final (Kahn's order: a document once all its containers are done)."""
+    below: dict[int, list[int]] = {}
+    waiting: dict[int, int] = {}
+    for c, e in zip(container, excerpt, strict=True):
+        below.setdefault(c, []).append(e)
+        waiting[e] = waiting.get(e, 0) + 1
+    keys: dict[int, tuple[int, ...]] = {}
+    ready = [c for c in below if c not in waiting]
+    while ready:
+        c = ready.pop()
+        known = keys.get(c, (c,))
+        for e in below.get(c, ()):
+            pushed = (*(v for v in known if v > e), e)
+            if pushed > keys.get(e, (e,)):
+                keys[e] = pushed
+            waiting[e] -= 1
+            if waiting[e] == 0:
+                ready.append(e)
+    return keys
+
+
+def names_on_driver(keys: dict[int, tuple[int, ...]]) -> tuple[list[tuple[int, int]], int]:
+    """``(r, name)`` of the excerpts with these keys and the stride, as :func:`visit_names`."""
+    after: dict[int, list[tuple[tuple[int, ...], int]]] = {}
+    for e, key in keys.items():
+        after.setdefault(key[0], []).append((key, e))
+    stride = 1 + max((len(group) for group in after.values()), default=0)
+    names = [
+        (e, g * stride + j)
+        for g, group in after.items()
+        for j, (_, e) in enumerate(sorted(group), start=1)
+    ]
+    return names, stride
+
+
+def visit_keys(edges: DataFrame) -> tuple[DataFrame, int]:
+    """``e, key`` of every excerpt visited out of rank order, from distinct containments
+    ``c, e``, and the rounds that ran."""
     from pyspark.sql import functions as F
 
-    spark = containments.sparkSession
-    edges = freeze(containments.select("c", "e").distinct())
-    keys = spark.createDataFrame([], _KEYS)
-    if edges.isEmpty():
-        return keys, 0
+    keys = edges.sparkSession.createDataFrame([], _KEYS)
+    # Excerpts that contain others: only a change of their keys can change another key.
+    middles = freeze(
+        edges.select("e")
+        .distinct()
+        .join(edges.select(F.col("c").alias("e")), "e", "left_semi")
+        .select("e", _no_key().alias("key"), _no_key().alias("old"), F.lit(True).alias("middle"))
+    )
     rounds = 0
     while True:
         rounds += 1
@@ -77,14 +144,23 @@ def visit_keys(containments: DataFrame) -> tuple[DataFrame, int]:
         pushed = edges.join(parents, "c", "left").select(
             "e",
             _push(F.coalesce("known", F.array("c")), F.col("e")).alias("key"),
-            F.lit(None).cast("array<bigint>").alias("old"),
+            _no_key().alias("old"),
+            F.lit(False).alias("middle"),
         )
         # A pushed key longer than [e] is larger than [e]: only those can move e. Keys only
-        # grow, so the largest pushed key is the new one and the old rides along to compare.
-        both = pushed.where(F.size("key") > 1).unionByName(keys.withColumn("old", F.col("key")))
-        grown = freeze(both.groupBy("e").agg(F.max("key").alias("key"), F.max("old").alias("old")))
+        # grow, so the largest pushed key is the new one; the old rides along to compare.
+        known = keys.select("e", "key", F.col("key").alias("old"), F.lit(False).alias("middle"))
+        grown = freeze(
+            pushed.where(F.size("key") > 1)
+            .unionByName(known)
+            .unionByName(middles)
+            .groupBy("e")
+            .agg(*(F.max(c).alias(c) for c in ("key", "old", "middle")))
+            .where(F.col("key").isNotNull())
+        )
         keys = grown.select("e", "key")
-        if grown.where(~F.col("key").eqNullSafe(F.col("old"))).isEmpty():
+        changed = ~F.col("key").eqNullSafe(F.col("old"))
+        if grown.where(changed & F.col("middle")).isEmpty():
             return keys, rounds
 
 
