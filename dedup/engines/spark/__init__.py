@@ -15,7 +15,9 @@ candidates  sort per band, hot-bucket cap by rank         ``posexplode`` + windo
                                                           (:mod:`.candidates`)
 verify      ``pair_intersections`` + ``score_pairs``      the same, on pairs joined with both
                                                           shingle sets (:mod:`.verify`)
-cluster     ``star_clusters``                             rank-ordered MIS in checkpointed rounds;
+cluster     ``star_clusters``                             MIS in checkpointed rounds, in the
+                                                          visit order (excerpts after their
+                                                          containers, :mod:`.visits`);
                                                           ``star_clusters`` on the driver for
                                                           small graphs (:mod:`.cluster`)
 write       :func:`dedup.bulk.write_outputs`              the same (JSONL), or Parquet
