@@ -90,7 +90,6 @@ class Collection(FileSettings):
         self._passages = Passages(index, self._texts, self._postings, self._stripper, self._like)
         self._stores = (self._texts, self._postings, self._boilerplate)
         self._refresher = Refresher(index, *self._stores, self._stripper, self._fingerprinter)
-        # Placed again (a canonical removed or corrected), a document is offered what a post is.
         index.place_with(lambda doc_id: self._passages.related(doc_id, self.config.threshold))
         index.on_transaction(self._postings.began, self._postings.rolled_back)
 
@@ -103,10 +102,10 @@ class Collection(FileSettings):
         readonly: bool = False,
         busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
     ) -> Collection:
-        """The collection in ``path`` (made if missing, unless ``readonly``; ``":memory:"``: a
-        private one). ``config=None`` uses the stored config (another raises
-        :class:`ConfigMismatchError`). A write waits ``busy_timeout`` s at most while another
-        process writes (``dedup bulk --db``), then raises :class:`IndexBusyError` unwritten."""
+        """The collection in ``path`` (made if missing, unless ``readonly``; ``":memory:"``:
+        private), with the stored config if ``config`` is None (another: ConfigMismatchError).
+        A write waits ``busy_timeout`` s at most while another process writes, then raises
+        :class:`IndexBusyError` unwritten."""
         cache = READER_CACHE_MB if readonly else 256
         index = SQLiteIndex(
             path, config, cache_mb=cache, busy_timeout=busy_timeout, readonly=readonly
@@ -233,16 +232,14 @@ class Collection(FileSettings):
         exclude_same_source: bool = False,
         prepared: Prepared | None = None,
     ) -> Pending:
-        """The part of :meth:`post` that stores: the document, placed by the index's matches,
-        after the stored documents of its source that its boilerplate shows were fingerprinted
-        with it are fingerprinted anew (:mod:`dedup.collection.refresh`).
-
-        :meth:`report` then aligns the passages (a third of a post's computing) and measures
-        the reuse candidates, which may widen the status; a writer that serialises posts
-        leaves it to other threads (any instance on the file, once this post is committed),
-        so that the next post starts sooner. A matched document deleted or replaced meanwhile
-        (a refreshed one too) is aligned as it is then: as if it had changed just after the post.
-        """
+        """The part of :meth:`post` that stores: the document, placed by its matches (compared
+        like for like where boilerplate was removed apart, :mod:`.like_for_like`), after the
+        stored documents of its source that its boilerplate shows were fingerprinted with it
+        are fingerprinted anew (:mod:`dedup.collection.refresh`). :meth:`report` then aligns
+        the passages (a third of a post's computing) and measures the reuse candidates, which
+        may widen the status: a writer that serialises posts leaves it to other threads, so
+        that the next post starts sooner. A matched document deleted or replaced meanwhile is
+        aligned as it is then: as if it had changed just after the post."""
         self._writable()
         with self.index.atomic():
             pending = self._match(doc, since, until, exclude_same_source, prepared, refresh=True)

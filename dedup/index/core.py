@@ -118,20 +118,17 @@ class IndexCore:
             self._delete(self._row(doc_id))
 
     def place_with(self, related: RelatedWhole | None) -> None:
-        """Have the documents placed again (the members of a removed or replaced canonical, a
-        refingerprinted document) that found a cluster offered the documents ``related`` names
-        for them too, as :meth:`join_cluster` offers a post those its report names: given a
-        stored id, the ids of documents related to it whole that LSH may not propose (a
-        collection's reuse candidates). None: LSH's alone. Called inside the write's
-        transaction (:meth:`dedup.index._clusters.Placer.rehome`)."""
+        """Offer documents placed again that found a cluster (a removed or replaced canonical's
+        members, a refingerprinted document) what ``related`` names for them too, as a post is
+        offered its report's (:meth:`join_cluster`): stored ids related whole that LSH may not
+        propose (a collection's reuse candidates). None: LSH's alone."""
         self._related = related
 
     def refingerprint(self, document: Document, fingerprint: Fingerprint) -> bool:
         """Give a stored document (this very version: same id, text and metadata) another
         fingerprint, and place it again, as an update would: its text is fingerprinted another
-        way now (its boilerplate, learned since it was stored). False if it was this one.
-        Unlike an update's new version, which its post places with what its report finds, the
-        document itself is offered :meth:`place_with`'s documents too: no post follows."""
+        way now (its boilerplate, learned since it was stored). False if it was this one. It is
+        offered :meth:`place_with`'s documents too, as no post of it follows to offer them."""
         with self.atomic():
             document = stored_document(document)
             row, text_hash = self._row(document.id), hash_text(document.text)
