@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from dedup.collection import Collection
+from dedup.errors import InputError
 from dedup.types import Document
 from service.crossing import Packed
 from service.frames import Framed
@@ -60,7 +61,7 @@ def test_a_failed_preparation_is_its_posts_answer_and_its_batch_goes_on(
                 assert isinstance(prepared, Packed) and window == WINDOW
                 assert same_preparation(prepared.unpack(), collection.prepare(doc))
             [(tag, ok, error)] = answered
-            assert (tag, ok) == (1, False) and isinstance(error, TypeError)
+            assert (tag, ok) == (1, False) and isinstance(error, InputError)  # text None
             writer.close()
     finally:
         listener.close()
