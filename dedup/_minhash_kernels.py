@@ -94,83 +94,31 @@ def fingerprint_text(
     return sigs[0], shingles, content_hashes(buf, offsets, seed)[0], unsafe[0]
 
 
-@njit(inline="always")
-def _own(value: np.uint32, left: np.ndarray, j: int) -> bool:
-    """Whether a signature's value at position ``j`` is not decided by a left-out text: equal
-    to none of ``left``'s values there (the left-out text is part of the signed one)."""
-    for k in range(left.shape[0]):  # noqa: SIM110 (compiled: a loop, not a generator)
-        if value == left[k, j]:
-            return False
-    return True
-
-
-@njit(cache=True, nogil=True)
-def _holds_own(row: np.ndarray, left: np.ndarray) -> bool:
-    """Whether any value of ``row`` is its own (:func:`_own`)."""
-    for j in range(row.shape[0]):  # noqa: SIM110
-        if _own(row[j], left, j):
-            return True
-    return False
-
-
-@njit(cache=True, nogil=True)
-def _copies(a: np.ndarray, b: np.ndarray, left: np.ndarray, threshold: float) -> bool:
-    """Whether signatures ``a`` and ``b`` are of copies of one story (:func:`found_stories`)."""
-    width = a.shape[0]
-    same = 0  # equal values: the Jaccard estimate of the whole texts
-    same_own = 0  # equal values at the positions that count for the own parts
-    in_a = 0  # positions that count where the union's minimum is a's (equal: both's)
-    in_b = 0
-    for j in range(width):
-        x = a[j]
-        y = b[j]
-        same += x == y
-        if _own(min(x, y), left, j):
-            same_own += x == y
-            in_a += x <= y
-            in_b += y <= x
-    if same / width < threshold:
-        return False
-    smaller = min(in_a, in_b)
-    return smaller == 0 or same_own / smaller >= threshold
-
-
 @njit(cache=True, nogil=True)
 def found_stories(
-    signatures: np.ndarray, left: np.ndarray, founders: np.ndarray, count: int, threshold: float
+    signatures: np.ndarray, founders: np.ndarray, count: int, threshold: float
 ) -> tuple[int, int]:
     """Greedy story founding over ``signatures`` (rows, in order), continuing ``founders``.
 
-    A row founds a story unless it and an earlier founder are copies: the share of values they
-    have equal (the estimated Jaccard similarity of the whole texts) reaches ``threshold``, and
-    so does the estimated containment of the smaller of their *own parts* in the other's: the
-    texts without the one ``left`` out (the paragraph being judged, signed as the rows were,
-    one row a form: :mod:`dedup.boilerplate.stories`). A value equal to ``left``'s at its
-    position is decided by the left-out text; of a pair, a position counts where the smaller
-    value is not: there it is the minimum of the union of the two own parts, one's own at a
-    share of the positions estimating that part's size in the union and equal in both at a
-    share estimating their intersection's. With nothing left out (no rows) every position
-    counts, the containment is at least the Jaccard estimate and the rule is the Jaccard one
-    alone. A pair in which either own part has no counted position is compared whole. A row
-    whose every value is decided by ``left`` (nothing of its own) founds nothing and is no
-    one's copy.
-
-    ``founders[:count]`` are the founders so far; a new one is written into the next row.
-    Returns the count of founders and the row that made it ``founders.shape[0]`` (the number
-    wanted), or -1 if none did.
+    A row founds a story unless the share of values it has equal to an earlier founder's (the
+    estimated Jaccard similarity) reaches ``threshold``. ``founders[:count]`` are the founders
+    so far; a new one is written into the next row. Returns the count of founders and the row
+    that made it ``founders.shape[0]`` (the number wanted), or -1 if none did.
 
     The boilerplate judgement asks this of every key's carriers (:mod:`dedup.boilerplate.model`).
     A story reprinted in many documents of one source makes every one of its paragraphs a key
     whose carriers are all copies of one founder, so each is walked to its end: compared one
     NumPy call a pair, that was most of a ``--strip-boilerplate`` run over such a corpus.
     """
+    width = signatures.shape[1]
     wanted = founders.shape[0]
     for row in range(signatures.shape[0]):
-        if left.shape[0] > 0 and not _holds_own(signatures[row], left):
-            continue
         copy = False
         for f in range(count):
-            if _copies(signatures[row], founders[f], left, threshold):
+            same = 0
+            for j in range(width):
+                same += signatures[row, j] == founders[f, j]
+            if same / width >= threshold:
                 copy = True
                 break
         if copy:

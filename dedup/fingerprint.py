@@ -109,9 +109,6 @@ class FingerprintBatch:
         return sizes
 
 
-_NO_SHINGLES = np.empty(0, dtype=np.uint64)
-
-
 class Fingerprinter:
     """Turns texts into fingerprints under one :class:`Config`.
 
@@ -173,22 +170,6 @@ class Fingerprinter:
         streams = self.token_streams(texts, spans=False)
         hashes: np.ndarray = _kernels.content_hashes(streams.buf, streams.offsets, HASH_SEED)
         return hashes
-
-    def sign(self, shingles: Sequence[np.ndarray]) -> np.ndarray:
-        """MinHash signatures (uint32, one row each) of shingle sets as
-        :meth:`fingerprint_streams` gives them: a part's signature beside its whole's (the
-        boilerplate story count leaves a paragraph's shingles out of its document's)."""
-        if len(shingles) == 1:  # a story count signs one paragraph at a time, most often
-            joined, offsets = shingles[0], np.array([0, shingles[0].shape[0]], dtype=np.int64)
-        else:
-            joined = np.concatenate([*shingles, _NO_SHINGLES])
-            offsets = np.zeros(len(shingles) + 1, dtype=np.int64)
-            np.cumsum([s.shape[0] for s in shingles], out=offsets[1:])
-        # Writable as well: a form read from a file is a read-only view, another type to numba
-        # (a kernel loaded again after a service's warm-up, tests/test_collection_warm.py).
-        joined = np.require(joined, dtype=np.uint64, requirements=["C", "W"])
-        signed: np.ndarray = _minhash_kernels.signatures(joined, offsets, self._a, self._b)
-        return signed
 
     def fingerprint_one(self, text: str) -> Fingerprint:
         """Fingerprint of a single text: what a batch of one gives, in one compiled call

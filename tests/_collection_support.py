@@ -42,15 +42,3 @@ def short_story(n: int) -> str:
 def outlet_post(n: int, source: str = "new-outlet") -> Document:
     """Article ``n`` of an outlet: its own short story, then the outlet's footer."""
     return Document(f"{source}-{n}", short_story(n) + "\n\n" + OUTLET_FOOTER, source=source)
-
-
-def brief_body(n: int) -> str:
-    """Six words of news of its own (no other brief shares a five-word run of them)."""
-    return f"{text(1000 + n, 6)}."
-
-
-def brief_post(n: int, source: str = "brief-outlet") -> Document:
-    """Brief ``n`` of an outlet: six words of its own above the outlet's footer, which is most
-    of the page (27 words). Compared whole, any two such pages have an estimated Jaccard
-    similarity of 0.58 to 0.75: alike through the footer alone."""
-    return Document(f"{source}-{n}", f"{brief_body(n)}\n\n{OUTLET_FOOTER}", source=source)

@@ -8,8 +8,7 @@ A paragraph's *carriers* are the stored documents with an eligible paragraph mat
 same exact key, the same masked key, the same name template (short paragraphs at the head or
 tail only), the same label ("Read more: ...", once per document), or a verified near-duplicate
 masked text. It is boilerplate when its carriers within its source group hold at least
-``Rules.min_documents`` distinct stories (see :class:`~dedup.boilerplate.rules.Rules`), told
-apart by their texts without the paragraph being judged (:mod:`dedup.boilerplate.stories`). A
+``Rules.min_documents`` distinct stories (see :class:`~dedup.boilerplate.rules.Rules`). A
 paragraph carried by fewer documents, in particular one that no other document matches, is
 never boilerplate.
 """
@@ -21,6 +20,7 @@ from itertools import islice
 
 import numpy as np
 
+from dedup._minhash_kernels import found_stories
 from dedup.boilerplate.patterns import Carriers, Groups, Pattern, carriers_of
 from dedup.boilerplate.prepare import EntryBuilder
 from dedup.boilerplate.rules import Rules
@@ -35,7 +35,6 @@ from dedup.boilerplate.store import (
     SortedCarriers,
     keys_of,
 )
-from dedup.boilerplate.stories import Form, Sign, StoryCount
 from dedup.config import Config
 from dedup.paragraphs import Segmenter
 from dedup.types import Document
@@ -44,6 +43,8 @@ from dedup.verify import jaccard
 _Key = tuple[str | None, int, int, int | None, int | None]
 #: Carriers of a key a story count reads first (it usually stops after three documents).
 _FIRST = 32
+#: Carriers whose signatures a story count fetches and compares at a time.
+_CHUNK = 16
 #: Decisions a :meth:`BoilerplateModel.steady_judge` keeps at most (a few hundred bytes each).
 STEADY_DECISIONS = 1 << 18
 #: Stored documents :meth:`BoilerplateModel.patterns` judges at a time.
@@ -98,12 +99,12 @@ class BoilerplateModel:
 
     def judge(self, entries: Sequence[DocumentEntry]) -> list[list[Occurrence]]:
         """The boilerplate paragraphs of each entry (observed or only built), in text order."""
-        return self.judgement().judge(entries)
+        return Judgement(self.store, self.rules).judge(entries)
 
     def judgement(self) -> Judgement:
         """One round of judging over the store as it is now: its decisions and lookups are
         kept for later questions about the same paragraphs (:meth:`Judgement.deciding_key`)."""
-        return Judgement(self.store, self.rules, self.builder.sign)
+        return Judgement(self.store, self.rules)
 
     def steady_judge(self, most: int = STEADY_DECISIONS) -> Judge:
         """:meth:`judge` for batch after batch while the store does not change (a bulk run
@@ -115,7 +116,7 @@ class BoilerplateModel:
         paragraphs a key whose carriers must all be read to find them one story: decided
         again in every batch, that was most of a ``--strip-boilerplate`` run over such a corpus.
         """
-        return Judgement(self.store, self.rules, self.builder.sign, most).judge
+        return Judgement(self.store, self.rules, most).judge
 
     def carriers(self, paragraph: str) -> Carriers:
         """Stored documents (of every source) carrying ``paragraph``'s pattern.
@@ -126,7 +127,7 @@ class BoilerplateModel:
         entry = self.builder.build([Document("", paragraph)])[0]
         if not entry.occurrences:
             return Carriers((), ())
-        found = self.judgement().carriers(entry.occurrences[0])
+        found = Judgement(self.store, self.rules).carriers(entry.occurrences[0])
         return carriers_of(found)
 
     def patterns(self) -> list[Pattern]:
@@ -139,7 +140,7 @@ class BoilerplateModel:
         """
         # Decisions bounded as a steady judge's: unbounded, they held 36 MB of RSS at 20,000
         # news articles and grew with the corpus.
-        judge = Judgement(self.store, self.rules, self.builder.sign, STEADY_DECISIONS)
+        judge = Judgement(self.store, self.rules, STEADY_DECISIONS)
         found: list[tuple[str, str | None, Occurrence]] = []
         entries = iter(self.store.entries())
         while batch := list(islice(entries, _PATTERN_BATCH)):  # near forms looked up together
@@ -173,18 +174,14 @@ class Judgement:
     """One round of decisions over a store that does not change meanwhile (results cached);
     :meth:`BoilerplateModel.judgement`."""
 
-    def __init__(
-        self, store: BoilerplateStore, rules: Rules, sign: Sign, most: int | None = None
-    ) -> None:
-        """``sign``: the entries' builder's :meth:`~EntryBuilder.sign`, which signs a
-        paragraph as its document's signature was (a story count leaves it out of that);
-        ``most``: decisions kept at most; past it, :meth:`judge` forgets them all first."""
+    def __init__(self, store: BoilerplateStore, rules: Rules, most: int | None = None) -> None:
+        """``most``: decisions kept at most; past it, :meth:`judge` forgets them all first."""
         self.store = store
         self.rules = rules
         self._most = most
         self._decided: dict[_Key, bool] = {}
         self._key_decided: dict[tuple[KeyKind, int, str | None], bool] = {}
-        self._stories = StoryCount(store, rules, sign)
+        self._signatures: dict[str, np.ndarray | None] = {}
         self._near: dict[int, list[tuple[int, np.ndarray]]] = {}
         self._batch = store if isinstance(store, BatchLookups) else None
         self._in_order: CarriersInOrder | None = None
@@ -206,7 +203,7 @@ class Judgement:
         needs: they depend only on the store)."""
         self._decided.clear()
         self._key_decided.clear()
-        self._stories.forget()
+        self._signatures.clear()
         self._near.clear()
 
     def prefetch(self, occurrences: Sequence[Occurrence]) -> None:
@@ -268,9 +265,6 @@ class Judgement:
         pooled, which then are few. Most paragraphs of an article are its own, carried by
         fewer documents than a story count needs under all their keys together, of any
         source: those are decided without listing anyone.
-
-        Each key's story count leaves out the form its carriers share (:meth:`_left_out`);
-        the pooled count leaves out every one of them.
         """
         cache_key = (source, occ.exact, occ.masked, occ.template, occ.label)
         decided = self._decided.get(cache_key)
@@ -278,31 +272,12 @@ class Judgement:
             keys = self.keys(occ)
             decided = False
             if self._upper(keys) >= self.rules.min_documents:
-                decided = any(self._enough(kind, key, source, occ) for kind, key in keys)
-                decided = decided or self._pooled(occ, keys, source)
+                decided = any(self._enough(kind, key, source) for kind, key in keys)
+                if not decided:
+                    pooled = {d for kind, key in keys for d in self._group(kind, key, source)}
+                    decided = self._stories(sorted(pooled))
             self._decided[cache_key] = decided
         return decided
-
-    def _pooled(self, occ: Occurrence, keys: list[tuple[KeyKind, int]], source: str | None) -> bool:
-        """Whether the carriers in ``source`` of ``occ``'s keys together hold enough stories,
-        every form they share left out."""
-        pooled = sorted({d for kind, key in keys for d in self._group(kind, key, source)})
-        if len(pooled) < self.rules.min_documents:
-            return False
-        forms = [form for kind, key in keys for form in self._left_out(kind, key, occ)]
-        return self._stories.founded(pooled, forms) is not None
-
-    def _left_out(self, kind: KeyKind, key: int, occ: Occurrence) -> list[Form]:
-        """The masked form every carrier of ``occ``'s key ``(kind, key)`` holds, which its
-        story count leaves out: ``occ``'s own under its exact and masked keys, a near form's
-        under that form's key. None under a name template or a label (each carrier's
-        paragraph is its own) and for a paragraph too short to have shingles: those carriers
-        are compared whole. A function of the key alone, as the decisions kept by key need."""
-        if occ.shingles is None or kind in ("template", "label"):
-            return []
-        if kind == "exact" or key == occ.masked:
-            return [(occ.masked, occ.shingles)]
-        return [(masked, shingles) for masked, shingles in self.near(occ) if masked == key]
 
     def deciding_key(self, occ: Occurrence, source: str | None) -> tuple[KeyKind, int] | None:
         """The first of ``occ``'s keys whose carriers in ``source`` alone hold enough stories,
@@ -310,7 +285,7 @@ class Judgement:
         carriers it made so. None when no key does alone: content, or a paragraph whose
         keys' carriers hold enough stories only pooled (those are few)."""
         keys = self.keys(occ)
-        return next(((k, key) for k, key in keys if self._enough(k, key, source, occ)), None)
+        return next(((kind, key) for kind, key in keys if self._enough(kind, key, source)), None)
 
     def _carriers_in_order(self) -> CarriersInOrder:
         """The store's carriers in order, as they are for this judgement."""
@@ -336,9 +311,8 @@ class Judgement:
         """Sorted ids of the documents of ``source`` carrying this key."""
         return self._first(kind, key, source, None)[0]
 
-    def _enough(self, kind: KeyKind, key: int, source: str | None, occ: Occurrence) -> bool:
-        """Whether this key of ``occ``'s carriers in ``source`` alone hold enough stories, the
-        form they share (:meth:`_left_out`) left out of their comparison (cached by key).
+    def _enough(self, kind: KeyKind, key: int, source: str | None) -> bool:
+        """Whether this key's carriers in ``source`` alone hold enough stories (cached).
 
         The first :data:`_FIRST` carriers usually decide: a story count walks them in the
         same order as all of them and stops at ``min_documents`` stories. Only if they hold
@@ -353,14 +327,58 @@ class Judgement:
             in_order = self._carriers_in_order()
             first, complete = self._first(kind, key, source, _FIRST)
             enough = in_order.holds_enough(kind, key, source, self.rules, first)
-            if not enough and len(first) >= self.rules.min_documents:
-                forms = self._left_out(kind, key, occ)
-                founded = self._stories.founded(first, forms)
+            if not enough:
+                founded = self._founded(first)
                 enough = founded is not None
                 if founded is not None:
                     in_order.found_enough(kind, key, source, self.rules, first[:founded])
                 elif not complete:
-                    group = self._group(kind, key, source)
-                    enough = self._stories.founded(group, forms) is not None
+                    enough = self._stories(self._group(kind, key, source))
             self._key_decided[cache_key] = enough
         return enough
+
+    def _stories(self, doc_ids: list[str]) -> bool:
+        """Whether ``doc_ids`` (sorted) hold ``min_documents`` stories that are not copies."""
+        return self._founded(doc_ids) is not None
+
+    def _founded(self, doc_ids: list[str]) -> int | None:
+        """How many of ``doc_ids`` (sorted) were read to find ``min_documents`` stories that
+        are not copies, or None if they hold fewer.
+
+        Greedy in id order: a document founds a story unless its estimated Jaccard similarity
+        to an earlier founder reaches ``story_threshold``. Deterministic for a set of documents.
+        """
+        need = self.rules.min_documents
+        if len(doc_ids) < need:
+            return None
+        founders: np.ndarray | None = None
+        count = 0
+        # A few at a time (signatures fetched together): a story count usually stops early.
+        for start in range(0, len(doc_ids), _CHUNK):
+            chunk = doc_ids[start : start + _CHUNK]
+            if self._batch is not None:
+                wanted = [d for d in chunk if d not in self._signatures]
+                if wanted:
+                    found = self._batch.signatures(wanted)
+                    self._signatures.update({d: found.get(d) for d in wanted})
+            rows, known = [], []
+            for k, doc_id in enumerate(chunk):
+                signature = self._signature_of(doc_id)
+                if signature is not None:
+                    rows.append(k)
+                    known.append(signature)
+            if not rows:
+                continue
+            matrix = np.stack(known)
+            if founders is None:
+                founders = np.empty((need, matrix.shape[1]), dtype=matrix.dtype)
+            count, row = found_stories(matrix, founders, count, self.rules.story_threshold)
+            if row >= 0:
+                return start + rows[row] + 1
+        return None
+
+    def _signature_of(self, doc_id: str) -> np.ndarray | None:
+        if doc_id not in self._signatures:
+            entry = self.store.get(doc_id)
+            self._signatures[doc_id] = None if entry is None else entry.signature
+        return self._signatures[doc_id]

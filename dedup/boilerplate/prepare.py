@@ -136,11 +136,6 @@ class EntryBuilder:
             )
         return entries
 
-    def sign(self, shingles: Sequence[np.ndarray]) -> np.ndarray:
-        """Signatures of paragraphs' masked shingles under the permutations of the documents'
-        signatures (``DocumentEntry.signature``): what a story count leaves out of them."""
-        return self.near.sign(shingles)
-
     def _labels(self, rows: list[int], doc: np.ndarray, texts: list[str]) -> dict[int, int]:
         """Label keys of eligible paragraphs whose label is unique within their document."""
         labels: dict[int, str] = {}

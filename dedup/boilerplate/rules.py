@@ -41,11 +41,7 @@ class Rules:
     * ``story_threshold = 0.5``: carriers whose whole (masked) texts have an estimated
       Jaccard similarity of this or more are copies of one story and count once, so that
       three reprints of one article by one outlet (or in a corpus without sources), even cut
-      or lightly edited, do not turn the article into boilerplate; provided their texts
-      *without the paragraph being judged* overlap too, at least this share of the smaller
-      being in the other (:mod:`dedup.boilerplate.stories`): six words of news under a long
-      footer are not copies of other six words under it, however alike the whole pages. A
-      carrier with nothing beside the paragraph is no story.
+      or lightly edited, do not turn the article into boilerplate.
     * ``per_source = True``: count within the paragraph's source (documents without a source
       form one group of their own): a quote reprinted once by each of many publishers is
       content; a footer on many pages of one publisher is boilerplate. With no sources at all

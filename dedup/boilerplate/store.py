@@ -55,8 +55,7 @@ class DocumentEntry:
     """A document as the model sees it.
 
     ``signature`` is a MinHash signature of the whole masked text (the masked paragraphs
-    joined): it tells copies of one story, however lightly edited, from unrelated articles,
-    the judged paragraph's own values left out of it (:mod:`dedup.boilerplate.stories`).
+    joined): it tells copies of one story, however lightly edited, from unrelated articles.
     ``occurrences`` are its eligible paragraphs, in text order.
     """
 
