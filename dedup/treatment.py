@@ -28,20 +28,31 @@ Span = tuple[int, int]
 SEGMENTER = Segmenter()
 
 
+def folded(text: str) -> str:
+    """``text`` case-folded, its runs of white space one space: the form in which a removed
+    paragraph is looked for in the other text. A copy whose footer an aggregator upper-cased,
+    spaced or wrapped otherwise normalises as the original does (a ``duplicate`` by content
+    hash) but was not found to carry the footer, and stayed measured footer against none."""
+    return " ".join(text.casefold().split())
+
+
 def removed_texts(text: str, spans: Sequence[Span]) -> set[str]:
-    """The paragraphs of ``text`` that its boilerplate ``spans`` cut."""
-    return {text[s:e] for s, e in spans}
+    """The paragraphs of ``text`` that its boilerplate ``spans`` cut, :func:`folded`."""
+    return {folded(text[s:e]) for s, e in spans}
 
 
 def treated_apart(
     text_a: str, spans_a: Sequence[Span], text_b: str, spans_b: Sequence[Span]
 ) -> bool:
     """Whether a paragraph one text had removed (its ``spans``) is in the other, which kept it:
-    the same characters, anywhere in its text. Texts with nothing removed were treated alike."""
+    the same words (:func:`folded`), anywhere in its text. Texts with nothing removed were
+    treated alike."""
     if not spans_a and not spans_b:
         return False
     a, b = removed_texts(text_a, spans_a), removed_texts(text_b, spans_b)
-    return any(p in text_a for p in b - a) or any(p in text_b for p in a - b)
+    if b - a and any(p in folded(text_a) for p in b - a):
+        return True
+    return bool(a - b) and any(p in folded(text_b) for p in a - b)
 
 
 def aware_text(text: str, spans: Sequence[Span]) -> str:
@@ -66,7 +77,7 @@ def _cut(text: str, spans: Sequence[Span], removed: set[str]) -> str | None:
     extra = [
         (p.start, p.end)
         for p in SEGMENTER.split(text)
-        if p.text in removed and (p.start, p.end) not in own
+        if folded(p.text) in removed and (p.start, p.end) not in own
     ]
     return aware_text(text, [*spans, *extra]) if extra else None
 

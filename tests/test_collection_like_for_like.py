@@ -59,6 +59,19 @@ def test_the_same_text_without_a_source_is_a_duplicate(learned: Collection) -> N
     assert (verdict.status, verdict.duplicate_of) == ("duplicate", BRIEF)
 
 
+@pytest.mark.parametrize(
+    "footer",
+    [OUTLET_FOOTER.upper(), OUTLET_FOOTER.replace(" ", "  "), OUTLET_FOOTER.replace(". ", ".\n")],
+    ids=["upper-case", "spaced", "wrapped"],
+)
+def test_a_copy_whose_footer_differs_in_case_or_spacing_is_a_duplicate(
+    learned: Collection, footer: str
+) -> None:
+    """The copy normalises as the brief does, so the footer is found in it as the outlet's."""
+    verdict = learned.check(Document("agg", f"{short_story(3)}\n\n{footer}", "aggregator"))
+    assert (verdict.status, verdict.duplicate_of) == ("duplicate", BRIEF)
+
+
 def test_both_sides_list_each_other_as_duplicates(learned: Collection) -> None:
     """A stored document's matches are compared like for like too: each lists the other."""
     learned.post(Document("agg", brief_text(), source="aggregator"))

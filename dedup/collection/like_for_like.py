@@ -14,8 +14,9 @@ or for a long article ``near_duplicate`` (0.93), not ``duplicate``.
 
 The rule. A verified match other than a duplicate is compared again when the two documents were
 treated differently: a paragraph that one of them had removed as boilerplate is in the other's
-text, which kept it (the same characters). Both texts are then cut of every paragraph either
-had removed (each of its own, and of the other's those it has as a paragraph of its own, by
+text, which kept it (the same words, case and spacing aside). Both texts are then cut of every
+paragraph either had removed (each of its own, and of the other's those it has as a paragraph
+of its own, by
 :class:`~dedup.paragraphs.Segmenter`) and compared as the index compares fingerprints
 (:meth:`~dedup.verify.Similarity.relation`); identical normalised texts, before or after the
 cut, are duplicates. The match takes that relation and that comparison's measures (1.0 each for
