@@ -90,7 +90,7 @@ class Collection(FileSettings):
         self._passages = Passages(index, self._texts, self._postings, self._stripper, self._like)
         self._stores = (self._texts, self._postings, self._boilerplate)
         self._refresher = Refresher(index, *self._stores, self._stripper, self._fingerprinter)
-        index.place_with(lambda doc_id: self._passages.related(doc_id, self.config.threshold))
+        index.place_with(self._like.noting(self._passages.related, self.config.threshold))
         index.on_transaction(self._postings.began, self._postings.rolled_back)
 
     @classmethod
@@ -249,6 +249,7 @@ class Collection(FileSettings):
                 self._texts.put(doc.id, doc.text, [*pending.verdict.boilerplate], ready.compressed)
                 self._postings.put(doc.id, fp.shingles, new=outcome is AddOutcome.ADDED)
                 self._boilerplate.put(ready.entry)  # what observe(doc) stores, built once
+            self._like.settle_noted()  # orphans of a refreshed or replaced version first
             if outcome is not AddOutcome.UNCHANGED and pending.compared:
                 self._like.place(pending)  # placed as answered (.like_for_like)
         stored = STORED_AS[outcome]
@@ -348,6 +349,7 @@ class Collection(FileSettings):
             self._texts.delete(doc_id)
             self._postings.delete(doc_id)
             self._boilerplate.remove(doc_id)
+            self._like.settle_noted()
 
     # --- internals -----------------------------------------------------------------------------
 
@@ -358,9 +360,7 @@ class Collection(FileSettings):
     def _prepared(self, doc: Document, prepared: Prepared | None) -> Prepared:
         if prepared is None:  # a post that stores it compresses its text then
             return self.prepare(doc, compress=False)  # which checks it (stored_document)
-        # Equal to a document prepare() checked, so only its date needs the stored form.
-        if not isinstance(doc, Document):
-            raise InputError(f"expected a Document, got {type(doc).__name__}")
+        # Equal to a document prepare() checked, only its date needs the stored form.
         if prepared.config_id != self.config.id or prepared.doc != dated_document(doc):
             raise InputError("prepared for another document or config than this one")
         return prepared

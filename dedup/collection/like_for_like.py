@@ -55,9 +55,10 @@ a paragraph judged boilerplate since both were stored, removed from neither, sta
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
+from dedup.cluster import canonical_order
 from dedup.collection import tables
 from dedup.collection.reports import Pending
 from dedup.fingerprint import Fingerprint, Fingerprinter
@@ -81,6 +82,7 @@ class LikeForLike:
         self._texts = texts
         self._fingerprinter = fingerprinter
         self._threshold = fingerprinter.config.threshold  # the collection's queries'
+        self._noted: list[str] = []  # placed again by the index since the last settle_noted
 
     def revise(
         self,
@@ -151,12 +153,76 @@ class LikeForLike:
         """Place a post just stored (``pending``, its :meth:`~Collection.post_pending`'s) with
         the documents of its matches that it joins like for like only (``pending.compared``,
         from :meth:`revise`), by the add rule; the id of the cluster it moved to, or None."""
-        doc, fp, matches = pending.prepared.doc, pending.fingerprint, pending.matches
-        text, spans = doc.text, pending.verdict.boilerplate
+        doc = pending.prepared.doc
+        spans = pending.verdict.boilerplate
+        return self._place(
+            doc.id, doc.text, spans, pending.fingerprint, pending.matches, pending.compared
+        )
+
+    def noting(
+        self, related: Callable[[str, float], list[str]], threshold: float
+    ) -> Callable[[str], list[str]]:
+        """The index's :meth:`~dedup.index.IndexCore.place_with` hook: ``related`` (what a post
+        of a document would join beyond LSH), each document it is asked for noted for
+        :meth:`settle_noted`: the index asks for those it placed again that founded a cluster."""
+
+        def hook(doc_id: str) -> list[str]:
+            self._noted.append(doc_id)
+            return related(doc_id, threshold)
+
+        return hook
+
+    def settle_noted(self) -> None:
+        """:meth:`settle` the documents noted since the last call (none: nothing to do)."""
+        noted, self._noted = self._noted, []
+        if noted:
+            self.settle(noted)
+
+    def settle(self, replaced: Sequence[str]) -> None:
+        """Place again, like for like, documents the index placed again by their fingerprints
+        that founded a cluster (``replaced``: the orphans of a removed, corrected or refreshed
+        canonical, and a refreshed document itself), in canonical order: each that is still
+        alone joins what it is a copy or an excerpt of like for like, as its post did; among
+        ``replaced`` only one ranked before it (the batch rule: the best-ranked founds).
+
+        The index re-places by stored fingerprints, where an aggregator's copy of a story, its
+        footer kept, only contains the story once the story's refresh or correction cut the
+        footer from it: the copy founded a cluster of its own, and two canonicals were called
+        duplicates of each other by a ``GET`` of either (by a tester)."""
+        group = sorted({d for d in replaced if d in self._index})
+        rows = {d: self._index.get(d) for d in group}
+        rank = canonical_order(
+            group, [rows[d].published for d in group], [rows[d].length for d in group]
+        )
+        place = {d: int(rank[k]) for k, d in enumerate(group)}
+        for doc_id in sorted(group, key=place.__getitem__):
+            if self._index.cluster_members(doc_id) != [doc_id]:
+                continue  # it joined a cluster, or others joined it (they would move with it)
+            raw = self._texts.get_raw(doc_id)
+            if raw is None:
+                continue
+            text = tables.decompress(raw[0])
+            spans = tables.parse_spans(raw[1]) if raw[1] else []  # NULL: loaded whole
+            fp = self._index.fingerprint_of(doc_id)
+            found = self._index.similar(doc_id, threshold=self._threshold).matches
+            eligible = tuple(m for m in found if place.get(m.id, -1) < place[doc_id])
+            matches, compared = self.revise(text, spans, fp, eligible)
+            if compared:
+                self._place(doc_id, text, spans, fp, matches, compared)
+
+    def _place(
+        self,
+        doc_id: str,
+        text: str,
+        spans: Sequence[Span],
+        fp: Fingerprint,
+        matches: Sequence[Match],
+        compared: Sequence[str],
+    ) -> str | None:
         joined = {m.id: m.relation for m in matches}
         canonicals: list[str] = []
         for m in matches:
-            if m.id not in pending.compared or m.relation not in _JOINS:
+            if m.id not in compared or m.relation not in _JOINS:
                 continue
             canonical = self._index.cluster_of(m.id)
             if canonical == m.id or m.relation is Relation.DUPLICATE:
@@ -166,7 +232,7 @@ class LikeForLike:
                     canonicals.append(canonical)
             elif self._joins(text, spans, fp, canonical):
                 canonicals.append(canonical)
-        return self._index.join_verified(doc.id, canonicals) if canonicals else None
+        return self._index.join_verified(doc_id, canonicals) if canonicals else None
 
     def _joins(self, text: str, spans: Sequence[Span], fp: Fingerprint, other_id: str) -> bool:
         """Whether the document may join ``other_id``'s cluster, compared like for like if the

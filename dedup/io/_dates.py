@@ -120,12 +120,14 @@ def stored_document(doc: object) -> Document:
     return dated_document(doc)
 
 
-def dated_document(doc: Document) -> Document:
+def dated_document(doc: object) -> Document:
     """``doc`` with its ``published`` in the stored form, UTC ``YYYY-MM-DDTHH:MM:SSZ``
     (:func:`dedup.io.parse_published`), as the readers and the service give it. A library
     caller's ``"2024-05-01"`` or ``"...-05:00"`` was stored as spelt, and windows, which compare
     instants in that form, then kept or left it out wrongly (``since="2024-05-01"`` left out a
     document published ``"2024-05-01"``)."""
+    if not isinstance(doc, Document):
+        raise InputError(f"expected a Document, got {type(doc).__name__}")
     published = doc.published
     if published is None:
         return doc
