@@ -166,7 +166,7 @@ class Aligner:
         tokens and seed hashes, computed once however many texts it meets (a checked article
         against each of its matches; a stored article met again by the next reprint)."""
         k = self.config.seed_n
-        buf, starts = _stream(tokens)
+        buf, starts = tokens.utf8()
         excluded = excluded_tokens(tokens, exclude)
         if starts.shape[0] < k:
             empty = np.empty(0, dtype=np.uint64)
@@ -236,7 +236,7 @@ class AlignSide:
 
 def excluded_tokens(tokens: Tokens, spans: Spans) -> np.ndarray:
     """Boolean mask of the tokens whose character span meets any of ``spans``."""
-    n = len(tokens.words)
+    n = len(tokens)
     mask = np.zeros(n, dtype=bool)
     if not spans or n == 0:
         return mask
@@ -253,17 +253,6 @@ def excluded_tokens(tokens: Tokens, spans: Spans) -> np.ndarray:
             edges[hi] -= 1
     mask[:] = np.cumsum(edges[:n]) > 0
     return mask
-
-
-def _stream(tokens: Tokens) -> tuple[np.ndarray, np.ndarray]:
-    """The UTF-8 token stream and each token's byte offset (tokens never contain a space)."""
-    buf = np.frombuffer(tokens.stream.encode("utf-8"), dtype=np.uint8)
-    if not tokens.words:
-        return buf, np.empty(0, dtype=np.int64)
-    starts = np.empty(len(tokens.words), dtype=np.int64)
-    starts[0] = 0
-    starts[1:] = np.flatnonzero(buf == 0x20) + 1
-    return buf, starts
 
 
 def _free_windows(excluded: np.ndarray, k: int) -> np.ndarray:

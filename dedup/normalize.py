@@ -27,7 +27,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
@@ -47,21 +46,76 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
 class Tokens:
     """The tokens of a text with the original character span of each.
 
     ``spans[i] = (start, end)`` is a half-open range of the *original* text such that
     ``text[start:end]`` is the source of ``words[i]`` (including any characters NFKC merged).
+
+    :func:`tokenize` keeps the token stream as the compiled pass made it (UTF-8 bytes and each
+    token's byte offset, :meth:`utf8`) and splits it into ``words`` only when they are asked
+    for: aligning a text reads the bytes alone, and decoding them, splitting them into words
+    and joining and encoding those again for the aligner took more than half as long as the
+    compiled pass itself (a news article's report, ``docs/performance-log.md``, session 36).
     """
 
-    words: list[str]
-    spans: np.ndarray  # int64[n, 2]
+    __slots__ = ("_starts", "_utf8", "_words", "spans")
+
+    def __init__(self, words: list[str], spans: np.ndarray) -> None:
+        self._words: list[str] | None = words
+        self._utf8: np.ndarray | None = None
+        self._starts: np.ndarray | None = None
+        self.spans = spans  # int64[n, 2]
+
+    @classmethod
+    def of_stream(cls, utf8: np.ndarray, starts: np.ndarray, spans: np.ndarray) -> Tokens:
+        """Tokens given as their token stream: ``utf8`` (``uint8``), the tokens joined by single
+        spaces, and ``starts``, the byte offset of each token in it."""
+        tokens = cls.__new__(cls)
+        tokens._words = None
+        tokens._utf8, tokens._starts, tokens.spans = utf8, starts, spans
+        return tokens
+
+    @property
+    def words(self) -> list[str]:
+        """The normalised tokens."""
+        if self._words is None:
+            stream = self.stream
+            self._words = stream.split(" ") if stream else []
+        return self._words
 
     @property
     def stream(self) -> str:
         """The normalised text: the tokens joined by single spaces."""
+        if self._words is None and self._utf8 is not None:
+            return bytes(self._utf8).decode("utf-8")
         return " ".join(self.words)
+
+    def utf8(self) -> tuple[np.ndarray, np.ndarray]:
+        """The token stream as UTF-8 bytes (``uint8``) and each token's byte offset in it."""
+        if self._utf8 is None or self._starts is None:
+            buf = np.frombuffer(self.stream.encode("utf-8"), dtype=np.uint8)
+            starts = np.empty(len(self), dtype=np.int64)
+            if starts.shape[0]:  # tokens never contain a space
+                starts[0] = 0
+                starts[1:] = np.flatnonzero(buf == 0x20) + 1
+            self._utf8, self._starts = buf, starts
+        return self._utf8, self._starts
+
+    def __len__(self) -> int:
+        if self._words is not None:
+            return len(self._words)
+        return 0 if self._starts is None else int(self._starts.shape[0])
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Tokens):
+            return NotImplemented
+        return self.words == other.words and np.array_equal(self.spans, other.spans)
+
+    __hash__ = None  # type: ignore[assignment]  # a list and an array: unhashable, as before
+
+    def __repr__(self) -> str:
+        return f"Tokens(words={self.words!r}, spans={self.spans!r})"
 
     def __reduce__(self) -> tuple[Callable[[str, np.ndarray], Tokens], tuple[str, np.ndarray]]:
         # Pickled as one string, not a list of words: the service sends a post's tokens to
@@ -219,9 +273,10 @@ def tokenize(
     streams = token_streams([text], nfkc=nfkc, casefold=casefold, fold_variants=fold_variants)
     if not streams.exact[0]:
         return tokenize_reference(text, nfkc=nfkc, casefold=casefold, fold_variants=fold_variants)
-    stream = streams.text(0)
-    words = stream.split(" ") if stream else []
-    return Tokens(words=words, spans=streams.sources.copy())
+    lo, hi = int(streams.offsets[0]), int(streams.offsets[1])
+    first, last = int(streams.token_offsets[0]), int(streams.token_offsets[1])
+    starts = streams.token_starts[first:last] - lo
+    return Tokens.of_stream(streams.buf[lo:hi], starts, streams.sources.copy())
 
 
 _CHUNK = re.compile(r"\S+")

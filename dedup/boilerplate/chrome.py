@@ -47,7 +47,7 @@ class PageChrome:
         """
         paragraphs = self.segmenter.split(text)
         taken = set(claimed)
-        chrome = [" ".join(tokenize(p.text).words) in self.lines for p in paragraphs]
+        chrome = [tokenize(p.text).stream in self.lines for p in paragraphs]
         found: set[tuple[int, int]] = set()
         for order in (range(len(paragraphs)), range(len(paragraphs) - 1, -1, -1)):
             for i in order:
