@@ -31,7 +31,6 @@ their own those were most of a post's writes.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -43,6 +42,7 @@ import numpy as np
 
 from dedup._guarded import storage_errors
 from dedup._int64 import signed, unsigned
+from dedup._json_param import json_array
 from dedup._removal_log import prune
 from dedup.boilerplate._inversion import CARRIER, FORM
 from dedup.boilerplate._sqlite_in_order import SQLiteInOrder
@@ -355,7 +355,7 @@ class SQLiteBoilerplateStore:
         rows = self._conn.execute(
             "SELECT doc_id, signature FROM bp_documents "
             "WHERE doc_id IN (SELECT value FROM json_each(?))",
-            (json.dumps(list(doc_ids)),),
+            (json_array(list(doc_ids)),),
         )
         return {doc_id: np.frombuffer(blob, dtype="<u4").copy() for doc_id, blob in rows}
 

@@ -52,6 +52,7 @@ import sqlite3
 from collections.abc import Sequence
 
 from dedup._int64 import signed
+from dedup._json_param import json_array
 from dedup.boilerplate import Stripper, content_or_full
 from dedup.boilerplate.model import Judgement
 from dedup.boilerplate.sqlite_lookups import tagged
@@ -211,7 +212,7 @@ def stored_before(index: SQLiteIndex, doc_ids: Sequence[str], before: int) -> li
     rows = conn.execute(
         "SELECT id, handle FROM refreshed_documents "
         "WHERE id IN (SELECT value FROM json_each(?)) AND since < ?",
-        (json.dumps(list(doc_ids)), before),
+        (json_array(doc_ids), before),
     ).fetchall()
     marks = index.marks([doc_id for doc_id, _ in rows])
     return [doc_id for doc_id, handle in rows if marks.get(doc_id) == handle]

@@ -20,6 +20,7 @@ import numpy as np
 import sqlite_utils
 
 from dedup._int64 import signed, unsigned
+from dedup._json_param import json_array
 from dedup._removal_log import prune
 from dedup.config import Config
 from dedup.errors import ConfigMismatchError, InputError
@@ -240,7 +241,7 @@ class SQLiteStore:
             return {}
         # One JSON parameter instead of one per id: no SQLite variable limit to chunk under.
         sql = f"SELECT {_ROW} FROM documents WHERE id IN (SELECT value FROM json_each(?))"
-        return {r[1]: _row(r) for r in self._conn.execute(sql, (json.dumps(list(doc_ids)),))}
+        return {r[1]: _row(r) for r in self._conn.execute(sql, (json_array(doc_ids),))}
 
     def rows(self, handles: Sequence[int]) -> dict[int, Row]:
         if not handles:  # a post with no candidates asks twice: a statement each time
@@ -373,4 +374,4 @@ class SQLiteStore:
 
 
 def _json_ints(values: Sequence[int]) -> str:
-    return json.dumps([int(v) for v in values])
+    return json_array([int(v) for v in values])
