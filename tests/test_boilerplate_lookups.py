@@ -301,3 +301,37 @@ def test_a_sources_carriers_come_sorted_by_id_from_committed_and_own_rows(
     assert [doc_id for doc_id, _ in carriers.pairs(numbers, None)] == ["d4", "e5"]
     assert carriers.pairs(numbers, "nowhere") == []
     store._conn.execute("ROLLBACK")
+
+
+def test_a_writers_views_take_the_rows_it_stores_and_read_back_after_a_removal(
+    tmp_path: Path,
+) -> None:
+    """Between a writer's lookups in one transaction, its views take the rows the writer
+    stored as it stores them: no statement reads their rows or the removal log back, and
+    they find what views read from the file find. A replaced document (a removal) has the
+    next lookups read the tables back, and they still agree."""
+    writer = _store(tmp_path / "bp.db", keep_views=True)
+    writer.put(_entry("a", "The council met on Tuesday."))
+    conn = writer._conn
+    conn.execute("BEGIN IMMEDIATE")
+    writer.catch_up()  # as a Collection's writer does as each transaction begins
+    places = ["harbour", "school", "market", "bridge"]
+    entries = [
+        _entry(f"d{k}", f"A story about the {p}, told by those there.")
+        for k, p in enumerate(places)
+    ]
+    replaced = _entry("d1", "A story about the station, told by those who were there.")
+    statements: list[str] = []
+    for k, entry in enumerate([*entries, replaced]):
+        writer.put(entry)
+        conn.set_trace_callback(statements.append)
+        found = (_carriers(writer, entry), _near(writer, entry))
+        conn.set_trace_callback(None)
+        fresh = SQLiteBoilerplateStore(conn)  # its views read every row from the file
+        assert found == (_carriers(fresh, entry), _near(fresh, entry))
+        read_back = [s for s in statements if "WHERE seq >" in s or "FROM bp_removed" in s]
+        if 0 < k < len(entries):  # the views were made by the first lookup
+            assert read_back == []
+        statements.clear()
+    assert read_back  # after the replacement
+    conn.execute("ROLLBACK")

@@ -76,14 +76,7 @@ class Inversion:
         batches = []  # added at the end, each run sorted once (Postings.add_many)
         try:
             while rows := cursor.fetchmany(_CHUNK):
-                hashes, sizes = self._hashes(rows)
-                first = len(self)
-                numbers = np.arange(first, first + len(rows), dtype=np.uint32)
-                values = np.repeat(numbers, sizes)
-                batches.append((hashes, values))
-                self.seqs.extend([row[0] for row in rows])
-                self._keep(rows)
-                self.last = rows[-1][0]
+                batches.append(self._numbered(rows))
         finally:  # the rows counted as read are in, whatever stopped the reading
             try:
                 self.postings.add_many(batches)
@@ -107,6 +100,25 @@ class Inversion:
                 self.dead.add(number)
                 self._died(number)
             self.last_removed = n
+
+    def take(self, rows: list[tuple[object, ...]]) -> None:
+        """Take the rows appended to the table since the last read, as a read would give
+        them (``(seq, columns...)``, ascending), from the connection that wrote them
+        (:class:`Told`), instead of reading them back: a view of a transaction whose rows
+        removed nothing since."""
+        if rows:
+            self.postings.add_many([self._numbered(rows)])
+
+    def _numbered(self, rows: list[tuple[object, ...]]) -> tuple[np.ndarray, np.ndarray]:
+        """Number ``rows`` (the next ones of the table) and keep what they hold: their
+        ``(hashes, numbers)`` pairs, to be added."""
+        hashes, sizes = self._hashes(rows)
+        first = len(self)
+        numbers = np.arange(first, first + len(rows), dtype=np.uint32)
+        self.seqs.extend([cast(int, row[0]) for row in rows])
+        self._keep(rows)
+        self.last = cast(int, rows[-1][0])
+        return hashes, np.repeat(numbers, sizes)
 
     def _hashes(self, rows: list[tuple[object, ...]]) -> tuple[np.ndarray, np.ndarray]:
         """The rows' hashes end to end (``uint64``) and how many each row has: by default,
@@ -175,3 +187,43 @@ class Inversion:
         out[older] = base.seqs.array[numbers[older]]
         out[~older] = own[numbers[~older] - split]
         return out
+
+
+class Told:
+    """The rows one connection appended to an inversion's table since its transaction's view
+    last read it, while every one is known: the view takes them (:meth:`Inversion.take`)
+    instead of reading them back.
+
+    A writer's post looked up the carriers and the forms that the posts before it in the
+    batch had stored, each time reading those rows and the removal log back from the file:
+    four statements a post, about a third of what keeping its views current cost it
+    (``docs/performance-log.md``, session 36). Unknown (``rows`` None) until a view is made,
+    and again once a row is removed: a removal, and the rows written with it, are read back.
+    """
+
+    __slots__ = ("rows",)
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[object, ...]] | None = None
+
+    def add(self, row: tuple[object, ...]) -> None:
+        """A row the connection appended (``(seq, columns...)`` as a read gives them)."""
+        if self.rows is not None:
+            self.rows.append(row)
+
+    def forget(self) -> None:
+        """Rows may have been appended or removed unseen: read them back next time."""
+        self.rows = None
+
+    def update(self, view: Inversion, conn: sqlite3.Connection) -> None:
+        """Bring ``view`` up to the table: the rows told, when all are known, else read;
+        every row written from now on is known."""
+        if self.rows is None:
+            view.read(conn)
+        else:
+            view.take(self.rows)
+        self.rows = []
+
+    def known(self) -> None:
+        """A view was just made from the table: every row written from now on is known."""
+        self.rows = []

@@ -21,24 +21,25 @@ from the rows appended since (``seq`` only grows):
 A removed document, and a form no paragraph refers to any more, leave a row in
 ``bp_removed (n, kind, seq)``, read like the others, which marks them dead here; an
 inversion is rebuilt from its table when its dead outnumber its living. A writer keeps the
-last :data:`dedup._removal_log.KEPT` of those rows (and any its own
-inversions have not read, :meth:`Lookups.removals_read`); a process that finds one it had not
-read pruned reads the table whole again, as a first read does.
+last :data:`dedup._removal_log.KEPT` of those rows (and any its own inversions have not
+read, :meth:`._lookups.Lookups.removals_read`); a process that finds one it had not read
+pruned reads the table whole again, as a first read does.
 
 Inside a transaction the rows it wrote may yet be rolled back (and their ``seq`` given to
 other rows), so they are read into a view over the inversion (:meth:`Carriers.view`), which
-only that transaction uses (:class:`Lookups`); the inversion catches up with the committed
-rows as each transaction begins (:meth:`Lookups.catch_up`), so a view holds a transaction's
-rows only. About 1 KB per stored document and process (100 MB for 100,000 documents), for 25
-carrier and 55 band pairs of 12 bytes each, and in a writer 8 masked-key pairs more.
+only that transaction uses (:class:`._lookups.Lookups`: a writer's views take the rows it
+stores as it stores them, :class:`._inversion.Told`); the inversion catches up with the
+committed rows as each transaction begins (:meth:`._lookups.Lookups.catch_up`), so a view
+holds a transaction's rows only. About 1 KB per stored document and process (100 MB for
+100,000 documents), for 25 carrier and 55 band pairs of 12 bytes each, and in a writer 8
+masked-key pairs more.
 """
 
 from __future__ import annotations
 
 import heapq
-import sqlite3
 from collections.abc import Hashable, Iterator, Sequence
-from typing import TypeVar, cast
+from typing import cast
 
 import numpy as np
 import xxhash
@@ -46,7 +47,6 @@ import xxhash
 from dedup._arrays import in_ranges, in_sorted
 from dedup._postings import Postings
 from dedup.boilerplate._carrier_rows import SourceCodes, census_counts, code_of, split_by_key
-from dedup.boilerplate._forms import FormKeys, Forms
 from dedup.boilerplate._inversion import CARRIER, Inversion
 from dedup.boilerplate._prefixes import SIZE, Prefixes, keep, recent
 from dedup.boilerplate.store import KeyKind
@@ -63,9 +63,6 @@ _TAGS: dict[str, int] = {
 def tagged(kind: KeyKind, key: int) -> int:
     """The 64-bit hash standing for ``(kind, key)`` in :class:`Carriers`."""
     return key ^ _TAGS[kind]
-
-
-_I = TypeVar("_I", bound=Inversion)
 
 
 class Carriers(Inversion):
@@ -271,130 +268,3 @@ class Carriers(Inversion):
         if not keys:
             return []
         return [{d: s for _, d, s in self.rows(np.sort(n))} for n in self.numbers(keys)]
-
-
-class Lookups:
-    """The inversions of one connection's file, current as of each lookup.
-
-    Inside a transaction a lookup reads the rows the transaction wrote into a view. With
-    ``keep_views``, the owner promises to call :meth:`catch_up` as each transaction begins and
-    :meth:`rolled_back` whenever a savepoint rolls back; a transaction's views
-    are then kept between lookups and read only the rows written since the last one (a writer
-    committing posts in batches made two views per post, each reading the batch's rows so far).
-    """
-
-    def __init__(self, conn: sqlite3.Connection, *, keep_views: bool = False) -> None:
-        self._conn = conn
-        self._carriers = Carriers()
-        self._forms = Forms()
-        self._keep = keep_views
-        self._kept_carriers: Carriers | None = None
-        self._kept_forms: Forms | None = None
-        self._form_keys: FormKeys | None = None  # a writer's only: made on first use
-        self._kept_form_keys: FormKeys | None = None
-        # The forms this transaction made (masked key -> seq) and the seqs it dropped, while
-        # known: from a transaction's begin (catch_up, with keep_views) to a rollback.
-        self._made: dict[int, int] | None = None
-        self._dropped: set[int] = set()
-
-    def refresh(self) -> None:
-        """Read what was committed since the last refresh (nothing, inside a transaction:
-        what the connection sees then may be rolled back)."""
-        conn = self._conn
-        if conn.in_transaction:
-            return
-        conn.execute("BEGIN")  # every table from one snapshot
-        try:
-            self.catch_up()
-        finally:
-            conn.execute("COMMIT")
-
-    def catch_up(self, writing: bool = False) -> None:
-        """Read the rows committed since the last read, in a transaction that has written
-        nothing yet (so that everything it sees is committed); ``writing``: a write
-        transaction, whose stores look forms up by masked key, so those are read too.
-
-        They used to be made at a writer's first store, inside its transaction: read into
-        that transaction's view, then again as the next began, 0.58 s each at 100,000 stored
-        documents (by hand), both in the first posts a service answered."""
-        self.rolled_back()
-        self._carriers.read(self._conn)
-        self._forms.read(self._conn)
-        if writing and self._form_keys is None:
-            self._form_keys = FormKeys()
-        if self._form_keys is not None:
-            self._form_keys.read(self._conn)
-        self._made, self._dropped = ({} if self._keep else None), set()
-
-    def removals_read(self) -> int:
-        """The last ``bp_removed.n`` every committed inversion of this connection has read:
-        the log may be pruned up to it (:func:`dedup._removal_log.prune`) without this
-        connection missing a removal."""
-        inversions: list[Inversion] = [self._carriers, self._forms]
-        if self._form_keys is not None:
-            inversions.append(self._form_keys)
-        return min(inversion.last_removed for inversion in inversions)
-
-    def rolled_back(self) -> None:
-        """Rows this connection wrote may be gone: views kept so far are dropped, and which
-        forms the transaction made is no longer known (:meth:`form_seqs` reads them)."""
-        self._kept_carriers = self._kept_forms = self._kept_form_keys = None
-        self._made = None
-
-    def form_seqs(self, keys: Sequence[int]) -> list[int | None]:
-        """:meth:`FormKeys.of_masked` as the connection sees the forms now.
-
-        While the transaction's own forms are known (:meth:`made_form`, :meth:`dropped_forms`),
-        the committed forms are looked up and those laid over them: a view of the forms by
-        masked key, read again before each post's store, cost the writer about 35 us a post
-        (session 25 of ``docs/performance-log.md``). Otherwise, from that view."""
-        committed, made = self._form_keys, self._made
-        if committed is None or made is None or not self._conn.in_transaction:
-            return self.form_keys().of_masked(keys)
-        dropped = self._dropped
-        return [
-            made.get(key, None if seq is None or seq in dropped else seq)
-            for key, seq in zip(keys, committed.of_masked(keys), strict=True)
-        ]
-
-    def made_form(self, masked: int, seq: int) -> None:
-        """The transaction made form ``seq`` for masked key ``masked``."""
-        if self._made is not None:
-            self._made[masked] = seq
-
-    def dropped_forms(self, seqs: set[int] | None) -> None:
-        """The transaction dropped the forms of ``seqs`` (None: some, not known which)."""
-        if seqs is None:
-            self._made = None
-        elif self._made is not None and seqs:
-            self._dropped |= seqs
-            self._made = {key: seq for key, seq in self._made.items() if seq not in seqs}
-
-    def carriers(self) -> Carriers:
-        """The carriers as the connection sees them now."""
-        found, self._kept_carriers = self._now(self._carriers, self._kept_carriers)
-        return found
-
-    def forms(self) -> Forms:
-        """The forms as the connection sees them now."""
-        found, self._kept_forms = self._now(self._forms, self._kept_forms)
-        return found
-
-    def form_keys(self) -> FormKeys:
-        """The forms by masked key as the connection sees them now."""
-        if self._form_keys is None:
-            self._form_keys = FormKeys()
-        found, self._kept_form_keys = self._now(self._form_keys, self._kept_form_keys)
-        return found
-
-    def _now(self, committed: _I, kept: _I | None) -> tuple[_I, _I | None]:
-        """The inversion to look up in, and the view to keep (a transaction's, extended)."""
-        conn = self._conn
-        if not conn.in_transaction:
-            self.refresh()
-            return committed, None
-        if kept is None:
-            view = committed.view(conn)
-            return view, view if self._keep else None
-        kept.read(conn)
-        return kept, kept

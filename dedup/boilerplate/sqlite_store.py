@@ -45,8 +45,9 @@ from dedup._int64 import signed, unsigned
 from dedup._json_param import json_array
 from dedup._removal_log import prune
 from dedup.boilerplate._inversion import CARRIER, FORM
+from dedup.boilerplate._lookups import Lookups
 from dedup.boilerplate._sqlite_in_order import SQLiteInOrder
-from dedup.boilerplate.sqlite_lookups import Lookups, tagged
+from dedup.boilerplate.sqlite_lookups import tagged
 from dedup.boilerplate.store import CarriersInOrder, DocumentEntry, KeyKind, Occurrence, keys_of
 
 SCHEMA = """
@@ -114,7 +115,7 @@ class SQLiteBoilerplateStore:
         """``keep_views``: the caller calls :meth:`catch_up` as each transaction begins and
         :meth:`rolled_back` whenever a savepoint rolls back, so that lookups inside a
         transaction may keep what they read of its rows (see
-        :class:`~dedup.boilerplate.sqlite_lookups.Lookups`). ``guard``: a block in which the
+        :class:`~dedup.boilerplate._lookups.Lookups`). ``guard``: a block in which the
         lookups read (:func:`dedup._guarded.storage_errors`), the file's translation of
         SQLite's errors into the library's, for a model that reads outside the owner's."""
         self._conn = conn
@@ -171,16 +172,20 @@ class SQLiteBoilerplateStore:
         keys = sorted(
             {tagged(kind, key) for occ in entry.occurrences for kind, key in keys_of(occ)}
         )
-        seq = conn.execute(
-            "INSERT INTO bp_carriers (doc_id, source, keys) VALUES (?, ?, ?)",
-            (entry.doc_id, entry.source, np.array(keys, dtype="<u8").tobytes()),
-        ).lastrowid
+        blob = np.array(keys, dtype="<u8").tobytes()
+        seq = _rowid(
+            conn.execute(
+                "INSERT INTO bp_carriers (doc_id, source, keys) VALUES (?, ?, ?)",
+                (entry.doc_id, entry.source, blob),
+            )
+        )
         conn.execute(
             "INSERT INTO bp_documents VALUES (?, ?, ?, ?)",
             (entry.doc_id, entry.source, _blob(entry.signature, "<u4"), seq),
         )
         with_forms = [occ for occ in entry.occurrences if _is_signed(occ)]
         counts = Counter(occ.masked for occ in with_forms)
+        new_forms: list[tuple[object, ...]] = []  # (seq, bands), as the lookups read them
         firsts: dict[int, Occurrence] = {}
         for occ in with_forms:
             firsts.setdefault(occ.masked, occ)
@@ -191,18 +196,15 @@ class SQLiteBoilerplateStore:
                     (counts[masked], forms[masked]),
                 )
                 continue
+            bands = _blob(occ.bands, "<u8")
             forms[masked] = _rowid(
                 conn.execute(
                     "INSERT INTO bp_forms (masked, shingles, bands, refs) VALUES (?, ?, ?, ?)",
-                    (
-                        signed(masked),
-                        _blob(occ.shingles, "<u8"),
-                        _blob(occ.bands, "<u8"),
-                        counts[masked],
-                    ),
+                    (signed(masked), _blob(occ.shingles, "<u8"), bands, counts[masked]),
                 )
             )
             self._lookups.made_form(masked, forms[masked])
+            new_forms.append((forms[masked], bands))
         conn.executemany(
             "INSERT INTO bp_occurrences VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
@@ -221,6 +223,7 @@ class SQLiteBoilerplateStore:
                 for i, occ in enumerate(entry.occurrences)
             ],
         )
+        self._lookups.wrote_rows((seq, entry.doc_id, entry.source, blob), new_forms)
 
     def _remove(self, doc_id: str) -> set[int]:
         """Forget a document; the seqs of the forms no paragraph names any more, dropped."""
@@ -228,6 +231,7 @@ class SQLiteBoilerplateStore:
         row = conn.execute("SELECT seq FROM bp_documents WHERE doc_id = ?", (doc_id,)).fetchone()
         if row is None:
             return set()
+        self._lookups.wrote_removals()
         forms = Counter(
             r[0]
             for r in conn.execute(
@@ -314,6 +318,7 @@ class SQLiteBoilerplateStore:
         """Forget everything."""
         conn = self._conn
         self._lookups.dropped_forms(None)
+        self._lookups.wrote_removals()
         conn.execute(f"INSERT INTO bp_removed (kind, seq) SELECT {CARRIER}, seq FROM bp_carriers")
         conn.execute(f"INSERT INTO bp_removed (kind, seq) SELECT {FORM}, seq FROM bp_forms")
         for table in ("bp_documents", "bp_occurrences", "bp_carriers", "bp_forms"):

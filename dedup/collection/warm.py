@@ -7,7 +7,7 @@ rest to its first clients: with the cache filled, 3-18 ms for each of a dozen ke
 fresh install (nothing cached), at 100,000 stored documents, after a warm-up of 10.3 s, the
 first post took 1.7 s and the first that matched a stored article 7.3 s (the alignment
 kernels; 0.6 s of each was the writer reading its forms by masked key, now read as its
-warm-up begins: :meth:`dedup.boilerplate.sqlite_lookups.Lookups.catch_up`). With this
+warm-up begins: :meth:`dedup.boilerplate._lookups.Lookups.catch_up`). With this
 warm-up (13.7 s there) the first six posts took 3-14 ms (by hand, one run each).
 
 :func:`exercise` runs the verbs on a scratch collection in memory, with articles made up to
