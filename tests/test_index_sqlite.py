@@ -269,6 +269,41 @@ def test_buckets_read_inside_a_transaction_follow_its_writes_and_rollbacks(
         assert found() == ["a", "b"]
 
 
+def test_a_transactions_next_handle_follows_its_writes_as_the_file_does(tmp_path: Path) -> None:
+    """Inside a write transaction the next handle (a post's mark) is what the file's sequence
+    says after each insert, removal and rolled-back savepoint, read from the file only as the
+    transaction begins and after the rollback."""
+    with SQLiteIndex(tmp_path / "i.db", CONFIG) as index:
+        index.add(doc("a", A))
+        conn = index.connection
+        reads: list[str] = []
+
+        def agrees() -> bool:
+            mark = index.mark()
+            conn.set_trace_callback(None)
+            row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'documents'")
+            conn.set_trace_callback(reads.append)
+            return mark == int(row.fetchone()[0]) + 1
+
+        with index.atomic():
+            conn.set_trace_callback(reads.append)
+            assert agrees()
+            index.add(doc("b", B))
+            assert agrees()
+            index.remove("b")
+            assert agrees()
+            with pytest.raises(RuntimeError), index.atomic():
+                index.add(doc("c", edited(A, 50)))
+                assert agrees()
+                raise RuntimeError("rolled back")
+            assert agrees()
+            index.add(doc("d", edited(B, 50)))
+            assert agrees()
+            conn.set_trace_callback(None)
+        assert len([r for r in reads if "sqlite_sequence" in r]) == 2
+        assert index.mark() == 4  # a 1, b 2 (removed), d 3: the handle c had, rolled back
+
+
 def test_another_connection_stops_finding_a_removed_document(tmp_path: Path) -> None:
     """A reader that has read a document's band keys no longer finds it once it is removed,
     and finds the document stored again under the same id."""

@@ -57,6 +57,8 @@ class SQLiteStore:
         self._bulk_depth = 0
         self._savepoints = 0  # savepoints open (see _savepoint)
         self._memo: tuple[bytes, int, Buckets] | None = None  # see buckets()
+        self._next: int | None = None  # next_handle() in this write transaction, once read
+        self._writing = False  # inside atomic()'s write transaction
         self._bands = BandIndex()  # the band keys inverted in memory: dedup.index._bands
         self._opened = False  # the schema is there and checked (load_config)
         self.hooks: list[Hook] = []  # see SQLiteIndex.on_transaction
@@ -129,11 +131,13 @@ class SQLiteStore:
                             yield
                     except BaseException:
                         self._bands.restore(saved)
+                        self._next = None
                         for hook in self.rollback_hooks:
                             hook()
                         raise
                     return
                 self._lock.begin()
+                self._writing = True
                 try:
                     try:
                         self._bands.begin(self._conn if self._opened else None)
@@ -152,6 +156,7 @@ class SQLiteStore:
                         raise
                 finally:
                     self._bands.end()
+                    self._next, self._writing = None, False
         finally:
             self._memo = None
 
@@ -227,10 +232,18 @@ class SQLiteStore:
         return iter([r[0] for r in self._conn.execute("SELECT id FROM documents ORDER BY doc")])
 
     def next_handle(self) -> int:
+        """Read once a write transaction: only this connection writes in it, and its inserts
+        (:meth:`insert`) say what follows. A post asked twice (its mark, then its insert),
+        and the next post of the batch again."""
+        if self._next is not None and self._writing:
+            return self._next
         seq = self._conn.execute(
             "SELECT coalesce(max(seq), 0) FROM sqlite_sequence WHERE name = 'documents'"
         ).fetchone()[0]
-        return int(seq) + 1
+        found = int(seq) + 1
+        if self._writing:
+            self._next = found
+        return found
 
     def row(self, doc_id: str) -> Row | None:
         r = self._conn.execute(f"SELECT {_ROW} FROM documents WHERE id = ?", (doc_id,)).fetchone()
@@ -354,6 +367,9 @@ class SQLiteStore:
             "INSERT INTO band_keys (doc, keys) VALUES (?, ?)",
             zip(handles.tolist(), [k.astype("<u8").tobytes() for k in keys], strict=True),
         )
+        # AUTOINCREMENT's sequence becomes the largest handle given, if past it.
+        if self._next is not None and entries:
+            self._next = max(self._next, max(e.handle for e in entries) + 1)
 
     def delete(self, handle: int, bands: BandRows) -> None:
         conn = self._conn
