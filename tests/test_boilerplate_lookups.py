@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from _faults import adding_pairs_fails
 
-from dedup.boilerplate import BoilerplateModel, sqlite_lookups
+from dedup.boilerplate import BoilerplateModel, _inversion, sqlite_lookups
 from dedup.boilerplate.sqlite_lookups import tagged
 from dedup.boilerplate.sqlite_store import SQLiteBoilerplateStore
 from dedup.boilerplate.store import DocumentEntry
@@ -334,4 +334,32 @@ def test_a_writers_views_take_the_rows_it_stores_and_read_back_after_a_removal(
             assert read_back == []
         statements.clear()
     assert read_back  # after the replacement
+    conn.execute("ROLLBACK")
+
+
+def test_a_writers_views_read_back_rows_past_what_they_keep_told(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rows stored past what a view keeps told for it (a bulk load between lookups) are
+    read back at the next lookup, which finds what a view read from the file finds."""
+    monkeypatch.setattr(_inversion, "_TOLD_MOST", 2)
+    writer = _store(tmp_path / "bp.db", keep_views=True)
+    conn = writer._conn
+    conn.execute("BEGIN IMMEDIATE")
+    writer.catch_up()
+    first = _entry("a", "The council met on Tuesday.")
+    writer.put(first)
+    _carriers(writer, first)  # the views are made
+    _near(writer, first)
+    entries = [_entry(f"d{k}", f"A story about the {p}, told.") for k, p in enumerate("xyz")]
+    for entry in entries:
+        writer.put(entry)
+    statements: list[str] = []
+    conn.set_trace_callback(statements.append)
+    found = (_carriers(writer, entries[-1]), _near(writer, entries[-1]))
+    conn.set_trace_callback(None)
+    assert any("WHERE seq >" in s for s in statements)
+    fresh = SQLiteBoilerplateStore(conn)
+    assert found == (_carriers(fresh, entries[-1]), _near(fresh, entries[-1]))
+    assert found[0] == ["a", "d0", "d1", "d2"]
     conn.execute("ROLLBACK")

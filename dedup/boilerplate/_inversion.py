@@ -22,6 +22,8 @@ _CHUNK = 8192  # rows read at a time
 #: Numbers each reset of an inversion's dead rows, so that no two sets share one.
 _GENERATIONS = itertools.count()
 
+#: Rows a :class:`Told` keeps for a view at most (a writer's batch stores a few dozen).
+_TOLD_MOST = 4096
 #: ``bp_removed.kind`` of a removed ``bp_carriers`` row and of a removed ``bp_forms`` row.
 CARRIER, FORM = 0, 1
 
@@ -208,9 +210,14 @@ class Told:
         self.rows: list[tuple[object, ...]] | None = None
 
     def add(self, row: tuple[object, ...]) -> None:
-        """A row the connection appended (``(seq, columns...)`` as a read gives them)."""
-        if self.rows is not None:
-            self.rows.append(row)
+        """A row the connection appended (``(seq, columns...)`` as a read gives them). Past
+        :data:`_TOLD_MOST` rows not taken (a bulk load, whose lookups read no view), they
+        are forgotten, to be read back if a view is asked for."""
+        rows = self.rows
+        if rows is not None:
+            rows.append(row)
+            if len(rows) > _TOLD_MOST:
+                self.rows = None
 
     def forget(self) -> None:
         """Rows may have been appended or removed unseen: read them back next time."""
