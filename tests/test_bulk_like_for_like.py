@@ -76,3 +76,12 @@ def test_a_db_load_places_the_same_text_in_one_cluster(tmp_path: Path) -> None:
     _bulk(tmp_path, [copy_of_the_fourth()], "--db", str(tmp_path / "c.db"))
     with Collection.open(tmp_path / "c.db") as collection:
         assert collection.get("agg").cluster == "ledger-3"
+
+
+def test_a_db_load_places_two_aggregators_copies_with_the_original(tmp_path: Path) -> None:
+    """The second copy joined the first by their fingerprints (both kept the footer), so the
+    first could not move while the second was with it; the joins run again once it left."""
+    second = {**copy_of_the_fourth(), "id": "agg2", "source": "aggregator2"}
+    _bulk(tmp_path, [copy_of_the_fourth(), second], "--db", str(tmp_path / "c.db"))
+    with Collection.open(tmp_path / "c.db") as collection:
+        assert collection.get("ledger-3").members == ("ledger-3", "agg", "agg2")

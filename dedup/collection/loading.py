@@ -200,15 +200,22 @@ class Loader:
         later, identical)``, in the order the later ones were loaded, the later document
         joins the earlier's cluster (:meth:`IndexCore.join_verified`) when the earlier is its
         canonical, or the two texts are identical (an identical text goes where its twin is).
-        Returns how many documents moved."""
+        Again while any moved (three passes at most): a document others had joined may not
+        move, and may once they have left (two aggregators' copies of a story, the second
+        joined to the first by their fingerprints; by a tester). Returns how many moved."""
         self._check_open()
         self._write()  # the documents first
         self._begin()
-        moved = 0
-        for earlier, later, identical in pairs:
-            cluster = self._index.cluster_of(earlier)
-            if identical or cluster == earlier:
-                moved += self._index.join_verified(later, [cluster]) is not None
+        pairs, moved = list(pairs), 0
+        for _ in range(3):
+            now = 0
+            for earlier, later, identical in pairs:
+                cluster = self._index.cluster_of(earlier)
+                if identical or cluster == earlier:
+                    now += self._index.join_verified(later, [cluster]) is not None
+            moved += now
+            if not now:
+                break
         return moved
 
     def _stored_related(self) -> dict[str, list[str]]:
