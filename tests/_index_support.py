@@ -90,3 +90,8 @@ def doc(
 ) -> Document:
     """A Document, positional-friendly."""
     return Document(doc_id, body, source=source, published=published, title=title)
+
+
+def at(hour: int) -> str:
+    """A publication time on 2024-05-01, ``hour`` o'clock UTC (the stored form)."""
+    return f"2024-05-01T{hour:02d}:00:00Z"

@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _index_support import BACKENDS, Backends
 from aiohttp.test_utils import TestClient
 
 from dedup.collection import Collection
+from dedup.index import IndexCore
 from dedup.io import read_documents
 from dedup.synth import Article, clean_articles, load_articles
 from dedup.types import Document
@@ -127,3 +129,11 @@ def spark() -> Iterator[Any]:
     )
     yield session
     session.stop()
+
+
+@pytest.fixture(params=BACKENDS)
+def index(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[IndexCore]:
+    """An empty index of each kind, in-memory and SQLite (a test file may define its own)."""
+    backends = Backends(request.param, tmp_path)
+    yield backends.open()
+    backends.close_all()

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import itertools
 import random
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import numpy as np
 import pytest
-from _index_support import BACKENDS, CONFIG, Backends, doc, edited, head, text
+from _index_support import CONFIG, at, doc, edited, head, text
 
 from dedup.cluster import canonical_order, star_clusters
 from dedup.errors import DocumentNotFoundError
@@ -27,17 +25,6 @@ X, Y, Z = text(11, 100), text(12, 100), text(13, 100)
 # SHORT_X + LONG_Y + SHORT_Z, and unrelated to each other (0.78 of either is in the other).
 SHORT_X, LONG_Y, SHORT_Z = text(14, 30), text(15, 110), text(16, 30)
 CHAIN = (f"{SHORT_X} {LONG_Y}", f"{SHORT_X} {LONG_Y} {SHORT_Z}", f"{LONG_Y} {SHORT_Z}")
-
-
-@pytest.fixture(params=BACKENDS)
-def index(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[IndexCore]:
-    backends = Backends(request.param, tmp_path)
-    yield backends.open()
-    backends.close_all()
-
-
-def at(hour: int) -> str:
-    return f"2024-05-01T{hour:02d}:00:00Z"
 
 
 def test_a_copy_joins_the_cluster_of_the_document_it_copies(index: IndexCore) -> None:

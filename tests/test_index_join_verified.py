@@ -3,26 +3,11 @@ verified (like for like, :mod:`dedup.collection.like_for_like`), on both backend
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-from _index_support import BACKENDS, Backends, doc, edited, text
+from _index_support import at, doc, edited, text
 
 from dedup.index import IndexCore
 
 A, B = text(21), text(22)
-
-
-@pytest.fixture(params=BACKENDS)
-def index(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[IndexCore]:
-    backends = Backends(request.param, tmp_path)
-    yield backends.open()
-    backends.close_all()
-
-
-def at(hour: int) -> str:
-    return f"2024-05-01T{hour:02d}:00:00Z"
 
 
 def test_a_lone_document_joins_the_named_canonical(index: IndexCore) -> None:

@@ -3,11 +3,8 @@ collection does it once the document's boilerplate is learned (same text, anothe
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
-from _index_support import BACKENDS, CONFIG, Backends, doc, edited, text
+from _index_support import CONFIG, doc, edited, text
 
 from dedup.errors import DocumentNotFoundError, InputError
 from dedup.fingerprint import Fingerprint, Fingerprinter
@@ -15,13 +12,6 @@ from dedup.index import IndexCore
 
 A = text(1)
 B = text(2)
-
-
-@pytest.fixture(params=BACKENDS)
-def index(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[IndexCore]:
-    opened = Backends(request.param, tmp_path)
-    yield opened.open()
-    opened.close_all()
 
 
 def fingerprint(text: str) -> Fingerprint:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from _index_support import BACKENDS, CONFIG, Backends, doc, edited, head, text
+from _index_support import BACKENDS, CONFIG, Backends, at, doc, edited, head, text
 
 from dedup.fingerprint import Fingerprinter
 from dedup.index import IndexCore
@@ -26,10 +26,6 @@ def index(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[IndexCore]
     opened.place_with(lambda doc_id: [d for d in list(opened) if d != doc_id])
     yield opened
     backends.close_all()
-
-
-def at(hour: int) -> str:
-    return f"2024-05-01T{hour:02d}:00:00Z"
 
 
 def joined_excerpt(index: IndexCore, *members: Document) -> None:
