@@ -42,7 +42,22 @@ from dedup.types import Document
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "examples" / "sample_dump.txt"
 Span = tuple[int, int]
-AlignFn = Callable[[Tokens, Tokens], list[Passage]]
+AlignFn = Callable[[Tokens, Tokens, str, str], list[Passage]]
+
+
+def with_texts(aligner: Aligner) -> AlignFn:
+    """``aligner`` as the library runs it: sides made with their texts, so that a passage's
+    ends take in their punctuation (:func:`dedup.align.widened`)."""
+
+    def align(a: Tokens, b: Tokens, text_a: str, text_b: str) -> list[Passage]:
+        return aligner.align_sides(aligner.side(a, (), text_a), aligner.side(b, (), text_b))
+
+    return align
+
+
+def tokens_only(aligner: Aligner) -> AlignFn:
+    """``aligner`` without the texts: each passage ends at its first and last tokens."""
+    return lambda a, b, _text_a, _text_b: aligner.align_tokens(a, b)
 
 
 def difflib_passages(a: Tokens, b: Tokens, min_tokens: int = 12) -> list[Passage]:
@@ -154,7 +169,7 @@ def evaluate(
         found: set[frozenset[str]] = set()
         for x, y in corpus.pairs(which):
             n_pairs += 1
-            passages = method(tokens[x], tokens[y])
+            passages = method(tokens[x], tokens[y], docs[x].text, docs[y].text)
             verdict = rule.judge(passages, len(tokens[x].words), len(tokens[y].words))
             key = frozenset((docs[x].id, docs[y].id))
             g = planted.get(key)
@@ -351,16 +366,20 @@ def main(argv: Sequence[str] | None = None) -> None:
             f" {sum(len(c.gold) for c in corpora)} planted pairs, {n_passages} planted passages"
         )
         for which in ("all", "candidates"):
-            tally, n = evaluate(corpora, aligner.align_tokens, rule, which)
+            tally, n = evaluate(corpora, with_texts(aligner), rule, which)
             name = "all pairs" if which == "all" else "paragraph candidates"
             print(tally.row(f"{name} ({n})"))
+        tally, n = evaluate(corpora, tokens_only(aligner), rule, "all")
+        print(tally.row(f"all pairs, token ends ({n})"))
         if not args.no_baseline:
-            base, n = evaluate(corpora, difflib_passages, rule, "candidates")
+            base, n = evaluate(
+                corpora, lambda a, b, _x, _y: difflib_passages(a, b), rule, "candidates"
+            )
             print(base.row(f"difflib baseline, candidates ({n})"))
         if args.sweep:
             for change in SWEEP[1:]:
                 tally, _ = evaluate(
-                    corpora, Aligner(AlignConfig(**change)).align_tokens, rule, "all"
+                    corpora, with_texts(Aligner(AlignConfig(**change))), rule, "all"
                 )
                 print(tally.row(f"all pairs, {change}"))
     print(f"\nspeed (pre-tokenised, one thread; load average {os.getloadavg()[0]:.1f}):")

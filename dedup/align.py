@@ -134,7 +134,7 @@ class Aligner:
     >>> story = "The minister said the new rules would take effect on the first of March."
     >>> a = "Other news first. " + story + " And more."
     >>> b = story.upper() + " Unrelated closing words here."
-    >>> [p.a for p in Aligner().align(a, b)] == [(18, 18 + len(story) - 1)]  # up to "March"
+    >>> [p.a for p in Aligner().align(a, b)] == [(18, 18 + len(story))]  # "March" and its "."
     True
     """
 
@@ -153,25 +153,31 @@ class Aligner:
         norm = {"nfkc": cfg.nfkc, "casefold": cfg.casefold, "fold_variants": cfg.fold_variants}
         a = tokenize(a_text, **norm)
         b = tokenize(b_text, **norm)
-        return self.align_tokens(a, b, exclude_a=exclude_a, exclude_b=exclude_b)
+        return self.align_sides(self.side(a, exclude_a, a_text), self.side(b, exclude_b, b_text))
 
     def align_tokens(
         self, a: Tokens, b: Tokens, *, exclude_a: Spans = (), exclude_b: Spans = ()
     ) -> list[Passage]:
-        """:meth:`align` for texts already tokenised (tokenising is most of the cost)."""
+        """:meth:`align` for texts already tokenised (tokenising is most of the cost), without
+        the texts: each passage's ends are its first and last tokens' spans."""
         return self.align_sides(self.side(a, exclude_a), self.side(b, exclude_b))
 
-    def side(self, tokens: Tokens, exclude: Spans = ()) -> AlignSide:
+    def side(self, tokens: Tokens, exclude: Spans = (), text: str | None = None) -> AlignSide:
         """One text made ready to be aligned against others: its token stream, excluded
         tokens and seed hashes, computed once however many texts it meets (a checked article
-        against each of its matches; a stored article met again by the next reprint)."""
+        against each of its matches; a stored article met again by the next reprint).
+
+        ``text`` is the text ``tokens`` came from: with it, a passage's ends take in the
+        punctuation attached to them (:func:`widened`); without it they are its first and
+        last tokens' own spans.
+        """
         k = self.config.seed_n
         buf, starts = tokens.utf8()
         excluded = excluded_tokens(tokens, exclude)
         if starts.shape[0] < k:
             empty = np.empty(0, dtype=np.uint64)
             none = np.empty(0, dtype=np.int64)
-            return AlignSide(tokens, excluded, empty, none, np.empty(0, dtype=bool), empty)
+            return AlignSide(tokens, excluded, empty, none, np.empty(0, dtype=bool), empty, text)
         seeds = _k.window_hashes(buf, starts, k, _SEED)
         return AlignSide(
             tokens,
@@ -180,6 +186,7 @@ class Aligner:
             np.argsort(seeds, kind="stable"),
             _free_windows(excluded, k),
             _k.window_hashes(buf, starts, 1, _SEED),
+            text,
         )
 
     def align_sides(self, a: AlignSide, b: AlignSide) -> list[Passage]:
@@ -208,7 +215,7 @@ class Aligner:
             cfg.max_gap,
             cfg.min_tokens,
         )
-        return _passages(rows, a.tokens.spans, b.tokens.spans)
+        return _passages(rows, a, b)
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,8 +224,8 @@ class AlignSide:
 
     ``excluded`` marks the tokens touching an excluded span; ``seeds`` are the hashes of every
     window of ``seed_n`` tokens (empty when the text is shorter) and ``order`` their stable
-    sort order, ``free`` whether each window is clear of excluded tokens, and ``units`` the
-    hash of each token.
+    sort order, ``free`` whether each window is clear of excluded tokens, ``units`` the
+    hash of each token, and ``text`` the text the tokens came from, when known.
     """
 
     tokens: Tokens
@@ -227,6 +234,7 @@ class AlignSide:
     order: np.ndarray
     free: np.ndarray
     units: np.ndarray
+    text: str | None = None
 
     @property
     def countable(self) -> int:
@@ -262,21 +270,21 @@ def _free_windows(excluded: np.ndarray, k: int) -> np.ndarray:
     return free
 
 
-def _passages(rows: np.ndarray, spans_a: np.ndarray, spans_b: np.ndarray) -> list[Passage]:
+def _passages(rows: np.ndarray, a: AlignSide, b: AlignSide) -> list[Passage]:
     """Passages from the kernel's token rows, in character offsets, sorted by position in a.
 
     Token ranges never overlap, but where NFKC changes the length of a white-space-delimited
     chunk all its tokens share the chunk's span (see :func:`dedup.normalize.tokenize`), so two
     passages meeting inside such a chunk would overlap in characters: the later one then
-    starts where the earlier one ends (and is dropped if nothing is left).
+    starts where the earlier one ends (and is dropped if nothing is left). Each side's ends
+    are :func:`widened` when its text is known.
     """
     rows = rows[np.lexsort((rows[:, 2], rows[:, 0]))] if rows.shape[0] else rows
+    spans_a, spans_b = a.tokens.spans, b.tokens.spans
     chars = [
         [
-            int(spans_a[r[0], 0]),
-            int(spans_a[r[1] - 1, 1]),
-            int(spans_b[r[2], 0]),
-            int(spans_b[r[3] - 1, 1]),
+            *widened(a.text, spans_a, r[0], r[1]),
+            *widened(b.text, spans_b, r[2], r[3]),
         ]
         for r in rows.tolist()
     ]
@@ -298,6 +306,42 @@ def _passages(rows: np.ndarray, spans_a: np.ndarray, spans_b: np.ndarray) -> lis
                 )
             )
     return out
+
+
+#: The most punctuation a passage's end takes in: a closing quote, bracket and full stop, an
+#: ellipsis; a longer run (a rule of dashes, a row of "!") stays outside.
+MAX_ATTACHED = 8
+
+
+def widened(text: str | None, spans: np.ndarray, first: int, stop: int) -> tuple[int, int]:
+    """The character span of tokens ``first`` to ``stop - 1``, with the punctuation attached
+    to its ends: the characters between its first token and the white space (or start of
+    text) before it, if no other token is among them ("(", an opening quote), and likewise
+    after its last token (a full stop, a closing quote). A passage then reads as the sentence
+    it copies, "...on the first of March." rather than "...on the first of March", and a
+    highlight of it does not leave a stray quote outside.
+
+    Only whole white-space-delimited chunks are taken in, so a passage never reaches into a
+    word it does not hold ("U.S." ended after "u" stays "U"), two passages never meet inside
+    a chunk, and boilerplate, which is removed in whole paragraphs, is never entered. Without
+    ``text``, the tokens' own spans.
+    """
+    start, end = int(spans[first, 0]), int(spans[stop - 1, 1])
+    if text is None:
+        return start, end
+    lo = start
+    floor = int(spans[first - 1, 1]) if first > 0 else 0
+    while lo > floor and start - lo <= MAX_ATTACHED and not text[lo - 1].isspace():
+        lo -= 1
+    if start - lo > MAX_ATTACHED or not (lo == 0 or text[lo - 1].isspace()):
+        lo = start  # too long a run, or another token's chunk
+    hi = end
+    ceiling = int(spans[stop, 0]) if stop < spans.shape[0] else len(text)
+    while hi < ceiling and hi - end <= MAX_ATTACHED and not text[hi].isspace():
+        hi += 1
+    if hi - end > MAX_ATTACHED or not (hi == len(text) or text[hi].isspace()):
+        hi = end
+    return lo, hi
 
 
 @dataclass(frozen=True, slots=True)

@@ -103,14 +103,24 @@ class ReuseFinder:
         self.rule = rule or ReuseRule()
 
     def compare(
-        self, a: Tokens, b: Tokens, exclude_a: Spans = (), exclude_b: Spans = ()
+        self,
+        a: Tokens,
+        b: Tokens,
+        exclude_a: Spans = (),
+        exclude_b: Spans = (),
+        texts: tuple[str, str] | None = None,
     ) -> PairReuse:
-        """Passages of a pair of tokenised texts, boilerplate excluded, and the verdict."""
-        return self.compare_sides(self.aligner.side(a, exclude_a), self.aligner.side(b, exclude_b))
+        """Passages of a pair of tokenised texts, boilerplate excluded, and the verdict;
+        ``texts``, those the tokens came from, let the passages take in their punctuation
+        (:func:`dedup.align.widened`)."""
+        text_a, text_b = texts or (None, None)
+        return self.compare_sides(
+            self.aligner.side(a, exclude_a, text_a), self.aligner.side(b, exclude_b, text_b)
+        )
 
-    def side(self, tokens: Tokens, exclude: Spans = ()) -> AlignSide:
+    def side(self, tokens: Tokens, exclude: Spans = (), text: str | None = None) -> AlignSide:
         """One text ready to be compared with many (see :meth:`Aligner.side`)."""
-        return self.aligner.side(tokens, exclude)
+        return self.aligner.side(tokens, exclude, text)
 
     def compare_sides(self, a: AlignSide, b: AlignSide) -> PairReuse:
         """:meth:`compare` for sides made by :meth:`side`."""

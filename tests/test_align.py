@@ -50,11 +50,12 @@ def between(text: str, start: str, end: str) -> tuple[int, int]:
 
 
 def test_identical_texts_are_one_exact_passage() -> None:
-    """Two identical texts align as one passage over all their tokens, with score 1."""
+    """Two identical texts align as one passage over all of them, with score 1."""
     text = article("wapo-1", 5)
     (p,) = ALIGNER.align(text, text)
     tokens = tokenize(text)
-    assert p.a == p.b == (int(tokens.spans[0, 0]), int(tokens.spans[-1, 1]))
+    assert text == text.strip() and text.endswith(".")
+    assert p.a == p.b == (0, len(text))  # the last token's full stop too
     assert p.a_tokens == p.b_tokens == (0, len(tokens.words))
     assert p.score == 1.0
 
@@ -70,8 +71,8 @@ def test_one_shared_sentence_in_long_texts_is_found_exactly() -> None:
     b = article("nytimes-2", 6) + "\n\n" + sentence + "\n\n" + article("nytimes-2", 6, skip=6)
     a = article("wapo-1", 12)
     (p,) = ALIGNER.align(a, b)
-    assert a[p.a[0] : p.a[1]] == sentence[:-1]  # the final full stop is not a token
-    assert b[p.b[0] : p.b[1]] == sentence[:-1]
+    assert a[p.a[0] : p.a[1]] == sentence  # its final full stop taken in
+    assert b[p.b[0] : p.b[1]] == sentence
 
 
 def test_swapped_paragraphs_are_both_found() -> None:
@@ -129,7 +130,7 @@ def test_character_noise_inside_a_passage_keeps_it_whole() -> None:
     middle = P4[third : 2 * third].replace("e", "é", 2).replace("the", "teh", 1)
     noisy = P4[:third] + middle + P4[2 * third :]
     (p,) = ALIGNER.align(P4, noisy)
-    assert (p.a, p.b) == ((0, len(P4) - 1), (0, len(noisy) - 1))
+    assert (p.a, p.b) == ((0, len(P4)), (0, len(noisy)))
     assert 0.5 < p.score < 1.0
 
 
@@ -140,7 +141,7 @@ def test_edited_words_at_the_edges_of_a_copy_belong_to_the_passage() -> None:
     last = P4.rsplit(" ", 3)
     edited = edited.rsplit(" ", 3)[0] + " " + last[2] + " " + last[3]  # drop the third-last word
     (p,) = ALIGNER.align(P4, edited)
-    assert (p.a, p.b) == ((0, len(P4) - 1), (0, len(edited) - 1))
+    assert (p.a, p.b) == ((0, len(P4)), (0, len(edited)))
 
 
 def test_a_paragraph_repeated_in_b_is_paired_once() -> None:
@@ -211,11 +212,21 @@ def test_shared_text_that_is_entirely_excluded_is_not_reported() -> None:
     assert ALIGNER.align(a, b, exclude_a=[fa], exclude_b=[fb]) == []
 
 
-def test_align_tokens_gives_what_align_gives() -> None:
-    """Aligning pre-tokenised texts equals aligning the texts."""
+def test_align_tokens_finds_the_passages_align_finds() -> None:
+    """Aligning pre-tokenised texts finds the same passages as aligning the texts; without the
+    texts, their ends are the tokens' own (no punctuation taken in)."""
     a = "\n\n".join([P1, P2, P3])
     b = "\n\n".join([P3, OTHER, P1])
-    assert ALIGNER.align_tokens(tokenize(a), tokenize(b)) == ALIGNER.align(a, b)
+    tokens_a, tokens_b = tokenize(a), tokenize(b)
+    bare = ALIGNER.align_tokens(tokens_a, tokens_b)
+    full = ALIGNER.align(a, b)
+    assert [(p.a_tokens, p.b_tokens, p.score) for p in bare] == [
+        (p.a_tokens, p.b_tokens, p.score) for p in full
+    ]
+    assert [p.a for p in bare] == [
+        (int(tokens_a.spans[p.a_tokens[0], 0]), int(tokens_a.spans[p.a_tokens[1] - 1, 1]))
+        for p in full
+    ]
 
 
 def test_empty_and_tiny_texts_align_to_nothing() -> None:

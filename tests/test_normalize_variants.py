@@ -211,5 +211,5 @@ def test_a_passage_in_a_text_with_soft_hyphens_has_exact_offsets() -> None:
     passages = Aligner().align(a, b)
     assert len(passages) == 1
     start = b.index(copy)
-    assert passages[0].b == (start, start + len(copy))
-    assert passages[0].a == (a.index(story), a.index(story) + len(story))
+    assert passages[0].b == (start, start + len(copy) + 1)  # and its full stop
+    assert passages[0].a == (a.index(story), a.index(story) + len(story) + 1)

@@ -55,6 +55,10 @@ class TextSpool(TempFileSpool):
         return self._read(start, end).decode("utf-8", "surrogatepass")
 
 
+#: A text kept for alignment: the text, its tokens and its excluded spans.
+Tokenised = tuple[str, Tokens, list[tuple[int, int]]]
+
+
 class ReuseStage:
     """Keeps the texts during ingest, then aligns the pairs to report (:meth:`run`)."""
 
@@ -68,7 +72,7 @@ class ReuseStage:
         self.texts = texts
         self.finder = finder or ReuseFinder()
         self.exclusions = exclusions
-        self._cache: OrderedDict[int, tuple[Tokens, list[tuple[int, int]]]] = OrderedDict()
+        self._cache: OrderedDict[int, Tokenised] = OrderedDict()
         self._cache_size = cache
 
     def observe(self, docs: list[Document]) -> None:
@@ -102,18 +106,18 @@ class ReuseStage:
         return merged, [by_pair[pair] for pair in _pairs(merged)]
 
     def _compare(self, a: int, b: int, sources: list[str | None]) -> PairReuse:
-        tokens_a, excl_a = self._tokens(a, sources[a])
-        tokens_b, excl_b = self._tokens(b, sources[b])
-        return self.finder.compare(tokens_a, tokens_b, excl_a, excl_b)
+        text_a, tokens_a, excl_a = self._tokens(a, sources[a])
+        text_b, tokens_b, excl_b = self._tokens(b, sources[b])
+        return self.finder.compare(tokens_a, tokens_b, excl_a, excl_b, (text_a, text_b))
 
-    def _tokens(self, position: int, source: str | None) -> tuple[Tokens, list[tuple[int, int]]]:
+    def _tokens(self, position: int, source: str | None) -> Tokenised:
         hit = self._cache.get(position)
         if hit is not None:
             self._cache.move_to_end(position)
             return hit
         text = self.texts.text(position)
         excluded = self.exclusions(Document("", text, source)) if self.exclusions else []
-        value = (tokenize(text), excluded)
+        value = (text, tokenize(text), excluded)
         self._cache[position] = value
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)

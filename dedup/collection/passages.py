@@ -20,7 +20,7 @@ from dedup.collection.refresh import stored_before
 from dedup.collection.reports import DocumentView, MatchReport, Pending, Verdict, Window, widened
 from dedup.collection.reuse_index import ReuseSets
 from dedup.index import SQLiteIndex
-from dedup.normalize import Tokens, tokenize
+from dedup.normalize import tokenize
 from dedup.reuse import ReuseFinder
 from dedup.types import Document, Match, Relation
 from dedup.verify import Similarity
@@ -68,7 +68,7 @@ class Passages:
         found, sets = self.alike(reuse, shingles, threshold, pending.mark)
         verdict, matches, reuse = widened(pending.verdict, pending.matches, found, reuse)
         spans = list(verdict.boilerplate)
-        reports = self.reports(tokenize(doc.text), spans, matches, reuse, shingles, sets)
+        reports = self.reports(doc.text, spans, matches, reuse, shingles, sets)
         return replace(verdict, matches=tuple(reports)), left_out
 
     def related_outside(self, pending: Pending, left_out: list[str], threshold: float) -> list[str]:
@@ -124,7 +124,7 @@ class Passages:
 
     def reports(
         self,
-        tokens: Tokens,
+        text: str,
         spans: list[tuple[int, int]],
         matches: tuple[Match, ...],
         reuse: list[str],
@@ -133,12 +133,11 @@ class Passages:
     ) -> list[MatchReport]:
         """Matches with their passages, then the reuse candidates that share passages.
 
-        ``tokens`` are those of ``doc.text`` (tokenised on the way in, see ``Prepared``) and
-        ``shingles`` its shingle set; ``sets`` are stored shingle sets already read
-        (:meth:`alike`'s), not read again.
+        ``text`` is the reported document's and ``shingles`` its shingle set; ``sets`` are
+        stored shingle sets already read (:meth:`alike`'s), not read again.
         """
         reports = []
-        side = self._reuse.side(tokens, spans)
+        side = self._reuse.side(tokenize(text), spans, text)
         for m in matches:
             passages = self.compare(side, m.id)
             reports.append(
@@ -234,7 +233,7 @@ class Passages:
         # carriers, and a footer three posts carried was left out of its side only: another
         # outlet's page sharing the footer listed it, and its own view did not list them back.
         own = spans if row is not None and row[1] is not None else self.spans(doc)
-        reports = self.reports(tokenize(text), own, matches, rest, mine, sets)
+        reports = self.reports(text, own, matches, rest, mine, sets)
         return DocumentView(
             id=stored.id,
             source=stored.source,
@@ -277,8 +276,9 @@ class Passages:
         text = tables.decompress(data)
         if stored_spans is None:
             source = self.index.get(doc_id).source
-            return self._reuse.side(tokenize(text), self.spans(Document(doc_id, text, source)))
-        side = self._reuse.side(tokenize(text), tables.parse_spans(stored_spans))
+            spans = self.spans(Document(doc_id, text, source))
+            return self._reuse.side(tokenize(text), spans, text)
+        side = self._reuse.side(tokenize(text), tables.parse_spans(stored_spans), text)
         self._sides[doc_id] = (data, stored_spans, side)
         if len(self._sides) > SIDE_CACHE:
             self._sides.popitem(last=False)
