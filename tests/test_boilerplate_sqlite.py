@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from dedup.boilerplate import BoilerplateModel, MemoryStore, Stripper
+from dedup.boilerplate.sqlite_lookups import tagged
 from dedup.boilerplate.sqlite_store import SQLiteBoilerplateStore
 from dedup.boilerplate.store import BatchLookups, SortedCarriers, keys_of
 from dedup.io import read_documents
@@ -186,3 +187,22 @@ def test_near_forms_after_most_documents_are_replaced(tmp_path: Path) -> None:
             store.put(entry)
         for b in bands:
             assert [k for k, _ in store.near(b)] == [k for k, _ in fresh.near(b)]
+
+
+def test_removal_hooks_are_told_of_removed_and_replaced_documents(tmp_path: Path) -> None:
+    """A hook hears the source and tagged keys of each document removed or replaced, before
+    its rows go; a document stored for the first time tells it nothing."""
+    docs = list(read_documents([str(SAMPLE_DUMP)]))
+    store = _sqlite_store(tmp_path / "bp.db")
+    model = BoilerplateModel(store=store)
+    told: list[tuple[str | None, list[int]]] = []
+    store.on_removal(lambda source, tags: told.append((source, sorted(tags.tolist()))))
+    model.observe_many(docs)
+    assert told == []
+    entry = store.get(docs[0].id)
+    assert entry is not None
+    keys = sorted({tagged(kind, key) for o in entry.occurrences for kind, key in keys_of(o)})
+    model.observe(docs[0])
+    store.remove(docs[0].id)
+    store.remove(docs[0].id)  # not stored any more: nothing to tell
+    assert told == [(docs[0].source, keys)] * 2

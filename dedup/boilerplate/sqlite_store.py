@@ -93,6 +93,9 @@ CREATE TABLE IF NOT EXISTS bp_removed (
 #: Documents a :meth:`SQLiteBoilerplateStore.put_many` looks their forms up for at once.
 _BATCH = 256
 
+#: Told of each removed document (:meth:`SQLiteBoilerplateStore.on_removal`).
+RemovalHook = Callable[[str | None, np.ndarray], None]
+
 
 def _blob(array: np.ndarray | None, dtype: str) -> bytes | None:
     return None if array is None else np.ascontiguousarray(array, dtype=dtype).tobytes()
@@ -121,6 +124,13 @@ class SQLiteBoilerplateStore:
         self._conn = conn
         self._guard = guard
         self._lookups = Lookups(conn, keep_views=keep_views)
+        self._removal_hooks: list[RemovalHook] = []
+
+    def on_removal(self, hook: RemovalHook) -> None:
+        """Call ``hook(source, tags)`` as a stored document is removed or replaced, before its
+        rows go, with its ``bp_carriers`` row's source and tagged keys (``uint64``): how a key's
+        carriers fall below enough stories (:meth:`clear` tells none: the model is learned anew)."""
+        self._removal_hooks.append(hook)
 
     def create(self) -> None:
         """Create the tables if they are missing (inside the caller's transaction)."""
@@ -231,14 +241,14 @@ class SQLiteBoilerplateStore:
         row = conn.execute("SELECT seq FROM bp_documents WHERE doc_id = ?", (doc_id,)).fetchone()
         if row is None:
             return set()
+        if self._removal_hooks:
+            found = conn.execute("SELECT source, keys FROM bp_carriers WHERE seq = ?", (row[0],))
+            source, blob = found.fetchone()
+            for hook in self._removal_hooks:
+                hook(source, np.frombuffer(blob, dtype="<u8"))
         self._lookups.wrote_removals()
-        forms = Counter(
-            r[0]
-            for r in conn.execute(
-                "SELECT form FROM bp_occurrences WHERE doc_id = ? AND form IS NOT NULL",
-                (doc_id,),
-            )
-        )
+        query = "SELECT form FROM bp_occurrences WHERE doc_id = ? AND form IS NOT NULL"
+        forms = Counter(r[0] for r in conn.execute(query, (doc_id,)))
         conn.execute("DELETE FROM bp_documents WHERE doc_id = ?", (doc_id,))
         conn.execute("DELETE FROM bp_occurrences WHERE doc_id = ?", (doc_id,))
         conn.execute("DELETE FROM bp_carriers WHERE seq = ?", (row[0],))
