@@ -4,8 +4,9 @@
   fast, about a third of the size), because passages are reported in the stored text's
   offsets; and its boilerplate spans as judged when it was posted, so that aligning a new
   article against it does not judge the stored one again (that was three quarters of a post).
-* ``refreshed (tag, source)``, ``refreshed_documents (id, since, handle)`` and ``settled
-  (first, last)``: what :mod:`dedup.collection.refresh` did and needs not do (see there);
+* ``refreshed (tag, source)``, ``reopened (n, tag, source, after)``, ``refreshed_documents
+  (id, since, handle)`` and ``settled (first, last)``: what :mod:`dedup.collection.refresh`
+  did, has to do again and needs not do (see there);
 * ``reuse_sets (seq, id, hashes)``: a 1-in-4 sample of each document's shingle hashes
   (:class:`dedup.reuse.ReuseCandidates`), inverted in memory to propose documents sharing
   passages with a new one although their whole texts are not alike
@@ -42,6 +43,13 @@ CREATE TABLE IF NOT EXISTS refreshed (
     source TEXT  -- the source whose earlier carriers of it were judged again (NULL: none)
 );
 CREATE INDEX IF NOT EXISTS refreshed_tag ON refreshed (tag);
+CREATE TABLE IF NOT EXISTS reopened (
+    n INTEGER PRIMARY KEY AUTOINCREMENT,  -- above every committed n (dedup.collection.reopened)
+    tag INTEGER NOT NULL,  -- a key and source of refreshed (one row at most), whose carriers
+    source TEXT,  -- stored after this bp_carriers seq are judged again when a post finds it
+    after INTEGER NOT NULL  -- boilerplate next
+);
+CREATE INDEX IF NOT EXISTS reopened_tag ON reopened (tag);
 CREATE TABLE IF NOT EXISTS refreshed_documents (
     id TEXT PRIMARY KEY,
     since INTEGER NOT NULL,  -- the index mark (handle) its text was first stored at
@@ -83,9 +91,9 @@ def settling(conn: sqlite3.Connection) -> Iterator[None]:
     """Settle the ``bp_carriers`` rows written inside (by one transaction: a bulk load's
     boilerplate entries, judged against the whole model they make): none of them is judged
     again later. Rows others commit between two such blocks stay unsettled."""
-    before = _last_carrier(conn)
+    before = last_carrier(conn)
     yield
-    after = _last_carrier(conn)
+    after = last_carrier(conn)
     if after <= before:
         return
     extend = "UPDATE settled SET last = ? WHERE last = ?"  # a load's chunks with none between
@@ -100,7 +108,21 @@ def settled(conn: sqlite3.Connection) -> tuple[np.ndarray, np.ndarray]:
     return ranges[:, 0].copy(), ranges[:, 1].copy()
 
 
-def _last_carrier(conn: sqlite3.Connection) -> int:
+def including_up_to(
+    ranges: tuple[np.ndarray, np.ndarray], seq: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`settled`'s ``ranges`` with every seq up to ``seq`` added (sorted and apart)."""
+    firsts, lasts = ranges
+    later = lasts > seq
+    return (
+        np.concatenate([[0], np.maximum(firsts[later], seq + 1)]).astype(np.int64),
+        np.concatenate([[seq], lasts[later]]).astype(np.int64),
+    )
+
+
+def last_carrier(conn: sqlite3.Connection) -> int:
+    """The largest ``bp_carriers`` seq stored (0: none): every row stored later has a larger
+    one (``AUTOINCREMENT``)."""
     return int(conn.execute("SELECT coalesce(max(seq), 0) FROM bp_carriers").fetchone()[0])
 
 
