@@ -32,7 +32,7 @@ from benchmarks._baselines import WRITER_BATCH
 from benchmarks._box import probe
 from benchmarks._common import machine
 from benchmarks.service_load import preload
-from dedup.boilerplate.model import Judgement
+from dedup.boilerplate.judgement import Judgement
 from dedup.boilerplate.store import Occurrence
 from dedup.collection import Collection
 from dedup.synth import news_corpus

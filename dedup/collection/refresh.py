@@ -72,7 +72,7 @@ import numpy as np
 from dedup._int64 import signed
 from dedup._json_param import json_array
 from dedup.boilerplate import Stripper, content_or_full
-from dedup.boilerplate.model import Judgement
+from dedup.boilerplate.judgement import Judgement
 from dedup.boilerplate.sqlite_lookups import tagged
 from dedup.boilerplate.sqlite_store import SQLiteBoilerplateStore
 from dedup.boilerplate.store import KeyKind, Occurrence, keys_of

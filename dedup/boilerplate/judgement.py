@@ -1,0 +1,247 @@
+"""One round of boilerplate decisions over a store (:class:`Judgement`): the rules of
+:mod:`dedup.boilerplate.model` applied to paragraphs, with the lookups and story counts they
+need kept for the round.
+
+Split from :mod:`dedup.boilerplate.model`, which learns and hands judgements out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from dedup._minhash_kernels import found_stories
+from dedup.boilerplate.rules import Rules
+from dedup.boilerplate.store import (
+    BatchLookups,
+    BoilerplateStore,
+    CarriersInOrder,
+    DocumentEntry,
+    KeyKind,
+    Occurrence,
+    SortedCarriers,
+    keys_of,
+)
+from dedup.verify import jaccard
+
+_Key = tuple[str | None, int, int, int | None, int | None]
+#: Carriers of a key a story count reads first (it usually stops after three documents).
+_FIRST = 32
+#: Carriers whose signatures a story count fetches and compares at a time.
+_CHUNK = 16
+
+
+class Judgement:
+    """One round of decisions over a store that does not change meanwhile (results cached);
+    :meth:`~dedup.boilerplate.model.BoilerplateModel.judgement`."""
+
+    def __init__(self, store: BoilerplateStore, rules: Rules, most: int | None = None) -> None:
+        """``most``: decisions kept at most; past it, :meth:`judge` forgets them all first."""
+        self.store = store
+        self.rules = rules
+        self._most = most
+        self._decided: dict[_Key, bool] = {}
+        self._key_decided: dict[tuple[KeyKind, int, str | None], bool] = {}
+        self._signatures: dict[str, np.ndarray | None] = {}
+        self._near: dict[int, list[tuple[int, np.ndarray]]] = {}
+        self._batch = store if isinstance(store, BatchLookups) else None
+        self._in_order: CarriersInOrder | None = None
+
+    def judge(self, entries: Sequence[DocumentEntry]) -> list[list[Occurrence]]:
+        """:meth:`~dedup.boilerplate.model.BoilerplateModel.judge`, with what this judgement
+        has kept."""
+        if self._most is not None and self.decisions > self._most:
+            self.forget()  # another thread judging meanwhile redoes what it needs
+        self.prefetch([occ for e in entries for occ in e.occurrences])
+        return [[occ for occ in e.occurrences if self.boilerplate(occ, e.source)] for e in entries]
+
+    @property
+    def decisions(self) -> int:
+        """How many decisions are kept."""
+        return len(self._decided) + len(self._key_decided)
+
+    def forget(self) -> None:
+        """Drop the decisions and lookups kept (a judgement in another thread redoes any it
+        needs: they depend only on the store)."""
+        self._decided.clear()
+        self._key_decided.clear()
+        self._signatures.clear()
+        self._near.clear()
+
+    def prefetch(self, occurrences: Sequence[Occurrence]) -> None:
+        """Look up everything judging ``occurrences`` reads, in a few batched lookups.
+
+        Only with a store that has :class:`BatchLookups`; answers are what the one-by-one
+        lookups would give (the store does not change during a judgement).
+        """
+        if self._batch is None:
+            return
+        signed = [o for o in occurrences if o.shingles is not None and o.bands is not None]
+        found = self._batch.near_many([o.bands for o in signed if o.bands is not None])
+        for occ, forms in zip(signed, found, strict=True):
+            self._near[occ.masked] = self._close(occ, forms)
+        keys = {key for occ in occurrences for key in self.keys(occ)}
+        self._in_order = self._batch.carriers_in_order(keys)
+
+    def keys(self, occ: Occurrence) -> list[tuple[KeyKind, int]]:
+        """Every store key ``occ`` is matched under, near-duplicate forms included."""
+        return keys_of(occ) + [("masked", key) for key, _ in self.near(occ)]
+
+    def carriers(self, occ: Occurrence) -> dict[str, str | None]:
+        """Stored documents with an eligible paragraph matching ``occ`` (``{id: source}``)."""
+        found: dict[str, str | None] = {}
+        for kind, key in self.keys(occ):
+            found.update(self.store.carriers(kind, key))
+        return found
+
+    def near(self, occ: Occurrence) -> list[tuple[int, np.ndarray]]:
+        """Stored signed forms other than ``occ``'s whose masked Jaccard reaches the threshold.
+
+        Cached by masked key: equal masked texts have equal shingles and band keys.
+        """
+        if occ.shingles is None or occ.bands is None:
+            return []
+        cached = self._near.get(occ.masked)
+        if cached is None:
+            cached = self._near[occ.masked] = self._close(occ, self.store.near(occ.bands))
+        return cached
+
+    def _close(
+        self, occ: Occurrence, forms: list[tuple[int, np.ndarray]]
+    ) -> list[tuple[int, np.ndarray]]:
+        """The forms other than ``occ``'s whose masked Jaccard with it reaches the threshold."""
+        if occ.shingles is None:
+            return []
+        return [
+            (key, shingles)
+            for key, shingles in forms
+            if key != occ.masked and jaccard(occ.shingles, shingles) >= self.rules.near_threshold
+        ]
+
+    def boilerplate(self, occ: Occurrence, source: str | None) -> bool:
+        """Whether ``occ`` in a document of ``source`` is boilerplate.
+
+        Decided per key first: a footer's masked key alone usually holds enough stories, and
+        that answer is cached for every page carrying it (bylines differ on every page but
+        share one template key). Only when no single key suffices are the keys' carriers
+        pooled, which then are few. Most paragraphs of an article are its own, carried by
+        fewer documents than a story count needs under all their keys together, of any
+        source: those are decided without listing anyone.
+        """
+        cache_key = (source, occ.exact, occ.masked, occ.template, occ.label)
+        decided = self._decided.get(cache_key)
+        if decided is None:
+            keys = self.keys(occ)
+            decided = False
+            if self._upper(keys) >= self.rules.min_documents:
+                decided = any(self._enough(kind, key, source) for kind, key in keys)
+                if not decided:
+                    pooled = {d for kind, key in keys for d in self._group(kind, key, source)}
+                    decided = self._stories(sorted(pooled))
+            self._decided[cache_key] = decided
+        return decided
+
+    def deciding_key(self, occ: Occurrence, source: str | None) -> tuple[KeyKind, int] | None:
+        """The first of ``occ``'s keys whose carriers in ``source`` alone hold enough stories,
+        the one :meth:`boilerplate` found: what made ``occ`` boilerplate, shared by the other
+        carriers it made so. None when no key does alone: content, or a paragraph whose
+        keys' carriers hold enough stories only pooled (those are few)."""
+        keys = self.keys(occ)
+        return next(((kind, key) for kind, key in keys if self._enough(kind, key, source)), None)
+
+    def _carriers_in_order(self) -> CarriersInOrder:
+        """The store's carriers in order, as they are for this judgement."""
+        if self._in_order is None:
+            batch = self._batch
+            self._in_order = (
+                SortedCarriers(self.store) if batch is None else batch.carriers_in_order(())
+            )
+        return self._in_order
+
+    def _upper(self, keys: list[tuple[KeyKind, int]]) -> int:
+        """How many documents, of any source, carry these keys at most."""
+        in_order = self._carriers_in_order()
+        return sum(in_order.count(kind, key) for kind, key in keys)
+
+    def _first(
+        self, kind: KeyKind, key: int, source: str | None, limit: int | None
+    ) -> tuple[list[str], bool]:
+        """:meth:`CarriersInOrder.first`, from the store as it is for this judgement."""
+        return self._carriers_in_order().first(kind, key, source, limit)
+
+    def _group(self, kind: KeyKind, key: int, source: str | None) -> list[str]:
+        """Sorted ids of the documents of ``source`` carrying this key."""
+        return self._first(kind, key, source, None)[0]
+
+    def _enough(self, kind: KeyKind, key: int, source: str | None) -> bool:
+        """Whether this key's carriers in ``source`` alone hold enough stories (cached).
+
+        The first :data:`_FIRST` carriers usually decide: a story count walks them in the
+        same order as all of them and stops at ``min_documents`` stories. Only if they hold
+        fewer, and are not all, is the whole list read. When they do hold enough, the store is
+        told which ids did (:meth:`CarriersInOrder.found_enough`): the SQLite store keeps that
+        for the next judgements, which count no stories while the same documents come first.
+        A footer's keys are asked about by nearly every post of its source.
+        """
+        cache_key = (kind, key, source)
+        enough = self._key_decided.get(cache_key)
+        if enough is None:
+            in_order = self._carriers_in_order()
+            first, complete = self._first(kind, key, source, _FIRST)
+            enough = in_order.holds_enough(kind, key, source, self.rules, first)
+            if not enough:
+                founded = self._founded(first)
+                enough = founded is not None
+                if founded is not None:
+                    in_order.found_enough(kind, key, source, self.rules, first[:founded])
+                elif not complete:
+                    enough = self._stories(self._group(kind, key, source))
+            self._key_decided[cache_key] = enough
+        return enough
+
+    def _stories(self, doc_ids: list[str]) -> bool:
+        """Whether ``doc_ids`` (sorted) hold ``min_documents`` stories that are not copies."""
+        return self._founded(doc_ids) is not None
+
+    def _founded(self, doc_ids: list[str]) -> int | None:
+        """How many of ``doc_ids`` (sorted) were read to find ``min_documents`` stories that
+        are not copies, or None if they hold fewer.
+
+        Greedy in id order: a document founds a story unless its estimated Jaccard similarity
+        to an earlier founder reaches ``story_threshold``. Deterministic for a set of documents.
+        """
+        need = self.rules.min_documents
+        if len(doc_ids) < need:
+            return None
+        founders: np.ndarray | None = None
+        count = 0
+        # A few at a time (signatures fetched together): a story count usually stops early.
+        for start in range(0, len(doc_ids), _CHUNK):
+            chunk = doc_ids[start : start + _CHUNK]
+            if self._batch is not None:
+                wanted = [d for d in chunk if d not in self._signatures]
+                if wanted:
+                    found = self._batch.signatures(wanted)
+                    self._signatures.update({d: found.get(d) for d in wanted})
+            rows, known = [], []
+            for k, doc_id in enumerate(chunk):
+                signature = self._signature_of(doc_id)
+                if signature is not None:
+                    rows.append(k)
+                    known.append(signature)
+            if not rows:
+                continue
+            matrix = np.stack(known)
+            if founders is None:
+                founders = np.empty((need, matrix.shape[1]), dtype=matrix.dtype)
+            count, row = found_stories(matrix, founders, count, self.rules.story_threshold)
+            if row >= 0:
+                return start + rows[row] + 1
+        return None
+
+    def _signature_of(self, doc_id: str) -> np.ndarray | None:
+        if doc_id not in self._signatures:
+            entry = self.store.get(doc_id)
+            self._signatures[doc_id] = None if entry is None else entry.signature
+        return self._signatures[doc_id]
