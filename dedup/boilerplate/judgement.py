@@ -36,10 +36,21 @@ class Judgement:
     """One round of decisions over a store that does not change meanwhile (results cached);
     :meth:`~dedup.boilerplate.model.BoilerplateModel.judgement`."""
 
-    def __init__(self, store: BoilerplateStore, rules: Rules, most: int | None = None) -> None:
-        """``most``: decisions kept at most; past it, :meth:`judge` forgets them all first."""
+    def __init__(
+        self,
+        store: BoilerplateStore,
+        rules: Rules,
+        most: int | None = None,
+        *,
+        leave_out: str | None = None,
+    ) -> None:
+        """``most``: decisions kept at most; past it, :meth:`judge` forgets them all first.
+        ``leave_out``: the id of a document counted among no carriers: the one judged, whose
+        stored version a check or a re-post of a stored id finds
+        (:meth:`~dedup.boilerplate.model.BoilerplateModel.judgement`)."""
         self.store = store
         self.rules = rules
+        self.leave_out = leave_out
         self._most = most
         self._decided: dict[_Key, bool] = {}
         self._key_decided: dict[tuple[KeyKind, int, str | None], bool] = {}
@@ -84,15 +95,27 @@ class Judgement:
         keys = {key for occ in occurrences for key in self.keys(occ)}
         self._in_order = self._batch.carriers_in_order(keys)
 
+    def counting_all(self) -> Judgement:
+        """A judgement of the same store and rules that leaves no document out (this one, if
+        it leaves none out): to judge a stored document again, which counts itself as
+        every stored document does in a bulk run's judgement of its corpus."""
+        if self.leave_out is None:
+            return self
+        return Judgement(self.store, self.rules, self._most)
+
     def keys(self, occ: Occurrence) -> list[tuple[KeyKind, int]]:
-        """Every store key ``occ`` is matched under, near-duplicate forms included."""
+        """Every store key ``occ`` is matched under, near-duplicate forms included (a form
+        only :attr:`leave_out` carries stays one: its carriers, without it, are none)."""
         return keys_of(occ) + [("masked", key) for key, _ in self.near(occ)]
 
     def carriers(self, occ: Occurrence) -> dict[str, str | None]:
-        """Stored documents with an eligible paragraph matching ``occ`` (``{id: source}``)."""
+        """Stored documents with an eligible paragraph matching ``occ`` (``{id: source}``),
+        :attr:`leave_out` not among them."""
         found: dict[str, str | None] = {}
         for kind, key in self.keys(occ):
             found.update(self.store.carriers(kind, key))
+        if self.leave_out is not None:
+            found.pop(self.leave_out, None)
         return found
 
     def near(self, occ: Occurrence) -> list[tuple[int, np.ndarray]]:
@@ -138,7 +161,7 @@ class Judgement:
                 decided = any(self._enough(kind, key, source) for kind, key in keys)
                 if not decided:
                     pooled = {d for kind, key in keys for d in self._group(kind, key, source)}
-                    decided = self._stories(sorted(pooled))
+                    decided = self._stories(sorted(pooled - {self.leave_out}))
             self._decided[cache_key] = decided
         return decided
 
@@ -183,22 +206,42 @@ class Judgement:
         told which ids did (:meth:`CarriersInOrder.found_enough`): the SQLite store keeps that
         for the next judgements, which count no stories while the same documents come first.
         A footer's keys are asked about by nearly every post of its source.
+
+        :attr:`leave_out` is looked for only among the carriers that held enough: leaving a
+        document out can only take stories away, and a new id (nearly every post) is in no
+        list, so this costs a post one ``in`` per key found enough, and no lookup.
         """
         cache_key = (kind, key, source)
         enough = self._key_decided.get(cache_key)
         if enough is None:
             in_order = self._carriers_in_order()
             first, complete = self._first(kind, key, source, _FIRST)
+            read = first  # the carriers that held enough (a kept count's begin them)
             enough = in_order.holds_enough(kind, key, source, self.rules, first)
             if not enough:
                 founded = self._founded(first)
                 enough = founded is not None
                 if founded is not None:
-                    in_order.found_enough(kind, key, source, self.rules, first[:founded])
+                    read = first[:founded]
+                    in_order.found_enough(kind, key, source, self.rules, read)
                 elif not complete:
-                    enough = self._stories(self._group(kind, key, source))
+                    read = self._group(kind, key, source)
+                    enough = self._stories(read)
+            if enough and self.leave_out is not None and self.leave_out in read:
+                enough = self._enough_without(kind, key, source, self.leave_out)
             self._key_decided[cache_key] = enough
         return enough
+
+    def _enough_without(self, kind: KeyKind, key: int, source: str | None, doc_id: str) -> bool:
+        """:meth:`_enough` of the key's carriers but ``doc_id``, which was among those that
+        held enough: counted again without it, one carrier more read in its place, and not
+        kept by the store (whose kept counts are about its own first carriers)."""
+        first, complete = self._first(kind, key, source, _FIRST + 1)
+        if self._stories([d for d in first if d != doc_id]):
+            return True
+        if complete:
+            return False
+        return self._stories([d for d in self._group(kind, key, source) if d != doc_id])
 
     def _stories(self, doc_ids: list[str]) -> bool:
         """Whether ``doc_ids`` (sorted) hold ``min_documents`` stories that are not copies."""

@@ -11,6 +11,12 @@ masked text. It is boilerplate when its carriers within its source group hold at
 ``Rules.min_documents`` distinct stories (see :class:`~dedup.boilerplate.rules.Rules`). A
 paragraph carried by fewer documents, in particular one that no other document matches, is
 never boilerplate. :class:`~dedup.boilerplate.judgement.Judgement` applies these rules.
+
+A document is never its own carrier. A post is judged before it is stored; a check of a
+stored id, or a re-post of one (a retry, or a correction with another text), is judged with
+that id left out (:meth:`BoilerplateModel.judgement`), as if it were not stored: else a footer
+carried by exactly ``Rules.min_documents`` stories counting it was boilerplate for the re-post
+and not for the first post.
 """
 
 from __future__ import annotations
@@ -83,10 +89,15 @@ class BoilerplateModel:
         """The boilerplate paragraphs of each entry (observed or only built), in text order."""
         return Judgement(self.store, self.rules).judge(entries)
 
-    def judgement(self) -> Judgement:
+    def judgement(self, leave_out: str | None = None) -> Judgement:
         """One round of judging over the store as it is now: its decisions and lookups are
-        kept for later questions about the same paragraphs (:meth:`Judgement.deciding_key`)."""
-        return Judgement(self.store, self.rules)
+        kept for later questions about the same paragraphs (:meth:`Judgement.deciding_key`).
+
+        ``leave_out``: the id of the document to be judged, whose stored version, if any,
+        then carries nothing. Nothing more is looked up for it: only the carriers found to
+        hold enough stories are searched for it, and counted again without it if it is there.
+        """
+        return Judgement(self.store, self.rules, leave_out=leave_out)
 
     def steady_judge(self, most: int = STEADY_DECISIONS) -> Judge:
         """:meth:`judge` for batch after batch while the store does not change (a bulk run

@@ -94,6 +94,13 @@ class Stripper:
         """``text`` (from ``source``) without its boilerplate paragraphs."""
         return self.strip_many([Document("", text, source)])[0]
 
+    def strip_document(self, doc: Document) -> Stripped:
+        """``doc`` without its boilerplate, judged as a post of it is: a stored document of
+        its id, if any, is no carrier (:meth:`BoilerplateModel.judgement`), so that a stored
+        document judged anew is judged as it was posted. The stripper's ``judge`` is not used."""
+        entries = self.model.build([doc])
+        return self.remove([doc], self.model.judgement(leave_out=doc.id).judge(entries))[0]
+
     def strip_many(self, documents: Sequence[Document]) -> list[Stripped]:
         """Every document stripped; fingerprinted and judged in one batch."""
         return self.apply(documents, self.model.build(documents))
