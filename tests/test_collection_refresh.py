@@ -121,13 +121,28 @@ def test_a_file_from_before_refreshing_is_settled_when_opened(tmp_path: Path) ->
         assert pending.verdict.boilerplate != () and pending.refreshed == ()
 
 
+def load_learned(collection: Collection, docs: list[Document]) -> None:
+    """Load ``docs`` as a bulk job with their boilerplate learned would: settled, so that no
+    post judges them again, and refreshing nothing themselves."""
+    found = strip_documents(docs)
+    fingerprinter = Fingerprinter(collection.config)
+    fps = [
+        fingerprinter.fingerprint_one(content_or_full(d.text, s))
+        for d, s in zip(docs, found, strict=True)
+    ]
+    entries = BoilerplateModel().observe_many(docs)
+    collection.load(docs, fps, entries, [s.removed for s in found])
+
+
 def test_an_unchanged_repost_that_finds_the_footer_refreshes_its_stored_version(
     early: Collection,
 ) -> None:
-    """A client's retry of an early post, the one that finds the footer, refreshes that post
-    too: it stores nothing new, but its stored fingerprint had the footer."""
+    """A client's retry of an early post, once a bulk load gave the footer a third other
+    story, finds the footer and refreshes that post too: it stores nothing new, but its
+    stored fingerprint had the footer."""
+    load_learned(early, [outlet_post(3)])
     pending = early.post_pending(outlet_post(0))
-    assert pending.verdict.stored == "unchanged"
+    assert pending.verdict.stored == "unchanged" and pending.verdict.boilerplate != ()
     assert pending.refreshed == ("new-outlet-0", "new-outlet-1", "new-outlet-2")
     copy = early.check(Document("reprint", short_story(0), source="aggregator"))
     assert (copy.status, copy.duplicate_of) == ("duplicate", "new-outlet-0")
@@ -182,3 +197,33 @@ def test_posts_between_a_loads_commits_are_not_settled_by_it(tmp_path: Path) -> 
             load.add_boilerplate(entries_while_the_service_posts())
         pending = service.post_pending(outlet_post(3))
         assert pending.refreshed == ("new-outlet-0", "new-outlet-1", "new-outlet-2")
+
+
+def test_an_unchanged_reposts_stored_version_is_judged_again_counting_itself(
+    tmp_path: Path,
+) -> None:
+    """A retry that finds a paragraph boilerplate judges its stored version again as any
+    stored carrier is judged, counting itself: the footer an earlier refresh stripped from
+    it stays stripped, though the retry's own answer, judged without it, keeps the footer."""
+    promo = "Download our app for breaking news alerts, live coverage and the evening briefing."
+    first = Document(
+        "new-outlet-0", f"{short_story(0)}\n\n{promo}\n\n{OUTLET_FOOTER}", "new-outlet"
+    )
+    with Collection.open(tmp_path / "c.db") as collection:
+        for doc in (first, outlet_post(1), outlet_post(2), outlet_post(3)):
+            collection.post(doc)  # the fourth strips the footer from the first three
+        collection.delete("new-outlet-3")  # the footer's carriers: exactly three stories
+        load_learned(  # three other stories carry the promo, settled: judged by nobody
+            collection,
+            [
+                Document(f"p{n}", f"{short_story(10 + n)}\n\n{promo}", "new-outlet")
+                for n in range(3)
+            ],
+        )
+        pending = collection.post_pending(first)
+        assert pending.verdict.stored == "unchanged"
+        assert [first.text[s:e] for s, e in pending.verdict.boilerplate] == [promo]
+        assert pending.refreshed == ("new-outlet-0",)
+        stored = collection.index.fingerprint_of("new-outlet-0").shingles.tobytes()
+        story = Fingerprinter(collection.config).fingerprint_one(short_story(0))
+        assert stored == story.shingles.tobytes()

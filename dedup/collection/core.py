@@ -6,8 +6,8 @@ the boilerplate model's paragraph keys and the reuse postings, all written in on
 
 Checking a document:
 
-1. its boilerplate is judged against the stored corpus (per source), and its
-   boilerplate-aware text is fingerprinted;
+1. its boilerplate is judged against the other stored documents (per source: never its own
+   id's, which a check or re-post finds), and its boilerplate-aware text is fingerprinted;
 2. the index proposes and verifies matches (duplicate, near-duplicate, containment);
 3. every match gets its passages, aligned on the original texts with boilerplate left out;
 4. the reuse postings propose documents sharing passages; those are aligned and kept when they
@@ -381,7 +381,7 @@ class Collection(FileSettings):
         window = Window(*window_bounds(since, until), exclude_same_source)
         ready = self._prepared(doc, prepared)
         doc = ready.doc
-        judgement = self._model.judgement()
+        judgement = self._model.judgement(leave_out=doc.id)  # as its first post was judged
         found = judgement.judge([ready.entry])[0]
         stripped = self._stripper.remove([doc], [found])[0]
         refreshed = self._refresher.refresh(doc, found, judgement) if refresh else ()

@@ -93,8 +93,10 @@ class Passages:
         return [m.id for m in found]
 
     def spans(self, doc: Document) -> list[tuple[int, int]]:
-        """The boilerplate spans of ``doc`` as the stored corpus judges them now."""
-        stripped = self._stripper.strip(doc.text, doc.source)
+        """The boilerplate spans of the stored ``doc`` as the stored corpus judges them now, as
+        a post of it would be: its stored version no carrier (a view of it, and a match's side,
+        judge it alike)."""
+        stripped = self._stripper.strip_document(doc)
         return sorted(stripped.removed + stripped.chrome)
 
     def filtered(
@@ -229,9 +231,10 @@ class Passages:
         taken = {m.id for m in found}
         rest = [r for r in reuse if r not in taken]
         # Its own boilerplate as its matches' sides are taken (_side): as judged when it was
-        # stored, judged now only if loaded whole. Judged now, it counted itself among the
-        # carriers, and a footer three posts carried was left out of its side only: another
-        # outlet's page sharing the footer listed it, and its own view did not list them back.
+        # stored, judged now (as a post of it, itself no carrier) only if stored without spans.
+        # Judged now always, it counted itself among the carriers, and a footer three posts
+        # carried was left out of its side only: another outlet's page sharing the footer
+        # listed it, and its own view did not list them back.
         own = spans if row is not None and row[1] is not None else self.spans(doc)
         reports = self.reports(text, own, matches, rest, mine, sets)
         return DocumentView(

@@ -2,11 +2,11 @@
 
 A post is stripped of the boilerplate its source's stored documents show *when it comes*: a
 paragraph is boilerplate once its carriers in the source hold ``Rules.min_documents`` stories,
-the post itself not counted (:mod:`dedup.boilerplate.model`). So the first articles of a new
-outlet keep its footer. Fingerprinted with it, short ones match each other through the footer
-alone (``contains``, Jaccard about a half), and a later copy of one of them without the footer
-is answered ``new``. The bulk job has no such problem: it learns its corpus before it
-fingerprints any of it.
+the post itself not counted, nor a stored version of its id (:mod:`dedup.boilerplate.model`).
+So the first articles of a new outlet keep its footer. Fingerprinted with it, short ones match
+each other through the footer alone (``contains``, Jaccard about a half), and a later copy of
+one of them without the footer is answered ``new``. The bulk job has no such problem: it
+learns its corpus before it fingerprints any of it.
 
 So a post whose paragraphs are judged boilerplate has :class:`Refresher` judge again the
 stored documents of its source that carry those paragraphs and may have been stored before
@@ -119,8 +119,13 @@ class Refresher:
         self, doc: Document, found: Sequence[Occurrence], judgement: Judgement
     ) -> tuple[str, ...]:
         """Judge again the stored carriers in ``doc``'s source of ``found``, the paragraphs
-        of ``doc`` that ``judgement`` (over the store without ``doc``) found boilerplate; the
-        ids of those whose boilerplate changed, fingerprinted anew, sorted."""
+        of ``doc`` that ``judgement`` (over the store without ``doc``'s id) found boilerplate;
+        the ids of those whose boilerplate changed, fingerprinted anew, sorted.
+
+        They are judged against the store as the post leaves it, the post not counted: without
+        the stored version of ``doc``'s id when the post replaces it, with it when the post
+        is an unchanged re-post, whose stored version is judged again among them (counting
+        itself, as every stored document judged again does)."""
         if not found:
             return ()
         conn = self._index.connection
@@ -145,8 +150,10 @@ class Refresher:
             left = settled if after is None else tables.including_up_to(settled, after)
             for doc_id in self._boilerplate.carriers_outside(kind, key, source, left):
                 candidates.setdefault(doc_id, set()).add((kind, key))
-        if doc.id in candidates and not self._index.holds(doc):
-            del candidates[doc.id]  # its stored version is replaced by the post
+        if candidates and self._index.holds(doc):  # an unchanged re-post: its version stays
+            judgement = judgement.counting_all()
+        else:
+            candidates.pop(doc.id, None)  # its stored version, if any, is replaced by the post
         again = self._again
         done = tuple(d for d in sorted(candidates) if again(d, candidates[d], judgement))
         pairs = [(tag, source) for tag, (_, after) in todo.items() if after is None]
