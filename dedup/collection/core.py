@@ -90,7 +90,7 @@ class Collection(FileSettings):
         self._passages = Passages(index, self._texts, self._postings, self._stripper, self._like)
         self._stores = (self._texts, self._postings, self._boilerplate)
         self._refresher = Refresher(index, *self._stores, self._stripper, self._fingerprinter)
-        index.place_with(self._like.noting(self._passages.related, self.config.threshold))
+        index.place_with(self._like.noting(self._passages, self.config.threshold))
         index.on_transaction(self._postings.began, self._postings.rolled_back)
 
     @classmethod
@@ -261,10 +261,11 @@ class Collection(FileSettings):
     @storage_errors
     def join_cluster(self, doc_id: str, related: Sequence[str]) -> str | None:
         """:meth:`~dedup.index.IndexCore.join_cluster` with the documents a post's
-        :meth:`report_post` names (:meth:`post` does it)."""
+        :meth:`report_post` names (:meth:`post` does it), then like for like (.like_for_like)."""
         self._writable()
         with self.index.atomic():
-            return self.index.join_cluster(doc_id, related)
+            moved = self.index.join_cluster(doc_id, related)
+            return self._like.join(doc_id, related) or moved
 
     @storage_errors
     def warm_up(self, doc: Document) -> None:

@@ -38,6 +38,18 @@ of a document it is a duplicate, copy or excerpt of like for like, by the index'
 (:mod:`dedup.index._clusters`: the canonical verified directly; the canonical itself compared
 like for like when the match is a mere member; an identical text goes where its twin is).
 
+Matches LSH does not propose, found among a report's reuse candidates (an excerpt of a long
+story: :meth:`~dedup.collection.passages.Passages.alike`), are compared the same way
+(:meth:`LikeForLike.alike`), those that reach no relation as fingerprinted included: an
+aggregator's copy of a story's first paragraph that kept the story's footer shared passages
+with the story (0.53 of it in the story, as fingerprinted: ``new``) and is its excerpt like
+for like; a 15-word brief and an aggregator's copy with the 27-word footer (Jaccard 0.29, which
+LSH does not propose) are duplicates, where ``GET`` of the copy said it ``contains`` the brief
+and ``dedup bulk`` called the pair ``duplicate`` (by a tester). Such a post is placed as
+answered too: :meth:`~dedup.collection.Collection.join_cluster` compares the documents its
+report names again on the writer's rows (:meth:`LikeForLike.join`), and a document placed again
+(:meth:`LikeForLike.settle`) is compared with its reuse candidates as with LSH's matches.
+
 Cost: a match whose two documents had nothing removed costs a read of the stored text's row
 (its spans); otherwise the stored text is decompressed and each side's removed paragraphs looked
 for in the other's text, and only a match treated differently is cut and fingerprinted again.
@@ -46,21 +58,23 @@ ordinary posts spent 0.051 ms of their 3.6 ms in :meth:`~Collection.post_pending
 none answered otherwise), verbatim copies of stored articles under sources of their own 0.63 ms
 of 5.6 (all 200 ``duplicate``, ``near_duplicate`` as fingerprinted).
 
-Not done: reuse candidates found related whole by a report (an excerpt LSH did not propose,
-:meth:`~dedup.collection.passages.Passages.alike`) are measured as fingerprinted, since a
-report's placement (:meth:`~dedup.index.IndexCore.join_cluster`) verifies stored fingerprints;
-a paragraph judged boilerplate since both were stored, removed from neither, stays in both
-(:mod:`dedup.collection.refresh` says when stored documents are judged again).
+Not done: a paragraph judged boilerplate since both were stored, removed from neither, stays
+in both (:mod:`dedup.collection.refresh` says when stored documents are judged again); a
+``dedup bulk --db`` load into a file that held documents before places its documents with
+those by their fingerprints (:meth:`~dedup.collection.loading.Loader.join_clusters`), so an
+excerpt that kept a footer the story loaded before had removed stays apart from it there
+(the collection's answers about the two compare them like for like all the same).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import replace
+from collections.abc import Callable, Mapping, Sequence
+from typing import Protocol
 
 from dedup.cluster import canonical_order
 from dedup.collection import tables
 from dedup.collection.reports import Pending
+from dedup.errors import DocumentNotFoundError
 from dedup.fingerprint import Fingerprint, Fingerprinter
 from dedup.index import SQLiteIndex
 from dedup.treatment import Span, cut_alike, relation_of, same_text, treated_apart
@@ -69,6 +83,29 @@ from dedup.verify import Similarity
 
 #: Relations that let a document join the other's cluster (a copy or an excerpt of it).
 _JOINS = (Relation.DUPLICATE, Relation.NEAR_DUPLICATE, Relation.CONTAINED_IN)
+
+
+class StoredReuse(Protocol):
+    """What a post of a stored document relates to whole among its reuse candidates, beyond
+    LSH's matches (:class:`~dedup.collection.passages.Passages`)."""
+
+    def related(self, doc_id: str, threshold: float) -> list[str]:
+        """The ids of those documents (what the index's placement is offered)."""
+        ...
+
+    def whole(
+        self,
+        doc_id: str,
+        text: str,
+        spans: Sequence[Span],
+        fp: Fingerprint,
+        lsh: Sequence[str],
+        threshold: float,
+    ) -> tuple[list[Match], tuple[str, ...]]:
+        """Those documents (``lsh`` left out), compared like for like with ``doc_id`` (its
+        ``text``, ``spans`` and ``fp``) where the two were treated apart; and the ids of
+        those that were (:meth:`LikeForLike.alike`)."""
+        ...
 
 
 class LikeForLike:
@@ -83,6 +120,7 @@ class LikeForLike:
         self._fingerprinter = fingerprinter
         self._threshold = fingerprinter.config.threshold  # the collection's queries'
         self._noted: list[str] = []  # placed again by the index since the last settle_noted
+        self._reuse: StoredReuse | None = None  # the reuse candidates, given by noting
 
     def revise(
         self,
@@ -97,26 +135,78 @@ class LikeForLike:
         out: list[Match] = []
         revised: list[str] = []
         for m in matches:
-            duplicate = m.relation is Relation.DUPLICATE  # nothing to grow to
-            found = None if duplicate else self.compare(text, spans, fp, m.id)
-            pair = None if found is None else relation_of(found, self._threshold)
-            if pair is None:
-                out.append(m)
-                continue
-            sim, relation = pair
-            revised.append(m.id)
-            out.append(
-                replace(
-                    m,
-                    relation=relation,
-                    jaccard=sim.jaccard,
-                    containment_a_in_b=sim.containment_a_in_b,
-                    containment_b_in_a=sim.containment_b_in_a,
-                )
-            )
+            again = self._again(text, spans, fp, m.id, m.relation, self._threshold)
+            out.append(m if again is None else again)
+            if again is not None:
+                revised.append(m.id)
         if not revised:
             return matches, ()
         return tuple(sorted(out, key=Match.sort_key)), tuple(sorted(revised))
+
+    def alike(
+        self,
+        text: str,
+        spans: Sequence[Span],
+        fp: Fingerprint,
+        measured: Mapping[str, Similarity],
+        threshold: float,
+    ) -> tuple[list[Match], tuple[str, ...]]:
+        """The stored documents of ``measured`` (reuse candidates, each measured against
+        ``fp`` by its stored fingerprint) that relate to the document whole at ``threshold``,
+        each compared like for like where the two were treated differently, in the order
+        given; and the ids of those that were (sorted). Unlike :meth:`revise`'s, these include
+        pairs that reach a relation like for like only: an aggregator's excerpt that kept the
+        story's footer."""
+        found: list[Match] = []
+        revised: list[str] = []
+        for other_id, sim in measured.items():
+            relation = sim.relation(threshold)
+            again = self._again(text, spans, fp, other_id, relation, threshold)
+            if again is not None:
+                found.append(again)
+                revised.append(other_id)
+            elif relation is not None:
+                found.append(_match(other_id, relation, sim))
+        return found, tuple(sorted(revised))
+
+    def join(self, doc_id: str, related: Sequence[str]) -> str | None:
+        """Place the stored ``doc_id`` with those of ``related`` (found related to it whole
+        by a post's report) that it is a copy or an excerpt of like for like, by the add
+        rule (:meth:`_place`); the id of the cluster it moved to, or None. Those related as
+        fingerprinted are the index's (:meth:`~dedup.index.IndexCore.join_cluster`)."""
+        row = self._texts.get_raw(doc_id) if doc_id in self._index else None
+        if row is None:
+            return None
+        text = tables.decompress(row[0])
+        spans = tables.parse_spans(row[1]) if row[1] else []  # NULL: loaded whole
+        fp = self._index.fingerprint_of(doc_id)
+        matches: list[Match] = []
+        for other_id in sorted(set(related) - {doc_id}):
+            again = self._again(text, spans, fp, other_id, None, self._threshold)
+            if again is not None:
+                matches.append(again)
+        if not matches:
+            return None
+        compared = [m.id for m in matches]
+        return self._place(doc_id, text, spans, fp, sorted(matches, key=Match.sort_key), compared)
+
+    def _again(
+        self,
+        text: str,
+        spans: Sequence[Span],
+        fp: Fingerprint,
+        other_id: str,
+        relation: Relation | None,
+        threshold: float,
+    ) -> Match | None:
+        """The match of the document with the stored ``other_id`` compared like for like at
+        ``threshold``, or None where it stays as fingerprinted (``relation``: a duplicate
+        already, the two treated alike, or like for like no relation)."""
+        if relation is Relation.DUPLICATE:  # nothing to grow to
+            return None
+        found = self.compare(text, spans, fp, other_id)
+        pair = None if found is None else relation_of(found, threshold)
+        return None if pair is None else _match(other_id, pair[1], pair[0])
 
     def compare(
         self, text: str, spans: Sequence[Span], fp: Fingerprint, other_id: str
@@ -143,7 +233,10 @@ class LikeForLike:
             )
         made = iter(self._fingerprinter.fingerprint([t for t in (a, b) if t is not None]))
         fa = fp if a is None else next(made)
-        fb = self._index.fingerprint_of(other_id) if b is None else next(made)
+        try:
+            fb = self._index.fingerprint_of(other_id) if b is None else next(made)
+        except DocumentNotFoundError:  # removed since its row was read (a reader's report)
+            return None
         identical = fa.content_hash == fb.content_hash or same_text(
             self._fingerprinter, text, other
         )
@@ -159,16 +252,16 @@ class LikeForLike:
             doc.id, doc.text, spans, pending.fingerprint, pending.matches, pending.compared
         )
 
-    def noting(
-        self, related: Callable[[str, float], list[str]], threshold: float
-    ) -> Callable[[str], list[str]]:
-        """The index's :meth:`~dedup.index.IndexCore.place_with` hook: ``related`` (what a post
-        of a document would join beyond LSH), each document it is asked for noted for
-        :meth:`settle_noted`: the index asks for those it placed again that founded a cluster."""
+    def noting(self, reuse: StoredReuse, threshold: float) -> Callable[[str], list[str]]:
+        """The index's :meth:`~dedup.index.IndexCore.place_with` hook: ``reuse.related`` (what
+        a post of a document would join beyond LSH), each document it is asked for noted for
+        :meth:`settle_noted`: the index asks for those it placed again that founded a cluster.
+        :meth:`settle` then compares ``reuse``'s candidates like for like too."""
+        self._reuse = reuse
 
         def hook(doc_id: str) -> list[str]:
             self._noted.append(doc_id)
-            return related(doc_id, threshold)
+            return reuse.related(doc_id, threshold)
 
         return hook
 
@@ -182,13 +275,17 @@ class LikeForLike:
         """Place again, like for like, documents the index placed again by their fingerprints
         that founded a cluster (``replaced``: the orphans of a removed, corrected or refreshed
         canonical, and a refreshed document itself), in canonical order: each that is still
-        alone joins what it is a copy or an excerpt of like for like, as its post did; among
+        alone joins what it is a copy or an excerpt of like for like, as its post did (LSH's
+        matches and, given :meth:`noting`'s ``reuse``, its reuse candidates); among
         ``replaced`` only one ranked before it (the batch rule: the best-ranked founds).
 
         The index re-places by stored fingerprints, where an aggregator's copy of a story, its
         footer kept, only contains the story once the story's refresh or correction cut the
         footer from it: the copy founded a cluster of its own, and two canonicals were called
-        duplicates of each other by a ``GET`` of either (by a tester)."""
+        duplicates of each other by a ``GET`` of either (by a tester). The candidates are
+        looked up here, after the index placed every document again and the refreshed ones'
+        spans were stored, not when the index asks for them: the texts' rows are current then.
+        """
         group = sorted({d for d in replaced if d in self._index})
         rows = {d: self._index.get(d) for d in group}
         rank = canonical_order(
@@ -207,6 +304,11 @@ class LikeForLike:
             found = self._index.similar(doc_id, threshold=self._threshold).matches
             eligible = tuple(m for m in found if place.get(m.id, -1) < place[doc_id])
             matches, compared = self.revise(text, spans, fp, eligible)
+            if self._reuse is not None:
+                lsh = [m.id for m in found]
+                more, also = self._reuse.whole(doc_id, text, spans, fp, lsh, self._threshold)
+                matches += tuple(m for m in more if place.get(m.id, -1) < place[doc_id])
+                compared += tuple(c for c in also if place.get(c, -1) < place[doc_id])
             if compared:
                 self._place(doc_id, text, spans, fp, matches, compared)
 
@@ -245,3 +347,7 @@ class LikeForLike:
             found = Similarity.of(fp.shingles, stored), False
         pair = relation_of(found, self._threshold)
         return pair is not None and pair[1] in _JOINS
+
+
+def _match(other_id: str, relation: Relation, sim: Similarity) -> Match:
+    return Match(other_id, relation, sim.jaccard, sim.containment_a_in_b, sim.containment_b_in_a)

@@ -7,7 +7,7 @@ boilerplate as judged when they were stored) and aligns them with the checked do
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -19,9 +19,11 @@ from dedup.collection.like_for_like import LikeForLike
 from dedup.collection.refresh import stored_before
 from dedup.collection.reports import DocumentView, MatchReport, Pending, Verdict, Window, widened
 from dedup.collection.reuse_index import ReuseSets
+from dedup.fingerprint import Fingerprint
 from dedup.index import SQLiteIndex
 from dedup.normalize import tokenize
 from dedup.reuse import ReuseFinder
+from dedup.treatment import Span
 from dedup.types import Document, Match, Relation
 from dedup.verify import Similarity
 
@@ -65,9 +67,11 @@ class Passages:
         reuse = inside[:MAX_REUSE_CANDIDATES]
         if not pending.matches and not reuse:  # two posts in three: nothing to tokenize
             return replace(pending.verdict, matches=()), left_out
-        found, sets = self.alike(reuse, shingles, threshold, pending.mark)
+        spans = list(pending.verdict.boilerplate)
+        found, sets, _ = self.alike(
+            reuse, doc.text, spans, pending.fingerprint, threshold, pending.mark
+        )
         verdict, matches, reuse = widened(pending.verdict, pending.matches, found, reuse)
-        spans = list(verdict.boilerplate)
         reports = self.reports(doc.text, spans, matches, reuse, shingles, sets)
         return replace(verdict, matches=tuple(reports)), left_out
 
@@ -77,8 +81,11 @@ class Passages:
         source under ``exclude_same_source``: the index places a document by every stored
         one, whatever the window of the post that stored it, so a post joins these as it
         joins those in its report."""
-        shingles = pending.fingerprint.shingles
-        found, _ = self.alike(left_out[:MAX_REUSE_CANDIDATES], shingles, threshold, pending.mark)
+        doc, spans = pending.prepared.doc, pending.verdict.boilerplate
+        reuse = left_out[:MAX_REUSE_CANDIDATES]
+        found, _, _ = self.alike(
+            reuse, doc.text, spans, pending.fingerprint, threshold, pending.mark
+        )
         return [m.id for m in found]
 
     def related(self, doc_id: str, threshold: float) -> list[str]:
@@ -86,11 +93,31 @@ class Passages:
         matches (:func:`~dedup.collection.reports.joins`): its reuse candidates, LSH's
         matches left out, that relate to it whole, whenever stored (no window). The index
         asks when it places a document again (:meth:`~dedup.index.IndexCore.place_with`)."""
+        row = self._texts.get_raw(doc_id)
+        text = tables.decompress(row[0]) if row is not None else ""
+        spans = tables.parse_spans(row[1]) if row is not None and row[1] else []
         fp = self.index.fingerprint_of(doc_id)
         lsh = [m.id for m in self.index.similar(doc_id, threshold=threshold).matches]
-        reuse = self._postings.candidates(fp.shingles, own=doc_id, exclude=lsh)
-        found, _ = self.alike(reuse[:MAX_REUSE_CANDIDATES], fp.shingles, threshold, None)
+        found, _ = self.whole(doc_id, text, spans, fp, lsh, threshold)
         return [m.id for m in found]
+
+    def whole(
+        self,
+        doc_id: str,
+        text: str,
+        spans: Sequence[Span],
+        fp: Fingerprint,
+        lsh: Sequence[str],
+        threshold: float,
+    ) -> tuple[list[Match], tuple[str, ...]]:
+        """The reuse candidates of the stored ``doc_id`` (its ``text``, boilerplate ``spans``
+        and fingerprint ``fp``), ``lsh`` left out, that relate to it whole, whenever stored;
+        and those compared like for like (:meth:`alike`)."""
+        reuse = self._postings.candidates(fp.shingles, own=doc_id, exclude=list(lsh))
+        found, _, compared = self.alike(
+            reuse[:MAX_REUSE_CANDIDATES], text, spans, fp, threshold, None
+        )
+        return found, compared
 
     def spans(self, doc: Document) -> list[tuple[int, int]]:
         """The boilerplate spans of the stored ``doc`` as the stored corpus judges them now, as
@@ -174,38 +201,35 @@ class Passages:
         return reports
 
     def alike(
-        self, reuse: list[str], shingles: np.ndarray, threshold: float, before: int | None
-    ) -> tuple[list[Match], dict[str, np.ndarray]]:
+        self,
+        reuse: list[str],
+        text: str,
+        spans: Sequence[Span],
+        fp: Fingerprint,
+        threshold: float,
+        before: int | None,
+    ) -> tuple[list[Match], dict[str, np.ndarray], tuple[str, ...]]:
         """The reuse candidates stored before the mark ``before`` whose whole texts relate to
-        the text of ``shingles`` at ``threshold``, and the stored shingle sets read to measure
-        them (for :meth:`reports`).
+        the document with ``text``, boilerplate ``spans`` and fingerprint ``fp`` at
+        ``threshold``, compared like for like where the two were treated differently
+        (:meth:`LikeForLike.alike`); the stored shingle sets read to measure them (for
+        :meth:`reports`); and the ids of those compared like for like.
 
         LSH is tuned to Jaccard similarity, so it seldom proposes a short excerpt of a long
         article (contained in it, at a Jaccard of a tenth): the reuse candidates, from shared
         sampled shingles, do. Measured exactly, as LSH candidates are, such a pair is a
-        document-level match, not a pair that merely shares passages.
+        document-level match, not a pair that merely shares passages; and compared like for
+        like, as LSH's matches are, so that an aggregator's excerpt that kept the story's
+        footer is the story's excerpt whichever path found the pair.
         """
         sets = self.index.shingles(reuse, before) if reuse else {}
         if before is not None and len(sets) < len(reuse):  # refreshed since: stored before
             late = stored_before(self.index, [d for d in reuse if d not in sets], before)
             sets.update(self.index.shingles(late))
-        found = []
-        for doc_id in reuse:
-            if doc_id not in sets:  # removed, or stored after the verdict was decided
-                continue
-            sim = Similarity.of(shingles, sets[doc_id])
-            relation = sim.relation(threshold)
-            if relation is not None:
-                found.append(
-                    Match(
-                        doc_id,
-                        relation,
-                        sim.jaccard,
-                        sim.containment_a_in_b,
-                        sim.containment_b_in_a,
-                    )
-                )
-        return found, sets
+        # In ``reuse``'s order; those missing were removed, or stored after the verdict.
+        measured = {d: Similarity.of(fp.shingles, sets[d]) for d in reuse if d in sets}
+        found, compared = self._like.alike(text, spans, fp, measured, threshold)
+        return found, sets, compared
 
     def view(self, doc_id: str, threshold: float, window: Window) -> DocumentView:
         """A stored document with its cluster and its matches within ``window``, as a post
@@ -226,7 +250,7 @@ class Passages:
         mine = fp.shingles
         reuse = self._postings.candidates(mine, own=doc_id, exclude=[m.id for m in lsh])
         reuse = self.filtered(reuse, doc, *window)[:MAX_REUSE_CANDIDATES]
-        found, sets = self.alike(reuse, mine, threshold, None)
+        found, sets, _ = self.alike(reuse, text, spans, fp, threshold, None)
         matches = tuple(sorted([*lsh, *found], key=Match.sort_key))
         taken = {m.id for m in found}
         rest = [r for r in reuse if r not in taken]

@@ -27,6 +27,7 @@ import numpy as np
 from dedup._postings import Postings
 from dedup.config import Config
 from dedup.types import Document
+from dedup.verify import Similarity
 
 _SYLLABLES = [c + v for c in "bdfgklmnprstvz" for v in "aeiou"]
 _SOURCE = "warm-up"
@@ -70,6 +71,15 @@ def _run_verbs(config: Config) -> None:
     postings = Postings()
     postings.add(np.arange(4, dtype=np.uint64), np.arange(4, dtype=np.uint32))
     postings.count_in(np.arange(2, dtype=np.uint64), np.arange(2, dtype=np.int64))
+    # Like for like measures stored fingerprints (read-only arrays) and texts cut anew
+    # (writable) in every pairing, whichever documents a session's posts, gets and placings
+    # meet: numba compiles the kernel once per pairing.
+    writable = np.arange(3, dtype=np.uint64)
+    readonly = writable.copy()
+    readonly.flags.writeable = False
+    for a in (writable, readonly):
+        for b in (writable, readonly):
+            Similarity.of(a, b)
 
 
 def _word(n: int) -> str:
