@@ -7,11 +7,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 
 from dedup.cli import main
 from dedup.collection import Collection
 from tests._collection_support import OUTLET_FOOTER, outlet_post, short_story
+from tests._index_support import text
 from tests.conftest import read_jsonl, write_jsonl
 
 
@@ -85,3 +87,42 @@ def test_a_db_load_places_two_aggregators_copies_with_the_original(tmp_path: Pat
     _bulk(tmp_path, [copy_of_the_fourth(), second], "--db", str(tmp_path / "c.db"))
     with Collection.open(tmp_path / "c.db") as collection:
         assert collection.get("ledger-3").members == ("ledger-3", "agg", "agg2")
+
+
+def excerpt_records(long_english_articles: list[str]) -> list[dict[str, str]]:
+    """The outlet's long story (May 5) and an aggregator's copy of its first paragraph with the
+    outlet's footer kept (May 6): LSH does not propose the pair, the sampled candidates do."""
+    story = f"{long_english_articles[0]}\n\n{OUTLET_FOOTER}"
+    first = long_english_articles[0].split("\n\n")[0]
+    return [
+        {"id": "story", "text": story, "source": "ledger", "published": "2024-05-05"},
+        {"id": "excerpt", "text": f"{first}\n\n{OUTLET_FOOTER}", "source": "aggregator"},
+    ]
+
+
+@pytest.mark.parametrize("option", ["--excerpts", "--passages"])
+def test_an_excerpt_that_kept_the_footer_is_one_of_its_story(
+    tmp_path: Path, long_english_articles: list[str], option: str
+) -> None:
+    """Like for like the sampled pair is an excerpt and its story, in the story's cluster (as
+    fingerprinted it reached no relation: not a pair, or one that shares passages)."""
+    pairs, clusters = _bulk(tmp_path, excerpt_records(long_english_articles), option)
+    assert _relations(pairs)[frozenset(("story", "excerpt"))] == "contains"
+    assert clusters["excerpt"] == "story"
+
+
+def test_a_db_load_answers_a_get_as_pairs_jsonl(tmp_path: Path) -> None:
+    """A brief of 15 words and an aggregator's copy, the footer kept (LSH does not propose
+    them): a duplicate pair, and a get of the copy from the --db collection says so too."""
+    body = f"{text(500, 15)}.\n\n{OUTLET_FOOTER}"
+    records = [
+        {"id": "brief", "text": body, "source": "ledger", "published": "2024-05-05"},
+        {"id": "agg", "text": body, "source": "aggregator", "published": "2024-05-06"},
+    ]
+    pairs, _ = _bulk(tmp_path, records, "--excerpts", "--db", str(tmp_path / "c.db"))
+    assert _relations(pairs)[frozenset(("brief", "agg"))] == "duplicate"
+    with Collection.open(tmp_path / "c.db") as collection:
+        assert [(m.id, m.relation) for m in collection.get("agg").matches] == [
+            ("brief", "duplicate")
+        ]
+        assert collection.get("agg").cluster == "brief"

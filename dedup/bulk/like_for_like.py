@@ -24,6 +24,12 @@ run's 60 (before paragraphs were compared case and spacing aside): 18 of 7,221 p
 again (each within a gold cluster, its Jaccard up by 0.02-0.04) and one of them, a
 ``near_duplicate`` at Jaccard 0.948, became a ``duplicate``.
 
+The pairs the sampled shingles propose (``--excerpts``, ``--passages``:
+:mod:`dedup.bulk.sampled`) are compared with the verified ones, those that reached no relation
+as fingerprinted included (:meth:`PairsAlike.with_proposed`): an aggregator's copy of a story's
+first paragraph that kept the story's footer only shared passages with the story (LSH does not
+propose the pair), and like for like is its excerpt, in its cluster, as the collection answers.
+
 A ``--db`` collection places its documents by their fingerprints as they are loaded; then the
 later document of each changed pair that is a copy or an excerpt of the earlier joins the
 earlier's cluster (:meth:`~dedup.collection.loading.Loader.join_verified`): when the earlier is
@@ -42,6 +48,7 @@ from collections.abc import Callable, Iterable, Sequence
 import numpy as np
 
 from dedup.bulk.boilerplate import BoilerplateStage
+from dedup.bulk.sampled import Proposed
 from dedup.bulk.verify import VerifiedPairs
 from dedup.fingerprint import Fingerprinter
 from dedup.treatment import aware_text, cut_alike, relation_of, same_text, treated_apart
@@ -92,6 +99,27 @@ class PairsAlike:
             out.jaccard[k], out.relation[k] = sim.jaccard, code
             out.a_in_b[k], out.b_in_a[k] = sim.containment_a_in_b, sim.containment_b_in_a
         return out
+
+    def with_proposed(
+        self, pairs: VerifiedPairs, proposed: Proposed, ids: Sequence[str]
+    ) -> tuple[VerifiedPairs, Proposed]:
+        """``pairs`` and the pairs the sampled shingles ``proposed`` (``--excerpts``,
+        ``--passages``), compared like for like together (one read of the suspects' texts);
+        those of ``proposed.rest`` that reach a relation only so join ``proposed.alike``: an
+        aggregator's excerpt that kept the story's footer, which as fingerprinted only shares
+        passages with the story (LSH does not propose it)."""
+        parts = (pairs, proposed.alike, proposed.rest)
+        every = self(
+            VerifiedPairs(*(np.concatenate([getattr(p, f) for p in parts]) for f in _FIELDS)), ids
+        )
+        at = np.arange(len(every))
+        first, second = len(pairs), len(pairs) + len(proposed.alike)
+        rest = every.select(at >= second)
+        reached = rest.relation != 0
+        alike = VerifiedPairs.concat(
+            [every.select((at >= first) & (at < second)), rest.select(reached)]
+        )
+        return every.select(at < first), Proposed(proposed.count, alike, rest.select(~reached))
 
     def joins(self, ids: Sequence[str]) -> list[tuple[str, str, bool]]:
         """:attr:`joined` by ids, in the order the later ones come: for

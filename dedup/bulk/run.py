@@ -186,10 +186,14 @@ def run_bulk(
         if sampled is not None:  # the whole-text pairs LSH missed join the clusters too
             with _timed(timings, "sampled candidates"):
                 proposed = sampled.propose(pairs, verifier, spool, corpus.content_hashes)
-                pairs = VerifiedPairs.concat([pairs, proposed.alike])
         if alike is not None:
             with _timed(timings, "like for like"):
-                pairs = alike(pairs, corpus.ids)
+                if proposed is None:
+                    pairs = alike(pairs, corpus.ids)
+                else:  # those that reach a relation like for like only join the clusters too
+                    pairs, proposed = alike.with_proposed(pairs, proposed, corpus.ids)
+        if proposed is not None:
+            pairs = VerifiedPairs.concat([pairs, proposed.alike])
         with _timed(timings, "cluster"):
             canon = star_clusters(rank, pairs.left, pairs.right, pairs.relation)
         passages = None
