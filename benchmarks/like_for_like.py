@@ -45,13 +45,18 @@ from dedup.types import Document
 
 class Timed:
     """Thread time spent in a collection's :meth:`LikeForLike.revise`, summed, and the
-    statuses its posts had as fingerprinted (the matches it was given)."""
+    statuses its posts had as fingerprinted (the matches it was given); and the time spent
+    comparing reuse candidates and placing by them (:meth:`LikeForLike.alike`,
+    :meth:`LikeForLike.join`), summed."""
 
     def __init__(self, collection: Collection) -> None:
         self.seconds = 0.0
+        self.reuse_seconds = 0.0
         self.before: Counter[str] = Counter()
         like: LikeForLike = collection._like  # the part measured
         revise: Callable[..., Any] = like.revise
+        for name in ("alike", "join"):
+            setattr(like, name, self._reuse_timed(getattr(like, name)))
 
         def timed(*args: Any) -> Any:
             start = time.thread_time()
@@ -62,6 +67,16 @@ class Timed:
                 self.before[status_of(args[3])] += 1
 
         like.revise = timed  # type: ignore[method-assign,assignment]
+
+    def _reuse_timed(self, method: Callable[..., Any]) -> Callable[..., Any]:
+        def timed(*args: Any) -> Any:
+            start = time.thread_time()
+            try:
+                return method(*args)
+            finally:
+                self.reuse_seconds += time.thread_time() - start
+
+        return timed
 
 
 def stored_without_boilerplate(collection: Collection, doc_id: str) -> bool:
@@ -91,18 +106,21 @@ def run(path: Path, docs: list[Document]) -> Figures:
     figures.revise_ms = timer.seconds / len(docs) * 1e3
     figures.post_ms = pending_s / len(docs) * 1e3
     figures.report_ms = report_s / len(docs) * 1e3
+    figures.reuse_ms = timer.reuse_seconds / len(docs) * 1e3
     figures.before = timer.before
     return figures
 
 
 @dataclass
 class Figures:
-    """A round's figures for one kind of post: CPU ms a post in revise, in all of post_pending
-    and in its report; the statuses as decided, as fingerprinted, and after the report."""
+    """A round's figures for one kind of post: CPU ms a post in revise, in all of post_pending,
+    in its report, and in comparing its reuse candidates like for like (and placing by them);
+    the statuses as decided, as fingerprinted, and after the report."""
 
     revise_ms: float = 0.0
     post_ms: float = 0.0
     report_ms: float = 0.0
+    reuse_ms: float = 0.0
     statuses: Counter[str] = field(default_factory=Counter)
     before: Counter[str] = field(default_factory=Counter)
     reported: Counter[str] = field(default_factory=Counter)
@@ -155,19 +173,21 @@ def main() -> None:
     print(machine())
     print(f"\n{args.stored} stored news documents; CPU ms a post (median of {args.rounds}):\n")
     print(
-        "| posts | n | in revise | post_pending | share | report | statuses | as fingerprinted "
-        "| reported |"
+        "| posts | n | in revise | post_pending | share | report | of it reuse alike "
+        "| statuses | as fingerprinted | reported |"
     )
-    print("| --- | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |")
     for kind, docs in kinds.items():
         rounds = figures[kind]
         revise_ms = statistics.median(f.revise_ms for f in rounds)
         post_ms = statistics.median(f.post_ms for f in rounds)
         report_ms = statistics.median(f.report_ms for f in rounds)
+        reuse_ms = statistics.median(f.reuse_ms for f in rounds)
         last = rounds[-1]
         print(
             f"| {kind} | {len(docs)} | {revise_ms:.3f} | {post_ms:.3f} "
-            f"| {revise_ms / post_ms:.1%} | {report_ms:.3f} | {shown(last.statuses)} "
+            f"| {revise_ms / post_ms:.1%} | {report_ms:.3f} | {reuse_ms:.3f} "
+            f"| {shown(last.statuses)} "
             f"| {shown(last.before)} | {shown(last.reported)} |"
         )
 
