@@ -170,8 +170,9 @@ class PostDesk(_Multiplexed):
             return
         try:
             _, window, ready = post
-            verdict, matches, fingerprint, mark = value
-            pending = Pending(verdict, matches, Window(**window), fingerprint, ready, mark)
+            verdict, matches, fingerprint, mark, outside = value
+            within = Window(**window)
+            pending = Pending(verdict, matches, within, fingerprint, ready, mark, outside=outside)
             answer = post_answer(collection.report_post(pending))
         except Exception as exc:
             self._answer(tag, False, crossable(exc))
@@ -318,12 +319,13 @@ def _job(post: Any) -> Callable[[Collection], Any]:
 
 def _crossing(ok: bool, value: Any) -> object:
     """An outcome as it crosses back: of a pending post, only what its reader does not hold
-    (its verdict, matches, fingerprint and mark): the reader keeps the preparation it made and the
+    (its verdict, matches, fingerprint, mark, and the matches its window left out, which its
+    report leaves out of the reuse candidates): the reader keeps the preparation it made and the
     window it was given. Sent whole (:func:`~service.crossing.bare_pending`), a news
     article's answer was about 9 KB and took the writer 22 us to pickle, against 8.5 us
     (timed by hand: session 24 of ``docs/performance-log.md``)."""
     if not ok:
         return crossable(value)
     if isinstance(value, Pending):
-        return value.verdict, value.matches, value.fingerprint, value.mark
+        return value.verdict, value.matches, value.fingerprint, value.mark, value.outside
     return value

@@ -292,12 +292,13 @@ class Collection(FileSettings):
         """A post's :meth:`report`, and the documents to place it with (:meth:`join_cluster`):
         those the report found related to it whole that the index did not match
         (:func:`~dedup.collection.reports.joins`), and those its window left out of the report
-        (the index places a document by every stored one, whatever a post's window)."""
+        (the index places a document by every stored one, whatever a post's window): the
+        reuse candidates the same post without a window would align, no others."""
         if pending.prepared.config_id != self.config.id:
             raise InputError("pending from a collection with another config than this one")
         threshold = self.config.threshold
-        verdict, left_out = self._passages.report(pending, threshold)
-        related = joins(pending, verdict)
+        verdict, left_out, unranked = self._passages.report(pending, threshold)
+        related = tuple(doc_id for doc_id in joins(pending, verdict) if doc_id not in unranked)
         if placed(verdict) and left_out:
             related += tuple(self._passages.related_outside(pending, left_out, threshold))
         return PostReport(verdict, related)
@@ -377,7 +378,8 @@ class Collection(FileSettings):
         refresh: bool = False,
     ) -> Pending:
         """A check but what :meth:`report` adds: boilerplate, fingerprint, verified matches,
-        what decides a post's status and what it stores (``refresh``: a post's, :mod:`.refresh`)."""
+        what decides a post's status and what it stores (``refresh``: a post's, :mod:`.refresh`,
+        with the matches its window left out, where it is placed too: ``Pending.outside``)."""
         # Its bounds in the stored form: the report filters its candidates by them too.
         window = Window(*window_bounds(since, until), exclude_same_source)
         ready = self._prepared(doc, prepared)
@@ -387,9 +389,12 @@ class Collection(FileSettings):
         stripped = self._stripper.remove([doc], [found])[0]
         refreshed = self._refresher.refresh(doc, found, judgement) if refresh else ()
         fp = self._fingerprinter.fingerprint_one(content_or_full(doc.text, stripped))
-        result = self.index.query(doc, fingerprint=fp, **window._asdict())
+        # A windowed post is placed by every match, as without the window (Passages.within).
+        placing = refresh and window != Window()
+        result = self.index.query(doc, fingerprint=fp, **({} if placing else window._asdict()))
         spans = tuple(sorted(stripped.removed + stripped.chrome))
         matches, compared = self._like.revise(doc.text, spans, fp, result.matches)
+        matches, outside = self._passages.within(matches, doc, window) if placing else (matches, ())
         verdict = Verdict(
             id=doc.id,
             status=status_of(matches),
@@ -398,4 +403,5 @@ class Collection(FileSettings):
             boilerplate=spans,
             truncated=result.truncated,
         )
-        return Pending(verdict, matches, window, fp, ready, self.index.mark(), refreshed, compared)
+        mark = self.index.mark()
+        return Pending(verdict, matches, window, fp, ready, mark, refreshed, compared, outside)

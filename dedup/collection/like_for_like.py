@@ -251,12 +251,15 @@ class LikeForLike:
     def place(self, pending: Pending) -> str | None:
         """Place a post just stored (``pending``, its :meth:`~Collection.post_pending`'s) with
         the documents of its matches that it joins like for like only (``pending.compared``,
-        from :meth:`revise`), by the add rule; the id of the cluster it moved to, or None."""
+        from :meth:`revise`), by the add rule; the id of the cluster it moved to, or None.
+        Those its window left out (``pending.outside``) count as well: the same post without
+        a window would be placed by them."""
         doc = pending.prepared.doc
         spans = pending.verdict.boilerplate
-        return self._place(
-            doc.id, doc.text, spans, pending.fingerprint, pending.matches, pending.compared
-        )
+        matches = pending.matches
+        if pending.outside:
+            matches = tuple(sorted([*matches, *pending.outside], key=Match.sort_key))
+        return self._place(doc.id, doc.text, spans, pending.fingerprint, matches, pending.compared)
 
     def noting(self, reuse: StoredReuse, threshold: float) -> Callable[[str], list[str]]:
         """The index's :meth:`~dedup.index.IndexCore.place_with` hook: ``reuse.related`` (what

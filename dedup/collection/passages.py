@@ -53,27 +53,35 @@ class Passages:
         # Stored texts made ready for alignment, by id, most recently used last; see _side.
         self._sides: OrderedDict[str, tuple[bytes, str, AlignSide]] = OrderedDict()
 
-    def report(self, pending: Pending, threshold: float) -> tuple[Verdict, list[str]]:
+    def report(self, pending: Pending, threshold: float) -> tuple[Verdict, list[str], set[str]]:
         """:meth:`Collection.report`: the verdict with the passages of its matches, and the
         reuse candidates within its window that relate to it whole (the status follows them)
-        or by passages; and the reuse candidates the window left out (for
-        :meth:`related_outside`: none without a window)."""
+        or by passages. Then what places a post as the same post without its window: of the
+        reuse candidates that post aligns, those the window left out (for
+        :meth:`related_outside`), and of those aligned here, the ones it does not (ranked past
+        :data:`MAX_REUSE_CANDIDATES` among all, which the placement leaves out); both empty
+        without a window. Every verified match is left out of the candidates, the window's
+        ``pending.outside`` too, as that post's matches are."""
         doc, shingles = pending.prepared.doc, pending.fingerprint.shingles
-        matched = [m.id for m in pending.matches]
+        matched = [m.id for m in (*pending.matches, *pending.outside)]
         every = self._postings.candidates(shingles, own=doc.id, exclude=matched)
         inside = self.filtered(every, doc, *pending.window)  # ``every`` itself without a window
-        kept = set(inside) if inside is not every else None
-        left_out = [] if kept is None else [doc_id for doc_id in every if doc_id not in kept]
         reuse = inside[:MAX_REUSE_CANDIDATES]
+        left_out: list[str] = []
+        unranked: set[str] = set()
+        if inside is not every:
+            kept, ranked = set(inside), every[:MAX_REUSE_CANDIDATES]
+            left_out = [doc_id for doc_id in ranked if doc_id not in kept]
+            unranked = set(reuse).difference(ranked)
         if not pending.matches and not reuse:  # two posts in three: nothing to tokenize
-            return replace(pending.verdict, matches=()), left_out
+            return replace(pending.verdict, matches=()), left_out, unranked
         spans = list(pending.verdict.boilerplate)
         found, sets, _ = self.alike(
             reuse, doc.text, spans, pending.fingerprint, threshold, pending.mark
         )
         verdict, matches, reuse = widened(pending.verdict, pending.matches, found, reuse)
         reports = self.reports(doc.text, spans, matches, reuse, shingles, sets)
-        return replace(verdict, matches=tuple(reports)), left_out
+        return replace(verdict, matches=tuple(reports)), left_out, unranked
 
     def related_outside(self, pending: Pending, left_out: list[str], threshold: float) -> list[str]:
         """Those of the reuse candidates a post's window kept out of its report (``left_out``,
@@ -150,6 +158,19 @@ class Passages:
                 continue
             kept.append(doc_id)
         return kept
+
+    def within(
+        self, matches: tuple[Match, ...], doc: Document, window: Window
+    ) -> tuple[tuple[Match, ...], tuple[Match, ...]]:
+        """A post's verified ``matches`` with every stored document: those ``window`` keeps
+        (what a query within it verifies: the index filters after reading the buckets), and
+        those it leaves out (``Pending.outside``), where the post is placed all the same, as
+        without the window; only a windowed post queries without it, others pay nothing."""
+        kept = set(self.filtered([m.id for m in matches], doc, *window))
+        return (
+            tuple(m for m in matches if m.id in kept),
+            tuple(m for m in matches if m.id not in kept),
+        )
 
     def reports(
         self,

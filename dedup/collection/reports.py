@@ -149,6 +149,10 @@ class Pending:
     are the stored documents a post fingerprinted anew first (:mod:`dedup.collection.refresh`);
     ``compared`` those of ``matches`` compared like for like, their relation not the stored
     fingerprints' (:mod:`dedup.collection.like_for_like`), where a post is placed too.
+    ``outside`` are a post's verified matches that its window left out, compared like for
+    like too (their ids in ``compared``): a post is placed by every stored document, as the
+    same post without a window would be, and its report leaves them out of its reuse
+    candidates, as that post's does (empty without a window, and for a check).
     """
 
     verdict: Verdict
@@ -159,6 +163,7 @@ class Pending:
     mark: int | None = None  # None: any stored document
     refreshed: tuple[str, ...] = ()  # stored documents a post fingerprinted anew (.refresh)
     compared: tuple[str, ...] = ()  # matches compared like for like (.like_for_like)
+    outside: tuple[Match, ...] = ()  # a windowed post's matches its window left out
 
 
 class Window(NamedTuple):
