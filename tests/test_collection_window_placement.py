@@ -29,11 +29,9 @@ def copy(doc_id: str, published: str) -> Document:
     return Document(doc_id, outlet_post(3).text, source="aggregator", published=published)
 
 
-@pytest.fixture(scope="module")
-def stored(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def build(path: Path) -> Path:
     """The brief (2024-01-04, its footer learned), EARLY copies (2024-01-05), one late copy
-    (2024-01-07), all in the brief's cluster."""
-    path = tmp_path_factory.mktemp("window") / "base.db"
+    (2024-01-07), all in the brief's cluster, stored in ``path``."""
     with Collection.open(path) as collection:
         for n in range(4):
             post = outlet_post(n)
@@ -43,6 +41,11 @@ def stored(tmp_path_factory: pytest.TempPathFactory) -> Path:
         collection.post(copy("late", "2024-01-07"))
         assert len(collection.get(BRIEF).members) == EARLY + 2  # the premise
     return path
+
+
+@pytest.fixture(scope="module")
+def stored(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build(tmp_path_factory.mktemp("window") / "base.db")
 
 
 @pytest.fixture

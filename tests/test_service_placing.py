@@ -4,6 +4,7 @@ is answered, on every path a post takes: the pools', the post lanes' and the bul
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from aiohttp.test_utils import TestClient
 from dedup.collection import Collection
 from dedup.types import Document
 from tests.service_support import post, serving, settings
+from tests.test_collection_window_placement import BRIEF, build, copy
 from tests.test_service_lanes import lanes_settings, wait_for_lanes
 
 Client = TestClient[Any, Any]
@@ -110,3 +112,41 @@ async def test_a_storys_view_lists_the_excerpt_posted_after_it(
     await post(client, "/v1/documents", {"id": "excerpt", "text": excerpt})
     view = await (await client.get("/v1/documents/story")).json()
     assert [(m["id"], m["relation"]) for m in view["matches"]] == [("excerpt", "contains")]
+
+
+@pytest.fixture(scope="module")
+def copies(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A brief and more aggregator copies of it than a report aligns (test_collection_window_
+    placement), dated before the windows below."""
+    return build(tmp_path_factory.mktemp("copies") / "base.db")
+
+
+def a_copy() -> dict[str, str]:
+    brief = copy("agg", "2024-01-09")
+    return {"id": brief.id, "text": brief.text, "source": "aggregator", "published": "2024-01-09"}
+
+
+async def test_a_windowed_post_goes_where_it_would_without_the_window(
+    tmp_path: Path, copies: Path
+) -> None:
+    """The pools' path: ``until`` leaves the brief and its copies out of the answer, not out
+    of the placement."""
+    shutil.copy(copies, tmp_path / "index.db")
+    async with serving(settings(tmp_path)) as client:
+        status, body = await post(client, "/v1/documents", a_copy(), until="2024-01-04")
+        assert (status, body["status"], body["matches"]) == (201, "new", [])
+        assert (await cluster_of(client, "agg"))[0] == BRIEF
+
+
+async def test_a_windowed_bulk_line_goes_where_it_would_without_the_window(
+    tmp_path: Path, copies: Path
+) -> None:
+    """The bulk endpoint: a window keeping the late copy answers it, and places with the brief."""
+    shutil.copy(copies, tmp_path / "index.db")
+    async with serving(settings(tmp_path)) as client:
+        headers = {"Content-Type": "application/x-ndjson"}
+        url = "/v1/documents/bulk?since=2024-01-06"
+        response = await client.post(url, data=json.dumps(a_copy()) + "\n", headers=headers)
+        answer = json.loads(await response.text())["result"]
+        assert (answer["duplicate_of"], [m["id"] for m in answer["matches"]]) == ("late", ["late"])
+        assert (await cluster_of(client, "agg"))[0] == BRIEF
