@@ -33,7 +33,10 @@ propose the pair), and like for like is its excerpt, in its cluster, as the coll
 A ``--db`` collection places its documents by their fingerprints as they are loaded; then the
 later document of each changed pair that is a copy or an excerpt of the earlier joins the
 earlier's cluster (:meth:`~dedup.collection.loading.Loader.join_verified`): when the earlier is
-its cluster's canonical (the add rule's direct verification) or the two texts are identical.
+its cluster's canonical (the add rule's direct verification) or the two texts are identical;
+a later document that copies of it joined by their fingerprints moves with them when each
+may join that cluster too (found so like for like, or verified by fingerprints): a story
+loaded before two copies dated earlier, which kept its footer, was left a cluster of its own.
 
 Not done: a carried paragraph that is not eligible in the document carrying it (a long one in
 the middle of it) is not found; in a ``--db`` collection, a copy of a mere member of a cluster

@@ -52,8 +52,11 @@ from dedup.collection.reuse_index import ReuseSets
 from dedup.errors import InputError
 from dedup.fingerprint import Fingerprint
 from dedup.index import SQLiteIndex
-from dedup.types import AddOutcome, Document
+from dedup.types import AddOutcome, Document, Relation
 from dedup.verify import Similarity
+
+#: Relations that let a document join the other's cluster (a copy or an excerpt of it).
+_JOINS = (Relation.DUPLICATE, Relation.NEAR_DUPLICATE, Relation.CONTAINED_IN)
 
 #: Documents written per step: the index's ``add_many`` costs less per document in bigger
 #: steps (its band keys are probed and inserted in sorted order), the buffered texts and
@@ -202,21 +205,56 @@ class Loader:
         canonical, or the two texts are identical (an identical text goes where its twin is).
         Again while any moved (three passes at most): a document others had joined may not
         move, and may once they have left (two aggregators' copies of a story, the second
-        joined to the first by their fingerprints; by a tester). Returns how many moved."""
+        joined to the first by their fingerprints; by a tester). A document others joined
+        moves with them when each of them may join that cluster too (:meth:`_follow`): the
+        story loaded before two copies dated earlier, which kept the footer it had cut, was a
+        cluster of its own beside theirs, where ``clusters.jsonl`` has one (by a tester).
+        Returns how many moved."""
         self._check_open()
         self._write()  # the documents first
         self._begin()
         pairs, moved = list(pairs), 0
+        alike: dict[str, list[tuple[str, bool]]] = {}
+        for earlier, later, identical in pairs:
+            alike.setdefault(later, []).append((earlier, identical))
+            if identical:  # a duplicate either way round
+                alike.setdefault(earlier, []).append((later, identical))
         for _ in range(3):
             now = 0
             for earlier, later, identical in pairs:
                 cluster = self._index.cluster_of(earlier)
                 if identical or cluster == earlier:
-                    now += self._index.join_verified(later, [cluster]) is not None
+                    follow = self._follow(later, cluster, alike)
+                    found = self._index.join_verified(later, [cluster], with_members=follow)
+                    now += found is not None
             moved += now
             if not now:
                 break
         return moved
+
+    def _follow(self, doc_id: str, cluster: str, alike: dict[str, list[tuple[str, bool]]]) -> bool:
+        """Whether the documents that joined ``doc_id``'s cluster (if it founded one) may each
+        join ``cluster`` too: found a copy or an excerpt of it like for like (``alike``: of
+        each later document, its earlier ones and whether identical), or verified against its
+        canonical by their fingerprints, as the add rule would."""
+        if self._index.cluster_of(doc_id) != doc_id:
+            return False
+        others = [m for m in self._index.cluster_members(doc_id) if m != doc_id]
+        if not others:
+            return False
+        target = self._index.fingerprint_of(cluster)
+        threshold = self._index.config.threshold
+        for member in others:
+            if any(
+                self._index.cluster_of(e) == cluster and (same or e == cluster)
+                for e, same in alike.get(member, [])
+            ):
+                continue
+            fp = self._index.fingerprint_of(member)
+            relation = Similarity.of(fp.shingles, target.shingles).relation(threshold)
+            if fp.content_hash != target.content_hash and relation not in _JOINS:
+                return False
+        return True
 
     def _stored_related(self) -> dict[str, list[str]]:
         """For each document the session stored that founded a cluster, the documents stored

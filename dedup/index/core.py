@@ -152,18 +152,22 @@ class IndexCore:
             )
             return None if canonical is None else self._store.rows([canonical])[canonical].id
 
-    def join_verified(self, doc_id: str, canonicals: Sequence[str]) -> str | None:
+    def join_verified(
+        self, doc_id: str, canonicals: Sequence[str], *, with_members: bool = False
+    ) -> str | None:
         """Place ``doc_id`` by the add rule counting ``canonicals`` among the canonicals it
         verifies against directly: they were found so by a comparison its stored fingerprint
         cannot make (:mod:`dedup.collection.like_for_like`). It moves to the best-ranked of
-        their clusters and its own, unless it founded a cluster that others joined (an update
-        whose orphans it took back). Ids no longer canonical are ignored. The cluster it moved
-        to, or None."""
+        their clusters and its own, unless it founded a cluster others joined (an update whose
+        orphans it took back); ``with_members``: with them, each verified by the caller (a
+        bulk load's copies, joined by fingerprints). Other ids are ignored. The cluster it
+        moved to, or None."""
         with self.atomic():
             row = self._row(doc_id)
             found = self._store.rows_by_id([c for c in canonicals if c != doc_id]).values()
             options = [r for r in found if r.canonical == r.handle]
-            if row.canonical == row.handle and len(self._store.members(row.handle)) > 1:
+            members = self._store.members(row.handle) if row.canonical == row.handle else []
+            if len(members) > 1 and not (with_members and options):
                 return None
             if row.canonical is not None and row.canonical != row.handle:
                 options.append(self._cluster_row(row))
@@ -175,7 +179,8 @@ class IndexCore:
             best = options[int(np.argmin(rank))]
             if best.handle == row.canonical:
                 return None
-            self._store.set_canonical([row.handle], [best.handle])
+            moving = list(members) if len(members) > 1 else [row.handle]
+            self._store.set_canonical(moving, [best.handle] * len(moving))
             return best.id
 
     def _add_chunk(self, docs: list[Document], fps: list[Fingerprint]) -> list[AddOutcome]:
