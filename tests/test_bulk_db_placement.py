@@ -4,8 +4,10 @@ before it as their posts would (like for like where boilerplate was removed apar
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from dedup.cli import main
@@ -54,3 +56,20 @@ def test_a_story_loaded_before_its_earlier_dated_copies_is_in_their_cluster(
     with Collection.open(tmp_path / "c.db") as collection:
         members = collection.get("ledger-7").members
     assert sorted(members) == ["agg0", "agg1", "ledger-7"]
+
+
+@pytest.mark.parametrize("strip", [True, False])
+def test_a_second_load_places_a_copy_of_a_stored_post_with_it(tmp_path: Path, strip: bool) -> None:
+    """The outlet's posts taught the collection its footer, so its fourth story is stored
+    without it; the same text loaded later by ``dedup bulk --db`` (the run not knowing the
+    footer: it keeps it) is in that story's cluster, where a post of it would go."""
+    with Collection.open(tmp_path / "c.db") as collection:
+        for n in range(4):
+            collection.post(replace(outlet_post(n, "B"), published=f"2024-02-1{n}"))
+        twin = replace(outlet_post(3, "B"), id="KB3", published="2024-03-01")
+        assert collection.check(twin).duplicate_of == "B-3"  # the premise
+    row = {"id": "KB3", "text": twin.text, "source": "B", "published": "2024-03-01"}
+    other = {"id": "other", "text": "An unrelated short note about the weather in the north."}
+    _bulk(tmp_path, [row, other], *(["--strip-boilerplate"] if strip else []))
+    with Collection.open(tmp_path / "c.db") as collection:
+        assert collection.get("KB3").cluster == "B-3"

@@ -245,6 +245,8 @@ def bulk(
             loader.join_clusters(result.alike_ids(), stored=result.alike is not None)
         if loader is not None and alike is not None:  # and those related like for like only
             loader.join_verified(alike.joins(result.ids))
+        if loader is not None:  # and with documents stored before the run, as posts would be
+            loader.join_stored_alike()
         reporter.close()
         if stage is not None:
             result.timings["learn_boilerplate"] = learn_seconds

@@ -324,7 +324,7 @@ class Collection(FileSettings):
         """A bulk load (``with c.loading() as load: load.add(docs, fps)``), one transaction or one
         per ``commit_every`` documents (:mod:`dedup.collection.loading`); no other writes in it."""
         self._writable()
-        return loading.session(self.index, *self._stores, commit_every=commit_every)
+        return loading.session(self.index, *self._stores, commit_every, self._like)
 
     @storage_errors
     def get(

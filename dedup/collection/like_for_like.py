@@ -65,11 +65,14 @@ articles (a first paragraph and the footer it had removed) 2.0 ms of 5.0 (3.0 be
 200 ``near_duplicate``, 59 before).
 
 Not done: a paragraph judged boilerplate since both were stored, removed from neither, stays
-in both (:mod:`dedup.collection.refresh` says when stored documents are judged again); a
-``dedup bulk --db`` load into a file that held documents before places its documents with
-those by their fingerprints (:meth:`~dedup.collection.loading.Loader.join_clusters`), so an
-excerpt that kept a footer the story loaded before had removed stays apart from it there
-(the collection's answers about the two compare them like for like all the same).
+in both (:mod:`dedup.collection.refresh` says when stored documents are judged again). A
+``dedup bulk --db`` load into a file that held documents before places each of its documents
+still alone with those by LSH's matches like for like (:meth:`LikeForLike.settle_loaded`),
+but by its reuse candidates as fingerprinted
+(:meth:`~dedup.collection.loading.Loader.join_clusters`), so an excerpt LSH does not propose
+that kept a footer the story stored before had removed stays apart from it there, and so
+does a loaded document that others of the load joined (the collection's answers about the
+two compare them like for like all the same).
 """
 
 from __future__ import annotations
@@ -302,24 +305,37 @@ class LikeForLike:
         )
         place = {d: int(rank[k]) for k, d in enumerate(group)}
         for doc_id in sorted(group, key=place.__getitem__):
-            if self._index.cluster_members(doc_id) != [doc_id]:
-                continue  # it joined a cluster, or others joined it (they would move with it)
-            raw = self._texts.get_raw(doc_id)
-            if raw is None:
-                continue
-            text = tables.decompress(raw[0])
-            spans = tables.parse_spans(raw[1]) if raw[1] else []  # NULL: loaded whole
-            fp = self._index.fingerprint_of(doc_id)
-            found = self._index.similar(doc_id, threshold=self._threshold).matches
-            eligible = tuple(m for m in found if place.get(m.id, -1) < place[doc_id])
-            matches, compared = self.revise(text, spans, fp, eligible)
-            if self._reuse is not None:
-                lsh = [m.id for m in found]
-                more, also = self._reuse.whole(doc_id, text, spans, fp, lsh, self._threshold)
-                matches += tuple(m for m in more if place.get(m.id, -1) < place[doc_id])
-                compared += tuple(c for c in also if place.get(c, -1) < place[doc_id])
-            if compared:
-                self._place(doc_id, text, spans, fp, matches, compared)
+            self._settle_one(doc_id, _before(place, place[doc_id]), True)
+
+    def settle_loaded(self, loaded: Sequence[str], apart: Callable[[str], bool]) -> int:
+        """Place documents a bulk load stored (``loaded``, in load order) that are still alone
+        with the documents ``apart`` from the load (those it names) that they are a copy or an
+        excerpt of like for like, as a post of each would be (LSH's matches; the load's own
+        pairs placed it with the load's documents): a loaded copy of a stored outlet's story,
+        which kept the footer the collection had learned to cut from it, only contained the
+        story by their fingerprints and stayed a cluster of its own (by a tester). An LSH
+        query of each; how many moved."""
+        return sum(self._settle_one(d, apart, False) is not None for d in loaded)
+
+    def _settle_one(self, doc_id: str, eligible: Callable[[str], bool], reuse: bool) -> str | None:
+        """:meth:`settle` one document, if still alone, with the documents ``eligible`` names
+        (``reuse``: among its reuse candidates too); the cluster it moved to, or None."""
+        if self._index.cluster_members(doc_id) != [doc_id]:
+            return None  # it joined a cluster, or others joined it (they would move with it)
+        raw = self._texts.get_raw(doc_id)
+        if raw is None:
+            return None
+        text = tables.decompress(raw[0])
+        spans = tables.parse_spans(raw[1]) if raw[1] else []  # NULL: loaded whole
+        fp = self._index.fingerprint_of(doc_id)
+        found = self._index.similar(doc_id, threshold=self._threshold).matches
+        matches, compared = self.revise(text, spans, fp, tuple(m for m in found if eligible(m.id)))
+        if reuse and self._reuse is not None:
+            lsh = [m.id for m in found]
+            more, also = self._reuse.whole(doc_id, text, spans, fp, lsh, self._threshold)
+            matches += tuple(m for m in more if eligible(m.id))
+            compared += tuple(c for c in also if eligible(c))
+        return self._place(doc_id, text, spans, fp, matches, compared) if compared else None
 
     def _place(
         self,
@@ -356,6 +372,11 @@ class LikeForLike:
             found = Similarity.of(fp.shingles, stored), False
         pair = relation_of(found, self._threshold)
         return pair is not None and pair[1] in _JOINS
+
+
+def _before(place: Mapping[str, int], at: int) -> Callable[[str], bool]:
+    """Whether a document is ranked before ``at`` in ``place`` (one not in it is)."""
+    return lambda other: place.get(other, -1) < at
 
 
 def _match(other_id: str, relation: Relation, sim: Similarity) -> Match:

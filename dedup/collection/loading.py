@@ -47,6 +47,7 @@ import numpy as np
 from dedup.boilerplate.sqlite_store import SQLiteBoilerplateStore
 from dedup.boilerplate.store import DocumentEntry
 from dedup.collection import tables
+from dedup.collection.like_for_like import LikeForLike
 from dedup.collection.passages import MAX_REUSE_CANDIDATES
 from dedup.collection.reuse_index import ReuseSets
 from dedup.errors import InputError
@@ -79,6 +80,7 @@ class Loader:
         reuse: ReuseSets,
         boilerplate: SQLiteBoilerplateStore,
         commit_every: int | None = None,
+        like: LikeForLike | None = None,
     ) -> None:
         if commit_every is not None and (
             isinstance(commit_every, bool) or not isinstance(commit_every, int) or commit_every < 1
@@ -91,6 +93,7 @@ class Loader:
         self._reuse = reuse
         self._boilerplate = boilerplate
         self._commit_every = commit_every
+        self._like = like  # the collection's, to place documents like for like
         self.outcomes: Counter[AddOutcome] = Counter()  # of the documents written so far
         self._loaded: list[str] = []  # ids stored (added or updated) by the session, in order
         self._stored_before = len(index) > 0  # documents the session's own pairs do not reach
@@ -232,6 +235,21 @@ class Loader:
                 break
         return moved
 
+    def join_stored_alike(self) -> int:
+        """Place each document the session stored that is still alone with the documents
+        stored apart from the session that it is a copy or an excerpt of like for like
+        (:meth:`~dedup.collection.like_for_like.LikeForLike.settle_loaded`), as its post
+        would be; nothing in a collection that was empty, or without ``like``.
+        After :meth:`join_clusters` and :meth:`join_verified` (the run's own pairs first, as
+        its documents were loaded before its post would be). Returns how many moved."""
+        self._check_open()
+        self._write()  # the documents first
+        if self._like is None or not self._stored_before:
+            return 0
+        self._begin()
+        session = set(self._loaded)
+        return self._like.settle_loaded(self._loaded, lambda doc_id: doc_id not in session)
+
     def _follow(self, doc_id: str, cluster: str, alike: dict[str, list[tuple[str, bool]]]) -> bool:
         """Whether the documents that joined ``doc_id``'s cluster (if it founded one) may each
         join ``cluster`` too: found a copy or an excerpt of it like for like (``alike``: of
@@ -348,12 +366,13 @@ def session(
     reuse: ReuseSets,
     boilerplate: SQLiteBoilerplateStore,
     commit_every: int | None = None,
+    like: LikeForLike | None = None,
 ) -> Iterator[Loader]:
     """One transaction around a :class:`Loader` (or one per ``commit_every`` documents),
     committed when the block ends without error, rolled back if it raises."""
     with index.bulk():  # the add_many calls inside keep its cache size...
         index.connection.execute(f"PRAGMA cache_size = {-1024 * CACHE_MB}")  # ...set to this
-        loader = Loader(index, texts, reuse, boilerplate, commit_every)
+        loader = Loader(index, texts, reuse, boilerplate, commit_every, like)
         try:
             yield loader
             loader.finish()
