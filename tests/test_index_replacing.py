@@ -74,3 +74,17 @@ def test_a_document_whose_canonical_stays_is_not_moved(index: IndexCore) -> None
     index.add(doc("copy", edited(STORY, 60), at(10)))
     index.remove("story")
     assert [index.cluster_of(d) for d in ("brief", "copy")] == ["brief", "copy"]
+
+
+def test_the_replace_hook_hears_each_update_with_both_handles(index: IndexCore) -> None:
+    """An update (a date-only correction too) names the document, its old handle and its new
+    one to the ``on_replace`` hook; an addition and an unchanged re-add name nothing."""
+    heard: list[tuple[str, int, int]] = []
+    index.on_replace(lambda doc_id, was, now: heard.append((doc_id, was, now)))
+    index.add_many([doc("story", STORY, at(9)), doc("other", text(22, 300), at(9))])
+    was = index.marks(["story"])["story"]
+    index.add(doc("story", STORY, at(9)))
+    assert heard == []
+    index.add(doc("story", STORY, at(11)))
+    assert heard == [("story", was, index.marks(["story"])["story"])]
+    assert heard[0][2] > was

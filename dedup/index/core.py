@@ -11,7 +11,7 @@ them one at a time.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Self
 
@@ -45,6 +45,7 @@ class IndexCore:
         self._matcher = Matcher(store, self._banding, bucket_cap)
         self._inputs = Inputs(config)
         self._related: RelatedWhole | None = None
+        self._replaced: Callable[[str, int, int], None] | None = None
 
     # --- container protocol and lifetime -------------------------------------------------
 
@@ -123,6 +124,11 @@ class IndexCore:
         offered its report's (:meth:`join_cluster`): stored ids related whole that LSH may not
         propose (a collection's reuse candidates). None: LSH's alone."""
         self._related = related
+
+    def on_replace(self, hook: Callable[[str, int, int], None] | None) -> None:
+        """Call ``hook(id, old handle, new handle)`` in the transaction of each replacement
+        (an update, a refingerprint): the document stays stored, at a later :meth:`mark`."""
+        self._replaced = hook
 
     def refingerprint(self, document: Document, fingerprint: Fingerprint) -> bool:
         """Give a stored document (this very version: same id, text and metadata) another
@@ -228,6 +234,8 @@ class IndexCore:
         orphans = self._delete(row, rehome=False)
         handle = self._store.next_handle()
         self._insert_run([(doc, fp, text_hash)])
+        if self._replaced is not None:
+            self._replaced(doc.id, row.handle, handle)
         self._placer.rehome(orphans, self._related, [handle] if itself else [])
 
     def _insert_run(self, items: Sequence[tuple[Document, Fingerprint, int]]) -> None:
