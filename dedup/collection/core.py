@@ -52,6 +52,7 @@ from dedup.collection.reports import (
     status_of,
 )
 from dedup.collection.reuse_index import ReuseSets
+from dedup.collection.stored_since import recording
 from dedup.config import Config
 from dedup.errors import DocumentNotFoundError, InputError, ReadOnlyError
 from dedup.fingerprint import Fingerprint, Fingerprinter
@@ -91,6 +92,8 @@ class Collection(FileSettings):
         self._stores = (self._texts, self._postings, self._boilerplate)
         self._refresher = Refresher(index, *self._stores, self._stripper, self._fingerprinter)
         index.place_with(self._like.noting(self._passages, self.config.threshold))
+        if not readonly:  # a replaced document keeps its first mark for reports (.stored_since)
+            index.on_replace(recording(conn))
         index.on_transaction(self._postings.began, self._postings.rolled_back)
 
     @classmethod

@@ -16,9 +16,9 @@ from dedup.align import AlignSide, PairReuse
 from dedup.boilerplate import Stripper
 from dedup.collection import tables
 from dedup.collection.like_for_like import LikeForLike
-from dedup.collection.refresh import stored_before
 from dedup.collection.reports import DocumentView, MatchReport, Pending, Verdict, Window, widened
 from dedup.collection.reuse_index import ReuseSets
+from dedup.collection.stored_since import stored_before
 from dedup.fingerprint import Fingerprint
 from dedup.index import SQLiteIndex
 from dedup.normalize import tokenize
@@ -56,29 +56,30 @@ class Passages:
     def report(self, pending: Pending, threshold: float) -> tuple[Verdict, list[str], set[str]]:
         """:meth:`Collection.report`: the verdict with the passages of its matches, and the
         reuse candidates within its window that relate to it whole (the status follows them)
-        or by passages. Then what places a post as the same post without its window: of the
-        reuse candidates that post aligns, those the window left out (for
-        :meth:`related_outside`), and of those aligned here, the ones it does not (ranked past
-        :data:`MAX_REUSE_CANDIDATES` among all, which the placement leaves out); both empty
-        without a window. Every verified match is left out of the candidates, the window's
-        ``pending.outside`` too, as that post's matches are."""
+        or by passages. Only documents stored when the post was decided, as they are now
+        (:meth:`existing`): the answer is the one the post had alone, however many posts were
+        stored between its decision and its report. Then what places a post as the same post
+        without its window: of the reuse candidates that post aligns, those the window left
+        out (for :meth:`related_outside`), and of those aligned here, the ones it does not
+        (ranked past :data:`MAX_REUSE_CANDIDATES` among all, which the placement leaves out);
+        both empty without a window. Every verified match is left out of the candidates, the
+        window's ``pending.outside`` too, as that post's matches are."""
         doc, shingles = pending.prepared.doc, pending.fingerprint.shingles
         matched = [m.id for m in (*pending.matches, *pending.outside)]
         every = self._postings.candidates(shingles, own=doc.id, exclude=matched)
         inside = self.filtered(every, doc, *pending.window)  # ``every`` itself without a window
-        reuse = inside[:MAX_REUSE_CANDIDATES]
+        reuse, sets = self.existing(inside, pending.mark)
         left_out: list[str] = []
         unranked: set[str] = set()
         if inside is not every:
-            kept, ranked = set(inside), every[:MAX_REUSE_CANDIDATES]
+            ranked, _ = self.existing(every, pending.mark)
+            kept = set(inside)
             left_out = [doc_id for doc_id in ranked if doc_id not in kept]
             unranked = set(reuse).difference(ranked)
         if not pending.matches and not reuse:  # two posts in three: nothing to tokenize
             return replace(pending.verdict, matches=()), left_out, unranked
         spans = list(pending.verdict.boilerplate)
-        found, sets, _ = self.alike(
-            reuse, doc.text, spans, pending.fingerprint, threshold, pending.mark
-        )
+        found, _ = self.alike(reuse, sets, doc.text, spans, pending.fingerprint, threshold)
         verdict, matches, reuse = widened(pending.verdict, pending.matches, found, reuse)
         reports = self.reports(doc.text, spans, matches, reuse, shingles, sets)
         return replace(verdict, matches=tuple(reports)), left_out, unranked
@@ -90,10 +91,8 @@ class Passages:
         one, whatever the window of the post that stored it, so a post joins these as it
         joins those in its report."""
         doc, spans = pending.prepared.doc, pending.verdict.boilerplate
-        reuse = left_out[:MAX_REUSE_CANDIDATES]
-        found, _, _ = self.alike(
-            reuse, doc.text, spans, pending.fingerprint, threshold, pending.mark
-        )
+        reuse, sets = self.existing(left_out, pending.mark)
+        found, _ = self.alike(reuse, sets, doc.text, spans, pending.fingerprint, threshold)
         return [m.id for m in found]
 
     def related(self, doc_id: str, threshold: float) -> list[str]:
@@ -122,10 +121,8 @@ class Passages:
         and fingerprint ``fp``), ``lsh`` left out, that relate to it whole, whenever stored;
         and those compared like for like (:meth:`alike`)."""
         reuse = self._postings.candidates(fp.shingles, own=doc_id, exclude=list(lsh))
-        found, _, compared = self.alike(
-            reuse[:MAX_REUSE_CANDIDATES], text, spans, fp, threshold, None
-        )
-        return found, compared
+        reuse, sets = self.existing(reuse, None)
+        return self.alike(reuse, sets, text, spans, fp, threshold)
 
     def spans(self, doc: Document) -> list[tuple[int, int]]:
         """The boilerplate spans of the stored ``doc`` as the stored corpus judges them now, as
@@ -178,13 +175,15 @@ class Passages:
         spans: list[tuple[int, int]],
         matches: tuple[Match, ...],
         reuse: list[str],
-        shingles: np.ndarray | None = None,
-        sets: Mapping[str, np.ndarray] | None = None,
+        shingles: np.ndarray,
+        sets: Mapping[str, np.ndarray],
     ) -> list[MatchReport]:
         """Matches with their passages, then the reuse candidates that share passages.
 
         ``text`` is the reported document's and ``shingles`` its shingle set; ``sets`` are
-        stored shingle sets already read (:meth:`alike`'s), not read again.
+        the stored shingle sets of ``reuse`` (:meth:`existing`'s): a candidate without one is
+        not reported (removed, or stored after the post was decided). Reading the missing
+        ones here listed a bulk body's later lines in an earlier line's answer.
         """
         reports = []
         side = self._reuse.side(tokenize(text), spans, text)
@@ -200,41 +199,68 @@ class Passages:
                     passages.passages if passages else (),
                 )
             )
-        if reuse and shingles is not None:
-            known = sets or {}
-            missing = [doc_id for doc_id in reuse if doc_id not in known]
-            sets = {**known, **self.index.shingles(missing)} if missing else known
-            for doc_id in reuse:
-                found = self.compare(side, doc_id)
-                if found is None or not found.shares_passages or doc_id not in sets:
-                    continue
-                sim = Similarity.of(shingles, sets[doc_id])
-                reports.append(
-                    MatchReport(
-                        doc_id,
-                        Relation.SHARES_PASSAGES.value,
-                        sim.jaccard,
-                        sim.containment_a_in_b,
-                        sim.containment_b_in_a,
-                        found.passages,
-                    )
+        for doc_id in reuse:
+            if doc_id not in sets:
+                continue
+            found = self.compare(side, doc_id)
+            if found is None or not found.shares_passages:
+                continue
+            sim = Similarity.of(shingles, sets[doc_id])
+            reports.append(
+                MatchReport(
+                    doc_id,
+                    Relation.SHARES_PASSAGES.value,
+                    sim.jaccard,
+                    sim.containment_a_in_b,
+                    sim.containment_b_in_a,
+                    found.passages,
                 )
+            )
         return reports
+
+    def existing(
+        self, ids: list[str], before: int | None
+    ) -> tuple[list[str], dict[str, np.ndarray]]:
+        """The first :data:`MAX_REUSE_CANDIDATES` of the reuse candidates ``ids`` that were
+        stored when the mark ``before`` was taken (None: now), and their stored shingle sets.
+
+        Stored then is stored before the mark, or stored before it and stored anew since by
+        an update or a refresh (:func:`~dedup.collection.stored_since.stored_before`), which
+        is measured and aligned by its text as it is now: the version the post was decided
+        against is gone. Those first stored after the mark are left out, and take no earlier
+        one's place: a bulk body's line answered with the later lines it shared a passage
+        with, and an excerpt decided before its story's date was corrected answered ``new``.
+        An ordinary post, whose candidates were all stored before it, reads what it read.
+        """
+        if before is None:
+            reuse = ids[:MAX_REUSE_CANDIDATES]
+            sets = self.index.shingles(reuse) if reuse else {}
+            return [d for d in reuse if d in sets], sets
+        reuse, sets, start = [], {}, 0
+        while len(reuse) < MAX_REUSE_CANDIDATES and start < len(ids):
+            chunk = ids[start : start + MAX_REUSE_CANDIDATES - len(reuse)]
+            start += len(chunk)
+            found = self.index.shingles(chunk, before)
+            if len(found) < len(chunk):  # stored anew since, stored after it, or removed
+                late = stored_before(self.index, [d for d in chunk if d not in found], before)
+                found.update(self.index.shingles(late))
+            reuse.extend(d for d in chunk if d in found)
+            sets.update(found)
+        return reuse, sets
 
     def alike(
         self,
         reuse: list[str],
+        sets: Mapping[str, np.ndarray],
         text: str,
         spans: Sequence[Span],
         fp: Fingerprint,
         threshold: float,
-        before: int | None,
-    ) -> tuple[list[Match], dict[str, np.ndarray], tuple[str, ...]]:
-        """The reuse candidates stored before the mark ``before`` whose whole texts relate to
-        the document with ``text``, boilerplate ``spans`` and fingerprint ``fp`` at
-        ``threshold``, compared like for like where the two were treated differently
-        (:meth:`LikeForLike.alike`); the stored shingle sets read to measure them (for
-        :meth:`reports`); and the ids of those compared like for like.
+    ) -> tuple[list[Match], tuple[str, ...]]:
+        """The reuse candidates (``reuse``, their shingle ``sets``: :meth:`existing`'s) whose
+        whole texts relate to the document with ``text``, boilerplate ``spans`` and
+        fingerprint ``fp`` at ``threshold``, compared like for like where the two were treated
+        differently (:meth:`LikeForLike.alike`); and the ids of those compared like for like.
 
         LSH is tuned to Jaccard similarity, so it seldom proposes a short excerpt of a long
         article (contained in it, at a Jaccard of a tenth): the reuse candidates, from shared
@@ -243,14 +269,8 @@ class Passages:
         like, as LSH's matches are, so that an aggregator's excerpt that kept the story's
         footer is the story's excerpt whichever path found the pair.
         """
-        sets = self.index.shingles(reuse, before) if reuse else {}
-        if before is not None and len(sets) < len(reuse):  # refreshed since: stored before
-            late = stored_before(self.index, [d for d in reuse if d not in sets], before)
-            sets.update(self.index.shingles(late))
-        # In ``reuse``'s order; those missing were removed, or stored after the verdict.
-        measured = {d: Similarity.of(fp.shingles, sets[d]) for d in reuse if d in sets}
-        found, compared = self._like.alike(text, spans, fp, measured, threshold)
-        return found, sets, compared
+        measured = {d: Similarity.of(fp.shingles, sets[d]) for d in reuse}  # in its order
+        return self._like.alike(text, spans, fp, measured, threshold)
 
     def view(self, doc_id: str, threshold: float, window: Window) -> DocumentView:
         """A stored document with its cluster and its matches within ``window``, as a post
@@ -270,8 +290,8 @@ class Passages:
         lsh, _ = self._like.revise(text, spans, fp, lsh)  # as a post of it answers
         mine = fp.shingles
         reuse = self._postings.candidates(mine, own=doc_id, exclude=[m.id for m in lsh])
-        reuse = self.filtered(reuse, doc, *window)[:MAX_REUSE_CANDIDATES]
-        found, sets, _ = self.alike(reuse, text, spans, fp, threshold, None)
+        reuse, sets = self.existing(self.filtered(reuse, doc, *window), None)
+        found, _ = self.alike(reuse, sets, text, spans, fp, threshold)
         matches = tuple(sorted([*lsh, *found], key=Match.sort_key))
         taken = {m.id for m in found}
         rest = [r for r in reuse if r not in taken]

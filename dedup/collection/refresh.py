@@ -44,8 +44,8 @@ What bounds the work, which a busy footer's thousands of carriers would otherwis
   whole, only its paragraphs' keys and its stored spans.
 
 A document stored anew by a refresh has a new place in the index (a new handle), which would
-read as "stored after" a post decided before it; ``refreshed_documents`` keeps where its text
-was first stored, for reports (:func:`stored_before`).
+read as "stored after" a post decided before it; ``refreshed_documents`` keeps where its id
+was first stored, for reports (:mod:`.stored_since`, which records updates alike).
 
 Before keys were reopened, a key that deletions left below enough stories was not refreshed
 when it reached them again: a reprint of a post stored meanwhile answered ``near_duplicate``
@@ -64,7 +64,6 @@ fresh.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Sequence
 
 import numpy as np
@@ -225,49 +224,7 @@ class Refresher:
         if stored == spans:
             return False
         fp = self._fingerprinter.fingerprint_one(content_or_full(text, stripped))
-        was = self._index.marks([doc_id])[doc_id]
-        if self._index.refingerprint(doc, fp):
+        if self._index.refingerprint(doc, fp):  # its first handle kept (.stored_since)
             self._postings.put(doc_id, fp.shingles)
-            self._moved(doc_id, was)
         self._texts.put(doc_id, text, spans, compressed)
         return True
-
-    def _moved(self, doc_id: str, was: int) -> None:
-        """Record that a refresh stored ``doc_id`` anew, at a new mark, although its text was
-        stored at ``was`` or before (:func:`stored_before`)."""
-        conn = self._index.connection
-        row = conn.execute(
-            "SELECT since, handle FROM refreshed_documents WHERE id = ?", (doc_id,)
-        ).fetchone()
-        since = row[0] if row is not None and row[1] == was else was  # refreshed before
-        now = self._index.marks([doc_id])[doc_id]
-        conn.execute(
-            "INSERT OR REPLACE INTO refreshed_documents VALUES (?, ?, ?)", (doc_id, since, now)
-        )
-
-
-def stored_before(index: SQLiteIndex, doc_ids: Sequence[str], before: int) -> list[str]:
-    """Those of ``doc_ids`` (stored at or after the mark ``before``) that a refresh stored
-    anew although their texts were stored before it.
-
-    A report takes only documents stored before its post's verdict was decided as whole-text
-    matches (so that the first of many concurrent posts of one article stays ``new``); a
-    refresh gives a document a new place in the index, not a new text. Without this, an
-    excerpt decided before its story was refreshed lost its ``contained_in`` match and its
-    place in the story's cluster (2 of 10 tries, by a tester, with the two posts 3 ms apart).
-    """
-    conn = index.connection
-    if not doc_ids or not _table(conn, "refreshed_documents"):  # a file no writer upgraded
-        return []
-    rows = conn.execute(
-        "SELECT id, handle FROM refreshed_documents "
-        "WHERE id IN (SELECT value FROM json_each(?)) AND since < ?",
-        (json_array(doc_ids), before),
-    ).fetchall()
-    marks = index.marks([doc_id for doc_id, _ in rows])
-    return [doc_id for doc_id, handle in rows if marks.get(doc_id) == handle]
-
-
-def _table(conn: sqlite3.Connection, name: str) -> bool:
-    query = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
-    return conn.execute(query, (name,)).fetchone() is not None

@@ -144,8 +144,10 @@ class Pending:
     matches, which :meth:`Collection.report` aligns, and to which it adds the documents that
     share passages, found within ``window``. ``mark`` is the index's mark
     (:meth:`~dedup.index.IndexCore.mark`) when the verdict was decided: a report, which may run
-    after later posts are stored, takes only documents stored before it as whole-text matches,
-    so that the first of many concurrent posts of one article stays ``new``. ``refreshed``
+    after later posts are stored (a bulk body's later lines, concurrent posts), lists only the
+    documents stored before it, whole-text matches and shared passages alike, so that it
+    answers as the post alone did; one stored before it and updated or refreshed since counts,
+    as it is now (:mod:`dedup.collection.stored_since`). ``refreshed``
     are the stored documents a post fingerprinted anew first (:mod:`dedup.collection.refresh`);
     ``compared`` those of ``matches`` compared like for like, their relation not the stored
     fingerprints' (:mod:`dedup.collection.like_for_like`), where a post is placed too.

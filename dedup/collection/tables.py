@@ -6,7 +6,8 @@
   article against it does not judge the stored one again (that was three quarters of a post).
 * ``refreshed (tag, source)``, ``reopened (n, tag, source, after)``, ``refreshed_documents
   (id, since, handle)`` and ``settled (first, last)``: what :mod:`dedup.collection.refresh`
-  did, has to do again and needs not do (see there);
+  did, has to do again and needs not do (see there), and since when a document stored anew
+  has been stored (:mod:`dedup.collection.stored_since`);
 * ``reuse_sets (seq, id, hashes)``: a 1-in-4 sample of each document's shingle hashes
   (:class:`dedup.reuse.ReuseCandidates`), inverted in memory to propose documents sharing
   passages with a new one although their whole texts are not alike
@@ -52,8 +53,8 @@ CREATE TABLE IF NOT EXISTS reopened (
 CREATE INDEX IF NOT EXISTS reopened_tag ON reopened (tag);
 CREATE TABLE IF NOT EXISTS refreshed_documents (
     id TEXT PRIMARY KEY,
-    since INTEGER NOT NULL,  -- the index mark (handle) its text was first stored at
-    handle INTEGER NOT NULL  -- the handle its last refresh gave it (stale once it changes)
+    since INTEGER NOT NULL,  -- the index mark (handle) its id was first stored at
+    handle INTEGER NOT NULL  -- its handle since its last refresh or update (stale once changed)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS settled (
     first INTEGER NOT NULL,  -- bp_carriers seqs first..last, judged against a model that
