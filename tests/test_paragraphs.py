@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+import unicodedata
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -9,7 +12,7 @@ from hypothesis import strategies as st
 
 from dedup.config import Config
 from dedup.fingerprint import Fingerprinter
-from dedup.mask import Masker
+from dedup.mask import _COLONS, Masker
 from dedup.paragraphs import Paragraph, ParagraphFingerprinter, Segmenter
 
 SPLIT = Segmenter().split
@@ -266,3 +269,15 @@ def test_table_groups_paragraphs_by_document() -> None:
     table = FINGERPRINTER.fingerprint(["A.\n\nB.", "", "C."])
     assert table.doc_offsets.tolist() == [0, 2, 2, 3]
     assert table.doc.tolist() == [0, 0, 2]
+
+
+def test_label_colons_are_every_character_nfkc_gives_a_colon() -> None:
+    """The characters a label looks for before normalising are all those NFKC turns into a
+    colon (in any Unicode version this Python has): a text without them has no label."""
+    colons = {":", "："}  # noqa: RUF001 - the fullwidth colon the label pattern takes
+    found = {
+        c
+        for c in map(chr, range(sys.maxunicode + 1))
+        if colons & set(unicodedata.normalize("NFKD", c))
+    }
+    assert found == set(_COLONS)
