@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from dedup.config import Config
 from dedup.fingerprint import Fingerprinter
-from dedup.mask import _COLONS, Masker
+from dedup.mask import _ASCII_FIELD, _COLONS, _FIELD, Masker, _mask_field
 from dedup.paragraphs import Paragraph, ParagraphFingerprinter, Segmenter
 
 SPLIT = Segmenter().split
@@ -233,6 +233,20 @@ def test_template_leaves_a_line_that_is_only_names() -> None:
 def test_label_of_label_value_paragraphs(text: str, label: str | None) -> None:
     """A label is one to three words without digits before a colon that starts a value."""
     assert MASK.label(text) == label
+
+
+_FIELD_ATOMS = (
+    *("January", "JAN", "Sept.", "Sep", "May", "Mayor", "Dec", "mxnum", "mxnumx", "m", "Monday"),
+    *(" of ", " ", "\n", "\x1c", "2021", "12", "3rd", "a.m.", "PM", ":", "/", "-", ".", ","),
+    *("hours", "s", "_", "x", "J"),
+)
+
+
+@given(st.lists(st.sampled_from(_FIELD_ATOMS), max_size=12).map("".join))
+def test_ascii_texts_mask_alike_by_either_field_pattern(text: str) -> None:
+    """The date/number pattern for ASCII texts (each branch starts with its character, which
+    the engine scans for) masks what the general one does."""
+    assert _ASCII_FIELD.sub(_mask_field, text) == _FIELD.sub(_mask_field, text)
 
 
 # --- the table -------------------------------------------------------------------------------
