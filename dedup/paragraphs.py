@@ -50,6 +50,9 @@ from dedup.normalize import TokenStreams
 _BREAK = r"(?:\r\n|\r(?!\n)|[\n\u2028\u0085])"
 _BLANK_LINE = re.compile(f"{_BREAK}[^\\S\\n\\r\u2028\u0085]*{_BREAK}|\u2029")
 _LF_BLANK_LINE = re.compile(r"\n[^\S\n]*\n|\u2029")
+# And without U+2029, nearly every text: a pattern that starts with one character is scanned for
+# it by the engine's fastest loop (a news article's split 0.22 M instructions against 0.42 M).
+_LF_ONLY_BLANK_LINE = re.compile(r"\n[^\S\n]*\n")
 _LINE_BREAK = re.compile(_BREAK)
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’»)\]]*(?=\s)|[。！？][”」』]?")  # noqa: RUF001
 _SPACE = re.compile(r"\s")
@@ -106,9 +109,11 @@ class Segmenter:
 
 def _blank_lines(text: str) -> re.Pattern[str]:
     """The blank-line pattern for ``text``: the one of LFs alone unless it needs the whole."""
-    if "\u2028" in text or "\u0085" in text or text.count("\r") != text.count("\r\n"):
+    if "\u2028" in text or "\u0085" in text:
         return _BLANK_LINE
-    return _LF_BLANK_LINE
+    if "\r" in text and text.count("\r") != text.count("\r\n"):
+        return _BLANK_LINE
+    return _LF_BLANK_LINE if "\u2029" in text else _LF_ONLY_BLANK_LINE
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
