@@ -8,6 +8,7 @@ Split from :mod:`dedup.boilerplate.model`, which learns and hands judgements out
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import numpy as np
 
@@ -56,7 +57,7 @@ class Judgement:
         self._key_decided: dict[tuple[KeyKind, int, str | None], bool] = {}
         self._signatures: dict[str, np.ndarray | None] = {}
         self._near: dict[int, list[tuple[int, np.ndarray]]] = {}
-        self._batch = store if isinstance(store, BatchLookups) else None
+        self._batch = _batch_lookups(store)
         self._in_order: CarriersInOrder | None = None
 
     def judge(self, entries: Sequence[DocumentEntry]) -> list[list[Occurrence]]:
@@ -288,3 +289,11 @@ class Judgement:
             entry = self.store.get(doc_id)
             self._signatures[doc_id] = None if entry is None else entry.signature
         return self._signatures[doc_id]
+
+
+def _batch_lookups(store: BoilerplateStore) -> BatchLookups | None:
+    """``store`` if it has :class:`BatchLookups`. Asked of its class first: ``isinstance`` with a
+    protocol lists the protocol's members each time (13 us, in every post's judgement)."""
+    if issubclass(type(store), BatchLookups):
+        return cast(BatchLookups, store)
+    return store if isinstance(store, BatchLookups) else None
