@@ -12,7 +12,7 @@ had removed cut from both; these functions are what they share.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -42,22 +42,27 @@ def removed_texts(text: str, spans: Sequence[Span]) -> set[str]:
 
 
 def treated_apart(
-    text_a: str, spans_a: Sequence[Span], text_b: str, spans_b: Sequence[Span]
+    text_a: str,
+    spans_a: Sequence[Span],
+    text_b: str,
+    spans_b: Sequence[Span],
+    fold: Callable[[str], str] = folded,
 ) -> bool:
     """Whether a paragraph one text had removed (its ``spans``) is in the other, which kept it:
     the same words (:func:`folded`), anywhere in its text. Texts with nothing removed were
-    treated alike."""
+    treated alike. ``fold`` is :func:`folded` for the whole texts: one that keeps what it
+    folded, for a text compared with several others."""
     if not spans_a and not spans_b:
         return False
     a, b = removed_texts(text_a, spans_a), removed_texts(text_b, spans_b)
     # Each whole text folded once: folding it again for each paragraph looked for was 9 % of
     # a writer's instructions (session 37 of docs/performance-log.md).
     if b - a:
-        whole_a = folded(text_a)
+        whole_a = fold(text_a)
         if any(p in whole_a for p in b - a):
             return True
     if a - b:
-        whole_b = folded(text_b)
+        whole_b = fold(text_b)
         return any(p in whole_b for p in a - b)
     return False
 
