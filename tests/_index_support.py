@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import random
 import re
+import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 from dedup.config import Config
@@ -95,3 +97,27 @@ def doc(
 def at(hour: int) -> str:
     """A publication time on 2024-05-01, ``hour`` o'clock UTC (the stored form)."""
     return f"2024-05-01T{hour:02d}:00:00Z"
+
+
+def written_between(conn: sqlite3.Connection, after: str, write: Callable[[], object]) -> list[str]:
+    """Run ``write`` (through another connection) once, as the first statement on ``conn``
+    after one whose SQL contains ``after`` begins to run: between the two, where a writer in
+    another process may commit. The list gets the statement it ran before once ``write``
+    has returned: a test asserts it, so that one whose reads changed cannot pass unraced.
+
+    SQLite calls the trace callback as a statement starts, before it takes its read
+    snapshot, so an autocommit statement sees the write and one inside a read transaction
+    begun earlier does not."""
+    seen: list[str] = []
+    done: list[str] = []
+
+    def trace(sql: str) -> None:
+        if len(seen) == 1:  # once, even if it raises (SQLite drops a callback's errors)
+            seen.append(sql)
+            write()
+            done.append(sql)
+        elif not seen and after in sql:
+            seen.append(sql)
+
+    conn.set_trace_callback(trace)
+    return done

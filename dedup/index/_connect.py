@@ -7,6 +7,7 @@ import os
 import sqlite3
 from pathlib import Path
 
+from dedup._snapshot import SnapshotConnection
 from dedup.errors import (
     ConfigError,
     DedupError,
@@ -24,9 +25,10 @@ DEFAULT_BUSY_TIMEOUT = 10.0
 MAX_BUSY_TIMEOUT = 86400.0
 
 
-def connect(where: str, busy_timeout: float, *, readonly: bool = False) -> sqlite3.Connection:
+def connect(where: str, busy_timeout: float, *, readonly: bool = False) -> SnapshotConnection:
     """A connection to the SQLite file ``where`` in autocommit mode, waiting up to
-    ``busy_timeout`` seconds for another connection's lock before giving up.
+    ``busy_timeout`` seconds for another connection's lock before giving up (its reads of
+    several statements take a snapshot: :mod:`dedup._snapshot`).
 
     ``readonly``: the file must exist (it is not made), and where no file can be made beside it
     (a read-only mount, a snapshot, a directory this user may not write) it is opened
@@ -61,11 +63,17 @@ def connect(where: str, busy_timeout: float, *, readonly: bool = False) -> sqlit
     return _connect(immutable, busy_timeout, where, uri=True)
 
 
-def _connect(target: str, busy_timeout: float, where: str, uri: bool = False) -> sqlite3.Connection:
+def _connect(target: str, busy_timeout: float, where: str, uri: bool = False) -> SnapshotConnection:
     # One thread at a time uses a connection, but not always the one that opened it (a
     # service opens its connections, then hands each to its own worker thread).
     try:
-        conn = sqlite3.connect(target, isolation_level=None, check_same_thread=False, uri=uri)
+        conn = sqlite3.connect(
+            target,
+            isolation_level=None,
+            check_same_thread=False,
+            uri=uri,
+            factory=SnapshotConnection,
+        )
     except sqlite3.OperationalError as exc:  # say, a directory that does not exist
         raise InputError(f"cannot open the database ({exc})", where) from exc
     try:

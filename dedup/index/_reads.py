@@ -1,11 +1,20 @@
 """What both index backends read, shared: :class:`IndexReads`, the reading half of
 :class:`~dedup.index.core.IndexCore` (lookups, queries, clusters) over a
-:class:`~dedup.index._store.Store`, split from :mod:`dedup.index.core`.
+:class:`~dedup.index._store.Store`.
+
+A read that takes more than one of the store's lookups runs them in one snapshot
+(:meth:`Store.reading`). The lookups address documents by handle, and a correction, a refresh
+or a delete committed between two of them gives the document a new handle or none: its row,
+read first, then named a fingerprint or a canonical that was gone (a ``KeyError``, a 500 from a
+service's reader), or one version's metadata came with another's fingerprint. Tolerating a
+vanished handle would only have hidden the second. Inside a writer's transaction, the
+snapshot is that transaction's own.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
 
 import numpy as np
 
@@ -29,6 +38,14 @@ class IndexReads:
     _matcher: Matcher
     _inputs: Inputs
 
+    def reading(self) -> AbstractContextManager[None]:
+        """A block whose reads all see the index as it was at one moment, whatever another
+        connection commits meanwhile (each read of several lookups takes one itself; a
+        caller that reads several times, say a report, takes one around them all). Writes
+        are refused inside; nested blocks, and blocks inside a write transaction, cost
+        nothing."""
+        return self._store.reading()
+
     def holds(self, doc: Document) -> bool:
         """Whether ``doc`` is stored as it is (same id, text and metadata): adding it again
         would be ``UNCHANGED``, which a check reports as a post would."""
@@ -38,8 +55,9 @@ class IndexReads:
 
     def get(self, doc_id: str) -> StoredDocument:
         """The stored document ``doc_id``."""
-        row = self._row(doc_id)
-        cluster = self._cluster_row(row)
+        with self._store.reading():
+            row = self._row(doc_id)
+            cluster = self._cluster_row(row)
         return StoredDocument(
             row.id, row.source, row.published, row.title, row.length, row.content_hash, cluster.id
         )
@@ -47,8 +65,9 @@ class IndexReads:
     def candidates(self, query: QueryInput) -> Candidates:
         """Ids sharing an LSH bucket or the content hash with ``query``, unverified."""
         fp = self._inputs.fingerprint(query)
-        handles, truncated = self._matcher.candidates(fp)
-        rows = self._store.rows(handles)
+        with self._store.reading():
+            handles, truncated = self._matcher.candidates(fp)
+            rows = self._store.rows(handles)
         return Candidates(tuple(sorted(r.id for r in rows.values())), truncated)
 
     def query(
@@ -87,7 +106,8 @@ class IndexReads:
             since=since,
             until=until,
         )
-        return self._matcher.match(fp, filters, self._threshold(threshold))
+        with self._store.reading():
+            return self._matcher.match(fp, filters, self._threshold(threshold))
 
     def similar(
         self,
@@ -99,14 +119,16 @@ class IndexReads:
         exclude_same_source: bool = False,
     ) -> QueryResult:
         """:meth:`query` with a stored document's own fingerprint (itself excluded)."""
-        row = self._row(doc_id)
-        since, until = window_bounds(since, until)
-        filters = Filters(row.id, row.source if exclude_same_source else None, since, until)
-        return self._matcher.match(self._stored(row), filters, self._threshold(threshold))
+        with self._store.reading():
+            row = self._row(doc_id)
+            since, until = window_bounds(since, until)
+            filters = Filters(row.id, row.source if exclude_same_source else None, since, until)
+            return self._matcher.match(self._stored(row), filters, self._threshold(threshold))
 
     def fingerprint_of(self, doc_id: str) -> Fingerprint:
         """A stored document's fingerprint, as stored (its boilerplate-aware text's)."""
-        return self._stored(self._row(doc_id))
+        with self._store.reading():
+            return self._stored(self._row(doc_id))
 
     def mark(self) -> int:
         """A mark of what is stored now: every document stored from now on (an update too) is
@@ -121,26 +143,32 @@ class IndexReads:
     def shingles(self, doc_ids: Sequence[str], before: int | None = None) -> dict[str, np.ndarray]:
         """The stored shingle sets of these documents (ids not stored are left out, and with
         ``before``, a :meth:`mark`, those stored at or after it)."""
-        rows = self._store.rows_by_id(list(doc_ids))
-        if before is not None:
-            rows = {doc_id: row for doc_id, row in rows.items() if row.handle < before}
-        sets = self._store.shingles([r.handle for r in rows.values()])
+        with self._store.reading():
+            rows = self._store.rows_by_id(list(doc_ids))
+            if before is not None:
+                rows = {doc_id: row for doc_id, row in rows.items() if row.handle < before}
+            sets = self._store.shingles([r.handle for r in rows.values()])
         return {doc_id: sets[row.handle] for doc_id, row in rows.items()}
 
     def cluster_of(self, doc_id: str) -> str:
         """The id of ``doc_id``'s cluster (the id of its canonical document)."""
-        return self._cluster_row(self._row(doc_id)).id
+        with self._store.reading():
+            return self._cluster_row(self._row(doc_id)).id
 
     def cluster_members(self, doc_id: str) -> list[str]:
         """The members of ``doc_id``'s cluster: canonical first, the rest in canonical order."""
-        canonical = self._cluster_row(self._row(doc_id))
-        return self._ordered(canonical.handle, self._store.members(canonical.handle))
+        with self._store.reading():
+            canonical = self._cluster_row(self._row(doc_id))
+            return self._ordered(canonical.handle, self._store.members(canonical.handle))
 
     def clusters(self, min_size: int = 2) -> Iterator[tuple[str, list[str]]]:
         """``(cluster id, members)`` of each cluster of at least ``min_size`` documents, in the
-        order their canonicals were added; members as in :meth:`cluster_members`."""
-        for canonical, members in self._store.clusters(min_size):
-            ordered = self._ordered(canonical, members)
+        order their canonicals were added; members as in :meth:`cluster_members`. Listed
+        whole as the iteration starts, in one snapshot: lazily, each cluster's would be read
+        from another, and a snapshot held between items would hold checkpoints back."""
+        with self._store.reading():
+            listed = [self._ordered(c, members) for c, members in self._store.clusters(min_size)]
+        for ordered in listed:
             yield ordered[0], ordered
 
     # --- shared internals ----------------------------------------------------------------------

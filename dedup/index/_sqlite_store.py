@@ -22,6 +22,7 @@ import sqlite_utils
 from dedup._int64 import signed, unsigned
 from dedup._json_param import json_array
 from dedup._removal_log import prune
+from dedup._snapshot import read_snapshot
 from dedup.config import Config
 from dedup.errors import ConfigMismatchError, InputError
 from dedup.index._bands import BandIndex
@@ -115,13 +116,20 @@ class SQLiteStore:
 
     # --- transactions and lifetime -----------------------------------------------------------
 
+    def reading(self) -> read_snapshot:
+        """A block whose reads see one snapshot of the file (:mod:`dedup._snapshot`)."""
+        return read_snapshot(self._conn)
+
     @contextmanager
     def atomic(self) -> Iterator[None]:
         """``BEGIN IMMEDIATE`` at the outermost level (the write lock is taken up front, so a
         concurrent writer waits for ``busy_timeout``, then raises
         :class:`~dedup.errors.IndexBusyError`, instead of failing half-way), savepoints
         through sqlite-utils inside. The in-memory band keys follow: read up to the commits
-        of others at the start, and a savepoint rolled back takes its band rows along."""
+        of others at the start, and a savepoint rolled back takes its band rows along. Not
+        inside :meth:`reading`: a write there would start from its stale snapshot."""
+        if self._conn.reading:
+            raise RuntimeError("a write inside a read snapshot (SQLiteStore.reading)")
         try:
             with storage_errors_raised(self._where):  # a full disk, a file not writable
                 if self._conn.in_transaction:
@@ -294,27 +302,26 @@ class SQLiteStore:
             yield canonical, sorted(int(d) for d in docs.split(","))
 
     def buckets(self, keys: np.ndarray, cap: int) -> Buckets:
-        """The buckets of ``keys``; inside a transaction, the last answer again when asked
-        for the same keys with no write in between.
+        """The buckets of ``keys``; inside a write transaction, the last answer again when
+        asked for the same keys with no write in between.
 
         A post asks twice for its own buckets: to find its matches, then to place it in a
         cluster. The answer is read-only (its arrays are frozen) and forgotten at every write
         and whenever a transaction or savepoint ends (a rollback changes what it read), so it
-        is never stale.
+        is never stale. Outside a write transaction the band keys committed since the last
+        lookup are read first, in the caller's read snapshot if it holds one.
         """
         token = b""
-        if self._conn.in_transaction:
+        writing = self._writing and self._conn.in_transaction
+        if writing:
             token = np.ascontiguousarray(keys, dtype=np.uint64).tobytes()
             memo = self._memo
             if memo is not None and memo[0] == token and memo[1] == cap:
                 return memo[2]
-        if not self._conn.in_transaction:
+        else:
             self._bands.end()  # none pending without a transaction (one can end early)
-            self._conn.execute("BEGIN")  # the band keys and removals from one snapshot
-            try:
+            with self.reading():  # the band keys and removals from one snapshot
                 self._bands.read(self._conn)
-            finally:
-                self._conn.execute("COMMIT")
         found = self._bands.buckets(keys, cap)
         found.slot.flags.writeable = False
         found.truncated.flags.writeable = False

@@ -122,6 +122,11 @@ class Store(Protocol):
         """Inside: a bulk insert is running (a backend may size its caches for it)."""
         ...
 
+    def reading(self) -> AbstractContextManager[None]:
+        """Inside: every lookup sees the rows as they were at one moment, whatever other
+        connections commit meanwhile (:mod:`dedup._snapshot`); no writes inside."""
+        ...
+
     def close(self) -> None:
         """Release the storage; the store is unusable afterwards."""
         ...

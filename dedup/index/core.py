@@ -8,7 +8,8 @@ cluster by the incremental rule (:mod:`dedup.index._clusters`) and written with 
 one transaction. Runs of new ids are written in bulk, with the outcome and clusters of adding
 them one at a time.
 
-Reads (lookups, queries, clusters) are :class:`~dedup.index._reads.IndexReads`.
+Reads (lookups, queries, clusters) are :class:`~dedup.index._reads.IndexReads`, each of several
+lookups in one snapshot of the rows.
 """
 
 from __future__ import annotations

@@ -82,6 +82,10 @@ class MemoryStore:
         """Nothing to size."""
         return nullcontext()
 
+    def reading(self) -> AbstractContextManager[None]:
+        """One snapshot already: only the thread that reads it writes it."""
+        return nullcontext()
+
     def close(self) -> None:
         """Nothing to release."""
 
