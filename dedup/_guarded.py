@@ -9,6 +9,10 @@ line, a 500 from the service, and across a process boundary SQLite's error code 
 :func:`storage_errors` translates them at the public methods of the objects that read the file
 (a collection's verbs, the boilerplate store a collection's model reads through), each with
 the guard of its file.
+
+:func:`one_snapshot` does the same for the read-only verbs, and runs them in one read snapshot
+of the file besides (:mod:`dedup._snapshot`): a check or a view reads a dozen tables, and a
+writer's commit between two of those reads tore the answer.
 """
 
 from __future__ import annotations
@@ -31,6 +35,16 @@ class Guarded(Protocol):
 G = TypeVar("G", bound=Guarded)
 
 
+class Snapshotted(Guarded, Protocol):
+    """A :class:`Guarded` object whose ``_snapshot()`` is a block of reads that all see its
+    file as it was at one moment (:meth:`dedup.index.SQLiteIndex.reading`)."""
+
+    _snapshot: Callable[[], AbstractContextManager[None]]
+
+
+S = TypeVar("S", bound=Snapshotted)
+
+
 def storage_errors(method: Callable[Concatenate[G, P], R]) -> Callable[Concatenate[G, P], R]:
     """``method``, its SQLite errors about the file raised as the library's (others as they are)."""
 
@@ -40,3 +54,15 @@ def storage_errors(method: Callable[Concatenate[G, P], R]) -> Callable[Concatena
             return method(self, *args, **kwargs)
 
     return translating
+
+
+def one_snapshot(method: Callable[Concatenate[S, P], R]) -> Callable[Concatenate[S, P], R]:
+    """``method`` as :func:`storage_errors` makes it, its reads in one snapshot of the file
+    (for the verbs that write nothing: a write inside is refused)."""
+
+    @functools.wraps(method)
+    def reading(self: S, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        with self._guard(), self._snapshot():
+            return method(self, *args, **kwargs)
+
+    return reading

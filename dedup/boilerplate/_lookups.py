@@ -9,6 +9,7 @@ import sqlite3
 from collections.abc import Sequence
 from typing import TypeVar
 
+from dedup._snapshot import writing
 from dedup.boilerplate._forms import FormKeys, Forms
 from dedup.boilerplate._inversion import Inversion, Told
 from dedup.boilerplate.sqlite_lookups import Carriers
@@ -45,10 +46,14 @@ class Lookups:
         self._dropped: set[int] = set()
 
     def refresh(self) -> None:
-        """Read what was committed since the last refresh (nothing, inside a transaction:
-        what the connection sees then may be rolled back)."""
+        """Read what was committed since the last refresh (nothing, inside a write
+        transaction: what the connection sees then may be rolled back; up to the snapshot,
+        inside a read snapshot: :mod:`dedup._snapshot`)."""
         conn = self._conn
+        if writing(conn):
+            return
         if conn.in_transaction:
+            self.catch_up()
             return
         conn.execute("BEGIN")  # every table from one snapshot
         try:
@@ -109,7 +114,7 @@ class Lookups:
         masked key, read again before each post's store, cost the writer about 35 us a post
         (session 25 of ``docs/performance-log.md``). Otherwise, from that view."""
         committed, made = self._form_keys, self._made
-        if committed is None or made is None or not self._conn.in_transaction:
+        if committed is None or made is None or not writing(self._conn):
             return self.form_keys().of_masked(keys)
         dropped = self._dropped
         return [
@@ -155,7 +160,7 @@ class Lookups:
         """The inversion to look up in, and the view to keep (a transaction's, extended by
         the rows ``told``, if all are known, else read)."""
         conn = self._conn
-        if not conn.in_transaction:
+        if not writing(conn):
             self.refresh()
             return committed, None
         if kept is None:

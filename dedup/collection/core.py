@@ -17,8 +17,8 @@ Steps 1-2 decide the status and what is stored (:meth:`Collection.post_pending`)
 the matches, after the commit (:meth:`Collection.report`: on a reader, in the service).
 A :class:`Collection` is used by one thread at a time. A service gives the writer (``post``,
 ``delete``) a thread of its own, so check-and-insert is atomic, and reads run on other
-instances opened ``readonly`` on the same file: SQLite's WAL lets them read while it writes.
-"""
+instances opened ``readonly`` on the same file: SQLite's WAL lets them read while it writes,
+each read-only verb from one snapshot (:func:`~dedup._guarded.one_snapshot`)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Self
 
-from dedup._guarded import storage_errors
+from dedup._guarded import one_snapshot, storage_errors
 from dedup.boilerplate import BoilerplateModel, Stripped, Stripper, content_or_full
 from dedup.boilerplate.sqlite_store import SQLiteBoilerplateStore
 from dedup.boilerplate.store import DocumentEntry
@@ -73,6 +73,7 @@ class Collection(FileSettings):
         self.config: Config = index.config
         self.readonly = readonly
         self._guard = index.storage_errors_raised  # the verbs' (storage_errors)
+        self._snapshot = index.reading  # the read-only verbs' (one_snapshot)
         conn = index.connection
         if not readonly and tables.missing(conn):
             with index.atomic():
@@ -160,7 +161,7 @@ class Collection(FileSettings):
 
     # --- the verbs -----------------------------------------------------------------------------
 
-    @storage_errors
+    @one_snapshot
     def strip(self, text: str, source: str | None = None) -> Stripped:
         """``text`` without the boilerplate the stored corpus shows (per ``source``)."""
         return self._stripper.strip(text, source)
@@ -182,7 +183,7 @@ class Collection(FileSettings):
             for doc, entry in zip(docs, entries, strict=True)
         ]
 
-    @storage_errors
+    @one_snapshot
     def check(
         self,
         doc: Document,
@@ -284,13 +285,13 @@ class Collection(FileSettings):
         with self.index.atomic():
             self._match(doc, None, None, False)
 
-    @storage_errors
+    @one_snapshot
     def report(self, pending: Pending) -> Verdict:
         """The verdict of a :meth:`post_pending` or a check, with the passages of its matches and
         the reuse candidates that relate to it whole (the status follows them) or by passages."""
         return self.report_post(pending).verdict
 
-    @storage_errors
+    @one_snapshot
     def report_post(self, pending: Pending) -> PostReport:
         """A post's :meth:`report`, and the documents to place it with (:meth:`join_cluster`):
         those the report found related to it whole that the index did not match
@@ -329,7 +330,7 @@ class Collection(FileSettings):
         self._writable()
         return loading.session(self.index, *self._stores, commit_every, self._like)
 
-    @storage_errors
+    @one_snapshot
     def get(
         self,
         doc_id: str,

@@ -48,6 +48,7 @@ import numpy as np
 
 from dedup._arrays import in_sorted, sorted_unique
 from dedup._postings import Postings, Seqs
+from dedup._snapshot import writing
 from dedup.reuse import ReuseCandidates
 
 SCHEMA = """
@@ -156,7 +157,8 @@ class ReuseSets:
     def _current(self) -> ReuseIndex:
         """The index as this connection sees the rows now.
 
-        Outside a transaction, the kept index, read up to what is committed. Inside one, the
+        Outside a write transaction, the kept index, read up to what is committed (up to the
+        caller's read snapshot, inside one: :mod:`dedup._snapshot`). Inside one, the
         rows the transaction wrote may yet be rolled back (and their seq numbers given to other
         rows), so they go into a view (:meth:`ReuseIndex.tentative`), never the kept index: a
         view of its own for each lookup, unless told of transactions (:meth:`began`). Then a
@@ -172,7 +174,7 @@ class ReuseSets:
         if self._index is None:
             self._index = ReuseIndex(self.rule)
         index = self._index
-        if not self._conn.in_transaction:
+        if not writing(self._conn):
             index.refresh(self._conn)
             return index
         if not self._hooked:
