@@ -29,10 +29,11 @@ from pathlib import Path
 from typing import Self
 
 from dedup._guarded import one_snapshot, storage_errors
-from dedup.boilerplate import BoilerplateModel, Stripped, Stripper, content_or_full
+from dedup.boilerplate import BoilerplateModel, Stripped, Stripper
 from dedup.boilerplate.sqlite_store import SQLiteBoilerplateStore
 from dedup.boilerplate.store import DocumentEntry
 from dedup.collection import loading, tables, warm
+from dedup.collection.deciding import Deciding
 from dedup.collection.file_settings import FileSettings
 from dedup.collection.like_for_like import LikeForLike
 from dedup.collection.loading import Loader
@@ -46,10 +47,8 @@ from dedup.collection.reports import (
     Prepared,
     Verdict,
     Window,
-    duplicate_of,
     joins,
     placed,
-    status_of,
 )
 from dedup.collection.reuse_index import ReuseSets
 from dedup.collection.stored_since import recording
@@ -92,6 +91,15 @@ class Collection(FileSettings):
         self._passages = Passages(index, self._texts, self._postings, self._stripper, self._like)
         self._stores = (self._texts, self._postings, self._boilerplate)
         self._refresher = Refresher(index, *self._stores, self._stripper, self._fingerprinter)
+        self._deciding = Deciding(
+            index,
+            self._model,
+            self._stripper,
+            self._refresher,
+            self._fingerprinter,
+            self._like,
+            self._passages,
+        )
         index.place_with(self._like.noting(self._passages, self.config.threshold))
         if not readonly:  # a replaced document keeps its first mark for reports (.stored_since)
             index.on_replace(recording(conn))
@@ -381,31 +389,7 @@ class Collection(FileSettings):
         *,
         refresh: bool = False,
     ) -> Pending:
-        """A check but what :meth:`report` adds: boilerplate, fingerprint, verified matches,
-        what decides a post's status and what it stores (``refresh``: a post's, :mod:`.refresh`,
-        with the matches its window left out, where it is placed too: ``Pending.outside``)."""
-        # Its bounds in the stored form: the report filters its candidates by them too.
+        """A check but what :meth:`report` adds (:class:`~.deciding.Deciding`): what decides a
+        post's status and what it stores (``refresh``: a post's)."""
         window = Window(*window_bounds(since, until), exclude_same_source)
-        ready = self._prepared(doc, prepared)
-        doc = ready.doc
-        judgement = self._model.judgement(leave_out=doc.id)  # as its first post was judged
-        found = judgement.judge([ready.entry])[0]
-        stripped = self._stripper.remove([doc], [found])[0]
-        refreshed = self._refresher.refresh(doc, found, judgement) if refresh else ()
-        fp = self._fingerprinter.fingerprint_one(content_or_full(doc.text, stripped))
-        # A windowed post is placed by every match, as without the window (Passages.within).
-        placing = refresh and window != Window()
-        result = self.index.query(doc, fingerprint=fp, **({} if placing else window._asdict()))
-        spans = tuple(sorted(stripped.removed + stripped.chrome))
-        matches, compared = self._like.revise(doc.text, spans, fp, result.matches)
-        matches, outside = self._passages.within(matches, doc, window) if placing else (matches, ())
-        verdict = Verdict(
-            id=doc.id,
-            status=status_of(matches),
-            duplicate_of=duplicate_of(matches),
-            matches=(),
-            boilerplate=spans,
-            truncated=result.truncated,
-        )
-        mark = self.index.mark()
-        return Pending(verdict, matches, window, fp, ready, mark, refreshed, compared, outside)
+        return self._deciding.decide(self._prepared(doc, prepared), window, refresh=refresh)
