@@ -86,10 +86,15 @@ class EntryBuilder:
         rows = np.flatnonzero(rules.eligible(index, counts[table.doc], words)).tolist()
         para_text = [texts[int(table.doc[r])][table.start[r] : table.end[r]] for r in rows]
         masked_text = [all_masked[r] for r in rows]
-        # Names are masked in short paragraphs at the head or tail only (see Rules).
+        # Fields are masked in short paragraphs only, names in short paragraphs at the head or
+        # tail only (see Rules.template_max_tokens): a longer one keeps its exact key and text
+        # as its masked ones, so its figures and dates tell it from its siblings.
+        short = words <= rules.template_max_tokens
+        masked_keys = np.where(short, table.masked, table.exact)
+        masked_rows = np.where(short, paragraphs.masked_rows, np.arange(len(table)))
         templates: dict[int, str] = {}
         for k, r in enumerate(rows):
-            if edge[r] and words[r] <= rules.template_max_tokens:
+            if edge[r] and short[r]:
                 template = masker.template(masked_text[k])
                 if template != masked_text[k]:
                     templates[k] = template
@@ -98,7 +103,7 @@ class EntryBuilder:
         label_of = self._labels(rows, table.doc, para_text)
         signed = [k for k, r in enumerate(rows) if table.signed[r]]
         batch = self.near.fingerprint_streams(
-            paragraphs.masked_streams(np.array([rows[k] for k in signed], dtype=np.int64))
+            paragraphs.streams.joined(masked_rows[np.array([rows[k] for k in signed], np.int64)])
         )
         bands = self.banding.keys(batch.signatures) if signed else np.empty((0, 0), np.uint64)
         near_of = {k: j for j, k in enumerate(signed)}
@@ -113,7 +118,7 @@ class EntryBuilder:
                     end=int(table.end[r]),
                     text=para_text[k],
                     exact=int(table.exact[r]),
-                    masked=int(table.masked[r]),
+                    masked=int(masked_keys[r]),
                     template=template_of.get(k),
                     label=label_of.get(k),
                     shingles=None if j is None else batch.shingles[off[j] : off[j + 1]],

@@ -16,8 +16,8 @@ class Rules:
     A paragraph is *eligible* when it has a token and is at the head or tail of its document
     (among the first or last ``edge_paragraphs``) or short (at most ``mid_max_tokens`` tokens).
     An eligible paragraph is boilerplate when eligible paragraphs matching it (same exact key,
-    same masked key, same name template at the head/tail, or a near-duplicate masked text)
-    occur in at least ``min_documents`` distinct *stories* of its source.
+    same masked key when short, same name template at the head/tail, or a near-duplicate
+    masked text) occur in at least ``min_documents`` distinct *stories* of its source.
 
     * ``min_documents = 3``: two articles of one outlet sharing a paragraph may be a follow-up
       repeating a background line; three unrelated ones sharing it is a pattern. It works for
@@ -31,9 +31,11 @@ class Rules:
       background paragraph or quote mid-article usually is not; a long paragraph that recurs
       in the middle of articles is content, never claimed. Lengths are in words, a CJK or Thai
       character (one token each) counting as half a word.
-    * ``template_max_tokens = 16``: names are masked (:meth:`dedup.mask.Masker.template`) only
-      in paragraphs this short at the head or tail (bylines, credits): in longer ones a name is
-      content.
+    * ``template_max_tokens = 16``: fields (numbers, dates, URLs: the masked key) are masked
+      only in paragraphs this short, and names (:meth:`dedup.mask.Masker.template`) only in
+      paragraphs this short at the head or tail (bylines, credits): in longer ones a figure or a
+      name is content ("The economy added 295,000 jobs last month and ..."; see
+      :mod:`dedup.mask`).
     * ``min_tokens = 8`` and ``near_threshold = 0.7``: paragraphs of 8+ tokens also match
       by Jaccard similarity of their masked word 5-shingles >= 0.7 (LSH candidates, exactly
       verified), which catches templates with a changed name or headline word that masking

@@ -68,8 +68,9 @@ CREATE TABLE IF NOT EXISTS settled (
 #: boilerplate lookups as rows appended per document and form,
 #: :mod:`dedup.boilerplate.sqlite_lookups`; 5: a paragraph's shingles and band keys only in its
 #: form's row, :mod:`dedup.boilerplate.sqlite_store`; 6: an occurrence names its form's row,
-#: and forms are found by masked key in memory, not through an index).
-COLLECTION_VERSION = 6
+#: and forms are found by masked key in memory, not through an index; 7: fields masked in
+#: short paragraphs only, no name template for a name followed by a verb, :mod:`dedup.mask`).
+COLLECTION_VERSION = 7
 
 
 def create(conn: sqlite3.Connection) -> None:
