@@ -240,6 +240,8 @@ def bulk(
         )
         if loader is not None and stage is not None:
             loader.add_boilerplate(stage.model.store.entries())
+        if loader is not None:  # as clusters.jsonl, whatever the input order
+            loader.place_as_run(result.ids, [result.ids[c] for c in result.canon.tolist()])
         if loader is not None:  # the whole-text pairs LSH missed place documents too
             # Looked for (--excerpts, --passages): those with documents stored before as well.
             loader.join_clusters(result.alike_ids(), stored=result.alike is not None)

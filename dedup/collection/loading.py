@@ -174,6 +174,21 @@ class Loader:
             if self._commit_every is not None:
                 self._commit()
 
+    def place_as_run(self, ids: Sequence[str], canonicals: Sequence[str]) -> int:
+        """Place the documents the session stored as the run's own clusters do (``ids`` and
+        the id of each one's canonical there, ``clusters.jsonl``'s), where the documents stored
+        before and a post between commits let them (:meth:`SQLiteIndex.place_as_run`): they
+        were written in input order, before the run had any pair, and a reprint written before
+        its original had founded the cluster the original joined (by a tester). Before the
+        joins, which then place what the run's pairs do not reach. Returns how many moved."""
+        self._check_open()
+        self._write()  # the documents first
+        if len(ids) != len(canonicals):
+            raise InputError(f"{len(canonicals)} canonicals for {len(ids)} documents")
+        self._begin()
+        run = dict(zip(ids, canonicals, strict=True))
+        return self._index.place_as_run({d: run[d] for d in self._loaded if d in run})
+
     def join_clusters(self, pairs: Iterable[tuple[str, str]], *, stored: bool = False) -> int:
         """Place loaded documents with documents they relate to whole where LSH did not
         propose the pair (the bulk job's sampled candidates): for each ``(earlier, later)``

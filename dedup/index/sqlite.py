@@ -6,11 +6,13 @@ import contextlib
 import json
 import os
 import sqlite3
+from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from pathlib import Path
 
 from dedup.config import Config
 from dedup.errors import DedupError
+from dedup.index._as_run import place_as_run
 from dedup.index._connect import DEFAULT_BUSY_TIMEOUT, connect, storage_errors_raised
 from dedup.index._sqlite_store import Hook, SQLiteStore
 from dedup.index.base import DEFAULT_BUCKET_CAP
@@ -88,6 +90,13 @@ class SQLiteIndex(IndexCore):
         :meth:`on_transaction`) in a read transaction, without the write lock: a write
         transaction begun next reads only what is committed in between, while others wait."""
         self._sqlite.read_ahead()
+
+    def place_as_run(self, run: Mapping[str, str]) -> int:
+        """Place documents a bulk load stored (id -> the id of its canonical in the load's own
+        clusters) as the load's clusters do, not as their input order left them
+        (:mod:`dedup.index._as_run`: which may move); how many moved."""
+        with self.atomic():
+            return place_as_run(self._store, run)
 
     @property
     def _sqlite(self) -> SQLiteStore:
