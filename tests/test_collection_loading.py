@@ -156,7 +156,7 @@ def test_a_failed_session_stores_nothing(corpus: list[Document], tmp_path: Path)
 def _old_cli(corpus: Path, db: Path, strip: bool) -> None:
     """``bulk --db`` as it was: Collection.load once per ingest batch, entries at the end; then
     the documents placed as the run's clusters (Loader.place_as_run) and the pairs found
-    related like for like only placed, by the rule of Loader.join_verified."""
+    related like for like only that it did not place, by the rule of Loader.join_verified."""
     config = Config()
     documents = lambda: read_documents([str(corpus)])  # noqa: E731
 
@@ -185,8 +185,10 @@ def _old_cli(corpus: Path, db: Path, strip: bool) -> None:
         if stage is not None:
             collection.load([], [], stage.model.store.entries())
         canonicals = [result.ids[c] for c in result.canon.tolist()]
-        collection.index.place_as_run(dict(zip(result.ids, canonicals, strict=True)))
+        placed = collection.index.place_as_run(dict(zip(result.ids, canonicals, strict=True)))
         for earlier, later, identical in alike.joins(result.ids) if alike else []:
+            if earlier in placed and later in placed:  # the run's clusters had the pair
+                continue
             cluster = collection.index.cluster_of(earlier)
             if identical or cluster == earlier:
                 collection.index.join_verified(later, [cluster])

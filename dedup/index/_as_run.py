@@ -27,9 +27,10 @@ from dedup.index._store import Store
 CHUNK = 4096
 
 
-def place_as_run(store: Store, run: Mapping[str, str]) -> int:
+def place_as_run(store: Store, run: Mapping[str, str]) -> set[str]:
     """Give each document of ``run`` (id -> the id of its run canonical, for the documents a
-    load stored) the run's canonical where the module docstring allows; how many moved."""
+    load stored) the run's canonical where the module docstring allows; the ids it placed so
+    (moved or not)."""
     ids = list(run)
     found: dict[str, tuple[int, int]] = {}  # id -> (handle, canonical), about 100 bytes each
     for start in range(0, len(ids), CHUNK):
@@ -49,4 +50,4 @@ def place_as_run(store: Store, run: Mapping[str, str]) -> int:
             moving.append(handle)
             targets.append(target)
     store.set_canonical(moving, targets)
-    return len(moving)
+    return set(free)

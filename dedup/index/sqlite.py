@@ -91,10 +91,10 @@ class SQLiteIndex(IndexCore):
         transaction begun next reads only what is committed in between, while others wait."""
         self._sqlite.read_ahead()
 
-    def place_as_run(self, run: Mapping[str, str]) -> int:
+    def place_as_run(self, run: Mapping[str, str]) -> set[str]:
         """Place documents a bulk load stored (id -> the id of its canonical in the load's own
         clusters) as the load's clusters do, not as their input order left them
-        (:mod:`dedup.index._as_run`: which may move); how many moved."""
+        (:mod:`dedup.index._as_run`: which may move); the ids placed so, moved or not."""
         with self.atomic():
             return place_as_run(self._store, run)
 
