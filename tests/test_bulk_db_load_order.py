@@ -12,6 +12,9 @@ from click.testing import CliRunner
 
 from dedup.cli import main
 from dedup.collection import Collection
+from dedup.config import Config
+from dedup.fingerprint import Fingerprinter
+from dedup.types import Document
 from tests.conftest import read_jsonl, write_jsonl
 
 
@@ -89,3 +92,19 @@ def test_a_document_stored_before_the_load_keeps_its_cluster(tmp_path: Path) -> 
         "original": "reprint",
         "reprint": "reprint",
     }
+
+
+def test_the_runs_own_pairs_leave_documents_placed_as_its_clusters(tmp_path: Path) -> None:
+    """Two copies the run's clusters keep apart (as a run whose like-for-like twin was taken by
+    an earlier star does) stay apart: the joins of the run's pairs move neither again."""
+    text = _story_records()["original"]["text"]
+    docs = [Document("first", text), Document("second", text)]
+    fps = list(Fingerprinter(Config()).fingerprint([d.text for d in docs]))
+    with Collection.open(tmp_path / "c.db") as collection, collection.loading() as load:
+        load.add(docs, fps)
+        assert load.place_as_run(["first", "second"], ["first", "second"]) == 2
+        assert collection.index.cluster_of("second") == "second"  # the add rule had "first"
+        assert load.join_verified([("first", "second", True)]) == 0
+        assert load.join_clusters([("first", "second")]) == 0
+    with Collection.open(tmp_path / "c.db") as stored:
+        assert stored.get("second").cluster == "second"
