@@ -32,7 +32,7 @@ Readers then see the run as it is committed, and a failed session leaves its com
 ``dedup bulk`` reads its inputs once before, so that a bad line stops it before any commit.
 
 The stored rows are exactly those of :meth:`Collection.load` called with the same batches in
-order (tests/test_collection_loading.py compares whole tables).
+order, then placed as the run's clusters (tests/test_collection_loading.py compares tables).
 """
 
 from __future__ import annotations
@@ -176,15 +176,13 @@ class Loader:
                 self._commit()
 
     def place_as_run(self, ids: Sequence[str], canonicals: Sequence[str]) -> int:
-        """Place the documents the session stored as the run's own clusters do (``ids`` and
-        the id of each one's canonical there, ``clusters.jsonl``'s), where the documents stored
-        before and a post between commits let them (:meth:`SQLiteIndex.place_as_run`): they
-        were written in input order, before the run had any pair, and a reprint written before
-        its original had founded the cluster the original joined (by a tester). Before the
-        joins, which then leave the documents placed so to the run's clusters: those were made
-        from the pairs they are given, all at once (an identical twin's cluster, taken by
-        :meth:`join_verified` in load order, left 0.2 % of a fresh collection's pairs outside
-        ``clusters.jsonl``'s). Returns how many it placed, moved or not."""
+        """Place the documents the session stored as the run's clusters do (``ids`` and each
+        one's canonical id in ``clusters.jsonl``) where what was stored before lets them
+        (:meth:`SQLiteIndex.place_as_run`): written in input order before the run had a pair,
+        a reprint had founded the cluster its original joined (by a tester). Before the joins,
+        which leave documents placed so to the run's clusters, made from the same pairs at
+        once (an identical twin's cluster, taken in load order, left 0.2 % of a fresh
+        collection's pairs outside ``clusters.jsonl``'s). How many it placed, moved or not."""
         self._check_open()
         self._write()  # the documents first
         if len(ids) != len(canonicals):
