@@ -53,7 +53,7 @@ def _collection_clusters(tmp_path: Path, ids: list[str]) -> dict[str, str]:
         return {doc_id: collection.get(doc_id).cluster for doc_id in ids}
 
 
-@pytest.mark.parametrize("options", [(), ("--excerpts",)])
+@pytest.mark.parametrize("options", [(), ("--excerpts",), ("--commit-every", "1")])
 @pytest.mark.parametrize(
     "order", [["original", "reprint", "excerpt"], ["excerpt", "reprint", "original"]]
 )
