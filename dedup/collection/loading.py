@@ -26,10 +26,10 @@ request, which waited 8.1-8.6 s after that run. Committing every ``commit_every`
 (at the end of a step, so in multiples of :data:`STEP`) and taking the lock again only for the
 next step's writes lets the service write between steps and read the run a step at a time
 (boilerplate entries too, ``commit_every`` at a time); a step's commit rewrites the pages it
-shares with the others, which one transaction writes once.
-Readers then see the run as it is committed, and a failed session leaves its committed steps
-(loading the same documents again stores nothing twice: same ids and texts are unchanged);
-``dedup bulk`` reads its inputs once before, so that a bad line stops it before any commit.
+shares with the others, which one transaction writes once. Readers then see the run as it is
+committed, and a failed session leaves its committed steps (loading the same documents again
+stores nothing twice: same ids and texts are unchanged); ``dedup bulk`` reads its inputs once
+before, so that a bad line stops it before any commit.
 
 The stored rows are exactly those of :meth:`Collection.load` called with the same batches in
 order, then placed as the run's clusters (tests/test_collection_loading.py compares tables).
@@ -59,14 +59,13 @@ from dedup.verify import Similarity
 #: Relations that let a document join the other's cluster (a copy or an excerpt of it).
 _JOINS = (Relation.DUPLICATE, Relation.NEAR_DUPLICATE, Relation.CONTAINED_IN)
 
-#: Documents written per step: the index's ``add_many`` costs less per document in bigger
-#: steps (its band keys are probed and inserted in sorted order), the buffered texts and
-#: shingle sets cost memory (about 10 KB per document).
+#: Documents written per step: the index's ``add_many`` costs less per document in bigger steps
+#: (its band keys are probed and inserted in sorted order), the buffered texts and shingle sets
+#: cost memory (about 10 KB per document).
 STEP = 4096
-#: The page cache of a session (the usual one comes back when it ends), smaller than the
-#: index's bulk cache (1 GB): pages spilled from it go to the WAL early, which cost little. At
-#: 100,000 documents 256 MB took the same 62.5 s as 1 GB, with a peak RSS of 1,016 MB instead
-#: of 2,067 and 6.7 GB written instead of 5.8 (one run each, load 1.4-2.2).
+#: A session's page cache (the usual one comes back after), smaller than the index's bulk cache
+#: (1 GB): pages spilled go to the WAL early, at little cost. At 100,000 documents 256 MB took
+#: 62.5 s as 1 GB did, peak RSS 1,016 MB not 2,067, 6.7 GB written not 5.8 (load 1.4-2.2).
 CACHE_MB = 256
 
 
