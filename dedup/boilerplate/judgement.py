@@ -54,6 +54,7 @@ class Judgement:
         self.leave_out = leave_out
         self._most = most
         self._decided: dict[_Key, bool] = {}
+        self._based: dict[_Key, bool] = {}
         self._key_decided: dict[tuple[KeyKind, int, str | None], bool] = {}
         self._signatures: dict[str, np.ndarray | None] = {}
         self._near: dict[int, list[tuple[int, np.ndarray]]] = {}
@@ -77,6 +78,7 @@ class Judgement:
         """Drop the decisions and lookups kept (a judgement in another thread redoes any it
         needs: they depend only on the store)."""
         self._decided.clear()
+        self._based.clear()
         self._key_decided.clear()
         self._signatures.clear()
         self._near.clear()
@@ -152,9 +154,30 @@ class Judgement:
         pooled, which then are few. Most paragraphs of an article are its own, carried by
         fewer documents than a story count needs under all their keys together, of any
         source: those are decided without listing anyone.
+
+        A paragraph that holds enough stories so, and has at most :data:`_FIRST` carriers of
+        any source, is boilerplate only if they hold enough once chained (:meth:`_chains`):
+        updates of a rolling live story, each sharing paragraphs with the next, are one
+        story though the first and the last share only their background. A busy footer's
+        carriers are not listed for this: a chain never made a footer of hundreds content.
         """
         cache_key = (source, occ.exact, occ.masked, occ.template, occ.label)
         decided = self._decided.get(cache_key)
+        if decided is None:
+            decided = self._base(occ, source)
+            keys = self.keys(occ)
+            if decided and self._upper(keys) <= _FIRST:  # a busy footer's are never listed
+                pooled = {d for kind, key in keys for d in self._group(kind, key, source)}
+                carriers = sorted(pooled - {self.leave_out})
+                decided = self._chains(carriers, set(keys), source) >= self.rules.min_documents
+            self._decided[cache_key] = decided
+        return decided
+
+    def _base(self, occ: Occurrence, source: str | None) -> bool:
+        """Whether ``occ``'s carriers in ``source`` hold enough stories, copies counted once
+        and nothing chained (cached): :meth:`boilerplate` before its chains."""
+        cache_key = (source, occ.exact, occ.masked, occ.template, occ.label)
+        decided = self._based.get(cache_key)
         if decided is None:
             keys = self.keys(occ)
             decided = False
@@ -163,7 +186,7 @@ class Judgement:
                 if not decided:
                     pooled = {d for kind, key in keys for d in self._group(kind, key, source)}
                     decided = self._stories(sorted(pooled - {self.leave_out}))
-            self._decided[cache_key] = decided
+            self._based[cache_key] = decided
         return decided
 
     def deciding_key(self, occ: Occurrence, source: str | None) -> tuple[KeyKind, int] | None:
@@ -283,6 +306,66 @@ class Judgement:
             if row >= 0:
                 return start + rows[row] + 1
         return None
+
+    def _chains(
+        self, doc_ids: list[str], judged: set[tuple[KeyKind, int]], source: str | None
+    ) -> int:
+        """How many stories ``doc_ids`` (sorted, the judged paragraph's carriers) hold once
+        chained: a copy (alike a founder, as :meth:`_founded` counts) is one with it, and
+        carriers sharing another paragraph word for word are one.
+
+        Only a paragraph of :attr:`Rules.min_tokens` or more, without a label or a name
+        template, and not itself boilerplate before chains (:meth:`_base`) chains: an
+        outlet's header, blurb or second footer is boilerplate and does not make its
+        articles one story, nor does a byline or a "Read more: ..." line two articles share
+        (they did, by these keys, and cost ``boilerplate_bench`` part 1 recall). Whole-text
+        likeness alone does not chain: six-word briefs under a long footer then became one
+        story and the footer was never learned (``boilerplate_bench`` part 2).
+        """
+        parent = {d: d for d in doc_ids}
+
+        def root(d: str) -> str:
+            while parent[d] != d:
+                d = parent[d]
+            return d
+
+        def union(a: str, b: str) -> None:
+            parent[root(a)] = root(b)
+
+        founders: list[tuple[str, np.ndarray]] = []
+        for d in doc_ids:
+            sig = self._signature_of(d)
+            if sig is None:
+                continue
+            like = next(
+                (
+                    f
+                    for f, fs in founders
+                    if float(np.mean(sig == fs)) >= self.rules.story_threshold
+                ),
+                None,
+            )
+            if like is None:
+                founders.append((d, sig))
+            else:
+                union(d, like)
+        inside = set(doc_ids)
+        for d in doc_ids:
+            entry = self.store.get(d)
+            if entry is None:
+                continue
+            for occ in entry.occurrences:
+                own = keys_of(occ)
+                if occ.shingles is None or occ.label is not None or occ.template is not None:
+                    continue  # a short line, a "Read more: ..." or a byline links no story
+                if judged.intersection(own) or self._upper(own) < 2:
+                    continue
+                if self._base(occ, source):
+                    continue
+                for other in self._group("exact", occ.exact, source):
+                    if other in inside:
+                        union(d, other)
+        return len({root(d) for d in doc_ids})
 
     def _signature_of(self, doc_id: str) -> np.ndarray | None:
         if doc_id not in self._signatures:
