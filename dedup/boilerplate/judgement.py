@@ -55,6 +55,10 @@ class Judgement:
         self._most = most
         self._decided: dict[_Key, bool] = {}
         self._based: dict[_Key, bool] = {}
+        self._copied: dict[tuple[str, ...], dict[str, str]] = {}
+        self._linking: dict[
+            tuple[str, str | None], list[tuple[frozenset[tuple[KeyKind, int]], list[str]]]
+        ] = {}
         self._key_decided: dict[tuple[KeyKind, int, str | None], bool] = {}
         self._signatures: dict[str, np.ndarray | None] = {}
         self._near: dict[int, list[tuple[int, np.ndarray]]] = {}
@@ -79,6 +83,8 @@ class Judgement:
         needs: they depend only on the store)."""
         self._decided.clear()
         self._based.clear()
+        self._copied.clear()
+        self._linking.clear()
         self._key_decided.clear()
         self._signatures.clear()
         self._near.clear()
@@ -322,7 +328,7 @@ class Judgement:
         likeness alone does not chain: six-word briefs under a long footer then became one
         story and the footer was never learned (``boilerplate_bench`` part 2).
         """
-        parent = {d: d for d in doc_ids}
+        parent = dict(self._copies(doc_ids))
 
         def root(d: str) -> str:
             while parent[d] != d:
@@ -332,40 +338,59 @@ class Judgement:
         def union(a: str, b: str) -> None:
             parent[root(a)] = root(b)
 
-        founders: list[tuple[str, np.ndarray]] = []
-        for d in doc_ids:
-            sig = self._signature_of(d)
-            if sig is None:
-                continue
-            like = next(
-                (
-                    f
-                    for f, fs in founders
-                    if float(np.mean(sig == fs)) >= self.rules.story_threshold
-                ),
-                None,
-            )
-            if like is None:
-                founders.append((d, sig))
-            else:
-                union(d, like)
         inside = set(doc_ids)
         for d in doc_ids:
-            entry = self.store.get(d)
-            if entry is None:
-                continue
-            for occ in entry.occurrences:
-                own = keys_of(occ)
+            for own, sharing in self._links(d, source):
+                if judged.isdisjoint(own):
+                    for other in sharing:
+                        if other in inside:
+                            union(d, other)
+        return len({root(d) for d in doc_ids})
+
+    def _copies(self, doc_ids: list[str]) -> dict[str, str]:
+        """Each of ``doc_ids`` (sorted) with the founder it is a copy of, or itself (cached:
+        an outlet's header and footer lines have the same carriers)."""
+        cache_key = tuple(doc_ids)
+        copies = self._copied.get(cache_key)
+        if copies is None:
+            copies = {d: d for d in doc_ids}
+            founders: list[tuple[str, np.ndarray]] = []
+            for d in doc_ids:
+                sig = self._signature_of(d)
+                if sig is None:
+                    continue
+                like = next(
+                    (f for f, fs in founders if np.mean(sig == fs) >= self.rules.story_threshold),
+                    None,
+                )
+                if like is None:
+                    founders.append((d, sig))
+                else:
+                    copies[d] = like
+            self._copied[cache_key] = copies
+        return copies
+
+    def _links(
+        self, doc_id: str, source: str | None
+    ) -> list[tuple[frozenset[tuple[KeyKind, int]], list[str]]]:
+        """The paragraphs of ``doc_id`` that chain stories (:meth:`_chains`), each with its
+        own keys and the documents of ``source`` sharing it word for word (cached: a story's
+        carriers are asked about for each of its paragraphs)."""
+        cache_key = (doc_id, source)
+        links = self._linking.get(cache_key)
+        if links is None:
+            links = []
+            entry = self.store.get(doc_id)
+            for occ in () if entry is None else entry.occurrences:
                 if occ.shingles is None or occ.label is not None or occ.template is not None:
                     continue  # a short line, a "Read more: ..." or a byline links no story
-                if judged.intersection(own) or self._upper(own) < 2:
-                    continue
-                if self._base(occ, source):
-                    continue
-                for other in self._group("exact", occ.exact, source):
-                    if other in inside:
-                        union(d, other)
-        return len({root(d) for d in doc_ids})
+                if self._carriers_in_order().count("exact", occ.exact) < 2:
+                    continue  # the document's own (most of its paragraphs): nothing listed
+                sharing = [d for d in self._group("exact", occ.exact, source) if d != doc_id]
+                if sharing and not self._base(occ, source):
+                    links.append((frozenset(keys_of(occ)), sharing))
+            self._linking[cache_key] = links
+        return links
 
     def _signature_of(self, doc_id: str) -> np.ndarray | None:
         if doc_id not in self._signatures:
