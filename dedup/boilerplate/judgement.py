@@ -8,14 +8,12 @@ Split from :mod:`dedup.boilerplate.model`, which learns and hands judgements out
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import cast
 
 import numpy as np
 
-from dedup._minhash_kernels import found_stories
+from dedup.boilerplate._signatures import Signatures
 from dedup.boilerplate.rules import Rules
 from dedup.boilerplate.store import (
-    BatchLookups,
     BoilerplateStore,
     CarriersInOrder,
     DocumentEntry,
@@ -29,8 +27,6 @@ from dedup.verify import jaccard
 _Key = tuple[str | None, int, int, int | None, int | None]
 #: Carriers of a key a story count reads first (it usually stops after three documents).
 _FIRST = 32
-#: Carriers whose signatures a story count fetches and compares at a time.
-_CHUNK = 16
 
 
 class Judgement:
@@ -55,14 +51,13 @@ class Judgement:
         self._most = most
         self._decided: dict[_Key, bool] = {}
         self._based: dict[_Key, bool] = {}
-        self._copied: dict[tuple[str, ...], dict[str, str]] = {}
         self._linking: dict[
             tuple[str, str | None], list[tuple[frozenset[tuple[KeyKind, int]], list[str]]]
         ] = {}
         self._key_decided: dict[tuple[KeyKind, int, str | None], bool] = {}
-        self._signatures: dict[str, np.ndarray | None] = {}
+        self._sig = Signatures(store, rules)  # whole-text signatures, story counts
         self._near: dict[int, list[tuple[int, np.ndarray]]] = {}
-        self._batch = _batch_lookups(store)
+        self._batch = self._sig.batch
         self._in_order: CarriersInOrder | None = None
 
     def judge(self, entries: Sequence[DocumentEntry]) -> list[list[Occurrence]]:
@@ -83,10 +78,9 @@ class Judgement:
         needs: they depend only on the store)."""
         self._decided.clear()
         self._based.clear()
-        self._copied.clear()
         self._linking.clear()
         self._key_decided.clear()
-        self._signatures.clear()
+        self._sig.clear()
         self._near.clear()
 
     def prefetch(self, occurrences: Sequence[Occurrence]) -> None:
@@ -249,7 +243,7 @@ class Judgement:
             read = first  # the carriers that held enough (a kept count's begin them)
             enough = in_order.holds_enough(kind, key, source, self.rules, first)
             if not enough:
-                founded = self._founded(first)
+                founded = self._sig.founded(first)
                 enough = founded is not None
                 if founded is not None:
                     read = first[:founded]
@@ -275,50 +269,14 @@ class Judgement:
 
     def _stories(self, doc_ids: list[str]) -> bool:
         """Whether ``doc_ids`` (sorted) hold ``min_documents`` stories that are not copies."""
-        return self._founded(doc_ids) is not None
-
-    def _founded(self, doc_ids: list[str]) -> int | None:
-        """How many of ``doc_ids`` (sorted) were read to find ``min_documents`` stories that
-        are not copies, or None if they hold fewer.
-
-        Greedy in id order: a document founds a story unless its estimated Jaccard similarity
-        to an earlier founder reaches ``story_threshold``. Deterministic for a set of documents.
-        """
-        need = self.rules.min_documents
-        if len(doc_ids) < need:
-            return None
-        founders: np.ndarray | None = None
-        count = 0
-        # A few at a time (signatures fetched together): a story count usually stops early.
-        for start in range(0, len(doc_ids), _CHUNK):
-            chunk = doc_ids[start : start + _CHUNK]
-            if self._batch is not None:
-                wanted = [d for d in chunk if d not in self._signatures]
-                if wanted:
-                    found = self._batch.signatures(wanted)
-                    self._signatures.update({d: found.get(d) for d in wanted})
-            rows, known = [], []
-            for k, doc_id in enumerate(chunk):
-                signature = self._signature_of(doc_id)
-                if signature is not None:
-                    rows.append(k)
-                    known.append(signature)
-            if not rows:
-                continue
-            matrix = np.stack(known)
-            if founders is None:
-                founders = np.empty((need, matrix.shape[1]), dtype=matrix.dtype)
-            count, row = found_stories(matrix, founders, count, self.rules.story_threshold)
-            if row >= 0:
-                return start + rows[row] + 1
-        return None
+        return self._sig.founded(doc_ids) is not None
 
     def _chains(
         self, doc_ids: list[str], judged: set[tuple[KeyKind, int]], source: str | None
     ) -> int:
         """How many stories ``doc_ids`` (sorted, the judged paragraph's carriers) hold once
-        chained: a copy (alike a founder, as :meth:`_founded` counts) is one with it, and
-        carriers sharing another paragraph word for word are one.
+        chained: a copy (alike a founder, as :meth:`~._signatures.Signatures.founded` counts)
+        is one with it, and carriers sharing another paragraph word for word are one.
 
         Only a paragraph of :attr:`Rules.min_tokens` or more, without a label or a name
         template, and not itself boilerplate before chains (:meth:`_base`) chains: an
@@ -328,7 +286,7 @@ class Judgement:
         likeness alone does not chain: six-word briefs under a long footer then became one
         story and the footer was never learned (``boilerplate_bench`` part 2).
         """
-        parent = dict(self._copies(doc_ids))
+        parent = dict(self._sig.copies(doc_ids))
 
         def root(d: str) -> str:
             while parent[d] != d:
@@ -346,29 +304,6 @@ class Judgement:
                         if other in inside:
                             union(d, other)
         return len({root(d) for d in doc_ids})
-
-    def _copies(self, doc_ids: list[str]) -> dict[str, str]:
-        """Each of ``doc_ids`` (sorted) with the founder it is a copy of, or itself (cached:
-        an outlet's header and footer lines have the same carriers)."""
-        cache_key = tuple(doc_ids)
-        copies = self._copied.get(cache_key)
-        if copies is None:
-            copies = {d: d for d in doc_ids}
-            founders: list[tuple[str, np.ndarray]] = []
-            for d in doc_ids:
-                sig = self._signature_of(d)
-                if sig is None:
-                    continue
-                like = next(
-                    (f for f, fs in founders if np.mean(sig == fs) >= self.rules.story_threshold),
-                    None,
-                )
-                if like is None:
-                    founders.append((d, sig))
-                else:
-                    copies[d] = like
-            self._copied[cache_key] = copies
-        return copies
 
     def _links(
         self, doc_id: str, source: str | None
@@ -391,17 +326,3 @@ class Judgement:
                     links.append((frozenset(keys_of(occ)), sharing))
             self._linking[cache_key] = links
         return links
-
-    def _signature_of(self, doc_id: str) -> np.ndarray | None:
-        if doc_id not in self._signatures:
-            entry = self.store.get(doc_id)
-            self._signatures[doc_id] = None if entry is None else entry.signature
-        return self._signatures[doc_id]
-
-
-def _batch_lookups(store: BoilerplateStore) -> BatchLookups | None:
-    """``store`` if it has :class:`BatchLookups`. Asked of its class first: ``isinstance`` with a
-    protocol lists the protocol's members each time (13 us, in every post's judgement)."""
-    if issubclass(type(store), BatchLookups):
-        return cast(BatchLookups, store)
-    return store if isinstance(store, BatchLookups) else None

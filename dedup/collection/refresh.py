@@ -53,9 +53,10 @@ where a collection that never held the deleted posts said ``duplicate`` (by a te
 
 Not done: a file's removals made by code from before the ``reopened`` table reopened nothing
 (its keys are left as they are); a key's story count may also fall when a new carrier, first in
-id order, is like two earlier stories (:meth:`Judgement._founded` counts them greedily), or
-shares a paragraph with each of two (:meth:`Judgement.boilerplate` chains them), which reopens
-nothing; a carrier that holds a paragraph only through a near-variant form, when
+id order, is like two earlier stories (counted greedily,
+:meth:`~dedup.boilerplate._signatures.Signatures.founded`), or shares a paragraph with each of
+two (:meth:`Judgement.boilerplate` chains them), which reopens nothing; a carrier that holds a
+paragraph only through a near-variant form, when
 another key decided it, waits until its own form's keys decide it; documents stored by posts
 before a bulk load into the same file are settled with it; a check (nothing stored) judges
 with the fingerprints as they are, so it may miss what the next post of the source makes
