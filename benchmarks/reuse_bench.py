@@ -47,7 +47,7 @@ AlignFn = Callable[[Tokens, Tokens, str, str], list[Passage]]
 
 def with_texts(aligner: Aligner) -> AlignFn:
     """``aligner`` as the library runs it: sides made with their texts, so that a passage's
-    ends take in their punctuation (:func:`dedup.align.widened`)."""
+    ends take in their punctuation (:func:`dedup.passage_ends.widened`)."""
 
     def align(a: Tokens, b: Tokens, text_a: str, text_b: str) -> list[Passage]:
         return aligner.align_sides(aligner.side(a, (), text_a), aligner.side(b, (), text_b))

@@ -112,7 +112,7 @@ class ReuseFinder:
     ) -> PairReuse:
         """Passages of a pair of tokenised texts, boilerplate excluded, and the verdict;
         ``texts``, those the tokens came from, let the passages take in their punctuation
-        (:func:`dedup.align.widened`)."""
+        (:func:`dedup.passage_ends.widened`)."""
         text_a, text_b = texts or (None, None)
         return self.compare_sides(
             self.aligner.side(a, exclude_a, text_a), self.aligner.side(b, exclude_b, text_b)

@@ -1,10 +1,11 @@
-"""Specification of a passage's ends (dedup.align.widened): the punctuation attached to its
+"""Specification of a passage's ends (dedup.passage_ends.widened): the punctuation attached to its
 first and last words is part of it, nothing of a word it does not hold."""
 
 from __future__ import annotations
 
-from dedup.align import MAX_ATTACHED, Aligner, widened
+from dedup.align import Aligner
 from dedup.normalize import tokenize
+from dedup.passage_ends import MAX_ATTACHED, widened
 
 ALIGNER = Aligner()
 QUOTE = (
