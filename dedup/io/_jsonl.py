@@ -115,10 +115,12 @@ def decode_object(line: str, path: str, lineno: int) -> dict[str, Any]:
     Everything the standard parser can raise on a line is named here, so that every reader of
     JSON Lines (documents, gold labels, a run's outputs) rejects the same lines the same way:
     bad syntax, NaN and Infinity, an integer beyond ``int_max_str_digits``, nesting too deep for
-    the parser's recursion, and a value that is not an object.
+    the parser's recursion, and a value that is not an object. The line's ending is dropped
+    first: a record cut short ends at it, and the parser would place the error past it, in
+    column 1 of a line that does not exist.
     """
     try:
-        record = _DECODER.decode(line)
+        record = _DECODER.decode(line.rstrip("\r\n"))
     except _NonFiniteNumberError as exc:
         raise InputError(
             f"invalid JSON: {exc} is not a JSON value (NaN and Infinity are not allowed)",

@@ -1,0 +1,31 @@
+"""Bad or unusual input at the command line: one line naming file and line, exit code 2, no
+output; and inputs at the edges of the documented formats read as documented."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from dedup.cli import main
+
+TEXT = "alpha beta gamma delta epsilon zeta eta theta"
+
+
+def run(*args: str) -> tuple[int, str]:
+    """Invoke the CLI in-process; returns (exit code, stderr+stdout)."""
+    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def bulk(tmp_path: Path, *inputs: Path) -> tuple[int, str]:
+    return run("bulk", *map(str, inputs), "--out", str(tmp_path / "out"), "--quiet")
+
+
+def test_a_truncated_json_record_names_the_column_where_it_ends(tmp_path: Path) -> None:
+    """The column is counted on the line itself, not past its line break."""
+    path = tmp_path / "trunc.jsonl"
+    path.write_text('{"id":"g","text":"ok words here"}\n{"id": "x", "text": "ab"\n')
+    code, output = bulk(tmp_path, path)
+    assert code == 2
+    assert output == f"dedup: error: {path}:2: invalid JSON: Expecting ',' delimiter (column 25)\n"
