@@ -34,6 +34,13 @@ class ConfigMismatchError(DedupError):
         return type(self), (self.expected, self.found, self.where)
 
 
+def shown_path(path: str) -> str:
+    """``path`` as an error message names it: as it is, or, if it holds a character that
+    does not print (a line break, a tab, an undecodable byte's surrogate escape), quoted and
+    escaped as a Python string literal, so that the message stays one line and can be echoed."""
+    return path if path.isprintable() else repr(path)
+
+
 class InputError(DedupError, ValueError):
     """Bad input data, located as precisely as we can (file and 1-based line)."""
 
@@ -43,7 +50,8 @@ class InputError(DedupError, ValueError):
         self.line = line
         where = ""
         if path is not None:
-            where = f"{path}:{line}: " if line is not None else f"{path}: "
+            shown = shown_path(path)
+            where = f"{shown}:{line}: " if line is not None else f"{shown}: "
         super().__init__(f"{where}{message}")
 
     def __reduce__(self) -> tuple[type[InputError], tuple[str, str | None, int | None]]:

@@ -29,3 +29,15 @@ def test_a_truncated_json_record_names_the_column_where_it_ends(tmp_path: Path) 
     code, output = bulk(tmp_path, path)
     assert code == 2
     assert output == f"dedup: error: {path}:2: invalid JSON: Expecting ',' delimiter (column 25)\n"
+
+
+def test_a_path_holding_a_line_break_is_quoted_to_keep_the_error_one_line(tmp_path: Path) -> None:
+    """Odd characters in a path are escaped, as a Python string literal spells them."""
+    folder = tmp_path / "d"
+    folder.mkdir()
+    named = folder / "nl\nname.txt"
+    named.write_text("q\n")
+    code, output = bulk(tmp_path, folder)
+    assert code == 2
+    assert output.count("\n") == 1
+    assert output.startswith(f"dedup: error: {str(named)!r}:1: the id ")

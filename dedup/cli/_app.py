@@ -22,7 +22,7 @@ import click
 from dedup._exits import INTERRUPTED, TERMINATED
 from dedup.cli._usage import Group
 from dedup.config import Config
-from dedup.errors import DedupError, InputError
+from dedup.errors import DedupError, InputError, shown_path
 from dedup.settings import load_config
 from dedup.types import Document
 
@@ -101,8 +101,12 @@ def system_error(exc: OSError) -> str:
     if exc.filename is None:
         return reason
     if exc.filename2 is not None:
-        return f"{exc.filename} -> {exc.filename2}: {reason}"
-    return f"{exc.filename}: {reason}"
+        return f"{_shown(exc.filename)} -> {_shown(exc.filename2)}: {reason}"
+    return f"{_shown(exc.filename)}: {reason}"
+
+
+def _shown(filename: object) -> str:
+    return shown_path(os.fsdecode(filename) if isinstance(filename, bytes) else str(filename))
 
 
 def config_options(func: Callable[P, R]) -> Callable[P, R]:

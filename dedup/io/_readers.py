@@ -12,7 +12,7 @@ from typing import IO
 
 import numpy as np
 
-from dedup.errors import InputError
+from dedup.errors import InputError, shown_path
 from dedup.fields import id_problem
 from dedup.io._jsonl import FieldNames, jsonl_records
 from dedup.io._streams import decode_line, decoded_lines, gunzip, numbered_lines, sniff_gzip
@@ -153,7 +153,9 @@ def _read_all(
         where = first_seen.get(doc.id)
         if where is not None:
             raise InputError(
-                f"duplicate id {doc.id!r} (first seen at {where[0]}:{where[1]})", path, line
+                f"duplicate id {doc.id!r} (first seen at {shown_path(where[0])}:{where[1]})",
+                path,
+                line,
             )
         first_seen[doc.id] = (path, line)
         yield doc
