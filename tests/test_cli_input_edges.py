@@ -3,6 +3,7 @@ output; and inputs at the edges of the documented formats read as documented."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -41,3 +42,15 @@ def test_a_path_holding_a_line_break_is_quoted_to_keep_the_error_one_line(tmp_pa
     assert code == 2
     assert output.count("\n") == 1
     assert output.startswith(f"dedup: error: {str(named)!r}:1: the id ")
+
+
+def test_a_sweep_threshold_out_of_range_is_a_usage_error(tmp_path: Path) -> None:
+    """tune's --thresholds values are checked as its other options are: a usage error."""
+    path = tmp_path / "gold.jsonl"
+    path.write_text(json.dumps({"id": "a", "text": TEXT, "cluster": "1"}) + "\n")
+    code, output = run("tune", str(path), "--thresholds", "0.5,1.5")
+    assert code == 2
+    assert output == (
+        "dedup tune: error: Invalid value for --thresholds: threshold must be in (0, 1], "
+        "got 1.5 (see 'dedup tune --help')\n"
+    )

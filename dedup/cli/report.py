@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING, TypeVar
 import click
 
 from dedup.cli._app import _errors_to_exit, _rereadable, build_config, config_options, main
-from dedup.errors import InputError
+from dedup.errors import ConfigError, InputError
 
 if TYPE_CHECKING:
     from dedup.cli._app import Inputs
+    from dedup.config import Config
     from dedup.evaluate import Labels
 
 N = TypeVar("N", int, float)
@@ -224,10 +225,8 @@ def tune(
     sweep_ngrams = _numbers(ngrams, int, "--ngrams")
     if not 0.0 <= min_precision <= 1.0:
         raise click.BadParameter("must be within 0 and 1", param_hint="--min-precision")
-    for value in sweep_thresholds:
-        base.replace(threshold=value)  # a ConfigError names a bad value before any work
-    for value in sweep_ngrams:
-        base.replace(ngram=value)
+    _check_sweep(base, "threshold", sweep_thresholds, "--thresholds")
+    _check_sweep(base, "ngram", sweep_ngrams, "--ngrams")
     _check_files(inputs)
     fields = {"id_field": id_field, "text_field": text_field, "source_field": source_field}
     with _rereadable(inputs, fields) as documents:
@@ -260,6 +259,16 @@ def _numbers(text: str, kind: type[N], hint: str) -> list[N]:
     if not values:
         raise click.BadParameter("give at least one value", param_hint=hint)
     return values
+
+
+def _check_sweep(base: Config, setting: str, values: Sequence[float], hint: str) -> None:
+    """Every value of a sweep is a valid setting, checked before any work; a bad one is a
+    usage error of its option, as a value that is no number is (the config's own message)."""
+    for value in values:
+        try:
+            base.replace(**{setting: value})
+        except ConfigError as exc:
+            raise click.BadParameter(str(exc), param_hint=hint) from None
 
 
 def _gold_labels(documents: Inputs, **fields: str) -> Labels:
