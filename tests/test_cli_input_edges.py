@@ -9,6 +9,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from dedup.cli import main
+from tests.conftest import SAMPLE_DUMP, read_jsonl
 
 TEXT = "alpha beta gamma delta epsilon zeta eta theta"
 
@@ -54,3 +55,13 @@ def test_a_sweep_threshold_out_of_range_is_a_usage_error(tmp_path: Path) -> None
         "dedup tune: error: Invalid value for --thresholds: threshold must be in (0, 1], "
         "got 1.5 (see 'dedup tune --help')\n"
     )
+
+
+def test_a_dump_with_lone_cr_line_ends_is_split_into_its_articles(tmp_path: Path) -> None:
+    """Lone CR ends a line in a text file, as it ends one between paragraphs."""
+    path = tmp_path / "cr_dump.txt"
+    path.write_bytes(SAMPLE_DUMP.read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r"))
+    code, output = bulk(tmp_path, path)
+    assert code == 0, output
+    ids = [c["id"] for c in read_jsonl(tmp_path / "out" / "clusters.jsonl")]
+    assert ids == [f"cr_dump-{k:02d}" for k in range(1, 11)]

@@ -15,7 +15,7 @@ import numpy as np
 from dedup.errors import InputError, shown_path
 from dedup.fields import id_problem
 from dedup.io._jsonl import FieldNames, jsonl_records
-from dedup.io._streams import decode_line, decoded_lines, gunzip, numbered_lines, sniff_gzip
+from dedup.io._streams import decode_line, gunzip, numbered_lines, sniff_gzip, text_lines
 from dedup.io._text import checked_lines, read_text_file
 from dedup.types import Document
 
@@ -69,12 +69,13 @@ def read_documents(
     Other keys are ignored. CRLF line endings are accepted; string values are data and are kept
     exactly, so an escaped ``\\r\\n`` inside ``text`` stays ``\\r\\n``.
 
-    **Dump format** (a concatenation of scraped articles, as ``examples/sample_dump.txt``).
-    Lines are grouped into *blocks*: runs of non-blank lines separated by blank (whitespace-only)
-    lines. A *title line* is a block of exactly one line which, stripped, is at most 200
-    characters and contains ``" | "``, where the part after the last ``" | "`` (the section) is
-    1-40 characters not ending in ``. ! ? , ; :`` and the part before it (the title) is not empty.
-    The *footer* is a block of exactly one line reading ``Original Source``.
+    **Dump format** (a concatenation of scraped articles, as ``examples/sample_dump.txt``). A line
+    of a text file ends at LF, CRLF or a lone CR (as for paragraphs, and for the line numbers of its
+    errors). Lines are grouped into *blocks*: runs of non-blank lines separated by blank
+    (whitespace-only) lines. A *title line* is a block of exactly one line which, stripped, is at
+    most 200 characters and contains ``" | "``, where the part after the last ``" | "`` (the
+    section) is 1-40 characters not ending in ``. ! ? , ; :`` and the part before it (the title) is
+    not empty. The *footer* is a block of exactly one line reading ``Original Source``.
 
     A text file is a dump when its first block is a title line and a footer block follows later
     in the file. An article starts at the first block, and at every title line whose preceding
@@ -236,7 +237,7 @@ def _read_stream(
                 yield parse, path, lineno
         else:
             stem = Path(path).stem
-            lines = ((n, decode_line(line, path, n)) for n, line in raw)
+            lines = ((n, decode_line(line, path, n)) for n, line in text_lines(raw))
             for part in read_text_file(checked_lines(lines, path), Path(path).name, stem):
                 doc_id = _named(part.id, path, part.line)
                 yield _ready(Document(id=doc_id, text=part.text, title=part.title)), path, part.line
@@ -257,7 +258,8 @@ def _read_txt_dir(root: str) -> Iterator[_Pending]:
     found.sort()
     for doc_id, full in found:
         with _open(full) as handle:
-            text = "".join(line for _, line in checked_lines(decoded_lines(handle, full), full))
+            lines = ((n, decode_line(line, full, n)) for n, line in text_lines(enumerate(handle)))
+            text = "".join(line for _, line in checked_lines(lines, full))
         yield _ready(Document(id=_named(doc_id, full, 1), text=text)), full, 1
 
 

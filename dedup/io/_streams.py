@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import re
 import zlib
 from collections.abc import Iterable, Iterator
 from typing import IO, TYPE_CHECKING
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
 GZIP_MAGIC = b"\x1f\x8b"
 UTF8_BOM = b"\xef\xbb\xbf"
 _BUFFER_SIZE = 1 << 16
+# Zero-width: just after a CR that no LF follows (a CR at the end of a line is the file's end).
+_AFTER_LONE_CR = re.compile(rb"(?<=\r)(?!\n)")
 
 
 class _PushbackReader(io.RawIOBase):
@@ -113,3 +116,21 @@ def decode_line(raw: bytes, path: str, lineno: int) -> str:
             path,
             lineno,
         ) from None
+
+
+def text_lines(lines: Iterable[tuple[int, bytes]]) -> Iterator[tuple[int, bytes]]:
+    """The lines of a text file, where a lone CR ends a line as LF and CRLF do: renumbered,
+    line endings kept.
+
+    Text is split into paragraphs on the same three line ends (:mod:`dedup.paragraphs`), so a
+    file saved with classic Mac line ends is a dump of articles, and its errors name the line
+    an editor shows, as with the other two. JSON Lines are split on LF only, as the format
+    says. Splitting bytes is safe: no UTF-8 sequence holds the byte 0x0d but CR itself.
+    """
+    number = 0
+    for _, raw in lines:
+        pieces = _AFTER_LONE_CR.split(raw) if b"\r" in raw else (raw,)
+        for piece in pieces:
+            if piece:
+                number += 1
+                yield number, piece

@@ -99,7 +99,7 @@ def _body(blocks: list[_Block]) -> str:
     text = "".join(line for block in blocks for line in block.lines)
     if text.endswith("\r\n"):
         return text[:-2]
-    return text.removesuffix("\n")
+    return text.removesuffix("\n").removesuffix("\r")
 
 
 def _articles(blocks: Iterator[_Block], stem: str) -> Iterator[TextDocument]:
