@@ -65,3 +65,45 @@ def test_a_dump_with_lone_cr_line_ends_is_split_into_its_articles(tmp_path: Path
     assert code == 0, output
     ids = [c["id"] for c in read_jsonl(tmp_path / "out" / "clusters.jsonl")]
     assert ids == [f"cr_dump-{k:02d}" for k in range(1, 11)]
+
+
+def test_a_directory_of_json_lines_files_is_read_as_the_spark_engine_reads_it(
+    tmp_path: Path,
+) -> None:
+    """A directory with no .txt file below it: its visible files are JSON Lines, in name order
+    (a Spark job's output: part files beside a _SUCCESS marker)."""
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    (parts / "part-0001.jsonl").write_text(json.dumps({"id": "b", "text": TEXT}) + "\n")
+    (parts / "part-0000.jsonl").write_text(json.dumps({"id": "a", "text": TEXT}) + "\n")
+    (parts / "_SUCCESS").write_text("")
+    (parts / ".part-0000.jsonl.crc").write_text("not json")
+    code, output = bulk(tmp_path, parts)
+    assert code == 0, output
+    clusters = read_jsonl(tmp_path / "out" / "clusters.jsonl")
+    assert [(c["id"], c["cluster"]) for c in clusters] == [("a", "a"), ("b", "a")]
+
+
+def test_a_directory_with_no_input_file_is_refused(tmp_path: Path) -> None:
+    """A directory that holds nothing to read is more likely a wrong path than a corpus."""
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "_SUCCESS").write_text("")
+    code, output = bulk(tmp_path, empty)
+    assert code == 2
+    assert output == (
+        f"dedup: error: {empty}: holds no input file (no *.txt file below it, "
+        "no JSON Lines file in it)\n"
+    )
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_subdirectory_beside_json_lines_files_is_refused(tmp_path: Path) -> None:
+    """Nested datasets are not read, by either engine: an error rather than skipped data."""
+    parts = tmp_path / "parts"
+    (parts / "nested").mkdir(parents=True)
+    (parts / "part-0000.jsonl").write_text(json.dumps({"id": "a", "text": TEXT}) + "\n")
+    code, output = bulk(tmp_path, parts)
+    assert code == 2
+    assert output.startswith(f"dedup: error: {parts}: holds a subdirectory nested;")
+    assert not (tmp_path / "out").exists()

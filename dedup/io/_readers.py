@@ -6,6 +6,7 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack
+from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
 from typing import IO
@@ -22,6 +23,7 @@ from dedup.types import Document
 STDIN_NAME = "<stdin>"
 _READ_BUFFER = 1 << 20
 _JSONL_SUFFIXES = (".jsonl", ".ndjson")
+_HIDDEN = ("_", ".")  # names a directory's reading skips, as Spark's and Hadoop's do
 
 
 def read_documents(
@@ -50,10 +52,15 @@ def read_documents(
     * A name in ``streams`` (a pipe or a FIFO, which can be read only once: the caller reads
       it through a copy it keeps, then reads the copy): read from that open stream, as a file
       of that name would be; errors name the input.
-    * A directory: every regular file named ``*.txt`` (case-sensitive) anywhere below it,
-      symlinked directories not followed, in code-point order of the relative path. Each file is
-      one document: id = path relative to the directory with ``/`` separators, text = the file
-      content exactly (UTF-8, BOM dropped, line endings untouched), no source, no title.
+    * A directory holding a regular file named ``*.txt`` (case-sensitive) anywhere below it:
+      every such file, symlinked directories not followed, in code-point order of the relative
+      path. Each file is one document: id = path relative to the directory with ``/``
+      separators, text = the file content exactly (UTF-8, BOM dropped, line endings untouched),
+      no source, no title.
+    * Any other directory, as the Spark engine reads one: its visible files (names not starting
+      with ``_`` or ``.``), in code-point order, each JSON Lines (gzip-compressed if it starts
+      with the magic bytes or is named ``*.gz``). A visible subdirectory, and a directory with
+      no file to read, are errors (before anything is read).
     * A file starting with the gzip magic bytes ``1f 8b``, or named ``*.gz``: gzip-compressed
       JSON Lines, whatever the inner name.
     * A file named ``*.jsonl`` or ``*.ndjson``: JSON Lines.
@@ -177,8 +184,14 @@ def _pending(
     for name in inputs:
         if name != "-" and not os.path.exists(name):
             raise InputError("no such file or directory", name)
+    # Listed before anything is read, so that a directory with nothing to read fails at once.
+    listed = {
+        name: _listed(name)
+        for name in inputs
+        if name != "-" and name not in streams and os.path.isdir(name)
+    }
     for name in inputs:
-        yield from _read_input(name, fields, stdin, streams.get(name))
+        yield from _read_input(name, fields, stdin, streams.get(name), listed.get(name))
 
 
 def _ready(doc: Document) -> Callable[[], Document]:
@@ -186,13 +199,22 @@ def _ready(doc: Document) -> Callable[[], Document]:
 
 
 def _read_input(
-    name: str, fields: FieldNames, stdin: IO[bytes] | None, stream: IO[bytes] | None
+    name: str,
+    fields: FieldNames,
+    stdin: IO[bytes] | None,
+    stream: IO[bytes] | None,
+    listing: _Listing | None,
 ) -> Iterator[_Pending]:
     if name == "-":
         source = stdin if stdin is not None else sys.stdin.buffer
         yield from _read_stream(source, STDIN_NAME, fields, jsonl=True)
-    elif os.path.isdir(name):
-        yield from _read_txt_dir(name)
+    elif listing is not None and listing.txt:
+        yield from _read_txt_files(listing.files)
+    elif listing is not None:
+        for _, full in listing.files:
+            with _open(full) as handle:
+                gz = full.lower().endswith(".gz")
+                yield from _read_stream(handle, full, fields, jsonl=True, gz=gz)
     else:
         with ExitStack() as opened:
             handle = stream if stream is not None else opened.enter_context(_open(name))
@@ -248,15 +270,55 @@ def _walk_error(error: OSError) -> None:
     raise InputError(f"cannot read directory: {error.strerror}", str(error.filename))
 
 
-def _read_txt_dir(root: str) -> Iterator[_Pending]:
-    found: list[tuple[str, str]] = []
-    for dirpath, _dirnames, filenames in os.walk(root, onerror=_walk_error):
+@dataclass(frozen=True, slots=True)
+class _Listing:
+    """What a directory input holds to read, in read order."""
+
+    txt: bool  # .txt files, one document each; else JSON Lines files
+    files: list[tuple[str, str]]  # (name relative to the directory, path), in read order
+
+
+def _listed(root: str) -> _Listing:
+    """A directory's ``*.txt`` files below it, if it holds any (sorted by relative path), else
+    its visible files (names not starting with ``_`` or ``.``), JSON Lines, sorted by name.
+
+    The second reading is the Spark engine's (:mod:`dedup.engines.spark.sources`): a Spark
+    job's output (``part-*`` files beside a ``_SUCCESS`` marker) reads the same on both
+    engines, and a visible subdirectory is an error there and here, not skipped data. A
+    directory with neither is refused: an empty run is more likely a wrong path than a corpus.
+    """
+    texts: list[tuple[str, str]] = []
+    visible: list[str] = []
+    subdirectories: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(root, onerror=_walk_error):
+        top = dirpath == root
         for filename in filenames:
             full = os.path.join(dirpath, filename)
-            if filename.endswith(".txt") and os.path.isfile(full):
-                found.append((os.path.relpath(full, root).replace(os.sep, "/"), full))
-    found.sort()
-    for doc_id, full in found:
+            if not os.path.isfile(full):
+                continue
+            if filename.endswith(".txt"):
+                texts.append((os.path.relpath(full, root).replace(os.sep, "/"), full))
+            elif top and not filename.startswith(_HIDDEN):
+                visible.append(filename)
+        if top:
+            subdirectories = [d for d in dirnames if not d.startswith(_HIDDEN)]
+    if texts:
+        return _Listing(True, sorted(texts))
+    if subdirectories:
+        raise InputError(
+            f"holds a subdirectory {shown_path(min(subdirectories))}; nested and partitioned "
+            "datasets are not read (list their files or directories instead)",
+            root,
+        )
+    if not visible:
+        raise InputError(
+            "holds no input file (no *.txt file below it, no JSON Lines file in it)", root
+        )
+    return _Listing(False, [(name, os.path.join(root, name)) for name in sorted(visible)])
+
+
+def _read_txt_files(files: list[tuple[str, str]]) -> Iterator[_Pending]:
+    for doc_id, full in files:
         with _open(full) as handle:
             lines = ((n, decode_line(line, full, n)) for n, line in text_lines(enumerate(handle)))
             text = "".join(line for _, line in checked_lines(lines, full))
