@@ -22,7 +22,7 @@ from dedup.cli import main
 from dedup.synth import news_corpus, news_corpus_labelled
 from tests.conftest import read_jsonl
 
-COMPARED = ("clusters.jsonl", "pairs.jsonl", "deduped.jsonl", "boilerplate.jsonl")
+COMPARED = ("clusters.jsonl", "pairs.jsonl", "deduped.jsonl", "boilerplate.jsonl", "samples.jsonl")
 
 
 def write_news(path: Path, n_docs: int, seed: int) -> Path:
@@ -96,10 +96,21 @@ def assert_same_files(expected: Path, actual: Path, names: tuple[str, ...] = COM
 
 
 def test_outputs_are_byte_identical_to_the_local_engine(local_out: Path, spark_out: Path) -> None:
-    """clusters, pairs, deduped and boilerplate files match the local engine's byte for byte."""
+    """clusters, pairs, deduped, boilerplate and samples files match the local engine's byte
+    for byte."""
     clusters = read_jsonl(local_out / "clusters.jsonl")
     assert len(clusters) == 3000 and sum(not c["canonical"] for c in clusters) > 500
     assert_same_files(local_out, spark_out)
+
+
+def test_samples_hold_the_texts_the_report_shows(local_out: Path, spark_out: Path) -> None:
+    """samples.jsonl holds the original texts of the largest clusters' documents, as the local
+    engine writes them (a Spark run used to leave it empty: a report without texts)."""
+    samples = read_jsonl(spark_out / "samples.jsonl")
+    texts = {r["id"]: r["text"] for r in read_jsonl(spark_out.parent / "news.jsonl")}
+    assert len(samples) >= 100
+    assert all(sample["text"] == texts[sample["id"]][:8000] for sample in samples)
+    assert_same_files(local_out, spark_out, ("samples.jsonl",))
 
 
 def test_summary_has_the_local_keys_and_counts(local_out: Path, spark_out: Path) -> None:
@@ -177,9 +188,8 @@ def test_parquet_input_gives_the_same_outputs(
     frame.write.parquet(str(tmp_path / "docs.parquet"))
     assert len(list((tmp_path / "docs.parquet").glob("part-*.parquet"))) >= 2
     bulk(str(tmp_path / "docs.parquet"), "--out", str(tmp_path / "out"), "--engine", "spark")
-    assert_same_files(
-        local, tmp_path / "out", ("clusters.jsonl", "pairs.jsonl", "boilerplate.jsonl")
-    )
+    names = ("clusters.jsonl", "pairs.jsonl", "boilerplate.jsonl", "samples.jsonl")
+    assert_same_files(local, tmp_path / "out", names)
     # A Parquet row is no JSON record: its deduped.jsonl line is the document's fields.
     assert read_jsonl(tmp_path / "out" / "deduped.jsonl") == read_jsonl(local / "deduped.jsonl")
 

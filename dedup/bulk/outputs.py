@@ -283,7 +283,6 @@ def write_outputs(
     extra_summary: Mapping[str, Any] | None = None,
     strip: Callable[[Document], Stripped] | None = None,
     *,
-    canonicals: Iterable[Document] | None = None,
     records: RecordSpool | None = None,
     text_field: str = "text",
     jobs: int = 1,
@@ -298,10 +297,8 @@ def write_outputs(
     ``deduped.jsonl`` is copied from ``records`` (every document's record, kept during
     ingest) when given and nothing is stripped; else it comes from ``reread`` (a second read
     of the input, asked for the canonical documents and those the report's ``samples.jsonl``
-    shows), or, when given, from ``canonicals``: just the canonical documents in input order,
-    for an engine that can select them where the texts are (pass ``reread=None`` then; the
-    samples then hold no texts). ``text_field`` names the text in the input's own records,
-    which a stripped text replaces.
+    shows; the Spark engine's reads them where the texts are). ``text_field`` names the text
+    in the input's own records, which a stripped text replaces.
 
     With ``jobs > 1`` on Linux, the copy from ``records`` and its flush to disk run in a forked
     child process while this one formats the other files (see :func:`_in_child`).
@@ -311,7 +308,7 @@ def write_outputs(
         deduped = out.open("deduped.jsonl")
         copying: Callable[[], None] | None = None
         try:
-            spool = records if strip is None and canonicals is None else None
+            spool = records if strip is None else None
             if spool is not None and jobs > 1 and _CHILDREN:
                 # First thing: the copy and its sync are the longest part, and from here on
                 # this process only reads the records (at offsets of its own).
@@ -322,17 +319,11 @@ def write_outputs(
                     pass
                 if copying is None:
                     spool.copy(canonical, deduped.buffer)
-            elif canonicals is None:
+            else:
                 if reread is None:
-                    raise ValueError("write_outputs needs records, reread or canonicals")
+                    raise ValueError("write_outputs needs records or reread")
                 documents = samples.watch(reread(canonical | samples.wanted(result.ids)))
                 write_lines(deduped, deduped_records(result, documents, strip, text_field))
-            else:
-                lines = (
-                    output_line(doc, None if strip is None else strip(doc), text_field)
-                    for doc in canonicals
-                )
-                write_lines(deduped, lines)
             with out.open("clusters.jsonl") as handle:
                 write_documents(handle, cluster_records(result))
             with out.open("pairs.jsonl") as handle:

@@ -81,24 +81,43 @@ class SparkBulkRun:
             alike=None if self.alike is None else _collected(self.alike),
         )
 
-    def canonical_documents(self) -> Iterator[Document]:
-        """The canonical documents in input order, streamed a partition at a time."""
+    def reread(self, mask: np.ndarray, canonical: np.ndarray) -> Iterator[tuple[int, Document]]:
+        """``(position, document)`` for the positions ``mask`` marks, in input order, streamed a
+        partition at a time: :data:`dedup.bulk.outputs.Reread` for the local engine's writer.
+
+        ``canonical`` marks the canonical positions (``result().canon``). The executors are
+        sent the mask as "canonical, give or take" the positions where the two differ: what
+        the writer asks for (the canonicals and the few hundred documents ``samples.jsonl``
+        shows) costs a short list of positions, not one flag per document, and no other text
+        leaves the executors.
+        """
         from pyspark.sql import functions as F
 
-        canonicals = (
-            self.documents.filter(F.col("pos") == F.col("canon"))
+        pos = F.col("pos")
+        chosen = pos == F.col("canon")
+        dropped = np.flatnonzero(canonical & ~mask).tolist()
+        if dropped:
+            chosen = chosen & ~pos.isin(dropped)
+        added = np.flatnonzero(mask & ~canonical).tolist()
+        if added:
+            chosen = chosen | pos.isin(added)
+        rows = (
+            self.documents.filter(chosen)
             .select("id", "text", "source", "published", "title", "record", "pos")
             .orderBy("pos")
         )
-        for r in canonicals.toLocalIterator(prefetchPartitions=True):
+        for r in rows.toLocalIterator(prefetchPartitions=True):
             record = r["record"]  # the JSON Lines record as read; null for a Parquet row
-            yield Document(
-                r["id"],
-                r["text"],
-                r["source"],
-                r["published"],
-                r["title"],
-                None if record is None else bytes(record),
+            yield (
+                int(r["pos"]),
+                Document(
+                    r["id"],
+                    r["text"],
+                    r["source"],
+                    r["published"],
+                    r["title"],
+                    None if record is None else bytes(record),
+                ),
             )
 
     def counts(self) -> SummaryCounts:

@@ -2,8 +2,10 @@
 
 * ``jsonl``: ids, lengths, canonicals and verified pairs are collected into a
   :class:`~dedup.bulk.BulkResult` and written by :func:`dedup.bulk.write_outputs`, the local
-  engine's writer, so the files are byte-identical to a local run's. Texts are not collected:
-  ``deduped.jsonl`` streams the canonical documents a partition at a time. The driver needs
+  engine's writer, so the files are byte-identical to a local run's, ``samples.jsonl`` (the
+  report's texts) included. Texts are not collected: the writer's "second read of the input"
+  (:meth:`~dedup.engines.spark.job.SparkBulkRun.reread`) streams the canonical documents and
+  the at most 250 that ``samples.jsonl`` shows, a partition at a time. The driver needs
   about 100 bytes per document and per verified pair.
 * ``parquet``: ``clusters.parquet``, ``pairs.parquet`` and ``deduped.parquet`` directories are
   written by the executors, in input order, with the JSONL files' fields (``relation`` as its
@@ -21,8 +23,11 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
+
+import numpy as np
 
 from dedup.bulk import write_outputs
 from dedup.bulk.outputs import summary_data
@@ -55,8 +60,10 @@ def write_jsonl_outputs(
     path = local_path(target)
     if path is None:
         raise InputError("JSONL outputs go to a local directory; use --format parquet", target)
+    result = run.result()
+    canonical = result.canon == np.arange(result.canon.shape[0])
     return write_outputs(
-        path, run.result(), None, extra_summary=extra_summary, canonicals=run.canonical_documents()
+        path, result, partial(run.reread, canonical=canonical), extra_summary=extra_summary
     )
 
 
