@@ -200,6 +200,22 @@ def test_input_holding_none_of_the_shown_documents_is_an_error(run: Path, tmp_pa
     assert len(result.output.splitlines()) == 1 and not out.exists()
 
 
+def test_samples_holding_none_of_the_shown_documents_is_an_error(run: Path, tmp_path: Path) -> None:
+    """An empty samples.jsonl while clusters are shown is one error line pointing to --input,
+    exit code 2, and no page written (not a page of clusters without a single text)."""
+    copy = Path(shutil.copytree(run, tmp_path / "run"))
+    (copy / "samples.jsonl").write_bytes(b"")
+    out = tmp_path / "r.html"
+    result = CliRunner().invoke(main, ["report", str(copy), "--out", str(out)])
+    assert result.exit_code == 2
+    assert result.output.startswith(
+        f"dedup: error: {copy / 'samples.jsonl'}: holds none of the "
+        f"{len(load_run(run).selection.documents())} documents the report shows"
+    )
+    assert "--input" in result.output
+    assert len(result.output.splitlines()) == 1 and not out.exists()
+
+
 def test_report_command_defaults_to_the_run_directory(run: Path, tmp_path: Path) -> None:
     """`dedup report DIR` writes DIR/report.html, readable by others (mode 0644)."""
     copy = tmp_path / "run"

@@ -75,7 +75,10 @@ def load_run(
     (:attr:`RunData.missing_texts`). If it holds none of them at all, that is an
     :class:`InputError`: the documents were given to show texts, and finding none means they
     are another corpus (or were read with another id field), not the run's input cut short;
-    a page of its clusters without a single text would pass for a report of the run.
+    a page of its clusters without a single text would pass for a report of the run. So is
+    a ``samples.jsonl`` holding none of them (the Spark engine once left it empty): the bulk
+    job writes the shown documents' texts there, so a page without them would hide a run
+    whose samples were lost, and the input is where the texts still are.
     """
     limits = limits or Limits()
     root = Path(directory)
@@ -110,6 +113,12 @@ def load_run(
             )
     elif (root / SAMPLES_FILE).is_file():
         views, texts = _from_samples(root / SAMPLES_FILE, shown, limits), "samples"
+        if shown and not views:
+            raise InputError(
+                f"holds none of the {len(shown)} documents the report shows (the run kept no "
+                "texts for it); give the run's input with `dedup report DIR --input INPUT...`",
+                str(root / SAMPLES_FILE),
+            )
     else:
         views = {}
     aligner = None if run_passages else Aligner()
